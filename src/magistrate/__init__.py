@@ -1,0 +1,63 @@
+"""Magistrate: constitutional governance for AI agents.
+
+    from magistrate import Governor, Action
+    gov = Governor.default()
+    verdict = gov.check(Action(kind="sql", text="DROP TABLE customers", principal="agent:etl-7"))
+    verdict.decision, verdict.risk, verdict.citations
+"""
+
+from __future__ import annotations
+
+from magistrate.action import Action
+from magistrate.constitution import (
+    Constitution,
+    LoadedConstitution,
+    default_constitution,
+    load_constitution,
+)
+from magistrate.errors import (
+    ConstitutionError,
+    GovernanceError,
+    InvalidAction,
+    MagistrateError,
+    SuspensionError,
+)
+from magistrate.governor import Governor
+from magistrate.justica import EnforcementMode, Justica
+from magistrate.levels import Decision, Risk
+from magistrate.maestro import Maestro, MaestroResponse
+from magistrate.risk import RiskAssessment, RiskDetector, Signal, detect_risk_level
+from magistrate.trust import MemoryTrustLedger, TrustLedger, TrustPolicy
+from magistrate.verdict import Citation, Verdict
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "Citation",
+    "Constitution",
+    "ConstitutionError",
+    "Decision",
+    "EnforcementMode",
+    "GovernanceError",
+    "Governor",
+    "InvalidAction",
+    "Justica",
+    "LoadedConstitution",
+    "Maestro",
+    "MaestroResponse",
+    "MagistrateError",
+    "MemoryTrustLedger",
+    "Risk",
+    "RiskAssessment",
+    "RiskDetector",
+    "Signal",
+    "SuspensionError",
+    "TrustLedger",
+    "TrustPolicy",
+    "Verdict",
+    "__version__",
+    "default_constitution",
+    "detect_risk_level",
+    "load_constitution",
+]

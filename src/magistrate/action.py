@@ -1,0 +1,277 @@
+"""Actions: what an agent wants to do, validated, normalized and fingerprinted.
+
+`Action` validates on construction and raises `InvalidAction` naming the field and the limit,
+so bad input never reaches the pipeline. The fingerprint is stable across whitespace, JSON key
+order, shell flag order (`-rf` = `-fr` = `-r -f`) and SQL literal values: it groups the same
+call and binds approvals to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from magistrate.analysis.shell_lex import Op, Redir, Word, lex
+from magistrate.errors import InvalidAction
+
+KINDS = frozenset(
+    {"shell", "sql", "tool", "prompt", "tool_output", "http", "file", "deploy", "other"}
+)
+# Common other names for the kinds, accepted from JSON input.
+KIND_ALIASES = {
+    "bash": "shell", "sh": "shell", "command": "shell", "terminal": "shell", "cli": "shell",
+    "cmd": "shell", "query": "sql", "database": "sql", "db": "sql", "tool_call": "tool",
+    "function": "tool", "function_call": "tool", "mcp": "tool", "message": "prompt",
+    "chat": "prompt", "instruction": "prompt", "request": "prompt", "observation": "tool_output",
+    "tool_result": "tool_output", "output": "tool_output", "result": "tool_output",
+    "api": "http", "web": "http", "url": "http", "fs": "file", "filesystem": "file",
+    "deployment": "deploy", "release": "deploy",
+}
+MAX_TEXT_CHARS = 100_000
+MAX_ARGS_BYTES = 1_000_000
+MAX_CONTEXT_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_NAME_CHARS = 256  # tool, principal, role, session
+MAX_TARGET_CHARS = 4_096
+MAX_ID_CHARS = 256
+FIELDS = ("id", "kind", "text", "tool", "args", "principal", "role", "session", "target", "context")
+DEFAULT_PRINCIPAL = "anonymous"
+
+_WS = re.compile(r"\s+")
+_SQL_STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$", re.S)
+_SQL_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])", re.I)
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_SHORT_FLAGS = re.compile(r"^-[A-Za-z]+$")
+
+
+class Action:
+    """An action an agent wants to take. Validated on construction."""
+
+    __slots__ = ("_fingerprint", "args", "context", "id", "kind", "principal", "role", "session",
+                 "target", "text", "tool")
+
+    def __init__(
+        self,
+        kind: str = "other",
+        text: str = "",
+        *,
+        id: str | int | None = None,  # noqa: A002 - the field is called id in every API
+        tool: str | None = None,
+        args: Mapping[str, Any] | None = None,
+        principal: str | None = None,
+        role: str | None = None,
+        session: str | None = None,
+        target: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(kind, str) or kind not in KINDS:
+            raise InvalidAction("kind", f"must be one of {', '.join(sorted(KINDS))}; got {kind!r}")
+        if not isinstance(text, str):
+            raise InvalidAction("text", f"must be a string; got {type(text).__name__}")
+        if len(text) > MAX_TEXT_CHARS:
+            raise InvalidAction(
+                "text", f"is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
+            )
+        if id is not None and not isinstance(id, (str, int)) or isinstance(id, bool):
+            raise InvalidAction("id", f"must be a string or an integer; got {type(id).__name__}")
+        if isinstance(id, str) and len(id) > MAX_ID_CHARS:
+            raise InvalidAction("id", f"is longer than {MAX_ID_CHARS} characters")
+        self.kind = kind
+        self.text = text
+        self.id = id
+        self.tool = _name("tool", tool)
+        self.principal = _name("principal", principal) or DEFAULT_PRINCIPAL
+        self.role = _name("role", role)
+        self.session = _name("session", session)
+        if target is not None:
+            if not isinstance(target, str):
+                raise InvalidAction("target", f"must be a string; got {type(target).__name__}")
+            if len(target) > MAX_TARGET_CHARS:
+                raise InvalidAction("target", f"is longer than {MAX_TARGET_CHARS:,} characters")
+        self.target = target
+        self.args = _json_object("args", args, MAX_ARGS_BYTES)
+        self.context = _json_object("context", context, MAX_CONTEXT_BYTES)
+        if not text and not self.tool and not self.args:
+            raise InvalidAction("text", "an action needs text, a tool or args; all are empty")
+        self._fingerprint: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, *, strict: bool = False) -> Action:
+        """Build from a JSON object. Fields other than the action's own (labels, metadata)
+        are ignored, or rejected with `strict=True`."""
+        if not isinstance(data, Mapping):
+            raise InvalidAction("action", f"must be a JSON object; got {type(data).__name__}")
+        if strict:
+            unknown = set(data) - set(FIELDS)
+            if unknown:
+                raise InvalidAction(
+                    sorted(unknown)[0], f"unknown field; expected some of {', '.join(FIELDS)}"
+                )
+        fields = {k: data[k] for k in FIELDS if k in data and data[k] is not None}
+        kind = fields.get("kind")
+        if isinstance(kind, str):
+            fields["kind"] = KIND_ALIASES.get(kind.lower(), kind)
+        return cls(**fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields that are set, as a JSON-ready mapping."""
+        out: dict[str, Any] = {"kind": self.kind, "text": self.text}
+        for name in ("id", "tool", "principal", "role", "session", "target"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.args:
+            out["args"] = self.args
+        if self.context:
+            out["context"] = self.context
+        return out
+
+    @property
+    def content_key(self) -> tuple[Any, ...]:
+        """Everything risk detection reads, exactly: the key of the assessment cache."""
+        return (
+            self.kind,
+            self.text,
+            self.tool,
+            _canonical_json(self.args) if self.args else None,
+            self.target,
+            _canonical_json(self.context) if self.context else None,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable hash of the normalized action (32 hex characters)."""
+        fp = self._fingerprint
+        if fp is None:
+            fp = fingerprint_of(self)
+            self._fingerprint = fp
+        return fp
+
+    def __repr__(self) -> str:
+        text = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        tool = f", tool={self.tool!r}" if self.tool else ""
+        return f"Action(kind={self.kind!r}, text={text!r}{tool}, principal={self.principal!r})"
+
+
+def _name(field: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidAction(field, f"must be a string; got {type(value).__name__}")
+    if len(value) > MAX_NAME_CHARS:
+        raise InvalidAction(field, f"is longer than {MAX_NAME_CHARS} characters")
+    return value or None
+
+
+def _json_object(field: str, value: object, limit: int) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidAction(field, f"must be a JSON object; got {type(value).__name__}")
+    if not value:
+        return {}
+    _check_depth(field, value)
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidAction(field, f"must be JSON-serializable: {exc}") from None
+    size = len(encoded.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise InvalidAction(field, f"is {size:,} bytes serialized; the limit is {limit:,}")
+    return dict(value)
+
+
+def _check_depth(field: str, value: object) -> None:
+    """Reject nesting deeper than MAX_DEPTH (iteratively: no recursion limit to hit)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidAction(field, f"is nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                if not isinstance(k, str):
+                    raise InvalidAction(field, f"keys must be strings; got {type(k).__name__}")
+                if isinstance(v, (Mapping, list, tuple)):
+                    stack.append((v, depth + 1))
+                elif isinstance(v, float) and not math.isfinite(v):
+                    raise InvalidAction(field, "NaN and infinite numbers are not JSON")
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                if isinstance(v, (Mapping, list, tuple)):
+                    stack.append((v, depth + 1))
+
+
+def _canonical_json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------- normalization
+
+
+def normalize_shell(text: str) -> str:
+    """Canonical shell: words unquoted and single-spaced; each run of short flags merged,
+    deduplicated and sorted (`-rf`, `-fr` and `-r -f` all become `-fr`)."""
+    out: list[str] = []
+    run: set[str] = set()
+
+    def flush() -> None:
+        if run:
+            out.append("-" + "".join(sorted(run)))
+            run.clear()
+
+    for tok in lex(text):
+        if isinstance(tok, Word):
+            if not tok.quoted and _SHORT_FLAGS.match(tok.text):
+                run.update(tok.text[1:])
+                continue
+            flush()
+            word = tok.text
+            out.append(word if word and not any(c.isspace() for c in word) else json.dumps(word))
+        elif isinstance(tok, Op):
+            flush()
+            out.append(";" if tok.op == "\n" else tok.op)
+        elif isinstance(tok, Redir):
+            flush()
+            target = tok.target.text if tok.target else ""
+            out.append(f"{tok.fd}{tok.op}{target}")
+            if tok.body is not None:
+                out.append(json.dumps(tok.body))
+    flush()
+    while out and out[-1] == ";":
+        out.pop()
+    return " ".join(out)
+
+
+def normalize_sql(text: str) -> str:
+    """Canonical SQL: comments removed, literals replaced by `?`, lower case, single spaces."""
+    t = _SQL_COMMENT.sub(" ", text)
+    t = _SQL_STRING.sub("?", t)
+    t = _SQL_NUMBER.sub("?", t)
+    return _WS.sub(" ", t).strip().rstrip(";").strip().lower()
+
+
+def normalize_text(kind: str, text: str) -> str:
+    """The canonical form of an action's text for its kind."""
+    if kind == "shell":
+        return normalize_shell(text)
+    if kind == "sql":
+        return normalize_sql(text)
+    return _WS.sub(" ", text).strip()
+
+
+def fingerprint_of(action: Action) -> str:
+    """Hash of kind, tool, normalized text, canonical args and target."""
+    parts = [
+        action.kind,
+        action.tool or "",
+        normalize_text(action.kind, action.text),
+        _canonical_json(action.args) if action.args else "",
+        action.target or "",
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()

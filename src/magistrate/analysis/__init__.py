@@ -1,0 +1,22 @@
+"""Analyzers that turn action text into facts: shell, SQL, paths, tools, secrets, prose."""
+
+from __future__ import annotations
+
+# Facts the analyzers derive, which constitution rules may require with `facts:`.
+KNOWN_FACTS = frozenset(
+    {
+        "remote-code",  # code fetched from the network is executed
+        "decoded-exec",  # decoded or decompressed data is executed (hidden payload)
+        "reverse-shell",  # a shell wired to a network socket
+        "fork-bomb",
+        "nesting-too-deep",  # code nested deeper than the analyzer follows
+        "exfiltration",  # secrets (keys, tokens, environment) read and sent out
+        "data-exfiltration",  # bulk or personal data read and sent out
+        "send-external",  # something sent to a recipient or host outside the organization
+        "sensitive-content",  # content holds secrets or personal data
+        "production-target",  # the action names a production environment
+        "secret-content",  # content holds a credential (key, token, private key)
+    }
+)
+# Targets that are not paths but stand for sources of secrets or data.
+PSEUDO_TARGET_CLASSES = frozenset({"environment", "database-dump"})

@@ -1,0 +1,111 @@
+"""Path classification: which kind of place an operand names (root, home, secrets, logs…).
+
+The classes and their patterns come from the constitution; this module only normalizes a path
+and matches it, so `rm -rf $HOME/`, `rm -rf ~`, `/usr/bin/rm -rf /home/alice` and a tool call
+`delete_file(path="/root")` all reach the same class.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping, Sequence
+
+_HOME_PREFIX = re.compile(
+    r"^(?:\$HOME|\$\{HOME\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root)(?=/|$)"
+)
+_TMPDIR_PREFIX = re.compile(r"^(?:\$TMPDIR|\$\{TMPDIR\}|\$TMP|\$\{TMP\})(?=/|$)")
+_BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def normalize_path(path: str) -> str:
+    """Canonical spelling of a path for classification: `~` for home, no `//`, `..` resolved."""
+    p = path.strip()
+    if not p:
+        return p
+    if _WINDOWS_DRIVE.match(p):
+        return p.replace("\\", "/").lower()
+    p = _HOME_PREFIX.sub("~", p, count=1)
+    p = _TMPDIR_PREFIX.sub("/tmp", p, count=1)
+    if p.startswith("~") or p.startswith("/"):
+        head, rest = ("~", p[1:]) if p.startswith("~") else ("", p)
+        had_slash = rest.endswith("/") and len(rest) > 1
+        norm = posixpath.normpath("/" + rest.lstrip("/")) if rest else ""
+        if head:
+            norm = head + ("" if norm in ("", "/") else norm)
+        elif norm.startswith("//"):
+            norm = "/" + norm.lstrip("/")
+        if had_slash and norm not in ("/", "~"):
+            norm += "/"
+        return norm or "/"
+    if p.startswith("./") and len(p) > 2:
+        p = p[2:]
+    return p
+
+
+def expand_braces(path: str, limit: int = 16) -> list[str]:
+    """Expand one level of `{a,b}` alternatives (bounded), as the shell would."""
+    m = _BRACES.search(path)
+    if not m:
+        return [path]
+    out = [path[: m.start()] + alt + path[m.end() :] for alt in m.group(1).split(",")]
+    return out[:limit]
+
+
+def path_candidates(operand: str) -> list[str]:
+    """The strings inside an operand that may be paths: `@file`, `key=@file`, `of=/dev/sda`."""
+    if not operand:
+        return []
+    found = [operand]
+    if operand[0] in "@<":
+        found.append(operand[1:])
+    eq = operand.find("=")
+    if 0 < eq < len(operand) - 1:
+        value = operand[eq + 1 :]
+        found.append(value[1:] if value[0] in "@<" else value)
+    colon = operand.find(":")
+    # scp-style remote spec `user@host:path` and URL-less `host:path` keep their path part.
+    if 0 < colon < len(operand) - 1 and not operand.startswith(("http:", "https:", "s3:", "gs:")):
+        rest = operand[colon + 1 :]
+        if rest.startswith(("/", "~")):
+            found.append(rest)
+    return found
+
+
+class PathClassifier:
+    """Maps a path to the set of constitution path classes it belongs to."""
+
+    __slots__ = ("_cache", "_classes", "_names")
+
+    def __init__(self, classes: Mapping[str, Sequence[str]]) -> None:
+        self._classes: list[tuple[str, re.Pattern[str]]] = [
+            (name, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE))
+            for name, patterns in classes.items()
+            if patterns
+        ]
+        self._names = frozenset(classes)
+        self._cache: dict[str, frozenset[str]] = {}
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every class this classifier knows."""
+        return self._names
+
+    def classify(self, operand: str) -> frozenset[str]:
+        """Classes of every path the operand may name (empty when it names none we know)."""
+        hit = self._cache.get(operand)
+        if hit is not None:
+            return hit
+        result: set[str] = set()
+        for candidate in path_candidates(operand):
+            for expanded in expand_braces(candidate):
+                norm = normalize_path(expanded)
+                for name, pattern in self._classes:
+                    if pattern.search(norm):
+                        result.add(name)
+        frozen = frozenset(result)
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[operand] = frozen
+        return frozen

@@ -1,0 +1,91 @@
+"""Credentials in text: detection (a fact for the judge) and masking (for the audit log).
+
+Each pattern names the credential and, where only part of the match is the secret (a password
+in a URL, the value of `password=`), a group called `secret` marks what to mask.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (name, pattern). Patterns avoid lookaround so that Hyperscan can run them too.
+SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("private-key", r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----"),
+    ("aws-access-key-id", r"\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"),
+    ("aws-secret-access-key", r"aws_secret_access_key\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})"),
+    ("github-token", r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
+    ("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
+    ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    ("openai-key", r"\bsk-(proj-|ant-(api\d+-)?)?[A-Za-z0-9_-]{20,}"),
+    ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
+    ("stripe-key", r"\b[rs]k_(live|test)_[0-9a-zA-Z]{16,}"),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    ("bearer-token", r"\b[Bb]earer\s+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)"),
+    ("basic-auth", r"\b[Bb]asic\s+(?P<secret>[A-Za-z0-9+/]{16,}=*)"),
+    ("url-password", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:(?P<secret>[^@\s/]+)@"),
+    (
+        "assigned-secret",
+        r"(?i)\b[A-Za-z0-9_]*(password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?token"
+        r"|auth[_-]?token|client[_-]?secret|private[_-]?key|token)\b[\"']?\s*[=:]\s*"
+        r"(?P<secret>\"[^\"\s]{4,}\"|'[^'\s]{4,}'|[^\s\"',;&|]{4,})",
+    ),
+    (
+        "secret-option",
+        r"(?i)(--?(password|passwd|pass|token|secret|api-key|apikey|access-token)[= ])"
+        r"(?P<secret>\"[^\"]+\"|'[^']+'|\S+)",
+    ),
+    ("mysql-password", r"\bmysql(dump)?\b[^\n|;&]*\s-p(?P<secret>[^\s-][^\s]*)"),
+    ("azure-connection", r"(?i)AccountKey=(?P<secret>[A-Za-z0-9+/=]{20,})"),
+)
+
+_COMPILED = [(name, re.compile(p)) for name, p in SECRET_PATTERNS]
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----.*?(-----END [A-Z ]*PRIVATE KEY( BLOCK)?-----|$)",
+    re.S,
+)
+MASK = "***"
+# Values that look like assignments but are not secrets (placeholders, variables).
+_PLACEHOLDER = re.compile(r"^[\"']?(\$\{?\w+\}?|<[^>]+>|\*+|x+|\.\.\.|null|none|true|false|"
+                          r"changeme|your[_-]?\w*|example\w*|redacted|\{\{.*\}\})[\"']?$", re.I)
+
+
+def find_secrets(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every credential in the text; the span covers what to mask."""
+    found: list[tuple[int, int, str]] = []
+    for m in _PRIVATE_KEY_BLOCK.finditer(text):
+        found.append((m.start(), m.end(), "private-key"))
+    for name, pattern in _COMPILED:
+        if name == "private-key":
+            continue
+        for m in pattern.finditer(text):
+            if "secret" in pattern.groupindex and m.group("secret") is not None:
+                value = m.group("secret")
+                if _PLACEHOLDER.match(value):
+                    continue
+                found.append((m.start("secret"), m.end("secret"), name))
+            else:
+                found.append((m.start(), m.end(), name))
+    return found
+
+
+def has_secret(text: str) -> bool:
+    """True when the text holds at least one credential."""
+    return bool(find_secrets(text))
+
+
+def mask_secrets(text: str) -> str:
+    """The text with every credential replaced by `***`."""
+    spans = sorted(find_secrets(text))
+    if not spans:
+        return text
+    out: list[str] = []
+    pos = 0
+    for start, end, _ in spans:
+        if end <= pos:
+            continue
+        start = max(start, pos)
+        out.append(text[pos:start])
+        out.append(MASK)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,786 @@
+"""Shell analysis: from a command line to the invocations it runs and their effects.
+
+It follows control where the shell would: through pipelines, `;` `&&` `||`, command and process
+substitutions, wrappers (`sudo`, `env`, `xargs`, `timeout`…), `bash -c`, `eval`, `ssh host cmd`,
+`find -exec`, heredocs fed to interpreters, and trivially decodable payloads. Quoted words given
+to ordinary commands stay data (`grep -rn 'rm -rf' scripts/` deletes nothing).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+
+from magistrate.analysis import commands as C
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.shell_lex import Op, Redir, Word, lex
+
+MAX_DEPTH = 6
+MAX_INVOCATIONS = 2_000
+
+_RESERVED_SKIP = frozenset("if then else elif fi do done while until ! { } esac in".split())
+_STRUCTURAL = frozenset({"for", "select", "case", "function"})
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
+_VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_TRIVIAL_SUB = re.compile(r"^\s*(?:echo|printf)\s+(?:-[neE]+\s+)?(.*?)\s*$", re.S)
+_IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
+_SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
+_PWSH_COMMAND = frozenset({"-command", "-c", "/c", "-commandwithargs"})
+_PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
+_REMOTE_SPEC = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)|^(?:s3|gs|az|abfss?|wasbs?)://|^\w+:$")
+_URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
+_B64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
+_PY_SHELL_CALL = re.compile(
+    r"(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput)"
+    r"|commands\.getoutput|pty\.spawn|child_process\.(?:exec|execSync|spawn)|execSync|system"
+    r"|exec|shell_exec|passthru|popen|`)\s*\(?\s*(?:\[\s*)?(['\"])(.+?)\1",
+    re.S,
+)
+_FORK_BOMB = re.compile(r"([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
+_NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
+_SEND_METHODS = frozenset({"post", "put", "patch"})
+
+
+@dataclass(slots=True)
+class Invocation:
+    """One command that will run, after wrappers are unwrapped."""
+
+    name: str
+    argv: list[str]
+    flags: frozenset[str]
+    operands: list[str]
+    subcommand: str
+    via: tuple[str, ...]
+    privileged: bool
+    depth: int
+    start: int
+    end: int
+    stdin_source: str | None = None  # network | decoder | literal | file | command | None
+
+
+@dataclass(slots=True)
+class ShellAnalysis:
+    """What a shell command line runs and does."""
+
+    invocations: list[Invocation] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+    sql: list[str] = field(default_factory=list)  # SQL handed to database clients
+    code: list[str] = field(default_factory=list)  # program code handed to interpreters
+    data_spans: list[tuple[int, int]] = field(default_factory=list)  # quoted data at top level
+
+
+@dataclass(slots=True)
+class _Simple:
+    words: list[Word] = field(default_factory=list)
+    redirects: list[Redir] = field(default_factory=list)
+    prev: _Simple | None = None  # the command whose output is piped into this one
+    invocation: Invocation | None = None
+    source: str | None = None  # what this command's output is: network, decoder, literal…
+    literal: str | None = None  # its output, when it is a known literal (echo/printf)
+
+
+def basename(word: str) -> str:
+    """`/usr/bin/rm` → `rm`; `C:\\Windows\\cmd.exe` → `cmd.exe`; lower-cased."""
+    name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return name.lower()
+
+
+def split_flags(argv: list[str]) -> tuple[frozenset[str], list[str]]:
+    """Short flags as single letters (`-rf` → r, f), long flags without dashes, and operands."""
+    flags: set[str] = set()
+    operands: list[str] = []
+    ended = False
+    for arg in argv:
+        if ended or len(arg) < 2 or arg[0] != "-" or arg[1].isdigit():
+            operands.append(arg)
+        elif arg == "--":
+            ended = True
+        elif arg[1] == "-":
+            flags.add(arg[2:].split("=", 1)[0].lower())
+        elif arg[1:].isalpha():
+            flags.update(arg[1:])
+            if len(arg) > 2:
+                flags.add(arg[1:].lower())  # single-dash long options: -delete, -rf as a word
+        else:
+            flags.add(arg[1:].split("=", 1)[0])
+    return frozenset(flags), operands
+
+
+def subcommand_of(name: str, argv: list[str]) -> str:
+    """The first operands, lower-cased, skipping global options: `git -C x push -f` → `push`."""
+    valued = C.SUBCOMMAND_VALUE_OPTIONS.get(name, frozenset())
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            if arg in valued:
+                skip = True
+            continue
+        words.append(arg.lower())
+        if len(words) == 3:
+            break
+    return " ".join(words)
+
+
+class ShellAnalyzer:
+    """Analyzes shell command lines against a path classifier."""
+
+    def __init__(self, classifier: PathClassifier) -> None:
+        self.classifier = classifier
+
+    def analyze(self, src: str) -> ShellAnalysis:
+        """Parse and follow a command line; never raises on odd input."""
+        result = ShellAnalysis()
+        if "IFS" in src:
+            src = _IFS.sub(" ", src)
+        _Run(self.classifier, result).script(src, 0, (), {}, top=True)
+        if "(" in src and _FORK_BOMB.search(src):
+            result.facts.setdefault("fork-bomb", _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
+        return result
+
+
+class _Run:
+    """State of one analysis: results, downloaded files, the budget of invocations."""
+
+    def __init__(self, classifier: PathClassifier, result: ShellAnalysis) -> None:
+        self.classify = classifier.classify
+        self.out = result
+        self.downloaded: set[str] = set()
+
+    # ----------------------------------------------------------------- structure
+    def script(
+        self,
+        src: str,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        top: bool = False,
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        if depth > MAX_DEPTH or len(self.out.invocations) >= MAX_INVOCATIONS:
+            self.out.facts.setdefault("nesting-too-deep", src[:80])
+            return
+        tokens = lex(src)
+        simples: list[_Simple] = []
+        cur = _Simple()
+        for tok in tokens:
+            if isinstance(tok, Op):
+                if tok.op in ("|", "|&"):
+                    nxt = _Simple(prev=cur)
+                    simples.append(cur)
+                    cur = nxt
+                else:
+                    simples.append(cur)
+                    cur = _Simple()
+            elif isinstance(tok, Redir):
+                cur.redirects.append(tok)
+            else:
+                cur.words.append(tok)
+        simples.append(cur)
+        for simple in simples:
+            if simple.words or simple.redirects:
+                self.simple(simple, src, depth, via, env, top, span)
+
+    def simple(
+        self,
+        s: _Simple,
+        src: str,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        top: bool,
+        span: tuple[int, int] | None,
+    ) -> None:
+        words = s.words
+        # Every substitution runs, wherever it sits (even in a `for … in $(…)` list).
+        for w in words:
+            for sub in w.subs:
+                self.script(sub, depth + 1, (*via, "$()"), env, span=span or (w.start, w.end))
+        for r in s.redirects:
+            if r.target is not None:
+                for sub in r.target.subs:
+                    self.script(sub, depth + 1, (*via, "$()"), env, span=span or (r.start, r.target.end))
+        i = 0
+        while i < len(words) and not words[i].quoted and words[i].text in _RESERVED_SKIP:
+            i += 1
+        if i < len(words) and not words[i].quoted and words[i].text in _STRUCTURAL:
+            if words[i].text in ("for", "select") and len(words) > i + 3:
+                env[words[i + 1].text] = _loop_value(words[i + 3], env)
+            return
+        # Leading assignments: remembered for later words, and visible to rules as `export`.
+        assigns: list[str] = []
+        while i < len(words):
+            m = _ASSIGNMENT.match(words[i].text) if not words[i].text.startswith("=") else None
+            if not m:
+                break
+            name, _, value = m.groups()
+            if not words[i].dynamic:
+                env[name] = value
+            assigns.append(words[i].text)
+            i += 1
+        words = words[i:]
+        pos = (s.words[0].start, s.words[-1].end) if s.words else (s.redirects[0].start,) * 2
+        where = span or pos
+        if assigns:
+            self.record("export", assigns, via, depth, where, False)
+        if top:
+            for w in words[1:]:
+                if w.quoted:
+                    self.out.data_spans.append((w.start, w.end))
+        if not words:
+            self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
+            return
+        self.command(s, [self._resolve(w, env) for w in words], words, depth, via, env, where)
+
+    # ----------------------------------------------------------------- commands
+    def command(
+        self,
+        s: _Simple,
+        argv: list[str],
+        words: list[Word],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        privileged = False
+        i = 0
+        stdin_targets: list[str] = []
+        while i < len(argv):
+            name = basename(argv[i])
+            if name not in C.WRAPPERS or (i + 1 == len(argv) and name in C.ENV_DUMPERS):
+                break
+            wrapper_at = i
+            via = (*via, name)
+            privileged = privileged or name in C.PRIVILEGED_WRAPPERS
+            valued = C.WRAPPERS[name]
+            i += 1
+            if name == "command" and i < len(argv) and argv[i] in ("-v", "-V"):
+                return  # `command -v x` looks a command up; it runs nothing
+            while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
+                opt = argv[i]
+                i += 1
+                if opt == "--":
+                    break
+                if name == "env" and opt in ("-S", "--split-string") and i < len(argv):
+                    self.script(argv[i], depth + 1, via, dict(env), span=where)
+                    return
+                if opt in valued and i < len(argv):
+                    i += 1
+            if name == "env":
+                while i < len(argv) and _ASSIGNMENT.match(argv[i]):
+                    self.record("export", [argv[i]], via, depth, where, privileged)
+                    i += 1
+            if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
+                i += 1
+            if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
+                stdin_targets = _listed_paths(s.prev.invocation)
+            if i >= len(argv):
+                # `sudo -i`, `env` alone: the wrapper itself is the command (a root shell, a dump).
+                i = wrapper_at
+                via = via[:-1]
+                break
+        argv, words = argv[i:], words[i:]
+        if not argv:
+            return
+        head = argv[0]
+        if words and words[0].quoted and (" " in head or "\t" in head):
+            # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
+            self.script(head, depth + 1, via, dict(env), span=where)
+            return
+        dynamic = bool(words) and words[0].dynamic and "$" in head
+        name = "$dynamic" if dynamic else basename(head)
+        args = argv[1:]
+        inv = self.record(name, args, via, depth, where, privileged)
+        s.invocation = inv
+        s.source = self._source_kind(name, inv, s)
+        if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
+            s.literal = " ".join(a for a in args if not (a.startswith("-") and len(a) <= 3))
+        elif name == "cat" and not args:
+            s.literal = self._stdin_code(s)
+        if inv is None:
+            return
+        if s.prev is not None:
+            inv.stdin_source = s.prev.source
+        self._effects(inv, s, words, env, stdin_targets)
+        self._follow(inv, s, words, depth, via, env, where)
+
+    def record(
+        self,
+        name: str,
+        args: list[str],
+        via: tuple[str, ...],
+        depth: int,
+        where: tuple[int, int],
+        privileged: bool,
+    ) -> Invocation | None:
+        if len(self.out.invocations) >= MAX_INVOCATIONS:
+            return None
+        flags, operands = split_flags(args)
+        inv = Invocation(
+            name=name,
+            argv=args,
+            flags=flags,
+            operands=operands,
+            subcommand=subcommand_of(name, args) if name in C.SUBCOMMAND_VALUE_OPTIONS
+            else " ".join(o.lower() for o in operands[:3]),
+            via=via,
+            privileged=privileged,
+            depth=depth,
+            start=where[0],
+            end=where[1],
+        )
+        self.out.invocations.append(inv)
+        return inv
+
+    # ----------------------------------------------------------------- values
+    def _resolve(self, w: Word, env: dict[str, str]) -> str:
+        """A word's value with known variables and trivial `$(echo x)` substituted."""
+        text = w.text
+        if not w.dynamic:
+            return text
+        if w.subs:
+            for sub in w.subs:
+                m = _TRIVIAL_SUB.match(sub)
+                if m and "$" not in m.group(1):
+                    literal = "".join(t.text for t in lex(m.group(1)) if isinstance(t, Word))
+                    text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
+        if env and "$" in text:
+            text = _VAR_REF.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
+        if "$" not in text:
+            w.dynamic = False
+        return text
+
+    def _source_kind(self, name: str, inv: Invocation | None, s: _Simple) -> str | None:
+        """What a command's output is, for whoever reads it through a pipe."""
+        if name in C.FETCHERS or name in C.RAW_SOCKETS:
+            return "network"
+        if name in C.DECODERS and inv is not None and (
+            inv.flags & {"d", "decode", "D", "r", "revert"} or name in ("gunzip", "zcat", "rev",
+                                                                         "uudecode", "bunzip2")
+        ):
+            return "decoder"
+        if name in C.PASS_THROUGH and s.prev is not None:
+            return s.prev.source
+        if name in ("echo", "printf"):
+            return "literal"
+        if name == "cat" and inv is not None and inv.operands:
+            return "file"
+        return "command"
+
+    # ----------------------------------------------------------------- effects
+    def _add(self, op: str, target: str, command: str) -> None:
+        self.out.effects.append(Effect(op, target, self.classify(target), command))
+
+    def _redirect_effects(self, s: _Simple, name: str, env: dict[str, str]) -> None:
+        for r in s.redirects:
+            if r.target is None or r.op in ("<<", "<<-", "<<<"):
+                continue
+            if r.op in (">&", "<&") and (r.target.text.isdigit() or r.target.text == "-"):
+                continue
+            target = self._resolve(r.target, env)
+            if r.op in ("<", "<>"):
+                self._add("read", target, name or "<")
+            elif _NET_DEVICE.match(target):
+                self._add("send", target, name or ">")
+            elif r.op in (">>", "&>>"):
+                self._add("append", target, name or ">>")
+            else:
+                self._add("truncate" if not name or name in (":", "true", "echo")
+                          and not s.words[1:] else "write", target, name or ">")
+
+    def _effects(
+        self, inv: Invocation, s: _Simple, words: list[Word], env: dict[str, str],
+        stdin_targets: list[str],
+    ) -> None:
+        name, ops = inv.name, inv.operands + stdin_targets
+        add = self._add
+        self._redirect_effects(s, name, env)
+        if name in C.DELETERS or name.startswith(("mkfs", "mke2fs")) or name in (
+            "wipefs", "blkdiscard", "mkswap"
+        ):
+            for o in ops:
+                add("delete", o, name)
+        elif name in C.TRUNCATERS:
+            for o in ops:
+                add("truncate", o, name)
+        elif name in C.COPIERS and len(ops) >= 2:
+            dest = ops[-1]
+            remote = bool(_REMOTE_SPEC.match(dest))
+            for o in ops[:-1]:
+                add("read", o, name)
+                if name == "mv":
+                    add("delete", o, name)
+            add("send" if remote else "write", dest, name)
+        elif name in C.WRITERS_ALL:
+            for o in ops:
+                add("append" if "a" in inv.flags else "write", o, name)
+        elif name in C.IN_PLACE_EDITORS and ({"i", "pi"} & inv.flags or any(
+            a.startswith(("-i", "--in-place", "-pi")) for a in inv.argv)):
+            for o in ops:
+                add("write", o, name)
+        elif name in C.EDITORS:
+            for o in ops:
+                add("write", o, name)
+        elif name in C.PERMISSION_CHANGERS:
+            for o in ops[1:] if name in ("chmod", "chown", "chgrp", "setcap") else ops:
+                add("perm", o, name)
+        elif name == "dd":
+            for o in ops:
+                if o.startswith("of="):
+                    add("write", o[3:], name)
+                elif o.startswith("if="):
+                    add("read", o[3:], name)
+        elif name in C.FETCHERS:
+            self._network(inv, name)
+        elif name in C.RAW_SOCKETS:
+            if "l" not in inv.flags and ops:
+                add("send", ops[0], name)
+                if inv.flags & {"e", "c"} or "exec" in " ".join(inv.argv).lower():
+                    self.out.facts.setdefault("reverse-shell", " ".join([name, *inv.argv])[:120])
+        elif name in C.MAILERS:
+            for o in ops:
+                if "@" in o:
+                    add("send", o, name)
+        elif name in C.CLOUD_COPY:
+            sub = inv.subcommand
+            if any(k in sub for k in ("cp", "sync", "mv", "upload", "copy")) and ops:
+                dest = ops[-1]
+                if _REMOTE_SPEC.match(dest):
+                    add("send", dest, name)
+                    for o in ops[:-1]:
+                        add("read", o, name)
+        elif name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"}):
+            add("read", "$ENV", name)
+        elif name in C.DB_DUMPERS:
+            add("read", "$DATABASE", name)
+        elif name == "ssh" and s.prev is not None:
+            add("send", ops[0] if ops else "ssh", name)
+        elif name not in C.PATH_ONLY and name not in C.SHELLS:
+            for o in ops:
+                if self.classify(o):
+                    add("read", o, name)
+        if stdin_targets and name not in C.DELETERS:
+            for o in stdin_targets:
+                add("read", o, name)
+
+    def _network(self, inv: Invocation, name: str) -> None:
+        argv = inv.argv
+        lower = [a.lower() for a in argv]
+        sending = bool(inv.flags & (C.CURL_SEND_FLAGS | C.WGET_SEND_FLAGS))
+        for k, a in enumerate(lower):
+            if a in ("-x", "--request", "-method") and k + 1 < len(lower):
+                sending = sending or lower[k + 1] in _SEND_METHODS
+            elif a.startswith(("--request=", "-x")) and a.split("=")[-1].lstrip("-x") in _SEND_METHODS:
+                sending = True
+            elif a in ("-o", "--output", "-outfile") and k + 1 < len(argv):
+                self.downloaded.add(argv[k + 1])
+                self._add("write", argv[k + 1], name)
+            elif a == "-o" or a.startswith("-o"):
+                pass
+        urls = [o for o in inv.operands if _URL.match(o) or "." in o and "/" in o]
+        if name == "wget" or "O" in inv.flags or "remote-name" in inv.flags:
+            for k, a in enumerate(argv):
+                if a in ("-O", "--output-document") and k + 1 < len(argv):
+                    self.downloaded.add(argv[k + 1])
+            for u in urls:
+                self.downloaded.add(u.rstrip("/").rsplit("/", 1)[-1])
+        # Files attached to a request are read: `-d @file`, `-F x=@file`, `-T file`.
+        for k, a in enumerate(argv):
+            if k and lower[k - 1] in ("-t", "--upload-file", "--post-file", "--body-file"):
+                self._add("read", a, name)
+            elif "@" in a and not a.startswith("http"):
+                self._add("read", a[a.index("@") :], name)
+        op = "send" if sending else "fetch"
+        for u in urls or [name]:
+            self._add(op, u, name)
+
+    # ----------------------------------------------------------------- following code
+    def _follow(
+        self,
+        inv: Invocation,
+        s: _Simple,
+        words: list[Word],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        name, argv = inv.name, inv.argv
+        nested_via = (*via, name)
+        stdin_code = self._stdin_code(s)
+        if name in C.SHELLS:
+            if any(r.target is not None and _NET_DEVICE.match(r.target.text) for r in s.redirects):
+                self.out.facts.setdefault("reverse-shell", " ".join([name, *argv])[:120])
+            script = self._shell_script_arg(name, argv)
+            if script is not None:
+                self._code_from_words(script, words, depth, nested_via, env, where)
+            elif inv.operands and not inv.flags & {"s"}:
+                self._exec_file(inv.operands[0], name, words)
+            else:
+                self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
+        elif name == "eval" or name == "iex" or name == "invoke-expression":
+            self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
+        elif name in ("source", "."):
+            if inv.operands:
+                self._exec_file(inv.operands[0], name, words)
+        elif name in C.CODE_INTERPRETERS:
+            code = _option_value(argv, C.CODE_INTERPRETERS[name])
+            if code is not None:
+                self._program_code(code, depth, nested_via, env, where, words)
+            elif inv.operands and inv.operands[0] != "-":
+                self._exec_file(inv.operands[0], name, words)
+            else:
+                self._stdin_exec(s, stdin_code, "code", depth, nested_via, env, where)
+        elif name in C.SQL_CLIENTS:
+            sql = _option_value(argv, C.SQL_CLIENTS[name])
+            if sql is None and name in ("sqlite3", "duckdb") and len(inv.operands) >= 2:
+                sql = inv.operands[1]
+            if sql is None:
+                sql = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
+            if sql is not None:
+                self.out.sql.append(sql)
+        elif name == "ssh":
+            rest = _after_host(argv, C.REMOTE_EXEC_VALUE_OPTIONS["ssh"])
+            if rest:
+                self.script(" ".join(rest), depth + 1, nested_via, {}, span=where)
+        elif name in ("su", "runuser") and ("c" in inv.flags or "command" in inv.flags):
+            code = _option_value(argv, frozenset({"-c", "--command"}))
+            if code is not None:
+                self.script(code, depth + 1, nested_via, dict(env), span=where)
+        elif name in ("docker", "podman", "kubectl", "oc") and inv.subcommand.startswith(
+            ("exec", "run", "debug")
+        ):
+            rest = _after_container(argv)
+            if rest:
+                self.script(" ".join(_quote(a) for a in rest), depth + 1, nested_via, {}, span=where)
+        elif name == "find":
+            self._find(inv, depth, nested_via, env, where)
+        elif name in ("at", "batch") and stdin_code is not None:
+            self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
+        elif name == "crontab" and stdin_code is not None:
+            self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
+
+    def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
+        if name in ("pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"):
+            for k, a in enumerate(argv):
+                low = a.lower()
+                if low in _PWSH_COMMAND and k + 1 < len(argv):
+                    return " ".join(argv[k + 1 :])
+                if low in _PWSH_ENCODED and k + 1 < len(argv):
+                    try:
+                        return base64.b64decode(argv[k + 1]).decode("utf-16-le", "replace")
+                    except (binascii.Error, ValueError):
+                        self.out.facts.setdefault("decoded-exec", argv[k + 1][:80])
+                        return None
+            return None
+        for k, a in enumerate(argv):
+            if _SHELL_C_FLAG.match(a) and k + 1 < len(argv):
+                return argv[k + 1]
+            if not a.startswith("-"):
+                return None
+        return None
+
+    def _code_from_words(
+        self, code: str, words: list[Word], depth: int, via: tuple[str, ...],
+        env: dict[str, str], where: tuple[int, int],
+    ) -> None:
+        for w in words:
+            for sub in w.subs:
+                if _runs_fetcher(sub):
+                    self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
+        self.script(code, depth + 1, via, dict(env), span=where)
+
+    def _program_code(
+        self, code: str, depth: int, via: tuple[str, ...], env: dict[str, str],
+        where: tuple[int, int], words: list[Word],
+    ) -> None:
+        self.out.code.append(code)
+        for w in words:
+            for sub in w.subs:
+                if _runs_fetcher(sub):
+                    self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
+        for m in _PY_SHELL_CALL.finditer(code):
+            self.script(m.group(2), depth + 1, via, {}, span=where)
+
+    def _stdin_code(self, s: _Simple) -> str | None:
+        for r in s.redirects:
+            if r.op in ("<<", "<<-") and r.body is not None:
+                return r.body
+            if r.op == "<<<" and r.target is not None:
+                return r.target.text
+        return None
+
+    def _stdin_exec(
+        self, s: _Simple, heredoc: str | None, lang: str, depth: int,
+        via: tuple[str, ...], env: dict[str, str], where: tuple[int, int],
+    ) -> None:
+        """An interpreter reading its program from stdin: follow where that program comes from."""
+        if heredoc is not None:
+            self._run_code(heredoc, lang, depth, via, env, where)
+            return
+        for r in s.redirects:
+            if r.op == "<" and r.target is not None:
+                self._exec_file(r.target.text, via[-1] if via else "sh", [])
+                return
+        prev = s.prev
+        if prev is None:
+            return
+        if prev.source == "network":
+            inv = prev.invocation
+            shown = " ".join([inv.name, *inv.argv]) if inv else "network"
+            self.out.facts.setdefault("remote-code", f"{shown[:100]} | {via[-1] if via else 'sh'}")
+            return
+        if prev.source == "decoder":
+            self.out.facts.setdefault("decoded-exec", f"decoded data piped to {via[-1] if via else 'sh'}")
+            payload = _decode_chain(prev)
+            if payload:
+                self._run_code(payload, lang, depth, via, env, where)
+            return
+        if prev.literal is not None:
+            self._run_code(prev.literal, lang, depth, via, env, where)
+        elif prev.invocation is not None and prev.invocation.name == "cat" and prev.invocation.operands:
+            self._exec_file(prev.invocation.operands[0], via[-1] if via else "sh", [])
+
+    def _run_code(
+        self, code: str, lang: str, depth: int, via: tuple[str, ...], env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        if lang == "shell":
+            self.script(code, depth + 1, via, dict(env), span=where)
+        else:
+            self._program_code(code, depth, via, env, where, [])
+
+    def _exec_file(self, path: str, interpreter: str, words: list[Word]) -> None:
+        for w in words:
+            if w.process_sub and any(_runs_fetcher(sub) for sub in w.subs):
+                self.out.facts.setdefault("remote-code", f"{interpreter} {w.text[:100]}")
+                return
+        base = path.rstrip("/").rsplit("/", 1)[-1]
+        if path in self.downloaded or base in self.downloaded:
+            self.out.facts.setdefault("remote-code", f"{interpreter} runs downloaded {path}")
+        self._add("exec", path, interpreter)
+
+    def _find(
+        self, inv: Invocation, depth: int, via: tuple[str, ...], env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        argv = inv.argv
+        roots: list[str] = []
+        k = 0
+        while k < len(argv) and not argv[k].startswith(("-", "(", "!")):
+            roots.append(argv[k])
+            k += 1
+        roots = roots or ["."]
+        if "delete" in inv.flags:
+            for r in roots:
+                self._add("delete", r, "find -delete")
+        while k < len(argv):
+            if argv[k] in ("-exec", "-execdir", "-ok", "-okdir"):
+                j = k + 1
+                cmd: list[str] = []
+                while j < len(argv) and argv[j] not in (";", "+"):
+                    cmd.append(argv[j])
+                    j += 1
+                if cmd:
+                    filled = [roots[0] if a == "{}" else a.replace("{}", roots[0]) for a in cmd]
+                    self.script(" ".join(_quote(a) for a in filled), depth + 1, via, dict(env),
+                                span=where)
+                k = j
+            k += 1
+
+
+def _loop_value(w: Word, env: dict[str, str]) -> str:
+    """A stand-in value for a loop variable: `for f in $(ls /)` iterates over entries of `/`."""
+    for sub in w.subs:
+        toks = [t.text for t in lex(sub) if isinstance(t, Word)]
+        if toks and basename(toks[0]) in ("ls", "find") :
+            roots = [t for t in toks[1:] if not t.startswith("-")]
+            return (roots[0].rstrip("/") + "/*") if roots else "*"
+    return w.text
+
+
+def _quote(arg: str) -> str:
+    if arg and all(c.isalnum() or c in "-_./=:@%+,{}~*" for c in arg):
+        return arg
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+def _option_value(argv: list[str], options: frozenset[str]) -> str | None:
+    """The value of the first of `options` present (`-c CODE`, `--command=CODE`, `-cCODE`)."""
+    for k, a in enumerate(argv):
+        if a in options and k + 1 < len(argv):
+            return argv[k + 1]
+        if "=" in a and a.split("=", 1)[0] in options:
+            return a.split("=", 1)[1]
+        # Combined short options ending in the code option (`python3 -Ic CODE`, `perl -ne CODE`).
+        if len(a) > 2 and a[0] == "-" and a[1] != "-" and a[1:].isalpha():
+            if any(f"-{a[-1]}" == o for o in options) and k + 1 < len(argv):
+                return argv[k + 1]
+    return None
+
+
+def _after_host(argv: list[str], valued: frozenset[str]) -> list[str]:
+    k = 0
+    while k < len(argv):
+        a = argv[k]
+        if a == "--":
+            k += 1
+            break
+        if a.startswith("-"):
+            k += 2 if a in valued else 1
+            continue
+        break
+    return argv[k + 1 :]  # skip the host
+
+
+def _after_container(argv: list[str]) -> list[str]:
+    if "--" in argv:
+        return argv[argv.index("--") + 1 :]
+    # `docker exec [-it] [-u x] CONTAINER CMD…`: first operand after the subcommand is the target.
+    k = 1
+    valued = {"-u", "--user", "-w", "--workdir", "-e", "--env", "-c", "--container", "-n",
+              "--namespace", "--name", "-v", "--volume", "-p", "--publish", "--entrypoint",
+              "--network", "--env-file", "-l", "--label", "--image"}
+    while k < len(argv) and argv[k].startswith("-"):
+        k += 2 if argv[k] in valued else 1
+    return argv[k + 1 :]
+
+
+def _listed_paths(inv: Invocation) -> list[str]:
+    """Paths a command prints for `xargs` to use: `find ROOTS`, `ls X`, `echo X`."""
+    if inv.name == "find":
+        roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
+        return roots[:1] if roots else ["."]
+    if inv.name in ("ls", "echo", "printf", "cat", "locate"):
+        return inv.operands[:8]
+    return []
+
+
+def _runs_fetcher(code: str) -> bool:
+    for tok in lex(code):
+        if isinstance(tok, Word) and basename(tok.text) in C.FETCHERS | C.RAW_SOCKETS:
+            return True
+    return False
+
+
+def _decode_chain(prev: _Simple) -> str | None:
+    """If a decoder is fed a literal (`echo PAYLOAD | base64 -d`), the decoded text."""
+    src = prev.prev
+    inv = prev.invocation
+    if src is None or src.literal is None or inv is None or inv.name not in ("base64", "openssl"):
+        return None
+    payload = src.literal.strip()
+    if not _B64_TEXT.match(payload):
+        return None
+    try:
+        return base64.b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None

@@ -1,0 +1,203 @@
+"""SQL analysis with sqlglot: statement type, object, WHERE clause, tables, privileges.
+
+`DELETE FROM users` and `DELETE FROM users WHERE 1=1` both delete every row; `SELECT … FROM
+drop_reasons` reads. Statements sqlglot cannot parse (it falls back to a generic command) are
+read from their leading keywords, so `GRANT ALL …` or `ALTER USER … SUPERUSER` are still seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+
+MAX_SQL_CHARS = 100_000
+_WORDS = re.compile(r"[A-Za-z_]+")
+_OBJECTS = frozenset(
+    """table database schema view index user role function procedure trigger sequence
+    column constraint collection keyspace extension tablespace login""".split()
+)
+_PRIVILEGE_ATTRS = frozenset(
+    {"superuser", "createrole", "createdb", "replication", "bypassrls", "sysadmin", "dba",
+     "all", "grant", "owner", "super", "admin"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlStatement:
+    """What one SQL statement does."""
+
+    type: str  # select insert update delete drop truncate alter grant revoke create merge copy…
+    object: str  # table, database, schema, user… ('' when not applicable)
+    where: str  # 'none', 'tautology', 'present', or '' when the statement has no WHERE
+    tables: tuple[str, ...]
+    actions: tuple[str, ...]  # ALTER actions (drop, add…) and privileges/attributes granted
+    text: str
+
+
+def analyze_sql(sql: str) -> list[SqlStatement]:
+    """Every statement in `sql` with its facts; never raises."""
+    sql = sql[:MAX_SQL_CHARS]
+    try:
+        parsed = sqlglot.parse(sql, error_level=sqlglot.ErrorLevel.IGNORE)
+    except Exception:  # sqlglot raises many error types on odd input; read the keywords instead
+        return [_from_keywords(part) for part in sql.split(";") if part.strip()]
+    out: list[SqlStatement] = []
+    for node in parsed:
+        if node is None:
+            continue
+        try:
+            out.append(_statement(node))
+        except Exception:
+            out.append(_from_keywords(_node_sql(node)))
+    return out
+
+
+def _node_sql(node: exp.Expression) -> str:
+    try:
+        return str(node.sql())[:300]
+    except Exception:
+        return ""
+
+
+def _tables(node: exp.Expression) -> tuple[str, ...]:
+    return tuple(t.name.lower() for t in node.find_all(exp.Table) if t.name)
+
+
+def _statement(node: exp.Expression) -> SqlStatement:
+    text = _node_sql(node)
+    tables = _tables(node)
+    if isinstance(node, exp.Command):
+        return _from_keywords(f"{node.this} {node.expression or ''}")
+    if isinstance(node, (exp.Delete, exp.Update)):
+        where = node.args.get("where")
+        state = "none" if where is None else "tautology" if _always_true(where.this) else "present"
+        kind = "delete" if isinstance(node, exp.Delete) else "update"
+        return SqlStatement(kind, "table", state, tables, (), text)
+    if isinstance(node, exp.Drop):
+        kind = str(node.args.get("kind") or "table").lower()
+        actions = ("cascade",) if node.args.get("cascade") else ()
+        return SqlStatement("drop", kind, "", tables, actions, text)
+    if type(node).__name__ in ("TruncateTable", "Truncate"):
+        return SqlStatement("truncate", "table", "", tables, (), text)
+    if type(node).__name__ in ("Alter", "AlterTable"):
+        kind = str(node.args.get("kind") or "table").lower()
+        acts = tuple(
+            "drop" if isinstance(a, exp.Drop) else type(a).__name__.lower()
+            for a in node.args.get("actions") or []
+        )
+        return SqlStatement("alter", kind, "", tables, acts, text)
+    if isinstance(node, exp.Create):
+        kind = str(node.args.get("kind") or "table").lower()
+        return SqlStatement("create", kind, "", tables, (), text)
+    if type(node).__name__ in ("Grant", "Revoke"):
+        privs = tuple(
+            str(p.sql()).lower() for p in node.args.get("privileges") or [] if hasattr(p, "sql")
+        )
+        return SqlStatement(type(node).__name__.lower(), "privilege", "", tables, privs, text)
+    name = type(node).__name__.lower()
+    if isinstance(node, exp.Select) or isinstance(node, exp.Union):
+        name = "select"
+    return SqlStatement(name, "", "", tables, (), text)
+
+
+def _from_keywords(text: str) -> SqlStatement:
+    """Read a statement sqlglot could not parse from its keywords."""
+    words = [w.lower() for w in _WORDS.findall(text[:2000])]
+    if not words:
+        return SqlStatement("other", "", "", (), (), text[:300])
+    kind = words[0]
+    obj = next((w for w in words[1:4] if w in _OBJECTS), "")
+    actions = tuple(sorted({w for w in words if w in _PRIVILEGE_ATTRS}))
+    if kind in ("delete", "update"):
+        has_where = "where" in words
+        return SqlStatement(kind, "table", "present" if has_where else "none", (), (), text[:300])
+    return SqlStatement(kind, obj, "", (), actions, text[:300])
+
+
+def _literal_value(node: exp.Expression) -> object:
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return str(node.this)
+        try:
+            return float(node.this)
+        except ValueError:
+            return str(node.this)
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Paren):
+        return _literal_value(node.this)
+    return _NOT_LITERAL
+
+
+_NOT_LITERAL = object()
+_COMPARE = {
+    exp.EQ: lambda a, b: a == b,
+    exp.NEQ: lambda a, b: a != b,
+    exp.GT: lambda a, b: a > b,
+    exp.GTE: lambda a, b: a >= b,
+    exp.LT: lambda a, b: a < b,
+    exp.LTE: lambda a, b: a <= b,
+}
+
+
+def _always_true(node: exp.Expression) -> bool:
+    """True when a WHERE condition holds for every row (`1=1`, `'a'='a' OR …`, `TRUE`, `x=x`)."""
+    if isinstance(node, exp.Paren):
+        return _always_true(node.this)
+    if isinstance(node, exp.Or):
+        return _always_true(node.this) or _always_true(node.expression)
+    if isinstance(node, exp.And):
+        return _always_true(node.this) and _always_true(node.expression)
+    if isinstance(node, exp.Not):
+        return _always_false(node.this)
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Literal):
+        value = _literal_value(node)
+        return isinstance(value, float) and value != 0
+    compare = _COMPARE.get(type(node))  # type: ignore[call-overload]
+    if compare is not None:
+        left, right = node.this, node.expression
+        if isinstance(node, (exp.EQ, exp.GTE, exp.LTE)) and left == right and not isinstance(
+            left, exp.Literal
+        ):
+            return True  # a column compared with itself
+        a, b = _literal_value(left), _literal_value(right)
+        if a is _NOT_LITERAL or b is _NOT_LITERAL:
+            return False
+        try:
+            return bool(compare(a, b))
+        except TypeError:
+            return False
+    if isinstance(node, exp.Like):
+        pattern = _literal_value(node.expression)
+        return isinstance(pattern, str) and pattern.strip("%") == ""
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        return False
+    return False
+
+
+def _always_false(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _always_false(node.this)
+    if isinstance(node, exp.Boolean):
+        return not node.this
+    if isinstance(node, exp.Literal):
+        value = _literal_value(node)
+        return isinstance(value, float) and value == 0
+    compare = _COMPARE.get(type(node))  # type: ignore[call-overload]
+    if compare is not None:
+        a, b = _literal_value(node.this), _literal_value(node.expression)
+        if a is _NOT_LITERAL or b is _NOT_LITERAL:
+            return False
+        try:
+            return not compare(a, b)
+        except TypeError:
+            return False
+    return False

@@ -1,0 +1,88 @@
+"""Prose and unicode: homoglyph folding, and code found inside natural-language requests."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters that render as nothing; attackers put them inside keywords (`r\u200bm`).
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x200B, 0x200C, 0x200D,
+     0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2060, 0x2061, 0x2062, 0x2063,
+     0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0x206A, 0x206B, 0x206C, 0x206D, 0x206E, 0x206F,
+     0x3164, 0xFE00, 0xFE0F, 0xFEFF, 0xFFA0],
+    None,
+)
+# Letters from other scripts that look like Latin ones (a subset of Unicode's confusables that
+# covers Cyrillic, Greek and Armenian look-alikes); NFKC already folds fullwidth forms.
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁԛԝһӏвкмнтАВЕКМНОРСТХІЈЅԌаɑοσρνυτκιεαΑΒΕΖΗΙΚΜΝΟΡΤΥΧϲϳոսհոօրցⅰⅼⅽⅾⅿ"
+    "ℓ℮ıɡƖǀгпɾʀ",
+    "aeopcyxijsdqwhlbkmhtABEKMHOPCTXIJSGaaoopvutkieaABEZHIKMNOPTYXcjnuhnorgilcdm"
+    "leigllrnrr",
+)
+
+
+def skeleton(text: str) -> str:
+    """Text with invisible characters removed and look-alike letters folded to Latin."""
+    if text.isascii():
+        return text
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return folded.translate(_CONFUSABLES)
+
+
+_FENCE = re.compile(r"```[\w+-]*\n?(.*?)```", re.S)
+_INLINE = re.compile(r"`([^`\n]{2,400})`")
+_QUOTED = re.compile(r"(?<![\w])[\"']([^\"'\n]{3,400})[\"'](?![\w])")
+_RUN_CLAUSE = re.compile(
+    r"\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\s*:?\s+(?:the\s+)?"
+    r"(?:command\s+|following\s+|this\s+)?:?\s*(.{2,400}?)(?:$|\n|(?<=[^\s./~])\.\s|,\s+(?:then|and)\b)",
+    re.I,
+)
+_SQL_START = re.compile(
+    r"^\s*(?:with\s+\w+\s+as\s*\(|select\s+.+\s+from\s|insert\s+into\s|update\s+[\w.\"`\[\]]+\s+set\s"
+    r"|delete\s+from\s|drop\s+(?:table|database|schema|view|index|user|role|collection)\b"
+    r"|truncate\s+(?:table\s+)?[\w.\"`]+|alter\s+(?:table|user|role|database)\s|grant\s+\w+"
+    r"|revoke\s+\w+|create\s+(?:table|user|role|database|index)\b|merge\s+into\s|copy\s+\w+)",
+    re.I | re.S,
+)
+_SHELL_SHAPE = re.compile(r"^\s*(?:sudo\s+|\$\s+)?([\w./\\\[-]+)(\s+\S+)*\s*$")
+
+
+def looks_like_sql(text: str) -> bool:
+    """True when the text starts like an SQL statement."""
+    return bool(_SQL_START.match(text))
+
+
+def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
+    """True when the text starts with a known command followed by shell-like words."""
+    stripped = text.strip()
+    if stripped.startswith("$ "):
+        stripped = stripped[2:]
+    if not stripped:
+        return False
+    first, _, rest = stripped.partition(" ")
+    name = first.rsplit("/", 1)[-1].lower()
+    if first.startswith(("sudo", "./", "/usr/", "/bin/")):
+        return True
+    if name not in commands:
+        return False
+    if not rest:
+        return True
+    nxt = rest.lstrip()[:1]
+    return nxt in "-/~.$'\"|>&;*" or "/" in rest or "=" in rest or nxt.isdigit() or bool(
+        re.match(r"[\w.-]+(\s+-|\s*$|\s*[|;&>])", rest.lstrip())
+    ) and len(rest.split()) <= 6
+
+
+def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
+    """Command lines and SQL embedded in a natural-language request."""
+    found: list[str] = []
+    for m in _FENCE.finditer(text):
+        found.append(m.group(1))
+    for pattern in (_INLINE, _QUOTED, _RUN_CLAUSE):
+        for m in pattern.finditer(text):
+            candidate = m.group(1).strip().rstrip(".")
+            if looks_like_sql(candidate) or looks_like_shell(candidate, commands):
+                found.append(candidate)
+    return found

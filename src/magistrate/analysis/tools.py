@@ -1,0 +1,85 @@
+"""Tool calls: reading a tool's name as words and its arguments by role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+MAX_ARG_VALUES = 512
+
+
+def tool_words(name: str) -> str:
+    """`github.deleteRepo` → `github delete repo`; `run_shell_command` → `run shell command`."""
+    spaced = _CAMEL.sub(" ", name)
+    return " ".join(_SEPARATORS.sub(" ", spaced).lower().split())
+
+
+def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[tuple[str, str]]:
+    """(key, value) for every scalar in the arguments; nested keys keep their innermost name."""
+    out: list[tuple[str, str]] = []
+
+    def walk(key: str, value: Any) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(str(k), v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(key, v)
+        elif isinstance(value, str):
+            out.append((key, value))
+        elif value is not None and not isinstance(value, bool):
+            out.append((key, str(value)))
+
+    for k, v in args.items():
+        walk(str(k), v)
+    return out
+
+
+class ArgumentRoles:
+    """Maps argument names to roles (shell, sql, path, url, recipient, content…)."""
+
+    __slots__ = ("_cache", "_roles")
+
+    def __init__(self, roles: Mapping[str, Sequence[str]]) -> None:
+        self._roles = [
+            (role, re.compile("|".join(f"(?:{p})" for p in patterns), re.I))
+            for role, patterns in roles.items()
+            if patterns
+        ]
+        self._cache: dict[str, str | None] = {}
+
+    def role_of(self, key: str) -> str | None:
+        """The role of an argument name, or None."""
+        if key in self._cache:
+            return self._cache[key]
+        role = next((r for r, p in self._roles if p.search(key)), None)
+        if len(self._cache) < 10_000:
+            self._cache[key] = role
+        return role
+
+    def by_role(self, args: Mapping[str, Any]) -> Iterator[tuple[str | None, str, str]]:
+        """(role, key, value) for every scalar argument."""
+        for key, value in flatten_args(args):
+            yield self.role_of(key), key, value
+
+
+class ToolVerbs:
+    """Which operations a tool's name says it performs."""
+
+    __slots__ = ("_verbs",)
+
+    def __init__(self, verbs: Mapping[str, Sequence[str]]) -> None:
+        self._verbs = [
+            (op, re.compile("|".join(f"(?:{p})" for p in patterns), re.I))
+            for op, patterns in verbs.items()
+            if patterns
+        ]
+
+    def ops(self, words: str) -> list[str]:
+        """Operations named by the words of a tool name (`delete file` → ['delete'])."""
+        return [op for op, p in self._verbs if p.search(words)]

@@ -1,0 +1,252 @@
+"""Loading a constitution from YAML, reporting every problem with file, rule id and reason."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import hyperscan
+import yaml
+from pydantic import ValidationError
+
+from magistrate.analysis import KNOWN_FACTS, PSEUDO_TARGET_CLASSES
+from magistrate.analysis.hsdb import compile_database
+from magistrate.analysis.secrets import SECRET_PATTERNS
+from magistrate.constitution.model import Constitution, Rule
+from magistrate.errors import ConstitutionError, ConstitutionProblem
+
+DEFAULT_FILE = "default.yaml"
+# Text patterns are matched caseless; match ends (not starts) are reported, which lets
+# Hyperscan run bounded repeats such as `.{0,40}` in its linear-time engines.
+PATTERN_FLAGS = hyperscan.HS_FLAG_CASELESS
+
+
+class LoadedConstitution:
+    """A validated constitution with its source and version (hash of the normalized content)."""
+
+    __slots__ = ("model", "source", "version")
+
+    def __init__(self, model: Constitution, source: str) -> None:
+        self.model = model
+        self.source = source
+        canonical = json.dumps(model.model_dump(mode="json", by_alias=True), sort_keys=True)
+        self.version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def name(self) -> str:
+        """The constitution's name."""
+        return self.model.name
+
+
+def load_constitution(path: str | Path) -> LoadedConstitution:
+    """Load and validate a constitution file; raises ConstitutionError listing every problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConstitutionError([ConstitutionProblem(str(p), None, f"cannot read: {exc}")]) from None
+    return parse_constitution(text, str(p))
+
+
+def default_constitution() -> LoadedConstitution:
+    """The constitution that ships with Magistrate."""
+    text = resources.files("magistrate.constitution").joinpath(DEFAULT_FILE).read_text("utf-8")
+    return parse_constitution(text, f"<builtin>/{DEFAULT_FILE}")
+
+
+def parse_constitution(text: str, source: str = "<string>") -> LoadedConstitution:
+    """Validate YAML text as a constitution."""
+    problems: list[ConstitutionProblem] = []
+
+    def problem(rule_id: str | None, reason: str) -> None:
+        problems.append(ConstitutionProblem(source, rule_id, reason))
+
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConstitutionError([ConstitutionProblem(source, None, f"YAML: {exc}")]) from None
+    if not isinstance(raw, dict):
+        raise ConstitutionError([ConstitutionProblem(source, None, "top level must be a mapping")])
+
+    raw_rules = raw.get("rules", [])
+    if not isinstance(raw_rules, list):
+        problem(None, "rules: must be a list")
+        raw_rules = []
+    try:
+        base = Constitution.model_validate({**raw, "rules": []})
+    except ValidationError as exc:
+        for err in exc.errors():
+            problem(None, _describe(err))
+        base = None
+
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw_rule in enumerate(raw_rules):
+        rid = raw_rule.get("id") if isinstance(raw_rule, dict) else None
+        label = str(rid) if rid else f"#{index + 1}"
+        try:
+            rule = Rule.model_validate(raw_rule)
+        except ValidationError as exc:
+            for err in exc.errors():
+                problem(label, _describe(err))
+            continue
+        if rule.id in seen:
+            problem(rule.id, "duplicate rule id")
+        seen.add(rule.id)
+        rules.append(rule)
+
+    if base is None:
+        raise ConstitutionError(problems)
+    _check_references(base, rules, problem)
+    _check_patterns(base, rules, problem)
+    if problems:
+        raise ConstitutionError(problems)
+    return LoadedConstitution(base.model_copy(update={"rules": rules}), source)
+
+
+def _describe(err: Any) -> str:
+    loc = ".".join(str(x) for x in err.get("loc", ()) if x != "in_")
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return f"unknown field {loc!r}"
+    return f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid"))
+
+
+def _check_references(base: Constitution, rules: list[Rule], problem: Any) -> None:
+    articles = {a.id for a in base.articles}
+    if len(articles) != len(base.articles):
+        problem(None, "duplicate article id")
+    classes = set(base.path_classes) | PSEUDO_TARGET_CLASSES
+    for rule in rules:
+        if rule.article not in articles:
+            problem(rule.id, f"unknown article {rule.article!r}")
+        m = rule.match
+        used: list[str] = []
+        if m.shell:
+            used += m.shell.targets
+        if m.effect:
+            used += m.effect.classes + m.effect.not_classes
+        for name in used:
+            if name not in classes:
+                problem(rule.id, f"unknown path class {name!r}")
+        for fact in m.facts:
+            if fact not in KNOWN_FACTS:
+                problem(rule.id, f"unknown fact {fact!r}; known: {', '.join(sorted(KNOWN_FACTS))}")
+        if m.tool:
+            roles = set(type(base.tool_arguments).model_fields)
+            for role in m.tool.args:
+                if role not in roles:
+                    problem(rule.id, f"unknown argument role {role!r}")
+    rule_ids = {r.id for r in rules}
+    for seq in base.sequences:
+        if seq.article not in articles:
+            problem(seq.id, f"unknown article {seq.article!r}")
+        if seq.id in rule_ids:
+            problem(seq.id, "duplicate rule id (a sequence rule shares it)")
+    for fact in base.sofia.facts:
+        if fact not in KNOWN_FACTS:
+            problem(None, f"sofia.facts: unknown fact {fact!r}")
+
+
+def _regexes(rule: Rule) -> list[tuple[str, str]]:
+    """(field, regex) for every regex a rule holds other than its text patterns."""
+    m = rule.match
+    out: list[tuple[str, str]] = []
+    if m.shell:
+        out += [("shell.args", r) for r in m.shell.args + m.shell.args_all + m.shell.not_args]
+    if m.sql:
+        out += [("sql.tables", r) for r in m.sql.tables]
+    if m.effect:
+        out += [("effect.command", r) for r in m.effect.command]
+    if m.tool:
+        out += [("tool.name", r) for r in m.tool.name]
+        for role, values in m.tool.args.items():
+            out += [(f"tool.args.{role}", r) for r in values]
+    return out
+
+
+# Kinds of entries in the pattern table.
+RULE, UNLESS, SENSITIVE, SECRET, ETHICAL = range(5)
+
+
+def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
+    """(kind, owner, pattern, flags) of every pattern that runs over action text.
+
+    These all go into one Hyperscan database; the owner is the rule's position for rule and
+    `unless` patterns and the credential's name for secret detectors.
+    """
+    table: list[tuple[int, object, str, int]] = []
+    for index, rule in enumerate(model.rules):
+        table += [(RULE, index, p, PATTERN_FLAGS) for p in rule.match.patterns]
+        table += [(UNLESS, index, p, PATTERN_FLAGS) for p in rule.match.unless]
+    table += [(SENSITIVE, None, p, PATTERN_FLAGS) for p in model.sensitive_content]
+    for name, p in SECRET_PATTERNS:
+        caseless = p.startswith("(?i)")
+        hs_pattern = p.replace("(?P<secret>", "(").replace("(?i)", "")
+        table.append((SECRET, name, hs_pattern, hyperscan.HS_FLAG_CASELESS if caseless else 0))
+    table += [(ETHICAL, None, p, PATTERN_FLAGS) for p in model.sofia.patterns]
+    return table
+
+
+def compile_patterns(model: Constitution) -> hyperscan.Database:
+    """The constitution's text patterns in one Hyperscan database (cached on disk)."""
+    table = pattern_table(model)
+    return compile_database([p.encode() for _, _, p, _ in table], [f for _, _, _, f in table])
+
+
+def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None:
+    """Text patterns must compile in Hyperscan (linear time); field regexes in Python."""
+    def check(owner: str | None, field: str, pattern: str) -> bool:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problem(owner, f"{field}: pattern {pattern!r} does not compile: {exc}")
+            return False
+        return True
+
+    text_patterns: list[tuple[str | None, str, str]] = []
+    for rule in rules:
+        for pattern in rule.match.patterns:
+            if check(rule.id, "patterns", pattern):
+                text_patterns.append((rule.id, "patterns", pattern))
+        for pattern in rule.match.unless:
+            if check(rule.id, "unless", pattern):
+                text_patterns.append((rule.id, "unless", pattern))
+        for field, pattern in _regexes(rule):
+            check(rule.id, field, pattern)
+    for name, patterns in base.path_classes.items():
+        for pattern in patterns:
+            check(None, f"path_classes.{name}", pattern)
+    for pattern in base.sensitive_content:
+        if check(None, "sensitive_content", pattern):
+            text_patterns.append((None, "sensitive_content", pattern))
+    for pattern in base.sofia.patterns:
+        if check(None, "sofia.patterns", pattern):
+            text_patterns.append((None, "sofia.patterns", pattern))
+    args = base.tool_arguments
+    for role in type(args).model_fields:
+        for pattern in getattr(args, role):
+            check(None, f"tool_arguments.{role}", pattern)
+    verbs = base.tool_verbs
+    for op in type(verbs).model_fields:
+        for pattern in getattr(verbs, op):
+            check(None, f"tool_verbs.{op}", pattern)
+    if len(text_patterns) != sum(
+        len(r.match.patterns) + len(r.match.unless) for r in rules
+    ) + len(base.sensitive_content) + len(base.sofia.patterns):
+        return  # Python already rejected some; report those first
+    try:  # the whole table at once (and cached): the database the detector will use
+        compile_patterns(base.model_copy(update={"rules": rules}))
+        return
+    except hyperscan.error:
+        pass
+    for owner, field, pattern in text_patterns:  # only on failure: find each culprit
+        try:
+            compile_database([pattern.encode()], [PATTERN_FLAGS])
+        except hyperscan.error as exc:
+            problem(owner, f"{field}: pattern {pattern!r} is not supported by the "
+                           f"linear-time engine: {exc}")

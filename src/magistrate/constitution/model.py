@@ -1,0 +1,197 @@
+"""The constitution's data model: articles, rules, risk policy, roles, path classes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from magistrate.levels import Decision, Risk
+
+Kind = Literal["shell", "sql", "tool", "prompt", "tool_output", "http", "file", "deploy", "other"]
+KINDS: tuple[str, ...] = (
+    "shell", "sql", "tool", "prompt", "tool_output", "http", "file", "deploy", "other",
+)
+# Views: how a piece of an action is read. Text patterns say which views they apply to.
+View = Literal["text", "shell", "sql", "code", "tool", "path", "url", "recipient"]
+VIEWS: tuple[str, ...] = ("text", "shell", "sql", "code", "tool", "path", "url", "recipient")
+EffectOp = Literal["read", "write", "append", "delete", "truncate", "perm", "exec", "send", "fetch"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Article(_Strict):
+    """One article of the constitution: a principle that rules cite."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    number: int = Field(ge=1)
+    title: str
+    text: str
+
+
+class ShellMatch(_Strict):
+    """Conditions on one invocation of a shell command (all given conditions must hold)."""
+
+    command: list[str] = []  # command names; `mkfs*` matches a prefix
+    subcommand: list[str] = []  # `push`, `s3 rb`, `delete namespace` (prefix of the operands)
+    flags: list[str] = []  # any of these flags (short letters or long names)
+    flags_all: list[str] = []
+    flags_none: list[str] = []
+    args: list[str] = []  # any of these regexes over the joined arguments
+    args_all: list[str] = []
+    not_args: list[str] = []  # none of these regexes
+    targets: list[str] = []  # any operand in one of these path classes
+    via: list[str] = []  # reached through one of these wrappers (sudo, ssh, bash…)
+    privileged: bool | None = None
+    stdin: list[str] = []  # its input comes from: network, decoder, literal, file, command
+
+
+class SqlMatch(_Strict):
+    """Conditions on one SQL statement."""
+
+    statement: list[str] = []  # select insert update delete drop truncate alter grant revoke…
+    object: list[str] = []  # table database schema view index user role…
+    where: list[Literal["none", "tautology", "present"]] = []
+    tables: list[str] = []  # regexes over table names
+    actions: list[str] = []  # any of: drop (ALTER … DROP), all, superuser, cascade…
+
+
+class EffectMatch(_Strict):
+    """Conditions on an effect: an operation on a target of some path classes."""
+
+    op: list[EffectOp]
+    classes: list[str] = []  # empty: any target
+    not_classes: list[str] = []
+    command: list[str] = []  # regexes over the command or tool that has the effect
+
+
+class ToolMatch(_Strict):
+    """Conditions on a tool call: its name (as words) and argument values."""
+
+    name: list[str] = []  # regexes over the tool name split into words: `github delete repo`
+    args: dict[str, list[str]] = {}  # argument role → regexes over its values
+
+
+class Match(_Strict):
+    """What a rule matches. Every condition given must hold; an empty match matches all."""
+
+    patterns: list[str] = []
+    in_: list[View] = Field(default=["text"], alias="in")
+    unless: list[str] = []  # patterns that, present in the same view, veto the match
+    shell: ShellMatch | None = None
+    sql: SqlMatch | None = None
+    effect: EffectMatch | None = None
+    tool: ToolMatch | None = None
+    facts: list[str] = []  # all of these derived facts (remote-code, exfiltration…)
+
+
+class Rule(_Strict):
+    """A rule: what it matches, the article it enforces, the risk, an optional decision."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    article: str
+    risk: Risk
+    decision: Decision | None = None
+    description: str = ""
+    kinds: list[Kind] = []  # empty: every kind of action
+    match: Match = Match()
+
+
+class Role(_Strict):
+    """What an agent role may do: kinds of action, tools (glob patterns), maximum risk."""
+
+    description: str = ""
+    kinds: list[Kind] = list(KINDS)
+    tools: list[str] = ["*"]
+    max_risk: Risk = Risk.CRITICAL
+
+
+class RiskPolicy(_Strict):
+    """The decision each risk tier gets when no rule decides otherwise."""
+
+    LOW: Decision = Decision.ALLOW
+    MEDIUM: Decision = Decision.ALLOW
+    HIGH: Decision = Decision.ESCALATE
+    CRITICAL: Decision = Decision.ESCALATE
+
+    def decision_for(self, risk: Risk) -> Decision:
+        """The decision for a tier."""
+        result: Decision = getattr(self, risk.value)
+        return result
+
+
+class Organization(_Strict):
+    """Who is inside: recipients and hosts in these domains are internal."""
+
+    domains: list[str] = []
+
+
+class ToolArguments(_Strict):
+    """How argument names map to roles (regexes over the argument name, case-insensitive)."""
+
+    shell: list[str] = []
+    sql: list[str] = []
+    code: list[str] = []
+    path: list[str] = []
+    url: list[str] = []
+    recipient: list[str] = []
+    content: list[str] = []
+    environment: list[str] = []
+    method: list[str] = []
+    operation: list[str] = []
+
+
+class ToolVerbs(_Strict):
+    """Words in a tool's name that say what it does (regexes over the name as words)."""
+
+    read: list[str] = []
+    write: list[str] = []
+    delete: list[str] = []
+    send: list[str] = []
+    exec: list[str] = []
+    fetch: list[str] = []
+
+
+class SofiaTriggers(_Strict):
+    """When Sofia is consulted (used by the counsel stage)."""
+
+    min_risk: Risk = Risk.HIGH
+    facts: list[str] = []
+    patterns: list[str] = []
+
+
+class SequenceRule(_Strict):
+    """A rule over a session: an action marked `then` after one marked `first`, within a window.
+
+    Marks are effect operations (`send`), operations on a class (`read:secret`) and facts
+    (`remote-code`), as the risk detector reports them.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    article: str
+    risk: Risk
+    decision: Decision | None = None
+    description: str = ""
+    first: list[str]
+    then: list[str]
+    within_s: float = Field(default=900.0, gt=0)
+
+
+class Constitution(_Strict):
+    """A whole constitution."""
+
+    name: str
+    description: str = ""
+    articles: list[Article]
+    policy: RiskPolicy = RiskPolicy()
+    path_classes: dict[str, list[str]] = {}
+    tool_arguments: ToolArguments = ToolArguments()
+    tool_verbs: ToolVerbs = ToolVerbs()
+    organization: Organization = Organization()
+    sensitive_content: list[str] = []  # patterns marking content as personal or secret data
+    roles: dict[str, Role] = {}
+    rules: list[Rule] = []
+    sequences: list[SequenceRule] = []
+    sofia: SofiaTriggers = SofiaTriggers()

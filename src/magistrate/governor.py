@@ -1,0 +1,329 @@
+"""The Governor: the decision path from an action to a verdict.
+
+validate → risk (cached by exact content + constitution version) → Justiça → verdict.
+Any error inside governance yields a fail-closed verdict (deny, or escalate if configured);
+invalid input raises `InvalidAction`. The synchronous path does no logging, no
+`asyncio.gather` and no pattern compilation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from magistrate.action import Action
+from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
+from magistrate.errors import InvalidAction
+from magistrate.justica import EnforcementMode, Justica
+from magistrate.levels import Decision, Risk
+from magistrate.risk import RiskAssessment, RiskDetector
+from magistrate.sessions import SessionStore
+from magistrate.trust import TrustLedger
+from magistrate.verdict import Verdict
+
+_perf = time.perf_counter_ns
+_ID_PREFIX = os.urandom(4).hex()
+_ID_COUNTER = itertools.count(1)
+
+
+def new_verdict_id() -> str:
+    """A verdict id unique across processes (random prefix, per-process counter)."""
+    return f"v{_ID_PREFIX}{next(_ID_COUNTER):010x}"
+
+
+class AssessmentCache:
+    """A bounded LRU of risk assessments keyed by exact action content."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[tuple[Any, ...], tuple[RiskAssessment, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[Any, ...]) -> tuple[RiskAssessment, str] | None:
+        """The cached (assessment, fingerprint), counting the hit or miss."""
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: tuple[Any, ...], value: tuple[RiskAssessment, str]) -> None:
+        """Store an entry, evicting the least recently used beyond the size."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            if len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+
+class Governor:
+    """Constitutional governance for one process: check actions, get verdicts."""
+
+    def __init__(
+        self,
+        constitution: LoadedConstitution | str | Path | None = None,
+        *,
+        detector: RiskDetector | None = None,
+        trust: TrustLedger | None = None,
+        sessions: SessionStore | None = None,
+        mode: EnforcementMode | str = EnforcementMode.COERCIVE,
+        enabled: bool = True,
+        cache_size: int = 65_536,
+        approvers: Iterable[str] = (),
+        on_error: Decision | str = Decision.DENY,
+    ) -> None:
+        if isinstance(constitution, (str, Path)):
+            constitution = load_constitution(constitution)
+        if detector is not None:
+            constitution = detector.constitution
+        self.constitution = constitution or default_constitution()
+        self.detector = detector or RiskDetector(self.constitution)
+        self.justica = Justica(self.constitution, trust, sessions, mode)
+        self.enabled = enabled
+        self.approvers = frozenset(approvers)
+        self.on_error = Decision.parse(on_error)
+        if self.on_error is Decision.ALLOW:
+            raise ValueError("on_error must be deny or escalate: governance fails closed")
+        self.cache = AssessmentCache(cache_size)
+        self.counts: dict[str, int] = {"allow": 0, "escalate": 0, "deny": 0, "errors": 0}
+
+    @classmethod
+    def default(cls, **options: Any) -> Governor:
+        """The built-in constitution with embedded stores."""
+        return cls(None, **options)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def version(self) -> str:
+        """The constitution version verdicts are bound to."""
+        return self.constitution.version
+
+    @property
+    def trust(self) -> TrustLedger:
+        """The trust ledger."""
+        return self.justica.trust
+
+    @property
+    def mode(self) -> EnforcementMode:
+        """The enforcement mode."""
+        return self.justica.mode
+
+    # ------------------------------------------------------------------ checking
+    def assess(self, action: Action) -> tuple[RiskAssessment, str, bool]:
+        """(assessment, fingerprint, cache hit) for an action."""
+        key = (self.constitution.version, *action.content_key)
+        entry = self.cache.get(key)
+        if entry is not None:
+            return entry[0], entry[1], True
+        assessment = self.detector.assess(action)
+        fingerprint = action.fingerprint
+        self.cache.put(key, (assessment, fingerprint))
+        return assessment, fingerprint, False
+
+    def check(self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
+              ) -> Verdict:
+        """Judge one action. Raises InvalidAction for bad input; never raises otherwise."""
+        t0 = _perf()
+        if not isinstance(action, Action):
+            action = Action.from_dict(action)
+        if not self.enabled:
+            return self._ungoverned(action, t0)
+        t1 = _perf()
+        try:
+            floor = Risk.parse(min_risk) if min_risk is not None else None
+            assessment, fingerprint, hit = self.assess(action)
+        except Exception as exc:  # fail closed: an error is never an allow
+            return self._fail_closed(action, exc, t0)
+        return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
+
+    def check_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
+        """Judge many actions with one scan for all cache misses; verdicts in input order."""
+        t0 = _perf()
+        items = [a if isinstance(a, Action) else Action.from_dict(a) for a in actions]
+        if not self.enabled:
+            return [self._ungoverned(a, t0) for a in items]
+        t1 = _perf()
+        version = self.constitution.version
+        try:
+            found: list[tuple[RiskAssessment, str, bool] | None] = []
+            missing: dict[tuple[Any, ...], list[int]] = {}
+            for i, action in enumerate(items):
+                key = (version, *action.content_key)
+                entry = self.cache.get(key)
+                if entry is not None:
+                    found.append((entry[0], entry[1], True))
+                else:
+                    found.append(None)
+                    missing.setdefault(key, []).append(i)
+            if missing:
+                firsts = [items[positions[0]] for positions in missing.values()]
+                fresh = self.detector.assess_many(firsts)
+                for (key, positions), action, assessment in zip(
+                    missing.items(), firsts, fresh, strict=True
+                ):
+                    fingerprint = action.fingerprint
+                    self.cache.put(key, (assessment, fingerprint))
+                    for i in positions:
+                        found[i] = (assessment, fingerprint, False)
+        except Exception as exc:
+            return [self._fail_closed(a, exc, t0) for a in items]
+        out: list[Verdict] = []
+        for action, entry in zip(items, found, strict=True):
+            assert entry is not None
+            out.append(self._rule(action, entry[0], entry[1], entry[2], None, t0, t1))
+        return out
+
+    def prime(self, actions: Sequence[Action]) -> None:
+        """Assess the uncached actions with one scan and cache them (no verdicts, no trust)."""
+        version = self.constitution.version
+        missing: dict[tuple[Any, ...], Action] = {}
+        for action in actions:
+            key = (version, *action.content_key)
+            if key not in missing and key not in self.cache:
+                missing[key] = action
+        if not missing:
+            return
+        try:
+            fresh = self.detector.assess_many(list(missing.values()))
+        except Exception:
+            return  # each check will assess (and fail closed) on its own
+        for (key, action), assessment in zip(missing.items(), fresh, strict=True):
+            self.cache.put(key, (assessment, action.fingerprint))
+
+    def _rule(self, action: Action, assessment: RiskAssessment, fingerprint: str, hit: bool,
+              floor: Risk | None, t0: int, t1: int) -> Verdict:
+        """Justiça's part and the verdict; fail-closed on error."""
+        t2 = _perf()
+        try:
+            ruling = self.justica.judge(action, assessment, floor)
+        except Exception as exc:
+            return self._fail_closed(action, exc, t0)
+        t3 = _perf()
+        self.counts[ruling.decision.value] += 1
+        return Verdict(
+            decision=ruling.decision,
+            risk=ruling.risk,
+            citations=ruling.citations,
+            reasons=ruling.reasons,
+            principal=action.principal,
+            fingerprint=fingerprint,
+            constitution_version=self.constitution.version,
+            trust_before=ruling.trust_before,
+            trust_after=ruling.trust_after,
+            mode=self.justica.mode.value,
+            verdict_id=new_verdict_id(),
+            action_id=action.id,
+            would_decision=ruling.would_decision,
+            cache_hit=hit,
+            timings_ns={"validate": t1 - t0, "risk": t2 - t1, "justica": t3 - t2,
+                        "total": t3 - t0},
+        )
+
+    async def acheck(self, action: Action | Mapping[str, Any], *,
+                     min_risk: Risk | str | None = None) -> Verdict:
+        """Async `check`: returns without suspending when nothing needs waiting for."""
+        return self.check(action, min_risk=min_risk)
+
+    async def acheck_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
+        """Async `check_many`."""
+        return self.check_many(actions)
+
+    # ------------------------------------------------------------------ administration
+    def lift_suspension(self, principal: str, by: str) -> None:
+        """Lift a principal's suspension; `by` must be a configured approver, not the principal."""
+        self.trust.lift_suspension(principal, by, self.approvers)
+
+    def status(self) -> dict[str, Any]:
+        """Name, version, mode, stores and counts."""
+        model = self.constitution.model
+        return {
+            "constitution": {
+                "name": model.name,
+                "version": self.constitution.version,
+                "source": self.constitution.source,
+                "articles": len(model.articles),
+                "rules": len(model.rules),
+                "sequence_rules": len(model.sequences),
+                "roles": sorted(model.roles),
+            },
+            "mode": self.justica.mode.value,
+            "enabled": self.enabled,
+            "on_error": self.on_error.value,
+            "stores": {
+                "trust": type(self.trust).__name__,
+                "sessions": type(self.justica.sessions).__name__,
+                "assessment_cache": f"memory LRU ({len(self.cache)}/{self.cache.size})",
+            },
+            "counts": dict(self.counts),
+            "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
+        }
+
+    # ------------------------------------------------------------------ special verdicts
+    def _ungoverned(self, action: Action, t0: int) -> Verdict:
+        return Verdict(
+            decision=Decision.ALLOW,
+            risk=Risk.LOW,
+            citations=(),
+            reasons=("governance disabled: action not judged (ungoverned)",),
+            principal=action.principal,
+            fingerprint=action.fingerprint,
+            constitution_version=self.constitution.version,
+            trust_before=0.0,
+            trust_after=0.0,
+            mode="disabled",
+            verdict_id=new_verdict_id(),
+            action_id=action.id,
+            ungoverned=True,
+            timings_ns={"total": _perf() - t0},
+        )
+
+    def _fail_closed(self, action: Action, exc: BaseException, t0: int) -> Verdict:
+        self.counts["errors"] += 1
+        self.counts[self.on_error.value] += 1
+        message = f"governance error: {type(exc).__name__}: {exc}"
+        try:
+            fingerprint = action.fingerprint
+        except Exception:
+            fingerprint = ""
+        return Verdict(
+            decision=self.on_error,
+            risk=Risk.CRITICAL,
+            citations=(),
+            reasons=(message, f"failed closed: {self.on_error.value}"),
+            principal=action.principal,
+            fingerprint=fingerprint,
+            constitution_version=self.constitution.version,
+            trust_before=0.0,
+            trust_after=0.0,
+            mode=self.justica.mode.value,
+            verdict_id=new_verdict_id(),
+            action_id=action.id,
+            error=message,
+            timings_ns={"total": _perf() - t0},
+        )
+
+
+__all__ = ["AssessmentCache", "Governor", "InvalidAction", "new_verdict_id"]

@@ -1,0 +1,196 @@
+"""Justiça, the judge: a risk assessment plus the principal's standing becomes a decision.
+
+The assessment says how dangerous an action is; Justiça adds what must not be cached: the
+principal's trust and suspension, the role's scope, the session's recent actions and the
+enforcement mode.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from enum import Enum
+
+from magistrate.action import Action
+from magistrate.constitution import LoadedConstitution
+from magistrate.levels import Decision, Risk, stricter
+from magistrate.risk import RiskAssessment, Signal
+from magistrate.sessions import MemorySessionStore, SessionStore, marks_of
+from magistrate.trust import MemoryTrustLedger, TrustLedger
+from magistrate.verdict import Citation
+
+MAX_CITATIONS = 8
+
+
+class EnforcementMode(str, Enum):
+    """How decisions are enforced."""
+
+    COERCIVE = "coercive"  # the constitution's decisions, as written
+    NORMATIVE = "normative"  # only outright denials block; escalations are advice (allowed)
+    ADAPTIVE = "adaptive"  # coercive, and stricter as the principal's trust falls
+    SHADOW = "shadow"  # decide and report, but allow everything
+
+    @classmethod
+    def parse(cls, value: str | EnforcementMode) -> EnforcementMode:
+        """Accept a mode or its name."""
+        if isinstance(value, EnforcementMode):
+            return value
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            names = ", ".join(m.value for m in cls)
+            raise ValueError(f"unknown enforcement mode {value!r}; expected one of {names}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """Justiça's ruling on one action."""
+
+    decision: Decision
+    risk: Risk
+    citations: tuple[Citation, ...]
+    reasons: tuple[str, ...]
+    trust_before: float
+    trust_after: float
+    would_decision: Decision | None = None
+
+
+class Justica:
+    """The constitutional judge."""
+
+    def __init__(
+        self,
+        constitution: LoadedConstitution,
+        trust: TrustLedger | None = None,
+        sessions: SessionStore | None = None,
+        mode: EnforcementMode | str = EnforcementMode.COERCIVE,
+        adaptive_escalate_below: float = 0.6,
+        adaptive_deny_below: float = 0.4,
+    ) -> None:
+        self.constitution = constitution
+        self.trust = trust if trust is not None else MemoryTrustLedger()
+        self.sessions = sessions if sessions is not None else MemorySessionStore()
+        self.mode = EnforcementMode.parse(mode)
+        self.adaptive_escalate_below = adaptive_escalate_below
+        self.adaptive_deny_below = adaptive_deny_below
+        model = constitution.model
+        self._policy = model.policy
+        self._articles = {a.id: a for a in model.articles}
+        self._roles = model.roles
+        self._sequences = model.sequences
+        self._max_window = max((s.within_s for s in self._sequences), default=0.0)
+
+    def cite(self, signal: Signal) -> Citation:
+        """The citation for a matched rule."""
+        article = self._articles.get(signal.article_id)
+        if article is None:
+            return Citation(signal.article_id, 0, signal.article_id, signal.rule_id,
+                            signal.evidence)
+        return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
+
+    def judge(
+        self, action: Action, assessment: RiskAssessment, min_risk: Risk | None = None
+    ) -> Judgement:
+        """Rule on an action whose risk has been assessed."""
+        principal = action.principal
+        risk = assessment.level
+        signals = list(assessment.signals)
+        reasons: list[str] = []
+        if min_risk is not None and min_risk > risk:
+            reasons.append(f"caller raised the tier from {risk.value} to {min_risk.value}")
+            risk = min_risk
+        decision = self._policy.decision_for(risk)
+        binding = assessment.rule_decision  # decided by a rule, not only by the tier
+        if binding is not None:
+            decision = stricter(decision, binding)
+
+        if action.session and self._sequences:
+            for seq_signal in self._sequence_signals(action.session, assessment):
+                signals.insert(0, seq_signal)
+                if seq_signal.risk > risk:
+                    risk = seq_signal.risk
+                decision = stricter(decision, self._policy.decision_for(seq_signal.risk))
+                if seq_signal.decision is not None:
+                    decision = stricter(decision, seq_signal.decision)
+                    binding = stricter(binding or seq_signal.decision, seq_signal.decision)
+                reasons.append(f"session {action.session}: {seq_signal.evidence}")
+
+        if signals:
+            top = signals[0]
+            reasons.insert(0, f"{risk.value}: {top.rule_id} — {top.evidence}")
+
+        state = self.trust.state(principal)
+        forced = False  # denied for who is asking, not what is asked
+        if state.suspended:
+            decision, forced = Decision.DENY, True
+            reasons.append(f"principal {principal} is suspended: {state.reason}")
+        role_problem = self._role_problem(action, risk)
+        if role_problem is not None:
+            decision, forced = Decision.DENY, True
+            reasons.append(role_problem)
+
+        if self.mode is EnforcementMode.ADAPTIVE and not forced:
+            if state.score < self.adaptive_deny_below and decision is Decision.ESCALATE:
+                decision = Decision.DENY
+                reasons.append(f"adaptive: trust {state.score:.2f} < "
+                               f"{self.adaptive_deny_below}, escalation becomes denial")
+            elif (state.score < self.adaptive_escalate_below and decision is Decision.ALLOW
+                  and risk >= Risk.MEDIUM):
+                decision = Decision.ESCALATE
+                reasons.append(f"adaptive: trust {state.score:.2f} < "
+                               f"{self.adaptive_escalate_below}, {risk.value} needs approval")
+
+        judged = decision
+        would: Decision | None = None
+        if self.mode is EnforcementMode.SHADOW and decision is not Decision.ALLOW:
+            would, decision = decision, Decision.ALLOW
+            reasons.append(f"shadow mode: would {would.value}")
+        elif (self.mode is EnforcementMode.NORMATIVE and decision is Decision.ESCALATE
+              and not forced and binding is not Decision.ESCALATE):
+            would, decision = decision, Decision.ALLOW
+            reasons.append("normative mode: escalation is advisory")
+        elif not signals and not reasons:
+            reasons.append("no rule matched")
+        before, after = self.trust.record(principal, judged, risk)
+        if role_problem is not None and not signals:
+            signals.append(Signal("role-scope", "least-privilege", risk, Decision.DENY,
+                                  role_problem))
+        citations = tuple(self.cite(s) for s in signals[:MAX_CITATIONS])
+        return Judgement(decision, risk, citations, tuple(reasons), before, after, would)
+
+    def _role_problem(self, action: Action, risk: Risk) -> str | None:
+        if action.role is None:
+            return None
+        role = self._roles.get(action.role)
+        if role is None:
+            known = ", ".join(sorted(self._roles)) or "none"
+            return f"unknown role {action.role!r} (known: {known})"
+        if action.kind not in role.kinds:
+            return f"role {action.role} may not perform {action.kind} actions"
+        if action.tool is not None and role.tools != ["*"]:
+            name = action.tool.lower()
+            if not any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in role.tools):
+                return f"role {action.role} may not use tool {action.tool!r}"
+        if risk > role.max_risk:
+            return (f"role {action.role} is limited to {role.max_risk.value} actions; "
+                    f"this one is {risk.value}")
+        return None
+
+    def _sequence_signals(self, session: str, assessment: RiskAssessment) -> list[Signal]:
+        marks = marks_of(assessment.effects, assessment.facts)
+        out: list[Signal] = []
+        if marks:
+            history = self.sessions.recent(session, self._max_window)
+            for seq in self._sequences:
+                if not marks.intersection(seq.then):
+                    continue
+                earlier = self.sessions.recent(session, seq.within_s) if (
+                    seq.within_s < self._max_window) else history
+                hit = next((m for m in earlier if m.intersection(seq.first)), None)
+                if hit is not None:
+                    first = sorted(hit.intersection(seq.first))[0]
+                    then = sorted(marks.intersection(seq.then))[0]
+                    out.append(Signal(seq.id, seq.article, seq.risk, seq.decision,
+                                      f"{first} earlier in the session, now {then}"))
+            self.sessions.add(session, marks)
+        return out

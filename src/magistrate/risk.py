@@ -1,0 +1,757 @@
+"""Risk detection: one compiled scan per action, shell/SQL/tool facts, constitution rules.
+
+Every text pattern of the constitution (and the credential and sensitive-data detectors) is
+compiled once into a single Hyperscan database and scanned once per action — once per batch in
+`assess_many`. Structured analyzers then read shell (pipelines, wrappers, substitutions), SQL
+(sqlglot) and tool calls into invocations, statements and *effects*; rules match on all of them.
+The result depends only on the action and the constitution, so it can be cached.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import hyperscan
+
+from magistrate.action import Action
+from magistrate.analysis import commands as C
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.shell import Invocation, ShellAnalysis, ShellAnalyzer
+from magistrate.analysis.sql import SqlStatement, analyze_sql
+from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
+from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, tool_words
+from magistrate.constitution import LoadedConstitution, default_constitution
+from magistrate.constitution.loader import ETHICAL, RULE, SECRET, SENSITIVE, UNLESS, compile_patterns, pattern_table
+from magistrate.constitution.model import EffectMatch, Rule, ShellMatch, SqlMatch, ToolMatch
+from magistrate.levels import Decision, Risk
+
+__all__ = ["Risk", "RiskAssessment", "RiskDetector", "Signal", "detect_risk_level"]
+
+MAX_FIELD = 4096  # regexes other than text patterns see at most this much of a field
+_PROD = re.compile(r"\b(prod|production|prd|live)\b", re.I)
+_HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
+_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?([^/:\s?#]+)", re.I)
+_EMAIL_DOMAIN = re.compile(r"@([\w.-]+\.[a-z]{2,})\b", re.I)
+_PATHLIKE = re.compile(r"^\s*(?:[~/]|\.{1,2}/|[A-Za-z]:[\\/]|\$HOME)\S*\s*$|^\S+\.\w{1,8}$")
+_SQL_TRIGGER = re.compile(
+    r"\b(drop|truncate|delete|update|alter|grant|revoke|create|copy|merge|insert|replace|rename"
+    r"|upsert|vacuum|load|set)\b",
+    re.I,
+)
+_DB_WORDS = re.compile(r"\b(sql|db|database|query|postgres|postgresql|mysql|sqlite|snowflake"
+                       r"|bigquery|redshift|warehouse|table)\b")
+# Commands that can carry data to an arbitrary host (not a cloud copy to the company's bucket).
+_EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sftp", "rsync"})
+SECRET_CLASSES = frozenset({"secret", "environment"})
+_SEND_OPS = frozenset({"send"})
+
+# Commands `looks_like_shell` recognizes in prose and untyped arguments.
+_COMMON_COMMANDS = frozenset(
+    """ls cd cat rm mv cp mkdir rmdir chmod chown git docker kubectl helm terraform aws gcloud az
+    npm yarn pip python python3 node curl wget ssh scp rsync tar zip unzip grep find sed awk
+    sudo su dd mkfs psql mysql redis-cli mongo mongosh systemctl service kill killall pkill
+    shutdown reboot iptables ufw crontab history export unset env printenv echo printf bash sh
+    zsh eval source make pytest go cargo mvn gradle apt apt-get yum dnf brew shred truncate
+    tee nc ncat socat base64 xxd openssl gpg useradd usermod passwd chpasswd visudo setenforce
+    journalctl auditctl wevtutil powershell pwsh iex nohup xargs timeout mount umount fdisk
+    parted wipefs chattr setfacl nsenter podman heroku vercel flyctl fly pulumi ansible
+    ansible-playbook alembic rails php perl ruby sqlite3 mongodump pg_dump mysqldump""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One rule that matched: which, under which article, how risky, and the evidence."""
+
+    rule_id: str
+    article_id: str
+    risk: Risk
+    decision: Decision | None
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAssessment:
+    """The risk of an action under a constitution; depends on nothing else, so it is cacheable."""
+
+    level: Risk
+    signals: tuple[Signal, ...]
+    facts: dict[str, str]
+    effects: tuple[Effect, ...] = ()
+    commands: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+    ethical: tuple[str, ...] = ()  # words that call for ethical counsel (Sofia)
+    rule_decision: Decision | None = None  # strictest decision a matching rule imposes
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the matching rules, riskiest first."""
+        return tuple(s.rule_id for s in self.signals)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "level": self.level.value,
+            "signals": [
+                {"rule_id": s.rule_id, "article": s.article_id, "risk": s.risk.value,
+                 "decision": s.decision.value if s.decision else None, "evidence": s.evidence}
+                for s in self.signals
+            ],
+            "facts": dict(self.facts),
+            "effects": [e.describe() for e in self.effects],
+            "commands": list(self.commands),
+            "statements": list(self.statements),
+        }
+
+
+@dataclass(slots=True)
+class _Subject:
+    view: str  # text shell sql code tool path url recipient environment
+    text: str
+    origin: str  # where in the action it came from: text, tool, args.<key>, target…
+
+
+@dataclass(slots=True)
+class _Context:
+    action: Action
+    subjects: list[_Subject]
+    hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # id → (subj, end)
+    invocations: list[Invocation] = field(default_factory=list)
+    statements: list[SqlStatement] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+    data_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    tool_words: str = ""
+    arg_values: dict[str, list[str]] = field(default_factory=dict)  # role → values
+
+
+class _ShellCond:
+    __slots__ = ("args", "args_all", "commands", "flags", "flags_all", "flags_none", "not_args",
+                 "prefixes", "privileged", "stdin", "subcommands", "targets", "via")
+
+    def __init__(self, m: ShellMatch) -> None:
+        names = [c.lower() for c in m.command]
+        self.commands = frozenset(n for n in names if not n.endswith("*"))
+        self.prefixes = tuple(n[:-1] for n in names if n.endswith("*"))
+        self.subcommands = tuple(s.lower() for s in m.subcommand)
+        self.flags = frozenset(m.flags)
+        self.flags_all = frozenset(m.flags_all)
+        self.flags_none = frozenset(m.flags_none)
+        self.args = _any_regex(m.args)
+        self.args_all = [re.compile(p) for p in m.args_all]
+        self.not_args = _any_regex(m.not_args)
+        self.targets = frozenset(m.targets)
+        self.via = frozenset(m.via)
+        self.privileged = m.privileged
+        self.stdin = frozenset(m.stdin)
+
+    def matches(self, inv: Invocation, classify: Any) -> bool:
+        if self.commands or self.prefixes:
+            if inv.name not in self.commands and not (
+                self.prefixes and inv.name.startswith(self.prefixes)
+            ):
+                return False
+        if self.subcommands and not any(
+            inv.subcommand == s or inv.subcommand.startswith(s + " ") for s in self.subcommands
+        ):
+            return False
+        if self.flags and not (inv.flags & self.flags):
+            return False
+        if self.flags_all and not self.flags_all <= inv.flags:
+            return False
+        if self.flags_none and inv.flags & self.flags_none:
+            return False
+        if self.privileged is not None and inv.privileged != self.privileged:
+            return False
+        if self.via and not self.via.intersection(inv.via):
+            return False
+        if self.stdin and inv.stdin_source not in self.stdin:
+            return False
+        if self.args or self.args_all or self.not_args:
+            joined = " ".join(inv.argv)[:MAX_FIELD]
+            if self.args and not self.args.search(joined):
+                return False
+            if self.args_all and not all(r.search(joined) for r in self.args_all):
+                return False
+            if self.not_args and self.not_args.search(joined):
+                return False
+        return not self.targets or any(classify(o) & self.targets for o in inv.operands)
+
+
+class _SqlCond:
+    __slots__ = ("actions", "objects", "statements", "tables", "where")
+
+    def __init__(self, m: SqlMatch) -> None:
+        self.statements = frozenset(s.lower() for s in m.statement)
+        self.objects = frozenset(o.lower() for o in m.object)
+        self.where = frozenset(m.where)
+        self.tables = _any_regex(m.tables, re.I)
+        self.actions = frozenset(a.lower() for a in m.actions)
+
+    def matches(self, st: SqlStatement) -> bool:
+        if self.statements and st.type not in self.statements:
+            return False
+        if self.objects and st.object not in self.objects:
+            return False
+        if self.where and st.where not in self.where:
+            return False
+        if self.tables and not any(self.tables.search(t) for t in st.tables):
+            return False
+        if self.actions:
+            words = {w for a in st.actions for w in a.split()}
+            if not words & self.actions:
+                return False
+        return True
+
+
+class _EffectCond:
+    __slots__ = ("classes", "command", "not_classes", "ops")
+
+    def __init__(self, m: EffectMatch) -> None:
+        self.ops = frozenset(m.op)
+        self.classes = frozenset(m.classes)
+        self.not_classes = frozenset(m.not_classes)
+        self.command = _any_regex(m.command, re.I)
+
+    def matches(self, e: Effect) -> bool:
+        if e.op not in self.ops:
+            return False
+        if self.classes and not (e.classes & self.classes):
+            return False
+        if self.not_classes and e.classes & self.not_classes:
+            return False
+        return not self.command or bool(self.command.search(e.command))
+
+
+class _ToolCond:
+    __slots__ = ("args", "name")
+
+    def __init__(self, m: ToolMatch) -> None:
+        self.name = _any_regex(m.name, re.I)
+        self.args = {role: _any_regex(p, re.I) for role, p in m.args.items()}
+
+    def matches(self, ctx: _Context) -> str | None:
+        if self.name is not None:
+            if not ctx.tool_words or not self.name.search(ctx.tool_words):
+                return None
+        for role, pattern in self.args.items():
+            values = ctx.arg_values.get(role, ())
+            if pattern is not None and not any(pattern.search(v[:MAX_FIELD]) for v in values):
+                return None
+        return ctx.tool_words or "tool"
+
+
+def _any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+class _CompiledRule:
+    __slots__ = ("effect", "facts", "index", "kinds", "pattern_ids", "rule", "shell", "sql",
+                 "tool", "unless_ids", "views")
+
+    def __init__(self, rule: Rule, index: int) -> None:
+        self.rule = rule
+        self.index = index
+        self.kinds = frozenset(rule.kinds)
+        self.views = frozenset(rule.match.in_)
+        self.pattern_ids: list[int] = []
+        self.unless_ids: list[int] = []
+        m = rule.match
+        self.shell = _ShellCond(m.shell) if m.shell else None
+        self.sql = _SqlCond(m.sql) if m.sql else None
+        self.effect = _EffectCond(m.effect) if m.effect else None
+        self.tool = _ToolCond(m.tool) if m.tool else None
+        self.facts = frozenset(m.facts)
+
+
+
+
+class RiskDetector:
+    """Grades actions against one constitution. Thread-safe; build once, use everywhere."""
+
+    def __init__(self, constitution: LoadedConstitution | None = None) -> None:
+        self.constitution = constitution or default_constitution()
+        model = self.constitution.model
+        self.version = self.constitution.version
+        self.classifier = PathClassifier(model.path_classes)
+        self.shell = ShellAnalyzer(self.classifier)
+        self.roles = ArgumentRoles(model.tool_arguments.model_dump())
+        self.verbs = ToolVerbs(model.tool_verbs.model_dump())
+        self.org_domains = tuple(d.lower() for d in model.organization.domains)
+        self.articles = {a.id: a for a in model.articles}
+        self._rules = [_CompiledRule(r, i) for i, r in enumerate(model.rules)]
+        self._kind_only = [cr for cr in self._rules if not _has_condition(cr)]
+        self._shell_rules = [cr for cr in self._rules if cr.shell]
+        self._sql_rules = [cr for cr in self._rules if cr.sql and not cr.shell]
+        self._effect_rules = [cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)]
+        self._tool_rules = [cr for cr in self._rules
+                            if cr.tool and not (cr.shell or cr.sql or cr.effect)]
+        self._fact_rules = [cr for cr in self._rules
+                            if cr.facts and not (cr.shell or cr.sql or cr.effect or cr.tool)]
+        self._commands = frozenset(
+            _COMMON_COMMANDS | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
+        )
+        self._compile(model)
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ compilation
+    def _compile(self, model: Any) -> None:
+        table = pattern_table(model)
+        self._id_kind = [kind for kind, _, _, _ in table]
+        self._id_owner = [
+            self._rules[owner] if kind in (RULE, UNLESS) else owner  # type: ignore[index]
+            for kind, owner, _, _ in table
+        ]
+        for pid, (kind, owner, _, _) in enumerate(table):
+            if kind == RULE:
+                self._rules[owner].pattern_ids.append(pid)  # type: ignore[index]
+            elif kind == UNLESS:
+                self._rules[owner].unless_ids.append(pid)  # type: ignore[index]
+        self._db = compile_patterns(model)
+
+    def _scratch(self) -> Any:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = hyperscan.Scratch(self._db)
+            self._local.scratch = scratch
+        return scratch
+
+    # ------------------------------------------------------------------ public API
+    def assess(self, action: Action) -> RiskAssessment:
+        """The risk assessment of one action."""
+        ctx = self._context(action)
+        self._scan([ctx])
+        return self._finish(ctx)
+
+    def assess_many(self, actions: Sequence[Action]) -> list[RiskAssessment]:
+        """Assessments of many actions with a single scan over all of them."""
+        contexts = [self._context(a) for a in actions]
+        self._scan(contexts)
+        return [self._finish(ctx) for ctx in contexts]
+
+    @property
+    def known_commands(self) -> frozenset[str]:
+        """Command names recognized when guessing whether text is a shell command."""
+        return self._commands
+
+    def detect_level(self, text: str, kind: str | None = None) -> Risk:
+        """The tier of a bare text, guessing its kind when not given."""
+        if kind is None:
+            kind = "sql" if looks_like_sql(text) else (
+                "shell" if looks_like_shell(text, self._commands) else "prompt")
+        return self.assess(Action(kind=kind, text=text)).level
+
+    # ------------------------------------------------------------------ subjects
+    def _context(self, action: Action) -> _Context:
+        subjects: list[_Subject] = []
+        ctx = _Context(action, subjects)
+        kind = action.kind
+        text = skeleton(action.text) if action.text else ""
+        if text:
+            if kind == "shell":
+                subjects.append(_Subject("shell", text, "text"))
+            elif kind == "sql":
+                subjects.append(_Subject("sql", text, "text"))
+            elif kind == "tool_output":
+                subjects.append(_Subject("text", text, "text"))
+            elif kind == "file" and _PATHLIKE.match(text):
+                subjects.append(_Subject("path", text.strip(), "text"))
+            else:
+                subjects.append(_Subject("text", text, "text"))
+                self._sniff(text, "text", subjects)
+        if action.tool:
+            ctx.tool_words = tool_words(skeleton(action.tool))
+            subjects.append(_Subject("tool", ctx.tool_words, "tool"))
+        if action.args:
+            self._argument_subjects(action, ctx)
+        if action.target:
+            target = skeleton(action.target)
+            view = "path" if _PATHLIKE.match(target) else "environment"
+            subjects.append(_Subject(view, target, "target"))
+        if action.context:
+            for role, key, value in self.roles.by_role(action.context):
+                if role == "environment":
+                    subjects.append(_Subject("environment", value, f"context.{key}"))
+        return ctx
+
+    def _sniff(self, text: str, origin: str, subjects: list[_Subject]) -> None:
+        """Code inside prose or untyped values: a whole command, SQL, or embedded snippets."""
+        if looks_like_sql(text):
+            subjects.append(_Subject("sql", text, origin))
+        elif looks_like_shell(text, self._commands):
+            subjects.append(_Subject("shell", text, origin))
+        else:
+            for snippet in code_in_prose(text, self._commands):
+                view = "sql" if looks_like_sql(snippet) else "shell"
+                subjects.append(_Subject(view, snippet, origin))
+
+    def _argument_subjects(self, action: Action, ctx: _Context) -> None:
+        subjects = ctx.subjects
+        db_tool = bool(_DB_WORDS.search(ctx.tool_words))
+        for role, key, raw in self.roles.by_role(action.args):
+            value = skeleton(raw)
+            origin = f"args.{key}"
+            if role is not None:
+                ctx.arg_values.setdefault(role, []).append(value)
+            if role == "shell":
+                subjects.append(_Subject("shell", value, origin))
+            elif role == "sql":
+                if db_tool or looks_like_sql(value):
+                    subjects.append(_Subject("sql", value, origin))
+                else:
+                    subjects.append(_Subject("text", value, origin))
+            elif role == "code":
+                subjects.append(_Subject("code", value, origin))
+                self._sniff(value, origin, subjects)
+            elif role in ("path", "url", "recipient", "environment"):
+                subjects.append(_Subject(role, value.strip(), origin))
+            elif role in ("method", "operation"):
+                continue
+            else:
+                subjects.append(_Subject("text", value, origin))
+                if action.kind != "tool_output":
+                    self._sniff(value, origin, subjects)
+
+    # ------------------------------------------------------------------ scanning
+    def _scan(self, contexts: Sequence[_Context]) -> None:
+        """One Hyperscan pass over every subject of every context."""
+        parts: list[bytes] = []
+        starts: list[int] = []
+        owners: list[tuple[_Context, int]] = []
+        pos = 0
+        for ctx in contexts:
+            for i, subj in enumerate(ctx.subjects):
+                if subj.view in ("environment",):
+                    continue
+                data = subj.text.encode("utf-8", "surrogatepass")
+                starts.append(pos)
+                owners.append((ctx, i))
+                parts.append(data)
+                pos += len(data) + 1
+        if not parts:
+            return
+        buffer = b"\n".join(parts)
+
+        seen: set[tuple[int, int]] = set()
+
+        def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
+            # Only match ends are reported (see PATTERN_FLAGS); one hit per pattern and subject.
+            k = bisect.bisect_right(starts, end - 1) - 1
+            if (pid, k) in seen:
+                return None
+            seen.add((pid, k))
+            ctx, subj = owners[k]
+            ctx.hits.setdefault(pid, []).append((subj, end - starts[k]))
+            return None
+
+        self._db.scan(buffer, match_event_handler=on_match, scratch=self._scratch())
+
+    # ------------------------------------------------------------------ analysis
+    def _finish(self, ctx: _Context) -> RiskAssessment:
+        action = ctx.action
+        for subj_index, subj in enumerate(ctx.subjects):
+            view = subj.view
+            if view == "shell":
+                result = self.shell.analyze(subj.text)
+                self._absorb_shell(ctx, subj_index, result)
+            elif view == "sql":
+                if _SQL_TRIGGER.search(subj.text):
+                    ctx.statements.extend(analyze_sql(subj.text))
+            elif view == "environment":
+                if _PROD.search(subj.text):
+                    ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
+        if action.kind == "deploy" and action.text and _PROD.search(action.text):
+            ctx.facts.setdefault("production-target", action.text[:80])
+        self._tool_effects(ctx)
+        self._content_facts(ctx)
+        self._derive_facts(ctx)
+        return self._judge(ctx)
+
+    def _absorb_shell(self, ctx: _Context, subj_index: int, result: ShellAnalysis) -> None:
+        ctx.invocations.extend(result.invocations)
+        ctx.effects.extend(result.effects)
+        for k, v in result.facts.items():
+            ctx.facts.setdefault(k, v)
+        if result.data_spans:
+            ctx.data_spans[subj_index] = result.data_spans
+        for sql in result.sql:
+            if _SQL_TRIGGER.search(sql):
+                ctx.statements.extend(analyze_sql(skeleton(sql)))
+
+    def _tool_effects(self, ctx: _Context) -> None:
+        """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
+        action = ctx.action
+        ops: list[str] = []
+        if ctx.tool_words:
+            ops = self.verbs.ops(ctx.tool_words)
+        for value in ctx.arg_values.get("operation", ()):
+            ops += self.verbs.ops(tool_words(value)) or ([value.lower()] if value.lower() in (
+                "read", "write", "delete", "append", "send", "exec", "fetch") else [])
+        method = ""
+        if action.kind == "http":
+            methods = ctx.arg_values.get("method", [])
+            m = _HTTP_LINE.match(action.text or "")
+            method = (methods[0] if methods else m.group(1) if m else "GET").upper()
+            if m:
+                ctx.arg_values.setdefault("url", []).append(m.group(2))
+            has_body = bool(ctx.arg_values.get("content"))
+            if method in ("POST", "PUT", "PATCH") or has_body:
+                ops.append("send")
+            elif method == "DELETE":
+                ops.append("delete")
+            else:
+                ops.append("fetch")
+        if action.kind == "file" and not ops:
+            words = tool_words(action.text or "")
+            ops = self.verbs.ops(words) or ["read"]
+        if not ops and not ctx.tool_words:
+            return
+        paths = list(ctx.arg_values.get("path", ()))
+        if action.kind == "file":
+            paths += [s.text for s in ctx.subjects if s.view == "path" and s.origin == "text"]
+        if action.target and _PATHLIKE.match(action.target):
+            paths.append(action.target)
+        command = ctx.tool_words or action.kind
+        classify = self.classifier.classify
+        for op in dict.fromkeys(ops):
+            if op in ("read", "write", "delete", "exec", "append"):
+                for p in paths:
+                    ctx.effects.append(Effect(op, p, classify(p), command))
+            if op in ("send", "fetch", "delete") and action.kind == "http" or op in ("send", "fetch"):
+                for u in ctx.arg_values.get("url", ()):
+                    ctx.effects.append(Effect(op if op != "delete" else "delete", u, frozenset(),
+                                              command))
+            if op == "send":
+                for r in ctx.arg_values.get("recipient", ()):
+                    ctx.effects.append(Effect("send", r, frozenset(), command))
+                for p in paths:  # attachments and uploaded files are read to be sent
+                    ctx.effects.append(Effect("read", p, classify(p), command))
+
+    def _content_facts(self, ctx: _Context) -> None:
+        """Secrets and personal data in what the action carries (not in shell text)."""
+        for pid, hits in ctx.hits.items():
+            kind = self._id_kind[pid]
+            if kind not in (SECRET, SENSITIVE):
+                continue
+            for subj_index, end in hits:
+                subj = ctx.subjects[subj_index]
+                if subj.view not in ("text", "code", "path", "url"):
+                    continue
+                evidence = _evidence(subj.text, end)
+                ctx.facts.setdefault("sensitive-content", evidence)
+                if kind == SECRET:
+                    ctx.facts.setdefault("secret-content", f"{self._id_owner[pid]}")
+                break
+
+    def _derive_facts(self, ctx: _Context) -> None:
+        effects = ctx.effects
+        sends = [e for e in effects if e.op == "send"]
+        if not sends:
+            return
+        secret_reads = [e for e in effects if e.op == "read" and e.classes & SECRET_CLASSES]
+        carries = ctx.action.kind in ("tool", "http") and "secret-content" in ctx.facts
+        if secret_reads or carries:
+            what = secret_reads[0].describe() if secret_reads else ctx.facts["secret-content"]
+            ctx.facts.setdefault("exfiltration", f"{what} → {sends[0].target[:80]}")
+        dumps = [e for e in effects if e.op == "read" and "database-dump" in e.classes]
+        egress = [e for e in sends if e.command.split(" ")[0] in _EGRESS or " " in e.command
+                  or e.command in ("tool", "http")]
+        if dumps and egress:
+            ctx.facts.setdefault("data-exfiltration", f"{dumps[0].describe()} → {egress[0].target}")
+        for e in sends:
+            if self._external(e.target):
+                ctx.facts.setdefault("send-external", e.target[:120])
+                break
+
+    def _external(self, target: str) -> bool:
+        m = _EMAIL_DOMAIN.search(target)
+        host = m.group(1) if m else (_HOST.match(target).group(1) if _HOST.match(target) else "")  # type: ignore[union-attr]
+        host = host.lower().rstrip(".")
+        if not host or "." not in host and host not in self.org_domains:
+            return host not in ("", "localhost") and "." in host
+        if host in ("localhost", "127.0.0.1", "::1") or host.startswith(("10.", "192.168.")):
+            return False
+        return not any(host == d or host.endswith("." + d) for d in self.org_domains)
+
+    # ------------------------------------------------------------------ judging
+    def _judge(self, ctx: _Context) -> RiskAssessment:
+        kind = ctx.action.kind
+        matched: dict[int, str] = {}  # rule index → evidence
+
+        def consider(cr: _CompiledRule, evidence: str, family: str) -> None:
+            if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                return
+            if self._others_hold(cr, ctx, family):
+                matched[cr.index] = evidence
+
+        for pid, hits in ctx.hits.items():
+            if self._id_kind[pid] != RULE:
+                continue
+            cr = self._id_owner[pid]
+            for subj_index, end in hits:
+                subj = ctx.subjects[subj_index]
+                if subj.view not in cr.views:
+                    continue
+                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
+                    continue
+                if self._vetoed(cr, ctx, subj_index):
+                    continue
+                consider(cr, _evidence(subj.text, end), "patterns")
+                break
+        classify = self.classifier.classify
+        if ctx.invocations:
+            for cr in self._shell_rules:
+                for inv in ctx.invocations:
+                    if cr.shell.matches(inv, classify):  # type: ignore[union-attr]
+                        consider(cr, _show(inv), "shell")
+                        break
+        if ctx.statements:
+            for cr in self._sql_rules:
+                for st in ctx.statements:
+                    if cr.sql.matches(st):  # type: ignore[union-attr]
+                        consider(cr, st.text[:160], "sql")
+                        break
+        if ctx.effects:
+            for cr in self._effect_rules:
+                for e in ctx.effects:
+                    if cr.effect.matches(e):  # type: ignore[union-attr]
+                        consider(cr, e.describe(), "effect")
+                        break
+        if ctx.tool_words or ctx.arg_values:
+            for cr in self._tool_rules:
+                ev = cr.tool.matches(ctx)  # type: ignore[union-attr]
+                if ev is not None:
+                    consider(cr, ev, "tool")
+        if ctx.facts:
+            for cr in self._fact_rules:
+                if cr.facts <= ctx.facts.keys():
+                    consider(cr, "; ".join(ctx.facts[f] for f in sorted(cr.facts))[:200], "facts")
+        for cr in self._kind_only:
+            consider(cr, f"kind {kind}", "kind")
+
+        signals = sorted(
+            (Signal(self._rules[i].rule.id, self._rules[i].rule.article, self._rules[i].rule.risk,
+                    self._rules[i].rule.decision, ev) for i, ev in matched.items()),
+            key=lambda s: (-s.risk.rank, s.decision is None, s.rule_id),
+        )
+        level = signals[0].risk if signals else Risk.LOW
+        decision: Decision | None = None
+        for s in signals:
+            if s.decision is not None and (decision is None or
+                                           s.decision.strictness > decision.strictness):
+                decision = s.decision
+        ethical = tuple(
+            _evidence(ctx.subjects[h[0][0]].text, h[0][1], 40)
+            for pid, h in ctx.hits.items() if self._id_kind[pid] == ETHICAL and h
+        )
+        return RiskAssessment(
+            level=level,
+            signals=tuple(signals),
+            facts=ctx.facts,
+            effects=tuple(ctx.effects),
+            commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
+            statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),
+            ethical=ethical,
+            rule_decision=decision,
+        )
+
+    def _vetoed(self, cr: _CompiledRule, ctx: _Context, subj_index: int) -> bool:
+        for uid in cr.unless_ids:
+            for s, _ in ctx.hits.get(uid, ()):
+                if s == subj_index:
+                    return True
+        return False
+
+    def _others_hold(self, cr: _CompiledRule, ctx: _Context, family: str) -> bool:
+        """For rules with several conditions: the ones other than `family` hold too."""
+        if family != "patterns" and cr.pattern_ids and not any(
+            ctx.hits.get(pid) for pid in cr.pattern_ids
+        ):
+            return False
+        classify = self.classifier.classify
+        if family != "shell" and cr.shell is not None and not any(
+            cr.shell.matches(i, classify) for i in ctx.invocations
+        ):
+            return False
+        if family != "sql" and cr.sql is not None and not any(
+            cr.sql.matches(s) for s in ctx.statements
+        ):
+            return False
+        if family != "effect" and cr.effect is not None and not any(
+            cr.effect.matches(e) for e in ctx.effects
+        ):
+            return False
+        if family != "tool" and cr.tool is not None and cr.tool.matches(ctx) is None:
+            return False
+        return not (family != "facts" and cr.facts and not cr.facts <= ctx.facts.keys())
+
+
+def _has_condition(cr: _CompiledRule) -> bool:
+    m = cr.rule.match
+    return bool(m.patterns or m.shell or m.sql or m.effect or m.tool or m.facts)
+
+
+def _evidence(text: str, end: int, width: int = 100) -> str:
+    """The text leading up to a match's end (a byte offset into the UTF-8 encoding)."""
+    if text.isascii():
+        start = max(0, end - width)
+        snippet = text[start:end]
+    else:
+        data = text.encode("utf-8", "surrogatepass")
+        start = max(0, end - width)
+        snippet = data[start:end].decode("utf-8", "replace")
+    if start > 0 and " " in snippet:
+        snippet = snippet[snippet.index(" ") + 1 :]  # begin at a word
+    return " ".join(snippet.split())
+
+
+def _inside(spans: list[tuple[int, int]] | None, text: str, end: int) -> bool:
+    """True when a match ending at byte `end` lies inside quoted data (character spans)."""
+    if not spans:
+        return False
+    if not text.isascii():
+        end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
+    return any(s < end <= e for s, e in spans)
+
+
+def _show(inv: Invocation) -> str:
+    via = " ".join(inv.via) + " " if inv.via else ""
+    text = f"{via}{inv.name} {' '.join(inv.argv)}".strip()
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+_DEFAULT: RiskDetector | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_detector() -> RiskDetector:
+    """A process-wide detector for the built-in constitution (built on first use)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        with _DEFAULT_LOCK:
+            if _DEFAULT is None:
+                _DEFAULT = RiskDetector()
+    return _DEFAULT
+
+
+def detect_risk_level(text: str, agent_role: str | None = None) -> str:
+    """Seed-compatible: the tier of a text as "LOW", "MEDIUM", "HIGH" or "CRITICAL".
+
+    The kind is guessed (SQL, shell, or prose). `agent_role` is accepted for compatibility; a
+    role limits what an agent may do (Justiça enforces it), not how risky an action is.
+    """
+    del agent_role
+    return default_detector().detect_level(text).value
+
+
+def iter_rules(detector: RiskDetector) -> Iterable[Rule]:
+    """The rules a detector enforces, in constitution order."""
+    return (cr.rule for cr in detector._rules)

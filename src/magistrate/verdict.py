@@ -1,0 +1,106 @@
+"""The output types: Verdict and Citation (Decision and Risk live in `levels`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from magistrate.levels import Decision, Risk
+
+__all__ = ["Citation", "Decision", "Risk", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """The article and rule behind a decision, with the evidence that matched."""
+
+    article_id: str
+    article_number: int
+    article_title: str
+    rule_id: str
+    evidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "article": self.article_id,
+            "article_number": self.article_number,
+            "article_title": self.article_title,
+            "rule_id": self.rule_id,
+            "evidence": self.evidence,
+        }
+
+    def short(self) -> str:
+        """`art. 2 "No irreversible harm without consent" (delete-root-or-home)`."""
+        return f'art. {self.article_number} "{self.article_title}" ({self.rule_id})'
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What governance decided about one action, and why."""
+
+    decision: Decision
+    risk: Risk
+    citations: tuple[Citation, ...]
+    reasons: tuple[str, ...]
+    principal: str
+    fingerprint: str
+    constitution_version: str
+    trust_before: float
+    trust_after: float
+    mode: str
+    verdict_id: str
+    action_id: str | int | None = None
+    ungoverned: bool = False
+    would_decision: Decision | None = None  # shadow and normative modes: the enforced decision
+    cache_hit: bool = False
+    timings_ns: dict[str, int] = field(default_factory=dict)
+    approval_id: str | None = None
+    counsel: Any = None
+    error: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        """True when the action may run."""
+        return self.decision is Decision.ALLOW
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the rules cited."""
+        return tuple(c.rule_id for c in self.citations)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (the shape of the HTTP API and `magistrate check --json`)."""
+        out: dict[str, Any] = {
+            "id": self.action_id,
+            "verdict_id": self.verdict_id,
+            "decision": self.decision.value,
+            "risk": self.risk.value,
+            "citations": [c.to_dict() for c in self.citations],
+            "reasons": list(self.reasons),
+            "principal": self.principal,
+            "fingerprint": self.fingerprint,
+            "constitution_version": self.constitution_version,
+            "trust_before": round(self.trust_before, 4),
+            "trust_after": round(self.trust_after, 4),
+            "mode": self.mode,
+            "ungoverned": self.ungoverned,
+            "cache_hit": self.cache_hit,
+            "timings_us": {k: round(v / 1000, 2) for k, v in self.timings_ns.items()},
+        }
+        if self.would_decision is not None:
+            out["would_decision"] = self.would_decision.value
+        if self.approval_id is not None:
+            out["approval_id"] = self.approval_id
+        if self.counsel is not None:
+            to_dict = getattr(self.counsel, "to_dict", None)
+            out["counsel"] = to_dict() if callable(to_dict) else self.counsel
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+    def summary(self) -> str:
+        """One human line: tier, decision, first cited article."""
+        cited = self.citations[0].short() if self.citations else (
+            self.reasons[0] if self.reasons else "no rule matched")
+        return f"{self.risk.value:<8}  {self.decision.value:<8}  {cited}"
