@@ -1,9 +1,9 @@
 """Magistrate: constitutional governance for AI agents.
 
-    from magistrate import Governor, Action
-    gov = Governor.default()
-    verdict = gov.check(Action(kind="sql", text="DROP TABLE customers", principal="agent:etl-7"))
-    verdict.decision, verdict.risk, verdict.citations
+from magistrate import Governor, Action
+gov = Governor.default()
+verdict = gov.check(Action(kind="sql", text="DROP TABLE customers", principal="agent:etl-7"))
+verdict.decision, verdict.risk, verdict.citations
 """
 
 from __future__ import annotations

@@ -23,13 +23,34 @@ KINDS = frozenset(
 )
 # Common other names for the kinds, accepted from JSON input.
 KIND_ALIASES = {
-    "bash": "shell", "sh": "shell", "command": "shell", "terminal": "shell", "cli": "shell",
-    "cmd": "shell", "query": "sql", "database": "sql", "db": "sql", "tool_call": "tool",
-    "function": "tool", "function_call": "tool", "mcp": "tool", "message": "prompt",
-    "chat": "prompt", "instruction": "prompt", "request": "prompt", "observation": "tool_output",
-    "tool_result": "tool_output", "output": "tool_output", "result": "tool_output",
-    "api": "http", "web": "http", "url": "http", "fs": "file", "filesystem": "file",
-    "deployment": "deploy", "release": "deploy",
+    "bash": "shell",
+    "sh": "shell",
+    "command": "shell",
+    "terminal": "shell",
+    "cli": "shell",
+    "cmd": "shell",
+    "query": "sql",
+    "database": "sql",
+    "db": "sql",
+    "tool_call": "tool",
+    "function": "tool",
+    "function_call": "tool",
+    "mcp": "tool",
+    "message": "prompt",
+    "chat": "prompt",
+    "instruction": "prompt",
+    "request": "prompt",
+    "observation": "tool_output",
+    "tool_result": "tool_output",
+    "output": "tool_output",
+    "result": "tool_output",
+    "api": "http",
+    "web": "http",
+    "url": "http",
+    "fs": "file",
+    "filesystem": "file",
+    "deployment": "deploy",
+    "release": "deploy",
 }
 MAX_TEXT_CHARS = 100_000
 MAX_ARGS_BYTES = 1_000_000
@@ -51,15 +72,26 @@ _SHORT_FLAGS = re.compile(r"^-[A-Za-z]+$")
 class Action:
     """An action an agent wants to take. Validated on construction."""
 
-    __slots__ = ("_fingerprint", "args", "context", "id", "kind", "principal", "role", "session",
-                 "target", "text", "tool")
+    __slots__ = (
+        "_fingerprint",
+        "args",
+        "context",
+        "id",
+        "kind",
+        "principal",
+        "role",
+        "session",
+        "target",
+        "text",
+        "tool",
+    )
 
     def __init__(
         self,
         kind: str = "other",
         text: str = "",
         *,
-        id: str | int | None = None,  # noqa: A002 - the field is called id in every API
+        id: str | int | None = None,
         tool: str | None = None,
         args: Mapping[str, Any] | None = None,
         principal: str | None = None,
@@ -76,7 +108,7 @@ class Action:
             raise InvalidAction(
                 "text", f"is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
             )
-        if id is not None and not isinstance(id, (str, int)) or isinstance(id, bool):
+        if (id is not None and not isinstance(id, (str, int))) or isinstance(id, bool):
             raise InvalidAction("id", f"must be a string or an integer; got {type(id).__name__}")
         if isinstance(id, str) and len(id) > MAX_ID_CHARS:
             raise InvalidAction("id", f"is longer than {MAX_ID_CHARS} characters")
@@ -273,5 +305,6 @@ def fingerprint_of(action: Action) -> str:
         _canonical_json(action.args) if action.args else "",
         action.target or "",
     ]
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
-                           digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        "\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()

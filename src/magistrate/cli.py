@@ -51,13 +51,18 @@ _options = _Options()
 def _main(
     constitution: Annotated[
         Path | None,
-        typer.Option("--constitution", "-c", help="Constitution YAML (default: built-in).",
-                     envvar="MAGISTRATE_CONSTITUTION"),
+        typer.Option(
+            "--constitution",
+            "-c",
+            help="Constitution YAML (default: built-in).",
+            envvar="MAGISTRATE_CONSTITUTION",
+        ),
     ] = None,
     mode: Annotated[
         str | None,
-        typer.Option("--mode", help="coercive | normative | adaptive | shadow.",
-                     envvar="MAGISTRATE_MODE"),
+        typer.Option(
+            "--mode", help="coercive | normative | adaptive | shadow.", envvar="MAGISTRATE_MODE"
+        ),
     ] = None,
 ) -> None:
     """Constitutional governance for AI agents."""
@@ -96,8 +101,14 @@ def _governor() -> Any:
 @app.command()
 def check(
     text: Annotated[str | None, typer.Argument(help="The action text ('-' reads stdin).")] = None,
-    kind: Annotated[str, typer.Option("--kind", "-k", help="shell, sql, tool, prompt, "
-                                      "tool_output, http, file, deploy or other.")] = "shell",
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            "-k",
+            help="shell, sql, tool, prompt, tool_output, http, file, deploy or other.",
+        ),
+    ] = "shell",
     tool: Annotated[str | None, typer.Option("--tool", help="Tool name.")] = None,
     args: Annotated[str | None, typer.Option("--args", help="Tool arguments as JSON.")] = None,
     principal: Annotated[str | None, typer.Option("--principal", "-p")] = None,
@@ -105,12 +116,22 @@ def check(
     session: Annotated[str | None, typer.Option("--session")] = None,
     target: Annotated[str | None, typer.Option("--target")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
-    jsonl: Annotated[str | None, typer.Option(
-        "--jsonl", help="Check one JSON action per line of FILE ('-' = stdin); one JSON "
-        "verdict per line out.")] = None,
-    carry_trust: Annotated[bool, typer.Option(
-        "--carry-trust", help="With --jsonl: let trust and suspensions carry from line to "
-        "line (by default each line is judged on its own).")] = False,
+    jsonl: Annotated[
+        str | None,
+        typer.Option(
+            "--jsonl",
+            help="Check one JSON action per line of FILE ('-' = stdin); one JSON "
+            "verdict per line out.",
+        ),
+    ] = None,
+    carry_trust: Annotated[
+        bool,
+        typer.Option(
+            "--carry-trust",
+            help="With --jsonl: let trust and suspensions carry from line to "
+            "line (by default each line is judged on its own).",
+        ),
+    ] = False,
 ) -> None:
     """Judge one action (exit 0 allow, 1 deny, 2 escalate, 3 error), or a JSONL stream."""
     if jsonl is not None:
@@ -126,8 +147,16 @@ def check(
         err.print(f"--args: not valid JSON: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
     try:
-        action = Action(kind=kind, text=text or "", tool=tool, args=parsed_args,
-                        principal=principal, role=role, session=session, target=target)
+        action = Action(
+            kind=kind,
+            text=text or "",
+            tool=tool,
+            args=parsed_args,
+            principal=principal,
+            role=role,
+            session=session,
+            target=target,
+        )
     except InvalidAction as exc:
         err.print(f"invalid action: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
@@ -136,10 +165,15 @@ def check(
         out.print_json(json.dumps(verdict.to_dict()))
     else:
         risk, decision = verdict.risk.value, verdict.decision.value
-        cited = verdict.citations[0].short() if verdict.citations else (
-            verdict.reasons[0] if verdict.reasons else "")
-        out.print(f"[{RISK_STYLE[risk]}]{risk:<8}[/]  [{DECISION_STYLE[decision]}]"
-                  f"{decision:<8}[/]  ", end="")
+        cited = (
+            verdict.citations[0].short()
+            if verdict.citations
+            else (verdict.reasons[0] if verdict.reasons else "")
+        )
+        out.print(
+            f"[{RISK_STYLE[risk]}]{risk:<8}[/]  [{DECISION_STYLE[decision]}]{decision:<8}[/]  ",
+            end="",
+        )
         out.print(cited, markup=False)
     raise typer.Exit(EXIT_FOR[verdict.decision])
 
@@ -179,13 +213,20 @@ def _parse_line(line: str) -> tuple[Action | None, Any, str | None]:
         return None, action_id, f"invalid action: {exc}"
 
 
-def _judge_batch(governor: Any, batch: list[tuple[Action | None, Any, str | None]],
-                 carry_trust: bool, write: Any) -> None:
+def _judge_batch(
+    governor: Any, batch: list[tuple[Action | None, Any, str | None]], carry_trust: bool, write: Any
+) -> None:
     governor.prime([a for a, _, _ in batch if a is not None])  # one scan for the batch
     for action, action_id, problem in batch:
         if action is None:
-            line = {"id": action_id, "decision": "deny", "risk": "CRITICAL", "citations": [],
-                    "reasons": [problem], "error": problem}
+            line = {
+                "id": action_id,
+                "decision": "deny",
+                "risk": "CRITICAL",
+                "citations": [],
+                "reasons": [problem],
+                "error": problem,
+            }
         else:
             if not carry_trust:
                 governor.trust.clear()
@@ -196,24 +237,55 @@ def _judge_batch(governor: Any, batch: list[tuple[Action | None, Any, str | None
 # ---------------------------------------------------------------------- demo
 # The seed report's realistic workflow: its ten operations, with the tier the seed gave each.
 DEMO_WORKFLOW: list[tuple[str, str, dict[str, Any]]] = [
-    ("Read user profile", "LOW",
-     {"kind": "sql", "text": "SELECT id, name, email FROM users WHERE id = 42"}),
-    ("Update preferences", "MEDIUM",
-     {"kind": "sql", "text": "UPDATE user_preferences SET theme = 'dark' WHERE user_id = 42"}),
-    ("Delete logs", "MEDIUM",
-     {"kind": "shell", "text": "find ./logs -name '*.log' -mtime +30 -delete"}),
-    ("Deploy to staging", "HIGH",
-     {"kind": "deploy", "text": "deploy api v2.3.1", "args": {"environment": "staging"}}),
-    ("Refactor authentication", "CRITICAL",
-     {"kind": "prompt", "text": "Refactor the authentication middleware into smaller functions"}),
+    (
+        "Read user profile",
+        "LOW",
+        {"kind": "sql", "text": "SELECT id, name, email FROM users WHERE id = 42"},
+    ),
+    (
+        "Update preferences",
+        "MEDIUM",
+        {"kind": "sql", "text": "UPDATE user_preferences SET theme = 'dark' WHERE user_id = 42"},
+    ),
+    (
+        "Delete logs",
+        "MEDIUM",
+        {"kind": "shell", "text": "find ./logs -name '*.log' -mtime +30 -delete"},
+    ),
+    (
+        "Deploy to staging",
+        "HIGH",
+        {"kind": "deploy", "text": "deploy api v2.3.1", "args": {"environment": "staging"}},
+    ),
+    (
+        "Refactor authentication",
+        "CRITICAL",
+        {"kind": "prompt", "text": "Refactor the authentication middleware into smaller functions"},
+    ),
     ("Run tests", "LOW", {"kind": "shell", "text": "pytest -q tests/"}),
-    ("Generate report", "LOW",
-     {"kind": "tool", "tool": "generate_report", "args": {"name": "weekly-usage", "format": "pdf"}}),
-    ("Backup database", "HIGH",
-     {"kind": "shell", "text": "pg_dump -Fc appdb > backups/appdb-2026-11-27.dump"}),
-    ("Modify API", "HIGH",
-     {"kind": "file", "text": "write src/api/routes.py",
-      "args": {"operation": "write", "path": "src/api/routes.py"}}),
+    (
+        "Generate report",
+        "LOW",
+        {
+            "kind": "tool",
+            "tool": "generate_report",
+            "args": {"name": "weekly-usage", "format": "pdf"},
+        },
+    ),
+    (
+        "Backup database",
+        "HIGH",
+        {"kind": "shell", "text": "pg_dump -Fc appdb > backups/appdb-2026-11-27.dump"},
+    ),
+    (
+        "Modify API",
+        "HIGH",
+        {
+            "kind": "file",
+            "text": "write src/api/routes.py",
+            "args": {"operation": "write", "path": "src/api/routes.py"},
+        },
+    ),
     ("Read docs", "LOW", {"kind": "file", "text": "docs/README.md"}),
 ]
 
@@ -238,8 +310,9 @@ def demo(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
     results = asyncio.run(run())
     if as_json:
-        out.print_json(json.dumps([
-            {"operation": n, "seed_tier": s, **r.to_dict()} for n, s, r in results]))
+        out.print_json(
+            json.dumps([{"operation": n, "seed_tier": s, **r.to_dict()} for n, s, r in results])
+        )
         return
     table = Table(title="Maestro workflow under governance (seed's ten operations)")
     for col in ("operation", "seed tier", "tier", "decision", "ran", "cited", "µs"):
@@ -247,7 +320,9 @@ def demo(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for name, seed_tier, r in results:
         v = r.verdict
         table.add_row(
-            name, seed_tier, f"[{RISK_STYLE[v.risk.value]}]{v.risk.value}[/]",
+            name,
+            seed_tier,
+            f"[{RISK_STYLE[v.risk.value]}]{v.risk.value}[/]",
             f"[{DECISION_STYLE[v.decision.value]}]{v.decision.value}[/]",
             "yes" if r.success else "no",
             v.citations[0].short() if v.citations else "-",
@@ -267,15 +342,22 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     c = info["constitution"]
     out.print(f"constitution  {c['name']} (version {c['version']})", markup=False)
     out.print(f"source        {c['source']}", markup=False)
-    out.print(f"articles      {c['articles']}   rules {c['rules']}   sequence rules "
-              f"{c['sequence_rules']}   roles {', '.join(c['roles'])}", markup=False)
-    out.print(f"mode          {info['mode']}   governance "
-              f"{'on' if info['enabled'] else 'OFF (ungoverned)'}   on error {info['on_error']}")
+    out.print(
+        f"articles      {c['articles']}   rules {c['rules']}   sequence rules "
+        f"{c['sequence_rules']}   roles {', '.join(c['roles'])}",
+        markup=False,
+    )
+    out.print(
+        f"mode          {info['mode']}   governance "
+        f"{'on' if info['enabled'] else 'OFF (ungoverned)'}   on error {info['on_error']}"
+    )
     for store, kind in info["stores"].items():
         out.print(f"{store:<13} {kind}", markup=False)
     counts = info["counts"]
-    out.print(f"decisions     allow {counts['allow']}  escalate {counts['escalate']}  deny "
-              f"{counts['deny']}  errors {counts['errors']}")
+    out.print(
+        f"decisions     allow {counts['allow']}  escalate {counts['escalate']}  deny "
+        f"{counts['deny']}  errors {counts['errors']}"
+    )
 
 
 # ---------------------------------------------------------------------- constitution
@@ -294,22 +376,27 @@ def constitution_validate(
         err.print(f"{len(exc.problems)} problem(s) in {file}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
     m = loaded.model
-    out.print(f"valid: {m.name} — {len(m.articles)} articles, {len(m.rules)} rules, "
-              f"{len(m.roles)} roles; version {loaded.version}", markup=False)
+    out.print(
+        f"valid: {m.name} — {len(m.articles)} articles, {len(m.rules)} rules, "
+        f"{len(m.roles)} roles; version {loaded.version}",
+        markup=False,
+    )
 
 
 @constitution_app.command("show")
 def constitution_show(
-    as_json: Annotated[bool, typer.Option("--json", help="The whole constitution as JSON.")]
-    = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The whole constitution as JSON.")
+    ] = False,
 ) -> None:
     """Show the articles and rules in force."""
     governor = _governor()
     loaded = governor.constitution
     m = loaded.model
     if as_json:
-        out.print_json(json.dumps({"version": loaded.version,
-                                   **m.model_dump(mode="json", by_alias=True)}))
+        out.print_json(
+            json.dumps({"version": loaded.version, **m.model_dump(mode="json", by_alias=True)})
+        )
         return
     out.print(f"[bold]{m.name}[/]  version {loaded.version}")
     out.print(m.description.strip(), markup=False)
@@ -323,15 +410,21 @@ def constitution_show(
         out.print(article.text.strip(), markup=False)
         for rule in by_article.get(article.id, []):
             decision = f" → {rule.decision.value}" if rule.decision else ""
-            out.print(f"  [{RISK_STYLE[rule.risk.value]}]{rule.risk.value:<8}[/] "
-                      f"{rule.id}{decision}: ", end="")
+            out.print(
+                f"  [{RISK_STYLE[rule.risk.value]}]{rule.risk.value:<8}[/] {rule.id}{decision}: ",
+                end="",
+            )
             out.print(rule.description, markup=False)
     policy = m.policy
-    out.print(f"\npolicy: LOW→{policy.LOW.value}, MEDIUM→{policy.MEDIUM.value}, "
-              f"HIGH→{policy.HIGH.value}, CRITICAL→{policy.CRITICAL.value}")
+    out.print(
+        f"\npolicy: LOW→{policy.LOW.value}, MEDIUM→{policy.MEDIUM.value}, "
+        f"HIGH→{policy.HIGH.value}, CRITICAL→{policy.CRITICAL.value}"
+    )
     for name, role in m.roles.items():
-        out.print(f"role {name}: kinds {', '.join(role.kinds)}; max risk {role.max_risk.value}",
-                  markup=False)
+        out.print(
+            f"role {name}: kinds {', '.join(role.kinds)}; max risk {role.max_risk.value}",
+            markup=False,
+        )
 
 
 def main() -> None:

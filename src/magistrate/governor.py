@@ -143,8 +143,9 @@ class Governor:
         self.cache.put(key, (assessment, fingerprint))
         return assessment, fingerprint, False
 
-    def check(self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
-              ) -> Verdict:
+    def check(
+        self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
+    ) -> Verdict:
         """Judge one action. Raises InvalidAction for bad input; never raises otherwise."""
         t0 = _perf()
         if not isinstance(action, Action):
@@ -191,9 +192,9 @@ class Governor:
         except Exception as exc:
             return [self._fail_closed(a, exc, t0) for a in items]
         out: list[Verdict] = []
-        for action, entry in zip(items, found, strict=True):
-            assert entry is not None
-            out.append(self._rule(action, entry[0], entry[1], entry[2], None, t0, t1))
+        for action, result in zip(items, found, strict=True):
+            assert result is not None
+            out.append(self._rule(action, result[0], result[1], result[2], None, t0, t1))
         return out
 
     def prime(self, actions: Sequence[Action]) -> None:
@@ -213,8 +214,16 @@ class Governor:
         for (key, action), assessment in zip(missing.items(), fresh, strict=True):
             self.cache.put(key, (assessment, action.fingerprint))
 
-    def _rule(self, action: Action, assessment: RiskAssessment, fingerprint: str, hit: bool,
-              floor: Risk | None, t0: int, t1: int) -> Verdict:
+    def _rule(
+        self,
+        action: Action,
+        assessment: RiskAssessment,
+        fingerprint: str,
+        hit: bool,
+        floor: Risk | None,
+        t0: int,
+        t1: int,
+    ) -> Verdict:
         """Justiça's part and the verdict; fail-closed on error."""
         t2 = _perf()
         try:
@@ -238,12 +247,12 @@ class Governor:
             action_id=action.id,
             would_decision=ruling.would_decision,
             cache_hit=hit,
-            timings_ns={"validate": t1 - t0, "risk": t2 - t1, "justica": t3 - t2,
-                        "total": t3 - t0},
+            timings_ns={"validate": t1 - t0, "risk": t2 - t1, "justica": t3 - t2, "total": t3 - t0},
         )
 
-    async def acheck(self, action: Action | Mapping[str, Any], *,
-                     min_risk: Risk | str | None = None) -> Verdict:
+    async def acheck(
+        self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
+    ) -> Verdict:
         """Async `check`: returns without suspending when nothing needs waiting for."""
         return self.check(action, min_risk=min_risk)
 

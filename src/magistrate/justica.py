@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from magistrate.action import Action
 from magistrate.constitution import LoadedConstitution
@@ -22,7 +22,7 @@ from magistrate.verdict import Citation
 MAX_CITATIONS = 8
 
 
-class EnforcementMode(str, Enum):
+class EnforcementMode(StrEnum):
     """How decisions are enforced."""
 
     COERCIVE = "coercive"  # the constitution's decisions, as written
@@ -39,7 +39,9 @@ class EnforcementMode(str, Enum):
             return cls(str(value).lower())
         except ValueError:
             names = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown enforcement mode {value!r}; expected one of {names}") from None
+            raise ValueError(
+                f"unknown enforcement mode {value!r}; expected one of {names}"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,9 @@ class Justica:
         """The citation for a matched rule."""
         article = self._articles.get(signal.article_id)
         if article is None:
-            return Citation(signal.article_id, 0, signal.article_id, signal.rule_id,
-                            signal.evidence)
+            return Citation(
+                signal.article_id, 0, signal.article_id, signal.rule_id, signal.evidence
+            )
         return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
     def judge(
@@ -132,29 +135,41 @@ class Justica:
         if self.mode is EnforcementMode.ADAPTIVE and not forced:
             if state.score < self.adaptive_deny_below and decision is Decision.ESCALATE:
                 decision = Decision.DENY
-                reasons.append(f"adaptive: trust {state.score:.2f} < "
-                               f"{self.adaptive_deny_below}, escalation becomes denial")
-            elif (state.score < self.adaptive_escalate_below and decision is Decision.ALLOW
-                  and risk >= Risk.MEDIUM):
+                reasons.append(
+                    f"adaptive: trust {state.score:.2f} < "
+                    f"{self.adaptive_deny_below}, escalation becomes denial"
+                )
+            elif (
+                state.score < self.adaptive_escalate_below
+                and decision is Decision.ALLOW
+                and risk >= Risk.MEDIUM
+            ):
                 decision = Decision.ESCALATE
-                reasons.append(f"adaptive: trust {state.score:.2f} < "
-                               f"{self.adaptive_escalate_below}, {risk.value} needs approval")
+                reasons.append(
+                    f"adaptive: trust {state.score:.2f} < "
+                    f"{self.adaptive_escalate_below}, {risk.value} needs approval"
+                )
 
         judged = decision
         would: Decision | None = None
         if self.mode is EnforcementMode.SHADOW and decision is not Decision.ALLOW:
             would, decision = decision, Decision.ALLOW
             reasons.append(f"shadow mode: would {would.value}")
-        elif (self.mode is EnforcementMode.NORMATIVE and decision is Decision.ESCALATE
-              and not forced and binding is not Decision.ESCALATE):
+        elif (
+            self.mode is EnforcementMode.NORMATIVE
+            and decision is Decision.ESCALATE
+            and not forced
+            and binding is not Decision.ESCALATE
+        ):
             would, decision = decision, Decision.ALLOW
             reasons.append("normative mode: escalation is advisory")
         elif not signals and not reasons:
             reasons.append("no rule matched")
         before, after = self.trust.record(principal, judged, risk)
         if role_problem is not None and not signals:
-            signals.append(Signal("role-scope", "least-privilege", risk, Decision.DENY,
-                                  role_problem))
+            signals.append(
+                Signal("role-scope", "least-privilege", risk, Decision.DENY, role_problem)
+            )
         citations = tuple(self.cite(s) for s in signals[:MAX_CITATIONS])
         return Judgement(decision, risk, citations, tuple(reasons), before, after, would)
 
@@ -172,8 +187,10 @@ class Justica:
             if not any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in role.tools):
                 return f"role {action.role} may not use tool {action.tool!r}"
         if risk > role.max_risk:
-            return (f"role {action.role} is limited to {role.max_risk.value} actions; "
-                    f"this one is {risk.value}")
+            return (
+                f"role {action.role} is limited to {role.max_risk.value} actions; "
+                f"this one is {risk.value}"
+            )
         return None
 
     def _sequence_signals(self, session: str, assessment: RiskAssessment) -> list[Signal]:
@@ -184,13 +201,23 @@ class Justica:
             for seq in self._sequences:
                 if not marks.intersection(seq.then):
                     continue
-                earlier = self.sessions.recent(session, seq.within_s) if (
-                    seq.within_s < self._max_window) else history
+                earlier = (
+                    self.sessions.recent(session, seq.within_s)
+                    if (seq.within_s < self._max_window)
+                    else history
+                )
                 hit = next((m for m in earlier if m.intersection(seq.first)), None)
                 if hit is not None:
                     first = sorted(hit.intersection(seq.first))[0]
                     then = sorted(marks.intersection(seq.then))[0]
-                    out.append(Signal(seq.id, seq.article, seq.risk, seq.decision,
-                                      f"{first} earlier in the session, now {then}"))
+                    out.append(
+                        Signal(
+                            seq.id,
+                            seq.article,
+                            seq.risk,
+                            seq.decision,
+                            f"{first} earlier in the session, now {then}",
+                        )
+                    )
             self.sessions.add(session, marks)
         return out

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Risk(str, Enum):
+class Risk(StrEnum):
     """Risk tier of an action, ordered LOW < MEDIUM < HIGH < CRITICAL."""
 
     LOW = "LOW"
@@ -55,7 +55,7 @@ _RISK_RANK = {Risk.LOW: 0, Risk.MEDIUM: 1, Risk.HIGH: 2, Risk.CRITICAL: 3}
 RISKS_BY_RANK = (Risk.LOW, Risk.MEDIUM, Risk.HIGH, Risk.CRITICAL)
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     """What the caller must do with the action."""
 
     ALLOW = "allow"

@@ -34,8 +34,12 @@ class MaestroResponse:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"success": self.success, "result": self.result, "error": self.error,
-                "verdict": self.verdict.to_dict()}
+        return {
+            "success": self.success,
+            "result": self.result,
+            "error": self.error,
+            "verdict": self.verdict.to_dict(),
+        }
 
 
 def principal_of(agent: Any) -> str:
@@ -66,8 +70,13 @@ def action_for(task: Any, principal: str, commands: frozenset[str] = frozenset()
                 return action_for(task[key], principal, commands)
         return Action(kind="other", text=str(dict(task)), principal=principal)
     text = str(task)
-    kind = "sql" if looks_like_sql(text) else "shell" if looks_like_shell(text, commands) else (
-        "prompt")
+    kind = (
+        "sql"
+        if looks_like_sql(text)
+        else "shell"
+        if looks_like_shell(text, commands)
+        else ("prompt")
+    )
     return Action(kind=kind, text=text, principal=principal)
 
 
@@ -88,15 +97,21 @@ class Maestro:
         action = action_for(task, principal_of(agent), commands)
         verdict = await self.governor.acheck(action, min_risk=risk_level)
         if not verdict.allowed:
-            cited = verdict.citations[0].short() if verdict.citations else "; ".join(
-                verdict.reasons[:1])
-            return MaestroResponse(False, verdict,
-                                   error=f"blocked by governance ({verdict.decision.value}): {cited}")
+            cited = (
+                verdict.citations[0].short()
+                if verdict.citations
+                else "; ".join(verdict.reasons[:1])
+            )
+            return MaestroResponse(
+                False, verdict, error=f"blocked by governance ({verdict.decision.value}): {cited}"
+            )
         try:
             runner = getattr(agent, "execute", None)
             outcome = runner(task) if callable(runner) else agent(task)
             if inspect.isawaitable(outcome):
                 outcome = await outcome
         except Exception as exc:  # the agent failed, not governance
-            return MaestroResponse(False, verdict, error=f"agent error: {type(exc).__name__}: {exc}")
+            return MaestroResponse(
+                False, verdict, error=f"agent error: {type(exc).__name__}: {exc}"
+            )
         return MaestroResponse(True, verdict, result=outcome)

@@ -9,7 +9,10 @@ The result depends only on the action and the constitution, so it can be cached.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
+import fnmatch
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -20,6 +23,7 @@ import hyperscan
 
 from magistrate.action import Action
 from magistrate.analysis import commands as C
+from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell import Invocation, ShellAnalysis, ShellAnalyzer
@@ -27,7 +31,15 @@ from magistrate.analysis.sql import SqlStatement, analyze_sql
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
-from magistrate.constitution.loader import ETHICAL, RULE, SECRET, SENSITIVE, UNLESS, compile_patterns, pattern_table
+from magistrate.constitution.loader import (
+    ETHICAL,
+    RULE,
+    SECRET,
+    SENSITIVE,
+    UNLESS,
+    compile_patterns,
+    pattern_table,
+)
 from magistrate.constitution.model import EffectMatch, Rule, ShellMatch, SqlMatch, ToolMatch
 from magistrate.levels import Decision, Risk
 
@@ -41,27 +53,157 @@ _EMAIL_DOMAIN = re.compile(r"@([\w.-]+\.[a-z]{2,})\b", re.I)
 _PATHLIKE = re.compile(r"^\s*(?:[~/]|\.{1,2}/|[A-Za-z]:[\\/]|\$HOME)\S*\s*$|^\S+\.\w{1,8}$")
 _SQL_TRIGGER = re.compile(
     r"\b(drop|truncate|delete|update|alter|grant|revoke|create|copy|merge|insert|replace|rename"
-    r"|upsert|vacuum|load|set)\b",
+    r"|upsert|vacuum|load|set|exec|execute|prepare|sp_executesql|call)\b",
     re.I,
 )
-_DB_WORDS = re.compile(r"\b(sql|db|database|query|postgres|postgresql|mysql|sqlite|snowflake"
-                       r"|bigquery|redshift|warehouse|table)\b")
+_DB_WORDS = re.compile(
+    r"\b(sql|db|database|query|postgres|postgresql|mysql|sqlite|snowflake"
+    r"|bigquery|redshift|warehouse|table)\b"
+)
 # Commands that can carry data to an arbitrary host (not a cloud copy to the company's bucket).
 _EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sftp", "rsync"})
-SECRET_CLASSES = frozenset({"secret", "environment"})
+_SECRET_CLASSES = frozenset({"secret", "environment"})
+_DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
+_PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
+_PATH_TOKEN = re.compile(
+    r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?<![\w])\.[\w.-]+|\bid_[a-z0-9]+\b"
+)
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+MAX_ARGS_VIEW = 20_000
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
 _COMMON_COMMANDS = frozenset(
-    """ls cd cat rm mv cp mkdir rmdir chmod chown git docker kubectl helm terraform aws gcloud az
-    npm yarn pip python python3 node curl wget ssh scp rsync tar zip unzip grep find sed awk
-    sudo su dd mkfs psql mysql redis-cli mongo mongosh systemctl service kill killall pkill
-    shutdown reboot iptables ufw crontab history export unset env printenv echo printf bash sh
-    zsh eval source make pytest go cargo mvn gradle apt apt-get yum dnf brew shred truncate
-    tee nc ncat socat base64 xxd openssl gpg useradd usermod passwd chpasswd visudo setenforce
-    journalctl auditctl wevtutil powershell pwsh iex nohup xargs timeout mount umount fdisk
-    parted wipefs chattr setfacl nsenter podman heroku vercel flyctl fly pulumi ansible
-    ansible-playbook alembic rails php perl ruby sqlite3 mongodump pg_dump mysqldump""".split()
+    [
+        "ls",
+        "cd",
+        "cat",
+        "rm",
+        "mv",
+        "cp",
+        "mkdir",
+        "rmdir",
+        "chmod",
+        "chown",
+        "git",
+        "docker",
+        "kubectl",
+        "helm",
+        "terraform",
+        "aws",
+        "gcloud",
+        "az",
+        "npm",
+        "yarn",
+        "pip",
+        "python",
+        "python3",
+        "node",
+        "curl",
+        "wget",
+        "ssh",
+        "scp",
+        "rsync",
+        "tar",
+        "zip",
+        "unzip",
+        "grep",
+        "find",
+        "sed",
+        "awk",
+        "sudo",
+        "su",
+        "dd",
+        "mkfs",
+        "psql",
+        "mysql",
+        "redis-cli",
+        "mongo",
+        "mongosh",
+        "systemctl",
+        "service",
+        "kill",
+        "killall",
+        "pkill",
+        "shutdown",
+        "reboot",
+        "iptables",
+        "ufw",
+        "crontab",
+        "history",
+        "export",
+        "unset",
+        "env",
+        "printenv",
+        "echo",
+        "printf",
+        "bash",
+        "sh",
+        "zsh",
+        "eval",
+        "source",
+        "make",
+        "pytest",
+        "go",
+        "cargo",
+        "mvn",
+        "gradle",
+        "apt",
+        "apt-get",
+        "yum",
+        "dnf",
+        "brew",
+        "shred",
+        "truncate",
+        "tee",
+        "nc",
+        "ncat",
+        "socat",
+        "base64",
+        "xxd",
+        "openssl",
+        "gpg",
+        "useradd",
+        "usermod",
+        "passwd",
+        "chpasswd",
+        "visudo",
+        "setenforce",
+        "journalctl",
+        "auditctl",
+        "wevtutil",
+        "powershell",
+        "pwsh",
+        "iex",
+        "nohup",
+        "xargs",
+        "timeout",
+        "mount",
+        "umount",
+        "fdisk",
+        "parted",
+        "wipefs",
+        "chattr",
+        "setfacl",
+        "nsenter",
+        "podman",
+        "heroku",
+        "vercel",
+        "flyctl",
+        "fly",
+        "pulumi",
+        "ansible",
+        "ansible-playbook",
+        "alembic",
+        "rails",
+        "php",
+        "perl",
+        "ruby",
+        "sqlite3",
+        "mongodump",
+        "pg_dump",
+        "mysqldump",
+    ]
 )
 
 
@@ -99,8 +241,13 @@ class RiskAssessment:
         return {
             "level": self.level.value,
             "signals": [
-                {"rule_id": s.rule_id, "article": s.article_id, "risk": s.risk.value,
-                 "decision": s.decision.value if s.decision else None, "evidence": s.evidence}
+                {
+                    "rule_id": s.rule_id,
+                    "article": s.article_id,
+                    "risk": s.risk.value,
+                    "decision": s.decision.value if s.decision else None,
+                    "evidence": s.evidence,
+                }
                 for s in self.signals
             ],
             "facts": dict(self.facts),
@@ -132,13 +279,27 @@ class _Context:
 
 
 class _ShellCond:
-    __slots__ = ("args", "args_all", "commands", "flags", "flags_all", "flags_none", "not_args",
-                 "prefixes", "privileged", "stdin", "subcommands", "targets", "via")
+    __slots__ = (
+        "args",
+        "args_all",
+        "commands",
+        "flags",
+        "flags_all",
+        "flags_none",
+        "not_args",
+        "prefixes",
+        "privileged",
+        "stdin",
+        "subcommands",
+        "targets",
+        "via",
+    )
 
     def __init__(self, m: ShellMatch) -> None:
         names = [c.lower() for c in m.command]
-        self.commands = frozenset(n for n in names if not n.endswith("*"))
-        self.prefixes = tuple(n[:-1] for n in names if n.endswith("*"))
+        self.commands = frozenset(n for n in names if "*" not in n and "?" not in n)
+        globs = [n for n in names if n not in self.commands]
+        self.prefixes = re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
         self.subcommands = tuple(s.lower() for s in m.subcommand)
         self.flags = frozenset(m.flags)
         self.flags_all = frozenset(m.flags_all)
@@ -152,11 +313,12 @@ class _ShellCond:
         self.stdin = frozenset(m.stdin)
 
     def matches(self, inv: Invocation, classify: Any) -> bool:
-        if self.commands or self.prefixes:
-            if inv.name not in self.commands and not (
-                self.prefixes and inv.name.startswith(self.prefixes)
-            ):
-                return False
+        if (
+            (self.commands or self.prefixes)
+            and inv.name not in self.commands
+            and not (self.prefixes and self.prefixes.match(inv.name))
+        ):
+            return False
         if self.subcommands and not any(
             inv.subcommand == s or inv.subcommand.startswith(s + " ") for s in self.subcommands
         ):
@@ -174,7 +336,7 @@ class _ShellCond:
         if self.stdin and inv.stdin_source not in self.stdin:
             return False
         if self.args or self.args_all or self.not_args:
-            joined = " ".join(inv.argv)[:MAX_FIELD]
+            joined = inv.text
             if self.args and not self.args.search(joined):
                 return False
             if self.args_all and not all(r.search(joined) for r in self.args_all):
@@ -237,9 +399,8 @@ class _ToolCond:
         self.args = {role: _any_regex(p, re.I) for role, p in m.args.items()}
 
     def matches(self, ctx: _Context) -> str | None:
-        if self.name is not None:
-            if not ctx.tool_words or not self.name.search(ctx.tool_words):
-                return None
+        if self.name is not None and (not ctx.tool_words or not self.name.search(ctx.tool_words)):
+            return None
         for role, pattern in self.args.items():
             values = ctx.arg_values.get(role, ())
             if pattern is not None and not any(pattern.search(v[:MAX_FIELD]) for v in values):
@@ -254,8 +415,19 @@ def _any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | Non
 
 
 class _CompiledRule:
-    __slots__ = ("effect", "facts", "index", "kinds", "pattern_ids", "rule", "shell", "sql",
-                 "tool", "unless_ids", "views")
+    __slots__ = (
+        "effect",
+        "facts",
+        "index",
+        "kinds",
+        "pattern_ids",
+        "rule",
+        "shell",
+        "sql",
+        "tool",
+        "unless_ids",
+        "views",
+    )
 
     def __init__(self, rule: Rule, index: int) -> None:
         self.rule = rule
@@ -270,8 +442,6 @@ class _CompiledRule:
         self.effect = _EffectCond(m.effect) if m.effect else None
         self.tool = _ToolCond(m.tool) if m.tool else None
         self.facts = frozenset(m.facts)
-
-
 
 
 class RiskDetector:
@@ -292,10 +462,14 @@ class RiskDetector:
         self._shell_rules = [cr for cr in self._rules if cr.shell]
         self._sql_rules = [cr for cr in self._rules if cr.sql and not cr.shell]
         self._effect_rules = [cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)]
-        self._tool_rules = [cr for cr in self._rules
-                            if cr.tool and not (cr.shell or cr.sql or cr.effect)]
-        self._fact_rules = [cr for cr in self._rules
-                            if cr.facts and not (cr.shell or cr.sql or cr.effect or cr.tool)]
+        self._tool_rules = [
+            cr for cr in self._rules if cr.tool and not (cr.shell or cr.sql or cr.effect)
+        ]
+        self._fact_rules = [
+            cr
+            for cr in self._rules
+            if cr.facts and not (cr.shell or cr.sql or cr.effect or cr.tool)
+        ]
         self._commands = frozenset(
             _COMMON_COMMANDS | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
         )
@@ -306,15 +480,14 @@ class RiskDetector:
     def _compile(self, model: Any) -> None:
         table = pattern_table(model)
         self._id_kind = [kind for kind, _, _, _ in table]
-        self._id_owner = [
-            self._rules[owner] if kind in (RULE, UNLESS) else owner  # type: ignore[index]
-            for kind, owner, _, _ in table
-        ]
+        self._id_owner: list[Any] = []
         for pid, (kind, owner, _, _) in enumerate(table):
-            if kind == RULE:
-                self._rules[owner].pattern_ids.append(pid)  # type: ignore[index]
-            elif kind == UNLESS:
-                self._rules[owner].unless_ids.append(pid)  # type: ignore[index]
+            if kind in (RULE, UNLESS):
+                cr = self._rules[int(owner)]  # type: ignore[call-overload]
+                (cr.pattern_ids if kind == RULE else cr.unless_ids).append(pid)
+                self._id_owner.append(cr)
+            else:
+                self._id_owner.append(owner)
         self._db = compile_patterns(model)
 
     def _scratch(self) -> Any:
@@ -345,8 +518,11 @@ class RiskDetector:
     def detect_level(self, text: str, kind: str | None = None) -> Risk:
         """The tier of a bare text, guessing its kind when not given."""
         if kind is None:
-            kind = "sql" if looks_like_sql(text) else (
-                "shell" if looks_like_shell(text, self._commands) else "prompt")
+            kind = (
+                "sql"
+                if looks_like_sql(text)
+                else ("shell" if looks_like_shell(text, self._commands) else "prompt")
+            )
         return self.assess(Action(kind=kind, text=text)).level
 
     # ------------------------------------------------------------------ subjects
@@ -362,11 +538,15 @@ class RiskDetector:
                 subjects.append(_Subject("sql", text, "text"))
             elif kind == "tool_output":
                 subjects.append(_Subject("text", text, "text"))
+                if _BASE64_BLOB.search(text):
+                    self._decoded(text, "text", subjects)
             elif kind == "file" and _PATHLIKE.match(text):
                 subjects.append(_Subject("path", text.strip(), "text"))
             else:
                 subjects.append(_Subject("text", text, "text"))
                 self._sniff(text, "text", subjects)
+                if _BASE64_BLOB.search(text):
+                    self._decoded(text, "text", subjects)
         if action.tool:
             ctx.tool_words = tool_words(skeleton(action.tool))
             subjects.append(_Subject("tool", ctx.tool_words, "tool"))
@@ -382,6 +562,18 @@ class RiskDetector:
                     subjects.append(_Subject("environment", value, f"context.{key}"))
         return ctx
 
+    def _decoded(self, text: str, origin: str, subjects: list[_Subject]) -> None:
+        """Base64 blobs in prose or data, decoded, as extra text to read (hidden instructions)."""
+        for blob in _BASE64_BLOB.findall(text)[:8]:
+            try:
+                plain = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8")
+            except (binascii.Error, ValueError):
+                continue
+            letters = sum(c.isalpha() or c == " " for c in plain)
+            if plain.isprintable() and letters > 0.8 * len(plain):
+                subjects.append(_Subject("text", plain, f"{origin}:base64"))
+                self._sniff(plain, f"{origin}:base64", subjects)
+
     def _sniff(self, text: str, origin: str, subjects: list[_Subject]) -> None:
         """Code inside prose or untyped values: a whole command, SQL, or embedded snippets."""
         if looks_like_sql(text):
@@ -396,7 +588,10 @@ class RiskDetector:
     def _argument_subjects(self, action: Action, ctx: _Context) -> None:
         subjects = ctx.subjects
         db_tool = bool(_DB_WORDS.search(ctx.tool_words))
-        for role, key, raw in self.roles.by_role(action.args):
+        pairs = self.roles.by_role(action.args)
+        flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
+        subjects.append(_Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
+        for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
             if role is not None:
@@ -462,12 +657,23 @@ class RiskDetector:
             if view == "shell":
                 result = self.shell.analyze(subj.text)
                 self._absorb_shell(ctx, subj_index, result)
-            elif view == "sql":
-                if _SQL_TRIGGER.search(subj.text):
-                    ctx.statements.extend(analyze_sql(subj.text))
-            elif view == "environment":
-                if _PROD.search(subj.text):
-                    ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
+                prod = _PROD_WORD.search(subj.text)
+                if prod:
+                    ctx.facts.setdefault("production-target", prod.group(0).strip(" $=/-_"))
+            elif view == "code":
+                found = analyze_code(subj.text, self.classifier)
+                ctx.effects.extend(found.effects)
+                for command in found.shell:
+                    self._absorb_shell(ctx, -1, self.shell.analyze(command))
+            elif view == "text":
+                for token in _PATH_TOKEN.findall(subj.text):
+                    if self.classifier.classify(token) & _SECRET_CLASSES:
+                        ctx.facts.setdefault("secret-path-mentioned", token)
+                        break
+            elif view == "sql" and _SQL_TRIGGER.search(subj.text):
+                ctx.statements.extend(analyze_sql(subj.text))
+            elif view == "environment" and _PROD.search(subj.text):
+                ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
         if action.kind == "deploy" and action.text and _PROD.search(action.text):
             ctx.facts.setdefault("production-target", action.text[:80])
         self._tool_effects(ctx)
@@ -493,8 +699,19 @@ class RiskDetector:
         if ctx.tool_words:
             ops = self.verbs.ops(ctx.tool_words)
         for value in ctx.arg_values.get("operation", ()):
-            ops += self.verbs.ops(tool_words(value)) or ([value.lower()] if value.lower() in (
-                "read", "write", "delete", "append", "send", "exec", "fetch") else [])
+            ops += self.verbs.ops(tool_words(value)) or (
+                [value.lower()]
+                if value.lower() in ("read", "write", "delete", "append", "send", "exec", "fetch")
+                else []
+            )
+        methods = [m.upper() for m in ctx.arg_values.get("method", ())]
+        if action.kind != "http" and methods:
+            if any(m in ("POST", "PUT", "PATCH") for m in methods):
+                ops.append("send")
+            elif "DELETE" in methods:
+                ops.append("delete")
+        if "fetch" in ops and ctx.arg_values.get("content") and "send" not in ops:
+            ops.append("send")  # a request that carries a body sends it
         method = ""
         if action.kind == "http":
             methods = ctx.arg_values.get("method", [])
@@ -525,10 +742,14 @@ class RiskDetector:
             if op in ("read", "write", "delete", "exec", "append"):
                 for p in paths:
                     ctx.effects.append(Effect(op, p, classify(p), command))
-            if op in ("send", "fetch", "delete") and action.kind == "http" or op in ("send", "fetch"):
+            if (op in ("send", "fetch", "delete") and action.kind == "http") or op in (
+                "send",
+                "fetch",
+            ):
                 for u in ctx.arg_values.get("url", ()):
-                    ctx.effects.append(Effect(op if op != "delete" else "delete", u, frozenset(),
-                                              command))
+                    ctx.effects.append(
+                        Effect(op if op != "delete" else "delete", u, frozenset(), command)
+                    )
             if op == "send":
                 for r in ctx.arg_values.get("recipient", ()):
                     ctx.effects.append(Effect("send", r, frozenset(), command))
@@ -556,26 +777,27 @@ class RiskDetector:
         sends = [e for e in effects if e.op == "send"]
         if not sends:
             return
-        secret_reads = [e for e in effects if e.op == "read" and e.classes & SECRET_CLASSES]
+        secret_reads = [
+            e for e in effects if e.op in ("read", "fetch") and e.classes & _SECRET_CLASSES
+        ]
         carries = ctx.action.kind in ("tool", "http") and "secret-content" in ctx.facts
         if secret_reads or carries:
             what = secret_reads[0].describe() if secret_reads else ctx.facts["secret-content"]
             ctx.facts.setdefault("exfiltration", f"{what} → {sends[0].target[:80]}")
-        dumps = [e for e in effects if e.op == "read" and "database-dump" in e.classes]
-        egress = [e for e in sends if e.command.split(" ")[0] in _EGRESS or " " in e.command
-                  or e.command in ("tool", "http")]
-        if dumps and egress:
-            ctx.facts.setdefault("data-exfiltration", f"{dumps[0].describe()} → {egress[0].target}")
-        for e in sends:
-            if self._external(e.target):
-                ctx.facts.setdefault("send-external", e.target[:120])
-                break
+        external = [e for e in sends if self._external(e.target)]
+        if external:
+            ctx.facts.setdefault("send-external", external[0].target[:120])
+            dumps = [e for e in effects if e.op == "read" and e.classes & _DATA_CLASSES]
+            if dumps:
+                ctx.facts.setdefault(
+                    "data-exfiltration", f"{dumps[0].describe()} → {external[0].target[:80]}"
+                )
 
     def _external(self, target: str) -> bool:
         m = _EMAIL_DOMAIN.search(target)
         host = m.group(1) if m else (_HOST.match(target).group(1) if _HOST.match(target) else "")  # type: ignore[union-attr]
         host = host.lower().rstrip(".")
-        if not host or "." not in host and host not in self.org_domains:
+        if not host or ("." not in host and host not in self.org_domains):
             return host not in ("", "localhost") and "." in host
         if host in ("localhost", "127.0.0.1", "::1") or host.startswith(("10.", "192.168.")):
             return False
@@ -638,19 +860,29 @@ class RiskDetector:
             consider(cr, f"kind {kind}", "kind")
 
         signals = sorted(
-            (Signal(self._rules[i].rule.id, self._rules[i].rule.article, self._rules[i].rule.risk,
-                    self._rules[i].rule.decision, ev) for i, ev in matched.items()),
+            (
+                Signal(
+                    r.id,
+                    r.article,
+                    r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk,  # type: ignore[call-overload]
+                    r.decision,
+                    ev,
+                )
+                for r, ev in ((self._rules[i].rule, ev) for i, ev in matched.items())
+            ),
             key=lambda s: (-s.risk.rank, s.decision is None, s.rule_id),
         )
         level = signals[0].risk if signals else Risk.LOW
         decision: Decision | None = None
         for s in signals:
-            if s.decision is not None and (decision is None or
-                                           s.decision.strictness > decision.strictness):
+            if s.decision is not None and (
+                decision is None or s.decision.strictness > decision.strictness
+            ):
                 decision = s.decision
         ethical = tuple(
             _evidence(ctx.subjects[h[0][0]].text, h[0][1], 40)
-            for pid, h in ctx.hits.items() if self._id_kind[pid] == ETHICAL and h
+            for pid, h in ctx.hits.items()
+            if self._id_kind[pid] == ETHICAL and h
         )
         return RiskAssessment(
             level=level,
@@ -672,21 +904,29 @@ class RiskDetector:
 
     def _others_hold(self, cr: _CompiledRule, ctx: _Context, family: str) -> bool:
         """For rules with several conditions: the ones other than `family` hold too."""
-        if family != "patterns" and cr.pattern_ids and not any(
-            ctx.hits.get(pid) for pid in cr.pattern_ids
+        if (
+            family != "patterns"
+            and cr.pattern_ids
+            and not any(ctx.hits.get(pid) for pid in cr.pattern_ids)
         ):
             return False
         classify = self.classifier.classify
-        if family != "shell" and cr.shell is not None and not any(
-            cr.shell.matches(i, classify) for i in ctx.invocations
+        if (
+            family != "shell"
+            and cr.shell is not None
+            and not any(cr.shell.matches(i, classify) for i in ctx.invocations)
         ):
             return False
-        if family != "sql" and cr.sql is not None and not any(
-            cr.sql.matches(s) for s in ctx.statements
+        if (
+            family != "sql"
+            and cr.sql is not None
+            and not any(cr.sql.matches(s) for s in ctx.statements)
         ):
             return False
-        if family != "effect" and cr.effect is not None and not any(
-            cr.effect.matches(e) for e in ctx.effects
+        if (
+            family != "effect"
+            and cr.effect is not None
+            and not any(cr.effect.matches(e) for e in ctx.effects)
         ):
             return False
         if family != "tool" and cr.tool is not None and cr.tool.matches(ctx) is None:

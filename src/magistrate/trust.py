@@ -45,7 +45,7 @@ def decayed(state: TrustState, policy: TrustPolicy, now: float) -> float:
     dt = now - state.updated
     if dt <= 0 or state.score == policy.baseline:
         return state.score
-    factor = 0.5 ** (dt / policy.half_life_s)
+    factor: float = 0.5 ** (dt / policy.half_life_s)
     return policy.baseline + (state.score - policy.baseline) * factor
 
 
@@ -142,8 +142,9 @@ class MemoryTrustLedger:
         now = time.time()
         with self._lock:
             state = self._get(principal, now)
-            self._states[principal] = TrustState(decayed(state, self.policy, now), now, True,
-                                                 reason)
+            self._states[principal] = TrustState(
+                decayed(state, self.policy, now), now, True, reason
+            )
 
     def lift_suspension(self, principal: str, by: str, approvers: frozenset[str]) -> None:
         """Lift a suspension; only a configured approver other than the principal may."""

@@ -101,6 +101,9 @@ class Verdict:
 
     def summary(self) -> str:
         """One human line: tier, decision, first cited article."""
-        cited = self.citations[0].short() if self.citations else (
-            self.reasons[0] if self.reasons else "no rule matched")
+        cited = (
+            self.citations[0].short()
+            if self.citations
+            else (self.reasons[0] if self.reasons else "no rule matched")
+        )
         return f"{self.risk.value:<8}  {self.decision.value:<8}  {cited}"

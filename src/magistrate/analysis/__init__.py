@@ -16,6 +16,7 @@ KNOWN_FACTS = frozenset(
         "sensitive-content",  # content holds secrets or personal data
         "production-target",  # the action names a production environment
         "secret-content",  # content holds a credential (key, token, private key)
+        "secret-path-mentioned",  # prose names a secret file (~/.ssh/id_rsa, .env, /etc/shadow)
     }
 )
 # Targets that are not paths but stand for sources of secrets or data.

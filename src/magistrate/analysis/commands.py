@@ -10,40 +10,59 @@ from __future__ import annotations
 # Commands that only run the rest of their words as another command. The value lists the
 # options that take a separate value (so it is skipped along with the option).
 WRAPPERS: dict[str, frozenset[str]] = {
-    "sudo": frozenset("-u -g -p -C -D -h -r -t -U -T --user --group --prompt --chdir".split()),
-    "doas": frozenset("-u -C".split()),
-    "pkexec": frozenset("--user".split()),
+    "sudo": frozenset(
+        [
+            "-u",
+            "-g",
+            "-p",
+            "-C",
+            "-D",
+            "-h",
+            "-r",
+            "-t",
+            "-U",
+            "-T",
+            "--user",
+            "--group",
+            "--prompt",
+            "--chdir",
+        ]
+    ),
+    "doas": frozenset(["-u", "-C"]),
+    "pkexec": frozenset(["--user"]),
     "nohup": frozenset(),
-    "time": frozenset("-f -o --format --output".split()),
+    "time": frozenset(["-f", "-o", "--format", "--output"]),
     "command": frozenset(),
     "builtin": frozenset(),
-    "exec": frozenset("-a".split()),
-    "nice": frozenset("-n --adjustment".split()),
-    "ionice": frozenset("-c -n -p -P -u --class --classdata".split()),
-    "timeout": frozenset("-s -k --signal --kill-after".split()),
-    "stdbuf": frozenset("-i -o -e".split()),
+    "exec": frozenset(["-a"]),
+    "nice": frozenset(["-n", "--adjustment"]),
+    "ionice": frozenset(["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"]),
+    "timeout": frozenset(["-s", "-k", "--signal", "--kill-after"]),
+    "stdbuf": frozenset(["-i", "-o", "-e"]),
     "setsid": frozenset(),
     "unbuffer": frozenset(),
-    "caffeinate": frozenset("-t -w".split()),
+    "caffeinate": frozenset(["-t", "-w"]),
     "torsocks": frozenset(),
-    "proxychains": frozenset("-f".split()),
-    "proxychains4": frozenset("-f".split()),
-    "strace": frozenset("-o -e -p -s -u".split()),
-    "ltrace": frozenset("-o -e -p -s -u".split()),
-    "watch": frozenset("-n -d --interval".split()),
+    "proxychains": frozenset(["-f"]),
+    "proxychains4": frozenset(["-f"]),
+    "strace": frozenset(["-o", "-e", "-p", "-s", "-u"]),
+    "ltrace": frozenset(["-o", "-e", "-p", "-s", "-u"]),
+    "watch": frozenset(["-n", "-d", "--interval"]),
     "taskset": frozenset(),
     "chrt": frozenset(),
     "busybox": frozenset(),
     "toybox": frozenset(),
     "gosu": frozenset(),
     "su-exec": frozenset(),
-    "systemd-run": frozenset("-u -p --unit --property -M -H".split()),
-    "runuser": frozenset("-u -g -G --user --group".split()),
-    "env": frozenset("-u -C -S --unset --chdir --split-string".split()),
-    "xargs": frozenset("-I -n -P -L -d -a -E -s --max-args --max-procs --delimiter".split()),
-    "parallel": frozenset("-j -S --jobs".split()),
-    "flock": frozenset("-w -E".split()),
-    "npx": frozenset("-p --package".split()),
+    "systemd-run": frozenset(["-u", "-p", "--unit", "--property", "-M", "-H"]),
+    "runuser": frozenset(["-u", "-g", "-G", "--user", "--group"]),
+    "env": frozenset(["-u", "-C", "-S", "--unset", "--chdir", "--split-string"]),
+    "xargs": frozenset(
+        ["-I", "-n", "-P", "-L", "-d", "-a", "-E", "-s", "--max-args", "--max-procs", "--delimiter"]
+    ),
+    "parallel": frozenset(["-j", "-S", "--jobs"]),
+    "flock": frozenset(["-w", "-E"]),
+    "npx": frozenset(["-p", "--package"]),
     "uvx": frozenset(),
 }
 # Wrappers whose first operand (not the command) must also be skipped.
@@ -52,7 +71,23 @@ WRAPPERS_WITH_ARGUMENT = frozenset({"timeout", "taskset", "chrt", "flock", "gosu
 PRIVILEGED_WRAPPERS = frozenset({"sudo", "doas", "pkexec", "su", "runuser", "gosu", "su-exec"})
 
 SHELLS = frozenset(
-    "sh bash zsh dash ksh mksh ash fish tcsh csh pwsh powershell powershell.exe cmd cmd.exe".split()
+    [
+        "sh",
+        "bash",
+        "zsh",
+        "dash",
+        "ksh",
+        "mksh",
+        "ash",
+        "fish",
+        "tcsh",
+        "csh",
+        "pwsh",
+        "powershell",
+        "powershell.exe",
+        "cmd",
+        "cmd.exe",
+    ]
 )
 # Interpreters of other languages: `-c`/`-e` code and stdin code are inspected as program text.
 CODE_INTERPRETERS: dict[str, frozenset[str]] = {
@@ -90,71 +125,277 @@ SQL_CLIENTS: dict[str, frozenset[str]] = {
 }
 # Remote execution: the words after the host (or container) are a command run elsewhere.
 REMOTE_EXEC_VALUE_OPTIONS: dict[str, frozenset[str]] = {
-    "ssh": frozenset("-p -i -l -o -F -J -L -R -D -b -c -e -m -O -Q -S -W -w -E -B".split()),
+    "ssh": frozenset(
+        [
+            "-p",
+            "-i",
+            "-l",
+            "-o",
+            "-F",
+            "-J",
+            "-L",
+            "-R",
+            "-D",
+            "-b",
+            "-c",
+            "-e",
+            "-m",
+            "-O",
+            "-Q",
+            "-S",
+            "-W",
+            "-w",
+            "-E",
+            "-B",
+        ]
+    ),
 }
 
 # Effects on path operands.
-DELETERS = frozenset("rm rmdir unlink shred srm wipe trash trash-put del erase rd".split())
+DELETERS = frozenset(
+    ["rm", "rmdir", "unlink", "shred", "srm", "wipe", "trash", "trash-put", "del", "erase", "rd"]
+)
 TRUNCATERS = frozenset({"truncate"})
 # Commands whose last operand is the destination written; the others are read (mv: removed).
-COPIERS = frozenset("cp mv install ln rsync scp sftp rclone ditto".split())
+COPIERS = frozenset(["cp", "mv", "install", "ln", "rsync", "scp", "sftp", "rclone", "ditto"])
 WRITERS_ALL = frozenset({"tee", "touch", "sponge"})
 IN_PLACE_EDITORS = frozenset({"sed", "perl", "ruby"})  # with -i
-EDITORS = frozenset("vi vim nvim nano emacs ed ex pico".split())
-PERMISSION_CHANGERS = frozenset("chmod chown chgrp chattr setfacl setcap".split())
+EDITORS = frozenset(["vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "pico"])
+PERMISSION_CHANGERS = frozenset(["chmod", "chown", "chgrp", "chattr", "setfacl", "setcap"])
 # Commands that show or transform file content: their path operands are read.
 READERS = frozenset(
-    """cat tac less more head tail nl od xxd hexdump strings base64 base32 grep egrep fgrep rg
-    ag awk gawk cut sort uniq diff cmp comm tar zip gzip gunzip bzip2 xz 7z 7za zcat gpg openssl
-    jq yq bat view pr fold paste split md5sum sha1sum sha256sum sha512sum file-roller uuencode
-    zip7 iconv dos2unix unix2dos column fmt rev sed""".split()
+    [
+        "cat",
+        "tac",
+        "less",
+        "more",
+        "head",
+        "tail",
+        "nl",
+        "od",
+        "xxd",
+        "hexdump",
+        "strings",
+        "base64",
+        "base32",
+        "grep",
+        "egrep",
+        "fgrep",
+        "rg",
+        "ag",
+        "awk",
+        "gawk",
+        "cut",
+        "sort",
+        "uniq",
+        "diff",
+        "cmp",
+        "comm",
+        "tar",
+        "zip",
+        "gzip",
+        "gunzip",
+        "bzip2",
+        "xz",
+        "7z",
+        "7za",
+        "zcat",
+        "gpg",
+        "openssl",
+        "jq",
+        "yq",
+        "bat",
+        "view",
+        "pr",
+        "fold",
+        "paste",
+        "split",
+        "md5sum",
+        "sha1sum",
+        "sha256sum",
+        "sha512sum",
+        "file-roller",
+        "uuencode",
+        "zip7",
+        "iconv",
+        "dos2unix",
+        "unix2dos",
+        "column",
+        "fmt",
+        "rev",
+        "sed",
+    ]
 )
 # Commands that take a path but never reveal its content (so a secret there is not read).
 PATH_ONLY = frozenset(
-    """ls stat test [ [[ du df file wc mkdir rmdir touch realpath readlink dirname basename cd
-    pushd popd chmod chown chgrp ssh-add ssh-keygen ssh-copy-id source . find locate which
-    type whereis namei lsattr getfacl exa eza tree""".split()
+    [
+        "ls",
+        "stat",
+        "test",
+        "[",
+        "[[",
+        "du",
+        "df",
+        "file",
+        "wc",
+        "mkdir",
+        "rmdir",
+        "touch",
+        "realpath",
+        "readlink",
+        "dirname",
+        "basename",
+        "cd",
+        "pushd",
+        "popd",
+        "chmod",
+        "chown",
+        "chgrp",
+        "ssh-add",
+        "ssh-keygen",
+        "ssh-copy-id",
+        "source",
+        ".",
+        "find",
+        "locate",
+        "which",
+        "echo",
+        "printf",
+        "export",
+        "unset",
+        "type",
+        "whereis",
+        "namei",
+        "lsattr",
+        "getfacl",
+        "exa",
+        "eza",
+        "tree",
+    ]
 )
 
 # Network: commands that fetch, and how a send is recognized.
 FETCHERS = frozenset(
-    """curl wget fetch http https httpie aria2c lwp-download lwp-request iwr irm
-    invoke-webrequest invoke-restmethod xh curlie""".split()
+    [
+        "curl",
+        "wget",
+        "fetch",
+        "http",
+        "https",
+        "httpie",
+        "aria2c",
+        "lwp-download",
+        "lwp-request",
+        "iwr",
+        "irm",
+        "invoke-webrequest",
+        "invoke-restmethod",
+        "xh",
+        "curlie",
+    ]
 )
-RAW_SOCKETS = frozenset("nc ncat netcat socat telnet openssl-s_client cryptcat".split())
+RAW_SOCKETS = frozenset(["nc", "ncat", "netcat", "socat", "telnet", "openssl-s_client", "cryptcat"])
 CURL_SEND_FLAGS = frozenset(
-    """d data data-binary data-raw data-urlencode data-ascii F form form-string T upload-file
-    json""".split()
+    [
+        "d",
+        "data",
+        "data-binary",
+        "data-raw",
+        "data-urlencode",
+        "data-ascii",
+        "F",
+        "form",
+        "form-string",
+        "T",
+        "upload-file",
+        "json",
+    ]
 )
-WGET_SEND_FLAGS = frozenset("post-data post-file body-data body-file".split())
-MAILERS = frozenset("mail mailx sendmail mutt msmtp ssmtp swaks".split())
-CLOUD_COPY = frozenset("aws gsutil gcloud az rclone azcopy s3cmd mc b2".split())
+WGET_SEND_FLAGS = frozenset(["post-data", "post-file", "body-data", "body-file"])
+# Commands that authenticate with a key file without revealing it.
+KEY_USERS = frozenset(
+    ["ssh", "scp", "sftp", "autossh", "mosh", "rsync", "git", "sshfs", "ssh-copy-id"]
+)
+DNS_TOOLS = frozenset(["nslookup", "dig", "host", "drill", "ping", "ping6", "traceroute", "whois"])
+MAILERS = frozenset(["mail", "mailx", "sendmail", "mutt", "msmtp", "ssmtp", "swaks"])
+CLOUD_COPY = frozenset(["aws", "gsutil", "gcloud", "az", "rclone", "azcopy", "s3cmd", "mc", "b2"])
 
 # Sources whose output is decoded or decompressed: piping them into an interpreter hides code.
-DECODERS = frozenset("base64 base32 xxd uudecode openssl gunzip zcat bunzip2 xz rev".split())
+DECODERS = frozenset(
+    ["base64", "base32", "xxd", "uudecode", "openssl", "gunzip", "zcat", "bunzip2", "xz", "rev"]
+)
 # Filters that pass data through without changing where it came from.
-PASS_THROUGH = frozenset("tee cat dd pv buffer mbuffer sed tr head tail".split())
+PASS_THROUGH = frozenset(
+    ["tee", "cat", "dd", "pv", "buffer", "mbuffer", "sed", "tr", "head", "tail"]
+)
 # Commands that dump the environment (which holds tokens and keys).
 ENV_DUMPERS = frozenset({"env", "printenv", "set", "export", "declare", "compgen"})
 # Commands that dump databases.
-DB_DUMPERS = frozenset("pg_dump pg_dumpall mysqldump mariadb-dump mongodump mongoexport".split())
+DB_DUMPERS = frozenset(
+    ["pg_dump", "pg_dumpall", "mysqldump", "mariadb-dump", "mongodump", "mongoexport"]
+)
 
 # Options (per command family) that take a separate value, so subcommands can be found.
 SUBCOMMAND_VALUE_OPTIONS: dict[str, frozenset[str]] = {
-    "git": frozenset("-C -c --git-dir --work-tree --namespace".split()),
+    "git": frozenset(["-C", "-c", "--git-dir", "--work-tree", "--namespace"]),
     "kubectl": frozenset(
-        "-n --namespace --context --kubeconfig --cluster --user -s --server --token".split()
+        [
+            "-n",
+            "--namespace",
+            "--context",
+            "--kubeconfig",
+            "--cluster",
+            "--user",
+            "-s",
+            "--server",
+            "--token",
+        ]
     ),
-    "oc": frozenset("-n --namespace --context --kubeconfig --server --token".split()),
-    "helm": frozenset("-n --namespace --kube-context --kubeconfig".split()),
-    "docker": frozenset("-H --host --context -c --config -l --log-level".split()),
-    "podman": frozenset("--url --connection -c".split()),
-    "aws": frozenset("--profile --region --output --endpoint-url --query".split()),
-    "gcloud": frozenset("--project --account --configuration --format".split()),
-    "az": frozenset("--subscription -o --output".split()),
-    "systemctl": frozenset("-H -M --host --machine".split()),
+    "oc": frozenset(["-n", "--namespace", "--context", "--kubeconfig", "--server", "--token"]),
+    "helm": frozenset(["-n", "--namespace", "--kube-context", "--kubeconfig"]),
+    "docker": frozenset(["-H", "--host", "--context", "-c", "--config", "-l", "--log-level"]),
+    "podman": frozenset(["--url", "--connection", "-c"]),
+    "aws": frozenset(["--profile", "--region", "--output", "--endpoint-url", "--query"]),
+    "gcloud": frozenset(["--project", "--account", "--configuration", "--format"]),
+    "az": frozenset(["--subscription", "-o", "--output"]),
+    "systemctl": frozenset(["-H", "-M", "--host", "--machine"]),
     "terraform": frozenset(),
     "tofu": frozenset(),
-    "npm": frozenset("--prefix -w --workspace".split()),
-    "redis-cli": frozenset("-h -p -a -n -u -s --user --pass".split()),
+    "npm": frozenset(["--prefix", "-w", "--workspace"]),
+    "redis-cli": frozenset(["-h", "-p", "-a", "-n", "-u", "-s", "--user", "--pass"]),
 }
+
+# Commands whose quoted arguments are data (messages, search patterns), never code they run:
+# a pattern such as `DROP TABLE` inside `grep -rn 'DROP TABLE' .` is only text.
+DATA_COMMANDS = frozenset(
+    [
+        "echo",
+        "printf",
+        "grep",
+        "egrep",
+        "fgrep",
+        "rg",
+        "ag",
+        "ack",
+        "git",
+        "logger",
+        "wall",
+        "notify-send",
+        "say",
+        "jq",
+        "yq",
+        "awk",
+        "gawk",
+        "sed",
+        "cowsay",
+        "figlet",
+        "man",
+        "tldr",
+        "apropos",
+        "info",
+        "help",
+        "gh",
+        "glab",
+        "hub",
+    ]
+)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # The operations an effect can have.
-OPS = frozenset(
-    {"read", "write", "append", "delete", "truncate", "perm", "exec", "send", "fetch"}
-)
+OPS = frozenset({"read", "write", "append", "delete", "truncate", "perm", "exec", "send", "fetch"})
 
 
 @dataclass(frozen=True, slots=True)

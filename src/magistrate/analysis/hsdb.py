@@ -39,7 +39,7 @@ def _key(expressions: Sequence[bytes], flags: Sequence[int]) -> str:
 
 
 def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
-    """A block-mode database of the expressions (ids are their positions); raises hyperscan.error."""
+    """A block-mode database; ids are the expressions' positions. Raises hyperscan.error."""
     key = _key(expressions, flags)
     path = cache_dir() / f"hs-{key}.db"
     try:

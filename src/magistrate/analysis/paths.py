@@ -11,6 +11,11 @@ import posixpath
 import re
 from collections.abc import Mapping, Sequence
 
+# Targets that stand for sources of secrets or data rather than paths.
+PSEUDO_TARGETS = {
+    "$ENV": frozenset({"environment"}),
+    "$DATABASE": frozenset({"database-dump"}),
+}
 _HOME_PREFIX = re.compile(
     r"^(?:\$HOME|\$\{HOME\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root)(?=/|$)"
 )
@@ -97,6 +102,9 @@ class PathClassifier:
         hit = self._cache.get(operand)
         if hit is not None:
             return hit
+        pseudo = PSEUDO_TARGETS.get(operand)
+        if pseudo is not None:
+            return pseudo
         result: set[str] = set()
         for candidate in path_candidates(operand):
             for expanded in expand_braces(candidate):

@@ -12,7 +12,10 @@ import re
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("private-key", r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----"),
     ("aws-access-key-id", r"\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"),
-    ("aws-secret-access-key", r"aws_secret_access_key\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})"),
+    (
+        "aws-secret-access-key",
+        r"(?i)aws_secret_access_key[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})",
+    ),
     ("github-token", r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
     ("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
     ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
@@ -26,7 +29,8 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "assigned-secret",
         r"(?i)\b[A-Za-z0-9_]*(password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?token"
-        r"|auth[_-]?token|client[_-]?secret|private[_-]?key|token)\b[\"']?\s*[=:]\s*"
+        r"|access[_-]?key|secret[_-]?key|auth[_-]?token|client[_-]?secret|private[_-]?key|token)"
+        r"[A-Za-z0-9_]*[\"']?\s*[=:]\s*"
         r"(?P<secret>\"[^\"\s]{4,}\"|'[^'\s]{4,}'|[^\s\"',;&|]{4,})",
     ),
     (
@@ -45,8 +49,11 @@ _PRIVATE_KEY_BLOCK = re.compile(
 )
 MASK = "***"
 # Values that look like assignments but are not secrets (placeholders, variables).
-_PLACEHOLDER = re.compile(r"^[\"']?(\$\{?\w+\}?|<[^>]+>|\*+|x+|\.\.\.|null|none|true|false|"
-                          r"changeme|your[_-]?\w*|example\w*|redacted|\{\{.*\}\})[\"']?$", re.I)
+_PLACEHOLDER = re.compile(
+    r"^[\"']?(\$\{?\w+\}?|<[^>]+>|\*+|x+|\.\.\.|null|none|true|false|https?://\S*|"
+    r"changeme|your[_-]?\w*|example\w*|redacted|\{\{.*\}\})[\"']?$",
+    re.I,
+)
 
 
 def find_secrets(text: str) -> list[tuple[int, int, str]]:

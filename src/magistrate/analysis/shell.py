@@ -12,16 +12,35 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from magistrate.analysis import commands as C
+from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.shell_lex import Op, Redir, Word, lex
+from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 6
 MAX_INVOCATIONS = 2_000
 
-_RESERVED_SKIP = frozenset("if then else elif fi do done while until ! { } esac in".split())
+_RESERVED_SKIP = frozenset(
+    [
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "do",
+        "done",
+        "while",
+        "until",
+        "!",
+        "{",
+        "}",
+        "esac",
+        "in",
+    ]
+)
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
 _VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -33,13 +52,8 @@ _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 _REMOTE_SPEC = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)|^(?:s3|gs|az|abfss?|wasbs?)://|^\w+:$")
 _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
 _B64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
-_PY_SHELL_CALL = re.compile(
-    r"(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput)"
-    r"|commands\.getoutput|pty\.spawn|child_process\.(?:exec|execSync|spawn)|execSync|system"
-    r"|exec|shell_exec|passthru|popen|`)\s*\(?\s*(?:\[\s*)?(['\"])(.+?)\1",
-    re.S,
-)
 _FORK_BOMB = re.compile(r"([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
+_EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _SEND_METHODS = frozenset({"post", "put", "patch"})
 
@@ -59,6 +73,7 @@ class Invocation:
     start: int
     end: int
     stdin_source: str | None = None  # network | decoder | literal | file | command | None
+    text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
 
 
 @dataclass(slots=True)
@@ -150,6 +165,7 @@ class _Run:
     """State of one analysis: results, downloaded files, the budget of invocations."""
 
     def __init__(self, classifier: PathClassifier, result: ShellAnalysis) -> None:
+        self.classifier = classifier
         self.classify = classifier.classify
         self.out = result
         self.downloaded: set[str] = set()
@@ -206,7 +222,9 @@ class _Run:
         for r in s.redirects:
             if r.target is not None:
                 for sub in r.target.subs:
-                    self.script(sub, depth + 1, (*via, "$()"), env, span=span or (r.start, r.target.end))
+                    self.script(
+                        sub, depth + 1, (*via, "$()"), env, span=span or (r.start, r.target.end)
+                    )
         i = 0
         while i < len(words) and not words[i].quoted and words[i].text in _RESERVED_SKIP:
             i += 1
@@ -230,7 +248,7 @@ class _Run:
         where = span or pos
         if assigns:
             self.record("export", assigns, via, depth, where, False)
-        if top:
+        if top and words and basename(words[0].text) in C.DATA_COMMANDS:
             for w in words[1:]:
                 if w.quoted:
                     self.out.data_spans.append((w.start, w.end))
@@ -291,6 +309,11 @@ class _Run:
         if not argv:
             return
         head = argv[0]
+        if words and not words[0].quoted and words[0].dynamic and (" " in head or "\t" in head):
+            # `$CMD` whose value is `rm -rf x`: the shell splits it into words and runs them.
+            rest = " ".join(_quote(a) for a in argv[1:])
+            self.script(f"{head} {rest}".strip(), depth + 1, via, dict(env), span=where)
+            return
         if words and words[0].quoted and (" " in head or "\t" in head):
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)
@@ -301,8 +324,10 @@ class _Run:
         inv = self.record(name, args, via, depth, where, privileged)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
-        if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
+        if name in ("echo", "printf") and not any("$" in a for a in args):
             s.literal = " ".join(a for a in args if not (a.startswith("-") and len(a) <= 3))
+            if name == "printf" or "-e" in args:
+                s.literal = _decode_ansi_c(s.literal)
         elif name == "cat" and not args:
             s.literal = self._stdin_code(s)
         if inv is None:
@@ -329,13 +354,15 @@ class _Run:
             argv=args,
             flags=flags,
             operands=operands,
-            subcommand=subcommand_of(name, args) if name in C.SUBCOMMAND_VALUE_OPTIONS
+            subcommand=subcommand_of(name, args)
+            if name in C.SUBCOMMAND_VALUE_OPTIONS
             else " ".join(o.lower() for o in operands[:3]),
             via=via,
             privileged=privileged,
             depth=depth,
             start=where[0],
             end=where[1],
+            text=_match_text(args),
         )
         self.out.invocations.append(inv)
         return inv
@@ -350,21 +377,25 @@ class _Run:
             for sub in w.subs:
                 m = _TRIVIAL_SUB.match(sub)
                 if m and "$" not in m.group(1):
-                    literal = "".join(t.text for t in lex(m.group(1)) if isinstance(t, Word))
+                    literal = " ".join(t.text for t in lex(m.group(1)) if isinstance(t, Word))
+                    if "\\" in literal:
+                        literal = _decode_ansi_c(literal)
                     text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
         if env and "$" in text:
             text = _VAR_REF.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
-        if "$" not in text:
-            w.dynamic = False
         return text
 
     def _source_kind(self, name: str, inv: Invocation | None, s: _Simple) -> str | None:
         """What a command's output is, for whoever reads it through a pipe."""
         if name in C.FETCHERS or name in C.RAW_SOCKETS:
             return "network"
-        if name in C.DECODERS and inv is not None and (
-            inv.flags & {"d", "decode", "D", "r", "revert"} or name in ("gunzip", "zcat", "rev",
-                                                                         "uudecode", "bunzip2")
+        if (
+            name in C.DECODERS
+            and inv is not None
+            and (
+                inv.flags & {"d", "decode", "D", "r", "revert"}
+                or name in ("gunzip", "zcat", "rev", "uudecode", "bunzip2")
+            )
         ):
             return "decoder"
         if name in C.PASS_THROUGH and s.prev is not None:
@@ -393,18 +424,29 @@ class _Run:
             elif r.op in (">>", "&>>"):
                 self._add("append", target, name or ">>")
             else:
-                self._add("truncate" if not name or name in (":", "true", "echo")
-                          and not s.words[1:] else "write", target, name or ">")
+                self._add(
+                    "truncate"
+                    if not name or (name in (":", "true", "echo") and not s.words[1:])
+                    else "write",
+                    target,
+                    name or ">",
+                )
 
     def _effects(
-        self, inv: Invocation, s: _Simple, words: list[Word], env: dict[str, str],
+        self,
+        inv: Invocation,
+        s: _Simple,
+        words: list[Word],
+        env: dict[str, str],
         stdin_targets: list[str],
     ) -> None:
         name, ops = inv.name, inv.operands + stdin_targets
         add = self._add
         self._redirect_effects(s, name, env)
-        if name in C.DELETERS or name.startswith(("mkfs", "mke2fs")) or name in (
-            "wipefs", "blkdiscard", "mkswap"
+        if (
+            name in C.DELETERS
+            or name.startswith(("mkfs", "mke2fs"))
+            or name in ("wipefs", "blkdiscard", "mkswap")
         ):
             for o in ops:
                 add("delete", o, name)
@@ -422,11 +464,13 @@ class _Run:
         elif name in C.WRITERS_ALL:
             for o in ops:
                 add("append" if "a" in inv.flags else "write", o, name)
-        elif name in C.IN_PLACE_EDITORS and ({"i", "pi"} & inv.flags or any(
-            a.startswith(("-i", "--in-place", "-pi")) for a in inv.argv)):
-            for o in ops:
-                add("write", o, name)
-        elif name in C.EDITORS:
+        elif (
+            name in C.IN_PLACE_EDITORS
+            and (
+                {"i", "pi"} & inv.flags
+                or any(a.startswith(("-i", "--in-place", "-pi")) for a in inv.argv)
+            )
+        ) or name in C.EDITORS:
             for o in ops:
                 add("write", o, name)
         elif name in C.PERMISSION_CHANGERS:
@@ -445,6 +489,11 @@ class _Run:
                 add("send", ops[0], name)
                 if inv.flags & {"e", "c"} or "exec" in " ".join(inv.argv).lower():
                     self.out.facts.setdefault("reverse-shell", " ".join([name, *inv.argv])[:120])
+        elif name in C.DNS_TOOLS:
+            for o in ops:
+                if "$" in o:  # data spliced into a name to resolve: DNS exfiltration
+                    host = _EXPANSION.sub("", o).strip(".")
+                    add("send", host or o, name)
         elif name in C.MAILERS:
             for o in ops:
                 if "@" in o:
@@ -464,8 +513,9 @@ class _Run:
         elif name == "ssh" and s.prev is not None:
             add("send", ops[0] if ops else "ssh", name)
         elif name not in C.PATH_ONLY and name not in C.SHELLS:
+            keys = _identity_files(inv.argv) if name in C.KEY_USERS else ()
             for o in ops:
-                if self.classify(o):
+                if o not in keys and self.classify(o):
                     add("read", o, name)
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
@@ -478,14 +528,17 @@ class _Run:
         for k, a in enumerate(lower):
             if a in ("-x", "--request", "-method") and k + 1 < len(lower):
                 sending = sending or lower[k + 1] in _SEND_METHODS
-            elif a.startswith(("--request=", "-x")) and a.split("=")[-1].lstrip("-x") in _SEND_METHODS:
+            elif (
+                a.startswith(("--request=", "-x"))
+                and a.split("=")[-1].lstrip("-x") in _SEND_METHODS
+            ):
                 sending = True
             elif a in ("-o", "--output", "-outfile") and k + 1 < len(argv):
                 self.downloaded.add(argv[k + 1])
                 self._add("write", argv[k + 1], name)
             elif a == "-o" or a.startswith("-o"):
                 pass
-        urls = [o for o in inv.operands if _URL.match(o) or "." in o and "/" in o]
+        urls = [o for o in inv.operands if _URL.match(o) or ("." in o and "/" in o)]
         if name == "wget" or "O" in inv.flags or "remote-name" in inv.flags:
             for k, a in enumerate(argv):
                 if a in ("-O", "--output-document") and k + 1 < len(argv):
@@ -560,12 +613,14 @@ class _Run:
         ):
             rest = _after_container(argv)
             if rest:
-                self.script(" ".join(_quote(a) for a in rest), depth + 1, nested_via, {}, span=where)
+                self.script(
+                    " ".join(_quote(a) for a in rest), depth + 1, nested_via, {}, span=where
+                )
         elif name == "find":
             self._find(inv, depth, nested_via, env, where)
-        elif name in ("at", "batch") and stdin_code is not None:
-            self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
-        elif name == "crontab" and stdin_code is not None:
+        elif (name in ("at", "batch") and stdin_code is not None) or (
+            name == "crontab" and stdin_code is not None
+        ):
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
 
     def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
@@ -589,8 +644,13 @@ class _Run:
         return None
 
     def _code_from_words(
-        self, code: str, words: list[Word], depth: int, via: tuple[str, ...],
-        env: dict[str, str], where: tuple[int, int],
+        self,
+        code: str,
+        words: list[Word],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
     ) -> None:
         for w in words:
             for sub in w.subs:
@@ -599,16 +659,23 @@ class _Run:
         self.script(code, depth + 1, via, dict(env), span=where)
 
     def _program_code(
-        self, code: str, depth: int, via: tuple[str, ...], env: dict[str, str],
-        where: tuple[int, int], words: list[Word],
+        self,
+        code: str,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+        words: list[Word],
     ) -> None:
         self.out.code.append(code)
         for w in words:
             for sub in w.subs:
                 if _runs_fetcher(sub):
                     self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
-        for m in _PY_SHELL_CALL.finditer(code):
-            self.script(m.group(2), depth + 1, via, {}, span=where)
+        found = analyze_code(code, self.classifier)
+        self.out.effects.extend(found.effects)
+        for command in found.shell:
+            self.script(command, depth + 1, via, {}, span=where)
 
     def _stdin_code(self, s: _Simple) -> str | None:
         for r in s.redirects:
@@ -619,8 +686,14 @@ class _Run:
         return None
 
     def _stdin_exec(
-        self, s: _Simple, heredoc: str | None, lang: str, depth: int,
-        via: tuple[str, ...], env: dict[str, str], where: tuple[int, int],
+        self,
+        s: _Simple,
+        heredoc: str | None,
+        lang: str,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
     ) -> None:
         """An interpreter reading its program from stdin: follow where that program comes from."""
         if heredoc is not None:
@@ -639,18 +712,29 @@ class _Run:
             self.out.facts.setdefault("remote-code", f"{shown[:100]} | {via[-1] if via else 'sh'}")
             return
         if prev.source == "decoder":
-            self.out.facts.setdefault("decoded-exec", f"decoded data piped to {via[-1] if via else 'sh'}")
+            self.out.facts.setdefault(
+                "decoded-exec", f"decoded data piped to {via[-1] if via else 'sh'}"
+            )
             payload = _decode_chain(prev)
             if payload:
                 self._run_code(payload, lang, depth, via, env, where)
             return
         if prev.literal is not None:
             self._run_code(prev.literal, lang, depth, via, env, where)
-        elif prev.invocation is not None and prev.invocation.name == "cat" and prev.invocation.operands:
+        elif (
+            prev.invocation is not None
+            and prev.invocation.name == "cat"
+            and prev.invocation.operands
+        ):
             self._exec_file(prev.invocation.operands[0], via[-1] if via else "sh", [])
 
     def _run_code(
-        self, code: str, lang: str, depth: int, via: tuple[str, ...], env: dict[str, str],
+        self,
+        code: str,
+        lang: str,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
         where: tuple[int, int],
     ) -> None:
         if lang == "shell":
@@ -669,7 +753,11 @@ class _Run:
         self._add("exec", path, interpreter)
 
     def _find(
-        self, inv: Invocation, depth: int, via: tuple[str, ...], env: dict[str, str],
+        self,
+        inv: Invocation,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
         where: tuple[int, int],
     ) -> None:
         argv = inv.argv
@@ -679,9 +767,11 @@ class _Run:
             roots.append(argv[k])
             k += 1
         roots = roots or ["."]
+        name = _option_value(argv, frozenset({"-name", "-iname", "-path", "-ipath", "-regex"}))
+        targets = [_find_target(r, name, self.classify) for r in roots]
         if "delete" in inv.flags:
-            for r in roots:
-                self._add("delete", r, "find -delete")
+            for t in targets:
+                self._add("delete", t, "find -delete")
         while k < len(argv):
             if argv[k] in ("-exec", "-execdir", "-ok", "-okdir"):
                 j = k + 1
@@ -690,9 +780,10 @@ class _Run:
                     cmd.append(argv[j])
                     j += 1
                 if cmd:
-                    filled = [roots[0] if a == "{}" else a.replace("{}", roots[0]) for a in cmd]
-                    self.script(" ".join(_quote(a) for a in filled), depth + 1, via, dict(env),
-                                span=where)
+                    filled = [targets[0] if a == "{}" else a.replace("{}", targets[0]) for a in cmd]
+                    self.script(
+                        " ".join(_quote(a) for a in filled), depth + 1, via, dict(env), span=where
+                    )
                 k = j
             k += 1
 
@@ -701,10 +792,68 @@ def _loop_value(w: Word, env: dict[str, str]) -> str:
     """A stand-in value for a loop variable: `for f in $(ls /)` iterates over entries of `/`."""
     for sub in w.subs:
         toks = [t.text for t in lex(sub) if isinstance(t, Word)]
-        if toks and basename(toks[0]) in ("ls", "find") :
+        if toks and basename(toks[0]) in ("ls", "find"):
             roots = [t for t in toks[1:] if not t.startswith("-")]
             return (roots[0].rstrip("/") + "/*") if roots else "*"
     return w.text
+
+
+_BROAD = frozenset({"root", "home", "system", "data", "device", "logs", "secret"})
+
+
+_MESSAGE_OPTIONS = frozenset(
+    [
+        "-m",
+        "--message",
+        "--title",
+        "--body",
+        "--description",
+        "--notes",
+        "--comment",
+        "--subject",
+        "--reason",
+    ]
+)
+
+
+def _match_text(argv: list[str]) -> str:
+    """Arguments joined for rules to match, free-text messages blanked (a commit message that
+    mentions `--no-verify` does not skip verification)."""
+    out: list[str] = []
+    blank = False
+    for a in argv:
+        if blank:
+            out.append("<message>")
+            blank = False
+            continue
+        if a in _MESSAGE_OPTIONS:
+            blank = True
+        elif "=" in a and a.split("=", 1)[0] in _MESSAGE_OPTIONS:
+            a = a.split("=", 1)[0] + "=<message>"
+        out.append(a)
+    return " ".join(out)[:4096]
+
+
+def _identity_files(argv: list[str]) -> set[str]:
+    """Key files a command authenticates with (`ssh -i KEY`, `-o IdentityFile=KEY`)."""
+    keys: set[str] = set()
+    for k, a in enumerate(argv):
+        if a == "-i" and k + 1 < len(argv):
+            keys.add(argv[k + 1])
+        elif a.startswith("-i") and len(a) > 2 and a[2] != "-":
+            keys.add(a[2:])
+        elif "IdentityFile=" in a:
+            keys.add(a.split("IdentityFile=", 1)[1])
+    return keys
+
+
+def _find_target(root: str, name: str | None, classify: Any) -> str:
+    """What `find ROOT -name PATTERN` reaches: all of a broad root, else ROOT/PATTERN."""
+    if name is None or classify(root) & _BROAD:
+        return root
+    if root in (".", "./"):
+        return name
+    return root.rstrip("/") + "/" + name
 
 
 def _quote(arg: str) -> str:
@@ -721,9 +870,15 @@ def _option_value(argv: list[str], options: frozenset[str]) -> str | None:
         if "=" in a and a.split("=", 1)[0] in options:
             return a.split("=", 1)[1]
         # Combined short options ending in the code option (`python3 -Ic CODE`, `perl -ne CODE`).
-        if len(a) > 2 and a[0] == "-" and a[1] != "-" and a[1:].isalpha():
-            if any(f"-{a[-1]}" == o for o in options) and k + 1 < len(argv):
-                return argv[k + 1]
+        if (
+            len(a) > 2
+            and a[0] == "-"
+            and a[1] != "-"
+            and a[1:].isalpha()
+            and f"-{a[-1]}" in options
+            and k + 1 < len(argv)
+        ):
+            return argv[k + 1]
     return None
 
 
@@ -746,9 +901,29 @@ def _after_container(argv: list[str]) -> list[str]:
         return argv[argv.index("--") + 1 :]
     # `docker exec [-it] [-u x] CONTAINER CMD…`: first operand after the subcommand is the target.
     k = 1
-    valued = {"-u", "--user", "-w", "--workdir", "-e", "--env", "-c", "--container", "-n",
-              "--namespace", "--name", "-v", "--volume", "-p", "--publish", "--entrypoint",
-              "--network", "--env-file", "-l", "--label", "--image"}
+    valued = {
+        "-u",
+        "--user",
+        "-w",
+        "--workdir",
+        "-e",
+        "--env",
+        "-c",
+        "--container",
+        "-n",
+        "--namespace",
+        "--name",
+        "-v",
+        "--volume",
+        "-p",
+        "--publish",
+        "--entrypoint",
+        "--network",
+        "--env-file",
+        "-l",
+        "--label",
+        "--image",
+    }
     while k < len(argv) and argv[k].startswith("-"):
         k += 2 if argv[k] in valued else 1
     return argv[k + 1 :]

@@ -15,11 +15,24 @@ from dataclasses import dataclass, field
 # Characters that end an unquoted word.
 _METACHARS = frozenset(" \t\r\n;&|()<>")
 # A run of ordinary word characters: everything but metacharacters, quotes, escapes, `$`, `` ` ``.
-_PLAIN = re.compile(r"[^\s;&|()<>'\"\\$`]+")
+_PLAIN = re.compile(r"[^ \t\r\n;&|()<>'\"\\$`]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
 _REDIR = re.compile(r"&>>|&>|<<<|<<-|<<|>>|>\||<>|>&|<&|>|<")
-_ANSI_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b",
-                 "E": "\x1b", "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+_ANSI_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
 
 
 @dataclass(slots=True)
@@ -132,7 +145,7 @@ def _decode_ansi_c(body: str) -> str:
             i += 2
         elif e in "xuU":
             width = {"x": 2, "u": 4, "U": 8}[e]
-            m = re.match(r"[0-9A-Fa-f]{1,%d}" % width, body[i + 2 :])
+            m = re.match(f"[0-9A-Fa-f]{{1,{width}}}", body[i + 2 :])
             if m:
                 out.append(chr(int(m.group(), 16)))
                 i += 2 + m.end()

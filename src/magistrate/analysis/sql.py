@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -19,12 +21,42 @@ logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 MAX_SQL_CHARS = 100_000
 _WORDS = re.compile(r"[A-Za-z_]+")
 _OBJECTS = frozenset(
-    """table database schema view index user role function procedure trigger sequence
-    column constraint collection keyspace extension tablespace login""".split()
+    [
+        "table",
+        "database",
+        "schema",
+        "view",
+        "index",
+        "user",
+        "role",
+        "function",
+        "procedure",
+        "trigger",
+        "sequence",
+        "column",
+        "constraint",
+        "collection",
+        "keyspace",
+        "extension",
+        "tablespace",
+        "login",
+    ]
 )
 _PRIVILEGE_ATTRS = frozenset(
-    {"superuser", "createrole", "createdb", "replication", "bypassrls", "sysadmin", "dba",
-     "all", "grant", "owner", "super", "admin"}
+    {
+        "superuser",
+        "createrole",
+        "createdb",
+        "replication",
+        "bypassrls",
+        "sysadmin",
+        "dba",
+        "all",
+        "grant",
+        "owner",
+        "super",
+        "admin",
+    }
 )
 
 
@@ -40,16 +72,49 @@ class SqlStatement:
     text: str
 
 
+_CONCAT = re.compile(r"'((?:[^']|'')*)'\s*(?:\+|\|\|)\s*'")
+_CONCAT_FN = re.compile(r"\bconcat\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)", re.I)
+_DYNAMIC = re.compile(
+    r"\b(?:exec(?:ute)?(?:\s+immediate)?|sp_executesql|prepare\s+\w+\s+from)\s*\(?\s*N?'((?:[^']|'')*)'",
+    re.I,
+)
+
+
+def fold_literals(sql: str) -> str:
+    """`'DR' + 'OP TABLE x'` → `'DROP TABLE x'`; CONCAT('a','b') → 'ab'."""
+    previous = None
+    while previous != sql and "'" in sql:
+        previous = sql
+        sql = _CONCAT.sub(lambda m: "'" + m.group(1), sql)
+        sql = _CONCAT_FN.sub(
+            lambda m: "'" + "".join(re.findall(r"'((?:[^']|'')*)'", m.group(1))) + "'", sql
+        )
+    return sql
+
+
+def dynamic_sql(sql: str) -> list[str]:
+    """SQL text run by EXEC(...), EXECUTE IMMEDIATE, sp_executesql or PREPARE."""
+    folded = fold_literals(sql) if ("+" in sql or "||" in sql or "concat" in sql.lower()) else sql
+    return [m.group(1).replace("''", "'") for m in _DYNAMIC.finditer(folded)]
+
+
 def analyze_sql(sql: str) -> list[SqlStatement]:
-    """Every statement in `sql` with its facts; never raises."""
+    """Every statement in `sql` (and in dynamic SQL it runs) with its facts; never raises."""
     sql = sql[:MAX_SQL_CHARS]
+    inner = dynamic_sql(sql) if "'" in sql else []
+    if inner:
+        return _analyze(sql) + [st for text in inner for st in _analyze(text)]
+    return _analyze(sql)
+
+
+def _analyze(sql: str) -> list[SqlStatement]:
     try:
         parsed = sqlglot.parse(sql, error_level=sqlglot.ErrorLevel.IGNORE)
     except Exception:  # sqlglot raises many error types on odd input; read the keywords instead
         return [_from_keywords(part) for part in sql.split(";") if part.strip()]
     out: list[SqlStatement] = []
     for node in parsed:
-        if node is None:
+        if not isinstance(node, exp.Expression):
             continue
         try:
             out.append(_statement(node))
@@ -101,7 +166,7 @@ def _statement(node: exp.Expression) -> SqlStatement:
         )
         return SqlStatement(type(node).__name__.lower(), "privilege", "", tables, privs, text)
     name = type(node).__name__.lower()
-    if isinstance(node, exp.Select) or isinstance(node, exp.Union):
+    if isinstance(node, (exp.Select, exp.Union)):
         name = "select"
     return SqlStatement(name, "", "", tables, (), text)
 
@@ -136,7 +201,7 @@ def _literal_value(node: exp.Expression) -> object:
 
 
 _NOT_LITERAL = object()
-_COMPARE = {
+_COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
     exp.EQ: lambda a, b: a == b,
     exp.NEQ: lambda a, b: a != b,
     exp.GT: lambda a, b: a > b,
@@ -161,11 +226,13 @@ def _always_true(node: exp.Expression) -> bool:
     if isinstance(node, exp.Literal):
         value = _literal_value(node)
         return isinstance(value, float) and value != 0
-    compare = _COMPARE.get(type(node))  # type: ignore[call-overload]
+    compare = _COMPARE.get(type(node))
     if compare is not None:
         left, right = node.this, node.expression
-        if isinstance(node, (exp.EQ, exp.GTE, exp.LTE)) and left == right and not isinstance(
-            left, exp.Literal
+        if (
+            isinstance(node, (exp.EQ, exp.GTE, exp.LTE))
+            and left == right
+            and not isinstance(left, exp.Literal)
         ):
             return True  # a column compared with itself
         a, b = _literal_value(left), _literal_value(right)
@@ -191,7 +258,7 @@ def _always_false(node: exp.Expression) -> bool:
     if isinstance(node, exp.Literal):
         value = _literal_value(node)
         return isinstance(value, float) and value == 0
-    compare = _COMPARE.get(type(node))  # type: ignore[call-overload]
+    compare = _COMPARE.get(type(node))
     if compare is not None:
         a, b = _literal_value(node.this), _literal_value(node.expression)
         if a is _NOT_LITERAL or b is _NOT_LITERAL:

@@ -7,19 +7,53 @@ import unicodedata
 
 # Characters that render as nothing; attackers put them inside keywords (`r\u200bm`).
 _INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x200B, 0x200C, 0x200D,
-     0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2060, 0x2061, 0x2062, 0x2063,
-     0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0x206A, 0x206B, 0x206C, 0x206D, 0x206E, 0x206F,
-     0x3164, 0xFE00, 0xFE0F, 0xFEFF, 0xFFA0],
+    [
+        0x00AD,
+        0x034F,
+        0x061C,
+        0x115F,
+        0x1160,
+        0x17B4,
+        0x17B5,
+        0x180E,
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x202A,
+        0x202B,
+        0x202C,
+        0x202D,
+        0x202E,
+        0x2060,
+        0x2061,
+        0x2062,
+        0x2063,
+        0x2064,
+        0x2066,
+        0x2067,
+        0x2068,
+        0x2069,
+        0x206A,
+        0x206B,
+        0x206C,
+        0x206D,
+        0x206E,
+        0x206F,
+        0x3164,
+        0xFE00,
+        0xFE0F,
+        0xFEFF,
+        0xFFA0,
+    ],
     None,
 )
 # Letters from other scripts that look like Latin ones (a subset of Unicode's confusables that
 # covers Cyrillic, Greek and Armenian look-alikes); NFKC already folds fullwidth forms.
 _CONFUSABLES = str.maketrans(
-    "аеорсухіјѕԁԛԝһӏвкмнтАВЕКМНОРСТХІЈЅԌаɑοσρνυτκιεαΑΒΕΖΗΙΚΜΝΟΡΤΥΧϲϳոսհոօրցⅰⅼⅽⅾⅿ"
-    "ℓ℮ıɡƖǀгпɾʀ",
-    "aeopcyxijsdqwhlbkmhtABEKMHOPCTXIJSGaaoopvutkieaABEZHIKMNOPTYXcjnuhnorgilcdm"
-    "leigllrnrr",
+    "аеорсухіјѕԁԛԝһӏвкмнтАВЕКМНОРСТХІЈЅԌаɑοσρνυτκιεαΑΒΕΖΗΙΚΜΝΟΡΤΥΧϲϳոսհոօրցⅰⅼⅽⅾⅿℓ℮ıɡƖǀгпɾʀ",
+    "aeopcyxijsdqwhlbkmhtABEKMHOPCTXIJSGaaoopvutkieaABEZHIKMNOPTYXcjnuhnorgilcdmleigllrnrr",
 )
 
 
@@ -40,10 +74,16 @@ _RUN_CLAUSE = re.compile(
     re.I,
 )
 _SQL_START = re.compile(
-    r"^\s*(?:with\s+\w+\s+as\s*\(|select\s+.+\s+from\s|insert\s+into\s|update\s+[\w.\"`\[\]]+\s+set\s"
-    r"|delete\s+from\s|drop\s+(?:table|database|schema|view|index|user|role|collection)\b"
-    r"|truncate\s+(?:table\s+)?[\w.\"`]+|alter\s+(?:table|user|role|database)\s|grant\s+\w+"
-    r"|revoke\s+\w+|create\s+(?:table|user|role|database|index)\b|merge\s+into\s|copy\s+\w+)",
+    r"^\s*(?:with\s+\w+\s+as\s*\(|select\s+.+\s+from\s|insert\s+into\s"
+    r"|update\s+[\w.\"`\[\]]+\s+set\s+[\w.\"`]+\s*="
+    r"|delete\s+from\s+[\w.\"`\[\]]+\s*(?:where\b|using\b|returning\b|;|$)"
+    r"|drop\s+(?:table|database|schema|view|index|user|role|collection)\s+"
+    r"(?:if\s+exists\s+)?[\w.\"`\[\]]+\s*(?:;|$|cascade)"
+    r"|truncate\s+(?:table\s+[\w.\"`]+|[\w.\"`]+\s*(?:;|$|,|restart|cascade|continue))"
+    r"|alter\s+(?:table|user|role|database)\s"
+    r"|grant\s+(?:all|select|insert|update|delete|usage|[\w, ]+\s+on)\b"
+    r"|revoke\s+\w+|create\s+(?:table|user|role|database|index)\b|merge\s+into\s"
+    r"|copy\s+\w+\s+(?:to|from)\b)",
     re.I | re.S,
 )
 _SHELL_SHAPE = re.compile(r"^\s*(?:sudo\s+|\$\s+)?([\w./\\\[-]+)(\s+\S+)*\s*$")
@@ -70,9 +110,16 @@ def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
     if not rest:
         return True
     nxt = rest.lstrip()[:1]
-    return nxt in "-/~.$'\"|>&;*" or "/" in rest or "=" in rest or nxt.isdigit() or bool(
-        re.match(r"[\w.-]+(\s+-|\s*$|\s*[|;&>])", rest.lstrip())
-    ) and len(rest.split()) <= 6
+    return (
+        nxt in "-/~.$'\"|>&;*"
+        or "/" in rest
+        or "=" in rest
+        or nxt.isdigit()
+        or (
+            bool(re.match(r"[\w.-]+(\s+-|\s*$|\s*[|;&>])", rest.lstrip()))
+            and len(rest.split()) <= 6
+        )
+    )
 
 
 def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -32,7 +32,9 @@ def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[t
                 walk(key, v)
         elif isinstance(value, str):
             out.append((key, value))
-        elif value is not None and not isinstance(value, bool):
+        elif isinstance(value, bool):
+            out.append((key, "true" if value else "false"))
+        elif value is not None:
             out.append((key, str(value)))
 
     for k, v in args.items():
@@ -62,10 +64,9 @@ class ArgumentRoles:
             self._cache[key] = role
         return role
 
-    def by_role(self, args: Mapping[str, Any]) -> Iterator[tuple[str | None, str, str]]:
+    def by_role(self, args: Mapping[str, Any]) -> list[tuple[str | None, str, str]]:
         """(role, key, value) for every scalar argument."""
-        for key, value in flatten_args(args):
-            yield self.role_of(key), key, value
+        return [(self.role_of(key), key, value) for key, value in flatten_args(args)]
 
 
 class ToolVerbs:

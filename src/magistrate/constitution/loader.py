@@ -48,7 +48,9 @@ def load_constitution(path: str | Path) -> LoadedConstitution:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConstitutionError([ConstitutionProblem(str(p), None, f"cannot read: {exc}")]) from None
+        raise ConstitutionError(
+            [ConstitutionProblem(str(p), None, f"cannot read: {exc}")]
+        ) from None
     return parse_constitution(text, str(p))
 
 
@@ -200,6 +202,7 @@ def compile_patterns(model: Constitution) -> hyperscan.Database:
 
 def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None:
     """Text patterns must compile in Hyperscan (linear time); field regexes in Python."""
+
     def check(owner: str | None, field: str, pattern: str) -> bool:
         try:
             re.compile(pattern)
@@ -235,18 +238,20 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
     for op in type(verbs).model_fields:
         for pattern in getattr(verbs, op):
             check(None, f"tool_verbs.{op}", pattern)
-    if len(text_patterns) != sum(
+    all_valid = len(text_patterns) == sum(
         len(r.match.patterns) + len(r.match.unless) for r in rules
-    ) + len(base.sensitive_content) + len(base.sofia.patterns):
-        return  # Python already rejected some; report those first
-    try:  # the whole table at once (and cached): the database the detector will use
-        compile_patterns(base.model_copy(update={"rules": rules}))
-        return
-    except hyperscan.error:
-        pass
+    ) + len(base.sensitive_content) + len(base.sofia.patterns)
+    if all_valid:
+        try:  # the whole table at once (and cached): the database the detector will use
+            compile_patterns(base.model_copy(update={"rules": rules}))
+            return
+        except hyperscan.error:
+            pass
     for owner, field, pattern in text_patterns:  # only on failure: find each culprit
         try:
             compile_database([pattern.encode()], [PATTERN_FLAGS])
         except hyperscan.error as exc:
-            problem(owner, f"{field}: pattern {pattern!r} is not supported by the "
-                           f"linear-time engine: {exc}")
+            problem(
+                owner,
+                f"{field}: pattern {pattern!r} is not supported by the linear-time engine: {exc}",
+            )

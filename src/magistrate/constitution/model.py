@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from magistrate.levels import Decision, Risk
 
 Kind = Literal["shell", "sql", "tool", "prompt", "tool_output", "http", "file", "deploy", "other"]
-KINDS: tuple[str, ...] = (
-    "shell", "sql", "tool", "prompt", "tool_output", "http", "file", "deploy", "other",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 # Views: how a piece of an action is read. Text patterns say which views they apply to.
-View = Literal["text", "shell", "sql", "code", "tool", "path", "url", "recipient"]
-VIEWS: tuple[str, ...] = ("text", "shell", "sql", "code", "tool", "path", "url", "recipient")
+View = Literal["text", "shell", "sql", "code", "tool", "path", "url", "recipient", "args"]
+VIEWS: tuple[str, ...] = (
+    "text",
+    "shell",
+    "sql",
+    "code",
+    "tool",
+    "path",
+    "url",
+    "recipient",
+    "args",
+)
 EffectOp = Literal["read", "write", "append", "delete", "truncate", "perm", "exec", "send", "fetch"]
 
 
@@ -96,6 +104,7 @@ class Rule(_Strict):
     decision: Decision | None = None
     description: str = ""
     kinds: list[Kind] = []  # empty: every kind of action
+    kind_risk: dict[Kind, Risk] = {}  # a different tier for some kinds (data vs. a request)
     match: Match = Match()
 
 

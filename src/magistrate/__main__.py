@@ -1,0 +1,5 @@
+"""`python -m magistrate` runs the CLI."""
+
+from magistrate.cli import main
+
+main()

@@ -1,0 +1,112 @@
+"""Program code (Python, JavaScript, Ruby, PHP, Perl one-liners): effects of common calls.
+
+Agents hand code to interpreters (`python3 -c …`, a `run_python` tool). Parsing every language
+is out of reach; recognizing the calls that matter is not: reading and deleting files, dumping
+the environment, sending data over HTTP or sockets, and shelling out (which is then analyzed as
+shell).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.paths import PathClassifier
+
+MAX_CODE = 20_000
+_STR = r"""(?:[rbfu]{0,2})(['"])((?:(?!\1)[^\\\n]|\\.){1,400})\1"""
+
+_DELETE = re.compile(
+    r"(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|fs\.rmSync|fs\.rmdirSync"
+    r"|fs\.unlinkSync|fs\.rm|fs\.promises\.rm|rimraf(?:\.sync)?|FileUtils\.rm_r[f]?|FileUtils\.rm"
+    r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir)\s*\(\s*" + _STR
+)
+_PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
+_READ = re.compile(
+    r"(?:open|io\.open|Path|readFileSync|readFile|fs\.readFile|File\.read|File\.open"
+    r"|file_get_contents|fopen|IO\.read|codecs\.open)\s*\(\s*" + _STR
+)
+_WRITE_MODE = re.compile(r"""^\s*,\s*(?:mode\s*=\s*)?['"][wax+]""")
+_WRITE = re.compile(
+    r"(?:writeFileSync|appendFileSync|fs\.writeFile|File\.write|file_put_contents)"
+    r"\s*\(\s*" + _STR
+)
+_ENV_DUMP = re.compile(
+    r"dict\(\s*os\.environ\s*\)|os\.environ\.(?:copy|items|keys|values)\s*\(|str\(\s*os\.environ"
+    r"|json\.dumps\(\s*(?:dict\()?\s*os\.environ|=\s*os\.environ\s*[,)\n;]|\bos\.environ\s*\)"
+    r"|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bENV\.to_h\b|getenv\(\s*\)"
+    r"|System\.getenv\(\s*\)|\$_ENV\b|%ENV\b"
+)
+_SEND = re.compile(
+    r"(?:requests|httpx|session|client|axios|got|superagent|needle|http|https|aiohttp\.\w+"
+    r"|urllib3\.\w+)\.(?:post|put|patch|request)\s*\(\s*(?:['\"](?:POST|PUT|PATCH)['\"]\s*,\s*)?"
+    + _STR
+)
+_FETCH_POST = re.compile(
+    r"fetch\s*\(\s*" + _STR + r"\s*,\s*\{[^}]{0,300}method\s*:\s*['\"]"
+    r"(?:POST|PUT|PATCH)",
+    re.I,
+)
+_URLOPEN_DATA = re.compile(r"(?:urlopen|Request)\s*\(\s*" + _STR + r"[^)]{0,300}\bdata\s*=")
+_FETCH = re.compile(
+    r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
+    r"|open-uri|URI\.open|Net::HTTP\.get|file_get_contents|wget\.download)\s*\(\s*" + _STR
+)
+_SOCKET = re.compile(r"\.connect\s*\(\s*\(\s*" + _STR)
+_SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write)\s*\(")
+_SHELL_OUT = re.compile(
+    r"(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput"
+    r"|getstatusoutput)|commands\.getoutput|child_process\.(?:exec|execSync|spawn|spawnSync)"
+    r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen)"
+    r"\s*\(\s*(?:\[\s*)?" + _STR
+)
+_LIST_ARGV = re.compile(r"subprocess\.\w+\s*\(\s*\[([^\]]{1,400})\]")
+_URL_IN = re.compile(r"^(?:https?|ftp)://", re.I)
+
+
+@dataclass(slots=True)
+class CodeAnalysis:
+    """Effects of a piece of program code, and shell commands it runs."""
+
+    effects: list[Effect] = field(default_factory=list)
+    shell: list[str] = field(default_factory=list)
+
+
+def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
+    """Recognize file, environment, network and shell calls in program code."""
+    code = code[:MAX_CODE]
+    out = CodeAnalysis()
+    classify = classifier.classify
+
+    def add(op: str, target: str, by: str) -> None:
+        out.effects.append(Effect(op, target, classify(target), by))
+
+    for m in _DELETE.finditer(code):
+        add("delete", m.group(2), "code")
+    for m in _PATH_DELETE.finditer(code):
+        add("delete", m.group(2), "code")
+    for m in _READ.finditer(code):
+        writes = _WRITE_MODE.match(code, m.end())
+        add("write" if writes else "read", m.group(2), "code")
+    for m in _WRITE.finditer(code):
+        add("write", m.group(2), "code")
+    if _ENV_DUMP.search(code):
+        add("read", "$ENV", "code")
+    for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA):
+        for m in pattern.finditer(code):
+            add("send", m.group(2), "code")
+    for m in _FETCH.finditer(code):
+        if _URL_IN.match(m.group(2)):
+            add("fetch", m.group(2), "code")
+    sockets = [m.group(2) for m in _SOCKET.finditer(code)]
+    if sockets and _SOCKET_SEND.search(code):
+        for host in sockets:
+            add("send", host, "code")
+    for m in _SHELL_OUT.finditer(code):
+        out.shell.append(m.group(2))
+    for m in _LIST_ARGV.finditer(code):
+        parts = re.findall(_STR, m.group(1))
+        if parts:
+            out.shell.append(" ".join(p[1] for p in parts))
+    return out

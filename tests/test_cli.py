@@ -1,0 +1,116 @@
+"""The `magistrate` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "magistrate", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_exit_codes_and_line() -> None:
+    r = run("check", "rm -rf /var/lib/postgresql")
+    assert r.returncode == 2
+    assert r.stdout.startswith("CRITICAL  escalate  art. 2")
+    assert run("check", "ls -la").returncode == 0
+    assert run("check", "rm -rf /").returncode == 1
+    assert run("check", "--kind", "sql", "DROP TABLE customers").returncode == 2
+
+
+def test_check_errors_exit_3() -> None:
+    r = run("check", "--kind", "bogus", "x")
+    assert r.returncode == 3 and "kind" in r.stderr
+    assert run("check", "--no-such-option").returncode == 3
+    assert run("check").returncode == 3
+    r = run("check", "--tool", "t", "--args", "{not json")
+    assert r.returncode == 3 and "--args" in r.stderr
+
+
+def test_check_json() -> None:
+    r = run(
+        "check",
+        "--json",
+        "--kind",
+        "tool",
+        "--tool",
+        "read_file",
+        "--args",
+        '{"path": "~/.aws/credentials"}',
+        "--principal",
+        "agent:x",
+    )
+    verdict = json.loads(r.stdout)
+    assert r.returncode == 2
+    assert verdict["decision"] == "escalate" and verdict["risk"] == "HIGH"
+    assert verdict["citations"][0]["rule_id"] == "read-secrets"
+    assert verdict["principal"] == "agent:x"
+
+
+def test_check_jsonl_one_verdict_per_line_in_order() -> None:
+    lines = [
+        json.dumps({"id": "a", "kind": "shell", "text": "rm -rf /"}),
+        "this is not json",
+        json.dumps({"id": 7, "kind": "sql", "text": "SELECT 1"}),
+        json.dumps({"id": "b", "kind": "nonsense", "text": "x"}),
+        "",
+        json.dumps({"id": "c", "kind": "prompt", "text": "summarize", "expected": "allow"}),
+    ]
+    r = run("check", "--jsonl", "-", stdin="\n".join(lines) + "\n")
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [v["id"] for v in out] == ["a", None, 7, "b", "c"]
+    assert [v["decision"] for v in out] == ["deny", "deny", "allow", "deny", "allow"]
+    assert "error" in out[1] and "error" in out[3]
+    assert all({"id", "decision", "risk", "citations"} <= v.keys() for v in out)
+    # each line is judged on its own: the deny on line 1 does not suspend line 3's principal
+
+
+def test_check_jsonl_file(tmp_path: Path) -> None:
+    f = tmp_path / "actions.jsonl"
+    f.write_text(json.dumps({"id": 1, "kind": "shell", "text": "ls"}) + "\n")
+    r = run("check", "--jsonl", str(f))
+    assert json.loads(r.stdout)["decision"] == "allow"
+    assert run("check", "--jsonl", str(tmp_path / "missing.jsonl")).returncode == 3
+
+
+def test_demo_status_and_constitution(tmp_path: Path) -> None:
+    r = run("demo", "--json")
+    rows = json.loads(r.stdout)
+    assert len(rows) == 10 and {row["operation"] for row in rows} >= {"Read docs", "Run tests"}
+    assert run("status").returncode == 0
+    status = json.loads(run("status", "--json").stdout)
+    assert status["constitution"]["rules"] > 50
+    shown = run("constitution", "show")
+    assert "Art. 2" in shown.stdout and "delete-root-or-home" in shown.stdout
+    bad = tmp_path / "c.yaml"
+    bad.write_text("name: x\narticles: []\nrules:\n  - {id: r, article: nope, risk: LOW}\n")
+    r = run("constitution", "validate", str(bad))
+    assert r.returncode == 3 and "unknown article" in r.stderr and "rule 'r'" in r.stderr
+    import magistrate.constitution as pkg
+    from magistrate.constitution.loader import DEFAULT_FILE
+
+    default = Path(pkg.__file__).parent / DEFAULT_FILE
+    r = run("constitution", "validate", str(default))
+    assert r.returncode == 0 and r.stdout.startswith("valid:")
+
+
+def test_shadow_mode_from_environment() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "magistrate", "check", "--json", "rm -rf /"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "MAGISTRATE_MODE": "shadow"},
+    )
+    verdict = json.loads(r.stdout)
+    assert r.returncode == 0 and verdict["would_decision"] == "deny"

@@ -1,0 +1,148 @@
+"""Constitution loading: the default validates; every problem is reported with its file,
+rule id and reason."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from magistrate import ConstitutionError, default_constitution, load_constitution
+from magistrate.constitution import parse_constitution
+
+HEADER = """
+name: test
+articles:
+  - {id: a1, number: 1, title: First, text: The first article.}
+"""
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "constitution.yaml"
+    path.write_text(HEADER + textwrap.dedent(body))
+    return path
+
+
+def test_default_constitution_has_the_required_articles() -> None:
+    c = default_constitution()
+    ids = {a.id for a in c.model.articles}
+    assert {
+        "oversight",
+        "no-destruction",
+        "confidentiality",
+        "least-privilege",
+        "integrity",
+        "instructions",
+        "production",
+        "accountability",
+    } <= ids
+    assert {"reader", "executor", "deployer", "admin"} <= set(c.model.roles)
+    assert len(c.model.rules) >= 60
+    assert all(r.article in ids for r in c.model.rules)
+    policy = c.model.policy
+    assert (policy.LOW.value, policy.MEDIUM.value, policy.HIGH.value, policy.CRITICAL.value) == (
+        "allow",
+        "allow",
+        "escalate",
+        "escalate",
+    )
+
+
+def test_version_is_a_hash_of_content() -> None:
+    a = parse_constitution(HEADER)
+    b = parse_constitution(HEADER + "\n# a comment changes nothing\n")
+    c = parse_constitution(HEADER.replace("The first article.", "Changed."))
+    assert a.version == b.version != c.version
+    assert len(a.version) == 16
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+    rules:
+      - id: bad-field
+        article: a1
+        risk: HIGH
+        colour: red
+      - id: bad-article
+        article: nope
+        risk: HIGH
+      - id: dup
+        article: a1
+        risk: LOW
+      - id: dup
+        article: a1
+        risk: LOW
+      - id: backref
+        article: a1
+        risk: HIGH
+        match: {patterns: ['(a)\\1']}
+      - id: broken-regex
+        article: a1
+        risk: HIGH
+        match: {patterns: ['(unclosed']}
+      - id: bad-risk
+        article: a1
+        risk: SEVERE
+      - id: bad-class
+        article: a1
+        risk: HIGH
+        match: {effect: {op: [delete], classes: [moon]}}
+      - id: bad-fact
+        article: a1
+        risk: HIGH
+        match: {facts: [telepathy]}
+    """,
+    )
+    with pytest.raises(ConstitutionError) as info:
+        load_constitution(path)
+    problems = info.value.problems
+    by_rule = {p.rule_id: p.reason for p in problems}
+    assert all(p.file == str(path) for p in problems)
+    assert "unknown field" in by_rule["bad-field"] and "colour" in by_rule["bad-field"]
+    assert "unknown article 'nope'" in by_rule["bad-article"]
+    assert by_rule["dup"] == "duplicate rule id"
+    assert "linear-time engine" in by_rule["backref"]
+    assert "does not compile" in by_rule["broken-regex"]
+    assert "risk" in by_rule["bad-risk"]
+    assert "unknown path class 'moon'" in by_rule["bad-class"]
+    assert "unknown fact 'telepathy'" in by_rule["bad-fact"]
+    assert f"{path}: rule 'backref'" in str(info.value)
+
+
+def test_yaml_and_file_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ConstitutionError) as info:
+        load_constitution(tmp_path / "missing.yaml")
+    assert "cannot read" in str(info.value)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed")
+    with pytest.raises(ConstitutionError) as info:
+        load_constitution(bad)
+    assert "YAML" in str(info.value)
+
+
+def test_a_custom_rule_takes_effect(tmp_path: Path) -> None:
+    from magistrate import Action, Governor
+
+    path = write(
+        tmp_path,
+        """
+    rules:
+      - id: no-coffee
+        article: a1
+        risk: CRITICAL
+        decision: deny
+        match: {patterns: ['\\bcoffee\\b']}
+    """,
+    )
+    gov = Governor(path)
+    assert gov.check(Action(kind="prompt", text="make coffee")).decision.value == "deny"
+    assert (
+        gov.check(Action(kind="prompt", text="make tea", principal="b")).decision.value == "allow"
+    )
+    assert (
+        gov.check(Action(kind="prompt", text="coffeehouse", principal="c")).decision.value
+        == "allow"
+    )
