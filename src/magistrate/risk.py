@@ -26,7 +26,7 @@ from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.shell import Invocation, ShellAnalysis, ShellAnalyzer
+from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import SqlStatement, analyze_sql
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, tool_words
@@ -67,6 +67,23 @@ _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
 _PATH_TOKEN = re.compile(
     r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?<![\w])\.[\w.-]+|\bid_[a-z0-9]+\b"
+)
+_EXPLAIN_ONLY = re.compile(
+    r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
+    r"|why|how)|what's|is it|is there|does|do|should i|could you explain)\b|\b(don'?t|do not|never)"
+    r" (run|execute)\b|\bjust explain\b",
+    re.I,
+)
+_URL_VALUE = re.compile(r"^(?:https?|ftp|s3|gs)://\S+$", re.I)
+_PERSONAL_OBJECTS = re.compile(
+    r"\b(contacts?|customers?|clients?|users?|leads?|employees?|patients?|members?|subscribers?"
+    r"|people|persons?|profiles?|crm|audience|mailing list|records)\b"
+)
+_FILE_TEXT = re.compile(
+    r"^\s*(read|write|append|delete|remove|create|edit|overwrite|truncate|open|cat|rm|save"
+    r"|update|modify|chmod|move|copy|upload)\s+(?:to\s+|file\s+|the\s+file\s+)?([^\s:]+):?"
+    r"(?:\s+(.*))?$",
+    re.I | re.S,
 )
 _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 MAX_ARGS_VIEW = 20_000
@@ -276,6 +293,7 @@ class _Context:
     data_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     tool_words: str = ""
     arg_values: dict[str, list[str]] = field(default_factory=dict)  # role → values
+    derived: list[str] = field(default_factory=list)  # decoded payloads found by analyzers
 
 
 class _ShellCond:
@@ -287,6 +305,7 @@ class _ShellCond:
         "flags_all",
         "flags_none",
         "not_args",
+        "not_targets",
         "prefixes",
         "privileged",
         "stdin",
@@ -308,6 +327,7 @@ class _ShellCond:
         self.args_all = [re.compile(p) for p in m.args_all]
         self.not_args = _any_regex(m.not_args)
         self.targets = frozenset(m.targets)
+        self.not_targets = frozenset(m.not_targets)
         self.via = frozenset(m.via)
         self.privileged = m.privileged
         self.stdin = frozenset(m.stdin)
@@ -343,17 +363,20 @@ class _ShellCond:
                 return False
             if self.not_args and self.not_args.search(joined):
                 return False
-        return not self.targets or any(classify(o) & self.targets for o in inv.operands)
+        return not self.targets or any(
+            (c := classify(o)) & self.targets and not c & self.not_targets for o in inv.operands
+        )
 
 
 class _SqlCond:
-    __slots__ = ("actions", "objects", "statements", "tables", "where")
+    __slots__ = ("actions", "not_tables", "objects", "statements", "tables", "where")
 
     def __init__(self, m: SqlMatch) -> None:
         self.statements = frozenset(s.lower() for s in m.statement)
         self.objects = frozenset(o.lower() for o in m.object)
         self.where = frozenset(m.where)
         self.tables = _any_regex(m.tables, re.I)
+        self.not_tables = _any_regex(m.not_tables, re.I)
         self.actions = frozenset(a.lower() for a in m.actions)
 
     def matches(self, st: SqlStatement) -> bool:
@@ -364,6 +387,8 @@ class _SqlCond:
         if self.where and st.where not in self.where:
             return False
         if self.tables and not any(self.tables.search(t) for t in st.tables):
+            return False
+        if self.not_tables and st.tables and all(self.not_tables.search(t) for t in st.tables):
             return False
         if self.actions:
             words = {w for a in st.actions for w in a.split()}
@@ -542,6 +567,14 @@ class RiskDetector:
                     self._decoded(text, "text", subjects)
             elif kind == "file" and _PATHLIKE.match(text):
                 subjects.append(_Subject("path", text.strip(), "text"))
+            elif kind == "file" and _FILE_TEXT.match(text):
+                m = _FILE_TEXT.match(text)
+                assert m is not None
+                ctx.arg_values.setdefault("operation", []).append(m.group(1).lower())
+                subjects.append(_Subject("path", m.group(2), "text"))
+                if m.group(3):
+                    subjects.append(_Subject("text", m.group(3), "text"))
+                    self._sniff(m.group(3), "text", subjects)
             else:
                 subjects.append(_Subject("text", text, "text"))
                 self._sniff(text, "text", subjects)
@@ -576,11 +609,15 @@ class RiskDetector:
 
     def _sniff(self, text: str, origin: str, subjects: list[_Subject]) -> None:
         """Code inside prose or untyped values: a whole command, SQL, or embedded snippets."""
+        cron = CRON_SCHEDULE.match(text)
+        if cron and cron.end() < len(text):  # a crontab line: the schedule, then a command
+            subjects.append(_Subject("shell", text[cron.end():], origin))
+            return
         if looks_like_sql(text):
             subjects.append(_Subject("sql", text, origin))
         elif looks_like_shell(text, self._commands):
             subjects.append(_Subject("shell", text, origin))
-        else:
+        elif not _EXPLAIN_ONLY.search(text):  # a question about `rm -rf` runs nothing
             for snippet in code_in_prose(text, self._commands):
                 view = "sql" if looks_like_sql(snippet) else "shell"
                 subjects.append(_Subject(view, snippet, origin))
@@ -594,6 +631,8 @@ class RiskDetector:
         for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
+            if role in (None, "content", "path") and _URL_VALUE.match(value):
+                role = "url"  # a URL is a URL whatever its argument is called
             if role is not None:
                 ctx.arg_values.setdefault(role, []).append(value)
             if role == "shell":
@@ -616,14 +655,14 @@ class RiskDetector:
                     self._sniff(value, origin, subjects)
 
     # ------------------------------------------------------------------ scanning
-    def _scan(self, contexts: Sequence[_Context]) -> None:
-        """One Hyperscan pass over every subject of every context."""
+    def _scan(self, contexts: Sequence[_Context], first: int = 0) -> None:
+        """One Hyperscan pass over every subject (from index `first`) of every context."""
         parts: list[bytes] = []
         starts: list[int] = []
         owners: list[tuple[_Context, int]] = []
         pos = 0
         for ctx in contexts:
-            for i, subj in enumerate(ctx.subjects):
+            for i, subj in enumerate(ctx.subjects[first:], first):
                 if subj.view in ("environment",):
                     continue
                 data = subj.text.encode("utf-8", "surrogatepass")
@@ -674,6 +713,10 @@ class RiskDetector:
                 ctx.statements.extend(analyze_sql(subj.text))
             elif view == "environment" and _PROD.search(subj.text):
                 ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
+        if ctx.derived:  # decoded payloads: a second scan, over them only
+            first = len(ctx.subjects)
+            ctx.subjects.extend(_Subject("shell", skeleton(d), "decoded") for d in ctx.derived[:8])
+            self._scan([ctx], first)
         if action.kind == "deploy" and action.text and _PROD.search(action.text):
             ctx.facts.setdefault("production-target", action.text[:80])
         self._tool_effects(ctx)
@@ -683,6 +726,7 @@ class RiskDetector:
 
     def _absorb_shell(self, ctx: _Context, subj_index: int, result: ShellAnalysis) -> None:
         ctx.invocations.extend(result.invocations)
+        ctx.derived.extend(result.derived)
         ctx.effects.extend(result.effects)
         for k, v in result.facts.items():
             ctx.facts.setdefault(k, v)
@@ -753,6 +797,8 @@ class RiskDetector:
             if op == "send":
                 for r in ctx.arg_values.get("recipient", ()):
                     ctx.effects.append(Effect("send", r, frozenset(), command))
+                if _PERSONAL_OBJECTS.search(ctx.tool_words):  # export_contacts, sync_customers
+                    ctx.effects.append(Effect("read", "$PERSONAL", classify("$PERSONAL"), command))
                 for p in paths:  # attachments and uploaded files are read to be sent
                     ctx.effects.append(Effect("read", p, classify(p), command))
 
@@ -770,6 +816,10 @@ class RiskDetector:
                 ctx.facts.setdefault("sensitive-content", evidence)
                 if kind == SECRET:
                     ctx.facts.setdefault("secret-content", f"{self._id_owner[pid]}")
+                    if subj.view == "url" and self._external(subj.text):
+                        ctx.facts.setdefault(
+                            "exfiltration", f"{self._id_owner[pid]} in a request to {subj.text[:80]}"
+                        )
                 break
 
     def _derive_facts(self, ctx: _Context) -> None:
@@ -784,6 +834,8 @@ class RiskDetector:
         if secret_reads or carries:
             what = secret_reads[0].describe() if secret_reads else ctx.facts["secret-content"]
             ctx.facts.setdefault("exfiltration", f"{what} → {sends[0].target[:80]}")
+        if any(e.op == "read" and e.classes & _DATA_CLASSES for e in effects):
+            ctx.facts.setdefault("data-transfer", sends[0].describe())
         external = [e for e in sends if self._external(e.target)]
         if external:
             ctx.facts.setdefault("send-external", external[0].target[:120])

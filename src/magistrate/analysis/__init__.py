@@ -11,7 +11,8 @@ KNOWN_FACTS = frozenset(
         "fork-bomb",
         "nesting-too-deep",  # code nested deeper than the analyzer follows
         "exfiltration",  # secrets (keys, tokens, environment) read and sent out
-        "data-exfiltration",  # bulk or personal data read and sent out
+        "data-exfiltration",  # bulk or personal data read and sent outside the organization
+        "data-transfer",  # bulk or personal data read and sent anywhere
         "send-external",  # something sent to a recipient or host outside the organization
         "sensitive-content",  # content holds secrets or personal data
         "production-target",  # the action names a production environment
@@ -20,4 +21,4 @@ KNOWN_FACTS = frozenset(
     }
 )
 # Targets that are not paths but stand for sources of secrets or data.
-PSEUDO_TARGET_CLASSES = frozenset({"environment", "database-dump"})
+PSEUDO_TARGET_CLASSES = frozenset({"environment", "database-dump", "personal-data"})

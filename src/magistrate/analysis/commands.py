@@ -153,9 +153,28 @@ REMOTE_EXEC_VALUE_OPTIONS: dict[str, frozenset[str]] = {
 
 # Effects on path operands.
 DELETERS = frozenset(
-    ["rm", "rmdir", "unlink", "shred", "srm", "wipe", "trash", "trash-put", "del", "erase", "rd"]
+    ["rm", "unlink", "shred", "srm", "wipe", "trash", "trash-put", "del", "erase", "rd"]
 )
 TRUNCATERS = frozenset({"truncate"})
+# Options that take a value, for commands whose operands are paths (the value is not a path).
+VALUED_OPTIONS: dict[str, frozenset[str]] = {
+    "truncate": frozenset({"-s", "--size", "-r", "--reference"}),
+    "shred": frozenset({"-n", "--iterations", "-s", "--size", "--random-source"}),
+    "cp": frozenset({"-t", "--target-directory", "-S", "--suffix"}),
+    "mv": frozenset({"-t", "--target-directory", "-S", "--suffix"}),
+    "install": frozenset({"-m", "--mode", "-o", "--owner", "-g", "--group", "-t"}),
+    "tee": frozenset(),
+    "rsync": frozenset({"-e", "--rsh", "--exclude", "--include", "--filter", "-f"}),
+    "scp": frozenset({"-P", "-i", "-o", "-F", "-J", "-l", "-c"}),
+    "chmod": frozenset({"--reference"}),
+    "chown": frozenset({"--reference", "--from"}),
+    "tar": frozenset({"-C", "--directory", "--exclude", "-T", "-X"}),
+    "grep": frozenset({"-e", "-f", "--include", "--exclude", "-m", "-A", "-B", "-C"}),
+    "head": frozenset({"-n", "-c"}),
+    "tail": frozenset({"-n", "-c"}),
+    "split": frozenset({"-l", "-b", "-n"}),
+    "openssl": frozenset({"-out"}),
+}
 # Commands whose last operand is the destination written; the others are read (mv: removed).
 COPIERS = frozenset(["cp", "mv", "install", "ln", "rsync", "scp", "sftp", "rclone", "ditto"])
 WRITERS_ALL = frozenset({"tee", "touch", "sponge"})

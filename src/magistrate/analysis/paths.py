@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 PSEUDO_TARGETS = {
     "$ENV": frozenset({"environment"}),
     "$DATABASE": frozenset({"database-dump"}),
+    "$PERSONAL": frozenset({"personal-data"}),
 }
 _HOME_PREFIX = re.compile(
     r"^(?:\$HOME|\$\{HOME\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root)(?=/|$)"

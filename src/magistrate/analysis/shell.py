@@ -44,7 +44,6 @@ _RESERVED_SKIP = frozenset(
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
 _VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-_TRIVIAL_SUB = re.compile(r"^\s*(?:echo|printf)\s+(?:-[neE]+\s+)?(.*?)\s*$", re.S)
 _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
 _PWSH_COMMAND = frozenset({"-command", "-c", "/c", "-commandwithargs"})
@@ -53,6 +52,10 @@ _REMOTE_SPEC = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)|^(?:s3|gs|az|abfss?|was
 _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
 _B64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
 _FORK_BOMB = re.compile(r"([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
+CRON_SCHEDULE = re.compile(
+    r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[*\d/,\-]+\s+){5})"
+    r"(?:(?:root|www-data|nobody|daemon)\s+)?"
+)
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _SEND_METHODS = frozenset({"post", "put", "patch"})
@@ -86,6 +89,7 @@ class ShellAnalysis:
     sql: list[str] = field(default_factory=list)  # SQL handed to database clients
     code: list[str] = field(default_factory=list)  # program code handed to interpreters
     data_spans: list[tuple[int, int]] = field(default_factory=list)  # quoted data at top level
+    derived: list[str] = field(default_factory=list)  # decoded payloads, to scan for patterns
 
 
 @dataclass(slots=True)
@@ -155,7 +159,14 @@ class ShellAnalyzer:
         result = ShellAnalysis()
         if "IFS" in src:
             src = _IFS.sub(" ", src)
-        _Run(self.classifier, result).script(src, 0, (), {}, top=True)
+        run = _Run(self.classifier, result)
+        run.script(src, 0, (), {}, top=True)
+        if any(i.name == "crontab" for i in result.invocations):
+            # Lines printed into `crontab -` are scheduled commands: read them as commands.
+            for inv in list(result.invocations):
+                if inv.name in ("echo", "printf") and inv.operands:
+                    line = CRON_SCHEDULE.sub("", " ".join(inv.operands), count=1)
+                    run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
         if "(" in src and _FORK_BOMB.search(src):
             result.facts.setdefault("fork-bomb", _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
         return result
@@ -169,6 +180,8 @@ class _Run:
         self.classify = classifier.classify
         self.out = result
         self.downloaded: set[str] = set()
+        self.remotes: dict[str, str] = {}
+        self.cwd: str | None = None  # set by `cd /abs` so later relative paths resolve
 
     # ----------------------------------------------------------------- structure
     def script(
@@ -375,12 +388,13 @@ class _Run:
             return text
         if w.subs:
             for sub in w.subs:
-                m = _TRIVIAL_SUB.match(sub)
-                if m and "$" not in m.group(1):
-                    literal = " ".join(t.text for t in lex(m.group(1)) if isinstance(t, Word))
-                    if "\\" in literal:
-                        literal = _decode_ansi_c(literal)
-                    text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
+                literal, decoded = _evaluate(sub)
+                if literal is None:
+                    continue
+                if decoded:
+                    self.out.facts.setdefault("decoded-exec", f"$({sub.strip()[:80]})")
+                    self.out.derived.append(literal)
+                text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
         if env and "$" in text:
             text = _VAR_REF.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
         return text
@@ -408,6 +422,8 @@ class _Run:
 
     # ----------------------------------------------------------------- effects
     def _add(self, op: str, target: str, command: str) -> None:
+        if self.cwd and target and target[0] not in "/~$@" and "://" not in target:
+            target = self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
         self.out.effects.append(Effect(op, target, self.classify(target), command))
 
     def _redirect_effects(self, s: _Simple, name: str, env: dict[str, str]) -> None:
@@ -440,7 +456,7 @@ class _Run:
         env: dict[str, str],
         stdin_targets: list[str],
     ) -> None:
-        name, ops = inv.name, inv.operands + stdin_targets
+        name, ops = inv.name, _without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
         add = self._add
         self._redirect_effects(s, name, env)
         if (
@@ -484,6 +500,8 @@ class _Run:
                     add("read", o[3:], name)
         elif name in C.FETCHERS:
             self._network(inv, name)
+            if _secret_var_in(_data_values(inv.argv)):
+                add("read", "$ENV", name)
         elif name in C.RAW_SOCKETS:
             if "l" not in inv.flags and ops:
                 add("send", ops[0], name)
@@ -508,6 +526,18 @@ class _Run:
                         add("read", o, name)
         elif name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"}):
             add("read", "$ENV", name)
+        elif name in ("echo", "printf") and _secret_var_in(
+            [w.text for w in words[1:] if not w.quoted or '"' in w.text or w.dynamic]
+        ):
+            add("read", "$ENV", name)
+        elif name == "git":
+            self._git(inv)
+        elif name in ("cd", "pushd") and ops:
+            target = ops[0]
+            if target.startswith(("/", "~", "$HOME")):
+                self.cwd = target
+            elif self.cwd and target not in ("-", "."):
+                self.cwd = self.cwd.rstrip("/") + "/" + target
         elif name in C.DB_DUMPERS:
             add("read", "$DATABASE", name)
         elif name == "ssh" and s.prev is not None:
@@ -520,6 +550,18 @@ class _Run:
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
+
+    def _git(self, inv: Invocation) -> None:
+        """`git push URL` and pushes to a remote added on the same line send the repository."""
+        sub = inv.subcommand.split(" ")
+        ops = inv.operands
+        if sub[:2] == ["remote", "add"] and len(ops) >= 4:
+            self.remotes[ops[2]] = ops[3]
+        elif sub[:1] == ["push"] and len(ops) >= 2:
+            remote = ops[1]
+            url = self.remotes.get(remote, remote)
+            if "://" in url or "@" in url:
+                self._add("send", url, "git push")
 
     def _network(self, inv: Invocation, name: str) -> None:
         argv = inv.argv
@@ -551,9 +593,9 @@ class _Run:
                 self._add("read", a, name)
             elif "@" in a and not a.startswith("http"):
                 self._add("read", a[a.index("@") :], name)
-        op = "send" if sending else "fetch"
         for u in urls or [name]:
-            self._add(op, u, name)
+            # Data spliced into a URL (`?d=$(cat key)`) leaves with the request.
+            self._add("send" if sending or "$" in u else "fetch", u, name)
 
     # ----------------------------------------------------------------- following code
     def _follow(
@@ -584,6 +626,8 @@ class _Run:
         elif name in ("source", "."):
             if inv.operands:
                 self._exec_file(inv.operands[0], name, words)
+        elif name in ("awk", "gawk", "mawk", "nawk") and inv.operands:
+            self._program_code(inv.operands[0], depth, nested_via, env, where, words)
         elif name in C.CODE_INTERPRETERS:
             code = _option_value(argv, C.CODE_INTERPRETERS[name])
             if code is not None:
@@ -618,6 +662,8 @@ class _Run:
                 )
         elif name == "find":
             self._find(inv, depth, nested_via, env, where)
+        elif _serves_files(name, argv):
+            self._add("send", "0.0.0.0", name)  # a server anyone on the network can read
         elif (name in ("at", "batch") and stdin_code is not None) or (
             name == "crontab" and stdin_code is not None
         ):
@@ -630,11 +676,16 @@ class _Run:
                 if low in _PWSH_COMMAND and k + 1 < len(argv):
                     return " ".join(argv[k + 1 :])
                 if low in _PWSH_ENCODED and k + 1 < len(argv):
+                    self.out.facts.setdefault("decoded-exec", f"{name} {a} {argv[k + 1][:60]}")
                     try:
-                        return base64.b64decode(argv[k + 1]).decode("utf-16-le", "replace")
+                        blob = argv[k + 1]
+                        script = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode(
+                            "utf-16-le", "replace"
+                        )
                     except (binascii.Error, ValueError):
-                        self.out.facts.setdefault("decoded-exec", argv[k + 1][:80])
                         return None
+                    self.out.derived.append(script)
+                    return script
             return None
         for k, a in enumerate(argv):
             if _SHELL_C_FLAG.match(a) and k + 1 < len(argv):
@@ -717,6 +768,7 @@ class _Run:
             )
             payload = _decode_chain(prev)
             if payload:
+                self.out.derived.append(payload)
                 self._run_code(payload, lang, depth, via, env, where)
             return
         if prev.literal is not None:
@@ -832,6 +884,107 @@ def _match_text(argv: list[str]) -> str:
             a = a.split("=", 1)[0] + "=<message>"
         out.append(a)
     return " ".join(out)[:4096]
+
+
+_SECRET_VAR = re.compile(
+    r"\$\{?([A-Za-z_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?|AUTH|PAT|"
+    r"PRIVATE)[A-Za-z0-9_]*)\}?",
+    re.I,
+)
+_DATA_OPTIONS = frozenset(
+    "-d --data --data-binary --data-raw --data-urlencode --data-ascii -F --form --json "
+    "--post-data --body-data -T --upload-file".split()
+)
+
+
+def _without_values(inv: Invocation, valued: frozenset[str] | None) -> list[str]:
+    """Operands, leaving out the values of options that take one (`truncate -s 0 f` → [f])."""
+    if not valued:
+        return inv.operands
+    skip: set[int] = set()
+    for k, a in enumerate(inv.argv):
+        if a in valued:
+            skip.add(k + 1)
+    kept = [a for k, a in enumerate(inv.argv) if k not in skip]
+    return [o for o in inv.operands if o in kept]
+
+
+def _serves_files(name: str, argv: list[str]) -> bool:
+    """Local web servers and tunnels that publish a folder: `python3 -m http.server`, `ngrok`."""
+    if name in ("python", "python3", "python2") and "-m" in argv:
+        k = argv.index("-m")
+        return k + 1 < len(argv) and argv[k + 1] in ("http.server", "SimpleHTTPServer")
+    if name in ("ngrok", "cloudflared", "lt", "localtunnel", "serveo", "bore"):
+        return True
+    if name in ("http-server", "serve", "php") and any(a.startswith(("0.0.0.0", "-S")) for a in argv):
+        return True
+    return name in ("npx", "busybox") and bool(argv) and argv[0] in ("http-server", "serve", "httpd")
+
+
+def _secret_var_in(values: list[str]) -> bool:
+    """True when a value expands an environment variable named like a secret ($API_KEY)."""
+    return any(_SECRET_VAR.search(v) for v in values if "$" in v)
+
+
+def _data_values(argv: list[str]) -> list[str]:
+    """Values a request sends as data (`-d VALUE`, `--data=VALUE`) and URLs (query strings)."""
+    out: list[str] = []
+    for k, a in enumerate(argv):
+        if a in _DATA_OPTIONS and k + 1 < len(argv):
+            out.append(argv[k + 1])
+        elif "=" in a and a.split("=", 1)[0] in _DATA_OPTIONS:
+            out.append(a.split("=", 1)[1])
+        elif a.startswith(("http://", "https://")) and "?" in a:
+            out.append(a.split("?", 1)[1])
+    return out
+
+
+_DECODE_STAGE = {"base64", "base32", "openssl", "xxd", "rev"}
+
+
+def _evaluate(sub: str) -> tuple[str | None, bool]:
+    """The output of a trivial substitution: `echo X`, `printf '\\x72'`, `echo B64 | base64 -d`.
+    Returns (text or None, whether a decoding step was needed)."""
+    stages: list[list[str]] = [[]]
+    for tok in lex(sub):
+        if isinstance(tok, Op):
+            if tok.op != "|":
+                return None, False
+            stages.append([])
+        elif isinstance(tok, Word):
+            if tok.dynamic:
+                return None, False
+            stages[-1].append(tok.text)
+        else:
+            return None, False
+    first = stages[0]
+    if not first or first[0] not in ("echo", "printf"):
+        return None, False
+    args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]
+    text = " ".join(args)
+    if first[0] == "printf" or "-e" in first:
+        text = _decode_ansi_c(text)
+    decoded = False
+    for stage in stages[1:]:
+        if not stage or stage[0] not in _DECODE_STAGE:
+            return None, False
+        flags = set(stage[1:])
+        try:
+            if stage[0] in ("base64", "openssl") and flags & {"-d", "--decode", "-D", "-A"}:
+                text = base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4)).decode(
+                    "utf-8", "replace")
+            elif stage[0] == "base32" and flags & {"-d", "--decode"}:
+                text = base64.b32decode(text.strip()).decode("utf-8", "replace")
+            elif stage[0] == "xxd" and "-r" in flags:
+                text = bytes.fromhex("".join(text.split())).decode("utf-8", "replace")
+            elif stage[0] == "rev":
+                text = text[::-1]
+            else:
+                return None, False
+        except (binascii.Error, ValueError):
+            return None, False
+        decoded = True
+    return text.strip(), decoded
 
 
 def _identity_files(argv: list[str]) -> set[str]:

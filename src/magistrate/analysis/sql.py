@@ -56,6 +56,9 @@ _PRIVILEGE_ATTRS = frozenset(
         "owner",
         "super",
         "admin",
+        "password",
+        "retention",
+        "nologin",
     }
 )
 
@@ -159,7 +162,12 @@ def _statement(node: exp.Expression) -> SqlStatement:
         return SqlStatement("alter", kind, "", tables, acts, text)
     if isinstance(node, exp.Create):
         kind = str(node.args.get("kind") or "table").lower()
-        return SqlStatement("create", kind, "", tables, (), text)
+        acts = ("replace",) if node.args.get("replace") else ()
+        select = node.expression
+        where = select.args.get("where") if isinstance(select, exp.Select) else None
+        if where is not None and _always_false(where.this):
+            acts += ("empty",)
+        return SqlStatement("create", kind, "", tables, acts, text)
     if type(node).__name__ in ("Grant", "Revoke"):
         privs = tuple(
             str(p.sql()).lower() for p in node.args.get("privileges") or [] if hasattr(p, "sql")
@@ -216,6 +224,8 @@ def _always_true(node: exp.Expression) -> bool:
     if isinstance(node, exp.Paren):
         return _always_true(node.this)
     if isinstance(node, exp.Or):
+        if _null_complement(node.this, node.expression):
+            return True  # x IS NULL OR x IS NOT NULL
         return _always_true(node.this) or _always_true(node.expression)
     if isinstance(node, exp.And):
         return _always_true(node.this) and _always_true(node.expression)
@@ -248,6 +258,22 @@ def _always_true(node: exp.Expression) -> bool:
     if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
         return False
     return False
+
+
+def _null_check(node: exp.Expression) -> tuple[exp.Expression, bool] | None:
+    """(column, negated) for `x IS NULL` / `x IS NOT NULL` / `NOT x IS NULL`."""
+    negated = False
+    while isinstance(node, (exp.Not, exp.Paren)):
+        negated ^= isinstance(node, exp.Not)
+        node = node.this
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        return node.this, negated
+    return None
+
+
+def _null_complement(a: exp.Expression, b: exp.Expression) -> bool:
+    x, y = _null_check(a), _null_check(b)
+    return x is not None and y is not None and x[0] == y[0] and x[1] != y[1]
 
 
 def _always_false(node: exp.Expression) -> bool:

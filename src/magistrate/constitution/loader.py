@@ -129,7 +129,7 @@ def _check_references(base: Constitution, rules: list[Rule], problem: Any) -> No
         m = rule.match
         used: list[str] = []
         if m.shell:
-            used += m.shell.targets
+            used += m.shell.targets + m.shell.not_targets
         if m.effect:
             used += m.effect.classes + m.effect.not_classes
         for name in used:
@@ -161,7 +161,7 @@ def _regexes(rule: Rule) -> list[tuple[str, str]]:
     if m.shell:
         out += [("shell.args", r) for r in m.shell.args + m.shell.args_all + m.shell.not_args]
     if m.sql:
-        out += [("sql.tables", r) for r in m.sql.tables]
+        out += [("sql.tables", r) for r in m.sql.tables + m.sql.not_tables]
     if m.effect:
         out += [("effect.command", r) for r in m.effect.command]
     if m.tool:

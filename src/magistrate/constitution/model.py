@@ -50,7 +50,8 @@ class ShellMatch(_Strict):
     args: list[str] = []  # any of these regexes over the joined arguments
     args_all: list[str] = []
     not_args: list[str] = []  # none of these regexes
-    targets: list[str] = []  # any operand in one of these path classes
+    targets: list[str] = []  # any operand in one of these path classes…
+    not_targets: list[str] = []  # …and in none of these
     via: list[str] = []  # reached through one of these wrappers (sudo, ssh, bash…)
     privileged: bool | None = None
     stdin: list[str] = []  # its input comes from: network, decoder, literal, file, command
@@ -62,7 +63,8 @@ class SqlMatch(_Strict):
     statement: list[str] = []  # select insert update delete drop truncate alter grant revoke…
     object: list[str] = []  # table database schema view index user role…
     where: list[Literal["none", "tautology", "present"]] = []
-    tables: list[str] = []  # regexes over table names
+    tables: list[str] = []  # regexes over table names (any matches)…
+    not_tables: list[str] = []  # …and none of these (scratch and temporary tables)
     actions: list[str] = []  # any of: drop (ALTER … DROP), all, superuser, cascade…
 
 
