@@ -231,7 +231,7 @@ class Governor:
         except Exception as exc:
             return self._fail_closed(action, exc, t0)
         t3 = _perf()
-        self.counts[ruling.decision.value] += 1
+        self.counts[ruling.decision] += 1
         return Verdict(
             decision=ruling.decision,
             risk=ruling.risk,
@@ -311,7 +311,7 @@ class Governor:
 
     def _fail_closed(self, action: Action, exc: BaseException, t0: int) -> Verdict:
         self.counts["errors"] += 1
-        self.counts[self.on_error.value] += 1
+        self.counts[self.on_error] += 1
         message = f"governance error: {type(exc).__name__}: {exc}"
         try:
             fingerprint = action.fingerprint

@@ -91,16 +91,22 @@ class Justica:
             )
         return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
+    def _citations(self, assessment: RiskAssessment, extra: list[Signal]) -> tuple[Citation, ...]:
+        if not extra:
+            return assessment.citations
+        return tuple(self.cite(s) for s in extra) + assessment.citations[: MAX_CITATIONS - len(extra)]
+
     def judge(
         self, action: Action, assessment: RiskAssessment, min_risk: Risk | None = None
     ) -> Judgement:
         """Rule on an action whose risk has been assessed."""
         principal = action.principal
         risk = assessment.level
-        signals = list(assessment.signals)
+        signals = assessment.signals
+        extra: list[Signal] = []  # signals of this judgement only (session, role)
         reasons: list[str] = []
         if min_risk is not None and min_risk > risk:
-            reasons.append(f"caller raised the tier from {risk.value} to {min_risk.value}")
+            reasons.append(f"caller raised the tier from {risk} to {min_risk}")
             risk = min_risk
         decision = self._policy.decision_for(risk)
         binding = assessment.rule_decision  # decided by a rule, not only by the tier
@@ -109,7 +115,7 @@ class Justica:
 
         if action.session and self._sequences:
             for seq_signal in self._sequence_signals(action.session, assessment):
-                signals.insert(0, seq_signal)
+                extra.append(seq_signal)
                 if seq_signal.risk > risk:
                     risk = seq_signal.risk
                 decision = stricter(decision, self._policy.decision_for(seq_signal.risk))
@@ -118,9 +124,9 @@ class Justica:
                     binding = stricter(binding or seq_signal.decision, seq_signal.decision)
                 reasons.append(f"session {action.session}: {seq_signal.evidence}")
 
-        if signals:
-            top = signals[0]
-            reasons.insert(0, f"{risk.value}: {top.rule_id} — {top.evidence}")
+        if signals or extra:
+            top = extra[0] if extra else signals[0]
+            reasons.insert(0, f"{risk}: {top.rule_id} — {top.evidence}")
 
         state = self.trust.state(principal)
         forced = False  # denied for who is asking, not what is asked
@@ -147,14 +153,14 @@ class Justica:
                 decision = Decision.ESCALATE
                 reasons.append(
                     f"adaptive: trust {state.score:.2f} < "
-                    f"{self.adaptive_escalate_below}, {risk.value} needs approval"
+                    f"{self.adaptive_escalate_below}, {risk} needs approval"
                 )
 
         judged = decision
         would: Decision | None = None
         if self.mode is EnforcementMode.SHADOW and decision is not Decision.ALLOW:
             would, decision = decision, Decision.ALLOW
-            reasons.append(f"shadow mode: would {would.value}")
+            reasons.append(f"shadow mode: would {would}")
         elif (
             self.mode is EnforcementMode.NORMATIVE
             and decision is Decision.ESCALATE
@@ -163,14 +169,12 @@ class Justica:
         ):
             would, decision = decision, Decision.ALLOW
             reasons.append("normative mode: escalation is advisory")
-        elif not signals and not reasons:
+        elif not reasons:
             reasons.append("no rule matched")
         before, after = self.trust.record(principal, judged, risk)
         if role_problem is not None and not signals:
-            signals.append(
-                Signal("role-scope", "least-privilege", risk, Decision.DENY, role_problem)
-            )
-        citations = tuple(self.cite(s) for s in signals[:MAX_CITATIONS])
+            extra.append(Signal("role-scope", "least-privilege", risk, Decision.DENY, role_problem))
+        citations = self._citations(assessment, extra)
         return Judgement(decision, risk, citations, tuple(reasons), before, after, would)
 
     def _role_problem(self, action: Action, risk: Risk) -> str | None:
@@ -188,8 +192,7 @@ class Justica:
                 return f"role {action.role} may not use tool {action.tool!r}"
         if risk > role.max_risk:
             return (
-                f"role {action.role} is limited to {role.max_risk.value} actions; "
-                f"this one is {risk.value}"
+                f"role {action.role} is limited to {role.max_risk} actions; this one is {risk}"
             )
         return None
 

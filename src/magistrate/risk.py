@@ -42,10 +42,12 @@ from magistrate.constitution.loader import (
 )
 from magistrate.constitution.model import EffectMatch, Rule, ShellMatch, SqlMatch, ToolMatch
 from magistrate.levels import Decision, Risk
+from magistrate.verdict import Citation
 
 __all__ = ["Risk", "RiskAssessment", "RiskDetector", "Signal", "detect_risk_level"]
 
-MAX_FIELD = 4096  # regexes other than text patterns see at most this much of a field
+MAX_FIELD = 4096
+MAX_CITATIONS = 8  # regexes other than text patterns see at most this much of a field
 _PROD = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 _HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
 _HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?([^/:\s?#]+)", re.I)
@@ -247,6 +249,7 @@ class RiskAssessment:
     statements: tuple[str, ...] = ()
     ethical: tuple[str, ...] = ()  # words that call for ethical counsel (Sofia)
     rule_decision: Decision | None = None  # strictest decision a matching rule imposes
+    citations: tuple[Citation, ...] = ()  # the signals as citations (articles resolved)
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -485,6 +488,15 @@ class RiskDetector:
         self._rules = [_CompiledRule(r, i) for i, r in enumerate(model.rules)]
         self._kind_only = [cr for cr in self._rules if not _has_condition(cr)]
         self._shell_rules = [cr for cr in self._rules if cr.shell]
+        # Shell rules indexed by command name; rules with globs or no command are checked always.
+        self._shell_by_name: dict[str, list[_CompiledRule]] = {}
+        self._shell_any: list[_CompiledRule] = []
+        for cr in self._shell_rules:
+            assert cr.shell is not None
+            for name in cr.shell.commands:
+                self._shell_by_name.setdefault(name, []).append(cr)
+            if cr.shell.prefixes is not None or not cr.shell.commands:
+                self._shell_any.append(cr)
         self._sql_rules = [cr for cr in self._rules if cr.sql and not cr.shell]
         self._effect_rules = [cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)]
         self._tool_rules = [
@@ -882,11 +894,10 @@ class RiskDetector:
                 break
         classify = self.classifier.classify
         if ctx.invocations:
-            for cr in self._shell_rules:
-                for inv in ctx.invocations:
-                    if cr.shell.matches(inv, classify):  # type: ignore[union-attr]
+            for inv in ctx.invocations:
+                for cr in (*self._shell_by_name.get(inv.name, ()), *self._shell_any):
+                    if cr.index not in matched and cr.shell.matches(inv, classify):  # type: ignore[union-attr]
                         consider(cr, _show(inv), "shell")
-                        break
         if ctx.statements:
             for cr in self._sql_rules:
                 for st in ctx.statements:
@@ -936,8 +947,10 @@ class RiskDetector:
             for pid, h in ctx.hits.items()
             if self._id_kind[pid] == ETHICAL and h
         )
+        citations = tuple(self._cite(s) for s in signals[:MAX_CITATIONS])
         return RiskAssessment(
             level=level,
+            citations=citations,
             signals=tuple(signals),
             facts=ctx.facts,
             effects=tuple(ctx.effects),
@@ -946,6 +959,13 @@ class RiskDetector:
             ethical=ethical,
             rule_decision=decision,
         )
+
+    def _cite(self, signal: Signal) -> Citation:
+        article = self.articles.get(signal.article_id)
+        if article is None:
+            return Citation(signal.article_id, 0, signal.article_id, signal.rule_id,
+                            signal.evidence)
+        return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
     def _vetoed(self, cr: _CompiledRule, ctx: _Context, subj_index: int) -> bool:
         for uid in cr.unless_ids:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from magistrate.errors import SuspensionError
@@ -104,6 +104,7 @@ class MemoryTrustLedger:
         self._states: dict[str, TrustState] = {}
         self._lock = threading.Lock()
         self._max = max_principals
+        self._fresh = TrustState(self.policy.baseline, 0.0)
 
     def _get(self, principal: str, now: float) -> TrustState:
         state = self._states.get(principal)
@@ -113,10 +114,11 @@ class MemoryTrustLedger:
 
     def state(self, principal: str) -> TrustState:
         """The principal's current state (decay applied)."""
+        state = self._states.get(principal)  # a dict read is atomic: no lock needed
+        if state is None:
+            return self._fresh
         now = time.time()
-        with self._lock:
-            state = self._get(principal, now)
-        return replace(state, score=decayed(state, self.policy, now))
+        return TrustState(decayed(state, self.policy, now), now, state.suspended, state.reason)
 
     def record(self, principal: str, decision: Decision, risk: Risk) -> tuple[float, float]:
         """Apply a verdict; returns trust (before, after)."""

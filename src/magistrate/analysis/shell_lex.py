@@ -9,6 +9,7 @@ process substitutions, heredoc bodies) — in a few microseconds.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -289,7 +290,19 @@ def _scan_word(src: str, i: int) -> tuple[Word, int]:
 
 
 def lex(src: str) -> list[Token]:
-    """Split shell source into words, operators and redirections. Never raises."""
+    """Split shell source into words, operators and redirections. Never raises.
+
+    The tokens of recent inputs are cached: the fingerprint and the analyzer both lex the same
+    command line. Callers must not modify the tokens."""
+    return _lex_cached(src) if len(src) <= 4096 else _lex(src)
+
+
+@functools.lru_cache(maxsize=512)
+def _lex_cached(src: str) -> list[Token]:
+    return _lex(src)
+
+
+def _lex(src: str) -> list[Token]:
     tokens: list[Token] = []
     pending: list[Redir] = []  # heredocs whose bodies start after the next newline
     i, n = 0, len(src)
