@@ -94,7 +94,9 @@ class Justica:
     def _citations(self, assessment: RiskAssessment, extra: list[Signal]) -> tuple[Citation, ...]:
         if not extra:
             return assessment.citations
-        return tuple(self.cite(s) for s in extra) + assessment.citations[: MAX_CITATIONS - len(extra)]
+        return (
+            tuple(self.cite(s) for s in extra) + assessment.citations[: MAX_CITATIONS - len(extra)]
+        )
 
     def judge(
         self, action: Action, assessment: RiskAssessment, min_risk: Risk | None = None
@@ -191,9 +193,7 @@ class Justica:
             if not any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in role.tools):
                 return f"role {action.role} may not use tool {action.tool!r}"
         if risk > role.max_risk:
-            return (
-                f"role {action.role} is limited to {role.max_risk} actions; this one is {risk}"
-            )
+            return f"role {action.role} is limited to {role.max_risk} actions; this one is {risk}"
         return None
 
     def _sequence_signals(self, session: str, assessment: RiskAssessment) -> list[Signal]:

@@ -235,6 +235,8 @@ class Signal:
     risk: Risk
     decision: Decision | None
     evidence: str
+    origin: str = ""  # the part of the action: text, tool, args.<key>, decoded…
+    span: tuple[int, int] | None = None  # character span in that part (text patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +269,8 @@ class RiskAssessment:
                     "risk": s.risk.value,
                     "decision": s.decision.value if s.decision else None,
                     "evidence": s.evidence,
+                    "origin": s.origin,
+                    "span": list(s.span) if s.span else None,
                 }
                 for s in self.signals
             ],
@@ -517,6 +521,8 @@ class RiskDetector:
     def _compile(self, model: Any) -> None:
         table = pattern_table(model)
         self._id_kind = [kind for kind, _, _, _ in table]
+        self._id_pattern = [pattern for _, _, pattern, _ in table]
+        self._py_patterns: dict[int, re.Pattern[str]] = {}
         self._id_owner: list[Any] = []
         for pid, (kind, owner, _, _) in enumerate(table):
             if kind in (RULE, UNLESS):
@@ -623,7 +629,7 @@ class RiskDetector:
         """Code inside prose or untyped values: a whole command, SQL, or embedded snippets."""
         cron = CRON_SCHEDULE.match(text)
         if cron and cron.end() < len(text):  # a crontab line: the schedule, then a command
-            subjects.append(_Subject("shell", text[cron.end():], origin))
+            subjects.append(_Subject("shell", text[cron.end() :], origin))
             return
         if looks_like_sql(text):
             subjects.append(_Subject("sql", text, origin))
@@ -830,7 +836,8 @@ class RiskDetector:
                     ctx.facts.setdefault("secret-content", f"{self._id_owner[pid]}")
                     if subj.view == "url" and self._external(subj.text):
                         ctx.facts.setdefault(
-                            "exfiltration", f"{self._id_owner[pid]} in a request to {subj.text[:80]}"
+                            "exfiltration",
+                            f"{self._id_owner[pid]} in a request to {subj.text[:80]}",
                         )
                 break
 
@@ -870,13 +877,19 @@ class RiskDetector:
     # ------------------------------------------------------------------ judging
     def _judge(self, ctx: _Context) -> RiskAssessment:
         kind = ctx.action.kind
-        matched: dict[int, str] = {}  # rule index → evidence
+        matched: dict[int, tuple[str, str, tuple[int, int] | None]] = {}  # rule → evidence…
 
-        def consider(cr: _CompiledRule, evidence: str, family: str) -> None:
+        def consider(
+            cr: _CompiledRule,
+            evidence: str,
+            family: str,
+            origin: str = "",
+            span: tuple[int, int] | None = None,
+        ) -> None:
             if cr.index in matched or (cr.kinds and kind not in cr.kinds):
                 return
             if self._others_hold(cr, ctx, family):
-                matched[cr.index] = evidence
+                matched[cr.index] = (evidence, origin, span)
 
         for pid, hits in ctx.hits.items():
             if self._id_kind[pid] != RULE:
@@ -890,13 +903,16 @@ class RiskDetector:
                     continue
                 if self._vetoed(cr, ctx, subj_index):
                     continue
-                consider(cr, _evidence(subj.text, end), "patterns")
+                span = self._span(pid, subj.text, end)
+                evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
+                consider(cr, " ".join(evidence.split())[:160], "patterns", subj.origin, span)
                 break
         classify = self.classifier.classify
         if ctx.invocations:
             for inv in ctx.invocations:
                 for cr in (*self._shell_by_name.get(inv.name, ()), *self._shell_any):
-                    if cr.index not in matched and cr.shell.matches(inv, classify):  # type: ignore[union-attr]
+                    shell = cr.shell
+                    if cr.index not in matched and shell and shell.matches(inv, classify):
                         consider(cr, _show(inv), "shell")
         if ctx.statements:
             for cr in self._sql_rules:
@@ -930,8 +946,12 @@ class RiskDetector:
                     r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk,  # type: ignore[call-overload]
                     r.decision,
                     ev,
+                    origin,
+                    span,
                 )
-                for r, ev in ((self._rules[i].rule, ev) for i, ev in matched.items())
+                for r, (ev, origin, span) in (
+                    (self._rules[i].rule, found) for i, found in matched.items()
+                )
             ),
             key=lambda s: (-s.risk.rank, s.decision is None, s.rule_id),
         )
@@ -960,11 +980,24 @@ class RiskDetector:
             rule_decision=decision,
         )
 
+    def _span(self, pid: int, text: str, end: int) -> tuple[int, int] | None:
+        """Where a pattern matched, in characters (Hyperscan reports only the end): the same
+        pattern run by Python's engine over a bounded window before that end."""
+        regex = self._py_patterns.get(pid)
+        if regex is None:
+            regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
+            self._py_patterns[pid] = regex
+        if not text.isascii():
+            end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
+        m = regex.search(text, max(0, end - 512), end)
+        return (m.start(), m.end()) if m else None
+
     def _cite(self, signal: Signal) -> Citation:
         article = self.articles.get(signal.article_id)
         if article is None:
-            return Citation(signal.article_id, 0, signal.article_id, signal.rule_id,
-                            signal.evidence)
+            return Citation(
+                signal.article_id, 0, signal.article_id, signal.rule_id, signal.evidence
+            )
         return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
     def _vetoed(self, cr: _CompiledRule, ctx: _Context, subj_index: int) -> bool:

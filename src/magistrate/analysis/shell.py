@@ -423,7 +423,9 @@ class _Run:
     # ----------------------------------------------------------------- effects
     def _add(self, op: str, target: str, command: str) -> None:
         if self.cwd and target and target[0] not in "/~$@" and "://" not in target:
-            target = self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
+            target = (
+                self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
+            )
         self.out.effects.append(Effect(op, target, self.classify(target), command))
 
     def _redirect_effects(self, s: _Simple, name: str, env: dict[str, str]) -> None:
@@ -524,10 +526,9 @@ class _Run:
                     add("send", dest, name)
                     for o in ops[:-1]:
                         add("read", o, name)
-        elif name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"}):
-            add("read", "$ENV", name)
-        elif name in ("echo", "printf") and _secret_var_in(
-            [w.text for w in words[1:] if not w.quoted or '"' in w.text or w.dynamic]
+        elif (name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"})) or (
+            name in ("echo", "printf")
+            and _secret_var_in([w.text for w in words[1:] if not w.quoted or w.dynamic])
         ):
             add("read", "$ENV", name)
         elif name == "git":
@@ -916,9 +917,13 @@ def _serves_files(name: str, argv: list[str]) -> bool:
         return k + 1 < len(argv) and argv[k + 1] in ("http.server", "SimpleHTTPServer")
     if name in ("ngrok", "cloudflared", "lt", "localtunnel", "serveo", "bore"):
         return True
-    if name in ("http-server", "serve", "php") and any(a.startswith(("0.0.0.0", "-S")) for a in argv):
+    if name in ("http-server", "serve", "php") and any(
+        a.startswith(("0.0.0.0", "-S")) for a in argv
+    ):
         return True
-    return name in ("npx", "busybox") and bool(argv) and argv[0] in ("http-server", "serve", "httpd")
+    return (
+        name in ("npx", "busybox") and bool(argv) and argv[0] in ("http-server", "serve", "httpd")
+    )
 
 
 def _secret_var_in(values: list[str]) -> bool:
@@ -972,7 +977,8 @@ def _evaluate(sub: str) -> tuple[str | None, bool]:
         try:
             if stage[0] in ("base64", "openssl") and flags & {"-d", "--decode", "-D", "-A"}:
                 text = base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4)).decode(
-                    "utf-8", "replace")
+                    "utf-8", "replace"
+                )
             elif stage[0] == "base32" and flags & {"-d", "--decode"}:
                 text = base64.b32decode(text.strip()).decode("utf-8", "replace")
             elif stage[0] == "xxd" and "-r" in flags:
