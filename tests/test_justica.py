@@ -111,7 +111,7 @@ def test_adaptive_mode_gets_stricter_as_trust_falls(detector: RiskDetector) -> N
     for _ in range(10):  # escalations of HIGH actions lower trust without suspending
         g.check(Action(kind="shell", text="cat ~/.aws/credentials", principal="ad"))
         g.check(Action(kind="shell", text="git push -f origin main", principal="ad"))
-        g.check(Action(kind="sql", text="GRANT SELECT ON t TO bob", principal="ad"))
+        g.check(Action(kind="sql", text="GRANT INSERT ON t TO bob", principal="ad"))
     assert g.trust.state("ad").score < 0.6
     assert g.check(medium).decision is not Decision.ALLOW
 

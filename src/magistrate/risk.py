@@ -27,9 +27,9 @@ from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
-from magistrate.analysis.sql import SqlStatement, analyze_sql
+from magistrate.analysis.sql import SqlStatement, analyze_sql, fold_concatenation
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
-from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, tool_words
+from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
 from magistrate.constitution.loader import (
     ETHICAL,
@@ -73,9 +73,14 @@ _PATH_TOKEN = re.compile(
 _EXPLAIN_ONLY = re.compile(
     r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
     r"|why|how)|what's|is it|is there|does|do|should i|could you explain)\b|\b(don'?t|do not|never)"
-    r" (run|execute)\b|\bjust explain\b",
+    r" (run|execute)\b|\bjust explain\b|\b(detects?|detection|sigma|yara|alert on|hunt for|"
+    r"monitor for|flags?|catches)\b",
     re.I,
 )
+_CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
+_CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
+_UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
+_LABEL_KEY = re.compile(r"(label|text|name|title|aria|button|caption|value)", re.I)
 _URL_VALUE = re.compile(r"^(?:https?|ftp|s3|gs)://\S+$", re.I)
 _PERSONAL_OBJECTS = re.compile(
     r"\b(contacts?|customers?|clients?|users?|leads?|employees?|patients?|members?|subscribers?"
@@ -487,7 +492,13 @@ class RiskDetector:
         self.shell = ShellAnalyzer(self.classifier)
         self.roles = ArgumentRoles(model.tool_arguments.model_dump())
         self.verbs = ToolVerbs(model.tool_verbs.model_dump())
+        self.organization = model.organization
         self.org_domains = tuple(d.lower() for d in model.organization.domains)
+        words = model.organization.untrusted_words
+        self._untrusted_words = (
+            re.compile(r"(^|[.-])(" + "|".join(map(re.escape, words)) + r")([.-]|\d|$)")
+            if words else None
+        )
         self.articles = {a.id: a for a in model.articles}
         self._rules = [_CompiledRule(r, i) for i, r in enumerate(model.rules)]
         self._kind_only = [cr for cr in self._rules if not _has_condition(cr)]
@@ -576,7 +587,13 @@ class RiskDetector:
         text = skeleton(action.text) if action.text else ""
         if text:
             if kind == "shell":
+                if "^" in text:
+                    text = _CARET.sub("", text)  # cmd.exe escapes: c^m^d → cmd
                 subjects.append(_Subject("shell", text, "text"))
+                if _CONCAT_HINT.search(text):
+                    folded = fold_concatenation(text)
+                    if folded != text:
+                        subjects.append(_Subject("shell", folded, "folded"))
             elif kind == "sql":
                 subjects.append(_Subject("sql", text, "text"))
             elif kind == "tool_output":
@@ -590,8 +607,8 @@ class RiskDetector:
                 assert m is not None
                 ctx.arg_values.setdefault("operation", []).append(m.group(1).lower())
                 subjects.append(_Subject("path", m.group(2), "text"))
-                if m.group(3):
-                    subjects.append(_Subject("text", m.group(3), "text"))
+                if m.group(3):  # the content written is data; code in it is still read as code
+                    subjects.append(_Subject("data", m.group(3), "text"))
                     self._sniff(m.group(3), "text", subjects)
             else:
                 subjects.append(_Subject("text", text, "text"))
@@ -600,6 +617,10 @@ class RiskDetector:
                     self._decoded(text, "text", subjects)
         if action.tool:
             ctx.tool_words = tool_words(skeleton(action.tool))
+            if action.args and _UI_ACTION.search(ctx.tool_words):
+                # A click or keypress is named by what it presses: `Close account`.
+                labels = [v for k, v in flatten_args(action.args) if _LABEL_KEY.search(k)]
+                ctx.tool_words = " ".join([ctx.tool_words, *(tool_words(v) for v in labels)])
             subjects.append(_Subject("tool", ctx.tool_words, "tool"))
         if action.args:
             self._argument_subjects(action, ctx)
@@ -644,8 +665,12 @@ class RiskDetector:
         subjects = ctx.subjects
         db_tool = bool(_DB_WORDS.search(ctx.tool_words))
         pairs = self.roles.by_role(action.args)
+        if action.kind == "http" and (line := _HTTP_LINE.match(action.text or "")):
+            pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
         flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
         subjects.append(_Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
+        # Searching and reading tools carry questions and data, not requests to act.
+        reading = bool(ctx.tool_words) and set(self.verbs.ops(ctx.tool_words)) == {"read"}
         for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
@@ -667,6 +692,8 @@ class RiskDetector:
                 subjects.append(_Subject(role, value.strip(), origin))
             elif role in ("method", "operation"):
                 continue
+            elif reading:
+                subjects.append(_Subject("data", value, origin))
             else:
                 subjects.append(_Subject("text", value, origin))
                 if action.kind != "tool_output":
@@ -720,13 +747,21 @@ class RiskDetector:
             elif view == "code":
                 found = analyze_code(subj.text, self.classifier)
                 ctx.effects.extend(found.effects)
+                if found.decoded:
+                    ctx.facts.setdefault("decoded-exec", found.decoded[0][:80])
+                    ctx.derived.extend(found.decoded)
                 for command in found.shell:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
                 for token in _PATH_TOKEN.findall(subj.text):
-                    if self.classifier.classify(token) & _SECRET_CLASSES:
+                    if token.startswith("//"):
+                        continue  # part of a URL, not a file
+                    classes = self.classifier.classify(token)
+                    if classes & _SECRET_CLASSES:
                         ctx.facts.setdefault("secret-path-mentioned", token)
-                        break
+                    if classes & _DATA_CLASSES:
+                        ctx.facts.setdefault("sensitive-content", token)
+                        ctx.facts.setdefault("data-mentioned", token)
             elif view == "sql" and _SQL_TRIGGER.search(subj.text):
                 ctx.statements.extend(analyze_sql(subj.text))
             elif view == "environment" and _PROD.search(subj.text):
@@ -809,9 +844,7 @@ class RiskDetector:
                 "fetch",
             ):
                 for u in ctx.arg_values.get("url", ()):
-                    ctx.effects.append(
-                        Effect(op if op != "delete" else "delete", u, frozenset(), command)
-                    )
+                    ctx.effects.append(Effect(op, u, classify(u), command))
             if op == "send":
                 for r in ctx.arg_values.get("recipient", ()):
                     ctx.effects.append(Effect("send", r, frozenset(), command))
@@ -842,6 +875,12 @@ class RiskDetector:
                 break
 
     def _derive_facts(self, ctx: _Context) -> None:
+        for role in ("url", "recipient"):
+            for value in ctx.arg_values.get(role, ()):
+                if self._external(value):
+                    ctx.facts.setdefault("external-target", value[:120])
+                if not self._internal(value):
+                    ctx.facts.setdefault("unverified-target", value[:120])
         effects = ctx.effects
         sends = [e for e in effects if e.op == "send"]
         if not sends:
@@ -853,7 +892,9 @@ class RiskDetector:
         if secret_reads or carries:
             what = secret_reads[0].describe() if secret_reads else ctx.facts["secret-content"]
             ctx.facts.setdefault("exfiltration", f"{what} → {sends[0].target[:80]}")
-        if any(e.op == "read" and e.classes & _DATA_CLASSES for e in effects):
+        if any(e.op == "read" and e.classes & _DATA_CLASSES for e in effects) or (
+            "data-mentioned" in ctx.facts and ctx.action.kind in ("tool", "http")
+        ):
             ctx.facts.setdefault("data-transfer", sends[0].describe())
         external = [e for e in sends if self._external(e.target)]
         if external:
@@ -864,15 +905,34 @@ class RiskDetector:
                     "data-exfiltration", f"{dumps[0].describe()} → {external[0].target[:80]}"
                 )
 
-    def _external(self, target: str) -> bool:
+    def _internal(self, target: str) -> bool:
+        """True when a URL, host or address is in the organization's own domains or network."""
         m = _EMAIL_DOMAIN.search(target)
-        host = m.group(1) if m else (_HOST.match(target).group(1) if _HOST.match(target) else "")  # type: ignore[union-attr]
-        host = host.lower().rstrip(".")
-        if not host or ("." not in host and host not in self.org_domains):
-            return host not in ("", "localhost") and "." in host
-        if host in ("localhost", "127.0.0.1", "::1") or host.startswith(("10.", "192.168.")):
+        hm = _HOST.match(target)
+        host = (m.group(1) if m else hm.group(1) if hm else "").lower().rstrip(".")
+        if not host or host == "localhost" or "." not in host:
+            return True
+        if _IPV4.match(host):
+            return host.startswith(_PRIVATE_NETS)
+        return _under(host, self.org_domains)
+
+    def _external(self, target: str) -> bool:
+        """True when a URL, host or address is surely outside the organization."""
+        m = _EMAIL_DOMAIN.search(target)
+        hm = _HOST.match(target)
+        host = (m.group(1) if m else hm.group(1) if hm else "").lower().rstrip(".")
+        if not host or host == "localhost":
             return False
-        return not any(host == d or host.endswith("." + d) for d in self.org_domains)
+        if _IPV4.match(host):
+            return not host.startswith(_PRIVATE_NETS)
+        org = self.organization
+        if _under(host, self.org_domains):
+            return False
+        if _under(host, org.personal_domains) or _under(host, org.untrusted_domains):
+            return True
+        if self._untrusted_words and self._untrusted_words.search(host):
+            return True
+        return org.unknown_is_external and "." in host
 
     # ------------------------------------------------------------------ judging
     def _judge(self, ctx: _Context) -> RiskAssessment:
@@ -1037,6 +1097,14 @@ class RiskDetector:
         if family != "tool" and cr.tool is not None and cr.tool.matches(ctx) is None:
             return False
         return not (family != "facts" and cr.facts and not cr.facts <= ctx.facts.keys())
+
+
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for n in range(16, 32)))
+
+
+def _under(host: str, domains: Iterable[str]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 def _has_condition(cr: _CompiledRule) -> bool:

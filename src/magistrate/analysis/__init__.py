@@ -14,6 +14,9 @@ KNOWN_FACTS = frozenset(
         "data-exfiltration",  # bulk or personal data read and sent outside the organization
         "data-transfer",  # bulk or personal data read and sent anywhere
         "send-external",  # something sent to a recipient or host outside the organization
+        "external-target",  # a tool argument names an outside URL or address
+        "unverified-target",  # a tool argument names a URL or address not known to be internal
+        "data-mentioned",  # prose names an export, dump or personal-data file
         "sensitive-content",  # content holds secrets or personal data
         "production-target",  # the action names a production environment
         "secret-content",  # content holds a credential (key, token, private key)

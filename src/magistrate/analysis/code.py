@@ -63,6 +63,26 @@ _SHELL_OUT = re.compile(
 )
 _LIST_ARGV = re.compile(r"subprocess\.\w+\s*\(\s*\[([^\]]{1,400})\]")
 _URL_IN = re.compile(r"^(?:https?|ftp)://", re.I)
+_ENCODED_EXEC = re.compile(
+    r"(?:system|exec|eval|popen|run|call|check_output|Popen|execSync|spawn)\s*\(\s*(?:\[\s*)?"
+    r"(?P<fn>base64\.b64decode|b64decode|codecs\.decode|bytes\.fromhex|atob|Buffer\.from|"
+    r"base64_decode)\s*\(\s*[rbfu]{0,2}(?P<q>['\"])(?P<s>[A-Za-z0-9+/=_-]{4,20000})(?P=q)"
+)
+
+
+def _decode(function: str, literal: str) -> str | None:
+    """The text of an encoded literal handed to exec/system."""
+    import base64
+    import binascii
+
+    try:
+        if "fromhex" in function:
+            return bytes.fromhex(literal).decode("utf-8", "replace")
+        if function == "codecs.decode":
+            return None
+        return base64.b64decode(literal + "=" * (-len(literal) % 4)).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
 
 
 @dataclass(slots=True)
@@ -71,6 +91,7 @@ class CodeAnalysis:
 
     effects: list[Effect] = field(default_factory=list)
     shell: list[str] = field(default_factory=list)
+    decoded: list[str] = field(default_factory=list)  # encoded payloads the code runs
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
@@ -105,6 +126,11 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
             add("send", host, "code")
     for m in _SHELL_OUT.finditer(code):
         out.shell.append(m.group(2))
+    for m in _ENCODED_EXEC.finditer(code):
+        payload = _decode(m.group("fn"), m.group("s"))
+        if payload:
+            out.decoded.append(payload)
+            out.shell.append(payload)
     for m in _LIST_ARGV.finditer(code):
         parts = re.findall(_STR, m.group(1))
         if parts:

@@ -180,7 +180,10 @@ COPIERS = frozenset(["cp", "mv", "install", "ln", "rsync", "scp", "sftp", "rclon
 WRITERS_ALL = frozenset({"tee", "touch", "sponge"})
 IN_PLACE_EDITORS = frozenset({"sed", "perl", "ruby"})  # with -i
 EDITORS = frozenset(["vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "pico"])
-PERMISSION_CHANGERS = frozenset(["chmod", "chown", "chgrp", "chattr", "setfacl", "setcap"])
+PERMISSION_CHANGERS = frozenset(
+    ["chmod", "chown", "chgrp", "chattr", "setfacl", "setcap", "icacls", "cacls", "takeown",
+     "set-acl"]
+)
 # Commands that show or transform file content: their path operands are read.
 READERS = frozenset(
     [
@@ -417,4 +420,17 @@ DATA_COMMANDS = frozenset(
         "glab",
         "hub",
     ]
+)
+
+# Windows: deleting commands (rd/rmdir only with /s) and downloaders (LOLBins).
+WINDOWS_DELETERS = frozenset("rd rmdir del erase remove-item ri rm.exe del.exe".split())
+WINDOWS_DOWNLOADERS = frozenset(
+    "certutil certutil.exe bitsadmin bitsadmin.exe start-bitstransfer".split()
+)
+# Commands whose arguments are names, not files (their operands are never read as paths).
+NON_FILE_CLIS = frozenset(
+    """kubectl oc helm aws gcloud az oci doctl bq gsutil docker podman terraform tofu pulumi
+    systemctl service journalctl npm yarn pnpm pip pip3 apt apt-get yum dnf brew gh glab
+    heroku fly flyctl vercel netlify vault op security launchctl sc sc.exe net net.exe reg
+    reg.exe schtasks wmic""".split()
 )

@@ -56,6 +56,11 @@ CRON_SCHEDULE = re.compile(
     r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[*\d/,\-]+\s+){5})"
     r"(?:(?:root|www-data|nobody|daemon)\s+)?"
 )
+_WINDOWS = re.compile(
+    r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\"
+    r"|^\s*(cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del|Get-|Set-|Remove-|New-)",
+    re.I,
+)
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _SEND_METHODS = frozenset({"post", "put", "patch"})
@@ -159,6 +164,8 @@ class ShellAnalyzer:
         result = ShellAnalysis()
         if "IFS" in src:
             src = _IFS.sub(" ", src)
+        if "\\" in src and _WINDOWS.search(src):
+            src = src.replace("\\", "/")  # cmd and PowerShell: backslash separates paths
         run = _Run(self.classifier, result)
         run.script(src, 0, (), {}, top=True)
         if any(i.name == "crontab" for i in result.invocations):
@@ -333,6 +340,8 @@ class _Run:
             return
         dynamic = bool(words) and words[0].dynamic and "$" in head
         name = "$dynamic" if dynamic else basename(head)
+        if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
+            self.out.facts.setdefault("remote-code", f"runs downloaded {head}")
         args = argv[1:]
         inv = self.record(name, args, via, depth, where, privileged)
         s.invocation = inv
@@ -429,6 +438,12 @@ class _Run:
         self.out.effects.append(Effect(op, target, self.classify(target), command))
 
     def _redirect_effects(self, s: _Simple, name: str, env: dict[str, str]) -> None:
+        if s.literal and name in ("echo", "printf") and any(
+            r.target is not None and r.op in (">", ">>", ">|")
+            and self.classify(r.target.text) & _STARTUP for r in s.redirects
+        ):
+            # Lines written into start-up files run later: read them as commands now.
+            self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
         for r in s.redirects:
             if r.target is None or r.op in ("<<", "<<-", "<<<"):
                 continue
@@ -461,7 +476,11 @@ class _Run:
         name, ops = inv.name, _without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
         add = self._add
         self._redirect_effects(s, name, env)
-        if (
+        if name in C.WINDOWS_DELETERS and (name not in ("rmdir", "rd") or _has_switch(inv, "s")):
+            for o in ops:
+                if not _is_switch(o):
+                    add("delete", o, name)
+        elif (
             name in C.DELETERS
             or name.startswith(("mkfs", "mke2fs"))
             or name in ("wipefs", "blkdiscard", "mkswap")
@@ -500,6 +519,14 @@ class _Run:
                     add("write", o[3:], name)
                 elif o.startswith("if="):
                     add("read", o[3:], name)
+        elif name in C.WINDOWS_DOWNLOADERS:
+            urls = [o for o in inv.operands if _URL.match(o)]
+            for u in urls:
+                self._add("fetch", u, name)
+            files = [o for o in inv.operands if not _URL.match(o) and not _is_switch(o)]
+            if urls and files:
+                self.downloaded.add(files[-1])
+                self.downloaded.add(basename(files[-1]))
         elif name in C.FETCHERS:
             self._network(inv, name)
             if _secret_var_in(_data_values(inv.argv)):
@@ -543,7 +570,7 @@ class _Run:
             add("read", "$DATABASE", name)
         elif name == "ssh" and s.prev is not None:
             add("send", ops[0] if ops else "ssh", name)
-        elif name not in C.PATH_ONLY and name not in C.SHELLS:
+        elif name not in C.PATH_ONLY and name not in C.SHELLS and name not in C.NON_FILE_CLIS:
             keys = _identity_files(inv.argv) if name in C.KEY_USERS else ()
             for o in ops:
                 if o not in keys and self.classify(o):
@@ -576,7 +603,7 @@ class _Run:
                 and a.split("=")[-1].lstrip("-x") in _SEND_METHODS
             ):
                 sending = True
-            elif a in ("-o", "--output", "-outfile") and k + 1 < len(argv):
+            elif a in ("-o", "--output", "-outfile", "-outputfile") and k + 1 < len(argv):
                 self.downloaded.add(argv[k + 1])
                 self._add("write", argv[k + 1], name)
             elif a == "-o" or a.startswith("-o"):
@@ -663,6 +690,12 @@ class _Run:
                 )
         elif name == "find":
             self._find(inv, depth, nested_via, env, where)
+        elif name in ("wmic", "wmic.exe") and "create" in [a.lower() for a in argv]:
+            self.script(argv[-1], depth + 1, nested_via, {}, span=where)
+        elif name in ("schtasks", "schtasks.exe", "at.exe"):
+            task = _option_value(argv, frozenset({"/tr", "/TR", "-tr"}))
+            if task:
+                self.script(task, depth + 1, nested_via, {}, span=where)
         elif _serves_files(name, argv):
             self._add("send", "0.0.0.0", name)  # a server anyone on the network can read
         elif (name in ("at", "batch") and stdin_code is not None) or (
@@ -726,6 +759,9 @@ class _Run:
                     self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
         found = analyze_code(code, self.classifier)
         self.out.effects.extend(found.effects)
+        for payload in found.decoded:
+            self.out.facts.setdefault("decoded-exec", f"encoded payload run by code: {payload[:60]}")
+            self.out.derived.append(payload)
         for command in found.shell:
             self.script(command, depth + 1, via, {}, span=where)
 
@@ -896,6 +932,18 @@ _DATA_OPTIONS = frozenset(
     "-d --data --data-binary --data-raw --data-urlencode --data-ascii -F --form --json "
     "--post-data --body-data -T --upload-file".split()
 )
+
+
+_STARTUP = frozenset({"shell-init"})
+
+
+def _is_switch(arg: str) -> bool:
+    """A Windows-style switch (`/s`, `/q`, `/f`), not a path."""
+    return len(arg) <= 3 and arg.startswith("/") and arg[1:].isalpha()
+
+
+def _has_switch(inv: Invocation, letter: str) -> bool:
+    return any(a.lower() == f"/{letter}" for a in inv.argv) or letter in inv.flags
 
 
 def _without_values(inv: Invocation, valued: frozenset[str] | None) -> list[str]:

@@ -95,6 +95,18 @@ def fold_literals(sql: str) -> str:
     return sql
 
 
+_CONCAT_ANY = re.compile(r"""(['"])((?:(?!\1).)*)\1\s*\+\s*(['"])""")
+
+
+def fold_concatenation(text: str) -> str:
+    """`'Inv'+'oke'` and `"a" + 'b'` → one literal (PowerShell, JavaScript, Python style)."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _CONCAT_ANY.sub(lambda m: m.group(1) + m.group(2), text, count=1)
+    return text
+
+
 def dynamic_sql(sql: str) -> list[str]:
     """SQL text run by EXEC(...), EXECUTE IMMEDIATE, sp_executesql or PREPARE."""
     folded = fold_literals(sql) if ("+" in sql or "||" in sql or "concat" in sql.lower()) else sql
@@ -236,6 +248,8 @@ def _always_true(node: exp.Expression) -> bool:
     if isinstance(node, exp.Literal):
         value = _literal_value(node)
         return isinstance(value, float) and value != 0
+    if _matches_all_rows(node):
+        return True
     compare = _COMPARE.get(type(node))
     if compare is not None:
         left, right = node.this, node.expression
@@ -257,6 +271,38 @@ def _always_true(node: exp.Expression) -> bool:
         return isinstance(pattern, str) and pattern.strip("%") == ""
     if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
         return False
+    return False
+
+
+_NOW = frozenset({"currenttimestamp", "currentdate", "currentdatetime", "now", "getdate",
+                  "sysdate", "systimestamp", "localtimestamp", "currenttime"})
+
+
+def _is_now(node: exp.Expression) -> bool:
+    name = type(node).__name__.lower()
+    if name in _NOW:
+        return True
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower().replace("_", "") in _NOW
+    return False
+
+
+def _matches_all_rows(node: exp.Expression) -> bool:
+    """Conditions that look selective but match (nearly) every row: `created_at < now()`,
+    `id > 0`."""
+    left, right = node.args.get("this"), node.args.get("expression")
+    if not isinstance(left, exp.Expression) or not isinstance(right, exp.Expression):
+        return False
+    if isinstance(node, (exp.LT, exp.LTE)) and isinstance(left, exp.Column) and _is_now(right):
+        return True
+    if isinstance(node, (exp.GT, exp.GTE)) and isinstance(right, exp.Column) and _is_now(left):
+        return True
+    if isinstance(node, (exp.GT, exp.GTE)) and isinstance(left, exp.Column):
+        value = _literal_value(right)
+        column = left.name.lower()
+        if isinstance(value, float) and column.endswith("id") and value <= (0 if isinstance(
+                node, exp.GT) else 1):
+            return True
     return False
 
 

@@ -25,9 +25,13 @@ def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[t
         if len(out) >= limit:
             return
         if isinstance(value, Mapping):
+            if not value:
+                out.append((key, "{}"))  # an empty filter matches everything
             for k, v in value.items():
                 walk(str(k), v)
         elif isinstance(value, (list, tuple)):
+            if not value:
+                out.append((key, "[]"))
             for v in value:
                 walk(key, v)
         elif isinstance(value, str):
@@ -56,10 +60,11 @@ class ArgumentRoles:
         self._cache: dict[str, str | None] = {}
 
     def role_of(self, key: str) -> str | None:
-        """The role of an argument name, or None."""
+        """The role of an argument name (camelCase read as snake_case), or None."""
         if key in self._cache:
             return self._cache[key]
-        role = next((r for r, p in self._roles if p.search(key)), None)
+        snake = _CAMEL.sub("_", key).lower()
+        role = next((r for r, p in self._roles if p.search(snake)), None)
         if len(self._cache) < 10_000:
             self._cache[key] = role
         return role

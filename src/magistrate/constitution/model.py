@@ -134,9 +134,19 @@ class RiskPolicy(_Strict):
 
 
 class Organization(_Strict):
-    """Who is inside: recipients and hosts in these domains are internal."""
+    """Who is inside, and which destinations are outside for sure.
+
+    Hosts and addresses in `domains` are internal; in `personal_domains` (free mail) or
+    `untrusted_domains` (paste sites, tunnels, request bins) or with `untrusted_words` in their
+    name, or public IP addresses, are external. Any other host is external only when
+    `unknown_is_external` is true (set it once `domains` lists all of yours).
+    """
 
     domains: list[str] = []
+    personal_domains: list[str] = []
+    untrusted_domains: list[str] = []
+    untrusted_words: list[str] = []
+    unknown_is_external: bool = False
 
 
 class ToolArguments(_Strict):
