@@ -175,6 +175,12 @@ class Action:
         )
 
     @property
+    def content_hash(self) -> str:
+        """Hash of the exact content (no normalization): binds approvals to the exact call."""
+        data = json.dumps(self.content_key, ensure_ascii=False, default=str)
+        return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+    @property
     def fingerprint(self) -> str:
         """Stable hash of the normalized action (32 hex characters)."""
         fp = self._fingerprint

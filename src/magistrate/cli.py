@@ -70,31 +70,38 @@ def _main(
     _options.mode = mode
 
 
-def _governor() -> Any:
+_opened: list[Any] = []
+
+
+def _settings() -> Any:
     from magistrate.config import Settings
+
+    overrides: dict[str, Any] = {}
+    if _options.constitution is not None:
+        overrides["constitution"] = _options.constitution
+    if _options.mode is not None:
+        overrides["mode"] = _options.mode
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:
+        err.print(f"configuration error: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _governor(**overrides: Any) -> Any:
+    """The governor the settings describe (closed, and its audit flushed, on exit)."""
     from magistrate.governor import Governor
 
     try:
-        overrides: dict[str, Any] = {}
-        if _options.constitution is not None:
-            overrides["constitution"] = _options.constitution
-        if _options.mode is not None:
-            overrides["mode"] = _options.mode
-        settings = Settings(**overrides)
-        return Governor(
-            settings.constitution,
-            mode=settings.mode,
-            enabled=settings.governance,
-            cache_size=settings.cache_size,
-            approvers=settings.approvers,
-            on_error=settings.on_error,
-        )
+        governor = Governor.from_settings(_settings(), **overrides)
     except ConstitutionError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_ERROR) from None
     except (ValueError, MagistrateError) as exc:
         err.print(f"configuration error: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
+    _opened.append(governor)
+    return governor
 
 
 # ---------------------------------------------------------------------- check
@@ -431,7 +438,12 @@ def main() -> None:
     """Entry point: usage errors exit 3 (so that 2 keeps meaning 'escalate')."""
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=sys.argv[1:], prog_name="magistrate", standalone_mode=False)
+        try:
+            code = command.main(args=sys.argv[1:], prog_name="magistrate",
+                                standalone_mode=False)
+        finally:
+            for governor in _opened:
+                governor.close()
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:

@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from magistrate.db import DEFAULT_URL
 from magistrate.justica import EnforcementMode
 
 
@@ -46,6 +47,23 @@ class Settings(BaseSettings):
     approvers: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Principals allowed to approve (comma-separated)."
     )
+    database_url: str = Field(
+        default=DEFAULT_URL, description="sqlite:///path.db or postgresql://user@host/db."
+    )
+    audit: bool = Field(default=True, description="Keep the audit log (and approvals).")
+    audit_durability: Literal["batched", "sync"] = Field(
+        default="batched", description="batched: group commit within 10 ms; sync: committed "
+        "before the verdict returns."
+    )
+    chain_id: str = Field(default="main", description="This writer's audit chain.")
+    spool_dir: Path = Field(
+        default=Path(".magistrate/spool"), description="Where records wait when the store is down."
+    )
+    approval_ttl_s: float = Field(default=900.0, gt=0, description="Approval expiry, seconds.")
+    tracing: bool | None = Field(
+        default=None, description="OpenTelemetry spans; default: on when OTEL_* asks for traces."
+    )
+    metrics: bool = Field(default=True, description="OpenTelemetry metrics and Prometheus text.")
 
     @field_validator("approvers", mode="before")
     @classmethod

@@ -15,9 +15,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from magistrate.action import Action
+from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
+from magistrate.audit.log import AuditLog
+from magistrate.db import open_database
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
@@ -25,7 +28,11 @@ from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.sessions import SessionStore
 from magistrate.trust import TrustLedger
+from magistrate.telemetry import Telemetry
 from magistrate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from magistrate.config import Settings
 
 _perf = time.perf_counter_ns
 _ID_PREFIX = os.urandom(4).hex()
@@ -94,6 +101,9 @@ class Governor:
         cache_size: int = 65_536,
         approvers: Iterable[str] = (),
         on_error: Decision | str = Decision.DENY,
+        audit: AuditLog | None = None,
+        approvals: Approvals | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if isinstance(constitution, (str, Path)):
             constitution = load_constitution(constitution)
@@ -109,11 +119,41 @@ class Governor:
             raise ValueError("on_error must be deny or escalate: governance fails closed")
         self.cache = AssessmentCache(cache_size)
         self.counts: dict[str, int] = {"allow": 0, "escalate": 0, "deny": 0, "errors": 0}
+        self.audit = audit
+        self.approvals = approvals
+        if approvals is not None and not self.approvers:
+            self.approvers = approvals.approvers
+        self.telemetry = telemetry
+        if telemetry is not None:
+            telemetry.bind(self)
 
     @classmethod
     def default(cls, **options: Any) -> Governor:
-        """The built-in constitution with embedded stores."""
-        return cls(None, **options)
+        """The built-in constitution with embedded stores: memory for trust, the audit log and
+        approvals in SQLite under ./.magistrate/ (unless configured otherwise)."""
+        return cls.from_settings(**options)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Governor:
+        """A governor configured from `MAGISTRATE_*`, `magistrate.toml` and defaults."""
+        from magistrate.config import Settings
+
+        s = settings or Settings()
+        audit: AuditLog | None = None
+        approvals: Approvals | None = None
+        if s.audit:
+            db = open_database(s.database_url, durable=s.audit_durability == "sync")
+            audit = AuditLog(db, chain_id=s.chain_id, durability=s.audit_durability,
+                             spool_dir=s.spool_dir)
+            approvals = Approvals(db, frozenset(s.approvers), ttl_s=s.approval_ttl_s,
+                                  audit=audit)
+        options: dict[str, Any] = {
+            "mode": s.mode, "enabled": s.governance, "cache_size": s.cache_size,
+            "approvers": s.approvers, "on_error": s.on_error, "audit": audit,
+            "approvals": approvals, "telemetry": Telemetry.from_settings(s),
+        }
+        options.update(overrides)
+        return cls(s.constitution, **options)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -231,8 +271,7 @@ class Governor:
         except Exception as exc:
             return self._fail_closed(action, exc, t0)
         t3 = _perf()
-        self.counts[ruling.decision] += 1
-        return Verdict(
+        verdict = Verdict(
             decision=ruling.decision,
             risk=ruling.risk,
             citations=ruling.citations,
@@ -249,6 +288,54 @@ class Governor:
             cache_hit=hit,
             timings_ns={"validate": t1 - t0, "risk": t2 - t1, "justica": t3 - t2, "total": t3 - t0},
         )
+        return self._after(action, verdict)
+
+    def _after(self, action: Action, verdict: Verdict) -> Verdict:
+        """Approvals for escalations, the audit record, telemetry; fail closed on errors."""
+        if verdict.decision is Decision.ESCALATE and self.approvals is not None:
+            t = _perf()
+            try:
+                granted = self.approvals.consume(action, verdict)
+                if granted is not None:
+                    verdict.decision = Decision.ALLOW
+                    verdict.approval_id = granted.id
+                    verdict.reasons = (
+                        *verdict.reasons, f"approved by {granted.resolved_by} ({granted.id})")
+                else:
+                    verdict.approval_id = self.approvals.request(action, verdict).id
+            except Exception as exc:  # no way to ask a human: deny rather than wait forever
+                verdict.decision = Decision.DENY
+                verdict.error = f"approval store error: {type(exc).__name__}: {exc}"
+                verdict.reasons = (*verdict.reasons, verdict.error, "failed closed: deny")
+            verdict.timings_ns["approval"] = _perf() - t
+        self.counts[verdict.decision] += 1
+        if self.audit is not None:
+            t = _perf()
+            self.audit.record(action, verdict)
+            verdict.timings_ns["audit"] = _perf() - t
+        if self.telemetry is not None:
+            self.telemetry.observe(action, verdict)
+        return verdict
+
+    async def wait_for_approval(self, approval_id: str, timeout: float) -> ApprovalRequest:
+        """Wait until a human resolves the request (or it expires), at most `timeout` s."""
+        if self.approvals is None:
+            raise ApprovalError("approvals need a database (database_url)")
+        return await self.approvals.wait(approval_id, timeout)
+
+    def close(self) -> None:
+        """Flush the audit log and close the stores."""
+        if self.audit is not None:
+            self.audit.close()
+            self.audit.db.close()
+        if self.telemetry is not None:
+            self.telemetry.close()
+
+    def __enter__(self) -> Governor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     async def acheck(
         self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
@@ -282,6 +369,9 @@ class Governor:
             "enabled": self.enabled,
             "on_error": self.on_error.value,
             "stores": {
+                "audit": (f"{self.audit.db.url} (chain {self.audit.chain_id}, "
+                          f"{self.audit.durability})") if self.audit else "off",
+                "approvals": self.approvals.db.url if self.approvals else "off",
                 "trust": type(self.trust).__name__,
                 "sessions": type(self.justica.sessions).__name__,
                 "assessment_cache": f"memory LRU ({len(self.cache)}/{self.cache.size})",
@@ -292,7 +382,7 @@ class Governor:
 
     # ------------------------------------------------------------------ special verdicts
     def _ungoverned(self, action: Action, t0: int) -> Verdict:
-        return Verdict(
+        return self._after(action, Verdict(
             decision=Decision.ALLOW,
             risk=Risk.LOW,
             citations=(),
@@ -307,17 +397,16 @@ class Governor:
             action_id=action.id,
             ungoverned=True,
             timings_ns={"total": _perf() - t0},
-        )
+        ))
 
     def _fail_closed(self, action: Action, exc: BaseException, t0: int) -> Verdict:
         self.counts["errors"] += 1
-        self.counts[self.on_error] += 1
         message = f"governance error: {type(exc).__name__}: {exc}"
         try:
             fingerprint = action.fingerprint
         except Exception:
             fingerprint = ""
-        return Verdict(
+        return self._after(action, Verdict(
             decision=self.on_error,
             risk=Risk.CRITICAL,
             citations=(),
@@ -332,7 +421,7 @@ class Governor:
             action_id=action.id,
             error=message,
             timings_ns={"total": _perf() - t0},
-        )
+        ))
 
 
 __all__ = ["AssessmentCache", "Governor", "InvalidAction", "new_verdict_id"]

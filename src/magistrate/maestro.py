@@ -9,12 +9,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from magistrate.action import FIELDS, Action
 from magistrate.analysis.text import looks_like_shell, looks_like_sql
 from magistrate.governor import Governor
-from magistrate.levels import Risk
+from magistrate.levels import Decision, Risk
 from magistrate.verdict import Verdict
 
 
@@ -26,6 +26,7 @@ class MaestroResponse:
     verdict: Verdict
     result: Any = None
     error: str | None = None
+    approval_id: str | None = None  # set when the task waits on a human (escalation="return")
 
     @property
     def blocked(self) -> bool:
@@ -38,6 +39,7 @@ class MaestroResponse:
             "success": self.success,
             "result": self.result,
             "error": self.error,
+            "approval_id": self.approval_id,
             "verdict": self.verdict.to_dict(),
         }
 
@@ -81,10 +83,25 @@ def action_for(task: Any, principal: str, commands: frozenset[str] = frozenset()
 
 
 class Maestro:
-    """Runs agents' tasks only when governance allows them."""
+    """Runs agents' tasks only when governance allows them.
 
-    def __init__(self, governor: Governor | None = None) -> None:
+    On escalation, `escalation="wait"` (the default) waits for a human up to
+    `approval_timeout` seconds and then denies; `escalation="return"` returns at once with the
+    pending approval id (call again once it is approved).
+    """
+
+    def __init__(
+        self,
+        governor: Governor | None = None,
+        *,
+        escalation: Literal["wait", "return"] = "wait",
+        approval_timeout: float = 300.0,
+    ) -> None:
+        if escalation not in ("wait", "return"):
+            raise ValueError(f"escalation must be 'wait' or 'return'; got {escalation!r}")
         self.governor = governor or Governor.default()
+        self.escalation = escalation
+        self.approval_timeout = approval_timeout
 
     async def execute_with_governance(
         self, agent: Any, task: Any, risk_level: Risk | str | None = None
@@ -96,6 +113,18 @@ class Maestro:
         commands = self.governor.detector.known_commands
         action = action_for(task, principal_of(agent), commands)
         verdict = await self.governor.acheck(action, min_risk=risk_level)
+        if verdict.decision is Decision.ESCALATE and verdict.approval_id is not None:
+            if self.escalation == "return":
+                return MaestroResponse(False, verdict, approval_id=verdict.approval_id,
+                                       error=f"waiting for approval {verdict.approval_id}")
+            request = await self.governor.wait_for_approval(verdict.approval_id,
+                                                            self.approval_timeout)
+            if request.status != "approved":
+                outcome = "timed out" if request.status == "pending" else request.status
+                return MaestroResponse(False, verdict, approval_id=request.id,
+                                       error=f"escalation {outcome}: approval {request.id} "
+                                             "was not granted; denied")
+            verdict = await self.governor.acheck(action, min_risk=risk_level)  # uses it
         if not verdict.allowed:
             cited = (
                 verdict.citations[0].short()

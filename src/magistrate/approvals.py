@@ -1,0 +1,230 @@
+"""Human approvals: every escalation becomes a request a human resolves.
+
+An approval is bound to the exact call (fingerprint and content), the principal that asked and
+the constitution version; it is used once and expires (default 15 minutes). Only a configured
+approver may resolve it, never the principal that asked, and of two approvers resolving at
+once exactly one wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from magistrate.action import Action
+from magistrate.analysis.secrets import mask_secrets
+from magistrate.audit.log import AuditLog
+from magistrate.audit.record import mask_value
+from magistrate.db.base import Database
+from magistrate.errors import MagistrateError
+from magistrate.verdict import Verdict
+
+DEFAULT_TTL_S = 900.0
+PENDING, APPROVED, DENIED, EXPIRED, USED = "pending", "approved", "denied", "expired", "used"
+
+
+class ApprovalError(MagistrateError):
+    """An approval could not be resolved (not an approver, self-approval, expired, …)."""
+
+
+@dataclass(slots=True)
+class ApprovalRequest:
+    """A request for a human to allow one escalated action."""
+
+    id: str
+    fingerprint: str
+    content_hash: str
+    principal: str
+    constitution_version: str
+    summary: str
+    kind: str
+    tool: str | None
+    risk: str
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    requested_at: float = 0.0
+    expires_at: float = 0.0
+    status: str = PENDING
+    resolved_by: str | None = None
+    resolved_at: float | None = None
+    note: str | None = None
+    used_at: float | None = None
+    verdict_id: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ApprovalRequest:
+        """Build from a database row."""
+        return cls(**{k: row.get(k) for k in cls.__slots__})  # type: ignore[arg-type]
+
+    @property
+    def effective_status(self) -> str:
+        """The status, with a pending request past its expiry reported as expired."""
+        if self.status == PENDING and time.time() >= self.expires_at:
+            return EXPIRED
+        return self.status
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        out = {k: getattr(self, k) for k in self.__slots__}
+        out["status"] = self.effective_status
+        return out
+
+
+class Approvals:
+    """Creates, resolves, consumes and waits for approval requests."""
+
+    def __init__(self, db: Database, approvers: frozenset[str] | set[str] = frozenset(), *,
+                 ttl_s: float = DEFAULT_TTL_S, audit: AuditLog | None = None) -> None:
+        self.db = db
+        self.approvers = frozenset(approvers)
+        self.ttl_s = ttl_s
+        self.audit = audit
+        self._changed = threading.Condition()
+
+    # ------------------------------------------------------------------ from the governor
+    def request(self, action: Action, verdict: Verdict) -> ApprovalRequest:
+        """The pending request for this escalation (an identical pending one is reused)."""
+        now = time.time()
+        match = self._binding(action, verdict)
+        row = self.db.approval_find(match, PENDING, now)
+        if row is not None:
+            return ApprovalRequest.from_row(row)
+        request = ApprovalRequest(
+            id=f"apr_{os.urandom(8).hex()}",
+            summary=_summary(action),
+            kind=action.kind,
+            tool=action.tool,
+            risk=verdict.risk.value,
+            citations=[{**c.to_dict(), "evidence": mask_secrets(c.evidence)}
+                       for c in verdict.citations],
+            reasons=[mask_secrets(r) for r in verdict.reasons],
+            requested_at=now,
+            expires_at=now + self.ttl_s,
+            verdict_id=verdict.verdict_id,
+            **match,
+        )
+        self.db.approval_insert(request.to_dict() | {"status": PENDING})
+        return request
+
+    def consume(self, action: Action, verdict: Verdict) -> ApprovalRequest | None:
+        """Use an approval granted for exactly this call, once; None when there is none."""
+        now = time.time()
+        match = self._binding(action, verdict)
+        while True:
+            row = self.db.approval_find(match, APPROVED, now)
+            if row is None:
+                return None
+            if self.db.approval_transition(row["id"], APPROVED, USED, {"used_at": now}):
+                request = ApprovalRequest.from_row(row)
+                request.status, request.used_at = USED, now
+                return request  # another check may have used it first: look again
+
+    @staticmethod
+    def _binding(action: Action, verdict: Verdict) -> dict[str, Any]:
+        return {
+            "fingerprint": verdict.fingerprint,
+            "content_hash": action.content_hash,
+            "principal": action.principal,
+            "constitution_version": verdict.constitution_version,
+        }
+
+    # ------------------------------------------------------------------ from humans
+    def get(self, approval_id: str) -> ApprovalRequest:
+        """One request; raises ApprovalError when there is no such id."""
+        row = self.db.approval_get(approval_id)
+        if row is None:
+            raise ApprovalError(f"no approval request {approval_id!r}")
+        return ApprovalRequest.from_row(row)
+
+    def list(self, status: str | None = None, limit: int = 1000) -> list[ApprovalRequest]:
+        """Requests, newest first; `pending` excludes expired ones."""
+        if status == EXPIRED:
+            rows = self.db.approval_list(PENDING, limit)
+            return [r for r in map(ApprovalRequest.from_row, rows)
+                    if r.effective_status == EXPIRED]
+        requests = [ApprovalRequest.from_row(r) for r in self.db.approval_list(status, limit)]
+        if status == PENDING:
+            return [r for r in requests if r.effective_status == PENDING]
+        return requests
+
+    def pending_count(self) -> int:
+        """Unexpired pending requests."""
+        return self.db.approval_count(PENDING, time.time())
+
+    def approve(self, approval_id: str, by: str, note: str | None = None) -> ApprovalRequest:
+        """Approve a pending request; raises ApprovalError with the reason when refused."""
+        return self._resolve(approval_id, by, APPROVED, note)
+
+    def deny(self, approval_id: str, by: str, note: str | None = None) -> ApprovalRequest:
+        """Deny a pending request; raises ApprovalError with the reason when refused."""
+        return self._resolve(approval_id, by, DENIED, note)
+
+    def _resolve(self, approval_id: str, by: str, status: str, note: str | None) -> ApprovalRequest:
+        request = self.get(approval_id)
+        if by not in self.approvers:
+            raise ApprovalError(f"{by!r} is not an approver")
+        if by == request.principal:
+            raise ApprovalError(f"{by!r} cannot resolve their own request")
+        now = time.time()
+        if request.status != PENDING:
+            who = f" by {request.resolved_by}" if request.resolved_by else ""
+            raise ApprovalError(f"approval {approval_id} is already {request.status}{who}")
+        if now >= request.expires_at:
+            self.db.approval_transition(approval_id, PENDING, EXPIRED, {"resolved_at": now})
+            raise ApprovalError(f"approval {approval_id} expired at {_when(request.expires_at)}")
+        fields = {"resolved_by": by, "resolved_at": now, "note": note}
+        if not self.db.approval_transition(approval_id, PENDING, status, fields):
+            current = self.get(approval_id)
+            raise ApprovalError(
+                f"approval {approval_id} is already {current.status} by {current.resolved_by}"
+            )
+        request.status, request.resolved_by, request.resolved_at, request.note = (
+            status, by, now, note)
+        if self.audit is not None:
+            self.audit.record_event(
+                "approval", f"{approval_id}:{status}", request.principal,
+                "allow" if status == APPROVED else "deny", request.risk,
+                {"approval_id": approval_id, "status": status, "resolved_by": by, "note": note,
+                 "fingerprint": request.fingerprint, "summary": request.summary,
+                 "constitution_version": request.constitution_version},
+            )
+        with self._changed:
+            self._changed.notify_all()
+        return request
+
+    # ------------------------------------------------------------------ waiting
+    async def wait(self, approval_id: str, timeout: float) -> ApprovalRequest:
+        """Wait until the request is resolved or expires, at most `timeout` seconds; returns it
+        (status `pending` when the wait timed out)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            request = self.get(approval_id)
+            status = request.effective_status
+            if status != PENDING:
+                request.status = status
+                return request
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return request
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 1.5, 0.5)
+
+
+def _summary(action: Action) -> str:
+    text = action.text or ""
+    if action.tool:
+        text = f"{action.tool} {text}".strip()
+    if action.args:
+        text = f"{text} {json.dumps(mask_value(action.args), ensure_ascii=False)[:400]}"
+    text = mask_secrets(" ".join(text.split()))
+    return f"[{action.kind}] {text[:600]}"
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))

@@ -1,0 +1,193 @@
+"""The audit log: verdicts queued on the hot path, chained and committed by a writer thread.
+
+`batched` (default): the check only appends to a queue; a writer thread group-commits every
+10 ms and on shutdown. `sync`: the check waits until its record is committed (or spooled).
+When the store cannot be reached, batches go to the spool and are replayed, in order, before
+anything newer once it is back; nothing is dropped or written twice.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import threading
+import time
+import weakref
+from collections import deque
+from pathlib import Path
+from typing import Any, Literal
+
+from magistrate.action import Action
+from magistrate.audit.record import chainer, event_payload, verdict_payload
+from magistrate.audit.spool import Spool
+from magistrate.db.base import Database, StoreUnavailable
+from magistrate.verdict import Verdict
+
+Durability = Literal["batched", "sync"]
+_live_logs: weakref.WeakSet[AuditLog] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all() -> None:
+    for log in list(_live_logs):
+        log.close()
+
+
+class AuditLog:
+    """A hash-chained log of verdicts (one chain per writer) on a Database."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        chain_id: str = "main",
+        durability: Durability = "batched",
+        flush_interval: float = 0.01,
+        max_batch: int = 5_000,
+        spool_dir: str | Path = ".magistrate/spool",
+    ) -> None:
+        if durability not in ("batched", "sync"):
+            raise ValueError(f"audit durability must be batched or sync; got {durability!r}")
+        self.db = db
+        self.chain_id = chain_id
+        self.durability = durability
+        self.flush_interval = flush_interval
+        self.max_batch = max_batch
+        self.spool = Spool(Path(spool_dir) / f"{_safe(chain_id)}.jsonl")
+        self._queue: deque[tuple[int, int, Any, Any]] = deque()
+        self._tickets = itertools.count(1)
+        self._done = 0  # highest ticket stored (in the database or the spool)
+        self._done_cond = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.written = 0
+        self.spooled = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        _live_logs.add(self)
+
+    # ------------------------------------------------------------------ hot path
+    def record(self, action: Action, verdict: Verdict) -> None:
+        """Log a verdict: queued (batched) or committed before returning (sync)."""
+        ticket = next(self._tickets)
+        self._queue.append((ticket, time.time_ns(), action, verdict))
+        if self._thread is None:
+            self._start()
+        if self.durability == "sync":
+            self._wake.set()
+            self._wait(ticket)
+
+    def record_event(self, kind: str, record_id: str, principal: str, decision: str,
+                     risk: str, details: dict[str, Any]) -> None:
+        """Log something other than a verdict (approval resolutions, suspensions)."""
+        payload = event_payload(kind, record_id, principal, time.time_ns(), decision, risk,
+                                details)
+        ticket = next(self._tickets)
+        self._queue.append((ticket, 0, payload, None))
+        if self._thread is None:
+            self._start()
+        self._wake.set()
+        self._wait(ticket)  # rare and important: always durable before returning
+
+    @property
+    def queue_depth(self) -> int:
+        """Records waiting for the writer."""
+        return len(self._queue)
+
+    # ------------------------------------------------------------------ lifecycle
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until everything queued so far is stored; False on timeout."""
+        if self._thread is None:
+            return True
+        ticket = next(self._tickets) - 1
+        self._wake.set()
+        return self._wait(ticket, timeout)
+
+    def close(self) -> None:
+        """Flush and stop the writer (idempotent); records are never dropped on close."""
+        if self._thread is not None:
+            self._stop = True
+            self._wake.set()
+            self._thread.join(timeout=30)
+            self._thread = None
+        if self._queue:  # writer gone (or never started): drain here
+            self._drain()
+        _live_logs.discard(self)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._stop:
+                self._thread = threading.Thread(target=self._run, name="magistrate-audit",
+                                                daemon=True)
+                self._thread.start()
+
+    def _wait(self, ticket: int, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._done_cond:
+            while self._done < ticket:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._done_cond.wait(remaining if remaining is not None else 1.0)
+        return True
+
+    # ------------------------------------------------------------------ writer
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            self._drain()
+            if self._stop and not self._queue:
+                return
+
+    def _drain(self) -> None:
+        while self._queue:
+            batch: list[tuple[int, int, Any, Any]] = []
+            while self._queue and len(batch) < self.max_batch:
+                batch.append(self._queue.popleft())
+            payloads = [
+                item[2] if item[3] is None else verdict_payload(item[2], item[3], item[1])
+                for item in batch
+            ]
+            self._write(payloads)
+            with self._done_cond:
+                self._done = max(self._done, batch[-1][0])
+                self._done_cond.notify_all()
+
+    def _write(self, payloads: list[dict[str, Any]]) -> None:
+        if len(self.spool) and not self._replay():
+            self._to_spool(payloads)  # order: nothing newer reaches the store before the spool
+            return
+        try:
+            self.written += self.db.audit_write(self.chain_id, chainer(self.chain_id, payloads),
+                                                [p["record_id"] for p in payloads])
+        except Exception as exc:  # unreachable or failing store: keep the records locally
+            self.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self._to_spool(payloads)
+
+    def _to_spool(self, payloads: list[dict[str, Any]]) -> None:
+        self.spool.append(payloads)
+        self.spooled += len(payloads)
+
+    def _replay(self) -> bool:
+        """Write the spool to the store, oldest first; True when it is empty afterwards."""
+        pending = self.spool.read()
+        if not pending:
+            self.spool.clear(len(self.spool))
+            return True
+        try:
+            self.written += self.db.audit_write(self.chain_id, chainer(self.chain_id, pending),
+                                                [p["record_id"] for p in pending])
+        except (StoreUnavailable, Exception) as exc:
+            self.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            return False
+        self.spool.clear(len(pending))
+        return True
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "main"

@@ -1,0 +1,113 @@
+"""Audit records: what is kept of each verdict, with secrets masked, and how records chain.
+
+A record's body is canonical JSON (sorted keys, no spaces) that includes its chain id, its
+sequence number and the previous record's hash; its hash is SHA-256 over previous hash + body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from magistrate.action import Action
+from magistrate.analysis.secrets import MASK, mask_secrets
+from magistrate.db.base import Chainer
+from magistrate.verdict import Verdict
+
+_SECRET_KEY = re.compile(
+    r"(password|passwd|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|credential|"
+    r"auth(orization)?|cookie|session[_-]?id|access[_-]?key)",
+    re.I,
+)
+
+
+def iso(time_ns: int) -> str:
+    """UTC ISO-8601 with microseconds: sortable as text."""
+    seconds, ns = divmod(time_ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ns // 1000:06d}Z"
+
+
+def canonical(value: Any) -> str:
+    """The canonical JSON form that is hashed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(prev_hash: str, body: str) -> str:
+    """SHA-256 of the previous hash and this record's body."""
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def mask_value(value: Any, key: str = "") -> Any:
+    """Mask credentials in a JSON value; values of secret-named keys are masked whole."""
+    if isinstance(value, str):
+        if key and _SECRET_KEY.search(key) and value:
+            return MASK
+        return mask_secrets(value)
+    if isinstance(value, Mapping):
+        return {k: mask_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_value(v, key) for v in value]
+    return value
+
+
+def verdict_payload(action: Action, verdict: Verdict, time_ns: int) -> dict[str, Any]:
+    """The audit record of a verdict (before chaining), secrets masked."""
+    return {
+        "type": "verdict",
+        "record_id": verdict.verdict_id,
+        "time": iso(time_ns),
+        "action_id": action.id,
+        "principal": action.principal,
+        "session": action.session,
+        "role": action.role,
+        "kind": action.kind,
+        "tool": action.tool,
+        "text": mask_secrets(action.text),
+        "args": mask_value(action.args) if action.args else {},
+        "target": mask_secrets(action.target) if action.target else None,
+        "fingerprint": verdict.fingerprint,
+        "decision": "ungoverned" if verdict.ungoverned else verdict.decision.value,
+        "risk": verdict.risk.value,
+        "citations": [
+            {**c.to_dict(), "evidence": mask_secrets(c.evidence)} for c in verdict.citations
+        ],
+        "reasons": [mask_secrets(r) for r in verdict.reasons],
+        "constitution_version": verdict.constitution_version,
+        "trust_before": round(verdict.trust_before, 6),
+        "trust_after": round(verdict.trust_after, 6),
+        "mode": verdict.mode,
+        "approval_id": verdict.approval_id,
+        "would_decision": verdict.would_decision.value if verdict.would_decision else None,
+        "timings_ns": dict(verdict.timings_ns),
+    }
+
+
+def event_payload(kind: str, record_id: str, principal: str, time_ns: int,
+                  decision: str, risk: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    """An audit record of something other than a verdict (an approval resolved…)."""
+    return {"type": kind, "record_id": record_id, "time": iso(time_ns), "principal": principal,
+            "decision": decision, "risk": risk, **mask_value(dict(details))}
+
+
+def chainer(chain_id: str, payloads: Sequence[dict[str, Any]]) -> Chainer:
+    """A function that chains payloads onto a head, inside the store's write transaction."""
+
+    def chain(seq: int, prev: str, skip: set[str]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        for payload in payloads:
+            if payload["record_id"] in skip:
+                continue
+            seq += 1
+            body = canonical({**payload, "chain": chain_id, "seq": seq, "prev": prev})
+            digest = record_hash(prev, body)
+            rows.append((seq, payload["record_id"], payload["time"], payload["type"],
+                         payload.get("principal") or "", payload.get("decision") or "",
+                         payload.get("risk") or "", body, prev, digest))
+            prev = digest
+        return rows
+
+    return chain

@@ -1,0 +1,251 @@
+"""PostgreSQL backend (psycopg 3 with its connection pool): shared by many servers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from magistrate.db.base import (
+    APPROVAL_COLUMNS,
+    GENESIS,
+    AuditFilter,
+    AuditRow,
+    Chainer,
+    StoreUnavailable,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_records (
+    id BIGSERIAL PRIMARY KEY,
+    chain_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    record_id TEXT NOT NULL UNIQUE,
+    time TEXT NOT NULL,
+    type TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    risk TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (chain_id, seq)
+);
+CREATE INDEX IF NOT EXISTS audit_time ON audit_records (time);
+CREATE INDEX IF NOT EXISTS audit_principal ON audit_records (principal);
+CREATE TABLE IF NOT EXISTS audit_chains (
+    chain_id TEXT PRIMARY KEY,
+    last_seq BIGINT NOT NULL,
+    last_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    constitution_version TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    tool TEXT,
+    risk TEXT NOT NULL,
+    citations TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    requested_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    status TEXT NOT NULL,
+    resolved_by TEXT,
+    resolved_at DOUBLE PRECISION,
+    note TEXT,
+    used_at DOUBLE PRECISION,
+    verdict_id TEXT
+);
+CREATE INDEX IF NOT EXISTS approvals_match
+    ON approvals (fingerprint, principal, constitution_version, status);
+CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, requested_at);
+"""
+_SCHEMA_LOCK = 0x4D61676973  # advisory lock id: workers starting together create tables once
+_JSON_COLUMNS = ("citations", "reasons")
+_UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+
+
+class PostgresDatabase:
+    """Audit chains and approvals in PostgreSQL."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8,
+                 timeout: float = 2.0) -> None:
+        self.url = url
+        self._timeout = timeout
+        self.pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=False, timeout=timeout,
+            kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout))},
+            reconnect_timeout=0,
+        )
+        self.pool.open(wait=False)
+        self._schema_ready = False
+        try:
+            self._ensure_schema()
+        except StoreUnavailable:
+            pass  # created on first successful use; audit records spool meanwhile
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                conn.execute(SCHEMA)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"postgresql: {exc}") from exc
+        self._schema_ready = True
+
+    # ------------------------------------------------------------------ audit
+    def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
+        """Chain and insert records in one transaction, skipping ids already stored."""
+        self._ensure_schema()
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute(
+                    "INSERT INTO audit_chains (chain_id, last_seq, last_hash) VALUES (%s, 0, %s)"
+                    " ON CONFLICT (chain_id) DO NOTHING", (chain_id, GENESIS))
+                seq, last = conn.execute(
+                    "SELECT last_seq, last_hash FROM audit_chains WHERE chain_id = %s FOR UPDATE",
+                    (chain_id,)).fetchone() or (0, GENESIS)
+                existing = {r[0] for r in conn.execute(
+                    "SELECT record_id FROM audit_records WHERE record_id = ANY(%s)",
+                    (list(record_ids),))}
+                rows = chain(int(seq), str(last), existing)
+                if rows:
+                    with conn.cursor() as cur:
+                        cur.executemany(
+                            "INSERT INTO audit_records (chain_id, seq, record_id, time, type,"
+                            " principal, decision, risk, body, prev_hash, hash)"
+                            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                            [(chain_id, *row) for row in rows])
+                    conn.execute(
+                        "UPDATE audit_chains SET last_seq = %s, last_hash = %s WHERE chain_id = %s",
+                        (rows[-1][0], rows[-1][-1], chain_id))
+                return len(rows)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"postgresql: {exc}") from exc
+
+    def audit_rows(self, where: AuditFilter, limit: int | None = None,
+                   newest_first: bool = False) -> Iterator[AuditRow]:
+        """Stored records in insertion order (or newest first), filtered."""
+        self._ensure_schema()
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value, op in (
+            ("chain_id", where.chain_id, "="), ("time", where.since, ">="),
+            ("time", where.until, "<"), ("principal", where.principal, "="),
+            ("decision", where.decision, "="), ("risk", where.risk, "="),
+            ("type", where.type, "="),
+        ):
+            if value is not None:
+                clauses.append(f"{column} {op} %s")
+                params.append(value)
+        sql = ("SELECT id, chain_id, seq, record_id, time, type, principal, decision, risk, body,"
+               " prev_hash, hash FROM audit_records")
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        try:
+            with self.pool.connection() as conn, conn.cursor() as cur:
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"postgresql: {exc}") from exc
+        for row in rows:
+            yield AuditRow(*row)
+
+    def audit_chains(self) -> list[tuple[str, int, str]]:
+        """(chain id, last seq, last hash) of every chain."""
+        self._ensure_schema()
+        try:
+            with self.pool.connection() as conn:
+                rows = conn.execute(
+                    "SELECT chain_id, last_seq, last_hash FROM audit_chains ORDER BY chain_id"
+                ).fetchall()
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"postgresql: {exc}") from exc
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    # ------------------------------------------------------------------ approvals
+    def approval_insert(self, row: dict[str, Any]) -> None:
+        """Store a new approval request."""
+        values = [_encode(c, row.get(c)) for c in APPROVAL_COLUMNS]
+        marks = ", ".join(["%s"] * len(APPROVAL_COLUMNS))
+        self._execute(f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})",
+                      values)
+
+    def approval_get(self, approval_id: str) -> dict[str, Any] | None:
+        """One approval request."""
+        rows = self._query("SELECT * FROM approvals WHERE id = %s", [approval_id])
+        return rows[0] if rows else None
+
+    def approval_list(self, status: str | None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Approval requests, newest first."""
+        if status is None:
+            return self._query("SELECT * FROM approvals ORDER BY requested_at DESC LIMIT %s",
+                               [limit])
+        return self._query(
+            "SELECT * FROM approvals WHERE status = %s ORDER BY requested_at DESC LIMIT %s",
+            [status, limit])
+
+    def approval_transition(self, approval_id: str, from_status: str, to_status: str,
+                            fields: dict[str, Any]) -> bool:
+        """Atomically move a request between statuses; False when another writer won."""
+        sets = "".join(f", {k} = %s" for k in fields)
+        return self._execute(
+            f"UPDATE approvals SET status = %s{sets} WHERE id = %s AND status = %s",
+            [to_status, *fields.values(), approval_id, from_status]) == 1
+
+    def approval_find(self, where: dict[str, Any], status: str, now: float) -> dict[str, Any] | None:
+        """The oldest unexpired request with these column values and status."""
+        clauses = " AND ".join(f"{k} = %s" for k in where)
+        rows = self._query(
+            f"SELECT * FROM approvals WHERE {clauses} AND status = %s AND expires_at > %s "
+            "ORDER BY requested_at LIMIT 1", [*where.values(), status, now])
+        return rows[0] if rows else None
+
+    def approval_count(self, status: str, now: float) -> int:
+        """How many unexpired requests have this status."""
+        rows = self._query(
+            "SELECT count(*) AS n FROM approvals WHERE status = %s AND expires_at > %s",
+            [status, now])
+        return int(rows[0]["n"])
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> int:
+        self._ensure_schema()
+        try:
+            with self.pool.connection() as conn:
+                return conn.execute(sql, params).rowcount
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"postgresql: {exc}") from exc
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        self._ensure_schema()
+        try:
+            with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"postgresql: {exc}") from exc
+        for row in rows:
+            for column in _JSON_COLUMNS:
+                if isinstance(row.get(column), str):
+                    row[column] = json.loads(row[column])
+        return rows
+
+    def close(self) -> None:
+        """Close the pool."""
+        self.pool.close()
+
+
+def _encode(column: str, value: Any) -> Any:
+    return json.dumps(value) if column in _JSON_COLUMNS else value

@@ -1,0 +1,271 @@
+"""SQLite backend: the embedded default (WAL mode; one writer at a time, readers never wait)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from magistrate.db.base import (
+    APPROVAL_COLUMNS,
+    GENESIS,
+    AuditFilter,
+    AuditRow,
+    Chainer,
+    StoreUnavailable,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chain_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    record_id TEXT NOT NULL UNIQUE,
+    time TEXT NOT NULL,
+    type TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    risk TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (chain_id, seq)
+);
+CREATE INDEX IF NOT EXISTS audit_time ON audit_records (time);
+CREATE INDEX IF NOT EXISTS audit_principal ON audit_records (principal);
+CREATE TABLE IF NOT EXISTS audit_chains (
+    chain_id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
+    last_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    constitution_version TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    tool TEXT,
+    risk TEXT NOT NULL,
+    citations TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    requested_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    resolved_by TEXT,
+    resolved_at REAL,
+    note TEXT,
+    used_at REAL,
+    verdict_id TEXT
+);
+CREATE INDEX IF NOT EXISTS approvals_match
+    ON approvals (fingerprint, principal, constitution_version, status);
+CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, requested_at);
+"""
+_JSON_COLUMNS = ("citations", "reasons")
+_memory_ids = itertools.count(1)
+
+
+class SQLiteDatabase:
+    """Audit chains and approvals in one SQLite file."""
+
+    def __init__(self, url: str, *, durable: bool = False) -> None:
+        self.url = url
+        target = url.split(":", 1)[1].removeprefix("///").removeprefix("//")
+        if target in ("", ":memory:"):
+            # A named shared-cache memory database, alive while this object holds it open.
+            self._path = f"file:magistrate-{next(_memory_ids)}?mode=memory&cache=shared"
+            self._uri = True
+        else:
+            Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self._path = str(Path(target).expanduser())
+            self._uri = False
+        self._durable = durable
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self._conn()
+        if not self._uri:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(SCHEMA)
+
+    @property
+    def path(self) -> str:
+        """The database file (or memory name)."""
+        return self._path
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self._path, uri=self._uri, timeout=10.0,
+                                       isolation_level=None, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open {self._path}: {exc}") from exc
+            conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    # ------------------------------------------------------------------ audit
+    def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
+        """Chain and insert records in one transaction, skipping ids already stored."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                existing = self._existing(conn, record_ids)
+                head = conn.execute(
+                    "SELECT last_seq, last_hash FROM audit_chains WHERE chain_id = ?", (chain_id,)
+                ).fetchone()
+                seq, last = head if head else (0, GENESIS)
+                rows = chain(seq, last, existing)
+                if rows:
+                    conn.executemany(
+                        "INSERT INTO audit_records (chain_id, seq, record_id, time, type, "
+                        "principal, decision, risk, body, prev_hash, hash) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(chain_id, *row) for row in rows],
+                    )
+                    conn.execute(
+                        "INSERT INTO audit_chains (chain_id, last_seq, last_hash) VALUES (?, ?, ?)"
+                        " ON CONFLICT (chain_id) DO UPDATE SET last_seq = excluded.last_seq,"
+                        " last_hash = excluded.last_hash",
+                        (chain_id, rows[-1][0], rows[-1][-1]),
+                    )
+                conn.execute("COMMIT")
+                return len(rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite {self._path}: {exc}") from exc
+
+    @staticmethod
+    def _existing(conn: sqlite3.Connection, record_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in conn.execute(
+                f"SELECT record_id FROM audit_records WHERE record_id IN ({marks})", chunk))
+        return found
+
+    def audit_rows(self, where: AuditFilter, limit: int | None = None,
+                   newest_first: bool = False) -> Iterator[AuditRow]:
+        """Stored records in insertion order (or newest first), filtered."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value, op in (
+            ("chain_id", where.chain_id, "="), ("time", where.since, ">="),
+            ("time", where.until, "<"), ("principal", where.principal, "="),
+            ("decision", where.decision, "="), ("risk", where.risk, "="),
+            ("type", where.type, "="),
+        ):
+            if value is not None:
+                clauses.append(f"{column} {op} ?")
+                params.append(value)
+        sql = ("SELECT id, chain_id, seq, record_id, time, type, principal, decision, risk, body,"
+               " prev_hash, hash FROM audit_records")
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        try:
+            cursor = self._conn().execute(sql, params)
+            for row in cursor:
+                yield AuditRow(*row)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite {self._path}: {exc}") from exc
+
+    def audit_chains(self) -> list[tuple[str, int, str]]:
+        """(chain id, last seq, last hash) of every chain."""
+        rows = self._conn().execute(
+            "SELECT chain_id, last_seq, last_hash FROM audit_chains ORDER BY chain_id")
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    # ------------------------------------------------------------------ approvals
+    def approval_insert(self, row: dict[str, Any]) -> None:
+        """Store a new approval request."""
+        values = [_encode(c, row.get(c)) for c in APPROVAL_COLUMNS]
+        marks = ", ".join("?" * len(APPROVAL_COLUMNS))
+        self._execute(f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})",
+                      values)
+
+    def approval_get(self, approval_id: str) -> dict[str, Any] | None:
+        """One approval request."""
+        rows = self._query("SELECT * FROM approvals WHERE id = ?", [approval_id])
+        return rows[0] if rows else None
+
+    def approval_list(self, status: str | None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Approval requests, newest first."""
+        if status is None:
+            return self._query("SELECT * FROM approvals ORDER BY requested_at DESC LIMIT ?",
+                               [limit])
+        return self._query(
+            "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at DESC LIMIT ?",
+            [status, limit])
+
+    def approval_transition(self, approval_id: str, from_status: str, to_status: str,
+                            fields: dict[str, Any]) -> bool:
+        """Atomically move a request between statuses; False when another writer won."""
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        sql = f"UPDATE approvals SET status = ?{', ' + sets if sets else ''} WHERE id = ? AND status = ?"
+        cursor = self._execute(sql, [to_status, *fields.values(), approval_id, from_status])
+        return cursor.rowcount == 1
+
+    def approval_find(self, where: dict[str, Any], status: str, now: float) -> dict[str, Any] | None:
+        """The oldest unexpired request with these column values and status."""
+        clauses = " AND ".join(f"{k} = ?" for k in where)
+        rows = self._query(
+            f"SELECT * FROM approvals WHERE {clauses} AND status = ? AND expires_at > ? "
+            "ORDER BY requested_at LIMIT 1", [*where.values(), status, now])
+        return rows[0] if rows else None
+
+    def approval_count(self, status: str, now: float) -> int:
+        """How many unexpired requests have this status."""
+        row = self._conn().execute(
+            "SELECT count(*) FROM approvals WHERE status = ? AND expires_at > ?", (status, now)
+        ).fetchone()
+        return int(row[0])
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            return self._conn().execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"sqlite {self._path}: {exc}") from exc
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = self._execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [_decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        """Close every connection this object opened."""
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _encode(column: str, value: Any) -> Any:
+    return json.dumps(value) if column in _JSON_COLUMNS else value
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    for column in _JSON_COLUMNS:
+        if isinstance(row.get(column), str):
+            row[column] = json.loads(row[column])
+    return row

@@ -1,0 +1,294 @@
+"""Telemetry: OpenTelemetry spans and metrics, and Prometheus exposition.
+
+The hot path only bumps in-process counters and appends one tuple to a queue. A background
+thread turns queued samples into histogram records and (when tracing is on) into spans with
+the exact start and end times measured during the check, so neither metric recording nor span
+building nor exporting runs on the check path. Attribute names: docs/telemetry.md.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from magistrate.action import Action
+from magistrate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from magistrate.config import Settings
+
+STAGES = ("validate", "risk", "justica", "approval", "audit")
+_MAX_PENDING = 100_000  # spans kept while the background thread catches up
+_SAMPLE_CAP = 10_000  # latency samples waiting; more are dropped (the histogram samples)
+
+
+def tracing_requested() -> bool:
+    """True when the standard OTEL_* variables ask for traces to be exported."""
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").lower()
+    if exporter == "none":
+        return False
+    return bool(exporter or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
+class Telemetry:
+    """Spans, metrics and Prometheus text for one governor."""
+
+    def __init__(
+        self,
+        *,
+        tracing: bool = False,
+        metrics: bool = True,
+        tracer_provider: Any = None,
+        service_name: str = "magistrate",
+        otlp_metrics: bool = False,
+    ) -> None:
+        self.tracing = tracing
+        self.metrics = metrics
+        self._decisions: dict[tuple[str, str], int] = {}
+        self._samples: deque[tuple[Any, ...]] = deque(maxlen=_MAX_PENDING)
+        self._sources: dict[str, Callable[[], float]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._owned_providers: list[Any] = []
+        self.tracer: Any = None
+        self.registry: Any = None
+        self._histogram: Any = None
+        if tracing:
+            self.tracer = self._make_tracer(tracer_provider, service_name)
+        if metrics:
+            self._make_meter(service_name, otlp_metrics)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Telemetry:
+        """Tracing from the setting (or the OTEL_* variables); metrics always."""
+        tracing = settings.tracing if settings.tracing is not None else tracing_requested()
+        otlp = bool(os.environ.get("OTEL_METRICS_EXPORTER", "").lower() == "otlp"
+                    or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+        return cls(tracing=tracing, metrics=settings.metrics, otlp_metrics=otlp)
+
+    # ------------------------------------------------------------------ setup
+    def _make_tracer(self, provider: Any, service_name: str) -> Any:
+        from opentelemetry import trace
+
+        if provider is None:
+            from opentelemetry.sdk.resources import Resource
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+            provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+            if tracing_requested():
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+                    OTLPSpanExporter,
+                )
+
+                provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            self._owned_providers.append(provider)
+        return provider.get_tracer("magistrate")
+
+    def _make_meter(self, service_name: str, otlp: bool) -> None:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+        from opentelemetry.metrics import CallbackOptions, Observation
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.resources import Resource
+        from prometheus_client import CollectorRegistry
+
+        self.registry = CollectorRegistry()
+        readers: list[Any] = [PrometheusMetricReader(registry=self.registry)]
+        if otlp:
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+            from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+        provider = MeterProvider(metric_readers=readers,
+                                 resource=Resource.create({"service.name": service_name}))
+        self._owned_providers.append(provider)
+        meter = provider.get_meter("magistrate")
+
+        def decisions(options: CallbackOptions) -> Iterable[Observation]:
+            for (decision, risk), n in list(self._decisions.items()):
+                yield Observation(n, {"governance.decision": str(decision),
+                                      "governance.risk": str(risk)})
+
+        def source(name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+            def observe(options: CallbackOptions) -> Iterable[Observation]:
+                fn = self._sources.get(name)
+                if fn is not None:
+                    try:
+                        yield Observation(fn())
+                    except Exception:  # a store that is down reports nothing this time
+                        return
+
+            return observe
+
+        meter.create_observable_counter("magistrate.decisions", [decisions], unit="{decision}",
+                                        description="Verdicts by decision and risk tier")
+        meter.create_observable_counter("magistrate.cache.hits", [source("cache.hits")],
+                                        description="Risk-assessment cache hits")
+        meter.create_observable_counter("magistrate.cache.misses", [source("cache.misses")],
+                                        description="Risk-assessment cache misses")
+        meter.create_observable_gauge("magistrate.approvals.pending",
+                                      [source("approvals.pending")],
+                                      description="Pending, unexpired approval requests")
+        meter.create_observable_gauge("magistrate.audit.queue_depth",
+                                      [source("audit.queue_depth")],
+                                      description="Audit records waiting for the writer")
+        meter.create_observable_gauge("magistrate.audit.spool_size", [source("audit.spool_size")],
+                                      description="Audit records spooled while the store is down")
+        self._histogram = meter.create_histogram(
+            "magistrate.check.duration", unit="s",
+            description="Time spent per stage of a check")
+
+    def add_source(self, name: str, fn: Callable[[], float]) -> None:
+        """A value read when metrics are collected (queue depth, pending approvals…)."""
+        self._sources[name] = fn
+
+    def bind(self, governor: Any) -> None:
+        """Read cache, audit and approval figures from a governor."""
+        self.add_source("cache.hits", lambda: governor.cache.hits)
+        self.add_source("cache.misses", lambda: governor.cache.misses)
+        if governor.audit is not None:
+            audit = governor.audit
+            self.add_source("audit.queue_depth", lambda: audit.queue_depth)
+            self.add_source("audit.spool_size", lambda: len(audit.spool))
+        if governor.approvals is not None:
+            approvals = governor.approvals
+            cached: list[float] = [0.0, -1.0]  # value, time read
+
+            def pending() -> float:
+                now = time.monotonic()
+                if now - cached[1] > 5.0:  # a database query at most every 5 s
+                    cached[0], cached[1] = float(approvals.pending_count()), now
+                return cached[0]
+
+            self.add_source("approvals.pending", pending)
+
+    # ------------------------------------------------------------------ hot path
+    def observe(self, action: Action, verdict: Verdict) -> None:
+        """Count a verdict; queue its timings (and span) for the background thread.
+
+        Decision counts are exact. Latency samples beyond what the background thread keeps up
+        with are dropped (the histogram is then a sample); spans are queued for every check
+        while tracing is on."""
+        key = (verdict.decision, verdict.risk)
+        self._decisions[key] = self._decisions.get(key, 0) + 1
+        if self.tracer is not None:
+            from opentelemetry import context as otel_context
+
+            self._samples.append((time.time_ns(), action, verdict, otel_context.get_current()))
+        elif self._histogram is not None and len(self._samples) < _SAMPLE_CAP:
+            self._samples.append((0, None, verdict, None))
+        else:
+            return
+        if self._thread is None:
+            self._start()
+
+    # ------------------------------------------------------------------ background
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="magistrate-telemetry",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        """Record queued samples as histogram points and spans now."""
+        while self._samples:
+            try:
+                end_ns, action, verdict, context = self._samples.popleft()
+            except IndexError:
+                return
+            if self._histogram is not None:
+                for stage in STAGES:
+                    ns = verdict.timings_ns.get(stage)
+                    if ns is not None:
+                        self._histogram.record(ns / 1e9, {"governance.stage": stage})
+                self._histogram.record(verdict.timings_ns.get("total", 0) / 1e9,
+                                       {"governance.stage": "total"})
+            if action is not None and self.tracer is not None:
+                self._spans(end_ns, action, verdict, context)
+
+    def _spans(self, end_ns: int, action: Action, verdict: Verdict, context: Any) -> None:
+        timings = verdict.timings_ns
+        total = sum(timings.get(s, 0) for s in STAGES) or timings.get("total", 0)
+        start_ns = end_ns - total
+        span = self.tracer.start_span("governance.check", context=context, start_time=start_ns,
+                                      attributes=span_attributes(action, verdict))
+        from opentelemetry import trace
+
+        child_context = trace.set_span_in_context(span)
+        cursor = start_ns
+        for stage in STAGES:
+            ns = timings.get(stage)
+            if ns is None:
+                continue
+            child = self.tracer.start_span(f"governance.{stage}", context=child_context,
+                                           start_time=cursor)
+            cursor += ns
+            child.end(end_time=cursor)
+        span.end(end_time=end_ns)
+
+    def prometheus_text(self) -> bytes:
+        """The current metrics in Prometheus text format."""
+        if self.registry is None:
+            return b""
+        from prometheus_client import generate_latest
+
+        self.flush()
+        return bytes(generate_latest(self.registry))
+
+    def close(self) -> None:
+        """Stop the background thread and flush the providers this object created."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.flush()
+        for provider in self._owned_providers:
+            try:
+                provider.shutdown()
+            except Exception:  # shutting down must not fail the caller
+                pass
+        self._owned_providers.clear()
+
+
+def span_attributes(action: Action, verdict: Verdict) -> dict[str, Any]:
+    """The attributes of a check span (see docs/telemetry.md)."""
+    attrs: dict[str, Any] = {
+        "governance.decision": verdict.decision.value,
+        "governance.risk": verdict.risk.value,
+        "governance.rule_ids": list(verdict.rule_ids),
+        "governance.constitution.version": verdict.constitution_version,
+        "governance.principal": verdict.principal,
+        "governance.cache.hit": verdict.cache_hit,
+        "governance.action.kind": action.kind,
+        "governance.fingerprint": verdict.fingerprint,
+        "governance.mode": verdict.mode,
+        "governance.verdict.id": verdict.verdict_id,
+        "governance.trust.before": verdict.trust_before,
+        "governance.trust.after": verdict.trust_after,
+    }
+    if action.tool:
+        attrs["governance.tool.name"] = action.tool
+    if action.session:
+        attrs["governance.session"] = action.session
+    if verdict.approval_id:
+        attrs["governance.approval.id"] = verdict.approval_id
+    if verdict.citations:
+        attrs["governance.article"] = verdict.citations[0].article_id
+    if verdict.ungoverned:
+        attrs["governance.ungoverned"] = True
+    if verdict.error:
+        attrs["error.type"] = verdict.error.split(":", 2)[1].strip() if ":" in verdict.error \
+            else "governance error"
+    return attrs
