@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+ENV: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def isolated_store(tmp_path: Path) -> None:
+    """Each test's CLI runs write their audit log and approvals under a temporary folder."""
+    ENV.clear()
+    ENV.update(os.environ)
+    ENV["MAGISTRATE_DATABASE_URL"] = f"sqlite:///{tmp_path}/m.db"
+    ENV["MAGISTRATE_SPOOL_DIR"] = str(tmp_path / "spool")
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -15,6 +29,7 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
         capture_output=True,
         text=True,
         timeout=120,
+        env=ENV,
     )
 
 
@@ -110,7 +125,22 @@ def test_shadow_mode_from_environment() -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**__import__("os").environ, "MAGISTRATE_MODE": "shadow"},
+        env={**ENV, "MAGISTRATE_MODE": "shadow"},
     )
     verdict = json.loads(r.stdout)
     assert r.returncode == 0 and verdict["would_decision"] == "deny"
+
+
+def test_every_cli_check_is_audited(tmp_path: Path) -> None:
+    run("check", "ls")
+    lines = "\n".join(json.dumps({"id": i, "kind": "shell", "text": f"echo {i}"}) for i in range(5))
+    run("check", "--jsonl", "-", stdin=lines)
+    exported = [json.loads(line) for line in run("audit", "export").stdout.splitlines()]
+    assert len(exported) == 6 and exported[0]["text"] == "ls"
+    assert [e["action_id"] for e in exported[1:]] == list(range(5))
+    verified = run("audit", "verify")
+    assert verified.returncode == 0 and "6 records, intact" in verified.stdout
+    tail = run("audit", "tail", "-n", "2").stdout.splitlines()
+    assert len(tail) == 2 and "echo 4" in tail[-1]
+    denied = run("audit", "export", "--decision", "deny", "--since", "1h").stdout
+    assert denied == ""

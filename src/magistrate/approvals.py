@@ -78,8 +78,14 @@ class ApprovalRequest:
 class Approvals:
     """Creates, resolves, consumes and waits for approval requests."""
 
-    def __init__(self, db: Database, approvers: frozenset[str] | set[str] = frozenset(), *,
-                 ttl_s: float = DEFAULT_TTL_S, audit: AuditLog | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        approvers: frozenset[str] | set[str] = frozenset(),
+        *,
+        ttl_s: float = DEFAULT_TTL_S,
+        audit: AuditLog | None = None,
+    ) -> None:
         self.db = db
         self.approvers = frozenset(approvers)
         self.ttl_s = ttl_s
@@ -100,8 +106,9 @@ class Approvals:
             kind=action.kind,
             tool=action.tool,
             risk=verdict.risk.value,
-            citations=[{**c.to_dict(), "evidence": mask_secrets(c.evidence)}
-                       for c in verdict.citations],
+            citations=[
+                {**c.to_dict(), "evidence": mask_secrets(c.evidence)} for c in verdict.citations
+            ],
             reasons=[mask_secrets(r) for r in verdict.reasons],
             requested_at=now,
             expires_at=now + self.ttl_s,
@@ -145,8 +152,7 @@ class Approvals:
         """Requests, newest first; `pending` excludes expired ones."""
         if status == EXPIRED:
             rows = self.db.approval_list(PENDING, limit)
-            return [r for r in map(ApprovalRequest.from_row, rows)
-                    if r.effective_status == EXPIRED]
+            return [r for r in map(ApprovalRequest.from_row, rows) if r.effective_status == EXPIRED]
         requests = [ApprovalRequest.from_row(r) for r in self.db.approval_list(status, limit)]
         if status == PENDING:
             return [r for r in requests if r.effective_status == PENDING]
@@ -184,14 +190,27 @@ class Approvals:
                 f"approval {approval_id} is already {current.status} by {current.resolved_by}"
             )
         request.status, request.resolved_by, request.resolved_at, request.note = (
-            status, by, now, note)
+            status,
+            by,
+            now,
+            note,
+        )
         if self.audit is not None:
             self.audit.record_event(
-                "approval", f"{approval_id}:{status}", request.principal,
-                "allow" if status == APPROVED else "deny", request.risk,
-                {"approval_id": approval_id, "status": status, "resolved_by": by, "note": note,
-                 "fingerprint": request.fingerprint, "summary": request.summary,
-                 "constitution_version": request.constitution_version},
+                "approval",
+                f"{approval_id}:{status}",
+                request.principal,
+                "allow" if status == APPROVED else "deny",
+                request.risk,
+                {
+                    "approval_id": approval_id,
+                    "status": status,
+                    "resolved_by": by,
+                    "note": note,
+                    "fingerprint": request.fingerprint,
+                    "summary": request.summary,
+                    "constitution_version": request.constitution_version,
+                },
             )
         with self._changed:
             self._changed.notify_all()

@@ -439,11 +439,12 @@ def main() -> None:
     command = typer.main.get_command(app)
     try:
         try:
-            code = command.main(args=sys.argv[1:], prog_name="magistrate",
-                                standalone_mode=False)
+            code = command.main(args=sys.argv[1:], prog_name="magistrate", standalone_mode=False)
         finally:
             for governor in _opened:
                 governor.close()
+            for close in _closers:
+                close()
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:
@@ -457,3 +458,239 @@ def main() -> None:
         else:
             raise
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# ---------------------------------------------------------------------- audit
+audit_app = typer.Typer(help="Verify, read and export the audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _database() -> Any:
+    from magistrate.db import open_database
+
+    settings = _settings()
+    try:
+        return open_database(settings.database_url)
+    except Exception as exc:  # an unreachable or invalid store: a clear message, exit 3
+        err.print(f"cannot open {settings.database_url}: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _since(value: str | None) -> str | None:
+    """ISO date/time, or a relative age such as 30m, 12h, 7d, into the stored time format."""
+    import re
+    import time as _time
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    m = re.fullmatch(r"(\d+)\s*([smhdw])", value.strip())
+    if m:
+        seconds = (
+            int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
+        )
+        when = datetime.fromtimestamp(_time.time() - seconds, UTC)
+    else:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            err.print(f"--since: {value!r} is not an ISO date/time or an age like 12h or 7d")
+            raise typer.Exit(EXIT_ERROR) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check every chain; exit 0 when all are intact, 1 with the first bad record otherwise."""
+    from magistrate.audit import verify
+
+    db = _database()
+    try:
+        reports = verify(db)
+    finally:
+        db.close()
+    if as_json:
+        out.print_json(json.dumps([{k: getattr(r, k) for k in r.__slots__} for r in reports]))
+    else:
+        if not reports:
+            out.print("no audit records yet")
+        for report in reports:
+            out.print(str(report), markup=False, style=None if report.ok else "bold red")
+    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
+@audit_app.command("tail")
+def audit_tail(
+    n: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many records.")] = 20,
+) -> None:
+    """The newest records, oldest first, one line each."""
+    from magistrate.db import AuditFilter
+
+    db = _database()
+    try:
+        rows = list(db.audit_rows(AuditFilter(), limit=n, newest_first=True))
+    finally:
+        db.close()
+    for row in reversed(rows):
+        body = json.loads(row.body)
+        what = body.get("text") or body.get("tool") or body.get("summary") or ""
+        if body.get("type") == "approval":
+            what = f"{body.get('status')} by {body.get('resolved_by')}: {body.get('summary', '')}"
+        style = DECISION_STYLE.get(row.decision, "")
+        out.print(
+            f"{row.time}  {row.chain_id}:{row.seq:<6} {row.type:<8} "
+            f"[{style}]{row.decision:<10}[/] {row.risk:<8} {row.principal:<20} ",
+            end="",
+        )
+        out.print(" ".join(str(what).split())[:100], markup=False)
+
+
+@audit_app.command("export")
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="Only jsonl.")] = "jsonl",
+    since: Annotated[str | None, typer.Option(help="ISO time or age (30m, 12h, 7d).")] = None,
+    principal: Annotated[str | None, typer.Option()] = None,
+    decision: Annotated[str | None, typer.Option(help="allow, escalate, deny, ungoverned")] = None,
+    risk: Annotated[str | None, typer.Option(help="LOW, MEDIUM, HIGH, CRITICAL")] = None,
+    chain: Annotated[str | None, typer.Option(help="One chain id.")] = None,
+) -> None:
+    """Every matching record as JSON lines on stdout (secrets are masked in the store)."""
+    from magistrate.db import AuditFilter
+
+    if fmt != "jsonl":
+        err.print(f"--format: only jsonl is supported; got {fmt!r}")
+        raise typer.Exit(EXIT_ERROR)
+    if risk is not None:
+        risk = risk.upper()
+    db = _database()
+    try:
+        rows = db.audit_rows(
+            AuditFilter(
+                chain_id=chain,
+                since=_since(since),
+                principal=principal,
+                decision=decision,
+                risk=risk,
+            )
+        )
+        write = sys.stdout.write
+        for row in rows:
+            body = json.loads(row.body)
+            body["hash"] = row.hash
+            write(json.dumps(body, ensure_ascii=False, sort_keys=True) + "\n")
+    finally:
+        db.close()
+
+
+# ---------------------------------------------------------------------- approvals
+approvals_app = typer.Typer(help="List and resolve approval requests.", no_args_is_help=True)
+app.add_typer(approvals_app, name="approvals")
+
+
+def _approvals() -> Any:
+    from magistrate.approvals import Approvals
+    from magistrate.audit.log import AuditLog
+
+    settings = _settings()
+    db = _database()
+    audit = AuditLog(
+        db, chain_id=settings.chain_id, durability="sync", spool_dir=settings.spool_dir
+    )
+    _closers.extend([audit.close, db.close])
+    return Approvals(db, frozenset(settings.approvers), ttl_s=settings.approval_ttl_s, audit=audit)
+
+
+_closers: list[Any] = []
+
+
+def _show_request(request: Any) -> None:
+    d = request.to_dict()
+    out.print(f"[bold]{d['id']}[/]  {d['status']}  risk {d['risk']}  by {d['principal']}")
+    out.print(f"  action     {d['summary']}", markup=False)
+    for c in d["citations"][:3]:
+        out.print(
+            f'  cites      art. {c["article_number"]} "{c["article_title"]}" '
+            f"({c['rule_id']}): {c['evidence']}",
+            markup=False,
+        )
+    import time as _time
+
+    fmt = "%Y-%m-%d %H:%M:%S UTC"
+    out.print(
+        f"  requested  {_time.strftime(fmt, _time.gmtime(d['requested_at']))}; expires "
+        f"{_time.strftime(fmt, _time.gmtime(d['expires_at']))}"
+    )
+    if d.get("resolved_by"):
+        note = f" — {d['note']}" if d.get("note") else ""
+        out.print(f"  resolved   {d['status']} by {d['resolved_by']}{note}", markup=False)
+
+
+@approvals_app.command("list")
+def approvals_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending, approved, denied, expired or used (default: all).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Approval requests, newest first."""
+    requests = _approvals().list(status)
+    if as_json:
+        out.print_json(json.dumps([r.to_dict() for r in requests]))
+        return
+    if not requests:
+        out.print("no approval requests" + (f" with status {status}" if status else ""))
+    for r in requests:
+        out.print(f"{r.id}  {r.effective_status:<9} {r.risk:<8} {r.principal:<20} ", end="")
+        out.print(r.summary[:90], markup=False)
+
+
+@approvals_app.command("show")
+def approvals_show(
+    approval_id: str, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """One approval request in full."""
+    from magistrate.approvals import ApprovalError
+
+    try:
+        request = _approvals().get(approval_id)
+    except ApprovalError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        out.print_json(json.dumps(request.to_dict()))
+    else:
+        _show_request(request)
+
+
+def _resolve(approval_id: str, by: str, note: str | None, approve: bool) -> None:
+    from magistrate.approvals import ApprovalError
+
+    approvals = _approvals()
+    try:
+        request = (approvals.approve if approve else approvals.deny)(approval_id, by, note)
+    except ApprovalError as exc:
+        err.print(f"refused: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    _show_request(request)
+
+
+@approvals_app.command("approve")
+def approvals_approve(
+    approval_id: str,
+    by: Annotated[str, typer.Option("--by", help="The approver (a configured principal).")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+) -> None:
+    """Approve a pending request (exit 1 with the reason when refused)."""
+    _resolve(approval_id, by, note, approve=True)
+
+
+@approvals_app.command("deny")
+def approvals_deny(
+    approval_id: str,
+    by: Annotated[str, typer.Option("--by", help="The approver (a configured principal).")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+) -> None:
+    """Deny a pending request (exit 1 with the reason when refused)."""
+    _resolve(approval_id, by, note, approve=False)

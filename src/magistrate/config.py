@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     )
     audit: bool = Field(default=True, description="Keep the audit log (and approvals).")
     audit_durability: Literal["batched", "sync"] = Field(
-        default="batched", description="batched: group commit within 10 ms; sync: committed "
-        "before the verdict returns."
+        default="batched",
+        description="batched: group commit within 10 ms; sync: committed "
+        "before the verdict returns.",
     )
     chain_id: str = Field(default="main", description="This writer's audit chain.")
     spool_dir: Path = Field(

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
 from magistrate.audit.log import AuditLog
-from magistrate.db import open_database
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
+from magistrate.db import open_database
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
 from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.sessions import SessionStore
-from magistrate.trust import TrustLedger
 from magistrate.telemetry import Telemetry
+from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -143,14 +143,19 @@ class Governor:
         approvals: Approvals | None = None
         if s.audit:
             db = open_database(s.database_url, durable=s.audit_durability == "sync")
-            audit = AuditLog(db, chain_id=s.chain_id, durability=s.audit_durability,
-                             spool_dir=s.spool_dir)
-            approvals = Approvals(db, frozenset(s.approvers), ttl_s=s.approval_ttl_s,
-                                  audit=audit)
+            audit = AuditLog(
+                db, chain_id=s.chain_id, durability=s.audit_durability, spool_dir=s.spool_dir
+            )
+            approvals = Approvals(db, frozenset(s.approvers), ttl_s=s.approval_ttl_s, audit=audit)
         options: dict[str, Any] = {
-            "mode": s.mode, "enabled": s.governance, "cache_size": s.cache_size,
-            "approvers": s.approvers, "on_error": s.on_error, "audit": audit,
-            "approvals": approvals, "telemetry": Telemetry.from_settings(s),
+            "mode": s.mode,
+            "enabled": s.governance,
+            "cache_size": s.cache_size,
+            "approvers": s.approvers,
+            "on_error": s.on_error,
+            "audit": audit,
+            "approvals": approvals,
+            "telemetry": Telemetry.from_settings(s),
         }
         options.update(overrides)
         return cls(s.constitution, **options)
@@ -286,6 +291,7 @@ class Governor:
             action_id=action.id,
             would_decision=ruling.would_decision,
             cache_hit=hit,
+            contains_secrets=assessment.secrets,
             timings_ns={"validate": t1 - t0, "risk": t2 - t1, "justica": t3 - t2, "total": t3 - t0},
         )
         return self._after(action, verdict)
@@ -300,7 +306,9 @@ class Governor:
                     verdict.decision = Decision.ALLOW
                     verdict.approval_id = granted.id
                     verdict.reasons = (
-                        *verdict.reasons, f"approved by {granted.resolved_by} ({granted.id})")
+                        *verdict.reasons,
+                        f"approved by {granted.resolved_by} ({granted.id})",
+                    )
                 else:
                     verdict.approval_id = self.approvals.request(action, verdict).id
             except Exception as exc:  # no way to ask a human: deny rather than wait forever
@@ -369,8 +377,11 @@ class Governor:
             "enabled": self.enabled,
             "on_error": self.on_error.value,
             "stores": {
-                "audit": (f"{self.audit.db.url} (chain {self.audit.chain_id}, "
-                          f"{self.audit.durability})") if self.audit else "off",
+                "audit": (
+                    f"{self.audit.db.url} (chain {self.audit.chain_id}, {self.audit.durability})"
+                )
+                if self.audit
+                else "off",
                 "approvals": self.approvals.db.url if self.approvals else "off",
                 "trust": type(self.trust).__name__,
                 "sessions": type(self.justica.sessions).__name__,
@@ -382,22 +393,25 @@ class Governor:
 
     # ------------------------------------------------------------------ special verdicts
     def _ungoverned(self, action: Action, t0: int) -> Verdict:
-        return self._after(action, Verdict(
-            decision=Decision.ALLOW,
-            risk=Risk.LOW,
-            citations=(),
-            reasons=("governance disabled: action not judged (ungoverned)",),
-            principal=action.principal,
-            fingerprint=action.fingerprint,
-            constitution_version=self.constitution.version,
-            trust_before=0.0,
-            trust_after=0.0,
-            mode="disabled",
-            verdict_id=new_verdict_id(),
-            action_id=action.id,
-            ungoverned=True,
-            timings_ns={"total": _perf() - t0},
-        ))
+        return self._after(
+            action,
+            Verdict(
+                decision=Decision.ALLOW,
+                risk=Risk.LOW,
+                citations=(),
+                reasons=("governance disabled: action not judged (ungoverned)",),
+                principal=action.principal,
+                fingerprint=action.fingerprint,
+                constitution_version=self.constitution.version,
+                trust_before=0.0,
+                trust_after=0.0,
+                mode="disabled",
+                verdict_id=new_verdict_id(),
+                action_id=action.id,
+                ungoverned=True,
+                timings_ns={"total": _perf() - t0},
+            ),
+        )
 
     def _fail_closed(self, action: Action, exc: BaseException, t0: int) -> Verdict:
         self.counts["errors"] += 1
@@ -406,22 +420,25 @@ class Governor:
             fingerprint = action.fingerprint
         except Exception:
             fingerprint = ""
-        return self._after(action, Verdict(
-            decision=self.on_error,
-            risk=Risk.CRITICAL,
-            citations=(),
-            reasons=(message, f"failed closed: {self.on_error.value}"),
-            principal=action.principal,
-            fingerprint=fingerprint,
-            constitution_version=self.constitution.version,
-            trust_before=0.0,
-            trust_after=0.0,
-            mode=self.justica.mode.value,
-            verdict_id=new_verdict_id(),
-            action_id=action.id,
-            error=message,
-            timings_ns={"total": _perf() - t0},
-        ))
+        return self._after(
+            action,
+            Verdict(
+                decision=self.on_error,
+                risk=Risk.CRITICAL,
+                citations=(),
+                reasons=(message, f"failed closed: {self.on_error.value}"),
+                principal=action.principal,
+                fingerprint=fingerprint,
+                constitution_version=self.constitution.version,
+                trust_before=0.0,
+                trust_after=0.0,
+                mode=self.justica.mode.value,
+                verdict_id=new_verdict_id(),
+                action_id=action.id,
+                error=message,
+                timings_ns={"total": _perf() - t0},
+            ),
+        )
 
 
 __all__ = ["AssessmentCache", "Governor", "InvalidAction", "new_verdict_id"]

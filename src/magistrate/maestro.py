@@ -115,15 +115,23 @@ class Maestro:
         verdict = await self.governor.acheck(action, min_risk=risk_level)
         if verdict.decision is Decision.ESCALATE and verdict.approval_id is not None:
             if self.escalation == "return":
-                return MaestroResponse(False, verdict, approval_id=verdict.approval_id,
-                                       error=f"waiting for approval {verdict.approval_id}")
-            request = await self.governor.wait_for_approval(verdict.approval_id,
-                                                            self.approval_timeout)
+                return MaestroResponse(
+                    False,
+                    verdict,
+                    approval_id=verdict.approval_id,
+                    error=f"waiting for approval {verdict.approval_id}",
+                )
+            request = await self.governor.wait_for_approval(
+                verdict.approval_id, self.approval_timeout
+            )
             if request.status != "approved":
                 outcome = "timed out" if request.status == "pending" else request.status
-                return MaestroResponse(False, verdict, approval_id=request.id,
-                                       error=f"escalation {outcome}: approval {request.id} "
-                                             "was not granted; denied")
+                return MaestroResponse(
+                    False,
+                    verdict,
+                    approval_id=request.id,
+                    error=f"escalation {outcome}: approval {request.id} was not granted; denied",
+                )
             verdict = await self.governor.acheck(action, min_risk=risk_level)  # uses it
         if not verdict.allowed:
             cited = (

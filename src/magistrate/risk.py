@@ -257,6 +257,7 @@ class RiskAssessment:
     ethical: tuple[str, ...] = ()  # words that call for ethical counsel (Sofia)
     rule_decision: Decision | None = None  # strictest decision a matching rule imposes
     citations: tuple[Citation, ...] = ()  # the signals as citations (articles resolved)
+    secrets: bool = False  # a credential pattern matched somewhere in the action
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -497,7 +498,8 @@ class RiskDetector:
         words = model.organization.untrusted_words
         self._untrusted_words = (
             re.compile(r"(^|[.-])(" + "|".join(map(re.escape, words)) + r")([.-]|\d|$)")
-            if words else None
+            if words
+            else None
         )
         self.articles = {a.id: a for a in model.articles}
         self._rules = [_CompiledRule(r, i) for i, r in enumerate(model.rules)]
@@ -1031,6 +1033,7 @@ class RiskDetector:
         return RiskAssessment(
             level=level,
             citations=citations,
+            secrets=any(self._id_kind[pid] == SECRET for pid in ctx.hits),
             signals=tuple(signals),
             facts=ctx.facts,
             effects=tuple(ctx.effects),

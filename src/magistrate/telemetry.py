@@ -8,6 +8,7 @@ building nor exporting runs on the check path. Attribute names: docs/telemetry.m
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -22,6 +23,30 @@ if TYPE_CHECKING:
     from magistrate.config import Settings
 
 STAGES = ("validate", "risk", "justica", "approval", "audit")
+# Checks take microseconds; LLM counsel and approvals take up to seconds.
+LATENCY_BUCKETS_S = [
+    1e-6,
+    2.5e-6,
+    5e-6,
+    1e-5,
+    2.5e-5,
+    5e-5,
+    1e-4,
+    2.5e-4,
+    5e-4,
+    1e-3,
+    2.5e-3,
+    5e-3,
+    1e-2,
+    2.5e-2,
+    5e-2,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+]
 _MAX_PENDING = 100_000  # spans kept while the background thread catches up
 _SAMPLE_CAP = 10_000  # latency samples waiting; more are dropped (the histogram samples)
 
@@ -31,8 +56,11 @@ def tracing_requested() -> bool:
     exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").lower()
     if exporter == "none":
         return False
-    return bool(exporter or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-                or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    return bool(
+        exporter
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
 
 
 class Telemetry:
@@ -68,13 +96,14 @@ class Telemetry:
     def from_settings(cls, settings: Settings) -> Telemetry:
         """Tracing from the setting (or the OTEL_* variables); metrics always."""
         tracing = settings.tracing if settings.tracing is not None else tracing_requested()
-        otlp = bool(os.environ.get("OTEL_METRICS_EXPORTER", "").lower() == "otlp"
-                    or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+        otlp = bool(
+            os.environ.get("OTEL_METRICS_EXPORTER", "").lower() == "otlp"
+            or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
+        )
         return cls(tracing=tracing, metrics=settings.metrics, otlp_metrics=otlp)
 
     # ------------------------------------------------------------------ setup
     def _make_tracer(self, provider: Any, service_name: str) -> Any:
-        from opentelemetry import trace
 
         if provider is None:
             from opentelemetry.sdk.resources import Resource
@@ -105,15 +134,17 @@ class Telemetry:
             from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
-        provider = MeterProvider(metric_readers=readers,
-                                 resource=Resource.create({"service.name": service_name}))
+        provider = MeterProvider(
+            metric_readers=readers, resource=Resource.create({"service.name": service_name})
+        )
         self._owned_providers.append(provider)
         meter = provider.get_meter("magistrate")
 
         def decisions(options: CallbackOptions) -> Iterable[Observation]:
             for (decision, risk), n in list(self._decisions.items()):
-                yield Observation(n, {"governance.decision": str(decision),
-                                      "governance.risk": str(risk)})
+                yield Observation(
+                    n, {"governance.decision": str(decision), "governance.risk": str(risk)}
+                )
 
         def source(name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
             def observe(options: CallbackOptions) -> Iterable[Observation]:
@@ -126,23 +157,43 @@ class Telemetry:
 
             return observe
 
-        meter.create_observable_counter("magistrate.decisions", [decisions], unit="{decision}",
-                                        description="Verdicts by decision and risk tier")
-        meter.create_observable_counter("magistrate.cache.hits", [source("cache.hits")],
-                                        description="Risk-assessment cache hits")
-        meter.create_observable_counter("magistrate.cache.misses", [source("cache.misses")],
-                                        description="Risk-assessment cache misses")
-        meter.create_observable_gauge("magistrate.approvals.pending",
-                                      [source("approvals.pending")],
-                                      description="Pending, unexpired approval requests")
-        meter.create_observable_gauge("magistrate.audit.queue_depth",
-                                      [source("audit.queue_depth")],
-                                      description="Audit records waiting for the writer")
-        meter.create_observable_gauge("magistrate.audit.spool_size", [source("audit.spool_size")],
-                                      description="Audit records spooled while the store is down")
+        meter.create_observable_counter(
+            "magistrate.decisions",
+            [decisions],
+            unit="{decision}",
+            description="Verdicts by decision and risk tier",
+        )
+        meter.create_observable_counter(
+            "magistrate.cache.hits",
+            [source("cache.hits")],
+            description="Risk-assessment cache hits",
+        )
+        meter.create_observable_counter(
+            "magistrate.cache.misses",
+            [source("cache.misses")],
+            description="Risk-assessment cache misses",
+        )
+        meter.create_observable_gauge(
+            "magistrate.approvals.pending",
+            [source("approvals.pending")],
+            description="Pending, unexpired approval requests",
+        )
+        meter.create_observable_gauge(
+            "magistrate.audit.queue_depth",
+            [source("audit.queue_depth")],
+            description="Audit records waiting for the writer",
+        )
+        meter.create_observable_gauge(
+            "magistrate.audit.spool_size",
+            [source("audit.spool_size")],
+            description="Audit records spooled while the store is down",
+        )
         self._histogram = meter.create_histogram(
-            "magistrate.check.duration", unit="s",
-            description="Time spent per stage of a check")
+            "magistrate.check.duration",
+            unit="s",
+            description="Time spent per stage of a check",
+            explicit_bucket_boundaries_advisory=LATENCY_BUCKETS_S,
+        )
 
     def add_source(self, name: str, fn: Callable[[], float]) -> None:
         """A value read when metrics are collected (queue depth, pending approvals…)."""
@@ -192,8 +243,9 @@ class Telemetry:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None and not self._stop.is_set():
-                self._thread = threading.Thread(target=self._run, name="magistrate-telemetry",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="magistrate-telemetry", daemon=True
+                )
                 self._thread.start()
 
     def _run(self) -> None:
@@ -213,8 +265,9 @@ class Telemetry:
                     ns = verdict.timings_ns.get(stage)
                     if ns is not None:
                         self._histogram.record(ns / 1e9, {"governance.stage": stage})
-                self._histogram.record(verdict.timings_ns.get("total", 0) / 1e9,
-                                       {"governance.stage": "total"})
+                self._histogram.record(
+                    verdict.timings_ns.get("total", 0) / 1e9, {"governance.stage": "total"}
+                )
             if action is not None and self.tracer is not None:
                 self._spans(end_ns, action, verdict, context)
 
@@ -222,8 +275,12 @@ class Telemetry:
         timings = verdict.timings_ns
         total = sum(timings.get(s, 0) for s in STAGES) or timings.get("total", 0)
         start_ns = end_ns - total
-        span = self.tracer.start_span("governance.check", context=context, start_time=start_ns,
-                                      attributes=span_attributes(action, verdict))
+        span = self.tracer.start_span(
+            "governance.check",
+            context=context,
+            start_time=start_ns,
+            attributes=span_attributes(action, verdict),
+        )
         from opentelemetry import trace
 
         child_context = trace.set_span_in_context(span)
@@ -232,8 +289,9 @@ class Telemetry:
             ns = timings.get(stage)
             if ns is None:
                 continue
-            child = self.tracer.start_span(f"governance.{stage}", context=child_context,
-                                           start_time=cursor)
+            child = self.tracer.start_span(
+                f"governance.{stage}", context=child_context, start_time=cursor
+            )
             cursor += ns
             child.end(end_time=cursor)
         span.end(end_time=end_ns)
@@ -255,10 +313,8 @@ class Telemetry:
             self._thread = None
         self.flush()
         for provider in self._owned_providers:
-            try:
+            with contextlib.suppress(Exception):  # shutting down must not fail the caller
                 provider.shutdown()
-            except Exception:  # shutting down must not fail the caller
-                pass
         self._owned_providers.clear()
 
 
@@ -289,6 +345,7 @@ def span_attributes(action: Action, verdict: Verdict) -> dict[str, Any]:
     if verdict.ungoverned:
         attrs["governance.ungoverned"] = True
     if verdict.error:
-        attrs["error.type"] = verdict.error.split(":", 2)[1].strip() if ":" in verdict.error \
-            else "governance error"
+        attrs["error.type"] = (
+            verdict.error.split(":", 2)[1].strip() if ":" in verdict.error else "governance error"
+        )
     return attrs

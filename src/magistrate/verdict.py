@@ -58,6 +58,7 @@ class Verdict:
     approval_id: str | None = None
     counsel: Any = None
     error: str | None = None
+    contains_secrets: bool = True  # credentials were seen: records mask them (False skips work)
 
     @property
     def allowed(self) -> bool:

@@ -181,8 +181,18 @@ WRITERS_ALL = frozenset({"tee", "touch", "sponge"})
 IN_PLACE_EDITORS = frozenset({"sed", "perl", "ruby"})  # with -i
 EDITORS = frozenset(["vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "pico"])
 PERMISSION_CHANGERS = frozenset(
-    ["chmod", "chown", "chgrp", "chattr", "setfacl", "setcap", "icacls", "cacls", "takeown",
-     "set-acl"]
+    [
+        "chmod",
+        "chown",
+        "chgrp",
+        "chattr",
+        "setfacl",
+        "setcap",
+        "icacls",
+        "cacls",
+        "takeown",
+        "set-acl",
+    ]
 )
 # Commands that show or transform file content: their path operands are read.
 READERS = frozenset(

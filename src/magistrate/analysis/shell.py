@@ -438,9 +438,15 @@ class _Run:
         self.out.effects.append(Effect(op, target, self.classify(target), command))
 
     def _redirect_effects(self, s: _Simple, name: str, env: dict[str, str]) -> None:
-        if s.literal and name in ("echo", "printf") and any(
-            r.target is not None and r.op in (">", ">>", ">|")
-            and self.classify(r.target.text) & _STARTUP for r in s.redirects
+        if (
+            s.literal
+            and name in ("echo", "printf")
+            and any(
+                r.target is not None
+                and r.op in (">", ">>", ">|")
+                and self.classify(r.target.text) & _STARTUP
+                for r in s.redirects
+            )
         ):
             # Lines written into start-up files run later: read them as commands now.
             self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
@@ -760,7 +766,9 @@ class _Run:
         found = analyze_code(code, self.classifier)
         self.out.effects.extend(found.effects)
         for payload in found.decoded:
-            self.out.facts.setdefault("decoded-exec", f"encoded payload run by code: {payload[:60]}")
+            self.out.facts.setdefault(
+                "decoded-exec", f"encoded payload run by code: {payload[:60]}"
+            )
             self.out.derived.append(payload)
         for command in found.shell:
             self.script(command, depth + 1, via, {}, span=where)

@@ -274,8 +274,19 @@ def _always_true(node: exp.Expression) -> bool:
     return False
 
 
-_NOW = frozenset({"currenttimestamp", "currentdate", "currentdatetime", "now", "getdate",
-                  "sysdate", "systimestamp", "localtimestamp", "currenttime"})
+_NOW = frozenset(
+    {
+        "currenttimestamp",
+        "currentdate",
+        "currentdatetime",
+        "now",
+        "getdate",
+        "sysdate",
+        "systimestamp",
+        "localtimestamp",
+        "currenttime",
+    }
+)
 
 
 def _is_now(node: exp.Expression) -> bool:
@@ -300,8 +311,11 @@ def _matches_all_rows(node: exp.Expression) -> bool:
     if isinstance(node, (exp.GT, exp.GTE)) and isinstance(left, exp.Column):
         value = _literal_value(right)
         column = left.name.lower()
-        if isinstance(value, float) and column.endswith("id") and value <= (0 if isinstance(
-                node, exp.GT) else 1):
+        if (
+            isinstance(value, float)
+            and column.endswith("id")
+            and value <= (0 if isinstance(node, exp.GT) else 1)
+        ):
             return True
     return False
 

@@ -43,7 +43,8 @@ class AuditLog:
         chain_id: str = "main",
         durability: Durability = "batched",
         flush_interval: float = 0.01,
-        max_batch: int = 5_000,
+        max_batch: int = 512,
+        max_queue: int = 100_000,
         spool_dir: str | Path = ".magistrate/spool",
     ) -> None:
         if durability not in ("batched", "sync"):
@@ -53,6 +54,7 @@ class AuditLog:
         self.durability = durability
         self.flush_interval = flush_interval
         self.max_batch = max_batch
+        self.max_queue = max_queue
         self.spool = Spool(Path(spool_dir) / f"{_safe(chain_id)}.jsonl")
         self._queue: deque[tuple[int, int, Any, Any]] = deque()
         self._tickets = itertools.count(1)
@@ -75,15 +77,22 @@ class AuditLog:
         self._queue.append((ticket, time.time_ns(), action, verdict))
         if self._thread is None:
             self._start()
-        if self.durability == "sync":
+        if self.durability == "sync" or len(self._queue) > self.max_queue:
+            # sync: durable before returning; an overfull queue: wait (backpressure, not loss)
             self._wake.set()
             self._wait(ticket)
 
-    def record_event(self, kind: str, record_id: str, principal: str, decision: str,
-                     risk: str, details: dict[str, Any]) -> None:
+    def record_event(
+        self,
+        kind: str,
+        record_id: str,
+        principal: str,
+        decision: str,
+        risk: str,
+        details: dict[str, Any],
+    ) -> None:
         """Log something other than a verdict (approval resolutions, suspensions)."""
-        payload = event_payload(kind, record_id, principal, time.time_ns(), decision, risk,
-                                details)
+        payload = event_payload(kind, record_id, principal, time.time_ns(), decision, risk, details)
         ticket = next(self._tickets)
         self._queue.append((ticket, 0, payload, None))
         if self._thread is None:
@@ -119,8 +128,9 @@ class AuditLog:
     def _start(self) -> None:
         with self._start_lock:
             if self._thread is None and not self._stop:
-                self._thread = threading.Thread(target=self._run, name="magistrate-audit",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="magistrate-audit", daemon=True
+                )
                 self._thread.start()
 
     def _wait(self, ticket: int, timeout: float | None = None) -> bool:
@@ -135,10 +145,14 @@ class AuditLog:
 
     # ------------------------------------------------------------------ writer
     def _run(self) -> None:
+        last_retry = time.monotonic()
         while True:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
             self._drain()
+            if len(self.spool) and not self._queue and time.monotonic() - last_retry > 1.0:
+                last_retry = time.monotonic()  # the store may be back: empty the spool
+                self._replay()
             if self._stop and not self._queue:
                 return
 
@@ -161,8 +175,9 @@ class AuditLog:
             self._to_spool(payloads)  # order: nothing newer reaches the store before the spool
             return
         try:
-            self.written += self.db.audit_write(self.chain_id, chainer(self.chain_id, payloads),
-                                                [p["record_id"] for p in payloads])
+            self.written += self.db.audit_write(
+                self.chain_id, chainer(self.chain_id, payloads), [p["record_id"] for p in payloads]
+            )
         except Exception as exc:  # unreachable or failing store: keep the records locally
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -179,8 +194,9 @@ class AuditLog:
             self.spool.clear(len(self.spool))
             return True
         try:
-            self.written += self.db.audit_write(self.chain_id, chainer(self.chain_id, pending),
-                                                [p["record_id"] for p in pending])
+            self.written += self.db.audit_write(
+                self.chain_id, chainer(self.chain_id, pending), [p["record_id"] for p in pending]
+            )
         except (StoreUnavailable, Exception) as exc:
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"

@@ -54,8 +54,15 @@ def mask_value(value: Any, key: str = "") -> Any:
     return value
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def verdict_payload(action: Action, verdict: Verdict, time_ns: int) -> dict[str, Any]:
     """The audit record of a verdict (before chaining), secrets masked."""
+    # When the scan saw no credential anywhere in the action there is nothing to mask.
+    text = mask_secrets if verdict.contains_secrets else _same
+    value = mask_value if verdict.contains_secrets else _same
     return {
         "type": "verdict",
         "record_id": verdict.verdict_id,
@@ -66,16 +73,14 @@ def verdict_payload(action: Action, verdict: Verdict, time_ns: int) -> dict[str,
         "role": action.role,
         "kind": action.kind,
         "tool": action.tool,
-        "text": mask_secrets(action.text),
-        "args": mask_value(action.args) if action.args else {},
-        "target": mask_secrets(action.target) if action.target else None,
+        "text": text(action.text),
+        "args": value(action.args) if action.args else {},
+        "target": text(action.target) if action.target else None,
         "fingerprint": verdict.fingerprint,
         "decision": "ungoverned" if verdict.ungoverned else verdict.decision.value,
         "risk": verdict.risk.value,
-        "citations": [
-            {**c.to_dict(), "evidence": mask_secrets(c.evidence)} for c in verdict.citations
-        ],
-        "reasons": [mask_secrets(r) for r in verdict.reasons],
+        "citations": [{**c.to_dict(), "evidence": text(c.evidence)} for c in verdict.citations],
+        "reasons": [text(r) for r in verdict.reasons],
         "constitution_version": verdict.constitution_version,
         "trust_before": round(verdict.trust_before, 6),
         "trust_after": round(verdict.trust_after, 6),
@@ -86,11 +91,25 @@ def verdict_payload(action: Action, verdict: Verdict, time_ns: int) -> dict[str,
     }
 
 
-def event_payload(kind: str, record_id: str, principal: str, time_ns: int,
-                  decision: str, risk: str, details: Mapping[str, Any]) -> dict[str, Any]:
+def event_payload(
+    kind: str,
+    record_id: str,
+    principal: str,
+    time_ns: int,
+    decision: str,
+    risk: str,
+    details: Mapping[str, Any],
+) -> dict[str, Any]:
     """An audit record of something other than a verdict (an approval resolved…)."""
-    return {"type": kind, "record_id": record_id, "time": iso(time_ns), "principal": principal,
-            "decision": decision, "risk": risk, **mask_value(dict(details))}
+    return {
+        "type": kind,
+        "record_id": record_id,
+        "time": iso(time_ns),
+        "principal": principal,
+        "decision": decision,
+        "risk": risk,
+        **mask_value(dict(details)),
+    }
 
 
 def chainer(chain_id: str, payloads: Sequence[dict[str, Any]]) -> Chainer:
@@ -104,9 +123,20 @@ def chainer(chain_id: str, payloads: Sequence[dict[str, Any]]) -> Chainer:
             seq += 1
             body = canonical({**payload, "chain": chain_id, "seq": seq, "prev": prev})
             digest = record_hash(prev, body)
-            rows.append((seq, payload["record_id"], payload["time"], payload["type"],
-                         payload.get("principal") or "", payload.get("decision") or "",
-                         payload.get("risk") or "", body, prev, digest))
+            rows.append(
+                (
+                    seq,
+                    payload["record_id"],
+                    payload["time"],
+                    payload["type"],
+                    payload.get("principal") or "",
+                    payload.get("decision") or "",
+                    payload.get("risk") or "",
+                    body,
+                    prev,
+                    digest,
+                )
+            )
             prev = digest
         return rows
 

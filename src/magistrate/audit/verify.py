@@ -33,15 +33,19 @@ def verify(db: Database) -> list[ChainReport]:
     """Check every chain: hashes (edited), sequence and links (deleted, reordered)."""
     heads = {chain: (seq, digest) for chain, seq, digest in db.audit_chains()}
     chains = sorted(heads)
-    return [verify_chain(chain, db.audit_rows(AuditFilter(chain_id=chain)), heads.get(chain))
-            for chain in chains]
+    return [
+        verify_chain(chain, db.audit_rows(AuditFilter(chain_id=chain)), heads.get(chain))
+        for chain in chains
+    ]
 
 
-def verify_chain(chain_id: str, rows: Iterator[AuditRow],
-                 head: tuple[int, str] | None) -> ChainReport:
+def verify_chain(
+    chain_id: str, rows: Iterator[AuditRow], head: tuple[int, str] | None
+) -> ChainReport:
     """Verify one chain's rows, read in insertion order."""
     listed = list(rows)
     hashes = {row.hash for row in listed}
+    seqs = {row.seq for row in listed}
     expected, prev, count = 1, GENESIS, 0
 
     def broken(seq: int, problem: str) -> ChainReport:
@@ -55,13 +59,19 @@ def verify_chain(chain_id: str, rows: Iterator[AuditRow],
             body: dict[str, Any] = json.loads(row.body)
         except json.JSONDecodeError:
             return broken(row.seq, "edited: the record's body is not valid JSON")
-        if (body.get("seq"), body.get("chain"), body.get("prev")) != (row.seq, chain_id,
-                                                                      row.prev_hash):
-            return broken(row.seq, "edited: sequence, chain or link columns differ from the "
-                                   "hashed record")
+        if (body.get("seq"), body.get("chain"), body.get("prev")) != (
+            row.seq,
+            chain_id,
+            row.prev_hash,
+        ):
+            return broken(
+                row.seq, "edited: sequence, chain or link columns differ from the hashed record"
+            )
         for column in _COLUMNS:
             if str(body.get(column) or "") != str(getattr(row, column) or ""):
                 return broken(row.seq, f"edited: column {column!r} differs from the hashed record")
+        if row.seq > expected and expected in seqs:
+            return broken(row.seq, f"reordered: record {row.seq} stored before record {expected}")
         if row.seq > expected:
             missing = f"{expected}" if row.seq == expected + 1 else f"{expected}–{row.seq - 1}"
             return broken(expected, f"deleted: record(s) {missing} missing before {row.seq}")
@@ -70,8 +80,11 @@ def verify_chain(chain_id: str, rows: Iterator[AuditRow],
         if row.prev_hash != prev:
             if row.prev_hash in hashes:
                 return broken(row.seq, "reordered: it links to a record stored elsewhere")
-            return broken(row.seq, f"edited: the link to record {row.seq - 1} is broken "
-                                   "(that record was altered or replaced)")
+            return broken(
+                row.seq,
+                f"edited: the link to record {row.seq - 1} is broken "
+                "(that record was altered or replaced)",
+            )
         prev, expected = row.hash, row.seq + 1
     if head is not None:
         last_seq, last_hash = head

@@ -53,9 +53,25 @@ Chainer = Callable[[int, str, set[str]], list[tuple[Any, ...]]]
 GENESIS = "0" * 64  # the previous hash of a chain's first record
 
 APPROVAL_COLUMNS = (
-    "id", "fingerprint", "content_hash", "principal", "constitution_version", "summary", "kind",
-    "tool", "risk", "citations", "reasons", "requested_at", "expires_at", "status",
-    "resolved_by", "resolved_at", "note", "used_at", "verdict_id",
+    "id",
+    "fingerprint",
+    "content_hash",
+    "principal",
+    "constitution_version",
+    "summary",
+    "kind",
+    "tool",
+    "risk",
+    "citations",
+    "reasons",
+    "requested_at",
+    "expires_at",
+    "status",
+    "resolved_by",
+    "resolved_at",
+    "note",
+    "used_at",
+    "verdict_id",
 )
 
 
@@ -69,8 +85,9 @@ class Database(Protocol):
         (a replayed spool). Returns how many were inserted."""
         ...
 
-    def audit_rows(self, where: AuditFilter, limit: int | None = None,
-                   newest_first: bool = False) -> Iterator[AuditRow]:
+    def audit_rows(
+        self, where: AuditFilter, limit: int | None = None, newest_first: bool = False
+    ) -> Iterator[AuditRow]:
         """Stored records in insertion order (or newest first), filtered."""
         ...
 
@@ -90,13 +107,16 @@ class Database(Protocol):
         """Approval requests, newest first."""
         ...
 
-    def approval_transition(self, approval_id: str, from_status: str, to_status: str,
-                            fields: dict[str, Any]) -> bool:
+    def approval_transition(
+        self, approval_id: str, from_status: str, to_status: str, fields: dict[str, Any]
+    ) -> bool:
         """Atomically move a request from one status to another; False when it was not in
         `from_status` (someone else won)."""
         ...
 
-    def approval_find(self, where: dict[str, Any], status: str, now: float) -> dict[str, Any] | None:
+    def approval_find(
+        self, where: dict[str, Any], status: str, now: float
+    ) -> dict[str, Any] | None:
         """The oldest unexpired request with these column values and status."""
         ...
 

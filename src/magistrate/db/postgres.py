@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -69,18 +69,24 @@ CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, requested_at);
 """
 _SCHEMA_LOCK = 0x4D61676973  # advisory lock id: workers starting together create tables once
 _JSON_COLUMNS = ("citations", "reasons")
+T = TypeVar("T")
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 
 class PostgresDatabase:
     """Audit chains and approvals in PostgreSQL."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8,
-                 timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 2.0
+    ) -> None:
         self.url = url
         self._timeout = timeout
         self.pool = ConnectionPool(
-            url, min_size=min_size, max_size=max_size, open=False, timeout=timeout,
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=timeout,
             kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout))},
             reconnect_timeout=0,
         )
@@ -91,13 +97,29 @@ class PostgresDatabase:
         except StoreUnavailable:
             pass  # created on first successful use; audit records spool meanwhile
 
+    def _retry(self, fn: Callable[[], T]) -> T:
+        """Run `fn`; after a connection failure, re-check the pool's connections and retry once
+        (connections cut by an outage are only noticed when used)."""
+        try:
+            return fn()
+        except _UNAVAILABLE:
+            try:
+                self.pool.check()
+            except Exception:  # the server may still be down: the retry reports it
+                pass
+            return fn()
+
     def _ensure_schema(self) -> None:
         if self._schema_ready:
             return
-        try:
+
+        def create() -> None:
             with self.pool.connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 conn.execute(SCHEMA)
+
+        try:
+            self._retry(create)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
         self._schema_ready = True
@@ -106,17 +128,25 @@ class PostgresDatabase:
     def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
         """Chain and insert records in one transaction, skipping ids already stored."""
         self._ensure_schema()
-        try:
+
+        def write() -> int:
             with self.pool.connection() as conn, conn.transaction():
                 conn.execute(
                     "INSERT INTO audit_chains (chain_id, last_seq, last_hash) VALUES (%s, 0, %s)"
-                    " ON CONFLICT (chain_id) DO NOTHING", (chain_id, GENESIS))
+                    " ON CONFLICT (chain_id) DO NOTHING",
+                    (chain_id, GENESIS),
+                )
                 seq, last = conn.execute(
                     "SELECT last_seq, last_hash FROM audit_chains WHERE chain_id = %s FOR UPDATE",
-                    (chain_id,)).fetchone() or (0, GENESIS)
-                existing = {r[0] for r in conn.execute(
-                    "SELECT record_id FROM audit_records WHERE record_id = ANY(%s)",
-                    (list(record_ids),))}
+                    (chain_id,),
+                ).fetchone() or (0, GENESIS)
+                existing = {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT record_id FROM audit_records WHERE record_id = ANY(%s)",
+                        (list(record_ids),),
+                    )
+                }
                 rows = chain(int(seq), str(last), existing)
                 if rows:
                     with conn.cursor() as cur:
@@ -124,40 +154,55 @@ class PostgresDatabase:
                             "INSERT INTO audit_records (chain_id, seq, record_id, time, type,"
                             " principal, decision, risk, body, prev_hash, hash)"
                             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            [(chain_id, *row) for row in rows])
+                            [(chain_id, *row) for row in rows],
+                        )
                     conn.execute(
                         "UPDATE audit_chains SET last_seq = %s, last_hash = %s WHERE chain_id = %s",
-                        (rows[-1][0], rows[-1][-1], chain_id))
+                        (rows[-1][0], rows[-1][-1], chain_id),
+                    )
                 return len(rows)
+
+        try:
+            return self._retry(write)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
 
-    def audit_rows(self, where: AuditFilter, limit: int | None = None,
-                   newest_first: bool = False) -> Iterator[AuditRow]:
+    def audit_rows(
+        self, where: AuditFilter, limit: int | None = None, newest_first: bool = False
+    ) -> Iterator[AuditRow]:
         """Stored records in insertion order (or newest first), filtered."""
         self._ensure_schema()
         clauses: list[str] = []
         params: list[Any] = []
         for column, value, op in (
-            ("chain_id", where.chain_id, "="), ("time", where.since, ">="),
-            ("time", where.until, "<"), ("principal", where.principal, "="),
-            ("decision", where.decision, "="), ("risk", where.risk, "="),
+            ("chain_id", where.chain_id, "="),
+            ("time", where.since, ">="),
+            ("time", where.until, "<"),
+            ("principal", where.principal, "="),
+            ("decision", where.decision, "="),
+            ("risk", where.risk, "="),
             ("type", where.type, "="),
         ):
             if value is not None:
                 clauses.append(f"{column} {op} %s")
                 params.append(value)
-        sql = ("SELECT id, chain_id, seq, record_id, time, type, principal, decision, risk, body,"
-               " prev_hash, hash FROM audit_records")
+        sql = (
+            "SELECT id, chain_id, seq, record_id, time, type, principal, decision, risk, body,"
+            " prev_hash, hash FROM audit_records"
+        )
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        try:
+
+        def read() -> list[Any]:
             with self.pool.connection() as conn, conn.cursor() as cur:
                 cur.execute(sql, params)
-                rows = cur.fetchall()
+                return cur.fetchall()
+
+        try:
+            rows = self._retry(read)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
         for row in rows:
@@ -166,11 +211,15 @@ class PostgresDatabase:
     def audit_chains(self) -> list[tuple[str, int, str]]:
         """(chain id, last seq, last hash) of every chain."""
         self._ensure_schema()
-        try:
+
+        def read() -> list[Any]:
             with self.pool.connection() as conn:
-                rows = conn.execute(
+                return conn.execute(
                     "SELECT chain_id, last_seq, last_hash FROM audit_chains ORDER BY chain_id"
                 ).fetchall()
+
+        try:
+            rows = self._retry(read)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
         return [(r[0], int(r[1]), r[2]) for r in rows]
@@ -180,8 +229,9 @@ class PostgresDatabase:
         """Store a new approval request."""
         values = [_encode(c, row.get(c)) for c in APPROVAL_COLUMNS]
         marks = ", ".join(["%s"] * len(APPROVAL_COLUMNS))
-        self._execute(f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})",
-                      values)
+        self._execute(
+            f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})", values
+        )
 
     def approval_get(self, approval_id: str) -> dict[str, Any] | None:
         """One approval request."""
@@ -191,49 +241,69 @@ class PostgresDatabase:
     def approval_list(self, status: str | None, limit: int = 1000) -> list[dict[str, Any]]:
         """Approval requests, newest first."""
         if status is None:
-            return self._query("SELECT * FROM approvals ORDER BY requested_at DESC LIMIT %s",
-                               [limit])
+            return self._query(
+                "SELECT * FROM approvals ORDER BY requested_at DESC LIMIT %s", [limit]
+            )
         return self._query(
             "SELECT * FROM approvals WHERE status = %s ORDER BY requested_at DESC LIMIT %s",
-            [status, limit])
+            [status, limit],
+        )
 
-    def approval_transition(self, approval_id: str, from_status: str, to_status: str,
-                            fields: dict[str, Any]) -> bool:
+    def approval_transition(
+        self, approval_id: str, from_status: str, to_status: str, fields: dict[str, Any]
+    ) -> bool:
         """Atomically move a request between statuses; False when another writer won."""
         sets = "".join(f", {k} = %s" for k in fields)
-        return self._execute(
-            f"UPDATE approvals SET status = %s{sets} WHERE id = %s AND status = %s",
-            [to_status, *fields.values(), approval_id, from_status]) == 1
+        return (
+            self._execute(
+                f"UPDATE approvals SET status = %s{sets} WHERE id = %s AND status = %s",
+                [to_status, *fields.values(), approval_id, from_status],
+            )
+            == 1
+        )
 
-    def approval_find(self, where: dict[str, Any], status: str, now: float) -> dict[str, Any] | None:
+    def approval_find(
+        self, where: dict[str, Any], status: str, now: float
+    ) -> dict[str, Any] | None:
         """The oldest unexpired request with these column values and status."""
         clauses = " AND ".join(f"{k} = %s" for k in where)
         rows = self._query(
             f"SELECT * FROM approvals WHERE {clauses} AND status = %s AND expires_at > %s "
-            "ORDER BY requested_at LIMIT 1", [*where.values(), status, now])
+            "ORDER BY requested_at LIMIT 1",
+            [*where.values(), status, now],
+        )
         return rows[0] if rows else None
 
     def approval_count(self, status: str, now: float) -> int:
         """How many unexpired requests have this status."""
         rows = self._query(
             "SELECT count(*) AS n FROM approvals WHERE status = %s AND expires_at > %s",
-            [status, now])
+            [status, now],
+        )
         return int(rows[0]["n"])
 
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
         self._ensure_schema()
-        try:
+
+        def run() -> int:
             with self.pool.connection() as conn:
                 return conn.execute(sql, params).rowcount
+
+        try:
+            return self._retry(run)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         self._ensure_schema()
-        try:
+
+        def read() -> list[dict[str, Any]]:
             with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(sql, params)
-                rows = cur.fetchall()
+                return cur.fetchall()
+
+        try:
+            rows = self._retry(read)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
         for row in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sqlite3
@@ -103,8 +104,13 @@ class SQLiteDatabase:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self._path, uri=self._uri, timeout=10.0,
-                                       isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    self._path,
+                    uri=self._uri,
+                    timeout=10.0,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open {self._path}: {exc}") from exc
             conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
@@ -154,26 +160,36 @@ class SQLiteDatabase:
         for start in range(0, len(record_ids), 500):
             chunk = list(record_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in conn.execute(
-                f"SELECT record_id FROM audit_records WHERE record_id IN ({marks})", chunk))
+            found.update(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT record_id FROM audit_records WHERE record_id IN ({marks})", chunk
+                )
+            )
         return found
 
-    def audit_rows(self, where: AuditFilter, limit: int | None = None,
-                   newest_first: bool = False) -> Iterator[AuditRow]:
+    def audit_rows(
+        self, where: AuditFilter, limit: int | None = None, newest_first: bool = False
+    ) -> Iterator[AuditRow]:
         """Stored records in insertion order (or newest first), filtered."""
         clauses: list[str] = []
         params: list[Any] = []
         for column, value, op in (
-            ("chain_id", where.chain_id, "="), ("time", where.since, ">="),
-            ("time", where.until, "<"), ("principal", where.principal, "="),
-            ("decision", where.decision, "="), ("risk", where.risk, "="),
+            ("chain_id", where.chain_id, "="),
+            ("time", where.since, ">="),
+            ("time", where.until, "<"),
+            ("principal", where.principal, "="),
+            ("decision", where.decision, "="),
+            ("risk", where.risk, "="),
             ("type", where.type, "="),
         ):
             if value is not None:
                 clauses.append(f"{column} {op} ?")
                 params.append(value)
-        sql = ("SELECT id, chain_id, seq, record_id, time, type, principal, decision, risk, body,"
-               " prev_hash, hash FROM audit_records")
+        sql = (
+            "SELECT id, chain_id, seq, record_id, time, type, principal, decision, risk, body,"
+            " prev_hash, hash FROM audit_records"
+        )
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
@@ -189,7 +205,8 @@ class SQLiteDatabase:
     def audit_chains(self) -> list[tuple[str, int, str]]:
         """(chain id, last seq, last hash) of every chain."""
         rows = self._conn().execute(
-            "SELECT chain_id, last_seq, last_hash FROM audit_chains ORDER BY chain_id")
+            "SELECT chain_id, last_seq, last_hash FROM audit_chains ORDER BY chain_id"
+        )
         return [(r[0], r[1], r[2]) for r in rows]
 
     # ------------------------------------------------------------------ approvals
@@ -197,8 +214,9 @@ class SQLiteDatabase:
         """Store a new approval request."""
         values = [_encode(c, row.get(c)) for c in APPROVAL_COLUMNS]
         marks = ", ".join("?" * len(APPROVAL_COLUMNS))
-        self._execute(f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})",
-                      values)
+        self._execute(
+            f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})", values
+        )
 
     def approval_get(self, approval_id: str) -> dict[str, Any] | None:
         """One approval request."""
@@ -208,33 +226,44 @@ class SQLiteDatabase:
     def approval_list(self, status: str | None, limit: int = 1000) -> list[dict[str, Any]]:
         """Approval requests, newest first."""
         if status is None:
-            return self._query("SELECT * FROM approvals ORDER BY requested_at DESC LIMIT ?",
-                               [limit])
+            return self._query(
+                "SELECT * FROM approvals ORDER BY requested_at DESC LIMIT ?", [limit]
+            )
         return self._query(
             "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at DESC LIMIT ?",
-            [status, limit])
+            [status, limit],
+        )
 
-    def approval_transition(self, approval_id: str, from_status: str, to_status: str,
-                            fields: dict[str, Any]) -> bool:
+    def approval_transition(
+        self, approval_id: str, from_status: str, to_status: str, fields: dict[str, Any]
+    ) -> bool:
         """Atomically move a request between statuses; False when another writer won."""
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        sql = f"UPDATE approvals SET status = ?{', ' + sets if sets else ''} WHERE id = ? AND status = ?"
+        sets = "".join(f", {k} = ?" for k in fields)
+        sql = f"UPDATE approvals SET status = ?{sets} WHERE id = ? AND status = ?"
         cursor = self._execute(sql, [to_status, *fields.values(), approval_id, from_status])
         return cursor.rowcount == 1
 
-    def approval_find(self, where: dict[str, Any], status: str, now: float) -> dict[str, Any] | None:
+    def approval_find(
+        self, where: dict[str, Any], status: str, now: float
+    ) -> dict[str, Any] | None:
         """The oldest unexpired request with these column values and status."""
         clauses = " AND ".join(f"{k} = ?" for k in where)
         rows = self._query(
             f"SELECT * FROM approvals WHERE {clauses} AND status = ? AND expires_at > ? "
-            "ORDER BY requested_at LIMIT 1", [*where.values(), status, now])
+            "ORDER BY requested_at LIMIT 1",
+            [*where.values(), status, now],
+        )
         return rows[0] if rows else None
 
     def approval_count(self, status: str, now: float) -> int:
         """How many unexpired requests have this status."""
-        row = self._conn().execute(
-            "SELECT count(*) FROM approvals WHERE status = ? AND expires_at > ?", (status, now)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT count(*) FROM approvals WHERE status = ? AND expires_at > ?", (status, now)
+            )
+            .fetchone()
+        )
         return int(row[0])
 
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
@@ -252,10 +281,8 @@ class SQLiteDatabase:
         """Close every connection this object opened."""
         with self._lock:
             for conn in self._all:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()
         self._local = threading.local()
 

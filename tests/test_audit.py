@@ -1,0 +1,332 @@
+"""The audit log on SQLite and PostgreSQL: chaining, tamper detection, masking, durability,
+spooling through an outage, and a writer killed with SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from magistrate import Action, Governor, RiskDetector
+from magistrate.audit import AuditLog, verify
+from magistrate.db import AuditFilter, Database, open_database
+from magistrate.db.postgres import PostgresDatabase
+from tests.stores import TcpProxy, pg_schema, pg_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        database = open_database(f"sqlite:///{tmp_path}/audit.db")
+        yield database
+        database.close()
+    else:
+        with pg_schema() as schema:
+            database = open_database(pg_url(schema))
+            yield database
+            database.close()
+
+
+def governor(detector: RiskDetector, db: Database, tmp_path: Path, **kw: object) -> Governor:
+    audit = AuditLog(db, spool_dir=tmp_path / "spool", **kw)  # type: ignore[arg-type]
+    return Governor(detector=detector, audit=audit)
+
+
+def rows(db: Database) -> list:
+    return list(db.audit_rows(AuditFilter()))
+
+
+def run_sql(db: Database, sql: str, params: tuple = ()) -> None:
+    if isinstance(db, PostgresDatabase):
+        with psycopg.connect(db.url, autocommit=True) as conn:
+            conn.execute(sql.replace("?", "%s"), params)
+    else:
+        conn = sqlite3.connect(db.path)  # type: ignore[attr-defined]
+        conn.execute(sql, params)
+        conn.commit()
+        conn.close()
+
+
+def fill(detector: RiskDetector, db: Database, tmp_path: Path, n: int = 6) -> Governor:
+    gov = governor(detector, db, tmp_path)
+    for i in range(n):
+        gov.check(Action(kind="shell", text=f"ls /tmp/{i}", principal=f"p{i}"))
+    gov.check(Action(kind="sql", text="DROP TABLE t", principal="p9"))
+    gov.audit.flush()  # type: ignore[union-attr]
+    return gov
+
+
+def test_every_check_is_recorded_and_the_chain_verifies(
+    detector: RiskDetector, db: Database, tmp_path: Path
+) -> None:
+    gov = fill(detector, db, tmp_path)
+    stored = rows(db)
+    assert [r.seq for r in stored] == list(range(1, 8))
+    body = json.loads(stored[-1].body)
+    assert body["decision"] == "escalate" and body["risk"] == "CRITICAL"
+    assert body["citations"][0]["rule_id"] == "sql-drop"
+    assert body["constitution_version"] == gov.version and body["trust_before"] == 0.8
+    assert {"chain", "seq", "prev", "fingerprint", "timings_ns", "principal", "kind"} <= body.keys()
+    reports = verify(db)
+    assert len(reports) == 1 and reports[0].ok and reports[0].records == 7
+
+
+def test_edited_record_is_caught(detector: RiskDetector, db: Database, tmp_path: Path) -> None:
+    fill(detector, db, tmp_path)
+    third = rows(db)[2]
+    run_sql(
+        db,
+        "UPDATE audit_records SET body = ? WHERE id = ?",
+        (third.body.replace('"allow"', '"deny"'), third.row_id),
+    )
+    report = verify(db)[0]
+    assert not report.ok and report.bad_seq == 3 and report.problem.startswith("edited")
+
+
+def test_edited_column_is_caught(detector: RiskDetector, db: Database, tmp_path: Path) -> None:
+    fill(detector, db, tmp_path)
+    run_sql(db, "UPDATE audit_records SET decision = 'allow' WHERE seq = 7")
+    report = verify(db)[0]
+    assert not report.ok and report.bad_seq == 7 and "decision" in report.problem
+
+
+def test_deleted_record_is_caught(detector: RiskDetector, db: Database, tmp_path: Path) -> None:
+    fill(detector, db, tmp_path)
+    run_sql(db, "DELETE FROM audit_records WHERE seq = 4")
+    report = verify(db)[0]
+    assert not report.ok and report.bad_seq == 4 and report.problem.startswith("deleted")
+
+
+def test_deleted_last_record_is_caught(
+    detector: RiskDetector, db: Database, tmp_path: Path
+) -> None:
+    fill(detector, db, tmp_path)
+    run_sql(db, "DELETE FROM audit_records WHERE seq = 7")
+    report = verify(db)[0]
+    assert not report.ok and report.bad_seq == 7 and "last record" in report.problem
+
+
+def test_reordered_records_are_caught(detector: RiskDetector, db: Database, tmp_path: Path) -> None:
+    fill(detector, db, tmp_path)
+    a, b = rows(db)[1], rows(db)[4]
+    columns = (
+        "chain_id",
+        "seq",
+        "record_id",
+        "time",
+        "type",
+        "principal",
+        "decision",
+        "risk",
+        "body",
+        "prev_hash",
+        "hash",
+    )
+    run_sql(db, "DELETE FROM audit_records WHERE id IN (?, ?)", (a.row_id, b.row_id))
+    marks = ", ".join("?" * (len(columns) + 1))
+    for row_id, source in ((a.row_id, b), (b.row_id, a)):  # swap their places
+        values = (row_id, *(getattr(source, c if c != "chain_id" else "chain_id") for c in columns))
+        run_sql(
+            db, f"INSERT INTO audit_records (id, {', '.join(columns)}) VALUES ({marks})", values
+        )
+    report = verify(db)[0]
+    assert not report.ok and report.bad_seq == 5 and report.problem.startswith("reordered")
+
+
+def test_secrets_never_reach_the_store_or_the_export(
+    detector: RiskDetector, db: Database, tmp_path: Path
+) -> None:
+    secrets = {
+        "aws": "AKIAIOSFODNN7EXAMPLE",
+        "bearer": "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB",
+        "url": "hunter2pass",
+        "assign": "s3cr3t-P4ssw0rd!",
+        "key": "MIIEowIBAAKCAQEAx9",
+        "arg": "correct-horse-battery",
+    }
+    gov = governor(detector, db, tmp_path)
+    gov.check(
+        Action(
+            kind="shell",
+            principal="m",
+            text=(
+                f"curl -H 'Authorization: Bearer {secrets['bearer']}' "
+                f"https://admin:{secrets['url']}@db.example.com/x && export AWS_ACCESS_KEY_ID="
+                f"{secrets['aws']} && DB_PASSWORD={secrets['assign']} ./run.sh"
+            ),
+        )
+    )
+    gov.check(
+        Action(
+            kind="tool",
+            tool="write_file",
+            principal="m",
+            args={
+                "path": "id_rsa",
+                "password": secrets["arg"],
+                "content": "-----BEGIN RSA PRIVATE KEY-----\n"
+                f"{secrets['key']}\n-----END RSA PRIVATE KEY-----",
+            },
+        )
+    )
+    gov.audit.flush()  # type: ignore[union-attr]
+    dumped = "\n".join(r.body for r in rows(db))
+    for name, value in secrets.items():
+        assert value not in dumped, name
+    assert "***" in dumped
+    if not isinstance(db, PostgresDatabase):
+        gov.close()
+        raw = Path(db.path).read_bytes()  # type: ignore[attr-defined]
+        for wal in Path(db.path).parent.glob("*.db-wal"):  # type: ignore[attr-defined]
+            raw += wal.read_bytes()
+        for name, value in secrets.items():
+            assert value.encode() not in raw, name
+
+
+def test_sync_durability_commits_before_returning(
+    detector: RiskDetector, db: Database, tmp_path: Path
+) -> None:
+    gov = governor(detector, db, tmp_path, durability="sync")
+    verdict = gov.check(Action(kind="shell", text="ls", principal="s"))
+    assert [r.record_id for r in rows(db)] == [verdict.verdict_id]  # no flush needed
+
+
+def test_ungoverned_checks_are_recorded(
+    detector: RiskDetector, db: Database, tmp_path: Path
+) -> None:
+    audit = AuditLog(db, spool_dir=tmp_path / "spool")
+    gov = Governor(detector=detector, audit=audit, enabled=False)
+    gov.check(Action(kind="shell", text="rm -rf /"))
+    audit.flush()
+    assert json.loads(rows(db)[0].body)["decision"] == "ungoverned"
+
+
+def test_several_chains_verify_separately(
+    detector: RiskDetector, db: Database, tmp_path: Path
+) -> None:
+    for chain in ("worker-1", "worker-2"):
+        audit = AuditLog(db, chain_id=chain, spool_dir=tmp_path / chain)
+        gov = Governor(detector=detector, audit=audit)
+        for i in range(3):
+            gov.check(Action(kind="shell", text=f"echo {i}", principal=chain))
+        audit.close()
+    reports = verify(db)
+    assert [(r.chain_id, r.records, r.ok) for r in reports] == [
+        ("worker-1", 3, True),
+        ("worker-2", 3, True),
+    ]
+
+
+def test_postgres_outage_spools_and_replays_without_loss_or_duplicates(
+    detector: RiskDetector, tmp_path: Path
+) -> None:
+    proxy = TcpProxy()
+    proxy.start()
+    with pg_schema() as schema:
+        db = PostgresDatabase(pg_url(schema, proxy.port), timeout=0.5)
+        audit = AuditLog(db, spool_dir=tmp_path / "spool")
+        gov = Governor(detector=detector, audit=audit)
+        ids = [
+            gov.check(Action(kind="shell", text=f"echo a{i}", principal="o")).verdict_id
+            for i in range(5)
+        ]
+        audit.flush()
+        proxy.stop()  # the database disappears
+        ids += [
+            gov.check(Action(kind="shell", text=f"echo b{i}", principal="o")).verdict_id
+            for i in range(5)
+        ]
+        audit.flush()
+        assert len(audit.spool) == 5 and audit.errors >= 1
+        proxy.start()  # and comes back
+        ids += [
+            gov.check(Action(kind="shell", text=f"echo c{i}", principal="o")).verdict_id
+            for i in range(5)
+        ]
+        audit.flush()
+        stored = [r.record_id for r in db.audit_rows(AuditFilter())]
+        assert stored == ids  # every record, once, in order
+        assert len(audit.spool) == 0
+        assert verify(db)[0].ok
+        audit.close()
+        db.close()
+    proxy.stop()
+
+
+def test_replaying_a_spool_twice_writes_nothing_twice(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path}/a.db")
+    audit = AuditLog(db, spool_dir=tmp_path / "spool")
+    payload = {
+        "type": "verdict",
+        "record_id": "v1",
+        "time": "2026-01-01T00:00:00.000000Z",
+        "principal": "p",
+        "decision": "allow",
+        "risk": "LOW",
+    }
+    audit.spool.append([payload, {**payload, "record_id": "v2"}])
+    assert audit._replay()
+    audit.spool.append([payload])  # a crash left it in the spool after it was committed
+    assert audit._replay()
+    assert [r.record_id for r in db.audit_rows(AuditFilter())] == ["v1", "v2"]
+    assert verify(db)[0].ok
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from magistrate import Action, Governor
+    from magistrate.audit import AuditLog
+    from magistrate.db import open_database
+    url, spool, durability = sys.argv[1:4]
+    db = open_database(url, durable=durability == "sync")
+    gov = Governor(audit=AuditLog(db, durability=durability, spool_dir=spool))
+    i = 0
+    while True:
+        v = gov.check(Action(kind="shell", text=f"echo {i}", principal="k"))
+        print(v.verdict_id, flush=True)
+        i += 1
+""")
+
+
+@pytest.mark.parametrize("durability", ["batched", "sync"])
+def test_sigkill_during_group_commit_leaves_a_valid_chain(tmp_path: Path, durability: str) -> None:
+    url = f"sqlite:///{tmp_path}/kill.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, str(tmp_path / "spool"), durability],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    returned: list[str] = []
+    assert proc.stdout is not None
+    started = time.monotonic()
+    db_file = tmp_path / "kill.db"
+
+    def committed() -> int:
+        try:
+            with sqlite3.connect(db_file) as conn:
+                return int(conn.execute("SELECT count(*) FROM audit_records").fetchone()[0])
+        except sqlite3.Error:
+            return 0
+
+    # Let it run until group commits are happening, then kill it in the middle of them.
+    while (len(returned) < 300 or committed() < 50) and time.monotonic() - started < 60:
+        returned.append(proc.stdout.readline().strip())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    db = open_database(url)
+    report = verify(db)[0]
+    assert report.ok, report
+    stored = {r.record_id for r in db.audit_rows(AuditFilter())}
+    assert stored  # something was committed before the kill
+    if durability == "sync":
+        assert set(returned) <= stored  # every verdict that returned is in the log
+    db.close()
