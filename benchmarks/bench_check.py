@@ -44,7 +44,7 @@ def percentiles(ns: list[int]) -> tuple[float, float, float]:
 def time_checks(gov: Governor, mix: list[dict], rounds: int) -> list[int]:
     out: list[int] = []
     perf = time.perf_counter_ns
-    for r in range(rounds):
+    for _ in range(rounds):
         for i, row in enumerate(mix):
             data = dict(row, principal=f"agent:{i % 50}")
             t = perf()

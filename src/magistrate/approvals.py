@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from magistrate.action import Action
-from magistrate.analysis.secrets import mask_secrets
+from magistrate.analysis.secrets import mask_secrets, mask_value
 from magistrate.audit.log import AuditLog
-from magistrate.audit.record import mask_value
 from magistrate.db.base import Database
 from magistrate.errors import MagistrateError
 from magistrate.verdict import Verdict

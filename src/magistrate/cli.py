@@ -694,3 +694,33 @@ def approvals_deny(
 ) -> None:
     """Deny a pending request (exit 1 with the reason when refused)."""
     _resolve(approval_id, by, note, approve=False)
+
+
+# ---------------------------------------------------------------------- counsel
+@app.command()
+def counsel(
+    question: Annotated[str, typer.Argument(help="The question or planned action.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The structured answer.")] = False,
+) -> None:
+    """Ask Sofia, the ethical counsel (System 2 when an LLM is configured, else System 1)."""
+    governor = _governor()
+    assessment = governor.detector.assess(Action(kind="prompt", text=question))
+    answer = asyncio.run(governor.sofia.ask_question(question, assessment))
+    if as_json:
+        out.print_json(json.dumps(answer.to_dict()))
+        return
+    style = {"proceed": "green", "caution": "yellow", "escalate": "dark_orange",
+             "refuse": "bold red"}.get(answer.recommendation, "")
+    source = answer.source + (f" ({answer.model}, {answer.latency_ms:.0f} ms)"
+                              if answer.source != "system1" else "")
+    out.print(f"[{style}]{answer.recommendation}[/]  — Sofia, {source}")
+    out.print(answer.counsel, markup=False)
+    if answer.requires_professional:
+        out.print("[bold]A person may be at risk: involve a human and professional help.[/]")
+    for label, items in (("concerns", answer.concerns), ("questions", answer.questions)):
+        if items:
+            out.print(f"{label}:")
+            for item in items:
+                out.print(f"  - {item}", markup=False)
+    if answer.error:
+        err.print(f"System 2 unavailable: {answer.error}", markup=False)

@@ -65,6 +65,18 @@ class Settings(BaseSettings):
         default=None, description="OpenTelemetry spans; default: on when OTEL_* asks for traces."
     )
     metrics: bool = Field(default=True, description="OpenTelemetry metrics and Prometheus text.")
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint for Sofia's System 2 "
+        "(OpenAI, vLLM, Ollama, llama.cpp); unset: System 1 only."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="The model Sofia asks.")
+    llm_api_key: str | None = Field(default=None, description="API key for the endpoint.")
+    sofia_budget_s: float = Field(default=2.0, gt=0, description="Time budget for System 2.")
+    sofia_fallback: Literal["escalate", "deny"] = Field(
+        default="escalate", description="Decision when System 2 fails or times out."
+    )
+    sofia_cache_ttl_s: float = Field(default=3600.0, ge=0, description="Counsel cache TTL.")
+    sofia_concurrency: int = Field(default=64, ge=1, description="LLM calls in flight at most.")
 
     @field_validator("approvers", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ invalid input raises `InvalidAction`. The synchronous path does no logging, no
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import threading
@@ -27,6 +28,7 @@ from magistrate.justica import EnforcementMode, Justica
 from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.sessions import SessionStore
+from magistrate.sofia import Counsel, LLMSettings, Sofia
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
@@ -104,6 +106,7 @@ class Governor:
         audit: AuditLog | None = None,
         approvals: Approvals | None = None,
         telemetry: Telemetry | None = None,
+        sofia: Sofia | None = None,
     ) -> None:
         if isinstance(constitution, (str, Path)):
             constitution = load_constitution(constitution)
@@ -123,6 +126,7 @@ class Governor:
         self.approvals = approvals
         if approvals is not None and not self.approvers:
             self.approvers = approvals.approvers
+        self.sofia = sofia if sofia is not None else Sofia(self.constitution)
         self.telemetry = telemetry
         if telemetry is not None:
             telemetry.bind(self)
@@ -139,6 +143,10 @@ class Governor:
         from magistrate.config import Settings
 
         s = settings or Settings()
+        constitution = (
+            load_constitution(s.constitution) if s.constitution is not None
+            else default_constitution()
+        )
         audit: AuditLog | None = None
         approvals: Approvals | None = None
         if s.audit:
@@ -147,6 +155,10 @@ class Governor:
                 db, chain_id=s.chain_id, durability=s.audit_durability, spool_dir=s.spool_dir
             )
             approvals = Approvals(db, frozenset(s.approvers), ttl_s=s.approval_ttl_s, audit=audit)
+        llm = (
+            LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
+            if s.llm_base_url else None
+        )
         options: dict[str, Any] = {
             "mode": s.mode,
             "enabled": s.governance,
@@ -156,9 +168,13 @@ class Governor:
             "audit": audit,
             "approvals": approvals,
             "telemetry": Telemetry.from_settings(s),
+            "sofia": Sofia(
+                constitution, llm, budget_s=s.sofia_budget_s, fallback=s.sofia_fallback,
+                cache_ttl_s=s.sofia_cache_ttl_s, max_concurrency=s.sofia_concurrency,
+            ),
         }
         options.update(overrides)
-        return cls(s.constitution, **options)
+        return cls(constitution, **options)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -204,6 +220,45 @@ class Governor:
         except Exception as exc:  # fail closed: an error is never an allow
             return self._fail_closed(action, exc, t0)
         return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
+
+    async def acheck(
+        self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
+    ) -> Verdict:
+        """Async `check`. When Sofia's System 2 (an LLM) is configured and the action calls for
+        counsel, it is asked concurrently with Justiça, within its time budget; otherwise this
+        returns without suspending."""
+        sofia = self.sofia
+        if sofia is None or sofia.llm is None or not self.enabled:
+            return self.check(action, min_risk=min_risk)
+        t0 = _perf()
+        if not isinstance(action, Action):
+            action = Action.from_dict(action)
+        t1 = _perf()
+        try:
+            floor = Risk.parse(min_risk) if min_risk is not None else None
+            assessment, fingerprint, hit = self.assess(action)
+            asking = sofia.triggered(assessment)
+        except Exception as exc:
+            return self._fail_closed(action, exc, t0)
+        if not asking:
+            return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
+        started = _perf()
+        task = asyncio.ensure_future(
+            sofia.deliberate(action, assessment, fingerprint, self.constitution.version)
+        )
+        await asyncio.sleep(0)  # let the request go out, then judge while it is in flight
+        verdict = self._rule(action, assessment, fingerprint, hit, floor, t0, t1, finish=False)
+        if verdict.error is None:
+            try:
+                counsel = await task
+            except Exception as exc:  # deliberate() falls back itself; this is a last resort
+                counsel = sofia.system1(action, assessment)
+                counsel.recommendation = "refuse" if sofia.fallback == "deny" else "escalate"
+                counsel.source, counsel.error = "fallback", f"{type(exc).__name__}: {exc}"
+            self._apply_counsel(verdict, counsel, _perf() - started)
+        else:
+            task.cancel()
+        return self._after(action, verdict)
 
     def check_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
         """Judge many actions with one scan for all cache misses; verdicts in input order."""
@@ -268,8 +323,11 @@ class Governor:
         floor: Risk | None,
         t0: int,
         t1: int,
+        *,
+        finish: bool = True,
     ) -> Verdict:
-        """Justiça's part and the verdict; fail-closed on error."""
+        """Justiça's part and the verdict; fail-closed on error. With `finish`, also System 1
+        counsel, approvals, audit and telemetry."""
         t2 = _perf()
         try:
             ruling = self.justica.judge(action, assessment, floor)
@@ -294,7 +352,45 @@ class Governor:
             contains_secrets=assessment.secrets,
             timings_ns={"validate": t1 - t0, "risk": t2 - t1, "justica": t3 - t2, "total": t3 - t0},
         )
+        if not finish:
+            return verdict
+        sofia = self.sofia
+        if sofia is not None and sofia.triggered(assessment):
+            t = _perf()
+            counsel = sofia.system1(action, assessment)
+            # System 1 reads the same signals Justiça weighed: it informs, and decides only
+            # when a person may be at risk.
+            self._apply_counsel(verdict, counsel, 0, binding=counsel.requires_professional)
+            verdict.timings_ns["sofia"] = _perf() - t
         return self._after(action, verdict)
+
+    def _apply_counsel(
+        self, verdict: Verdict, counsel: Counsel, elapsed_ns: int, *, binding: bool = True
+    ) -> None:
+        """Attach Sofia's counsel; it may make the decision stricter, never looser."""
+        verdict.counsel = counsel
+        if elapsed_ns:
+            verdict.timings_ns["sofia"] = elapsed_ns
+        if counsel.requires_professional:
+            verdict.reasons = (
+                *verdict.reasons,
+                "Sofia: a person may be at risk; involve a human and professional help",
+            )
+        wanted = counsel.decision
+        if wanted is None or not binding:
+            return
+        advisory = verdict.mode == EnforcementMode.NORMATIVE.value and wanted is Decision.ESCALATE
+        if verdict.mode == EnforcementMode.SHADOW.value or advisory:
+            current = verdict.would_decision or verdict.decision
+            if wanted.strictness > current.strictness:
+                verdict.would_decision = wanted
+            return
+        if wanted.strictness > verdict.decision.strictness:
+            verdict.decision = wanted
+            note = f"Sofia ({counsel.source}): {counsel.recommendation}"
+            if counsel.error:
+                note += f" — {counsel.error}"
+            verdict.reasons = (*verdict.reasons, note)
 
     def _after(self, action: Action, verdict: Verdict) -> Verdict:
         """Approvals for escalations, the audit record, telemetry; fail closed on errors."""
@@ -344,12 +440,6 @@ class Governor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    async def acheck(
-        self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
-    ) -> Verdict:
-        """Async `check`: returns without suspending when nothing needs waiting for."""
-        return self.check(action, min_risk=min_risk)
 
     async def acheck_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
         """Async `check_many`."""

@@ -32,6 +32,7 @@ from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
 from magistrate.constitution.loader import (
+    CRISIS,
     ETHICAL,
     RULE,
     SECRET,
@@ -81,6 +82,10 @@ _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
 _LABEL_KEY = re.compile(r"(label|text|name|title|aria|button|caption|value)", re.I)
+_PEOPLE_TABLE = re.compile(
+    r"(^|_)(users?|customers?|clients?|patients?|employees?|members?|contacts?|people|persons?"
+    r"|accounts?|subscribers?|profiles?|students?|applicants?)(_|$)"
+)
 _URL_VALUE = re.compile(r"^(?:https?|ftp|s3|gs)://\S+$", re.I)
 _PERSONAL_OBJECTS = re.compile(
     r"\b(contacts?|customers?|clients?|users?|leads?|employees?|patients?|members?|subscribers?"
@@ -255,6 +260,7 @@ class RiskAssessment:
     commands: tuple[str, ...] = ()
     statements: tuple[str, ...] = ()
     ethical: tuple[str, ...] = ()  # words that call for ethical counsel (Sofia)
+    crisis: tuple[str, ...] = ()  # language about harm to a person (Sofia: a professional)
     rule_decision: Decision | None = None  # strictest decision a matching rule imposes
     citations: tuple[Citation, ...] = ()  # the signals as citations (articles resolved)
     secrets: bool = False  # a credential pattern matched somewhere in the action
@@ -877,6 +883,14 @@ class RiskDetector:
                 break
 
     def _derive_facts(self, ctx: _Context) -> None:
+        for e in ctx.effects:
+            if e.op in ("delete", "truncate") and "personal-data" in e.classes:
+                ctx.facts.setdefault("personal-data-deletion", e.describe())
+        for st in ctx.statements:
+            if st.type in ("delete", "truncate", "drop") and any(
+                _PEOPLE_TABLE.search(t) for t in st.tables
+            ):
+                ctx.facts.setdefault("personal-data-deletion", st.text[:120])
         for role in ("url", "recipient"):
             for value in ctx.arg_values.get(role, ()):
                 if self._external(value):
@@ -1029,6 +1043,11 @@ class RiskDetector:
             for pid, h in ctx.hits.items()
             if self._id_kind[pid] == ETHICAL and h
         )
+        crisis = tuple(
+            _evidence(ctx.subjects[h[0][0]].text, h[0][1], 60)
+            for pid, h in ctx.hits.items()
+            if self._id_kind[pid] == CRISIS and h
+        )
         citations = tuple(self._cite(s) for s in signals[:MAX_CITATIONS])
         return RiskAssessment(
             level=level,
@@ -1040,6 +1059,7 @@ class RiskDetector:
             commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
             statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),
             ethical=ethical,
+            crisis=crisis,
             rule_decision=decision,
         )
 

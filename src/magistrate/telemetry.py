@@ -22,7 +22,7 @@ from magistrate.verdict import Verdict
 if TYPE_CHECKING:
     from magistrate.config import Settings
 
-STAGES = ("validate", "risk", "justica", "approval", "audit")
+STAGES = ("validate", "risk", "justica", "sofia", "approval", "audit")
 # Checks take microseconds; LLM counsel and approvals take up to seconds.
 LATENCY_BUCKETS_S = [
     1e-6,
@@ -80,6 +80,7 @@ class Telemetry:
         self._decisions: dict[tuple[str, str], int] = {}
         self._samples: deque[tuple[Any, ...]] = deque(maxlen=_MAX_PENDING)
         self._sources: dict[str, Callable[[], float]] = {}
+        self._sofia_stats: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -188,6 +189,15 @@ class Telemetry:
             [source("audit.spool_size")],
             description="Audit records spooled while the store is down",
         )
+        def sofia(options: CallbackOptions) -> Iterable[Observation]:
+            stats = self._sofia_stats
+            for event in ("llm_calls", "cache_hits", "joined", "fallbacks", "timeouts",
+                          "errors", "malformed"):
+                yield Observation(stats.get(event, 0), {"governance.sofia.event": event})
+
+        meter.create_observable_counter("magistrate.sofia.events", [sofia],
+                                        description="Sofia: LLM calls, cache hits, single-flight "
+                                                    "joins, fallbacks, timeouts, errors")
         self._histogram = meter.create_histogram(
             "magistrate.check.duration",
             unit="s",
@@ -201,6 +211,8 @@ class Telemetry:
 
     def bind(self, governor: Any) -> None:
         """Read cache, audit and approval figures from a governor."""
+        if getattr(governor, "sofia", None) is not None:
+            self._sofia_stats = governor.sofia.stats
         self.add_source("cache.hits", lambda: governor.cache.hits)
         self.add_source("cache.misses", lambda: governor.cache.misses)
         if governor.audit is not None:

@@ -17,6 +17,7 @@ KNOWN_FACTS = frozenset(
         "external-target",  # a tool argument names an outside URL or address
         "unverified-target",  # a tool argument names a URL or address not known to be internal
         "data-mentioned",  # prose names an export, dump or personal-data file
+        "personal-data-deletion",  # people's records are deleted (files, tables, tools)
         "sensitive-content",  # content holds secrets or personal data
         "production-target",  # the action names a production environment
         "secret-content",  # content holds a credential (key, token, private key)

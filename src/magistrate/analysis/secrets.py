@@ -7,6 +7,8 @@ in a URL, the value of `password=`), a group called `secret` marks what to mask.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 # (name, pattern). Patterns avoid lookaround so that Hyperscan can run them too.
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -96,3 +98,23 @@ def mask_secrets(text: str) -> str:
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+_SECRET_KEY = re.compile(
+    r"(password|passwd|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|credential|"
+    r"auth(orization)?|cookie|session[_-]?id|access[_-]?key)",
+    re.I,
+)
+
+
+def mask_value(value: Any, key: str = "") -> Any:
+    """Mask credentials in a JSON value; values of secret-named keys are masked whole."""
+    if isinstance(value, str):
+        if key and _SECRET_KEY.search(key) and value:
+            return MASK
+        return mask_secrets(value)
+    if isinstance(value, Mapping):
+        return {k: mask_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_value(v, key) for v in value]
+    return value

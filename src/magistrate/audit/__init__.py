@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from magistrate.analysis.secrets import mask_value
 from magistrate.audit.log import AuditLog, Durability
-from magistrate.audit.record import canonical, mask_value, record_hash, verdict_payload
+from magistrate.audit.record import canonical, record_hash, verdict_payload
 from magistrate.audit.verify import ChainReport, verify, verify_chain
 
 __all__ = [

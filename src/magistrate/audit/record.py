@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from magistrate.action import Action
-from magistrate.analysis.secrets import MASK, mask_secrets
+from magistrate.analysis.secrets import mask_secrets, mask_value
 from magistrate.db.base import Chainer
 from magistrate.verdict import Verdict
-
-_SECRET_KEY = re.compile(
-    r"(password|passwd|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|credential|"
-    r"auth(orization)?|cookie|session[_-]?id|access[_-]?key)",
-    re.I,
-)
 
 
 def iso(time_ns: int) -> str:
@@ -39,19 +32,6 @@ def canonical(value: Any) -> str:
 def record_hash(prev_hash: str, body: str) -> str:
     """SHA-256 of the previous hash and this record's body."""
     return hashlib.sha256(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def mask_value(value: Any, key: str = "") -> Any:
-    """Mask credentials in a JSON value; values of secret-named keys are masked whole."""
-    if isinstance(value, str):
-        if key and _SECRET_KEY.search(key) and value:
-            return MASK
-        return mask_secrets(value)
-    if isinstance(value, Mapping):
-        return {k: mask_value(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask_value(v, key) for v in value]
-    return value
 
 
 def _same(value: Any) -> Any:

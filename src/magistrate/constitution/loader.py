@@ -172,7 +172,7 @@ def _regexes(rule: Rule) -> list[tuple[str, str]]:
 
 
 # Kinds of entries in the pattern table.
-RULE, UNLESS, SENSITIVE, SECRET, ETHICAL = range(5)
+RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS = range(6)
 
 
 def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
@@ -191,6 +191,7 @@ def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
         hs_pattern = p.replace("(?P<secret>", "(").replace("(?i)", "")
         table.append((SECRET, name, hs_pattern, hyperscan.HS_FLAG_CASELESS if caseless else 0))
     table += [(ETHICAL, None, p, PATTERN_FLAGS) for p in model.sofia.patterns]
+    table += [(CRISIS, None, p, PATTERN_FLAGS) for p in model.sofia.crisis]
     return table
 
 
@@ -230,6 +231,9 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
     for pattern in base.sofia.patterns:
         if check(None, "sofia.patterns", pattern):
             text_patterns.append((None, "sofia.patterns", pattern))
+    for pattern in base.sofia.crisis:
+        if check(None, "sofia.crisis", pattern):
+            text_patterns.append((None, "sofia.crisis", pattern))
     args = base.tool_arguments
     for role in type(args).model_fields:
         for pattern in getattr(args, role):
@@ -240,7 +244,7 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
             check(None, f"tool_verbs.{op}", pattern)
     all_valid = len(text_patterns) == sum(
         len(r.match.patterns) + len(r.match.unless) for r in rules
-    ) + len(base.sensitive_content) + len(base.sofia.patterns)
+    ) + len(base.sensitive_content) + len(base.sofia.patterns) + len(base.sofia.crisis)
     if all_valid:
         try:  # the whole table at once (and cached): the database the detector will use
             compile_patterns(base.model_copy(update={"rules": rules}))

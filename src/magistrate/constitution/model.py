@@ -176,11 +176,12 @@ class ToolVerbs(_Strict):
 
 
 class SofiaTriggers(_Strict):
-    """When Sofia is consulted (used by the counsel stage)."""
+    """When Sofia, the ethical counsel, is consulted."""
 
-    min_risk: Risk = Risk.HIGH
-    facts: list[str] = []
-    patterns: list[str] = []
+    min_risk: Risk = Risk.HIGH  # actions at or above this tier
+    facts: list[str] = []  # actions with any of these facts (exfiltration, personal data…)
+    patterns: list[str] = []  # ethical signals in the text (privacy, consent, harm…)
+    crisis: list[str] = []  # language about harm to a person: requires a professional
 
 
 class SequenceRule(_Strict):

@@ -1,0 +1,1 @@
+"""Benchmarks of the seed's scenarios and beyond (see `magistrate bench`)."""
