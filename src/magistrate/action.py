@@ -108,6 +108,7 @@ class Action:
             raise InvalidAction(
                 "text", f"is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
             )
+        _unicode("text", text)
         if (id is not None and not isinstance(id, (str, int))) or isinstance(id, bool):
             raise InvalidAction("id", f"must be a string or an integer; got {type(id).__name__}")
         if isinstance(id, str) and len(id) > MAX_ID_CHARS:
@@ -124,6 +125,7 @@ class Action:
                 raise InvalidAction("target", f"must be a string; got {type(target).__name__}")
             if len(target) > MAX_TARGET_CHARS:
                 raise InvalidAction("target", f"is longer than {MAX_TARGET_CHARS:,} characters")
+            _unicode("target", target)
         self.target = target
         self.args = _json_object("args", args, MAX_ARGS_BYTES)
         self.context = _json_object("context", context, MAX_CONTEXT_BYTES)
@@ -202,7 +204,20 @@ def _name(field: str, value: object) -> str | None:
         raise InvalidAction(field, f"must be a string; got {type(value).__name__}")
     if len(value) > MAX_NAME_CHARS:
         raise InvalidAction(field, f"is longer than {MAX_NAME_CHARS} characters")
+    _unicode(field, value)
     return value or None
+
+
+def _unicode(field: str, value: str) -> None:
+    """Reject text that is not valid Unicode (unpaired surrogates cannot be stored or sent)."""
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidAction(
+            field, f"is not valid Unicode text: an unpaired surrogate at position {exc.start}"
+        ) from None
 
 
 def _json_object(field: str, value: object, limit: int) -> dict[str, Any]:
@@ -217,7 +232,12 @@ def _json_object(field: str, value: object, limit: int) -> dict[str, Any]:
         encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise InvalidAction(field, f"must be JSON-serializable: {exc}") from None
-    size = len(encoded.encode("utf-8", "surrogatepass"))
+    try:
+        size = len(encoded.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidAction(
+            field, "is not valid Unicode text: a string holds an unpaired surrogate"
+        ) from None
     if size > limit:
         raise InvalidAction(field, f"is {size:,} bytes serialized; the limit is {limit:,}")
     return dict(value)

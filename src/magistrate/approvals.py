@@ -92,6 +92,23 @@ class Approvals:
         self._changed = threading.Condition()
 
     # ------------------------------------------------------------------ from the governor
+    def settle(self, action: Action, verdict: Verdict) -> tuple[ApprovalRequest, bool]:
+        """For an escalation: (request, True) when an approval granted for exactly this call
+        is used now (once); else (the pending request, new or reused, False). One look-up
+        serves both questions on the hot path."""
+        now = time.time()
+        match = self._binding(action, verdict)
+        while True:
+            row = self.db.approval_find(match, (APPROVED, PENDING), now)
+            if row is None:
+                return self._create(action, verdict, match, now), False
+            if row["status"] == PENDING:
+                return ApprovalRequest.from_row(row), False
+            if self.db.approval_transition(row["id"], APPROVED, USED, {"used_at": now}):
+                request = ApprovalRequest.from_row(row)
+                request.status, request.used_at = USED, now
+                return request, True  # another check may have used it first: look again
+
     def request(self, action: Action, verdict: Verdict) -> ApprovalRequest:
         """The pending request for this escalation (an identical pending one is reused)."""
         now = time.time()
@@ -99,6 +116,10 @@ class Approvals:
         row = self.db.approval_find(match, PENDING, now)
         if row is not None:
             return ApprovalRequest.from_row(row)
+        return self._create(action, verdict, match, now)
+
+    def _create(self, action: Action, verdict: Verdict, match: dict[str, Any],
+                now: float) -> ApprovalRequest:
         request = ApprovalRequest(
             id=f"apr_{os.urandom(8).hex()}",
             summary=_summary(action),

@@ -397,16 +397,14 @@ class Governor:
         if verdict.decision is Decision.ESCALATE and self.approvals is not None:
             t = _perf()
             try:
-                granted = self.approvals.consume(action, verdict)
-                if granted is not None:
+                request, granted = self.approvals.settle(action, verdict)
+                verdict.approval_id = request.id
+                if granted:
                     verdict.decision = Decision.ALLOW
-                    verdict.approval_id = granted.id
                     verdict.reasons = (
                         *verdict.reasons,
-                        f"approved by {granted.resolved_by} ({granted.id})",
+                        f"approved by {request.resolved_by} ({request.id})",
                     )
-                else:
-                    verdict.approval_id = self.approvals.request(action, verdict).id
             except Exception as exc:  # no way to ask a human: deny rather than wait forever
                 verdict.decision = Decision.DENY
                 verdict.error = f"approval store error: {type(exc).__name__}: {exc}"

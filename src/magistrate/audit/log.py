@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from magistrate.action import Action
-from magistrate.audit.record import chainer, event_payload, verdict_payload
+from magistrate.audit.record import chainer, event_payload, iso, verdict_payload
 from magistrate.audit.spool import Spool
 from magistrate.db.base import Database, StoreUnavailable
 from magistrate.verdict import Verdict
@@ -43,8 +43,8 @@ class AuditLog:
         chain_id: str = "main",
         durability: Durability = "batched",
         flush_interval: float = 0.01,
-        max_batch: int = 512,
-        max_queue: int = 100_000,
+        max_batch: int = 4096,
+        max_queue: int = 16_384,  # backpressure beyond: bounded memory, nothing dropped
         spool_dir: str | Path = ".magistrate/spool",
     ) -> None:
         if durability not in ("batched", "sync"):
@@ -68,6 +68,7 @@ class AuditLog:
         self.spooled = 0
         self.errors = 0
         self.last_error: str | None = None
+        self._held: list[dict[str, Any]] = []  # records no store or spool took yet
         _live_logs.add(self)
 
     # ------------------------------------------------------------------ hot path
@@ -161,11 +162,18 @@ class AuditLog:
             batch: list[tuple[int, int, Any, Any]] = []
             while self._queue and len(batch) < self.max_batch:
                 batch.append(self._queue.popleft())
-            payloads = [
-                item[2] if item[3] is None else verdict_payload(item[2], item[3], item[1])
-                for item in batch
-            ]
-            self._write(payloads)
+            payloads = self._held + [_payload(item) for item in batch]
+            self._held = []
+            try:
+                self._write(payloads)
+            except Exception as exc:  # neither the store nor the spool took them: keep, retry
+                self.errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                self._held = payloads  # in order, before anything newer; waiters keep waiting
+                if self._stop:
+                    return
+                time.sleep(0.5)
+                continue
             with self._done_cond:
                 self._done = max(self._done, batch[-1][0])
                 self._done_cond.notify_all()
@@ -175,9 +183,9 @@ class AuditLog:
             self._to_spool(payloads)  # order: nothing newer reaches the store before the spool
             return
         try:
-            self.written += self.db.audit_write(
-                self.chain_id, chainer(self.chain_id, payloads), [p["record_id"] for p in payloads]
-            )
+            # Fresh records cannot be stored yet: no look-up for duplicates (a clash would fail
+            # the transaction, and the spool's replay skips what is already stored).
+            self.written += self.db.audit_write(self.chain_id, chainer(self.chain_id, payloads), ())
         except Exception as exc:  # unreachable or failing store: keep the records locally
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -203,6 +211,25 @@ class AuditLog:
             return False
         self.spool.clear(len(pending))
         return True
+
+
+def _payload(item: tuple[int, int, Any, Any]) -> dict[str, Any]:
+    """A queued item's record; a verdict that cannot be serialized still leaves a record."""
+    if item[3] is None:
+        return dict(item[2])
+    try:
+        return verdict_payload(item[2], item[3], item[1])
+    except Exception as exc:  # never lose the fact that a decision was made
+        verdict = item[3]
+        return {
+            "type": "verdict",
+            "record_id": str(getattr(verdict, "verdict_id", f"unrecorded-{item[0]}")),
+            "time": iso(item[1]),
+            "principal": str(getattr(verdict, "principal", "")),
+            "decision": str(getattr(verdict, "decision", "")),
+            "risk": str(getattr(verdict, "risk", "")),
+            "error": f"the full record could not be built: {type(exc).__name__}: {exc}",
+        }
 
 
 def _safe(name: str) -> str:

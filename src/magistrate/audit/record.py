@@ -12,21 +12,38 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from magistrate.action import Action
 from magistrate.analysis.secrets import mask_secrets, mask_value
 from magistrate.db.base import Chainer
 from magistrate.verdict import Verdict
 
+_last_second: tuple[int, str] = (-1, "")
+
 
 def iso(time_ns: int) -> str:
     """UTC ISO-8601 with microseconds: sortable as text."""
+    global _last_second
     seconds, ns = divmod(time_ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ns // 1000:06d}Z"
+    last = _last_second  # records arrive in bursts within one second: format it once
+    if last[0] != seconds:
+        last = _last_second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{last[1]}.{ns // 1000:06d}Z"
 
 
 def canonical(value: Any) -> str:
-    """The canonical JSON form that is hashed."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The canonical JSON form that is hashed: sorted keys, no spaces, UTF-8 as is.
+
+    orjson writes it about ten times faster than `json` (it is the audit writer's largest
+    cost); values orjson refuses (lone surrogates, integers beyond 64 bits) fall back to `json`
+    with ASCII escapes, which any store can hold. Verification re-hashes the stored text, so
+    either writer's output verifies.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def record_hash(prev_hash: str, body: str) -> str:

@@ -31,7 +31,7 @@ class Spool:
         """Add payloads durably (the caller may rely on them surviving a crash)."""
         if not payloads:
             return
-        data = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in payloads)
+        data = "".join(json.dumps(p) + "\n" for p in payloads)
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as f:

@@ -81,8 +81,8 @@ class Database(Protocol):
     url: str
 
     def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
-        """Chain and insert records in one transaction, skipping record ids already stored
-        (a replayed spool). Returns how many were inserted."""
+        """Chain and insert records in one transaction, skipping those of `record_ids` already
+        stored (a replayed spool; empty for fresh records). Returns how many were inserted."""
         ...
 
     def audit_rows(
@@ -115,9 +115,10 @@ class Database(Protocol):
         ...
 
     def approval_find(
-        self, where: dict[str, Any], status: str, now: float
+        self, where: dict[str, Any], status: str | Sequence[str], now: float
     ) -> dict[str, Any] | None:
-        """The oldest unexpired request with these column values and status."""
+        """The oldest unexpired request with these column values and status (of several
+        statuses, the first listed wins)."""
         ...
 
     def approval_count(self, status: str, now: float) -> int:

@@ -63,8 +63,9 @@ CREATE TABLE IF NOT EXISTS approvals (
     used_at DOUBLE PRECISION,
     verdict_id TEXT
 );
-CREATE INDEX IF NOT EXISTS approvals_match
-    ON approvals (fingerprint, principal, constitution_version, status);
+-- The binding look-up on every escalation: equality on all five, oldest first, one index seek.
+CREATE INDEX IF NOT EXISTS approvals_binding
+    ON approvals (fingerprint, content_hash, principal, constitution_version, status, requested_at);
 CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, requested_at);
 """
 _SCHEMA_LOCK = 0x4D61676973  # advisory lock id: workers starting together create tables once
@@ -126,7 +127,8 @@ class PostgresDatabase:
 
     # ------------------------------------------------------------------ audit
     def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
-        """Chain and insert records in one transaction, skipping ids already stored."""
+        """Chain and insert records in one transaction, skipping those of `record_ids` already
+        stored (empty: fresh records, no look-up)."""
         self._ensure_schema()
 
         def write() -> int:
@@ -146,7 +148,7 @@ class PostgresDatabase:
                         "SELECT record_id FROM audit_records WHERE record_id = ANY(%s)",
                         (list(record_ids),),
                     )
-                }
+                } if record_ids else set()
                 rows = chain(int(seq), str(last), existing)
                 if rows:
                     with conn.cursor() as cur:
@@ -263,14 +265,17 @@ class PostgresDatabase:
         )
 
     def approval_find(
-        self, where: dict[str, Any], status: str, now: float
+        self, where: dict[str, Any], status: str | Sequence[str], now: float
     ) -> dict[str, Any] | None:
-        """The oldest unexpired request with these column values and status."""
+        """The oldest unexpired request with these column values and status (of several
+        statuses, the first listed wins)."""
+        statuses = [status] if isinstance(status, str) else list(status)
         clauses = " AND ".join(f"{k} = %s" for k in where)
+        marks = ", ".join(["%s"] * len(statuses))
         rows = self._query(
-            f"SELECT * FROM approvals WHERE {clauses} AND status = %s AND expires_at > %s "
-            "ORDER BY requested_at LIMIT 1",
-            [*where.values(), status, now],
+            f"SELECT * FROM approvals WHERE {clauses} AND status IN ({marks}) "
+            f"AND expires_at > %s ORDER BY (status = %s) DESC, requested_at LIMIT 1",
+            [*where.values(), *statuses, now, statuses[0]],
         )
         return rows[0] if rows else None
 

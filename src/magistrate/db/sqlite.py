@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from magistrate.db.base import (
     APPROVAL_COLUMNS,
     GENESIS,
@@ -22,7 +24,7 @@ from magistrate.db.base import (
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_records (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,  -- append-only: rowids grow without AUTOINCREMENT's bookkeeping
     chain_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     record_id TEXT NOT NULL UNIQUE,
@@ -64,11 +66,27 @@ CREATE TABLE IF NOT EXISTS approvals (
     used_at REAL,
     verdict_id TEXT
 );
-CREATE INDEX IF NOT EXISTS approvals_match
-    ON approvals (fingerprint, principal, constitution_version, status);
+-- The binding look-up on every escalation: equality on all five, oldest first, one index seek.
+CREATE INDEX IF NOT EXISTS approvals_binding
+    ON approvals (fingerprint, content_hash, principal, constitution_version, status, requested_at);
 CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, requested_at);
 """
 _JSON_COLUMNS = ("citations", "reasons")
+_JSON_INSERT = sqlite3.sqlite_version_info >= (3, 38, 0)  # the ->> operator
+_INSERT_FROM_JSON = (
+    "INSERT INTO audit_records (chain_id, seq, record_id, time, type, principal, decision, risk,"
+    " body, prev_hash, hash) SELECT value->>0, value->>1, value->>2, value->>3, value->>4,"
+    " value->>5, value->>6, value->>7, value->>8, value->>9, value->>10"
+    " FROM json_each(?) ORDER BY key"
+)
+
+
+def _rows_json(chain_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
+    """The batch as one JSON array of rows (values orjson refuses fall back to `json`)."""
+    try:
+        return orjson.dumps([(chain_id, *row) for row in rows]).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps([(chain_id, *row) for row in rows])
 _memory_ids = itertools.count(1)
 
 
@@ -122,24 +140,31 @@ class SQLiteDatabase:
 
     # ------------------------------------------------------------------ audit
     def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
-        """Chain and insert records in one transaction, skipping ids already stored."""
+        """Chain and insert records in one transaction, skipping those of `record_ids` already
+        stored (empty: fresh records, no look-up)."""
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                existing = self._existing(conn, record_ids)
+                existing = self._existing(conn, record_ids) if record_ids else set()
                 head = conn.execute(
                     "SELECT last_seq, last_hash FROM audit_chains WHERE chain_id = ?", (chain_id,)
                 ).fetchone()
                 seq, last = head if head else (0, GENESIS)
                 rows = chain(seq, last, existing)
                 if rows:
-                    conn.executemany(
-                        "INSERT INTO audit_records (chain_id, seq, record_id, time, type, "
-                        "principal, decision, risk, body, prev_hash, hash) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(chain_id, *row) for row in rows],
-                    )
+                    if _JSON_INSERT:
+                        # One statement for the whole batch: SQLite unpacks the rows in C with
+                        # the GIL released once, where executemany takes the GIL back for every
+                        # row (and waits for a checking thread to hand it over, each time).
+                        conn.execute(_INSERT_FROM_JSON, (_rows_json(chain_id, rows),))
+                    else:
+                        conn.executemany(
+                            "INSERT INTO audit_records (chain_id, seq, record_id, time, type, "
+                            "principal, decision, risk, body, prev_hash, hash) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(chain_id, *row) for row in rows],
+                        )
                     conn.execute(
                         "INSERT INTO audit_chains (chain_id, last_seq, last_hash) VALUES (?, ?, ?)"
                         " ON CONFLICT (chain_id) DO UPDATE SET last_seq = excluded.last_seq,"
@@ -244,14 +269,17 @@ class SQLiteDatabase:
         return cursor.rowcount == 1
 
     def approval_find(
-        self, where: dict[str, Any], status: str, now: float
+        self, where: dict[str, Any], status: str | Sequence[str], now: float
     ) -> dict[str, Any] | None:
-        """The oldest unexpired request with these column values and status."""
+        """The oldest unexpired request with these column values and status (of several
+        statuses, the first listed wins)."""
+        statuses = [status] if isinstance(status, str) else list(status)
         clauses = " AND ".join(f"{k} = ?" for k in where)
+        marks = ", ".join(["?"] * len(statuses))
         rows = self._query(
-            f"SELECT * FROM approvals WHERE {clauses} AND status = ? AND expires_at > ? "
-            "ORDER BY requested_at LIMIT 1",
-            [*where.values(), status, now],
+            f"SELECT * FROM approvals WHERE {clauses} AND status IN ({marks}) "
+            f"AND expires_at > ? ORDER BY (status = ?) DESC, requested_at LIMIT 1",
+            [*where.values(), *statuses, now, statuses[0]],
         )
         return rows[0] if rows else None
 
