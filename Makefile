@@ -28,7 +28,7 @@ typecheck: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/magistrate bench
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

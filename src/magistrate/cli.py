@@ -242,64 +242,10 @@ def _judge_batch(
 
 
 # ---------------------------------------------------------------------- demo
-# The seed report's realistic workflow: its ten operations, with the tier the seed gave each.
-DEMO_WORKFLOW: list[tuple[str, str, dict[str, Any]]] = [
-    (
-        "Read user profile",
-        "LOW",
-        {"kind": "sql", "text": "SELECT id, name, email FROM users WHERE id = 42"},
-    ),
-    (
-        "Update preferences",
-        "MEDIUM",
-        {"kind": "sql", "text": "UPDATE user_preferences SET theme = 'dark' WHERE user_id = 42"},
-    ),
-    (
-        "Delete logs",
-        "MEDIUM",
-        {"kind": "shell", "text": "find ./logs -name '*.log' -mtime +30 -delete"},
-    ),
-    (
-        "Deploy to staging",
-        "HIGH",
-        {"kind": "deploy", "text": "deploy api v2.3.1", "args": {"environment": "staging"}},
-    ),
-    (
-        "Refactor authentication",
-        "CRITICAL",
-        {"kind": "prompt", "text": "Refactor the authentication middleware into smaller functions"},
-    ),
-    ("Run tests", "LOW", {"kind": "shell", "text": "pytest -q tests/"}),
-    (
-        "Generate report",
-        "LOW",
-        {
-            "kind": "tool",
-            "tool": "generate_report",
-            "args": {"name": "weekly-usage", "format": "pdf"},
-        },
-    ),
-    (
-        "Backup database",
-        "HIGH",
-        {"kind": "shell", "text": "pg_dump -Fc appdb > backups/appdb-2026-11-27.dump"},
-    ),
-    (
-        "Modify API",
-        "HIGH",
-        {
-            "kind": "file",
-            "text": "write src/api/routes.py",
-            "args": {"operation": "write", "path": "src/api/routes.py"},
-        },
-    ),
-    ("Read docs", "LOW", {"kind": "file", "text": "docs/README.md"}),
-]
-
-
 @app.command()
 def demo(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Run the seed's realistic ten-operation Maestro workflow through real governance."""
+    from magistrate.bench.workload import DEMO_WORKFLOW
     from magistrate.maestro import Maestro
 
     governor = _governor()
@@ -336,6 +282,56 @@ def demo(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             f"{v.timings_ns.get('total', 0) / 1000:.0f}",
         )
     out.print(table)
+
+
+# ---------------------------------------------------------------------- bench
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer repeats; under a minute.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Folder for report.md, results.json and PNG plots.",
+                     metavar="<dir>"),
+    ] = Path("bench-results"),
+    only: Annotated[
+        str | None,
+        typer.Option("--only", help="Comma-separated scenario names.", metavar="<names>"),
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option("--repeats", min=1, help="Measured repeats per scenario.")
+    ] = None,
+) -> None:
+    """Run the seed's twelve benchmark scenarios (and more) on the real pipeline."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from magistrate.bench.report import print_results, to_json, write_report
+    from magistrate.bench.scenarios import SCENARIOS, Bench, Config, run_scenario
+
+    names = list(SCENARIOS)
+    if only:
+        names = [n.strip() for n in only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in SCENARIOS]
+        if unknown:
+            err.print(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+            raise typer.Exit(3)
+    results = []
+    with Bench(Config(quick=quick, repeats=repeats)) as runner, Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, transient=as_json,
+    ) as progress:
+        task = progress.add_task("benchmarks", total=len(names))
+        for name in names:
+            progress.update(task, description=f"{name:<18}")
+            results.append(run_scenario(runner, name))
+            progress.advance(task)
+    if as_json:
+        print(json.dumps(to_json(results), indent=2))
+    else:
+        print_results(results, out)
+    if report is not None:
+        written = write_report(results, report, quick)
+        err.print("wrote " + ", ".join(str(p) for p in written))
 
 
 # ---------------------------------------------------------------------- status

@@ -1,0 +1,96 @@
+"""The benchmark harness: workloads, scenarios, report and the `magistrate bench` command.
+
+Timings are never asserted here (speed is reported by `magistrate bench`, not tested); what is
+tested is that the harness measures what it says: distinct realistic actions at the intended
+tiers, the seed's operation counts, the JSON names, the report and the plots.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from magistrate import Action, RiskDetector
+from magistrate.bench.report import markdown, to_json, write_report
+from magistrate.bench.scenarios import SCENARIOS, SEED, Bench, Config, run_scenario
+from magistrate.bench.workload import DEMO_WORKFLOW, TIERS, mixed_actions, tier_actions
+from magistrate.cli import app
+
+
+def test_generated_actions_are_distinct_and_at_their_tier(detector: RiskDetector) -> None:
+    for tier in TIERS:
+        tasks = tier_actions(tier, 200)
+        assert len({json.dumps(t, sort_keys=True) for t in tasks}) == 200
+        levels = Counter(detector.assess(Action.from_dict(t)).level.value for t in tasks)
+        assert levels[tier] >= 190, (tier, levels)  # the detector agrees with the intent
+    mix = mixed_actions(2000)
+    assert len({json.dumps(t, sort_keys=True) for t in mix}) >= 1900
+    assert len({t["principal"] for t in mix}) == 50
+
+
+def test_the_seed_scenarios_and_the_json_names() -> None:
+    names = {"baseline", "with_governance", "risk_detection", "concurrent_50", "mixed_risk",
+             "concurrent_1000", "rapid_fire_risk", "memory", "degradation", "comparison",
+             "realistic", "full_path_batched", "full_path_sync", "check_many", "soak",
+             "tracing", "sofia_llm"}
+    assert set(SCENARIOS) == names
+    assert set(SEED) <= names and len(SEED) == 11  # the twelfth is the summary report
+    assert len(DEMO_WORKFLOW) == 10
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> list:
+    with Bench(Config(quick=True, repeats=2), tmp_path_factory.mktemp("bench")) as bench:
+        return [run_scenario(bench, n) for n in
+                ("baseline", "with_governance", "mixed_risk", "concurrent_1000")]
+
+
+def test_scenarios_measure_the_real_pipeline(results: list) -> None:
+    by_name = {r.name: r for r in results}
+    governed = by_name["with_governance"].figures()
+    assert governed["ops"] == 1000 and governed["repeats"] == 2
+    assert governed["tiers"] == {"MEDIUM": governed["tiers"]["MEDIUM"], **governed["tiers"]}
+    assert governed["tiers"].get("MEDIUM", 0) >= 950
+    mixed = by_name["mixed_risk"].figures()
+    assert {"allow", "escalate", "deny"} <= set(mixed["decisions"])
+    for r in results:
+        f = r.figures()
+        assert f["p50_us"] <= f["p95_us"] <= f["p99_us"]
+        assert f["ops_per_s_min"] <= f["ops_per_s"] <= f["ops_per_s_max"]
+    sweep = by_name["concurrent_1000"].extra["sweep_ops_per_s"]
+    assert set(sweep) == {"1", "10", "50", "200", "1000"}
+    assert {t.label for t in by_name["concurrent_1000"].targets} == {
+        "1,000 concurrent ≥ 40,000 ops/s", "1,000 concurrent p99 ≤ 2 ms"}
+
+
+def test_report_json_markdown_and_plots(results: list, tmp_path: Path) -> None:
+    data = to_json(results)
+    assert set(data) == {"baseline", "with_governance", "mixed_risk", "concurrent_1000"}
+    assert {"ops", "ops_per_s", "p50_us", "p95_us", "p99_us", "memory_mb"} <= set(
+        data["with_governance"])
+    assert data["concurrent_1000"]["targets"][0]["status"] in ("PASS", "MISS")
+    text = markdown(results, quick=True)
+    assert "| with_governance | 1,000 |" in text and "| 439 |" in text  # the seed's figure
+    written = write_report(results, tmp_path, quick=True)
+    names = {p.name for p in written}
+    assert {"report.md", "results.json"} <= names
+    pytest.importorskip("matplotlib")
+    assert {"latency.png", "throughput_concurrency.png"} <= names
+    for name in ("latency.png", "throughput_concurrency.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_command(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["bench", "--quick", "--only", "realistic", "--json",
+                                 "--report", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"realistic"} and data["realistic"]["ops"] == 100
+    assert (tmp_path / "out" / "report.md").exists()
+    bad = runner.invoke(app, ["bench", "--only", "nope"])
+    assert bad.exit_code == 3 and "unknown scenario" in bad.output
