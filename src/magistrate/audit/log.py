@@ -43,8 +43,8 @@ class AuditLog:
         chain_id: str = "main",
         durability: Durability = "batched",
         flush_interval: float = 0.01,
-        max_batch: int = 4096,
-        max_queue: int = 16_384,  # backpressure beyond: bounded memory, nothing dropped
+        max_batch: int = 1024,
+        max_queue: int = 8_192,  # backpressure beyond: bounded memory, nothing dropped
         spool_dir: str | Path = ".magistrate/spool",
     ) -> None:
         if durability not in ("batched", "sync"):
