@@ -98,6 +98,15 @@ _FILE_TEXT = re.compile(
     re.I | re.S,
 )
 _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+# Files whose content runs later (start-up files, cron, services, hooks, CI): content written
+# there is read as the commands it will become; anywhere else it is data.
+_RUNS_LATER = frozenset({"shell-init", "git-hooks", "authorized-keys", "auth-config", "system"})
+_SCRIPT_FILE = re.compile(
+    r"\.(sh|bash|zsh|ksh|ps1|psm1|bat|cmd|command)$|(^|/)(makefile|dockerfile|jenkinsfile"
+    r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
+    re.I,
+)
+_CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua)$", re.I)
 MAX_ARGS_VIEW = 20_000
 _SEND_OPS = frozenset({"send"})
 
@@ -656,6 +665,9 @@ class RiskDetector:
 
     def _sniff(self, text: str, origin: str, subjects: list[_Subject]) -> None:
         """Code inside prose or untyped values: a whole command, SQL, or embedded snippets."""
+        if text.startswith("#!") and ("sh" in text[:40] or "pwsh" in text[:40]):
+            subjects.append(_Subject("shell", text, origin))  # a script: its lines are commands
+            return
         cron = CRON_SCHEDULE.match(text)
         if cron and cron.end() < len(text):  # a crontab line: the schedule, then a command
             subjects.append(_Subject("shell", text[cron.end() :], origin))
@@ -679,6 +691,9 @@ class RiskDetector:
         subjects.append(_Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
         reading = bool(ctx.tool_words) and set(self.verbs.ops(ctx.tool_words)) == {"read"}
+        # A file's content is data unless the file runs later: a script or a start-up file (its
+        # lines are judged as commands) or program source (judged as code, not as requests).
+        runs = self._runs_later(action, pairs) if action.kind == "file" else "commands"
         for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
@@ -688,8 +703,12 @@ class RiskDetector:
                 ctx.arg_values.setdefault(role, []).append(value)
             if role == "shell":
                 subjects.append(_Subject("shell", value, origin))
+            elif role in ("content", None) and runs != "commands":
+                subjects.append(_Subject("code" if runs == "code" else "data", value, origin))
             elif role == "sql":
-                if db_tool or looks_like_sql(value):
+                if reading and not db_tool and not looks_like_sql(value):
+                    subjects.append(_Subject("data", value, origin))  # a search query
+                elif db_tool or looks_like_sql(value):
                     subjects.append(_Subject("sql", value, origin))
                 else:
                     subjects.append(_Subject("text", value, origin))
@@ -706,6 +725,26 @@ class RiskDetector:
                 subjects.append(_Subject("text", value, origin))
                 if action.kind != "tool_output":
                     self._sniff(value, origin, subjects)
+
+    def _runs_later(
+        self, action: Action, pairs: Sequence[tuple[str | None, str, str]]
+    ) -> str | None:
+        """How the content a file action writes will run: "commands" (scripts, start-up files,
+        CI), "code" (program source) or None (data), judged by the file's path."""
+        paths = [v for role, _, v in pairs if role == "path"]
+        if action.target:
+            paths.append(action.target)
+        m = _FILE_TEXT.match(action.text or "")
+        if m:
+            paths.append(m.group(2))
+        found: str | None = None
+        for path in paths:
+            path = path.strip().replace("\\", "/")
+            if _SCRIPT_FILE.search(path) or self.classifier.classify(path) & _RUNS_LATER:
+                return "commands"
+            if _CODE_FILE.search(path):
+                found = "code"
+        return found
 
     # ------------------------------------------------------------------ scanning
     def _scan(self, contexts: Sequence[_Context], first: int = 0) -> None:
@@ -964,6 +1003,10 @@ class RiskDetector:
         ) -> None:
             if cr.index in matched or (cr.kinds and kind not in cr.kinds):
                 return
+            if family != "patterns" and cr.unless_ids and any(
+                ctx.hits.get(uid) for uid in cr.unless_ids
+            ):
+                return  # a rule without patterns is vetoed by its `unless` anywhere in the action
             if self._others_hold(cr, ctx, family):
                 matched[cr.index] = (evidence, origin, span)
 

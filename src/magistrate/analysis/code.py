@@ -23,6 +23,14 @@ _DELETE = re.compile(
     r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir)\s*\(\s*" + _STR
 )
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
+# The home directory named by code rather than spelled out: `rmtree(Path.home())`.
+_HOME_DELETE = re.compile(
+    r"(?:shutil\.rmtree|rmtree|os\.removedirs|fs\.rmSync|fs\.rmdirSync|rimraf(?:\.sync)?"
+    r"|FileUtils\.rm_rf?)\s*\(\s*(?:os\.path\.expanduser\(\s*['\"]~/?['\"]\s*\)"
+    r"|(?:pathlib\.)?Path\.home\(\s*\)|os\.environ\[\s*['\"]HOME['\"]\s*\]"
+    r"|os\.getenv\(\s*['\"](?:HOME|USERPROFILE)['\"]\s*\)|os\.homedir\(\s*\)"
+    r"|process\.env\.HOME|Dir\.home|ENV\[\s*['\"]HOME['\"]\s*\])"
+)
 _READ = re.compile(
     r"(?:open|io\.open|Path|readFileSync|readFile|fs\.readFile|File\.read|File\.open"
     r"|file_get_contents|fopen|IO\.read|codecs\.open)\s*\(\s*" + _STR
@@ -107,6 +115,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         add("delete", m.group(2), "code")
     for m in _PATH_DELETE.finditer(code):
         add("delete", m.group(2), "code")
+    if _HOME_DELETE.search(code):
+        add("delete", "~", "code")
     for m in _READ.finditer(code):
         writes = _WRITE_MODE.match(code, m.end())
         add("write" if writes else "read", m.group(2), "code")

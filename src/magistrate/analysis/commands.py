@@ -176,7 +176,7 @@ VALUED_OPTIONS: dict[str, frozenset[str]] = {
     "openssl": frozenset({"-out"}),
 }
 # Commands whose last operand is the destination written; the others are read (mv: removed).
-COPIERS = frozenset(["cp", "mv", "install", "ln", "rsync", "scp", "sftp", "rclone", "ditto"])
+COPIERS = frozenset(["cp", "mv", "install", "ln", "rsync", "scp", "sftp", "ditto"])
 WRITERS_ALL = frozenset({"tee", "touch", "sponge"})
 IN_PLACE_EDITORS = frozenset({"sed", "perl", "ruby"})  # with -i
 EDITORS = frozenset(["vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "pico"])
@@ -351,6 +351,13 @@ KEY_USERS = frozenset(
 DNS_TOOLS = frozenset(["nslookup", "dig", "host", "drill", "ping", "ping6", "traceroute", "whois"])
 MAILERS = frozenset(["mail", "mailx", "sendmail", "mutt", "msmtp", "ssmtp", "swaks"])
 CLOUD_COPY = frozenset(["aws", "gsutil", "gcloud", "az", "rclone", "azcopy", "s3cmd", "mc", "b2"])
+# Options of cloud copy tools that take a value (not a file operand).
+CLOUD_VALUE_OPTIONS = frozenset([
+    "--profile", "--region", "--output", "--endpoint-url", "--query", "--project", "--account",
+    "--configuration", "--format", "--subscription", "-o", "--transfers", "--checkers",
+    "--config", "--storage-class", "--sse", "--acl", "--exclude", "--include", "--bwlimit",
+    "--content-type", "--cache-control", "--expected-size", "-z", "--log-file", "--filter",
+])
 
 # Sources whose output is decoded or decompressed: piping them into an interpreter hides code.
 DECODERS = frozenset(

@@ -108,9 +108,10 @@ class _Simple:
 
 
 def basename(word: str) -> str:
-    """`/usr/bin/rm` → `rm`; `C:\\Windows\\cmd.exe` → `cmd.exe`; lower-cased."""
-    name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    return name.lower()
+    """`/usr/bin/rm` → `rm`; `C:\\Windows\\cmd.exe` → `cmd`; lower-cased (Windows programs are
+    known by their names without `.exe`: `curl.exe` is curl)."""
+    name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
+    return name[:-4] if name.endswith(".exe") and len(name) > 4 else name
 
 
 def split_flags(argv: list[str]) -> tuple[frozenset[str], list[str]]:
@@ -525,6 +526,14 @@ class _Run:
                     add("write", o[3:], name)
                 elif o.startswith("if="):
                     add("read", o[3:], name)
+        elif name == "certutil" and {"-encode", "-decode", "-encodehex", "-decodehex"} & {
+            a.lower() for a in inv.argv
+        }:
+            files = [o for o in inv.operands if not _is_switch(o)]
+            if files:  # certutil -encode SRC DST: a copy in another encoding
+                add("read", files[0], name)
+                if len(files) > 1:
+                    add("write", files[1], name)
         elif name in C.WINDOWS_DOWNLOADERS:
             urls = [o for o in inv.operands if _URL.match(o)]
             for u in urls:
@@ -553,12 +562,23 @@ class _Run:
                     add("send", o, name)
         elif name in C.CLOUD_COPY:
             sub = inv.subcommand
-            if any(k in sub for k in ("cp", "sync", "mv", "upload", "copy")) and ops:
-                dest = ops[-1]
+            # Operands without the subcommand words and option values: `aws --profile p s3 cp
+            # - s3://b/k --region x` copies stdin to s3://b/k.
+            sub_words = set(sub.split())
+            files = _without_values(inv, C.CLOUD_VALUE_OPTIONS)
+            while files and files[0].lower() in _CLOUD_VERBS:
+                files = files[1:]
+            if sub_words & _CLOUD_VERBS - {"s3", "storage", "blob"} and files:
+                dest = files[-1]
                 if _REMOTE_SPEC.match(dest):
                     add("send", dest, name)
-                    for o in ops[:-1]:
-                        add("read", o, name)
+                    for o in files[:-1]:
+                        if o == "-":  # stdin: what the pipeline before read goes out
+                            for e in list(self.out.effects):
+                                if e.op == "read" and e.classes & _DATA_OUT:
+                                    add("read", e.target, name)
+                        else:
+                            add("read", o, name)
         elif (name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"})) or (
             name in ("echo", "printf")
             and _secret_var_in([w.text for w in words[1:] if not w.quoted or w.dynamic])
@@ -943,6 +963,9 @@ _DATA_OPTIONS = frozenset(
 
 
 _STARTUP = frozenset({"shell-init"})
+_CLOUD_VERBS = frozenset({"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto",
+                          "moveto", "move"})
+_DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})
 
 
 def _is_switch(arg: str) -> bool:
