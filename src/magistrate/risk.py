@@ -25,7 +25,9 @@ from magistrate.action import Action
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.secrets import CREDENTIAL_FORMATS
 from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import SqlStatement, analyze_sql, fold_concatenation
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
@@ -73,9 +75,10 @@ _PATH_TOKEN = re.compile(
 )
 _EXPLAIN_ONLY = re.compile(
     r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
-    r"|why|how)|what's|is it|is there|does|do|should i|could you explain)\b|\b(don'?t|do not|never)"
+    r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
+    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b|\b(don'?t|do not|never)"
     r" (run|execute)\b|\bjust explain\b|\b(detects?|detection|sigma|yara|alert on|hunt for|"
-    r"monitor for|flags?|catches)\b",
+    r"monitor for|flags?|catches|bloqueia|bloquea|detecta)\b",
     re.I,
 )
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
@@ -106,7 +109,47 @@ _SCRIPT_FILE = re.compile(
     r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
     re.I,
 )
-_CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua)$", re.I)
+_RECIPE = re.compile(
+    r"^\t[@+-]*\s*(.+)$"  # Makefile recipe
+    r"|^\s*RUN\s+(?:\[[^\]]*\]\s*)?(.+)$"  # Dockerfile
+    r"|^\s*(?:-\s*)?(?:run|command|script|entrypoint|entry)\s*:\s*(?![|>]\s*$)(.+)$"  # CI, hooks
+    r"|^\s*Exec(?:Start|StartPre|StartPost|Stop|Reload)\s*=\s*[-@+!]*(.+)$",  # systemd
+    re.I | re.M,
+)
+_BLOCK_RUN = re.compile(r"^(\s*)(?:-\s*)?(?:run|script)\s*:\s*[|>][-+]?\s*$", re.I)
+
+
+def _commands_in(content: str) -> list[str]:
+    """The commands a script-like file holds: the whole file for shell scripts; recipe, RUN,
+    `run:`/`script:`, Exec= and crontab lines for the rest."""
+    if content.startswith("#!"):
+        return [content]
+    out: list[str] = []
+    lines = content.splitlines()
+    k = 0
+    while k < len(lines) and len(out) < 64:
+        line = lines[k]
+        block = _BLOCK_RUN.match(line)
+        if block:  # a YAML block scalar: the more-indented lines that follow
+            indent = len(block.group(1))
+            body = []
+            k += 1
+            while k < len(lines) and (not lines[k].strip() or
+                                      len(lines[k]) - len(lines[k].lstrip()) > indent):
+                body.append(lines[k].strip())
+                k += 1
+            out.extend(b for b in body if b and not b.startswith("#"))
+            continue
+        m = _RECIPE.match(line)
+        if m:
+            out.append(next(g for g in m.groups() if g is not None).strip())
+        elif CRON_SCHEDULE.match(line) and not line.lstrip().startswith("#"):
+            out.append(CRON_SCHEDULE.sub("", line, count=1))
+        k += 1
+    return [c for c in out if c]
+
+
+_CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 MAX_ARGS_VIEW = 20_000
 _SEND_OPS = frozenset({"send"})
 
@@ -649,6 +692,11 @@ class RiskDetector:
             for role, key, value in self.roles.by_role(action.context):
                 if role == "environment":
                     subjects.append(_Subject("environment", value, f"context.{key}"))
+        # Requests in Portuguese or Spanish are read through an English gloss as well.
+        for subj in [s for s in subjects if s.view == "text"][:8]:
+            glossed = gloss(subj.text)
+            if glossed is not None:
+                subjects.append(_Subject("text", glossed, f"{subj.origin}:gloss"))
         return ctx
 
     def _decoded(self, text: str, origin: str, subjects: list[_Subject]) -> None:
@@ -694,6 +742,10 @@ class RiskDetector:
         # A file's content is data unless the file runs later: a script or a start-up file (its
         # lines are judged as commands) or program source (judged as code, not as requests).
         runs = self._runs_later(action, pairs) if action.kind == "file" else "commands"
+        # Tools that write documents (pages, files, records) and send nothing: their content is
+        # data too, not a request to the agent.
+        ops = set(self.verbs.ops(ctx.tool_words)) if ctx.tool_words else set()
+        documents = action.kind != "file" and "write" in ops and not ops & {"send", "exec"}
         for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
@@ -705,6 +757,13 @@ class RiskDetector:
                 subjects.append(_Subject("shell", value, origin))
             elif role in ("content", None) and runs != "commands":
                 subjects.append(_Subject("code" if runs == "code" else "data", value, origin))
+            elif role == "content" and action.kind == "file":
+                # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
+                subjects.append(_Subject("data", value, origin))
+                subjects.extend(_Subject("shell", c, origin) for c in _commands_in(value))
+            elif role == "content" and documents:
+                subjects.append(_Subject("data", value, origin))
+                self._sniff(value, origin, subjects)
             elif role == "sql":
                 if reading and not db_tool and not looks_like_sql(value):
                     subjects.append(_Subject("data", value, origin))  # a search query
@@ -908,12 +967,16 @@ class RiskDetector:
                 continue
             for subj_index, end in hits:
                 subj = ctx.subjects[subj_index]
-                if subj.view not in ("text", "code", "path", "url"):
+                if subj.view not in ("text", "code", "path", "url") and not (
+                    subj.view == "data" and ctx.action.kind == "file"  # written into a file
+                ):
                     continue
                 evidence = _evidence(subj.text, end)
                 ctx.facts.setdefault("sensitive-content", evidence)
                 if kind == SECRET:
                     ctx.facts.setdefault("secret-content", f"{self._id_owner[pid]}")
+                    if str(self._id_owner[pid]) in CREDENTIAL_FORMATS:
+                        ctx.facts.setdefault("credential-content", f"{self._id_owner[pid]}")
                     if subj.view == "url" and self._external(subj.text):
                         ctx.facts.setdefault(
                             "exfiltration",
@@ -930,6 +993,9 @@ class RiskDetector:
                 _PEOPLE_TABLE.search(t) for t in st.tables
             ):
                 ctx.facts.setdefault("personal-data-deletion", st.text[:120])
+        for value in ctx.arg_values.get("recipient", ()):
+            if not self._internal(value):
+                ctx.facts.setdefault("outside-recipient", value[:120])
         for role in ("url", "recipient"):
             for value in ctx.arg_values.get(role, ()):
                 if self._external(value):
@@ -951,6 +1017,9 @@ class RiskDetector:
             "data-mentioned" in ctx.facts and ctx.action.kind in ("tool", "http")
         ):
             ctx.facts.setdefault("data-transfer", sends[0].describe())
+        untrusted = [e for e in sends if self._untrusted(e.target)]
+        if untrusted:
+            ctx.facts.setdefault("untrusted-target", untrusted[0].target[:120])
         external = [e for e in sends if self._external(e.target)]
         if external:
             ctx.facts.setdefault("send-external", external[0].target[:120])
@@ -971,11 +1040,19 @@ class RiskDetector:
             return host.startswith(_PRIVATE_NETS)
         return _under(host, self.org_domains)
 
+    def _untrusted(self, target: str) -> bool:
+        """True when a URL or address is a paste site, request bin, tunnel or known drop."""
+        host = _host_of(target)
+        if not host:
+            return False
+        org = self.organization
+        return _under(host, org.untrusted_domains) or bool(
+            self._untrusted_words and self._untrusted_words.search(host)
+        )
+
     def _external(self, target: str) -> bool:
         """True when a URL, host or address is surely outside the organization."""
-        m = _EMAIL_DOMAIN.search(target)
-        hm = _HOST.match(target)
-        host = (m.group(1) if m else hm.group(1) if hm else "").lower().rstrip(".")
+        host = _host_of(target)
         if not host or host == "localhost":
             return False
         if _IPV4.match(host):
@@ -1127,9 +1204,11 @@ class RiskDetector:
         return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
     def _vetoed(self, cr: _CompiledRule, ctx: _Context, subj_index: int) -> bool:
+        # A tool name carries no context of its own: the rest of the action can veto it.
+        anywhere = ctx.subjects[subj_index].view == "tool"
         for uid in cr.unless_ids:
             for s, _ in ctx.hits.get(uid, ()):
-                if s == subj_index:
+                if anywhere or s == subj_index:
                     return True
         return False
 
@@ -1167,6 +1246,13 @@ class RiskDetector:
 
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for n in range(16, 32)))
+
+
+def _host_of(target: str) -> str:
+    """The host of a URL, address or host name, lower case ("" when there is none)."""
+    m = _EMAIL_DOMAIN.search(target)
+    hm = _HOST.match(target)
+    return (m.group(1) if m else hm.group(1) if hm else "").lower().rstrip(".")
 
 
 def _under(host: str, domains: Iterable[str]) -> bool:

@@ -21,7 +21,10 @@ KNOWN_FACTS = frozenset(
         "sensitive-content",  # content holds secrets or personal data
         "production-target",  # the action names a production environment
         "secret-content",  # content holds a credential (key, token, private key)
+        "credential-content",  # …in a format that is a credential beyond doubt (AKIA…, ghp_…)
         "secret-path-mentioned",  # prose names a secret file (~/.ssh/id_rsa, .env, /etc/shadow)
+        "outside-recipient",  # a recipient argument outside the organization's domains
+        "untrusted-target",  # data sent to a paste site, request bin, tunnel or known drop
     }
 )
 # Targets that are not paths but stand for sources of secrets or data.

@@ -69,6 +69,11 @@ _SHELL_OUT = re.compile(
     r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen)"
     r"\s*\(\s*(?:\[\s*)?" + _STR
 )
+# Rust and Go shelling out: Command::new("sh").arg("-c").arg("…"), exec.Command("sh", "-c", "…").
+_NATIVE_SHELL_OUT = re.compile(
+    r"(?:Command::new\(\s*\"(?:ba|z)?sh\"\s*\)\s*\.arg\(\s*\"-c\"\s*\)\s*\.arg\(\s*"
+    r"|exec\.Command\(\s*\"(?:ba|z)?sh\"\s*,\s*\"-c\"\s*,\s*)" + _STR
+)
 _LIST_ARGV = re.compile(r"subprocess\.\w+\s*\(\s*\[([^\]]{1,400})\]")
 _URL_IN = re.compile(r"^(?:https?|ftp)://", re.I)
 _ENCODED_EXEC = re.compile(
@@ -135,6 +140,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         for host in sockets:
             add("send", host, "code")
     for m in _SHELL_OUT.finditer(code):
+        out.shell.append(m.group(2))
+    for m in _NATIVE_SHELL_OUT.finditer(code):
         out.shell.append(m.group(2))
     for m in _ENCODED_EXEC.finditer(code):
         payload = _decode(m.group("fn"), m.group("s"))

@@ -373,6 +373,11 @@ ENV_DUMPERS = frozenset({"env", "printenv", "set", "export", "declare", "compgen
 DB_DUMPERS = frozenset(
     ["pg_dump", "pg_dumpall", "mysqldump", "mariadb-dump", "mongodump", "mongoexport"]
 )
+# Database clients: they read rows out when given a query to print.
+DB_CLIENTS = frozenset(
+    ["psql", "mysql", "mariadb", "sqlcmd", "sqlplus", "clickhouse-client", "snowsql", "bq",
+     "cockroach", "sqlite3", "duckdb", "mongosh", "mongo"]
+)
 
 # Options (per command family) that take a separate value, so subcommands can be found.
 SUBCOMMAND_VALUE_OPTIONS: dict[str, frozenset[str]] = {

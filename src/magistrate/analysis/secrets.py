@@ -11,6 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 # (name, pattern). Patterns avoid lookaround so that Hyperscan can run them too.
+# Formats that are credentials beyond doubt (not a `password: x` that may be a local default).
+CREDENTIAL_FORMATS = frozenset({
+    "private-key", "aws-access-key-id", "aws-secret-access-key", "github-token", "gitlab-token",
+    "slack-token", "openai-key", "google-api-key", "stripe-key", "jwt", "azure-connection",
+})
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("private-key", r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----"),
     ("aws-access-key-id", r"\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"),
@@ -33,7 +38,8 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
         r"(?i)\b[A-Za-z0-9_]*(password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?token"
         r"|access[_-]?key|secret[_-]?key|auth[_-]?token|client[_-]?secret|private[_-]?key|token)"
         r"[A-Za-z0-9_]*[\"']?\s*[=:]\s*"
-        r"(?P<secret>\"[^\"\s]{4,}\"|'[^'\s]{4,}'|[^\s\"',;&|]{4,})",
+        # A value that names a variable (`${NPM_TOKEN}`, `$TOKEN`) is a reference, not a secret.
+        r"(?P<secret>\"[^\"\s$]{4,}\"|'[^'\s$]{4,}'|[^\s\"',;&|$]{4,})",
     ),
     (
         "secret-option",

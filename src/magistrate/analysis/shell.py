@@ -592,7 +592,9 @@ class _Run:
                 self.cwd = target
             elif self.cwd and target not in ("-", "."):
                 self.cwd = self.cwd.rstrip("/") + "/" + target
-        elif name in C.DB_DUMPERS:
+        elif name in C.DB_DUMPERS or (
+            name in C.DB_CLIENTS and _DB_QUERY.search(" ".join(inv.argv))
+        ):  # a dump, or a client asked to print rows (`psql -c "\copy (select …) to stdout"`)
             add("read", "$DATABASE", name)
         elif name == "ssh" and s.prev is not None:
             add("send", ops[0] if ops else "ssh", name)
@@ -963,6 +965,10 @@ _DATA_OPTIONS = frozenset(
 
 
 _STARTUP = frozenset({"shell-init"})
+_DB_QUERY = re.compile(
+    r"(^|\s)(-c|-e|-q|--command|--execute|--query)(\s+|=)['\"]?\s*(\\copy|copy|select|with)\b",
+    re.I,
+)
 _CLOUD_VERBS = frozenset({"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto",
                           "moveto", "move"})
 _DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})

@@ -11,6 +11,14 @@ _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 MAX_ARG_VALUES = 512
 
 
+_BY_KEY = re.compile(r"\bby \w+")
+# Messaging services that name a tool's namespace (`slack.users_lookup`), not what it does.
+_SERVICES = frozenset(
+    "slack gmail email mail sms twitter discord teams telegram whatsapp webhook sendgrid mailgun "
+    "twilio outlook".split()
+)
+
+
 def tool_words(name: str) -> str:
     """`github.deleteRepo` → `github delete repo`; `run_shell_command` → `run shell command`."""
     spaced = _CAMEL.sub(" ", name)
@@ -87,5 +95,10 @@ class ToolVerbs:
         ]
 
     def ops(self, words: str) -> list[str]:
-        """Operations named by the words of a tool name (`delete file` → ['delete'])."""
+        """Operations named by the words of a tool name (`delete file` → ['delete']); words
+        after "by" name a key, not an operation (`lookup by email` only reads)."""
+        words = _BY_KEY.sub("", words)
+        parts = words.split()
+        if len(parts) > 1 and parts[0] in _SERVICES:  # `slack users lookup`: the service is no verb
+            words = " ".join(parts[1:])
         return [op for op, p in self._verbs if p.search(words)]
