@@ -67,6 +67,17 @@ def mcp_proxy(
     ),
     port: Annotated[int, typer.Option("--port", help="With --http: port to serve on.")] = 8765,
     path: Annotated[str, typer.Option("--path", help="With --http: endpoint path.")] = "/mcp",
+    server_name: Annotated[
+        str | None,
+        typer.Option("--server-name", help="Name of the server in the audit (default: derived)."),
+    ] = None,
+    server_principal: Annotated[
+        str | None,
+        typer.Option(
+            "--server-principal",
+            help="Principal tool results are judged as (default: mcp-server:NAME).",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Log only errors to stderr.")
     ] = False,
@@ -77,13 +88,18 @@ def mcp_proxy(
     magistrate mcp-proxy --http http://127.0.0.1:9000/mcp --port 8765
     """
     from magistrate import cli
-    from magistrate.integrations.mcp_proxy import ProxyOptions, serve_http, serve_stdio
+    from magistrate.integrations.mcp_proxy import (
+        ProxyOptions,
+        serve_http,
+        serve_stdio,
+        server_label,
+    )
 
     if (http is None) == (not command):
         cli.err.print("mcp-proxy: give either --http URL or the server's COMMAND after --")
         raise typer.Exit(cli.EXIT_ERROR)
     settings = cli._settings()
-    server = http or " ".join(command or [])
+    server = server_name or server_label(http if http is not None else list(command or []))
     try:
         options = ProxyOptions(
             principal=principal,
@@ -94,16 +110,18 @@ def mcp_proxy(
                 approval_timeout if approval_timeout is not None else settings.approval_timeout_s
             ),
             server=server[:200],
+            server_principal=server_principal,
             check_output=not no_output_check,
         )
     except ValueError as exc:
         cli.err.print(f"mcp-proxy: {exc}", markup=False)
         raise typer.Exit(cli.EXIT_ERROR) from None
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.ERROR if quiet else logging.INFO,
-        format="magistrate mcp-proxy: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("magistrate mcp-proxy: %(message)s"))
+    proxy_log = logging.getLogger("magistrate.mcp")
+    proxy_log.addHandler(handler)
+    proxy_log.setLevel(logging.ERROR if quiet else logging.INFO)
+    proxy_log.propagate = False
     governor = cli._governor()
     if role is not None and role not in governor.constitution.model.roles:
         known = ", ".join(sorted(governor.constitution.model.roles))

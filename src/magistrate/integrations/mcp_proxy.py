@@ -237,6 +237,28 @@ class ToolCallGovernor:
 
 
 # ---------------------------------------------------------------------- helpers
+INTERPRETERS = frozenset(
+    {"python", "python3", "node", "npx", "uvx", "uv", "deno", "bun", "sh", "bash", "pipx", "docker"}
+)
+
+
+def server_label(command: Sequence[str] | str) -> str:
+    """A short name for the real server: its URL's host and path, or the script or package it
+    runs (`npx -y @scope/server-x` → `@scope/server-x`)."""
+    if isinstance(command, str):
+        return command.split("://", 1)[-1][:200]
+    words = list(command)
+    if not words:
+        return "mcp-server"
+    head = os.path.basename(words[0])
+    if head.rstrip("0123456789.") in INTERPRETERS:
+        rest = [w for w in words[1:] if not w.startswith("-") and w not in ("run", "exec")]
+        if rest:
+            word = rest[0]
+            return (word if word.startswith("@") else os.path.basename(word))[:200]
+    return head[:200]
+
+
 def call_params(params: Any) -> tuple[str, dict[str, Any] | None]:
     """(name, arguments) of a `tools/call`, or InvalidAction naming the bad field."""
     if not isinstance(params, dict):
@@ -329,7 +351,9 @@ def _cited(outcome: Outcome) -> str:
     return reasons[0] if reasons else "no rule matched"
 
 
-def _meta(outcome: Outcome) -> dict[str, Any]:
+def _meta(outcome: Outcome, *, reasons: bool = True) -> dict[str, Any]:
+    """Machine-readable verdict for the client. Without `reasons` (tool results), no matched
+    evidence is echoed: the point of withholding a result is that its text goes nowhere."""
     verdict = outcome.verdict
     meta: dict[str, Any] = {
         "decision": verdict.decision.value,
@@ -344,8 +368,9 @@ def _meta(outcome: Outcome) -> dict[str, Any]:
             }
             for c in verdict.citations
         ],
-        "reasons": list(verdict.reasons),
     }
+    if reasons:
+        meta["reasons"] = list(verdict.reasons)
     if verdict.approval_id:
         meta["approval_id"] = verdict.approval_id
         meta["approval_pending"] = outcome.pending
@@ -391,7 +416,7 @@ def blocked_output_result(name: str, outcome: Outcome) -> dict[str, Any]:
     )
     if outcome.note:
         text += f" {outcome.note}."
-    return error_result(text, _meta(outcome))
+    return error_result(text, _meta(outcome, reasons=False))
 
 
 def _log_line(what: str, name: str, outcome: Outcome) -> str:
@@ -511,8 +536,10 @@ class Relay:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def close(self) -> None:
-        """Cancel what is still being judged."""
+    async def close(self, grace: float = 0.0) -> None:
+        """Let what is being judged finish for up to `grace` seconds, then cancel the rest."""
+        if grace > 0 and self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -523,6 +550,40 @@ class Relay:
 
 
 # ---------------------------------------------------------------------- stdio
+class _PipeLines:
+    """Lines of this process's stdin read on the event loop, not in a thread: when the server
+    goes away the proxy can stop at once, though the client keeps stdin open."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    def __aiter__(self) -> _PipeLines:
+        return self
+
+    async def __anext__(self) -> str:
+        line = await self._reader.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line.decode("utf-8", errors="replace")
+
+
+async def _open_stdin() -> Any:
+    """stdin as lines read on the loop; None (the SDK's own reader) when it is not a pipe."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
+    protocol = asyncio.StreamReaderProtocol(reader)
+    try:
+        pipe = os.fdopen(os.dup(0), "rb", buffering=0)
+    except OSError:
+        return None
+    try:
+        await loop.connect_read_pipe(lambda: protocol, pipe)
+    except (ValueError, OSError):  # a regular file or a terminal: EOF comes by itself
+        pipe.close()
+        return None
+    return _PipeLines(reader)
+
+
 async def serve_stdio(
     command: Sequence[str],
     governor: Governor,
@@ -554,47 +615,57 @@ async def serve_stdio(
         data: dict[str, Any] = message.model_dump(by_alias=True, mode="json", exclude_unset=True)
         return data
 
+    stdin = await _open_stdin()
+    ended = "?"
     try:
-        async with stdio_server() as (client_read, client_write), stdio_client(params) as (
-            server_read,
-            server_write,
-        ):
+        with anyio.CancelScope() as outer:
+            async with stdio_server(stdin=stdin) as (client_read, client_write), stdio_client(
+                params
+            ) as (server_read, server_write):
 
-            async def to_client(data: dict[str, Any]) -> None:
-                await client_write.send(SessionMessage(adapter.validate_python(data)))
+                async def to_client(data: dict[str, Any]) -> None:
+                    await client_write.send(SessionMessage(adapter.validate_python(data)))
 
-            async def to_server(data: dict[str, Any]) -> None:
-                await server_write.send(SessionMessage(adapter.validate_python(data)))
+                async def to_server(data: dict[str, Any]) -> None:
+                    await server_write.send(SessionMessage(adapter.validate_python(data)))
 
-            relay = Relay(core, to_client, to_server)
-            log.info("proxying %s (principal %s)", options.server, options.principal)
+                relay = Relay(core, to_client, to_server)
+                log.info("proxying %s (principal %s)", options.server, options.principal)
 
-            async def pump_client(scope: anyio.CancelScope) -> None:
+                async def pump_client(scope: anyio.CancelScope) -> None:
+                    nonlocal ended
+                    try:
+                        async for item in client_read:
+                            if isinstance(item, Exception):
+                                await relay.client_error(item)
+                            else:
+                                await relay.from_client(wire(item.message))
+                        ended = "client"
+                    finally:
+                        scope.cancel()
+
+                async def pump_server(scope: anyio.CancelScope) -> None:
+                    nonlocal ended
+                    try:
+                        async for item in server_read:
+                            if isinstance(item, Exception):
+                                log.warning("unreadable message from the server: %s", item)
+                                continue
+                            await relay.from_server(wire(item.message))
+                        ended = "server"
+                    finally:
+                        scope.cancel()
+
                 try:
-                    async for item in client_read:
-                        if isinstance(item, Exception):
-                            await relay.client_error(item)
-                        else:
-                            await relay.from_client(wire(item.message))
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(pump_client, tg.cancel_scope)
+                        tg.start_soon(pump_server, tg.cancel_scope)
                 finally:
-                    scope.cancel()  # the client hung up: stop
-
-            async def pump_server(scope: anyio.CancelScope) -> None:
-                try:
-                    async for item in server_read:
-                        if isinstance(item, Exception):
-                            log.warning("unreadable message from the server: %s", item)
-                            continue
-                        await relay.from_server(wire(item.message))
-                finally:
-                    scope.cancel()  # the server went away: stop
-
-            try:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(pump_client, tg.cancel_scope)
-                    tg.start_soon(pump_server, tg.cancel_scope)
-            finally:
-                await relay.close()
+                    # Results already being judged still reach a client that is there.
+                    await relay.close(grace=5.0 if ended == "server" else 0.0)
+                    log.info("the %s closed the connection; stopping", ended)
+                    await client_write.aclose()  # the SDK's writer flushes, then ends
+                    outer.cancel()  # and its stdin reader stops though stdin stays open
     except OSError as exc:
         log.error("cannot start the MCP server %s: %s", list(command), exc)
         return 1
