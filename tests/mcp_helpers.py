@@ -45,9 +45,10 @@ async def stdio_session(argv: list[str], env: dict[str, str]) -> AsyncIterator[C
     """An initialized SDK client session with a process over stdio."""
     params = StdioServerParameters(command=argv[0], args=argv[1:], env=env)
     with open(os.devnull, "w") as devnull:
-        async with stdio_client(params, errlog=devnull) as (read, write), ClientSession(
-            read, write
-        ) as session:
+        async with (
+            stdio_client(params, errlog=devnull) as (read, write),
+            ClientSession(read, write) as session,
+        ):
             await session.initialize()
             yield session
 
@@ -65,9 +66,7 @@ def audit_records(tmp: Path) -> list[dict[str, Any]]:
     db = open_database(f"sqlite:///{tmp}/m.db")
     try:
         return [
-            json.loads(row.body)
-            for row in db.audit_rows(AuditFilter())
-            if row.type == "verdict"
+            json.loads(row.body) for row in db.audit_rows(AuditFilter()) if row.type == "verdict"
         ]
     finally:
         db.close()

@@ -110,7 +110,9 @@ def test_langchain_wrapper_blocks_and_keeps_the_schema(detector: RiskDetector) -
         run_shell, governor=Governor(detector=detector), principal="agent:lc", kind="shell"
     )
     assert (safe.name, safe.description) == (run_shell.name, run_shell.description)
-    assert safe.tool_call_schema.model_json_schema() == run_shell.tool_call_schema.model_json_schema()
+    assert (
+        safe.tool_call_schema.model_json_schema() == run_shell.tool_call_schema.model_json_schema()
+    )
 
     ok = safe.invoke(_tool_call("ls", "t1"))  # as an agent calls it: a ToolMessage back
     assert ok.content == "ran: ls" and ok.tool_call_id == "t1"

@@ -140,7 +140,7 @@ async def test_escalation_wait_async_denied_and_timeout(stored: Governor) -> Non
     async def quick(sql: str) -> str:
         raise AssertionError("must not run")
 
-    with pytest.raises(ApprovalPending, match="within 0.2 s; denied"):
+    with pytest.raises(ApprovalPending, match=r"within 0\.2 s; denied"):
         await quick("DROP TABLE ledger")
 
 

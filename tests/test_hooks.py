@@ -41,7 +41,12 @@ def gov(detector: RiskDetector) -> Governor:
 
 def test_tools_map_to_actions() -> None:
     bash = action_for_event(event("Bash", command="git status", description="status"))
-    assert (bash.kind, bash.text, bash.session, bash.id) == ("shell", "git status", "sess-1", "toolu_01")
+    assert (bash.kind, bash.text, bash.session, bash.id) == (
+        "shell",
+        "git status",
+        "sess-1",
+        "toolu_01",
+    )
     write = action_for_event(event("Write", file_path="/p/a.py", content="print(1)\n"))
     assert (write.kind, write.target, write.text, write.args["operation"]) == (
         "file",
@@ -52,12 +57,19 @@ def test_tools_map_to_actions() -> None:
     edit = action_for_event(event("Edit", file_path="/p/a.py", old_string="1", new_string="2"))
     assert (edit.kind, edit.text, edit.args["operation"]) == ("file", "2", "edit")
     multi = action_for_event(
-        event("MultiEdit", file_path="/p/a.py", edits=[{"old_string": "a", "new_string": "b"},
-                                                      {"old_string": "c", "new_string": "d"}])
+        event(
+            "MultiEdit",
+            file_path="/p/a.py",
+            edits=[{"old_string": "a", "new_string": "b"}, {"old_string": "c", "new_string": "d"}],
+        )
     )
     assert multi.text == "b\nd"
     read = action_for_event(event("Read", file_path="/p/.env"))
-    assert (read.kind, read.target, read.args) == ("file", "/p/.env", {"operation": "read", "path": "/p/.env"})
+    assert (read.kind, read.target, read.args) == (
+        "file",
+        "/p/.env",
+        {"operation": "read", "path": "/p/.env"},
+    )
     fetch = action_for_event(event("WebFetch", url="https://docs.example/x", prompt="summarize"))
     assert (fetch.kind, fetch.text) == ("http", "https://docs.example/x")
     mcp = action_for_event(event("mcp__db__query_sql", sql="SELECT 1"))
@@ -87,7 +99,9 @@ def test_allow_deny_and_ask(gov: Governor) -> None:
     assert "remote-code-execution" in out["permissionDecisionReason"]
 
     gov.trust.clear()
-    out, code = decide(gov, event("Write", file_path="/etc/passwd", content="root::0:0::/root:/bin/sh\n"))
+    out, code = decide(
+        gov, event("Write", file_path="/etc/passwd", content="root::0:0::/root:/bin/sh\n")
+    )
     assert code == 0 and out["permissionDecision"] == "ask"
     assert "edit-auth-config" in out["permissionDecisionReason"]
 
@@ -141,10 +155,15 @@ def _run_hook(tmp: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[
 
 
 def test_cli_end_to_end_and_audit(tmp_path: Path) -> None:
-    done = _run_hook(tmp_path, json.dumps(event("Bash", command="rm -rf ~")), "--principal", "agent:cc")
+    done = _run_hook(
+        tmp_path, json.dumps(event("Bash", command="rm -rf ~")), "--principal", "agent:cc"
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)["hookSpecificOutput"]
-    assert out["permissionDecision"] == "deny" and "delete-root-or-home" in out["permissionDecisionReason"]
+    assert (
+        out["permissionDecision"] == "deny"
+        and "delete-root-or-home" in out["permissionDecisionReason"]
+    )
     bad = _run_hook(tmp_path, "garbage")
     assert bad.returncode == 2 and "not JSON" in bad.stderr
 

@@ -144,7 +144,9 @@ async def test_cancelled_call_is_never_forwarded(detector: RiskDetector) -> None
     assert wire.server == [] and wire.client == []
 
 
-async def test_escalation_wait_times_out_into_a_denial(detector: RiskDetector, tmp_path: Any) -> None:
+async def test_escalation_wait_times_out_into_a_denial(
+    detector: RiskDetector, tmp_path: Any
+) -> None:
     from magistrate.config import Settings
 
     settings = Settings(database_url=f"sqlite:///{tmp_path}/m.db", spool_dir=tmp_path / "spool")

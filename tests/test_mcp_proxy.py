@@ -151,7 +151,9 @@ async def test_escalation_waits_for_a_human(tmp_path: Path) -> None:
             after = await proxied.call_tool("query_sql", {"sql": "SELECT id FROM users"})
             assert json.loads(text_of(after)) == []  # the approved delete really ran
 
-            call = asyncio.ensure_future(proxied.call_tool("query_sql", {"sql": "DROP TABLE users"}))
+            call = asyncio.ensure_future(
+                proxied.call_tool("query_sql", {"sql": "DROP TABLE users"})
+            )
             denied_id = await resolve_next(approve=False)
             refused = await call
             assert refused.is_error

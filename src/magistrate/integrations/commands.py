@@ -15,7 +15,9 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add `mcp-proxy` and `hook` to the command line."""
-    hook_app = typer.Typer(help="Coding-agent hooks (Claude Code PreToolUse).", no_args_is_help=True)
+    hook_app = typer.Typer(
+        help="Coding-agent hooks (Claude Code PreToolUse).", no_args_is_help=True
+    )
     app.add_typer(hook_app, name="hook")
     app.command(
         "mcp-proxy",
@@ -84,7 +86,8 @@ def mcp_proxy(
 ) -> None:
     """Govern an MCP server: every tools/call is judged, every tool result checked.
 
-    magistrate mcp-proxy --principal agent:desktop -- npx -y @modelcontextprotocol/server-filesystem ~/src
+    \b
+    magistrate mcp-proxy -p agent:desktop -- npx -y @modelcontextprotocol/server-filesystem ~/src
     magistrate mcp-proxy --http http://127.0.0.1:9000/mcp --port 8765
     """
     from magistrate import cli

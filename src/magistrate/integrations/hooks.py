@@ -91,9 +91,7 @@ def action_for_event(
             edits = tool_input.get("edits")
             if not isinstance(edits, list):
                 raise InvalidAction("tool_input.edits", "must be a list of edits")
-            text = "\n".join(
-                str(e.get("new_string", "")) for e in edits if isinstance(e, Mapping)
-            )
+            text = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, Mapping))
         operation = "write" if tool == "Write" else "edit"
         return Action(
             kind="file",
@@ -104,24 +102,24 @@ def action_for_event(
             **common,
         )
     if tool in READ_TOOLS:
-        path = tool_input.get("file_path") or tool_input.get("notebook_path") or tool_input.get(
-            "path"
+        where: Any = (
+            tool_input.get("file_path") or tool_input.get("notebook_path") or tool_input.get("path")
         )
         pattern = tool_input.get("pattern")
         if tool in ("Read", "NotebookRead"):
-            path = _text(
+            where = _text(
                 tool_input, "notebook_path" if "notebook_path" in tool_input else "file_path"
             )
         args: dict[str, Any] = {"operation": "read"}
-        if isinstance(path, str) and path:
-            args["path"] = path
+        if isinstance(where, str) and where:
+            args["path"] = where
         if isinstance(pattern, str) and pattern:
             args["pattern"] = pattern
-        words = [w for w in ("read", pattern, path) if isinstance(w, str) and w]
+        words = [w for w in ("read", pattern, where) if isinstance(w, str) and w]
         return Action(
             kind="file",
             text=" ".join(words),
-            target=path if isinstance(path, str) and path else None,
+            target=where if isinstance(where, str) and where else None,
             tool=tool,
             args=args,
             **common,

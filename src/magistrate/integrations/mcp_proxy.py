@@ -229,7 +229,8 @@ class ToolCallGovernor:
         kept = [
             t
             for t in tools
-            if isinstance(t, dict) and role_permits_tool(self.governor, role, str(t.get("name", "")))
+            if isinstance(t, dict)
+            and role_permits_tool(self.governor, role, str(t.get("name", "")))
         ]
         if len(kept) == len(tools):
             return result
@@ -268,7 +269,9 @@ def call_params(params: Any) -> tuple[str, dict[str, Any] | None]:
         raise InvalidAction("params.name", "must be a non-empty string")
     arguments = params.get("arguments")
     if arguments is not None and not isinstance(arguments, dict):
-        raise InvalidAction("params.arguments", f"must be an object; got {type(arguments).__name__}")
+        raise InvalidAction(
+            "params.arguments", f"must be an object; got {type(arguments).__name__}"
+        )
     return name, arguments
 
 
@@ -383,8 +386,11 @@ def blocked_call_result(name: str, outcome: Outcome) -> dict[str, Any]:
     """The tool error result for a call governance did not allow."""
     verdict = outcome.verdict
     risk = verdict.risk.value
-    if verdict.decision is Decision.ESCALATE and outcome.pending and outcome.note and (
-        "pending" in outcome.note and "within" not in outcome.note
+    if (
+        verdict.decision is Decision.ESCALATE
+        and outcome.pending
+        and outcome.note
+        and ("pending" in outcome.note and "within" not in outcome.note)
     ):
         text = (
             f"Tool call {name!r} needs a human's approval ({risk}): {_cited(outcome)}. "
@@ -545,7 +551,7 @@ class Relay:
         for task in list(self._tasks):
             try:
                 await task
-            except BaseException:  # noqa: BLE001 - cancelled on shutdown
+            except BaseException:
                 pass
 
 
@@ -619,9 +625,10 @@ async def serve_stdio(
     ended = "?"
     try:
         with anyio.CancelScope() as outer:
-            async with stdio_server(stdin=stdin) as (client_read, client_write), stdio_client(
-                params
-            ) as (server_read, server_write):
+            async with (
+                stdio_server(stdin=stdin) as (client_read, client_write),
+                stdio_client(params) as (server_read, server_write),
+            ):
 
                 async def to_client(data: dict[str, Any]) -> None:
                     await client_write.send(SessionMessage(adapter.validate_python(data)))
@@ -778,7 +785,8 @@ class HttpGateway:
             problem = await checker.validate_request(request, is_post=request.method == "POST")
             if problem is not None:
                 return problem
-            return await self.handle(request)
+            response: Response = await self.handle(request)
+            return response
 
         app = Starlette(
             routes=[Route(self.path, endpoint, methods=["GET", "POST", "DELETE"])],
@@ -829,7 +837,11 @@ class HttpGateway:
             # A batch with a blocked call is answered whole: nothing in it is forwarded.
             blocked = {_id_key(a["id"]) for a in answers}
             for message in messages:
-                if "id" in message and "method" in message and _id_key(message["id"]) not in blocked:
+                if (
+                    "id" in message
+                    and "method" in message
+                    and _id_key(message["id"]) not in blocked
+                ):
                     answers.append(
                         error_response(
                             message["id"],
@@ -876,9 +888,7 @@ class HttpGateway:
                 ),
                 status_code=502,
             )
-        out_headers = {
-            k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP
-        }
+        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
         content_type = upstream.headers.get("content-type", "").lower()
 
         async def transform(message: Any) -> Any:
