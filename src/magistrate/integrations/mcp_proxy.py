@@ -573,6 +573,53 @@ class _PipeLines:
         return line.decode("utf-8", errors="replace")
 
 
+class _PipeWriter:
+    """The client's end of stdout, written on the event loop (the SDK's default writes each
+    message through a worker thread, twice: write, then flush)."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self.broken = False
+
+    async def write(self, data: str) -> None:
+        if not self.broken:
+            self._writer.write(data.encode("utf-8"))
+
+    async def flush(self) -> None:
+        try:
+            await self._writer.drain()
+        except (BrokenPipeError, ConnectionResetError):  # the client is gone; stdin ends too
+            self.broken = True
+
+
+async def _open_stdout() -> tuple[Any, Callable[[], None]]:
+    """stdout as a loop-driven pipe writer, with fd 1 pointed at stderr meanwhile so that
+    stray prints cannot corrupt the protocol; (None, no-op) when stdout is not a pipe."""
+    loop = asyncio.get_running_loop()
+    try:
+        wire = os.dup(1)
+    except OSError:
+        return None, lambda: None
+    pipe = os.fdopen(wire, "wb", buffering=0)
+    try:
+        transport, flow = await loop.connect_write_pipe(
+            lambda: asyncio.streams.FlowControlMixin(loop=loop), pipe
+        )
+    except (ValueError, OSError):  # a regular file or a terminal: the SDK's writer serves
+        pipe.close()
+        return None, lambda: None
+    writer = asyncio.StreamWriter(transport, flow, None, loop)
+    saved = os.dup(1)
+    os.dup2(2, 1)
+
+    def restore() -> None:
+        os.dup2(saved, 1)
+        os.close(saved)
+        transport.close()
+
+    return _PipeWriter(writer), restore
+
+
 async def _open_stdin() -> Any:
     """stdin as lines read on the loop; None (the SDK's own reader) when it is not a pipe."""
     loop = asyncio.get_running_loop()
@@ -622,11 +669,12 @@ async def serve_stdio(
         return data
 
     stdin = await _open_stdin()
+    stdout, restore_stdout = await _open_stdout()
     ended = "?"
     try:
         with anyio.CancelScope() as outer:
             async with (
-                stdio_server(stdin=stdin) as (client_read, client_write),
+                stdio_server(stdin=stdin, stdout=stdout) as (client_read, client_write),
                 stdio_client(params) as (server_read, server_write),
             ):
 
@@ -676,6 +724,8 @@ async def serve_stdio(
     except OSError as exc:
         log.error("cannot start the MCP server %s: %s", list(command), exc)
         return 1
+    finally:
+        restore_stdout()
     return 0
 
 
