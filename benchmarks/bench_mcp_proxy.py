@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
 from mcp.client.client import Client  # noqa: E402
-
 from tests.mcp_helpers import (  # noqa: E402
     PY,
     TOOLS_SERVER,
