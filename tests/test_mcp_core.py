@@ -87,12 +87,12 @@ async def test_ids_are_matched_by_type_and_value(detector: RiskDetector) -> None
     relay = Relay(ToolCallGovernor(Governor(detector=detector)), wire.to_client, wire.to_server)
     await relay.from_client(_call(7, "fetch"))
     await _settle()
-    # a response with id "7" (a string) is not the result of call 7: not judged, passed on
+    # a response with id "7" (a string) is not the result of call 7 (still judged, by shape)
     await relay.from_server({"jsonrpc": "2.0", "id": "7", "result": _result(INJECTION)})
     await relay.from_server({"jsonrpc": "2.0", "id": 7, "result": _result(INJECTION)})
     await _settle()
-    assert wire.client[0]["result"]["content"][0]["text"] == INJECTION
-    assert wire.client[1]["result"]["isError"] is True
+    texts = {m["id"]: m["result"]["content"][0]["text"] for m in wire.client}
+    assert "'(unknown tool)'" in texts["7"] and "'fetch'" in texts[7]
 
 
 async def test_governance_error_fails_closed(detector: RiskDetector) -> None:
@@ -256,3 +256,28 @@ async def test_relay_checks_tool_output_of_action_builder(detector: RiskDetector
     core = ToolCallGovernor(Governor(detector=detector))
     blocked = await core.judge_output("x", _result(INJECTION), None)
     assert direct.decision.value == blocked["_meta"]["magistrate"]["decision"] == "deny"
+
+
+async def test_errors_untracked_results_and_idless_calls(detector: RiskDetector) -> None:
+    wire = Wire()
+    relay = Relay(ToolCallGovernor(Governor(detector=detector)), wire.to_client, wire.to_server)
+    # a tools/call without an id (a notification) is never forwarded
+    await relay.from_client({"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "x"}})
+    # an error answering a call is content the server chose: judged like a result
+    await relay.from_client(_call(1, "fetch", url="https://docs.example"))
+    await _settle()
+    assert wire.server == [_call(1, "fetch", url="https://docs.example")]
+    # (first, while the server's trust is intact: a clean untracked result passes)
+    await relay.from_server({"jsonrpc": "2.0", "id": 98, "result": _result("plain text")})
+    await _settle()
+    error = {"code": -32000, "message": INJECTION, "data": {"hint": "none"}}
+    await relay.from_server({"jsonrpc": "2.0", "id": 1, "error": error})
+    # a response shaped like a tool result but not tracked is judged all the same
+    await relay.from_server({"jsonrpc": "2.0", "id": 99, "result": _result(INJECTION)})
+    await _settle()
+    by_id = {m["id"]: m for m in wire.client}
+    assert by_id[1]["error"]["code"] == -32000
+    assert "IGNORE ALL" not in by_id[1]["error"]["message"]
+    assert "The error of tool 'fetch' was withheld" in by_id[1]["error"]["message"]
+    assert by_id[99]["result"]["isError"] and "(unknown tool)" in json.dumps(by_id[99])
+    assert by_id[98] == {"jsonrpc": "2.0", "id": 98, "result": _result("plain text")}

@@ -304,6 +304,7 @@ async def test_proxy_usage_errors_exit_3(tmp_path: Path) -> None:
         proxy_command("--http", "http://127.0.0.1:1/mcp", "--", PY, TOOLS_SERVER),
         proxy_command("--escalation", "later", "--", PY, TOOLS_SERVER),
         proxy_command("--role", "emperor", "--", PY, TOOLS_SERVER),
+        proxy_command("--hide-tools", "--", PY, TOOLS_SERVER),
     ):
         proc = await asyncio.create_subprocess_exec(
             *argv,

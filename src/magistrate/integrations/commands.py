@@ -101,6 +101,9 @@ def mcp_proxy(
     if (http is None) == (not command):
         cli.err.print("mcp-proxy: give either --http URL or the server's COMMAND after --")
         raise typer.Exit(cli.EXIT_ERROR)
+    if hide_tools and role is None:
+        cli.err.print("mcp-proxy: --hide-tools needs --role (the role whose tools are shown)")
+        raise typer.Exit(cli.EXIT_ERROR)
     settings = cli._settings()
     server = server_name or server_label(http if http is not None else list(command or []))
     try:

@@ -217,6 +217,41 @@ class ToolCallGovernor:
         log.warning("%s", _log_line("result of", name, worst))
         return blocked_output_result(name, worst)
 
+    async def judge_error(self, name: str, error: Any, session: str | None) -> Any:
+        """A `tools/call` error as the client may see it: its message and data are content the
+        server chose too, so they are judged like a result."""
+        if not isinstance(error, dict):
+            return error
+        probe: dict[str, Any] = {
+            "content": [{"type": "text", "text": str(error.get("message", ""))}]
+        }
+        if error.get("data") is not None:
+            probe["structuredContent"] = error["data"]
+        judged = await self.judge_output(name, probe, session)
+        if judged is probe:
+            return error
+        notice = judged["content"][0]["text"].replace("The result of", "The error of", 1)
+        return {"code": error.get("code", JSONRPC_INTERNAL_ERROR), "message": notice}
+
+    async def judge_response(
+        self, name: str | None, message: dict[str, Any], session: str | None
+    ) -> dict[str, Any] | None:
+        """The response to a tools/call as the client may see it; None when `message` is not
+        one. Untracked responses shaped like a tool result (a `content` list: no other MCP
+        result has one) are judged too, so nothing depends on the tracking alone."""
+        result = message.get("result")
+        if name is None:
+            if not (isinstance(result, dict) and isinstance(result.get("content"), list)):
+                return None
+            name = "(unknown tool)"
+        if "result" in message:
+            judged = await self.judge_output(name, result, session)
+            return message if judged is result else {**message, "result": judged}
+        if "error" in message:
+            error = await self.judge_error(name, message["error"], session)
+            return message if error is message["error"] else {**message, "error": error}
+        return None
+
     # ------------------------------------------------------------------ tools/list
     def filter_tools(self, result: Any) -> Any:
         """A `tools/list` result without the tools the role may not use (when hiding is on)."""
@@ -476,6 +511,9 @@ class Relay:
     async def from_client(self, message: dict[str, Any]) -> None:
         """One message from the client."""
         method = message.get("method")
+        if method == "tools/call" and "id" not in message:
+            log.warning("dropped a tools/call sent as a notification (no id): never forwarded")
+            return
         if "id" in message and method == "tools/call":
             key = _id_key(message["id"])
             task = asyncio.create_task(self._govern_call(message, key))
@@ -498,7 +536,9 @@ class Relay:
         if "method" not in message and "id" in message:
             key = _id_key(message["id"])
             call = self._calls.pop(key, None)
-            if call is not None and "result" in message:
+            result = message.get("result")
+            tool_shaped = isinstance(result, dict) and isinstance(result.get("content"), list)
+            if call is not None or tool_shaped:
                 task = asyncio.create_task(self._govern_result(message, call))
                 self._track(task)
                 return
@@ -529,10 +569,11 @@ class Relay:
         except Exception as exc:  # the answer could not be delivered: say so, once
             log.error("tools/call relay failed: %s: %s", type(exc).__name__, exc)
 
-    async def _govern_result(self, message: dict[str, Any], call: _ToolCall) -> None:
+    async def _govern_result(self, message: dict[str, Any], call: _ToolCall | None) -> None:
         try:
-            result = await self.core.judge_output(call.name, message.get("result"), call.session)
-            await self._send_client({**message, "result": result})
+            name = call.name if call is not None else None
+            judged = await self.core.judge_response(name, message, self.session)
+            await self._send_client(judged if judged is not None else message)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -871,6 +912,13 @@ class HttpGateway:
         answers: list[dict[str, Any]] = []
         for message in messages:
             method = message.get("method")
+            if method == "tools/call" and "id" not in message:
+                return JSONResponse(
+                    error_response(
+                        None, JSONRPC_INVALID_REQUEST, "tools/call must be a request with an id"
+                    ),
+                    status_code=400,
+                )
             if "id" in message and method == "tools/call":
                 ruling = await self.core.judge_call(message.get("params"), session)
                 if not ruling.forward:
@@ -901,16 +949,13 @@ class HttpGateway:
                         )
                     )
             return JSONResponse(answers)
-        if session_header:
+        if session_header:  # a result replayed on a resumed stream is judged too
             for key, call in calls.items():
                 self._calls[(session_header, key)] = call
+            while len(self._calls) > 10_000:  # bounded: the oldest go first
+                self._calls.pop(next(iter(self._calls)))
         content = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        try:
-            return await self._forward("POST", headers, content, session_header, calls, lists)
-        finally:
-            if session_header:
-                for key in calls:
-                    self._calls.pop((session_header, key), None)
+        return await self._forward("POST", headers, content, session_header, calls, lists)
 
     async def _forward(
         self,
@@ -960,15 +1005,19 @@ class HttpGateway:
             body = await upstream.aread()
         finally:
             await upstream.aclose()
-        if content_type.startswith("application/json") and body and (calls or lists):
+        if content_type.startswith("application/json") and body:
             try:
                 data = json.loads(body)
             except ValueError:
                 data = None
             if isinstance(data, list):
-                body = json.dumps([await transform(m) for m in data]).encode()
+                changed = [await transform(m) for m in data]
+                if any(a is not b for a, b in zip(changed, data, strict=True)):
+                    body = json.dumps(changed, ensure_ascii=False).encode()
             elif isinstance(data, dict):
-                body = json.dumps(await transform(data)).encode()
+                changed_one = await transform(data)
+                if changed_one is not data:
+                    body = json.dumps(changed_one, ensure_ascii=False).encode()
             elif calls:  # a tool result we cannot read is not passed on
                 body = json.dumps(
                     error_response(None, JSONRPC_INTERNAL_ERROR, "unreadable tool result withheld")
@@ -986,11 +1035,16 @@ class HttpGateway:
             return message
         key = _id_key(message["id"])
         call = calls.get(key)
-        if call is None and session_header:
-            call = self._calls.get((session_header, key))
-        if call is not None and "result" in message:
-            result = await self.core.judge_output(call.name, message["result"], call.session)
-            return {**message, "result": result}
+        if session_header:
+            tracked = self._calls.pop((session_header, key), None)
+            call = call or tracked
+        judged = await self.core.judge_response(
+            call.name if call is not None else None,
+            message,
+            call.session if call is not None else self.default_session,
+        )
+        if judged is not None:
+            return judged
         if key in lists and "result" in message:
             return {**message, "result": self.core.filter_tools(message["result"])}
         return message
