@@ -281,3 +281,67 @@ async def test_errors_untracked_results_and_idless_calls(detector: RiskDetector)
     assert "The error of tool 'fetch' was withheld" in by_id[1]["error"]["message"]
     assert by_id[99]["result"]["isError"] and "(unknown tool)" in json.dumps(by_id[99])
     assert by_id[98] == {"jsonrpc": "2.0", "id": 98, "result": _result("plain text")}
+
+
+async def test_http_gateway_judges_json_batches_in_process(detector: RiskDetector) -> None:
+    """A 2025-03-26 style batch answered as JSON: each tool result in it is judged."""
+    import httpx2
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from magistrate.integrations.mcp_proxy import HttpGateway
+    from tests.mcp_helpers import free_port
+
+    seen: list[Any] = []
+
+    async def upstream(request: Request) -> JSONResponse:
+        batch = await request.json()
+        seen.append(batch)
+        return JSONResponse(
+            [
+                {"jsonrpc": "2.0", "id": m["id"], "result": _result(f"{INJECTION} ({m['id']})")}
+                for m in batch
+            ]
+        )
+
+    up_port, gw_port = free_port(), free_port()
+    up = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/mcp", upstream, methods=["POST"])]),
+            port=up_port,
+            log_level="error",
+        )
+    )
+    gateway = HttpGateway(
+        f"http://127.0.0.1:{up_port}/mcp", Governor(detector=detector), ProxyOptions()
+    )
+    gw = uvicorn.Server(uvicorn.Config(gateway.app(), port=gw_port, log_level="error"))
+    tasks = [asyncio.create_task(up.serve()), asyncio.create_task(gw.serve())]
+    try:
+        while not (up.started and gw.started):
+            await asyncio.sleep(0.02)
+        async with httpx2.AsyncClient() as client:
+            batch = [_call(1, "fetch", url="https://docs.example"), _call(2, "echo", text="hi")]
+            response = await client.post(
+                f"http://127.0.0.1:{gw_port}/mcp",
+                json=batch,
+                headers={"accept": "application/json, text/event-stream"},
+            )
+            body = response.json()
+            blocked = await client.post(
+                f"http://127.0.0.1:{gw_port}/mcp",
+                json=[_call(3, "query_sql", sql="DROP TABLE users"), _call(4, "echo", text="x")],
+                headers={"accept": "application/json, text/event-stream"},
+            )
+    finally:
+        up.should_exit = gw.should_exit = True
+        await asyncio.gather(*tasks)
+    assert seen == [batch]  # forwarded as sent; the second batch never reached the server
+    assert [m["id"] for m in body] == [1, 2]
+    assert all(m["result"]["isError"] and "IGNORE ALL" not in json.dumps(m) for m in body)
+    answers = {m["id"]: m for m in blocked.json()}
+    assert "sql-drop" in answers[3]["result"]["content"][0]["text"]
+    assert "not forwarded" in answers[4]["error"]["message"]

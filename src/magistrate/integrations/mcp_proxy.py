@@ -1031,6 +1031,10 @@ class HttpGateway:
         calls: dict[str, _ToolCall],
         lists: set[str],
     ) -> Any:
+        if isinstance(message, list):  # a batch (2025-03-26): each response on its own
+            changed = [await self._from_server(m, session_header, calls, lists) for m in message]
+            same = all(a is b for a, b in zip(changed, message, strict=True))
+            return message if same else changed
         if not isinstance(message, dict) or "method" in message or "id" not in message:
             return message
         key = _id_key(message["id"])
