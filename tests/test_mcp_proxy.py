@@ -316,3 +316,63 @@ async def test_proxy_usage_errors_exit_3(tmp_path: Path) -> None:
         _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
         assert proc.returncode == 3, (argv, err)
         assert b"mcp-proxy" in err
+
+
+async def test_sigterm_stops_cleanly_and_keeps_the_audit(tmp_path: Path) -> None:
+    """A client quitting sends SIGTERM: the proxy stops its server and flushes the audit."""
+    env = proxy_env(tmp_path)
+    proc = await asyncio.create_subprocess_exec(
+        *proxy_command("--principal", "agent:term", "--", PY, TOOLS_SERVER),
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    async def send(message: dict[str, Any]) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps(message) + "\n").encode())
+        await proc.stdin.drain()
+
+    async def reply(request_id: int) -> dict[str, Any]:
+        assert proc.stdout is not None
+        while True:
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=20)
+            message = json.loads(line)
+            if message.get("id") == request_id:
+                return dict(message)
+
+    try:
+        await send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "0"},
+                },
+            }
+        )
+        assert (await reply(1))["result"]["serverInfo"]["name"] == "magistrate-test-tools"
+        await send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        await send(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "run_shell", "arguments": {"command": "echo raw"}},
+            }
+        )
+        assert (await reply(2))["result"]["content"][0]["text"] == "raw\n"
+        proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert b"SIGTERM" in err
+    records = [r for r in audit_records(tmp_path) if r["principal"] == "agent:term"]
+    assert [(r["tool"], r["decision"]) for r in records] == [("run_shell", "allow")]

@@ -30,6 +30,7 @@ import fnmatch
 import json
 import logging
 import os
+import signal
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -712,8 +713,18 @@ async def serve_stdio(
     stdin = await _open_stdin()
     stdout, restore_stdout = await _open_stdout()
     ended = "?"
+    loop = asyncio.get_running_loop()
+    stopping = [signal.SIGTERM, signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
     try:
         with anyio.CancelScope() as outer:
+
+            def stop(signum: int) -> None:
+                nonlocal ended
+                ended = f"signal {signal.Signals(signum).name}: proxy"
+                outer.cancel()  # a clean stop: the audit log is flushed on the way out
+
+            for signum in stopping:
+                loop.add_signal_handler(signum, stop, signum)
             async with (
                 stdio_server(stdin=stdin, stdout=stdout) as (client_read, client_write),
                 stdio_client(params) as (server_read, server_write),
@@ -758,15 +769,21 @@ async def serve_stdio(
                         tg.start_soon(pump_server, tg.cancel_scope)
                 finally:
                     # Results already being judged still reach a client that is there.
-                    await relay.close(grace=5.0 if ended == "server" else 0.0)
-                    log.info("the %s closed the connection; stopping", ended)
+                    with anyio.CancelScope(shield=True):
+                        await relay.close(grace=5.0 if ended == "server" else 0.0)
+                    if not ended.startswith("signal"):
+                        log.info("the %s closed the connection; stopping", ended)
                     await client_write.aclose()  # the SDK's writer flushes, then ends
                     outer.cancel()  # and its stdin reader stops though stdin stays open
     except OSError as exc:
         log.error("cannot start the MCP server %s: %s", list(command), exc)
         return 1
     finally:
+        for signum in stopping:
+            loop.remove_signal_handler(signum)
         restore_stdout()
+    if ended.startswith("signal"):
+        log.info("%s stopped", ended)
     return 0
 
 
