@@ -41,7 +41,9 @@ async def test_openai_agents_guardrails_in_a_real_run(detector: RiskDetector) ->
         ]
     )
     agent = agents.Agent(name="ops", instructions="Do ops.", tools=[run_shell], model=model)
-    result = await agents.Runner.run(agent, "tidy up")
+    result = await agents.Runner.run(
+        agent, "tidy up", run_config=agents.RunConfig(tracing_disabled=True)
+    )
     assert result.final_output == "done"
     assert ran == ["ls -la", "cat notes.txt"]  # rm -rf / never ran
 
@@ -77,7 +79,9 @@ async def test_openai_agents_raise_on_block(detector: RiskDetector) -> None:
     )
     agent = agents.Agent(name="db", tools=[query_sql], model=model)
     with pytest.raises(agents.ToolInputGuardrailTripwireTriggered) as caught:
-        await agents.Runner.run(agent, "drop it")
+        await agents.Runner.run(
+            agent, "drop it", run_config=agents.RunConfig(tracing_disabled=True)
+        )
     info = caught.value.output.output_info
     assert info["decision"] in ("escalate", "deny") and "sql-drop" in info["rules"]
 

@@ -24,6 +24,7 @@ class Outcome:
     verdict: Verdict
     pending: bool = False  # escalated and not (yet) approved: the approval id is worth naming
     note: str | None = None  # what happened to the escalation, when there was one
+    waited: bool = False  # a human was waited for (and did not approve in time, or refused)
 
     @property
     def approval_id(self) -> str | None:
@@ -87,14 +88,19 @@ def _after_wait(
     if status == "approved":
         again = governor.check(action)  # consumes the approval: allowed exactly once
         if again.allowed:
-            return Outcome(True, again, note=f"approved ({approval_id})")
-        return Outcome(False, again, note=f"approval {approval_id} was granted but not usable")
+            return Outcome(True, again, note=f"approved ({approval_id})", waited=True)
+        return Outcome(
+            False, again, note=f"approval {approval_id} was granted but not usable", waited=True
+        )
     if status == "pending":
         return Outcome(
             False,
             verdict,
             pending=True,
             note=f"no decision on approval {approval_id} within {timeout:g} s; denied",
+            waited=True,
         )
     why = f": {note}" if note else ""
-    return Outcome(False, verdict, note=f"approval {approval_id} {status}{why}; denied")
+    return Outcome(
+        False, verdict, note=f"approval {approval_id} {status}{why}; denied", waited=True
+    )

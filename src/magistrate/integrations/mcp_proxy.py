@@ -422,12 +422,7 @@ def blocked_call_result(name: str, outcome: Outcome) -> dict[str, Any]:
     """The tool error result for a call governance did not allow."""
     verdict = outcome.verdict
     risk = verdict.risk.value
-    if (
-        verdict.decision is Decision.ESCALATE
-        and outcome.pending
-        and outcome.note
-        and ("pending" in outcome.note and "within" not in outcome.note)
-    ):
+    if verdict.decision is Decision.ESCALATE and outcome.pending and not outcome.waited:
         text = (
             f"Tool call {name!r} needs a human's approval ({risk}): {_cited(outcome)}. "
             f"Approval {verdict.approval_id} is pending; once an approver grants it "
