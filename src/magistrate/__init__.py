@@ -16,6 +16,8 @@ from magistrate.constitution import (
     load_constitution,
 )
 from magistrate.errors import (
+    ActionDenied,
+    ApprovalPending,
     ConstitutionError,
     GovernanceError,
     InvalidAction,
@@ -23,6 +25,7 @@ from magistrate.errors import (
     SuspensionError,
 )
 from magistrate.governor import Governor
+from magistrate.integrations.governed import governed
 from magistrate.justica import EnforcementMode, Justica
 from magistrate.levels import Decision, Risk
 from magistrate.maestro import Maestro, MaestroResponse
@@ -34,6 +37,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Action",
+    "ActionDenied",
+    "ApprovalPending",
     "Citation",
     "Constitution",
     "ConstitutionError",
@@ -59,5 +64,6 @@ __all__ = [
     "__version__",
     "default_constitution",
     "detect_risk_level",
+    "governed",
     "load_constitution",
 ]

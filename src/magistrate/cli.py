@@ -720,3 +720,9 @@ def counsel(
                 out.print(f"  - {item}", markup=False)
     if answer.error:
         err.print(f"System 2 unavailable: {answer.error}", markup=False)
+
+
+# ---------------------------------------------------------------------- integrations
+from magistrate.integrations.commands import register as _register_integrations  # noqa: E402
+
+_register_integrations(app)  # mcp-proxy, hook claude-code

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         default=Path(".magistrate/spool"), description="Where records wait when the store is down."
     )
     approval_ttl_s: float = Field(default=900.0, gt=0, description="Approval expiry, seconds.")
+    escalation: Literal["wait", "return"] = Field(
+        default="wait",
+        description="On escalate, integrations (MCP proxy, @governed) wait for a human up to "
+        "approval_timeout_s and then deny (wait), or answer at once with the approval id (return).",
+    )
+    approval_timeout_s: float = Field(
+        default=300.0, ge=0, description="How long integrations wait for an approval, seconds."
+    )
     tracing: bool | None = Field(
         default=None, description="OpenTelemetry spans; default: on when OTEL_* asks for traces."
     )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from magistrate.verdict import Verdict
 
 
 class MagistrateError(Exception):
@@ -42,6 +46,39 @@ class ConstitutionError(MagistrateError):
 
 class GovernanceError(MagistrateError):
     """Something inside governance failed; the verdict for the action is fail-closed."""
+
+
+class ActionDenied(MagistrateError):
+    """Governance did not allow an action; carries the verdict (decision, risk, citations)."""
+
+    def __init__(self, verdict: Verdict, message: str | None = None) -> None:
+        self.verdict = verdict
+        self.message = message or denial_message(verdict)
+        super().__init__(self.message)
+
+    @property
+    def approval_id(self) -> str | None:
+        """The approval request an escalation opened, if any."""
+        return self.verdict.approval_id
+
+
+class ApprovalPending(ActionDenied):
+    """An escalated action awaits a human's approval (escalation "return", or the wait ran out);
+    call again once `approval_id` is approved."""
+
+
+def denial_message(verdict: Verdict) -> str:
+    """One line: the decision and tier, the articles and rules cited, the reasons."""
+    parts = [f"{verdict.decision.value} ({verdict.risk.value})"]
+    cited = "; ".join(c.short() for c in verdict.citations[:3])
+    if cited:
+        parts.append(cited)
+    reasons = [r for r in verdict.reasons if r != "no rule matched"][:3]
+    if reasons:
+        parts.append("; ".join(reasons))
+    if verdict.approval_id:
+        parts.append(f"approval {verdict.approval_id}")
+    return "blocked by governance: " + " — ".join(parts)
 
 
 class SuspensionError(MagistrateError):
