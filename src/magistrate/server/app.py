@@ -244,18 +244,20 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
 
 
 class Guard:
-    """Pure ASGI middleware: the body size limit (413), security headers, and request timing
-    for the dashboard and Prometheus."""
+    """Pure ASGI middleware: the body size limit (413), security headers, the answering worker
+    (`X-Magistrate-Worker`), and request timing for the dashboard and Prometheus."""
 
     def __init__(
         self,
         app: Callable[..., Awaitable[None]],
         max_body: int,
         on_request: Callable[[str, str, int, float], None],
+        worker: Callable[[], str],
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.on_request = on_request
+        self.worker = worker
 
     async def __call__(
         self,
@@ -295,6 +297,7 @@ class Guard:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"content-security-policy", CSP.encode()),
+                    (b"x-magistrate-worker", self.worker().encode()),
                 ]
                 message["headers"] = headers
             await send(message)
@@ -412,7 +415,9 @@ def create_app(settings: Settings | None = None, *, governor: Governor | None = 
         if server.http_latency is not None and route != "/v1/events":
             server.http_latency.labels(method, route, str(status)).observe(seconds)
 
-    app.add_middleware(Guard, max_body=s.max_body_bytes, on_request=on_request)
+    app.add_middleware(
+        Guard, max_body=s.max_body_bytes, on_request=on_request, worker=lambda: server.worker_id
+    )
     _errors(app)
     _routes(app, server, s)
     app.mount("/dashboard", StaticFiles(directory=STATIC), name="dashboard")
