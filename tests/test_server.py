@@ -106,6 +106,18 @@ def test_no_valid_key_is_401_with_the_reason(live: Live) -> None:
             assert r.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_a_key_can_be_verified_without_using_it(live: Live) -> None:
+    name = f"approver-{uuid.uuid4().hex[:6]}"
+    token = live.key("approver", name)
+    with live.client() as c:
+        ok = c.post("/v1/keys/verify", json={"key": token}).json()
+        assert (ok["valid"], ok["name"], ok["role"]) == (True, name, "approver")
+        assert "hash" not in ok
+        bad = c.post("/v1/keys/verify", json={"key": token[:-1] + "x"})
+        assert bad.status_code == 200 and bad.json()["valid"] is False
+        assert c.post("/v1/keys/verify", json={"key": "k" * 201}).status_code == 422
+
+
 def test_roles_are_enforced_with_403_naming_what_is_needed(live: Live) -> None:
     agent, approver = live.key("agent"), live.key("approver")
     with live.client(agent) as c:

@@ -60,6 +60,8 @@ from magistrate.server.models import (
     BatchIn,
     BatchOut,
     CheckIn,
+    KeyCheckIn,
+    KeyCheckOut,
     ProblemOut,
     ResolveIn,
     VerdictOut,
@@ -748,6 +750,24 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
             return info
 
         return _json(await server.judge(read))
+
+    @app.post(
+        "/v1/keys/verify",
+        tags=["status"],
+        response_model=KeyCheckOut,
+        responses={422: ERRORS[422]},
+        summary="Is this key valid? (sign-in)",
+    )
+    async def keys_verify(body: KeyCheckIn) -> Response:
+        """Whether a key is valid, with its name and role: 200 either way, so a sign-in form
+        can say "not valid" without a failed request."""
+        keys = server.keys
+        if keys is None:
+            raise HTTPException(503, "the server is starting")
+        key = keys.peek(body.key) or await server.judge(keys.authenticate, body.key)
+        if key is None:
+            return _json({"valid": False, "detail": "invalid or revoked API key"})
+        return _json({"valid": True, **key.to_dict()})
 
     @app.get("/v1/whoami", tags=["status"], responses=ERRORS, summary="The calling key")
     async def whoami(key: ApiKey = Depends(anyone)) -> Response:  # noqa: B008

@@ -183,3 +183,20 @@ class ProblemOut(BaseModel):
 
     detail: str
     field: str | None = None
+
+
+class KeyCheckIn(BaseModel):
+    """A key to check."""
+
+    key: str = Field(max_length=200)
+
+
+class KeyCheckOut(BaseModel):
+    """Whether the key is valid, and whose it is."""
+
+    model_config = ConfigDict(extra="allow")
+
+    valid: bool
+    name: str | None = None
+    role: Literal["agent", "approver", "admin"] | None = None
+    detail: str | None = None

@@ -74,18 +74,19 @@
 
   // ---------------------------------------------------------------- sign in / out
   async function signIn(candidate) {
-    key = candidate;
-    let me;
-    try {
-      me = await api("/v1/whoami");
-    } catch (error) {
-      key = null;
-      throw error instanceof AuthError ? new Error("That key is not valid (or was revoked).") : error;
-    }
+    // Checked without using it, so a wrong key is an answer, not a failed request.
+    const response = await fetch("/v1/keys/verify", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ key: candidate }),
+    });
+    const me = await response.json();
+    if (!response.ok) throw new Error(me.detail || `sign-in failed: ${response.status}`);
+    if (!me.valid) throw new Error("That key is not valid (or was revoked).");
     if (me.role === "agent") {
-      key = null;
       throw new Error(`${me.name} has an agent key: agents cannot approve. Use an approver or admin key.`);
     }
+    key = candidate;
     sessionStorage.setItem(KEY_STORE, candidate);
     $("who-name").textContent = `${me.name} (${me.role})`;
     $("who").hidden = false;
@@ -218,7 +219,9 @@
       body.appendChild(row);
     }
     const n = stats.workers.length;
-    $("workers").textContent = `${stats.decisions} decisions counted over ${n} live worker${n === 1 ? "" : "s"}`;
+    const d = stats.decisions;
+    $("workers").textContent =
+      `${d} decision${d === 1 ? "" : "s"} counted over ${n} live worker${n === 1 ? "" : "s"}`;
   }
 
   function tiles(container, names, counts, kind) {
