@@ -833,6 +833,14 @@ def serve(
         os.environ["MAGISTRATE_CONSTITUTION"] = str(_options.constitution)
     if _options.mode is not None:
         os.environ["MAGISTRATE_MODE"] = _options.mode
+    if workers > 1 and not settings.redis_url:
+        err.print(
+            f"warning: {workers} workers without MAGISTRATE_REDIS_URL: each worker keeps its own "
+            "trust ledger, suspensions and session history in memory, so a principal suspended "
+            "by one worker is not suspended by the others. Set MAGISTRATE_REDIS_URL to share "
+            "them (docs/scaling.md).",
+            markup=False,
+        )
     if settings.bootstrap_admin:
         _bootstrap_admin()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
