@@ -268,7 +268,7 @@ def main() -> None:
     for mode in args.modes.split(","):
         for workers in (int(w) for w in args.workers.split(",")):
             with store(mode) as env, serve(env, workers) as (url, token):
-                for name, (path, payloads, connections, per_request) in plans.items():
+                for path, payloads, connections, per_request in plans.values():
                     drive(url, token, path, payloads, connections, args.warmup)
                     figures = drive(url, token, path, payloads, connections, args.duration)
                     row = {

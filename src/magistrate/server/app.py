@@ -45,7 +45,7 @@ from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
 from magistrate.audit import verify
 from magistrate.audit.query import parse_time
 from magistrate.config import Settings
-from magistrate.db import AuditFilter, Database, open_database
+from magistrate.db import AuditFilter, Database, StoreUnavailable, open_database
 from magistrate.errors import InvalidAction
 from magistrate.governor import Governor
 from magistrate.keys import ApiKey, Keys
@@ -496,6 +496,11 @@ def _errors(app: FastAPI) -> None:
         name = ".".join(loc) or "body"
         message = str(first.get("msg", "invalid"))
         return _json({"detail": f"{name}: {message}", "field": name}, 422)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(request: Request, exc: StoreUnavailable) -> Response:
+        log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _json({"detail": f"store unavailable: {exc}", "decision": "deny"}, 503)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
