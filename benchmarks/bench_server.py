@@ -113,8 +113,18 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "magistrate", "serve", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "magistrate",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         env={**os.environ, **env},
         cwd=env["MAGISTRATE_HOME"],
         stdout=subprocess.DEVNULL,
@@ -174,9 +184,22 @@ def run_wrk(
         script = f.name
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency",
-             "--timeout", "10s", "-s", script, url],
-            capture_output=True, text=True, timeout=duration + 60, check=True,
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{int(duration)}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                script,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+            check=True,
         ).stdout
     finally:
         os.unlink(script)
@@ -210,8 +233,9 @@ def run_httpx(
         bad = 0
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         limits = httpx.Limits(max_connections=connections)
-        async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
-                                     timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=url, headers=headers, limits=limits, timeout=30
+        ) as client:
             stop = time.monotonic() + duration
 
             async def loop(offset: int) -> None:
@@ -258,12 +282,19 @@ def main() -> None:
     mix = actions()
     plans = {
         "check": ("/v1/check", bodies("check", mix, 1), args.connections, 1),
-        "batch": ("/v1/check/batch", bodies("batch", mix, args.batch),
-                  args.batch_connections, args.batch),
+        "batch": (
+            "/v1/check/batch",
+            bodies("batch", mix, args.batch),
+            args.batch_connections,
+            args.batch,
+        ),
     }
-    print(f"client {client}; {len(mix)} actions from tests/data over {PRINCIPALS} principals; "
-          f"{args.duration:.0f} s per run after {args.warmup:.0f} s warm-up; "
-          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"client {client}; {len(mix)} actions from tests/data over {PRINCIPALS} principals; "
+        f"{args.duration:.0f} s per run after {args.warmup:.0f} s warm-up; "
+        f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     results: list[dict[str, Any]] = []
     for mode in args.modes.split(","):
         for workers in (int(w) for w in args.workers.split(",")):
@@ -293,8 +324,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for r in results:
         per = f" ({r['actions_per_request']}/request)" if r["actions_per_request"] > 1 else ""
-        print(f"| {r['mode']} | {r['workers']} | `{r['endpoint']}`{per} | "
-              f"{r['decisions_per_s']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms |")
+        print(
+            f"| {r['mode']} | {r['workers']} | `{r['endpoint']}`{per} | "
+            f"{r['decisions_per_s']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms |"
+        )
     if args.json is not None:
         args.json.write_text(json.dumps({"client": client, "results": results}, indent=2))
 

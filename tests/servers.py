@@ -78,8 +78,18 @@ class ProcessServer:
     def __enter__(self) -> ProcessServer:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "magistrate", "serve", "--port", str(self.port),
-                 "--workers", str(self.workers), "--log-level", "warning"],
+                [
+                    sys.executable,
+                    "-m",
+                    "magistrate",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                    "--log-level",
+                    "warning",
+                ],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,

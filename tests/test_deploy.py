@@ -28,8 +28,15 @@ def manifests() -> dict[str, dict[str, Any]]:
 
 def test_the_manifests_are_all_there_and_listed() -> None:
     found = manifests()
-    assert {"Deployment", "Service", "ConfigMap", "HorizontalPodAutoscaler",
-            "PodDisruptionBudget", "Secret", "Kustomization"} <= set(found)
+    assert {
+        "Deployment",
+        "Service",
+        "ConfigMap",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Secret",
+        "Kustomization",
+    } <= set(found)
     listed = set(found["Kustomization"]["resources"])
     assert {"configmap.yaml", "deployment.yaml", "service.yaml", "hpa.yaml"} <= listed
     assert "secret.example.yaml" not in listed  # never overwrite the real Secret
@@ -54,12 +61,15 @@ def test_the_deployment_matches_the_server() -> None:
     settings = {f"MAGISTRATE_{name.upper()}" for name in Settings.model_fields}
     assert names - {"MAGISTRATE_CACHE_DIR"} <= settings, names - settings
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
-    constitution = next(e["value"] for e in container["env"]
-                        if e["name"] == "MAGISTRATE_CONSTITUTION")
+    constitution = next(
+        e["value"] for e in container["env"] if e["name"] == "MAGISTRATE_CONSTITUTION"
+    )
     assert str(Path(constitution).parent) in mounts
     usage = subprocess.run(
         [sys.executable, "-m", "magistrate", "serve", "--help"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     ).stdout
     for flag in (a for a in container["args"] if a.startswith("--")):
         assert flag in usage, flag

@@ -48,8 +48,15 @@ def test_wrong_or_malformed_keys_are_refused(db: Database) -> None:
     keys = Keys(db)
     _, token = keys.create("agent", "agent:etl")
     wrong_secret = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    for bad in (wrong_secret, "", "mgk_", "Bearer " + token, token + "x", token.upper(),
-                f"mgk_{'0' * 16}_{'a' * 43}"):
+    for bad in (
+        wrong_secret,
+        "",
+        "mgk_",
+        "Bearer " + token,
+        token + "x",
+        token.upper(),
+        f"mgk_{'0' * 16}_{'a' * 43}",
+    ):
         assert keys.authenticate(bad) is None, bad
     assert keys.authenticate(token) is not None
 
@@ -153,13 +160,17 @@ def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
     return subprocess.run(
         [sys.executable, "-m", "magistrate", "keys", *args],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
 
 
 def test_cli_create_list_revoke(tmp_path: Path) -> None:
-    r = run_cli(tmp_path, "create", "--role", "agent", "--name", "gw", "--may-act-as",
-                "agent:*", "--json")
+    r = run_cli(
+        tmp_path, "create", "--role", "agent", "--name", "gw", "--may-act-as", "agent:*", "--json"
+    )
     assert r.returncode == 0, r.stderr
     created = json.loads(r.stdout)
     assert set(created) == {"name", "role", "key"} and created["role"] == "agent"

@@ -42,9 +42,7 @@ class Live:
         return token
 
     def client(self, key: str | None = None) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, headers=bearer(key) if key else {}, timeout=30
-        )
+        return httpx.Client(base_url=self.url, headers=bearer(key) if key else {}, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +77,20 @@ def test_health_readiness_and_spec_need_no_key(live: Live) -> None:
         ready = c.get("/readyz")
         assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok"}
         spec = c.get("/openapi.json").json()
-        assert {"/v1/check", "/v1/check/batch", "/v1/approvals", "/v1/approvals/{approval_id}",
-                "/v1/approvals/{approval_id}/approve", "/v1/approvals/{approval_id}/deny",
-                "/v1/audit", "/v1/audit/verify", "/v1/status", "/metrics", "/healthz",
-                "/readyz"} <= set(spec["paths"])
+        assert {
+            "/v1/check",
+            "/v1/check/batch",
+            "/v1/approvals",
+            "/v1/approvals/{approval_id}",
+            "/v1/approvals/{approval_id}/approve",
+            "/v1/approvals/{approval_id}/deny",
+            "/v1/audit",
+            "/v1/audit/verify",
+            "/v1/status",
+            "/metrics",
+            "/healthz",
+            "/readyz",
+        } <= set(spec["paths"])
         batch = spec["components"]["schemas"]["BatchIn"]["properties"]["actions"]
         assert batch["maxItems"] == 10_000
         assert "bearerKey" in spec["components"]["securitySchemes"]
@@ -149,10 +157,15 @@ def test_agents_check_as_themselves_and_gateways_within_their_pattern(live: Live
         assert check(c, kind="shell", text="ls", principal="tenant-a:bot")["principal"] == (
             "tenant-a:bot"
         )
-        r = c.post("/v1/check/batch", json={"actions": [
-            {"kind": "shell", "text": "ls", "principal": "tenant-a:bot"},
-            {"kind": "shell", "text": "ls", "principal": "tenant-b:bot"},
-        ]})
+        r = c.post(
+            "/v1/check/batch",
+            json={
+                "actions": [
+                    {"kind": "shell", "text": "ls", "principal": "tenant-a:bot"},
+                    {"kind": "shell", "text": "ls", "principal": "tenant-b:bot"},
+                ]
+            },
+        )
         assert r.status_code == 403
         assert r.json()["detail"].startswith("actions[1].principal:")
         assert "'tenant-a:*'" in r.json()["detail"]
@@ -189,7 +202,8 @@ def test_batch_keeps_order_and_takes_ten_thousand(live: Live) -> None:
         too_many = c.post("/v1/check/batch", json={"actions": [*actions, {"text": "x"}]})
         assert too_many.status_code == 422
         assert too_many.json() == {
-            "detail": "actions: has 10,001 actions; the limit is 10,000", "field": "actions"
+            "detail": "actions: has 10,001 actions; the limit is 10,000",
+            "field": "actions",
         }
         assert c.post("/v1/check/batch", json={"actions": []}).json() == {"verdicts": []}
 
@@ -202,14 +216,26 @@ def test_batch_keeps_order_and_takes_ten_thousand(live: Live) -> None:
         ("/v1/check", {"kind": "tool", "tool": "t", "args": [1]}, "args", "object"),
         ("/v1/check", {"kind": "shell", "text": "ls", "role": 5}, "role", "must be a string"),
         ("/v1/check", {"kind": "shell", "text": ""}, "text", "needs text, a tool or args"),
-        ("/v1/check", {"kind": "shell", "text": "ls", "min_risk": "HUGE"}, "min_risk",
-         "LOW, MEDIUM, HIGH, CRITICAL"),
+        (
+            "/v1/check",
+            {"kind": "shell", "text": "ls", "min_risk": "HUGE"},
+            "min_risk",
+            "LOW, MEDIUM, HIGH, CRITICAL",
+        ),
         ("/v1/check", [1, 2], "action", "must be a JSON object"),
-        ("/v1/check/batch", {"actions": [{"text": "ls"}, {"kind": "nope", "text": "x"}]},
-         "actions[1].kind", "must be one of"),
+        (
+            "/v1/check/batch",
+            {"actions": [{"text": "ls"}, {"kind": "nope", "text": "x"}]},
+            "actions[1].kind",
+            "must be one of",
+        ),
         ("/v1/check/batch", {"actions": "ls"}, "actions", "must be a list"),
-        ("/v1/check/batch", {"actions": [{"text": "a" * 100_001}]}, "actions[0].text",
-         "limit is 100,000"),
+        (
+            "/v1/check/batch",
+            {"actions": [{"text": "a" * 100_001}]},
+            "actions[0].text",
+            "limit is 100,000",
+        ),
     ],
 )
 def test_invalid_input_is_422_naming_the_field_and_limit(
@@ -241,13 +267,17 @@ def test_bodies_over_the_limit_are_413(live: Live) -> None:
             for start in range(0, len(big), 65536):
                 yield big[start : start + 65536]
 
-        r = c.post("/v1/check/batch", content=chunks(),
-                   headers={"content-type": "application/json"})
+        r = c.post(
+            "/v1/check/batch", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert r.status_code == 413 and "over" in r.json()["detail"]
     with live.client(live.key("agent")) as c:  # a chunked body under the limit still works
         small = json.dumps({"kind": "shell", "text": "ls"}).encode()
-        r = c.post("/v1/check", content=iter([small[:5], small[5:]]),
-                   headers={"content-type": "application/json"})
+        r = c.post(
+            "/v1/check",
+            content=iter([small[:5], small[5:]]),
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 200 and r.json()["decision"] == "allow"
 
 
@@ -270,16 +300,16 @@ def test_approval_wakes_the_long_poll_and_allows_once(live: Live) -> None:
         assert first["decision"] == "escalate"
         approval_id = first["approval_id"]
         out: dict[str, Any] = {}
-        waiter = threading.Thread(
-            target=long_poll, args=(live.url, agent, approval_id, 20, out)
-        )
+        waiter = threading.Thread(target=long_poll, args=(live.url, agent, approval_id, 20, out))
         waiter.start()
         time.sleep(0.5)
         assert waiter.is_alive()  # still waiting: nobody has decided
         pending = b.get("/v1/approvals", params={"status": "pending"}).json()["approvals"]
         mine = next(p for p in pending if p["id"] == approval_id)
         assert (mine["risk"], mine["decision"], mine["summary"]) == (
-            "CRITICAL", "escalate", "[sql] TRUNCATE orders"
+            "CRITICAL",
+            "escalate",
+            "[sql] TRUNCATE orders",
         )
         assert mine["citations"][0]["rule_id"] and mine["age_s"] >= 0
         approved_at = time.monotonic()
@@ -289,7 +319,9 @@ def test_approval_wakes_the_long_poll_and_allows_once(live: Live) -> None:
         waiter.join(timeout=10)
         reply = out["response"].json()
         assert (reply["status"], reply["decision"], reply["note"]) == (
-            "approved", "allow", "backup verified"
+            "approved",
+            "allow",
+            "backup verified",
         )
         assert out["done_at"] - approved_at < 0.5  # woken, not polled (poll is 1 s)
         again = check(a, **action)

@@ -32,9 +32,7 @@ KEY: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def api_schema(
-    detector: RiskDetector, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
+def api_schema(detector: RiskDetector, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     root: Path = tmp_path_factory.mktemp("openapi")
     db = open_database(f"sqlite:///{root}/m.db")
     audit = AuditLog(db, spool_dir=root / "spool")

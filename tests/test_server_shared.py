@@ -66,9 +66,7 @@ def eventually(read: Any, ok: Any, timeout: float = 10.0) -> Any:
         time.sleep(0.3)
 
 
-def test_two_replicas_share_one_state(
-    shared: tuple[dict[str, str], Keys], tmp_path: Path
-) -> None:
+def test_two_replicas_share_one_state(shared: tuple[dict[str, str], Keys], tmp_path: Path) -> None:
     env, keys = shared
     agent_name = f"agent:{uuid.uuid4().hex[:6]}"
     _, agent = keys.create("agent", agent_name)
@@ -134,8 +132,10 @@ def test_two_replicas_share_one_state(
             # each worker publishes its figures every 2 s; A's status merges B's
             status = eventually(
                 lambda: c.get("/v1/status").json(),
-                lambda s: len(s["stats"]["workers"]) == 2
-                and s["stats"]["by_decision"].get("deny", 0) >= 2,
+                lambda s: (
+                    len(s["stats"]["workers"]) == 2
+                    and s["stats"]["by_decision"].get("deny", 0) >= 2
+                ),
             )
             assert status["stores"]["trust"] == "RedisTrustLedger"
             c.get("/v1/audit/verify")
@@ -148,9 +148,7 @@ def test_two_replicas_share_one_state(
     assert len({cid.rsplit("-", 1)[0] for cid in chains}) == 1  # main-<host>-0 and -1
 
 
-def test_one_server_with_two_workers(
-    shared: tuple[dict[str, str], Keys], tmp_path: Path
-) -> None:
+def test_one_server_with_two_workers(shared: tuple[dict[str, str], Keys], tmp_path: Path) -> None:
     env, keys = shared
     _, agent = keys.create("agent", "agent:w")
     _, admin = keys.create("admin", "root")

@@ -108,9 +108,7 @@ class Keys:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ creating
-    def create(
-        self, role: str, name: str, may_act_as: str | None = None
-    ) -> tuple[ApiKey, str]:
+    def create(self, role: str, name: str, may_act_as: str | None = None) -> tuple[ApiKey, str]:
         """A new key; returns (the stored key, the secret key to show once)."""
         key, token, row = self._new(role, name, may_act_as)
         self.db.key_insert(row)
@@ -123,9 +121,7 @@ class Keys:
         return (key, token) if self.db.key_insert(row, only_if_none=True) else None
 
     @staticmethod
-    def _new(
-        role: str, name: str, may_act_as: str | None
-    ) -> tuple[ApiKey, str, dict[str, Any]]:
+    def _new(role: str, name: str, may_act_as: str | None) -> tuple[ApiKey, str, dict[str, Any]]:
         if role not in ("agent", "approver", "admin"):
             raise KeysError(f"role: must be one of {', '.join(ROLES)}; got {role!r}")
         if not isinstance(name, str) or not _NAME.fullmatch(name):

@@ -213,8 +213,12 @@ class RedisTrustLedger:
         """Suspend a principal."""
         self._suspend(
             keys=[self._key(principal)],
-            args=[_num(time.time()), _num(self.policy.baseline), _num(self.policy.half_life_s),
-                  reason],
+            args=[
+                _num(time.time()),
+                _num(self.policy.baseline),
+                _num(self.policy.half_life_s),
+                reason,
+            ],
         )
 
     def lift_suspension(self, principal: str, by: str, approvers: frozenset[str]) -> None:

@@ -135,9 +135,7 @@ class Server:
 
     async def judge(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run blocking governance work in a worker thread."""
-        return await anyio.to_thread.run_sync(
-            lambda: fn(*args, **kwargs), limiter=self.limiter
-        )
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self.limiter)
 
     def observe(self, verdict: Verdict) -> None:
         """Count a verdict for the dashboard."""
@@ -506,9 +504,7 @@ def _errors(app: FastAPI) -> None:
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         # A client that reads only `decision` still fails closed.
-        return _json(
-            {"detail": f"internal error: {type(exc).__name__}", "decision": "deny"}, 500
-        )
+        return _json({"detail": f"internal error: {type(exc).__name__}", "decision": "deny"}, 500)
 
 
 def _routes(app: FastAPI, server: Server, s: Settings) -> None:
@@ -555,7 +551,8 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         summary="Judge many actions",
     )
     async def check_batch(
-        request: Request, key: ApiKey = Depends(checker)  # noqa: B008
+        request: Request,
+        key: ApiKey = Depends(checker),  # noqa: B008
     ) -> Response:
         """Verdicts for up to `max_batch` actions, in order, with one pattern scan."""
         raw = await request.body()

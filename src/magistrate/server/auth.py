@@ -37,8 +37,10 @@ async def authenticate(
         header = request.headers.get("authorization")
         if header:
             raise unauthorized("Authorization header must be 'Bearer <key>'")
-        raise unauthorized("missing Authorization: Bearer <key> header (create a key with "
-                           "`magistrate keys create`)")
+        raise unauthorized(
+            "missing Authorization: Bearer <key> header (create a key with "
+            "`magistrate keys create`)"
+        )
     keys: Keys = request.app.state.magistrate.keys
     token = credentials.credentials
     key = keys.peek(token)
