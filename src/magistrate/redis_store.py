@@ -10,8 +10,11 @@ governor turns that into a fail-closed verdict.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import redis
@@ -71,7 +74,8 @@ if suspended then
 else
   redis.call('PEXPIRE', KEYS[1], ARGV[12])
 end
-return {string.format('%.17g', before), string.format('%.17g', after)}
+return {string.format('%.17g', before), string.format('%.17g', after),
+        suspended and '1' or '0', reason}
 """
 
 # KEYS[1] the hash. ARGV: now, baseline, half_life_s, reason.
@@ -168,6 +172,7 @@ class RedisTrustLedger:
         self._lift = client.register_script(_LIFT)
         p = self.policy
         self._fresh = TrustState(p.baseline, 0.0)
+        self._local = threading.local()  # a batch's standings, per thread (see `batch`)
         self._policy_args = (
             _num(p.baseline),
             _num(p.suspend_below),
@@ -178,14 +183,39 @@ class RedisTrustLedger:
     def _key(self, principal: str) -> str:
         return f"{self.prefix}trust:{principal}"
 
+    @staticmethod
+    def _stored(row: list[Any]) -> TrustState | None:
+        score, updated, suspended, reason = row
+        if score is None or updated is None:
+            return None
+        return TrustState(float(score), float(updated), suspended == "1", str(reason or ""))
+
+    @contextlib.contextmanager
+    def batch(self, principals: Iterable[str]) -> Iterator[None]:
+        """For a batch judged in this thread: read every principal's standing in one pipelined
+        round trip, then follow it through the batch's own updates, so each decision costs one
+        round trip (the atomic update) instead of two. Updates stay atomic in Redis; what other
+        servers change meanwhile is seen from the next request on."""
+        unique = list(dict.fromkeys(principals))
+        pipe = self.client.pipeline(transaction=False)
+        for principal in unique:
+            pipe.hmget(self._key(principal), ["s", "u", "x", "r"])
+        rows = pipe.execute()
+        self._local.cache = {p: self._stored(row) for p, row in zip(unique, rows, strict=True)}
+        try:
+            yield
+        finally:
+            self._local.cache = None
+
     def state(self, principal: str) -> TrustState:
         """The principal's current state (decay applied)."""
-        score, updated, suspended, reason = self.client.hmget(
-            self._key(principal), ["s", "u", "x", "r"]
-        )
-        if score is None or updated is None:
+        cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
+        if cache is not None and principal in cache:
+            stored = cache[principal]
+        else:
+            stored = self._stored(self.client.hmget(self._key(principal), ["s", "u", "x", "r"]))
+        if stored is None:
             return self._fresh
-        stored = TrustState(float(score), float(updated), suspended == "1", str(reason or ""))
         now = time.time()
         return TrustState(decayed(stored, self.policy, now), now, stored.suspended, stored.reason)
 
@@ -193,10 +223,11 @@ class RedisTrustLedger:
         """Apply a verdict atomically; returns trust (before, after)."""
         p = self.policy
         rank = risk.rank
-        before, after = self._record(
+        now = _num(time.time())
+        before, after, suspended, reason = self._record(
             keys=[self._key(principal)],
             args=[
-                _num(time.time()),
+                now,
                 Decision(decision).value,
                 rank,
                 *self._policy_args,
@@ -207,10 +238,19 @@ class RedisTrustLedger:
                 self.ttl_ms,
             ],
         )
+        cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
+        if cache is not None:
+            cache[principal] = TrustState(float(after), float(now), suspended == "1", reason)
         return float(before), float(after)
+
+    def _forget_cached(self, principal: str) -> None:
+        cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
+        if cache is not None:
+            cache.pop(principal, None)
 
     def suspend(self, principal: str, reason: str) -> None:
         """Suspend a principal."""
+        self._forget_cached(principal)
         self._suspend(
             keys=[self._key(principal)],
             args=[
@@ -227,6 +267,7 @@ class RedisTrustLedger:
             raise SuspensionError(f"{by} cannot lift their own suspension")
         if by not in approvers:
             raise SuspensionError(f"{by} is not an approver")
+        self._forget_cached(principal)
         p = self.policy
         lifted = self._lift(
             keys=[self._key(principal)],
