@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +15,8 @@ from magistrate.db.base import AuditFilter, AuditRow, Database
 
 BACKLOG = 50  # events a new subscriber gets first
 QUEUE = 1000  # events kept for a slow subscriber; older ones are dropped for it
+GAP_WAIT_S = 5.0  # how long a missing row id is looked for again (a later commit of a lower id)
+MAX_GAPS = 10_000
 
 
 def event_of(row: AuditRow) -> dict[str, Any]:
@@ -61,6 +64,10 @@ class DecisionFeed:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._last = 0
+        # Row ids come from one sequence but several writers commit in any order: a lower id
+        # can appear after a higher one was read. Missing ids are looked for again a while.
+        self._gaps: dict[int, float] = {}
+        self._seen: deque[int] = deque(maxlen=MAX_GAPS)
         self.errors = 0
 
     @property
@@ -95,7 +102,8 @@ class DecisionFeed:
                 if first:
                     rows = await asyncio.to_thread(self._newest)
                 else:
-                    rows = await asyncio.to_thread(self._after, self._last)
+                    since = self._since()
+                    rows = await asyncio.to_thread(self._after, since, self._last - since + 500)
             except Exception:  # the store is unreachable: try again at the next tick
                 self.errors += 1
                 rows = []
@@ -103,11 +111,12 @@ class DecisionFeed:
                 if first:
                     first = False
                     self._last = max((r.row_id for r in rows), default=0)
+                    self._seen.extend(r.row_id for r in rows)
                     self.recent.extend(event_of(r) for r in rows)
                     self._ready.set()
                     rows = []
+            rows = self._fresh(rows)
             for row in rows:
-                self._last = max(self._last, row.row_id)
                 event = event_of(row)
                 self.recent.append(event)
                 for queue in list(self._subscribers):
@@ -122,13 +131,40 @@ class DecisionFeed:
                 await asyncio.sleep(self.poll_s)
         self._task = None
 
+    def _since(self) -> int:
+        """Where the next read starts: after the last row, or before the oldest missing one."""
+        now = time.monotonic()
+        floor = self._last - 4_500  # what one read can cover besides the new rows
+        for row_id in [i for i, t in self._gaps.items() if now - t > GAP_WAIT_S or i < floor]:
+            del self._gaps[row_id]  # rolled back, or never coming: stop looking
+        return min(min(self._gaps) - 1, self._last) if self._gaps else self._last
+
+    def _fresh(self, rows: list[AuditRow]) -> list[AuditRow]:
+        """Rows not delivered before, noting the ids skipped over as gaps."""
+        seen = set(self._seen)
+        out: list[AuditRow] = []
+        now = time.monotonic()
+        for row in rows:
+            if row.row_id in seen:
+                continue
+            self._gaps.pop(row.row_id, None)
+            if row.row_id > self._last:
+                if len(self._gaps) < MAX_GAPS:
+                    for missing in range(self._last + 1, min(row.row_id, self._last + 1001)):
+                        self._gaps.setdefault(missing, now)
+                self._last = row.row_id
+            self._seen.append(row.row_id)
+            seen.add(row.row_id)
+            out.append(row)
+        return out
+
     def _newest(self) -> list[AuditRow]:
         rows = list(self.db.audit_rows(AuditFilter(), limit=BACKLOG, newest_first=True))
         rows.reverse()
         return rows
 
-    def _after(self, last: int) -> list[AuditRow]:
-        return list(self.db.audit_rows(AuditFilter(after_id=last), limit=500))
+    def _after(self, last: int, limit: int) -> list[AuditRow]:
+        return list(self.db.audit_rows(AuditFilter(after_id=last), limit=limit))
 
     async def close(self) -> None:
         """End every stream and stop polling."""
