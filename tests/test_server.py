@@ -372,6 +372,31 @@ def test_long_poll_returns_pending_when_time_is_up(live: Live) -> None:
         assert "300" in r.json()["detail"]
 
 
+def test_an_approver_lifts_a_suspension(live: Live) -> None:
+    name = f"agent:{uuid.uuid4().hex[:6]}"
+    agent = live.key("agent", name)
+    approver_name = f"approver-{uuid.uuid4().hex[:6]}"
+    with live.client(agent) as a, live.client(live.key("approver", approver_name)) as b:
+        assert check(a, kind="shell", text="rm -rf /")["decision"] == "deny"
+        assert check(a, kind="shell", text="ls")["decision"] == "deny"
+        standing = b.get(f"/v1/principals/{name}").json()
+        assert standing["suspended"] and standing["reason"] == "denied a CRITICAL action"
+        assert a.get(f"/v1/principals/{name}").status_code == 403  # agents may not look
+        r = b.post(f"/v1/principals/{name}/lift-suspension", json={"note": "rotated creds"})
+        assert r.status_code == 200, r.text
+        assert r.json()["suspended"] is False and r.json()["reason"] == f"lifted by {approver_name}"
+        assert check(a, kind="shell", text="ls")["decision"] == "allow"
+        again = b.post(f"/v1/principals/{name}/lift-suspension")
+        assert again.status_code == 409 and "not suspended" in again.json()["detail"]
+        own = b.post(f"/v1/principals/{approver_name}/lift-suspension")
+        assert own.status_code == 403 and "own suspension" in own.json()["detail"]
+    live.governor.audit.flush()  # type: ignore[union-attr]
+    with live.client(live.key("admin")) as c:
+        lifted = c.get("/v1/audit", params={"type": "suspension", "principal": name}).json()
+        (record,) = lifted["records"]
+        assert (record["resolved_by"], record["note"]) == (approver_name, "rotated creds")
+
+
 # ---------------------------------------------------------------------- audit, status, metrics
 def test_audit_filters_paging_and_verify(live: Live) -> None:
     name = f"agent:{uuid.uuid4().hex[:6]}"

@@ -46,7 +46,7 @@ from magistrate.audit import verify
 from magistrate.audit.query import parse_time
 from magistrate.config import Settings
 from magistrate.db import AuditFilter, Database, StoreUnavailable, open_database
-from magistrate.errors import InvalidAction
+from magistrate.errors import InvalidAction, SuspensionError
 from magistrate.governor import Governor
 from magistrate.keys import ApiKey, Keys
 from magistrate.levels import Risk
@@ -65,6 +65,7 @@ from magistrate.server.models import (
     KeyCheckOut,
     ProblemOut,
     ResolveIn,
+    StandingOut,
     VerdictOut,
     VerifyOut,
 )
@@ -686,6 +687,72 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         """Refuse the action."""
         return await resolve(approval_id, key, body, approve=False)
 
+    # ------------------------------------------------------------------ principals
+    @app.get(
+        "/v1/principals/{principal}",
+        tags=["principals"],
+        response_model=StandingOut,
+        responses=ERRORS,
+        summary="A principal's trust and suspension",
+    )
+    async def principal_get(
+        principal: str = PathParam(..., max_length=256),
+        key: ApiKey = Depends(approver),  # noqa: B008
+    ) -> Response:
+        """The principal's current trust score (decay applied) and suspension."""
+        state = await server.judge(server.gov.trust.state, principal)
+        return _json(
+            {
+                "principal": principal,
+                "trust": round(state.score, 6),
+                "suspended": state.suspended,
+                "reason": state.reason,
+            }
+        )
+
+    @app.post(
+        "/v1/principals/{principal}/lift-suspension",
+        tags=["principals"],
+        response_model=StandingOut,
+        responses={**ERRORS, 409: {"model": ProblemOut, "description": "Not suspended."}},
+        summary="Lift a principal's suspension",
+    )
+    async def principal_lift(
+        principal: str = PathParam(..., max_length=256),
+        body: ResolveIn | None = Body(None),  # noqa: B008
+        key: ApiKey = Depends(approver),  # noqa: B008
+    ) -> Response:
+        """Let a suspended principal act again (trust raised to just above the threshold);
+        recorded in the audit log. Nobody lifts their own suspension."""
+        gov = server.gov
+        note = body.note if body is not None else None
+
+        def lift() -> dict[str, Any]:
+            # The key's role was checked: its holder is an approver for this purpose.
+            gov.trust.lift_suspension(principal, key.name, frozenset({key.name}))
+            if gov.audit is not None:
+                gov.audit.record_event(
+                    "suspension",
+                    f"lift-{secrets.token_hex(8)}",
+                    principal,
+                    "allow",
+                    "LOW",
+                    {"status": "lifted", "resolved_by": key.name, "note": note},
+                )
+            state = gov.trust.state(principal)
+            return {
+                "principal": principal,
+                "trust": round(state.score, 6),
+                "suspended": state.suspended,
+                "reason": state.reason,
+            }
+
+        try:
+            return _json(await server.judge(lift))
+        except SuspensionError as exc:
+            code = 403 if "own suspension" in str(exc) else 409
+            raise HTTPException(code, str(exc)) from None
+
     # ------------------------------------------------------------------ audit
     @app.get(
         "/v1/audit",
@@ -701,7 +768,7 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         decision: Literal["allow", "escalate", "deny", "ungoverned"] | None = None,
         risk: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None = None,
         chain: str | None = Query(None, max_length=300, description="One chain id."),
-        type: Literal["verdict", "approval"] | None = None,
+        type: Literal["verdict", "approval", "suspension"] | None = None,
         after_id: int | None = Query(None, ge=0, le=2**62),
         limit: int = Query(100, ge=1, le=10_000),
         order: Literal["asc", "desc"] = Query(

@@ -44,7 +44,7 @@ def event_of(row: AuditRow) -> dict[str, Any]:
         "article": first.get("article_title"),
         "approval_id": body.get("approval_id"),
     }
-    if row.type == "approval":
+    if row.type in ("approval", "suspension"):
         event["status"] = body.get("status")
         event["resolved_by"] = body.get("resolved_by")
     timings = body.get("timings_ns") or {}

@@ -200,3 +200,12 @@ class KeyCheckOut(BaseModel):
     name: str | None = None
     role: Literal["agent", "approver", "admin"] | None = None
     detail: str | None = None
+
+
+class StandingOut(BaseModel):
+    """A principal's trust and suspension."""
+
+    principal: str
+    trust: float
+    suspended: bool
+    reason: str

@@ -279,12 +279,15 @@
     const item = el("li");
     item.dataset.id = String(event.id);
     const time = (event.time || "").slice(11, 19);
-    const decision = event.type === "approval" ? event.status || event.decision : event.decision;
+    const resolution = event.type === "approval" || event.type === "suspension";
+    const decision = resolution ? event.status || event.decision : event.decision;
     item.append(
       el("span", "time", time),
       badge("dec", decision),
       badge("risk", event.risk),
-      el("span", "text", event.type === "approval"
+      el("span", "text", event.type === "suspension"
+        ? `suspension of ${event.principal} lifted by ${event.resolved_by}`
+        : event.type === "approval"
         ? `${event.status} by ${event.resolved_by}: ${event.text}`
         : `[${event.kind}] ${event.text}${event.rule ? ` — ${event.rule}` : ""}`),
       el("span", "by", event.principal),
