@@ -57,6 +57,7 @@ def live(detector: RiskDetector, tmp_path_factory: pytest.TempPathFactory) -> It
         spool_dir=root / "spool",
         max_body_bytes=MAX_BODY,
         key_cache_s=0,
+        approval_poll_s=5.0,  # a long-poll that returns sooner was woken, not polled
     )
     with ThreadServer(create_app(settings, governor=governor)) as server:
         yield Live(server.url, Keys(db), governor)
@@ -323,7 +324,7 @@ def test_approval_wakes_the_long_poll_and_allows_once(live: Live) -> None:
             "allow",
             "backup verified",
         )
-        assert out["done_at"] - approved_at < 0.5  # woken, not polled (poll is 1 s)
+        assert out["done_at"] - approved_at < 2.5  # woken, not polled (poll is 5 s)
         again = check(a, **action)
         assert again["decision"] == "allow" and again["approval_id"] == approval_id
         assert any(approver_name in reason for reason in again["reasons"])
