@@ -319,13 +319,16 @@ class SQLiteDatabase:
         return sorted(r["id"] for r in rows)
 
     def stats_put(self, worker_id: str, body: str, now: float) -> None:
-        """Publish one worker's figures, replacing its previous ones."""
+        """Publish one worker's figures, replacing its previous ones (and forgetting workers
+        silent for a day)."""
         self._execute(
             "INSERT INTO worker_stats (worker_id, updated_at, body) VALUES (?, ?, ?)"
             " ON CONFLICT (worker_id) DO UPDATE SET updated_at = excluded.updated_at,"
             " body = excluded.body",
             [worker_id, now, body],
         )
+        # workers that are gone (restarted pods have new names): keep a day of them
+        self._execute("DELETE FROM worker_stats WHERE updated_at < ?", [now - 86_400])
 
     def stats_since(self, since: float) -> list[tuple[str, float, str]]:
         """(worker id, updated at, JSON body) of workers that published since `since`."""
