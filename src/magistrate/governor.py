@@ -249,13 +249,21 @@ class Governor:
         return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
 
     async def acheck(
-        self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
+        self,
+        action: Action | Mapping[str, Any],
+        *,
+        min_risk: Risk | str | None = None,
+        threaded: bool = False,
     ) -> Verdict:
         """Async `check`. When Sofia's System 2 (an LLM) is configured and the action calls for
         counsel, it is asked concurrently with Justiça, within its time budget; otherwise this
-        returns without suspending."""
+        returns without suspending. With `threaded`, the parts that touch stores (trust and
+        sessions, approvals, a `sync` audit) run in a worker thread, so a server's event loop
+        never waits on Redis or the database."""
         sofia = self.sofia
         if sofia is None or sofia.llm is None or not self.enabled:
+            if threaded:
+                return await asyncio.to_thread(self.check, action, min_risk=min_risk)
             return self.check(action, min_risk=min_risk)
         t0 = _perf()
         if not isinstance(action, Action):
@@ -268,13 +276,22 @@ class Governor:
         except Exception as exc:
             return self._fail_closed(action, exc, t0)
         if not asking:
+            if threaded:
+                return await asyncio.to_thread(
+                    self._rule, action, assessment, fingerprint, hit, floor, t0, t1
+                )
             return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
         started = _perf()
         task = asyncio.ensure_future(
             sofia.deliberate(action, assessment, fingerprint, self.constitution.version)
         )
         await asyncio.sleep(0)  # let the request go out, then judge while it is in flight
-        verdict = self._rule(action, assessment, fingerprint, hit, floor, t0, t1, finish=False)
+        if threaded:
+            verdict = await asyncio.to_thread(
+                self._rule, action, assessment, fingerprint, hit, floor, t0, t1, finish=False
+            )
+        else:
+            verdict = self._rule(action, assessment, fingerprint, hit, floor, t0, t1, finish=False)
         if verdict.error is None:
             try:
                 counsel = await task
@@ -285,6 +302,8 @@ class Governor:
             self._apply_counsel(verdict, counsel, _perf() - started)
         else:
             task.cancel()
+        if threaded:
+            return await asyncio.to_thread(self._after, action, verdict)
         return self._after(action, verdict)
 
     def check_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:

@@ -537,7 +537,8 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         if server.inline:
             verdict = gov.check(action, min_risk=floor)
         elif gov.sofia is not None and gov.sofia.llm is not None:
-            verdict = await gov.acheck(action, min_risk=floor)  # System 2 runs concurrently
+            # Sofia's System 2 asked on this loop, concurrently; the stores in a thread
+            verdict = await gov.acheck(action, min_risk=floor, threaded=True)
         else:
             verdict = await server.judge(gov.check, action, min_risk=floor)
         server.observe(verdict)
