@@ -101,7 +101,10 @@ def store(mode: str) -> Iterator[dict[str, str]]:
             if keys:
                 client.delete(*keys)
             client.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("MAGISTRATE_BENCH_KEEP"):
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @contextmanager
@@ -112,6 +115,8 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
     db.close()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    log_path = Path(env["MAGISTRATE_HOME"]) / f"server-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - a file, never a pipe nobody reads
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -127,14 +132,14 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
         ],
         env={**os.environ, **env},
         cwd=env["MAGISTRATE_HOME"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited")
+                raise RuntimeError(log_path.read_text())
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
@@ -151,6 +156,10 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
+        problems = [line for line in log_path.read_text().splitlines() if "Error" in line]
+        if problems:  # a benchmark that hid server errors would measure the wrong thing
+            print(f"server log ({log_path}):\n" + "\n".join(problems[:20]), file=sys.stderr)
 
 
 # ---------------------------------------------------------------------- clients

@@ -282,6 +282,28 @@ def test_bodies_over_the_limit_are_413(live: Live) -> None:
         assert r.status_code == 200 and r.json()["decision"] == "allow"
 
 
+def test_a_client_leaving_mid_body_is_not_an_error(
+    live: Live, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import socket
+
+    token = live.key("agent")
+    port = int(live.url.rsplit(":", 1)[1])
+    with caplog.at_level(logging.WARNING, logger="magistrate.server"):
+        for path in ("/v1/check", "/v1/check/batch"):
+            with socket.create_connection(("127.0.0.1", port)) as s:
+                s.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                    'Content-Length: 1000\r\n\r\n{"kind":'.encode()
+                )
+                time.sleep(0.1)
+        time.sleep(0.3)
+    assert [r.getMessage() for r in caplog.records] == []
+    with live.client(token) as c:
+        assert check(c, kind="shell", text="ls")["decision"] == "allow"
+
+
 # ---------------------------------------------------------------------- approvals
 def long_poll(url: str, key: str, approval_id: str, wait: float, out: dict[str, Any]) -> None:
     started = time.monotonic()

@@ -38,6 +38,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client import Histogram as PromHistogram
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 from magistrate import __version__
 from magistrate.action import Action
@@ -495,6 +496,11 @@ def _errors(app: FastAPI) -> None:
         name = ".".join(loc) or "body"
         message = str(first.get("msg", "invalid"))
         return _json({"detail": f"{name}: {message}", "field": name}, 422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The caller left before sending its whole body: nothing was judged, nobody to answer.
+        return Response(status_code=400)
 
     @app.exception_handler(StoreUnavailable)
     async def store_down(request: Request, exc: StoreUnavailable) -> Response:
