@@ -94,7 +94,7 @@ class PostgresWakeups(LocalWakeups):
         self.url = url
         self.channel = channel
         self.retry_s = retry_s
-        self.connected = asyncio.Event()  # set while a LISTEN connection is up (tests, readyz)
+        self.connected = threading.Event()  # set while a LISTEN connection is up
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -105,7 +105,6 @@ class PostgresWakeups(LocalWakeups):
         if self._closed or running:
             return
         self._loop = loop
-        self.connected = asyncio.Event()
         self._task = loop.create_task(self._listen(), name="magistrate-approvals-listen")
 
     async def start(self) -> None:
