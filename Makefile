@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run demo test lint typecheck bench bench-server clean
 
 install: $(STAMP)
 
@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The server on the embedded default (SQLite under ./.magistrate/, trust in memory). The first
+# start creates an admin key and prints it with the URL.
 run: install
+	$(BIN)/magistrate serve
+
+demo: install
 	$(BIN)/magistrate demo
 
 test: install
@@ -29,6 +34,9 @@ typecheck: install
 
 bench: install
 	$(BIN)/magistrate bench
+
+bench-server: install
+	$(BIN)/python benchmarks/bench_server.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -330,3 +330,47 @@ def test_sigkill_during_group_commit_leaves_a_valid_chain(tmp_path: Path, durabi
     if durability == "sync":
         assert set(returned) <= stored  # every verdict that returned is in the log
     db.close()
+
+
+def test_many_threads_recording_then_repeated_flushes(
+    detector: RiskDetector, tmp_path: Path
+) -> None:
+    """The server records from many threads at once: `sync` callers return only once their own
+    record is stored, and flush() reports everything queued, however often it is called."""
+    import threading
+
+    db = open_database(f"sqlite:///{tmp_path}/audit.db")
+    for durability in ("sync", "batched"):
+        gov = governor(detector, db, tmp_path, durability=durability, chain_id=durability)
+        barrier = threading.Barrier(6)
+        stored_on_return: list[bool] = []
+
+        def work(
+            n: int, gov: Governor, barrier: threading.Barrier, sync: bool, out: list[bool]
+        ) -> None:
+            barrier.wait()
+            for i in range(60):
+                v = gov.check(Action(kind="shell", text=f"echo {n}-{i}", principal=f"p{n}"))
+                if sync and i % 20 == 0:
+                    ids = {r.record_id for r in db.audit_rows(AuditFilter(chain_id="sync"))}
+                    out.append(v.verdict_id in ids)
+
+        threads = [
+            threading.Thread(
+                target=work, args=(n, gov, barrier, durability == "sync", stored_on_return)
+            )
+            for n in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        started = time.monotonic()
+        assert gov.audit is not None
+        assert gov.audit.flush(5) and gov.audit.flush(5) and gov.audit.flush(5)
+        assert time.monotonic() - started < 2
+        assert len(list(db.audit_rows(AuditFilter(chain_id=durability)))) == 360
+        assert all(stored_on_return) and (durability == "batched" or stored_on_return)
+        gov.audit.close()
+    assert all(r.ok for r in verify(db))
+    db.close()

@@ -144,3 +144,25 @@ def test_every_cli_check_is_audited(tmp_path: Path) -> None:
     assert len(tail) == 2 and "echo 4" in tail[-1]
     denied = run("audit", "export", "--decision", "deny", "--since", "1h").stdout
     assert denied == ""
+
+
+def test_serve_creates_and_prints_an_admin_key_on_first_start_only(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.servers import ProcessServer, bearer
+
+    env = {
+        "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/m.db",
+        "MAGISTRATE_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    with ProcessServer(env, tmp_path) as first:
+        printed = first.output()
+        assert f"http://127.0.0.1:{first.port}/" in printed
+        key = next(w for w in printed.split() if w.startswith("mgk_"))
+        me = httpx.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
+        assert (me["name"], me["role"]) == ("admin", "admin")
+    with ProcessServer(env, tmp_path) as second:
+        assert "mgk_" not in second.output()  # shown once, never again
+    with ProcessServer(env, tmp_path, workers=2) as third:
+        pass
+    assert "2 workers without MAGISTRATE_REDIS_URL" in third.output()

@@ -149,3 +149,20 @@ def test_counsel_cli(stub: StubLLM) -> None:
                             "Delete the user's account data?"], capture_output=True, text=True,
                            env=env, timeout=120)
     assert human.returncode == 0 and "Sofia, system2 (stub-model" in human.stdout
+
+
+def test_threaded_acheck_gives_the_same_verdicts(detector: RiskDetector, stub: StubLLM) -> None:
+    """The server's form: stores touched in a worker thread, System 2 on the loop."""
+    actions = [
+        Action(kind="prompt", text=CONSENT.format("recommend=caution"), principal="p1"),
+        Action(kind="prompt", text=CONSENT.format("recommend=refuse"), principal="p2"),
+        Action(kind="shell", text="ls -la", principal="p3"),
+        Action(kind="sql", text="DROP TABLE users", principal="p4"),
+    ]
+    inline, threaded = governor(detector, stub), governor(detector, stub)
+    for action in actions:
+        a = run(inline.acheck(action))
+        b = run(threaded.acheck(action, threaded=True))
+        assert (a.decision, a.risk, a.reasons) == (b.decision, b.risk, b.reasons)
+        assert (a.counsel is None) == (b.counsel is None)
+    assert stub.requests >= 2

@@ -3,18 +3,20 @@
 An approval is bound to the exact call (fingerprint and content), the principal that asked and
 the constitution version; it is used once and expires (default 15 minutes). Only a configured
 approver may resolve it, never the principal that asked, and of two approvers resolving at
-once exactly one wins.
+once exactly one wins. A waiter wakes as soon as the request is resolved: at once in the same
+process, through `wakeups` (PostgreSQL LISTEN/NOTIFY) from any other, and otherwise by polling.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from magistrate.action import Action
 from magistrate.analysis.secrets import mask_secrets, mask_value
@@ -22,13 +24,22 @@ from magistrate.audit.log import AuditLog
 from magistrate.db.base import Database
 from magistrate.errors import MagistrateError
 from magistrate.verdict import Verdict
+from magistrate.wakeups import LocalWakeups, Wakeups
 
 DEFAULT_TTL_S = 900.0
 PENDING, APPROVED, DENIED, EXPIRED, USED = "pending", "approved", "denied", "expired", "used"
 
 
+Refusal = Literal["not_found", "forbidden", "conflict", "expired"]
+
+
 class ApprovalError(MagistrateError):
-    """An approval could not be resolved (not an approver, self-approval, expired, …)."""
+    """An approval could not be resolved (not an approver, self-approval, expired, …);
+    `reason` says which kind of refusal it is."""
+
+    def __init__(self, message: str, reason: Refusal = "conflict") -> None:
+        super().__init__(message)
+        self.reason: Refusal = reason
 
 
 @dataclass(slots=True)
@@ -84,12 +95,19 @@ class Approvals:
         *,
         ttl_s: float = DEFAULT_TTL_S,
         audit: AuditLog | None = None,
+        is_approver: Callable[[str], bool] | None = None,
+        wakeups: Wakeups | None = None,
+        poll_s: float = 1.0,
     ) -> None:
         self.db = db
         self.approvers = frozenset(approvers)
         self.ttl_s = ttl_s
         self.audit = audit
-        self._changed = threading.Condition()
+        # Who else may resolve requests besides `approvers` (the server: holders of approver
+        # and admin keys).
+        self.is_approver = is_approver
+        self.wakeups: Wakeups = wakeups if wakeups is not None else LocalWakeups()
+        self.poll_s = poll_s  # a waiter re-reads the request at least this often
 
     # ------------------------------------------------------------------ from the governor
     def settle(self, action: Action, verdict: Verdict) -> tuple[ApprovalRequest, bool]:
@@ -165,7 +183,7 @@ class Approvals:
         """One request; raises ApprovalError when there is no such id."""
         row = self.db.approval_get(approval_id)
         if row is None:
-            raise ApprovalError(f"no approval request {approval_id!r}")
+            raise ApprovalError(f"no approval request {approval_id!r}", "not_found")
         return ApprovalRequest.from_row(row)
 
     def list(self, status: str | None = None, limit: int = 1000) -> list[ApprovalRequest]:
@@ -192,17 +210,20 @@ class Approvals:
 
     def _resolve(self, approval_id: str, by: str, status: str, note: str | None) -> ApprovalRequest:
         request = self.get(approval_id)
-        if by not in self.approvers:
-            raise ApprovalError(f"{by!r} is not an approver")
+        if not self.may_resolve(by):
+            raise ApprovalError(f"{by!r} is not an approver", "forbidden")
         if by == request.principal:
-            raise ApprovalError(f"{by!r} cannot resolve their own request")
+            raise ApprovalError(f"{by!r} cannot resolve their own request", "forbidden")
         now = time.time()
         if request.status != PENDING:
             who = f" by {request.resolved_by}" if request.resolved_by else ""
             raise ApprovalError(f"approval {approval_id} is already {request.status}{who}")
         if now >= request.expires_at:
             self.db.approval_transition(approval_id, PENDING, EXPIRED, {"resolved_at": now})
-            raise ApprovalError(f"approval {approval_id} expired at {_when(request.expires_at)}")
+            self.wakeups.notify(approval_id)
+            raise ApprovalError(
+                f"approval {approval_id} expired at {_when(request.expires_at)}", "expired"
+            )
         fields = {"resolved_by": by, "resolved_at": now, "note": note}
         if not self.db.approval_transition(approval_id, PENDING, status, fields):
             current = self.get(approval_id)
@@ -232,27 +253,40 @@ class Approvals:
                     "constitution_version": request.constitution_version,
                 },
             )
-        with self._changed:
-            self._changed.notify_all()
+        self.wakeups.notify(approval_id)
         return request
+
+    def may_resolve(self, by: str) -> bool:
+        """True when `by` is a configured approver (or `is_approver` says so)."""
+        if by in self.approvers:
+            return True
+        return self.is_approver is not None and self.is_approver(by)
 
     # ------------------------------------------------------------------ waiting
     async def wait(self, approval_id: str, timeout: float) -> ApprovalRequest:
         """Wait until the request is resolved or expires, at most `timeout` seconds; returns it
-        (status `pending` when the wait timed out)."""
+        (status `pending` when the wait timed out). Reads run in a thread, never blocking the
+        event loop; between reads the waiter sleeps until woken, or `poll_s` at most."""
         deadline = time.monotonic() + timeout
-        delay = 0.02
         while True:
-            request = self.get(approval_id)
-            status = request.effective_status
-            if status != PENDING:
-                request.status = status
-                return request
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return request
-            await asyncio.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, 0.5)
+            # Register before reading, so a change between the read and the wait still wakes.
+            woken = asyncio.ensure_future(self.wakeups.wait(approval_id, self.poll_s))
+            try:
+                await asyncio.sleep(0)
+                request = await asyncio.to_thread(self.get, approval_id)
+                status = request.effective_status
+                if status != PENDING:
+                    request.status = status
+                    return request
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return request
+                await asyncio.wait({woken}, timeout=min(remaining, self.poll_s))
+            finally:
+                if not woken.done():
+                    woken.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await woken
 
 
 def _summary(action: Action) -> str:

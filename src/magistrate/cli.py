@@ -187,7 +187,11 @@ def check(
 
 def _check_jsonl(source: str, carry_trust: bool) -> int:
     """One verdict line per input line, in order; malformed lines get a deny with an error."""
-    governor = _governor()
+    from magistrate.trust import MemoryTrustLedger
+
+    # Lines judged on their own clear the ledger between lines: never clear a shared (Redis)
+    # ledger for that, use a private one.
+    governor = _governor() if carry_trust else _governor(trust=MemoryTrustLedger())
     try:
         stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
@@ -474,27 +478,15 @@ def _database() -> Any:
 
 def _since(value: str | None) -> str | None:
     """ISO date/time, or a relative age such as 30m, 12h, 7d, into the stored time format."""
-    import re
-    import time as _time
-    from datetime import UTC, datetime
+    from magistrate.audit.query import parse_time
 
     if value is None:
         return None
-    m = re.fullmatch(r"(\d+)\s*([smhdw])", value.strip())
-    if m:
-        seconds = (
-            int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
-        )
-        when = datetime.fromtimestamp(_time.time() - seconds, UTC)
-    else:
-        try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            err.print(f"--since: {value!r} is not an ISO date/time or an age like 12h or 7d")
-            raise typer.Exit(EXIT_ERROR) from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        err.print(f"--since: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 @audit_app.command("verify")
@@ -726,3 +718,166 @@ def counsel(
 from magistrate.integrations.commands import register as _register_integrations  # noqa: E402
 
 _register_integrations(app)  # mcp-proxy, hook claude-code
+
+# ---------------------------------------------------------------------- keys
+keys_app = typer.Typer(
+    help="Create, list and revoke API keys for the server.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+def _keys() -> Any:
+    from magistrate.keys import Keys
+
+    db = _database()
+    _closers.append(db.close)
+    return Keys(db, cache_s=0)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="agent (check only), approver or admin.")],
+    name: Annotated[str, typer.Option("--name", help="The principal the key acts as.")],
+    may_act_as: Annotated[
+        str | None,
+        typer.Option(
+            "--may-act-as",
+            help="Agent keys for gateways: other principals it may name, as a shell pattern "
+            "('agent:*').",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"name", "role", "key"}.')] = False,
+) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from magistrate.keys import KeysError
+
+    try:
+        key, token = _keys().create(role, name, may_act_as)
+    except KeysError as exc:
+        err.print(f"keys create: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"name": key.name, "role": key.role, "key": token}) + "\n")
+        return
+    acts = f", may act as {key.may_act_as!r}" if key.may_act_as else ""
+    out.print(f"created {key.role} key {key.id} for {key.name}{acts}", markup=False)
+    out.print(token, markup=False)
+    err.print("This is the only time the key is shown: store it now.")
+
+
+@keys_app.command("list")
+def keys_list(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Keys (never the secrets): id, name, role, pattern, created, revoked."""
+    import time as _time
+
+    keys = _keys().list(include_revoked)
+    if as_json:
+        out.print_json(json.dumps([k.to_dict() for k in keys]))
+        return
+    if not keys:
+        out.print("no keys")
+    for k in keys:
+        created = _time.strftime("%Y-%m-%d %H:%M", _time.gmtime(k.created_at))
+        revoked = (
+            "  revoked " + _time.strftime("%Y-%m-%d %H:%M", _time.gmtime(k.revoked_at))
+            if k.revoked_at
+            else ""
+        )
+        acts = f"  acts as {k.may_act_as}" if k.may_act_as else ""
+        out.print(f"{k.id}  {k.role:<8} {k.name}{acts}  created {created}{revoked}", markup=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    id_or_name: Annotated[str, typer.Argument(help="A key id, or a name (all its keys).")],
+) -> None:
+    """Revoke a key (servers stop accepting it within MAGISTRATE_KEY_CACHE_S, default 5 s)."""
+    from magistrate.keys import KeysError
+
+    try:
+        revoked = _keys().revoke(id_or_name)
+    except KeysError as exc:
+        err.print(f"keys revoke: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"revoked {', '.join(revoked)}", markup=False)
+
+
+# ---------------------------------------------------------------------- serve
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to bind (MAGISTRATE_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (MAGISTRATE_PORT, 8080).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Worker processes (MAGISTRATE_WORKERS, 1)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+) -> None:
+    """Run the governance server: HTTP API, approvals dashboard, /metrics, /healthz, /readyz."""
+    import os
+
+    import uvicorn
+
+    settings = _settings()
+    host = host or settings.host
+    port = port if port is not None else settings.port
+    workers = workers or settings.workers
+    # Worker processes read their settings from the environment: pass the global options on.
+    if _options.constitution is not None:
+        os.environ["MAGISTRATE_CONSTITUTION"] = str(_options.constitution)
+    if _options.mode is not None:
+        os.environ["MAGISTRATE_MODE"] = _options.mode
+    if workers > 1 and not settings.redis_url:
+        err.print(
+            f"warning: {workers} workers without MAGISTRATE_REDIS_URL: each worker keeps its own "
+            "trust ledger, suspensions and session history in memory, so a principal suspended "
+            "by one worker is not suspended by the others. Set MAGISTRATE_REDIS_URL to share "
+            "them (docs/scaling.md).",
+            markup=False,
+        )
+    if settings.bootstrap_admin:
+        _bootstrap_admin()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    out.print(f"Magistrate server: http://{shown}:{port}/  ({workers} worker(s); API at "
+              f"/v1, spec at /openapi.json)", markup=False)
+    sys.stdout.flush()
+    uvicorn.run(
+        "magistrate.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def _bootstrap_admin() -> None:
+    """On the first start (no key in the database), create an admin key and print it."""
+    from magistrate.keys import Keys
+
+    db = _database()
+    try:
+        created = Keys(db).bootstrap_admin()
+    except Exception as exc:  # the server reports an unreachable store itself (readyz)
+        err.print(f"could not check for API keys: {exc}", markup=False)
+        return
+    finally:
+        db.close()
+    if created is not None:
+        key, token = created
+        out.print(f"First start: created admin key {key.id} (name {key.name!r}). It is shown "
+                  "only now:", markup=False)
+        out.print(f"  {token}", markup=False)
+        out.print("Sign in to the dashboard with it; create more with `magistrate keys create`.",
+                  markup=False)

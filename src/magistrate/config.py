@@ -85,6 +85,43 @@ class Settings(BaseSettings):
     )
     sofia_cache_ttl_s: float = Field(default=3600.0, ge=0, description="Counsel cache TTL.")
     sofia_concurrency: int = Field(default=64, ge=1, description="LLM calls in flight at most.")
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0: trust, suspensions and session history "
+        "shared by every server; unset: in this process's memory."
+    )
+    redis_prefix: str = Field(
+        default="magistrate:", max_length=200, description="Prefix of every Redis key."
+    )
+    redis_timeout_s: float = Field(
+        default=2.0, gt=0, description="Redis connect and read timeout (then fail closed)."
+    )
+    session_ttl_s: float = Field(
+        default=86_400.0, gt=0, description="How long Redis keeps an idle session's history."
+    )
+    host: str = Field(default="127.0.0.1", description="`magistrate serve`: address to bind.")
+    port: int = Field(default=8080, ge=0, le=65535, description="`magistrate serve`: port.")
+    workers: int = Field(default=1, ge=1, le=256, description="`magistrate serve`: processes.")
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted (413)."
+    )
+    max_batch: int = Field(
+        default=10_000, ge=1, description="Most actions in one /v1/check/batch request."
+    )
+    max_wait_s: float = Field(
+        default=300.0, gt=0, description="Longest approval long-poll (?wait=) accepted."
+    )
+    approval_poll_s: float = Field(
+        default=1.0, gt=0, description="A long-poll re-reads its request at least this often "
+        "(NOTIFY wakes it sooner)."
+    )
+    key_cache_s: float = Field(
+        default=5.0, ge=0, description="How long a server trusts a key it has checked (a "
+        "revocation reaches every server within this time)."
+    )
+    bootstrap_admin: bool = Field(
+        default=True, description="`magistrate serve`: create and print an admin key when the "
+        "database has no key at all."
+    )
 
     @field_validator("approvers", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ from magistrate.sofia import Counsel, LLMSettings, Sofia
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
+from magistrate.wakeups import PostgresWakeups
 
 if TYPE_CHECKING:
     from magistrate.config import Settings
@@ -139,7 +140,9 @@ class Governor:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Governor:
-        """A governor configured from `MAGISTRATE_*`, `magistrate.toml` and defaults."""
+        """A governor configured from `MAGISTRATE_*`, `magistrate.toml` and defaults: with
+        `redis_url`, trust, suspensions and sessions live in Redis (shared by every server);
+        with a PostgreSQL `database_url`, approval waiters wake on LISTEN/NOTIFY."""
         from magistrate.config import Settings
 
         s = settings or Settings()
@@ -154,7 +157,30 @@ class Governor:
             audit = AuditLog(
                 db, chain_id=s.chain_id, durability=s.audit_durability, spool_dir=s.spool_dir
             )
-            approvals = Approvals(db, frozenset(s.approvers), ttl_s=s.approval_ttl_s, audit=audit)
+            wakeups = (
+                PostgresWakeups(s.database_url)
+                if s.database_url.startswith(("postgresql:", "postgres:"))
+                else None
+            )
+            approvals = Approvals(
+                db,
+                frozenset(s.approvers),
+                ttl_s=s.approval_ttl_s,
+                audit=audit,
+                wakeups=wakeups,
+                poll_s=s.approval_poll_s,
+            )
+        shared: dict[str, Any] = {}
+        if s.redis_url and not {"trust", "sessions"} <= overrides.keys():
+            from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
+
+            client = connect(s.redis_url, s.redis_timeout_s)
+            shared = {
+                "trust": RedisTrustLedger(client, prefix=s.redis_prefix),
+                "sessions": RedisSessionStore(
+                    client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s
+                ),
+            }
         llm = (
             LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
             if s.llm_base_url else None
@@ -172,6 +198,7 @@ class Governor:
                 constitution, llm, budget_s=s.sofia_budget_s, fallback=s.sofia_fallback,
                 cache_ttl_s=s.sofia_cache_ttl_s, max_concurrency=s.sofia_concurrency,
             ),
+            **shared,
         }
         options.update(overrides)
         return cls(constitution, **options)
@@ -222,13 +249,21 @@ class Governor:
         return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
 
     async def acheck(
-        self, action: Action | Mapping[str, Any], *, min_risk: Risk | str | None = None
+        self,
+        action: Action | Mapping[str, Any],
+        *,
+        min_risk: Risk | str | None = None,
+        threaded: bool = False,
     ) -> Verdict:
         """Async `check`. When Sofia's System 2 (an LLM) is configured and the action calls for
         counsel, it is asked concurrently with Justiça, within its time budget; otherwise this
-        returns without suspending."""
+        returns without suspending. With `threaded`, the parts that touch stores (trust and
+        sessions, approvals, a `sync` audit) run in a worker thread, so a server's event loop
+        never waits on Redis or the database."""
         sofia = self.sofia
         if sofia is None or sofia.llm is None or not self.enabled:
+            if threaded:
+                return await asyncio.to_thread(self.check, action, min_risk=min_risk)
             return self.check(action, min_risk=min_risk)
         t0 = _perf()
         if not isinstance(action, Action):
@@ -241,13 +276,22 @@ class Governor:
         except Exception as exc:
             return self._fail_closed(action, exc, t0)
         if not asking:
+            if threaded:
+                return await asyncio.to_thread(
+                    self._rule, action, assessment, fingerprint, hit, floor, t0, t1
+                )
             return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
         started = _perf()
         task = asyncio.ensure_future(
             sofia.deliberate(action, assessment, fingerprint, self.constitution.version)
         )
         await asyncio.sleep(0)  # let the request go out, then judge while it is in flight
-        verdict = self._rule(action, assessment, fingerprint, hit, floor, t0, t1, finish=False)
+        if threaded:
+            verdict = await asyncio.to_thread(
+                self._rule, action, assessment, fingerprint, hit, floor, t0, t1, finish=False
+            )
+        else:
+            verdict = self._rule(action, assessment, fingerprint, hit, floor, t0, t1, finish=False)
         if verdict.error is None:
             try:
                 counsel = await task
@@ -258,6 +302,8 @@ class Governor:
             self._apply_counsel(verdict, counsel, _perf() - started)
         else:
             task.cancel()
+        if threaded:
+            return await asyncio.to_thread(self._after, action, verdict)
         return self._after(action, verdict)
 
     def check_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
@@ -430,6 +476,12 @@ class Governor:
         if self.audit is not None:
             self.audit.close()
             self.audit.db.close()
+        if self.approvals is not None:
+            self.approvals.wakeups.close()
+        for store in (self.justica.trust, self.justica.sessions):
+            close = getattr(store, "close", None)
+            if callable(close):
+                close()
         if self.telemetry is not None:
             self.telemetry.close()
 

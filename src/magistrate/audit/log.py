@@ -9,7 +9,6 @@ anything newer once it is back; nothing is dropped or written twice.
 from __future__ import annotations
 
 import atexit
-import itertools
 import threading
 import time
 import weakref
@@ -57,7 +56,10 @@ class AuditLog:
         self.max_queue = max_queue
         self.spool = Spool(Path(spool_dir) / f"{_safe(chain_id)}.jsonl")
         self._queue: deque[tuple[int, int, Any, Any]] = deque()
-        self._tickets = itertools.count(1)
+        # Tickets number records in queue order: taken and queued under one lock, so the
+        # writer's "stored up to ticket N" is true even with many threads recording at once.
+        self._issued = 0
+        self._enqueue_lock = threading.Lock()
         self._done = 0  # highest ticket stored (in the database or the spool)
         self._done_cond = threading.Condition()
         self._wake = threading.Event()
@@ -74,8 +76,10 @@ class AuditLog:
     # ------------------------------------------------------------------ hot path
     def record(self, action: Action, verdict: Verdict) -> None:
         """Log a verdict: queued (batched) or committed before returning (sync)."""
-        ticket = next(self._tickets)
-        self._queue.append((ticket, time.time_ns(), action, verdict))
+        with self._enqueue_lock:
+            self._issued += 1
+            ticket = self._issued
+            self._queue.append((ticket, time.time_ns(), action, verdict))
         if self._thread is None:
             self._start()
         if self.durability == "sync" or len(self._queue) > self.max_queue:
@@ -94,8 +98,10 @@ class AuditLog:
     ) -> None:
         """Log something other than a verdict (approval resolutions, suspensions)."""
         payload = event_payload(kind, record_id, principal, time.time_ns(), decision, risk, details)
-        ticket = next(self._tickets)
-        self._queue.append((ticket, 0, payload, None))
+        with self._enqueue_lock:
+            self._issued += 1
+            ticket = self._issued
+            self._queue.append((ticket, 0, payload, None))
         if self._thread is None:
             self._start()
         self._wake.set()
@@ -111,7 +117,7 @@ class AuditLog:
         """Wait until everything queued so far is stored; False on timeout."""
         if self._thread is None:
             return True
-        ticket = next(self._tickets) - 1
+        ticket = self._issued  # everything queued so far (taking no ticket of its own)
         self._wake.set()
         return self._wait(ticket, timeout)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from magistrate.db.base import (
     APPROVAL_COLUMNS,
+    KEY_COLUMNS,
     AuditFilter,
     AuditRow,
     Database,
@@ -31,6 +32,7 @@ def open_database(url: str, *, durable: bool = False) -> Database:
 __all__ = [
     "APPROVAL_COLUMNS",
     "DEFAULT_URL",
+    "KEY_COLUMNS",
     "AuditFilter",
     "AuditRow",
     "Database",

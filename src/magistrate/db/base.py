@@ -1,4 +1,5 @@
-"""What Magistrate keeps in a database: audit chains and approval requests.
+"""What Magistrate keeps in a database: audit chains, approval requests, API keys and the
+figures each server worker publishes.
 
 Two backends implement it with the same schema and behaviour: SQLite (the embedded default)
 and PostgreSQL (shared by many servers).
@@ -44,6 +45,7 @@ class AuditFilter:
     decision: str | None = None
     risk: str | None = None
     type: str | None = None
+    after_id: int | None = None  # only rows stored after this row id (paging, live tails)
 
 
 # Chaining happens inside the write transaction: given the chain's head (seq, hash) and the
@@ -73,6 +75,7 @@ APPROVAL_COLUMNS = (
     "used_at",
     "verdict_id",
 )
+KEY_COLUMNS = ("id", "name", "role", "may_act_as", "hash", "created_at", "revoked_at")
 
 
 class Database(Protocol):
@@ -123,6 +126,36 @@ class Database(Protocol):
 
     def approval_count(self, status: str, now: float) -> int:
         """How many unexpired requests have this status."""
+        ...
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers a trivial query."""
+        ...
+
+    def key_insert(self, row: dict[str, Any], *, only_if_none: bool = False) -> bool:
+        """Store a new API key (its hash, never the key); with `only_if_none`, only when no key
+        exists yet (first-start bootstrap, atomic across servers). True when inserted."""
+        ...
+
+    def key_get(self, key_id: str) -> dict[str, Any] | None:
+        """One API key row by id."""
+        ...
+
+    def key_list(self, include_revoked: bool = False) -> list[dict[str, Any]]:
+        """API key rows, oldest first."""
+        ...
+
+    def key_revoke(self, id_or_name: str, now: float) -> list[str]:
+        """Revoke the active key with this id, or every active key with this name; returns
+        the ids revoked."""
+        ...
+
+    def stats_put(self, worker_id: str, body: str, now: float) -> None:
+        """Publish one server worker's figures (JSON), replacing its previous ones."""
+        ...
+
+    def stats_since(self, since: float) -> list[tuple[str, float, str]]:
+        """(worker id, updated at, JSON body) of every worker that published since `since`."""
         ...
 
     def close(self) -> None:

@@ -13,11 +13,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from magistrate.db.base import (
     APPROVAL_COLUMNS,
     GENESIS,
+    KEY_COLUMNS,
     AuditFilter,
     AuditRow,
     Chainer,
     StoreUnavailable,
 )
+from magistrate.wakeups import APPROVALS_CHANNEL
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_records (
@@ -67,8 +69,24 @@ CREATE TABLE IF NOT EXISTS approvals (
 CREATE INDEX IF NOT EXISTS approvals_binding
     ON approvals (fingerprint, content_hash, principal, constitution_version, status, requested_at);
 CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, requested_at);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    may_act_as TEXT,
+    hash TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    revoked_at DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS api_keys_name ON api_keys (name);
+CREATE TABLE IF NOT EXISTS worker_stats (
+    worker_id TEXT PRIMARY KEY,
+    updated_at DOUBLE PRECISION NOT NULL,
+    body TEXT NOT NULL
+);
 """
 _SCHEMA_LOCK = 0x4D61676973  # advisory lock id: workers starting together create tables once
+_KEYS_LOCK = 0x4D61676974  # advisory lock id: servers starting together bootstrap one key
 _JSON_COLUMNS = ("citations", "reasons")
 T = TypeVar("T")
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
@@ -184,6 +202,7 @@ class PostgresDatabase:
             ("decision", where.decision, "="),
             ("risk", where.risk, "="),
             ("type", where.type, "="),
+            ("id", where.after_id, ">"),
         ):
             if value is not None:
                 clauses.append(f"{column} {op} %s")
@@ -254,12 +273,16 @@ class PostgresDatabase:
     def approval_transition(
         self, approval_id: str, from_status: str, to_status: str, fields: dict[str, Any]
     ) -> bool:
-        """Atomically move a request between statuses; False when another writer won."""
+        """Atomically move a request between statuses; False when another writer won. The
+        winner notifies `APPROVALS_CHANNEL` in the same statement, so waiters on every server
+        wake when it commits."""
         sets = "".join(f", {k} = %s" for k in fields)
         return (
             self._execute(
-                f"UPDATE approvals SET status = %s{sets} WHERE id = %s AND status = %s",
-                [to_status, *fields.values(), approval_id, from_status],
+                f"WITH moved AS (UPDATE approvals SET status = %s{sets}"
+                " WHERE id = %s AND status = %s RETURNING id)"
+                " SELECT pg_notify(%s, id) FROM moved",
+                [to_status, *fields.values(), approval_id, from_status, APPROVALS_CHANNEL],
             )
             == 1
         )
@@ -286,6 +309,77 @@ class PostgresDatabase:
             [status, now],
         )
         return int(rows[0]["n"])
+
+    # ------------------------------------------------------------------ keys, worker figures
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the server answers a trivial query."""
+        self._execute("SELECT 1", [])
+
+    def key_insert(self, row: dict[str, Any], *, only_if_none: bool = False) -> bool:
+        """Store a new API key; with `only_if_none`, only when the table is empty (serialized
+        by an advisory lock, so servers starting together create one key between them)."""
+        self._ensure_schema()
+        values = [row.get(c) for c in KEY_COLUMNS]
+        marks = ", ".join(["%s"] * len(KEY_COLUMNS))
+        columns = ", ".join(KEY_COLUMNS)
+
+        def insert() -> bool:
+            with self.pool.connection() as conn, conn.transaction():
+                if only_if_none:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_KEYS_LOCK,))
+                    cur = conn.execute(
+                        f"INSERT INTO api_keys ({columns}) SELECT {marks}"
+                        " WHERE NOT EXISTS (SELECT 1 FROM api_keys)",
+                        values,
+                    )
+                else:
+                    cur = conn.execute(f"INSERT INTO api_keys ({columns}) VALUES ({marks})", values)
+                return cur.rowcount == 1
+
+        try:
+            return self._retry(insert)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"postgresql: {exc}") from exc
+
+    def key_get(self, key_id: str) -> dict[str, Any] | None:
+        """One API key row by id."""
+        rows = self._query("SELECT * FROM api_keys WHERE id = %s", [key_id])
+        return rows[0] if rows else None
+
+    def key_list(self, include_revoked: bool = False) -> list[dict[str, Any]]:
+        """API key rows, oldest first."""
+        where = "" if include_revoked else " WHERE revoked_at IS NULL"
+        return self._query(f"SELECT * FROM api_keys{where} ORDER BY created_at, id", [])
+
+    def key_revoke(self, id_or_name: str, now: float) -> list[str]:
+        """Revoke the active key with this id, or every active key with this name."""
+        rows = self._query(
+            "UPDATE api_keys SET revoked_at = %s"
+            " WHERE revoked_at IS NULL AND (id = %s OR name = %s) RETURNING id",
+            [now, id_or_name, id_or_name],
+        )
+        return sorted(r["id"] for r in rows)
+
+    def stats_put(self, worker_id: str, body: str, now: float) -> None:
+        """Publish one worker's figures, replacing its previous ones (and forgetting workers
+        silent for a day)."""
+        self._execute(
+            "INSERT INTO worker_stats (worker_id, updated_at, body) VALUES (%s, %s, %s)"
+            " ON CONFLICT (worker_id) DO UPDATE SET updated_at = excluded.updated_at,"
+            " body = excluded.body",
+            [worker_id, now, body],
+        )
+        # workers that are gone (restarted pods have new names): keep a day of them
+        self._execute("DELETE FROM worker_stats WHERE updated_at < %s", [now - 86_400])
+
+    def stats_since(self, since: float) -> list[tuple[str, float, str]]:
+        """(worker id, updated at, JSON body) of workers that published since `since`."""
+        rows = self._query(
+            "SELECT worker_id, updated_at, body FROM worker_stats WHERE updated_at >= %s"
+            " ORDER BY worker_id",
+            [since],
+        )
+        return [(r["worker_id"], float(r["updated_at"]), r["body"]) for r in rows]
 
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
         self._ensure_schema()

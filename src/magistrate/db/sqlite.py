@@ -16,6 +16,7 @@ import orjson
 from magistrate.db.base import (
     APPROVAL_COLUMNS,
     GENESIS,
+    KEY_COLUMNS,
     AuditFilter,
     AuditRow,
     Chainer,
@@ -70,6 +71,21 @@ CREATE TABLE IF NOT EXISTS approvals (
 CREATE INDEX IF NOT EXISTS approvals_binding
     ON approvals (fingerprint, content_hash, principal, constitution_version, status, requested_at);
 CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, requested_at);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    may_act_as TEXT,
+    hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    revoked_at REAL
+);
+CREATE INDEX IF NOT EXISTS api_keys_name ON api_keys (name);
+CREATE TABLE IF NOT EXISTS worker_stats (
+    worker_id TEXT PRIMARY KEY,
+    updated_at REAL NOT NULL,
+    body TEXT NOT NULL
+);
 """
 _JSON_COLUMNS = ("citations", "reasons")
 _JSON_INSERT = sqlite3.sqlite_version_info >= (3, 38, 0)  # the ->> operator
@@ -207,6 +223,7 @@ class SQLiteDatabase:
             ("decision", where.decision, "="),
             ("risk", where.risk, "="),
             ("type", where.type, "="),
+            ("id", where.after_id, ">"),
         ):
             if value is not None:
                 clauses.append(f"{column} {op} ?")
@@ -293,6 +310,62 @@ class SQLiteDatabase:
             .fetchone()
         )
         return int(row[0])
+
+    # ------------------------------------------------------------------ keys, worker figures
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the file answers a trivial query."""
+        self._execute("SELECT 1", [])
+
+    def key_insert(self, row: dict[str, Any], *, only_if_none: bool = False) -> bool:
+        """Store a new API key; with `only_if_none`, only when the table is empty."""
+        values = [row.get(c) for c in KEY_COLUMNS]
+        marks = ", ".join("?" * len(KEY_COLUMNS))
+        sql = f"INSERT INTO api_keys ({', '.join(KEY_COLUMNS)}) "
+        if only_if_none:  # one statement: atomic under SQLite's single writer
+            sql += f"SELECT {marks} WHERE NOT EXISTS (SELECT 1 FROM api_keys)"
+        else:
+            sql += f"VALUES ({marks})"
+        return self._execute(sql, values).rowcount == 1
+
+    def key_get(self, key_id: str) -> dict[str, Any] | None:
+        """One API key row by id."""
+        rows = self._query("SELECT * FROM api_keys WHERE id = ?", [key_id])
+        return rows[0] if rows else None
+
+    def key_list(self, include_revoked: bool = False) -> list[dict[str, Any]]:
+        """API key rows, oldest first."""
+        where = "" if include_revoked else " WHERE revoked_at IS NULL"
+        return self._query(f"SELECT * FROM api_keys{where} ORDER BY created_at, id", [])
+
+    def key_revoke(self, id_or_name: str, now: float) -> list[str]:
+        """Revoke the active key with this id, or every active key with this name."""
+        rows = self._query(
+            "UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR name = ?)"
+            " RETURNING id",
+            [now, id_or_name, id_or_name],
+        )
+        return sorted(r["id"] for r in rows)
+
+    def stats_put(self, worker_id: str, body: str, now: float) -> None:
+        """Publish one worker's figures, replacing its previous ones (and forgetting workers
+        silent for a day)."""
+        self._execute(
+            "INSERT INTO worker_stats (worker_id, updated_at, body) VALUES (?, ?, ?)"
+            " ON CONFLICT (worker_id) DO UPDATE SET updated_at = excluded.updated_at,"
+            " body = excluded.body",
+            [worker_id, now, body],
+        )
+        # workers that are gone (restarted pods have new names): keep a day of them
+        self._execute("DELETE FROM worker_stats WHERE updated_at < ?", [now - 86_400])
+
+    def stats_since(self, since: float) -> list[tuple[str, float, str]]:
+        """(worker id, updated at, JSON body) of workers that published since `since`."""
+        rows = self._query(
+            "SELECT worker_id, updated_at, body FROM worker_stats WHERE updated_at >= ?"
+            " ORDER BY worker_id",
+            [since],
+        )
+        return [(r["worker_id"], float(r["updated_at"]), r["body"]) for r in rows]
 
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:

@@ -1,0 +1,90 @@
+"""Bearer-key authentication and the rules of who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from magistrate.errors import InvalidAction
+from magistrate.keys import ApiKey, Keys, Role
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerKey",
+    description="An API key from `magistrate keys create`: `Authorization: Bearer mgk_…`.",
+)
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="magistrate"'}
+WHAT = {
+    "agent": "check actions",
+    "approver": "resolve approvals",
+    "admin": "do everything",
+}
+
+
+def unauthorized(detail: str) -> HTTPException:
+    """A 401 with the Bearer challenge."""
+    return HTTPException(status_code=401, detail=detail, headers=CHALLENGE)
+
+
+async def authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> ApiKey:
+    """The key the request carries; 401 with the reason when there is none or it is not valid."""
+    if credentials is None:
+        header = request.headers.get("authorization")
+        if header:
+            raise unauthorized("Authorization header must be 'Bearer <key>'")
+        raise unauthorized(
+            "missing Authorization: Bearer <key> header (create a key with "
+            "`magistrate keys create`)"
+        )
+    keys: Keys = request.app.state.magistrate.keys
+    token = credentials.credentials
+    key = keys.peek(token)
+    if key is None:
+        key = await run_in_threadpool(keys.authenticate, token)
+    if key is None:
+        raise unauthorized("invalid or revoked API key")
+    return key
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency admitting keys with one of `roles` (403 naming what is needed otherwise)."""
+    needed = " or ".join(roles)
+
+    async def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Security(bearer),  # noqa: B008
+    ) -> ApiKey:
+        key = await authenticate(request, credentials)
+        if key.role not in roles:
+            raise HTTPException(
+                status_code=403,
+                detail=f"key {key.name!r} has role {key.role} (may {WHAT[key.role]}); "
+                f"this needs an {needed} key",
+            )
+        return key
+
+    return dependency
+
+
+def acting_principal(key: ApiKey, principal: object, where: str = "principal") -> str:
+    """The principal an action from this key is judged as: the key's name unless the action
+    names another the key may act as (403 otherwise)."""
+    if principal is None or principal == "":
+        return key.name
+    if not isinstance(principal, str):
+        raise InvalidAction(where, f"must be a string; got {type(principal).__name__}")
+    if key.may_act_as_principal(principal):
+        return principal
+    if key.may_act_as:
+        allowed = f"it may act as principals matching {key.may_act_as!r}"
+    else:
+        allowed = "it checks only as itself (a gateway key needs --may-act-as)"
+    raise HTTPException(
+        status_code=403,
+        detail=f"{where}: key {key.name!r} may not act as principal {principal!r}; {allowed}",
+    )

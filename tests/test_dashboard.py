@@ -1,0 +1,132 @@
+"""The approvals dashboard in a real browser (Playwright driving Debian's Chromium, headless):
+an approver signs in, sees the pending escalation with its risk, cited article, requester and
+age, approves it, and the agent waiting on the long-poll gets `allow`. No console errors, and
+the page fits a laptop screen."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from magistrate import Governor, RiskDetector
+from magistrate.approvals import Approvals
+from magistrate.audit import AuditLog
+from magistrate.config import Settings
+from magistrate.db import open_database
+from magistrate.keys import Keys
+from magistrate.server import create_app
+from magistrate.telemetry import Telemetry
+from tests.servers import ThreadServer, bearer
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed here (.ci/run installs it: apt-get install "
+    "chromium)",
+)
+
+
+@pytest.fixture
+def site(detector: RiskDetector, tmp_path: Path) -> Iterator[tuple[str, Keys]]:
+    db = open_database(f"sqlite:///{tmp_path}/m.db")
+    audit = AuditLog(db, spool_dir=tmp_path / "spool")
+    governor = Governor(
+        detector=detector, audit=audit, approvals=Approvals(db, audit=audit), telemetry=Telemetry()
+    )
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/m.db", spool_dir=tmp_path / "spool")
+    with ThreadServer(create_app(settings, governor=governor)) as server:
+        yield server.url, Keys(db)
+    governor.close()
+
+
+def test_approver_approves_and_the_waiting_agent_is_allowed(
+    site: tuple[str, Keys], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, keys = site
+    _, agent_key = keys.create("agent", "agent:deploy-bot")
+    _, approver_key = keys.create("approver", "alice")
+    agent = httpx.Client(base_url=url, headers=bearer(agent_key), timeout=70)
+    action = {"kind": "sql", "text": "DROP TABLE customers"}
+    verdict = agent.post("/v1/check", json=action).json()
+    assert verdict["decision"] == "escalate"
+    approval_id = verdict["approval_id"]
+    waited: dict[str, Any] = {}
+
+    def wait_for_human() -> None:  # the agent, blocked on the long-poll
+        with httpx.Client(base_url=url, headers=bearer(agent_key), timeout=70) as c:
+            waited["reply"] = c.get(f"/v1/approvals/{approval_id}", params={"wait": 60}).json()
+            waited["at"] = time.monotonic()
+
+    waiter = threading.Thread(target=wait_for_human, daemon=True)
+    waiter.start()
+
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(url + "/")
+
+        # An agent key cannot sign in to approve; a wrong key is named as such.
+        page.fill("#key", agent_key)
+        page.click("#signin-button")
+        expect(page.locator("#signin-error")).to_contain_text("agents cannot approve")
+        page.fill("#key", "mgk_0000000000000000_" + "a" * 43)
+        page.click("#signin-button")
+        expect(page.locator("#signin-error")).to_contain_text("not valid")
+
+        page.fill("#key", approver_key)
+        page.click("#signin-button")
+        expect(page.locator("#who-name")).to_have_text("alice (approver)")
+        row = page.locator(f'tr[data-id="{approval_id}"]')
+        expect(row).to_be_visible(timeout=10_000)
+        expect(row.locator("td.action")).to_contain_text("[sql] DROP TABLE customers")
+        expect(row.locator(".badge")).to_have_text("CRITICAL")
+        expect(row.locator("td.cites")).to_contain_text("art. 2 No irreversible harm")
+        expect(row.locator("td.requester")).to_have_text("agent:deploy-bot")
+        expect(row.locator("td.age")).to_have_text(re.compile(r"^\d+s$"))
+        expect(page.locator("#constitution")).to_contain_text("Magistrate default constitution")
+        expect(page.locator("#constitution")).to_contain_text("version")
+        expect(page.locator('#by-decision [data-name="escalate"] .value')).to_have_text("1")
+        expect(page.locator('#by-risk [data-name="CRITICAL"] .value')).to_have_text("1")
+        expect(page.locator('tr[data-latency="check_request"] .p99')).not_to_have_text("–")
+        expect(page.locator("#stream li").first).to_contain_text("DROP TABLE customers")
+        expect(page.locator("#stream-state")).to_have_text("live")
+
+        assert waiter.is_alive()  # the agent is still waiting for a human
+        page.screenshot(path=str(tmp_path / "dashboard-pending.png"))
+        row.locator("input.note").fill("restored from last night's backup first")
+        clicked_at = time.monotonic()
+        row.locator("button.approve").click()
+        expect(row).to_have_count(0)
+        expect(page.locator("#pending-empty")).to_be_visible()
+        waiter.join(timeout=10)
+        assert waited["reply"]["status"] == "approved"
+        assert waited["reply"]["decision"] == "allow"
+        assert waited["reply"]["resolved_by"] == "alice"
+        assert waited["at"] - clicked_at < 3
+        # The live stream shows the resolution, from the audit log.
+        expect(page.locator("#stream li").first).to_contain_text("approved by alice")
+
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, "the dashboard overflows a 1366 px laptop screen"
+        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        page.click("#sign-out")
+        expect(page.locator("#signin")).to_be_visible()
+        browser.close()
+
+    assert problems == [], problems
+    again = agent.post("/v1/check", json=action).json()  # the agent retries: allowed, once
+    assert again["decision"] == "allow" and again["approval_id"] == approval_id
+    agent.close()
