@@ -65,8 +65,10 @@ def main() -> None:
     warm = Governor(detector=detector)
     time_checks(warm, mix, 1)  # fill the cache
     p50, p95, p99 = percentiles(time_checks(warm, mix, args.repeat))
-    print(f"check, warm cache : p50 {p50:7.1f} µs  p95 {p95:7.1f} µs  p99 {p99:7.1f} µs  "
-          f"({1e6 / p50:,.0f} checks/s at p50)")
+    print(
+        f"check, warm cache : p50 {p50:7.1f} µs  p95 {p95:7.1f} µs  p99 {p99:7.1f} µs  "
+        f"({1e6 / p50:,.0f} checks/s at p50)"
+    )
 
     cold = Governor(detector=detector, cache_size=0)
     p50, p95, p99 = percentiles(time_checks(cold, mix, max(1, args.repeat // 2)))
@@ -74,8 +76,10 @@ def main() -> None:
 
     actions = [Action.from_dict(dict(r, principal=f"agent:{i % 50}")) for i, r in enumerate(mix)]
     batch = (actions * (1000 // len(actions) + 1))[:1000]
-    for label, gov in (("cold", Governor(detector=detector, cache_size=0)),
-                       ("warm", Governor(detector=detector))):
+    for label, gov in (
+        ("cold", Governor(detector=detector, cache_size=0)),
+        ("warm", Governor(detector=detector)),
+    ):
         gov.check_many(batch)
         rates = []
         for _ in range(args.repeat):
@@ -83,8 +87,10 @@ def main() -> None:
             t = time.perf_counter()
             gov.check_many(batch)
             rates.append(len(batch) / (time.perf_counter() - t))
-        print(f"check_many ({label}): {statistics.median(rates):,.0f} decisions/s "
-              f"(median of {args.repeat}, spread {min(rates):,.0f}–{max(rates):,.0f})")
+        print(
+            f"check_many ({label}): {statistics.median(rates):,.0f} decisions/s "
+            f"(median of {args.repeat}, spread {min(rates):,.0f}–{max(rates):,.0f})"
+        )
 
 
 if __name__ == "__main__":

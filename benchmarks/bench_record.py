@@ -86,15 +86,21 @@ def main() -> None:
         for store, url in stores:
             for durability in ("batched", "sync"):
                 db = open_database(url(), durable=durability == "sync")
-                audit = AuditLog(db, chain_id=f"{store}-{durability}", durability=durability,
-                                 spool_dir=tmp / "spool")
+                audit = AuditLog(
+                    db,
+                    chain_id=f"{store}-{durability}",
+                    durability=durability,
+                    spool_dir=tmp / "spool",
+                )
                 gov = Governor(detector=detector, audit=audit)
                 n = args.n if durability == "batched" else max(200, args.n // 10)
                 p50, p99, rate = measure(gov, actions, n)
                 audit.close()
                 db.close()
-                print(f"{store + ' ' + durability:<28} p50 {p50:7.1f} µs  p99 {p99:7.1f} µs  "
-                      f"{rate:9,.0f}/s  audit cost p50 +{p50 - base[0]:.1f} µs")
+                print(
+                    f"{store + ' ' + durability:<28} p50 {p50:7.1f} µs  p99 {p99:7.1f} µs  "
+                    f"{rate:9,.0f}/s  audit cost p50 +{p50 - base[0]:.1f} µs"
+                )
     finally:
         if not args.no_postgres:
             with psycopg.connect(PG, autocommit=True) as conn:
@@ -104,16 +110,21 @@ def main() -> None:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    off = measure(Governor(detector=detector, telemetry=Telemetry(tracing=False, metrics=False)),
-                  actions, args.n)
+    off = measure(
+        Governor(detector=detector, telemetry=Telemetry(tracing=False, metrics=False)),
+        actions,
+        args.n,
+    )
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
     traced = Telemetry(tracing=True, metrics=True, tracer_provider=provider)
     on = measure(Governor(detector=detector, telemetry=traced), actions, args.n)
     traced.close()
     print(f"{'tracing off':<28} p50 {off[0]:7.1f} µs  p99 {off[1]:7.1f} µs")
-    print(f"{'tracing + metrics on':<28} p50 {on[0]:7.1f} µs  p99 {on[1]:7.1f} µs  "
-          f"(+{on[0] - off[0]:.1f} µs at p50)")
+    print(
+        f"{'tracing + metrics on':<28} p50 {on[0]:7.1f} µs  p99 {on[1]:7.1f} µs  "
+        f"(+{on[0] - off[0]:.1f} µs at p50)"
+    )
 
 
 if __name__ == "__main__":

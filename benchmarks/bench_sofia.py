@@ -40,17 +40,29 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=200, help="Sofia's LLM call limit")
     args = parser.parse_args()
     detector = RiskDetector()
-    server = subprocess.Popen([sys.executable, "-m", "magistrate.bench.llm_stub",
-                               "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "magistrate.bench.llm_stub", "--latency", str(args.latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
-        sofia = Sofia(detector.constitution, LLMSettings(url, "stub-model"),
-                      max_concurrency=args.concurrency, budget_s=10.0)
+        sofia = Sofia(
+            detector.constitution,
+            LLMSettings(url, "stub-model"),
+            max_concurrency=args.concurrency,
+            budget_s=10.0,
+        )
         gov = Governor(detector=detector, sofia=sofia)
-        actions = [Action(kind="prompt", principal=f"agent:{i % 20}",
-                          text=f"Export the survey answers and the consent flags for cohort {i}")
-                   for i in range(args.n)]
+        actions = [
+            Action(
+                kind="prompt",
+                principal=f"agent:{i % 20}",
+                text=f"Export the survey answers and the consent flags for cohort {i}",
+            )
+            for i in range(args.n)
+        ]
         asyncio.run(burst(gov, actions[:5]))  # connect, warm the detector for the shapes
         sofia._cache.clear()
         for label in ("cold", "warm"):
@@ -60,10 +72,12 @@ def main() -> None:
             def p(q: float, lat: list[float] = lat) -> float:
                 return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
 
-            print(f"{label}: {args.n} concurrent acheck, LLM latency {args.latency * 1000:.0f} ms:"
-                  f" {args.n / elapsed:,.0f} checks/s, p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms,"
-                  f" LLM calls {sofia.stats['llm_calls'] - before},"
-                  f" fallbacks {sofia.stats['fallbacks']}")
+            print(
+                f"{label}: {args.n} concurrent acheck, LLM latency {args.latency * 1000:.0f} ms:"
+                f" {args.n / elapsed:,.0f} checks/s, p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms,"
+                f" LLM calls {sofia.stats['llm_calls'] - before},"
+                f" fallbacks {sofia.stats['fallbacks']}"
+            )
     finally:
         server.kill()
 

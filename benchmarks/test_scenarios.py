@@ -32,8 +32,10 @@ def bench() -> Iterator[Bench]:
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(name, marks=getattr(pytest.mark, marker), id=name)
-     for name, (_, marker) in SCENARIOS.items()],
+    [
+        pytest.param(name, marks=getattr(pytest.mark, marker), id=name)
+        for name, (_, marker) in SCENARIOS.items()
+    ],
 )
 def test_scenario(bench: Bench, name: str) -> None:
     result = run_scenario(bench, name)

@@ -33,10 +33,25 @@ def test_generated_actions_are_distinct_and_at_their_tier(detector: RiskDetector
 
 
 def test_the_seed_scenarios_and_the_json_names() -> None:
-    names = {"baseline", "with_governance", "risk_detection", "concurrent_50", "mixed_risk",
-             "concurrent_1000", "rapid_fire_risk", "memory", "degradation", "comparison",
-             "realistic", "full_path_batched", "full_path_sync", "check_many", "soak",
-             "tracing", "sofia_llm"}
+    names = {
+        "baseline",
+        "with_governance",
+        "risk_detection",
+        "concurrent_50",
+        "mixed_risk",
+        "concurrent_1000",
+        "rapid_fire_risk",
+        "memory",
+        "degradation",
+        "comparison",
+        "realistic",
+        "full_path_batched",
+        "full_path_sync",
+        "check_many",
+        "soak",
+        "tracing",
+        "sofia_llm",
+    }
     assert set(SCENARIOS) == names
     assert set(SEED) <= names and len(SEED) == 11  # the twelfth is the summary report
     assert len(DEMO_WORKFLOW) == 10
@@ -45,8 +60,10 @@ def test_the_seed_scenarios_and_the_json_names() -> None:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> list:
     with Bench(Config(quick=True, repeats=2), tmp_path_factory.mktemp("bench")) as bench:
-        return [run_scenario(bench, n) for n in
-                ("baseline", "with_governance", "mixed_risk", "concurrent_1000")]
+        return [
+            run_scenario(bench, n)
+            for n in ("baseline", "with_governance", "mixed_risk", "concurrent_1000")
+        ]
 
 
 def test_scenarios_measure_the_real_pipeline(results: list) -> None:
@@ -64,14 +81,17 @@ def test_scenarios_measure_the_real_pipeline(results: list) -> None:
     sweep = by_name["concurrent_1000"].extra["sweep_ops_per_s"]
     assert set(sweep) == {"1", "10", "50", "200", "1000"}
     assert {t.label for t in by_name["concurrent_1000"].targets} == {
-        "1,000 concurrent ≥ 40,000 ops/s", "1,000 concurrent p99 ≤ 2 ms"}
+        "1,000 concurrent ≥ 40,000 ops/s",
+        "1,000 concurrent p99 ≤ 2 ms",
+    }
 
 
 def test_report_json_markdown_and_plots(results: list, tmp_path: Path) -> None:
     data = to_json(results)
     assert set(data) == {"baseline", "with_governance", "mixed_risk", "concurrent_1000"}
     assert {"ops", "ops_per_s", "p50_us", "p95_us", "p99_us", "memory_mb"} <= set(
-        data["with_governance"])
+        data["with_governance"]
+    )
     assert data["concurrent_1000"]["targets"][0]["status"] in ("PASS", "MISS")
     text = markdown(results, quick=True)
     assert "| with_governance | 1,000 |" in text and "| 439 |" in text  # the seed's figure
@@ -86,8 +106,10 @@ def test_report_json_markdown_and_plots(results: list, tmp_path: Path) -> None:
 
 def test_bench_command(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(app, ["bench", "--quick", "--only", "realistic", "--json",
-                                 "--report", str(tmp_path / "out")])
+    result = runner.invoke(
+        app,
+        ["bench", "--quick", "--only", "realistic", "--json", "--report", str(tmp_path / "out")],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) == {"realistic"} and data["realistic"]["ops"] == 100

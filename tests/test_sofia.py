@@ -68,8 +68,9 @@ def test_sofia_never_loosens(detector: RiskDetector, stub: StubLLM) -> None:
 
 
 @pytest.mark.parametrize("marker", ["status=500", "hang", "malformed", "status=429"])
-def test_failures_fall_back_and_never_allow(detector: RiskDetector, stub: StubLLM,
-                                            marker: str) -> None:
+def test_failures_fall_back_and_never_allow(
+    detector: RiskDetector, stub: StubLLM, marker: str
+) -> None:
     gov = governor(detector, stub, budget_s=0.5)
     started = time.monotonic()
     v = run(gov.acheck(Action(kind="prompt", text=CONSENT.format(marker))))
@@ -135,19 +136,38 @@ def test_system1_is_always_there(detector: RiskDetector) -> None:
 
 def test_counsel_cli(stub: StubLLM) -> None:
     env = {**os.environ, "MAGISTRATE_AUDIT": "false"}
-    offline = subprocess.run([sys.executable, "-m", "magistrate", "counsel", "--json",
-                              "Should we email every customer about the breach?"],
-                             capture_output=True, text=True, env=env, timeout=120)
+    offline = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "magistrate",
+            "counsel",
+            "--json",
+            "Should we email every customer about the breach?",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert json.loads(offline.stdout)["source"] == "system1"
     env.update(MAGISTRATE_LLM_BASE_URL=stub.url, MAGISTRATE_LLM_MODEL="stub-model")
-    online = subprocess.run([sys.executable, "-m", "magistrate", "counsel", "--json",
-                             "I want to end my life"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    online = subprocess.run(
+        [sys.executable, "-m", "magistrate", "counsel", "--json", "I want to end my life"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     answer = json.loads(online.stdout)
     assert answer["source"] == "system2" and answer["requires_professional"] is True
-    human = subprocess.run([sys.executable, "-m", "magistrate", "counsel",
-                            "Delete the user's account data?"], capture_output=True, text=True,
-                           env=env, timeout=120)
+    human = subprocess.run(
+        [sys.executable, "-m", "magistrate", "counsel", "Delete the user's account data?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert human.returncode == 0 and "Sofia, system2 (stub-model" in human.stdout
 
 

@@ -136,8 +136,9 @@ class Approvals:
             return ApprovalRequest.from_row(row)
         return self._create(action, verdict, match, now)
 
-    def _create(self, action: Action, verdict: Verdict, match: dict[str, Any],
-                now: float) -> ApprovalRequest:
+    def _create(
+        self, action: Action, verdict: Verdict, match: dict[str, Any], now: float
+    ) -> ApprovalRequest:
         request = ApprovalRequest(
             id=f"apr_{os.urandom(8).hex()}",
             summary=_summary(action),

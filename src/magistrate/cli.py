@@ -295,8 +295,9 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Folder for report.md, results.json and PNG plots.",
-                     metavar="<dir>"),
+        typer.Option(
+            "--report", help="Folder for report.md, results.json and PNG plots.", metavar="<dir>"
+        ),
     ] = Path("bench-results"),
     only: Annotated[
         str | None,
@@ -320,10 +321,17 @@ def bench(
             err.print(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
             raise typer.Exit(3)
     results = []
-    with Bench(Config(quick=quick, repeats=repeats)) as runner, Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=err, transient=as_json,
-    ) as progress:
+    with (
+        Bench(Config(quick=quick, repeats=repeats)) as runner,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=as_json,
+        ) as progress,
+    ):
         task = progress.add_task("benchmarks", total=len(names))
         for name in names:
             progress.update(task, description=f"{name:<18}")
@@ -697,10 +705,15 @@ def counsel(
     if as_json:
         out.print_json(json.dumps(answer.to_dict()))
         return
-    style = {"proceed": "green", "caution": "yellow", "escalate": "dark_orange",
-             "refuse": "bold red"}.get(answer.recommendation, "")
-    source = answer.source + (f" ({answer.model}, {answer.latency_ms:.0f} ms)"
-                              if answer.source != "system1" else "")
+    style = {
+        "proceed": "green",
+        "caution": "yellow",
+        "escalate": "dark_orange",
+        "refuse": "bold red",
+    }.get(answer.recommendation, "")
+    source = answer.source + (
+        f" ({answer.model}, {answer.latency_ms:.0f} ms)" if answer.source != "system1" else ""
+    )
     out.print(f"[{style}]{answer.recommendation}[/]  — Sofia, {source}")
     out.print(answer.counsel, markup=False)
     if answer.requires_professional:
@@ -846,8 +859,11 @@ def serve(
         _bootstrap_admin()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
-    out.print(f"Magistrate server: http://{shown}:{port}/  ({workers} worker(s); API at "
-              f"/v1, spec at /openapi.json)", markup=False)
+    out.print(
+        f"Magistrate server: http://{shown}:{port}/  ({workers} worker(s); API at "
+        f"/v1, spec at /openapi.json)",
+        markup=False,
+    )
     sys.stdout.flush()
     uvicorn.run(
         "magistrate.server.app:create_app",
@@ -876,8 +892,12 @@ def _bootstrap_admin() -> None:
         db.close()
     if created is not None:
         key, token = created
-        out.print(f"First start: created admin key {key.id} (name {key.name!r}). It is shown "
-                  "only now:", markup=False)
+        out.print(
+            f"First start: created admin key {key.id} (name {key.name!r}). It is shown only now:",
+            markup=False,
+        )
         out.print(f"  {token}", markup=False)
-        out.print("Sign in to the dashboard with it; create more with `magistrate keys create`.",
-                  markup=False)
+        out.print(
+            "Sign in to the dashboard with it; create more with `magistrate keys create`.",
+            markup=False,
+        )

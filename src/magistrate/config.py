@@ -74,8 +74,9 @@ class Settings(BaseSettings):
     )
     metrics: bool = Field(default=True, description="OpenTelemetry metrics and Prometheus text.")
     llm_base_url: str | None = Field(
-        default=None, description="OpenAI-compatible endpoint for Sofia's System 2 "
-        "(OpenAI, vLLM, Ollama, llama.cpp); unset: System 1 only."
+        default=None,
+        description="OpenAI-compatible endpoint for Sofia's System 2 "
+        "(OpenAI, vLLM, Ollama, llama.cpp); unset: System 1 only.",
     )
     llm_model: str = Field(default="gpt-4o-mini", description="The model Sofia asks.")
     llm_api_key: str | None = Field(default=None, description="API key for the endpoint.")
@@ -86,8 +87,9 @@ class Settings(BaseSettings):
     sofia_cache_ttl_s: float = Field(default=3600.0, ge=0, description="Counsel cache TTL.")
     sofia_concurrency: int = Field(default=64, ge=1, description="LLM calls in flight at most.")
     redis_url: str | None = Field(
-        default=None, description="redis://host:6379/0: trust, suspensions and session history "
-        "shared by every server; unset: in this process's memory."
+        default=None,
+        description="redis://host:6379/0: trust, suspensions and session history "
+        "shared by every server; unset: in this process's memory.",
     )
     redis_prefix: str = Field(
         default="magistrate:", max_length=200, description="Prefix of every Redis key."
@@ -111,16 +113,21 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="Longest approval long-poll (?wait=) accepted."
     )
     approval_poll_s: float = Field(
-        default=1.0, gt=0, description="A long-poll re-reads its request at least this often "
-        "(NOTIFY wakes it sooner)."
+        default=1.0,
+        gt=0,
+        description="A long-poll re-reads its request at least this often "
+        "(NOTIFY wakes it sooner).",
     )
     key_cache_s: float = Field(
-        default=5.0, ge=0, description="How long a server trusts a key it has checked (a "
-        "revocation reaches every server within this time)."
+        default=5.0,
+        ge=0,
+        description="How long a server trusts a key it has checked (a "
+        "revocation reaches every server within this time).",
     )
     bootstrap_admin: bool = Field(
-        default=True, description="`magistrate serve`: create and print an admin key when the "
-        "database has no key at all."
+        default=True,
+        description="`magistrate serve`: create and print an admin key when the "
+        "database has no key at all.",
     )
 
     @field_validator("approvers", mode="before")

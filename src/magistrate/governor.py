@@ -147,7 +147,8 @@ class Governor:
 
         s = settings or Settings()
         constitution = (
-            load_constitution(s.constitution) if s.constitution is not None
+            load_constitution(s.constitution)
+            if s.constitution is not None
             else default_constitution()
         )
         audit: AuditLog | None = None
@@ -177,13 +178,12 @@ class Governor:
             client = connect(s.redis_url, s.redis_timeout_s)
             shared = {
                 "trust": RedisTrustLedger(client, prefix=s.redis_prefix),
-                "sessions": RedisSessionStore(
-                    client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s
-                ),
+                "sessions": RedisSessionStore(client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s),
             }
         llm = (
             LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
-            if s.llm_base_url else None
+            if s.llm_base_url
+            else None
         )
         options: dict[str, Any] = {
             "mode": s.mode,
@@ -195,8 +195,12 @@ class Governor:
             "approvals": approvals,
             "telemetry": Telemetry.from_settings(s),
             "sofia": Sofia(
-                constitution, llm, budget_s=s.sofia_budget_s, fallback=s.sofia_fallback,
-                cache_ttl_s=s.sofia_cache_ttl_s, max_concurrency=s.sofia_concurrency,
+                constitution,
+                llm,
+                budget_s=s.sofia_budget_s,
+                fallback=s.sofia_fallback,
+                cache_ttl_s=s.sofia_cache_ttl_s,
+                max_concurrency=s.sofia_concurrency,
             ),
             **shared,
         }

@@ -134,8 +134,9 @@ def _commands_in(content: str) -> list[str]:
             indent = len(block.group(1))
             body = []
             k += 1
-            while k < len(lines) and (not lines[k].strip() or
-                                      len(lines[k]) - len(lines[k].lstrip()) > indent):
+            while k < len(lines) and (
+                not lines[k].strip() or len(lines[k]) - len(lines[k].lstrip()) > indent
+            ):
                 body.append(lines[k].strip())
                 k += 1
             out.extend(b for b in body if b and not b.startswith("#"))
@@ -1080,8 +1081,10 @@ class RiskDetector:
         ) -> None:
             if cr.index in matched or (cr.kinds and kind not in cr.kinds):
                 return
-            if family != "patterns" and cr.unless_ids and any(
-                ctx.hits.get(uid) for uid in cr.unless_ids
+            if (
+                family != "patterns"
+                and cr.unless_ids
+                and any(ctx.hits.get(uid) for uid in cr.unless_ids)
             ):
                 return  # a rule without patterns is vetoed by its `unless` anywhere in the action
             if self._others_hold(cr, ctx, family):

@@ -29,29 +29,45 @@ from magistrate.risk import RiskAssessment
 
 Recommendation = Literal["proceed", "caution", "escalate", "refuse"]
 RECOMMENDATION_DECISION: dict[str, Decision | None] = {
-    "proceed": None, "caution": None, "escalate": Decision.ESCALATE, "refuse": Decision.DENY,
+    "proceed": None,
+    "caution": None,
+    "escalate": Decision.ESCALATE,
+    "refuse": Decision.DENY,
 }
 
 # The questions each article asks (System 1).
 ARTICLE_QUESTIONS: dict[str, tuple[str, ...]] = {
-    "oversight": ("Has a person who is accountable for this agreed to it?",
-                  "Who is affected, and will they be told?"),
-    "no-destruction": ("Can this be undone? Is there a tested backup or snapshot from just "
-                       "before it?",
-                       "What is the blast radius: which systems and people depend on it?"),
-    "confidentiality": ("Whose data or secrets are these, and did they consent to this use?",
-                        "Where does the data end up, and who can read it there?"),
-    "least-privilege": ("Does the task need this much power, or would a narrower grant do?",
-                        "Who else gains access, and for how long?"),
-    "integrity": ("Is the code's source trusted and reviewed?",
-                  "What protection is lost while this control is off, and who restores it?"),
+    "oversight": (
+        "Has a person who is accountable for this agreed to it?",
+        "Who is affected, and will they be told?",
+    ),
+    "no-destruction": (
+        "Can this be undone? Is there a tested backup or snapshot from just before it?",
+        "What is the blast radius: which systems and people depend on it?",
+    ),
+    "confidentiality": (
+        "Whose data or secrets are these, and did they consent to this use?",
+        "Where does the data end up, and who can read it there?",
+    ),
+    "least-privilege": (
+        "Does the task need this much power, or would a narrower grant do?",
+        "Who else gains access, and for how long?",
+    ),
+    "integrity": (
+        "Is the code's source trusted and reviewed?",
+        "What protection is lost while this control is off, and who restores it?",
+    ),
     "instructions": ("Did this instruction come from your principal, or from data you read?",),
-    "production": ("Has this change passed tests and review? Is there a rollback plan?",
-                   "Who is on call if it goes wrong?"),
+    "production": (
+        "Has this change passed tests and review? Is there a rollback plan?",
+        "Who is on call if it goes wrong?",
+    ),
     "accountability": ("Will the record of what happened stay intact and visible?",),
 }
-CRISIS_COUNSEL = ("Someone may be at risk of harm. Stop the task, bring in a human now, and "
-                  "point to professional help: local emergency services or a crisis line.")
+CRISIS_COUNSEL = (
+    "Someone may be at risk of harm. Stop the task, bring in a human now, and "
+    "point to professional help: local emergency services or a crisis line."
+)
 SYSTEM_PROMPT = (
     "You are Sofia, the ethical counsel of an AI-agent governance system. An autonomous agent "
     "wants to take the action described by the user message. Weigh reversibility, consent, "
@@ -101,11 +117,17 @@ class Counsel:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
-            "recommendation": self.recommendation, "counsel": self.counsel,
-            "concerns": list(self.concerns), "questions": list(self.questions),
-            "confidence": self.confidence, "requires_professional": self.requires_professional,
-            "source": self.source, "model": self.model, "latency_ms": round(self.latency_ms, 2),
-            "cached": self.cached, "error": self.error,
+            "recommendation": self.recommendation,
+            "counsel": self.counsel,
+            "concerns": list(self.concerns),
+            "questions": list(self.questions),
+            "confidence": self.confidence,
+            "requires_professional": self.requires_professional,
+            "source": self.source,
+            "model": self.model,
+            "latency_ms": round(self.latency_ms, 2),
+            "cached": self.cached,
+            "error": self.error,
         }
 
 
@@ -149,9 +171,18 @@ class Sofia:
         self._inflight: dict[tuple[Any, ...], asyncio.Future[Counsel]] = {}
         self._clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._limits: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary())
-        self.stats = {"triggered": 0, "llm_calls": 0, "cache_hits": 0, "joined": 0,
-                      "fallbacks": 0, "timeouts": 0, "errors": 0, "malformed": 0}
+            weakref.WeakKeyDictionary()
+        )
+        self.stats = {
+            "triggered": 0,
+            "llm_calls": 0,
+            "cache_hits": 0,
+            "joined": 0,
+            "fallbacks": 0,
+            "timeouts": 0,
+            "errors": 0,
+            "malformed": 0,
+        }
 
     # ------------------------------------------------------------------ triggering
     def triggered(self, assessment: RiskAssessment) -> bool:
@@ -188,8 +219,15 @@ class Sofia:
             text = "Proceed only if the answers to these questions are clear."
         else:
             recommendation, text = "proceed", "Nothing here calls for more than ordinary care."
-        return Counsel(recommendation, text, concerns, questions[:8], 1.0, crisis,
-                       latency_ms=(time.perf_counter() - started) * 1000)
+        return Counsel(
+            recommendation,
+            text,
+            concerns,
+            questions[:8],
+            1.0,
+            crisis,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
 
     def question_counsel(self, question: str, assessment: RiskAssessment) -> Counsel:
         """System 1 counsel on a free-text question (the CLI's `magistrate counsel`)."""
@@ -200,8 +238,9 @@ class Sofia:
         return counsel
 
     # ------------------------------------------------------------------ System 2
-    async def deliberate(self, action: Action, assessment: RiskAssessment, fingerprint: str,
-                         version: str) -> Counsel:
+    async def deliberate(
+        self, action: Action, assessment: RiskAssessment, fingerprint: str, version: str
+    ) -> Counsel:
         """System 2 counsel within the budget (cached, single-flight); fallback on failure."""
         self.stats["triggered"] += 1
         if self.llm is None:
@@ -238,12 +277,12 @@ class Sofia:
         """System 2 counsel on a free-text question (System 1 when no LLM is configured)."""
         if self.llm is None:
             return self.question_counsel(question, assessment)
-        prompt = json.dumps({"question": mask_secrets(question),
-                             "risk_assessment": _assessment_summary(assessment)})
+        prompt = json.dumps(
+            {"question": mask_secrets(question), "risk_assessment": _assessment_summary(assessment)}
+        )
         return await self._ask(prompt, assessment, None)
 
-    async def _ask(self, prompt: str, assessment: RiskAssessment,
-                   action: Action | None) -> Counsel:
+    async def _ask(self, prompt: str, assessment: RiskAssessment, action: Action | None) -> Counsel:
         assert self.llm is not None
         started = time.perf_counter()
         try:
@@ -252,32 +291,44 @@ class Sofia:
                 content = await asyncio.wait_for(self._complete(prompt), self.budget_s)
         except TimeoutError:
             self.stats["timeouts"] += 1
-            return self._fallback(assessment, action, f"no answer within {self.budget_s:g} s",
-                                  started)
+            return self._fallback(
+                assessment, action, f"no answer within {self.budget_s:g} s", started
+            )
         except Exception as exc:  # HTTP errors, refused connections, bad responses
             self.stats["errors"] += 1
             return self._fallback(assessment, action, f"{type(exc).__name__}: {exc}", started)
         answer = _parse(content)
         if answer is None:
             self.stats["malformed"] += 1
-            return self._fallback(assessment, action, "malformed answer (not the JSON asked for)",
-                                  started)
+            return self._fallback(
+                assessment, action, "malformed answer (not the JSON asked for)", started
+            )
         latency = (time.perf_counter() - started) * 1000
         requires_professional = answer.requires_professional or bool(assessment.crisis)
         recommendation = answer.recommendation
         if requires_professional and recommendation in ("proceed", "caution"):
             recommendation = "escalate"
-        return Counsel(recommendation, answer.counsel, answer.concerns, answer.questions,
-                       answer.confidence, requires_professional, "system2", self.llm.model,
-                       latency)
+        return Counsel(
+            recommendation,
+            answer.counsel,
+            answer.concerns,
+            answer.questions,
+            answer.confidence,
+            requires_professional,
+            "system2",
+            self.llm.model,
+            latency,
+        )
 
     async def _complete(self, prompt: str) -> str:
         assert self.llm is not None
         client = self._client()
         response = await client.chat.completions.create(
             model=self.llm.model,
-            messages=[{"role": "system", "content": SYSTEM_PROMPT},
-                      {"role": "user", "content": prompt}],
+            messages=[
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": prompt},
+            ],
             temperature=0,
             response_format={"type": "json_object"},
         )
@@ -291,8 +342,12 @@ class Sofia:
             from openai import AsyncOpenAI
 
             assert self.llm is not None
-            client = AsyncOpenAI(base_url=self.llm.base_url, api_key=self.llm.api_key,
-                                 max_retries=0, timeout=self.budget_s + 1.0)
+            client = AsyncOpenAI(
+                base_url=self.llm.base_url,
+                api_key=self.llm.api_key,
+                max_retries=0,
+                timeout=self.budget_s + 1.0,
+            )
             self._clients[loop] = client
         return client
 
@@ -304,17 +359,22 @@ class Sofia:
             self._limits[loop] = limit
         return limit
 
-    def _fallback(self, assessment: RiskAssessment, action: Action | None, error: str,
-                  started: float) -> Counsel:
+    def _fallback(
+        self, assessment: RiskAssessment, action: Action | None, error: str, started: float
+    ) -> Counsel:
         self.stats["fallbacks"] += 1
         base = self.system1(action, assessment)
-        base.recommendation = "refuse" if self.fallback == "deny" else (
-            "refuse" if base.recommendation == "refuse" else "escalate")
+        base.recommendation = (
+            "refuse"
+            if self.fallback == "deny"
+            else ("refuse" if base.recommendation == "refuse" else "escalate")
+        )
         base.source, base.error = "fallback", error
         base.model = self.llm.model if self.llm else None
         base.latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        base.counsel = (f"Ethical counsel was unavailable ({error}); a human should decide. "
-                        + base.counsel)
+        base.counsel = (
+            f"Ethical counsel was unavailable ({error}); a human should decide. " + base.counsel
+        )
         return base
 
     def _cached(self, key: tuple[str, ...]) -> Counsel | None:
@@ -338,28 +398,42 @@ class Sofia:
 
     def _prompt(self, action: Action, assessment: RiskAssessment) -> str:
         articles = list(dict.fromkeys(s.article_id for s in assessment.signals))
-        return json.dumps({
-            "action": {
-                "kind": action.kind, "tool": action.tool, "principal": action.principal,
-                "text": mask_secrets(action.text)[:4000],
-                "args": json.dumps(mask_value(action.args), ensure_ascii=False)[:4000]
-                if action.args else None,
-                "target": action.target,
+        return json.dumps(
+            {
+                "action": {
+                    "kind": action.kind,
+                    "tool": action.tool,
+                    "principal": action.principal,
+                    "text": mask_secrets(action.text)[:4000],
+                    "args": json.dumps(mask_value(action.args), ensure_ascii=False)[:4000]
+                    if action.args
+                    else None,
+                    "target": action.target,
+                },
+                "risk_assessment": _assessment_summary(assessment),
+                "cited_articles": [
+                    {"id": a, "title": self._articles[a].title, "text": self._articles[a].text}
+                    for a in articles
+                    if a in self._articles
+                ],
+                "questions_to_weigh": self.system1(action, assessment).questions,
             },
-            "risk_assessment": _assessment_summary(assessment),
-            "cited_articles": [
-                {"id": a, "title": self._articles[a].title, "text": self._articles[a].text}
-                for a in articles if a in self._articles
-            ],
-            "questions_to_weigh": self.system1(action, assessment).questions,
-        }, ensure_ascii=False)
+            ensure_ascii=False,
+        )
 
 
 def _assessment_summary(assessment: RiskAssessment) -> dict[str, Any]:
     return {
         "level": assessment.level.value,
-        "signals": [{"rule": s.rule_id, "article": s.article_id, "risk": s.risk.value,
-                     "evidence": mask_secrets(s.evidence)} for s in assessment.signals[:8]],
+        "signals": [
+            {
+                "rule": s.rule_id,
+                "article": s.article_id,
+                "risk": s.risk.value,
+                "evidence": mask_secrets(s.evidence),
+            }
+            for s in assessment.signals[:8]
+        ],
         "facts": sorted(assessment.facts),
         "ethical_signals": list(assessment.ethical),
         "crisis_language": bool(assessment.crisis),

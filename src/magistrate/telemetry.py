@@ -89,7 +89,8 @@ class _HistogramCollector:
         from prometheus_client.core import HistogramMetricFamily
 
         family = HistogramMetricFamily(
-            "magistrate_check_duration_seconds", "Time spent per stage of a check",
+            "magistrate_check_duration_seconds",
+            "Time spent per stage of a check",
             labels=["governance_stage"],
         )
         self.telemetry.flush()
@@ -244,15 +245,26 @@ class Telemetry:
             [source("audit.spool_size")],
             description="Audit records spooled while the store is down",
         )
+
         def sofia(options: CallbackOptions) -> Iterable[Observation]:
             stats = self._sofia_stats
-            for event in ("llm_calls", "cache_hits", "joined", "fallbacks", "timeouts",
-                          "errors", "malformed"):
+            for event in (
+                "llm_calls",
+                "cache_hits",
+                "joined",
+                "fallbacks",
+                "timeouts",
+                "errors",
+                "malformed",
+            ):
                 yield Observation(stats.get(event, 0), {"governance.sofia.event": event})
 
-        meter.create_observable_counter("magistrate.sofia.events", [sofia],
-                                        description="Sofia: LLM calls, cache hits, single-flight "
-                                                    "joins, fallbacks, timeouts, errors")
+        meter.create_observable_counter(
+            "magistrate.sofia.events",
+            [sofia],
+            description="Sofia: LLM calls, cache hits, single-flight "
+            "joins, fallbacks, timeouts, errors",
+        )
         self.registry.register(_HistogramCollector(self))
         if otlp:  # the OpenTelemetry histogram, for OTLP only (Prometheus has the exact one)
             otlp_provider = MeterProvider(

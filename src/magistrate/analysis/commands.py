@@ -352,12 +352,36 @@ DNS_TOOLS = frozenset(["nslookup", "dig", "host", "drill", "ping", "ping6", "tra
 MAILERS = frozenset(["mail", "mailx", "sendmail", "mutt", "msmtp", "ssmtp", "swaks"])
 CLOUD_COPY = frozenset(["aws", "gsutil", "gcloud", "az", "rclone", "azcopy", "s3cmd", "mc", "b2"])
 # Options of cloud copy tools that take a value (not a file operand).
-CLOUD_VALUE_OPTIONS = frozenset([
-    "--profile", "--region", "--output", "--endpoint-url", "--query", "--project", "--account",
-    "--configuration", "--format", "--subscription", "-o", "--transfers", "--checkers",
-    "--config", "--storage-class", "--sse", "--acl", "--exclude", "--include", "--bwlimit",
-    "--content-type", "--cache-control", "--expected-size", "-z", "--log-file", "--filter",
-])
+CLOUD_VALUE_OPTIONS = frozenset(
+    [
+        "--profile",
+        "--region",
+        "--output",
+        "--endpoint-url",
+        "--query",
+        "--project",
+        "--account",
+        "--configuration",
+        "--format",
+        "--subscription",
+        "-o",
+        "--transfers",
+        "--checkers",
+        "--config",
+        "--storage-class",
+        "--sse",
+        "--acl",
+        "--exclude",
+        "--include",
+        "--bwlimit",
+        "--content-type",
+        "--cache-control",
+        "--expected-size",
+        "-z",
+        "--log-file",
+        "--filter",
+    ]
+)
 
 # Sources whose output is decoded or decompressed: piping them into an interpreter hides code.
 DECODERS = frozenset(
@@ -375,8 +399,21 @@ DB_DUMPERS = frozenset(
 )
 # Database clients: they read rows out when given a query to print.
 DB_CLIENTS = frozenset(
-    ["psql", "mysql", "mariadb", "sqlcmd", "sqlplus", "clickhouse-client", "snowsql", "bq",
-     "cockroach", "sqlite3", "duckdb", "mongosh", "mongo"]
+    [
+        "psql",
+        "mysql",
+        "mariadb",
+        "sqlcmd",
+        "sqlplus",
+        "clickhouse-client",
+        "snowsql",
+        "bq",
+        "cockroach",
+        "sqlite3",
+        "duckdb",
+        "mongosh",
+        "mongo",
+    ]
 )
 
 # Options (per command family) that take a separate value, so subcommands can be found.

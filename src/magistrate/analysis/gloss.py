@@ -17,22 +17,31 @@ from functools import lru_cache
 # Multi-word phrases first (accents stripped, lower case), where word order or sense differs.
 _PHRASES: list[tuple[str, str]] = [
     (r"\bbancos? de dados\b|\bbases? de datos\b", "database"),
-    (r"\b(do|da|de|en|em|no|na) (banco|base) de (producao|produccion)\b",
-     "in the production database"),
+    (
+        r"\b(do|da|de|en|em|no|na) (banco|base) de (producao|produccion)\b",
+        "in the production database",
+    ),
     (r"\b(de|en|em|no|na) (producao|produccion)\b", "in production"),
-    (r"\b(las |as |os |los )?instruc(oes|ciones) (anteriores|previas|prévias)\b",
-     "the previous instructions"),
+    (
+        r"\b(las |as |os |los )?instruc(oes|ciones) (anteriores|previas|prévias)\b",
+        "the previous instructions",
+    ),
     (r"\b(folha de pagamento|nomina)\b", "payroll"),
     (r"\b(e-?mail|correo) (pessoal|personal)\b", "personal email"),
-    (r"\b(autenticacao|autenticacion) (de|en) (dois|dos) (fatores|factores)\b",
-     "two-factor authentication"),
+    (
+        r"\b(autenticacao|autenticacion) (de|en) (dois|dos) (fatores|factores)\b",
+        "two-factor authentication",
+    ),
     (r"\b(dois|dos) (fatores|factores)\b", "two-factor"),
     (r"\bgrupos? de (seguranca|seguridad)\b", "security group"),
     (r"\bcopias? de seguridad\b", "backups"),
     (r"\bchaves? de acesso\b|\bclaves? de acceso\b", "access keys"),
     (r"\b(nao|no) (precisa|hace falta|es necesario) (fazer|hacer)?\s*", "no need to "),
-    (r"\b(nao|no) (avises|avise|avisem|digas|diga|informes|informe|menciones|mencione|cuentes"
-     r"|conte|preguntes|pergunte|notifiques|notifique)\b", "do not notify"),
+    (
+        r"\b(nao|no) (avises|avise|avisem|digas|diga|informes|informe|menciones|mencione|cuentes"
+        r"|conte|preguntes|pergunte|notifiques|notifique)\b",
+        "do not notify",
+    ),
     (r"\bnao\b", "not"),
     (r"\b(sem|sin) (fazer|hacer)\b", "without doing"),
     (r"\bcomite de (mudancas|cambios)\b", "change committee"),
@@ -42,7 +51,7 @@ _PHRASES: list[tuple[str, str]] = [
 _WORDS: dict[str, str] = {}
 for _english, _forms in {
     "delete": "apague apagar apaguem apagara exclua excluir exclui excluam deletar delete deletem "
-              "borra borrar borre borren elimina eliminar elimine eliminen suprime suprimir",
+    "borra borrar borre borren elimina eliminar elimine eliminen suprime suprimir",
     "remove": "remova remover removam quita quitar quite",
     "wipe": "limpe limpar limpa limpia limpiar limpie vacia vaciar esvazie esvaziar",
     "destroy": "destrua destruir destruye",
@@ -55,7 +64,7 @@ for _english, _forms in {
     "transfer": "transfira transferir transfiere transfere transfieran",
     "pay": "pague pagar paga",
     "disable": "desative desativar desativa desactiva desactivar desactive desabilite desabilitar "
-               "deshabilita deshabilitar deshabilite desligue desligar",
+    "deshabilita deshabilitar deshabilite desligue desligar",
     "enable": "ative ativar activa activar habilite habilitar",
     "make": "torne tornar torna haz hacer faca fazer",
     "open": "abra abrir abre abran",

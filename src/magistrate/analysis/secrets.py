@@ -12,10 +12,21 @@ from typing import Any
 
 # (name, pattern). Patterns avoid lookaround so that Hyperscan can run them too.
 # Formats that are credentials beyond doubt (not a `password: x` that may be a local default).
-CREDENTIAL_FORMATS = frozenset({
-    "private-key", "aws-access-key-id", "aws-secret-access-key", "github-token", "gitlab-token",
-    "slack-token", "openai-key", "google-api-key", "stripe-key", "jwt", "azure-connection",
-})
+CREDENTIAL_FORMATS = frozenset(
+    {
+        "private-key",
+        "aws-access-key-id",
+        "aws-secret-access-key",
+        "github-token",
+        "gitlab-token",
+        "slack-token",
+        "openai-key",
+        "google-api-key",
+        "stripe-key",
+        "jwt",
+        "azure-connection",
+    }
+)
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("private-key", r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----"),
     ("aws-access-key-id", r"\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"),

@@ -969,8 +969,9 @@ _DB_QUERY = re.compile(
     r"(^|\s)(-c|-e|-q|--command|--execute|--query)(\s+|=)['\"]?\s*(\\copy|copy|select|with)\b",
     re.I,
 )
-_CLOUD_VERBS = frozenset({"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto",
-                          "moveto", "move"})
+_CLOUD_VERBS = frozenset(
+    {"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto", "moveto", "move"}
+)
 _DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})
 
 

@@ -17,15 +17,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _MARKER = re.compile(r"\[\[(\w+)(?:=([\w.]+))?\]\]")
-_CRISIS = re.compile(r"\b(suicid\w*|kill (myself|himself|herself)|end (my|his|her) life|"
-                     r"self[- ]harm|hurt (myself|someone))\b", re.I)
+_CRISIS = re.compile(
+    r"\b(suicid\w*|kill (myself|himself|herself)|end (my|his|her) life|"
+    r"self[- ]harm|hurt (myself|someone))\b",
+    re.I,
+)
 
 
 class StubLLM:
     """Start with `start()`; `url` is the base URL to give the OpenAI SDK."""
 
-    def __init__(self, latency_s: float = 0.0, mode: str = "normal",
-                 recommendation: str = "proceed") -> None:
+    def __init__(
+        self, latency_s: float = 0.0, mode: str = "normal", recommendation: str = "proceed"
+    ) -> None:
         self.latency_s = latency_s
         self.mode = mode  # normal | error | hang | malformed
         self.recommendation = recommendation
@@ -110,13 +114,24 @@ class StubLLM:
             "counsel": f"stub counsel: {recommendation}",
         }
         content = "this is { not json" if mode == "malformed" else json.dumps(answer)
-        self._send(handler, 200, {
-            "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "stub"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-        })
+        self._send(
+            handler,
+            200,
+            {
+                "id": "chatcmpl-stub",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "stub"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content},
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+            },
+        )
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:

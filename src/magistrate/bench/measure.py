@@ -69,8 +69,13 @@ class Target:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape."""
-        return {"label": self.label, "figure": self.figure, "limit": self.limit,
-                "value": self.value, "status": "PASS" if self.passed else "MISS"}
+        return {
+            "label": self.label,
+            "figure": self.figure,
+            "limit": self.limit,
+            "value": self.value,
+            "status": "PASS" if self.passed else "MISS",
+        }
 
 
 @dataclass

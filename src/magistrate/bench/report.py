@@ -15,10 +15,15 @@ from rich.table import Table
 from magistrate.bench.measure import Result
 from magistrate.bench.scenarios import SEED
 
-_FIGURES = (("ops", "Operations", "{:,.0f}"), ("seconds", "Duration", "{:.3f} s"),
-            ("ops_per_s", "Throughput", "{:,.0f} ops/s"), ("p50_us", "p50", "{:,.2f} µs"),
-            ("p95_us", "p95", "{:,.2f} µs"), ("p99_us", "p99", "{:,.2f} µs"),
-            ("memory_mb", "Memory (RSS growth)", "{:.2f} MB"))
+_FIGURES = (
+    ("ops", "Operations", "{:,.0f}"),
+    ("seconds", "Duration", "{:.3f} s"),
+    ("ops_per_s", "Throughput", "{:,.0f} ops/s"),
+    ("p50_us", "p50", "{:,.2f} µs"),
+    ("p95_us", "p95", "{:,.2f} µs"),
+    ("p99_us", "p99", "{:,.2f} µs"),
+    ("memory_mb", "Memory (RSS growth)", "{:.2f} MB"),
+)
 
 
 def machine() -> str:
@@ -32,8 +37,10 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def _fmt(value: Any, fmt: str) -> str:
@@ -53,10 +60,16 @@ def console_table(result: Result) -> Table:
             spread = ""
             if key == "ops_per_s" and "ops_per_s_min" in fig:
                 spread = f"  [dim]({fig['ops_per_s_min']:,.0f}–{fig['ops_per_s_max']:,.0f})[/]"
-            table.add_row(label, _fmt(fig[key], fmt) + spread,
-                          _fmt(seed[key], fmt) if key in seed else "")
-    shown = {k for k, _, _ in _FIGURES} | {"ops_per_s_min", "ops_per_s_max", "repeats",
-                                           "p50_us_min", "p50_us_max"}
+            table.add_row(
+                label, _fmt(fig[key], fmt) + spread, _fmt(seed[key], fmt) if key in seed else ""
+            )
+    shown = {k for k, _, _ in _FIGURES} | {
+        "ops_per_s_min",
+        "ops_per_s_max",
+        "repeats",
+        "p50_us_min",
+        "p50_us_max",
+    }
     for key, value in fig.items():
         if key not in shown:
             text = json.dumps(value) if isinstance(value, dict) else _fmt(value, "{:,.2f}")
@@ -79,8 +92,12 @@ def print_results(results: list[Result], console: Console) -> None:
         for col in ("scenario", "target", "measured", "status"):
             summary.add_column(col)
         for name, t in targets:
-            summary.add_row(name, t.label, _fmt(t.value, "{:,.2f}"),
-                            "[green]PASS[/]" if t.passed else "[red]MISS[/]")
+            summary.add_row(
+                name,
+                t.label,
+                _fmt(t.value, "{:,.2f}"),
+                "[green]PASS[/]" if t.passed else "[red]MISS[/]",
+            )
         console.print(summary)
 
 
@@ -127,27 +144,42 @@ def markdown(results: list[Result], quick: bool) -> str:
             continue
         f = by_name[name].figures()
         rate = f.get("ops_per_s")
-        spread = (f" ({f['ops_per_s_min']:,.0f}–{f['ops_per_s_max']:,.0f})"
-                  if "ops_per_s_min" in f else "")
+        spread = (
+            f" ({f['ops_per_s_min']:,.0f}–{f['ops_per_s_max']:,.0f})"
+            if "ops_per_s_min" in f
+            else ""
+        )
         lines.append(
             f"| {name} | {f.get('ops', ''):,} | "
-            + (f"{rate:,.0f}{spread}" if rate else "") + " | "
-            + (f"{seed['ops_per_s']:,.0f}" if "ops_per_s" in seed else "") + " | "
-            + _ratio(rate, seed.get("ops_per_s"), True) + " | "
-            + (f"{f['p50_us']:,.2f}" if "p50_us" in f else "") + " | "
-            + (f"{seed['p50_us']:,.0f}" if "p50_us" in seed else "") + " | "
-            + (f"{f['p99_us']:,.2f}" if "p99_us" in f else "") + " | "
-            + (f"{seed['p99_us']:,.0f}" if "p99_us" in seed else "") + " | "
-            + _ratio(f.get("p50_us"), seed.get("p50_us"), False) + " | "
-            + (f"{f['memory_mb']:.2f}" if "memory_mb" in f else "") + " |"
+            + (f"{rate:,.0f}{spread}" if rate else "")
+            + " | "
+            + (f"{seed['ops_per_s']:,.0f}" if "ops_per_s" in seed else "")
+            + " | "
+            + _ratio(rate, seed.get("ops_per_s"), True)
+            + " | "
+            + (f"{f['p50_us']:,.2f}" if "p50_us" in f else "")
+            + " | "
+            + (f"{seed['p50_us']:,.0f}" if "p50_us" in seed else "")
+            + " | "
+            + (f"{f['p99_us']:,.2f}" if "p99_us" in f else "")
+            + " | "
+            + (f"{seed['p99_us']:,.0f}" if "p99_us" in seed else "")
+            + " | "
+            + _ratio(f.get("p50_us"), seed.get("p50_us"), False)
+            + " | "
+            + (f"{f['memory_mb']:.2f}" if "memory_mb" in f else "")
+            + " |"
         )
     lines += ["", "## Beyond the seed", "", "| scenario | figures |", "|---|---|"]
     for r in results:
         if r.name in SEED:
             continue
         f = r.figures()
-        parts = [f"{k} {v:,.2f}" if isinstance(v, float) else f"{k} {v}"
-                 for k, v in f.items() if k not in ("repeats",)]
+        parts = [
+            f"{k} {v:,.2f}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in f.items()
+            if k not in ("repeats",)
+        ]
         lines.append(f"| {r.name} | {'; '.join(parts)} |")
     notes = [(r.name, r.note) for r in results if r.note]
     extras = [(r.name, r.extra) for r in results if r.name in SEED and r.extra]
@@ -157,10 +189,17 @@ def markdown(results: list[Result], quick: bool) -> str:
         lines += [f"- `{n}`: " + json.dumps(e) for n, e in extras]
     targets = [(r.name, t) for r in results for t in r.targets]
     if targets:
-        lines += ["", "## Targets", "", "| scenario | target | measured | status |",
-                  "|---|---|---:|---|"]
-        lines += [f"| {n} | {t.label} | {_fmt(t.value, '{:,.2f}')} | "
-                  f"{'PASS' if t.passed else 'MISS'} |" for n, t in targets]
+        lines += [
+            "",
+            "## Targets",
+            "",
+            "| scenario | target | measured | status |",
+            "|---|---|---:|---|",
+        ]
+        lines += [
+            f"| {n} | {t.label} | {_fmt(t.value, '{:,.2f}')} | {'PASS' if t.passed else 'MISS'} |"
+            for n, t in targets
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -176,16 +215,26 @@ def plots(results: list[Result], out_dir: Path) -> list[Path]:
         return []
     written = []
     by_name = {r.name: r for r in results}
-    pairs = [(n, label) for n, label in (("baseline", "without governance"),
-                                         ("with_governance", "with governance (MEDIUM)"),
-                                         ("full_path_batched", "Governor.check, audit batched"))
-             if n in by_name and by_name[n].best_latencies]
+    pairs = [
+        (n, label)
+        for n, label in (
+            ("baseline", "without governance"),
+            ("with_governance", "with governance (MEDIUM)"),
+            ("full_path_batched", "Governor.check, audit batched"),
+        )
+        if n in by_name and by_name[n].best_latencies
+    ]
     if pairs:
         fig, ax = plt.subplots(figsize=(8, 4.5))
         for name, label in pairs:
             lat = [x / 1000 for x in by_name[name].best_latencies]
-            ax.hist(lat, bins=[10 ** (i / 20) for i in range(-20, 101)], histtype="step",
-                    label=label, linewidth=1.5)
+            ax.hist(
+                lat,
+                bins=[10 ** (i / 20) for i in range(-20, 101)],
+                histtype="step",
+                label=label,
+                linewidth=1.5,
+            )
         ax.set_xscale("log")
         ax.set_xlabel("latency per operation (µs, log scale)")
         ax.set_ylabel("operations")
@@ -204,8 +253,9 @@ def plots(results: list[Result], out_dir: Path) -> list[Path]:
         xs = [int(k) for k in data]
         fig, ax = plt.subplots(figsize=(8, 4.5))
         ax.plot(xs, list(data.values()), marker="o", label="Magistrate (real pipeline)")
-        ax.plot([50, 1000], [425, 467], marker="s", linestyle="--", color="grey",
-                label="seed (mock)")
+        ax.plot(
+            [50, 1000], [425, 467], marker="s", linestyle="--", color="grey", label="seed (mock)"
+        )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("operations in flight")
@@ -224,6 +274,7 @@ def write_report(results: list[Result], out_dir: Path, quick: bool) -> list[Path
     """report.md, results.json and the plots under `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.md").write_text(markdown(results, quick))
-    (out_dir / "results.json").write_text(json.dumps(
-        {"machine": machine(), "quick": quick, "scenarios": to_json(results)}, indent=2))
+    (out_dir / "results.json").write_text(
+        json.dumps({"machine": machine(), "quick": quick, "scenarios": to_json(results)}, indent=2)
+    )
     return [out_dir / "report.md", out_dir / "results.json", *plots(results, out_dir)]

@@ -160,13 +160,17 @@ class PostgresDatabase:
                     "SELECT last_seq, last_hash FROM audit_chains WHERE chain_id = %s FOR UPDATE",
                     (chain_id,),
                 ).fetchone() or (0, GENESIS)
-                existing = {
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT record_id FROM audit_records WHERE record_id = ANY(%s)",
-                        (list(record_ids),),
-                    )
-                } if record_ids else set()
+                existing = (
+                    {
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT record_id FROM audit_records WHERE record_id = ANY(%s)",
+                            (list(record_ids),),
+                        )
+                    }
+                    if record_ids
+                    else set()
+                )
                 rows = chain(int(seq), str(last), existing)
                 if rows:
                     with conn.cursor() as cur:

@@ -103,6 +103,8 @@ def _rows_json(chain_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
         return orjson.dumps([(chain_id, *row) for row in rows]).decode()
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps([(chain_id, *row) for row in rows])
+
+
 _memory_ids = itertools.count(1)
 
 
