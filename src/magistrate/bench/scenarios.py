@@ -596,7 +596,8 @@ class Bench:
         # Warm-up: caches, trust and session tables, the audit queue and the allocator reach
         # their working size, so what follows measures growth (a leak), not filling buffers.
         check = gov.check
-        for i in range(max(len(pool), 100_000)):
+        warmup = max(len(pool), 250_000 if not self.config.quick else 100_000)
+        for i in range(warmup):
             check(pool[i % len(pool)])
         gov.audit.flush(300)  # type: ignore[union-attr]
         samples = [settle()]
@@ -641,7 +642,9 @@ class Bench:
                 return Res.SUCCESS
 
         provider = TracerProvider()
-        provider.add_span_processor(BatchSpanProcessor(Discard()))
+        # A queue deep enough that every span is exported (the default 2,048 would drop some,
+        # which is cheaper and would flatter the figure).
+        provider.add_span_processor(BatchSpanProcessor(Discard(), max_queue_size=200_000))
         pool = self._pool(2000, 11)
         ops = self.n(20_000, 5_000)
         off = self.governor("tracing_off", telemetry=Telemetry(tracing=False, metrics=False))
