@@ -273,8 +273,12 @@ def plots(results: list[Result], out_dir: Path) -> list[Path]:
 def write_report(results: list[Result], out_dir: Path, quick: bool) -> list[Path]:
     """report.md, results.json and the plots under `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.md").write_text(markdown(results, quick))
+    images = plots(results, out_dir)
+    text = markdown(results, quick)
+    if images:
+        text += "\n## Plots\n\n" + "".join(f"![{p.stem}]({p.name})\n\n" for p in images)
+    (out_dir / "report.md").write_text(text)
     (out_dir / "results.json").write_text(
         json.dumps({"machine": machine(), "quick": quick, "scenarios": to_json(results)}, indent=2)
     )
-    return [out_dir / "report.md", out_dir / "results.json", *plots(results, out_dir)]
+    return [out_dir / "report.md", out_dir / "results.json", *images]
