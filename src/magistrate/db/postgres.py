@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -11,7 +10,6 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from magistrate.db.base import (
-    APPROVAL_COLUMNS,
     GENESIS,
     KEY_COLUMNS,
     AuditFilter,
@@ -19,6 +17,7 @@ from magistrate.db.base import (
     Chainer,
     StoreUnavailable,
 )
+from magistrate.db.queries import SharedQueries, decode
 from magistrate.wakeups import APPROVALS_CHANNEL
 
 SCHEMA = """
@@ -87,13 +86,14 @@ CREATE TABLE IF NOT EXISTS worker_stats (
 """
 _SCHEMA_LOCK = 0x4D61676973  # advisory lock id: workers starting together create tables once
 _KEYS_LOCK = 0x4D61676974  # advisory lock id: servers starting together bootstrap one key
-_JSON_COLUMNS = ("citations", "reasons")
 T = TypeVar("T")
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 
-class PostgresDatabase:
+class PostgresDatabase(SharedQueries):
     """Audit chains and approvals in PostgreSQL."""
+
+    placeholder = "%s"
 
     def __init__(
         self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 2.0
@@ -250,30 +250,6 @@ class PostgresDatabase:
         return [(r[0], int(r[1]), r[2]) for r in rows]
 
     # ------------------------------------------------------------------ approvals
-    def approval_insert(self, row: dict[str, Any]) -> None:
-        """Store a new approval request."""
-        values = [_encode(c, row.get(c)) for c in APPROVAL_COLUMNS]
-        marks = ", ".join(["%s"] * len(APPROVAL_COLUMNS))
-        self._execute(
-            f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})", values
-        )
-
-    def approval_get(self, approval_id: str) -> dict[str, Any] | None:
-        """One approval request."""
-        rows = self._query("SELECT * FROM approvals WHERE id = %s", [approval_id])
-        return rows[0] if rows else None
-
-    def approval_list(self, status: str | None, limit: int = 1000) -> list[dict[str, Any]]:
-        """Approval requests, newest first."""
-        if status is None:
-            return self._query(
-                "SELECT * FROM approvals ORDER BY requested_at DESC LIMIT %s", [limit]
-            )
-        return self._query(
-            "SELECT * FROM approvals WHERE status = %s ORDER BY requested_at DESC LIMIT %s",
-            [status, limit],
-        )
-
     def approval_transition(
         self, approval_id: str, from_status: str, to_status: str, fields: dict[str, Any]
     ) -> bool:
@@ -291,34 +267,7 @@ class PostgresDatabase:
             == 1
         )
 
-    def approval_find(
-        self, where: dict[str, Any], status: str | Sequence[str], now: float
-    ) -> dict[str, Any] | None:
-        """The oldest unexpired request with these column values and status (of several
-        statuses, the first listed wins)."""
-        statuses = [status] if isinstance(status, str) else list(status)
-        clauses = " AND ".join(f"{k} = %s" for k in where)
-        marks = ", ".join(["%s"] * len(statuses))
-        rows = self._query(
-            f"SELECT * FROM approvals WHERE {clauses} AND status IN ({marks}) "
-            f"AND expires_at > %s ORDER BY (status = %s) DESC, requested_at LIMIT 1",
-            [*where.values(), *statuses, now, statuses[0]],
-        )
-        return rows[0] if rows else None
-
-    def approval_count(self, status: str, now: float) -> int:
-        """How many unexpired requests have this status."""
-        rows = self._query(
-            "SELECT count(*) AS n FROM approvals WHERE status = %s AND expires_at > %s",
-            [status, now],
-        )
-        return int(rows[0]["n"])
-
     # ------------------------------------------------------------------ keys, worker figures
-    def ping(self) -> None:
-        """Raise StoreUnavailable unless the server answers a trivial query."""
-        self._execute("SELECT 1", [])
-
     def key_insert(self, row: dict[str, Any], *, only_if_none: bool = False) -> bool:
         """Store a new API key; with `only_if_none`, only when the table is empty (serialized
         by an advisory lock, so servers starting together create one key between them)."""
@@ -345,46 +294,6 @@ class PostgresDatabase:
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
 
-    def key_get(self, key_id: str) -> dict[str, Any] | None:
-        """One API key row by id."""
-        rows = self._query("SELECT * FROM api_keys WHERE id = %s", [key_id])
-        return rows[0] if rows else None
-
-    def key_list(self, include_revoked: bool = False) -> list[dict[str, Any]]:
-        """API key rows, oldest first."""
-        where = "" if include_revoked else " WHERE revoked_at IS NULL"
-        return self._query(f"SELECT * FROM api_keys{where} ORDER BY created_at, id", [])
-
-    def key_revoke(self, id_or_name: str, now: float) -> list[str]:
-        """Revoke the active key with this id, or every active key with this name."""
-        rows = self._query(
-            "UPDATE api_keys SET revoked_at = %s"
-            " WHERE revoked_at IS NULL AND (id = %s OR name = %s) RETURNING id",
-            [now, id_or_name, id_or_name],
-        )
-        return sorted(r["id"] for r in rows)
-
-    def stats_put(self, worker_id: str, body: str, now: float) -> None:
-        """Publish one worker's figures, replacing its previous ones (and forgetting workers
-        silent for a day)."""
-        self._execute(
-            "INSERT INTO worker_stats (worker_id, updated_at, body) VALUES (%s, %s, %s)"
-            " ON CONFLICT (worker_id) DO UPDATE SET updated_at = excluded.updated_at,"
-            " body = excluded.body",
-            [worker_id, now, body],
-        )
-        # workers that are gone (restarted pods have new names): keep a day of them
-        self._execute("DELETE FROM worker_stats WHERE updated_at < %s", [now - 86_400])
-
-    def stats_since(self, since: float) -> list[tuple[str, float, str]]:
-        """(worker id, updated at, JSON body) of workers that published since `since`."""
-        rows = self._query(
-            "SELECT worker_id, updated_at, body FROM worker_stats WHERE updated_at >= %s"
-            " ORDER BY worker_id",
-            [since],
-        )
-        return [(r["worker_id"], float(r["updated_at"]), r["body"]) for r in rows]
-
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
         self._ensure_schema()
 
@@ -409,16 +318,8 @@ class PostgresDatabase:
             rows = self._retry(read)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"postgresql: {exc}") from exc
-        for row in rows:
-            for column in _JSON_COLUMNS:
-                if isinstance(row.get(column), str):
-                    row[column] = json.loads(row[column])
-        return rows
+        return [decode(row) for row in rows]
 
     def close(self) -> None:
         """Close the pool."""
         self.pool.close()
-
-
-def _encode(column: str, value: Any) -> Any:
-    return json.dumps(value) if column in _JSON_COLUMNS else value

@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 
 from magistrate.db.base import (
-    APPROVAL_COLUMNS,
     GENESIS,
     KEY_COLUMNS,
     AuditFilter,
@@ -22,6 +21,7 @@ from magistrate.db.base import (
     Chainer,
     StoreUnavailable,
 )
+from magistrate.db.queries import SharedQueries, decode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_records (
@@ -87,7 +87,6 @@ CREATE TABLE IF NOT EXISTS worker_stats (
     body TEXT NOT NULL
 );
 """
-_JSON_COLUMNS = ("citations", "reasons")
 _JSON_INSERT = sqlite3.sqlite_version_info >= (3, 38, 0)  # the ->> operator
 _INSERT_FROM_JSON = (
     "INSERT INTO audit_records (chain_id, seq, record_id, time, type, principal, decision, risk,"
@@ -108,7 +107,7 @@ def _rows_json(chain_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
 _memory_ids = itertools.count(1)
 
 
-class SQLiteDatabase:
+class SQLiteDatabase(SharedQueries):
     """Audit chains and approvals in one SQLite file."""
 
     def __init__(self, url: str, *, durable: bool = False) -> None:
@@ -254,30 +253,6 @@ class SQLiteDatabase:
         return [(r[0], r[1], r[2]) for r in rows]
 
     # ------------------------------------------------------------------ approvals
-    def approval_insert(self, row: dict[str, Any]) -> None:
-        """Store a new approval request."""
-        values = [_encode(c, row.get(c)) for c in APPROVAL_COLUMNS]
-        marks = ", ".join("?" * len(APPROVAL_COLUMNS))
-        self._execute(
-            f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})", values
-        )
-
-    def approval_get(self, approval_id: str) -> dict[str, Any] | None:
-        """One approval request."""
-        rows = self._query("SELECT * FROM approvals WHERE id = ?", [approval_id])
-        return rows[0] if rows else None
-
-    def approval_list(self, status: str | None, limit: int = 1000) -> list[dict[str, Any]]:
-        """Approval requests, newest first."""
-        if status is None:
-            return self._query(
-                "SELECT * FROM approvals ORDER BY requested_at DESC LIMIT ?", [limit]
-            )
-        return self._query(
-            "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at DESC LIMIT ?",
-            [status, limit],
-        )
-
     def approval_transition(
         self, approval_id: str, from_status: str, to_status: str, fields: dict[str, Any]
     ) -> bool:
@@ -287,37 +262,7 @@ class SQLiteDatabase:
         cursor = self._execute(sql, [to_status, *fields.values(), approval_id, from_status])
         return cursor.rowcount == 1
 
-    def approval_find(
-        self, where: dict[str, Any], status: str | Sequence[str], now: float
-    ) -> dict[str, Any] | None:
-        """The oldest unexpired request with these column values and status (of several
-        statuses, the first listed wins)."""
-        statuses = [status] if isinstance(status, str) else list(status)
-        clauses = " AND ".join(f"{k} = ?" for k in where)
-        marks = ", ".join(["?"] * len(statuses))
-        rows = self._query(
-            f"SELECT * FROM approvals WHERE {clauses} AND status IN ({marks}) "
-            f"AND expires_at > ? ORDER BY (status = ?) DESC, requested_at LIMIT 1",
-            [*where.values(), *statuses, now, statuses[0]],
-        )
-        return rows[0] if rows else None
-
-    def approval_count(self, status: str, now: float) -> int:
-        """How many unexpired requests have this status."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT count(*) FROM approvals WHERE status = ? AND expires_at > ?", (status, now)
-            )
-            .fetchone()
-        )
-        return int(row[0])
-
     # ------------------------------------------------------------------ keys, worker figures
-    def ping(self) -> None:
-        """Raise StoreUnavailable unless the file answers a trivial query."""
-        self._execute("SELECT 1", [])
-
     def key_insert(self, row: dict[str, Any], *, only_if_none: bool = False) -> bool:
         """Store a new API key; with `only_if_none`, only when the table is empty."""
         values = [row.get(c) for c in KEY_COLUMNS]
@@ -329,46 +274,6 @@ class SQLiteDatabase:
             sql += f"VALUES ({marks})"
         return self._execute(sql, values).rowcount == 1
 
-    def key_get(self, key_id: str) -> dict[str, Any] | None:
-        """One API key row by id."""
-        rows = self._query("SELECT * FROM api_keys WHERE id = ?", [key_id])
-        return rows[0] if rows else None
-
-    def key_list(self, include_revoked: bool = False) -> list[dict[str, Any]]:
-        """API key rows, oldest first."""
-        where = "" if include_revoked else " WHERE revoked_at IS NULL"
-        return self._query(f"SELECT * FROM api_keys{where} ORDER BY created_at, id", [])
-
-    def key_revoke(self, id_or_name: str, now: float) -> list[str]:
-        """Revoke the active key with this id, or every active key with this name."""
-        rows = self._query(
-            "UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR name = ?)"
-            " RETURNING id",
-            [now, id_or_name, id_or_name],
-        )
-        return sorted(r["id"] for r in rows)
-
-    def stats_put(self, worker_id: str, body: str, now: float) -> None:
-        """Publish one worker's figures, replacing its previous ones (and forgetting workers
-        silent for a day)."""
-        self._execute(
-            "INSERT INTO worker_stats (worker_id, updated_at, body) VALUES (?, ?, ?)"
-            " ON CONFLICT (worker_id) DO UPDATE SET updated_at = excluded.updated_at,"
-            " body = excluded.body",
-            [worker_id, now, body],
-        )
-        # workers that are gone (restarted pods have new names): keep a day of them
-        self._execute("DELETE FROM worker_stats WHERE updated_at < ?", [now - 86_400])
-
-    def stats_since(self, since: float) -> list[tuple[str, float, str]]:
-        """(worker id, updated at, JSON body) of workers that published since `since`."""
-        rows = self._query(
-            "SELECT worker_id, updated_at, body FROM worker_stats WHERE updated_at >= ?"
-            " ORDER BY worker_id",
-            [since],
-        )
-        return [(r["worker_id"], float(r["updated_at"]), r["body"]) for r in rows]
-
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
             return self._conn().execute(sql, params)
@@ -378,7 +283,7 @@ class SQLiteDatabase:
     def _query(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         cursor = self._execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [_decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+        return [decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
     def close(self) -> None:
         """Close every connection this object opened."""
@@ -388,14 +293,3 @@ class SQLiteDatabase:
                     conn.close()
             self._all.clear()
         self._local = threading.local()
-
-
-def _encode(column: str, value: Any) -> Any:
-    return json.dumps(value) if column in _JSON_COLUMNS else value
-
-
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    for column in _JSON_COLUMNS:
-        if isinstance(row.get(column), str):
-            row[column] = json.loads(row[column])
-    return row
