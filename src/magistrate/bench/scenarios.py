@@ -317,15 +317,26 @@ class Bench:
             extra=self.decisions(gov, tasks),
         )
 
-    def _assess_run(self, gov: Governor, pool: list[Action], ops: int) -> Run:
+    @staticmethod
+    def _cycle(
+        op: Callable[[Action], Any],
+        pool: list[Action],
+        ops: int,
+        then: Callable[[], Any] | None = None,
+    ) -> Run:
+        """`ops` calls cycling through `pool`, each timed; `then` runs inside the wall time."""
         lat = []
-        assess = gov.assess
         start = perf_ns()
         for i in range(ops):
             t = perf_ns()
-            assess(pool[i % len(pool)])
+            op(pool[i % len(pool)])
             lat.append(perf_ns() - t)
+        if then is not None:
+            then()
         return Run(ops, (perf_ns() - start) / 1e9, lat)
+
+    def _assess_run(self, gov: Governor, pool: list[Action], ops: int) -> Run:
+        return self._cycle(gov.assess, pool, ops)
 
     def _risk(self, name: str, ops: int, distinct: int, targets: list[Target]) -> Result:
         gov = self.governor(name)
@@ -513,15 +524,8 @@ class Bench:
 
     # ------------------------------------------------------------------ beyond the seed
     def _full_path(self, gov: Governor, pool: list[Action], ops: int) -> Run:
-        lat = []
-        check = gov.check
-        start = perf_ns()
-        for i in range(ops):
-            t = perf_ns()
-            check(pool[i % len(pool)])
-            lat.append(perf_ns() - t)
-        gov.audit.flush(300)  # type: ignore[union-attr]  # durable: counted until committed
-        return Run(ops, (perf_ns() - start) / 1e9, lat)
+        # durable: counted until every audit record is committed
+        return self._cycle(gov.check, pool, ops, then=lambda: gov.audit.flush(300))  # type: ignore[union-attr]
 
     def _pool(self, distinct: int, seed: int) -> list[Action]:
         return [Action.from_dict(t) for t in mixed_actions(distinct, seed=seed)]
