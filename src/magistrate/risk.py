@@ -739,13 +739,13 @@ class RiskDetector:
         flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
         subjects.append(_Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
-        reading = bool(ctx.tool_words) and set(self.verbs.ops(ctx.tool_words)) == {"read"}
+        ops = set(self.verbs.ops(ctx.tool_words)) if ctx.tool_words else set()
+        reading = ops == {"read"}
         # A file's content is data unless the file runs later: a script or a start-up file (its
         # lines are judged as commands) or program source (judged as code, not as requests).
         runs = self._runs_later(action, pairs) if action.kind == "file" else "commands"
         # Tools that write documents (pages, files, records) and send nothing: their content is
         # data too, not a request to the agent.
-        ops = set(self.verbs.ops(ctx.tool_words)) if ctx.tool_words else set()
         documents = action.kind != "file" and "write" in ops and not ops & {"send", "exec"}
         for role, key, raw in pairs:
             value = skeleton(raw)
