@@ -1032,9 +1032,7 @@ class RiskDetector:
 
     def _internal(self, target: str) -> bool:
         """True when a URL, host or address is in the organization's own domains or network."""
-        m = _EMAIL_DOMAIN.search(target)
-        hm = _HOST.match(target)
-        host = (m.group(1) if m else hm.group(1) if hm else "").lower().rstrip(".")
+        host = _host_of(target)
         if not host or host == "localhost" or "." not in host:
             return True
         if _IPV4.match(host):
