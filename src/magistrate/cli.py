@@ -182,22 +182,32 @@ def check(
             end="",
         )
         out.print(cited, markup=False)
+        if verdict.approval_id:
+            out.print(
+                f"  approval {verdict.approval_id} pending: an approver runs `magistrate "
+                f"approvals approve {verdict.approval_id}` with their key",
+                markup=False,
+            )
     raise typer.Exit(EXIT_FOR[verdict.decision])
 
 
 def _check_jsonl(source: str, carry_trust: bool) -> int:
-    """One verdict line per input line, in order; malformed lines get a deny with an error."""
+    """One verdict line per action line, in order; blank lines are skipped; a line that is not
+    a valid action (bad UTF-8, bad JSON, too deep, a huge number) gets a deny with `error`.
+    Returns the exit status summarising the run (see `jsonl_exit`)."""
     from magistrate.trust import MemoryTrustLedger
 
     # Lines judged on their own clear the ledger between lines: never clear a shared (Redis)
     # ledger for that, use a private one.
     governor = _governor() if carry_trust else _governor(trust=MemoryTrustLedger())
     try:
-        stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+        # bytes, decoded line by line: one line of bad UTF-8 is that line's error, not the run's
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     except OSError as exc:
         err.print(f"--jsonl: cannot read {source}: {exc}", markup=False)
         return EXIT_ERROR
     write = sys.stdout.write
+    seen: set[str] = set()
     with stream:
         batch: list[tuple[Action | None, Any, str | None]] = []
         for line in stream:
@@ -205,29 +215,57 @@ def _check_jsonl(source: str, carry_trust: bool) -> int:
                 continue
             batch.append(_parse_line(line))
             if len(batch) >= 512:
-                _judge_batch(governor, batch, carry_trust, write)
+                seen |= _judge_batch(governor, batch, carry_trust, write)
                 batch = []
-        _judge_batch(governor, batch, carry_trust, write)
+        seen |= _judge_batch(governor, batch, carry_trust, write)
     sys.stdout.flush()
+    return jsonl_exit(seen)
+
+
+def jsonl_exit(outcomes: set[str]) -> int:
+    """The exit status of a `--jsonl` run, with the codes of a single `check`, for the worst
+    line: 3 if any line was not a valid action, else 1 if any was denied, else 2 if any was
+    escalated, else 0 (every line allowed, or none)."""
+    for outcome, code in (("error", EXIT_ERROR), ("deny", EXIT_DENY), ("escalate", EXIT_ESCALATE)):
+        if outcome in outcomes:
+            return code
     return EXIT_ALLOW
 
 
-def _parse_line(line: str) -> tuple[Action | None, Any, str | None]:
+def _parse_line(line: bytes) -> tuple[Action | None, Any, str | None]:
+    from magistrate import jsonin
+
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return None, None, f"malformed JSON: {exc}"
+        data = jsonin.parse(line, "line")
+    except InvalidAction as exc:
+        return None, None, f"invalid line: {exc}"
     action_id = data.get("id") if isinstance(data, dict) else None
     try:
         return Action.from_dict(data), action_id, None
     except InvalidAction as exc:
-        return None, action_id, f"invalid action: {exc}"
+        return None, _echoable(action_id), f"invalid action: {exc}"
+
+
+def _echoable(value: Any) -> Any:
+    """An invalid line's id, when it can be written back (an integer, or a short string of
+    valid Unicode); else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 256:
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return None
+    return None
 
 
 def _judge_batch(
     governor: Any, batch: list[tuple[Action | None, Any, str | None]], carry_trust: bool, write: Any
-) -> None:
+) -> set[str]:
+    """Write each line's verdict; returns the outcomes seen (decisions, and `error`)."""
     governor.prime([a for a, _, _ in batch if a is not None])  # one scan for the batch
+    seen: set[str] = set()
     for action, action_id, problem in batch:
         if action is None:
             line = {
@@ -238,11 +276,14 @@ def _judge_batch(
                 "reasons": [problem],
                 "error": problem,
             }
+            seen.add("error")
         else:
             if not carry_trust:
                 governor.trust.clear()
             line = governor.check(action).to_dict()
+            seen.add(line["decision"])
         write(json.dumps(line, ensure_ascii=False) + "\n")
+    return seen
 
 
 # ---------------------------------------------------------------------- demo
