@@ -636,7 +636,8 @@ def _approvals() -> Any:
         db, chain_id=settings.chain_id, durability="sync", spool_dir=settings.spool_dir
     )
     _closers.extend([audit.close, db.close])
-    return Approvals(db, frozenset(settings.approvers), ttl_s=settings.approval_ttl_s, audit=audit)
+    # no name-based approvers: whoever resolves proves it with a key (operator_key)
+    return Approvals(db, ttl_s=settings.approval_ttl_s, audit=audit)
 
 
 _closers: list[Any] = []
@@ -701,12 +702,51 @@ def approvals_show(
         _show_request(request)
 
 
-def _resolve(approval_id: str, by: str, note: str | None, approve: bool) -> None:
+KeyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="File holding your approver or admin key (else MAGISTRATE_KEY, else a prompt).",
+    ),
+]
+By = Annotated[
+    str | None,
+    typer.Option("--by", help="Optional check: must be your key's name (the key says who)."),
+]
+
+
+def _operator(keys: Any, key_file: Path | None, roles: tuple[str, ...], doing: str) -> Any:
+    """The operator's key (exit 1 with the reason when there is none or it may not)."""
+    from magistrate.operator_key import CredentialError, operator_key
+
+    try:
+        return operator_key(keys, key_file, roles, doing)  # type: ignore[arg-type]
+    except CredentialError as exc:
+        err.print(f"refused: {exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
+def _approver(key_file: Path | None, by: str | None, doing: str) -> Any:
+    from magistrate.keys import Keys
+
+    db = _database()
+    _closers.append(db.close)
+    key = _operator(Keys(db, cache_s=0), key_file, ("approver", "admin"), doing)
+    if by is not None and by != key.name:
+        err.print(f"refused: --by {by!r} is not the key's name {key.name!r}", markup=False)
+        raise typer.Exit(1)
+    return key
+
+
+def _resolve(
+    approval_id: str, key_file: Path | None, by: str | None, note: str | None, approve: bool
+) -> None:
     from magistrate.approvals import ApprovalError
 
+    key = _approver(key_file, by, "approving" if approve else "denying")
     approvals = _approvals()
     try:
-        request = (approvals.approve if approve else approvals.deny)(approval_id, by, note)
+        request = (approvals.approve if approve else approvals.deny)(approval_id, key, note)
     except ApprovalError as exc:
         err.print(f"refused: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -716,21 +756,57 @@ def _resolve(approval_id: str, by: str, note: str | None, approve: bool) -> None
 @approvals_app.command("approve")
 def approvals_approve(
     approval_id: str,
-    by: Annotated[str, typer.Option("--by", help="The approver (a configured principal).")],
+    key_file: KeyFile = None,
+    by: By = None,
     note: Annotated[str | None, typer.Option("--note")] = None,
 ) -> None:
-    """Approve a pending request (exit 1 with the reason when refused)."""
-    _resolve(approval_id, by, note, approve=True)
+    """Approve a pending request with your approver or admin key (exit 1 with the reason
+    when refused)."""
+    _resolve(approval_id, key_file, by, note, approve=True)
 
 
 @approvals_app.command("deny")
 def approvals_deny(
     approval_id: str,
-    by: Annotated[str, typer.Option("--by", help="The approver (a configured principal).")],
+    key_file: KeyFile = None,
+    by: By = None,
     note: Annotated[str | None, typer.Option("--note")] = None,
 ) -> None:
-    """Deny a pending request (exit 1 with the reason when refused)."""
-    _resolve(approval_id, by, note, approve=False)
+    """Deny a pending request with your approver or admin key (exit 1 with the reason when
+    refused)."""
+    _resolve(approval_id, key_file, by, note, approve=False)
+
+
+@approvals_app.command("lift-suspension")
+def approvals_lift(
+    principal: str,
+    key_file: KeyFile = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+) -> None:
+    """Lift a principal's suspension with your approver or admin key (recorded in the audit
+    log; nobody lifts their own). Trust must live in a shared store (MAGISTRATE_REDIS_URL)."""
+    import secrets
+
+    from magistrate.errors import SuspensionError
+
+    key = _approver(key_file, None, "lifting a suspension")
+    governor = _governor()
+    try:
+        name = Action(kind="other", text="-", principal=principal).principal
+        governor.lift_suspension(name, key)
+    except (InvalidAction, SuspensionError, MagistrateError) as exc:
+        err.print(f"refused: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    if governor.audit is not None:
+        governor.audit.record_event(
+            "suspension",
+            f"lift-{secrets.token_hex(8)}",
+            name,
+            "allow",
+            "LOW",
+            {"status": "lifted", "resolved_by": key.name, "note": note},
+        )
+    out.print(f"lifted the suspension of {name} (by {key.name})", markup=False)
 
 
 # ---------------------------------------------------------------------- counsel
@@ -801,15 +877,34 @@ def keys_create(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"name", "role", "key"}.')] = False,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding your admin key (else MAGISTRATE_KEY)."),
+    ] = None,
 ) -> None:
-    """Create a key and print it once (only its hash is stored)."""
+    """Create a key and print it once (only its hash is stored). Needs an admin key, except
+    for the first key of an empty store, which must be an admin key itself."""
     from magistrate.keys import KeysError
 
+    keys = _keys()
     try:
-        key, token = _keys().create(role, name, may_act_as)
+        created = None
+        if keys.is_empty():
+            if role != "admin":
+                err.print(
+                    "keys create: the store has no key yet: the first must be an admin key "
+                    "(--role admin), which then creates the others",
+                    markup=False,
+                )
+                raise typer.Exit(EXIT_ERROR)
+            created = keys.create_first(role, name, may_act_as)
+        if created is None:
+            _operator(keys, key_file, ("admin",), "creating a key")
+            created = keys.create(role, name, may_act_as)
     except KeysError as exc:
         err.print(f"keys create: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
+    key, token = created
     if as_json:
         sys.stdout.write(json.dumps({"name": key.name, "role": key.role, "key": token}) + "\n")
         return
@@ -847,12 +942,19 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(
     id_or_name: Annotated[str, typer.Argument(help="A key id, or a name (all its keys).")],
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding your admin key (else MAGISTRATE_KEY)."),
+    ] = None,
 ) -> None:
-    """Revoke a key (servers stop accepting it within MAGISTRATE_KEY_CACHE_S, default 5 s)."""
+    """Revoke a key with your admin key (servers stop accepting it within
+    MAGISTRATE_KEY_CACHE_S, default 5 s)."""
     from magistrate.keys import KeysError
 
+    keys = _keys()
+    _operator(keys, key_file, ("admin",), "revoking a key")
     try:
-        revoked = _keys().revoke(id_or_name)
+        revoked = keys.revoke(id_or_name)
     except KeysError as exc:
         err.print(f"keys revoke: {exc}", markup=False)
         raise typer.Exit(1) from None

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     )
     cache_size: int = Field(default=65_536, ge=0, description="Risk-assessment cache entries.")
     approvers: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Principals allowed to approve (comma-separated)."
+        default_factory=list,
+        description="No longer grants anything: approvers prove themselves with an approver or "
+        "admin key (issue 12). Read so that older configurations still load.",
     )
     database_url: str = Field(
         default=DEFAULT_URL, description="sqlite:///path.db or postgresql://user@host/db."

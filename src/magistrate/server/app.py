@@ -669,7 +669,7 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         act = approvals.approve if approve else approvals.deny
         note = await _note(http)
         try:
-            request = await server.judge(act, approval_id, key.name, note)
+            request = await server.judge(act, approval_id, key, note)
         except ApprovalError as exc:
             code = {"not_found": 404, "forbidden": 403, "expired": 409}.get(exc.reason, 409)
             raise HTTPException(code, str(exc)) from None
@@ -757,8 +757,7 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         principal = principal_name(principal) or ""
 
         def lift() -> dict[str, Any]:
-            # The key's role was checked: its holder is an approver for this purpose.
-            gov.trust.lift_suspension(principal, key.name, frozenset({key.name}))
+            gov.lift_suspension(principal, key)  # the approver is the key's holder
             if gov.audit is not None:
                 gov.audit.record_event(
                     "suspension",
@@ -781,6 +780,8 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         except SuspensionError as exc:
             code = 403 if "own suspension" in str(exc) else 409
             raise HTTPException(code, str(exc)) from None
+        except ApprovalError as exc:
+            raise HTTPException(403, str(exc)) from None
 
     # ------------------------------------------------------------------ audit
     @app.get(
