@@ -377,9 +377,6 @@ def test_cli_lifts_a_suspension_only_with_an_approver_key(tmp_path: Path) -> Non
         lifted = cli("approvals", "lift-suspension", "agent:x", "--note", "rotated", key=alice)
         assert lifted.returncode == 0 and "by alice" in lifted.stdout, lifted.stderr
         assert cli("check", "--principal", "agent:x", "ls").returncode == 0
-        records = [
-            json.loads(line)
-            for line in cli("audit", "export").stdout.splitlines()
-        ]
+        records = [json.loads(line) for line in cli("audit", "export").stdout.splitlines()]
         lifts = [(r["principal"], r["resolved_by"]) for r in records if r.get("resolved_by")]
         assert lifts == [("agent:x", "alice")]

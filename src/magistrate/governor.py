@@ -28,6 +28,7 @@ from magistrate.justica import EnforcementMode, Justica
 from magistrate.keys import ApiKey
 from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment, RiskDetector
+from magistrate.roles import RoleBinding
 from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, LLMSettings, Sofia
 from magistrate.telemetry import Telemetry
@@ -109,6 +110,8 @@ class Governor:
         approvals: Approvals | None = None,
         telemetry: Telemetry | None = None,
         sofia: Sofia | None = None,
+        principal_roles: Mapping[str, str] | None = None,
+        default_role: str | None = None,
     ) -> None:
         if isinstance(constitution, (str, Path)):
             constitution = load_constitution(constitution)
@@ -116,7 +119,8 @@ class Governor:
             constitution = detector.constitution
         self.constitution = constitution or default_constitution()
         self.detector = detector or RiskDetector(self.constitution)
-        self.justica = Justica(self.constitution, trust, sessions, mode)
+        binding = RoleBinding(self.constitution.model.roles, principal_roles, default_role)
+        self.justica = Justica(self.constitution, trust, sessions, mode, role_binding=binding)
         self.enabled = enabled
         self.approvers = frozenset(approvers)
         self.on_error = Decision.parse(on_error)
@@ -192,6 +196,8 @@ class Governor:
             "enabled": s.governance,
             "cache_size": s.cache_size,
             "on_error": s.on_error,
+            "principal_roles": s.principal_roles,
+            "default_role": s.default_role,
             "audit": audit,
             "approvals": approvals,
             "telemetry": Telemetry.from_settings(s),
