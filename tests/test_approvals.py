@@ -82,6 +82,36 @@ def test_who_may_resolve(detector: RiskDetector, db: Database, tmp_path: Path) -
     assert gov.check(drop()).decision is Decision.ESCALATE  # denied: a new request is needed
 
 
+def test_who_may_resolve_with_a_key(detector: RiskDetector, db: Database, tmp_path: Path) -> None:
+    """The approver a key proves is the key's name; its role must be approver or admin, it
+    must be active, and it must not be the requester's."""
+    from magistrate.keys import Keys
+
+    audit = AuditLog(db, spool_dir=tmp_path / "spool", durability="sync")
+    gov = Governor(detector=detector, audit=audit, approvals=Approvals(db, audit=audit))
+    approvals = gov.approvals
+    assert approvals is not None
+    keys = Keys(db)
+    agent, _ = keys.create("agent", "agent:etl")
+    own, _ = keys.create("approver", "agent:etl")
+    carol, _ = keys.create("approver", "carol")
+    request_id = gov.check(drop()).approval_id
+    assert request_id is not None
+    with pytest.raises(ApprovalError, match="has role agent") as info:
+        approvals.approve(request_id, agent)
+    assert info.value.reason == "forbidden"
+    with pytest.raises(ApprovalError, match="own request"):
+        approvals.approve(request_id, own)
+    with pytest.raises(ApprovalError, match="not an approver"):  # a bare name: nothing
+        approvals.approve(request_id, "carol")
+    keys.revoke(carol.id)
+    revoked = next(k for k in keys.list(include_revoked=True) if k.id == carol.id)
+    with pytest.raises(ApprovalError, match="revoked"):
+        approvals.approve(request_id, revoked)
+    dave, _ = keys.create("admin", "dave")
+    assert approvals.approve(request_id, dave, note="ok").resolved_by == "dave"
+
+
 def test_an_approval_covers_one_identical_call_once(
     detector: RiskDetector, db: Database, tmp_path: Path
 ) -> None:

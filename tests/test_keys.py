@@ -231,3 +231,41 @@ def db_for_names(tmp_path: Path) -> Iterator[Keys]:
     database = open_database(f"sqlite:///{tmp_path}/n.db")
     yield Keys(database)
     database.close()
+
+
+def test_operator_key_comes_from_file_then_environment_then_a_hidden_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, item 3: where `approvals approve` and `keys create` read the operator's key."""
+    import getpass
+
+    from magistrate.operator_key import CredentialError, operator_key, read_token
+
+    asked: list[str] = []
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: asked.append(prompt) or " typed\n")
+    monkeypatch.delenv("MAGISTRATE_KEY", raising=False)
+    key_file = tmp_path / "k"
+    key_file.write_text("from-file\n")
+    assert read_token(None, interactive=lambda: False) is None
+    assert read_token(None, "key: ", interactive=lambda: True) == "typed" and asked == ["key: "]
+    monkeypatch.setenv("MAGISTRATE_KEY", "from-env")
+    assert read_token(None, interactive=lambda: True) == "from-env"
+    assert read_token(key_file, interactive=lambda: True) == "from-file"
+    with pytest.raises(CredentialError, match="cannot read"):
+        read_token(tmp_path / "missing")
+    database = open_database(f"sqlite:///{tmp_path}/o.db")
+    keys = Keys(database)
+    _, agent = keys.create("agent", "agent:x")
+    _, alice = keys.create("approver", "alice")
+    monkeypatch.setenv("MAGISTRATE_KEY", alice)
+    assert operator_key(keys, None, ("approver", "admin"), "approving").name == "alice"
+    with pytest.raises(CredentialError, match="has role approver; creating a key needs an admin"):
+        operator_key(keys, None, ("admin",), "creating a key")
+    monkeypatch.setenv("MAGISTRATE_KEY", agent)
+    with pytest.raises(CredentialError, match="has role agent"):
+        operator_key(keys, None, ("approver", "admin"), "approving")
+    keys.revoke("alice")
+    monkeypatch.setenv("MAGISTRATE_KEY", alice)
+    with pytest.raises(CredentialError, match="invalid or revoked"):
+        operator_key(keys, None, ("approver", "admin"), "approving")
+    database.close()
