@@ -219,3 +219,27 @@ def test_jsonl_skips_blank_lines_and_its_exit_status_sums_up_the_run(tmp_path: P
     assert _jsonl(escalate + b"\n" + deny + b"\n" + allow, tmp_path).returncode == 1
     assert _jsonl(deny + b"\nnot json\n", tmp_path).returncode == 3
     assert _jsonl(b"", tmp_path).returncode == 0
+
+
+def test_check_args_and_stdin_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
+    import os
+
+    env = {
+        **os.environ,
+        "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/m.db",
+        "MAGISTRATE_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    for args, stdin, fragment in (
+        (["--tool", "t", "--args", "[" * 5000 + "]" * 5000], b"", "nested deeper"),
+        (["--tool", "t", "--args", '{"n": ' + "1" * 4301 + "}"], b"", "4300 digits"),
+        (["-"], b"ls \xff", "not valid UTF-8"),
+    ):
+        r = subprocess.run(
+            [sys.executable, "-m", "magistrate", "check", *args],
+            input=stdin,
+            capture_output=True,
+            timeout=120,
+            env=env,
+        )
+        assert r.returncode == 3 and fragment in r.stderr.decode(), r.stderr.decode()[-500:]
+        assert b"Traceback" not in r.stderr

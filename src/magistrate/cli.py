@@ -146,12 +146,17 @@ def check(
     if text is None and tool is None and args is None:
         err.print("check: give the action TEXT, --tool/--args, or --jsonl FILE")
         raise typer.Exit(EXIT_ERROR)
-    if text == "-":
-        text = sys.stdin.read()
+    from magistrate import jsonin
+
     try:
-        parsed_args = json.loads(args) if args else None
-    except json.JSONDecodeError as exc:
-        err.print(f"--args: not valid JSON: {exc}", markup=False)
+        if text == "-":  # bytes, decoded here: bad UTF-8 is an error message, not a traceback
+            text = sys.stdin.buffer.read().decode("utf-8")
+        parsed_args = jsonin.parse(args, "--args") if args else None
+    except UnicodeDecodeError as exc:
+        err.print(f"stdin: not valid UTF-8 at byte {exc.start}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    except InvalidAction as exc:
+        err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_ERROR) from None
     try:
         action = Action(
