@@ -217,6 +217,15 @@ def principal_name(value: object, field: str = "principal") -> str | None:
     holds an invisible (zero-width, format), control or separator character, or starts or
     ends with space; so `agent:x` followed by a zero-width or no-break space is not a second
     principal. None or empty gives None."""
+    if (  # the common case, decided at C speed: short visible ASCII, no outer space
+        type(value) is str
+        and 0 < len(value) <= MAX_NAME_CHARS
+        and value.isascii()
+        and value.isprintable()
+        and value[0] != " "
+        and value[-1] != " "
+    ):
+        return value
     name = _name(field, value)
     if name is None:
         return None
