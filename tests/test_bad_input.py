@@ -23,7 +23,7 @@ from magistrate.audit import AuditLog
 from magistrate.config import Settings
 from magistrate.db import AuditFilter, Database, open_database
 from magistrate.errors import InvalidAction
-from magistrate.jsonin import MAX_RAW_DEPTH, MalformedJSON, parse, raw_depth
+from magistrate.jsonin import MalformedJSON, parse
 from magistrate.keys import Keys
 from magistrate.server import create_app
 from tests.servers import ThreadServer, bearer
@@ -74,7 +74,7 @@ def test_a_body_nested_past_the_limit_is_422_not_500(live: Live, depth: int) -> 
         ):
             r = c.post(path, content=body, headers={"content-type": "application/json"})
             assert r.status_code == 422, (path, r.status_code, r.text[:200])
-            assert r.json()["field"] == "body" and "nested deeper than" in r.json()["detail"]
+            assert r.json()["field"] == "body" and "nested too deeply" in r.json()["detail"]
         # just inside the action's own limit still gets a verdict
         r = c.post("/v1/check", content=_nested(30))
         assert r.status_code == 200 and r.json()["decision"] in ("allow", "escalate", "deny")
@@ -135,16 +135,14 @@ def test_approving_and_lifting_accept_a_body_without_a_json_content_type(live: L
 
 
 # ---------------------------------------------------------------------- the parser itself
-def test_depth_is_found_on_raw_bytes_in_linear_time() -> None:
-    assert raw_depth(b'{"a":[1,{"b":2}]}') <= 3
-    assert raw_depth(b'{"a":"' + b"[" * 100 + b'"}') == 1  # brackets inside a string
-    assert raw_depth(b'{"a":"\\"' + b"[" * 100 + b'"}') == 1  # after an escaped quote
-    assert raw_depth(b"[" * 50 + b"]" * 50) > MAX_RAW_DEPTH
-    assert raw_depth(b"[" * MAX_RAW_DEPTH + b"]" * MAX_RAW_DEPTH + b"[]" * 100) == MAX_RAW_DEPTH
-    # adversarial megabytes: escapes and quotes, bare openings, alternating pairs
-    for raw in (b'"\\"' * 300_000 + b"[" * 50, b"[" * 1_000_000, b"[]" * 500_000):
+def test_hostile_megabytes_are_refused_in_milliseconds() -> None:
+    """Depth is checked while parsing, which stops at the first level too many: no scan of
+    the whole body (a byte pre-scan in Python cost 2.7 s on 16 MiB of escaped quotes)."""
+    size = 16 * 1024 * 1024
+    for raw in (b"[" * size, b'{"a":' * (size // 5), b'"\\"' * (size // 3) + b"[" * 50):
         started = time.perf_counter()
-        raw_depth(raw)
+        with pytest.raises(InvalidAction):
+            parse(raw)
         assert time.perf_counter() - started < 0.5
 
 
@@ -154,7 +152,7 @@ def test_depth_is_found_on_raw_bytes_in_linear_time() -> None:
         (b"", True, "empty"),
         (b'{"text": "\xff"}', True, "not valid UTF-8"),
         (b"{oops", True, "not valid JSON"),
-        (b"[" * 5000 + b"]" * 5000, False, "nested deeper"),
+        (b"[" * 5000 + b"]" * 5000, False, "nested too deeply"),
         (b'{"n": ' + b"1" * 4301 + b"}", False, "4300 digits"),
     ],
 )
@@ -201,7 +199,7 @@ def test_jsonl_bad_lines_get_a_deny_with_an_error_and_the_run_goes_on(tmp_path: 
     assert [v["decision"] for v in out] == ["allow"] + ["deny"] * 5 + ["allow"]
     assert all("error" in v for v in out[1:6])
     assert "UTF-8" in out[1]["error"] and "4300 digits" in out[2]["error"]
-    assert "nested deeper" in out[3]["error"] and "surrogate" in out[4]["error"]
+    assert "nested too deeply" in out[3]["error"] and "surrogate" in out[4]["error"]
     assert [v["id"] for v in out] == [1, None, None, None, None, None, 7]
     assert r.returncode == 3  # some lines were not valid actions
 
@@ -230,7 +228,7 @@ def test_check_args_and_stdin_errors_are_messages_not_tracebacks(tmp_path: Path)
         "MAGISTRATE_SPOOL_DIR": str(tmp_path / "spool"),
     }
     for args, stdin, fragment in (
-        (["--tool", "t", "--args", "[" * 5000 + "]" * 5000], b"", "nested deeper"),
+        (["--tool", "t", "--args", "[" * 5000 + "]" * 5000], b"", "nested too deeply"),
         (["--tool", "t", "--args", '{"n": ' + "1" * 4301 + "}"], b"", "4300 digits"),
         (["-"], b"ls \xff", "not valid UTF-8"),
     ):
