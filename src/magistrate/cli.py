@@ -176,24 +176,29 @@ def check(
     if as_json:
         out.print_json(json.dumps(verdict.to_dict()))
     else:
-        risk, decision = verdict.risk.value, verdict.decision.value
-        cited = (
-            verdict.citations[0].short()
-            if verdict.citations
-            else (verdict.reasons[0] if verdict.reasons else "")
-        )
-        out.print(
-            f"[{RISK_STYLE[risk]}]{risk:<8}[/]  [{DECISION_STYLE[decision]}]{decision:<8}[/]  ",
-            end="",
-        )
-        out.print(cited, markup=False)
-        if verdict.approval_id:
-            out.print(
-                f"  approval {verdict.approval_id} pending: an approver runs `magistrate "
-                f"approvals approve {verdict.approval_id}` with their key",
-                markup=False,
-            )
+        _print_verdict(verdict)
     raise typer.Exit(EXIT_FOR[verdict.decision])
+
+
+def _print_verdict(verdict: Any) -> None:
+    """One line: tier, decision, what decided it; and the approval id of an escalation."""
+    risk, decision = verdict.risk.value, verdict.decision.value
+    cited = (
+        verdict.citations[0].short()
+        if verdict.citations
+        else (verdict.reasons[0] if verdict.reasons else "")
+    )
+    out.print(
+        f"[{RISK_STYLE[risk]}]{risk:<8}[/]  [{DECISION_STYLE[decision]}]{decision:<8}[/]  ",
+        end="",
+    )
+    out.print(cited, markup=False)
+    if verdict.approval_id:
+        out.print(
+            f"  approval {verdict.approval_id} pending: an approver runs `magistrate "
+            f"approvals approve {verdict.approval_id}` with their key",
+            markup=False,
+        )
 
 
 def _check_jsonl(source: str, carry_trust: bool) -> int:
