@@ -29,6 +29,7 @@ from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, LLMSettings, Sofia
+from magistrate.sofia_policy import ReadPolicy
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
@@ -201,6 +202,16 @@ class Governor:
                 fallback=s.sofia_fallback,
                 cache_ttl_s=s.sofia_cache_ttl_s,
                 max_concurrency=s.sofia_concurrency,
+                policy=ReadPolicy.from_settings(
+                    s.sofia_read_kinds,
+                    s.sofia_read_facts,
+                    s.sofia_read_effects,
+                    s.sofia_read_tool_words,
+                    s.sofia_read_outputs,
+                    s.sofia_read_unsure,
+                    s.sofia_routine_programs,
+                ),
+                structured=s.sofia_structured,
             ),
             **shared,
         }
@@ -258,12 +269,14 @@ class Governor:
         *,
         min_risk: Risk | str | None = None,
         threaded: bool = False,
+        context: Mapping[str, Any] | None = None,
     ) -> Verdict:
-        """Async `check`. When Sofia's System 2 (an LLM) is configured and the action calls for
-        counsel, it is asked concurrently with Justiça, within its time budget; otherwise this
-        returns without suspending. With `threaded`, the parts that touch stores (trust and
-        sessions, approvals, a `sync` audit) run in a worker thread, so a server's event loop
-        never waits on Redis or the database."""
+        """Async `check`. When Sofia's System 2 (an LLM) is configured and its read policy
+        picks the action, the model is asked concurrently with Justiça, within its time budget;
+        otherwise this returns without suspending. `context` is the session as the caller knows
+        it (the principal's instruction, provenance marks), shown to the model as trusted. With
+        `threaded`, the parts that touch stores (trust and sessions, approvals, a `sync` audit)
+        run in a worker thread, so a server's event loop never waits on Redis or the database."""
         sofia = self.sofia
         if sofia is None or sofia.llm is None or not self.enabled:
             if threaded:
@@ -276,10 +289,10 @@ class Governor:
         try:
             floor = Risk.parse(min_risk) if min_risk is not None else None
             assessment, fingerprint, hit = self.assess(action)
-            asking = sofia.triggered(assessment)
+            reason = sofia.read_reason(action, assessment)
         except Exception as exc:
             return self._fail_closed(action, exc, t0)
-        if not asking:
+        if reason is None:
             if threaded:
                 return await asyncio.to_thread(
                     self._rule, action, assessment, fingerprint, hit, floor, t0, t1
@@ -287,7 +300,9 @@ class Governor:
             return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
         started = _perf()
         task = asyncio.ensure_future(
-            sofia.deliberate(action, assessment, fingerprint, self.constitution.version)
+            sofia.deliberate(
+                action, assessment, fingerprint, self.constitution.version, context, reason
+            )
         )
         await asyncio.sleep(0)  # let the request go out, then judge while it is in flight
         if threaded:
@@ -296,19 +311,31 @@ class Governor:
             )
         else:
             verdict = self._rule(action, assessment, fingerprint, hit, floor, t0, t1, finish=False)
-        if verdict.error is None:
-            try:
-                counsel = await task
-            except Exception as exc:  # deliberate() falls back itself; this is a last resort
-                counsel = sofia.system1(action, assessment)
-                counsel.recommendation = "refuse" if sofia.fallback == "deny" else "escalate"
-                counsel.source, counsel.error = "fallback", f"{type(exc).__name__}: {exc}"
-            self._apply_counsel(verdict, counsel, _perf() - started)
-        else:
-            task.cancel()
+        await self._counsel(verdict, task, action, assessment, started)
         if threaded:
             return await asyncio.to_thread(self._after, action, verdict)
         return self._after(action, verdict)
+
+    async def _counsel(
+        self,
+        verdict: Verdict,
+        task: asyncio.Future[Counsel],
+        action: Action,
+        assessment: RiskAssessment,
+        started: int,
+    ) -> None:
+        """Wait for System 2 and apply its counsel (a verdict that failed closed needs none)."""
+        if verdict.error is not None:
+            task.cancel()
+            return
+        try:
+            counsel = await task
+        except Exception as exc:  # deliberate() falls back itself; this is a last resort
+            assert self.sofia is not None
+            counsel = self.sofia.fallback_counsel(
+                action, assessment, f"{type(exc).__name__}: {exc}"
+            )
+        self._apply_counsel(verdict, counsel, _perf() - started, binding=counsel.binding)
 
     def check_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
         """Judge many actions with one scan for all cache misses; verdicts in input order."""
@@ -417,8 +444,10 @@ class Governor:
     def _apply_counsel(
         self, verdict: Verdict, counsel: Counsel, elapsed_ns: int, *, binding: bool = True
     ) -> None:
-        """Attach Sofia's counsel; it may make the decision stricter, never looser."""
+        """Attach Sofia's counsel; it may make the decision stricter, never looser. System 2's
+        answer is cited like a rule (source `system2`, the article, the model's concern)."""
         verdict.counsel = counsel
+        cited = self.sofia.citations(counsel) if self.sofia is not None else ()
         if elapsed_ns:
             verdict.timings_ns["sofia"] = elapsed_ns
         if counsel.requires_professional:
@@ -427,9 +456,20 @@ class Governor:
                 "Sofia: a person may be at risk; involve a human and professional help",
             )
         wanted = counsel.decision
+        advisory = verdict.mode == EnforcementMode.NORMATIVE.value and wanted is Decision.ESCALATE
+        deciding = (
+            binding
+            and wanted is not None
+            and not advisory
+            and verdict.mode != EnforcementMode.SHADOW.value
+            and wanted.strictness > verdict.decision.strictness
+        )
+        if cited:  # the model's reasons first when they decide, after the rules' otherwise
+            verdict.citations = (
+                (*cited, *verdict.citations) if deciding else (*verdict.citations, *cited)
+            )
         if wanted is None or not binding:
             return
-        advisory = verdict.mode == EnforcementMode.NORMATIVE.value and wanted is Decision.ESCALATE
         if verdict.mode == EnforcementMode.SHADOW.value or advisory:
             current = verdict.would_decision or verdict.decision
             if wanted.strictness > current.strictness:
@@ -495,9 +535,66 @@ class Governor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def acheck_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
-        """Async `check_many`."""
-        return self.check_many(actions)
+    async def acheck_many(
+        self,
+        actions: Sequence[Action | Mapping[str, Any]],
+        *,
+        threaded: bool = False,
+        context: Mapping[str, Any] | None = None,
+    ) -> list[Verdict]:
+        """Async `check_many`: one scan for the batch, Justiça in input order, and every
+        consultation System 2's policy asks for sent at once (under Sofia's concurrency cap)."""
+        sofia = self.sofia
+        if sofia is None or sofia.llm is None or not self.enabled:
+            if threaded:
+                return await asyncio.to_thread(self.check_many, actions)
+            return self.check_many(actions)
+        t0 = _perf()
+        items = [a if isinstance(a, Action) else Action.from_dict(a) for a in actions]
+        self.prime(items)
+        version = self.constitution.version
+        assessed: list[tuple[RiskAssessment, str, bool] | None] = []
+        tasks: dict[int, asyncio.Future[Counsel]] = {}
+        for i, action in enumerate(items):
+            try:
+                found = self.assess(action)
+                reason = sofia.read_reason(action, found[0])
+            except Exception:
+                assessed.append(None)  # judged (and failed closed) below
+                continue
+            assessed.append(found)
+            if reason is not None:
+                tasks[i] = asyncio.ensure_future(
+                    sofia.deliberate(action, found[0], found[1], version, context, reason)
+                )
+        started = _perf()
+        await asyncio.sleep(0)  # the requests go out; Justiça judges while they are in flight
+
+        def judge() -> list[Verdict]:
+            return [
+                self._rule(a, f[0], f[1], f[2], None, t0, t0, finish=i not in tasks)
+                if f is not None
+                else self.check(a)
+                for i, (a, f) in enumerate(zip(items, assessed, strict=True))
+            ]
+
+        verdicts = await asyncio.to_thread(judge) if threaded else judge()
+        await asyncio.gather(
+            *(
+                self._counsel(verdicts[i], task, items[i], assessed[i][0], started)  # type: ignore[index]
+                for i, task in tasks.items()
+            )
+        )
+
+        def finish() -> None:
+            for i in tasks:
+                verdicts[i] = self._after(items[i], verdicts[i])
+
+        if threaded:
+            await asyncio.to_thread(finish)
+        else:
+            finish()
+        return verdicts
 
     # ------------------------------------------------------------------ administration
     def lift_suspension(self, principal: str, by: str) -> None:
@@ -533,6 +630,7 @@ class Governor:
             },
             "counts": dict(self.counts),
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
+            "sofia": self.sofia.describe() if self.sofia is not None else None,
         }
 
     # ------------------------------------------------------------------ special verdicts
