@@ -511,7 +511,11 @@ class Sofia:
             "fallback": self.fallback,
             "structured": self.structured,
             "concurrency": self.max_concurrency,
-            "reads": self.policy.describe(),
+            "reads": {
+                **self.policy.describe(),
+                "constitution": f"risk {self._min_risk.value} or above, facts "
+                f"{', '.join(sorted(self._facts)) or '-'}, ethical and crisis language",
+            },
             "stats": dict(self.stats),
             "read_reasons": dict(self.reads),
         }

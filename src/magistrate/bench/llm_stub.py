@@ -45,6 +45,8 @@ class StubLLM:
         self.models: list[str] = []
         self.formats: list[str | None] = []  # response_format type of each request
         self.bodies: list[dict[str, Any]] = []
+        self.active = 0  # requests being answered now
+        self.peak = 0  # the most answered at once (tests check batches run concurrently)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -66,7 +68,14 @@ class StubLLM:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                stub._serve(self, body)
+                with stub._lock:
+                    stub.active += 1
+                    stub.peak = max(stub.peak, stub.active)
+                try:
+                    stub._serve(self, body)
+                finally:
+                    with stub._lock:
+                        stub.active -= 1
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 1024  # the default backlog (5) drops bursts of connects
