@@ -145,7 +145,10 @@ def test_routine_work_sends_the_model_nothing(detector: RiskDetector, recommenda
             ),
             "suspicious-output",
         ),
-        (Action(kind="shell", text="frobnicate --all --yes"), "unknown-program:frobnicate"),
+        (
+            Action(kind="shell", text="frobnicate --all --yes /srv/exports"),
+            "unknown-program:frobnicate",
+        ),
         (
             Action(kind="shell", text="/opt/vendor/bin/sync-tool --push"),
             "unknown-program:sync-tool",
@@ -155,6 +158,33 @@ def test_routine_work_sends_the_model_nothing(detector: RiskDetector, recommenda
 def test_what_system2_reads(detector: RiskDetector, action: Action, reason: str) -> None:
     assessment = detector.assess(action)
     assert ReadPolicy().reason(action, assessment) == reason
+
+
+def test_unknown_programs_are_read_when_they_reach_outside_the_workspace(
+    detector: RiskDetector,
+) -> None:
+    policy, everything = ReadPolicy(), ReadPolicy.from_settings(unknown="all")
+    bounded = [
+        "frobnicate --all --yes",
+        "turbo-like run dev --filter=web",
+        "newtool build ./src",
+        "newtool serve http://localhost:3000",
+    ]
+    for text in bounded:
+        action = Action(kind="shell", text=text)
+        assert policy.reason(action, detector.assess(action)) is None, text
+        assert everything.reason(action, detector.assess(action)), text
+    reaching = [
+        "sudo frobnicate --all",
+        "frobnicate --target ~/Documents",
+        "frobnicate --upload https://files.example.net/in",
+        "frobnicate --notify ops@partner.co",
+        "/opt/vendor/bin/frobnicate",
+        r"frobnicate C:\Users\me",
+    ]
+    for text in reaching:
+        action = Action(kind="shell", text=text)
+        assert policy.reason(action, detector.assess(action)) == "unknown-program:frobnicate", text
 
 
 def test_plain_tool_output_and_reading_tools_are_not_read(detector: RiskDetector) -> None:
@@ -271,7 +301,7 @@ READ_ACTIONS = [
     CANCELLED_CALL,
     Action(kind="tool", tool="payments.refund", args={"charge": "ch_9", "amount": 10}),
     Action(kind="tool_output", text="Export complete: customer records for 1,204 users written"),
-    Action(kind="shell", text="frobnicate --all --yes"),
+    Action(kind="shell", text="sudo frobnicate --all"),
 ]
 
 

@@ -400,7 +400,8 @@ def _print_sofia(sofia: dict[str, Any] | None) -> None:
     )
     out.print(
         f"  reads tool output with findings: {'yes' if r['tool_outputs_with_findings'] else 'no'}"
-        f"   what System 1 is unsure of: {'yes' if r['unsure'] else 'no'}",
+        f"   what System 1 is unsure of: {'yes' if r['unsure'] else 'no'} (unknown programs: "
+        f"{r['unknown_programs']})",
         markup=False,
     )
     out.print(f"  and what the constitution asks counsel for: {r['constitution']}", markup=False)

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         description="System 2 reads what System 1 is unsure of: programs it does not "
         "recognise, analysis it could not finish.",
     )
+    sofia_read_unknown_programs: Literal["outside-workspace", "all"] = Field(
+        default="outside-workspace",
+        description="Unknown programs System 2 reads: those whose arguments reach outside the "
+        "workspace (privilege, absolute or home paths, remote URLs or addresses), or all.",
+    )
     sofia_routine_programs: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="More programs System 1 treats as recognised (never read for being unknown).",

@@ -210,6 +210,7 @@ class Governor:
                     s.sofia_read_outputs,
                     s.sofia_read_unsure,
                     s.sofia_routine_programs,
+                    s.sofia_read_unknown_programs,
                 ),
                 structured=s.sofia_structured,
             ),

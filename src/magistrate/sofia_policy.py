@@ -11,6 +11,7 @@ action's kind and tool name, so deciding costs microseconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,15 @@ ROUTINE_PROGRAMS = frozenset(
     where tasklist systeminfo ver hostname ipconfig ifconfig ip
     """.split()
 )
+# Places outside the workspace (path classes of the constitution), and personal data.
+_OUTSIDE_CLASSES = frozenset(
+    "root home user-data home-config system data device secret absolute remote-container "
+    "personal-data git-hooks auth-config authorized-keys shell-init governance parent "
+    "environment database-dump".split()
+)
+_EMAIL_AT = re.compile(r"[\w.+-]@[\w-]+\.[\w.-]+")
+_PRIVILEGE = frozenset({"sudo", "doas", "su", "pkexec", "runas", "gsudo"})
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "[::1]", "::1", ""})
 # Path classes whose deletion a rebuild undoes.
 _SCRATCH_CLASSES = frozenset({"artifact", "temp"})
 # Words of a tool's name that say it only reads what the other words name.
@@ -103,7 +113,9 @@ class ReadPolicy:
     ops: frozenset[str] = frozenset(CONSEQUENTIAL_OPS)
     tool_words: frozenset[str] = frozenset(CONSEQUENTIAL_WORDS)
     outputs: bool = True  # tool output in which System 1 found anything
-    unsure: bool = True  # unknown programs, unfinished analysis, risk without a ruling
+    unsure: bool = True  # unknown programs, unfinished analysis
+    # unknown programs read: "outside-workspace" (those whose arguments reach outside it) or "all"
+    unknown: str = "outside-workspace"
     known_programs: frozenset[str] = field(default=KNOWN_PROGRAMS, repr=False)
 
     @classmethod
@@ -116,12 +128,15 @@ class ReadPolicy:
         outputs: bool = True,
         unsure: bool = True,
         programs: Iterable[str] = (),
+        unknown: str = "outside-workspace",
     ) -> ReadPolicy:
         """A policy from settings (None: the default); unknown facts are rejected."""
+        if unknown not in ("outside-workspace", "all"):
+            raise ValueError("sofia unknown programs: outside-workspace or all")
         chosen_facts = frozenset(CONSEQUENTIAL_FACTS if facts is None else facts)
-        unknown = chosen_facts - KNOWN_FACTS
-        if unknown:
-            raise ValueError(f"sofia read facts: unknown fact(s) {', '.join(sorted(unknown))}")
+        strange = chosen_facts - KNOWN_FACTS
+        if strange:
+            raise ValueError(f"sofia read facts: unknown fact(s) {', '.join(sorted(strange))}")
         chosen_kinds = frozenset(READ_KINDS if kinds is None else kinds)
         if chosen_kinds - KINDS:
             raise ValueError(f"sofia read kinds: unknown kind(s) {sorted(chosen_kinds - KINDS)}")
@@ -137,6 +152,7 @@ class ReadPolicy:
             ),
             outputs=outputs,
             unsure=unsure,
+            unknown=unknown,
             known_programs=KNOWN_PROGRAMS | frozenset(p.lower() for p in programs),
         )
 
@@ -185,7 +201,9 @@ class ReadPolicy:
                 return f"unsure:{name}"
         if action.kind == "shell":
             for name in assessment.commands:
-                if not self._recognised(name, action.text):
+                if not self._recognised(name, action.text) and (
+                    self.unknown == "all" or _reaches_out(action.text, assessment)
+                ):
                     return f"unknown-program:{name[:60]}"
         return None
 
@@ -208,8 +226,31 @@ class ReadPolicy:
             "effects": sorted(self.ops),
             "tool_words": sorted(self.tool_words),
             "unsure": self.unsure,
+            "unknown_programs": self.unknown if self.unsure else "none",
             "never": "routine work System 1 recognises (reads, builds, tests, VCS, inspection)",
         }
+
+
+def _reaches_out(text: str, assessment: RiskAssessment) -> bool:
+    """True when a command line reaches beyond the workspace: privilege, an absolute or home
+    path, a URL or address that is not this machine, or an effect on a classified place. An
+    unknown program that only gets workspace arguments (`turbo run dev`, `just test`) is
+    bounded by them, so it is not worth a model's time (nor, with the model down, a human's)."""
+    if any(e.classes & _OUTSIDE_CLASSES for e in assessment.effects):
+        return True
+    for raw in text.split():
+        token = raw.strip("'\"()=;&|<>`,")
+        if not token:
+            continue
+        if token in _PRIVILEGE or token.startswith(("/", "~", "$HOME", "\\")):
+            return True
+        if len(token) > 2 and token[1] == ":" and token[0].isalpha():  # C:\ or C:/
+            return True
+        if "://" in token or _EMAIL_AT.search(token):
+            host = token.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1].split(":")[0]
+            if host not in _LOCAL_HOSTS:
+                return True
+    return False
 
 
 def _scratch(op: str, target: str, classes: frozenset[str]) -> bool:
