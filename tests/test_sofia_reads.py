@@ -395,3 +395,19 @@ def test_the_batch_endpoint_consults_concurrently(detector: RiskDetector, tmp_pa
         assert stub.requests == 6 and stub.peak >= 3
         assert elapsed < 6 * 0.4  # one after another would take 2.4 s or more
     db.close()
+
+
+def test_routine_commands_of_the_corpora_are_rarely_read(detector: RiskDetector) -> None:
+    """Benign shell and SQL rows of the detection corpora (hard negatives, so harder than
+    everyday work): System 2 reads under 5% of them."""
+    policy = ReadPolicy()
+    total = read = 0
+    for path in sorted(Path(__file__).parent.glob("data/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("expected") != "allow" or row["kind"] not in ("shell", "sql"):
+                continue
+            action = Action.from_dict(row)
+            total += 1
+            read += policy.reason(action, detector.assess(action)) is not None
+    assert total > 400 and read / total < 0.05, (read, total)
