@@ -411,3 +411,61 @@ def test_routine_commands_of_the_corpora_are_rarely_read(detector: RiskDetector)
             total += 1
             read += policy.reason(action, detector.assess(action)) is not None
     assert total > 400 and read / total < 0.05, (read, total)
+
+
+@pytest.mark.parametrize(
+    "reply, recommendation",
+    [
+        ('{"recommendation": "Deny", "confidence": "80%"}', "refuse"),
+        ('{"recommendation": "allow", "confidence": 95}', "proceed"),
+        ('```json\n{"recommendation": "escalate"}\n```', "escalate"),
+        ('I think: {"recommendation": "caution", "articles": ["2"]} overall.', "caution"),
+        # an echoed draft and the answer: the strictest object counts
+        (
+            '```json\n{"recommendation": "proceed"}\n```\nOn reflection:\n'
+            '```json\n{"recommendation": "refuse"}\n```',
+            "refuse",
+        ),
+        ('{"recommendation": "refuse", "concerns": ["moves personal da', "refuse"),
+        ('{"recommendation": "proceed", "concerns": [', None),
+        ('{"recommendation": "maybe"}', None),
+        ("I cannot help with that.", None),
+        ("", None),
+    ],
+)
+def test_answers_are_parsed_tolerantly_and_never_loosely(
+    reply: str, recommendation: str | None
+) -> None:
+    from magistrate.sofia_prompt import parse_answer
+
+    answer = parse_answer(reply)
+    assert (answer.recommendation if answer else None) == recommendation
+    if answer is not None and "confidence" in reply:
+        assert 0 <= answer.confidence <= 1
+
+
+def test_model_citations_name_real_articles(detector: RiskDetector) -> None:
+    """Articles cited by number or unknown id map to the constitution, or are dropped."""
+    with StubLLM(recommendation="refuse") as stub:
+        gov = governor(detector, stub.url)
+        sofia = gov.sofia
+        assert sofia is not None
+        number = detector.constitution.model.articles[1].number
+        assert sofia._article_id(f"Article {number}") == detector.constitution.model.articles[1].id
+        assert sofia._article_id("no-such-article") == ""
+
+
+def test_a_broken_read_policy_fails_closed_in_batches(
+    detector: RiskDetector, stub: StubLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gov = governor(detector, stub.url)
+    assert gov.sofia is not None
+
+    def broken(action: Action, assessment: Any) -> str | None:
+        raise RuntimeError("policy bug")
+
+    monkeypatch.setattr(gov.sofia, "read_reason", broken)
+    verdicts = run(gov.acheck_many([Action(kind="prompt", text=CANCELLED), ROUTINE[0]]))
+    assert all(v.decision is Decision.DENY and v.error for v in verdicts)
+    v = run(gov.acheck(Action(kind="prompt", text=CANCELLED)))
+    assert v.decision is Decision.DENY and "policy bug" in (v.error or "")

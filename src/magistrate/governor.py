@@ -554,14 +554,14 @@ class Governor:
         items = [a if isinstance(a, Action) else Action.from_dict(a) for a in actions]
         self.prime(items)
         version = self.constitution.version
-        assessed: list[tuple[RiskAssessment, str, bool] | None] = []
+        assessed: list[tuple[RiskAssessment, str, bool] | Exception] = []
         tasks: dict[int, asyncio.Future[Counsel]] = {}
         for i, action in enumerate(items):
             try:
                 found = self.assess(action)
                 reason = sofia.read_reason(action, found[0])
-            except Exception:
-                assessed.append(None)  # judged (and failed closed) below
+            except Exception as exc:  # fails closed below, as in `acheck`
+                assessed.append(exc)
                 continue
             assessed.append(found)
             if reason is not None:
@@ -573,9 +573,9 @@ class Governor:
 
         def judge() -> list[Verdict]:
             return [
-                self._rule(a, f[0], f[1], f[2], None, t0, t0, finish=i not in tasks)
-                if f is not None
-                else self.check(a)
+                self._fail_closed(a, f, t0)
+                if isinstance(f, Exception)
+                else self._rule(a, f[0], f[1], f[2], None, t0, t0, finish=i not in tasks)
                 for i, (a, f) in enumerate(zip(items, assessed, strict=True))
             ]
 

@@ -90,6 +90,7 @@ _SYNONYMS = {
     "reject": "refuse",
     "forbid": "refuse",
 }
+_STRICTNESS = {"proceed": 0, "caution": 1, "escalate": 2, "refuse": 3}
 _FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.S | re.I)
 _STRICT_REC = re.compile(r'"recommendation"\s*:\s*"\s*(refuse|escalate|deny|block)', re.I)
 _CONCERN = re.compile(r'"concerns"\s*:\s*\[\s*"((?:[^"\\]|\\.){1,300})', re.S)
@@ -208,8 +209,10 @@ def assessment_summary(assessment: RiskAssessment) -> dict[str, Any]:
 def parse_answer(content: str) -> LLMAnswer | None:
     """The structured answer in the model's reply, or None when there is none.
 
-    Accepts the bare object, a fenced block, or an object inside prose. A truncated reply
-    counts only when it already says `refuse` or `escalate` (stricter is safe to act on)."""
+    Accepts the bare object, a fenced block, or an object inside prose; of several objects the
+    strictest counts. A truncated reply counts only when it already says `refuse` or
+    `escalate` (stricter is safe to act on)."""
+    answers: list[LLMAnswer] = []
     for candidate in _candidates(content):
         try:
             data = json.loads(candidate)
@@ -217,9 +220,11 @@ def parse_answer(content: str) -> LLMAnswer | None:
             continue
         if isinstance(data, dict):
             try:
-                return LLMAnswer.model_validate(data)
+                answers.append(LLMAnswer.model_validate(data))
             except ValidationError:
                 continue
+    if answers:  # several objects (an echo, a draft, the answer): the strictest one counts
+        return max(answers, key=lambda a: _STRICTNESS[a.recommendation])
     strict = _STRICT_REC.search(content)
     if strict is None:
         return None

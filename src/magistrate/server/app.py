@@ -579,7 +579,9 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         gov = server.gov
         if not server.inline and gov.sofia is not None and gov.sofia.llm is not None:
             # Sofia's System 2: the batch's consultations go out at once, on this loop
-            items = _batch_items(key, _parse_body(raw), s.max_batch)
+            items = await asyncio.to_thread(
+                lambda: _batch_items(key, _parse_body(raw), s.max_batch)
+            )
             verdicts = await gov.acheck_many(items, threaded=True)
             for verdict in verdicts:
                 server.observe(verdict)
