@@ -22,6 +22,7 @@ from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
 from magistrate.audit.log import AuditLog
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
+from magistrate.consultation import check_many_with_counsel
 from magistrate.db import open_database
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
@@ -550,52 +551,7 @@ class Governor:
             if threaded:
                 return await asyncio.to_thread(self.check_many, actions)
             return self.check_many(actions)
-        t0 = _perf()
-        items = [a if isinstance(a, Action) else Action.from_dict(a) for a in actions]
-        self.prime(items)
-        version = self.constitution.version
-        assessed: list[tuple[RiskAssessment, str, bool] | Exception] = []
-        tasks: dict[int, asyncio.Future[Counsel]] = {}
-        for i, action in enumerate(items):
-            try:
-                found = self.assess(action)
-                reason = sofia.read_reason(action, found[0])
-            except Exception as exc:  # fails closed below, as in `acheck`
-                assessed.append(exc)
-                continue
-            assessed.append(found)
-            if reason is not None:
-                tasks[i] = asyncio.ensure_future(
-                    sofia.deliberate(action, found[0], found[1], version, context, reason)
-                )
-        started = _perf()
-        await asyncio.sleep(0)  # the requests go out; Justiça judges while they are in flight
-
-        def judge() -> list[Verdict]:
-            return [
-                self._fail_closed(a, f, t0)
-                if isinstance(f, Exception)
-                else self._rule(a, f[0], f[1], f[2], None, t0, t0, finish=i not in tasks)
-                for i, (a, f) in enumerate(zip(items, assessed, strict=True))
-            ]
-
-        verdicts = await asyncio.to_thread(judge) if threaded else judge()
-        await asyncio.gather(
-            *(
-                self._counsel(verdicts[i], task, items[i], assessed[i][0], started)  # type: ignore[index]
-                for i, task in tasks.items()
-            )
-        )
-
-        def finish() -> None:
-            for i in tasks:
-                verdicts[i] = self._after(items[i], verdicts[i])
-
-        if threaded:
-            await asyncio.to_thread(finish)
-        else:
-            finish()
-        return verdicts
+        return await check_many_with_counsel(self, actions, threaded=threaded, context=context)
 
     # ------------------------------------------------------------------ administration
     def lift_suspension(self, principal: str, by: str) -> None:
