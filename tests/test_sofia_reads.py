@@ -153,11 +153,24 @@ def test_routine_work_sends_the_model_nothing(detector: RiskDetector, recommenda
             Action(kind="shell", text="/opt/vendor/bin/sync-tool --push"),
             "unknown-program:sync-tool",
         ),
+        (Action(kind="tool", tool="jira.delete_issue", args={"key": "WEB-12"}), "tool-verb:delete"),
+        (
+            Action(kind="tool", tool="intercom.reply_conversation", args={"id": "9", "body": "ok"}),
+            "tool-verb:send",
+        ),
+        (
+            Action(kind="tool", tool="browser.click", args={"selector": "#buy"}),
+            "unsure:unknown-tool",
+        ),
+        (
+            Action(kind="other", text="Tell the landlord the tenant is late again"),
+            "unsure:kind-other",
+        ),
     ],
 )
 def test_what_system2_reads(detector: RiskDetector, action: Action, reason: str) -> None:
     assessment = detector.assess(action)
-    assert ReadPolicy().reason(action, assessment) == reason
+    assert Sofia(detector.constitution).policy.reason(action, assessment) == reason
 
 
 def test_unknown_programs_are_read_when_they_reach_outside_the_workspace(
@@ -188,7 +201,7 @@ def test_unknown_programs_are_read_when_they_reach_outside_the_workspace(
 
 
 def test_plain_tool_output_and_reading_tools_are_not_read(detector: RiskDetector) -> None:
-    policy = ReadPolicy()
+    policy = Sofia(detector.constitution).policy
     for action in (
         Action(kind="tool_output", text="3 passed, 0 failed in 0.42s"),
         Action(kind="tool", tool="stripe.retrieve_charge", args={"id": "ch_1"}),

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from magistrate.action import Action
 from magistrate.analysis.secrets import mask_secrets
+from magistrate.analysis.tools import ToolVerbs
 from magistrate.constitution import LoadedConstitution
 from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment
@@ -162,7 +163,10 @@ class Sofia:
         self.cache_ttl_s = cache_ttl_s
         self.cache_size = cache_size
         self.max_concurrency = max_concurrency
-        self.policy = policy or ReadPolicy()
+        policy = policy or ReadPolicy()
+        if policy.verbs is None:
+            policy = policy.with_verbs(ToolVerbs(constitution.model.tool_verbs.model_dump()))
+        self.policy = policy
         self.structured: Structured = structured
         triggers = constitution.model.sofia
         self._min_risk = triggers.min_risk

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from magistrate.action import KINDS, Action
 from magistrate.analysis import KNOWN_FACTS
 from magistrate.analysis import commands as _commands
 from magistrate.analysis.effects import OPS
-from magistrate.analysis.tools import tool_words
+from magistrate.analysis.tools import ToolVerbs, tool_words
 from magistrate.levels import Decision
 from magistrate.risk import RiskAssessment
 
@@ -83,6 +83,7 @@ _SCRATCH_CLASSES = frozenset({"artifact", "temp"})
 # Words of a tool's name that say it only reads what the other words name.
 _READING_WORDS = frozenset(
     "get list read retrieve search find show view describe lookup query fetch count check "
+    "download "
     "preview estimate validate status".split()
 )
 # PowerShell verbs that only read (Get-ChildItem, Select-Object, Test-NetConnection...).
@@ -117,6 +118,12 @@ class ReadPolicy:
     # unknown programs read: "outside-workspace" (those whose arguments reach outside it) or "all"
     unknown: str = "outside-workspace"
     known_programs: frozenset[str] = field(default=KNOWN_PROGRAMS, repr=False)
+    # what a tool's name says it does (the constitution's `tool_verbs`; set by Sofia)
+    verbs: ToolVerbs | None = field(default=None, repr=False, compare=False)
+
+    def with_verbs(self, verbs: ToolVerbs) -> ReadPolicy:
+        """This policy, reading tool names with the constitution's verbs."""
+        return replace(self, verbs=verbs)
 
     @classmethod
     def from_settings(
@@ -186,12 +193,20 @@ class ReadPolicy:
         for effect in assessment.effects:
             if effect.op in self.ops and not _scratch(effect.op, effect.target, effect.classes):
                 return f"effect:{effect.op}"
-        if action.tool and self.tool_words:
-            words = tool_words(action.tool).split()
-            if _READING_WORDS.isdisjoint(words):  # `retrieve_charge`, `list_refunds` only read
-                for word in words:
-                    if word in self.tool_words:
-                        return f"tool:{word}"
+        if not action.tool:
+            return None
+        spoken = tool_words(action.tool)
+        words = spoken.split()
+        if not _READING_WORDS.isdisjoint(words):  # `retrieve_charge`, `list_refunds` only read
+            return None
+        if self.verbs is not None:
+            judged = {e.op for e in assessment.effects}  # weighed above, target by target
+            for op in self.verbs.ops(spoken):  # `github.delete_repository`: no path, a delete
+                if op in self.ops and op not in judged:
+                    return f"tool-verb:{op}"
+        for word in words:
+            if word in self.tool_words:
+                return f"tool:{word}"
         return None
 
     def _unsure(self, action: Action, assessment: RiskAssessment) -> str | None:
@@ -199,6 +214,12 @@ class ReadPolicy:
         for name in UNSURE_FACTS:
             if name in facts:
                 return f"unsure:{name}"
+        if action.kind == "other" and not action.tool:
+            return "unsure:kind-other"  # an action System 1 cannot even classify
+        if action.tool and self.verbs is not None and not assessment.effects:
+            spoken = tool_words(action.tool)
+            if _READING_WORDS.isdisjoint(spoken.split()) and not self.verbs.ops(spoken):
+                return "unsure:unknown-tool"  # `browser.click`, `k8s.scale`: no known verb
         if action.kind == "shell":
             for name in assessment.commands:
                 if not self._recognised(name, action.text) and (
