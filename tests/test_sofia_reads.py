@@ -482,3 +482,50 @@ def test_a_broken_read_policy_fails_closed_in_batches(
     assert all(v.decision is Decision.DENY and v.error for v in verdicts)
     v = run(gov.acheck(Action(kind="prompt", text=CANCELLED)))
     assert v.decision is Decision.DENY and "policy bug" in (v.error or "")
+
+
+def test_the_synchronous_check_consults_system2_too(detector: RiskDetector) -> None:
+    """`check` (the CLI, hooks, sync decorators) reads what the policy picks, like `acheck`;
+    routine work still never waits."""
+    with StubLLM(recommendation="refuse") as stub:
+        gov = governor(detector, stub.url)
+        v = gov.check(Action(kind="prompt", text=CANCELLED))
+        assert v.decision is Decision.DENY and v.counsel.source == "system2"
+        assert gov.check(ROUTINE[0]).allowed and stub.requests == 1
+        verdicts = gov.check_many([CANCELLED_CALL, ROUTINE[1]])
+        assert [v.decision for v in verdicts] == [Decision.DENY, Decision.ALLOW]
+        assert stub.requests == 2
+
+        async def inside_a_loop() -> Any:  # a sync call from async code does not deadlock
+            return gov.check(Action(kind="prompt", text=CANCELLED + " again"))
+
+        assert run(inside_a_loop()).decision is Decision.DENY
+        gov.close()
+    down = governor(detector, f"http://127.0.0.1:{free_port()}/v1", budget_s=0.3)
+    assert down.check(Action(kind="prompt", text=CANCELLED)).decision is Decision.ESCALATE
+    down.close()
+
+
+def test_magistrate_check_asks_the_model(stub: StubLLM) -> None:
+    """As a new user tries it: the CLI with an endpoint configured and a refusing model."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MAGISTRATE_AUDIT": "false",
+        "MAGISTRATE_LLM_BASE_URL": stub.url,
+        "MAGISTRATE_LLM_MODEL": "stub-model",
+    }
+    stub.recommendation = "refuse"
+    done = subprocess.run(
+        [sys.executable, "-m", "magistrate", "check", "--json", "--kind", "prompt", CANCELLED],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    verdict = json.loads(done.stdout)
+    assert verdict["decision"] == "deny", done.stdout + done.stderr
+    assert verdict["citations"][0]["source"] == "system2" and stub.requests == 1

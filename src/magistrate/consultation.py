@@ -10,9 +10,10 @@ telemetry) last. Anything that fails along the way fails closed, as in `Governor
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from magistrate.action import Action
 from magistrate.risk import RiskAssessment
@@ -21,6 +22,48 @@ from magistrate.verdict import Verdict
 
 if TYPE_CHECKING:
     from magistrate.governor import Governor
+
+T = TypeVar("T")
+
+
+class SyncBridge:
+    """One event loop in a daemon thread, so the synchronous `check` can consult System 2:
+    the HTTP client, its connections, single-flight and the concurrency cap live on one loop
+    shared by every calling thread, instead of a new loop (and client) per call."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the bridge's loop and wait for its result."""
+        loop = self._start()
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("a synchronous check from the consultation loop itself")
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="magistrate-sofia", daemon=True
+                )
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def close(self) -> None:
+        """Stop the loop (a later `run` starts a new one)."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+            loop.close()
 
 
 async def check_many_with_counsel(
@@ -81,4 +124,4 @@ async def check_many_with_counsel(
     return verdicts
 
 
-__all__ = ["check_many_with_counsel"]
+__all__ = ["SyncBridge", "check_many_with_counsel"]

@@ -22,7 +22,7 @@ from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
 from magistrate.audit.log import AuditLog
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
-from magistrate.consultation import check_many_with_counsel
+from magistrate.consultation import SyncBridge, check_many_with_counsel
 from magistrate.db import open_database
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
@@ -130,6 +130,7 @@ class Governor:
         if approvals is not None and not self.approvers:
             self.approvers = approvals.approvers
         self.sofia = sofia if sofia is not None else Sofia(self.constitution)
+        self._bridge = SyncBridge()  # sync `check` consults System 2 on its loop
         self.telemetry = telemetry
         if telemetry is not None:
             telemetry.bind(self)
@@ -261,6 +262,13 @@ class Governor:
         try:
             floor = Risk.parse(min_risk) if min_risk is not None else None
             assessment, fingerprint, hit = self.assess(action)
+            sofia = self.sofia
+            if (  # System 2 configured, and it reads this action
+                sofia is not None
+                and sofia.llm is not None
+                and sofia.read_reason(action, assessment) is not None
+            ):
+                return self._bridge.run(self.acheck(action, min_risk=floor))
         except Exception as exc:  # fail closed: an error is never an allow
             return self._fail_closed(action, exc, t0)
         return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
@@ -345,6 +353,11 @@ class Governor:
         items = [a if isinstance(a, Action) else Action.from_dict(a) for a in actions]
         if not self.enabled:
             return [self._ungoverned(a, t0) for a in items]
+        if self.sofia is not None and self.sofia.llm is not None:  # System 2 reads some
+            try:
+                return self._bridge.run(self.acheck_many(items))
+            except Exception as exc:
+                return [self._fail_closed(a, exc, t0) for a in items]
         t1 = _perf()
         version = self.constitution.version
         try:
@@ -530,6 +543,7 @@ class Governor:
                 close()
         if self.telemetry is not None:
             self.telemetry.close()
+        self._bridge.close()
 
     def __enter__(self) -> Governor:
         return self
