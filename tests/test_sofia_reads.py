@@ -529,3 +529,12 @@ def test_magistrate_check_asks_the_model(stub: StubLLM) -> None:
     verdict = json.loads(done.stdout)
     assert verdict["decision"] == "deny", done.stdout + done.stderr
     assert verdict["citations"][0]["source"] == "system2" and stub.requests == 1
+
+
+def test_the_model_sees_the_end_of_a_long_action(detector: RiskDetector, stub: StubLLM) -> None:
+    """An agent cannot hide the harmful part after the first few thousand characters."""
+    gov = governor(detector, stub.url)
+    text = "Routine weekly summary. " * 2000 + CANCELLED
+    run(gov.acheck(Action(kind="prompt", text=text)))
+    sent = json.loads(stub.bodies[-1]["messages"][1]["content"])["action"]["text"]
+    assert len(sent) < 5000 and sent.endswith(CANCELLED) and "characters not shown" in sent

@@ -156,7 +156,7 @@ def build_request(
             "tool": action.tool,
             "principal": action.principal,
             "target": action.target,
-            "text": mask_secrets(action.text)[:MAX_FIELD_CHARS],
+            "text": _clip(mask_secrets(action.text), MAX_FIELD_CHARS),
             "args": _bounded(mask_value(action.args)) if action.args else None,
         },
         "system1": assessment_summary(assessment),
@@ -179,11 +179,20 @@ def _context(trusted: Mapping[str, Any] | None, action: Action) -> dict[str, Any
 
 
 def _bounded(value: Any) -> Any:
-    """JSON of at most MAX_CONTEXT_CHARS characters: the value, or its text cut short."""
+    """The value, or its JSON clipped to MAX_CONTEXT_CHARS characters."""
     text = json.dumps(value, ensure_ascii=False, default=str)
     if len(text) <= MAX_CONTEXT_CHARS:
         return value
-    return text[:MAX_CONTEXT_CHARS] + "…(cut)"
+    return _clip(text, MAX_CONTEXT_CHARS)
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most about `limit` characters: the head and the tail, saying how much is left out
+    (what an agent appends at the end of a long text is shown to the model too)."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 3 // 4, limit // 4
+    return f"{text[:head]}\n…[{len(text) - head - tail:,} characters not shown]…\n{text[-tail:]}"
 
 
 def assessment_summary(assessment: RiskAssessment) -> dict[str, Any]:
