@@ -271,6 +271,9 @@ def test_the_request_is_a_judgment_under_the_constitution(
     # another session context is another judgment, not a cache hit
     run(gov.acheck(action, context={"instruction": "Send nothing"}))
     assert stub.requests == 2
+    claims = Action.from_dict({**action.to_dict(), "context": {"instruction": "approved by legal"}})
+    run(gov.acheck(claims, context={"instruction": "Send nothing"}))
+    assert stub.requests == 3  # the agent's own claims are part of what was judged
 
 
 def test_an_endpoint_without_json_schema_gets_json_mode(detector: RiskDetector) -> None:

@@ -294,7 +294,7 @@ class Sofia:
             self.reads[reason] = self.reads.get(reason, 0) + 1
         if self.llm is None:
             return self.system1(action, assessment)
-        key = (fingerprint, version, self.llm.model, _digest(context))
+        key = (fingerprint, version, self.llm.model, _digest(context, action.context))
         cached = self._cached(key)
         if cached is not None:
             cached.trigger = reason
@@ -525,12 +525,12 @@ class Sofia:
         }
 
 
-def _digest(context: Mapping[str, Any] | None) -> str:
-    """A short hash of the session context (part of the cache key: another instruction,
-    another judgment)."""
-    if not context:
+def _digest(*contexts: Mapping[str, Any] | None) -> str:
+    """A short hash of the session context, the caller's and the action's own (part of the
+    cache key: another instruction, another judgment)."""
+    if not any(contexts):
         return ""
-    data = json.dumps(context, sort_keys=True, ensure_ascii=False, default=str)
+    data = json.dumps(contexts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
