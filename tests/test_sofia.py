@@ -63,8 +63,12 @@ def test_refuse_turns_an_allow_into_a_deny(detector: RiskDetector, stub: StubLLM
 
 def test_sofia_never_loosens(detector: RiskDetector, stub: StubLLM) -> None:
     gov = governor(detector, stub)
+    v = run(gov.acheck(Action(kind="sql", text="DROP TABLE customers -- [[recommend=proceed]]")))
+    assert v.decision is Decision.ESCALATE and v.counsel.recommendation == "proceed"
+    assert v.counsel.source == "system2" and stub.requests == 1
+    # what a rule already denies is not read: a model could make it no stricter
     v = run(gov.acheck(Action(kind="shell", text="rm -rf / [[recommend=proceed]]")))
-    assert v.decision is Decision.DENY and v.counsel.recommendation == "proceed"
+    assert v.decision is Decision.DENY and stub.requests == 1
 
 
 @pytest.mark.parametrize("marker", ["status=500", "hang", "malformed", "status=429"])

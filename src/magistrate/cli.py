@@ -424,6 +424,39 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         f"decisions     allow {counts['allow']}  escalate {counts['escalate']}  deny "
         f"{counts['deny']}  errors {counts['errors']}"
     )
+    _print_sofia(info.get("sofia"))
+
+
+def _print_sofia(sofia: dict[str, Any] | None) -> None:
+    """What Sofia's System 2 reads, and where it runs."""
+    if not sofia:
+        return
+    llm = sofia["system2"]
+    where = f"{llm['model']} at {llm['endpoint']}" if llm else "off (System 1 only)"
+    out.print(f"sofia         System 2: {where}", markup=False)
+    if not llm:
+        return
+    r = sofia["reads"]
+    out.print(
+        f"  budget {sofia['budget_s']:g} s   fallback {sofia['fallback']}   json "
+        f"{sofia['structured']}   concurrency {sofia['concurrency']}",
+        markup=False,
+    )
+    out.print(f"  reads kinds: {', '.join(r['kinds']) or '-'}", markup=False)
+    out.print(f"  reads facts: {', '.join(r['facts']) or '-'}", markup=False)
+    out.print(
+        f"  reads calls that {', '.join(r['effects']) or '-'}; tool words: "
+        f"{', '.join(r['tool_words']) or '-'}",
+        markup=False,
+    )
+    out.print(
+        f"  reads tool output with findings: {'yes' if r['tool_outputs_with_findings'] else 'no'}"
+        f"   what System 1 is unsure of: {'yes' if r['unsure'] else 'no'} (unknown programs: "
+        f"{r['unknown_programs']})",
+        markup=False,
+    )
+    out.print(f"  and what the constitution asks counsel for: {r['constitution']}", markup=False)
+    out.print(f"  never reads: {r['never']}", markup=False)
 
 
 # ---------------------------------------------------------------------- constitution

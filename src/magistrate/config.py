@@ -93,11 +93,54 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="The model Sofia asks.")
     llm_api_key: str | None = Field(default=None, description="API key for the endpoint.")
     sofia_budget_s: float = Field(default=2.0, gt=0, description="Time budget for System 2.")
-    sofia_fallback: Literal["escalate", "deny"] = Field(
-        default="escalate", description="Decision when System 2 fails or times out."
+    sofia_fallback: Literal["escalate", "deny", "system1"] = Field(
+        default="escalate",
+        description="When System 2 fails, times out or answers malformed JSON for an action it "
+        "was asked about: escalate (default), deny, or system1 (System 1's decision stands).",
     )
     sofia_cache_ttl_s: float = Field(default=3600.0, ge=0, description="Counsel cache TTL.")
     sofia_concurrency: int = Field(default=64, ge=1, description="LLM calls in flight at most.")
+    sofia_structured: Literal["json_schema", "json_object", "none"] = Field(
+        default="json_schema",
+        description="How System 2 is asked for JSON: a JSON schema (vLLM, llama.cpp, Ollama, "
+        "OpenAI), plain JSON mode, or none; an endpoint that rejects one is asked the next way.",
+    )
+    sofia_read_kinds: Annotated[list[str] | None, NoDecode] = Field(
+        default=None, description="Action kinds System 2 always reads (default: prompt)."
+    )
+    sofia_read_facts: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Facts that make System 2 read an action (default: outside-recipient, "
+        "send-external, untrusted-target, data-transfer, data-exfiltration, exfiltration, "
+        "personal-data-deletion).",
+    )
+    sofia_read_effects: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Effects of a tool, HTTP or file call that make System 2 read it "
+        "(default: send, delete, perm; deleting build output or temp files excepted).",
+    )
+    sofia_read_tool_words: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Words of a tool's name that make System 2 read the call (default: pay, "
+        "refund, purchase, grant, share, invite, publish…; not when the name only reads).",
+    )
+    sofia_read_outputs: bool = Field(
+        default=True, description="System 2 reads tool output in which System 1 found anything."
+    )
+    sofia_read_unsure: bool = Field(
+        default=True,
+        description="System 2 reads what System 1 is unsure of: programs it does not "
+        "recognise, analysis it could not finish.",
+    )
+    sofia_read_unknown_programs: Literal["outside-workspace", "all"] = Field(
+        default="outside-workspace",
+        description="Unknown programs System 2 reads: those whose arguments reach outside the "
+        "workspace (privilege, absolute or home paths, remote URLs or addresses), or all.",
+    )
+    sofia_routine_programs: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="More programs System 1 treats as recognised (never read for being unknown).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:6379/0: trust, suspensions and session history "
@@ -152,7 +195,15 @@ class Settings(BaseSettings):
             return {k.strip(): r.strip() for k, r in (p.rsplit("=", 1) for p in pairs)}
         return value
 
-    @field_validator("approvers", mode="before")
+    @field_validator(
+        "approvers",
+        "sofia_read_kinds",
+        "sofia_read_facts",
+        "sofia_read_effects",
+        "sofia_read_tool_words",
+        "sofia_routine_programs",
+        mode="before",
+    )
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -22,6 +22,7 @@ from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals, key_approver
 from magistrate.audit.log import AuditLog
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
+from magistrate.consultation import SyncBridge, check_many_with_counsel
 from magistrate.db import open_database
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
@@ -31,6 +32,7 @@ from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.roles import RoleBinding
 from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, LLMSettings, Sofia
+from magistrate.sofia_policy import ReadPolicy
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
@@ -133,6 +135,7 @@ class Governor:
         if approvals is not None and not self.approvers:
             self.approvers = approvals.approvers
         self.sofia = sofia if sofia is not None else Sofia(self.constitution)
+        self._bridge = SyncBridge()  # sync `check` consults System 2 on its loop
         self.telemetry = telemetry
         if telemetry is not None:
             telemetry.bind(self)
@@ -208,6 +211,17 @@ class Governor:
                 fallback=s.sofia_fallback,
                 cache_ttl_s=s.sofia_cache_ttl_s,
                 max_concurrency=s.sofia_concurrency,
+                policy=ReadPolicy.from_settings(
+                    s.sofia_read_kinds,
+                    s.sofia_read_facts,
+                    s.sofia_read_effects,
+                    s.sofia_read_tool_words,
+                    s.sofia_read_outputs,
+                    s.sofia_read_unsure,
+                    s.sofia_routine_programs,
+                    s.sofia_read_unknown_programs,
+                ),
+                structured=s.sofia_structured,
             ),
             **shared,
         }
@@ -255,6 +269,13 @@ class Governor:
         try:
             floor = Risk.parse(min_risk) if min_risk is not None else None
             assessment, fingerprint, hit = self.assess(action)
+            sofia = self.sofia
+            if (  # System 2 configured, and it reads this action
+                sofia is not None
+                and sofia.llm is not None
+                and sofia.read_reason(action, assessment) is not None
+            ):
+                return self._bridge.run(self.acheck(action, min_risk=floor))
         except Exception as exc:  # fail closed: an error is never an allow
             return self._fail_closed(action, exc, t0)
         return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
@@ -265,12 +286,14 @@ class Governor:
         *,
         min_risk: Risk | str | None = None,
         threaded: bool = False,
+        context: Mapping[str, Any] | None = None,
     ) -> Verdict:
-        """Async `check`. When Sofia's System 2 (an LLM) is configured and the action calls for
-        counsel, it is asked concurrently with Justiça, within its time budget; otherwise this
-        returns without suspending. With `threaded`, the parts that touch stores (trust and
-        sessions, approvals, a `sync` audit) run in a worker thread, so a server's event loop
-        never waits on Redis or the database."""
+        """Async `check`. When Sofia's System 2 (an LLM) is configured and its read policy
+        picks the action, the model is asked concurrently with Justiça, within its time budget;
+        otherwise this returns without suspending. `context` is the session as the caller knows
+        it (the principal's instruction, provenance marks), shown to the model as trusted. With
+        `threaded`, the parts that touch stores (trust and sessions, approvals, a `sync` audit)
+        run in a worker thread, so a server's event loop never waits on Redis or the database."""
         sofia = self.sofia
         if sofia is None or sofia.llm is None or not self.enabled:
             if threaded:
@@ -283,10 +306,10 @@ class Governor:
         try:
             floor = Risk.parse(min_risk) if min_risk is not None else None
             assessment, fingerprint, hit = self.assess(action)
-            asking = sofia.triggered(assessment)
+            reason = sofia.read_reason(action, assessment)
         except Exception as exc:
             return self._fail_closed(action, exc, t0)
-        if not asking:
+        if reason is None:
             if threaded:
                 return await asyncio.to_thread(
                     self._rule, action, assessment, fingerprint, hit, floor, t0, t1
@@ -294,7 +317,9 @@ class Governor:
             return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
         started = _perf()
         task = asyncio.ensure_future(
-            sofia.deliberate(action, assessment, fingerprint, self.constitution.version)
+            sofia.deliberate(
+                action, assessment, fingerprint, self.constitution.version, context, reason
+            )
         )
         await asyncio.sleep(0)  # let the request go out, then judge while it is in flight
         if threaded:
@@ -303,19 +328,31 @@ class Governor:
             )
         else:
             verdict = self._rule(action, assessment, fingerprint, hit, floor, t0, t1, finish=False)
-        if verdict.error is None:
-            try:
-                counsel = await task
-            except Exception as exc:  # deliberate() falls back itself; this is a last resort
-                counsel = sofia.system1(action, assessment)
-                counsel.recommendation = "refuse" if sofia.fallback == "deny" else "escalate"
-                counsel.source, counsel.error = "fallback", f"{type(exc).__name__}: {exc}"
-            self._apply_counsel(verdict, counsel, _perf() - started)
-        else:
-            task.cancel()
+        await self._counsel(verdict, task, action, assessment, started)
         if threaded:
             return await asyncio.to_thread(self._after, action, verdict)
         return self._after(action, verdict)
+
+    async def _counsel(
+        self,
+        verdict: Verdict,
+        task: asyncio.Future[Counsel],
+        action: Action,
+        assessment: RiskAssessment,
+        started: int,
+    ) -> None:
+        """Wait for System 2 and apply its counsel (a verdict that failed closed needs none)."""
+        if verdict.error is not None:
+            task.cancel()
+            return
+        try:
+            counsel = await task
+        except Exception as exc:  # deliberate() falls back itself; this is a last resort
+            assert self.sofia is not None
+            counsel = self.sofia.fallback_counsel(
+                action, assessment, f"{type(exc).__name__}: {exc}"
+            )
+        self._apply_counsel(verdict, counsel, _perf() - started, binding=counsel.binding)
 
     def check_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
         """Judge many actions with one scan for all cache misses; verdicts in input order."""
@@ -323,6 +360,11 @@ class Governor:
         items = [a if isinstance(a, Action) else Action.from_dict(a) for a in actions]
         if not self.enabled:
             return [self._ungoverned(a, t0) for a in items]
+        if self.sofia is not None and self.sofia.llm is not None:  # System 2 reads some
+            try:
+                return self._bridge.run(self.acheck_many(items))
+            except Exception as exc:
+                return [self._fail_closed(a, exc, t0) for a in items]
         t1 = _perf()
         version = self.constitution.version
         try:
@@ -424,8 +466,10 @@ class Governor:
     def _apply_counsel(
         self, verdict: Verdict, counsel: Counsel, elapsed_ns: int, *, binding: bool = True
     ) -> None:
-        """Attach Sofia's counsel; it may make the decision stricter, never looser."""
+        """Attach Sofia's counsel; it may make the decision stricter, never looser. System 2's
+        answer is cited like a rule (source `system2`, the article, the model's concern)."""
         verdict.counsel = counsel
+        cited = self.sofia.citations(counsel) if self.sofia is not None else ()
         if elapsed_ns:
             verdict.timings_ns["sofia"] = elapsed_ns
         if counsel.requires_professional:
@@ -434,9 +478,20 @@ class Governor:
                 "Sofia: a person may be at risk; involve a human and professional help",
             )
         wanted = counsel.decision
+        advisory = verdict.mode == EnforcementMode.NORMATIVE.value and wanted is Decision.ESCALATE
+        deciding = (
+            binding
+            and wanted is not None
+            and not advisory
+            and verdict.mode != EnforcementMode.SHADOW.value
+            and wanted.strictness > verdict.decision.strictness
+        )
+        if cited:  # the model's reasons first when they decide, after the rules' otherwise
+            verdict.citations = (
+                (*cited, *verdict.citations) if deciding else (*verdict.citations, *cited)
+            )
         if wanted is None or not binding:
             return
-        advisory = verdict.mode == EnforcementMode.NORMATIVE.value and wanted is Decision.ESCALATE
         if verdict.mode == EnforcementMode.SHADOW.value or advisory:
             current = verdict.would_decision or verdict.decision
             if wanted.strictness > current.strictness:
@@ -495,6 +550,7 @@ class Governor:
                 close()
         if self.telemetry is not None:
             self.telemetry.close()
+        self._bridge.close()
 
     def __enter__(self) -> Governor:
         return self
@@ -502,9 +558,21 @@ class Governor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def acheck_many(self, actions: Sequence[Action | Mapping[str, Any]]) -> list[Verdict]:
-        """Async `check_many`."""
-        return self.check_many(actions)
+    async def acheck_many(
+        self,
+        actions: Sequence[Action | Mapping[str, Any]],
+        *,
+        threaded: bool = False,
+        context: Mapping[str, Any] | None = None,
+    ) -> list[Verdict]:
+        """Async `check_many`: one scan for the batch, Justiça in input order, and every
+        consultation System 2's policy asks for sent at once (under Sofia's concurrency cap)."""
+        sofia = self.sofia
+        if sofia is None or sofia.llm is None or not self.enabled:
+            if threaded:
+                return await asyncio.to_thread(self.check_many, actions)
+            return self.check_many(actions)
+        return await check_many_with_counsel(self, actions, threaded=threaded, context=context)
 
     # ------------------------------------------------------------------ administration
     def lift_suspension(self, principal: str, by: ApiKey | str) -> None:
@@ -545,6 +613,7 @@ class Governor:
             },
             "counts": dict(self.counts),
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
+            "sofia": self.sofia.describe() if self.sofia is not None else None,
         }
 
     # ------------------------------------------------------------------ special verdicts

@@ -249,6 +249,7 @@ class Telemetry:
         def sofia(options: CallbackOptions) -> Iterable[Observation]:
             stats = self._sofia_stats
             for event in (
+                "triggered",  # reads System 2's policy asked for
                 "llm_calls",
                 "cache_hits",
                 "joined",
@@ -256,6 +257,7 @@ class Telemetry:
                 "timeouts",
                 "errors",
                 "malformed",
+                "partial",
             ):
                 yield Observation(stats.get(event, 0), {"governance.sofia.event": event})
 

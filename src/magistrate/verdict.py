@@ -19,16 +19,20 @@ class Citation:
     article_title: str
     rule_id: str
     evidence: str
+    source: str = ""  # who cited: "" for the constitution's rules, "system2" for Sofia's model
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {
+        out = {
             "article": self.article_id,
             "article_number": self.article_number,
             "article_title": self.article_title,
             "rule_id": self.rule_id,
             "evidence": self.evidence,
         }
+        if self.source:
+            out["source"] = self.source
+        return out
 
     def short(self) -> str:
         """`art. 2 "No irreversible harm without consent" (delete-root-or-home)`."""

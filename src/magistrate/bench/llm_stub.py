@@ -1,16 +1,20 @@
 """A local OpenAI-compatible chat-completions server, for tests and benchmarks.
 
 Real HTTP on loopback, speaking `POST /v1/chat/completions` as vLLM, Ollama or llama.cpp do.
-Behaviour is chosen per server (`mode`, `latency_s`) or per request by a marker in the last
-user message: `[[latency=0.5]]`, `[[status=500]]`, `[[hang]]`, `[[malformed]]`,
-`[[recommend=refuse]]`, `[[professional]]`. Requests are counted, so tests can check
-single-flight and caching.
+Behaviour is chosen per server (`mode`, `latency_s`, `recommendation`, `schema`) or per
+request by a marker in the last user message: `[[latency=0.5]]`, `[[status=500]]`, `[[hang]]`,
+`[[malformed]]`, `[[partial]]` (the JSON cut off), `[[fenced]]` (in a ```json block),
+`[[prose]]` (the object inside sentences), `[[recommend=refuse]]`, `[[professional]]`.
+With `schema=False` the server answers 400 to a `json_schema` response format, as older
+endpoints do. Requests, their models, response formats and bodies are recorded, so tests can
+check what was sent, single-flight and caching.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,13 +32,22 @@ class StubLLM:
     """Start with `start()`; `url` is the base URL to give the OpenAI SDK."""
 
     def __init__(
-        self, latency_s: float = 0.0, mode: str = "normal", recommendation: str = "proceed"
+        self,
+        latency_s: float = 0.0,
+        mode: str = "normal",
+        recommendation: str = "proceed",
+        schema: bool = True,
     ) -> None:
         self.latency_s = latency_s
-        self.mode = mode  # normal | error | hang | malformed
+        self.mode = mode  # normal | error | hang | malformed | partial | fenced | prose
         self.recommendation = recommendation
+        self.schema = schema  # False: a json_schema response format is a 400
         self.requests = 0
         self.models: list[str] = []
+        self.formats: list[str | None] = []  # response_format type of each request
+        self.bodies: list[dict[str, Any]] = []
+        self.active = 0  # requests being answered now
+        self.peak = 0  # the most answered at once (tests check batches run concurrently)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -53,10 +66,23 @@ class StubLLM:
             def log_message(self, *args: Any) -> None:  # quiet
                 return
 
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out in two writes: without this, Nagle's algorithm
+                # against the client's delayed ACK adds ~40 ms to every answer
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                stub._serve(self, body)
+                with stub._lock:
+                    stub.active += 1
+                    stub.peak = max(stub.peak, stub.active)
+                try:
+                    stub._serve(self, body)
+                finally:
+                    with stub._lock:
+                        stub.active -= 1
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 1024  # the default backlog (5) drops bursts of connects
@@ -79,19 +105,26 @@ class StubLLM:
         self.stop()
 
     def _serve(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        fmt = body.get("response_format")
+        fmt_type = fmt.get("type") if isinstance(fmt, dict) else None
         with self._lock:
             self.requests += 1
             self.models.append(str(body.get("model")))
+            self.formats.append(fmt_type)
+            self.bodies.append(body)
+        if fmt_type == "json_schema" and not self.schema:
+            message = "response_format json_schema is not supported"
+            self._send(handler, 400, {"error": {"message": message, "type": "invalid_request"}})
+            return
         messages = body.get("messages") or []
         last = str(messages[-1].get("content", "")) if messages else ""
         markers = {m.group(1): m.group(2) for m in _MARKER.finditer(last)}
         latency = float(markers.get("latency") or self.latency_s)
         mode = self.mode
-        if "hang" in markers:
-            mode = "hang"
-        elif "malformed" in markers:
-            mode = "malformed"
-        elif "status" in markers:
+        for name in ("hang", "malformed", "partial", "fenced", "prose"):
+            if name in markers:
+                mode = name
+        if "status" in markers:
             mode = "error"
         if mode == "hang":
             time.sleep(30)
@@ -107,13 +140,14 @@ class StubLLM:
             recommendation = "escalate"
         answer = {
             "recommendation": recommendation,
+            "articles": ["confidentiality"] if recommendation != "proceed" else [],
             "concerns": ["stub concern"] if recommendation != "proceed" else [],
             "questions": ["Is it reversible?"],
             "confidence": 0.8,
             "requires_professional": professional,
             "counsel": f"stub counsel: {recommendation}",
         }
-        content = "this is { not json" if mode == "malformed" else json.dumps(answer)
+        content = _render(json.dumps(answer), mode)
         self._send(
             handler,
             200,
@@ -144,6 +178,19 @@ class StubLLM:
             handler.wfile.write(data)
         except OSError:
             pass  # the client gave up (a timeout)
+
+
+def _render(answer: str, mode: str) -> str:
+    """The answer as a model in this mode would write it."""
+    if mode == "malformed":
+        return "this is { not json"
+    if mode == "partial":
+        return answer[: len(answer) // 2]  # cut off mid-object, as at a token limit
+    if mode == "fenced":
+        return f"Here is my assessment:\n```json\n{answer}\n```"
+    if mode == "prose":
+        return f"Having weighed the action, my judgment is {answer} — please review."
+    return answer
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -274,6 +274,18 @@ async def _note(request: Request) -> str | None:
         raise InvalidAction(name, str(first.get("msg", "invalid"))) from None
 
 
+def _batch_items(key: ApiKey, data: Any, limit: int) -> list[Action]:
+    """The actions of a batch request body, each judged as the key's principal."""
+    if not isinstance(data, dict):
+        raise InvalidAction("body", f"must be a JSON object; got {type(data).__name__}")
+    actions = data.get("actions")
+    if not isinstance(actions, list):
+        raise InvalidAction("actions", "must be a list of actions")
+    if len(actions) > limit:
+        raise InvalidAction("actions", f"has {len(actions):,} actions; the limit is {limit:,}")
+    return [_action(key, a, f"actions[{i}].") for i, a in enumerate(actions)]
+
+
 def _body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -583,20 +595,21 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
     ) -> Response:
         """Verdicts for up to `max_batch` actions, in order, with one pattern scan."""
         raw = await request.body()
+        gov = server.gov
+        if not server.inline and gov.sofia is not None and gov.sofia.llm is not None:
+            # Sofia's System 2: the batch's consultations go out at once, on this loop
+            items = await asyncio.to_thread(
+                lambda: _batch_items(key, _parse_body(raw), s.max_batch)
+            )
+            verdicts = await gov.acheck_many(items, threaded=True)
+            for verdict in verdicts:
+                server.observe(verdict)
+            out = {"verdicts": [v.to_dict() for v in verdicts]}
+            body = json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+            return Response(body, media_type="application/json")
 
         def judge() -> bytes:
-            data = _parse_body(raw)
-            if not isinstance(data, dict):
-                raise InvalidAction("body", f"must be a JSON object; got {type(data).__name__}")
-            actions = data.get("actions")
-            if not isinstance(actions, list):
-                raise InvalidAction("actions", "must be a list of actions")
-            if len(actions) > s.max_batch:
-                raise InvalidAction(
-                    "actions", f"has {len(actions):,} actions; the limit is {s.max_batch:,}"
-                )
-            items = [_action(key, a, f"actions[{i}].") for i, a in enumerate(actions)]
-            gov = server.gov
+            items = _batch_items(key, _parse_body(raw), s.max_batch)
             with contextlib.ExitStack() as stack:
                 batch = getattr(gov.trust, "batch", None)  # Redis: one read for the batch
                 if batch is not None:
