@@ -349,30 +349,15 @@ def bench(
 # ---------------------------------------------------------------------- status
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Constitution, mode, stores and counts (the seed's `maestro agent governance`)."""
-    info = _governor().status()
+    """Constitution, mode, stores, and what the stores hold: decisions, approvals, suspensions."""
+    from magistrate.ops.status import store_status
+    from magistrate.ops.views import print_status
+
+    info = store_status(_governor())
     if as_json:
         out.print_json(json.dumps(info))
         return
-    c = info["constitution"]
-    out.print(f"constitution  {c['name']} (version {c['version']})", markup=False)
-    out.print(f"source        {c['source']}", markup=False)
-    out.print(
-        f"articles      {c['articles']}   rules {c['rules']}   sequence rules "
-        f"{c['sequence_rules']}   roles {', '.join(c['roles'])}",
-        markup=False,
-    )
-    out.print(
-        f"mode          {info['mode']}   governance "
-        f"{'on' if info['enabled'] else 'OFF (ungoverned)'}   on error {info['on_error']}"
-    )
-    for store, kind in info["stores"].items():
-        out.print(f"{store:<13} {kind}", markup=False)
-    counts = info["counts"]
-    out.print(
-        f"decisions     allow {counts['allow']}  escalate {counts['escalate']}  deny "
-        f"{counts['deny']}  errors {counts['errors']}"
-    )
+    print_status(info, out)
 
 
 # ---------------------------------------------------------------------- constitution
