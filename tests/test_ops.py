@@ -67,3 +67,35 @@ def test_status_sees_a_lifted_suspension_as_lifted() -> None:
     audit.close()
     db.close()
     assert json.loads(run("status", "--json").stdout)["suspended"] == []
+
+
+def test_serve_on_a_busy_port_creates_no_key_and_the_next_start_prints_one(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    import httpx
+
+    from tests.servers import ProcessServer, bearer
+
+    env = {
+        "MAGISTRATE_DATABASE_URL": ENV["MAGISTRATE_DATABASE_URL"],
+        "MAGISTRATE_SPOOL_DIR": ENV["MAGISTRATE_SPOOL_DIR"],
+    }
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    r = run("serve", "--port", str(port))
+    busy.close()
+    assert r.returncode == 1
+    assert "mgk_" not in r.stdout + r.stderr
+    assert "no key was created" in r.stdout
+    with ProcessServer(env, tmp_path) as first:  # the first start that serves shows the key
+        key = next(w for w in first.output().split() if w.startswith("mgk_"))
+        me = httpx.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
+        assert me["role"] == "admin"
+    with ProcessServer(env, tmp_path) as second:
+        printed = second.output()
+    assert "mgk_" not in printed
+    assert "magistrate keys create --role admin" in printed

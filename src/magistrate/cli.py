@@ -821,8 +821,6 @@ def serve(
     """Run the governance server: HTTP API, approvals dashboard, /metrics, /healthz, /readyz."""
     import os
 
-    import uvicorn
-
     settings = _settings()
     host = host or settings.host
     port = port if port is not None else settings.port
@@ -840,49 +838,14 @@ def serve(
             "them (docs/scaling.md).",
             markup=False,
         )
-    if settings.bootstrap_admin:
-        _bootstrap_admin()
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    shown = f"[{shown}]" if ":" in shown else shown
-    out.print(
-        f"Magistrate server: http://{shown}:{port}/  ({workers} worker(s); API at "
-        f"/v1, spec at /openapi.json)",
-        markup=False,
-    )
-    sys.stdout.flush()
-    uvicorn.run(
-        "magistrate.server.app:create_app",
-        factory=True,
+    from magistrate.ops import serving
+
+    code = serving.run(
+        settings,
         host=host,
         port=port,
         workers=workers,
         log_level=log_level,
-        timeout_graceful_shutdown=5,
-        proxy_headers=True,
-        server_header=False,
+        say=lambda line: out.print(line, markup=False),
     )
-
-
-def _bootstrap_admin() -> None:
-    """On the first start (no key in the database), create an admin key and print it."""
-    from magistrate.keys import Keys
-
-    db = _database()
-    try:
-        created = Keys(db).bootstrap_admin()
-    except Exception as exc:  # the server reports an unreachable store itself (readyz)
-        err.print(f"could not check for API keys: {exc}", markup=False)
-        return
-    finally:
-        db.close()
-    if created is not None:
-        key, token = created
-        out.print(
-            f"First start: created admin key {key.id} (name {key.name!r}). It is shown only now:",
-            markup=False,
-        )
-        out.print(f"  {token}", markup=False)
-        out.print(
-            "Sign in to the dashboard with it; create more with `magistrate keys create`.",
-            markup=False,
-        )
+    raise typer.Exit(code)
