@@ -306,8 +306,12 @@ def bench(
     repeats: Annotated[
         int | None, typer.Option("--repeats", min=1, help="Measured repeats per scenario.")
     ] = None,
+    fail_on_miss: Annotated[
+        bool, typer.Option("--fail-on-miss", help="Exit 1 when any target is missed.")
+    ] = False,
 ) -> None:
-    """Run the seed's twelve benchmark scenarios (and more) on the real pipeline."""
+    """Run the seed's twelve benchmark scenarios (and more) on the real pipeline; each target
+    is reported PASS or MISS (exit 1 on a MISS with --fail-on-miss)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from magistrate.bench.report import print_results, to_json, write_report
@@ -344,6 +348,16 @@ def bench(
     if report is not None:
         written = write_report(results, report, quick)
         err.print("wrote " + ", ".join(str(p) for p in written))
+    targets = [t for r in results for t in r.targets]
+    missed = [t.label for t in targets if not t.passed]
+    if targets:
+        err.print(
+            f"targets: {len(targets) - len(missed)} PASS, {len(missed)} MISS"
+            + (f" ({'; '.join(missed)})" if missed else ""),
+            markup=False,
+        )
+    if fail_on_miss and missed:
+        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------------- status
