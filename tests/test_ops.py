@@ -99,3 +99,31 @@ def test_serve_on_a_busy_port_creates_no_key_and_the_next_start_prints_one(
         printed = second.output()
     assert "mgk_" not in printed
     assert "magistrate keys create --role admin" in printed
+
+
+def test_a_hook_ask_leaves_an_approval_that_expires_with_the_ttl() -> None:
+    import time
+
+    ENV["MAGISTRATE_APPROVAL_TTL_S"] = "2"
+    event = {
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "rm -rf /var/lib/postgresql"},
+    }
+    r = run("hook", "claude-code", stdin=json.dumps(event))
+    answer = json.loads(r.stdout)["hookSpecificOutput"]
+    assert answer["permissionDecision"] == "ask"
+    assert "expires in 2 s unless an approver resolves it" in answer["permissionDecisionReason"]
+    from magistrate.db import open_database
+
+    db = open_database(ENV["MAGISTRATE_DATABASE_URL"])
+    (request,) = db.approval_list("pending")
+    assert request["expires_at"] - request["requested_at"] == pytest.approx(2)
+    assert db.approval_count("pending", time.time()) == 1
+    time.sleep(max(0.0, request["expires_at"] - time.time()) + 0.1)
+    assert db.approval_count("pending", time.time()) == 0
+    db.close()
+    info = json.loads(run("status", "--json").stdout)
+    assert info["pending_approvals"] == 0
+    listed = json.loads(run("approvals", "list", "--json").stdout)
+    assert [a["status"] for a in listed] == ["expired"]
