@@ -130,3 +130,47 @@ def test_approver_approves_and_the_waiting_agent_is_allowed(
     again = agent.post("/v1/check", json=action).json()  # the agent retries: allowed, once
     assert again["decision"] == "allow" and again["approval_id"] == approval_id
     agent.close()
+
+
+def _offline(page: Any, url: str, outside: list[str]) -> None:
+    """Refuse every request that leaves the server (as on a machine with no network)."""
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(url) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+
+
+def test_api_docs_are_served_without_a_cdn_and_linked_from_the_dashboard(
+    site: tuple[str, Keys], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, keys = site
+    _, approver_key = keys.create("approver", "alice")
+    problems: list[str] = []
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        _offline(page, url, outside)
+        page.goto(url + "/")
+        page.fill("#key", approver_key)
+        page.click("#signin-button")
+        page.click("#api-docs-link")
+        expect(page).to_have_url(url + "/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Magistrate")
+        check = page.locator('.opblock-summary-path[data-path="/v1/check"]').first
+        expect(check).to_be_visible(timeout=15_000)
+        check.click()  # expands the operation: its description and responses render
+        expect(page.locator(".opblock-body").first).to_contain_text("422")
+        page.screenshot(path=str(tmp_path / "docs.png"))
+        browser.close()
+    assert outside == [], outside
+    assert problems == [], problems
