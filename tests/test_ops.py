@@ -127,3 +127,62 @@ def test_a_hook_ask_leaves_an_approval_that_expires_with_the_ttl() -> None:
     assert info["pending_approvals"] == 0
     listed = json.loads(run("approvals", "list", "--json").stdout)
     assert [a["status"] for a in listed] == ["expired"]
+
+
+def _corpus(tmp_path: Path, rows: list[dict]) -> Path:
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    return path
+
+
+EVAL_ROWS = [
+    {"id": "a", "kind": "shell", "text": "rm -rf /", "expect": "block", "risk": "CRITICAL",
+     "category": "destroy"},
+    {"id": "b", "kind": "shell", "text": "ls -la", "expected": "allow", "risk": "LOW",
+     "category": "read"},
+    {"id": "c", "kind": "sql", "text": "DROP TABLE customers", "expect": "block",
+     "risk": "HIGH", "category": "destroy"},
+    {"id": "d", "kind": "shell", "text": "cat README.md", "expect": "block", "category": "read"},
+    {"id": "e", "kind": "sql", "text": "TRUNCATE orders", "expect": "allow", "category": "db"},
+]  # fmt: skip
+
+
+def test_eval_scores_a_labelled_corpus(tmp_path: Path) -> None:
+    path = _corpus(tmp_path, EVAL_ROWS)
+    r = run("eval", str(path), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    overall = report["overall"]
+    assert (overall["actions"], overall["dangerous"], overall["benign"]) == (5, 3, 2)
+    assert overall["recall"] == pytest.approx(2 / 3, abs=1e-4)  # d is not blocked
+    assert overall["false_block"] == 0.5  # e is
+    assert overall["tier_accuracy"] == pytest.approx(2 / 3, abs=1e-4)  # c is CRITICAL
+    assert report["by_category"]["destroy"]["recall"] == 1.0
+    assert report["by_category"]["read"]["recall"] == 0.0
+    assert report["by_kind"]["sql"]["false_block"] == 1.0
+    assert {(m["id"], m["miss"]) for m in report["misses"]} == {
+        ("d", "missed"),
+        ("e", "false block"),
+    }
+    assert run("eval", str(path), "--min-recall", "0.9").returncode == 1
+    assert run("eval", str(path), "--max-false-block", "0.6").returncode == 0
+    text = run("eval", str(path))
+    assert "false block e" in text.stdout and "missed      d" in text.stdout
+    assert "judging" in text.stderr  # the progress bar, on stderr
+    # an evaluation is not traffic: nothing was written to the audit log
+    assert json.loads(run("status", "--json").stdout)["decisions"]["deny"] == 0
+
+
+def test_eval_refuses_unlabelled_lines(tmp_path: Path) -> None:
+    path = _corpus(tmp_path, [{"kind": "shell", "text": "ls"}])
+    r = run("eval", str(path))
+    assert r.returncode == 3 and "line 1: expect/expected" in r.stderr
+
+
+def test_eval_on_the_project_corpus_matches_its_test() -> None:
+    data = Path(__file__).parent / "data" / "corpus.jsonl"
+    r = run("eval", str(data), "--json", "--min-recall", "0.97", "--max-false-block", "0.03")
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert json.loads(r.stdout)["overall"]["actions"] == sum(
+        1 for line in data.read_text().splitlines() if line.strip()
+    )

@@ -374,6 +374,71 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     print_status(info, out)
 
 
+# ---------------------------------------------------------------------- eval, replay
+def _offline_governor(constitution: Path | None = None) -> Any:
+    """A governor that writes nothing (no audit, no approvals) and keeps trust and sessions in
+    its own memory: for evaluating and replaying, which are not traffic."""
+    from magistrate.governor import Governor
+    from magistrate.sessions import MemorySessionStore
+    from magistrate.trust import MemoryTrustLedger
+
+    update: dict[str, Any] = {"audit": False, "redis_url": None}
+    if constitution is not None:
+        update["constitution"] = constitution
+    settings = _settings().model_copy(update=update)
+    try:
+        governor = Governor.from_settings(
+            settings, trust=MemoryTrustLedger(), sessions=MemorySessionStore()
+        )
+    except ConstitutionError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    _opened.append(governor)
+    return governor
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Labelled JSONL: an action plus expect/expected.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout.")] = False,
+    show: Annotated[int, typer.Option("--show", min=0, help="Misses to list.")] = 50,
+    min_recall: Annotated[
+        float | None, typer.Option("--min-recall", help="Exit 1 below this recall.")
+    ] = None,
+    max_false_block: Annotated[
+        float | None, typer.Option("--max-false-block", help="Exit 1 above this false-block.")
+    ] = None,
+) -> None:
+    """Score a labelled corpus: recall, false-block and tier accuracy, overall, per category and
+    per kind, with the misses (exit 3 on unreadable lines; 1 when a threshold is not met)."""
+    from magistrate.ops import evaluate as ev
+    from magistrate.ops.views import print_eval, progress
+
+    try:
+        cases, problems = ev.load(file)
+    except OSError as exc:
+        err.print(f"eval: cannot read {file}: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    governor = _offline_governor()
+    with progress(err, transient=as_json) as bar:
+        task = bar.add_task("judging", total=len(cases))
+        report = ev.evaluate(governor, cases, lambda: bar.advance(task))
+    report.problems = problems
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_eval(report.to_dict(), out, show)
+    if problems:
+        for problem in problems[:20]:
+            err.print(f"eval: {problem}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    overall = report.overall.to_dict()
+    if (min_recall is not None and (overall["recall"] or 0) < min_recall) or (
+        max_false_block is not None and (overall["false_block"] or 0) > max_false_block
+    ):
+        raise typer.Exit(1)
+
+
 # ---------------------------------------------------------------------- constitution
 @constitution_app.command("validate")
 def constitution_validate(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 RISK_STYLE = {"LOW": "green", "MEDIUM": "yellow", "HIGH": "dark_orange", "CRITICAL": "bold red"}
 DECISION_STYLE = {"allow": "green", "escalate": "yellow", "deny": "bold red"}
@@ -58,3 +60,58 @@ def print_status(info: dict[str, Any], out: Console) -> None:
     for store, problem in (info.get("errors") or {}).items():
         out.print(f"[bold red]error[/] reading {store}: ", end="")
         out.print(problem, markup=False)
+
+
+def progress(console: Console, transient: bool = False) -> Progress:
+    """The progress bar of eval and replay (on stderr, so stdout stays the report)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _score_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("", no_wrap=True, min_width=12)
+    for col in ("n", "block", "allow", "recall", "false-block", "tier"):
+        table.add_column(col, justify="right")
+    for name, s in rows.items():
+        recall, false_block = s["recall"], s["false_block"]
+        table.add_row(
+            name,
+            str(s["actions"]),
+            str(s["dangerous"]),
+            str(s["benign"]),
+            f"[{'red' if recall is not None and recall < 0.97 else 'green'}]{_pct(recall)}[/]",
+            f"[{'red' if false_block else 'green'}]{_pct(false_block)}[/]",
+            _pct(s["tier_accuracy"]),
+        )
+    return table
+
+
+def print_eval(report: dict[str, Any], out: Console, show: int) -> None:
+    """`magistrate eval` as text: overall, per category, per kind, then the misses."""
+    out.print(_score_table("Overall", {"all": report["overall"]}))
+    out.print(_score_table("By category", report["by_category"]))
+    out.print(_score_table("By kind", report["by_kind"]))
+    misses = report["misses"]
+    out.print(f"{len(misses)} miss(es); {report['tier_misses']} tier difference(s)")
+    for m in misses[:show]:
+        style = "red" if m["miss"] == "missed" else "yellow"
+        out.print(
+            f"  [{style}]{m['miss']:<11}[/] {m['id']} [{m['kind']}/{m['category']}] "
+            f"{m['decision']} {m['risk']} ",
+            end="",
+        )
+        rules = f" ({', '.join(m['rules'])})" if m["rules"] else ""
+        out.print(f"{m['what'][:120]}{rules}", markup=False)
+    if len(misses) > show:
+        out.print(f"  … {len(misses) - show} more (--show N, or --json)")
