@@ -186,3 +186,65 @@ def test_eval_on_the_project_corpus_matches_its_test() -> None:
     assert json.loads(r.stdout)["overall"]["actions"] == sum(
         1 for line in data.read_text().splitlines() if line.strip()
     )
+
+
+def candidate_constitution(tmp_path: Path) -> Path:
+    """The default constitution with two edits: DROP is denied outright (stricter), and sudo
+    becomes HIGH (so it needs a human)."""
+    from magistrate.constitution import loader
+
+    text = (Path(loader.__file__).parent / "default.yaml").read_text()
+    drop = "  - id: sql-drop\n    article: no-destruction\n    risk: CRITICAL\n"
+    sudo = "  - id: privileged-command\n    article: least-privilege\n    risk: MEDIUM\n"
+    assert drop in text and sudo in text
+    text = text.replace(drop, drop + "    decision: deny\n")
+    text = text.replace(sudo, sudo.replace("MEDIUM", "HIGH"))
+    path = tmp_path / "candidate.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_replay_shows_what_a_constitution_edit_would_change(tmp_path: Path) -> None:
+    secret = 'PGPASSWORD=hunter2hunter2 psql -h db.prod -c "DROP TABLE customers"'
+    assert run("check", "-p", "agent:a", secret).returncode == 2
+    assert run("check", "-p", "agent:a", "sudo systemctl restart nginx").returncode == 0
+    assert run("check", "-p", "agent:a", "ls -la").returncode == 0
+    assert run("check", "-p", "agent:b", "-k", "sql", "DROP TABLE customers").returncode == 2
+    candidate = candidate_constitution(tmp_path)
+    r = run("replay", "--constitution", str(candidate), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["records"] == 4 and report["changed"] == 3
+    assert report["decision_flips"] == {"escalate→deny": 2, "allow→escalate": 1}
+    assert report["tier_changes"] == {"MEDIUM→HIGH": 1}
+    rules = {c["rule"]: c for c in report["by_rule"]}
+    assert set(rules) == {"sql-drop", "privileged-command"}
+    assert rules["sql-drop"]["count"] == 2
+    assert rules["sql-drop"]["flips"] == {"escalate→deny": 2}
+    examples = [e["action"] for e in rules["sql-drop"]["examples"]]
+    assert 'PGPASSWORD=*** psql -h db.prod -c "DROP TABLE customers"' in examples
+    assert "hunter2" not in r.stdout  # secrets stay masked
+    assert report["baseline"]["version"] != report["candidate"]["version"]
+    assert report["recorded_differs_from_baseline"] == 0
+    # filters: one principal, one rule, a time window
+    only_b = json.loads(
+        run("replay", "--constitution", str(candidate), "--principal", "agent:b", "--json").stdout
+    )
+    assert (only_b["records"], only_b["changed"]) == (1, 1)
+    sudo = run("replay", "--constitution", str(candidate), "--rule", "privileged-command", "--json")
+    assert json.loads(sudo.stdout)["decision_flips"] == {"allow→escalate": 1}
+    future = run("replay", "--constitution", str(candidate), "--since", "2999-01-01", "--json")
+    assert json.loads(future.stdout)["records"] == 0
+    text = run("replay", "--constitution", str(candidate))
+    assert "3 decision(s) would change" in text.stdout
+    assert "sql-drop  2 change(s): escalate→deny 2" in text.stdout
+    assert "replaying" in text.stderr and "hunter2" not in text.stdout + text.stderr
+    # nothing was written: the audit log still holds the four recorded verdicts
+    assert sum(json.loads(run("status", "--json").stdout)["decisions"].values()) == 4
+
+
+def test_replay_refuses_an_invalid_candidate(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nrules: [{id: r, article: nope, risk: SEVERE}]\n")
+    r = run("replay", "--constitution", str(bad))
+    assert r.returncode == 3 and "bad.yaml" in r.stderr

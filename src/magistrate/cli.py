@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -437,6 +438,59 @@ def evaluate(
         max_false_block is not None and (overall["false_block"] or 0) > max_false_block
     ):
         raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    constitution: Annotated[
+        Path,
+        typer.Option("--constitution", help="The candidate constitution YAML to judge under."),
+    ],
+    since: Annotated[str | None, typer.Option(help="ISO time or age (30m, 12h, 7d).")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time or age; exclusive.")] = None,
+    principal: Annotated[str | None, typer.Option()] = None,
+    decision: Annotated[
+        str | None, typer.Option(help="Only records recorded as allow, escalate or deny.")
+    ] = None,
+    risk: Annotated[str | None, typer.Option(help="LOW, MEDIUM, HIGH, CRITICAL")] = None,
+    kind: Annotated[str | None, typer.Option(help="shell, sql, tool, …")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only records that cited this rule.")] = None,
+    chain: Annotated[str | None, typer.Option(help="One chain id.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many records.")] = None,
+    examples: Annotated[int, typer.Option("--examples", min=0, help="Examples per rule.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout.")] = False,
+) -> None:
+    """Re-judge recorded traffic under a candidate constitution and show what would change:
+    decisions that flip, per rule, with examples (nothing is written; secrets stay masked)."""
+    from magistrate.db import AuditFilter
+    from magistrate.ops import replay as rp
+    from magistrate.ops.views import print_replay, progress
+
+    where = AuditFilter(
+        chain_id=chain,
+        since=_since(since),
+        until=_since(until),
+        principal=principal,
+        decision=decision,
+        risk=risk.upper() if risk else None,
+    )
+    baseline = _offline_governor()
+    candidate = _offline_governor(constitution)
+    db = _database()
+    _closers.append(db.close)
+    skipped: Counter[str] = Counter()
+    records = list(rp.recorded(db, where, kind=kind, rule=rule, limit=limit, skipped=skipped))
+    with progress(err, transient=as_json) as bar:
+        task = bar.add_task("replaying", total=len(records))
+        report = rp.replay(baseline, candidate, records, lambda: bar.advance(task))
+    report.skipped = skipped
+    data = report.to_dict()
+    for change in data["by_rule"]:
+        change["examples"] = change["examples"][:examples]
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_replay(data, out)
 
 
 # ---------------------------------------------------------------------- constitution

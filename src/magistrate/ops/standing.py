@@ -89,11 +89,20 @@ def principals(db: Database, policy: TrustPolicy | None = None) -> dict[str, Sta
         rows = []
         for r in db.audit_rows(AuditFilter(type="verdict")):
             rows.append({"principal": r.principal, "decision": r.decision, "n": 1, "last": r.time})
+    last_allowed: dict[str, str] = {}
     for row in rows:
         s = out.setdefault(row["principal"], Standing(row["principal"]))
         s.decisions[row["decision"]] = s.decisions.get(row["decision"], 0) + int(row["n"])
         s.last_time = max(s.last_time, str(row["last"]))
+        if row["decision"] != "deny":
+            name = row["principal"]
+            last_allowed[name] = max(last_allowed.get(name, ""), str(row["last"]))
     _replay_suspensions(db, out, policy or TrustPolicy())
+    for name, s in out.items():
+        # A suspended principal is denied everything: anything not denied since means the
+        # suspension was gone by then (lifted, or a ledger that did not keep it).
+        if s.suspended and last_allowed.get(name, "") > s.since:
+            s.suspended, s.reason, s.since = False, "", ""
     return out
 
 
@@ -128,7 +137,9 @@ def _replay_suspensions(db: Database, out: dict[str, Standing], policy: TrustPol
         if isinstance(body.get("trust_after"), int | float):
             s.trust = float(body["trust_after"])
         if s.suspended:
-            continue
+            if any(" is suspended: " in str(r) for r in body.get("reasons") or ()):
+                continue
+            s.suspended, s.reason, s.since = False, "", ""  # judged as not suspended
         reason = _suspending(body, row["decision"], row["risk"], policy)
         if reason:
             s.suspended, s.reason, s.since = True, reason, row["time"]

@@ -115,3 +115,35 @@ def print_eval(report: dict[str, Any], out: Console, show: int) -> None:
         out.print(f"{m['what'][:120]}{rules}", markup=False)
     if len(misses) > show:
         out.print(f"  … {len(misses) - show} more (--show N, or --json)")
+
+
+def print_replay(report: dict[str, Any], out: Console) -> None:
+    """`magistrate replay` as text: totals, flips, per rule with examples."""
+    b, c = report["baseline"], report["candidate"]
+    out.print(f"baseline   {b['name']} (version {b['version'][:12]}) {b['source']}", markup=False)
+    out.print(f"candidate  {c['name']} (version {c['version'][:12]}) {c['source']}", markup=False)
+    skipped = report["skipped"]
+    extra = f"; skipped {', '.join(f'{n} {k}' for k, n in skipped.items())}" if skipped else ""
+    out.print(f"records    {report['records']} re-judged{extra}", markup=False)
+    if report["recorded_differs_from_baseline"]:
+        out.print(
+            f"           {report['recorded_differs_from_baseline']} recorded decision(s) differ "
+            "from the baseline's replay (trust, suspensions, approvals or another version at "
+            "the time); flips below compare baseline and candidate only",
+            markup=False,
+        )
+    out.print(f"[bold]{report['changed']} decision(s) would change[/]")
+    for flip, n in report["decision_flips"].items():
+        out.print(f"  {flip:<20} {n}", markup=False)
+    if report["tier_changes"]:
+        tiers = ", ".join(f"{k} {n}" for k, n in report["tier_changes"].items())
+        out.print(f"tier changes: {tiers}", markup=False)
+    for change in report["by_rule"]:
+        flips = ", ".join(f"{k} {n}" for k, n in change["flips"].items())
+        out.print(f"\n[bold]{change['rule']}[/]  {change['count']} change(s): {flips}")
+        for ex in change["examples"]:
+            out.print(
+                f"  {ex['time'][:19]}  {ex['principal']}  [{ex['kind']}] {ex['action'][:110]}",
+                markup=False,
+            )
+            out.print(f"      was {ex['was']}  →  now {ex['now']}", markup=False)
