@@ -108,12 +108,15 @@ class ReplayReport:
     recorded_differs: int = 0  # recorded decision ≠ the baseline's replay (trust, approvals…)
     versions: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    edited: list[str] = field(default_factory=list)  # rules that differ between the two
+    differs_examples: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of `magistrate replay --json`."""
         return {
             "baseline": self.baseline,
             "candidate": self.candidate,
+            "edited_rules": self.edited,
             "records": self.records,
             "changed": self.changed,
             "decision_flips": dict(self.flips.most_common()),
@@ -122,6 +125,7 @@ class ReplayReport:
                 c.to_dict() for c in sorted(self.by_rule.values(), key=lambda c: (-c.count, c.rule))
             ],
             "recorded_differs_from_baseline": self.recorded_differs,
+            "recorded_differs_examples": self.differs_examples,
             "recorded_under_versions": dict(self.versions.most_common()),
             "skipped": dict(self.skipped),
         }
@@ -133,6 +137,22 @@ def describe(governor: Any) -> dict[str, str]:
     return {"name": c.model.name, "version": c.version, "source": str(c.source)}
 
 
+def edited_rules(old: Any, new: Any) -> list[str]:
+    """Ids of rules (and sequence rules) added, removed or changed between two constitution
+    models; `policy` when the tier-to-decision policy changed."""
+
+    def rules(model: Any) -> dict[str, Any]:
+        found = {r.id: r.model_dump(mode="json") for r in model.rules}
+        found.update({q.id: q.model_dump(mode="json") for q in model.sequences})
+        return found
+
+    before, after = rules(old), rules(new)
+    out = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if old.policy.model_dump(mode="json") != new.policy.model_dump(mode="json"):
+        out.append("policy")
+    return out
+
+
 def replay(
     baseline: Any,
     candidate: Any,
@@ -141,6 +161,8 @@ def replay(
 ) -> ReplayReport:
     """Judge every record under both governors and collect what differs."""
     report = ReplayReport(describe(baseline), describe(candidate))
+    report.edited = edited_rules(baseline.constitution.model, candidate.constitution.model)
+    edited = frozenset(report.edited)
     for rec in records:
         report.records += 1
         report.versions[rec.version] += 1
@@ -150,23 +172,38 @@ def replay(
         new = candidate.check(rec.action)
         if old.decision.value != rec.decision:
             report.recorded_differs += 1
+            if len(report.differs_examples) < EXAMPLES:
+                report.differs_examples.append(
+                    {
+                        "time": rec.time,
+                        "action": mask_secrets(_what(rec.action))[:200],
+                        "recorded": f"{rec.decision} ({', '.join(rec.rules[:2]) or '-'})",
+                        "replayed": f"{old.decision.value} ({', '.join(old.rule_ids[:2]) or '-'})",
+                    }
+                )
         if old.risk is not new.risk:
             report.tiers[f"{old.risk.value}→{new.risk.value}"] += 1
         if old.decision is not new.decision:
             report.changed += 1
             flip = f"{old.decision.value}→{new.decision.value}"
             report.flips[flip] += 1
-            _attribute(report, rec, old, new, flip)
+            _attribute(report, rec, old, new, flip, edited)
         if advance is not None:
             advance()
     return report
 
 
-def _attribute(report: ReplayReport, rec: Recorded, old: Any, new: Any, flip: str) -> None:
-    """Credit a flip to the rules behind it: those cited by only one side, else (the same
-    rules, decided differently: a rule's decision or the policy changed) those cited by both."""
+def _attribute(
+    report: ReplayReport, rec: Recorded, old: Any, new: Any, flip: str, edited: frozenset[str]
+) -> None:
+    """Credit a flip to the edited rules either side cited; else to the rules only one side
+    cited; else to the policy (or what else differs between the two: roles, paths)."""
     before, after = set(old.rule_ids), set(new.rule_ids)
-    rules = sorted(before ^ after) or sorted(before & after) or ["(policy: no rule cited)"]
+    rules = (
+        sorted((before | after) & edited)
+        or sorted(before ^ after)
+        or ["policy" if "policy" in edited else "(other: roles, path classes, articles)"]
+    )
     example = {
         "time": rec.time,
         "principal": rec.action.principal,

@@ -122,6 +122,8 @@ def print_replay(report: dict[str, Any], out: Console) -> None:
     b, c = report["baseline"], report["candidate"]
     out.print(f"baseline   {b['name']} (version {b['version'][:12]}) {b['source']}", markup=False)
     out.print(f"candidate  {c['name']} (version {c['version'][:12]}) {c['source']}", markup=False)
+    edited = ", ".join(report["edited_rules"]) or "none (only settings or paths differ)"
+    out.print(f"edited     {edited}", markup=False)
     skipped = report["skipped"]
     extra = f"; skipped {', '.join(f'{n} {k}' for k, n in skipped.items())}" if skipped else ""
     out.print(f"records    {report['records']} re-judged{extra}", markup=False)
@@ -129,9 +131,16 @@ def print_replay(report: dict[str, Any], out: Console) -> None:
         out.print(
             f"           {report['recorded_differs_from_baseline']} recorded decision(s) differ "
             "from the baseline's replay (trust, suspensions, approvals or another version at "
-            "the time); flips below compare baseline and candidate only",
+            "the time, or what the log does not keep: masked secrets, the action's context); "
+            "flips below compare baseline and candidate only",
             markup=False,
         )
+        for ex in report["recorded_differs_examples"]:
+            out.print(
+                f"             e.g. {ex['action'][:80]}: recorded {ex['recorded']}, "
+                f"replayed {ex['replayed']}",
+                markup=False,
+            )
     out.print(f"[bold]{report['changed']} decision(s) would change[/]")
     for flip, n in report["decision_flips"].items():
         out.print(f"  {flip:<20} {n}", markup=False)
