@@ -24,9 +24,15 @@ from magistrate.keys import ApiKey
 from magistrate.ops.browse import Search, record, search
 from magistrate.ops.standing import principals, with_live_trust
 from magistrate.server.auth import require
+from magistrate.server.models import ProblemOut
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_PRINCIPALS = 500
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ProblemOut, "description": "No key, or an invalid or revoked key."},
+    403: {"model": ProblemOut, "description": "An agent key: approvers and admins only."},
+    422: {"model": ProblemOut, "description": "Invalid input: `field` names it."},
+}
 
 
 def _json(data: Any) -> Response:
@@ -64,6 +70,7 @@ def add_operator_routes(app: FastAPI, server: Any) -> None:
     @app.get(
         "/v1/principals",
         tags=["principals"],
+        responses=ERRORS,
         summary="Every principal: trust, suspension, decisions",
     )
     async def principals_list(key: ApiKey = Depends(approver)) -> Response:  # noqa: B008
@@ -82,7 +89,12 @@ def add_operator_routes(app: FastAPI, server: Any) -> None:
 
         return _json(await server.judge(read))
 
-    @app.get("/v1/audit/browse", tags=["audit"], summary="Search audit records (newest first)")
+    @app.get(
+        "/v1/audit/browse",
+        tags=["audit"],
+        responses=ERRORS,
+        summary="Search audit records (newest first)",
+    )
     async def audit_browse(
         principal: str | None = Query(None, max_length=256),
         decision: Literal["allow", "escalate", "deny", "ungoverned"] | None = None,
@@ -111,7 +123,12 @@ def add_operator_routes(app: FastAPI, server: Any) -> None:
         query = Search(where, rule, limit)
         return _json(await server.judge(search, server.database, query))
 
-    @app.get("/v1/audit/records/{row_id}", tags=["audit"], summary="One audit record in full")
+    @app.get(
+        "/v1/audit/records/{row_id}",
+        tags=["audit"],
+        responses={**ERRORS, 404: {"model": ProblemOut, "description": "No such record."}},
+        summary="One audit record in full",
+    )
     async def audit_record(
         row_id: int = PathParam(..., ge=1, le=2**62),
         key: ApiKey = Depends(approver),  # noqa: B008
