@@ -248,3 +248,25 @@ def test_replay_refuses_an_invalid_candidate(tmp_path: Path) -> None:
     bad.write_text("name: x\nrules: [{id: r, article: nope, risk: SEVERE}]\n")
     r = run("replay", "--constitution", str(bad))
     assert r.returncode == 3 and "bad.yaml" in r.stderr
+
+
+def test_status_reads_suspensions_from_a_shared_redis_ledger() -> None:
+    import uuid
+
+    import redis
+
+    from tests.servers import REDIS_URL
+
+    prefix = f"h-status-{uuid.uuid4().hex[:8]}:"
+    ENV["MAGISTRATE_REDIS_URL"] = REDIS_URL
+    ENV["MAGISTRATE_REDIS_PREFIX"] = prefix
+    try:
+        assert run("check", "-p", "agent:r", "rm -rf /").returncode == 1
+        assert run("check", "-p", "agent:s", "ls").returncode == 0
+        info = json.loads(run("status", "--json").stdout)
+        assert info["suspended_source"] == "redis"
+        assert info["suspended"] == [{"principal": "agent:r", "reason": "denied a CRITICAL action"}]
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
