@@ -99,6 +99,11 @@ def test_serve_on_a_busy_port_creates_no_key_and_the_next_start_prints_one(
         printed = second.output()
     assert "mgk_" not in printed
     assert "magistrate keys create --role admin" in printed
+    fresh = {**env, "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/other.db"}
+    with ProcessServer({**fresh, "MAGISTRATE_BOOTSTRAP_ADMIN": "false"}, tmp_path) as third:
+        printed = third.output()
+    assert "mgk_" not in printed
+    assert "MAGISTRATE_BOOTSTRAP_ADMIN=false" in printed and "keys create --role admin" in printed
 
 
 def test_a_hook_ask_leaves_an_approval_that_expires_with_the_ttl() -> None:
