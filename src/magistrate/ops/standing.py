@@ -75,9 +75,12 @@ class Standing:
         }
 
 
-def principals(db: Database, policy: TrustPolicy | None = None) -> dict[str, Standing]:
-    """Every principal with a verdict in the audit log: decision counts, last trust, and a
-    suspension reconstructed from the records (the suspending verdict, a later lift)."""
+def principals(
+    db: Database, policy: TrustPolicy | None = None, *, reconstruct: bool = True
+) -> dict[str, Standing]:
+    """Every principal with a verdict in the audit log: decision counts, and (`reconstruct`)
+    the last trust and a suspension rebuilt from the records (the suspending verdict, a later
+    lift). Without it, only counts: for a caller that asks the live trust ledger instead."""
     out: dict[str, Standing] = {}
     rows = _query(
         db,
@@ -97,6 +100,8 @@ def principals(db: Database, policy: TrustPolicy | None = None) -> dict[str, Sta
         if row["decision"] != "deny":
             name = row["principal"]
             last_allowed[name] = max(last_allowed.get(name, ""), str(row["last"]))
+    if not reconstruct:
+        return out
     _replay_suspensions(db, out, policy or TrustPolicy())
     for name, s in out.items():
         # A suspended principal is denied everything: anything not denied since means the

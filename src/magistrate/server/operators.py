@@ -81,7 +81,8 @@ def add_operator_routes(app: FastAPI, server: Any) -> None:
         def read() -> dict[str, Any]:
             if gov.audit is not None:
                 gov.audit.flush(5)
-            found = principals(server.database, getattr(gov.trust, "policy", None))
+            # The live ledger is the authority on trust and suspension: the log gives counts.
+            found = principals(server.database, reconstruct=False)
             ordered = sorted(found.values(), key=lambda s: s.last_time, reverse=True)
             shown = ordered[:MAX_PRINCIPALS]
             with_live_trust(shown, gov.trust)

@@ -113,7 +113,7 @@
     standing.replaceChildren(
       el("div", null, `trust ${p.trust === null ? "–" : p.trust.toFixed(3)}`),
       el("div", p.suspended ? "error" : "muted",
-        p.suspended ? `suspended since ${when(p.since)}: ${p.reason}` : "not suspended"),
+        p.suspended ? `suspended${p.since ? ` since ${when(p.since)}` : ""}: ${p.reason}` : "not suspended"),
     );
     const list = $("principal-recent");
     list.replaceChildren();
