@@ -300,3 +300,40 @@ def test_feed_reasons_principals_view_and_audit_browser(
         browser.close()
     assert outside == [], outside
     assert problems == [], problems
+
+
+def test_hostile_action_text_is_shown_as_text_everywhere(site: tuple[str, Keys]) -> None:
+    """An agent controls what it submits: markup in an action, a principal name or a rule
+    filter is displayed, never interpreted (feed, principals, audit list and detail)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, keys = site
+    _, gateway = keys.create("agent", "gateway", "agent:*")
+    _, approver_key = keys.create("approver", "alice")
+    hostile = (
+        '<img src=x onerror="document.title=\'owned\'"><script>document.title="owned"</script>'
+    )
+    who = 'agent:<b id="bold">x</b>'
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post(
+            "/v1/check",
+            json={"kind": "shell", "text": f"echo '{hostile}'", "principal": who},
+            headers=bearer(gateway),
+        )
+        assert r.status_code == 200, r.text
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(url + "/")
+        page.fill("#key", approver_key)
+        page.click("#signin-button")
+        expect(page.locator("#stream li").first).to_contain_text("<img src=x", timeout=10_000)
+        page.click('#tabs .tab[data-view="principals"]')
+        expect(page.locator("#principals-rows")).to_contain_text('<b id="bold">x</b>')
+        page.click('#tabs .tab[data-view="audit"]')
+        page.locator("#audit-rows tr").first.click()
+        expect(page.locator("#audit-detail")).to_contain_text("<script>")
+        assert page.locator("#bold").count() == 0
+        assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
+        assert page.title() != "owned"
+        browser.close()
