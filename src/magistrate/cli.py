@@ -479,10 +479,12 @@ def replay(
     db = _database()
     _closers.append(db.close)
     skipped: Counter[str] = Counter()
-    records = list(rp.recorded(db, where, kind=kind, rule=rule, limit=limit, skipped=skipped))
+    total = rp.count(db, where, limit)  # streamed, not held: the bar's total is an upper bound
+    records = rp.recorded(db, where, kind=kind, rule=rule, limit=limit, skipped=skipped)
     with progress(err, transient=as_json) as bar:
-        task = bar.add_task("replaying", total=len(records))
+        task = bar.add_task("replaying", total=total)
         report = rp.replay(baseline, candidate, records, lambda: bar.advance(task))
+        bar.update(task, total=report.records, completed=report.records)
     report.skipped = skipped
     data = report.to_dict()
     for change in data["by_rule"]:

@@ -71,6 +71,15 @@ def recorded(
             return
 
 
+def count(db: Database, where: AuditFilter, limit: int | None = None) -> int:
+    """How many verdict records the filters select (before the kind and rule filters)."""
+    where = AuditFilter(**{**_fields(where), "type": "verdict"})
+    n = 0
+    for _ in db.audit_rows(where, limit):
+        n += 1
+    return n
+
+
 def _fields(where: AuditFilter) -> dict[str, Any]:
     return {name: getattr(where, name) for name in AuditFilter.__dataclass_fields__}
 
