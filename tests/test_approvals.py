@@ -82,6 +82,36 @@ def test_who_may_resolve(detector: RiskDetector, db: Database, tmp_path: Path) -
     assert gov.check(drop()).decision is Decision.ESCALATE  # denied: a new request is needed
 
 
+def test_who_may_resolve_with_a_key(detector: RiskDetector, db: Database, tmp_path: Path) -> None:
+    """The approver a key proves is the key's name; its role must be approver or admin, it
+    must be active, and it must not be the requester's."""
+    from magistrate.keys import Keys
+
+    audit = AuditLog(db, spool_dir=tmp_path / "spool", durability="sync")
+    gov = Governor(detector=detector, audit=audit, approvals=Approvals(db, audit=audit))
+    approvals = gov.approvals
+    assert approvals is not None
+    keys = Keys(db)
+    agent, _ = keys.create("agent", "agent:etl")
+    own, _ = keys.create("approver", "agent:etl")
+    carol, _ = keys.create("approver", "carol")
+    request_id = gov.check(drop()).approval_id
+    assert request_id is not None
+    with pytest.raises(ApprovalError, match="has role agent") as info:
+        approvals.approve(request_id, agent)
+    assert info.value.reason == "forbidden"
+    with pytest.raises(ApprovalError, match="own request"):
+        approvals.approve(request_id, own)
+    with pytest.raises(ApprovalError, match="not an approver"):  # a bare name: nothing
+        approvals.approve(request_id, "carol")
+    keys.revoke(carol.id)
+    revoked = next(k for k in keys.list(include_revoked=True) if k.id == carol.id)
+    with pytest.raises(ApprovalError, match="revoked"):
+        approvals.approve(request_id, revoked)
+    dave, _ = keys.create("admin", "dave")
+    assert approvals.approve(request_id, dave, note="ok").resolved_by == "dave"
+
+
 def test_an_approval_covers_one_identical_call_once(
     detector: RiskDetector, db: Database, tmp_path: Path
 ) -> None:
@@ -235,40 +265,148 @@ def test_maestro_waits_then_runs_or_denies(
     assert not response.success and response.approval_id and len(ran) == 1
 
 
-def test_cli_resolves_and_refuses(tmp_path: Path) -> None:
+def test_cli_resolves_only_with_an_approver_key(tmp_path: Path) -> None:
+    """Issue 12, item 3. The reproduction: an agent ran `magistrate approvals approve ID --by
+    alice` with alice listed in MAGISTRATE_APPROVERS, and its own escalation was approved. A
+    name (`--by`, MAGISTRATE_APPROVERS) now approves nothing; an approver or admin key does,
+    and the approver is the key's name; nobody approves their own request."""
     env = {
         **os.environ,
         "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/c.db",
         "MAGISTRATE_APPROVERS": "alice",
         "MAGISTRATE_SPOOL_DIR": str(tmp_path / "spool"),
     }
+    env.pop("MAGISTRATE_KEY", None)
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    def cli(*args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "magistrate", *args],
-            env=env,
+            env={**env, "MAGISTRATE_KEY": key} if key else env,
             capture_output=True,
             text=True,
             timeout=120,
             cwd=tmp_path,
+            stdin=subprocess.DEVNULL,  # no terminal: no prompt
         )
 
+    def new_key(role: str, name: str, admin: str | None) -> str:
+        r = cli("keys", "create", "--role", role, "--name", name, "--json", key=admin)
+        assert r.returncode == 0, r.stderr
+        token: str = json.loads(r.stdout)["key"]
+        return token
+
+    root = new_key("admin", "root", None)  # the first key of an empty store needs none
+    alice = new_key("approver", "alice", root)
+    agent = new_key("agent", "agent:etl", root)
+    agent_as_approver = new_key("approver", "agent:etl", root)
     verdict = json.loads(
         cli("check", "--json", "--kind", "sql", "--principal", "agent:etl", DROP).stdout
     )
     request_id = verdict["approval_id"]
     listed = json.loads(cli("approvals", "list", "--status", "pending", "--json").stdout)
     assert [r["id"] for r in listed] == [request_id]
-    refused = cli("approvals", "approve", request_id, "--by", "mallory")
-    assert refused.returncode == 1 and "not an approver" in refused.stderr
-    refused = cli("approvals", "approve", request_id, "--by", "agent:etl")
-    assert refused.returncode == 1
-    ok = cli("approvals", "approve", request_id, "--by", "alice", "--note", "fine")
-    assert ok.returncode == 0 and "approved by alice" in ok.stdout
-    again = cli("approvals", "deny", request_id, "--by", "alice")
+
+    # the reproduction: a name alone, even a configured one, approves nothing
+    refused = cli("approvals", "approve", request_id, "--by", "alice")
+    assert refused.returncode == 1 and "needs an approver or admin key" in refused.stderr
+    refused = cli("approvals", "approve", request_id, key=agent)  # an agent's own key
+    assert refused.returncode == 1 and "has role agent" in refused.stderr
+    refused = cli("approvals", "approve", request_id, key="mgk_0123456789abcdef_" + "x" * 43)
+    assert refused.returncode == 1 and "invalid or revoked" in refused.stderr
+    refused = cli("approvals", "approve", request_id, key=agent_as_approver)  # its own request
+    assert refused.returncode == 1 and "cannot resolve their own request" in refused.stderr
+    refused = cli("approvals", "approve", request_id, "--by", "bob", key=alice)
+    assert refused.returncode == 1 and "not the key's name" in refused.stderr
+    assert json.loads(cli("approvals", "show", request_id, "--json").stdout)["status"] == "pending"
+
+    ok = cli("approvals", "approve", request_id, "--note", "fine", key=alice)
+    assert ok.returncode == 0 and "approved by alice" in ok.stdout, ok.stderr
+    key_file = tmp_path / "alice.key"
+    key_file.write_text(alice + "\n")
+    again = cli("approvals", "deny", request_id, "--key-file", str(key_file))
     assert again.returncode == 1 and "already approved" in again.stderr
     shown = json.loads(cli("approvals", "show", request_id, "--json").stdout)
-    assert shown["status"] == "approved" and shown["note"] == "fine"
+    assert (shown["status"], shown["resolved_by"], shown["note"]) == ("approved", "alice", "fine")
     allowed = cli("check", "--kind", "sql", "--principal", "agent:etl", DROP)
     assert allowed.returncode == 0
     assert cli("audit", "verify").returncode == 0
+
+
+def test_cli_keys_need_an_admin_key_but_the_first(tmp_path: Path) -> None:
+    """Issue 12, item 3: `magistrate keys create --role admin` was an agent's way in."""
+    env = {**os.environ, "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
+    env.pop("MAGISTRATE_KEY", None)
+
+    def keys(*args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "magistrate", "keys", *args],
+            env={**env, "MAGISTRATE_KEY": key} if key else env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+
+    first = keys("create", "--role", "agent", "--name", "a1", "--json")
+    assert first.returncode == 3 and "first must be an admin key" in first.stderr
+    root = json.loads(keys("create", "--role", "admin", "--name", "root", "--json").stdout)["key"]
+    grab = keys("create", "--role", "admin", "--name", "me", "--json")  # no key: refused
+    assert grab.returncode == 1 and "creating a key needs an admin key" in grab.stderr
+    approver = json.loads(
+        keys("create", "--role", "approver", "--name", "alice", "--json", key=root).stdout
+    )["key"]
+    grab = keys("create", "--role", "admin", "--name", "me", key=approver)
+    assert grab.returncode == 1 and "has role approver" in grab.stderr
+    assert keys("revoke", "root", key=approver).returncode == 1
+    assert keys("revoke", "alice").returncode == 1
+    assert keys("revoke", "alice", key=root).returncode == 0
+    names = [k["name"] for k in json.loads(keys("list", "--json").stdout)]
+    assert names == ["root"]
+
+
+def test_cli_lifts_a_suspension_only_with_an_approver_key(tmp_path: Path) -> None:
+    """Issue 12, item 3: lifting a suspension, like approving, needs an approver's key; the
+    principal's own key does not lift its own suspension."""
+    from magistrate.keys import Keys
+    from tests.servers import REDIS_URL, redis_prefix
+
+    with redis_prefix() as prefix:
+        env = {
+            **os.environ,
+            "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/l.db",
+            "MAGISTRATE_SPOOL_DIR": str(tmp_path / "spool"),
+            "MAGISTRATE_REDIS_URL": REDIS_URL,
+            "MAGISTRATE_REDIS_PREFIX": prefix,
+            "MAGISTRATE_APPROVERS": "agent:x",
+        }
+        env.pop("MAGISTRATE_KEY", None)
+
+        def cli(*args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "magistrate", *args],
+                env={**env, "MAGISTRATE_KEY": key} if key else env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=tmp_path,
+                stdin=subprocess.DEVNULL,
+            )
+
+        db = open_database(f"sqlite:///{tmp_path}/l.db")
+        keys = Keys(db)
+        _, own = keys.create("approver", "agent:x")
+        _, alice = keys.create("approver", "alice")
+        db.close()
+        assert cli("check", "--principal", "agent:x", "rm -rf /").returncode == 1
+        suspended = cli("check", "--json", "--principal", "agent:x", "ls")
+        assert suspended.returncode == 1 and "suspended" in suspended.stdout
+        refused = cli("approvals", "lift-suspension", "agent:x")
+        assert refused.returncode == 1 and "needs an approver or admin key" in refused.stderr
+        refused = cli("approvals", "lift-suspension", "agent:x", key=own)
+        assert refused.returncode == 1 and "own suspension" in refused.stderr
+        lifted = cli("approvals", "lift-suspension", "agent:x", "--note", "rotated", key=alice)
+        assert lifted.returncode == 0 and "by alice" in lifted.stdout, lifted.stderr
+        assert cli("check", "--principal", "agent:x", "ls").returncode == 0
+        records = [json.loads(line) for line in cli("audit", "export").stdout.splitlines()]
+        lifts = [(r["principal"], r["resolved_by"]) for r in records if r.get("resolved_by")]
+        assert lifts == [("agent:x", "alice")]

@@ -47,6 +47,7 @@ def test_the_seed_scenarios_and_the_json_names() -> None:
         "realistic",
         "full_path_batched",
         "full_path_sync",
+        "full_path_escalations",
         "check_many",
         "soak",
         "tracing",
@@ -62,7 +63,13 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> list:
     with Bench(Config(quick=True, repeats=2), tmp_path_factory.mktemp("bench")) as bench:
         return [
             run_scenario(bench, n)
-            for n in ("baseline", "with_governance", "mixed_risk", "concurrent_1000")
+            for n in (
+                "baseline",
+                "with_governance",
+                "mixed_risk",
+                "concurrent_1000",
+                "full_path_escalations",
+            )
         ]
 
 
@@ -86,9 +93,23 @@ def test_scenarios_measure_the_real_pipeline(results: list) -> None:
     }
 
 
+def test_escalations_scenario_records_an_approval_per_escalation(results: list) -> None:
+    escalations = next(r for r in results if r.name == "full_path_escalations")
+    f = escalations.figures()
+    assert 0.35 <= f["blocked_share"] <= 0.65  # half the actions escalate or deny
+    assert f["approvals_pending"] > 100  # each escalation left a real approval request
+    assert [t.label for t in escalations.targets] == ["full path with escalations p50 ≤ 40 µs"]
+
+
 def test_report_json_markdown_and_plots(results: list, tmp_path: Path) -> None:
     data = to_json(results)
-    assert set(data) == {"baseline", "with_governance", "mixed_risk", "concurrent_1000"}
+    assert set(data) == {
+        "baseline",
+        "with_governance",
+        "mixed_risk",
+        "concurrent_1000",
+        "full_path_escalations",
+    }
     assert {"ops", "ops_per_s", "p50_us", "p95_us", "p99_us", "memory_mb"} <= set(
         data["with_governance"]
     )

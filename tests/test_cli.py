@@ -42,6 +42,18 @@ def test_check_exit_codes_and_line() -> None:
     assert run("check", "--kind", "sql", "DROP TABLE customers").returncode == 2
 
 
+def test_plain_check_prints_the_approval_id_of_an_escalation() -> None:
+    """Issue 16: the id an approver needs is on the screen, not only in --json."""
+    r = run("check", "--kind", "sql", "DROP TABLE customers")
+    assert r.returncode == 2
+    line = r.stdout.splitlines()[1]
+    approval_id = line.split()[1]
+    assert approval_id.startswith("apr_") and "pending" in line
+    shown = json.loads(run("approvals", "show", approval_id, "--json").stdout)
+    assert shown["status"] == "pending" and "DROP TABLE customers" in shown["summary"]
+    assert "approval" not in run("check", "ls").stdout
+
+
 def test_check_errors_exit_3() -> None:
     r = run("check", "--kind", "bogus", "x")
     assert r.returncode == 3 and "kind" in r.stderr
@@ -81,7 +93,7 @@ def test_check_jsonl_one_verdict_per_line_in_order() -> None:
         json.dumps({"id": "c", "kind": "prompt", "text": "summarize", "expected": "allow"}),
     ]
     r = run("check", "--jsonl", "-", stdin="\n".join(lines) + "\n")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 3, r.stderr  # the worst line: invalid ones (exit 3 as for `check`)
     out = [json.loads(line) for line in r.stdout.splitlines()]
     assert [v["id"] for v in out] == ["a", None, 7, "b", "c"]
     assert [v["decision"] for v in out] == ["deny", "deny", "allow", "deny", "allow"]

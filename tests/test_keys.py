@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -156,20 +157,36 @@ def test_servers_starting_together_bootstrap_one_key(tmp_path: Path) -> None:
             d.close()
 
 
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(tmp_path: Path, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    env.pop("MAGISTRATE_KEY", None)
+    if key is not None:
+        env["MAGISTRATE_KEY"] = key
     return subprocess.run(
         [sys.executable, "-m", "magistrate", "keys", *args],
         capture_output=True,
         text=True,
         timeout=60,
         env=env,
+        stdin=subprocess.DEVNULL,
     )
 
 
 def test_cli_create_list_revoke(tmp_path: Path) -> None:
+    r = run_cli(tmp_path, "create", "--role", "admin", "--name", "root", "--json")
+    assert r.returncode == 0, r.stderr  # the first key of an empty store: no credential
+    root = json.loads(r.stdout)["key"]
     r = run_cli(
-        tmp_path, "create", "--role", "agent", "--name", "gw", "--may-act-as", "agent:*", "--json"
+        tmp_path,
+        "create",
+        "--role",
+        "agent",
+        "--name",
+        "gw",
+        "--may-act-as",
+        "agent:*",
+        "--json",
+        key=root,
     )
     assert r.returncode == 0, r.stderr
     created = json.loads(r.stdout)
@@ -177,15 +194,78 @@ def test_cli_create_list_revoke(tmp_path: Path) -> None:
     db = open_database(f"sqlite:///{tmp_path}/cli.db")
     found = Keys(db).authenticate(created["key"])
     assert isinstance(found, ApiKey) and found.may_act_as == "agent:*"
-    r = run_cli(tmp_path, "create", "--role", "approver", "--name", "alice")
+    r = run_cli(tmp_path, "create", "--role", "approver", "--name", "alice", key=root)
     assert r.returncode == 0 and "mgk_" in r.stdout and "only time" in r.stderr
     listed = run_cli(tmp_path, "list", "--json")
     names = [k["name"] for k in json.loads(listed.stdout)]
-    assert names == ["gw", "alice"] and "mgk_" not in listed.stdout  # never the secrets
-    assert run_cli(tmp_path, "revoke", "alice").returncode == 0
+    assert names == ["root", "gw", "alice"] and "mgk_" not in listed.stdout  # never the secrets
+    assert run_cli(tmp_path, "revoke", "alice", key=root).returncode == 0
     assert Keys(db).authenticate(created["key"]) is not None
-    assert [k.name for k in Keys(db).list()] == ["gw"]
-    bad = run_cli(tmp_path, "create", "--role", "approver", "--name", "bob", "--may-act-as", "x")
+    assert [k.name for k in Keys(db).list()] == ["root", "gw"]
+    bad = run_cli(
+        tmp_path, "create", "--role", "approver", "--name", "bob", "--may-act-as", "x", key=root
+    )
     assert bad.returncode == 3 and "only agent keys" in bad.stderr
-    assert run_cli(tmp_path, "revoke", "nobody").returncode == 1
+    assert run_cli(tmp_path, "revoke", "nobody", key=root).returncode == 1
     db.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("agent:x\u200b", "invisible or control character U+200B"),
+        ("agent:x\u00a0", "without spaces"),
+        ("\uff41gent:x", "canonical (NFKC) form 'agent:x'"),
+    ],
+)
+def test_key_names_are_canonical_principal_names(
+    db_for_names: Keys, name: str, fragment: str
+) -> None:
+    """A key's name is the principal it acts as: a look-alike of another name is refused."""
+    with pytest.raises(KeysError, match=re.escape(fragment)):
+        db_for_names.create("agent", name)
+
+
+@pytest.fixture
+def db_for_names(tmp_path: Path) -> Iterator[Keys]:
+    database = open_database(f"sqlite:///{tmp_path}/n.db")
+    yield Keys(database)
+    database.close()
+
+
+def test_operator_key_comes_from_file_then_environment_then_a_hidden_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, item 3: where `approvals approve` and `keys create` read the operator's key."""
+    import getpass
+
+    from magistrate.operator_key import CredentialError, operator_key, read_token
+
+    asked: list[str] = []
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: asked.append(prompt) or " typed\n")
+    monkeypatch.delenv("MAGISTRATE_KEY", raising=False)
+    key_file = tmp_path / "k"
+    key_file.write_text("from-file\n")
+    assert read_token(None, interactive=lambda: False) is None
+    assert read_token(None, "key: ", interactive=lambda: True) == "typed" and asked == ["key: "]
+    monkeypatch.setenv("MAGISTRATE_KEY", "from-env")
+    assert read_token(None, interactive=lambda: True) == "from-env"
+    assert read_token(key_file, interactive=lambda: True) == "from-file"
+    with pytest.raises(CredentialError, match="cannot read"):
+        read_token(tmp_path / "missing")
+    database = open_database(f"sqlite:///{tmp_path}/o.db")
+    keys = Keys(database)
+    _, agent = keys.create("agent", "agent:x")
+    _, alice = keys.create("approver", "alice")
+    monkeypatch.setenv("MAGISTRATE_KEY", alice)
+    assert operator_key(keys, None, ("approver", "admin"), "approving").name == "alice"
+    with pytest.raises(CredentialError, match="has role approver; creating a key needs an admin"):
+        operator_key(keys, None, ("admin",), "creating a key")
+    monkeypatch.setenv("MAGISTRATE_KEY", agent)
+    with pytest.raises(CredentialError, match="has role agent"):
+        operator_key(keys, None, ("approver", "admin"), "approving")
+    keys.revoke("alice")
+    monkeypatch.setenv("MAGISTRATE_KEY", alice)
+    with pytest.raises(CredentialError, match="invalid or revoked"):
+        operator_key(keys, None, ("approver", "admin"), "approving")
+    database.close()

@@ -8,6 +8,8 @@ verdict.decision, verdict.risk, verdict.citations
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from magistrate.action import Action
 from magistrate.constitution import (
     Constitution,
@@ -33,7 +35,10 @@ from magistrate.risk import RiskAssessment, RiskDetector, Signal, detect_risk_le
 from magistrate.trust import MemoryTrustLedger, TrustLedger, TrustPolicy
 from magistrate.verdict import Citation, Verdict
 
-__version__ = "0.1.0"
+try:  # one source for the version: the package metadata written from pyproject.toml
+    __version__ = version("magistrate")
+except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Action",

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,14 +112,16 @@ class Action:
         _unicode("text", text)
         if (id is not None and not isinstance(id, (str, int))) or isinstance(id, bool):
             raise InvalidAction("id", f"must be a string or an integer; got {type(id).__name__}")
-        if isinstance(id, str) and len(id) > MAX_ID_CHARS:
-            raise InvalidAction("id", f"is longer than {MAX_ID_CHARS} characters")
+        if isinstance(id, str):
+            if len(id) > MAX_ID_CHARS:
+                raise InvalidAction("id", f"is longer than {MAX_ID_CHARS} characters")
+            _unicode("id", id)
         self.kind = kind
         self.text = text
         self.id = id
         self.tool = _name("tool", tool)
-        self.principal = _name("principal", principal) or DEFAULT_PRINCIPAL
-        self.role = _name("role", role)
+        self.principal = principal_name(principal) or DEFAULT_PRINCIPAL
+        self.role = principal_name(role, "role")
         self.session = _name("session", session)
         if target is not None:
             if not isinstance(target, str):
@@ -206,6 +209,41 @@ def _name(field: str, value: object) -> str | None:
         raise InvalidAction(field, f"is longer than {MAX_NAME_CHARS} characters")
     _unicode(field, value)
     return value or None
+
+
+def principal_name(value: object, field: str = "principal") -> str | None:
+    """A name that is looked up (principal, role) in its one canonical form: Unicode
+    NFKC (full-width and compatibility forms folded), and refused with InvalidAction when it
+    holds an invisible (zero-width, format), control or separator character, or starts or
+    ends with space; so `agent:x` followed by a zero-width or no-break space is not a second
+    principal. None or empty gives None."""
+    if (  # the common case, decided at C speed: short visible ASCII, no outer space
+        type(value) is str
+        and 0 < len(value) <= MAX_NAME_CHARS
+        and value.isascii()
+        and value.isprintable()
+        and value[0] != " "
+        and value[-1] != " "
+    ):
+        return value
+    name = _name(field, value)
+    if name is None:
+        return None
+    if not name.isascii():
+        name = unicodedata.normalize("NFKC", name)
+        if len(name) > MAX_NAME_CHARS:
+            raise InvalidAction(field, f"is longer than {MAX_NAME_CHARS} characters")
+    if not name.isprintable():  # Cc, Cf (zero-width, bidi), Zl, Zp, Zs but space, unassigned
+        bad = next(c for c in name if not c.isprintable())
+        what = unicodedata.name(bad, "a control character")
+        raise InvalidAction(
+            field,
+            f"holds an invisible or control character U+{ord(bad):04X} ({what}) at position "
+            f"{name.index(bad)}; names must be visible text",
+        )
+    if name != name.strip():
+        raise InvalidAction(field, "starts or ends with space (a no-break space counts)")
+    return name
 
 
 def _unicode(field: str, value: str) -> None:

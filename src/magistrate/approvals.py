@@ -1,10 +1,14 @@
 """Human approvals: every escalation becomes a request a human resolves.
 
 An approval is bound to the exact call (fingerprint and content), the principal that asked and
-the constitution version; it is used once and expires (default 15 minutes). Only a configured
-approver may resolve it, never the principal that asked, and of two approvers resolving at
-once exactly one wins. A waiter wakes as soon as the request is resolved: at once in the same
-process, through `wakeups` (PostgreSQL LISTEN/NOTIFY) from any other, and otherwise by polling.
+the constitution version; it is used once and expires (default 15 minutes). Only an approver
+may resolve it, never the principal that asked, and of two approvers resolving at once exactly
+one wins. An approver proves who they are with an approver or admin key (`ApiKey`, from the
+server or `magistrate approvals approve`), whose name is the approver's name; a bare name is
+accepted only when the application's own code listed it in `approvers` (never an environment
+variable: an agent can set those). A waiter wakes as soon as the request is resolved: at once
+in the same process, through `wakeups` (PostgreSQL LISTEN/NOTIFY) from any other, and
+otherwise by polling.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from magistrate.analysis.secrets import mask_secrets, mask_value
 from magistrate.audit.log import AuditLog
 from magistrate.db.base import Database
 from magistrate.errors import MagistrateError
+from magistrate.keys import ApiKey
 from magistrate.verdict import Verdict
 from magistrate.wakeups import LocalWakeups, Wakeups
 
@@ -100,6 +105,7 @@ class Approvals:
         poll_s: float = 1.0,
     ) -> None:
         self.db = db
+        # Names this application's own code trusts to resolve by name (in-process use only).
         self.approvers = frozenset(approvers)
         self.ttl_s = ttl_s
         self.audit = audit
@@ -201,18 +207,22 @@ class Approvals:
         """Unexpired pending requests."""
         return self.db.approval_count(PENDING, time.time())
 
-    def approve(self, approval_id: str, by: str, note: str | None = None) -> ApprovalRequest:
-        """Approve a pending request; raises ApprovalError with the reason when refused."""
+    def approve(
+        self, approval_id: str, by: ApiKey | str, note: str | None = None
+    ) -> ApprovalRequest:
+        """Approve a pending request as the holder of key `by` (or, in-process, a name listed
+        in `approvers`); raises ApprovalError with the reason when refused."""
         return self._resolve(approval_id, by, APPROVED, note)
 
-    def deny(self, approval_id: str, by: str, note: str | None = None) -> ApprovalRequest:
-        """Deny a pending request; raises ApprovalError with the reason when refused."""
+    def deny(self, approval_id: str, by: ApiKey | str, note: str | None = None) -> ApprovalRequest:
+        """Deny a pending request (who may: as for `approve`)."""
         return self._resolve(approval_id, by, DENIED, note)
 
-    def _resolve(self, approval_id: str, by: str, status: str, note: str | None) -> ApprovalRequest:
+    def _resolve(
+        self, approval_id: str, approver: ApiKey | str, status: str, note: str | None
+    ) -> ApprovalRequest:
         request = self.get(approval_id)
-        if not self.may_resolve(by):
-            raise ApprovalError(f"{by!r} is not an approver", "forbidden")
+        by = self.approver_name(approver)
         if by == request.principal:
             raise ApprovalError(f"{by!r} cannot resolve their own request", "forbidden")
         now = time.time()
@@ -257,8 +267,22 @@ class Approvals:
         self.wakeups.notify(approval_id)
         return request
 
+    def approver_name(self, approver: ApiKey | str) -> str:
+        """Who resolves: the name of an active approver or admin key, or a name this
+        application listed in `approvers` (or `is_approver` vouches for); ApprovalError
+        ("forbidden") otherwise."""
+        if isinstance(approver, ApiKey):
+            return key_approver(approver)
+        if self.may_resolve(approver):
+            return approver
+        raise ApprovalError(
+            f"{approver!r} is not an approver: resolving needs an approver or admin key",
+            "forbidden",
+        )
+
     def may_resolve(self, by: str) -> bool:
-        """True when `by` is a configured approver (or `is_approver` says so)."""
+        """True when the application's code listed `by` in `approvers` (or `is_approver`
+        says so)."""
         if by in self.approvers:
             return True
         return self.is_approver is not None and self.is_approver(by)
@@ -288,6 +312,19 @@ class Approvals:
                     woken.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await woken
+
+
+def key_approver(key: ApiKey) -> str:
+    """The approver a key proves: its name, when it is an active approver or admin key
+    (ApprovalError "forbidden" otherwise). For approvals and for lifting suspensions."""
+    if key.revoked_at is not None:
+        raise ApprovalError(f"key {key.id} is revoked", "forbidden")
+    if not key.can_approve:
+        raise ApprovalError(
+            f"key {key.name!r} has role {key.role}; resolving needs an approver or admin key",
+            "forbidden",
+        )
+    return key.name
 
 
 def _summary(action: Action) -> str:

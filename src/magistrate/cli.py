@@ -147,12 +147,17 @@ def check(
     if text is None and tool is None and args is None:
         err.print("check: give the action TEXT, --tool/--args, or --jsonl FILE")
         raise typer.Exit(EXIT_ERROR)
-    if text == "-":
-        text = sys.stdin.read()
+    from magistrate import jsonin
+
     try:
-        parsed_args = json.loads(args) if args else None
-    except json.JSONDecodeError as exc:
-        err.print(f"--args: not valid JSON: {exc}", markup=False)
+        if text == "-":  # bytes, decoded here: bad UTF-8 is an error message, not a traceback
+            text = sys.stdin.buffer.read().decode("utf-8")
+        parsed_args = jsonin.parse(args, "--args") if args else None
+    except UnicodeDecodeError as exc:
+        err.print(f"stdin: not valid UTF-8 at byte {exc.start}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    except InvalidAction as exc:
+        err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_ERROR) from None
     try:
         action = Action(
@@ -172,33 +177,48 @@ def check(
     if as_json:
         out.print_json(json.dumps(verdict.to_dict()))
     else:
-        risk, decision = verdict.risk.value, verdict.decision.value
-        cited = (
-            verdict.citations[0].short()
-            if verdict.citations
-            else (verdict.reasons[0] if verdict.reasons else "")
-        )
-        out.print(
-            f"[{RISK_STYLE[risk]}]{risk:<8}[/]  [{DECISION_STYLE[decision]}]{decision:<8}[/]  ",
-            end="",
-        )
-        out.print(cited, markup=False)
+        _print_verdict(verdict)
     raise typer.Exit(EXIT_FOR[verdict.decision])
 
 
+def _print_verdict(verdict: Any) -> None:
+    """One line: tier, decision, what decided it; and the approval id of an escalation."""
+    risk, decision = verdict.risk.value, verdict.decision.value
+    cited = (
+        verdict.citations[0].short()
+        if verdict.citations
+        else (verdict.reasons[0] if verdict.reasons else "")
+    )
+    out.print(
+        f"[{RISK_STYLE[risk]}]{risk:<8}[/]  [{DECISION_STYLE[decision]}]{decision:<8}[/]  ",
+        end="",
+    )
+    out.print(cited, markup=False)
+    if verdict.approval_id:
+        out.print(
+            f"  approval {verdict.approval_id} pending: an approver runs `magistrate "
+            f"approvals approve {verdict.approval_id}` with their key",
+            markup=False,
+        )
+
+
 def _check_jsonl(source: str, carry_trust: bool) -> int:
-    """One verdict line per input line, in order; malformed lines get a deny with an error."""
+    """One verdict line per action line, in order; blank lines are skipped; a line that is not
+    a valid action (bad UTF-8, bad JSON, too deep, a huge number) gets a deny with `error`.
+    Returns the exit status summarising the run (see `jsonl_exit`)."""
     from magistrate.trust import MemoryTrustLedger
 
     # Lines judged on their own clear the ledger between lines: never clear a shared (Redis)
     # ledger for that, use a private one.
     governor = _governor() if carry_trust else _governor(trust=MemoryTrustLedger())
     try:
-        stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+        # bytes, decoded line by line: one line of bad UTF-8 is that line's error, not the run's
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     except OSError as exc:
         err.print(f"--jsonl: cannot read {source}: {exc}", markup=False)
         return EXIT_ERROR
     write = sys.stdout.write
+    seen: set[str] = set()
     with stream:
         batch: list[tuple[Action | None, Any, str | None]] = []
         for line in stream:
@@ -206,29 +226,57 @@ def _check_jsonl(source: str, carry_trust: bool) -> int:
                 continue
             batch.append(_parse_line(line))
             if len(batch) >= 512:
-                _judge_batch(governor, batch, carry_trust, write)
+                seen |= _judge_batch(governor, batch, carry_trust, write)
                 batch = []
-        _judge_batch(governor, batch, carry_trust, write)
+        seen |= _judge_batch(governor, batch, carry_trust, write)
     sys.stdout.flush()
+    return jsonl_exit(seen)
+
+
+def jsonl_exit(outcomes: set[str]) -> int:
+    """The exit status of a `--jsonl` run, with the codes of a single `check`, for the worst
+    line: 3 if any line was not a valid action, else 1 if any was denied, else 2 if any was
+    escalated, else 0 (every line allowed, or none)."""
+    for outcome, code in (("error", EXIT_ERROR), ("deny", EXIT_DENY), ("escalate", EXIT_ESCALATE)):
+        if outcome in outcomes:
+            return code
     return EXIT_ALLOW
 
 
-def _parse_line(line: str) -> tuple[Action | None, Any, str | None]:
+def _parse_line(line: bytes) -> tuple[Action | None, Any, str | None]:
+    from magistrate import jsonin
+
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return None, None, f"malformed JSON: {exc}"
+        data = jsonin.parse(line, "line")
+    except InvalidAction as exc:
+        return None, None, f"invalid line: {exc}"
     action_id = data.get("id") if isinstance(data, dict) else None
     try:
         return Action.from_dict(data), action_id, None
     except InvalidAction as exc:
-        return None, action_id, f"invalid action: {exc}"
+        return None, _echoable(action_id), f"invalid action: {exc}"
+
+
+def _echoable(value: Any) -> Any:
+    """An invalid line's id, when it can be written back (an integer, or a short string of
+    valid Unicode); else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 256:
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return None
+    return None
 
 
 def _judge_batch(
     governor: Any, batch: list[tuple[Action | None, Any, str | None]], carry_trust: bool, write: Any
-) -> None:
+) -> set[str]:
+    """Write each line's verdict; returns the outcomes seen (decisions, and `error`)."""
     governor.prime([a for a, _, _ in batch if a is not None])  # one scan for the batch
+    seen: set[str] = set()
     for action, action_id, problem in batch:
         if action is None:
             line = {
@@ -239,11 +287,14 @@ def _judge_batch(
                 "reasons": [problem],
                 "error": problem,
             }
+            seen.add("error")
         else:
             if not carry_trust:
                 governor.trust.clear()
             line = governor.check(action).to_dict()
+            seen.add(line["decision"])
         write(json.dumps(line, ensure_ascii=False) + "\n")
+    return seen
 
 
 # ---------------------------------------------------------------------- demo
@@ -715,7 +766,8 @@ def _approvals() -> Any:
         db, chain_id=settings.chain_id, durability="sync", spool_dir=settings.spool_dir
     )
     _closers.extend([audit.close, db.close])
-    return Approvals(db, frozenset(settings.approvers), ttl_s=settings.approval_ttl_s, audit=audit)
+    # no name-based approvers: whoever resolves proves it with a key (operator_key)
+    return Approvals(db, ttl_s=settings.approval_ttl_s, audit=audit)
 
 
 _closers: list[Any] = []
@@ -780,12 +832,51 @@ def approvals_show(
         _show_request(request)
 
 
-def _resolve(approval_id: str, by: str, note: str | None, approve: bool) -> None:
+KeyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="File holding your approver or admin key (else MAGISTRATE_KEY, else a prompt).",
+    ),
+]
+By = Annotated[
+    str | None,
+    typer.Option("--by", help="Optional check: must be your key's name (the key says who)."),
+]
+
+
+def _operator(keys: Any, key_file: Path | None, roles: tuple[str, ...], doing: str) -> Any:
+    """The operator's key (exit 1 with the reason when there is none or it may not)."""
+    from magistrate.operator_key import CredentialError, operator_key
+
+    try:
+        return operator_key(keys, key_file, roles, doing)  # type: ignore[arg-type]
+    except CredentialError as exc:
+        err.print(f"refused: {exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
+def _approver(key_file: Path | None, by: str | None, doing: str) -> Any:
+    from magistrate.keys import Keys
+
+    db = _database()
+    _closers.append(db.close)
+    key = _operator(Keys(db, cache_s=0), key_file, ("approver", "admin"), doing)
+    if by is not None and by != key.name:
+        err.print(f"refused: --by {by!r} is not the key's name {key.name!r}", markup=False)
+        raise typer.Exit(1)
+    return key
+
+
+def _resolve(
+    approval_id: str, key_file: Path | None, by: str | None, note: str | None, approve: bool
+) -> None:
     from magistrate.approvals import ApprovalError
 
+    key = _approver(key_file, by, "approving" if approve else "denying")
     approvals = _approvals()
     try:
-        request = (approvals.approve if approve else approvals.deny)(approval_id, by, note)
+        request = (approvals.approve if approve else approvals.deny)(approval_id, key, note)
     except ApprovalError as exc:
         err.print(f"refused: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -795,21 +886,57 @@ def _resolve(approval_id: str, by: str, note: str | None, approve: bool) -> None
 @approvals_app.command("approve")
 def approvals_approve(
     approval_id: str,
-    by: Annotated[str, typer.Option("--by", help="The approver (a configured principal).")],
+    key_file: KeyFile = None,
+    by: By = None,
     note: Annotated[str | None, typer.Option("--note")] = None,
 ) -> None:
-    """Approve a pending request (exit 1 with the reason when refused)."""
-    _resolve(approval_id, by, note, approve=True)
+    """Approve a pending request with your approver or admin key (exit 1 with the reason
+    when refused)."""
+    _resolve(approval_id, key_file, by, note, approve=True)
 
 
 @approvals_app.command("deny")
 def approvals_deny(
     approval_id: str,
-    by: Annotated[str, typer.Option("--by", help="The approver (a configured principal).")],
+    key_file: KeyFile = None,
+    by: By = None,
     note: Annotated[str | None, typer.Option("--note")] = None,
 ) -> None:
-    """Deny a pending request (exit 1 with the reason when refused)."""
-    _resolve(approval_id, by, note, approve=False)
+    """Deny a pending request with your approver or admin key (exit 1 with the reason when
+    refused)."""
+    _resolve(approval_id, key_file, by, note, approve=False)
+
+
+@approvals_app.command("lift-suspension")
+def approvals_lift(
+    principal: str,
+    key_file: KeyFile = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+) -> None:
+    """Lift a principal's suspension with your approver or admin key (recorded in the audit
+    log; nobody lifts their own). Trust must live in a shared store (MAGISTRATE_REDIS_URL)."""
+    import secrets
+
+    from magistrate.errors import SuspensionError
+
+    key = _approver(key_file, None, "lifting a suspension")
+    governor = _governor()
+    try:
+        name = Action(kind="other", text="-", principal=principal).principal
+        governor.lift_suspension(name, key)
+    except (InvalidAction, SuspensionError, MagistrateError) as exc:
+        err.print(f"refused: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    if governor.audit is not None:
+        governor.audit.record_event(
+            "suspension",
+            f"lift-{secrets.token_hex(8)}",
+            name,
+            "allow",
+            "LOW",
+            {"status": "lifted", "resolved_by": key.name, "note": note},
+        )
+    out.print(f"lifted the suspension of {name} (by {key.name})", markup=False)
 
 
 # ---------------------------------------------------------------------- counsel
@@ -880,15 +1007,34 @@ def keys_create(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"name", "role", "key"}.')] = False,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding your admin key (else MAGISTRATE_KEY)."),
+    ] = None,
 ) -> None:
-    """Create a key and print it once (only its hash is stored)."""
+    """Create a key and print it once (only its hash is stored). Needs an admin key, except
+    for the first key of an empty store, which must be an admin key itself."""
     from magistrate.keys import KeysError
 
+    keys = _keys()
     try:
-        key, token = _keys().create(role, name, may_act_as)
+        created = None
+        if keys.is_empty():
+            if role != "admin":
+                err.print(
+                    "keys create: the store has no key yet: the first must be an admin key "
+                    "(--role admin), which then creates the others",
+                    markup=False,
+                )
+                raise typer.Exit(EXIT_ERROR)
+            created = keys.create_first(role, name, may_act_as)
+        if created is None:
+            _operator(keys, key_file, ("admin",), "creating a key")
+            created = keys.create(role, name, may_act_as)
     except KeysError as exc:
         err.print(f"keys create: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
+    key, token = created
     if as_json:
         sys.stdout.write(json.dumps({"name": key.name, "role": key.role, "key": token}) + "\n")
         return
@@ -926,12 +1072,19 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(
     id_or_name: Annotated[str, typer.Argument(help="A key id, or a name (all its keys).")],
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding your admin key (else MAGISTRATE_KEY)."),
+    ] = None,
 ) -> None:
-    """Revoke a key (servers stop accepting it within MAGISTRATE_KEY_CACHE_S, default 5 s)."""
+    """Revoke a key with your admin key (servers stop accepting it within
+    MAGISTRATE_KEY_CACHE_S, default 5 s)."""
     from magistrate.keys import KeysError
 
+    keys = _keys()
+    _operator(keys, key_file, ("admin",), "revoking a key")
     try:
-        revoked = _keys().revoke(id_or_name)
+        revoked = keys.revoke(id_or_name)
     except KeysError as exc:
         err.print(f"keys revoke: {exc}", markup=False)
         raise typer.Exit(1) from None

@@ -45,7 +45,19 @@ class Settings(BaseSettings):
     )
     cache_size: int = Field(default=65_536, ge=0, description="Risk-assessment cache entries.")
     approvers: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Principals allowed to approve (comma-separated)."
+        default_factory=list,
+        description="No longer grants anything: approvers prove themselves with an approver or "
+        "admin key (issue 12). Read so that older configurations still load.",
+    )
+    principal_roles: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="The constitutional role each principal acts in: name or shell pattern = "
+        "role, comma-separated (`agent:etl-*=reader,agent:ci=executor`). An action's own "
+        "`role` may only narrow it. Once set, principals it does not name get default_role, "
+        "else the constitution's least-privileged role.",
+    )
+    default_role: str | None = Field(
+        default=None, description="The role of principals principal_roles does not name."
     )
     database_url: str = Field(
         default=DEFAULT_URL, description="sqlite:///path.db or postgresql://user@host/db."
@@ -129,6 +141,16 @@ class Settings(BaseSettings):
         description="`magistrate serve`: create and print an admin key when the "
         "database has no key at all.",
     )
+
+    @field_validator("principal_roles", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs = [p.strip() for p in value.split(",") if p.strip()]
+            if any("=" not in p for p in pairs):
+                raise ValueError("principal_roles: expected NAME=ROLE pairs, comma-separated")
+            return {k.strip(): r.strip() for k, r in (p.rsplit("=", 1) for p in pairs)}
+        return value
 
     @field_validator("approvers", mode="before")
     @classmethod

@@ -19,14 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magistrate.action import Action
-from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
+from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals, key_approver
 from magistrate.audit.log import AuditLog
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
 from magistrate.db import open_database
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
+from magistrate.keys import ApiKey
 from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment, RiskDetector
+from magistrate.roles import RoleBinding
 from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, LLMSettings, Sofia
 from magistrate.telemetry import Telemetry
@@ -108,6 +110,8 @@ class Governor:
         approvals: Approvals | None = None,
         telemetry: Telemetry | None = None,
         sofia: Sofia | None = None,
+        principal_roles: Mapping[str, str] | None = None,
+        default_role: str | None = None,
     ) -> None:
         if isinstance(constitution, (str, Path)):
             constitution = load_constitution(constitution)
@@ -115,7 +119,8 @@ class Governor:
             constitution = detector.constitution
         self.constitution = constitution or default_constitution()
         self.detector = detector or RiskDetector(self.constitution)
-        self.justica = Justica(self.constitution, trust, sessions, mode)
+        binding = RoleBinding(self.constitution.model.roles, principal_roles, default_role)
+        self.justica = Justica(self.constitution, trust, sessions, mode, role_binding=binding)
         self.enabled = enabled
         self.approvers = frozenset(approvers)
         self.on_error = Decision.parse(on_error)
@@ -163,9 +168,10 @@ class Governor:
                 if s.database_url.startswith(("postgresql:", "postgres:"))
                 else None
             )
+            # no name-based approvers from settings: an agent can set environment variables;
+            # approvers prove themselves with keys (issue 12)
             approvals = Approvals(
                 db,
-                frozenset(s.approvers),
                 ttl_s=s.approval_ttl_s,
                 audit=audit,
                 wakeups=wakeups,
@@ -189,8 +195,9 @@ class Governor:
             "mode": s.mode,
             "enabled": s.governance,
             "cache_size": s.cache_size,
-            "approvers": s.approvers,
             "on_error": s.on_error,
+            "principal_roles": s.principal_roles,
+            "default_role": s.default_role,
             "audit": audit,
             "approvals": approvals,
             "telemetry": Telemetry.from_settings(s),
@@ -500,9 +507,14 @@ class Governor:
         return self.check_many(actions)
 
     # ------------------------------------------------------------------ administration
-    def lift_suspension(self, principal: str, by: str) -> None:
-        """Lift a principal's suspension; `by` must be a configured approver, not the principal."""
-        self.trust.lift_suspension(principal, by, self.approvers)
+    def lift_suspension(self, principal: str, by: ApiKey | str) -> None:
+        """Lift a principal's suspension as the holder of approver or admin key `by` (or, in
+        process, a name this application listed in `approvers`); never the principal itself."""
+        if isinstance(by, ApiKey):
+            name = key_approver(by)  # ApprovalError when the key may not
+            self.trust.lift_suspension(principal, name, frozenset({name}))
+        else:
+            self.trust.lift_suspension(principal, by, self.approvers)
 
     def status(self) -> dict[str, Any]:
         """Name, version, mode, stores and counts."""

@@ -15,6 +15,7 @@ from magistrate.action import Action
 from magistrate.constitution import LoadedConstitution
 from magistrate.levels import Decision, Risk, stricter
 from magistrate.risk import RiskAssessment, Signal
+from magistrate.roles import RoleBinding
 from magistrate.sessions import MemorySessionStore, SessionStore, marks_of
 from magistrate.trust import MemoryTrustLedger, TrustLedger
 from magistrate.verdict import Citation
@@ -68,6 +69,7 @@ class Justica:
         mode: EnforcementMode | str = EnforcementMode.COERCIVE,
         adaptive_escalate_below: float = 0.6,
         adaptive_deny_below: float = 0.4,
+        role_binding: RoleBinding | None = None,
     ) -> None:
         self.constitution = constitution
         self.trust = trust if trust is not None else MemoryTrustLedger()
@@ -79,6 +81,8 @@ class Justica:
         self._policy = model.policy
         self._articles = {a.id: a for a in model.articles}
         self._roles = model.roles
+        # the role that binds each principal (configured); an action's own `role` only narrows
+        self.role_binding = role_binding or RoleBinding(model.roles)
         self._sequences = model.sequences
         self._max_window = max((s.within_s for s in self._sequences), default=0.0)
 
@@ -180,20 +184,19 @@ class Justica:
         return Judgement(decision, risk, citations, tuple(reasons), before, after, would)
 
     def _role_problem(self, action: Action, risk: Risk) -> str | None:
-        if action.role is None:
-            return None
-        role = self._roles.get(action.role)
-        if role is None:
-            known = ", ".join(sorted(self._roles)) or "none"
-            return f"unknown role {action.role!r} (known: {known})"
-        if action.kind not in role.kinds:
-            return f"role {action.role} may not perform {action.kind} actions"
-        if action.tool is not None and role.tools != ["*"]:
-            name = action.tool.lower()
-            if not any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in role.tools):
-                return f"role {action.role} may not use tool {action.tool!r}"
-        if risk > role.max_risk:
-            return f"role {action.role} is limited to {role.max_risk} actions; this one is {risk}"
+        names, problem = self.role_binding.effective(action.principal, action.role)
+        if problem is not None:
+            return problem
+        for name in names:  # the bound role, then a claimed one: each limit applies
+            role = self._roles[name]
+            if action.kind not in role.kinds:
+                return f"role {name} may not perform {action.kind} actions"
+            if action.tool is not None and role.tools != ["*"]:
+                tool = action.tool.lower()
+                if not any(fnmatch.fnmatchcase(tool, pattern.lower()) for pattern in role.tools):
+                    return f"role {name} may not use tool {action.tool!r}"
+            if risk > role.max_risk:
+                return f"role {name} is limited to {role.max_risk} actions; this one is {risk}"
         return None
 
     def _sequence_signals(self, session: str, assessment: RiskAssessment) -> list[Signal]:

@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from magistrate.action import MAX_NAME_CHARS
+from magistrate.action import MAX_NAME_CHARS, principal_name
 from magistrate.db.base import Database
-from magistrate.errors import MagistrateError
+from magistrate.errors import InvalidAction, MagistrateError
 
 Role = Literal["agent", "approver", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "approver", "admin")
@@ -114,6 +114,19 @@ class Keys:
         self.db.key_insert(row)
         return key, token
 
+    def create_first(
+        self, role: str, name: str, may_act_as: str | None = None
+    ) -> tuple[ApiKey, str] | None:
+        """The first key of an empty store (no key at all, revoked ones included), created
+        without a credential; None when the store already has keys (then creating needs an
+        admin key). Atomic, like `bootstrap_admin`."""
+        key, token, row = self._new(role, name, may_act_as)
+        return (key, token) if self.db.key_insert(row, only_if_none=True) else None
+
+    def is_empty(self) -> bool:
+        """True when the store holds no key at all, revoked ones included."""
+        return not self.db.key_list(True)
+
     def bootstrap_admin(self, name: str = "admin") -> tuple[ApiKey, str] | None:
         """An admin key when the database has no key at all (first start); None otherwise.
         Atomic: of several servers starting at once, one creates it."""
@@ -126,6 +139,12 @@ class Keys:
             raise KeysError(f"role: must be one of {', '.join(ROLES)}; got {role!r}")
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise KeysError("name: must be non-empty, without spaces or control characters")
+        try:  # the name is the principal: it must be the name actions normalise to
+            canonical = principal_name(name)
+        except InvalidAction as exc:
+            raise KeysError(f"name: {exc.message}") from None
+        if canonical != name:
+            raise KeysError(f"name: write it in its canonical (NFKC) form {canonical!r}")
         if len(name) > MAX_NAME_CHARS:
             raise KeysError(f"name: is longer than {MAX_NAME_CHARS} characters")
         if may_act_as is not None:

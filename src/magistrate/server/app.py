@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
-from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -37,11 +37,11 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client import Histogram as PromHistogram
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
-from magistrate import __version__
-from magistrate.action import Action
+from magistrate import __version__, jsonin
+from magistrate.action import Action, principal_name
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
 from magistrate.audit import verify
 from magistrate.audit.query import parse_time
@@ -226,20 +226,24 @@ def approval_out(request: ApprovalRequest) -> dict[str, Any]:
 
 
 def _json(data: Any, status_code: int = 200) -> Response:
+    # backslashreplace: a lone surrogate that slipped into a message is written as its JSON
+    # escape (valid JSON) instead of failing the response
     return Response(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace"
+        ),
         status_code=status_code,
         media_type="application/json",
     )
 
 
 def _parse_body(raw: bytes) -> Any:
-    if not raw.strip():
-        raise HTTPException(400, "body: expected a JSON object; the body is empty")
+    """The JSON body: 400 when it is not JSON, 422 when it is over a limit (nesting checked
+    on the raw bytes first, so the parser never recurses into hostile depth)."""
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(400, f"body: not valid JSON: {exc}") from None
+        return jsonin.parse(raw)
+    except jsonin.MalformedJSON as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 def _action(key: ApiKey, data: Any, where: str = "") -> Action:
@@ -256,10 +260,25 @@ def _action(key: ApiKey, data: Any, where: str = "") -> Action:
         raise
 
 
-def _body(model: type[BaseModel]) -> dict[str, Any]:
+async def _note(request: Request) -> str | None:
+    """The approver's note from an optional `{"note": ...}` body, read whatever the content
+    type (as `/v1/check` reads its body): empty means no note."""
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    data = _parse_body(raw)
+    try:
+        return ResolveIn.model_validate(data).note
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise InvalidAction(name, str(first.get("msg", "invalid"))) from None
+
+
+def _body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
     return {
         "requestBody": {
-            "required": True,
+            "required": required,
             "content": {
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
             },
@@ -647,14 +666,12 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
             request = await approvals.wait(approval_id, wait)
         return _json(approval_out(request))
 
-    async def resolve(
-        approval_id: str, key: ApiKey, body: ResolveIn | None, approve: bool
-    ) -> Response:
+    async def resolve(approval_id: str, key: ApiKey, http: Request, approve: bool) -> Response:
         approvals = server.approvals
         act = approvals.approve if approve else approvals.deny
-        note = body.note if body is not None else None
+        note = await _note(http)
         try:
-            request = await server.judge(act, approval_id, key.name, note)
+            request = await server.judge(act, approval_id, key, note)
         except ApprovalError as exc:
             code = {"not_found": 404, "forbidden": 403, "expired": 409}.get(exc.reason, 409)
             raise HTTPException(code, str(exc)) from None
@@ -671,30 +688,32 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         tags=["approvals"],
         response_model=ApprovalOut,
         responses=resolve_responses,
+        openapi_extra=_body(ResolveIn, required=False),
         summary="Approve a pending request",
     )
     async def approvals_approve(
+        request: Request,
         approval_id: str = PathParam(..., max_length=100),
-        body: ResolveIn | None = Body(None),  # noqa: B008
         key: ApiKey = Depends(approver),  # noqa: B008
     ) -> Response:
         """Allow the action once; nobody approves their own request."""
-        return await resolve(approval_id, key, body, approve=True)
+        return await resolve(approval_id, key, request, approve=True)
 
     @app.post(
         "/v1/approvals/{approval_id}/deny",
         tags=["approvals"],
         response_model=ApprovalOut,
         responses=resolve_responses,
+        openapi_extra=_body(ResolveIn, required=False),
         summary="Deny a pending request",
     )
     async def approvals_deny(
+        request: Request,
         approval_id: str = PathParam(..., max_length=100),
-        body: ResolveIn | None = Body(None),  # noqa: B008
         key: ApiKey = Depends(approver),  # noqa: B008
     ) -> Response:
         """Refuse the action."""
-        return await resolve(approval_id, key, body, approve=False)
+        return await resolve(approval_id, key, request, approve=False)
 
     # ------------------------------------------------------------------ principals
     @app.get(
@@ -709,6 +728,7 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         key: ApiKey = Depends(approver),  # noqa: B008
     ) -> Response:
         """The principal's current trust score (decay applied) and suspension."""
+        principal = principal_name(principal) or ""
         state = await server.judge(server.gov.trust.state, principal)
         return _json(
             {
@@ -724,21 +744,22 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         tags=["principals"],
         response_model=StandingOut,
         responses={**ERRORS, 409: {"model": ProblemOut, "description": "Not suspended."}},
+        openapi_extra=_body(ResolveIn, required=False),
         summary="Lift a principal's suspension",
     )
     async def principal_lift(
+        request: Request,
         principal: str = PathParam(..., max_length=256),
-        body: ResolveIn | None = Body(None),  # noqa: B008
         key: ApiKey = Depends(approver),  # noqa: B008
     ) -> Response:
         """Let a suspended principal act again (trust raised to just above the threshold);
         recorded in the audit log. Nobody lifts their own suspension."""
         gov = server.gov
-        note = body.note if body is not None else None
+        note = await _note(request)
+        principal = principal_name(principal) or ""
 
         def lift() -> dict[str, Any]:
-            # The key's role was checked: its holder is an approver for this purpose.
-            gov.trust.lift_suspension(principal, key.name, frozenset({key.name}))
+            gov.lift_suspension(principal, key)  # the approver is the key's holder
             if gov.audit is not None:
                 gov.audit.record_event(
                     "suspension",
@@ -761,6 +782,8 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
         except SuspensionError as exc:
             code = 403 if "own suspension" in str(exc) else 409
             raise HTTPException(code, str(exc)) from None
+        except ApprovalError as exc:
+            raise HTTPException(403, str(exc)) from None
 
     # ------------------------------------------------------------------ audit
     @app.get(

@@ -8,6 +8,7 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from magistrate.action import principal_name
 from magistrate.errors import InvalidAction
 from magistrate.keys import ApiKey, Keys, Role
 
@@ -78,6 +79,10 @@ def acting_principal(key: ApiKey, principal: object, where: str = "principal") -
         return key.name
     if not isinstance(principal, str):
         raise InvalidAction(where, f"must be a string; got {type(principal).__name__}")
+    try:  # compared in canonical form: a look-alike of the key's name is not another name
+        principal = principal_name(principal) or key.name
+    except InvalidAction as exc:
+        raise InvalidAction(where, exc.message) from None
     if key.may_act_as_principal(principal):
         return principal
     if key.may_act_as:

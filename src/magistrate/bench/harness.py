@@ -1,0 +1,206 @@
+"""The benchmark harness: configuration, governors as an operator runs them, timed runners."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from magistrate.action import Action
+from magistrate.approvals import Approvals
+from magistrate.audit import AuditLog
+from magistrate.bench.measure import Run, rss_mb, settle
+from magistrate.bench.workload import Task, mixed_actions
+from magistrate.db import open_database
+from magistrate.governor import Governor
+from magistrate.maestro import Maestro
+from magistrate.risk import RiskDetector
+from magistrate.sofia import Sofia
+from magistrate.telemetry import Telemetry
+
+perf_ns = time.perf_counter_ns
+
+
+async def _worker(task: Any) -> str:
+    """The trivial agent the seed used: the work itself is not what is measured."""
+    return "done"
+
+
+@dataclass
+class Config:
+    """How hard to push: `quick` trims repeats and the beyond-seed operation counts."""
+
+    quick: bool = False
+    repeats: int | None = None
+
+    @property
+    def reps(self) -> int:
+        """Measured repetitions per scenario."""
+        return self.repeats or (1 if self.quick else 5)
+
+
+class BenchHarness:
+    """Shared set-up for scenarios: one detector (compiled once), governors over SQLite."""
+
+    def __init__(self, config: Config | None = None, workdir: Path | None = None) -> None:
+        self.config = config or Config()
+        self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="magistrate-bench-")
+        self.workdir = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.detector = RiskDetector()
+        self._governors: list[Governor] = []
+
+    # ------------------------------------------------------------------ plumbing
+    def governor(
+        self,
+        name: str,
+        *,
+        durability: str = "batched",
+        enabled: bool = True,
+        telemetry: Telemetry | None = None,
+        sofia: Sofia | None = None,
+    ) -> Governor:
+        """A governor as an operator runs it: audit + approvals in SQLite, metrics on."""
+        db = open_database(f"sqlite:///{self.workdir}/{name}.db", durable=durability == "sync")
+        audit = AuditLog(
+            db,
+            chain_id=name,
+            durability=durability,  # type: ignore[arg-type]
+            spool_dir=self.workdir / "spool",
+        )
+        approvals = Approvals(db, frozenset({"human:reviewer"}), audit=audit)
+        gov = Governor(
+            detector=self.detector,
+            audit=audit,
+            approvals=approvals,
+            enabled=enabled,
+            telemetry=telemetry if telemetry is not None else Telemetry(tracing=False),
+            sofia=sofia,
+        )
+        self._governors.append(gov)
+        return gov
+
+    def close(self) -> None:
+        """Flush and close every governor; remove the temporary folder."""
+        for gov in self._governors:
+            gov.close()
+        self._governors.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> BenchHarness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def n(self, full: int, quick: int) -> int:
+        """An operation count for beyond-seed scenarios."""
+        return quick if self.config.quick else full
+
+    def repeat(
+        self,
+        measure: Callable[[], Run],
+        reset: Callable[[], None] | None = None,
+        warmup: bool = True,
+    ) -> tuple[list[Run], float]:
+        """Warm up once, then the measured repetitions; returns (runs, RSS growth in MiB)."""
+        if warmup:
+            measure()
+        runs = []
+        before = settle()
+        for _ in range(self.config.reps):
+            if reset is not None:
+                reset()
+            runs.append(measure())
+        return runs, rss_mb() - before
+
+    # ------------------------------------------------------------------ runners
+    @staticmethod
+    def sequential(op: Callable[[Any], Awaitable[Any]], tasks: Sequence[Any]) -> Run:
+        """Operations one after another; latency of each."""
+
+        async def go() -> Run:
+            lat = []
+            start = perf_ns()
+            for task in tasks:
+                t = perf_ns()
+                await op(task)
+                lat.append(perf_ns() - t)
+            return Run(len(tasks), (perf_ns() - start) / 1e9, lat)
+
+        return asyncio.run(go())
+
+    @staticmethod
+    def concurrent(
+        op: Callable[[Any], Awaitable[Any]], tasks: Sequence[Any], parallel: int | None
+    ) -> Run:
+        """Operations as concurrent tasks (at most `parallel` at once; None: all at once)."""
+
+        async def go() -> Run:
+            lat: list[int] = []
+            limit = asyncio.Semaphore(parallel) if parallel else None
+
+            async def one(task: Any) -> None:
+                if limit is None:
+                    t = perf_ns()
+                    await op(task)
+                    lat.append(perf_ns() - t)
+                    return
+                async with limit:
+                    t = perf_ns()
+                    await op(task)
+                    lat.append(perf_ns() - t)
+
+            start = perf_ns()
+            await asyncio.gather(*(one(t) for t in tasks))
+            return Run(len(tasks), (perf_ns() - start) / 1e9, lat)
+
+        return asyncio.run(go())
+
+    @staticmethod
+    def governed(maestro: Maestro) -> Callable[[Any], Awaitable[Any]]:
+        """One Maestro operation: check, then run the worker when allowed."""
+
+        async def op(task: Any) -> Any:
+            return await maestro.execute_with_governance(_worker, dict(task))
+
+        return op
+
+    def decisions(self, gov: Governor, tasks: Sequence[Task]) -> dict[str, Any]:
+        """Tiers and decisions the pipeline gave a workload (reported beside the timings)."""
+        verdicts = gov.check_many([Action.from_dict(t) for t in tasks])
+        return {
+            "tiers": dict(Counter(v.risk.value for v in verdicts)),
+            "decisions": dict(Counter(v.decision.value for v in verdicts)),
+        }
+
+    @staticmethod
+    def _cycle(
+        op: Callable[[Action], Any],
+        pool: list[Action],
+        ops: int,
+        then: Callable[[], Any] | None = None,
+    ) -> Run:
+        """`ops` calls cycling through `pool`, each timed; `then` runs inside the wall time."""
+        lat = []
+        start = perf_ns()
+        for i in range(ops):
+            t = perf_ns()
+            op(pool[i % len(pool)])
+            lat.append(perf_ns() - t)
+        if then is not None:
+            then()
+        return Run(ops, (perf_ns() - start) / 1e9, lat)
+
+    def _full_path(self, gov: Governor, pool: list[Action], ops: int) -> Run:
+        # durable: counted until every audit record is committed
+        return self._cycle(gov.check, pool, ops, then=lambda: gov.audit.flush(300))  # type: ignore[union-attr]
+
+    def _pool(self, distinct: int, seed: int) -> list[Action]:
+        return [Action.from_dict(t) for t in mixed_actions(distinct, seed=seed)]
