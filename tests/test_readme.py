@@ -37,6 +37,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     }
     env.pop("MAGISTRATE_REDIS_URL", None)
     env.pop("MAGISTRATE_ESCALATION", None)
+    env.pop("MAGISTRATE_KEY", None)
     return env
 
 
@@ -45,9 +46,10 @@ def test_readme_curl_walkthrough_runs_in_order(tmp_path: Path) -> None:
     script = block_after(ROOT / "README.md", "tests/test_readme.py` runs this block", "bash")
     env = _env(tmp_path)
     with ProcessServer(env, tmp_path) as server:
+        admin = next(w for w in server.output().split() if w.startswith("mgk_"))
         r = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
-            env={**env, "MAGISTRATE_URL": server.url},
+            env={**env, "MAGISTRATE_URL": server.url, "MAGISTRATE_KEY": admin},
             cwd=tmp_path,
             capture_output=True,
             text=True,

@@ -35,7 +35,7 @@ def bootstrap_admin(database_url: str, say: Callable[[str], None]) -> None:
     if created is None:
         say(
             "API keys already exist (the first admin key was shown on the first start). "
-            f"To make another: {ADMIN_HINT}  (same MAGISTRATE_DATABASE_URL)"
+            f"Another is made with an admin key: MAGISTRATE_KEY=<admin key> {ADMIN_HINT}"
         )
         return
     key, token = created
@@ -46,7 +46,10 @@ def bootstrap_admin(database_url: str, say: Callable[[str], None]) -> None:
 
 def no_bootstrap_hint(say: Callable[[str], None]) -> None:
     """What a start with MAGISTRATE_BOOTSTRAP_ADMIN=false says about keys."""
-    say(f"No admin key is created (MAGISTRATE_BOOTSTRAP_ADMIN=false); make one with: {ADMIN_HINT}")
+    say(
+        "No admin key is created (MAGISTRATE_BOOTSTRAP_ADMIN=false); the first key of an empty "
+        f"store is made with: {ADMIN_HINT}"
+    )
 
 
 def run(
