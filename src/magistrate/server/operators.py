@@ -54,7 +54,12 @@ def swagger_assets() -> Path | None:
 
 def add_operator_routes(app: FastAPI, server: Any) -> None:
     """The API docs page, GET /v1/principals, GET /v1/audit/browse and /v1/audit/records/{id}."""
-    approver = require("approver", "admin")
+    _docs_routes(app)
+    _principal_routes(app, server)
+    _audit_routes(app, server)
+
+
+def _docs_routes(app: FastAPI) -> None:
     assets = swagger_assets()
     if assets is not None:
         app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
@@ -66,6 +71,10 @@ def add_operator_routes(app: FastAPI, server: Any) -> None:
             raise HTTPException(404, "API docs need the fastapi-offline package; the spec is at "
                                 "/openapi.json")  # fmt: skip
         return HTMLResponse((STATIC / "docs.html").read_text(encoding="utf-8"))
+
+
+def _principal_routes(app: FastAPI, server: Any) -> None:
+    approver = require("approver", "admin")
 
     @app.get(
         "/v1/principals",
@@ -89,6 +98,10 @@ def add_operator_routes(app: FastAPI, server: Any) -> None:
             return {"principals": [s.to_dict() for s in shown], "total": len(ordered)}
 
         return _json(await server.judge(read))
+
+
+def _audit_routes(app: FastAPI, server: Any) -> None:
+    approver = require("approver", "admin")
 
     @app.get(
         "/v1/audit/browse",
