@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from magistrate import RiskDetector
+
 ENV: dict[str, str] = {}
 
 
@@ -275,3 +277,48 @@ def test_status_reads_suspensions_from_a_shared_redis_ledger() -> None:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(match=f"{prefix}*"):
             client.delete(key)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_standing_and_replay_queries_on_both_backends(
+    backend: str, tmp_path: Path, detector: RiskDetector
+) -> None:
+    """The aggregate and browse queries run as written on SQLite and PostgreSQL."""
+    import contextlib
+
+    from magistrate import Action, Governor
+    from magistrate.audit import AuditLog
+    from magistrate.db import AuditFilter, open_database
+    from magistrate.ops.browse import Search, record, search
+    from magistrate.ops.replay import count, recorded, replay
+    from magistrate.ops.standing import decision_counts, principals
+    from tests.stores import pg_schema, pg_url
+
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path}/b.db"
+        else:
+            url = pg_url(stack.enter_context(pg_schema()))
+        db = open_database(url)
+        stack.callback(db.close)
+        audit = AuditLog(db, spool_dir=tmp_path / "spool")
+        gov = Governor(detector=detector, audit=audit)
+        gov.check(Action(kind="shell", text="ls", principal="agent:a"))
+        gov.check(Action(kind="shell", text="rm -rf /", principal="agent:b"))
+        gov.check(Action(kind="sql", text="DROP TABLE t_users", principal="agent:a"))
+        audit.flush()
+        counts = decision_counts(db)
+        assert counts["by_decision"]["allow"] == 1 and counts["by_decision"]["deny"] == 1
+        assert sum(counts["by_risk"].values()) == 3
+        found = principals(db)
+        assert found["agent:b"].suspended and not found["agent:a"].suspended
+        assert found["agent:a"].decisions == {"allow": 1, "escalate": 1}
+        hits = search(db, Search(AuditFilter(), rule="delete-root-or-home"))["records"]
+        assert [h["principal"] for h in hits] == ["agent:b"]
+        detail = record(db, hits[0]["row_id"])
+        assert detail is not None and detail["chain_position"]["hash_matches"]
+        assert count(db, AuditFilter()) == 3
+        same = Governor(detector=detector)
+        report = replay(same, Governor(detector=detector), recorded(db, AuditFilter()))
+        assert (report.records, report.changed, report.recorded_differs) == (3, 0, 0)
+        gov.close()
