@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test lint typecheck bench bench-server clean
+.PHONY: install run demo test lint typecheck bench bench-server eval clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ bench: install
 
 bench-server: install
 	$(BIN)/python benchmarks/bench_server.py
+
+# Every labelled corpus through the governor: recall, false-block, tier accuracy, misses.
+eval: install
+	for f in tests/data/*.jsonl; do echo "== $$f"; \
+	  $(BIN)/magistrate eval "$$f" --show 10 --min-recall 0.97 --max-false-block 0.03 || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ from magistrate.telemetry import Telemetry
 from tests.servers import ThreadServer, bearer
 
 CHROMIUM = Path("/usr/bin/chromium")
+IMG = Path(__file__).resolve().parent.parent / "docs" / "img"  # the screenshots the docs show
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -130,3 +131,209 @@ def test_approver_approves_and_the_waiting_agent_is_allowed(
     again = agent.post("/v1/check", json=action).json()  # the agent retries: allowed, once
     assert again["decision"] == "allow" and again["approval_id"] == approval_id
     agent.close()
+
+
+def _offline(page: Any, url: str, outside: list[str]) -> None:
+    """Refuse every request that leaves the server (as on a machine with no network)."""
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(url) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+
+
+def test_api_docs_are_served_without_a_cdn_and_linked_from_the_dashboard(
+    site: tuple[str, Keys], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, keys = site
+    _, approver_key = keys.create("approver", "alice")
+    problems: list[str] = []
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        _offline(page, url, outside)
+        page.goto(url + "/")
+        page.fill("#key", approver_key)
+        page.click("#signin-button")
+        page.click("#api-docs-link")
+        expect(page).to_have_url(url + "/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Magistrate")
+        check = page.locator('.opblock-summary-path[data-path="/v1/check"]').first
+        expect(check).to_be_visible(timeout=15_000)
+        check.click()  # expands the operation: its description and responses render
+        expect(page.locator(".opblock-body").first).to_contain_text("422")
+        page.screenshot(path=str(IMG / "api_docs.png"))
+        browser.close()
+    assert outside == [], outside
+    assert problems == [], problems
+
+
+def test_feed_reasons_principals_view_and_audit_browser(
+    site: tuple[str, Keys], tmp_path: Path
+) -> None:
+    """The live feed says why (rule and article; a suspension); an approver finds the suspended
+    agent in the principals view and lifts the suspension there; the audit browser filters by
+    principal, decision, tier, rule and time and shows a record's citations, timings, approval
+    and chain position."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, keys = site
+    _, etl = keys.create("agent", "agent:etl-7")
+    _, ops = keys.create("agent", "agent:ops-bot")
+    _, approver_key = keys.create("approver", "alice")
+    with httpx.Client(base_url=url, timeout=30) as c:
+
+        def check(key: str, kind: str, text: str) -> dict[str, Any]:
+            return c.post(
+                "/v1/check", json={"kind": kind, "text": text}, headers=bearer(key)
+            ).json()
+
+        drop = check(etl, "sql", "DROP TABLE customers")
+        check(etl, "shell", "pytest -q")
+        check(ops, "shell", "ls")
+        assert check(ops, "shell", "rm -rf /")["decision"] == "deny"  # suspends agent:ops-bot
+        assert check(ops, "shell", "ls")["decision"] == "deny"  # "deny LOW": but why?
+
+    problems: list[str] = []
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        _offline(page, url, outside)
+        page.goto(url + "/")
+        page.fill("#key", approver_key)
+        page.click("#signin-button")
+
+        # 1. the live feed gives reasons
+        newest = page.locator("#stream li").first
+        expect(newest).to_contain_text("[shell] ls", timeout=10_000)
+        expect(newest.locator(".why")).to_contain_text("suspended: denied a CRITICAL action")
+        rm = page.locator("#stream li", has_text="rm -rf /")
+        expect(rm.locator(".why")).to_contain_text("(delete-root-or-home)")
+        expect(rm.locator(".why")).to_contain_text("art. 2")
+        dropped = page.locator("#stream li", has_text="DROP TABLE customers")
+        expect(dropped.locator(".why")).to_contain_text("(sql-drop)")
+        page.screenshot(path=str(IMG / "dashboard_feed.png"))
+
+        # 2. principals: trust, standing, decisions; lift the suspension
+        page.click('#tabs .tab[data-view="principals"]')
+        ops_row = page.locator('#principals-rows tr[data-principal="agent:ops-bot"]')
+        expect(ops_row).to_be_visible(timeout=10_000)
+        expect(ops_row.locator(".standing")).to_contain_text("suspended")
+        expect(ops_row.locator(".standing")).to_contain_text("denied a CRITICAL action")
+        expect(ops_row.locator(".counts")).to_contain_text("allow 1")
+        expect(ops_row.locator(".counts")).to_contain_text("deny 2")
+        etl_row = page.locator('#principals-rows tr[data-principal="agent:etl-7"]')
+        expect(etl_row.locator(".standing")).to_have_text("active")
+        expect(etl_row.locator(".lift-button")).to_have_count(0)
+        ops_row.locator("button.link").click()
+        expect(page.locator("#principal-detail-title")).to_have_text("agent:ops-bot")
+        expect(page.locator("#principal-recent li")).to_have_count(3)
+        page.check("#principals-suspended-only")
+        expect(page.locator("#principals-rows tr")).to_have_count(1)
+        page.uncheck("#principals-suspended-only")
+        page.screenshot(path=str(IMG / "dashboard_principals.png"))
+        ops_row.locator("input.note").fill("rm was a test run")
+        ops_row.locator(".lift-button").click()
+        expect(ops_row.locator(".standing")).to_have_text("active")
+        expect(ops_row.locator(".lift-button")).to_have_count(0)
+
+        # 3. the audit browser: filters, then a record in full
+        page.click('#tabs .tab[data-view="audit"]')
+        rows = page.locator("#audit-rows tr")
+        expect(rows).to_have_count(6)  # five verdicts and the lift
+        form = page.locator("#audit-filters")
+        form.locator('input[name="principal"]').fill("agent:ops-bot")
+        form.locator('select[name="decision"]').select_option("deny")
+        page.click("#audit-search")
+        expect(rows).to_have_count(2)
+        form.locator('select[name="risk"]').select_option("CRITICAL")
+        page.click("#audit-search")
+        expect(rows).to_have_count(1)
+        expect(rows.first.locator(".what")).to_have_text("[shell] rm -rf /")
+        form.locator('input[name="principal"]').fill("")
+        form.locator('select[name="decision"]').select_option("")
+        form.locator('select[name="risk"]').select_option("")
+        form.locator('input[name="rule"]').fill("sql-drop")
+        form.locator('input[name="since"]').fill("1h")
+        page.click("#audit-search")
+        expect(rows).to_have_count(1)
+        form.locator('input[name="until"]').fill("2000-01-01")
+        page.click("#audit-search")
+        expect(page.locator("#audit-empty")).to_be_visible()
+        form.locator('input[name="until"]').fill("")
+        page.click("#audit-search")
+        expect(rows).to_have_count(1)
+        rows.first.click()
+        detail = page.locator("#audit-detail")
+        expect(detail.locator("#detail-citations")).to_contain_text(
+            "art. 2 No irreversible harm without consent (sql-drop)"
+        )
+        expect(detail.locator("#detail-timings")).to_contain_text("total")
+        expect(detail.locator("#detail-approval")).to_contain_text(drop["approval_id"])
+        expect(detail.locator("#detail-approval")).to_contain_text("pending")
+        expect(detail.locator("#detail-chain")).to_contain_text("record 1 of")
+        expect(detail.locator("#detail-chain")).to_contain_text("matches its content")
+        page.screenshot(path=str(IMG / "dashboard_audit.png"))
+        before = len(problems)
+        form.locator('input[name="since"]').fill("yesterday")
+        page.click("#audit-search")
+        expect(page.locator("#audit-error")).to_contain_text("since")
+        # the browser logs the refused request itself; nothing else may be logged
+        refused = [m for m in problems[before:] if "status of 422" in m]
+        assert len(refused) == 1
+        problems[before:] = [m for m in problems[before:] if "status of 422" not in m]
+
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, "the audit view overflows a 1366 px laptop screen"
+        browser.close()
+    assert outside == [], outside
+    assert problems == [], problems
+
+
+def test_hostile_action_text_is_shown_as_text_everywhere(site: tuple[str, Keys]) -> None:
+    """An agent controls what it submits: markup in an action, a principal name or a rule
+    filter is displayed, never interpreted (feed, principals, audit list and detail)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, keys = site
+    _, gateway = keys.create("agent", "gateway", "agent:*")
+    _, approver_key = keys.create("approver", "alice")
+    hostile = (
+        '<img src=x onerror="document.title=\'owned\'"><script>document.title="owned"</script>'
+    )
+    who = 'agent:<b id="bold">x</b>'
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post(
+            "/v1/check",
+            json={"kind": "shell", "text": f"echo '{hostile}'", "principal": who},
+            headers=bearer(gateway),
+        )
+        assert r.status_code == 200, r.text
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(url + "/")
+        page.fill("#key", approver_key)
+        page.click("#signin-button")
+        expect(page.locator("#stream li").first).to_contain_text("<img src=x", timeout=10_000)
+        page.click('#tabs .tab[data-view="principals"]')
+        expect(page.locator("#principals-rows")).to_contain_text('<b id="bold">x</b>')
+        page.click('#tabs .tab[data-view="audit"]')
+        page.locator("#audit-rows tr").first.click()
+        expect(page.locator("#audit-detail")).to_contain_text("<script>")
+        assert page.locator("#bold").count() == 0
+        assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
+        assert page.title() != "owned"
+        browser.close()

@@ -71,3 +71,52 @@ def test_agent_failure_is_reported_not_raised(detector: RiskDetector) -> None:
     )
     assert not response.success and response.verdict.allowed
     assert response.error == "agent error: ValueError: boom"
+
+
+def _with_approvals(detector: RiskDetector, tmp_path: Any) -> Governor:
+    from magistrate.approvals import Approvals
+    from magistrate.audit import AuditLog
+    from magistrate.db import open_database
+
+    db = open_database(f"sqlite:///{tmp_path}/m.db")
+    audit = AuditLog(db, spool_dir=tmp_path / "spool")
+    return Governor(detector=detector, audit=audit, approvals=Approvals(db, audit=audit))
+
+
+def test_escalation_returns_at_once_by_default(
+    detector: RiskDetector, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The README's example: an escalated task comes back with its approval id, no waiting."""
+    import time
+
+    monkeypatch.delenv("MAGISTRATE_ESCALATION", raising=False)
+    gov = _with_approvals(detector, tmp_path)
+    agent = EchoAgent()
+    started = time.monotonic()
+    response = asyncio.run(
+        Maestro(gov).execute_with_governance(agent, {"kind": "sql", "text": "TRUNCATE orders"})
+    )
+    assert time.monotonic() - started < 2
+    assert response.verdict.decision is Decision.ESCALATE and response.approval_id
+    assert not response.success and response.blocked and agent.ran == []
+    gov.close()
+
+
+def test_escalation_setting_is_respected(
+    detector: RiskDetector, tmp_path: Any, monkeypatch: Any
+) -> None:
+    import time
+
+    gov = _with_approvals(detector, tmp_path)
+    task = {"kind": "sql", "text": "DROP TABLE customers"}
+    monkeypatch.setenv("MAGISTRATE_ESCALATION", "wait")
+    monkeypatch.setenv("MAGISTRATE_APPROVAL_TIMEOUT_S", "0.3")
+    waiting = Maestro(gov)
+    assert waiting.escalation == "wait" and waiting.approval_timeout == 0.3
+    started = time.monotonic()
+    response = asyncio.run(waiting.execute_with_governance(EchoAgent(), task))
+    assert time.monotonic() - started >= 0.3 and "timed out" in (response.error or "")
+    monkeypatch.setenv("MAGISTRATE_ESCALATION", "return")
+    assert Maestro(gov).escalation == "return"
+    assert Maestro(gov, escalation="wait").escalation == "wait"  # the argument wins
+    gov.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -357,8 +358,12 @@ def bench(
     repeats: Annotated[
         int | None, typer.Option("--repeats", min=1, help="Measured repeats per scenario.")
     ] = None,
+    fail_on_miss: Annotated[
+        bool, typer.Option("--fail-on-miss", help="Exit 1 when any target is missed.")
+    ] = False,
 ) -> None:
-    """Run the seed's twelve benchmark scenarios (and more) on the real pipeline."""
+    """Run the seed's twelve benchmark scenarios (and more) on the real pipeline; each target
+    is reported PASS or MISS (exit 1 on a MISS with --fail-on-miss)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from magistrate.bench.report import print_results, to_json, write_report
@@ -395,68 +400,151 @@ def bench(
     if report is not None:
         written = write_report(results, report, quick)
         err.print("wrote " + ", ".join(str(p) for p in written))
+    targets = [t for r in results for t in r.targets]
+    missed = [t.label for t in targets if not t.passed]
+    if targets:
+        err.print(
+            f"targets: {len(targets) - len(missed)} PASS, {len(missed)} MISS"
+            + (f" ({'; '.join(missed)})" if missed else ""),
+            markup=False,
+        )
+    if fail_on_miss and missed:
+        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------------- status
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Constitution, mode, stores and counts (the seed's `maestro agent governance`)."""
-    info = _governor().status()
+    """Constitution, mode, stores, and what the stores hold: decisions, approvals, suspensions."""
+    from magistrate.ops.status import store_status
+    from magistrate.ops.views import print_sofia, print_status
+
+    info = store_status(_governor())
     if as_json:
         out.print_json(json.dumps(info))
         return
-    c = info["constitution"]
-    out.print(f"constitution  {c['name']} (version {c['version']})", markup=False)
-    out.print(f"source        {c['source']}", markup=False)
-    out.print(
-        f"articles      {c['articles']}   rules {c['rules']}   sequence rules "
-        f"{c['sequence_rules']}   roles {', '.join(c['roles'])}",
-        markup=False,
-    )
-    out.print(
-        f"mode          {info['mode']}   governance "
-        f"{'on' if info['enabled'] else 'OFF (ungoverned)'}   on error {info['on_error']}"
-    )
-    for store, kind in info["stores"].items():
-        out.print(f"{store:<13} {kind}", markup=False)
-    counts = info["counts"]
-    out.print(
-        f"decisions     allow {counts['allow']}  escalate {counts['escalate']}  deny "
-        f"{counts['deny']}  errors {counts['errors']}"
-    )
-    _print_sofia(info.get("sofia"))
+    print_status(info, out)
+    print_sofia(info.get("sofia"), out)
 
 
-def _print_sofia(sofia: dict[str, Any] | None) -> None:
-    """What Sofia's System 2 reads, and where it runs."""
-    if not sofia:
-        return
-    llm = sofia["system2"]
-    where = f"{llm['model']} at {llm['endpoint']}" if llm else "off (System 1 only)"
-    out.print(f"sofia         System 2: {where}", markup=False)
-    if not llm:
-        return
-    r = sofia["reads"]
-    out.print(
-        f"  budget {sofia['budget_s']:g} s   fallback {sofia['fallback']}   json "
-        f"{sofia['structured']}   concurrency {sofia['concurrency']}",
-        markup=False,
+# ---------------------------------------------------------------------- eval, replay
+def _offline_governor(constitution: Path | None = None) -> Any:
+    """A governor that writes nothing (no audit, no approvals) and keeps trust and sessions in
+    its own memory: for evaluating and replaying, which are not traffic."""
+    from magistrate.governor import Governor
+    from magistrate.sessions import MemorySessionStore
+    from magistrate.trust import MemoryTrustLedger
+
+    update: dict[str, Any] = {"audit": False, "redis_url": None}
+    if constitution is not None:
+        update["constitution"] = constitution
+    settings = _settings().model_copy(update=update)
+    try:
+        governor = Governor.from_settings(
+            settings, trust=MemoryTrustLedger(), sessions=MemorySessionStore()
+        )
+    except ConstitutionError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    _opened.append(governor)
+    return governor
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Labelled JSONL: an action plus expect/expected.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout.")] = False,
+    show: Annotated[int, typer.Option("--show", min=0, help="Misses to list.")] = 50,
+    min_recall: Annotated[
+        float | None, typer.Option("--min-recall", help="Exit 1 below this recall.")
+    ] = None,
+    max_false_block: Annotated[
+        float | None, typer.Option("--max-false-block", help="Exit 1 above this false-block.")
+    ] = None,
+) -> None:
+    """Score a labelled corpus: recall, false-block and tier accuracy, overall, per category and
+    per kind, with the misses (exit 3 on unreadable lines; 1 when a threshold is not met)."""
+    from magistrate.ops import evaluate as ev
+    from magistrate.ops.views import print_eval, progress
+
+    try:
+        cases, problems = ev.load(file)
+    except OSError as exc:
+        err.print(f"eval: cannot read {file}: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    governor = _offline_governor()
+    with progress(err, transient=as_json) as bar:
+        task = bar.add_task("judging", total=len(cases))
+        report = ev.evaluate(governor, cases, lambda: bar.advance(task))
+    report.problems = problems
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_eval(report.to_dict(), out, show)
+    if problems:
+        for problem in problems[:20]:
+            err.print(f"eval: {problem}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    overall = report.overall.to_dict()
+    if (min_recall is not None and (overall["recall"] or 0) < min_recall) or (
+        max_false_block is not None and (overall["false_block"] or 0) > max_false_block
+    ):
+        raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    constitution: Annotated[
+        Path,
+        typer.Option("--constitution", help="The candidate constitution YAML to judge under."),
+    ],
+    since: Annotated[str | None, typer.Option(help="ISO time or age (30m, 12h, 7d).")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time or age; exclusive.")] = None,
+    principal: Annotated[str | None, typer.Option()] = None,
+    decision: Annotated[
+        str | None, typer.Option(help="Only records recorded as allow, escalate or deny.")
+    ] = None,
+    risk: Annotated[str | None, typer.Option(help="LOW, MEDIUM, HIGH, CRITICAL")] = None,
+    kind: Annotated[str | None, typer.Option(help="shell, sql, tool, …")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only records that cited this rule.")] = None,
+    chain: Annotated[str | None, typer.Option(help="One chain id.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many records.")] = None,
+    examples: Annotated[int, typer.Option("--examples", min=0, help="Examples per rule.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout.")] = False,
+) -> None:
+    """Re-judge recorded traffic under a candidate constitution and show what would change:
+    decisions that flip, per rule, with examples (nothing is written; secrets stay masked)."""
+    from magistrate.db import AuditFilter
+    from magistrate.ops import replay as rp
+    from magistrate.ops.views import print_replay, progress
+
+    where = AuditFilter(
+        chain_id=chain,
+        since=_since(since),
+        until=_since(until),
+        principal=principal,
+        decision=decision,
+        risk=risk.upper() if risk else None,
     )
-    out.print(f"  reads kinds: {', '.join(r['kinds']) or '-'}", markup=False)
-    out.print(f"  reads facts: {', '.join(r['facts']) or '-'}", markup=False)
-    out.print(
-        f"  reads calls that {', '.join(r['effects']) or '-'}; tool words: "
-        f"{', '.join(r['tool_words']) or '-'}",
-        markup=False,
-    )
-    out.print(
-        f"  reads tool output with findings: {'yes' if r['tool_outputs_with_findings'] else 'no'}"
-        f"   what System 1 is unsure of: {'yes' if r['unsure'] else 'no'} (unknown programs: "
-        f"{r['unknown_programs']})",
-        markup=False,
-    )
-    out.print(f"  and what the constitution asks counsel for: {r['constitution']}", markup=False)
-    out.print(f"  never reads: {r['never']}", markup=False)
+    baseline = _offline_governor()
+    candidate = _offline_governor(constitution)
+    db = _database()
+    _closers.append(db.close)
+    skipped: Counter[str] = Counter()
+    total = rp.count(db, where, limit)  # streamed, not held: the bar's total is an upper bound
+    records = rp.recorded(db, where, kind=kind, rule=rule, limit=limit, skipped=skipped)
+    with progress(err, transient=as_json) as bar:
+        task = bar.add_task("replaying", total=total)
+        report = rp.replay(baseline, candidate, records, lambda: bar.advance(task))
+        bar.update(task, total=report.records, completed=report.records)
+    report.skipped = skipped
+    data = report.to_dict()
+    for change in data["by_rule"]:
+        change["examples"] = change["examples"][:examples]
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_replay(data, out)
 
 
 # ---------------------------------------------------------------------- constitution
@@ -1022,8 +1110,6 @@ def serve(
     """Run the governance server: HTTP API, approvals dashboard, /metrics, /healthz, /readyz."""
     import os
 
-    import uvicorn
-
     settings = _settings()
     host = host or settings.host
     port = port if port is not None else settings.port
@@ -1041,49 +1127,14 @@ def serve(
             "them (docs/scaling.md).",
             markup=False,
         )
-    if settings.bootstrap_admin:
-        _bootstrap_admin()
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    shown = f"[{shown}]" if ":" in shown else shown
-    out.print(
-        f"Magistrate server: http://{shown}:{port}/  ({workers} worker(s); API at "
-        f"/v1, spec at /openapi.json)",
-        markup=False,
-    )
-    sys.stdout.flush()
-    uvicorn.run(
-        "magistrate.server.app:create_app",
-        factory=True,
+    from magistrate.ops import serving
+
+    code = serving.run(
+        settings,
         host=host,
         port=port,
         workers=workers,
         log_level=log_level,
-        timeout_graceful_shutdown=5,
-        proxy_headers=True,
-        server_header=False,
+        say=lambda line: out.print(line, markup=False),
     )
-
-
-def _bootstrap_admin() -> None:
-    """On the first start (no key in the database), create an admin key and print it."""
-    from magistrate.keys import Keys
-
-    db = _database()
-    try:
-        created = Keys(db).bootstrap_admin()
-    except Exception as exc:  # the server reports an unreachable store itself (readyz)
-        err.print(f"could not check for API keys: {exc}", markup=False)
-        return
-    finally:
-        db.close()
-    if created is not None:
-        key, token = created
-        out.print(
-            f"First start: created admin key {key.id} (name {key.name!r}). It is shown only now:",
-            markup=False,
-        )
-        out.print(f"  {token}", markup=False)
-        out.print(
-            "Sign in to the dashboard with it; create more with `magistrate keys create`.",
-            markup=False,
-        )
+    raise typer.Exit(code)

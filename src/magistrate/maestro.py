@@ -44,6 +44,16 @@ class MaestroResponse:
         }
 
 
+def _configured() -> tuple[Literal["wait", "return"], float]:
+    """The escalation policy and approval timeout the settings name explicitly; `return` when
+    none does (a library call must not block for minutes by surprise)."""
+    from magistrate.config import Settings
+
+    settings = Settings()
+    chosen = "escalation" in settings.model_fields_set
+    return (settings.escalation if chosen else "return"), settings.approval_timeout_s
+
+
 def principal_of(agent: Any) -> str:
     """The principal an agent acts as: its `principal`, `name` or `id`, else its type."""
     for attr in ("principal", "name", "id"):
@@ -85,22 +95,27 @@ def action_for(task: Any, principal: str, commands: frozenset[str] = frozenset()
 class Maestro:
     """Runs agents' tasks only when governance allows them.
 
-    On escalation, `escalation="wait"` (the default) waits for a human up to
-    `approval_timeout` seconds and then denies; `escalation="return"` returns at once with the
-    pending approval id (call again once it is approved).
+    On escalation, `escalation="return"` (the default) returns at once with the pending
+    approval id (call again once a human has approved it); `escalation="wait"` waits for a
+    human up to `approval_timeout` seconds and then denies. Left unset, `MAGISTRATE_ESCALATION`
+    (or `escalation` in `magistrate.toml`) decides, and `return` when neither says.
     """
 
     def __init__(
         self,
         governor: Governor | None = None,
         *,
-        escalation: Literal["wait", "return"] = "wait",
-        approval_timeout: float = 300.0,
+        escalation: Literal["wait", "return"] | None = None,
+        approval_timeout: float | None = None,
     ) -> None:
-        if escalation not in ("wait", "return"):
+        if escalation is not None and escalation not in ("wait", "return"):
             raise ValueError(f"escalation must be 'wait' or 'return'; got {escalation!r}")
+        if escalation is None or approval_timeout is None:
+            configured, timeout = _configured()
+            escalation = escalation or configured
+            approval_timeout = timeout if approval_timeout is None else approval_timeout
         self.governor = governor or Governor.default()
-        self.escalation = escalation
+        self.escalation: Literal["wait", "return"] = escalation
         self.approval_timeout = approval_timeout
 
     async def execute_with_governance(

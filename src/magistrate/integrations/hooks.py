@@ -148,8 +148,9 @@ def action_for_event(
     return Action(kind="tool", tool=tool, args=dict(tool_input), **common)
 
 
-def reason_for(verdict: Verdict) -> str:
-    """The reason shown with the decision: tier, articles and rules, reasons, approval id."""
+def reason_for(verdict: Verdict, ttl_s: float | None = None) -> str:
+    """The reason shown with the decision: tier, articles and rules, reasons, approval id (and
+    when it expires: the user answers "ask" in the agent, so an approver may never resolve it)."""
     cited = "; ".join(c.short() for c in verdict.citations[:3])
     reasons = [r for r in verdict.reasons if r != "no rule matched"][:2]
     parts = [f"Magistrate: {verdict.decision.value} ({verdict.risk.value})"]
@@ -158,7 +159,8 @@ def reason_for(verdict: Verdict) -> str:
     if reasons:
         parts.append("; ".join(reasons))
     if verdict.decision is Decision.ESCALATE and verdict.approval_id:
-        parts.append(f"approval {verdict.approval_id} opened for the record")
+        expiry = f"; it expires in {ttl_s:g} s unless an approver resolves it" if ttl_s else ""
+        parts.append(f"approval {verdict.approval_id} opened for the record{expiry}")
     if verdict.decision is Decision.ALLOW and not cited:
         parts.append("no rule matched")
     return " — ".join(parts)
@@ -215,7 +217,8 @@ def claude_code(
     decision = PERMISSION[verdict.decision]
     if decision == "allow" and defer_allow:
         return HookAnswer("", "", EXIT_OK, verdict)  # Claude Code's own permission rules apply
-    return HookAnswer(_decision_json(decision, reason_for(verdict)), "", EXIT_OK, verdict)
+    ttl_s = governor.approvals.ttl_s if governor.approvals is not None else None
+    return HookAnswer(_decision_json(decision, reason_for(verdict, ttl_s)), "", EXIT_OK, verdict)
 
 
 __all__ = ["HookAnswer", "action_for_event", "claude_code", "reason_for"]

@@ -70,6 +70,7 @@ from magistrate.server.models import (
     VerdictOut,
     VerifyOut,
 )
+from magistrate.server.operators import add_operator_routes
 from magistrate.server.stats import WorkerStats, merge
 from magistrate.server.workers import WorkerSlot, host_name
 from magistrate.verdict import Verdict
@@ -454,7 +455,7 @@ def create_app(settings: Settings | None = None, *, governor: Governor | None = 
         "the constitution's articles that decided it, and an audit record. Escalations wait "
         "for a human approver. Authenticate with `Authorization: Bearer <key>`.",
         lifespan=lifespan,
-        docs_url=None,  # Swagger UI and ReDoc load from a CDN: the spec is at /openapi.json
+        docs_url=None,  # FastAPI's pages load from a CDN: ours (/docs) are served from here
         redoc_url=None,
     )
     app.state.magistrate = server
@@ -479,6 +480,7 @@ def create_app(settings: Settings | None = None, *, governor: Governor | None = 
     )
     _errors(app)
     _routes(app, server, s)
+    add_operator_routes(app, server)  # API docs, principals view, audit browser
     app.mount("/dashboard", StaticFiles(directory=STATIC), name="dashboard")
 
     def openapi() -> dict[str, Any]:

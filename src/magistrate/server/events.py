@@ -42,7 +42,10 @@ def event_of(row: AuditRow) -> dict[str, Any]:
         "text": " ".join(str(text).split())[:300],
         "rule": first.get("rule_id"),
         "article": first.get("article_title"),
+        "article_number": first.get("article_number"),
         "approval_id": body.get("approval_id"),
+        # why: the first reason (a suspension, a role, the rule's evidence), shortened
+        "reason": " ".join(str((body.get("reasons") or [""])[0]).split())[:300],
     }
     if row.type in ("approval", "suspension"):
         event["status"] = body.get("status")

@@ -72,6 +72,25 @@
     node.hidden = !message;
   }
 
+  // Shared with views.js (principals, audit browser).
+  window.Magistrate = {
+    api, el, badge, age, showError, why,
+    handle: (error) => handle(error),
+  };
+
+  function views() {
+    return window.MagistrateViews || { start() {}, stop() {}, show() {} };
+  }
+
+  function showView(name) {
+    for (const tab of document.querySelectorAll("#tabs .tab")) {
+      if (tab.dataset.view === name) tab.setAttribute("aria-current", "page");
+      else tab.removeAttribute("aria-current");
+    }
+    for (const view of document.querySelectorAll("#app .view")) view.hidden = view.id !== `view-${name}`;
+    views().show(name);
+  }
+
   // ---------------------------------------------------------------- sign in / out
   async function signIn(candidate) {
     // Checked without using it, so a wrong key is an answer, not a failed request.
@@ -90,8 +109,10 @@
     sessionStorage.setItem(KEY_STORE, candidate);
     $("who-name").textContent = `${me.name} (${me.role})`;
     $("who").hidden = false;
+    $("tabs").hidden = false;
     $("signin").hidden = true;
     $("app").hidden = false;
+    showView("overview");
     showError("signin-error", "");
     start();
   }
@@ -101,6 +122,7 @@
     key = null;
     sessionStorage.removeItem(KEY_STORE);
     $("who").hidden = true;
+    $("tabs").hidden = true;
     $("app").hidden = true;
     $("signin").hidden = false;
     $("key").value = "";
@@ -274,6 +296,20 @@
     }
   }
 
+  // Why a verdict went the way it did: a suspension first (it overrides everything), then the
+  // article and rule cited, then the first reason.
+  function why(event) {
+    const reason = event.reason || "";
+    const cut = reason.indexOf(" is suspended: ");
+    if (cut >= 0) return { kind: "suspended", text: `suspended: ${reason.slice(cut + 15)}` };
+    if (event.rule) {
+      const article = event.article_number ? `art. ${event.article_number} ${event.article}` : event.article;
+      return { kind: "rule", text: `${article || ""} (${event.rule})`.trim() };
+    }
+    if (reason && reason !== "no rule matched") return { kind: "reason", text: reason };
+    return null;
+  }
+
   function onEvent(event) {
     const list = $("stream");
     const item = el("li");
@@ -281,18 +317,22 @@
     const time = (event.time || "").slice(11, 19);
     const resolution = event.type === "approval" || event.type === "suspension";
     const decision = resolution ? event.status || event.decision : event.decision;
+    const text = el("span", "text");
+    text.appendChild(el("span", "what", event.type === "suspension"
+      ? `suspension of ${event.principal} lifted by ${event.resolved_by}`
+      : event.type === "approval"
+      ? `${event.status} by ${event.resolved_by}: ${event.text}`
+      : `[${event.kind}] ${event.text}`));
+    const reason = event.type === "verdict" ? why(event) : null;
+    if (reason) text.appendChild(el("span", `why why-${reason.kind}`, reason.text));
     item.append(
       el("span", "time", time),
       badge("dec", decision),
       badge("risk", event.risk),
-      el("span", "text", event.type === "suspension"
-        ? `suspension of ${event.principal} lifted by ${event.resolved_by}`
-        : event.type === "approval"
-        ? `${event.status} by ${event.resolved_by}: ${event.text}`
-        : `[${event.kind}] ${event.text}${event.rule ? ` — ${event.rule}` : ""}`),
+      text,
       el("span", "by", event.principal),
     );
-    item.title = event.text;
+    item.title = reason ? `${event.text}\n${reason.text}` : event.text;
     list.insertBefore(item, list.firstChild);
     while (list.childNodes.length > STREAM_MAX) list.removeChild(list.lastChild);
     if (event.decision === "escalate" || event.type === "approval") queueRefresh();
@@ -334,6 +374,7 @@
     streamAbort = null;
     $("stream").replaceChildren();
     $("pending-rows").replaceChildren();
+    views().stop();
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -351,6 +392,9 @@
       }
     });
     $("sign-out").addEventListener("click", () => signOut(""));
+    for (const tab of document.querySelectorAll("#tabs .tab")) {
+      tab.addEventListener("click", () => showView(tab.dataset.view));
+    }
     const saved = sessionStorage.getItem(KEY_STORE);
     if (saved) signIn(saved).catch((error) => signOut(error.message));
   });

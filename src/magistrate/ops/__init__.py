@@ -1,0 +1,1 @@
+"""Operator tools: status from the stores, corpus evaluation, replay under another constitution."""
