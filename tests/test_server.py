@@ -463,6 +463,10 @@ def test_status_and_metrics(live: Live) -> None:
         assert status["server"]["worker"] in stats["workers"]
         who = c.get("/v1/whoami").json()
         assert who["role"] == "approver" and "hash" not in who
+        assert "reads" in status["sofia"]  # approvers see what System 2 reads
+    with live.client(live.key("agent")) as a:
+        # An agent must not learn which wording avoids a model's reading.
+        assert a.get("/v1/status").json()["sofia"] == {"system2": False}
     with live.client() as c:
         text = c.get("/metrics").text
         assert "magistrate_decisions" in text

@@ -897,6 +897,11 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
                 )
             except Exception:
                 info["approvals_pending"] = None
+            sofia = info.get("sofia")
+            if sofia and key.role not in ("approver", "admin"):
+                # What System 2 reads (and where it runs) tells an agent how to word an action
+                # so that no model reads it: only approvers and admins see the read policy.
+                info["sofia"] = {"system2": bool(sofia.get("system2"))}
             return info
 
         return _json(await server.judge(read))
