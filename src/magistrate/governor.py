@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
 from magistrate.audit.log import AuditLog
+from magistrate.audit.keyring import audit_log_from_settings
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
 from magistrate.db import open_database
 from magistrate.errors import InvalidAction
@@ -155,9 +156,7 @@ class Governor:
         approvals: Approvals | None = None
         if s.audit:
             db = open_database(s.database_url, durable=s.audit_durability == "sync")
-            audit = AuditLog(
-                db, chain_id=s.chain_id, durability=s.audit_durability, spool_dir=s.spool_dir
-            )
+            audit = audit_log_from_settings(db, s)
             wakeups = (
                 PostgresWakeups(s.database_url)
                 if s.database_url.startswith(("postgresql:", "postgres:"))

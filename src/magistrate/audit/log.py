@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from magistrate.action import Action
+from magistrate.audit.anchor import Anchors
 from magistrate.audit.record import chainer, event_payload, iso, verdict_payload
+from magistrate.audit.signing import Signer
 from magistrate.audit.spool import Spool
-from magistrate.db.base import Database, StoreUnavailable
+from magistrate.db.base import Chainer, Database, StoreUnavailable
 from magistrate.verdict import Verdict
 
 Durability = Literal["batched", "sync"]
@@ -45,6 +47,8 @@ class AuditLog:
         max_batch: int = 1024,
         max_queue: int = 8_192,  # backpressure beyond: bounded memory, nothing dropped
         spool_dir: str | Path = ".magistrate/spool",
+        signer: Signer | None = None,
+        anchors: Anchors | None = None,
     ) -> None:
         if durability not in ("batched", "sync"):
             raise ValueError(f"audit durability must be batched or sync; got {durability!r}")
@@ -55,6 +59,9 @@ class AuditLog:
         self.max_batch = max_batch
         self.max_queue = max_queue
         self.spool = Spool(Path(spool_dir) / f"{_safe(chain_id)}.jsonl")
+        self.signer = signer  # records are HMACed with a key the database never holds
+        self.anchors = anchors  # and the chain's head is checkpointed outside it
+        self.anchor_conflicts: list[str] = []
         self._queue: deque[tuple[int, int, Any, Any]] = deque()
         # Tickets number records in queue order: taken and queued under one lock, so the
         # writer's "stored up to ticket N" is true even with many threads recording at once.
@@ -106,6 +113,10 @@ class AuditLog:
             self._start()
         self._wake.set()
         self._wait(ticket)  # rare and important: always durable before returning
+
+    def verifiers(self) -> tuple[list[Signer], Anchors | None]:
+        """What `audit.verify` needs to check this log's signatures and anchors."""
+        return ([self.signer] if self.signer is not None else []), self.anchors
 
     @property
     def queue_depth(self) -> int:
@@ -191,11 +202,31 @@ class AuditLog:
         try:
             # Fresh records cannot be stored yet: no look-up for duplicates (a clash would fail
             # the transaction, and the spool's replay skips what is already stored).
-            self.written += self.db.audit_write(self.chain_id, chainer(self.chain_id, payloads), ())
+            chain = _Captured(chainer(self.chain_id, payloads, self.signer))
+            self.written += self.db.audit_write(self.chain_id, chain, ())
         except Exception as exc:  # unreachable or failing store: keep the records locally
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             self._to_spool(payloads)
+            return
+        self._anchor(chain.rows)
+
+    def _anchor(self, rows: list[tuple[Any, ...]]) -> None:
+        """Checkpoint the committed head outside the database (never fails the write)."""
+        if self.anchors is None or not rows:
+            return
+        try:
+            problem = self.anchors.advance(
+                self.chain_id, rows[0][0], rows[0][8], rows[-1][0], rows[-1][9]
+            )
+        except Exception as exc:  # the records are stored; only the checkpoint is late
+            self.errors += 1
+            self.last_error = f"anchor: {type(exc).__name__}: {exc}"
+            return
+        if problem:
+            self.errors += 1
+            self.last_error = problem
+            self.anchor_conflicts.append(problem)
 
     def _to_spool(self, payloads: list[dict[str, Any]]) -> None:
         self.spool.append(payloads)
@@ -207,16 +238,33 @@ class AuditLog:
         if not pending:
             self.spool.clear(len(self.spool))
             return True
+        chain = _Captured(chainer(self.chain_id, pending, self.signer))
         try:
             self.written += self.db.audit_write(
-                self.chain_id, chainer(self.chain_id, pending), [p["record_id"] for p in pending]
+                self.chain_id, chain, [p["record_id"] for p in pending]
             )
         except (StoreUnavailable, Exception) as exc:
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             return False
         self.spool.clear(len(pending))
+        self._anchor(chain.rows)
         return True
+
+
+class _Captured:
+    """A chainer that remembers the rows of its last call (the committed ones: a store that
+    retries a transaction chains again)."""
+
+    __slots__ = ("inner", "rows")
+
+    def __init__(self, inner: Chainer) -> None:
+        self.inner = inner
+        self.rows: list[tuple[Any, ...]] = []
+
+    def __call__(self, seq: int, prev: str, skip: set[str]) -> list[tuple[Any, ...]]:
+        self.rows = self.inner(seq, prev, skip)
+        return self.rows
 
 
 def _payload(item: tuple[int, int, Any, Any]) -> dict[str, Any]:

@@ -827,7 +827,7 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
             gov = server.gov
             if gov.audit is not None:
                 gov.audit.flush(10)  # this worker's queued records are part of its chain
-            reports = verify(server.database)
+            reports = verify(server.database, *(gov.audit.verifiers() if gov.audit else ()))
             return {
                 "ok": all(r.ok for r in reports),
                 "chains": [{k: getattr(r, k) for k in r.__slots__} for r in reports],

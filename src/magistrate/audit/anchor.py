@@ -1,0 +1,193 @@
+"""Chain anchors: each chain's head, checkpointed outside the database as batches commit.
+
+Someone who can write to the database can delete the newest records and rewind the head row,
+or restore an older copy: the chain that remains is internally consistent. The anchor — a
+small signed file per (database, chain), kept apart from the database — remembers how far the
+chain reached and the hash it had there, so `audit verify` sees the database fall short of it.
+
+An anchor only moves forward. When a writer finds the database behind its anchor (rewound or
+restored), it keeps the old checkpoint as a conflict file before anchoring the new head, so
+the evidence survives for `audit verify`. An optional sink (`MAGISTRATE_AUDIT_ANCHOR_SINK=
+module:callable`) receives every checkpoint too, to ship it off the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from magistrate.audit.signing import Signer
+
+try:  # POSIX: processes writing the same chain take turns on its anchor
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one writer per chain
+    fcntl = None  # type: ignore[assignment]
+
+AnchorSink = Callable[[dict[str, Any]], None]
+
+
+class AnchorError(Exception):
+    """An anchor file is unreadable or its signature does not match."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far a chain reached: its last sequence number and hash, signed."""
+
+    store: str  # the database's short id (see signing.store_id)
+    chain: str
+    seq: int
+    hash: str
+    count: int
+    time: float
+    signer: str = ""  # the signer's tag; empty: unsigned
+    sig: str = ""
+
+    def signed_part(self) -> bytes:
+        """The bytes the signature covers."""
+        fields = asdict(self)
+        fields.pop("sig")
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return asdict(self)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "main"
+
+
+class Anchors:
+    """The anchor files of one database's chains, in a directory apart from the database."""
+
+    def __init__(
+        self,
+        directory: Path,
+        store: str,
+        signer: Signer | None,
+        sink: AnchorSink | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.store = store
+        self.signer = signer
+        self.sink = sink
+        self.sink_errors = 0
+
+    def path(self, chain: str) -> Path:
+        """The anchor file of a chain."""
+        return self.directory / f"{self.store}.{_safe(chain)}.anchor.json"
+
+    def read(self, chain: str) -> Checkpoint | None:
+        """A chain's checkpoint (None when it has none); AnchorError when it is damaged."""
+        return self._load(self.path(chain))
+
+    def _load(self, path: Path) -> Checkpoint | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            point = Checkpoint(**data)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            raise AnchorError(f"anchor {path} is unreadable: {exc}") from exc
+        return point
+
+    def check(self, point: Checkpoint) -> str | None:
+        """Why a checkpoint cannot be trusted, or None when its signature holds."""
+        if not point.signer:
+            return None if self.signer is None else "the anchor is unsigned"
+        if self.signer is None or self.signer.tag != point.signer:
+            return f"the anchor is signed by {point.signer}, a key not available here"
+        if not hmac.compare_digest(self.signer.mac(point.signed_part()), point.sig):
+            return "the anchor's signature does not match (the file was altered)"
+        return None
+
+    def chains(self) -> dict[str, Checkpoint]:
+        """Every anchored chain of this database (damaged files raise AnchorError)."""
+        out: dict[str, Checkpoint] = {}
+        for path in sorted(self.directory.glob(f"{self.store}.*.anchor.json")):
+            point = self._load(path)
+            if point is not None:
+                out[point.chain] = point
+        return out
+
+    def conflicts(self, chain: str) -> list[Checkpoint]:
+        """Checkpoints a writer found the database behind (kept as evidence), oldest first."""
+        found = []
+        for path in sorted(self.directory.glob(f"{self.store}.{_safe(chain)}.conflict-*.json")):
+            with contextlib.suppress(AnchorError):
+                point = self._load(path)
+                if point is not None and point.chain == chain:
+                    found.append(point)
+        return found
+
+    def advance(self, chain: str, first_seq: int, prev: str, last_seq: int, last_hash: str) -> str:
+        """Anchor a committed batch (records first_seq..last_seq, linked to `prev`). Returns ""
+        or, when the database had fallen behind the anchor, a description of that."""
+        problem = ""
+        with self._locked(chain):
+            old = self._load_quietly(chain)
+            # Past the anchor: another writer of this chain moved it on (its records are signed
+            # and verified like ours). At or behind it, without the anchored link: rewound.
+            if old is not None and (
+                first_seq - 1 < old.seq or (first_seq - 1 == old.seq and prev != old.hash)
+            ):
+                problem = self._keep_conflict(chain, old, first_seq, prev)
+            point = self._sign(
+                Checkpoint(self.store, chain, last_seq, last_hash, last_seq, time.time())
+            )
+            self._write(self.path(chain), point)
+        if self.sink is not None:
+            try:
+                self.sink(point.to_dict())
+            except Exception:  # the local anchor holds; a sink outage must not stop the log
+                self.sink_errors += 1
+        return problem
+
+    def _load_quietly(self, chain: str) -> Checkpoint | None:
+        try:
+            return self.read(chain)
+        except AnchorError:
+            return None  # damaged: replaced by the next checkpoint (verify reports it until then)
+
+    def _keep_conflict(self, chain: str, old: Checkpoint, first_seq: int, prev: str) -> str:
+        path = self.directory / f"{self.store}.{_safe(chain)}.conflict-{time.time_ns()}.json"
+        self._write(path, old)
+        return (
+            f"chain {chain}: the database resumed at seq {first_seq - 1} (hash {prev[:12]}…) "
+            f"behind its anchor at seq {old.seq} (hash {old.hash[:12]}…): records were deleted "
+            f"or an older copy restored; the old anchor is kept in {path.name}"
+        )
+
+    def _sign(self, point: Checkpoint) -> Checkpoint:
+        if self.signer is None:
+            return point
+        unsigned = Checkpoint(**{**point.to_dict(), "signer": self.signer.tag, "sig": ""})
+        return Checkpoint(**{**unsigned.to_dict(), "sig": self.signer.mac(unsigned.signed_part())})
+
+    @staticmethod
+    def _write(path: Path, point: Checkpoint) -> None:
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(point.to_dict(), sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)  # readers see the old checkpoint or the new one, never half
+
+    @contextlib.contextmanager
+    def _locked(self, chain: str) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:
+            yield
+            return
+        lock = self.directory / f"{self.store}.{_safe(chain)}.lock"
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
