@@ -21,7 +21,7 @@ from magistrate.audit import AuditLog, verify
 from magistrate.audit.anchor import Anchors
 from magistrate.audit.record import record_hash
 from magistrate.audit.signing import HmacSigner, load_signer, read_key_file, store_id
-from magistrate.db import AuditFilter, Database, open_database
+from magistrate.db import AuditFilter, open_database
 from magistrate.db.postgres import PostgresDatabase
 from tests.stores import pg_schema, pg_url
 
@@ -178,7 +178,8 @@ def recompute(setup: Setup, strip_signature: bool) -> None:
         new_body = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = record_hash(prev, new_body)
         setup.sql(
-            "UPDATE audit_records SET body = ?, prev_hash = ?, hash = ?, decision = ? WHERE seq = ?",
+            "UPDATE audit_records SET body = ?, prev_hash = ?, hash = ?, decision = ?"
+            " WHERE seq = ?",
             (new_body, prev, digest, data["decision"], seq),
         )
         prev = digest
@@ -209,8 +210,10 @@ def test_unsigned_records_after_signed_ones_are_reported(setup: Setup) -> None:
     setup.write(4)
     setup.write(2, signed=False)
     [report] = setup.verify()
-    assert not report.ok and report.bad_seq == 5 and "unsigned record after signed" in str(
-        report.problem
+    assert (
+        not report.ok
+        and report.bad_seq == 5
+        and "unsigned record after signed" in str(report.problem)
     )
 
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals
-from magistrate.audit.log import AuditLog
 from magistrate.audit.keyring import audit_log_from_settings
+from magistrate.audit.log import AuditLog
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
 from magistrate.db import open_database
 from magistrate.errors import InvalidAction

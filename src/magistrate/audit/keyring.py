@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magistrate.audit.anchor import AnchorSink, Anchors
+from magistrate.audit.anchor import Anchors, AnchorSink
 from magistrate.audit.log import AuditLog, Durability
 from magistrate.audit.signing import Signer, default_key_file, load_hook, load_signer, store_id
 from magistrate.db.base import Database
