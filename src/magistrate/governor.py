@@ -154,6 +154,7 @@ class Governor:
         )
         audit: AuditLog | None = None
         approvals: Approvals | None = None
+        db = None
         if s.audit:
             db = open_database(s.database_url, durable=s.audit_durability == "sync")
             audit = audit_log_from_settings(db, s)
@@ -172,13 +173,30 @@ class Governor:
             )
         shared: dict[str, Any] = {}
         if s.redis_url and not {"trust", "sessions"} <= overrides.keys():
+            from magistrate.breaker import Breaker
             from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
 
             client = connect(s.redis_url, s.redis_timeout_s)
+            breaker = Breaker("redis", s.store_breaker_s)  # one per client: both stores skip it
             shared = {
-                "trust": RedisTrustLedger(client, prefix=s.redis_prefix),
-                "sessions": RedisSessionStore(client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s),
+                "trust": RedisTrustLedger(client, prefix=s.redis_prefix, breaker=breaker),
+                "sessions": RedisSessionStore(
+                    client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s, breaker=breaker
+                ),
             }
+        if db is not None and "trust" not in overrides:
+            # The database records suspensions; the ledger (memory or Redis) caches them.
+            from magistrate.breaker import Breaker
+            from magistrate.suspensions import DurableTrustLedger
+            from magistrate.trust import MemoryTrustLedger
+
+            ledger = shared["trust"] if "trust" in shared else MemoryTrustLedger()
+            shared["trust"] = DurableTrustLedger(
+                ledger,
+                db,
+                refresh_s=s.suspension_refresh_s,
+                breaker=Breaker("database", s.store_breaker_s),
+            )
         llm = (
             LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
             if s.llm_base_url
