@@ -156,7 +156,11 @@ class Governor:
         approvals: Approvals | None = None
         db = None
         if s.audit:
-            db = open_database(s.database_url, durable=s.audit_durability == "sync")
+            db = open_database(
+                s.database_url,
+                durable=s.audit_durability == "sync",
+                breaker_s=s.store_breaker_s,
+            )
             audit = audit_log_from_settings(db, s)
             wakeups = (
                 PostgresWakeups(s.database_url)

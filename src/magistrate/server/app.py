@@ -162,7 +162,7 @@ class Server:
         else:  # keys still need a database
             self.db = open_database(s.database_url)
             self.own_db = True
-        self.keys = Keys(self.db, cache_s=s.key_cache_s)
+        self.keys = Keys(self.db, cache_s=s.key_cache_s, stale_s=s.key_stale_s)
         if gov.approvals is not None:
             gov.approvals.is_approver = self.keys.is_approver
             gov.approvals.poll_s = s.approval_poll_s
