@@ -239,9 +239,9 @@ def test_an_unsigned_database_still_opens_and_verifies(setup: Setup) -> None:
 def test_altered_anchor_file_is_reported(setup: Setup) -> None:
     setup.write(4)
     path = setup.anchors.path("main")
-    data = json.loads(path.read_text())
-    data["seq"] = 2
-    path.write_text(json.dumps(data))
+    point = setup.anchors.read("main")
+    assert point is not None and point.seq == 4
+    path.write_text(json.dumps({**point.to_dict(), "seq": 2}))  # the signature stays
     [report] = setup.verify()
     assert not report.ok and "anchor" in str(report.problem) and "altered" in str(report.problem)
 

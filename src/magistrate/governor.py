@@ -548,7 +548,9 @@ class Governor:
                 if self.audit
                 else "off",
                 "approvals": self.approvals.db.url if self.approvals else "off",
-                "trust": type(self.trust).__name__,
+                "trust": type(getattr(self.trust, "inner", self.trust)).__name__,
+                # DurableTrustLedger: suspensions recorded in the database, the ledger caches
+                "suspensions": "database" if hasattr(self.trust, "inner") else "trust ledger",
                 "sessions": type(self.justica.sessions).__name__,
                 "assessment_cache": f"memory LRU ({len(self.cache)}/{self.cache.size})",
             },

@@ -17,9 +17,10 @@ import contextlib
 import hmac
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +53,16 @@ class Checkpoint:
 
     def signed_part(self) -> bytes:
         """The bytes the signature covers."""
-        fields = asdict(self)
+        fields = self.to_dict()
         fields.pop("sig")
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in _FIELDS}
+
+
+_FIELDS = ("store", "chain", "seq", "hash", "count", "time", "signer", "sig")
 
 
 def _safe(name: str) -> str:
@@ -66,7 +70,12 @@ def _safe(name: str) -> str:
 
 
 class Anchors:
-    """The anchor files of one database's chains, in a directory apart from the database."""
+    """The anchor files of one database's chains, in a directory apart from the database.
+
+    A chain's file holds two fixed-size slots, written in turn with one `pwrite` each on a file
+    kept open: a checkpoint costs microseconds (no new file and rename per batch), and a write
+    torn by a crash leaves the other slot whole. Readers take the slot with the higher seq.
+    """
 
     def __init__(
         self,
@@ -80,10 +89,12 @@ class Anchors:
         self.signer = signer
         self.sink = sink
         self.sink_errors = 0
+        self._fds: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def path(self, chain: str) -> Path:
         """The anchor file of a chain."""
-        return self.directory / f"{self.store}.{_safe(chain)}.anchor.json"
+        return self.directory / f"{self.store}.{_safe(chain)}.anchor"
 
     def read(self, chain: str) -> Checkpoint | None:
         """A chain's checkpoint (None when it has none); AnchorError when it is damaged."""
@@ -91,13 +102,12 @@ class Anchors:
 
     def _load(self, path: Path) -> Checkpoint | None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            point = Checkpoint(**data)
+            data = path.read_bytes()
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, TypeError) as exc:
+        except OSError as exc:
             raise AnchorError(f"anchor {path} is unreadable: {exc}") from exc
-        return point
+        return _decode(data, path)[0]
 
     def check(self, point: Checkpoint) -> str | None:
         """Why a checkpoint cannot be trusted, or None when its signature holds."""
@@ -112,7 +122,7 @@ class Anchors:
     def chains(self) -> dict[str, Checkpoint]:
         """Every anchored chain of this database (damaged files raise AnchorError)."""
         out: dict[str, Checkpoint] = {}
-        for path in sorted(self.directory.glob(f"{self.store}.*.anchor.json")):
+        for path in sorted(self.directory.glob(f"{self.store}.*.anchor")):
             point = self._load(path)
             if point is not None:
                 out[point.chain] = point
@@ -132,8 +142,11 @@ class Anchors:
         """Anchor a committed batch (records first_seq..last_seq, linked to `prev`). Returns ""
         or, when the database had fallen behind the anchor, a description of that."""
         problem = ""
-        with self._locked(chain):
-            old = self._load_quietly(chain)
+        with self._locked(chain) as fd:
+            try:
+                old, slot = _decode(os.pread(fd, 2 * SLOT, 0), self.path(chain))
+            except AnchorError:
+                old, slot = None, 1  # damaged: replaced (verify reports it until then)
             # Past the anchor: another writer of this chain moved it on (its records are signed
             # and verified like ours). At or behind it, without the anchored link: rewound.
             if old is not None and (
@@ -143,7 +156,11 @@ class Anchors:
             point = self._sign(
                 Checkpoint(self.store, chain, last_seq, last_hash, last_seq, time.time())
             )
-            self._write(self.path(chain), point)
+            data = json.dumps(point.to_dict(), sort_keys=True).encode()
+            if len(data) >= SLOT:
+                raise AnchorError(f"chain {chain!r}: the checkpoint does not fit a slot")
+            # The other slot than the newest: a torn write never damages the last good one.
+            os.pwrite(fd, data.ljust(SLOT - 1) + b"\n", (1 - slot) * SLOT)
         if self.sink is not None:
             try:
                 self.sink(point.to_dict())
@@ -151,15 +168,9 @@ class Anchors:
                 self.sink_errors += 1
         return problem
 
-    def _load_quietly(self, chain: str) -> Checkpoint | None:
-        try:
-            return self.read(chain)
-        except AnchorError:
-            return None  # damaged: replaced by the next checkpoint (verify reports it until then)
-
     def _keep_conflict(self, chain: str, old: Checkpoint, first_seq: int, prev: str) -> str:
         path = self.directory / f"{self.store}.{_safe(chain)}.conflict-{time.time_ns()}.json"
-        self._write(path, old)
+        path.write_text(json.dumps(old.to_dict(), sort_keys=True), encoding="utf-8")
         return (
             f"chain {chain}: the database resumed at seq {first_seq - 1} (hash {prev[:12]}…) "
             f"behind its anchor at seq {old.seq} (hash {old.hash[:12]}…): records were deleted "
@@ -172,22 +183,50 @@ class Anchors:
         unsigned = Checkpoint(**{**point.to_dict(), "signer": self.signer.tag, "sig": ""})
         return Checkpoint(**{**unsigned.to_dict(), "sig": self.signer.mac(unsigned.signed_part())})
 
-    @staticmethod
-    def _write(path: Path, point: Checkpoint) -> None:
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(point.to_dict(), sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)  # readers see the old checkpoint or the new one, never half
-
     @contextlib.contextmanager
-    def _locked(self, chain: str) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if fcntl is None:
-            yield
-            return
-        lock = self.directory / f"{self.store}.{_safe(chain)}.lock"
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    def _locked(self, chain: str) -> Iterator[int]:
+        """The chain's open anchor file, held exclusively (threads here, processes by flock)."""
+        with self._lock:
+            fd = self._fds.get(chain)
+            if fd is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path(chain), os.O_RDWR | os.O_CREAT, 0o600)
+                self._fds[chain] = fd
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield fd
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the anchor files this object holds open (reopened when next used)."""
+        with self._lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+
+SLOT = 1024  # bytes per checkpoint slot; two slots per file
+
+
+def _decode(data: bytes, path: Path) -> tuple[Checkpoint | None, int]:
+    """The newest whole checkpoint in an anchor file, and its slot (a plain JSON file, as a
+    conflict file is, reads as one slot). AnchorError when nothing in it is whole."""
+    best: Checkpoint | None = None
+    index, damaged = 0, False
+    for i in range(0, len(data), SLOT):
+        chunk = data[i : i + SLOT].strip(b" \t\r\n\0")
+        if not chunk:
+            continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
+            point = Checkpoint(**json.loads(chunk))
+        except (ValueError, TypeError):
+            damaged = True
+            continue
+        if best is None or point.seq > best.seq:
+            best, index = point, i // SLOT
+    if best is None and damaged:
+        raise AnchorError(f"anchor {path} is unreadable")
+    return best, index

@@ -141,6 +141,8 @@ class AuditLog:
             self._thread = None
         if self._queue:  # writer gone (or never started): drain here
             self._drain()
+        if self.anchors is not None:
+            self.anchors.close()
         _live_logs.discard(self)
 
     def _start(self) -> None:

@@ -205,7 +205,7 @@ def nothing_blocks(gov: Governor) -> bool:
     from magistrate.trust import MemoryTrustLedger
 
     return (
-        type(gov.justica.trust) is MemoryTrustLedger
+        type(getattr(gov.justica.trust, "inner", gov.justica.trust)) is MemoryTrustLedger
         and type(gov.justica.sessions) is MemorySessionStore
         and (gov.audit is None or gov.audit.durability == "batched")
         and (gov.approvals is None or isinstance(gov.approvals.db, SQLiteDatabase))
