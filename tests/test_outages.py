@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from magistrate.db import open_database
+from magistrate.db.postgres import PostgresDatabase
 from magistrate.keys import Keys
 from tests.private_redis import PrivateRedis
 from tests.servers import ProcessServer, bearer
@@ -93,3 +94,37 @@ def test_frozen_redis_costs_a_bounded_time_and_fails_closed(
         assert statistics.median(times) < 0.1, times
         time.sleep(2.5)
         assert timed(c, 3)[1] == [(200, "allow")] * 3
+
+
+def test_key_cache_serves_stale_keys_only_within_the_window() -> None:
+    """Stale-while-error, bounded: a key checked before the outage works for cache + stale
+    seconds, answered without waiting on the database; after that, or for a key never seen,
+    the outage is an error (503 over HTTP), never a guess."""
+    from magistrate.db.base import StoreUnavailable
+
+    with pg_schema() as schema:
+        proxy = TcpProxy()
+        proxy.start()
+        db = PostgresDatabase(pg_url(schema, proxy.port), timeout=0.3)
+        keys = Keys(db, cache_s=0.05, stale_s=3.0)
+        _, seen = keys.create("agent", "agent:seen")
+        _, unseen = keys.create("agent", "agent:unseen")
+        assert keys.authenticate(seen) is not None
+        proxy.stop()
+        time.sleep(0.1)  # past the cache: the next read fails
+        started = time.perf_counter()
+        for _ in range(20):
+            key = keys.authenticate(seen)
+            assert key is not None and key.name == "agent:seen"
+        assert keys.stale_served == 20
+        assert time.perf_counter() - started < 5  # one failed read at most, then the breaker
+        with pytest.raises(StoreUnavailable):
+            keys.authenticate(unseen)
+        time.sleep(3.1)  # past cache + stale
+        with pytest.raises(StoreUnavailable):
+            keys.authenticate(seen)
+        proxy.start()
+        time.sleep(2.1)  # past the breaker's window
+        assert keys.authenticate(seen) is not None
+        db.close()
+        proxy.stop()
