@@ -30,6 +30,7 @@ from magistrate.levels import Decision, Risk
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, LLMSettings, Sofia
+from magistrate.state_stores import state_stores
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
@@ -37,6 +38,7 @@ from magistrate.wakeups import PostgresWakeups
 
 if TYPE_CHECKING:
     from magistrate.config import Settings
+    from magistrate.db.base import Database
 
 _perf = time.perf_counter_ns
 _ID_PREFIX = os.urandom(4).hex()
@@ -154,7 +156,7 @@ class Governor:
         )
         audit: AuditLog | None = None
         approvals: Approvals | None = None
-        db = None
+        db: Database | None = None
         if s.audit:
             db = open_database(
                 s.database_url,
@@ -175,32 +177,7 @@ class Governor:
                 wakeups=wakeups,
                 poll_s=s.approval_poll_s,
             )
-        shared: dict[str, Any] = {}
-        if s.redis_url and not {"trust", "sessions"} <= overrides.keys():
-            from magistrate.breaker import Breaker
-            from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
-
-            client = connect(s.redis_url, s.redis_timeout_s)
-            breaker = Breaker("redis", s.store_breaker_s)  # one per client: both stores skip it
-            shared = {
-                "trust": RedisTrustLedger(client, prefix=s.redis_prefix, breaker=breaker),
-                "sessions": RedisSessionStore(
-                    client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s, breaker=breaker
-                ),
-            }
-        if db is not None and "trust" not in overrides:
-            # The database records suspensions; the ledger (memory or Redis) caches them.
-            from magistrate.breaker import Breaker
-            from magistrate.suspensions import DurableTrustLedger
-            from magistrate.trust import MemoryTrustLedger
-
-            ledger = shared["trust"] if "trust" in shared else MemoryTrustLedger()
-            shared["trust"] = DurableTrustLedger(
-                ledger,
-                db,
-                refresh_s=s.suspension_refresh_s,
-                breaker=Breaker("database", s.store_breaker_s),
-            )
+        shared = state_stores(s, db, overrides.keys())
         llm = (
             LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
             if s.llm_base_url
