@@ -307,3 +307,26 @@ def test_kms_hook_signs(tmp_path: Path, url: str, detector: RiskDetector) -> Non
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("my_kms", None)
+
+
+def test_anchor_sink_receives_every_checkpoint_and_cannot_stop_the_log(
+    tmp_path: Path, detector: RiskDetector
+) -> None:
+    received: list[dict[str, Any]] = []
+    signer = HmacSigner(os.urandom(32))
+    url = f"sqlite:///{tmp_path}/s.db"
+    db = open_database(url)
+    for sink in (received.append, lambda point: 1 / 0):
+        anchors = Anchors(tmp_path / "anchor", store_id(url), signer, sink)
+        log = AuditLog(db, spool_dir=tmp_path / "spool", signer=signer, anchors=anchors)
+        gov = Governor(detector=detector, audit=log)
+        for i in range(3):
+            gov.check(Action(kind="shell", text=f"ls {i}"))
+            log.flush()
+        log.close()
+    assert [p["seq"] for p in received] == [1, 2, 3]
+    assert received[-1]["signer"] == signer.tag and received[-1]["sig"]
+    assert anchors.sink_errors == 3  # the failing sink: counted, the records still anchored
+    [report] = verify(db, [signer], anchors)
+    assert report.ok and report.anchored_seq == 6
+    db.close()
