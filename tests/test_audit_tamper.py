@@ -330,3 +330,44 @@ def test_anchor_sink_receives_every_checkpoint_and_cannot_stop_the_log(
     [report] = verify(db, [signer], anchors)
     assert report.ok and report.anchored_seq == 6
     db.close()
+
+
+def test_cli_audit_verify_uses_the_key_and_anchors_as_configured(tmp_path: Path) -> None:
+    """`magistrate check` writes signed, anchored records with the default key file beside the
+    database; `magistrate audit verify` finds both and reports a truncated tail."""
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MAGISTRATE_DATABASE_URL": f"sqlite:///{tmp_path}/store/m.db",
+        "MAGISTRATE_SPOOL_DIR": str(tmp_path / "spool"),
+        "MAGISTRATE_CONFIG": str(tmp_path / "none.toml"),
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "magistrate", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    for i in range(3):
+        assert cli("check", f"ls /tmp/{i}").returncode == 0
+    key = tmp_path / "store" / "audit.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert list((tmp_path / "store" / "anchor").glob("*.main.anchor"))
+    ok = cli("audit", "verify")
+    assert ok.returncode == 0 and "3 signed; anchored at seq 3" in ok.stdout, ok.stdout
+    conn = sqlite3.connect(tmp_path / "store" / "m.db")
+    conn.execute("DELETE FROM audit_records WHERE seq = 3")
+    conn.execute(
+        "UPDATE audit_chains SET last_seq = 2,"
+        " last_hash = (SELECT hash FROM audit_records WHERE seq = 2)"
+    )
+    conn.commit()
+    conn.close()
+    broken = cli("audit", "verify")
+    assert broken.returncode == 1 and "truncated or restored" in broken.stdout, broken.stdout
