@@ -18,12 +18,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests/ helpers
 
-import magistrate  # noqa: E402
-from magistrate.db import open_database  # noqa: E402
-from magistrate.keys import Keys  # noqa: E402
-from tests.private_redis import PrivateRedis  # noqa: E402
-from tests.servers import ProcessServer, bearer  # noqa: E402
-from tests.stores import TcpProxy, pg_schema, pg_url  # noqa: E402
+from tests.private_redis import PrivateRedis
+from tests.servers import ProcessServer, bearer
+from tests.stores import TcpProxy, pg_schema, pg_url
+
+import magistrate
+from magistrate.db import open_database
+from magistrate.keys import Keys
 
 
 def run(c: httpx.Client, n: int, label: str) -> None:
