@@ -371,3 +371,43 @@ def test_cli_audit_verify_uses_the_key_and_anchors_as_configured(tmp_path: Path)
     conn.close()
     broken = cli("audit", "verify")
     assert broken.returncode == 1 and "truncated or restored" in broken.stdout, broken.stdout
+
+
+def test_writers_sharing_a_chain_anchor_in_commit_order(
+    url: str, tmp_path: Path, detector: RiskDetector
+) -> None:
+    """Several writers of one chain at once (parallel hook processes, the CLI beside a server):
+    each holds the anchor across its commit, so none anchors an older batch after a newer one
+    (which would read as a rewind) and the chain verifies. Anchoring after the commit instead
+    gave 38 false "rewound" conflicts in this scenario."""
+    import threading
+
+    signer = HmacSigner(os.urandom(32))
+    logs = []
+    for _ in range(8):
+        db = open_database(url)
+        anchors = Anchors(tmp_path / "anchor", store_id(url), signer)  # one open file each
+        logs.append(
+            AuditLog(db, spool_dir=tmp_path / "spool", signer=signer, anchors=anchors, max_batch=1)
+        )
+
+    def work(log: AuditLog, n: int) -> None:
+        gov = Governor(detector=detector, audit=log)
+        for i in range(100):
+            gov.check(Action(kind="shell", text=f"echo {n} {i}", principal=f"agent:{n}"))
+            if i % 10 == 0:
+                log.flush()
+
+    threads = [threading.Thread(target=work, args=(log, n)) for n, log in enumerate(logs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for log in logs:
+        log.close()
+    assert [c for log in logs for c in log.anchor_conflicts] == []
+    db = logs[0].db
+    [report] = verify(db, [signer], Anchors(tmp_path / "anchor", store_id(url), signer))
+    assert report.ok and report.records == 800 and report.anchored_seq == 800, report
+    for log in logs:
+        log.db.close()

@@ -141,32 +141,58 @@ class Anchors:
     def advance(self, chain: str, first_seq: int, prev: str, last_seq: int, last_hash: str) -> str:
         """Anchor a committed batch (records first_seq..last_seq, linked to `prev`). Returns ""
         or, when the database had fallen behind the anchor, a description of that."""
-        problem = ""
+        with self.hold(chain) as anchor:
+            return anchor(first_seq, prev, last_seq, last_hash)
+
+    @contextlib.contextmanager
+    def hold(self, chain: str) -> Iterator[Callable[[int, str, int, str], str]]:
+        """Hold the chain's anchor across a database write, and anchor what it committed.
+
+        Writers of one chain in several processes (CLI commands, hooks) then commit and anchor
+        in the same order: without it, a batch committed first but anchored last would look
+        like a rewind. Yields `advance(first_seq, prev, last_seq, last_hash) -> problem`; the
+        sink hears of the checkpoints once the lock is released."""
+        published: list[Checkpoint] = []
         with self._locked(chain) as fd:
-            try:
-                old, slot = _decode(os.pread(fd, 2 * SLOT, 0), self.path(chain))
-            except AnchorError:
-                old, slot = None, 1  # damaged: replaced (verify reports it until then)
-            # Past the anchor: another writer of this chain moved it on (its records are signed
-            # and verified like ours). At or behind it, without the anchored link: rewound.
-            if old is not None and (
-                first_seq - 1 < old.seq or (first_seq - 1 == old.seq and prev != old.hash)
-            ):
-                problem = self._keep_conflict(chain, old, first_seq, prev)
-            point = self._sign(
-                Checkpoint(self.store, chain, last_seq, last_hash, last_seq, time.time())
-            )
-            data = json.dumps(point.to_dict(), sort_keys=True).encode()
-            if len(data) >= SLOT:
-                raise AnchorError(f"chain {chain!r}: the checkpoint does not fit a slot")
-            # The other slot than the newest: a torn write never damages the last good one.
-            os.pwrite(fd, data.ljust(SLOT - 1) + b"\n", (1 - slot) * SLOT)
+
+            def advance(first_seq: int, prev: str, last_seq: int, last_hash: str) -> str:
+                problem, point = self._advance_locked(
+                    fd, chain, first_seq, prev, last_seq, last_hash
+                )
+                published.append(point)
+                return problem
+
+            yield advance
         if self.sink is not None:
-            try:
-                self.sink(point.to_dict())
-            except Exception:  # the local anchor holds; a sink outage must not stop the log
-                self.sink_errors += 1
-        return problem
+            for point in published:
+                try:
+                    self.sink(point.to_dict())
+                except Exception:  # the local anchor holds; a sink outage must not stop the log
+                    self.sink_errors += 1
+
+    def _advance_locked(
+        self, fd: int, chain: str, first_seq: int, prev: str, last_seq: int, last_hash: str
+    ) -> tuple[str, Checkpoint]:
+        problem = ""
+        try:
+            old, slot = _decode(os.pread(fd, 2 * SLOT, 0), self.path(chain))
+        except AnchorError:
+            old, slot = None, 1  # damaged: replaced (verify reports it until then)
+        # Past the anchor: another writer of this chain moved it on (its records are signed
+        # and verified like ours). At or behind it, without the anchored link: rewound.
+        if old is not None and (
+            first_seq - 1 < old.seq or (first_seq - 1 == old.seq and prev != old.hash)
+        ):
+            problem = self._keep_conflict(chain, old, first_seq, prev)
+        point = self._sign(
+            Checkpoint(self.store, chain, last_seq, last_hash, last_seq, time.time())
+        )
+        data = json.dumps(point.to_dict(), sort_keys=True).encode()
+        if len(data) >= SLOT:
+            raise AnchorError(f"chain {chain!r}: the checkpoint does not fit a slot")
+        # The other slot than the newest: a torn write never damages the last good one.
+        os.pwrite(fd, data.ljust(SLOT - 1) + b"\n", (1 - slot) * SLOT)
+        return problem, point
 
     def _keep_conflict(self, chain: str, old: Checkpoint, first_seq: int, prev: str) -> str:
         path = self.directory / f"{self.store}.{_safe(chain)}.conflict-{time.time_ns()}.json"

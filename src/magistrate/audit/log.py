@@ -9,10 +9,12 @@ anything newer once it is back; nothing is dropped or written twice.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -204,31 +206,51 @@ class AuditLog:
         try:
             # Fresh records cannot be stored yet: no look-up for duplicates (a clash would fail
             # the transaction, and the spool's replay skips what is already stored).
-            chain = _Captured(chainer(self.chain_id, payloads, self.signer))
-            self.written += self.db.audit_write(self.chain_id, chain, ())
+            self._commit(payloads, ())
         except Exception as exc:  # unreachable or failing store: keep the records locally
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             self._to_spool(payloads)
-            return
-        self._anchor(chain.rows)
 
-    def _anchor(self, rows: list[tuple[Any, ...]]) -> None:
-        """Checkpoint the committed head outside the database (never fails the write)."""
-        if self.anchors is None or not rows:
-            return
-        try:
-            problem = self.anchors.advance(
-                self.chain_id, rows[0][0], rows[0][8], rows[-1][0], rows[-1][9]
-            )
-        except Exception as exc:  # the records are stored; only the checkpoint is late
-            self.errors += 1
-            self.last_error = f"anchor: {type(exc).__name__}: {exc}"
-            return
+    def _commit(self, payloads: list[dict[str, Any]], record_ids: Sequence[str]) -> None:
+        """Chain, sign and store records, then checkpoint the head outside the database; the
+        anchor is held across the write so writers of one chain anchor in commit order."""
+        chain = _Captured(chainer(self.chain_id, payloads, self.signer))
+        with self._anchor_held() as advance:
+            self.written += self.db.audit_write(self.chain_id, chain, record_ids)
+            rows = chain.rows
+            if advance is None or not rows:
+                return
+            try:
+                problem = advance(rows[0][0], rows[0][8], rows[-1][0], rows[-1][9])
+            except Exception as exc:  # the records are stored; only the checkpoint is late
+                self.errors += 1
+                self.last_error = f"anchor: {type(exc).__name__}: {exc}"
+                return
         if problem:
             self.errors += 1
             self.last_error = problem
             self.anchor_conflicts.append(problem)
+
+    @contextlib.contextmanager
+    def _anchor_held(self) -> Iterator[Callable[[int, str, int, str], str] | None]:
+        """The chain's anchor, held; None when there are no anchors or they cannot be opened
+        (the records are still written: a missing checkpoint must not stop the log)."""
+        if self.anchors is None:
+            yield None
+            return
+        hold = self.anchors.hold(self.chain_id)
+        try:
+            advance = hold.__enter__()
+        except Exception as exc:
+            self.errors += 1
+            self.last_error = f"anchor: {type(exc).__name__}: {exc}"
+            yield None
+            return
+        try:
+            yield advance
+        finally:
+            hold.__exit__(None, None, None)
 
     def _to_spool(self, payloads: list[dict[str, Any]]) -> None:
         self.spool.append(payloads)
@@ -240,17 +262,13 @@ class AuditLog:
         if not pending:
             self.spool.clear(len(self.spool))
             return True
-        chain = _Captured(chainer(self.chain_id, pending, self.signer))
         try:
-            self.written += self.db.audit_write(
-                self.chain_id, chain, [p["record_id"] for p in pending]
-            )
+            self._commit(pending, [p["record_id"] for p in pending])
         except (StoreUnavailable, Exception) as exc:
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             return False
         self.spool.clear(len(pending))
-        self._anchor(chain.rows)
         return True
 
 
