@@ -411,3 +411,17 @@ def test_writers_sharing_a_chain_anchor_in_commit_order(
     assert report.ok and report.records == 800 and report.anchored_seq == 800, report
     for log in logs:
         log.db.close()
+
+
+def test_records_signed_before_a_key_rotation_still_verify(setup: Setup) -> None:
+    setup.write(3)
+    old = setup.signer
+    setup.signer = HmacSigner(os.urandom(32))  # rotated
+    setup.anchors = Anchors(setup.tmp / "anchor", store_id(setup.url), setup.signer, None, [old])
+    [before_writing] = verify(setup.db, [setup.signer, old], setup.anchors)
+    assert before_writing.ok and before_writing.anchored_seq == 3  # anchor still under the old key
+    setup.write(2)
+    [report] = verify(setup.db, [setup.signer, old], setup.anchors)
+    assert report.ok and report.signed == 5 and report.anchored_seq == 5, report
+    [without_old] = verify(setup.db, [setup.signer], setup.anchors)
+    assert not without_old.ok and "forged" in str(without_old.problem)

@@ -501,13 +501,18 @@ def _since(value: str | None) -> str | None:
 def audit_verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Check every chain; exit 0 when all are intact, 1 with the first bad record otherwise."""
     from magistrate.audit import verify
-    from magistrate.audit.keyring import anchors_from_settings, signer_from_settings
+    from magistrate.audit.keyring import (
+        anchors_from_settings,
+        previous_signers,
+        signer_from_settings,
+    )
 
     settings = _settings()
     db = _database()
     try:
-        signer = signer_from_settings(settings, create=False)
-        reports = verify(db, [signer] if signer else [], anchors_from_settings(settings, signer))
+        signer = signer_from_settings(settings, create=False)  # verify never creates a key
+        signers = ([signer] if signer else []) + previous_signers(settings)
+        reports = verify(db, signers, anchors_from_settings(settings, signer))
     finally:
         db.close()
     if as_json:

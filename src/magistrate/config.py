@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         description="The audit signing key (64 hex digits, or text of 16+ bytes); unset: "
         "audit_key_file.",
     )
+    audit_previous_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys used before a rotation (comma-separated, as audit_key): records and "
+        "anchors signed with them still verify.",
+    )
     audit_key_file: Path | None = Field(
         default=None,
         description="The audit key file, created (mode 0600) on first use; default: audit.key "
@@ -175,7 +180,7 @@ class Settings(BaseSettings):
         description="How often each process re-reads suspensions from the database.",
     )
 
-    @field_validator("approvers", mode="before")
+    @field_validator("approvers", "audit_previous_keys", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -19,12 +19,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from magistrate.audit.signing import Signer
+from magistrate.audit.signing import Signer, find_signer
 
 try:  # POSIX: processes writing the same chain take turns on its anchor
     import fcntl
@@ -83,10 +83,12 @@ class Anchors:
         store: str,
         signer: Signer | None,
         sink: AnchorSink | None = None,
+        previous: Sequence[Signer] = (),
     ) -> None:
         self.directory = Path(directory)
         self.store = store
         self.signer = signer
+        self.previous = tuple(previous)  # keys before a rotation: their checkpoints still verify
         self.sink = sink
         self.sink_errors = 0
         self._fds: dict[str, int] = {}
@@ -113,9 +115,11 @@ class Anchors:
         """Why a checkpoint cannot be trusted, or None when its signature holds."""
         if not point.signer:
             return None if self.signer is None else "the anchor is unsigned"
-        if self.signer is None or self.signer.tag != point.signer:
+        signers = ([self.signer] if self.signer is not None else []) + list(self.previous)
+        signer = find_signer(signers, point.signer)
+        if signer is None:
             return f"the anchor is signed by {point.signer}, a key not available here"
-        if not hmac.compare_digest(self.signer.mac(point.signed_part()), point.sig):
+        if not hmac.compare_digest(signer.mac(point.signed_part()), point.sig):
             return "the anchor's signature does not match (the file was altered)"
         return None
 

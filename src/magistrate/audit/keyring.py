@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 from magistrate.audit.anchor import Anchors, AnchorSink
 from magistrate.audit.log import AuditLog, Durability
-from magistrate.audit.signing import Signer, default_key_file, load_hook, load_signer, store_id
+from magistrate.audit.signing import (
+    HmacSigner,
+    Signer,
+    default_key_file,
+    key_from_text,
+    load_hook,
+    load_signer,
+    store_id,
+)
 from magistrate.db.base import Database
 
 if TYPE_CHECKING:
@@ -27,6 +35,11 @@ def signer_from_settings(s: Settings, *, create: bool) -> Signer | None:
     )
 
 
+def previous_signers(s: Settings) -> list[Signer]:
+    """Signers of the keys used before a rotation (records they signed still verify)."""
+    return [HmacSigner(key_from_text(k.get_secret_value())) for k in s.audit_previous_keys]
+
+
 def anchors_from_settings(s: Settings, signer: Signer | None) -> Anchors | None:
     """The anchor files of the configured database; None for an in-memory database (it dies
     with the process: there is nothing to truncate or restore)."""
@@ -42,7 +55,7 @@ def anchors_from_settings(s: Settings, signer: Signer | None) -> Anchors | None:
         if not callable(made):
             raise ValueError(f"audit_anchor_sink {s.audit_anchor_sink!r} is not callable")
         sink = made
-    return Anchors(Path(directory), store_id(url), signer, sink)
+    return Anchors(Path(directory), store_id(url), signer, sink, previous_signers(s))
 
 
 def audit_log_from_settings(
@@ -58,4 +71,5 @@ def audit_log_from_settings(
         spool_dir=s.spool_dir,
         signer=signer,
         anchors=anchors_from_settings(s, signer),
+        previous_signers=previous_signers(s),
     )

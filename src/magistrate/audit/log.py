@@ -51,6 +51,7 @@ class AuditLog:
         spool_dir: str | Path = ".magistrate/spool",
         signer: Signer | None = None,
         anchors: Anchors | None = None,
+        previous_signers: Sequence[Signer] = (),
     ) -> None:
         if durability not in ("batched", "sync"):
             raise ValueError(f"audit durability must be batched or sync; got {durability!r}")
@@ -63,6 +64,7 @@ class AuditLog:
         self.spool = Spool(Path(spool_dir) / f"{_safe(chain_id)}.jsonl")
         self.signer = signer  # records are HMACed with a key the database never holds
         self.anchors = anchors  # and the chain's head is checkpointed outside it
+        self.previous_signers = tuple(previous_signers)  # keys before a rotation (verify only)
         self.anchor_conflicts: list[str] = []
         self._queue: deque[tuple[int, int, Any, Any]] = deque()
         # Tickets number records in queue order: taken and queued under one lock, so the
@@ -118,7 +120,8 @@ class AuditLog:
 
     def verifiers(self) -> tuple[list[Signer], Anchors | None]:
         """What `audit.verify` needs to check this log's signatures and anchors."""
-        return ([self.signer] if self.signer is not None else []), self.anchors
+        current = [self.signer] if self.signer is not None else []
+        return current + list(self.previous_signers), self.anchors
 
     @property
     def queue_depth(self) -> int:
