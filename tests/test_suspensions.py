@@ -174,3 +174,17 @@ def test_database_outage_after_start_keeps_the_last_copy(tmp_path: Path) -> None
 
         wait_for(written, timeout=10)
         db.close()
+
+
+def test_workers_without_redis_share_suspensions_through_the_database(db_url: str) -> None:
+    """Two workers, each with its own memory ledger: a suspension made by one reaches the other
+    within the refresh interval, and so does its lift."""
+    db = open_database(db_url)
+    one = DurableTrustLedger(MemoryTrustLedger(), db, refresh_s=0.05)
+    other = DurableTrustLedger(MemoryTrustLedger(), db, refresh_s=0.05)
+    assert not other.state("agent:x").suspended
+    one.suspend("agent:x", "test")
+    wait_for(lambda: other.state("agent:x").suspended)
+    one.lift_suspension("agent:x", "alice", frozenset({"alice"}))
+    wait_for(lambda: not other.state("agent:x").suspended)
+    db.close()
