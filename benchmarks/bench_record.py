@@ -24,6 +24,8 @@ import psycopg
 
 from magistrate import Action, Governor, RiskDetector
 from magistrate.audit import AuditLog
+from magistrate.audit.anchor import Anchors
+from magistrate.audit.signing import HmacSigner
 from magistrate.db import open_database
 from magistrate.telemetry import Telemetry
 
@@ -68,10 +70,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--unsigned", action="store_true", help="records unsigned and unanchored (as before 12.5)"
+    )
     args = parser.parse_args()
     detector = RiskDetector()
     actions = mix()
     tmp = Path(tempfile.mkdtemp())
+    signer = HmacSigner(os.urandom(32))  # as configured by default: signed and anchored
     print(f"{len(actions)} distinct actions, {args.n} checks per configuration, warm cache")
     base = measure(Governor(detector=detector), actions, args.n)
     print(f"{'no audit':<28} p50 {base[0]:7.1f} µs  p99 {base[1]:7.1f} µs  {base[2]:9,.0f}/s")
@@ -91,6 +97,8 @@ def main() -> None:
                     chain_id=f"{store}-{durability}",
                     durability=durability,
                     spool_dir=tmp / "spool",
+                    signer=None if args.unsigned else signer,
+                    anchors=None if args.unsigned else Anchors(tmp / "anchor", store, signer),
                 )
                 gov = Governor(detector=detector, audit=audit)
                 n = args.n if durability == "batched" else max(200, args.n // 10)

@@ -673,10 +673,18 @@ def _since(value: str | None) -> str | None:
 def audit_verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Check every chain; exit 0 when all are intact, 1 with the first bad record otherwise."""
     from magistrate.audit import verify
+    from magistrate.audit.keyring import (
+        anchors_from_settings,
+        previous_signers,
+        signer_from_settings,
+    )
 
+    settings = _settings()
     db = _database()
     try:
-        reports = verify(db)
+        signer = signer_from_settings(settings, create=False)  # verify never creates a key
+        signers = ([signer] if signer else []) + previous_signers(settings)
+        reports = verify(db, signers, anchors_from_settings(settings, signer))
     finally:
         db.close()
     if as_json:
@@ -759,13 +767,11 @@ app.add_typer(approvals_app, name="approvals")
 
 def _approvals() -> Any:
     from magistrate.approvals import Approvals
-    from magistrate.audit.log import AuditLog
+    from magistrate.audit.keyring import audit_log_from_settings
 
     settings = _settings()
     db = _database()
-    audit = AuditLog(
-        db, chain_id=settings.chain_id, durability="sync", spool_dir=settings.spool_dir
-    )
+    audit = audit_log_from_settings(db, settings, durability="sync")
     _closers.extend([audit.close, db.close])
     # no name-based approvers: whoever resolves proves it with a key (operator_key)
     return Approvals(db, ttl_s=settings.approval_ttl_s, audit=audit)

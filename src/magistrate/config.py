@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -150,7 +150,7 @@ class Settings(BaseSettings):
         default="magistrate:", max_length=200, description="Prefix of every Redis key."
     )
     redis_timeout_s: float = Field(
-        default=2.0, gt=0, description="Redis connect and read timeout (then fail closed)."
+        default=0.25, gt=0, description="Redis connect and read timeout (then fail closed)."
     )
     session_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long Redis keeps an idle session's history."
@@ -185,6 +185,56 @@ class Settings(BaseSettings):
         "database has no key at all.",
     )
 
+    audit_sign: bool = Field(
+        default=True,
+        description="Sign audit records (HMAC-SHA256) with a key kept outside the database.",
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="The audit signing key (64 hex digits, or text of 16+ bytes); unset: "
+        "audit_key_file.",
+    )
+    audit_previous_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys used before a rotation (comma-separated, as audit_key): records and "
+        "anchors signed with them still verify.",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="The audit key file, created (mode 0600) on first use; default: audit.key "
+        "beside a SQLite database, else .magistrate/audit.key.",
+    )
+    audit_signer: str | None = Field(
+        default=None,
+        description="KMS hook: module:callable returning a Signer (tag, mac); overrides the key.",
+    )
+    audit_anchor_dir: Path | None = Field(
+        default=None,
+        description="Where chain heads are checkpointed, apart from the database; default: "
+        "anchor/ beside a SQLite database, else .magistrate/anchor.",
+    )
+    audit_anchor_sink: str | None = Field(
+        default=None,
+        description="module:callable receiving every checkpoint (dict), to ship it off the host.",
+    )
+    key_stale_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="While the database cannot be read, keys checked within this long keep "
+        "working (stale-while-error); 0: fail at once.",
+    )
+    store_breaker_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="After a store (Redis, PostgreSQL) fails, skip it this long and fail closed "
+        "at once instead of waiting on it for every request.",
+    )
+    suspension_refresh_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often each process re-reads suspensions from the database.",
+    )
+
     @field_validator("principal_roles", mode="before")
     @classmethod
     def _pairs(cls, value: Any) -> Any:
@@ -197,6 +247,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "approvers",
+        "audit_previous_keys",
         "sofia_read_kinds",
         "sofia_read_facts",
         "sofia_read_effects",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals, key_approver
+from magistrate.audit.keyring import audit_log_from_settings
 from magistrate.audit.log import AuditLog
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
 from magistrate.consultation import SyncBridge, check_many_with_counsel
@@ -33,6 +34,7 @@ from magistrate.roles import RoleBinding
 from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, LLMSettings, Sofia
 from magistrate.sofia_policy import ReadPolicy
+from magistrate.state_stores import state_stores
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
@@ -40,6 +42,7 @@ from magistrate.wakeups import PostgresWakeups
 
 if TYPE_CHECKING:
     from magistrate.config import Settings
+    from magistrate.db.base import Database
 
 _perf = time.perf_counter_ns
 _ID_PREFIX = os.urandom(4).hex()
@@ -161,11 +164,14 @@ class Governor:
         )
         audit: AuditLog | None = None
         approvals: Approvals | None = None
+        db: Database | None = None
         if s.audit:
-            db = open_database(s.database_url, durable=s.audit_durability == "sync")
-            audit = AuditLog(
-                db, chain_id=s.chain_id, durability=s.audit_durability, spool_dir=s.spool_dir
+            db = open_database(
+                s.database_url,
+                durable=s.audit_durability == "sync",
+                breaker_s=s.store_breaker_s,
             )
+            audit = audit_log_from_settings(db, s)
             wakeups = (
                 PostgresWakeups(s.database_url)
                 if s.database_url.startswith(("postgresql:", "postgres:"))
@@ -180,15 +186,7 @@ class Governor:
                 wakeups=wakeups,
                 poll_s=s.approval_poll_s,
             )
-        shared: dict[str, Any] = {}
-        if s.redis_url and not {"trust", "sessions"} <= overrides.keys():
-            from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
-
-            client = connect(s.redis_url, s.redis_timeout_s)
-            shared = {
-                "trust": RedisTrustLedger(client, prefix=s.redis_prefix),
-                "sessions": RedisSessionStore(client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s),
-            }
+        shared = state_stores(s, db, overrides.keys())
         llm = (
             LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
             if s.llm_base_url
@@ -607,7 +605,9 @@ class Governor:
                 if self.audit
                 else "off",
                 "approvals": self.approvals.db.url if self.approvals else "off",
-                "trust": type(self.trust).__name__,
+                "trust": type(getattr(self.trust, "inner", self.trust)).__name__,
+                # DurableTrustLedger: suspensions recorded in the database, the ledger caches
+                "suspensions": "database" if hasattr(self.trust, "inner") else "trust ledger",
                 "sessions": type(self.justica.sessions).__name__,
                 "assessment_cache": f"memory LRU ({len(self.cache)}/{self.cache.size})",
             },

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from magistrate.action import MAX_NAME_CHARS, principal_name
-from magistrate.db.base import Database
+from magistrate.db.base import Database, StoreUnavailable
 from magistrate.errors import InvalidAction, MagistrateError
 
 Role = Literal["agent", "approver", "admin"]
@@ -99,13 +99,20 @@ def digest(token: str) -> str:
 class Keys:
     """Creates, checks, lists and revokes API keys in the same database as approvals."""
 
-    def __init__(self, db: Database, *, cache_s: float = 5.0) -> None:
+    def __init__(self, db: Database, *, cache_s: float = 5.0, stale_s: float = 300.0) -> None:
         self.db = db
         self.cache_s = cache_s
+        # Stale-while-error: while the database cannot be read, a key checked within
+        # `cache_s + stale_s` keeps working (decisions go on through an outage; a revocation
+        # made during it reaches us when the database is back).
+        self.stale_s = stale_s
         # digest -> (key, checked at): a checked key is trusted for `cache_s`, so the hot path
         # does not read the database on every request; revocation reaches us within that time.
         self._cache: dict[str, tuple[ApiKey, float]] = {}
         self._lock = threading.Lock()
+        self._failing = False  # the last read failed: revalidate in the background meanwhile
+        self._revalidating = threading.Lock()
+        self.stale_served = 0
 
     # ------------------------------------------------------------------ creating
     def create(self, role: str, name: str, may_act_as: str | None = None) -> tuple[ApiKey, str]:
@@ -181,19 +188,51 @@ class Keys:
         cached = self._cache.get(hashed)
         if cached is not None and now - cached[1] < self.cache_s:
             return cached[0]
-        row = self.db.key_get(m.group(1))
+        stale = cached is not None and now - cached[1] < self.cache_s + self.stale_s
+        if stale and self._failing:
+            # The database failed lately: answer from the cache at once, re-read behind.
+            self._revalidate_soon(m.group(1), hashed)
+            self.stale_served += 1
+            return cached[0] if cached is not None else None
+        try:
+            return self._read(m.group(1), hashed)
+        except StoreUnavailable:
+            self._failing = True
+            if stale and cached is not None:
+                self.stale_served += 1
+                return cached[0]
+            raise
+
+    def _read(self, key_id: str, hashed: str) -> ApiKey | None:
+        """Check a key against the database and cache the answer (raises StoreUnavailable)."""
+        row = self.db.key_get(key_id)
+        self._failing = False
         if row is None or row.get("revoked_at") is not None:
             self._forget(hashed)
             return None
         if not hmac.compare_digest(str(row["hash"]), hashed):
             return None
         key = ApiKey.from_row(row)
-        if self.cache_s > 0:
+        if self.cache_s > 0 or self.stale_s > 0:
             with self._lock:
                 if len(self._cache) > 10_000:
                     self._cache.clear()
-                self._cache[hashed] = (key, now)
+                self._cache[hashed] = (key, time.monotonic())
         return key
+
+    def _revalidate_soon(self, key_id: str, hashed: str) -> None:
+        if not self._revalidating.acquire(blocking=False):
+            return  # one re-read at a time: no storm against a store that is down
+
+        def run() -> None:
+            try:
+                self._read(key_id, hashed)
+            except StoreUnavailable:
+                pass  # still down: the next request past the breaker's window tries again
+            finally:
+                self._revalidating.release()
+
+        threading.Thread(target=run, name="magistrate-keys", daemon=True).start()
 
     def peek(self, token: str) -> ApiKey | None:
         """The key for this secret if it was checked within `cache_s` (no database read)."""

@@ -4,8 +4,13 @@ Same semantics as the memory stores (`trust.MemoryTrustLedger`, `sessions.Memory
 the same decay toward the baseline, penalties, recovery and suspensions, computed inside Lua
 scripts so that each update is atomic — two servers penalizing one principal at once never lose
 an update. Time comes from the calling server's clock (servers keep NTP time; trust decays over
-an hour, so seconds of skew do not matter). If Redis cannot be reached the calls raise, and the
-governor turns that into a fail-closed verdict.
+an hour, so seconds of skew do not matter).
+
+If Redis cannot be reached or does not answer within its short timeout (0.25 s by default) the
+calls raise StoreUnavailable and the governor turns that into a fail-closed verdict; a circuit
+breaker then fails calls at once for a few seconds instead of letting every request wait out
+the timeout again. Suspensions are recorded in the database (see `suspensions`): Redis holds a
+cache of them, restored from the database after a restart or FLUSHALL.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from magistrate.breaker import Breaker
+from magistrate.db.base import StoreUnavailable
 from magistrate.errors import SuspensionError
 from magistrate.levels import Decision, Risk
 from magistrate.trust import TrustPolicy, TrustState, decayed
@@ -119,6 +126,25 @@ redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return 1
 """
 
+# After Redis lost its data (restart without persistence, FLUSHALL): the suspensions the
+# database records, put back. KEYS[1] the marker key, then one trust hash per principal.
+# ARGV: baseline, now, then one reason per principal. Returns how many were restored (0 when the
+# marker shows Redis kept its data: a principal lifted meanwhile must not be re-suspended).
+_RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+for i = 2, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], 's') == 0 then
+    redis.call('HSET', KEYS[i], 's', ARGV[1], 'u', ARGV[2])
+  end
+  redis.call('HSET', KEYS[i], 'x', '1', 'r', ARGV[i + 1])
+  redis.call('PERSIST', KEYS[i])
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return #KEYS - 1
+"""
+
 # Sessions: a list per session of JSON [time, [marks]]. KEYS[1] the list.
 # ARGV: entry, max events, ttl ms.
 _SESSION_ADD = """
@@ -138,9 +164,29 @@ def connect(url: str, timeout_s: float = 2.0) -> redis.Redis:
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
         health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1),
+        # One retry for a connection cut by a restart; none for a timeout (a frozen Redis
+        # would cost every request twice the timeout).
+        retry=Retry(
+            ExponentialBackoff(cap=0.1, base=0.01), 1, supported_errors=(redis.ConnectionError,)
+        ),
     )
     return client
+
+
+_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
+
+def guarded(breaker: Breaker, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call Redis through the breaker: fail at once while it is open; a connection failure or
+    timeout opens it and reaches the caller as StoreUnavailable."""
+    breaker.check()
+    try:
+        out = fn(*args, **kwargs)
+    except _DOWN as exc:
+        breaker.failed(exc)
+        raise StoreUnavailable(f"redis: {type(exc).__name__}: {exc}") from exc
+    breaker.succeeded()
+    return out
 
 
 def _glob_escape(text: str) -> str:
@@ -160,16 +206,19 @@ class RedisTrustLedger:
         policy: TrustPolicy | None = None,
         *,
         prefix: str = "magistrate:",
+        breaker: Breaker | None = None,
     ) -> None:
         self.client = client
         self.policy = policy or TrustPolicy()
         self.prefix = prefix
+        self.breaker = breaker or Breaker("redis")
         # A principal back at the baseline carries no information: forget it once its
         # distance from the baseline has halved 24 times (suspended principals are kept).
         self.ttl_ms = int(max(86_400.0, 24 * self.policy.half_life_s) * 1000)
         self._record = client.register_script(_RECORD)
         self._suspend = client.register_script(_SUSPEND)
         self._lift = client.register_script(_LIFT)
+        self._restore = client.register_script(_RESTORE)
         p = self.policy
         self._fresh = TrustState(p.baseline, 0.0)
         self._local = threading.local()  # a batch's standings, per thread (see `batch`)
@@ -200,7 +249,7 @@ class RedisTrustLedger:
         pipe = self.client.pipeline(transaction=False)
         for principal in unique:
             pipe.hmget(self._key(principal), ["s", "u", "x", "r"])
-        rows = pipe.execute()
+        rows = guarded(self.breaker, pipe.execute)
         self._local.cache = {p: self._stored(row) for p, row in zip(unique, rows, strict=True)}
         try:
             yield
@@ -213,7 +262,10 @@ class RedisTrustLedger:
         if cache is not None and principal in cache:
             stored = cache[principal]
         else:
-            stored = self._stored(self.client.hmget(self._key(principal), ["s", "u", "x", "r"]))
+            row = guarded(
+                self.breaker, self.client.hmget, self._key(principal), ["s", "u", "x", "r"]
+            )
+            stored = self._stored(row)
         if stored is None:
             return self._fresh
         now = time.time()
@@ -224,7 +276,9 @@ class RedisTrustLedger:
         p = self.policy
         rank = risk.rank
         now = _num(time.time())
-        before, after, suspended, reason = self._record(
+        before, after, suspended, reason = guarded(
+            self.breaker,
+            self._record,
             keys=[self._key(principal)],
             args=[
                 now,
@@ -251,7 +305,9 @@ class RedisTrustLedger:
     def suspend(self, principal: str, reason: str) -> None:
         """Suspend a principal."""
         self._forget_cached(principal)
-        self._suspend(
+        guarded(
+            self.breaker,
+            self._suspend,
             keys=[self._key(principal)],
             args=[
                 _num(time.time()),
@@ -269,7 +325,9 @@ class RedisTrustLedger:
             raise SuspensionError(f"{by} is not an approver")
         self._forget_cached(principal)
         p = self.policy
-        lifted = self._lift(
+        lifted = guarded(
+            self.breaker,
+            self._lift,
             keys=[self._key(principal)],
             args=[
                 _num(time.time()),
@@ -283,16 +341,25 @@ class RedisTrustLedger:
         if not int(lifted):
             raise SuspensionError(f"{principal} is not suspended")
 
+    def restore_suspensions(self, suspended: list[tuple[str, str]]) -> int:
+        """After Redis lost its data, put back the suspensions the database records (given as
+        (principal, reason)); a no-op while Redis still holds what it was given. Returns how
+        many were restored."""
+        keys = [f"{self.prefix}suspensions:restored"] + [self._key(p) for p, _ in suspended]
+        args = [_num(self.policy.baseline), _num(time.time()), *(r for _, r in suspended)]
+        return int(guarded(self.breaker, self._restore, keys=keys, args=args))
+
     def clear(self) -> None:
         """Forget every principal under this prefix."""
         _delete_matching(self.client, f"{_glob_escape(self.prefix)}trust:*")
+        self.client.delete(f"{self.prefix}suspensions:restored")
 
     def __len__(self) -> int:
         return sum(1 for _ in self.client.scan_iter(f"{_glob_escape(self.prefix)}trust:*"))
 
     def ping(self) -> None:
         """Raise unless Redis answers."""
-        self.client.ping()
+        guarded(self.breaker, self.client.ping)
 
     def close(self) -> None:
         """Release the client's connections."""
@@ -310,9 +377,11 @@ class RedisSessionStore:
         prefix: str = "magistrate:",
         max_events: int = 64,
         ttl_s: float = 86_400.0,
+        breaker: Breaker | None = None,
     ) -> None:
         self.client = client
         self.prefix = prefix
+        self.breaker = breaker or Breaker("redis")
         self.max_events = max_events
         self.ttl_ms = int(ttl_s * 1000)
         self._add = client.register_script(_SESSION_ADD)
@@ -324,7 +393,7 @@ class RedisSessionStore:
         """Marks of the session's actions in the last `within_s` seconds, oldest first."""
         cutoff = time.time() - within_s
         out: list[frozenset[str]] = []
-        for raw in self.client.lrange(self._key(session), 0, -1):
+        for raw in guarded(self.breaker, self.client.lrange, self._key(session), 0, -1):
             try:
                 when, marks = json.loads(raw)
             except (ValueError, TypeError):
@@ -338,7 +407,12 @@ class RedisSessionStore:
         if not marks:
             return
         entry = json.dumps([time.time(), sorted(marks)], separators=(",", ":"))
-        self._add(keys=[self._key(session)], args=[entry, self.max_events, self.ttl_ms])
+        guarded(
+            self.breaker,
+            self._add,
+            keys=[self._key(session)],
+            args=[entry, self.max_events, self.ttl_ms],
+        )
 
     def clear(self) -> None:
         """Forget every session under this prefix."""

@@ -9,17 +9,21 @@ anything newer once it is back; nothing is dropped or written twice.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from magistrate.action import Action
+from magistrate.audit.anchor import Anchors
 from magistrate.audit.record import chainer, event_payload, iso, verdict_payload
+from magistrate.audit.signing import Signer
 from magistrate.audit.spool import Spool
-from magistrate.db.base import Database, StoreUnavailable
+from magistrate.db.base import Chainer, Database, StoreUnavailable
 from magistrate.verdict import Verdict
 
 Durability = Literal["batched", "sync"]
@@ -45,6 +49,9 @@ class AuditLog:
         max_batch: int = 1024,
         max_queue: int = 8_192,  # backpressure beyond: bounded memory, nothing dropped
         spool_dir: str | Path = ".magistrate/spool",
+        signer: Signer | None = None,
+        anchors: Anchors | None = None,
+        previous_signers: Sequence[Signer] = (),
     ) -> None:
         if durability not in ("batched", "sync"):
             raise ValueError(f"audit durability must be batched or sync; got {durability!r}")
@@ -55,6 +62,10 @@ class AuditLog:
         self.max_batch = max_batch
         self.max_queue = max_queue
         self.spool = Spool(Path(spool_dir) / f"{_safe(chain_id)}.jsonl")
+        self.signer = signer  # records are HMACed with a key the database never holds
+        self.anchors = anchors  # and the chain's head is checkpointed outside it
+        self.previous_signers = tuple(previous_signers)  # keys before a rotation (verify only)
+        self.anchor_conflicts: list[str] = []
         self._queue: deque[tuple[int, int, Any, Any]] = deque()
         # Tickets number records in queue order: taken and queued under one lock, so the
         # writer's "stored up to ticket N" is true even with many threads recording at once.
@@ -107,6 +118,11 @@ class AuditLog:
         self._wake.set()
         self._wait(ticket)  # rare and important: always durable before returning
 
+    def verifiers(self) -> tuple[list[Signer], Anchors | None]:
+        """What `audit.verify` needs to check this log's signatures and anchors."""
+        current = [self.signer] if self.signer is not None else []
+        return current + list(self.previous_signers), self.anchors
+
     @property
     def queue_depth(self) -> int:
         """Records waiting for the writer."""
@@ -130,6 +146,8 @@ class AuditLog:
             self._thread = None
         if self._queue:  # writer gone (or never started): drain here
             self._drain()
+        if self.anchors is not None:
+            self.anchors.close()
         _live_logs.discard(self)
 
     def _start(self) -> None:
@@ -191,11 +209,51 @@ class AuditLog:
         try:
             # Fresh records cannot be stored yet: no look-up for duplicates (a clash would fail
             # the transaction, and the spool's replay skips what is already stored).
-            self.written += self.db.audit_write(self.chain_id, chainer(self.chain_id, payloads), ())
+            self._commit(payloads, ())
         except Exception as exc:  # unreachable or failing store: keep the records locally
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             self._to_spool(payloads)
+
+    def _commit(self, payloads: list[dict[str, Any]], record_ids: Sequence[str]) -> None:
+        """Chain, sign and store records, then checkpoint the head outside the database; the
+        anchor is held across the write so writers of one chain anchor in commit order."""
+        chain = _Captured(chainer(self.chain_id, payloads, self.signer))
+        with self._anchor_held() as advance:
+            self.written += self.db.audit_write(self.chain_id, chain, record_ids)
+            rows = chain.rows
+            if advance is None or not rows:
+                return
+            try:
+                problem = advance(rows[0][0], rows[0][8], rows[-1][0], rows[-1][9])
+            except Exception as exc:  # the records are stored; only the checkpoint is late
+                self.errors += 1
+                self.last_error = f"anchor: {type(exc).__name__}: {exc}"
+                return
+        if problem:
+            self.errors += 1
+            self.last_error = problem
+            self.anchor_conflicts.append(problem)
+
+    @contextlib.contextmanager
+    def _anchor_held(self) -> Iterator[Callable[[int, str, int, str], str] | None]:
+        """The chain's anchor, held; None when there are no anchors or they cannot be opened
+        (the records are still written: a missing checkpoint must not stop the log)."""
+        if self.anchors is None:
+            yield None
+            return
+        hold = self.anchors.hold(self.chain_id)
+        try:
+            advance = hold.__enter__()
+        except Exception as exc:
+            self.errors += 1
+            self.last_error = f"anchor: {type(exc).__name__}: {exc}"
+            yield None
+            return
+        try:
+            yield advance
+        finally:
+            hold.__exit__(None, None, None)
 
     def _to_spool(self, payloads: list[dict[str, Any]]) -> None:
         self.spool.append(payloads)
@@ -208,15 +266,28 @@ class AuditLog:
             self.spool.clear(len(self.spool))
             return True
         try:
-            self.written += self.db.audit_write(
-                self.chain_id, chainer(self.chain_id, pending), [p["record_id"] for p in pending]
-            )
+            self._commit(pending, [p["record_id"] for p in pending])
         except (StoreUnavailable, Exception) as exc:
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             return False
         self.spool.clear(len(pending))
         return True
+
+
+class _Captured:
+    """A chainer that remembers the rows of its last call (the committed ones: a store that
+    retries a transaction chains again)."""
+
+    __slots__ = ("inner", "rows")
+
+    def __init__(self, inner: Chainer) -> None:
+        self.inner = inner
+        self.rows: list[tuple[Any, ...]] = []
+
+    def __call__(self, seq: int, prev: str, skip: set[str]) -> list[tuple[Any, ...]]:
+        self.rows = self.inner(seq, prev, skip)
+        return self.rows
 
 
 def _payload(item: tuple[int, int, Any, Any]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Audit records: what is kept of each verdict, with secrets masked, and how records chain.
 
 A record's body is canonical JSON (sorted keys, no spaces) that includes its chain id, its
-sequence number and the previous record's hash; its hash is SHA-256 over previous hash + body.
+sequence number and the previous record's hash. Its hash is over previous hash + body: an
+HMAC-SHA256 under the audit key when the log has a signer (the body then names the key in
+`sig`), plain SHA-256 otherwise (records written before signing existed, or signing disabled).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import orjson
 
 from magistrate.action import Action
 from magistrate.analysis.secrets import mask_secrets, mask_value
+from magistrate.audit.signing import Signer
 from magistrate.db.base import Chainer
 from magistrate.verdict import Verdict
 
@@ -49,6 +52,11 @@ def canonical(value: Any) -> str:
 def record_hash(prev_hash: str, body: str) -> str:
     """SHA-256 of the previous hash and this record's body."""
     return hashlib.sha256(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def signed_hash(signer: Signer, prev_hash: str, body: str) -> str:
+    """The keyed hash of a signed record: HMAC over the previous hash and the body."""
+    return signer.mac(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass"))
 
 
 def _same(value: Any) -> Any:
@@ -109,8 +117,14 @@ def event_payload(
     }
 
 
-def chainer(chain_id: str, payloads: Sequence[dict[str, Any]]) -> Chainer:
-    """A function that chains payloads onto a head, inside the store's write transaction."""
+def chainer(
+    chain_id: str, payloads: Sequence[dict[str, Any]], signer: Signer | None = None
+) -> Chainer:
+    """A function that chains payloads onto a head, inside the store's write transaction
+    (signed by `signer` when given)."""
+    extra: dict[str, Any] = {"chain": chain_id}
+    if signer is not None:
+        extra["sig"] = signer.tag
 
     def chain(seq: int, prev: str, skip: set[str]) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
@@ -118,8 +132,8 @@ def chainer(chain_id: str, payloads: Sequence[dict[str, Any]]) -> Chainer:
             if payload["record_id"] in skip:
                 continue
             seq += 1
-            body = canonical({**payload, "chain": chain_id, "seq": seq, "prev": prev})
-            digest = record_hash(prev, body)
+            body = canonical({**payload, **extra, "seq": seq, "prev": prev})
+            digest = record_hash(prev, body) if signer is None else signed_hash(signer, prev, body)
             rows.append(
                 (
                     seq,

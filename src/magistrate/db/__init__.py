@@ -14,8 +14,9 @@ from magistrate.db.base import (
 DEFAULT_URL = "sqlite:///.magistrate/magistrate.db"
 
 
-def open_database(url: str, *, durable: bool = False) -> Database:
-    """Open the database a URL names (creating tables); `durable` fsyncs every commit."""
+def open_database(url: str, *, durable: bool = False, breaker_s: float = 2.0) -> Database:
+    """Open the database a URL names (creating tables); `durable` fsyncs every commit;
+    `breaker_s`: how long a failed PostgreSQL is skipped (calls fail at once meanwhile)."""
     if url.startswith("sqlite:"):
         from magistrate.db.sqlite import SQLiteDatabase
 
@@ -23,7 +24,7 @@ def open_database(url: str, *, durable: bool = False) -> Database:
     if url.startswith(("postgresql:", "postgres:")):
         from magistrate.db.postgres import PostgresDatabase
 
-        return PostgresDatabase(url)
+        return PostgresDatabase(url, breaker_s=breaker_s)
     raise ValueError(
         f"database URL {url!r}: expected sqlite:///path.db or postgresql://user@host/db"
     )

@@ -1,5 +1,5 @@
-"""What Magistrate keeps in a database: audit chains, approval requests, API keys and the
-figures each server worker publishes.
+"""What Magistrate keeps in a database: audit chains, approval requests, API keys,
+suspensions and the figures each server worker publishes.
 
 Two backends implement it with the same schema and behaviour: SQLite (the embedded default)
 and PostgreSQL (shared by many servers).
@@ -148,6 +148,18 @@ class Database(Protocol):
     def key_revoke(self, id_or_name: str, now: float) -> list[str]:
         """Revoke the active key with this id, or every active key with this name; returns
         the ids revoked."""
+        ...
+
+    def suspension_put(self, principal: str, reason: str, now: float) -> None:
+        """Record a suspension (a principal already suspended keeps its first reason)."""
+        ...
+
+    def suspension_lift(self, principal: str, by: str, now: float) -> bool:
+        """Record a lift; False when the principal was not suspended."""
+        ...
+
+    def suspension_active(self) -> list[tuple[str, str, float]]:
+        """(principal, reason, suspended at) of every suspension in force."""
         ...
 
     def stats_put(self, worker_id: str, body: str, now: float) -> None:

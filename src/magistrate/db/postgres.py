@@ -9,6 +9,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from magistrate.breaker import Breaker
 from magistrate.db.base import (
     GENESIS,
     KEY_COLUMNS,
@@ -78,6 +79,15 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked_at DOUBLE PRECISION
 );
 CREATE INDEX IF NOT EXISTS api_keys_name ON api_keys (name);
+-- The record of suspensions (Redis, when configured, is only a cache of it): a row per
+-- principal ever suspended; lifted_at NULL while the suspension holds.
+CREATE TABLE IF NOT EXISTS suspensions (
+    principal TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    suspended_at DOUBLE PRECISION NOT NULL,
+    lifted_at DOUBLE PRECISION,
+    lifted_by TEXT
+);
 CREATE TABLE IF NOT EXISTS worker_stats (
     worker_id TEXT PRIMARY KEY,
     updated_at DOUBLE PRECISION NOT NULL,
@@ -96,10 +106,19 @@ class PostgresDatabase(SharedQueries):
     placeholder = "%s"
 
     def __init__(
-        self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 2.0
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        timeout: float = 2.0,
+        breaker_s: float = 2.0,
     ) -> None:
         self.url = url
         self._timeout = timeout
+        # After a failure, calls fail at once for `breaker_s` (then one probes): an outage
+        # costs one caller the connect timeout per window, not every request.
+        self.breaker = Breaker("postgresql", breaker_s)
         self.pool = ConnectionPool(
             url,
             min_size=min_size,
@@ -117,16 +136,23 @@ class PostgresDatabase(SharedQueries):
             pass  # created on first successful use; audit records spool meanwhile
 
     def _retry(self, fn: Callable[[], T]) -> T:
-        """Run `fn`; after a connection failure, re-check the pool's connections and retry once
-        (connections cut by an outage are only noticed when used)."""
+        """Run `fn` unless the breaker is open; after a connection failure, re-check the pool's
+        connections and retry once (connections cut by an outage are only noticed when used)."""
+        self.breaker.check()
         try:
-            return fn()
+            out = fn()
         except _UNAVAILABLE:
             try:
                 self.pool.check()
             except Exception:  # the server may still be down: the retry reports it
                 pass
-            return fn()
+            try:
+                out = fn()
+            except _UNAVAILABLE as exc:
+                self.breaker.failed(exc)
+                raise
+        self.breaker.succeeded()
+        return out
 
     def _ensure_schema(self) -> None:
         if self._schema_ready:

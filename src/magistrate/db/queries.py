@@ -118,6 +118,36 @@ class SharedQueries:
         )
         return sorted(r["id"] for r in rows)
 
+    def suspension_put(self, principal: str, reason: str, now: float) -> None:
+        """Record a suspension (a principal already suspended keeps its first reason)."""
+        self._execute(
+            self._sql(
+                "INSERT INTO suspensions (principal, reason, suspended_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (principal) DO UPDATE SET reason = excluded.reason,"
+                " suspended_at = excluded.suspended_at, lifted_at = NULL, lifted_by = NULL"
+                " WHERE suspensions.lifted_at IS NOT NULL"
+            ),
+            [principal, reason, now],
+        )
+
+    def suspension_lift(self, principal: str, by: str, now: float) -> bool:
+        """Record a lift; False when the principal was not suspended."""
+        rows = self._rows(
+            "UPDATE suspensions SET lifted_at = ?, lifted_by = ?"
+            " WHERE principal = ? AND lifted_at IS NULL RETURNING principal",
+            [now, by, principal],
+        )
+        return bool(rows)
+
+    def suspension_active(self) -> list[tuple[str, str, float]]:
+        """(principal, reason, suspended at) of every suspension in force."""
+        rows = self._rows(
+            "SELECT principal, reason, suspended_at FROM suspensions WHERE lifted_at IS NULL"
+            " ORDER BY principal",
+            [],
+        )
+        return [(r["principal"], r["reason"], float(r["suspended_at"])) for r in rows]
+
     def stats_put(self, worker_id: str, body: str, now: float) -> None:
         """Publish one worker's figures, replacing its previous ones (and forgetting workers
         silent for a day)."""

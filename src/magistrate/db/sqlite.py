@@ -81,6 +81,15 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked_at REAL
 );
 CREATE INDEX IF NOT EXISTS api_keys_name ON api_keys (name);
+-- The record of suspensions (Redis, when configured, is only a cache of it): a row per
+-- principal ever suspended; lifted_at NULL while the suspension holds.
+CREATE TABLE IF NOT EXISTS suspensions (
+    principal TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    suspended_at REAL NOT NULL,
+    lifted_at REAL,
+    lifted_by TEXT
+);
 CREATE TABLE IF NOT EXISTS worker_stats (
     worker_id TEXT PRIMARY KEY,
     updated_at REAL NOT NULL,

@@ -163,7 +163,7 @@ class Server:
         else:  # keys still need a database
             self.db = open_database(s.database_url)
             self.own_db = True
-        self.keys = Keys(self.db, cache_s=s.key_cache_s)
+        self.keys = Keys(self.db, cache_s=s.key_cache_s, stale_s=s.key_stale_s)
         if gov.approvals is not None:
             gov.approvals.is_approver = self.keys.is_approver
             gov.approvals.poll_s = s.approval_poll_s
@@ -206,7 +206,7 @@ def nothing_blocks(gov: Governor) -> bool:
     from magistrate.trust import MemoryTrustLedger
 
     return (
-        type(gov.justica.trust) is MemoryTrustLedger
+        type(getattr(gov.justica.trust, "inner", gov.justica.trust)) is MemoryTrustLedger
         and type(gov.justica.sessions) is MemorySessionStore
         and (gov.audit is None or gov.audit.durability == "batched")
         and (gov.approvals is None or isinstance(gov.approvals.db, SQLiteDatabase))
@@ -865,7 +865,7 @@ def _routes(app: FastAPI, server: Server, s: Settings) -> None:
             gov = server.gov
             if gov.audit is not None:
                 gov.audit.flush(10)  # this worker's queued records are part of its chain
-            reports = verify(server.database)
+            reports = verify(server.database, *(gov.audit.verifiers() if gov.audit else ()))
             return {
                 "ok": all(r.ok for r in reports),
                 "chains": [{k: getattr(r, k) for k in r.__slots__} for r in reports],

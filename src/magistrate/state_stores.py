@@ -1,0 +1,44 @@
+"""The trust and session stores a configuration asks for: Redis (shared by servers) or memory,
+with the trust ledger wrapped so that the database records suspensions when there is one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from magistrate.config import Settings
+    from magistrate.db.base import Database
+
+
+def state_stores(s: Settings, db: Database | None, overridden: Iterable[str]) -> dict[str, Any]:
+    """Trust and session stores as configured: Redis when `redis_url` is set (else memory), the
+    trust ledger wrapped so that the database records suspensions when there is one."""
+    overridden = set(overridden)
+    shared: dict[str, Any] = {}
+    if s.redis_url and not {"trust", "sessions"} <= overridden:
+        from magistrate.breaker import Breaker
+        from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
+
+        client = connect(s.redis_url, s.redis_timeout_s)
+        breaker = Breaker("redis", s.store_breaker_s)  # one per client: both stores skip it
+        shared = {
+            "trust": RedisTrustLedger(client, prefix=s.redis_prefix, breaker=breaker),
+            "sessions": RedisSessionStore(
+                client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s, breaker=breaker
+            ),
+        }
+    if db is not None and "trust" not in overridden:
+        # The database records suspensions; the ledger (memory or Redis) caches them.
+        from magistrate.breaker import Breaker
+        from magistrate.suspensions import DurableTrustLedger
+        from magistrate.trust import MemoryTrustLedger
+
+        ledger = shared["trust"] if "trust" in shared else MemoryTrustLedger()
+        shared["trust"] = DurableTrustLedger(
+            ledger,
+            db,
+            refresh_s=s.suspension_refresh_s,
+            breaker=Breaker("database", s.store_breaker_s),
+        )
+    return shared
