@@ -5,21 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import hyperscan
-import yaml
 from pydantic import ValidationError
 
 from magistrate.analysis import KNOWN_FACTS, PSEUDO_TARGET_CLASSES
 from magistrate.analysis.hsdb import compile_database
 from magistrate.analysis.secrets import SECRET_PATTERNS
+from magistrate.constitution.examples import example_problems
+from magistrate.constitution.extends import BUILTINS, load_raw, read_source, resolve
 from magistrate.constitution.model import Constitution, Rule
 from magistrate.errors import ConstitutionError, ConstitutionProblem
 
-DEFAULT_FILE = "default.yaml"
+DEFAULT_FILE = BUILTINS["default"]
+
 # Text patterns are matched caseless; match ends (not starts) are reported, which lets
 # Hyperscan run bounded repeats such as `.{0,40}` in its linear-time engines.
 PATTERN_FLAGS = hyperscan.HS_FLAG_CASELESS
@@ -33,7 +34,11 @@ class LoadedConstitution:
     def __init__(self, model: Constitution, source: str) -> None:
         self.model = model
         self.source = source
-        canonical = json.dumps(model.model_dump(mode="json", by_alias=True), sort_keys=True)
+        # Examples document and test rules; they do not change a verdict, so not the version.
+        dumped = model.model_dump(
+            mode="json", by_alias=True, exclude={"rules": {"__all__": {"examples"}}}
+        )
+        canonical = json.dumps(dumped, sort_keys=True)
         self.version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @property
@@ -43,36 +48,32 @@ class LoadedConstitution:
 
 
 def load_constitution(path: str | Path) -> LoadedConstitution:
-    """Load and validate a constitution file; raises ConstitutionError listing every problem."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConstitutionError(
-            [ConstitutionProblem(str(p), None, f"cannot read: {exc}")]
-        ) from None
-    return parse_constitution(text, str(p))
+    """Load and validate a constitution: a built-in name (`default`, `strict`) or a file path.
+    Raises ConstitutionError listing every problem."""
+    text, source, directory = read_source(path)
+    return parse_constitution(text, source, directory)
 
 
 def default_constitution() -> LoadedConstitution:
     """The constitution that ships with Magistrate."""
-    text = resources.files("magistrate.constitution").joinpath(DEFAULT_FILE).read_text("utf-8")
-    return parse_constitution(text, f"<builtin>/{DEFAULT_FILE}")
+    return load_constitution("default")
 
 
-def parse_constitution(text: str, source: str = "<string>") -> LoadedConstitution:
-    """Validate YAML text as a constitution."""
+def builtin_names() -> tuple[str, ...]:
+    """Names of the built-in constitutions."""
+    return tuple(BUILTINS)
+
+
+def parse_constitution(
+    text: str, source: str = "<string>", directory: Path | None = None
+) -> LoadedConstitution:
+    """Validate YAML text as a constitution (`extends` resolved relative to `directory`)."""
     problems: list[ConstitutionProblem] = []
 
     def problem(rule_id: str | None, reason: str) -> None:
         problems.append(ConstitutionProblem(source, rule_id, reason))
 
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConstitutionError([ConstitutionProblem(source, None, f"YAML: {exc}")]) from None
-    if not isinstance(raw, dict):
-        raise ConstitutionError([ConstitutionProblem(source, None, "top level must be a mapping")])
+    raw = resolve(load_raw(text, source), source, directory)
 
     raw_rules = raw.get("rules", [])
     if not isinstance(raw_rules, list):
@@ -98,6 +99,8 @@ def parse_constitution(text: str, source: str = "<string>") -> LoadedConstitutio
             continue
         if rule.id in seen:
             problem(rule.id, "duplicate rule id")
+        for reason in example_problems(rule):
+            problem(rule.id, reason)
         seen.add(rule.id)
         rules.append(rule)
 

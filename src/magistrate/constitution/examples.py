@@ -1,0 +1,139 @@
+"""A rule's examples as actions, and the check that each one fires (or not) its rule.
+
+The constitution layer does not import the risk detector (imports go one way): the runner
+takes anything with `assess(action)` whose result has `rule_ids`, the real `RiskDetector`
+in the CLI and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from magistrate.action import Action
+from magistrate.constitution.model import Constitution, Example, Kind, Rule
+from magistrate.errors import InvalidAction
+
+
+class Assessor(Protocol):
+    """What runs examples: the risk detector."""
+
+    def assess(self, action: Action) -> Any: ...
+
+
+def natural_kind(rule: Rule) -> Kind:
+    """The kind of action a string example of this rule is: what the rule is written for."""
+    if rule.kinds:
+        return rule.kinds[0]
+    m = rule.match
+    if m.sql:
+        return "sql"
+    if m.shell or m.effect:
+        return "shell"
+    if m.tool:
+        return "tool"
+    views = set(m.in_)
+    if "shell" in views or "code" in views or m.facts:
+        return "shell"
+    if "sql" in views:
+        return "sql"
+    if "text" in views:
+        return "prompt"
+    if "tool" in views or "args" in views:
+        return "tool"
+    return "other"
+
+
+def example_action(rule: Rule, example: Example) -> Action:
+    """The action an example stands for; raises InvalidAction when it is not one."""
+    if isinstance(example, str):
+        kind = natural_kind(rule)
+        if kind == "tool":
+            return Action(kind="tool", tool=example)
+        return Action(kind=kind, text=example)
+    if "kind" not in example:
+        example = {"kind": natural_kind(rule), **example}
+    return Action.from_dict(example, strict=True)
+
+
+def example_problems(rule: Rule) -> Iterator[str]:
+    """Why some of a rule's examples are not valid actions (for the loader)."""
+    for label, examples in (("match", rule.examples.match), ("no_match", rule.examples.no_match)):
+        for i, example in enumerate(examples):
+            try:
+                example_action(rule, example)
+            except (InvalidAction, TypeError) as exc:
+                yield f"examples.{label}[{i}]: not an action: {exc}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleFailure:
+    """An example whose rule did not fire (match) or fired (no_match)."""
+
+    rule_id: str
+    expected: str  # "match" or "no_match"
+    example: Example
+    fired: tuple[str, ...]  # the rules that did fire
+
+    def __str__(self) -> str:
+        verb = "did not fire on" if self.expected == "match" else "fired on no_match"
+        shown = self.example if isinstance(self.example, str) else dict(self.example)
+        return f"{self.rule_id}: {verb} {shown!r} (fired: {', '.join(self.fired) or 'none'})"
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleReport:
+    """What running a constitution's examples found."""
+
+    rules: int
+    with_examples: int
+    passed: int
+    failures: tuple[ExampleFailure, ...]
+    without: tuple[str, ...]  # ids of rules lacking a match or a no_match example
+
+    @property
+    def failed(self) -> int:
+        """How many examples failed."""
+        return len(self.failures)
+
+    def to_dict(self) -> dict[str, int]:
+        """The figures `constitution test --json` prints."""
+        return {
+            "rules": self.rules,
+            "with_examples": self.with_examples,
+            "passed": self.passed,
+            "failed": self.failed,
+        }
+
+
+def run_examples(model: Constitution, detector: Assessor) -> ExampleReport:
+    """Run every example of every rule through the detector: each match example must fire its
+    rule, each no_match example must not."""
+    passed = 0
+    failures: list[ExampleFailure] = []
+    with_examples = 0
+    without: list[str] = []
+    for rule in model.rules:
+        ex = rule.examples
+        if ex.match or ex.no_match:
+            with_examples += 1
+        if not (ex.match and ex.no_match):
+            without.append(rule.id)
+        for expected, examples in (("match", ex.match), ("no_match", ex.no_match)):
+            for example in examples:
+                fired = _fired(detector, rule, example)
+                if (rule.id in fired) == (expected == "match"):
+                    passed += 1
+                else:
+                    failures.append(ExampleFailure(rule.id, expected, example, fired))
+    return ExampleReport(len(model.rules), with_examples, passed, tuple(failures), tuple(without))
+
+
+def _fired(detector: Assessor, rule: Rule, example: Example) -> tuple[str, ...]:
+    try:
+        action = example_action(rule, example)
+    except (InvalidAction, TypeError) as exc:
+        return (f"<invalid: {exc}>",)
+    ids: Sequence[str] = detector.assess(action).rule_ids
+    return tuple(ids)
