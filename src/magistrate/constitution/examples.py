@@ -23,9 +23,15 @@ class Assessor(Protocol):
 
 
 def natural_kind(rule: Rule) -> Kind:
-    """The kind of action a string example of this rule is: what the rule is written for."""
-    if rule.kinds:
+    """The kind of action a string example of this rule is: what the rule is written for
+    (what its conditions read, when the rule's `kinds` allow it; else its first kind)."""
+    kind = _kind_of_match(rule)
+    if rule.kinds and kind not in rule.kinds:
         return rule.kinds[0]
+    return kind
+
+
+def _kind_of_match(rule: Rule) -> Kind:
     m = rule.match
     if m.sql:
         return "sql"
