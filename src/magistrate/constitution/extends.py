@@ -62,7 +62,9 @@ def load_raw(text: str, source: str) -> dict[str, Any]:
     return raw
 
 
-def resolve(raw: dict[str, Any], source: str, directory: Path | None, depth: int = 0) -> dict[str, Any]:
+def resolve(
+    raw: dict[str, Any], source: str, directory: Path | None, depth: int = 0
+) -> dict[str, Any]:
     """The raw constitution with its `extends` chain merged in (a no-op without `extends`)."""
     if "extends" not in raw:
         if "disable" in raw:
