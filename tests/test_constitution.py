@@ -104,7 +104,9 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     assert "unknown field" in by_rule["bad-field"] and "colour" in by_rule["bad-field"]
     assert "unknown article 'nope'" in by_rule["bad-article"]
     assert by_rule["dup"] == "duplicate rule id"
-    assert "linear-time engine" in by_rule["backref"]
+    assert (
+        "backreference" in by_rule["backref"] and "outside the rule language" in by_rule["backref"]
+    )
     assert "does not compile" in by_rule["broken-regex"]
     assert "risk" in by_rule["bad-risk"]
     assert "unknown path class 'moon'" in by_rule["bad-class"]
@@ -146,3 +148,39 @@ def test_a_custom_rule_takes_effect(tmp_path: Path) -> None:
         gov.check(Action(kind="prompt", text="coffeehouse", principal="c")).decision.value
         == "allow"
     )
+
+
+def test_one_regex_dialect_no_lookaround_backrefs_or_inline_flags(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        r"""
+        rules:
+          - id: look
+            article: a1
+            risk: HIGH
+            match:
+              shell: {command: [git], args: ['^push\b(?=.*--force)']}
+          - id: flags
+            article: a1
+            risk: HIGH
+            match:
+              patterns: ['(?i)drop table']
+          - id: backref
+            article: a1
+            risk: HIGH
+            match:
+              tool: {name: ['(\w+) \1']}
+          - id: fine
+            article: a1
+            risk: HIGH
+            match:
+              patterns: ['\bdrop\s+table\b.{0,40}\bprod']
+        """,
+    )
+    with pytest.raises(ConstitutionError) as info:
+        load_constitution(path)
+    by_rule = {p.rule_id: p.reason for p in info.value.problems}
+    assert set(by_rule) == {"look", "flags", "backref"}
+    assert "lookahead" in by_rule["look"] and "shell.args" in by_rule["look"]
+    assert "inline flag" in by_rule["flags"]
+    assert "backreference" in by_rule["backref"]

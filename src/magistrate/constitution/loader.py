@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from magistrate.analysis import KNOWN_FACTS, PSEUDO_TARGET_CLASSES
 from magistrate.analysis.hsdb import compile_database
 from magistrate.analysis.secrets import SECRET_PATTERNS
+from magistrate.constitution.dialect import dialect_problems
 from magistrate.constitution.examples import example_problems
 from magistrate.constitution.extends import BUILTINS, load_raw, read_source, resolve
 from magistrate.constitution.model import Constitution, Rule
@@ -205,7 +206,8 @@ def compile_patterns(model: Constitution) -> hyperscan.Database:
 
 
 def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None:
-    """Text patterns must compile in Hyperscan (linear time); field regexes in Python."""
+    """Every pattern is in the one dialect (constitution/dialect.py); text patterns must also
+    compile in Hyperscan (linear time), field regexes in Python."""
 
     def check(owner: str | None, field: str, pattern: str) -> bool:
         try:
@@ -213,7 +215,10 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         except re.error as exc:
             problem(owner, f"{field}: pattern {pattern!r} does not compile: {exc}")
             return False
-        return True
+        outside = dialect_problems(pattern)
+        for why in outside:
+            problem(owner, f"{field}: pattern {pattern!r} uses {why}, outside the rule language")
+        return not outside
 
     text_patterns: list[tuple[str | None, str, str]] = []
     for rule in rules:
