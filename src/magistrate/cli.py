@@ -405,10 +405,9 @@ def constitution_validate(
 
 def _run_examples(loaded: Any, show: bool = True) -> Any:
     """Every rule's examples through the real detector; failures printed with their rule id."""
-    from magistrate.constitution.examples import run_examples
-    from magistrate.risk import RiskDetector
+    from magistrate.rulecheck import check_examples
 
-    report = run_examples(loaded.model, RiskDetector(loaded))
+    report = check_examples(loaded)
     for failure in report.failures if show else ():
         err.print(f"FAIL {failure}", markup=False)
     return report

@@ -7,13 +7,16 @@ in the CLI and the tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from magistrate.action import Action
-from magistrate.constitution.model import Constitution, Example, Kind, Rule
+from magistrate.constitution.model import Constitution, Example, Kind, Rule, SequenceRule
 from magistrate.errors import InvalidAction
+
+# Judges a session: the actions in order; returns the rule ids cited on the last one.
+SessionJudge = Callable[[list[Action]], tuple[str, ...]]
 
 
 class Assessor(Protocol):
@@ -51,26 +54,38 @@ def _kind_of_match(rule: Rule) -> Kind:
     return "other"
 
 
-def example_action(rule: Rule, example: Example) -> Action:
-    """The action an example stands for; raises InvalidAction when it is not one."""
+def example_action(rule: Rule | SequenceRule, example: Example) -> Action:
+    """The action an example stands for; raises InvalidAction when it is not one. (A string
+    in a sequence's example is a shell command.)"""
     if isinstance(example, str):
-        kind = natural_kind(rule)
+        kind = natural_kind(rule) if isinstance(rule, Rule) else "shell"
         if kind == "tool":
             return Action(kind="tool", tool=example)
         return Action(kind=kind, text=example)
     if "kind" not in example:
-        example = {"kind": natural_kind(rule), **example}
+        example = {"kind": natural_kind(rule) if isinstance(rule, Rule) else "shell", **example}
     return Action.from_dict(example, strict=True)
 
 
-def example_problems(rule: Rule) -> Iterator[str]:
+def example_problems(rule: Rule | SequenceRule) -> Iterator[str]:
     """Why some of a rule's examples are not valid actions (for the loader)."""
-    for label, examples in (("match", rule.examples.match), ("no_match", rule.examples.no_match)):
-        for i, example in enumerate(examples):
-            try:
-                example_action(rule, example)
-            except (InvalidAction, TypeError) as exc:
-                yield f"examples.{label}[{i}]: not an action: {exc}"
+    for label, examples in _labelled(rule):
+        for i, actions in enumerate(examples):
+            for j, item in enumerate(actions):
+                where = f"examples.{label}[{i}]" + (f"[{j}]" if len(actions) > 1 else "")
+                try:
+                    example_action(rule, item)
+                except (InvalidAction, TypeError) as exc:
+                    yield f"{where}: not an action: {exc}"
+
+
+def _labelled(rule: Rule | SequenceRule) -> list[tuple[str, list[list[Example]]]]:
+    """(match or no_match, examples as lists of actions: one for a rule, a session for a
+    sequence)."""
+    if isinstance(rule, SequenceRule):
+        return [("match", rule.examples.match), ("no_match", rule.examples.no_match)]
+    ex = rule.examples
+    return [("match", [[e] for e in ex.match]), ("no_match", [[e] for e in ex.no_match])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +94,12 @@ class ExampleFailure:
 
     rule_id: str
     expected: str  # "match" or "no_match"
-    example: Example
+    example: Example | list[Example]  # a list: a session (sequence rules)
     fired: tuple[str, ...]  # the rules that did fire
 
     def __str__(self) -> str:
         verb = "did not fire on" if self.expected == "match" else "fired on no_match"
-        shown = self.example if isinstance(self.example, str) else dict(self.example)
+        shown = self.example if isinstance(self.example, (str, list)) else dict(self.example)
         return f"{self.rule_id}: {verb} {shown!r} (fired: {', '.join(self.fired) or 'none'})"
 
 
@@ -113,27 +128,49 @@ class ExampleReport:
         }
 
 
-def run_examples(model: Constitution, detector: Assessor) -> ExampleReport:
+def run_examples(
+    model: Constitution, detector: Assessor, session_judge: SessionJudge | None = None
+) -> ExampleReport:
     """Run every example of every rule through the detector: each match example must fire its
-    rule, each no_match example must not."""
+    rule, each no_match example must not. With a session judge, sequence rules' examples too
+    (they count as rules); without one, sequences are left out."""
     passed = 0
     failures: list[ExampleFailure] = []
     with_examples = 0
     without: list[str] = []
-    for rule in model.rules:
-        ex = rule.examples
-        if ex.match or ex.no_match:
+    rules: list[Rule | SequenceRule] = [*model.rules]
+    if session_judge is not None:
+        rules += model.sequences
+    for rule in rules:
+        labelled = _labelled(rule)
+        if any(examples for _, examples in labelled):
             with_examples += 1
-        if not (ex.match and ex.no_match):
+        if not all(examples for _, examples in labelled):
             without.append(rule.id)
-        for expected, examples in (("match", ex.match), ("no_match", ex.no_match)):
-            for example in examples:
-                fired = _fired(detector, rule, example)
+        for expected, examples in labelled:
+            for actions in examples:
+                if isinstance(rule, SequenceRule):
+                    assert session_judge is not None
+                    fired = _fired_in_session(session_judge, rule, actions)
+                    shown: Example | list[Example] = actions
+                else:
+                    fired = _fired(detector, rule, actions[0])
+                    shown = actions[0]
                 if (rule.id in fired) == (expected == "match"):
                     passed += 1
                 else:
-                    failures.append(ExampleFailure(rule.id, expected, example, fired))
-    return ExampleReport(len(model.rules), with_examples, passed, tuple(failures), tuple(without))
+                    failures.append(ExampleFailure(rule.id, expected, shown, fired))
+    return ExampleReport(len(rules), with_examples, passed, tuple(failures), tuple(without))
+
+
+def _fired_in_session(
+    judge: SessionJudge, rule: SequenceRule, session: list[Example]
+) -> tuple[str, ...]:
+    try:
+        actions = [example_action(rule, item) for item in session]
+    except (InvalidAction, TypeError) as exc:
+        return (f"<invalid: {exc}>",)
+    return judge(actions) if actions else ()
 
 
 def _fired(detector: Assessor, rule: Rule, example: Example) -> tuple[str, ...]:

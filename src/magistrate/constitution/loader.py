@@ -107,6 +107,9 @@ def parse_constitution(
 
     if base is None:
         raise ConstitutionError(problems)
+    for seq in base.sequences:
+        for reason in example_problems(seq):
+            problem(seq.id, reason)
     _check_references(base, rules, problem)
     _check_patterns(base, rules, problem)
     if problems:

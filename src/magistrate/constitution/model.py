@@ -197,6 +197,13 @@ class SofiaTriggers(_Strict):
     crisis: list[str] = []  # language about harm to a person: requires a professional
 
 
+class SequenceExamples(_Strict):
+    """Sessions (lists of actions, in order) whose last action must, or must not, fire the rule."""
+
+    match: list[list[Example]] = []
+    no_match: list[list[Example]] = []
+
+
 class SequenceRule(_Strict):
     """A rule over a session: an action marked `then` after one marked `first`, within a window.
 
@@ -212,6 +219,7 @@ class SequenceRule(_Strict):
     first: list[str]
     then: list[str]
     within_s: float = Field(default=900.0, gt=0)
+    examples: SequenceExamples = SequenceExamples()
 
 
 class Constitution(_Strict):
