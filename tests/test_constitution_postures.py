@@ -44,6 +44,12 @@ STRICT_ESCALATES = [
     "defaults write -g ApplePressAndHoldEnabled -bool false",
     "git config --global core.editor vim",
     "Invoke-WebRequest https://example.org/x.zip -OutFile x.zip",
+    "Set-ExecutionPolicy Unrestricted -Scope CurrentUser",
+    "powershell -ExecutionPolicy Bypass -File C:\\Users\\dev\\Downloads\\setup.ps1",
+    "osascript -e 'do shell script \"id\" with administrator privileges'",
+    "net user builder P@ss /add",
+    "Restart-Computer",
+    "msiexec /i C:\\Users\\dev\\Downloads\\node.msi /qn",
 ]
 # Reads, builds and tests in the workspace.
 STRICT_ALLOWS = [
@@ -74,6 +80,12 @@ STRICT_ALLOWS = [
     "brew list",
     "cat ~/.bashrc",
     "sed -i 's/foo/bar/' src/app.py",
+    "poetry install --with dev",
+    "chmod 600 ~/.ssh/id_ed25519",
+    "Get-ChildItem -Recurse src",
+    "dotnet run --project src/Api",
+    "tar xzf vendor.tgz -C vendor/",
+    "gh pr create --fill",
 ]
 
 
