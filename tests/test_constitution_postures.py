@@ -33,6 +33,7 @@ STRICT_ESCALATES = [
     "wget https://nodejs.org/dist/v20.11.0/node-v20.11.0-linux-x64.tar.xz",
     "bash ~/Downloads/install.sh",
     "/tmp/tool --install",
+    "~/.local/bin/unknown-tool --setup",
     "kill -9 4242",
     "pkill -f 'node server.js'",
     "taskkill /PID 4321 /F",
@@ -86,6 +87,8 @@ STRICT_ALLOWS = [
     "dotnet run --project src/Api",
     "tar xzf vendor.tgz -C vendor/",
     "gh pr create --fill",
+    "~/.cargo/bin/cargo build",
+    "/usr/local/bin/python3 -m pytest",
 ]
 
 
