@@ -88,7 +88,7 @@ STRICT_ALLOWS = [
     "tar xzf vendor.tgz -C vendor/",
     "gh pr create --fill",
     "~/.cargo/bin/cargo build",
-    "/usr/local/bin/python3 -m pytest",
+    "/opt/homebrew/bin/node app.js",
 ]
 
 
