@@ -184,3 +184,26 @@ def test_one_regex_dialect_no_lookaround_backrefs_or_inline_flags(tmp_path: Path
     assert "lookahead" in by_rule["look"] and "shell.args" in by_rule["look"]
     assert "inline flag" in by_rule["flags"]
     assert "backreference" in by_rule["backref"]
+
+
+def test_named_pattern_sets_expand_in_place(tmp_path: Path) -> None:
+    body = """
+        pattern_sets:
+          question: ['^\\s*(how|what)\\b[^.!]{0,200}\\?\\s*$']
+        rules:
+          - id: wipe
+            article: a1
+            risk: HIGH
+            match:
+              patterns: ['\\bwipe\\b', {set: question}]
+              unless: [{set: question}, '\\bdocs\\b']
+        """
+    loaded = load_constitution(write(tmp_path, body))
+    rule = loaded.model.rules[0]
+    question = "^\\s*(how|what)\\b[^.!]{0,200}\\?\\s*$"
+    assert rule.match.patterns == ["\\bwipe\\b", question]
+    assert rule.match.unless == [question, "\\bdocs\\b"]
+    with pytest.raises(ConstitutionError) as info:
+        load_constitution(write(tmp_path, body.replace("{set: question}, '", "{set: nope}, '")))
+    assert "no pattern set 'nope'" in str(info.value)
+    assert info.value.problems[0].rule_id == "wipe"

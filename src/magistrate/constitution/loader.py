@@ -75,6 +75,7 @@ def parse_constitution(
         problems.append(ConstitutionProblem(source, rule_id, reason))
 
     raw = resolve(load_raw(text, source), source, directory)
+    _expand_pattern_sets(raw, problem)
 
     raw_rules = raw.get("rules", [])
     if not isinstance(raw_rules, list):
@@ -115,6 +116,32 @@ def parse_constitution(
     if problems:
         raise ConstitutionError(problems)
     return LoadedConstitution(base.model_copy(update={"rules": rules}), source)
+
+
+def _expand_pattern_sets(raw: dict[str, Any], problem: Any) -> None:
+    """Replace `{set: NAME}` entries of rules' `patterns` and `unless` with the set's patterns."""
+    sets = raw.get("pattern_sets") or {}
+    if not isinstance(sets, dict):
+        return  # validation reports it
+    for rule in raw.get("rules") or []:
+        match = rule.get("match") if isinstance(rule, dict) else None
+        if not isinstance(match, dict):
+            continue
+        for field in ("patterns", "unless"):
+            entries = match.get(field)
+            if not isinstance(entries, list):
+                continue
+            out: list[Any] = []
+            for entry in entries:
+                if isinstance(entry, dict) and set(entry) == {"set"}:
+                    named = sets.get(entry["set"])
+                    if not isinstance(named, list):
+                        problem(rule.get("id"), f"{field}: no pattern set {entry['set']!r}")
+                        continue
+                    out.extend(named)
+                else:
+                    out.append(entry)
+            match[field] = out
 
 
 def _describe(err: Any) -> str:

@@ -234,6 +234,8 @@ class Constitution(_Strict):
     tool_verbs: ToolVerbs = ToolVerbs()
     organization: Organization = Organization()
     sensitive_content: list[str] = []  # patterns marking content as personal or secret data
+    # Named lists of text patterns: `{set: NAME}` in a rule's `patterns` or `unless`.
+    pattern_sets: dict[str, list[str]] = {}
     roles: dict[str, Role] = {}
     rules: list[Rule] = []
     sequences: list[SequenceRule] = []
