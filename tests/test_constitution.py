@@ -104,7 +104,9 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     assert "unknown field" in by_rule["bad-field"] and "colour" in by_rule["bad-field"]
     assert "unknown article 'nope'" in by_rule["bad-article"]
     assert by_rule["dup"] == "duplicate rule id"
-    assert "linear-time engine" in by_rule["backref"]
+    assert (
+        "backreference" in by_rule["backref"] and "outside the rule language" in by_rule["backref"]
+    )
     assert "does not compile" in by_rule["broken-regex"]
     assert "risk" in by_rule["bad-risk"]
     assert "unknown path class 'moon'" in by_rule["bad-class"]
@@ -146,3 +148,62 @@ def test_a_custom_rule_takes_effect(tmp_path: Path) -> None:
         gov.check(Action(kind="prompt", text="coffeehouse", principal="c")).decision.value
         == "allow"
     )
+
+
+def test_one_regex_dialect_no_lookaround_backrefs_or_inline_flags(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        r"""
+        rules:
+          - id: look
+            article: a1
+            risk: HIGH
+            match:
+              shell: {command: [git], args: ['^push\b(?=.*--force)']}
+          - id: flags
+            article: a1
+            risk: HIGH
+            match:
+              patterns: ['(?i)drop table']
+          - id: backref
+            article: a1
+            risk: HIGH
+            match:
+              tool: {name: ['(\w+) \1']}
+          - id: fine
+            article: a1
+            risk: HIGH
+            match:
+              patterns: ['\bdrop\s+table\b.{0,40}\bprod']
+        """,
+    )
+    with pytest.raises(ConstitutionError) as info:
+        load_constitution(path)
+    by_rule = {p.rule_id: p.reason for p in info.value.problems}
+    assert set(by_rule) == {"look", "flags", "backref"}
+    assert "lookahead" in by_rule["look"] and "shell.args" in by_rule["look"]
+    assert "inline flag" in by_rule["flags"]
+    assert "backreference" in by_rule["backref"]
+
+
+def test_named_pattern_sets_expand_in_place(tmp_path: Path) -> None:
+    body = """
+        pattern_sets:
+          question: ['^\\s*(how|what)\\b[^.!]{0,200}\\?\\s*$']
+        rules:
+          - id: wipe
+            article: a1
+            risk: HIGH
+            match:
+              patterns: ['\\bwipe\\b', {set: question}]
+              unless: [{set: question}, '\\bdocs\\b']
+        """
+    loaded = load_constitution(write(tmp_path, body))
+    rule = loaded.model.rules[0]
+    question = "^\\s*(how|what)\\b[^.!]{0,200}\\?\\s*$"
+    assert rule.match.patterns == ["\\bwipe\\b", question]
+    assert rule.match.unless == [question, "\\bdocs\\b"]
+    with pytest.raises(ConstitutionError) as info:
+        load_constitution(write(tmp_path, body.replace("{set: question}, '", "{set: nope}, '")))
+    assert "no pattern set 'nope'" in str(info.value)
+    assert info.value.problems[0].rule_id == "wipe"

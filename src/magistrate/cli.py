@@ -552,7 +552,8 @@ def replay(
 def constitution_validate(
     file: Annotated[Path, typer.Argument(help="The constitution YAML to check.")],
 ) -> None:
-    """Check a constitution file; list every problem (exit 0 when valid, 3 otherwise)."""
+    """Check a constitution file and run its examples; list every problem (exit 0 when valid,
+    3 otherwise)."""
     from magistrate.constitution import load_constitution
 
     try:
@@ -562,12 +563,57 @@ def constitution_validate(
             err.print(f"error: {problem}", markup=False)
         err.print(f"{len(exc.problems)} problem(s) in {file}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
+    report = _run_examples(loaded)
     m = loaded.model
+    if report.failed:
+        err.print(f"{report.failed} example(s) failed in {file}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
     out.print(
         f"valid: {m.name} — {len(m.articles)} articles, {len(m.rules)} rules, "
-        f"{len(m.roles)} roles; version {loaded.version}",
+        f"{len(m.roles)} roles; version {loaded.version}; {report.passed} examples pass",
         markup=False,
     )
+
+
+def _run_examples(loaded: Any, show: bool = True) -> Any:
+    """Every rule's examples through the real detector; failures printed with their rule id."""
+    from magistrate.rulecheck import check_examples
+
+    report = check_examples(loaded)
+    for failure in report.failures if show else ():
+        err.print(f"FAIL {failure}", markup=False)
+    return report
+
+
+@constitution_app.command("test")
+def constitution_test(
+    file: Annotated[
+        str | None, typer.Argument(help="Constitution: a file or a built-in name (default).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON.")] = False,
+) -> None:
+    """Run every rule's examples through the engine (exit 0 when all pass, 1 otherwise)."""
+    from magistrate.constitution import load_constitution
+
+    ref = file or (str(_options.constitution) if _options.constitution else "default")
+    try:
+        loaded = load_constitution(ref)
+    except ConstitutionError as exc:
+        for problem in exc.problems:
+            err.print(f"error: {problem}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    report = _run_examples(loaded, show=not as_json)
+    if as_json:
+        out.print(json.dumps(report.to_dict()), markup=False)
+    else:
+        out.print(
+            f"{loaded.name}: {report.rules} rules, {report.with_examples} with examples, "
+            f"{report.passed} examples pass, {report.failed} fail; "
+            f"{len(report.without)} rules lack a match or no_match example",
+            markup=False,
+        )
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @constitution_app.command("show")

@@ -5,21 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import hyperscan
-import yaml
 from pydantic import ValidationError
 
 from magistrate.analysis import KNOWN_FACTS, PSEUDO_TARGET_CLASSES
 from magistrate.analysis.hsdb import compile_database
 from magistrate.analysis.secrets import SECRET_PATTERNS
+from magistrate.constitution.dialect import dialect_problems
+from magistrate.constitution.examples import example_problems
+from magistrate.constitution.extends import BUILTINS, load_raw, read_source, resolve
 from magistrate.constitution.model import Constitution, Rule
 from magistrate.errors import ConstitutionError, ConstitutionProblem
 
-DEFAULT_FILE = "default.yaml"
+DEFAULT_FILE = BUILTINS["default"]
+
 # Text patterns are matched caseless; match ends (not starts) are reported, which lets
 # Hyperscan run bounded repeats such as `.{0,40}` in its linear-time engines.
 PATTERN_FLAGS = hyperscan.HS_FLAG_CASELESS
@@ -33,7 +35,11 @@ class LoadedConstitution:
     def __init__(self, model: Constitution, source: str) -> None:
         self.model = model
         self.source = source
-        canonical = json.dumps(model.model_dump(mode="json", by_alias=True), sort_keys=True)
+        # Examples document and test rules; they do not change a verdict, so not the version.
+        dumped = model.model_dump(
+            mode="json", by_alias=True, exclude={"rules": {"__all__": {"examples"}}}
+        )
+        canonical = json.dumps(dumped, sort_keys=True)
         self.version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @property
@@ -43,36 +49,33 @@ class LoadedConstitution:
 
 
 def load_constitution(path: str | Path) -> LoadedConstitution:
-    """Load and validate a constitution file; raises ConstitutionError listing every problem."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConstitutionError(
-            [ConstitutionProblem(str(p), None, f"cannot read: {exc}")]
-        ) from None
-    return parse_constitution(text, str(p))
+    """Load and validate a constitution: a built-in name (`default`, `strict`) or a file path.
+    Raises ConstitutionError listing every problem."""
+    text, source, directory = read_source(path)
+    return parse_constitution(text, source, directory)
 
 
 def default_constitution() -> LoadedConstitution:
     """The constitution that ships with Magistrate."""
-    text = resources.files("magistrate.constitution").joinpath(DEFAULT_FILE).read_text("utf-8")
-    return parse_constitution(text, f"<builtin>/{DEFAULT_FILE}")
+    return load_constitution("default")
 
 
-def parse_constitution(text: str, source: str = "<string>") -> LoadedConstitution:
-    """Validate YAML text as a constitution."""
+def builtin_names() -> tuple[str, ...]:
+    """Names of the built-in constitutions."""
+    return tuple(BUILTINS)
+
+
+def parse_constitution(
+    text: str, source: str = "<string>", directory: Path | None = None
+) -> LoadedConstitution:
+    """Validate YAML text as a constitution (`extends` resolved relative to `directory`)."""
     problems: list[ConstitutionProblem] = []
 
     def problem(rule_id: str | None, reason: str) -> None:
         problems.append(ConstitutionProblem(source, rule_id, reason))
 
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConstitutionError([ConstitutionProblem(source, None, f"YAML: {exc}")]) from None
-    if not isinstance(raw, dict):
-        raise ConstitutionError([ConstitutionProblem(source, None, "top level must be a mapping")])
+    raw = resolve(load_raw(text, source), source, directory)
+    _expand_pattern_sets(raw, problem)
 
     raw_rules = raw.get("rules", [])
     if not isinstance(raw_rules, list):
@@ -98,16 +101,47 @@ def parse_constitution(text: str, source: str = "<string>") -> LoadedConstitutio
             continue
         if rule.id in seen:
             problem(rule.id, "duplicate rule id")
+        for reason in example_problems(rule):
+            problem(rule.id, reason)
         seen.add(rule.id)
         rules.append(rule)
 
     if base is None:
         raise ConstitutionError(problems)
+    for seq in base.sequences:
+        for reason in example_problems(seq):
+            problem(seq.id, reason)
     _check_references(base, rules, problem)
     _check_patterns(base, rules, problem)
     if problems:
         raise ConstitutionError(problems)
     return LoadedConstitution(base.model_copy(update={"rules": rules}), source)
+
+
+def _expand_pattern_sets(raw: dict[str, Any], problem: Any) -> None:
+    """Replace `{set: NAME}` entries of rules' `patterns` and `unless` with the set's patterns."""
+    sets = raw.get("pattern_sets") or {}
+    if not isinstance(sets, dict):
+        return  # validation reports it
+    for rule in raw.get("rules") or []:
+        match = rule.get("match") if isinstance(rule, dict) else None
+        if not isinstance(match, dict):
+            continue
+        for field in ("patterns", "unless"):
+            entries = match.get(field)
+            if not isinstance(entries, list):
+                continue
+            out: list[Any] = []
+            for entry in entries:
+                if isinstance(entry, dict) and set(entry) == {"set"}:
+                    named = sets.get(entry["set"])
+                    if not isinstance(named, list):
+                        problem(rule.get("id"), f"{field}: no pattern set {entry['set']!r}")
+                        continue
+                    out.extend(named)
+                else:
+                    out.append(entry)
+            match[field] = out
 
 
 def _describe(err: Any) -> str:
@@ -202,7 +236,8 @@ def compile_patterns(model: Constitution) -> hyperscan.Database:
 
 
 def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None:
-    """Text patterns must compile in Hyperscan (linear time); field regexes in Python."""
+    """Every pattern is in the one dialect (constitution/dialect.py); text patterns must also
+    compile in Hyperscan (linear time), field regexes in Python."""
 
     def check(owner: str | None, field: str, pattern: str) -> bool:
         try:
@@ -210,7 +245,10 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         except re.error as exc:
             problem(owner, f"{field}: pattern {pattern!r} does not compile: {exc}")
             return False
-        return True
+        outside = dialect_problems(pattern)
+        for why in outside:
+            problem(owner, f"{field}: pattern {pattern!r} uses {why}, outside the rule language")
+        return not outside
 
     text_patterns: list[tuple[str | None, str, str]] = []
     for rule in rules:

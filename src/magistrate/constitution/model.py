@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,6 +97,18 @@ class Match(_Strict):
     facts: list[str] = []  # all of these derived facts (remote-code, exfiltration…)
 
 
+# An example action: a string (the text of an action of the rule's natural kind) or a mapping
+# in the format of `Action.from_dict` (`{kind: tool, tool: send_email, args: {...}}`).
+Example = str | dict[str, Any]
+
+
+class Examples(_Strict):
+    """Actions the rule must match, and look-alikes it must not match (tested, not advisory)."""
+
+    match: list[Example] = []
+    no_match: list[Example] = []
+
+
 class Rule(_Strict):
     """A rule: what it matches, the article it enforces, the risk, an optional decision."""
 
@@ -108,6 +120,7 @@ class Rule(_Strict):
     kinds: list[Kind] = []  # empty: every kind of action
     kind_risk: dict[Kind, Risk] = {}  # a different tier for some kinds (data vs. a request)
     match: Match = Match()
+    examples: Examples = Examples()
 
 
 class Role(_Strict):
@@ -184,6 +197,13 @@ class SofiaTriggers(_Strict):
     crisis: list[str] = []  # language about harm to a person: requires a professional
 
 
+class SequenceExamples(_Strict):
+    """Sessions (lists of actions, in order) whose last action must, or must not, fire the rule."""
+
+    match: list[list[Example]] = []
+    no_match: list[list[Example]] = []
+
+
 class SequenceRule(_Strict):
     """A rule over a session: an action marked `then` after one marked `first`, within a window.
 
@@ -199,6 +219,7 @@ class SequenceRule(_Strict):
     first: list[str]
     then: list[str]
     within_s: float = Field(default=900.0, gt=0)
+    examples: SequenceExamples = SequenceExamples()
 
 
 class Constitution(_Strict):
@@ -213,6 +234,8 @@ class Constitution(_Strict):
     tool_verbs: ToolVerbs = ToolVerbs()
     organization: Organization = Organization()
     sensitive_content: list[str] = []  # patterns marking content as personal or secret data
+    # Named lists of text patterns: `{set: NAME}` in a rule's `patterns` or `unless`.
+    pattern_sets: dict[str, list[str]] = {}
     roles: dict[str, Role] = {}
     rules: list[Rule] = []
     sequences: list[SequenceRule] = []
