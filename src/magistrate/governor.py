@@ -26,6 +26,7 @@ from magistrate.db import open_database
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
 from magistrate.levels import Decision, Risk
+from magistrate.provenance_store import ProvenanceStore
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, LLMSettings, Sofia
@@ -108,6 +109,7 @@ class Governor:
         approvals: Approvals | None = None,
         telemetry: Telemetry | None = None,
         sofia: Sofia | None = None,
+        provenance: ProvenanceStore | None = None,
     ) -> None:
         if isinstance(constitution, (str, Path)):
             constitution = load_constitution(constitution)
@@ -115,7 +117,7 @@ class Governor:
             constitution = detector.constitution
         self.constitution = constitution or default_constitution()
         self.detector = detector or RiskDetector(self.constitution)
-        self.justica = Justica(self.constitution, trust, sessions, mode)
+        self.justica = Justica(self.constitution, trust, sessions, mode, provenance=provenance)
         self.enabled = enabled
         self.approvers = frozenset(approvers)
         self.on_error = Decision.parse(on_error)
@@ -173,12 +175,16 @@ class Governor:
             )
         shared: dict[str, Any] = {}
         if s.redis_url and not {"trust", "sessions"} <= overrides.keys():
+            from magistrate.provenance_store import RedisProvenanceStore
             from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
 
             client = connect(s.redis_url, s.redis_timeout_s)
             shared = {
                 "trust": RedisTrustLedger(client, prefix=s.redis_prefix),
                 "sessions": RedisSessionStore(client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s),
+                "provenance": RedisProvenanceStore(
+                    client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s
+                ),
             }
         llm = (
             LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
@@ -482,7 +488,7 @@ class Governor:
             self.audit.db.close()
         if self.approvals is not None:
             self.approvals.wakeups.close()
-        for store in (self.justica.trust, self.justica.sessions):
+        for store in (self.justica.trust, self.justica.sessions, self.justica.provenance.store):
             close = getattr(store, "close", None)
             if callable(close):
                 close()

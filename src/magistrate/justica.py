@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from magistrate.action import Action
+from magistrate.analysis.tools import ArgumentRoles
 from magistrate.constitution import LoadedConstitution
 from magistrate.levels import Decision, Risk, stricter
+from magistrate.provenance import Provenance
+from magistrate.provenance_store import ProvenanceStore
 from magistrate.risk import RiskAssessment, Signal
 from magistrate.sessions import MemorySessionStore, SessionStore, marks_of
 from magistrate.trust import MemoryTrustLedger, TrustLedger
@@ -68,6 +71,7 @@ class Justica:
         mode: EnforcementMode | str = EnforcementMode.COERCIVE,
         adaptive_escalate_below: float = 0.6,
         adaptive_deny_below: float = 0.4,
+        provenance: ProvenanceStore | None = None,
     ) -> None:
         self.constitution = constitution
         self.trust = trust if trust is not None else MemoryTrustLedger()
@@ -81,6 +85,12 @@ class Justica:
         self._roles = model.roles
         self._sequences = model.sequences
         self._max_window = max((s.within_s for s in self._sequences), default=0.0)
+        self.provenance = Provenance(
+            ArgumentRoles(model.tool_arguments.model_dump()),
+            provenance,
+            trusted_domains=model.organization.domains,
+            principal_window_s=self._max_window or 1_800.0,
+        )
 
     def cite(self, signal: Signal) -> Citation:
         """The citation for a matched rule."""
@@ -115,8 +125,11 @@ class Justica:
         if binding is not None:
             decision = stricter(decision, binding)
 
-        if action.session and self._sequences:
-            for seq_signal in self._sequence_signals(action.session, assessment):
+        if action.session:
+            session_signals = self.provenance.observe(action, assessment)
+            if self._sequences:
+                session_signals += self._sequence_signals(action, assessment)
+            for seq_signal in session_signals:
                 extra.append(seq_signal)
                 if seq_signal.risk > risk:
                     risk = seq_signal.risk
@@ -196,16 +209,23 @@ class Justica:
             return f"role {action.role} is limited to {role.max_risk} actions; this one is {risk}"
         return None
 
-    def _sequence_signals(self, session: str, assessment: RiskAssessment) -> list[Signal]:
+    def _recent(self, keys: tuple[str, str], within_s: float) -> list[frozenset[str]]:
+        """The session's marks, then the principal's in any session (a new session id does not
+        reset what the principal did)."""
+        return self.sessions.recent(keys[0], within_s) + self.sessions.recent(keys[1], within_s)
+
+    def _sequence_signals(self, action: Action, assessment: RiskAssessment) -> list[Signal]:
         marks = marks_of(assessment.effects, assessment.facts)
         out: list[Signal] = []
+        assert action.session is not None
+        keys = (action.session, f"\x1fprincipal:{action.principal}")  # no session id spells it
         if marks:
-            history = self.sessions.recent(session, self._max_window)
+            history = self._recent(keys, self._max_window)
             for seq in self._sequences:
                 if not marks.intersection(seq.then):
                     continue
                 earlier = (
-                    self.sessions.recent(session, seq.within_s)
+                    self._recent(keys, seq.within_s)
                     if (seq.within_s < self._max_window)
                     else history
                 )
@@ -222,5 +242,6 @@ class Justica:
                             f"{first} earlier in the session, now {then}",
                         )
                     )
-            self.sessions.add(session, marks)
+            for key in keys:
+                self.sessions.add(key, marks)
         return out
