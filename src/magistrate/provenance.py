@@ -27,7 +27,13 @@ from typing import Any
 from magistrate.action import Action
 from magistrate.analysis.orders import find_request
 from magistrate.analysis.tools import ArgumentRoles, flatten_args, tool_words
-from magistrate.analysis.values import STRONG, argument_values, extract, kind_of
+from magistrate.analysis.values import (
+    STRONG,
+    argument_values,
+    extract,
+    kind_of,
+    principal_words,
+)
 from magistrate.levels import Decision, Risk
 from magistrate.provenance_store import MemoryProvenanceStore, ProvenanceStore, Seen
 from magistrate.risk import RiskAssessment, Signal
@@ -87,7 +93,7 @@ class Provenance:
             return []
         scopes = (f"s:{session}", f"p:{action.principal}")
         if action.kind == "prompt":
-            found = self._all_values(action)
+            found = self._all_values(action) | principal_words(action.text[:_MAX_TEXT])
             for scope in scopes:
                 self.store.add(scope, found, None)
             return []
@@ -153,8 +159,8 @@ class Provenance:
                     "the principal's instructions",
                 )
             ]
-        if seen.taint is None:
-            return []
+        if seen.taint is None or (visiting and not from_data):
+            return []  # visiting a place data did not name is reading
         given = {v for v in carried if v in seen.trusted or self.is_trusted(v)}
         unvouched = sorted(v for v in strong if v not in seen.trusted)
         if given and not unvouched:

@@ -36,8 +36,8 @@ _REQUESTS = [
     # An imperative opening a sentence, a line, a list item or a quoted phrase.
     re.compile(
         rf"(?:^|[.!?;:>\]\"'(*•\-]\s{{0,3}}|\b(?:please|pls|plz|kindly|now|immediately|asap|also"
-        rf"|then|first|next|just|urgently|por favor|favor|porfa|ahora|agora|ya|então|entonces)\s+)"
-        rf"(?:please\s+|kindly\s+|por favor\s+|favor\s+)?(?:{_VERBS})\b",
+        rf"|then|first|next|just|urgently|por favor|favor|porfa|ahora|agora|ya|então|entonces)[,:]?"
+        rf"\s+)(?:please[,:]?\s+|kindly\s+|por favor[,:]?\s+|favor\s+)?(?:{_VERBS})\b",
         _FLAGS,
     ),
     # Modal requests to the reader.

@@ -59,6 +59,12 @@ _ID_KEY = re.compile(
     r"|contact|friend|customer|payee|beneficiary)$|id$",
     re.I,
 )
+_OBJECT_KEY = re.compile(
+    r"(?:^|_)(?:file|doc|document|event|message|msg|email|mail|thread|item|object|record|ticket"
+    r"|invoice|order|post|comment|task|note|folder|page|issue|transaction|booking|reservation"
+    r"|product|listing|draft|attachment|row|entry)_?ids?$",
+    re.I,
+)
 _SENTENCE_END = ".,;:!?)]}>\"'"
 _NOT_IDS = frozenset("is was the a an and or of to for in on with has have will be".split())
 
@@ -145,6 +151,18 @@ def _is_id(word: str) -> bool:
     )
 
 
+def principal_words(text: str, limit: int = 2_000) -> set[str]:
+    """The words of a principal's instruction as identifiers (`send Lena a DM` vouches for a
+    `recipient: "Lena"`), besides the values `extract` finds."""
+    out: set[str] = set()
+    for word in _words(text):
+        if 2 <= len(word) <= 64 and _TOKEN_ID.match(word) and word.lower() not in _NOT_IDS:
+            out.add("id:" + word.lower())
+            if len(out) >= limit:
+                break
+    return out
+
+
 def argument_values(key: str, value: str, *, content: bool) -> set[str]:
     """The values one argument carries. Free text (`content`) counts only its destinations
     (addresses, hosts, accounts, wallets): a summary quoting data is not a redirection. A
@@ -153,7 +171,15 @@ def argument_values(key: str, value: str, *, content: bool) -> set[str]:
     if content:
         return {v for v in found if v.startswith(("email:", "host:", "iban:", "wallet:"))}
     word = value.strip()
-    if word and " " not in word and _ID_KEY.search(key) and not _DATE_LIKE.match(word):
+    if _OBJECT_KEY.search(key):  # the object acted on (a file, an event): not a destination
+        return {v for v in found if not v.startswith("id:")} | {"obj:" + word.lower()}
+    if (
+        word
+        and not found
+        and " " not in word
+        and _ID_KEY.search(key)
+        and not _DATE_LIKE.match(word)
+    ):
         found.add("id:" + word.lower())
     elif not _ID_KEY.search(key):
         found = {v for v in found if not v.startswith("id:")}
@@ -165,4 +191,4 @@ def kind_of(value: str) -> str:
     return value.split(":", 1)[0]
 
 
-__all__ = ["MAX_VALUES", "STRONG", "argument_values", "extract", "kind_of"]
+__all__ = ["MAX_VALUES", "STRONG", "argument_values", "extract", "kind_of", "principal_words"]
