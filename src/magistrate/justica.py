@@ -23,6 +23,14 @@ from magistrate.trust import MemoryTrustLedger, TrustLedger
 from magistrate.verdict import Citation
 
 MAX_CITATIONS = 8
+SECRET_REDACTED = "secret-redacted"
+REDACTED = Signal(
+    SECRET_REDACTED,
+    "confidentiality",
+    Risk.MEDIUM,
+    None,
+    "credentials in this result are redacted before the agent sees it",
+)
 
 
 class EnforcementMode(StrEnum):
@@ -125,6 +133,8 @@ class Justica:
         if binding is not None:
             decision = stricter(decision, binding)
 
+        if action.kind == "tool_output" and assessment.secrets:
+            extra.append(REDACTED)  # integrations mask them before the agent reads the result
         if action.session:
             session_signals = self.provenance.observe(action, assessment)
             if self._sequences:

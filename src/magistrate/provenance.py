@@ -93,13 +93,18 @@ class Provenance:
             return []
         scopes = (f"s:{session}", f"p:{action.principal}")
         if action.kind == "prompt":
-            found = self._all_values(action) | principal_words(action.text[:_MAX_TEXT])
-            for scope in scopes:
-                self.store.add(scope, found, None)
+            self.record_instruction(action)
             return []
         if action.kind == "tool_output":
             return self._record_data(action, scopes)
         return self.judge(action, assessment, scopes)
+
+    def record_instruction(self, action: Action) -> None:
+        """Record a principal's instruction that is not judged (a hook's user prompt)."""
+        if action.session:
+            found = self._all_values(action) | principal_words(action.text[:_MAX_TEXT])
+            for scope in (f"s:{action.session}", f"p:{action.principal}"):
+                self.store.add(scope, found, None)
 
     def _all_values(self, action: Action) -> set[str]:
         found = extract(action.text[:_MAX_TEXT])
@@ -197,7 +202,8 @@ class Provenance:
             out |= {v for v in extract(action.text[:_MAX_TEXT]) if kind_of(v) != "id"}
         if action.target:
             out |= extract(action.target)
-        return out
+        # Paths inside the agent's workspace are its own working material, not a redirection.
+        return {v for v in out if not v.startswith("path:") or outside_workspace(v[5:], action)}
 
     def is_trusted(self, value: str) -> bool:
         """A configured trusted value: the organisation's own domains, accounts, addresses."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -198,6 +199,17 @@ def _hook_governor() -> Any:
         overrides["constitution"] = cli._options.constitution
     if cli._options.mode is not None:
         overrides["mode"] = cli._options.mode
-    governor = Governor.from_settings(Settings(**overrides))
+    settings = Settings(**overrides)
+    stores: dict[str, Any] = {}
+    if not settings.redis_url:  # each hook call is a new process: keep session state on disk
+        from magistrate.provenance_store import SQLiteProvenanceStore
+        from magistrate.sessions import SQLiteSessionStore
+
+        state = str(Path(settings.spool_dir).parent / "hook-state.db")
+        stores = {
+            "sessions": SQLiteSessionStore(state, ttl_s=settings.session_ttl_s),
+            "provenance": SQLiteProvenanceStore(state, ttl_s=settings.session_ttl_s),
+        }
+    governor = Governor.from_settings(settings, **stores)
     cli._opened.append(governor)
     return governor

@@ -1,4 +1,8 @@
-"""Coding-agent hooks: Claude Code's PreToolUse hook.
+"""Coding-agent hooks: Claude Code's PreToolUse hook (and PostToolUse, UserPromptSubmit).
+
+UserPromptSubmit records the user's prompt as the principal's instruction and PostToolUse
+records each tool result as data (and redacts credentials in it), so PreToolUse judges with
+provenance; see `hook_flow`.
 
 `magistrate hook claude-code` reads the hook event (JSON) on stdin and answers on stdout with the
 hook protocol's decision, exit status 0:
@@ -29,6 +33,7 @@ from typing import Any
 from magistrate.action import Action
 from magistrate.errors import InvalidAction
 from magistrate.governor import Governor
+from magistrate.integrations.hook_flow import post_tool_use, user_prompt
 from magistrate.levels import Decision
 from magistrate.verdict import Verdict
 
@@ -77,7 +82,13 @@ def action_for_event(
         "id": event.get("tool_use_id") if isinstance(event.get("tool_use_id"), str) else None,
     }
     if tool == "Bash":
-        return Action(kind="shell", text=_text(tool_input, "command"), **common)
+        cwd = event.get("cwd")
+        return Action(
+            kind="shell",
+            text=_text(tool_input, "command"),
+            context={"cwd": cwd} if isinstance(cwd, str) and cwd else None,
+            **common,
+        )
     if tool in WRITE_TOOLS:
         key = "notebook_path" if tool == "NotebookEdit" else "file_path"
         path = _text(tool_input, key)
@@ -93,12 +104,14 @@ def action_for_event(
                 raise InvalidAction("tool_input.edits", "must be a list of edits")
             text = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, Mapping))
         operation = "write" if tool == "Write" else "edit"
+        cwd = event.get("cwd")
         return Action(
             kind="file",
             text=text or f"{operation} {path}",
             target=path,
             tool=tool,
             args={"operation": operation, "path": path},
+            context={"cwd": cwd} if isinstance(cwd, str) and cwd else None,
             **common,
         )
     if tool in READ_TOOLS:
@@ -198,10 +211,14 @@ def claude_code(
     if not isinstance(event, dict):
         return _blocked("Magistrate: hook input must be a JSON object; the tool call is blocked.")
     name = event.get("hook_event_name")
+    if name == "UserPromptSubmit":
+        return user_prompt(event, governor, principal)
+    if name == "PostToolUse":
+        return post_tool_use(event, governor, principal, role)
     if name != "PreToolUse":
         return _blocked(
-            f"Magistrate: hook_event_name must be PreToolUse; got {name!r}. Register "
-            "`magistrate hook claude-code` under PreToolUse; the call is blocked."
+            f"Magistrate: hook_event_name must be PreToolUse, PostToolUse or UserPromptSubmit; "
+            f"got {name!r}. Register `magistrate hook claude-code` under those; blocked."
         )
     try:
         action = action_for_event(event, principal, role)

@@ -40,6 +40,13 @@ from magistrate.action import MAX_TEXT_CHARS, Action
 from magistrate.errors import InvalidAction
 from magistrate.governor import Governor
 from magistrate.integrations.escalation import Escalation, Outcome, check_escalation, resolve
+from magistrate.integrations.mcp_content import (
+    CLIENT_READS,
+    SERVER_PROMPTS,
+    judge_content,
+    label_of,
+)
+from magistrate.integrations.redaction import redact
 from magistrate.levels import Decision
 
 log = logging.getLogger("magistrate.mcp")
@@ -105,6 +112,7 @@ class Stats:
     outputs: int = 0
     outputs_blocked: int = 0
     errors: int = 0
+    redacted: int = 0
     by_tool: dict[str, int] = field(default_factory=dict)
 
 
@@ -213,7 +221,11 @@ class ToolCallGovernor:
                 f"({type(exc).__name__}: {exc}); failed closed."
             )
         if worst is None:
-            return result
+            redacted, n = redact(result)  # art. 3: credentials never reach the agent
+            if n:
+                self.stats.redacted += 1
+                log.warning("redacted %d credential(s) from the result of %s (art. 3)", n, name)
+            return redacted
         self.stats.outputs_blocked += 1
         log.warning("%s", _log_line("result of", name, worst))
         return blocked_output_result(name, worst)
@@ -502,6 +514,7 @@ class Relay:
         self._calls: dict[str, _ToolCall] = {}  # forwarded tools/call awaiting a result
         self._lists: set[str] = set()  # tools/list requests awaiting a result
         self._held: dict[str, asyncio.Task[None]] = {}  # tools/call being judged
+        self._reads: dict[str, str] = {}  # resources/read, prompts/get awaiting a result
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def from_client(self, message: dict[str, Any]) -> None:
@@ -523,14 +536,23 @@ class Relay:
             if held is not None:  # the server never saw it: drop it here
                 held.cancel()
                 return
+        if "id" in message and method in CLIENT_READS:
+            self._reads[_id_key(message["id"])] = label_of(str(method), message.get("params"))
         if "id" in message and method == "tools/list" and self.core.options.hide_tools:
             self._lists.add(_id_key(message["id"]))
         await self._send_server(message)
 
     async def from_server(self, message: dict[str, Any]) -> None:
         """One message from the server."""
+        if message.get("method") in SERVER_PROMPTS and "id" in message:
+            self._track(asyncio.create_task(self._govern_sampling(message)))
+            return
         if "method" not in message and "id" in message:
             key = _id_key(message["id"])
+            label = self._reads.pop(key, None)
+            if label is not None and "result" in message:
+                self._track(asyncio.create_task(self._govern_read(message, label)))
+                return
             call = self._calls.pop(key, None)
             result = message.get("result")
             tool_shaped = isinstance(result, dict) and isinstance(result.get("content"), list)
@@ -574,6 +596,39 @@ class Relay:
             raise
         except Exception as exc:
             log.error("tool result relay failed: %s: %s", type(exc).__name__, exc)
+
+    async def _govern_read(self, message: dict[str, Any], label: str) -> None:
+        """A resource or prompt the client asked for: judged as data, credentials redacted."""
+        try:
+            shown, notice = await judge_content(self.core, label, message["result"], self.session)
+            if notice is not None:
+                await self._send_client(
+                    error_response(message["id"], JSONRPC_INTERNAL_ERROR, notice)
+                )
+            else:
+                await self._send_client({**message, "result": shown})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("%s relay failed: %s: %s", label, type(exc).__name__, exc)
+
+    async def _govern_sampling(self, message: dict[str, Any]) -> None:
+        """A server asking the client's model to read its messages: judged as data first."""
+        label = str(message.get("method"))
+        try:
+            shown, notice = await judge_content(
+                self.core, label, message.get("params"), self.session
+            )
+            if notice is not None:  # refused to the server; the client never sees it
+                await self._send_server(
+                    error_response(message["id"], JSONRPC_INVALID_REQUEST, notice)
+                )
+            else:
+                await self._send_client({**message, "params": shown})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("%s relay failed: %s: %s", label, type(exc).__name__, exc)
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
