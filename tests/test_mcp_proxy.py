@@ -47,7 +47,7 @@ async def test_stdio_proxy_forwards_allowed_blocks_dangerous_and_injected(tmp_pa
     argv = proxy_command("--principal", "agent:tester", "--", PY, TOOLS_SERVER)
     async with stdio_session(argv, env) as proxied:
         names = sorted(t.name for t in (await proxied.list_tools()).tools)
-        assert names == ["echo", "get_profile", "query_sql", "read_file", "run_shell"]
+        assert names == ["echo", "get_profile", "query_sql", "read_file", "run_shell", "send_email"]
 
         # allowed calls come back with the server's own result
         shell = await proxied.call_tool("run_shell", {"command": "echo hello"})
@@ -62,7 +62,7 @@ async def test_stdio_proxy_forwards_allowed_blocks_dangerous_and_injected(tmp_pa
             "bio": "Mathematician; writes about engines.",
         }
 
-        # everything else passes through untouched
+        # resources and prompts are judged as data, and shown unchanged when clean
         resource = await proxied.read_resource("note://readme")
         assert resource.contents[0].text == "This server is for tests."  # type: ignore[union-attr]
         prompt = await proxied.get_prompt("summarize", {"topic": "audits"})
@@ -113,7 +113,12 @@ async def test_stdio_proxy_forwards_allowed_blocks_dangerous_and_injected(tmp_pa
     ]
     assert all(r["principal"] == "agent:tester" for r in calls)
     outputs = _tool_records(tmp_path, "tool_output")
-    assert [r["decision"] for r in outputs] == ["allow"] * 4 + ["deny", "deny"]
+    # four tool results, the resource and the prompt (judged as data too), then the injected two
+    assert [r["decision"] for r in outputs] == ["allow"] * 6 + ["deny", "deny"]
+    assert [r["tool"] for r in outputs][4:6] == [
+        "resources/read note://readme",
+        "prompts/get summarize",
+    ]
     assert outputs[-1]["principal"] == "mcp-server:tools_server.py"
     assert {r["session"] for r in calls + outputs} == {calls[0]["session"]}
 

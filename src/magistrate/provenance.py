@@ -60,6 +60,7 @@ _SQL_WRITE = re.compile(
 )
 _HTTP_WRITE = re.compile(r"^\s*(post|put|patch|delete)\b", re.I)
 _MAX_TEXT = 100_000
+INSTRUCTED = "!instructed"  # recorded with every instruction: the principal spoke in this scope
 
 
 class Provenance:
@@ -103,6 +104,7 @@ class Provenance:
         """Record a principal's instruction that is not judged (a hook's user prompt)."""
         if action.session:
             found = self._all_values(action) | principal_words(action.text[:_MAX_TEXT])
+            found.add(INSTRUCTED)
             for scope in (f"s:{action.session}", f"p:{action.principal}"):
                 self.store.add(scope, found, None)
 
@@ -149,7 +151,7 @@ class Provenance:
             return []
         carried = self.carried(action)
         strong = {v for v in carried if kind_of(v) in STRONG and not self.is_trusted(v)}
-        seen = self._seen(scopes, carried)
+        seen = self._seen(scopes, carried | {INSTRUCTED})
         from_data = sorted(v for v in strong if v in seen.data and v not in seen.trusted)
         if from_data and consequential:
             value = from_data[0]
@@ -164,8 +166,10 @@ class Provenance:
                     "the principal's instructions",
                 )
             ]
-        if seen.taint is None or (visiting and not from_data):
-            return []  # visiting a place data did not name is reading
+        if seen.taint is None or (visiting and not from_data) or INSTRUCTED not in seen.trusted:
+            # visiting a place data did not name is reading; where no instruction of the
+            # principal is visible (an MCP proxy), values data introduced are what is suspect
+            return []
         given = {v for v in carried if v in seen.trusted or self.is_trusted(v)}
         unvouched = sorted(v for v in strong if v not in seen.trusted)
         if given and not unvouched:

@@ -29,15 +29,27 @@ _VERBS = (
     r"|visite|acesse|accede|acceda|clique|haga clic|baixe|descargue|instale|reenvie|reenvia"
     r"|deposite|deposita|compre|compra|responda|responde|agende|programe|actualice|atualize"
     r"|atualizar|actualizar|confirme|verifique|informe|divulgue|divulga|proporcione|forneca"
+    r"|transfiera|transfira|transfiere|transfieran|transfiram|envie|envíe|envía|envia|envien"
+    r"|envíen|mande|manda|reenvíe|encaminhe|comparta|compartilhe|comparte|pague|paga|paguen"
+    r"|elimine|borre|apague|exclua|conceda|otorgue|cambie|altere|mude|ejecute|execute|rode"
+    r"|descarregue|suba|carregue|publique|entregue|agregue|adicione|desactive|desative|abra"
+    r"|escreva|escriba|copie|exporte|revele|muestre|mostre|diga|digame|dígame|llame|ligue"
 )
+# Words that open a line as nouns far more often than as orders ("Text: …", "Order #12").
+_NOUNS = r"(?:text|message|order|post|follow|book|type|enter|sync|dm|call|set|make|open)\b"
 _FLAGS = re.I | re.M
 # The request forms, each a flat alternation (no nested quantifiers): linear on hostile text.
 _REQUESTS = [
-    # An imperative opening a sentence, a line, a list item or a quoted phrase.
+    # A request marked as one: "please …", "kindly …", "por favor …", "now …".
     re.compile(
-        rf"(?:^|[.!?;:>\]\"'(*•\-]\s{{0,3}}|\b(?:please|pls|plz|kindly|now|immediately|asap|also"
-        rf"|then|first|next|just|urgently|por favor|favor|porfa|ahora|agora|ya|então|entonces)[,:]?"
-        rf"\s+)(?:please[,:]?\s+|kindly\s+|por favor[,:]?\s+|favor\s+)?(?:{_VERBS})\b",
+        rf"\b(?:please|pls|plz|kindly|immediately|asap|urgently|por favor|favor|porfa)[,:]?\s+"
+        rf"(?:{_VERBS})\b",
+        _FLAGS,
+    ),
+    # An imperative opening a sentence, a line or a list item, followed by its object.
+    re.compile(
+        rf"(?:^|[.!?;:>\]\"'(*•\-]\s{{0,3}}|\b(?:now|also|then|first|next|just|ahora|agora|ya"
+        rf"|então|entonces)[,:]?\s+)(?!{_NOUNS})(?:{_VERBS})\s+(?:[^\W\d_]|[$€£@#~\"'])",
         _FLAGS,
     ),
     # Modal requests to the reader.

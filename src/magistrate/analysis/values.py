@@ -107,6 +107,9 @@ def extract(text: str, limit: int = MAX_VALUES) -> set[str]:
         out.add("iban:" + m.group(0).replace(" ", ""))
     for m in _WALLET.finditer(text):
         out.add("wallet:" + m.group(0))
+    if any(v.startswith(("iban:", "wallet:")) for v in out):
+        # an account is one value: its digits are not also a number, its letters not an id
+        text = _WALLET.sub(" ", _IBAN.sub(" ", text))
     for m in _NUMBER.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         if len(digits) >= 6 and not _DATE_LIKE.match(m.group(0).strip()):

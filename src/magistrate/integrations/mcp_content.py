@@ -45,11 +45,11 @@ async def judge_content(
         judged = await core.judge_output(label, probe, session)
     except Exception as exc:  # judge_output fails closed itself; this is the last resort
         return None, f"{label} was withheld: governance error ({type(exc).__name__})"
-    if judged is not probe:
+    if judged is not probe and (not isinstance(judged, dict) or judged.get("isError")):
         content = judged.get("content") if isinstance(judged, dict) else None
         text = content[0].get("text") if isinstance(content, list) and content else None
         return None, str(text or f"{label} was withheld by governance")
-    redacted, n = redact(payload)
+    redacted, n = redact(payload)  # judge_output redacted its probe; the payload is redacted here
     if n:
         log.warning("redacted %d credential(s) from %s (art. 3)", n, label)
     return redacted, None
