@@ -2,9 +2,9 @@
 
 Tools: run_shell, read_file, query_sql, get_profile (structured result), echo, send_email.
 Every call that reaches the server is appended to the journal file named by
-$MCP_TEST_JOURNAL, so a test can prove that a call governance refused never got here. run_shell executes only a few harmless
-programs (the test server must stay safe even if a proxy failed open); the others really read
-files and really query an in-memory SQLite database.
+$MCP_TEST_JOURNAL, so a test can prove that a call governance refused never got here.
+run_shell executes only a few harmless programs (the test server must stay safe even if a
+proxy failed open); the others really read files and really query an in-memory SQLite database.
 
     python tools_server.py                  # stdio
     python tools_server.py --http PORT      # streamable HTTP at http://127.0.0.1:PORT/mcp
