@@ -102,6 +102,13 @@ def magistrate_output_guardrail(
                 output_info={"error": str(exc)},
             )
         if outcome is None:
+            shown, changed = policy.redacted(data.output)
+            if changed:  # art. 3: the model reads the result with its credentials masked
+                return output.reject_content(
+                    f"[magistrate] credentials in the result of {name!r} are redacted "
+                    f"(art. 3): {shown}",
+                    output_info={"redacted": True},
+                )
             return output.allow()
         if on_block == "raise":
             return output.raise_exception(output_info=_info(outcome))
