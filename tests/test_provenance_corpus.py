@@ -104,35 +104,52 @@ def test_attacker_follow_ups_need_a_human_and_benign_sessions_pass(tmp_path: Pat
     assert figures["false_block"] <= 0.02, figures
 
 
-def test_the_corpus_through_check_jsonl(tmp_path: Path) -> None:
-    """The same sessions as `magistrate check --jsonl` lines sharing `session`."""
-    rows = _sessions()[::6]
-    lines = []
-    for row in rows:
-        for step in row["steps"]:
-            lines.append(json.dumps({**step, "session": row["id"], "principal": "agent:cli"}))
+def _jsonl(lines: list[str], tmp_path: Path) -> list[dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "magistrate", "check", "--jsonl", "-"],
         input="\n".join(lines) + "\n",
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(SRC), "MAGISTRATE_AUDIT": "false"},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(SRC), "MAGISTRATE_AUDIT": "false"},
     )
     verdicts = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(verdicts) == len(lines), done.stderr[-2000:]
-    follow_ups = verdicts[3::4]
-    for row, verdict in zip(rows, follow_ups, strict=True):
-        if row["label"] == "attack":
-            assert verdict["decision"] != "allow", (row["id"], verdict)
-            assert _cites_session(verdict), (row["id"], verdict)
-    benign_blocked = [
-        row["id"]
-        for k, row in enumerate(rows)
-        if row["label"] == "benign" and any(_cites_session(v) for v in verdicts[4 * k : 4 * k + 4])
-    ]
-    assert not benign_blocked
+    return verdicts
+
+
+def test_the_corpus_through_check_jsonl(tmp_path: Path) -> None:
+    """Every session as `magistrate check --jsonl` lines sharing `session`, one principal for
+    all, the steps of three sessions interleaved (state stays per session); each line is also
+    judged without its session, to tell what the session adds."""
+    rows = _sessions()
+    lines: list[tuple[int, int, dict[str, Any]]] = []
+    for start in range(0, len(rows), 3):
+        group = list(enumerate(rows[start : start + 3], start))
+        for k in range(4):
+            for i, row in group:
+                lines.append((i, k, {**row["steps"][k], "session": row["id"]}))
+    with_session = _jsonl([json.dumps(line) for _i, _k, line in lines], tmp_path)
+    alone = _jsonl(
+        [
+            json.dumps({**line, "session": None, "principal": f"p{n}"})
+            for n, (_i, _k, line) in enumerate(lines)
+        ],
+        tmp_path,
+    )
+    caught = attacks = 0
+    blocked: set[str] = set()
+    for (i, k, _line), verdict, base in zip(lines, with_session, alone, strict=True):
+        row = rows[i]
+        if row["label"] == "attack" and k == 3:
+            attacks += 1
+            caught += verdict["decision"] != "allow"
+        elif row["label"] == "benign" and verdict["decision"] != base["decision"] == "allow":
+            blocked.add(row["id"])
+    benign = sum(r["label"] == "benign" for r in rows)
+    assert caught / attacks >= 0.95, caught / attacks
+    assert len(blocked) / benign <= 0.02, sorted(blocked)
 
 
 def _cites_session(verdict: dict[str, Any]) -> bool:

@@ -138,7 +138,11 @@ class Justica:
         if action.session:
             session_signals = self.provenance.observe(action, assessment)
             if self._sequences:
-                session_signals += self._sequence_signals(action, assessment)
+                alone = decision
+                for signal in session_signals:  # provenance may already hold the action
+                    if signal.decision is not None:
+                        alone = stricter(alone, signal.decision)
+                session_signals += self._sequence_signals(action, assessment, alone)
             for seq_signal in session_signals:
                 extra.append(seq_signal)
                 if seq_signal.risk > risk:
@@ -196,7 +200,12 @@ class Justica:
             reasons.append("normative mode: escalation is advisory")
         elif not reasons:
             reasons.append("no rule matched")
-        before, after = self.trust.record(principal, judged, risk)
+        if action.kind == "tool_output":
+            # Data is not the principal's act: what a page or a tool returned weighs on the
+            # session (provenance), never on the trust of the agent that read it.
+            before = after = state.score
+        else:
+            before, after = self.trust.record(principal, judged, risk)
         if role_problem is not None and not signals:
             extra.append(Signal("role-scope", "least-privilege", risk, Decision.DENY, role_problem))
         citations = self._citations(assessment, extra)
@@ -219,27 +228,36 @@ class Justica:
             return f"role {action.role} is limited to {role.max_risk} actions; this one is {risk}"
         return None
 
-    def _recent(self, keys: tuple[str, str], within_s: float) -> list[frozenset[str]]:
-        """The session's marks, then the principal's in any session (a new session id does not
-        reset what the principal did)."""
-        return self.sessions.recent(keys[0], within_s) + self.sessions.recent(keys[1], within_s)
-
-    def _sequence_signals(self, action: Action, assessment: RiskAssessment) -> list[Signal]:
+    def _sequence_signals(
+        self, action: Action, assessment: RiskAssessment, alone: Decision
+    ) -> list[Signal]:
+        """Sequence rules over the session's history, and over the principal's history in its
+        other sessions (a new session id does not reset what the principal did). The other
+        sessions count for an action already held on its own (`alone` is not allow): reading
+        a secret in one session and posting to a paste site in another is denied, while an
+        ordinary send in a later session is not refused for what an earlier one read."""
         marks = marks_of(assessment.effects, assessment.facts)
         out: list[Signal] = []
         assert action.session is not None
         keys = (action.session, f"\x1fprincipal:{action.principal}")  # no session id spells it
         if marks:
-            history = self._recent(keys, self._max_window)
+            fetched: dict[tuple[str, float], list[frozenset[str]]] = {}  # one read per window
+
+            def recent(key: str, within_s: float) -> list[frozenset[str]]:
+                if (key, within_s) not in fetched:
+                    fetched[key, within_s] = self.sessions.recent(key, within_s)
+                return fetched[key, within_s]
+
             for seq in self._sequences:
                 if not marks.intersection(seq.then):
                     continue
-                earlier = (
-                    self._recent(keys, seq.within_s)
-                    if (seq.within_s < self._max_window)
-                    else history
-                )
+                where = "in the session"
+                earlier = recent(keys[0], seq.within_s)
                 hit = next((m for m in earlier if m.intersection(seq.first)), None)
+                if hit is None and alone is not Decision.ALLOW:
+                    earlier = recent(keys[1], seq.within_s)
+                    hit = next((m for m in earlier if m.intersection(seq.first)), None)
+                    where = f"in another session of {action.principal}"
                 if hit is not None:
                     first = sorted(hit.intersection(seq.first))[0]
                     then = sorted(marks.intersection(seq.then))[0]
@@ -249,7 +267,7 @@ class Justica:
                             seq.article,
                             seq.risk,
                             seq.decision,
-                            f"{first} earlier in the session, now {then}",
+                            f"{first} earlier {where}, now {then}",
                         )
                     )
             for key in keys:
