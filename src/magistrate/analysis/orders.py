@@ -34,61 +34,78 @@ _VERBS = (
     r"|elimine|borre|apague|exclua|conceda|otorgue|cambie|altere|mude|ejecute|execute|rode"
     r"|descarregue|suba|carregue|publique|entregue|agregue|adicione|desactive|desative|abra"
     r"|escreva|escriba|copie|exporte|revele|muestre|mostre|diga|digame|dígame|llame|ligue"
+    r"|enviar|transferir|compartilhar|compartir|pagar|reenviar|encaminhar|eliminar|borrar"
+    r"|apagar|excluir|conceder|otorgar|visitar|acessar|acceder|descargar|baixar|instalar"
+    r"|ejecutar|executar|publicar|subir|cambiar|alterar|mudar|depositar|comprar|responder"
+    r"|agendar|revelar|mostrar|informar|proporcionar|fornecer|cc|bcc"
 )
 # Words that open a line as nouns far more often than as orders ("Text: …", "Order #12").
-_NOUNS = r"(?:text|message|order|post|follow|book|type|enter|sync|dm|call|set|make|open)\b"
-_FLAGS = re.I | re.M
-# The request forms, each a flat alternation (no nested quantifiers): linear on hostile text.
-_REQUESTS = [
-    # A request marked as one: "please …", "kindly …", "por favor …", "now …".
-    re.compile(
-        rf"\b(?:please|pls|plz|kindly|immediately|asap|urgently|por favor|favor|porfa)[,:]?\s+"
-        rf"(?:{_VERBS})\b",
-        _FLAGS,
-    ),
-    # An imperative opening a sentence, a line or a list item, followed by its object.
-    re.compile(
-        rf"(?:^|[.!?;:>\]\"'(*•\-]\s{{0,3}}|\b(?:now|also|then|first|next|just|ahora|agora|ya"
-        rf"|então|entonces)[,:]?\s+)(?!{_NOUNS})(?:{_VERBS})\s+(?:[^\W\d_]|[$€£@#~\"'])",
-        _FLAGS,
-    ),
-    # Modal requests to the reader.
-    re.compile(
-        rf"\b(?:you|u|your team|the reader|the recipient|whoever reads this)\s+(?:must|should"
-        rf"|shall|need to|needs to|have to|has to|are required to|are asked to|are expected to"
-        rf"|will need to|ought to|are to|can now|may now)\s+(?:\w+\s+){{0,2}}?(?:{_VERBS})\b",
-        _FLAGS,
-    ),
-    re.compile(
-        rf"\b(?:could|can|would|will|won't)\s+(?:you|u)\s+(?:please\s+|kindly\s+|also\s+|now\s+)?"
-        rf"(?:{_VERBS})\b",
-        _FLAGS,
-    ),
-    re.compile(
-        rf"\b(?:make sure|be sure|remember|don't forget|do not forget|it is (?:required|mandatory"
-        rf"|necessary|important|essential|critical)|it's (?:required|mandatory|important)"
-        rf"|(?:i|we) (?:need|want|would like|require|ask|expect|request) (?:you |that you )?"
-        rf"|(?:i|we) (?:would|'d) (?:appreciate|like) (?:it )?if you|(?:i|we) urge you"
-        rf"|action required|required action|your task is|the task is|next step is)\s*(?:to|that"
-        rf" you|:)?\s*(?:\w+\s+){{0,2}}?(?:{_VERBS})\b",
-        _FLAGS,
-    ),
-    # Portuguese and Spanish request framings the gloss leaves as they are.
-    re.compile(
-        rf"\b(?:voce|você|usted|tu|tú|vc)\s+(?:deve|debe|precisa|necesita|tem que|tiene que|ha de)"
-        rf"\s+(?:\w+\s+){{0,2}}?(?:{_VERBS})\b|\b(?:preciso|necesito|necessitamos|necesitamos"
-        rf"|queremos|quero|quiero) que (?:voce|você|usted|tu|tú)?\s*\w+",
-        _FLAGS,
-    ),
-]
+_NOUNS = frozenset(
+    "text message order post follow book type enter sync dm call set make open".split()
+)
+_VERB_AT = re.compile(rf"(?:{_VERBS})\b")
+_FIRST_WORDS = frozenset(v.split()[0] for v in _VERBS.split("|"))
+_WORD = re.compile(r"[^\W\d_]+")
+_WINDOW = 90  # characters before a verb read for what frames it as a request
+# What comes right before a verb that makes it a request to the reader; each is matched at the
+# end of the window before the verb (flat alternations: linear).
+_MARKED = re.compile(
+    r"\b(?:please|pls|plz|kindly|immediately|asap|urgently|por favor|favor|porfa)[,:]?\s+$"
+)
+_OPENING = re.compile(
+    r"(?:[.!?;:>\]\"'(*•\-]\s{0,3}|\b(?:now|also|then|first|next|just|ahora|agora|ya|então"
+    r"|entonces)[,:]?\s+)$"
+)
+_FRAMED = re.compile(
+    r"(?:\b(?:you|u|your team|the reader|the recipient|whoever reads this)\s+(?:must|should"
+    r"|shall|need to|needs to|have to|has to|are required to|are asked to|are expected to"
+    r"|will need to|ought to|are to|can now|may now)"
+    r"|\b(?:could|can|would|will|won't)\s+(?:you|u)(?:\s+(?:please|kindly|also|now))?"
+    r"|\b(?:make sure|be sure|remember|don't forget|do not forget|it is (?:required|mandatory"
+    r"|necessary|important|essential|critical)|it's (?:required|mandatory|important)"
+    r"|(?:i|we) (?:need|want|would like|require|ask|expect|request)(?: you| that you)?"
+    r"|(?:i|we) (?:would|'d) (?:appreciate|like)(?: it)? if you|(?:i|we) urge you"
+    r"|action required|required action|your task is|the task is|next step is)(?:\s*(?:to|that"
+    r" you|:))?"
+    r"|\b(?:voce|você|usted|tu|tú|vc)\s+(?:deve|debe|precisa|necesita|tem que|tiene que|ha de)"
+    r"|\b(?:preciso|necesito|necessitamos|necesitamos|queremos|quero|quiero) que"
+    r"(?:\s+(?:voce|você|usted|tu|tú))?)"
+    r"\s+(?:[\w']+\s+){0,2}$"
+)
+_OBJECT = re.compile(r"\s+(?:[^\W\d_]|[$€£@#~\"'])")
 _CHUNK = 4_000  # the gloss reads bounded pieces
+# Common Portuguese and Spanish words: text without any is not glossed (the gloss costs more).
+_PT_ES = (
+    " que ",
+    " el ",
+    " los ",
+    " las ",
+    " por ",
+    " para ",
+    " com ",
+    " não",
+    " nao ",
+    " una ",
+    " uma ",
+    " del ",
+    "usted",
+    "você",
+    "voce",
+    "ção",
+    "ción",
+    " y ",
+    " é ",
+)
 
 
 def find_request(text: str) -> str | None:
     """The first request the text addresses to its reader (the matched words), or None."""
-    found = _search(text)
+    low = text.lower()
+    found = _search(low)
     if found is not None:
         return found
+    if not any(w in low for w in _PT_ES):
+        return None
     for start in range(0, len(text), _CHUNK):
         english = gloss(text[start : start + _CHUNK])
         if english:
@@ -98,11 +115,29 @@ def find_request(text: str) -> str | None:
     return None
 
 
-def _search(text: str) -> str | None:
-    for pattern in _REQUESTS:
-        m = pattern.search(text)
-        if m is not None:
-            return " ".join(m.group(0).split())[:120]
+def _search(low: str) -> str | None:
+    """Read verb by verb: each verb is a request when what precedes it frames one."""
+    for word in _WORD.finditer(low):
+        if word.group() not in _FIRST_WORDS:
+            continue
+        pos = word.start()
+        verb = _VERB_AT.match(low, pos)
+        if verb is None:
+            continue
+        before = low[max(0, pos - _WINDOW) : pos]
+        line_start = pos == 0 or before.rstrip(" \t").endswith("\n") or not before.strip()
+        end = verb.end()
+        if (
+            _MARKED.search(before)
+            or _FRAMED.search(before)
+            or (
+                word.group() not in _NOUNS
+                and (line_start or _OPENING.search(before))
+                and _OBJECT.match(low, end)
+            )
+        ):
+            context = low[max(0, pos - 30) : end + 20]
+            return " ".join(context.split())[:120]
     return None
 
 

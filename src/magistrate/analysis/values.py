@@ -41,7 +41,7 @@ _AMOUNT = re.compile(
     r"(?:usd|eur|gbp|brl|dollars?|euros?|pounds?|reais|d[oó]lares|btc|eth|usdt)\b",
     re.I,
 )
-_PATH = re.compile(r"(?<![\w:/.])(?:~|/)(?:[\w.-]{1,255}/){0,30}[\w.-]{1,255}")
+_PATH = re.compile(r"(?<![\w:/.~])(?:~/|/)(?:[\w.-]{1,255}/){0,30}[\w.-]{1,255}")
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{2,39})\b")
 # An identifier a text names as one: `guest id: amy`, `user "jdoe"`, `account #4471`.
 _NAMED_ID = re.compile(
@@ -49,6 +49,28 @@ _NAMED_ID = re.compile(
     r"\s{0,3}[:=#]?\s{0,3}[\"'`]?([A-Za-z0-9][A-Za-z0-9_.-]{1,63})",
     re.I,
 )
+_DIGIT_WORD = re.compile(r"(?<!\S)\S*?\d\S*")  # from a word's start only: linear
+_CURRENCIES = (
+    "$",
+    "€",
+    "£",
+    "¥",
+    "usd",
+    "eur",
+    "gbp",
+    "brl",
+    "dollar",
+    "euro",
+    "pound",
+    "reais",
+    "dólar",
+    "dolar",
+    "btc",
+    "eth",
+    "usdt",
+)
+_NON_DIGITS = re.compile(r"\D")
+_ID_WORDS = re.compile(r"(?i)\b(?:id|user|guest|account|handle|login|member|invitee)")
 _TOKEN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{2,63}$")
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_ALPHA = re.compile(r"[A-Za-z]")
@@ -95,44 +117,60 @@ def extract(text: str, limit: int = MAX_VALUES) -> set[str]:
     out: set[str] = set()
     if not text:
         return out
-    for m in _EMAIL.finditer(text):
-        address = m.group(0).lower()
-        out.add("email:" + address)
-        out.add("host:" + _host(address.rsplit("@", 1)[1]))
-    for m in _URL.finditer(text):
-        out.add("host:" + _host(m.group(1)))
-    for m in _DOMAIN.finditer(text):
-        out.add("host:" + _host(m.group(1)))
+    # Each pattern runs only where its anchor can be (cheap substring tests first).
+    at = "@" in text
+    if at:
+        for m in _EMAIL.finditer(text):
+            address = m.group(0).lower()
+            out.add("email:" + address)
+            out.add("host:" + _host(address.rsplit("@", 1)[1]))
+        for m in _HANDLE.finditer(text):
+            out.add("id:" + m.group(1).lower())
+    if "://" in text:
+        for m in _URL.finditer(text):
+            out.add("host:" + _host(m.group(1)))
+    if "." in text:
+        for m in _DOMAIN.finditer(text):
+            out.add("host:" + _host(m.group(1)))
+    if "/" in text:
+        for m in _PATH.finditer(text):
+            path = m.group(0).rstrip(_SENTENCE_END)
+            if "/" in path[1:] or path.startswith("~/"):
+                out.add("path:" + path)
+    if _HAS_DIGIT.search(text) is not None:
+        text = _digits(text, out)
+    if _ID_WORDS.search(text) is not None:
+        for m in _NAMED_ID.finditer(text):
+            word = m.group(1).rstrip(_SENTENCE_END).lower()
+            if word not in _NOT_IDS:
+                out.add("id:" + word)
+    for word in _DIGIT_WORD.findall(text):  # identifiers mix letters and digits
+        if len(out) >= limit:
+            break
+        word = word.strip(_SENTENCE_END + "(['\"`")
+        if _is_id(word):
+            out.add("id:" + word.lower())
+    return out if len(out) <= limit else set(sorted(out)[:limit])
+
+
+def _digits(text: str, out: set[str]) -> str:
+    """Accounts, wallets, numbers and amounts: values that need digits. The text comes back
+    with accounts and wallets blanked: an account is one value, not also numbers and ids."""
     for m in _IBAN.finditer(text):
         out.add("iban:" + m.group(0).replace(" ", ""))
     for m in _WALLET.finditer(text):
         out.add("wallet:" + m.group(0))
     if any(v.startswith(("iban:", "wallet:")) for v in out):
-        # an account is one value: its digits are not also a number, its letters not an id
         text = _WALLET.sub(" ", _IBAN.sub(" ", text))
     for m in _NUMBER.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
+        digits = _NON_DIGITS.sub("", m.group(0))
         if len(digits) >= 6 and not _DATE_LIKE.match(m.group(0).strip()):
             out.add("num:" + digits[-12:])  # the last digits: `+1 555…` and `555…` agree
-    for m in _AMOUNT.finditer(text):
-        out.add("amt:" + _amount(m.group(1) or m.group(2)))
-    for m in _PATH.finditer(text):
-        path = m.group(0).rstrip(_SENTENCE_END)
-        if "/" in path[1:] or path.startswith("~/"):
-            out.add("path:" + path)
-    for m in _HANDLE.finditer(text):
-        out.add("id:" + m.group(1).lower())
-    for m in _NAMED_ID.finditer(text):
-        word = m.group(1).rstrip(_SENTENCE_END).lower()
-        if word not in _NOT_IDS:
-            out.add("id:" + word)
-    if len(out) < limit:
-        for word in _words(text):
-            if _is_id(word):
-                out.add("id:" + word.lower())
-                if len(out) >= limit:
-                    break
-    return out if len(out) <= limit else set(sorted(out)[:limit])
+    low = text.lower()
+    if any(c in low for c in _CURRENCIES):
+        for m in _AMOUNT.finditer(text):
+            out.add("amt:" + _amount(m.group(1) or m.group(2)))
+    return text
 
 
 def _words(text: str) -> Iterable[str]:
