@@ -72,7 +72,7 @@ _FRAMED = re.compile(
     r"(?:\s+(?:voce|você|usted|tu|tú))?)"
     r"\s+(?:[\w']+\s+){0,2}$"
 )
-_OBJECT = re.compile(r"\s+(?:[^\W\d_]|[$€£@#~\"'])")
+_OBJECT = re.compile(r"\s+(?:[^\W_]|[$€£@#~\"'])")
 _CHUNK = 4_000  # the gloss reads bounded pieces
 # Common Portuguese and Spanish words: text without any is not glossed (the gloss costs more).
 _PT_ES = (

@@ -165,7 +165,7 @@ def _digits(text: str, out: set[str]) -> str:
     for m in _NUMBER.finditer(text):
         digits = _NON_DIGITS.sub("", m.group(0))
         if len(digits) >= 6 and not _DATE_LIKE.match(m.group(0).strip()):
-            out.add("num:" + digits[-12:])  # the last digits: `+1 555…` and `555…` agree
+            out.add("num:" + digits[-10:])  # the last ten: `+1 415…`, `415…` and `0415…` agree
     low = text.lower()
     if any(c in low for c in _CURRENCIES):
         for m in _AMOUNT.finditer(text):
