@@ -32,7 +32,9 @@ from magistrate.analysis.values import (
     argument_values,
     extract,
     kind_of,
+    phrase_grams,
     principal_words,
+    value_grams,
 )
 from magistrate.levels import Decision, Risk
 from magistrate.provenance_store import MemoryProvenanceStore, ProvenanceStore, Seen
@@ -51,7 +53,9 @@ _ACTS = re.compile(
     r"|approve|merge|push|deploy|revoke|assign|enable|disable|install|run|exec|execute|write"
     r"|edit|save|move|rename|submit|reply|message|notify|tweet|dm|follow|subscribe|register"
     r"|unlock|lock|withdraw|deposit|sell|trade|swap|stake|sign|transact|refund|cancel|modify"
-    r"|rotate|export|sync|comment|star|fork|close|archive|kick|ban|promote|give|allow|permit)\b"
+    r"|rotate|export|sync|comment|star|fork|close|archive|kick|ban|promote|give|allow|permit"
+    r"|manage|place|generate|leave|sharing|sending|granting|transferring|deleting|updating"
+    r"|withdrawing|paying|forwarding|posting|inviting|scheduling|booking|unlocking)\b"
 )
 _VISITS = re.compile(r"\b(fetch|browse|visit|open|navigate|get webpage|get url|http|request|go)\b")
 _SQL_WRITE = re.compile(
@@ -97,13 +101,14 @@ class Provenance:
             self.record_instruction(action)
             return []
         if action.kind == "tool_output":
-            return self._record_data(action, scopes)
+            return self._record_data(action, assessment, scopes)
         return self.judge(action, assessment, scopes)
 
     def record_instruction(self, action: Action) -> None:
         """Record a principal's instruction that is not judged (a hook's user prompt)."""
         if action.session:
-            found = self._all_values(action) | principal_words(action.text[:_MAX_TEXT])
+            text = action.text[:_MAX_TEXT]
+            found = self._all_values(action) | principal_words(text) | phrase_grams(text)
             found.add(INSTRUCTED)
             for scope in (f"s:{action.session}", f"p:{action.principal}"):
                 self.store.add(scope, found, None)
@@ -117,11 +122,18 @@ class Provenance:
             found |= extract(action.target)
         return found
 
-    def _record_data(self, action: Action, scopes: tuple[str, str]) -> list[Signal]:
+    def _record_data(
+        self, action: Action, assessment: RiskAssessment, scopes: tuple[str, str]
+    ) -> list[Signal]:
         source = source_of(action)
         found = self._all_values(action)
         for scope in scopes:
             self.store.add(scope, found, source)
+        if any(s.article_id == ARTICLE for s in assessment.signals):
+            # override or addressed-to-the-agent wording: its own rules judge the output; the
+            # session is marked all the same
+            self.store.taint(scopes[0], source)
+            return []
         text = action.text
         if action.args:
             text += "\n" + "\n".join(v for _k, v in flatten_args(action.args))
@@ -151,7 +163,11 @@ class Provenance:
             return []
         carried = self.carried(action)
         strong = {v for v in carried if kind_of(v) in STRONG and not self.is_trusted(v)}
-        seen = self._seen(scopes, carried | {INSTRUCTED})
+        named = self.named(action)
+        asked = carried | {INSTRUCTED}
+        for grams in named:
+            asked |= grams
+        seen = self._seen(scopes, asked)
         from_data = sorted(v for v in strong if v in seen.data and v not in seen.trusted)
         if from_data and consequential:
             value = from_data[0]
@@ -171,8 +187,9 @@ class Provenance:
             # principal is visible (an MCP proxy), values data introduced are what is suspect
             return []
         given = {v for v in carried if v in seen.trusted or self.is_trusted(v)}
+        said = any(grams <= seen.trusted for grams in named)  # a name the principal used
         unvouched = sorted(v for v in strong if v not in seen.trusted)
-        if given and not unvouched:
+        if (given or said) and not unvouched:
             return []
         what = f"carries {unvouched[0].split(':', 1)[1]}" if unvouched else "carries no value"
         return [
@@ -208,6 +225,19 @@ class Provenance:
             out |= extract(action.target)
         # Paths inside the agent's workspace are its own working material, not a redirection.
         return {v for v in out if not v.startswith("path:") or outside_workspace(v[5:], action)}
+
+    def named(self, action: Action) -> list[set[str]]:
+        """Short non-content arguments (a hotel, a file id, a new setting) as the word
+        sequences the principal would have used to name them."""
+        out: list[set[str]] = []
+        if not action.args:
+            return out
+        for role, _key, value in self.roles.by_role(action.args):
+            if role != "content" and len(value) <= 200:
+                grams = value_grams(value)
+                if grams is not None:
+                    out.append(grams)
+        return out[:32]
 
     def is_trusted(self, value: str) -> bool:
         """A configured trusted value: the organisation's own domains, accounts, addresses."""

@@ -40,9 +40,7 @@ _VERBS = (
     r"|agendar|revelar|mostrar|informar|proporcionar|fornecer|cc|bcc"
 )
 # Words that open a line as nouns far more often than as orders ("Text: …", "Order #12").
-_NOUNS = frozenset(
-    "text message order post follow book type enter sync dm call set make open".split()
-)
+_NOUNS = frozenset("text message order post follow book type enter sync dm call set open".split())
 _VERB_AT = re.compile(rf"(?:{_VERBS})\b")
 _FIRST_WORDS = frozenset(v.split()[0] for v in _VERBS.split("|"))
 _WORD = re.compile(r"[^\W\d_]+")
@@ -65,8 +63,10 @@ _FRAMED = re.compile(
     r"|necessary|important|essential|critical)|it's (?:required|mandatory|important)"
     r"|(?:i|we) (?:need|want|would like|require|ask|expect|request)(?: you| that you)?"
     r"|(?:i|we) (?:would|'d) (?:appreciate|like)(?: it)? if you|(?:i|we) urge you"
-    r"|action required|required action|your task is|the task is|next step is)(?:\s*(?:to|that"
-    r" you|:))?"
+    r"|action required|required action|your task is|the task is|next step is"
+    r"|(?:do|complete|perform) the following(?: first| now| immediately| steps?| tasks?)?"
+    r"|before you (?:can )?(?:solve|do|continue|answer|proceed)[^.\n]{0,40},)(?:\s*(?:to|that"
+    r" you|[:,-]))?"
     r"|\b(?:voce|você|usted|tu|tú|vc)\s+(?:deve|debe|precisa|necesita|tem que|tiene que|ha de)"
     r"|\b(?:preciso|necesito|necessitamos|necesitamos|queremos|quero|quiero) que"
     r"(?:\s+(?:voce|você|usted|tu|tú))?)"
@@ -98,12 +98,24 @@ _PT_ES = (
 )
 
 
+# Text that speaks to the agent reading it ("to you, AI assistant", "dear assistant").
+_ADDRESSED = re.compile(
+    r"\b(?:to you,? (?:the |my |our )?|dear |hey |hello |hi |attention,? |note to (?:the )?)"
+    r"(?:ai|assistant|agent|llm|model|chatbot|bot|copilot|ai assistant|ai agent)\b"
+)
+
+
 def find_request(text: str) -> str | None:
     """The first request the text addresses to its reader (the matched words), or None."""
     low = text.lower()
+    if "\\n" in low:  # JSON-escaped text: its `\n` are line breaks too
+        low = low.replace("\\r\\n", "\n").replace("\\n", "\n")
     found = _search(low)
     if found is not None:
         return found
+    addressed = _ADDRESSED.search(low)
+    if addressed is not None:
+        return addressed.group(0)
     if not any(w in low for w in _PT_ES):
         return None
     for start in range(0, len(text), _CHUNK):

@@ -204,6 +204,32 @@ def principal_words(text: str, limit: int = 2_000) -> set[str]:
     return out
 
 
+_GRAM_WORD = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*")
+MAX_PHRASE_WORDS = 8
+
+
+def phrase_grams(text: str, limit_words: int = 2_000) -> set[str]:
+    """The principal's words as `w:` one-, two- and three-word sequences, so that a short
+    argument (`hotel: "Le Marais Boutique"`, `file_id: "27"`) can be recognised as given."""
+    words = _GRAM_WORD.findall(text.lower())[:limit_words]
+    out: set[str] = set()
+    for n in (1, 2, 3):
+        for i in range(len(words) - n + 1):
+            out.add("w:" + " ".join(words[i : i + n]))
+    return out
+
+
+def value_grams(value: str) -> set[str] | None:
+    """The `w:` sequences that must all be among the principal's for a short argument to be
+    theirs (None for text too long to be a name)."""
+    words = _GRAM_WORD.findall(value.lower())
+    if not words or len(words) > MAX_PHRASE_WORDS:
+        return None
+    if len(words) <= 3:
+        return {"w:" + " ".join(words)}
+    return {"w:" + " ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
 def argument_values(key: str, value: str, *, content: bool) -> set[str]:
     """The values one argument carries. Free text (`content`) counts only its destinations
     (addresses, hosts, accounts, wallets): a summary quoting data is not a redirection. A
@@ -232,4 +258,13 @@ def kind_of(value: str) -> str:
     return value.split(":", 1)[0]
 
 
-__all__ = ["MAX_VALUES", "STRONG", "argument_values", "extract", "kind_of", "principal_words"]
+__all__ = [
+    "MAX_VALUES",
+    "STRONG",
+    "argument_values",
+    "extract",
+    "kind_of",
+    "phrase_grams",
+    "principal_words",
+    "value_grams",
+]
