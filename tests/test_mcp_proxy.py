@@ -229,6 +229,9 @@ async def test_streamable_http_proxy_both_protocol_eras(tmp_path: Path) -> None:
             assert "run_shell" in tools and "query_sql" in tools
             echo = await client.call_tool("run_shell", {"command": "echo over http"})
             assert not echo.is_error and text_of(echo) == "over http\n"
+            keys = await client.read_resource("note://deploy-keys")  # judged, credentials masked
+            shown = keys.contents[0].text  # type: ignore[union-attr]
+            assert "AKIAZ7QH3EXAMPLE4XYZ" not in shown and "region = eu-west-1" in shown
             pending = await client.call_tool("query_sql", {"sql": "TRUNCATE users"})
             assert pending.is_error and "apr_" in text_of(pending)
         # 2026-07-28: per-request envelope, no session
@@ -270,7 +273,7 @@ async def test_streamable_http_proxy_both_protocol_eras(tmp_path: Path) -> None:
     assert {"command": "echo over http"} in reached
     assert {"sql": "TRUNCATE users"} not in reached and {"command": "rm -rf ~"} not in reached
     assert {"command": "echo x"} not in reached
-    records = wait_for_records(tmp_path, 7)
+    records = wait_for_records(tmp_path, 8)
     calls = [(r["tool"], r["decision"]) for r in records if r["kind"] == "tool"]
     assert calls == [
         ("run_shell", "allow"),
@@ -280,7 +283,7 @@ async def test_streamable_http_proxy_both_protocol_eras(tmp_path: Path) -> None:
         ("run_shell", "deny"),
     ]
     outputs = [r["decision"] for r in records if r["kind"] == "tool_output"]
-    assert outputs == ["allow", "allow", "deny"]
+    assert outputs == ["allow", "allow", "allow", "deny"]
 
 
 async def test_proxy_stops_when_the_server_exits(tmp_path: Path) -> None:

@@ -100,6 +100,7 @@ class CallRuling:
 class _ToolCall:
     name: str
     session: str | None
+    read: bool = False  # a resources/read or prompts/get: its result is server content too
 
 
 @dataclass
@@ -994,6 +995,9 @@ class HttpGateway:
                     continue
                 params = message.get("params") or {}
                 calls[_id_key(message["id"])] = _ToolCall(str(params.get("name")), session)
+            elif "id" in message and method in CLIENT_READS:
+                label = label_of(str(method), message.get("params"))
+                calls[_id_key(message["id"])] = _ToolCall(label, session, read=True)
             elif "id" in message and method == "tools/list" and self.core.options.hide_tools:
                 lists.add(_id_key(message["id"]))
         if answers:
@@ -1109,6 +1113,15 @@ class HttpGateway:
         if session_header:
             tracked = self._calls.pop((session_header, key), None)
             call = call or tracked
+        if call is not None and call.read:
+            if "result" not in message:
+                return message
+            shown, notice = await judge_content(
+                self.core, call.name, message["result"], call.session
+            )
+            if notice is not None:
+                return error_response(message["id"], JSONRPC_INTERNAL_ERROR, notice)
+            return {**message, "result": shown}
         judged = await self.core.judge_response(
             call.name if call is not None else None,
             message,
