@@ -200,12 +200,7 @@ class Justica:
             reasons.append("normative mode: escalation is advisory")
         elif not reasons:
             reasons.append("no rule matched")
-        if action.kind == "tool_output":
-            # Data is not the principal's act: what a page or a tool returned weighs on the
-            # session (provenance), never on the trust of the agent that read it.
-            before = after = state.score
-        else:
-            before, after = self.trust.record(principal, judged, risk)
+        before, after = self.trust.record(principal, judged, risk)
         if role_problem is not None and not signals:
             extra.append(Signal("role-scope", "least-privilege", risk, Decision.DENY, role_problem))
         citations = self._citations(assessment, extra)

@@ -80,8 +80,9 @@ def post_tool_use(
             tool=tool,
             text=text[start : start + MAX_TEXT_CHARS],
             session=_session(event),
-            principal=principal,
-            role=role,
+            # the tool's content, as the proxy and the adapters judge it: an injection in what
+            # a tool returned weighs on that tool's trust, not on the agent's
+            principal=f"tool:{tool}"[:256],
             id=event.get("tool_use_id") if isinstance(event.get("tool_use_id"), str) else None,
         )
         verdict = governor.check(action)

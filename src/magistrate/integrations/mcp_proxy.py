@@ -11,7 +11,10 @@ server-to-client requests, both protocol eras) except
   once with the pending approval id, per `escalation`;
 * `tools/call` results: their text is judged as kind `tool_output` (prompt injection, secrets in
   returned content) before the client sees it; a blocked result is replaced by a notice;
-* `tools/list` results: with `hide_tools`, tools the role may not use are left out.
+* `tools/list` results: with `hide_tools`, tools the role may not use are left out;
+* `resources/read` and `prompts/get` results and `sampling/createMessage` requests: server
+  content like tool results (`mcp_content`). Credentials in anything shown are masked
+  (`redaction`), and every result is data for the session's provenance.
 
 Fail closed: an error while judging is a deny (a tool error result), never a silent forward; a
 message the proxy cannot read is answered with a JSON-RPC error, never forwarded.
