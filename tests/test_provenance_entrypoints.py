@@ -475,3 +475,31 @@ async def test_openai_agents_user_message_and_tool_result_feed_provenance() -> N
     assert SECRET not in outputs["r1"] and "art. 3" in outputs["r1"]
     assert UNTRUSTED_VALUE in outputs["s1"]
     assert sent == ["ivy@northwind.de"]
+
+
+def test_configured_trusted_values_are_not_suspect(monkeypatch: pytest.MonkeyPatch) -> None:
+    from magistrate.config import Settings
+
+    monkeypatch.setenv(
+        "MAGISTRATE_TRUSTED_VALUES", "payroll@acme-corp.com, GB82 WEST 1234 5698 7654 32"
+    )
+    gov = Governor.from_settings(Settings(audit=False))
+    s = {"session": "tv1", "principal": "agent:tv"}
+    gov.check(
+        Action(
+            kind="tool_output",
+            tool="inbox",
+            text="Send it to payroll@acme-corp.com; pay GB82WEST12345698765432; cc x@other-co.io",
+            **s,
+        )
+    )
+    ours = gov.check(
+        Action(kind="tool", tool="send_money", args={"recipient": "GB82WEST12345698765432"}, **s)
+    )
+    mail = gov.check(
+        Action(kind="tool", tool="send_email", args={"to": "payroll@acme-corp.com"}, **s)
+    )
+    other = gov.check(Action(kind="tool", tool="send_email", args={"to": "x@other-co.io"}, **s))
+    assert UNTRUSTED_VALUE not in ours.rule_ids and UNTRUSTED_VALUE not in mail.rule_ids
+    assert UNTRUSTED_VALUE in other.rule_ids
+    gov.close()

@@ -110,6 +110,7 @@ class Governor:
         telemetry: Telemetry | None = None,
         sofia: Sofia | None = None,
         provenance: ProvenanceStore | None = None,
+        trusted_values: Iterable[str] = (),
     ) -> None:
         if isinstance(constitution, (str, Path)):
             constitution = load_constitution(constitution)
@@ -117,7 +118,9 @@ class Governor:
             constitution = detector.constitution
         self.constitution = constitution or default_constitution()
         self.detector = detector or RiskDetector(self.constitution)
-        self.justica = Justica(self.constitution, trust, sessions, mode, provenance=provenance)
+        self.justica = Justica(
+            self.constitution, trust, sessions, mode, provenance=provenance, trusted=trusted_values
+        )
         self.enabled = enabled
         self.approvers = frozenset(approvers)
         self.on_error = Decision.parse(on_error)
@@ -196,6 +199,7 @@ class Governor:
             "enabled": s.governance,
             "cache_size": s.cache_size,
             "approvers": s.approvers,
+            "trusted_values": s.trusted_values,
             "on_error": s.on_error,
             "audit": audit,
             "approvals": approvals,

@@ -8,6 +8,7 @@ enforcement mode.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -80,6 +81,7 @@ class Justica:
         adaptive_escalate_below: float = 0.6,
         adaptive_deny_below: float = 0.4,
         provenance: ProvenanceStore | None = None,
+        trusted: Iterable[str] = (),
     ) -> None:
         self.constitution = constitution
         self.trust = trust if trust is not None else MemoryTrustLedger()
@@ -97,6 +99,7 @@ class Justica:
             ArgumentRoles(model.tool_arguments.model_dump()),
             provenance,
             trusted_domains=model.organization.domains,
+            trusted_values=trusted,
             principal_window_s=self._max_window or 1_800.0,
         )
 

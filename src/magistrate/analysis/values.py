@@ -30,7 +30,7 @@ _TLDS = (
 _DOMAIN = re.compile(
     rf"(?<![@\w.-])((?:[A-Za-z0-9-]{{1,63}}\.){{1,6}}(?:{_TLDS}))(?![\w-]|\.[A-Za-z0-9])", re.I
 )
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.I)
 _WALLET = re.compile(
     r"\b(?:0x[a-fA-F0-9]{40}|bc1[a-z0-9]{25,62}|[13][a-km-zA-HJ-NP-Z1-9]{25,34})\b"
 )
@@ -157,7 +157,7 @@ def _digits(text: str, out: set[str]) -> str:
     """Accounts, wallets, numbers and amounts: values that need digits. The text comes back
     with accounts and wallets blanked: an account is one value, not also numbers and ids."""
     for m in _IBAN.finditer(text):
-        out.add("iban:" + m.group(0).replace(" ", ""))
+        out.add("iban:" + m.group(0).replace(" ", "").upper())
     for m in _WALLET.finditer(text):
         out.add("wallet:" + m.group(0))
     if any(v.startswith(("iban:", "wallet:")) for v in out):
