@@ -82,9 +82,11 @@ _ID_KEY = re.compile(
     re.I,
 )
 _OBJECT_KEY = re.compile(
-    r"(?:^|_)(?:file|doc|document|event|message|msg|email|mail|thread|item|object|record|ticket"
-    r"|invoice|order|post|comment|task|note|folder|page|issue|transaction|booking|reservation"
-    r"|product|listing|draft|attachment|row|entry)_?ids?$",
+    r"^(?:id|ids|uuid|pk|key)$|(?:^|_)(?:file|doc|document|event|message|msg|email|mail|thread"
+    r"|item|object|record|ticket|invoice|order|post|comment|task|note|folder|page|issue"
+    r"|transaction|booking|reservation|product|listing|draft|attachment|row|entry|repo"
+    r"|repository|channel|calendar|meeting|appointment|schedule|device|job|run|build)_?(?:ids?"
+    r"|numbers?|no)$",
     re.I,
 )
 _SENTENCE_END = ".,;:!?)]}>\"'"
@@ -239,7 +241,7 @@ def argument_values(key: str, value: str, *, content: bool) -> set[str]:
         return {v for v in found if v.startswith(("email:", "host:", "iban:", "wallet:"))}
     word = value.strip()
     if _OBJECT_KEY.search(key):  # the object acted on (a file, an event): not a destination
-        return {v for v in found if not v.startswith("id:")} | {"obj:" + word.lower()}
+        return {"obj:" + word.lower()}
     if (
         word
         and not found
