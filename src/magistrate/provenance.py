@@ -191,6 +191,10 @@ class Provenance:
         unvouched = sorted(v for v in strong if v not in seen.trusted)
         if (given or said) and not unvouched:
             return []
+        if not unvouched and action.kind in ("shell", "file"):
+            # a command naming no place or account (`npm test` after a README said "run the
+            # tests") is the agent's work, not a redirection: what it names is what counts
+            return []
         what = f"carries {unvouched[0].split(':', 1)[1]}" if unvouched else "carries no value"
         return [
             Signal(
