@@ -73,6 +73,11 @@ _FRAMED = re.compile(
     r"\s+(?:[\w']+\s+){0,2}$"
 )
 _OBJECT = re.compile(r"\s+(?:[^\W_]|[$€£@#~\"'])")
+# After a word that is usually a noun, what makes it a verb: `Book now`, `Call me`, `Open the`.
+_AS_VERB = re.compile(
+    r"\s+(?:the|a|an|your|my|our|this|that|these|those|it|them|him|her|me|us|now|today|all"
+    r"|up|back|out|in|on|to|with|for|at|here|there|every|each|any|some|\d|[$€£@\"'])\b"
+)
 _CHUNK = 4_000  # the gloss reads bounded pieces
 # Common Portuguese and Spanish words: text without any is not glossed (the gloss costs more).
 _PT_ES = (
@@ -143,9 +148,8 @@ def _search(low: str) -> str | None:
             _MARKED.search(before)
             or _FRAMED.search(before)
             or (
-                word.group() not in _NOUNS
-                and (line_start or _OPENING.search(before))
-                and _OBJECT.match(low, end)
+                (line_start or _OPENING.search(before))
+                and (_AS_VERB if word.group() in _NOUNS else _OBJECT).match(low, end)
             )
         ):
             context = low[max(0, pos - 30) : end + 20]

@@ -82,7 +82,7 @@ _ID_KEY = re.compile(
     re.I,
 )
 _OBJECT_KEY = re.compile(
-    r"^(?:id|ids|uuid|pk|key)$|(?:^|_)(?:file|doc|document|event|message|msg|email|mail|thread"
+    r"^(?:id|ids|uuid|pk)$|(?:^|_)(?:file|doc|document|event|message|msg|email|mail|thread"
     r"|item|object|record|ticket|invoice|order|post|comment|task|note|folder|page|issue"
     r"|transaction|booking|reservation|product|listing|draft|attachment|row|entry|repo"
     r"|repository|channel|calendar|meeting|appointment|schedule|device|job|run|build)_?(?:ids?"
