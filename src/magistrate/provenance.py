@@ -20,6 +20,7 @@ history to compare with.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -96,7 +97,7 @@ class Provenance:
         session = action.session
         if not session:
             return []
-        scopes = (f"s:{session}", f"p:{action.principal}")
+        scopes = self._scopes(action)
         if action.kind == "prompt":
             self.record_instruction(action)
             return []
@@ -110,8 +111,15 @@ class Provenance:
             text = action.text[:_MAX_TEXT]
             found = self._all_values(action) | principal_words(text) | phrase_grams(text)
             found.add(INSTRUCTED)
-            for scope in (f"s:{action.session}", f"p:{action.principal}"):
+            for scope in self._scopes(action)[:2]:
                 self.store.add(scope, found, None)
+
+    def _scopes(self, action: Action) -> tuple[str, str, str]:
+        """The session's scope, then the principal's current and previous time buckets (the
+        principal's history is bounded by time: old buckets expire whole)."""
+        bucket = int(time.time() // self.principal_window_s)
+        principal = f"p:{action.principal}:"
+        return (f"s:{action.session}", f"{principal}{bucket}", f"{principal}{bucket - 1}")
 
     def _all_values(self, action: Action) -> set[str]:
         found = extract(action.text[:_MAX_TEXT])
@@ -123,11 +131,11 @@ class Provenance:
         return found
 
     def _record_data(
-        self, action: Action, assessment: RiskAssessment, scopes: tuple[str, str]
+        self, action: Action, assessment: RiskAssessment, scopes: tuple[str, str, str]
     ) -> list[Signal]:
         source = source_of(action)
         found = self._all_values(action)
-        for scope in scopes:
+        for scope in scopes[:2]:
             self.store.add(scope, found, source)
         if any(s.article_id == ARTICLE for s in assessment.signals):
             # override or addressed-to-the-agent wording: its own rules judge the output; the
@@ -154,7 +162,7 @@ class Provenance:
 
     # ------------------------------------------------------------------ judging
     def judge(
-        self, action: Action, assessment: RiskAssessment, scopes: tuple[str, str]
+        self, action: Action, assessment: RiskAssessment, scopes: tuple[str, str, str]
     ) -> list[Signal]:
         """Signals for an action that may carry data's values into the world."""
         consequential = is_consequential(action, assessment)
@@ -207,9 +215,10 @@ class Provenance:
             )
         ]
 
-    def _seen(self, scopes: tuple[str, str], carried: set[str]) -> Seen:
+    def _seen(self, scopes: tuple[str, str, str], carried: set[str]) -> Seen:
         seen = self.store.seen(scopes[0], carried, self.session_window_s)
-        seen.merge(self.store.seen(scopes[1], carried, self.principal_window_s))
+        for scope in scopes[1:]:
+            seen.merge(self.store.seen(scope, carried, self.principal_window_s))
         seen.taint = seen.taint if seen.taint else None
         return seen
 

@@ -1,13 +1,15 @@
 """Where provenance lives: which values a scope's principal gave and which data introduced.
 
-A scope is a session (`s:<id>`) or a principal's recent history (`p:<name>`). Each keeps, bounded
-in size and time: the values of the principal's instructions (trusted), the values of data
-(untrusted) with the source that first introduced each, and the source of the first data that
-gave orders (a taint). Three implementations with the same semantics: memory (default), SQLite
-(state that outlives a process, for hooks) and Redis (shared by every server).
+A scope is a session (`s:<id>`) or a principal's recent history (`p:<name>:<time bucket>`).
+Each keeps, bounded in size and time: the values of the principal's instructions (trusted),
+the values of data (untrusted) with the source that first introduced each, and the source of
+the first data that gave orders (a taint). Three implementations with the same semantics:
+memory (default), SQLite (state that outlives a process, for hooks) and Redis (shared by every
+server).
 
-Fail closed at the limit: a scope whose data outgrew `max_values` is marked tainted ("provenance
-limit reached"), so values that could no longer be remembered are never silently trusted.
+Fail closed at the limit: a session whose data outgrew `max_values` is marked tainted
+("provenance limit reached"), so values that could no longer be remembered are never silently
+trusted. A principal's history is a second look, bounded by time: at the limit it drops.
 """
 
 from __future__ import annotations
@@ -106,9 +108,12 @@ class MemoryProvenanceStore:
                         entry.trusted.popitem(last=False)  # an old trusted value: stricter
                 elif value not in entry.data:
                     if len(entry.data) >= self.max_values:
-                        if entry.taint is None:
-                            entry.taint = (LIMIT_TAINT, now)
-                        break
+                        if not strict(scope):
+                            entry.data.popitem(last=False)  # a time-bounded history: oldest go
+                        else:
+                            if entry.taint is None:
+                                entry.taint = (LIMIT_TAINT, now)
+                            break
                     entry.data[value] = (source, now)
 
     def taint(self, scope: str, source: str) -> None:
@@ -182,7 +187,8 @@ class SQLiteProvenanceStore:
             room = self.max_values - count
             if len(rows) > room:
                 rows = rows[: max(room, 0)]
-                self._taint(scope, LIMIT_TAINT, now)
+                if strict(scope):
+                    self._taint(scope, LIMIT_TAINT, now)
             for v in rows:  # the first source of a value is the one that counts
                 self._db.execute(
                     "INSERT INTO provenance SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM"
@@ -229,17 +235,26 @@ class SQLiteProvenanceStore:
             self._db.close()
 
 
+def strict(scope: str) -> bool:
+    """Sessions fail closed at the limit (tainted); a principal's time-bounded history (`p:`
+    scopes, one per time bucket) drops what does not fit instead."""
+    return not scope.startswith("p:")
+
+
 # One hash per scope: field `t|value` → time (trusted), `d|value` → [time, source] (data),
 # `!taint` → [time, source]; `!n` counts data values. KEYS[1] the hash; ARGV: now, ttl ms,
 # max values, source ('' for trusted), values...
 _ADD = """
 local now, ttl, max, source = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-for i = 5, #ARGV do
+local strict = ARGV[5] == '1'
+for i = 6, #ARGV do
   if source == '' then
     redis.call('HSET', KEYS[1], 't|' .. ARGV[i], now)
   elseif redis.call('HEXISTS', KEYS[1], 'd|' .. ARGV[i]) == 0 then
     if redis.call('HINCRBY', KEYS[1], '!n', 1) > max then
-      redis.call('HSETNX', KEYS[1], '!taint', cjson.encode({tonumber(now), 'limit'}))
+      if strict then
+        redis.call('HSETNX', KEYS[1], '!taint', cjson.encode({tonumber(now), 'limit'}))
+      end
       break
     end
     redis.call('HSET', KEYS[1], 'd|' .. ARGV[i], cjson.encode({tonumber(now), source}))
@@ -279,6 +294,7 @@ class RedisProvenanceStore:
                 self.ttl_ms,
                 self.max_values,
                 source or "",
+                "1" if strict(scope) else "0",
                 *rows,
             ]
             self._add(keys=[self._key(scope)], args=args)
