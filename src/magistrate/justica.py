@@ -126,7 +126,7 @@ class Justica:
         principal = action.principal
         risk = assessment.level
         signals = assessment.signals
-        extra: list[Signal] = []  # signals of this judgement only (session, role)
+        extra = self._redaction(action, assessment)  # signals of this judgement only
         reasons: list[str] = []
         if min_risk is not None and min_risk > risk:
             reasons.append(f"caller raised the tier from {risk} to {min_risk}")
@@ -136,17 +136,8 @@ class Justica:
         if binding is not None:
             decision = stricter(decision, binding)
 
-        if action.kind == "tool_output" and assessment.secrets:
-            extra.append(REDACTED)  # integrations mask them before the agent reads the result
         if action.session:
-            session_signals = self.provenance.observe(action, assessment)
-            if self._sequences:
-                alone = decision
-                for signal in session_signals:  # provenance may already hold the action
-                    if signal.decision is not None:
-                        alone = stricter(alone, signal.decision)
-                session_signals += self._sequence_signals(action, assessment, alone)
-            for seq_signal in session_signals:
+            for seq_signal in self._session_signals(action, assessment, decision):
                 extra.append(seq_signal)
                 if seq_signal.risk > risk:
                     risk = seq_signal.risk
@@ -225,6 +216,26 @@ class Justica:
         if risk > role.max_risk:
             return f"role {action.role} is limited to {role.max_risk} actions; this one is {risk}"
         return None
+
+    @staticmethod
+    def _redaction(action: Action, assessment: RiskAssessment) -> list[Signal]:
+        """Credentials in a tool's result: the integrations mask them before the agent reads
+        it, and the verdict (so the audit record) says so."""
+        return [REDACTED] if action.kind == "tool_output" and assessment.secrets else []
+
+    def _session_signals(
+        self, action: Action, assessment: RiskAssessment, decision: Decision
+    ) -> list[Signal]:
+        """Provenance's signals, then the sequence rules' (which know whether provenance or
+        the rules already hold the action)."""
+        found = self.provenance.observe(action, assessment)
+        if self._sequences:
+            alone = decision
+            for signal in found:
+                if signal.decision is not None:
+                    alone = stricter(alone, signal.decision)
+            found += self._sequence_signals(action, assessment, alone)
+        return found
 
     def _sequence_signals(
         self, action: Action, assessment: RiskAssessment, alone: Decision
