@@ -213,13 +213,15 @@ class SQLiteProvenanceStore:
         wanted = [*values, "!taint"]
         cutoff = time.time() - min(within_s, self.ttl_s)
         out = Seen()
-        marks = ",".join("?" * len(wanted))
+        rows: list[tuple[str, str]] = []
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT value, source FROM provenance WHERE scope = ? AND at >= ? AND value IN "
-                f"({marks}) ORDER BY at",
-                (scope, cutoff, *wanted),
-            ).fetchall()
+            for start in range(0, len(wanted), 500):  # SQLite bounds the parameters per query
+                chunk = wanted[start : start + 500]
+                rows += self._db.execute(
+                    f"SELECT value, source FROM provenance WHERE scope = ? AND at >= ? AND value"
+                    f" IN ({','.join('?' * len(chunk))}) ORDER BY at",
+                    (scope, cutoff, *chunk),
+                ).fetchall()
         for value, source in rows:
             if value == "!taint":
                 out.taint = out.taint or source
