@@ -179,8 +179,10 @@ class ToolCallGovernor:
     # ------------------------------------------------------------------ results
     async def judge_output(self, name: str, result: Any, session: str | None) -> Any:
         """A `tools/call` result as the client may see it: unchanged, or replaced by a notice."""
-        if not self.options.check_output or not isinstance(result, dict):
+        if not isinstance(result, dict):
             return result
+        if not self.options.check_output:  # not judged, still never carrying credentials
+            return redact(result)[0]
         if "content" not in result and "structuredContent" not in result:
             return result  # not a final tool result (for example input_required): nothing shown
         self.stats.outputs += 1
