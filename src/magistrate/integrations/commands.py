@@ -17,7 +17,8 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add `mcp-proxy` and `hook` to the command line."""
     hook_app = typer.Typer(
-        help="Coding-agent hooks (Claude Code PreToolUse).", no_args_is_help=True
+        help="Coding-agent hooks (Claude Code PreToolUse, PostToolUse, UserPromptSubmit).",
+        no_args_is_help=True,
     )
     app.add_typer(hook_app, name="hook")
     app.command(
@@ -166,7 +167,8 @@ def hook_claude_code(
         ),
     ] = False,
 ) -> None:
-    """Answer a Claude Code PreToolUse hook event (JSON on stdin) with allow, deny or ask."""
+    """Answer a Claude Code hook event (JSON on stdin): PreToolUse with allow, deny or ask;
+    UserPromptSubmit and PostToolUse record the prompt and the result (provenance)."""
     from magistrate.integrations.hooks import EXIT_BLOCK, claude_code
 
     raw = sys.stdin.read()
