@@ -503,3 +503,34 @@ def test_configured_trusted_values_are_not_suspect(monkeypatch: pytest.MonkeyPat
     assert UNTRUSTED_VALUE not in ours.rule_ids and UNTRUSTED_VALUE not in mail.rule_ids
     assert UNTRUSTED_VALUE in other.rule_ids
     gov.close()
+
+
+def test_hook_read_of_a_file_with_credentials_gives_it_masked(tmp_path: Path) -> None:
+    config = tmp_path / "settings.ini"
+    config.write_text(f"[aws]\nregion = eu-west-1\naws_access_key_id = {SECRET}\n")
+    done = _hook(
+        {
+            "session_id": "cc-3",
+            "cwd": str(tmp_path),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Read",
+            "tool_input": {"file_path": "settings.ini"},
+        },
+        tmp_path,
+    )
+    out = json.loads(done.stdout)["hookSpecificOutput"]
+    assert out["permissionDecision"] == "deny"
+    assert SECRET not in done.stdout and "region = eu-west-1" in out["permissionDecisionReason"]
+    plain = tmp_path / "notes.md"
+    plain.write_text("nothing secret here\n")
+    done = _hook(
+        {
+            "session_id": "cc-3",
+            "cwd": str(tmp_path),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Read",
+            "tool_input": {"file_path": str(plain)},
+        },
+        tmp_path,
+    )
+    assert json.loads(done.stdout)["hookSpecificOutput"]["permissionDecision"] == "allow"

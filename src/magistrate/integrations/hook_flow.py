@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magistrate.action import MAX_TEXT_CHARS, Action
@@ -108,6 +109,47 @@ def post_tool_use(
         }
         return HookAnswer(json.dumps(out, ensure_ascii=False), "", 0)
     return _block(f"{note} Redacted result: {_text(redacted)[:4_000]}")
+
+
+MAX_PEEK_BYTES = 2_000_000
+
+
+def redacted_read(event: Mapping[str, Any], governor: Governor) -> str | None:
+    """For a `Read` of a file holding credentials: the denial reason that gives the model the
+    file with them masked (Claude Code cannot replace a built-in tool's output afterwards, so
+    the file is read here, before). The content is judged and recorded as data, audited with
+    `secret-redacted`. None when the file has none (or cannot be read: the tool reports that)."""
+    tool_input = event.get("tool_input")
+    path = tool_input.get("file_path") if isinstance(tool_input, Mapping) else None
+    if not isinstance(path, str) or not path:
+        return None
+    cwd = event.get("cwd")
+    target = (
+        Path(path) if Path(path).is_absolute() or not isinstance(cwd, str) else Path(cwd) / path
+    )
+    try:
+        if not target.is_file() or target.stat().st_size > MAX_PEEK_BYTES:
+            return None
+        text = target.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    masked, changed = redact(text)
+    if not changed:
+        return None
+    governor.check(
+        Action(
+            kind="tool_output",
+            tool="Read",
+            text=text[:MAX_TEXT_CHARS],
+            target=path[:4_096],
+            session=_session(event),
+            principal="tool:Read",
+        )
+    )
+    return (
+        f"Magistrate: art. 3 — {path} holds credentials; it is not shown as is. Its content with "
+        f"them redacted (do not try to read the originals):\n{masked[:20_000]}"
+    )
 
 
 def _block(reason: str) -> HookAnswer:

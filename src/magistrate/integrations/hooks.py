@@ -33,7 +33,7 @@ from typing import Any
 from magistrate.action import Action
 from magistrate.errors import InvalidAction
 from magistrate.governor import Governor
-from magistrate.integrations.hook_flow import post_tool_use, user_prompt
+from magistrate.integrations.hook_flow import post_tool_use, redacted_read, user_prompt
 from magistrate.levels import Decision
 from magistrate.verdict import Verdict
 
@@ -230,6 +230,10 @@ def claude_code(
     except Exception as exc:  # check() fails closed itself; this is the last resort
         return _blocked(f"Magistrate: governance error ({type(exc).__name__}: {exc}); blocked.")
     decision = PERMISSION[verdict.decision]
+    if decision == "allow" and event.get("tool_name") == "Read":
+        masked = redacted_read(event, governor)  # art. 3: the model gets the file without them
+        if masked is not None:
+            return HookAnswer(_decision_json("deny", masked), "", EXIT_OK, verdict)
     if decision == "allow" and defer_allow:
         return HookAnswer("", "", EXIT_OK, verdict)  # Claude Code's own permission rules apply
     return HookAnswer(_decision_json(decision, reason_for(verdict)), "", EXIT_OK, verdict)
