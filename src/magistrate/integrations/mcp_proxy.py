@@ -1111,6 +1111,8 @@ class HttpGateway:
             changed = [await self._from_server(m, session_header, calls, lists) for m in message]
             same = all(a is b for a, b in zip(changed, message, strict=True))
             return message if same else changed
+        if isinstance(message, dict) and message.get("method") in SERVER_PROMPTS:
+            return await self._sampling(message, session_header)
         if not isinstance(message, dict) or "method" in message or "id" not in message:
             return message
         key = _id_key(message["id"])
@@ -1137,6 +1139,22 @@ class HttpGateway:
         if key in lists and "result" in message:
             return {**message, "result": self.core.filter_tools(message["result"])}
         return message
+
+    async def _sampling(self, message: dict[str, Any], session_header: str | None) -> Any:
+        """A server's sampling request on a stream: judged as its content. A refused one is
+        not passed on (the client is told in a log notification; the server's request goes
+        unanswered, i.e. refused), an allowed one reaches the client with credentials masked."""
+        session = f"http:{session_header}" if session_header else self.default_session
+        label = str(message.get("method"))
+        shown, notice = await judge_content(self.core, label, message.get("params"), session)
+        if notice is not None:
+            log.warning("%s withheld: %s", label, notice)
+            return {
+                "jsonrpc": "2.0",
+                "method": "notifications/message",
+                "params": {"level": "warning", "logger": "magistrate", "data": notice},
+            }
+        return {**message, "params": shown}
 
 
 async def relay_sse(
