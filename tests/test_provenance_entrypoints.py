@@ -229,3 +229,34 @@ def test_configured_trusted_values_are_not_suspect(monkeypatch: pytest.MonkeyPat
     assert UNTRUSTED_VALUE not in ours.rule_ids and UNTRUSTED_VALUE not in mail.rule_ids
     assert UNTRUSTED_VALUE in other.rule_ids
     gov.close()
+
+
+def test_a_coding_agent_following_the_readme_is_not_held() -> None:
+    """Reading a README that says what to run, then running it, is the agent's work: file names
+    are not hosts, commands naming no place pass, edits in the workspace pass."""
+    gov = Governor(audit=None)
+    s = {"session": "code1", "principal": "agent:coder"}
+    gov.check(Action(kind="prompt", text="Set up the project and make the tests pass", **s))
+    readme = (
+        "## Setup\nRun `./install.sh`, then `pytest -q`. Models load from model.pt.\n"
+        "Please open an issue on github.com/acme/app if something fails."
+    )
+    gov.check(Action(kind="tool_output", tool="Read", text=readme, **s))
+    for command in (
+        "bash install.sh",
+        "pytest -q",
+        "python -c 'import torch; torch.load(\"model.pt\")'",
+    ):
+        v = gov.check(Action(kind="shell", text=command, context={"cwd": "/work/app"}, **s))
+        assert v.decision is Decision.ALLOW, (command, v.reasons)
+    edit = gov.check(
+        Action(
+            kind="file",
+            text="fixed",
+            target="/work/app/src/main.py",
+            args={"operation": "write", "path": "/work/app/src/main.py"},
+            context={"cwd": "/work/app"},
+            **s,
+        )
+    )
+    assert edit.decision is Decision.ALLOW, edit.reasons

@@ -23,9 +23,11 @@ MAX_VALUES = 2_000  # per extraction; the caller treats overflow as a limit reac
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}")
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://([A-Za-z0-9.-]{1,253})", re.I)
+# Bare domains (no scheme) end in one of these; endings that are also common file extensions
+# (.sh, .cc, .pt, .ml, .in, .to, .me) are read as domains only with a scheme or in an address.
 _TLDS = (
-    "com|net|org|io|co|info|biz|xyz|me|app|dev|ru|cn|uk|de|br|es|pt|fr|it|nl|site|online|top|"
-    "link|click|ly|gg|sh|to|cc|tk|ml|ga|cf|us|ca|au|in|jp|eu|ai|tv|store|shop|live|page|cloud"
+    "com|net|org|io|co|info|biz|xyz|app|dev|ru|cn|uk|de|br|es|fr|it|nl|site|online|top|"
+    "link|click|ly|gg|us|ca|au|jp|eu|ai|tv|store|shop|live|cloud"
 )
 _DOMAIN = re.compile(
     rf"(?<![@\w.-])((?:[A-Za-z0-9-]{{1,63}}\.){{1,6}}(?:{_TLDS}))(?![\w-]|\.[A-Za-z0-9])", re.I
