@@ -47,7 +47,7 @@ async def test_stdio_proxy_forwards_allowed_blocks_dangerous_and_injected(tmp_pa
     argv = proxy_command("--principal", "agent:tester", "--", PY, TOOLS_SERVER)
     async with stdio_session(argv, env) as proxied:
         names = sorted(t.name for t in (await proxied.list_tools()).tools)
-        assert names == ["echo", "get_profile", "query_sql", "read_file", "run_shell"]
+        assert names == ["echo", "get_profile", "query_sql", "read_file", "run_shell", "send_email"]
 
         # allowed calls come back with the server's own result
         shell = await proxied.call_tool("run_shell", {"command": "echo hello"})
@@ -62,7 +62,7 @@ async def test_stdio_proxy_forwards_allowed_blocks_dangerous_and_injected(tmp_pa
             "bio": "Mathematician; writes about engines.",
         }
 
-        # everything else passes through untouched
+        # resources and prompts are judged as data, and shown unchanged when clean
         resource = await proxied.read_resource("note://readme")
         assert resource.contents[0].text == "This server is for tests."  # type: ignore[union-attr]
         prompt = await proxied.get_prompt("summarize", {"topic": "audits"})
@@ -113,7 +113,12 @@ async def test_stdio_proxy_forwards_allowed_blocks_dangerous_and_injected(tmp_pa
     ]
     assert all(r["principal"] == "agent:tester" for r in calls)
     outputs = _tool_records(tmp_path, "tool_output")
-    assert [r["decision"] for r in outputs] == ["allow"] * 4 + ["deny", "deny"]
+    # four tool results, the resource and the prompt (judged as data too), then the injected two
+    assert [r["decision"] for r in outputs] == ["allow"] * 6 + ["deny", "deny"]
+    assert [r["tool"] for r in outputs][4:6] == [
+        "resources/read note://readme",
+        "prompts/get summarize",
+    ]
     assert outputs[-1]["principal"] == "mcp-server:tools_server.py"
     assert {r["session"] for r in calls + outputs} == {calls[0]["session"]}
 
@@ -224,6 +229,9 @@ async def test_streamable_http_proxy_both_protocol_eras(tmp_path: Path) -> None:
             assert "run_shell" in tools and "query_sql" in tools
             echo = await client.call_tool("run_shell", {"command": "echo over http"})
             assert not echo.is_error and text_of(echo) == "over http\n"
+            keys = await client.read_resource("note://deploy-keys")  # judged, credentials masked
+            shown = keys.contents[0].text  # type: ignore[union-attr]
+            assert "AKIAZ7QH3EXAMPLE4XYZ" not in shown and "region = eu-west-1" in shown
             pending = await client.call_tool("query_sql", {"sql": "TRUNCATE users"})
             assert pending.is_error and "apr_" in text_of(pending)
         # 2026-07-28: per-request envelope, no session
@@ -265,7 +273,7 @@ async def test_streamable_http_proxy_both_protocol_eras(tmp_path: Path) -> None:
     assert {"command": "echo over http"} in reached
     assert {"sql": "TRUNCATE users"} not in reached and {"command": "rm -rf ~"} not in reached
     assert {"command": "echo x"} not in reached
-    records = wait_for_records(tmp_path, 7)
+    records = wait_for_records(tmp_path, 8)
     calls = [(r["tool"], r["decision"]) for r in records if r["kind"] == "tool"]
     assert calls == [
         ("run_shell", "allow"),
@@ -275,7 +283,7 @@ async def test_streamable_http_proxy_both_protocol_eras(tmp_path: Path) -> None:
         ("run_shell", "deny"),
     ]
     outputs = [r["decision"] for r in records if r["kind"] == "tool_output"]
-    assert outputs == ["allow", "allow", "deny"]
+    assert outputs == ["allow", "allow", "allow", "deny"]
 
 
 async def test_proxy_stops_when_the_server_exits(tmp_path: Path) -> None:

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     session_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long Redis keeps an idle session's history."
     )
+    trusted_values: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Values never suspect as data's (comma-separated): the organisation's own "
+        "accounts, addresses, hosts (besides the constitution's organization.domains).",
+    )
     host: str = Field(default="127.0.0.1", description="`magistrate serve`: address to bind.")
     port: int = Field(default=8080, ge=0, le=65535, description="`magistrate serve`: port.")
     workers: int = Field(default=1, ge=1, le=256, description="`magistrate serve`: processes.")
@@ -248,6 +253,7 @@ class Settings(BaseSettings):
     @field_validator(
         "approvers",
         "audit_previous_keys",
+        "trusted_values",
         "sofia_read_kinds",
         "sofia_read_facts",
         "sofia_read_effects",

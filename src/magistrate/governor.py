@@ -29,6 +29,7 @@ from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
 from magistrate.keys import ApiKey
 from magistrate.levels import Decision, Risk
+from magistrate.provenance_store import ProvenanceStore
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.roles import RoleBinding
 from magistrate.sessions import SessionStore
@@ -117,6 +118,8 @@ class Governor:
         sofia: Sofia | None = None,
         principal_roles: Mapping[str, str] | None = None,
         default_role: str | None = None,
+        provenance: ProvenanceStore | None = None,
+        trusted_values: Iterable[str] = (),
     ) -> None:
         if isinstance(constitution, (str, Path)):
             constitution = load_constitution(constitution)
@@ -125,7 +128,15 @@ class Governor:
         self.constitution = constitution or default_constitution()
         self.detector = detector or RiskDetector(self.constitution)
         binding = RoleBinding(self.constitution.model.roles, principal_roles, default_role)
-        self.justica = Justica(self.constitution, trust, sessions, mode, role_binding=binding)
+        self.justica = Justica(
+            self.constitution,
+            trust,
+            sessions,
+            mode,
+            role_binding=binding,
+            provenance=provenance,
+            trusted=trusted_values,
+        )
         self.enabled = enabled
         self.approvers = frozenset(approvers)
         self.on_error = Decision.parse(on_error)
@@ -196,6 +207,7 @@ class Governor:
             "mode": s.mode,
             "enabled": s.governance,
             "cache_size": s.cache_size,
+            "trusted_values": s.trusted_values,
             "on_error": s.on_error,
             "principal_roles": s.principal_roles,
             "default_role": s.default_role,
@@ -542,7 +554,7 @@ class Governor:
             self.audit.db.close()
         if self.approvals is not None:
             self.approvals.wakeups.close()
-        for store in (self.justica.trust, self.justica.sessions):
+        for store in (self.justica.trust, self.justica.sessions, self.justica.provenance.store):
             close = getattr(store, "close", None)
             if callable(close):
                 close()

@@ -8,12 +8,16 @@ enforcement mode.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from magistrate.action import Action
+from magistrate.analysis.tools import ArgumentRoles
 from magistrate.constitution import LoadedConstitution
 from magistrate.levels import Decision, Risk, stricter
+from magistrate.provenance import Provenance
+from magistrate.provenance_store import ProvenanceStore
 from magistrate.risk import RiskAssessment, Signal
 from magistrate.roles import RoleBinding
 from magistrate.sessions import MemorySessionStore, SessionStore, marks_of
@@ -21,6 +25,14 @@ from magistrate.trust import MemoryTrustLedger, TrustLedger
 from magistrate.verdict import Citation
 
 MAX_CITATIONS = 8
+SECRET_REDACTED = "secret-redacted"
+REDACTED = Signal(
+    SECRET_REDACTED,
+    "confidentiality",
+    Risk.MEDIUM,
+    None,
+    "credentials in this result are redacted before the agent sees it",
+)
 
 
 class EnforcementMode(StrEnum):
@@ -70,6 +82,8 @@ class Justica:
         adaptive_escalate_below: float = 0.6,
         adaptive_deny_below: float = 0.4,
         role_binding: RoleBinding | None = None,
+        provenance: ProvenanceStore | None = None,
+        trusted: Iterable[str] = (),
     ) -> None:
         self.constitution = constitution
         self.trust = trust if trust is not None else MemoryTrustLedger()
@@ -85,6 +99,13 @@ class Justica:
         self.role_binding = role_binding or RoleBinding(model.roles)
         self._sequences = model.sequences
         self._max_window = max((s.within_s for s in self._sequences), default=0.0)
+        self.provenance = Provenance(
+            ArgumentRoles(model.tool_arguments.model_dump()),
+            provenance,
+            trusted_domains=model.organization.domains,
+            trusted_values=trusted,
+            principal_window_s=self._max_window or 1_800.0,
+        )
 
     def cite(self, signal: Signal) -> Citation:
         """The citation for a matched rule."""
@@ -109,7 +130,7 @@ class Justica:
         principal = action.principal
         risk = assessment.level
         signals = assessment.signals
-        extra: list[Signal] = []  # signals of this judgement only (session, role)
+        extra = self._redaction(action, assessment)  # signals of this judgement only
         reasons: list[str] = []
         if min_risk is not None and min_risk > risk:
             reasons.append(f"caller raised the tier from {risk} to {min_risk}")
@@ -119,8 +140,8 @@ class Justica:
         if binding is not None:
             decision = stricter(decision, binding)
 
-        if action.session and self._sequences:
-            for seq_signal in self._sequence_signals(action.session, assessment):
+        if action.session:
+            for seq_signal in self._session_signals(action, assessment, decision):
                 extra.append(seq_signal)
                 if seq_signal.risk > risk:
                     risk = seq_signal.risk
@@ -199,20 +220,56 @@ class Justica:
                 return f"role {name} is limited to {role.max_risk} actions; this one is {risk}"
         return None
 
-    def _sequence_signals(self, session: str, assessment: RiskAssessment) -> list[Signal]:
+    @staticmethod
+    def _redaction(action: Action, assessment: RiskAssessment) -> list[Signal]:
+        """Credentials in a tool's result: the integrations mask them before the agent reads
+        it, and the verdict (so the audit record) says so."""
+        return [REDACTED] if action.kind == "tool_output" and assessment.secrets else []
+
+    def _session_signals(
+        self, action: Action, assessment: RiskAssessment, decision: Decision
+    ) -> list[Signal]:
+        """Provenance's signals, then the sequence rules' (which know whether provenance or
+        the rules already hold the action)."""
+        found = self.provenance.observe(action, assessment)
+        if self._sequences:
+            alone = decision
+            for signal in found:
+                if signal.decision is not None:
+                    alone = stricter(alone, signal.decision)
+            found += self._sequence_signals(action, assessment, alone)
+        return found
+
+    def _sequence_signals(
+        self, action: Action, assessment: RiskAssessment, alone: Decision
+    ) -> list[Signal]:
+        """Sequence rules over the session's history, and over the principal's history in its
+        other sessions (a new session id does not reset what the principal did). The other
+        sessions count for an action already held on its own (`alone` is not allow): reading
+        a secret in one session and posting to a paste site in another is denied, while an
+        ordinary send in a later session is not refused for what an earlier one read."""
         marks = marks_of(assessment.effects, assessment.facts)
         out: list[Signal] = []
+        assert action.session is not None
+        keys = (action.session, f"\x1fprincipal:{action.principal}")  # no session id spells it
         if marks:
-            history = self.sessions.recent(session, self._max_window)
+            fetched: dict[tuple[str, float], list[frozenset[str]]] = {}  # one read per window
+
+            def recent(key: str, within_s: float) -> list[frozenset[str]]:
+                if (key, within_s) not in fetched:
+                    fetched[key, within_s] = self.sessions.recent(key, within_s)
+                return fetched[key, within_s]
+
             for seq in self._sequences:
                 if not marks.intersection(seq.then):
                     continue
-                earlier = (
-                    self.sessions.recent(session, seq.within_s)
-                    if (seq.within_s < self._max_window)
-                    else history
-                )
+                where = "in the session"
+                earlier = recent(keys[0], seq.within_s)
                 hit = next((m for m in earlier if m.intersection(seq.first)), None)
+                if hit is None and alone is not Decision.ALLOW:
+                    earlier = recent(keys[1], seq.within_s)
+                    hit = next((m for m in earlier if m.intersection(seq.first)), None)
+                    where = f"in another session of {action.principal}"
                 if hit is not None:
                     first = sorted(hit.intersection(seq.first))[0]
                     then = sorted(marks.intersection(seq.then))[0]
@@ -222,8 +279,9 @@ class Justica:
                             seq.article,
                             seq.risk,
                             seq.decision,
-                            f"{first} earlier in the session, now {then}",
+                            f"{first} earlier {where}, now {then}",
                         )
                     )
-            self.sessions.add(session, marks)
+            for key in keys:
+                self.sessions.add(key, marks)
         return out

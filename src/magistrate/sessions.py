@@ -64,3 +64,56 @@ class MemorySessionStore:
             else:
                 self._sessions.move_to_end(session)
             events.append((time.time(), marks))
+
+
+class SQLiteSessionStore:
+    """Session histories in a SQLite file, so that they outlive a process (a hook per call)."""
+
+    def __init__(self, path: str, max_events: int = 64, ttl_s: float = 86_400.0) -> None:
+        import sqlite3
+        from pathlib import Path
+
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._max_events = max_events
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS session_marks (session TEXT NOT NULL, at REAL NOT NULL,"
+                " marks TEXT NOT NULL)"
+            )
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS session_marks_key ON session_marks (session, at)"
+            )
+            self._db.execute("DELETE FROM session_marks WHERE at < ?", (time.time() - ttl_s,))
+
+    def recent(self, session: str, within_s: float) -> list[frozenset[str]]:
+        """Marks of the session's actions in the last `within_s` seconds, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT marks FROM session_marks WHERE session = ? AND at >= ? ORDER BY at",
+                (session, time.time() - within_s),
+            ).fetchall()
+        return [frozenset(m.split("\n")) for (m,) in rows]
+
+    def add(self, session: str, marks: frozenset[str]) -> None:
+        """Remember an action's marks, keeping the last `max_events` of the session."""
+        if not marks:
+            return
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO session_marks VALUES (?, ?, ?)",
+                (session, time.time(), "\n".join(sorted(marks))),
+            )
+            self._db.execute(
+                "DELETE FROM session_marks WHERE session = ? AND rowid NOT IN (SELECT rowid FROM"
+                " session_marks WHERE session = ? ORDER BY at DESC LIMIT ?)",
+                (session, session, self._max_events),
+            )
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._db.close()

@@ -12,12 +12,14 @@ if TYPE_CHECKING:
 
 
 def state_stores(s: Settings, db: Database | None, overridden: Iterable[str]) -> dict[str, Any]:
-    """Trust and session stores as configured: Redis when `redis_url` is set (else memory), the
-    trust ledger wrapped so that the database records suspensions when there is one."""
+    """Trust, session and provenance stores as configured: Redis when `redis_url` is set (else
+    memory), the trust ledger wrapped so that the database records suspensions when there is
+    one."""
     overridden = set(overridden)
     shared: dict[str, Any] = {}
     if s.redis_url and not {"trust", "sessions"} <= overridden:
         from magistrate.breaker import Breaker
+        from magistrate.provenance_store import RedisProvenanceStore
         from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
 
         client = connect(s.redis_url, s.redis_timeout_s)
@@ -26,6 +28,9 @@ def state_stores(s: Settings, db: Database | None, overridden: Iterable[str]) ->
             "trust": RedisTrustLedger(client, prefix=s.redis_prefix, breaker=breaker),
             "sessions": RedisSessionStore(
                 client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s, breaker=breaker
+            ),
+            "provenance": RedisProvenanceStore(
+                client, prefix=s.redis_prefix, ttl_s=s.session_ttl_s
             ),
         }
     if db is not None and "trust" not in overridden:

@@ -1,10 +1,10 @@
 """A real MCP server for the gateway tests, written with the official SDK (`MCPServer`).
 
-Tools: run_shell, read_file, query_sql, get_profile (structured result), echo. Every call that
-reaches the server is appended to the journal file named by $MCP_TEST_JOURNAL, so a test can
-prove that a call governance refused never got here. run_shell executes only a few harmless
-programs (the test server must stay safe even if a proxy failed open); the others really read
-files and really query an in-memory SQLite database.
+Tools: run_shell, read_file, query_sql, get_profile (structured result), echo, send_email.
+Every call that reaches the server is appended to the journal file named by
+$MCP_TEST_JOURNAL, so a test can prove that a call governance refused never got here.
+run_shell executes only a few harmless programs (the test server must stay safe even if a
+proxy failed open); the others really read files and really query an in-memory SQLite database.
 
     python tools_server.py                  # stdio
     python tools_server.py --http PORT      # streamable HTTP at http://127.0.0.1:PORT/mcp
@@ -97,6 +97,19 @@ def get_profile(user: str) -> Profile:
 def echo(text: str) -> str:
     """Return the text unchanged."""
     return text
+
+
+@server.tool()
+def send_email(to: str, subject: str, body: str) -> str:
+    """Send an e-mail (the test server only records it in the journal)."""
+    _journal("send_email", to=to, subject=subject, body=body)
+    return f"sent to {to}"
+
+
+@server.resource("note://deploy-keys")
+def deploy_keys() -> str:
+    """A resource holding credentials, to show that they are redacted."""
+    return "aws_access_key_id = AKIAZ7QH3EXAMPLE4XYZ\nregion = eu-west-1\n"
 
 
 @server.resource("note://readme")

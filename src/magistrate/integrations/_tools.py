@@ -18,6 +18,7 @@ from magistrate.integrations.escalation import (
 )
 from magistrate.integrations.governed import default_governor
 from magistrate.integrations.mcp_proxy import output_text, windows
+from magistrate.integrations.redaction import redact
 
 
 class ToolPolicy:
@@ -110,6 +111,32 @@ class ToolPolicy:
             )
             for window in windows(text)
         ]
+
+    def instruct(self, text: str, session: str | None = None) -> None:
+        """Record a user's message as the principal's instruction (article 6): its values are
+        trusted in the session. Without a session there is no history to keep."""
+        session = session or self.session
+        if text and session:
+            action = Action(
+                kind="prompt", text=text[:100_000], principal=self.principal, session=session
+            )
+            self.governor.justica.provenance.record_instruction(action)
+
+    @staticmethod
+    def redacted(output: Any) -> tuple[Any, bool]:
+        """(the result with credentials masked, whether any were): article 3."""
+        if isinstance(output, (str, Mapping, list, tuple)):
+            new, n = redact(output)
+            return new, bool(n)
+        content = getattr(output, "content", None)  # a message object: mask its content
+        if isinstance(content, str):
+            new_content, n = redact(content)
+            if n:
+                try:
+                    return output.model_copy(update={"content": new_content}), True
+                except AttributeError:
+                    return new_content, True
+        return output, False
 
     async def judge_call(self, tool: str, arguments: Any) -> Outcome:
         """Judge a call, waiting on an escalation per the policy."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +17,8 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add `mcp-proxy` and `hook` to the command line."""
     hook_app = typer.Typer(
-        help="Coding-agent hooks (Claude Code PreToolUse).", no_args_is_help=True
+        help="Coding-agent hooks (Claude Code PreToolUse, PostToolUse, UserPromptSubmit).",
+        no_args_is_help=True,
     )
     app.add_typer(hook_app, name="hook")
     app.command(
@@ -165,7 +167,8 @@ def hook_claude_code(
         ),
     ] = False,
 ) -> None:
-    """Answer a Claude Code PreToolUse hook event (JSON on stdin) with allow, deny or ask."""
+    """Answer a Claude Code hook event (JSON on stdin): PreToolUse with allow, deny or ask;
+    UserPromptSubmit and PostToolUse record the prompt and the result (provenance)."""
     from magistrate.integrations.hooks import EXIT_BLOCK, claude_code
 
     raw = sys.stdin.read()
@@ -198,6 +201,17 @@ def _hook_governor() -> Any:
         overrides["constitution"] = cli._options.constitution
     if cli._options.mode is not None:
         overrides["mode"] = cli._options.mode
-    governor = Governor.from_settings(Settings(**overrides))
+    settings = Settings(**overrides)
+    stores: dict[str, Any] = {}
+    if not settings.redis_url:  # each hook call is a new process: keep session state on disk
+        from magistrate.provenance_store import SQLiteProvenanceStore
+        from magistrate.sessions import SQLiteSessionStore
+
+        state = str(Path(settings.spool_dir).parent / "hook-state.db")
+        stores = {
+            "sessions": SQLiteSessionStore(state, ttl_s=settings.session_ttl_s),
+            "provenance": SQLiteProvenanceStore(state, ttl_s=settings.session_ttl_s),
+        }
+    governor = Governor.from_settings(settings, **stores)
     cli._opened.append(governor)
     return governor

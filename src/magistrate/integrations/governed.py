@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
-from magistrate.action import KINDS, Action
+from magistrate.action import KINDS, MAX_TEXT_CHARS, Action
 from magistrate.errors import ActionDenied, ApprovalPending, InvalidAction
 from magistrate.governor import Governor
 from magistrate.integrations.escalation import (
@@ -34,6 +34,7 @@ from magistrate.integrations.escalation import (
     resolve,
     resolve_sync,
 )
+from magistrate.integrations.redaction import redact
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -154,6 +155,24 @@ class _Spec:
         return part(**values)
 
 
+def returned(gov: Governor, action: Action, result: Any) -> Any:
+    """What a governed call returns: with a session, recorded as data (provenance: values it
+    names are untrusted; orders in it taint the session); credentials masked (article 3)."""
+    if action.session and isinstance(result, (str, dict, list)):
+        text = result if isinstance(result, str) else json.dumps(_jsonable(result), default=str)
+        if text.strip():
+            gov.check(
+                Action(
+                    kind="tool_output",
+                    text=text[:MAX_TEXT_CHARS],
+                    tool=action.tool,
+                    principal=action.principal,
+                    session=action.session,
+                )
+            )
+    return redact(result)[0]
+
+
 def _raise_unless_allowed(outcome: Outcome) -> None:
     if outcome.allowed:
         return
@@ -245,7 +264,8 @@ def governed(
                 gov, how, timeout = policy()
                 verdict = await gov.acheck(action)
                 _raise_unless_allowed(await resolve(gov, action, verdict, how, timeout))
-                return await cast(Callable[..., Any], fn)(*args, **kwargs)
+                result = await cast(Callable[..., Any], fn)(*args, **kwargs)
+                return returned(gov, action, result)
 
             async_wrapper.__magistrate_governed__ = spec  # type: ignore[attr-defined]
             return cast(Callable[P, R], async_wrapper)
@@ -256,7 +276,7 @@ def governed(
             gov, how, timeout = policy()
             verdict = gov.check(action)
             _raise_unless_allowed(resolve_sync(gov, action, verdict, how, timeout))
-            return fn(*args, **kwargs)
+            return returned(gov, action, fn(*args, **kwargs))
 
         wrapper.__magistrate_governed__ = spec  # type: ignore[attr-defined]
         return cast(Callable[P, R], wrapper)

@@ -1,4 +1,8 @@
-"""Coding-agent hooks: Claude Code's PreToolUse hook.
+"""Coding-agent hooks: Claude Code's PreToolUse hook (and PostToolUse, UserPromptSubmit).
+
+UserPromptSubmit records the user's prompt as the principal's instruction and PostToolUse
+records each tool result as data (and redacts credentials in it), so PreToolUse judges with
+provenance; see `hook_flow`.
 
 `magistrate hook claude-code` reads the hook event (JSON) on stdin and answers on stdout with the
 hook protocol's decision, exit status 0:
@@ -29,6 +33,7 @@ from typing import Any
 from magistrate.action import Action
 from magistrate.errors import InvalidAction
 from magistrate.governor import Governor
+from magistrate.integrations.hook_flow import post_tool_use, redacted_read, user_prompt
 from magistrate.levels import Decision
 from magistrate.verdict import Verdict
 
@@ -77,7 +82,13 @@ def action_for_event(
         "id": event.get("tool_use_id") if isinstance(event.get("tool_use_id"), str) else None,
     }
     if tool == "Bash":
-        return Action(kind="shell", text=_text(tool_input, "command"), **common)
+        cwd = event.get("cwd")
+        return Action(
+            kind="shell",
+            text=_text(tool_input, "command"),
+            context={"cwd": cwd} if isinstance(cwd, str) and cwd else None,
+            **common,
+        )
     if tool in WRITE_TOOLS:
         key = "notebook_path" if tool == "NotebookEdit" else "file_path"
         path = _text(tool_input, key)
@@ -93,12 +104,14 @@ def action_for_event(
                 raise InvalidAction("tool_input.edits", "must be a list of edits")
             text = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, Mapping))
         operation = "write" if tool == "Write" else "edit"
+        cwd = event.get("cwd")
         return Action(
             kind="file",
             text=text or f"{operation} {path}",
             target=path,
             tool=tool,
             args={"operation": operation, "path": path},
+            context={"cwd": cwd} if isinstance(cwd, str) and cwd else None,
             **common,
         )
     if tool in READ_TOOLS:
@@ -200,10 +213,14 @@ def claude_code(
     if not isinstance(event, dict):
         return _blocked("Magistrate: hook input must be a JSON object; the tool call is blocked.")
     name = event.get("hook_event_name")
+    if name == "UserPromptSubmit":
+        return user_prompt(event, governor, principal)
+    if name == "PostToolUse":
+        return post_tool_use(event, governor, principal, role)
     if name != "PreToolUse":
         return _blocked(
-            f"Magistrate: hook_event_name must be PreToolUse; got {name!r}. Register "
-            "`magistrate hook claude-code` under PreToolUse; the call is blocked."
+            f"Magistrate: hook_event_name must be PreToolUse, PostToolUse or UserPromptSubmit; "
+            f"got {name!r}. Register `magistrate hook claude-code` under those; blocked."
         )
     try:
         action = action_for_event(event, principal, role)
@@ -215,6 +232,10 @@ def claude_code(
     except Exception as exc:  # check() fails closed itself; this is the last resort
         return _blocked(f"Magistrate: governance error ({type(exc).__name__}: {exc}); blocked.")
     decision = PERMISSION[verdict.decision]
+    if decision == "allow" and event.get("tool_name") == "Read":
+        masked = redacted_read(event, governor)  # art. 3: the model gets the file without them
+        if masked is not None:
+            return HookAnswer(_decision_json("deny", masked), "", EXIT_OK, verdict)
     if decision == "allow" and defer_allow:
         return HookAnswer("", "", EXIT_OK, verdict)  # Claude Code's own permission rules apply
     ttl_s = governor.approvals.ttl_s if governor.approvals is not None else None

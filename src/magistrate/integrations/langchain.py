@@ -80,7 +80,7 @@ def govern_tool(tool: Any, *, on_block: OnBlock = "message", **options: Any) -> 
         blocked = policy.judge_output_sync(inner.name, result)
         if blocked is not None:
             _raise(inner.name, blocked, on_block, output=True)
-        return result
+        return policy.redacted(result)[0]  # art. 3: credentials never reach the model
 
     async def arun(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -97,7 +97,7 @@ def govern_tool(tool: Any, *, on_block: OnBlock = "message", **options: Any) -> 
         blocked = await policy.judge_output(inner.name, result)
         if blocked is not None:
             _raise(inner.name, blocked, on_block, output=True)
-        return result
+        return policy.redacted(result)[0]
 
     governed_tool = tools.StructuredTool(
         name=inner.name,

@@ -11,7 +11,10 @@ server-to-client requests, both protocol eras) except
   once with the pending approval id, per `escalation`;
 * `tools/call` results: their text is judged as kind `tool_output` (prompt injection, secrets in
   returned content) before the client sees it; a blocked result is replaced by a notice;
-* `tools/list` results: with `hide_tools`, tools the role may not use are left out.
+* `tools/list` results: with `hide_tools`, tools the role may not use are left out;
+* `resources/read` and `prompts/get` results and `sampling/createMessage` requests: server
+  content like tool results (`mcp_content`). Credentials in anything shown are masked
+  (`redaction`), and every result is data for the session's provenance.
 
 Fail closed: an error while judging is a deny (a tool error result), never a silent forward; a
 message the proxy cannot read is answered with a JSON-RPC error, never forwarded.
@@ -40,6 +43,13 @@ from magistrate.action import MAX_TEXT_CHARS, Action
 from magistrate.errors import InvalidAction
 from magistrate.governor import Governor
 from magistrate.integrations.escalation import Escalation, Outcome, check_escalation, resolve
+from magistrate.integrations.mcp_content import (
+    CLIENT_READS,
+    SERVER_PROMPTS,
+    judge_content,
+    label_of,
+)
+from magistrate.integrations.redaction import redact
 from magistrate.levels import Decision
 
 log = logging.getLogger("magistrate.mcp")
@@ -93,6 +103,7 @@ class CallRuling:
 class _ToolCall:
     name: str
     session: str | None
+    read: bool = False  # a resources/read or prompts/get: its result is server content too
 
 
 @dataclass
@@ -105,6 +116,7 @@ class Stats:
     outputs: int = 0
     outputs_blocked: int = 0
     errors: int = 0
+    redacted: int = 0
     by_tool: dict[str, int] = field(default_factory=dict)
 
 
@@ -167,8 +179,10 @@ class ToolCallGovernor:
     # ------------------------------------------------------------------ results
     async def judge_output(self, name: str, result: Any, session: str | None) -> Any:
         """A `tools/call` result as the client may see it: unchanged, or replaced by a notice."""
-        if not self.options.check_output or not isinstance(result, dict):
+        if not isinstance(result, dict):
             return result
+        if not self.options.check_output:  # not judged, still never carrying credentials
+            return redact(result)[0]
         if "content" not in result and "structuredContent" not in result:
             return result  # not a final tool result (for example input_required): nothing shown
         self.stats.outputs += 1
@@ -213,7 +227,11 @@ class ToolCallGovernor:
                 f"({type(exc).__name__}: {exc}); failed closed."
             )
         if worst is None:
-            return result
+            redacted, n = redact(result)  # art. 3: credentials never reach the agent
+            if n:
+                self.stats.redacted += 1
+                log.warning("redacted %d credential(s) from the result of %s (art. 3)", n, name)
+            return redacted
         self.stats.outputs_blocked += 1
         log.warning("%s", _log_line("result of", name, worst))
         return blocked_output_result(name, worst)
@@ -426,7 +444,7 @@ def blocked_call_result(name: str, outcome: Outcome) -> dict[str, Any]:
         text = (
             f"Tool call {name!r} needs a human's approval ({risk}): {_cited(outcome)}. "
             f"Approval {verdict.approval_id} is pending; once an approver grants it "
-            f"(magistrate approvals approve {verdict.approval_id} --by NAME), call the tool "
+            f"(magistrate approvals approve {verdict.approval_id}, with an approver key), call the tool "
             "again with the same arguments."
         )
     elif verdict.decision is Decision.ESCALATE:
@@ -502,6 +520,7 @@ class Relay:
         self._calls: dict[str, _ToolCall] = {}  # forwarded tools/call awaiting a result
         self._lists: set[str] = set()  # tools/list requests awaiting a result
         self._held: dict[str, asyncio.Task[None]] = {}  # tools/call being judged
+        self._reads: dict[str, str] = {}  # resources/read, prompts/get awaiting a result
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def from_client(self, message: dict[str, Any]) -> None:
@@ -523,14 +542,23 @@ class Relay:
             if held is not None:  # the server never saw it: drop it here
                 held.cancel()
                 return
+        if "id" in message and method in CLIENT_READS:
+            self._reads[_id_key(message["id"])] = label_of(str(method), message.get("params"))
         if "id" in message and method == "tools/list" and self.core.options.hide_tools:
             self._lists.add(_id_key(message["id"]))
         await self._send_server(message)
 
     async def from_server(self, message: dict[str, Any]) -> None:
         """One message from the server."""
+        if message.get("method") in SERVER_PROMPTS and "id" in message:
+            self._track(asyncio.create_task(self._govern_sampling(message)))
+            return
         if "method" not in message and "id" in message:
             key = _id_key(message["id"])
+            label = self._reads.pop(key, None)
+            if label is not None and "result" in message:
+                self._track(asyncio.create_task(self._govern_read(message, label)))
+                return
             call = self._calls.pop(key, None)
             result = message.get("result")
             tool_shaped = isinstance(result, dict) and isinstance(result.get("content"), list)
@@ -574,6 +602,39 @@ class Relay:
             raise
         except Exception as exc:
             log.error("tool result relay failed: %s: %s", type(exc).__name__, exc)
+
+    async def _govern_read(self, message: dict[str, Any], label: str) -> None:
+        """A resource or prompt the client asked for: judged as data, credentials redacted."""
+        try:
+            shown, notice = await judge_content(self.core, label, message["result"], self.session)
+            if notice is not None:
+                await self._send_client(
+                    error_response(message["id"], JSONRPC_INTERNAL_ERROR, notice)
+                )
+            else:
+                await self._send_client({**message, "result": shown})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("%s relay failed: %s: %s", label, type(exc).__name__, exc)
+
+    async def _govern_sampling(self, message: dict[str, Any]) -> None:
+        """A server asking the client's model to read its messages: judged as data first."""
+        label = str(message.get("method"))
+        try:
+            shown, notice = await judge_content(
+                self.core, label, message.get("params"), self.session
+            )
+            if notice is not None:  # refused to the server; the client never sees it
+                await self._send_server(
+                    error_response(message["id"], JSONRPC_INVALID_REQUEST, notice)
+                )
+            else:
+                await self._send_client({**message, "params": shown})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("%s relay failed: %s: %s", label, type(exc).__name__, exc)
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
@@ -939,6 +1000,9 @@ class HttpGateway:
                     continue
                 params = message.get("params") or {}
                 calls[_id_key(message["id"])] = _ToolCall(str(params.get("name")), session)
+            elif "id" in message and method in CLIENT_READS:
+                label = label_of(str(method), message.get("params"))
+                calls[_id_key(message["id"])] = _ToolCall(label, session, read=True)
             elif "id" in message and method == "tools/list" and self.core.options.hide_tools:
                 lists.add(_id_key(message["id"]))
         if answers:
@@ -1047,6 +1111,8 @@ class HttpGateway:
             changed = [await self._from_server(m, session_header, calls, lists) for m in message]
             same = all(a is b for a, b in zip(changed, message, strict=True))
             return message if same else changed
+        if isinstance(message, dict) and message.get("method") in SERVER_PROMPTS:
+            return await self._sampling(message, session_header)
         if not isinstance(message, dict) or "method" in message or "id" not in message:
             return message
         key = _id_key(message["id"])
@@ -1054,6 +1120,15 @@ class HttpGateway:
         if session_header:
             tracked = self._calls.pop((session_header, key), None)
             call = call or tracked
+        if call is not None and call.read:
+            if "result" not in message:
+                return message
+            shown, notice = await judge_content(
+                self.core, call.name, message["result"], call.session
+            )
+            if notice is not None:
+                return error_response(message["id"], JSONRPC_INTERNAL_ERROR, notice)
+            return {**message, "result": shown}
         judged = await self.core.judge_response(
             call.name if call is not None else None,
             message,
@@ -1064,6 +1139,22 @@ class HttpGateway:
         if key in lists and "result" in message:
             return {**message, "result": self.core.filter_tools(message["result"])}
         return message
+
+    async def _sampling(self, message: dict[str, Any], session_header: str | None) -> Any:
+        """A server's sampling request on a stream: judged as its content. A refused one is
+        not passed on (the client is told in a log notification; the server's request goes
+        unanswered, i.e. refused), an allowed one reaches the client with credentials masked."""
+        session = f"http:{session_header}" if session_header else self.default_session
+        label = str(message.get("method"))
+        shown, notice = await judge_content(self.core, label, message.get("params"), session)
+        if notice is not None:
+            log.warning("%s withheld: %s", label, notice)
+            return {
+                "jsonrpc": "2.0",
+                "method": "notifications/message",
+                "params": {"level": "warning", "logger": "magistrate", "data": notice},
+            }
+        return {**message, "params": shown}
 
 
 async def relay_sse(

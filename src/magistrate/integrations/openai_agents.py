@@ -102,6 +102,13 @@ def magistrate_output_guardrail(
                 output_info={"error": str(exc)},
             )
         if outcome is None:
+            shown, changed = policy.redacted(data.output)
+            if changed:  # art. 3: the model reads the result with its credentials masked
+                return output.reject_content(
+                    f"[magistrate] credentials in the result of {name!r} are redacted "
+                    f"(art. 3): {shown}",
+                    output_info={"redacted": True},
+                )
             return output.allow()
         if on_block == "raise":
             return output.raise_exception(output_info=_info(outcome))
@@ -113,6 +120,43 @@ def magistrate_output_guardrail(
         guardrail_function=magistrate_tool_output, name="magistrate_tool_output"
     )
     return guardrail
+
+
+def magistrate_user_input_guardrail(policy: ToolPolicy) -> Any:
+    """An agent input guardrail that records the user's messages as the principal's
+    instructions (article 6), so tool calls carrying values only tool results named need a
+    human. It never trips: the user's own words are not judged here. Share `policy` (with a
+    `session`) with the tool guardrails."""
+    agents = _agents()
+
+    def record(ctx: Any, agent: Any, data: Any) -> Any:
+        for text in _user_texts(data):
+            policy.instruct(text)
+        return agents.GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
+
+    return agents.InputGuardrail(
+        guardrail_function=record, name="magistrate_user_input", run_in_parallel=False
+    )
+
+
+def _user_texts(data: Any) -> list[str]:
+    """The user's words in an agent input: a string, or the user items of a list."""
+    if isinstance(data, str):
+        return [data]
+    out: list[str] = []
+    for item in data if isinstance(data, list) else []:
+        if not isinstance(item, dict) or item.get("role") != "user":
+            continue
+        content = item.get("content")
+        if isinstance(content, str):
+            out.append(content)
+        elif isinstance(content, list):
+            out.extend(
+                str(part.get("text"))
+                for part in content
+                if isinstance(part, dict) and part.get("text")
+            )
+    return out
 
 
 def magistrate_guardrails(
@@ -131,4 +175,5 @@ __all__ = [
     "magistrate_guardrails",
     "magistrate_input_guardrail",
     "magistrate_output_guardrail",
+    "magistrate_user_input_guardrail",
 ]

@@ -202,12 +202,14 @@ def nothing_blocks(gov: Governor) -> bool:
     costs more than the check (tens of µs against a ~40% loss of throughput), so single checks
     run on the event loop; otherwise they run in worker threads."""
     from magistrate.db.sqlite import SQLiteDatabase
+    from magistrate.provenance_store import MemoryProvenanceStore
     from magistrate.sessions import MemorySessionStore
     from magistrate.trust import MemoryTrustLedger
 
     return (
         type(getattr(gov.justica.trust, "inner", gov.justica.trust)) is MemoryTrustLedger
         and type(gov.justica.sessions) is MemorySessionStore
+        and type(gov.justica.provenance.store) is MemoryProvenanceStore
         and (gov.audit is None or gov.audit.durability == "batched")
         and (gov.approvals is None or isinstance(gov.approvals.db, SQLiteDatabase))
         and (gov.sofia is None or gov.sofia.llm is None)
