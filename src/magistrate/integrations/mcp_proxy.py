@@ -444,8 +444,8 @@ def blocked_call_result(name: str, outcome: Outcome) -> dict[str, Any]:
         text = (
             f"Tool call {name!r} needs a human's approval ({risk}): {_cited(outcome)}. "
             f"Approval {verdict.approval_id} is pending; once an approver grants it "
-            f"(magistrate approvals approve {verdict.approval_id}, with an approver key), call the tool "
-            "again with the same arguments."
+            f"(magistrate approvals approve {verdict.approval_id}, with an approver key), call "
+            "the tool again with the same arguments."
         )
     elif verdict.decision is Decision.ESCALATE:
         text = (
