@@ -1,7 +1,4 @@
-"""The integration commands of the `magistrate` CLI: `mcp-proxy` and `hook claude-code`.
-
-Kept apart from cli.py, which only calls `register(app)`.
-"""
+"""The integration commands of the `magistrate` CLI: `mcp-proxy` and `hook claude-code`."""
 
 from __future__ import annotations
 
@@ -13,15 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
+from magistrate.cli.app import EXIT_ERROR, _governor, _settings, app, err, state
 
-def register(app: typer.Typer) -> None:
+
+def register(root: typer.Typer) -> None:
     """Add `mcp-proxy` and `hook` to the command line."""
     hook_app = typer.Typer(
         help="Coding-agent hooks (Claude Code PreToolUse, PostToolUse, UserPromptSubmit).",
         no_args_is_help=True,
     )
-    app.add_typer(hook_app, name="hook")
-    app.command(
+    root.add_typer(hook_app, name="hook")
+    root.command(
         "mcp-proxy",
         context_settings={"allow_interspersed_args": False},
     )(mcp_proxy)
@@ -92,7 +91,6 @@ def mcp_proxy(
     magistrate mcp-proxy -p agent:desktop -- npx -y @modelcontextprotocol/server-filesystem ~/src
     magistrate mcp-proxy --http http://127.0.0.1:9000/mcp --port 8765
     """
-    from magistrate import cli
     from magistrate.integrations.mcp_proxy import (
         ProxyOptions,
         serve_http,
@@ -101,12 +99,12 @@ def mcp_proxy(
     )
 
     if (http is None) == (not command):
-        cli.err.print("mcp-proxy: give either --http URL or the server's COMMAND after --")
-        raise typer.Exit(cli.EXIT_ERROR)
+        err.print("mcp-proxy: give either --http URL or the server's COMMAND after --")
+        raise typer.Exit(EXIT_ERROR)
     if hide_tools and role is None:
-        cli.err.print("mcp-proxy: --hide-tools needs --role (the role whose tools are shown)")
-        raise typer.Exit(cli.EXIT_ERROR)
-    settings = cli._settings()
+        err.print("mcp-proxy: --hide-tools needs --role (the role whose tools are shown)")
+        raise typer.Exit(EXIT_ERROR)
+    settings = _settings()
     server = server_name or server_label(http if http is not None else list(command or []))
     try:
         options = ProxyOptions(
@@ -122,19 +120,19 @@ def mcp_proxy(
             check_output=not no_output_check,
         )
     except ValueError as exc:
-        cli.err.print(f"mcp-proxy: {exc}", markup=False)
-        raise typer.Exit(cli.EXIT_ERROR) from None
+        err.print(f"mcp-proxy: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("magistrate mcp-proxy: %(message)s"))
     proxy_log = logging.getLogger("magistrate.mcp")
     proxy_log.addHandler(handler)
     proxy_log.setLevel(logging.ERROR if quiet else logging.INFO)
     proxy_log.propagate = False
-    governor = cli._governor()
+    governor = _governor()
     if role is not None and role not in governor.constitution.model.roles:
         known = ", ".join(sorted(governor.constitution.model.roles))
-        cli.err.print(f"mcp-proxy: --role: unknown role {role!r} (known: {known})", markup=False)
-        raise typer.Exit(cli.EXIT_ERROR)
+        err.print(f"mcp-proxy: --role: unknown role {role!r} (known: {known})", markup=False)
+        raise typer.Exit(EXIT_ERROR)
     try:
         if http is not None:
 
@@ -147,8 +145,8 @@ def mcp_proxy(
         else:
             code = asyncio.run(serve_stdio(list(command or []), governor, options))
     except ValueError as exc:
-        cli.err.print(f"mcp-proxy: {exc}", markup=False)
-        raise typer.Exit(cli.EXIT_ERROR) from None
+        err.print(f"mcp-proxy: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
@@ -192,26 +190,29 @@ def hook_claude_code(
 
 def _hook_governor() -> Any:
     """The configured governor; a configuration problem is an exception, not an exit 3."""
-    from magistrate import cli
     from magistrate.config import Settings
     from magistrate.governor import Governor
 
     overrides: dict[str, Any] = {}
-    if cli._options.constitution is not None:
-        overrides["constitution"] = cli._options.constitution
-    if cli._options.mode is not None:
-        overrides["mode"] = cli._options.mode
+    options = state()
+    if options.constitution is not None:
+        overrides["constitution"] = options.constitution
+    if options.mode is not None:
+        overrides["mode"] = options.mode
     settings = Settings(**overrides)
     stores: dict[str, Any] = {}
     if not settings.redis_url:  # each hook call is a new process: keep session state on disk
         from magistrate.provenance_store import SQLiteProvenanceStore
         from magistrate.sessions import SQLiteSessionStore
 
-        state = str(Path(settings.spool_dir).parent / "hook-state.db")
+        state_file = str(Path(settings.spool_dir).parent / "hook-state.db")
         stores = {
-            "sessions": SQLiteSessionStore(state, ttl_s=settings.session_ttl_s),
-            "provenance": SQLiteProvenanceStore(state, ttl_s=settings.session_ttl_s),
+            "sessions": SQLiteSessionStore(state_file, ttl_s=settings.session_ttl_s),
+            "provenance": SQLiteProvenanceStore(state_file, ttl_s=settings.session_ttl_s),
         }
     governor = Governor.from_settings(settings, **stores)
-    cli._opened.append(governor)
+    state().opened.append(governor)
     return governor
+
+
+register(app)  # importing this module adds its commands
