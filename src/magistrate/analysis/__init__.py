@@ -9,6 +9,7 @@ KNOWN_FACTS = frozenset(
         "decoded-exec",  # decoded or decompressed data is executed (hidden payload)
         "reverse-shell",  # a shell wired to a network socket
         "fork-bomb",
+        "database-destroy",  # a command drops or wipes a whole database (dropdb, db:drop…)
         "nesting-too-deep",  # code nested deeper than the analyzer follows
         "exfiltration",  # secrets (keys, tokens, environment) read and sent out
         "data-exfiltration",  # bulk or personal data read and sent outside the organization

@@ -16,6 +16,7 @@ from typing import Any
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
+from magistrate.analysis.databases import destroyed_database
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
@@ -175,6 +176,11 @@ class ShellAnalyzer:
                 if inv.name in ("echo", "printf") and inv.operands:
                     line = CRON_SCHEDULE.sub("", " ".join(inv.operands), count=1)
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
+        for inv in result.invocations:
+            dropped = destroyed_database(inv.name, inv.argv)
+            if dropped is not None:
+                result.facts.setdefault("database-destroy", dropped)
+                break
         if "(" in src and _FORK_BOMB.search(src):
             result.facts.setdefault("fork-bomb", _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
         return result
