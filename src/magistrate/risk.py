@@ -854,6 +854,8 @@ class RiskDetector:
             elif view == "code":
                 found = analyze_code(subj.text, self.classifier)
                 ctx.effects.extend(found.effects)
+                if found.secret_env:
+                    ctx.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
                 if found.decoded:
                     ctx.facts.setdefault("decoded-exec", found.decoded[0][:80])
                     ctx.derived.extend(found.decoded)

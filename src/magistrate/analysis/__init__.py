@@ -9,6 +9,10 @@ KNOWN_FACTS = frozenset(
         "decoded-exec",  # decoded or decompressed data is executed (hidden payload)
         "reverse-shell",  # a shell wired to a network socket
         "fork-bomb",
+        "dynamic-command",  # a command name held in a variable or substitution ($SHELL)
+        "dynamic-command-payload",  # …handed inline code or a piped script
+        "secret-env-read",  # a credential-named environment variable is read out (printenv X_KEY)
+        "analysis-limit",  # analysis stopped at a depth, size, count or time limit
         "database-destroy",  # a command drops or wipes a whole database (dropdb, db:drop…)
         "nesting-too-deep",  # code nested deeper than the analyzer follows
         "exfiltration",  # secrets (keys, tokens, environment) read and sent out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from magistrate.analysis.dynamic import credential_reads_in_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
 
@@ -20,7 +21,8 @@ _STR = r"""(?:[rbfu]{0,2})(['"])((?:(?!\1)[^\\\n]|\\.){1,400})\1"""
 _DELETE = re.compile(
     r"(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|fs\.rmSync|fs\.rmdirSync"
     r"|fs\.unlinkSync|fs\.rm|fs\.promises\.rm|rimraf(?:\.sync)?|FileUtils\.rm_r[f]?|FileUtils\.rm"
-    r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir)\s*\(\s*" + _STR
+    r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir|\.rmSync|\.rmdirSync|\.unlinkSync|\.rm"
+    r"|\.rmdir|\.unlink)\s*\(\s*" + _STR
 )
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
 # The home directory named by code rather than spelled out: `rmtree(Path.home())`.
@@ -105,6 +107,7 @@ class CodeAnalysis:
     effects: list[Effect] = field(default_factory=list)
     shell: list[str] = field(default_factory=list)
     decoded: list[str] = field(default_factory=list)  # encoded payloads the code runs
+    secret_env: list[str] = field(default_factory=list)  # credential variables read by name
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
@@ -129,6 +132,7 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         add("write", m.group(2), "code")
     if _ENV_DUMP.search(code):
         add("read", "$ENV", "code")
+    out.secret_env = credential_reads_in_code(code)
     for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA):
         for m in pattern.finditer(code):
             add("send", m.group(2), "code")

@@ -17,6 +17,11 @@ from typing import Any
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.databases import destroyed_database
+from magistrate.analysis.dynamic import (
+    credential_vars,
+    ifs_split,
+    looked_up,
+)
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
@@ -65,6 +70,8 @@ _WINDOWS = re.compile(
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _SEND_METHODS = frozenset({"post", "put", "patch"})
+# Options that hand a program inline code, whatever the program (for names we cannot see).
+_INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", "-Command"})
 
 
 @dataclass(slots=True)
@@ -336,17 +343,22 @@ class _Run:
         if not argv:
             return
         head = argv[0]
-        if words and not words[0].quoted and words[0].dynamic and (" " in head or "\t" in head):
-            # `$CMD` whose value is `rm -rf x`: the shell splits it into words and runs them.
-            rest = " ".join(_quote(a) for a in argv[1:])
-            self.script(f"{head} {rest}".strip(), depth + 1, via, dict(env), span=where)
-            return
+        if words and not words[0].quoted and words[0].dynamic:
+            # `$CMD` whose value is `rm -rf x` (or `rm_-rf_x` under `IFS=_`): the shell splits it
+            # into words and runs them.
+            fields = ifs_split(head, env.get("IFS"))
+            if len(fields) > 1:
+                rest = " ".join(_quote(a) for a in [*fields, *argv[1:]])
+                self.script(rest, depth + 1, via, dict(env), span=where)
+                return
         if words and words[0].quoted and (" " in head or "\t" in head):
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)
             return
         dynamic = bool(words) and words[0].dynamic and "$" in head
         name = "$dynamic" if dynamic else basename(head)
+        if words and words[0].dynamic and (dynamic or words[0].subs):
+            self.out.facts.setdefault("dynamic-command", " ".join(argv)[:120])
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault("remote-code", f"runs downloaded {head}")
         args = argv[1:]
@@ -590,6 +602,9 @@ class _Run:
             and _secret_var_in([w.text for w in words[1:] if not w.quoted or w.dynamic])
         ):
             add("read", "$ENV", name)
+            self._secret_env(name, [w.text for w in words[1:] if w.dynamic])
+        elif name in C.ENV_DUMPERS and ops:
+            self._secret_env(name, [f"${o}" for o in ops])
         elif name == "git":
             self._git(inv)
         elif name in ("cd", "pushd") and ops:
@@ -612,6 +627,12 @@ class _Run:
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
+
+    def _secret_env(self, name: str, values: list[str]) -> None:
+        """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
+        found = [v for value in values for v in credential_vars(value)]
+        if found:
+            self.out.facts.setdefault("secret-env-read", f"{name} {found[0]}")
 
     def _git(self, inv: Invocation) -> None:
         """`git push URL` and pushes to a remote added on the same line send the repository."""
@@ -679,10 +700,12 @@ class _Run:
             script = self._shell_script_arg(name, argv)
             if script is not None:
                 self._code_from_words(script, words, depth, nested_via, env, where)
-            elif inv.operands and not inv.flags & {"s"}:
+            elif inv.operands and inv.operands[0] != "-" and not inv.flags & {"s"}:
                 self._exec_file(inv.operands[0], name, words)
             else:
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
+        elif name == "$dynamic":
+            self._dynamic(inv, s, stdin_code, words, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
         elif name in ("source", "."):
@@ -736,6 +759,28 @@ class _Run:
             name == "crontab" and stdin_code is not None
         ):
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
+
+    def _dynamic(
+        self,
+        inv: Invocation,
+        s: _Simple,
+        stdin_code: str | None,
+        words: list[Word],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        """A program whose name is unknown: its payload is judged as a shell would run it."""
+        payload = _option_value(inv.argv, _INLINE_CODE_OPTIONS)
+        shown = " ".join(["$dynamic", *inv.argv])[:120]
+        if payload is not None:
+            self.out.facts.setdefault("dynamic-command-payload", shown)
+            self._code_from_words(payload, words, depth, via, env, where)
+            self._program_code(payload, depth, via, env, where, [])
+        elif s.prev is not None or stdin_code is not None:
+            self.out.facts.setdefault("dynamic-command-payload", shown)
+            self._stdin_exec(s, stdin_code, "shell", depth, via, env, where)
 
     def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
         if name in ("pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"):
@@ -793,6 +838,8 @@ class _Run:
                     self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
         found = analyze_code(code, self.classifier)
         self.out.effects.extend(found.effects)
+        if found.secret_env:
+            self.out.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
         for payload in found.decoded:
             self.out.facts.setdefault(
                 "decoded-exec", f"encoded payload run by code: {payload[:60]}"
@@ -959,11 +1006,6 @@ def _match_text(argv: list[str]) -> str:
     return " ".join(out)[:4096]
 
 
-_SECRET_VAR = re.compile(
-    r"\$\{?([A-Za-z_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?|AUTH|PAT|"
-    r"PRIVATE)[A-Za-z0-9_]*)\}?",
-    re.I,
-)
 _DATA_OPTIONS = frozenset(
     "-d --data --data-binary --data-raw --data-urlencode --data-ascii -F --form --json "
     "--post-data --body-data -T --upload-file".split()
@@ -1020,7 +1062,7 @@ def _serves_files(name: str, argv: list[str]) -> bool:
 
 def _secret_var_in(values: list[str]) -> bool:
     """True when a value expands an environment variable named like a secret ($API_KEY)."""
-    return any(_SECRET_VAR.search(v) for v in values if "$" in v)
+    return any(credential_vars(v) for v in values if "$" in v)
 
 
 def _data_values(argv: list[str]) -> list[str]:
@@ -1055,6 +1097,9 @@ def _evaluate(sub: str) -> tuple[str | None, bool]:
         else:
             return None, False
     first = stages[0]
+    program = looked_up(first) if len(stages) == 1 else None
+    if program is not None:  # `$(which bash)` is bash
+        return program, False
     if not first or first[0] not in ("echo", "printf"):
         return None, False
     args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]

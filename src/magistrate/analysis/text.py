@@ -57,12 +57,23 @@ _CONFUSABLES = str.maketrans(
 )
 
 
+# C0 controls other than tab, newline and carriage return (NUL inside `r\x00m`), and DEL.
+_CONTROLS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127], None)
+
+
 def skeleton(text: str) -> str:
-    """Text with invisible characters removed and look-alike letters folded to Latin."""
+    """Text with invisible and control characters removed and look-alike letters folded."""
     if text.isascii():
-        return text
-    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+        return text.translate(_CONTROLS) if not text.isprintable() and _has_control(text) else text
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_CONTROLS)
     return folded.translate(_CONFUSABLES)
+
+
+def _has_control(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # one character class: linear
 
 
 _FENCE = re.compile(r"```[\w+-]*\n?(.*?)```", re.S)
