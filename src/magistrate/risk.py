@@ -854,6 +854,8 @@ class RiskDetector:
             elif view == "code":
                 found = analyze_code(subj.text, self.classifier)
                 ctx.effects.extend(found.effects)
+                if found.truncated:
+                    ctx.facts.setdefault("analysis-limit", "analysis limit: code too long")
                 if found.secret_env:
                     ctx.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
                 if found.decoded:
@@ -876,6 +878,8 @@ class RiskDetector:
             elif view == "environment" and _PROD.search(subj.text):
                 ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
         if ctx.derived:  # decoded payloads: a second scan, over them only
+            if len(ctx.derived) > 8:
+                ctx.facts.setdefault("analysis-limit", "analysis limit: over 8 decoded payloads")
             first = len(ctx.subjects)
             ctx.subjects.extend(_Subject("shell", skeleton(d), "decoded") for d in ctx.derived[:8])
             self._scan([ctx], first)

@@ -108,12 +108,13 @@ class CodeAnalysis:
     shell: list[str] = field(default_factory=list)
     decoded: list[str] = field(default_factory=list)  # encoded payloads the code runs
     secret_env: list[str] = field(default_factory=list)  # credential variables read by name
+    truncated: bool = False  # longer than MAX_CODE: the rest was not read
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     """Recognize file, environment, network and shell calls in program code."""
+    out = CodeAnalysis(truncated=len(code) > MAX_CODE)
     code = code[:MAX_CODE]
-    out = CodeAnalysis()
     classify = classifier.classify
 
     def add(op: str, target: str, by: str) -> None:

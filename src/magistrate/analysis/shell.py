@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from magistrate.analysis import commands as C
-from magistrate.analysis.code import analyze_code
+from magistrate.analysis.code import MAX_CODE, analyze_code
 from magistrate.analysis.databases import destroyed_database
 from magistrate.analysis.dynamic import (
     credential_vars,
@@ -26,8 +26,9 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
-MAX_DEPTH = 6
+MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
 MAX_INVOCATIONS = 2_000
+MAX_WORK = 1_000_000  # characters lexed over all nesting (a nested `bash -c` re-reads its code)
 
 _RESERVED_SKIP = frozenset(
     [
@@ -203,6 +204,11 @@ class _Run:
         self.downloaded: set[str] = set()
         self.remotes: dict[str, str] = {}
         self.cwd: str | None = None  # set by `cd /abs` so later relative paths resolve
+        self.work = 0  # characters lexed so far (the work budget)
+
+    def limit(self, why: str) -> None:
+        """Analysis stopped before the end: say so, so the verdict fails closed."""
+        self.out.facts.setdefault("analysis-limit", f"analysis limit: {why}")
 
     # ----------------------------------------------------------------- structure
     def script(
@@ -214,8 +220,16 @@ class _Run:
         top: bool = False,
         span: tuple[int, int] | None = None,
     ) -> None:
-        if depth > MAX_DEPTH or len(self.out.invocations) >= MAX_INVOCATIONS:
+        self.work += len(src)
+        if depth > MAX_DEPTH:
             self.out.facts.setdefault("nesting-too-deep", src[:80])
+            self.limit(f"shell nesting deeper than {MAX_DEPTH} levels")
+            return
+        if len(self.out.invocations) >= MAX_INVOCATIONS:
+            self.limit(f"more than {MAX_INVOCATIONS:,} commands")
+            return
+        if self.work > MAX_WORK:
+            self.limit(f"more than {MAX_WORK:,} characters of shell to read")
             return
         tokens = lex(src)
         simples: list[_Simple] = []
@@ -388,6 +402,7 @@ class _Run:
         privileged: bool,
     ) -> Invocation | None:
         if len(self.out.invocations) >= MAX_INVOCATIONS:
+            self.limit(f"more than {MAX_INVOCATIONS:,} commands")
             return None
         flags, operands = split_flags(args)
         inv = Invocation(
@@ -838,6 +853,8 @@ class _Run:
                     self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
         found = analyze_code(code, self.classifier)
         self.out.effects.extend(found.effects)
+        if found.truncated:
+            self.limit(f"program code longer than {MAX_CODE:,} characters")
         if found.secret_env:
             self.out.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
         for payload in found.decoded:
