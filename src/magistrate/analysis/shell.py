@@ -28,7 +28,8 @@ from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
 MAX_INVOCATIONS = 2_000
-MAX_WORK = 1_000_000  # characters lexed over all nesting (a nested `bash -c` re-reads its code)
+MAX_TOKENS = 20_000  # words and operators of one command line
+MAX_WORK = 200_000  # characters lexed over all nesting (a nested `bash -c` re-reads its code)
 
 _RESERVED_SKIP = frozenset(
     [
@@ -232,6 +233,9 @@ class _Run:
             self.limit(f"more than {MAX_WORK:,} characters of shell to read")
             return
         tokens = lex(src)
+        if len(tokens) > MAX_TOKENS:
+            self.limit(f"more than {MAX_TOKENS:,} words")
+            tokens = tokens[:MAX_TOKENS]
         simples: list[_Simple] = []
         cur = _Simple()
         for tok in tokens:
@@ -249,6 +253,9 @@ class _Run:
                 cur.words.append(tok)
         simples.append(cur)
         for simple in simples:
+            if len(self.out.invocations) >= MAX_INVOCATIONS:
+                self.limit(f"more than {MAX_INVOCATIONS:,} commands")
+                break
             if simple.words or simple.redirects:
                 self.simple(simple, src, depth, via, env, top, span)
 

@@ -343,6 +343,17 @@ def _lex(src: str) -> list[Token]:
                 tokens.append(Op(c, i))
                 i += 1
             continue
+        plain = _PLAIN.match(src, i)
+        if plain is not None and (plain.end() >= n or src[plain.end()] in _METACHARS):
+            # Fast path: a word of ordinary characters only (most words of most commands).
+            j = plain.end()
+            text = plain.group()
+            if j < n and src[j] in "<>" and text.isdigit():
+                i = _lex_redirect(src, j, text, tokens, pending)
+                continue
+            tokens.append(Word(text, i, j))
+            i = j
+            continue
         word, j = _scan_word(src, i)
         # `2>file`, `2>&1`: a run of digits glued to a redirection is a file descriptor.
         if j < n and src[j] in "<>" and word.text.isdigit() and not word.quoted:

@@ -100,10 +100,13 @@ _CONCAT_ANY = re.compile(r"""(['"])((?:(?!\1).)*)\1\s*\+\s*(['"])""")
 
 def fold_concatenation(text: str) -> str:
     """`'Inv'+'oke'` and `"a" + 'b'` → one literal (PowerShell, JavaScript, Python style)."""
-    previous = None
-    while previous != text:
-        previous = text
-        text = _CONCAT_ANY.sub(lambda m: m.group(1) + m.group(2), text, count=1)
+    # Each pass joins every other pair (`'a'+'b'+'c'+'d'` → `'ab'+'cd'`): log passes, each linear
+    # (one join per pass took quadratic time on long concatenations).
+    for _ in range(32):
+        folded = _CONCAT_ANY.sub(lambda m: m.group(1) + m.group(2), text)
+        if folded == text:
+            break
+        text = folded
     return text
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import re2  # type: ignore[import-untyped]
+
 # Characters that render as nothing; attackers put them inside keywords (`r\u200bm`).
 _INVISIBLE = dict.fromkeys(
     [
@@ -79,10 +81,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # one character clas
 _FENCE = re.compile(r"```[\w+-]*\n?(.*?)```", re.S)
 _INLINE = re.compile(r"`([^`\n]{2,400})`")
 _QUOTED = re.compile(r"(?<![\w])[\"']([^\"'\n]{3,400})[\"'](?![\w])")
-_RUN_CLAUSE = re.compile(
-    r"\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\s*:?\s+(?:the\s+)?"
-    r"(?:command\s+|following\s+|this\s+)?:?\s*(.{2,400}?)(?:$|\n|(?<=[^\s./~])\.\s|,\s+(?:then|and)\b)",
-    re.I,
+# RE2 (linear): with Python's engine every "run" of a long text cost 400 steps of backtracking.
+# A clause ends at the end of a line, at `, then`/`, and`, or at a full stop after a character
+# that is not part of a path (group 2: that character).
+_RUN_CLAUSE = re2.compile(
+    r"(?i)\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\s*:?\s+(?:the\s+)?"
+    r"(?:command\s+|following\s+|this\s+)?:?\s*(.{1,400}?)"
+    r"(?:([^\s./~])\.\s|$|\n|,\s+(?:then|and)\b)"
 )
 _SQL_START = re.compile(
     r"^\s*(?:with\s+\w+\s+as\s*\(|select\s+.+\s+from\s|insert\s+into\s"
@@ -98,6 +103,11 @@ _SQL_START = re.compile(
     re.I | re.S,
 )
 _SHELL_SHAPE = re.compile(r"^\s*(?:sudo\s+|\$\s+)?([\w./\\\[-]+)(\s+\S+)*\s*$")
+
+
+_RUN_WORD = re.compile(
+    r"(?i)\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\b"
+)
 
 
 def looks_like_sql(text: str) -> bool:
@@ -138,9 +148,13 @@ def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
     found: list[str] = []
     for m in _FENCE.finditer(text):
         found.append(m.group(1))
-    for pattern in (_INLINE, _QUOTED, _RUN_CLAUSE):
-        for m in pattern.finditer(text):
-            candidate = m.group(1).strip().rstrip(".")
-            if looks_like_sql(candidate) or looks_like_shell(candidate, commands):
-                found.append(candidate)
+    candidates = [m.group(1) for pattern in (_INLINE, _QUOTED) for m in pattern.finditer(text)]
+    if _RUN_WORD.search(text):
+        candidates += [m.group(1) + (m.group(2) or "") for m in _RUN_CLAUSE.finditer(text)]
+    for raw in candidates:
+        candidate = raw.strip().rstrip(".")
+        if len(candidate) >= 2 and (
+            looks_like_sql(candidate) or looks_like_shell(candidate, commands)
+        ):
+            found.append(candidate)
     return found
