@@ -26,6 +26,7 @@ from magistrate.action import Action
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
@@ -369,6 +370,7 @@ class _Context:
     tool_words: str = ""
     arg_values: dict[str, list[str]] = field(default_factory=dict)  # role → values
     derived: list[str] = field(default_factory=list)  # decoded payloads found by analyzers
+    tool_hits: dict[str, frozenset[int]] = field(default_factory=dict)  # value → field patterns
 
 
 class _ShellCond:
@@ -376,6 +378,7 @@ class _ShellCond:
         "args",
         "args_all",
         "commands",
+        "fields",
         "flags",
         "flags_all",
         "flags_none",
@@ -389,7 +392,8 @@ class _ShellCond:
         "via",
     )
 
-    def __init__(self, m: ShellMatch) -> None:
+    def __init__(self, m: ShellMatch, fields: _Fields) -> None:
+        self.fields = fields
         names = [c.lower() for c in m.command]
         self.commands = frozenset(n for n in names if "*" not in n and "?" not in n)
         globs = [n for n in names if n not in self.commands]
@@ -398,9 +402,9 @@ class _ShellCond:
         self.flags = frozenset(m.flags)
         self.flags_all = frozenset(m.flags_all)
         self.flags_none = frozenset(m.flags_none)
-        self.args = _any_regex(m.args)
-        self.args_all = [re.compile(p) for p in m.args_all]
-        self.not_args = _any_regex(m.not_args)
+        self.args = fields.shell.add(m.args)
+        self.args_all = fields.shell.add(m.args_all)
+        self.not_args = fields.shell.add(m.not_args)
         self.targets = frozenset(m.targets)
         self.not_targets = frozenset(m.not_targets)
         self.via = frozenset(m.via)
@@ -431,12 +435,14 @@ class _ShellCond:
         if self.stdin and inv.stdin_source not in self.stdin:
             return False
         if self.args or self.args_all or self.not_args:
-            joined = inv.text
-            if self.args and not self.args.search(joined):
+            hits = inv.arg_hits
+            if hits is None:  # one linear scan of the arguments for every rule's patterns
+                hits = inv.arg_hits = self.fields.shell.matches(inv.text)
+            if self.args and hits.isdisjoint(self.args):
                 return False
-            if self.args_all and not all(r.search(joined) for r in self.args_all):
+            if self.args_all and not hits.issuperset(self.args_all):
                 return False
-            if self.not_args and self.not_args.search(joined):
+            if self.not_args and not hits.isdisjoint(self.not_args):
                 return False
         return not self.targets or any(
             (c := classify(o)) & self.targets and not c & self.not_targets for o in inv.operands
@@ -461,9 +467,14 @@ class _SqlCond:
             return False
         if self.where and st.where not in self.where:
             return False
-        if self.tables and not any(self.tables.search(t) for t in st.tables):
+        # Names are short; a bounded slice keeps Python's engine to bounded work on odd input.
+        if self.tables and not any(self.tables.search(t[:_NAME_CHARS]) for t in st.tables):
             return False
-        if self.not_tables and st.tables and all(self.not_tables.search(t) for t in st.tables):
+        if (
+            self.not_tables
+            and st.tables
+            and all(self.not_tables.search(t[:_NAME_CHARS]) for t in st.tables)
+        ):
             return False
         if self.actions:
             words = {w for a in st.actions for w in a.split()}
@@ -488,24 +499,66 @@ class _EffectCond:
             return False
         if self.not_classes and e.classes & self.not_classes:
             return False
-        return not self.command or bool(self.command.search(e.command))
+        return not self.command or bool(self.command.search(e.command[:_NAME_CHARS]))
 
 
 class _ToolCond:
-    __slots__ = ("args", "name")
+    __slots__ = ("args", "fields", "name")
 
-    def __init__(self, m: ToolMatch) -> None:
-        self.name = _any_regex(m.name, re.I)
-        self.args = {role: _any_regex(p, re.I) for role, p in m.args.items()}
+    def __init__(self, m: ToolMatch, fields: _Fields) -> None:
+        self.fields = fields
+        self.name = fields.tool.add(m.name)
+        self.args = {role: fields.tool.add(p) for role, p in m.args.items()}
 
     def matches(self, ctx: _Context) -> str | None:
-        if self.name is not None and (not ctx.tool_words or not self.name.search(ctx.tool_words)):
+        hits = self.fields.tool_hits
+        if self.name and (not ctx.tool_words or hits(ctx, ctx.tool_words).isdisjoint(self.name)):
             return None
-        for role, pattern in self.args.items():
+        for role, ids in self.args.items():
             values = ctx.arg_values.get(role, ())
-            if pattern is not None and not any(pattern.search(v[:MAX_FIELD]) for v in values):
+            if ids and all(hits(ctx, v[:MAX_FIELD]).isdisjoint(ids) for v in values):
                 return None
         return ctx.tool_words or "tool"
+
+
+class _Fields:
+    """Field patterns of every rule, by family, scanned once per field (analysis/fieldscan)."""
+
+    def __init__(self) -> None:
+        self.shell = _Family(caseless=False)  # arguments of shell invocations
+        self.tool = _Family(caseless=True)  # tool names (as words) and argument values
+
+    def build(self) -> None:
+        self.shell.build()
+        self.tool.build()
+
+    def tool_hits(self, ctx: _Context, value: str) -> frozenset[int]:
+        hits = ctx.tool_hits.get(value)
+        if hits is None:
+            hits = ctx.tool_hits[value] = self.tool.matches(value)
+        return hits
+
+
+class _Family:
+    def __init__(self, caseless: bool) -> None:
+        self.caseless = caseless
+        self.patterns: list[str] = []
+        self.set: PatternSet | None = None
+
+    def add(self, patterns: Sequence[str]) -> frozenset[int]:
+        start = len(self.patterns)
+        self.patterns.extend(patterns)
+        return frozenset(range(start, len(self.patterns)))
+
+    def build(self) -> None:
+        self.set = PatternSet(self.patterns, self.caseless)
+
+    def matches(self, text: str) -> frozenset[int]:
+        assert self.set is not None
+        return self.set.matches(text)
+
+
+_NAME_CHARS = 256  # table and command names longer than this are read up to here
 
 
 def _any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
@@ -529,7 +582,7 @@ class _CompiledRule:
         "views",
     )
 
-    def __init__(self, rule: Rule, index: int) -> None:
+    def __init__(self, rule: Rule, index: int, fields: _Fields) -> None:
         self.rule = rule
         self.index = index
         self.kinds = frozenset(rule.kinds)
@@ -537,10 +590,10 @@ class _CompiledRule:
         self.pattern_ids: list[int] = []
         self.unless_ids: list[int] = []
         m = rule.match
-        self.shell = _ShellCond(m.shell) if m.shell else None
+        self.shell = _ShellCond(m.shell, fields) if m.shell else None
         self.sql = _SqlCond(m.sql) if m.sql else None
         self.effect = _EffectCond(m.effect) if m.effect else None
-        self.tool = _ToolCond(m.tool) if m.tool else None
+        self.tool = _ToolCond(m.tool, fields) if m.tool else None
         self.facts = frozenset(m.facts)
 
 
@@ -564,7 +617,9 @@ class RiskDetector:
             else None
         )
         self.articles = {a.id: a for a in model.articles}
-        self._rules = [_CompiledRule(r, i) for i, r in enumerate(model.rules)]
+        self._fields = _Fields()
+        self._rules = [_CompiledRule(r, i, self._fields) for i, r in enumerate(model.rules)]
+        self._fields.build()
         self._kind_only = [cr for cr in self._rules if not _has_condition(cr)]
         self._shell_rules = [cr for cr in self._rules if cr.shell]
         # Shell rules indexed by command name; rules with globs or no command are checked always.

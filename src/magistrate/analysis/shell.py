@@ -29,6 +29,7 @@ from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
 MAX_INVOCATIONS = 2_000
 MAX_TOKENS = 20_000  # words and operators of one command line
+MAX_MATCH_TEXT = 65_536  # arguments rules' patterns read (scanned in linear time)
 MAX_WORK = 200_000  # characters lexed over all nesting (a nested `bash -c` re-reads its code)
 
 _RESERVED_SKIP = frozenset(
@@ -92,6 +93,7 @@ class Invocation:
     end: int
     stdin_source: str | None = None  # network | decoder | literal | file | command | None
     text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
+    arg_hits: frozenset[int] | None = None  # ids of rules' argument patterns matching `text`
 
 
 @dataclass(slots=True)
@@ -1027,7 +1029,7 @@ def _match_text(argv: list[str]) -> str:
         elif "=" in a and a.split("=", 1)[0] in _MESSAGE_OPTIONS:
             a = a.split("=", 1)[0] + "=<message>"
         out.append(a)
-    return " ".join(out)[:4096]
+    return " ".join(out)[:MAX_MATCH_TEXT]
 
 
 _DATA_OPTIONS = frozenset(
