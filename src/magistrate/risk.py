@@ -31,7 +31,7 @@ from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
 from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
-from magistrate.analysis.sql import SqlStatement, analyze_sql, fold_concatenation
+from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
@@ -933,7 +933,7 @@ class RiskDetector:
                         ctx.facts.setdefault("sensitive-content", token)
                         ctx.facts.setdefault("data-mentioned", token)
             elif view == "sql" and _SQL_TRIGGER.search(subj.text):
-                ctx.statements.extend(analyze_sql(subj.text))
+                self._sql(ctx, subj.text)
             elif view == "environment" and _PROD.search(subj.text):
                 ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
         if ctx.derived:  # decoded payloads: a second scan, over them only
@@ -959,7 +959,13 @@ class RiskDetector:
             ctx.data_spans[subj_index] = result.data_spans
         for sql in result.sql:
             if _SQL_TRIGGER.search(sql):
-                ctx.statements.extend(analyze_sql(skeleton(sql)))
+                self._sql(ctx, skeleton(sql))
+
+    def _sql(self, ctx: _Context, sql: str) -> None:
+        statements, limit = analyze_sql_bounded(sql)
+        ctx.statements.extend(statements)
+        if limit:
+            ctx.facts.setdefault("analysis-limit", limit)
 
     def _tool_effects(self, ctx: _Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""

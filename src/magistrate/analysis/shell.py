@@ -27,7 +27,7 @@ from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
-MAX_INVOCATIONS = 2_000
+MAX_INVOCATIONS = 1_000
 MAX_TOKENS = 20_000  # words and operators of one command line
 MAX_MATCH_TEXT = 65_536  # arguments rules' patterns read (scanned in linear time)
 MAX_WORK = 200_000  # characters lexed over all nesting (a nested `bash -c` re-reads its code)
@@ -234,7 +234,7 @@ class _Run:
         if self.work > MAX_WORK:
             self.limit(f"more than {MAX_WORK:,} characters of shell to read")
             return
-        tokens = lex(src)
+        tokens = lex(src, MAX_TOKENS + 1)
         if len(tokens) > MAX_TOKENS:
             self.limit(f"more than {MAX_TOKENS:,} words")
             tokens = tokens[:MAX_TOKENS]

@@ -289,12 +289,13 @@ def _scan_word(src: str, i: int) -> tuple[Word, int]:
     return Word("".join(w.parts), start, end, w.quoted, w.dynamic, w.subs), end
 
 
-def lex(src: str) -> list[Token]:
+def lex(src: str, max_tokens: int | None = None) -> list[Token]:
     """Split shell source into words, operators and redirections. Never raises.
 
     The tokens of recent inputs are cached: the fingerprint and the analyzer both lex the same
-    command line. Callers must not modify the tokens."""
-    return _lex_cached(src) if len(src) <= 4096 else _lex(src)
+    command line. Callers must not modify the tokens. With `max_tokens`, lexing of a long source
+    stops after that many tokens (the caller learns it from the length of the result)."""
+    return _lex_cached(src) if len(src) <= 4096 else _lex(src, max_tokens)
 
 
 @functools.lru_cache(maxsize=512)
@@ -302,11 +303,12 @@ def _lex_cached(src: str) -> list[Token]:
     return _lex(src)
 
 
-def _lex(src: str) -> list[Token]:
+def _lex(src: str, max_tokens: int | None = None) -> list[Token]:
     tokens: list[Token] = []
     pending: list[Redir] = []  # heredocs whose bodies start after the next newline
     i, n = 0, len(src)
-    while i < n:
+    limit = max_tokens if max_tokens is not None else n + 1
+    while i < n and len(tokens) < limit:
         c = src[i]
         if c in " \t\r":
             i += 1

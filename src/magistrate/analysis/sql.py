@@ -125,6 +125,41 @@ def analyze_sql(sql: str) -> list[SqlStatement]:
     return _analyze(sql)
 
 
+MAX_PARSE_CHARS = 8_000  # sqlglot reads ~20-60 µs a character: the rest is read by keywords
+# Statements whose keyword reading is enough: they change nothing that exists.
+_KEYWORDS_SUFFICE = frozenset({"select", "insert", "values", "show", "explain", "describe"})
+
+
+def analyze_sql_bounded(sql: str) -> tuple[list[SqlStatement], str | None]:
+    """`analyze_sql` within a parsing budget, and the reason when something was not parsed.
+
+    Statements beyond the budget are read from their keywords; if one of them could change or
+    remove data (not a SELECT or INSERT), the reason says so and the verdict must fail closed."""
+    if len(sql) <= MAX_PARSE_CHARS:
+        return analyze_sql(sql), None
+    budget = MAX_PARSE_CHARS
+    parsed: list[str] = []
+    rest: list[str] = []
+    for part in sql[:MAX_SQL_CHARS].split(";"):
+        if not part.strip():
+            continue
+        if not rest and len(part) <= budget:
+            parsed.append(part)
+            budget -= len(part)
+        else:
+            rest.append(part)
+    out = analyze_sql(";".join(parsed)) if parsed else []
+    reason = None
+    for part in rest:
+        statement = _from_keywords(part.strip())
+        out.append(statement)
+        if statement.type not in _KEYWORDS_SUFFICE and reason is None:
+            reason = f"analysis limit: SQL past {MAX_PARSE_CHARS:,} characters ({statement.type})"
+    if len(sql) > MAX_SQL_CHARS:
+        reason = reason or f"analysis limit: SQL longer than {MAX_SQL_CHARS:,} characters"
+    return out, reason
+
+
 def _analyze(sql: str) -> list[SqlStatement]:
     try:
         parsed = sqlglot.parse(sql, error_level=sqlglot.ErrorLevel.IGNORE)
