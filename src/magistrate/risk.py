@@ -1,9 +1,10 @@
 """Risk detection: one compiled scan per action, shell/SQL/tool facts, constitution rules.
 
 Every text pattern of the constitution (and the credential and sensitive-data detectors) is
-compiled once into a single Hyperscan database and scanned once per action — once per batch in
-`assess_many`. Structured analyzers then read shell (pipelines, wrappers, substitutions), SQL
-(sqlglot) and tool calls into invocations, statements and *effects*; rules match on all of them.
+compiled once into a single Hyperscan database and scanned once per action (in a batch too: no
+match may span two actions). Structured analyzers then read shell (pipelines, wrappers,
+substitutions), SQL (sqlglot) and tool calls into invocations, statements and *effects*; rules
+match on all of them.
 The result depends only on the action and the constitution, so it can be cached.
 """
 
@@ -678,10 +679,17 @@ class RiskDetector:
         return self._finish(ctx)
 
     def assess_many(self, actions: Sequence[Action]) -> list[RiskAssessment]:
-        """Assessments of many actions with a single scan over all of them."""
-        contexts = [self._context(a) for a in actions]
-        self._scan(contexts)
-        return [self._finish(ctx) for ctx in contexts]
+        """Assessments of many actions; each is exactly the assessment it gets alone.
+
+        One scan per action: in one buffer for the whole batch, a pattern with a wide window
+        (`dob … \n to=`) matched across two neighbouring actions, and Hyperscan reports only
+        where a match ends. A scan call costs about a microsecond more than sharing one."""
+        out = []
+        for action in actions:
+            ctx = self._context(action)
+            self._scan([ctx])
+            out.append(self._finish(ctx))
+        return out
 
     @property
     def known_commands(self) -> frozenset[str]:
