@@ -924,6 +924,10 @@ class RiskDetector:
                     ctx.facts.setdefault("analysis-limit", "analysis limit: code too long")
                 if found.secret_env:
                     ctx.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
+                if found.remote:
+                    ctx.facts.setdefault(
+                        "remote-code", f"code runs what it downloads: {found.remote}"
+                    )
                 if found.decoded:
                     ctx.facts.setdefault("decoded-exec", found.decoded[0][:80])
                     ctx.derived.extend(found.decoded)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import re2  # type: ignore[import-untyped]
+
 from magistrate.analysis.dynamic import credential_reads_in_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
@@ -85,6 +87,16 @@ _ENCODED_EXEC = re.compile(
 )
 
 
+# Code that runs what it downloads: exec(urlopen(…).read()), eval(await fetch(…)), load(open-uri).
+_EXEC_FETCHED = re2.compile(
+    r"\b(?:exec|eval|compile|Function|instance_eval|load)\s*\([^;\n]{0,200}?"
+    r"\b(?:urlopen|urlretrieve|requests\.get|httpx\.get|fetch|axios\.get|URI\.open|Net::HTTP"
+    r"|file_get_contents\(\s*['\"]https?:)"
+)
+# AppleScript handing a command line to the shell: do shell script "rm -rf ~".
+_APPLESCRIPT_SHELL = re2.compile(r'do\s+shell\s+script\s+"((?:[^"\\]|\\.){1,400})"')
+
+
 def _decode(function: str, literal: str) -> str | None:
     """The text of an encoded literal handed to exec/system."""
     import base64
@@ -109,6 +121,7 @@ class CodeAnalysis:
     decoded: list[str] = field(default_factory=list)  # encoded payloads the code runs
     secret_env: list[str] = field(default_factory=list)  # credential variables read by name
     truncated: bool = False  # longer than MAX_CODE: the rest was not read
+    remote: str = ""  # evidence that the code runs what it downloads
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
@@ -134,6 +147,11 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     if _ENV_DUMP.search(code):
         add("read", "$ENV", "code")
     out.secret_env = credential_reads_in_code(code)
+    fetched = _EXEC_FETCHED.search(code)
+    if fetched:
+        out.remote = fetched.group(0)[:120]
+    if "shell script" in code:
+        out.shell.extend(m.group(1) for m in _APPLESCRIPT_SHELL.finditer(code))
     for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA):
         for m in pattern.finditer(code):
             add("send", m.group(2), "code")

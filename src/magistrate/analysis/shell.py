@@ -866,6 +866,8 @@ class _Run:
             self.limit(f"program code longer than {MAX_CODE:,} characters")
         if found.secret_env:
             self.out.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
+        if found.remote:
+            self.out.facts.setdefault("remote-code", f"code runs what it downloads: {found.remote}")
         for payload in found.decoded:
             self.out.facts.setdefault(
                 "decoded-exec", f"encoded payload run by code: {payload[:60]}"
