@@ -113,3 +113,20 @@ def test_concatenation_folding_is_not_quadratic() -> None:
     folded = fold_concatenation(text)
     assert time.perf_counter() - start < 1.0
     assert folded.startswith("'aaaa")
+
+
+def test_sql_sniffing_is_not_cubic() -> None:
+    # `select\s+.+\s+from\s` in Python's engine: 24 s for `select` and 2,000 spaces.
+    from magistrate.analysis.text import looks_like_sql
+
+    start = time.perf_counter()
+    assert not looks_like_sql("select" + " " * 90_000 + "x")
+    assert looks_like_sql("SELECT a FROM t")
+    assert time.perf_counter() - start < 0.1
+
+
+def test_concat_folding_is_not_exponential(detector: RiskDetector) -> None:
+    # `CONCAT(` with optional commas split `'a''a''a'…` in exponentially many ways (28 s at 90).
+    start = time.perf_counter()
+    detector.assess(Action(kind="sql", text="EXEC concat('a'" + "'a'" * 4000))
+    assert time.perf_counter() - start < BOUND_S
