@@ -11,6 +11,8 @@ import posixpath
 import re
 from collections.abc import Mapping, Sequence
 
+from magistrate.analysis.fieldscan import PatternSet
+
 # Targets that stand for sources of secrets or data rather than paths.
 PSEUDO_TARGETS = {
     "$ENV": frozenset({"environment"}),
@@ -23,6 +25,7 @@ _HOME_PREFIX = re.compile(
 _TMPDIR_PREFIX = re.compile(r"^(?:\$TMPDIR|\$\{TMPDIR\}|\$TMP|\$\{TMP\})(?=/|$)")
 _BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+MAX_PATH_CHARS = 4096  # PATH_MAX: longer operands are classified by their first 4,096 characters
 
 
 def normalize_path(path: str) -> str:
@@ -82,14 +85,12 @@ def path_candidates(operand: str) -> list[str]:
 class PathClassifier:
     """Maps a path to the set of constitution path classes it belongs to."""
 
-    __slots__ = ("_cache", "_classes", "_names")
+    __slots__ = ("_cache", "_class_of", "_names", "_set")
 
     def __init__(self, classes: Mapping[str, Sequence[str]]) -> None:
-        self._classes: list[tuple[str, re.Pattern[str]]] = [
-            (name, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE))
-            for name, patterns in classes.items()
-            if patterns
-        ]
+        # Every pattern of every class in one linear-time scan (analysis/fieldscan).
+        self._class_of = [name for name, patterns in classes.items() for _ in patterns]
+        self._set = PatternSet([p for patterns in classes.values() for p in patterns], True)
         self._names = frozenset(classes)
         self._cache: dict[str, frozenset[str]] = {}
 
@@ -109,10 +110,8 @@ class PathClassifier:
         result: set[str] = set()
         for candidate in path_candidates(operand):
             for expanded in expand_braces(candidate):
-                norm = normalize_path(expanded)
-                for name, pattern in self._classes:
-                    if pattern.search(norm):
-                        result.add(name)
+                norm = normalize_path(expanded[:MAX_PATH_CHARS])
+                result.update(self._class_of[i] for i in self._set.matches(norm))
         frozen = frozenset(result)
         if len(self._cache) > 50_000:
             self._cache.clear()
