@@ -207,7 +207,19 @@ class _Run:
         self.downloaded: set[str] = set()
         self.remotes: dict[str, str] = {}
         self.cwd: str | None = None  # set by `cd /abs` so later relative paths resolve
+        self.tainted: dict[str, str] = {}  # variables holding a download or a decoded payload
         self.work = 0  # characters lexed so far (the work budget)
+
+    def _hidden_source(self, word: Word) -> None:
+        """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a
+        command name, `$a` after `a=$(curl …)`, `eval $X` after `X=$(… | base64 -d)`."""
+        source = _substitution_source(word.subs)
+        for m in _VAR_REF.finditer(word.text):
+            source = source or self.tainted.get(m.group(1) or m.group(2))
+        if source == "network":
+            self.out.facts.setdefault("remote-code", f"runs the output of a download: {word.text}")
+        elif source == "decoder":
+            self.out.facts.setdefault("decoded-exec", f"runs a decoded payload: {word.text[:80]}")
 
     def limit(self, why: str) -> None:
         """Analysis stopped before the end: say so, so the verdict fails closed."""
@@ -298,6 +310,8 @@ class _Run:
             name, _, value = m.groups()
             if not words[i].dynamic:
                 env[name] = value
+            elif source := _substitution_source(words[i].subs):
+                self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
             assigns.append(words[i].text)
             i += 1
         words = words[i:]
@@ -366,7 +380,15 @@ class _Run:
         if not argv:
             return
         head = argv[0]
-        if words and not words[0].quoted and words[0].dynamic:
+        if words and words[0].dynamic:
+            self._hidden_source(words[0])
+        if (
+            words
+            and not words[0].quoted
+            and words[0].dynamic
+            and "$(" not in head
+            and "`" not in head
+        ):
             # `$CMD` whose value is `rm -rf x` (or `rm_-rf_x` under `IFS=_`): the shell splits it
             # into words and runs them.
             fields = ifs_split(head, env.get("IFS"))
@@ -802,9 +824,12 @@ class _Run:
             self.out.facts.setdefault("dynamic-command-payload", shown)
             self._code_from_words(payload, words, depth, via, env, where)
             self._program_code(payload, depth, via, env, where, [])
-        elif s.prev is not None or stdin_code is not None:
+        elif s.prev is not None or stdin_code is not None or any(r.op == "<" for r in s.redirects):
             self.out.facts.setdefault("dynamic-command-payload", shown)
             self._stdin_exec(s, stdin_code, "shell", depth, via, env, where)
+        for w in words[1:]:
+            if w.process_sub:  # `$SHELL <(curl …)`, `$X < <(curl …)`: a script from elsewhere
+                self._exec_file(w.text, "$dynamic", [w])
 
     def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
         if name in ("pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"):
@@ -844,6 +869,9 @@ class _Run:
             for sub in w.subs:
                 if _runs_fetcher(sub):
                     self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
+            self._hidden_source(w)
+        if _UNRESOLVED.match(code):  # `bash -c "$CMD"`, `eval $X`: code nobody can read here
+            self.out.facts.setdefault("dynamic-command-payload", f"runs the value of {code[:60]}")
         self.script(code, depth + 1, via, dict(env), span=where)
 
     def _program_code(
@@ -900,7 +928,7 @@ class _Run:
             return
         for r in s.redirects:
             if r.op == "<" and r.target is not None:
-                self._exec_file(r.target.text, via[-1] if via else "sh", [])
+                self._exec_file(r.target.text, via[-1] if via else "sh", [r.target])
                 return
         prev = s.prev
         if prev is None:
@@ -1261,6 +1289,21 @@ def _listed_paths(inv: Invocation) -> list[str]:
     if inv.name in ("ls", "echo", "printf", "cat", "locate"):
         return inv.operands[:8]
     return []
+
+
+# A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.
+_UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
+
+
+def _substitution_source(subs: list[str]) -> str | None:
+    """ "network" when a substitution downloads, "decoder" when it decodes, else None."""
+    for sub in subs:
+        if _runs_fetcher(sub):
+            return "network"
+        words = [t.text for t in lex(sub) if isinstance(t, Word)]
+        if any(basename(w) in C.DECODERS for w in words) and {"-d", "--decode", "-D"} & set(words):
+            return "decoder"
+    return None
 
 
 def _runs_fetcher(code: str) -> bool:
