@@ -559,6 +559,9 @@ class _Family:
         return self.set.matches(text)
 
 
+_RE2_CASELESS = re2.Options()
+_RE2_CASELESS.case_sensitive = False
+_RE2_CASELESS.log_errors = False
 _NAME_CHARS = 256  # table and command names longer than this are read up to here
 
 
@@ -653,7 +656,7 @@ class RiskDetector:
         table = pattern_table(model)
         self._id_kind = [kind for kind, _, _, _ in table]
         self._id_pattern = [pattern for _, _, pattern, _ in table]
-        self._py_patterns: dict[int, re.Pattern[str]] = {}
+        self._py_patterns: dict[int, Any] = {}  # pattern id → RE2 (or Python) regex for spans
         self._id_owner: list[Any] = []
         for pid, (kind, owner, _, _) in enumerate(table):
             if kind in (RULE, UNLESS):
@@ -1271,8 +1274,11 @@ class RiskDetector:
         """Where a pattern matched, in characters (Hyperscan reports only the end): the same
         pattern run by Python's engine over a bounded window before that end."""
         regex = self._py_patterns.get(pid)
-        if regex is None:
-            regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
+        if regex is None:  # RE2 (linear) where it can express the pattern
+            try:
+                regex = re2.compile(self._id_pattern[pid], _RE2_CASELESS)
+            except re2.error:
+                regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
             self._py_patterns[pid] = regex
         if not text.isascii():
             end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
