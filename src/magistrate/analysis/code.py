@@ -94,7 +94,26 @@ _EXEC_FETCHED = re2.compile(
     r"|file_get_contents\(\s*['\"]https?:)"
 )
 # AppleScript handing a command line to the shell: do shell script "rm -rf ~".
-_APPLESCRIPT_SHELL = re2.compile(r'do\s+shell\s+script\s+"((?:[^"\\]|\\.){1,400})"')
+# …and Terminal told to run one: tell app "Terminal" to do script "…".
+_APPLESCRIPT_SHELL = re2.compile(r'do\s+(?:shell\s+)?script\s+"((?:[^"\\]|\\.){1,400})"')
+# PowerShell running a base64 literal: IEX ([Text.Encoding]::UTF8.GetString(
+# [Convert]::FromBase64String('…'))).
+_PWSH_ENCODED_EXEC = re2.compile(
+    r"(?i)\b(?:iex|invoke-expression|scriptblock\]::create)\b[^'\"]{0,300}FromBase64String\(\s*"
+    r"['\"]([A-Za-z0-9+/=]{4,})['\"]"
+)
+
+
+def _decode_b64_text(literal: str) -> str | None:
+    """Base64 text as UTF-16LE when it looks like it (PowerShell), else UTF-8."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(literal + "=" * (-len(literal) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-8", "replace")
 
 
 def _decode(function: str, literal: str) -> str | None:
@@ -150,7 +169,13 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     fetched = _EXEC_FETCHED.search(code)
     if fetched:
         out.remote = fetched.group(0)[:120]
-    if "shell script" in code:
+    if "FromBase64String" in code:
+        for m in _PWSH_ENCODED_EXEC.finditer(code):
+            payload = _decode_b64_text(m.group(1))
+            if payload:
+                out.decoded.append(payload)
+                out.shell.append(payload)
+    if "script" in code:
         out.shell.extend(m.group(1) for m in _APPLESCRIPT_SHELL.finditer(code))
     for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA):
         for m in pattern.finditer(code):

@@ -493,3 +493,8 @@ NON_FILE_CLIS = frozenset(
     heroku fly flyctl vercel netlify vault op security launchctl sc sc.exe net net.exe reg
     reg.exe schtasks wmic""".split()
 )
+
+# PowerShell: the shells, the cmdlets that run a script block, and those that start a program.
+POWERSHELLS = frozenset({"pwsh", "powershell", "powershell.exe"})
+SCRIPT_BLOCK_RUNNERS = frozenset({"invoke-command", "icm", "start-job", "start-threadjob"})
+PROCESS_STARTERS = frozenset({"start-process", "saps"})

@@ -20,8 +20,14 @@ PSEUDO_TARGETS = {
     "$PERSONAL": frozenset({"personal-data"}),
 }
 _HOME_PREFIX = re.compile(
-    r"^(?:\$HOME|\$\{HOME\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root)(?=/|$)"
+    r"^(?:\$HOME|\$\{HOME(?::?[-?=+][^}]*)?\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root"
+    r"|%USERPROFILE%|%HOMEPATH%|\$env:USERPROFILE|\$env:HOME)(?=[/\\]|$)",
+    re.I,
 )
+_SYSTEM_ROOT = re.compile(
+    r"^(?:%(?:SystemRoot|windir)%|\$env:(?:SystemRoot|windir))(?=[/\\]|$)", re.I
+)
+_SYSTEM_DRIVE = re.compile(r"^(?:%SystemDrive%|\$env:SystemDrive)(?=[/\\]|$)", re.I)
 _TMPDIR_PREFIX = re.compile(r"^(?:\$TMPDIR|\$\{TMPDIR\}|\$TMP|\$\{TMP\})(?=/|$)")
 _BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
@@ -33,9 +39,13 @@ def normalize_path(path: str) -> str:
     p = path.strip()
     if not p:
         return p
+    if p[0] in "%$":  # Windows variables for system places: %SystemRoot% is C:\Windows
+        p = _SYSTEM_DRIVE.sub("c:", _SYSTEM_ROOT.sub("c:/windows", p, count=1), count=1)
     if _WINDOWS_DRIVE.match(p):
         return p.replace("\\", "/").lower()
     p = _HOME_PREFIX.sub("~", p, count=1)
+    if p.startswith("~\\"):
+        p = p.replace("\\", "/")
     p = _TMPDIR_PREFIX.sub("/tmp", p, count=1)
     if p.startswith("~") or p.startswith("/"):
         head, rest = ("~", p[1:]) if p.startswith("~") else ("", p)

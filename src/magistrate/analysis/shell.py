@@ -181,6 +181,8 @@ class ShellAnalyzer:
             src = src.replace("\\", "/")  # cmd and PowerShell: backslash separates paths
         run = _Run(self.classifier, result)
         run.script(src, 0, (), {}, top=True)
+        if "FromBase64String" in src or "ScriptBlock" in src:  # PowerShell: .NET calls as code
+            run._program_code(src, 0, (), {}, (0, len(src)), [])
         if any(i.name == "crontab" for i in result.invocations):
             # Lines printed into `crontab -` are scheduled commands: read them as commands.
             for inv in list(result.invocations):
@@ -380,6 +382,8 @@ class _Run:
         if not argv:
             return
         head = argv[0]
+        if head.lower() in ("%comspec%", "$env:comspec"):  # cmd's own path, in a variable
+            head = argv[0] = "cmd"
         if words and words[0].dynamic:
             self._hidden_source(words[0])
         if (
@@ -746,12 +750,16 @@ class _Run:
             script = self._shell_script_arg(name, argv)
             if script is not None:
                 self._code_from_words(script, words, depth, nested_via, env, where)
+                if name in C.POWERSHELLS:  # .NET calls in the script: read it as code too
+                    self._program_code(script, depth, nested_via, env, where, [])
             elif inv.operands and inv.operands[0] != "-" and not inv.flags & {"s"}:
                 self._exec_file(inv.operands[0], name, words)
             else:
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
         elif name == "$dynamic":
             self._dynamic(inv, s, stdin_code, words, depth, nested_via, env, where)
+        elif name in C.SCRIPT_BLOCK_RUNNERS or name in C.PROCESS_STARTERS:
+            self._powershell_block(inv, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
         elif name in ("source", "."):
@@ -830,6 +838,33 @@ class _Run:
         for w in words[1:]:
             if w.process_sub:  # `$SHELL <(curl …)`, `$X < <(curl …)`: a script from elsewhere
                 self._exec_file(w.text, "$dynamic", [w])
+
+    def _powershell_block(
+        self,
+        inv: Invocation,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        """`Invoke-Command -ScriptBlock { … }`, `Start-Process prog -ArgumentList '…'`: the
+        block, or the program with its arguments, runs."""
+        lower = [a.lower() for a in inv.argv]
+        if inv.name in C.SCRIPT_BLOCK_RUNNERS:
+            k = lower.index("-scriptblock") + 1 if "-scriptblock" in lower else 0
+            block = " ".join(inv.argv[k:]).strip().removeprefix("{").removesuffix("}")
+            self.script(block, depth + 1, via, dict(env), span=where)
+            return
+        program = _option_value(inv.argv, frozenset({"-FilePath", "-filepath", "-FilePath:"}))
+        rest = [
+            a
+            for k, a in enumerate(inv.argv)
+            if not a.startswith("-") and (k == 0 or not inv.argv[k - 1].startswith("-"))
+        ]
+        program = program or (rest[0] if rest else None)
+        args = _option_value(inv.argv, frozenset({"-ArgumentList", "-argumentlist", "-Args"}))
+        if program:
+            self.script(f"{_quote(program)} {args or ''}", depth + 1, via, dict(env), span=where)
 
     def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
         if name in ("pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"):
