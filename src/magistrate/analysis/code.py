@@ -104,6 +104,17 @@ _PWSH_ENCODED_EXEC = re2.compile(
 )
 
 
+_ESCAPE = re.compile(r"\\(.)", re.S)  # one escaped character: linear
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def _unescape(literal: str) -> str:
+    """A string literal's text: `\\'` is `'`, `\\n` a newline (what the code hands a shell)."""
+    if "\\" not in literal:
+        return literal
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), literal)
+
+
 def _decode_b64_text(literal: str) -> str | None:
     """Base64 text as UTF-16LE when it looks like it (PowerShell), else UTF-8."""
     import base64
@@ -188,9 +199,9 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         for host in sockets:
             add("send", host, "code")
     for m in _SHELL_OUT.finditer(code):
-        out.shell.append(m.group(2))
+        out.shell.append(_unescape(m.group(2)))
     for m in _NATIVE_SHELL_OUT.finditer(code):
-        out.shell.append(m.group(2))
+        out.shell.append(_unescape(m.group(2)))
     for m in _ENCODED_EXEC.finditer(code):
         payload = _decode(m.group("fn"), m.group("s"))
         if payload:

@@ -64,9 +64,17 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "flock": frozenset(["-w", "-E"]),
     "npx": frozenset(["-p", "--package"]),
     "uvx": frozenset(),
+    "chroot": frozenset(["--userspec", "--groups"]),
+    "unshare": frozenset(["-S", "-G", "--setuid", "--setgid"]),
+    "nsenter": frozenset(["-t", "--target", "-S", "-G", "--setuid", "--setgid"]),
+    "firejail": frozenset(),
+    "xvfb-run": frozenset(["-n", "-s", "-f", "--server-num", "--server-args"]),
+    "dbus-run-session": frozenset(),
 }
 # Wrappers whose first operand (not the command) must also be skipped.
-WRAPPERS_WITH_ARGUMENT = frozenset({"timeout", "taskset", "chrt", "flock", "gosu", "su-exec"})
+WRAPPERS_WITH_ARGUMENT = frozenset(
+    {"timeout", "taskset", "chrt", "flock", "gosu", "su-exec", "chroot"}
+)
 # Wrappers that raise privilege: commands they run are marked as privileged.
 PRIVILEGED_WRAPPERS = frozenset({"sudo", "doas", "pkexec", "su", "runuser", "gosu", "su-exec"})
 

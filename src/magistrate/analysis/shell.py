@@ -67,7 +67,8 @@ CRON_SCHEDULE = re.compile(
 )
 _WINDOWS = re.compile(
     r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\"
-    r"|^\s*(cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del|Get-|Set-|Remove-|New-)",
+    r"|^\s*(?:(?:cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del)(?:\.exe)?\b"
+    r"|Get-|Set-|Remove-|New-)",
     re.I,
 )
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
@@ -371,6 +372,9 @@ class _Run:
                     i += 1
             if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
                 i += 1
+            if name == "flock" and i + 1 < len(argv) and argv[i] in ("-c", "--command"):
+                self.script(argv[i + 1], depth + 1, via, dict(env), span=where)  # flock F -c CMD
+                return
             if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
                 stdin_targets = _listed_paths(s.prev.invocation)
             if i >= len(argv):
@@ -379,7 +383,14 @@ class _Run:
                 via = via[:-1]
                 break
         argv, words = argv[i:], words[i:]
+        grouped = False
+        while argv and argv[0] in ("{", "!") and words and not words[0].quoted:
+            argv, words = argv[1:], words[1:]  # `time { cmd; }`, `exec ! cmd`: the group runs
+            grouped = True
         if not argv:
+            return
+        if grouped and basename(argv[0]) in C.WRAPPERS:  # `time { time { cmd; }; }`
+            self.command(s, argv, words, depth, via, env, where)
             return
         head = argv[0]
         if head.lower() in ("%comspec%", "$env:comspec"):  # cmd's own path, in a variable
@@ -414,7 +425,8 @@ class _Run:
         inv = self.record(name, args, via, depth, where, privileged)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
-        if name in ("echo", "printf") and not any("$" in a for a in args):
+        if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
+            # A literal, even with `$` in single quotes: `echo '$SHELL -c …' | sh` runs it.
             s.literal = " ".join(a for a in args if not (a.startswith("-") and len(a) <= 3))
             if name == "printf" or "-e" in args:
                 s.literal = _decode_ansi_c(s.literal)
@@ -787,7 +799,9 @@ class _Run:
             rest = _after_host(argv, C.REMOTE_EXEC_VALUE_OPTIONS["ssh"])
             if rest:
                 self.script(" ".join(rest), depth + 1, nested_via, {}, span=where)
-        elif name in ("su", "runuser") and ("c" in inv.flags or "command" in inv.flags):
+        elif name in ("su", "runuser", "script", "flock") and (
+            "c" in inv.flags or "command" in inv.flags
+        ):  # `su -c CMD`, `script -qc CMD /dev/null`, `flock /tmp/l -c CMD`
             code = _option_value(argv, frozenset({"-c", "--command"}))
             if code is not None:
                 self.script(code, depth + 1, nested_via, dict(env), span=where)
