@@ -60,3 +60,18 @@ def test_code_longer_than_the_analyzer_reads(gov: Governor) -> None:
 def test_ordinary_commands_are_not_limited(gov: Governor) -> None:
     for text in ("ssh host uptime", "bash -c 'make test'", "ls; pwd; git status"):
         assert _check(gov, kind="shell", text=text).allowed, text
+
+
+def test_padding_does_not_push_arguments_out_of_view(gov: Governor) -> None:
+    # The joined-arguments view was cut at 20,000 characters: padding hid what followed.
+    args = {"pad": "x " * 15_000, "note": "patient dob 1990-01-01", "to": "bob@gmail.com"}
+    verdict = _check(gov, kind="tool", tool="send_document", args=args)
+    assert not verdict.allowed
+
+
+def test_a_script_file_with_more_commands_than_read_escalates(gov: Governor) -> None:
+    content = "all:\n" + "\techo hi\n" * 600 + "\trm -rf /\n"
+    verdict = _check(
+        gov, kind="file", text="write Makefile", args={"path": "Makefile", "content": content}
+    )
+    assert _limited(verdict)

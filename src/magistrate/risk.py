@@ -52,7 +52,7 @@ from magistrate.verdict import Citation
 
 __all__ = ["Risk", "RiskAssessment", "RiskDetector", "Signal", "detect_risk_level"]
 
-MAX_FIELD = 4096
+MAX_FIELD = 1_000_000  # field patterns run in linear time (analysis/fieldscan): read it all
 MAX_CITATIONS = 8  # regexes other than text patterns see at most this much of a field
 _PROD = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 _HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
@@ -132,7 +132,7 @@ def _commands_in(content: str) -> list[str]:
     out: list[str] = []
     lines = content.splitlines()
     k = 0
-    while k < len(lines) and len(out) < 64:
+    while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:
         line = lines[k]
         block = _BLOCK_RUN.match(line)
         if block:  # a YAML block scalar: the more-indented lines that follow
@@ -156,7 +156,8 @@ def _commands_in(content: str) -> list[str]:
 
 
 _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
-MAX_ARGS_VIEW = 20_000
+MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
+MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
@@ -830,7 +831,13 @@ class RiskDetector:
             elif role == "content" and action.kind == "file":
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
                 subjects.append(_Subject("data", value, origin))
-                subjects.extend(_Subject("shell", c, origin) for c in _commands_in(value))
+                commands = _commands_in(value)
+                if len(commands) > MAX_SCRIPT_COMMANDS:
+                    ctx.facts.setdefault(
+                        "analysis-limit",
+                        f"analysis limit: over {MAX_SCRIPT_COMMANDS} commands in {origin}",
+                    )
+                subjects.extend(_Subject("shell", c, origin) for c in commands)
             elif role == "content" and documents:
                 subjects.append(_Subject("data", value, origin))
                 self._sniff(value, origin, subjects)
