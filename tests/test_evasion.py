@@ -115,9 +115,27 @@ def test_secret_env_read_names_the_variable(detector: RiskDetector) -> None:
     a = detector.assess(Action(kind="shell", text="printenv OPENAI_API_KEY"))
     assert a.facts["secret-env-read"] == "printenv OPENAI_API_KEY"
     code = detector.assess(
-        Action(kind="tool", tool="run_python", args={"code": "import os\nos.getenv('DB_PASSWORD')"})
+        Action(
+            kind="tool",
+            tool="run_python",
+            args={"code": "import os\nprint(os.getenv('DB_PASSWORD'))"},
+        )
     )
     assert "secret-env-read" in code.facts
+    used = detector.assess(
+        Action(
+            kind="tool",
+            tool="run_python",
+            args={
+                "code": "import os, openai\nc = openai.OpenAI(api_key=os.environ['OPENAI_API_KEY'])"
+            },
+        )
+    )
+    assert "secret-env-read" not in used.facts
+    piped = detector.assess(
+        Action(kind="shell", text='echo "$CR_PAT" | docker login ghcr.io -u me --password-stdin')
+    )
+    assert "secret-env-read" not in piped.facts
 
 
 def test_credential_names() -> None:

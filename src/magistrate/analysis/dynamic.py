@@ -19,6 +19,11 @@ _CODE_ENV = re2.compile(
     r"|ENV\.fetch\s*\(\s*)['\"]?([A-Za-z_][A-Za-z0-9_]*)|process\.env\.([A-Za-z_][A-Za-z0-9_]*)"
     r"|process\.env\[\s*['\"]([A-Za-z_][A-Za-z0-9_]*)"
 )
+# A statement that prints or writes out (the first 160 characters after the call).
+_PRINTED = re2.compile(
+    r"\b(?:print|pprint|console\.(?:log|error|info|warn)|puts|pp|println|printf|echo|say|dump"
+    r"|write|Write-Output|Write-Host|log(?:ger)?\.(?:info|warning|debug|error))\b[^;\n]{0,160}"
+)
 # Words in a variable name that say it holds a credential.
 _CREDENTIAL_WORDS = frozenset(
     {"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "CREDENTIAL", "PAT", "AUTH"}
@@ -51,11 +56,15 @@ def credential_vars(text: str) -> list[str]:
 
 
 def credential_reads_in_code(code: str) -> list[str]:
-    """Credential-named variables program code reads by name (`os.environ['OPENAI_API_KEY']`)."""
+    """Credential-named variables program code prints (`print(os.environ['OPENAI_API_KEY'])`);
+    handing one to a client (`OpenAI(api_key=os.environ[...])`) is use, not a read-out."""
     if "env" not in code and "ENV" not in code:
         return []
     out = []
-    for m in _CODE_ENV.finditer(code[:20_000]):
+    for printed in _PRINTED.finditer(code[:20_000]):
+        m = _CODE_ENV.search(printed.group(0))
+        if m is None:
+            continue
         name = m.group(1) or m.group(2) or m.group(3)
         if name and credential_name(name):
             out.append(name)

@@ -118,6 +118,7 @@ class _Simple:
     invocation: Invocation | None = None
     source: str | None = None  # what this command's output is: network, decoder, literal…
     literal: str | None = None  # its output, when it is a known literal (echo/printf)
+    piped: bool = False  # its output goes into the next command of a pipeline
 
 
 def basename(word: str) -> str:
@@ -258,6 +259,7 @@ class _Run:
         for tok in tokens:
             if isinstance(tok, Op):
                 if tok.op in ("|", "|&"):
+                    cur.piped = True
                     nxt = _Simple(prev=cur)
                     simples.append(cur)
                     cur = nxt
@@ -664,7 +666,8 @@ class _Run:
             and _secret_var_in([w.text for w in words[1:] if not w.quoted or w.dynamic])
         ):
             add("read", "$ENV", name)
-            self._secret_env(name, [w.text for w in words[1:] if w.dynamic])
+            if not s.piped:  # `echo "$CR_PAT" | docker login --password-stdin` uses it
+                self._secret_env(name, [w.text for w in words[1:] if w.dynamic])
         elif name in C.ENV_DUMPERS and ops:
             self._secret_env(name, [f"${o}" for o in ops])
         elif name == "git":
