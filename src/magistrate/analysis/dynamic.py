@@ -71,6 +71,45 @@ def credential_reads_in_code(code: str) -> list[str]:
     return out
 
 
+# Variables that by convention hold a program: `$SHELL -c …` runs a shell, `${PYTHON:-python3}`
+# runs Python. Read as that program (the unspelled name stays a MEDIUM signal).
+CONVENTIONAL_PROGRAMS = {
+    "SHELL": "sh",
+    "BASH": "bash",
+    "ZSH_NAME": "zsh",
+    "0": "sh",
+    "PYTHON": "python",
+    "PYTHON3": "python3",
+    "NODE": "node",
+    "RUBY": "ruby",
+    "PERL": "perl",
+    "PHP": "php",
+    "GO": "go",
+    "CARGO": "cargo",
+    "NPM": "npm",
+    "PIP": "pip",
+    "MAKE": "make",
+    "CC": "cc",
+    "CXX": "c++",
+    "JAVA": "java",
+    "DOCKER": "docker",
+    "KUBECTL": "kubectl",
+    "EDITOR": "vi",
+    "VISUAL": "vi",
+    "PAGER": "less",
+    "COMSPEC": "cmd",
+}
+_CONVENTIONAL = re2.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*|0)(?::?-([^}]*))?\}?$")
+
+
+def conventional_program(word: str) -> str | None:
+    """`$SHELL` → `sh`, `${PYTHON:-python3}` → `python3` (the default), `$X` → None."""
+    m = _CONVENTIONAL.match(word)
+    if m is None:
+        return None
+    return m.group(2) or CONVENTIONAL_PROGRAMS.get(m.group(1).upper())
+
+
 def looked_up(words: list[str]) -> str | None:
     """The program a lookup substitution names: `which bash` → `bash`, `command -v sh` → `sh`."""
     if not words:

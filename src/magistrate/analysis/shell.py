@@ -18,6 +18,7 @@ from magistrate.analysis import commands as C
 from magistrate.analysis.code import MAX_CODE, analyze_code
 from magistrate.analysis.databases import destroyed_database
 from magistrate.analysis.dynamic import (
+    conventional_program,
     credential_vars,
     ifs_split,
     looked_up,
@@ -417,6 +418,10 @@ class _Run:
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)
             return
+        conventional = conventional_program(head) if words and words[0].dynamic else None
+        if conventional is not None:  # `$SHELL -c …` runs a shell: read it as one
+            self.out.facts.setdefault("dynamic-command", " ".join(argv)[:120])
+            head = argv[0] = conventional
         dynamic = bool(words) and words[0].dynamic and "$" in head
         name = "$dynamic" if dynamic else basename(head)
         if words and words[0].dynamic and (dynamic or words[0].subs):
