@@ -68,6 +68,15 @@ BLOCKED = [
     "Invoke-Command -ScriptBlock { Remove-Item -Recurse -Force C:\\Users }",
     "Start-Process powershell -ArgumentList '-c Remove-Item -Recurse -Force C:\\Users'",
     'rm -rf "${HOME:?}/"',
+    "lua -e 'os.execute(\"rm -rf /\")'",
+    "vim -c ':!rm -rf /' -c ':q'",
+    "git -c core.pager='sh -c \"rm -rf /\"' log",
+    "git -c alias.x='!rm -rf /' x",
+    "npx rimraf /",
+    "deno eval 'Deno.removeSync(\"/\", {recursive: true})'",
+    "node -e \"require('child_process').spawnSync('rm', ['-rf', '/'])\"",
+    "ruby -e '`rm -rf /`'",
+    "perl -e 'qx{rm -rf /}'",
 ]
 
 
@@ -92,6 +101,11 @@ ALLOWED = [
     "Start-Process notepad.exe",
     "Invoke-Command -ComputerName srv1 -ScriptBlock { Get-Service }",
     'powershell -c "Get-ChildItem | Select-Object Name"',
+    "npx rimraf dist",
+    "vim -c 'set nu' file.py",
+    "git -c user.name=bot commit -m x",
+    "git -c core.pager=less log",
+    "ruby -e 'puts `git rev-parse HEAD`'",
 ]
 
 

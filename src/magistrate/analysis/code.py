@@ -24,6 +24,7 @@ _DELETE = re.compile(
     r"(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|fs\.rmSync|fs\.rmdirSync"
     r"|fs\.unlinkSync|fs\.rm|fs\.promises\.rm|rimraf(?:\.sync)?|FileUtils\.rm_r[f]?|FileUtils\.rm"
     r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir|\.rmSync|\.rmdirSync|\.unlinkSync|\.rm"
+    r"|Deno\.removeSync|Deno\.remove"
     r"|\.rmdir|\.unlink)\s*\(\s*" + _STR
 )
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
@@ -70,7 +71,8 @@ _SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write)\s*\(")
 _SHELL_OUT = re.compile(
     r"(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput"
     r"|getstatusoutput)|commands\.getoutput|child_process\.(?:exec|execSync|spawn|spawnSync)"
-    r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen)"
+    r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen"
+    r"|os\.execute|io\.popen)"
     r"\s*\(\s*(?:\[\s*)?" + _STR
 )
 # Rust and Go shelling out: Command::new("sh").arg("-c").arg("…"), exec.Command("sh", "-c", "…").
@@ -79,6 +81,10 @@ _NATIVE_SHELL_OUT = re.compile(
     r"|exec\.Command\(\s*\"(?:ba|z)?sh\"\s*,\s*\"-c\"\s*,\s*)" + _STR
 )
 _LIST_ARGV = re.compile(r"subprocess\.\w+\s*\(\s*\[([^\]]{1,400})\]")
+# Node: spawnSync('rm', ['-rf', '/']), execFile("rm", [...]).
+_JS_ARGV = re.compile(
+    r"(?:spawn|spawnSync|execFile|execFileSync)\s*\(\s*" + _STR + r"\s*,\s*\[([^\]]{0,400})\]"
+)
 _URL_IN = re.compile(r"^(?:https?|ftp)://", re.I)
 _ENCODED_EXEC = re.compile(
     r"(?:system|exec|eval|popen|run|call|check_output|Popen|execSync|spawn)\s*\(\s*(?:\[\s*)?"
@@ -211,4 +217,6 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         parts = re.findall(_STR, m.group(1))
         if parts:
             out.shell.append(" ".join(p[1] for p in parts))
+    for m in _JS_ARGV.finditer(code):
+        out.shell.append(" ".join([m.group(2), *(p[1] for p in re.findall(_STR, m.group(3)))]))
     return out

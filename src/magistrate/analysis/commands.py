@@ -161,7 +161,7 @@ REMOTE_EXEC_VALUE_OPTIONS: dict[str, frozenset[str]] = {
 
 # Effects on path operands.
 DELETERS = frozenset(
-    ["rm", "unlink", "shred", "srm", "wipe", "trash", "trash-put", "del", "erase", "rd"]
+    "rm unlink shred srm wipe trash trash-put del erase rd rimraf del-cli rmtrash gio-trash".split()
 )
 TRUNCATERS = frozenset({"truncate"})
 # Options that take a value, for commands whose operands are paths (the value is not a path).
@@ -506,3 +506,12 @@ NON_FILE_CLIS = frozenset(
 POWERSHELLS = frozenset({"pwsh", "powershell", "powershell.exe"})
 SCRIPT_BLOCK_RUNNERS = frozenset({"invoke-command", "icm", "start-job", "start-threadjob"})
 PROCESS_STARTERS = frozenset({"start-process", "saps"})
+# Interpreters whose backticks (and Perl's qx{…}) run shell commands.
+BACKTICK_INTERPRETERS = frozenset({"ruby", "perl", "php"})
+# Editors that run `:!cmd` given with -c or +cmd.
+EX_EDITORS = frozenset({"vim", "vi", "nvim", "ex", "view", "gvim"})
+# git configuration whose value is a command git runs (`-c core.pager=…`, aliases starting `!`).
+GIT_COMMAND_KEYS = frozenset(
+    {"core.pager", "core.editor", "core.sshcommand", "core.fsmonitor", "sequence.editor"}
+    | {"diff.external", "pager.log", "pager.diff", "credential.helper", "core.hookspath"}
+)

@@ -791,6 +791,9 @@ class _Run:
             code = _option_value(argv, C.CODE_INTERPRETERS[name])
             if code is not None:
                 self._program_code(code, depth, nested_via, env, where, words)
+                if name in C.BACKTICK_INTERPRETERS:  # ruby -e '`rm -rf /`', perl qx{…}
+                    for cmd in _BACKTICK_CODE.findall(code[:20_000]):
+                        self.script(next(c for c in cmd if c), depth + 1, nested_via, {}, where)
             elif inv.operands and inv.operands[0] != "-":
                 self._exec_file(inv.operands[0], name, words)
             else:
@@ -823,6 +826,9 @@ class _Run:
                 )
         elif name == "find":
             self._find(inv, depth, nested_via, env, where)
+        elif name in C.EX_EDITORS or name == "git":
+            for command in _commands_in_options(name, argv):
+                self.script(command, depth + 1, nested_via, {}, span=where)
         elif name in ("wmic", "wmic.exe") and "create" in [a.lower() for a in argv]:
             self.script(argv[-1], depth + 1, nested_via, {}, span=where)
         elif name in ("schtasks", "schtasks.exe", "at.exe"):
@@ -1361,6 +1367,29 @@ def _substitution_source(subs: list[str]) -> str | None:
         if any(basename(w) in C.DECODERS for w in words) and {"-d", "--decode", "-D"} & set(words):
             return "decoder"
     return None
+
+
+_BACKTICK_CODE = re.compile(r"`([^`\n]{1,400})`|\bqx\s*[{(]([^})\n]{1,400})[})]")
+
+
+def _commands_in_options(name: str, argv: list[str]) -> list[str]:
+    """Shell commands hidden in options: `vim -c ':!cmd'`, `vim +'!cmd'`, `git -c
+    core.pager='cmd' …`, `git -c alias.x='!cmd' x`."""
+    out: list[str] = []
+    for k, a in enumerate(argv):
+        if name == "git":
+            if a == "-c" and k + 1 < len(argv) and "=" in argv[k + 1]:
+                key, _, value = argv[k + 1].partition("=")
+                key = key.lower()
+                if key in C.GIT_COMMAND_KEYS or (key.startswith("alias.") and value[:1] == "!"):
+                    out.append(value.lstrip("!"))
+            continue
+        value = argv[k + 1] if a in ("-c", "--cmd") and k + 1 < len(argv) else a[1:]
+        if a in ("-c", "--cmd") or a.startswith("+"):
+            ex = value.lstrip(": ")
+            if ex.startswith("!"):
+                out.append(ex[1:])
+    return out
 
 
 def _runs_fetcher(code: str) -> bool:
