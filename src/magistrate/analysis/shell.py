@@ -793,7 +793,9 @@ class _Run:
                 self._program_code(code, depth, nested_via, env, where, words)
                 if name in C.BACKTICK_INTERPRETERS:  # ruby -e '`rm -rf /`', perl qx{…}
                     for cmd in _BACKTICK_CODE.findall(code[:20_000]):
-                        self.script(next(c for c in cmd if c), depth + 1, nested_via, {}, where)
+                        self.script(
+                            next(c for c in cmd if c), depth + 1, nested_via, {}, span=where
+                        )
             elif inv.operands and inv.operands[0] != "-":
                 self._exec_file(inv.operands[0], name, words)
             else:
