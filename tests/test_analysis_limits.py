@@ -75,3 +75,15 @@ def test_a_script_file_with_more_commands_than_read_escalates(gov: Governor) -> 
         gov, kind="file", text="write Makefile", args={"path": "Makefile", "content": content}
     )
     assert _limited(verdict)
+
+
+def test_the_time_budget_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import magistrate.risk as risk
+
+    args = {f"k{i}": "ls -la /tmp" for i in range(100)}
+    detector = risk.RiskDetector()
+    assert detector.assess(Action(kind="tool", tool="t", args=args)).level.value == "LOW"
+    monkeypatch.setattr(risk, "MAX_ANALYSIS_SECONDS", 0.0)
+    limited = detector.assess(Action(kind="tool", tool="t", args=args))
+    assert limited.facts["analysis-limit"] == "analysis limit: time budget spent"
+    assert limited.level.value == "HIGH"

@@ -16,6 +16,7 @@ import bisect
 import fnmatch
 import re
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,6 +158,7 @@ def _commands_in(content: str) -> list[str]:
 
 _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
+MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not read (escalate)
 MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
 _SEND_OPS = frozenset({"send"})
 
@@ -919,7 +921,11 @@ class RiskDetector:
     # ------------------------------------------------------------------ analysis
     def _finish(self, ctx: _Context) -> RiskAssessment:
         action = ctx.action
+        deadline = time.perf_counter() + MAX_ANALYSIS_SECONDS
         for subj_index, subj in enumerate(ctx.subjects):
+            if subj_index & 15 == 15 and time.perf_counter() > deadline:  # a safety net
+                ctx.facts.setdefault("analysis-limit", "analysis limit: time budget spent")
+                break
             view = subj.view
             if view == "shell":
                 result = self.shell.analyze(subj.text)
