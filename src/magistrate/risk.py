@@ -75,9 +75,13 @@ _SECRET_CLASSES = frozenset({"secret", "environment"})
 _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
 # Paths named in prose. RE2 (linear time): Python's engine took quadratic time on long word runs.
-_PATH_TOKEN = re2.compile(
+_PATH_TOKEN_UNICODE = re2.compile(
     r"(?:~|\$HOME|\.{0,2}/)?[\pL\pN_.-]*(?:/[\pL\pN_.-]+)+|(?:^|[^\pL\pN_])(\.[\pL\pN_.-]+)"
     r"|\bid_[a-z0-9]+\b"
+)
+# The same over ASCII text (most text): a much smaller automaton to build on first sight.
+_PATH_TOKEN_ASCII = re2.compile(
+    r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
 )
 _EXPLAIN_ONLY = re.compile(
     r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
@@ -950,7 +954,8 @@ class RiskDetector:
                 for command in found.shell:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
-                for found in _PATH_TOKEN.finditer(subj.text):
+                paths = _PATH_TOKEN_ASCII if subj.text.isascii() else _PATH_TOKEN_UNICODE
+                for found in paths.finditer(subj.text):
                     token = found.group(1) or found.group(0)
                     if token.startswith("//"):
                         continue  # part of a URL, not a file

@@ -86,7 +86,7 @@ _QUOTED = re.compile(r"(?<![\w])[\"']([^\"'\n]{3,400})[\"'](?![\w])")
 # that is not part of a path (group 2: that character).
 _RUN_CLAUSE = re2.compile(
     r"(?i)\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\s*:?\s+(?:the\s+)?"
-    r"(?:command\s+|following\s+|this\s+)?:?\s*(.{1,400}?)"
+    r"(?:command\s+|following\s+|this\s+)?:?\s*([^\n]+?)"
     r"(?:([^\s./~])\.\s|$|\n|,\s+(?:then|and)\b)"
 )
 # RE2 (linear time): `select\s+.+\s+from` took cubic time in Python's engine (24 s for
@@ -151,7 +151,11 @@ def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
         found.append(m.group(1))
     candidates = [m.group(1) for pattern in (_INLINE, _QUOTED) for m in pattern.finditer(text)]
     if _RUN_WORD.search(text):
-        candidates += [m.group(1) + (m.group(2) or "") for m in _RUN_CLAUSE.finditer(text)]
+        candidates += [
+            m.group(1) + (m.group(2) or "")
+            for m in _RUN_CLAUSE.finditer(text)
+            if len(m.group(1)) < 400  # a clause is a command line, not a page
+        ]
     for raw in candidates:
         candidate = raw.strip().rstrip(".")
         if len(candidate) >= 2 and (
