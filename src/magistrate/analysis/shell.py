@@ -75,6 +75,8 @@ _WINDOWS = re.compile(
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _SEND_METHODS = frozenset({"post", "put", "patch"})
+# A value that reads as code rather than a file name or a word: blanks or shell punctuation.
+_LOOKS_LIKE_CODE = re.compile(r"[\s;|&$()`'\"<>=]")
 # Options that hand a program inline code, whatever the program (for names we cannot see).
 _INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", "-Command"})
 
@@ -422,9 +424,12 @@ class _Run:
         if conventional is not None:  # `$SHELL -c …` runs a shell: read it as one
             self.out.facts.setdefault("dynamic-command", " ".join(argv)[:120])
             head = argv[0] = conventional
-        dynamic = bool(words) and words[0].dynamic and "$" in head
+        tail = head.rsplit("/", 1)[-1]
+        # `$GOPATH/bin/golangci-lint`, `$(npm bin)/eslint`: only the folder is dynamic.
+        known_tail = "/" in head and bool(tail) and "$" not in tail and "`" not in tail
+        dynamic = bool(words) and words[0].dynamic and "$" in head and not known_tail
         name = "$dynamic" if dynamic else basename(head)
-        if words and words[0].dynamic and (dynamic or words[0].subs):
+        if words and words[0].dynamic and (dynamic or words[0].subs) and not known_tail:
             self.out.facts.setdefault("dynamic-command", " ".join(argv)[:120])
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault("remote-code", f"runs downloaded {head}")
@@ -859,7 +864,8 @@ class _Run:
         payload = _option_value(inv.argv, _INLINE_CODE_OPTIONS)
         shown = " ".join(["$dynamic", *inv.argv])[:120]
         if payload is not None:
-            self.out.facts.setdefault("dynamic-command-payload", shown)
+            if _LOOKS_LIKE_CODE.search(payload):  # not `$X -c config.yaml`
+                self.out.facts.setdefault("dynamic-command-payload", shown)
             self._code_from_words(payload, words, depth, via, env, where)
             self._program_code(payload, depth, via, env, where, [])
         elif s.prev is not None or stdin_code is not None or any(r.op == "<" for r in s.redirects):
