@@ -86,7 +86,7 @@ _QUOTED = re.compile(r"(?<![\w])[\"']([^\"'\n]{3,400})[\"'](?![\w])")
 # that is not part of a path (group 2: that character).
 _RUN_CLAUSE = re2.compile(
     r"(?i)\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\s*:?\s+(?:the\s+)?"
-    r"(?:command\s+|following\s+|this\s+)?:?\s*([^\n]+?)"
+    r"(?:(?:command|following|this|these|that)(?:\s+commands?)?\s*:?\s+)?:?\s*([^\n]+?)"
     r"(?:([^\s./~])\.\s|$|\n|,\s+(?:then|and)\b)"
 )
 # RE2 (linear time): `select\s+.+\s+from` took cubic time in Python's engine (24 s for
@@ -111,6 +111,9 @@ _RUN_WORD = re.compile(
 )
 
 
+_EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
+
+
 def looks_like_sql(text: str) -> bool:
     """True when the text starts like an SQL statement."""
     return bool(_SQL_START.match(text))
@@ -126,6 +129,8 @@ def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
     first, _, rest = stripped.partition(" ")
     name = first.rsplit("/", 1)[-1].lower()
     if first.startswith(("sudo", "./", "/usr/", "/bin/")):
+        return True
+    if rest and _EXPANDED_NAME.match(first):  # `$SHELL -c …`, `$(which sh) …`: a hidden name
         return True
     if name not in commands:
         return False
