@@ -28,6 +28,7 @@ from magistrate.action import Action
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.facts import Fact
 from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
@@ -840,7 +841,7 @@ class RiskDetector:
                 commands = _commands_in(value)
                 if len(commands) > MAX_SCRIPT_COMMANDS:
                     ctx.facts.setdefault(
-                        "analysis-limit",
+                        Fact.ANALYSIS_LIMIT,
                         f"analysis limit: over {MAX_SCRIPT_COMMANDS} commands in {origin}",
                     )
                 subjects.extend(_Subject("shell", c, origin) for c in commands)
@@ -928,7 +929,7 @@ class RiskDetector:
         deadline = time.perf_counter() + MAX_ANALYSIS_SECONDS
         for subj_index, subj in enumerate(ctx.subjects):
             if subj_index & 15 == 15 and time.perf_counter() > deadline:  # a safety net
-                ctx.facts.setdefault("analysis-limit", "analysis limit: time budget spent")
+                ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: time budget spent")
                 break
             view = subj.view
             if view == "shell":
@@ -936,20 +937,20 @@ class RiskDetector:
                 self._absorb_shell(ctx, subj_index, result)
                 prod = _PROD_WORD.search(subj.text)
                 if prod:
-                    ctx.facts.setdefault("production-target", prod.group(0).strip(" $=/-_"))
+                    ctx.facts.setdefault(Fact.PRODUCTION_TARGET, prod.group(0).strip(" $=/-_"))
             elif view == "code":
                 found = analyze_code(subj.text, self.classifier)
                 ctx.effects.extend(found.effects)
                 if found.truncated:
-                    ctx.facts.setdefault("analysis-limit", "analysis limit: code too long")
+                    ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: code too long")
                 if found.secret_env:
-                    ctx.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
+                    ctx.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
                 if found.remote:
                     ctx.facts.setdefault(
-                        "remote-code", f"code runs what it downloads: {found.remote}"
+                        Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
                     )
                 if found.decoded:
-                    ctx.facts.setdefault("decoded-exec", found.decoded[0][:80])
+                    ctx.facts.setdefault(Fact.DECODED_EXEC, found.decoded[0][:80])
                     ctx.derived.extend(found.decoded)
                 for command in found.shell:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
@@ -961,22 +962,22 @@ class RiskDetector:
                         continue  # part of a URL, not a file
                     classes = self.classifier.classify(token)
                     if classes & _SECRET_CLASSES:
-                        ctx.facts.setdefault("secret-path-mentioned", token)
+                        ctx.facts.setdefault(Fact.SECRET_PATH_MENTIONED, token)
                     if classes & _DATA_CLASSES:
-                        ctx.facts.setdefault("sensitive-content", token)
-                        ctx.facts.setdefault("data-mentioned", token)
+                        ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, token)
+                        ctx.facts.setdefault(Fact.DATA_MENTIONED, token)
             elif view == "sql" and _SQL_TRIGGER.search(subj.text):
                 self._sql(ctx, subj.text)
             elif view == "environment" and _PROD.search(subj.text):
-                ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
+                ctx.facts.setdefault(Fact.PRODUCTION_TARGET, f"{subj.origin}={subj.text[:60]}")
         if ctx.derived:  # decoded payloads: a second scan, over them only
             if len(ctx.derived) > 8:
-                ctx.facts.setdefault("analysis-limit", "analysis limit: over 8 decoded payloads")
+                ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: over 8 decoded payloads")
             first = len(ctx.subjects)
             ctx.subjects.extend(_Subject("shell", skeleton(d), "decoded") for d in ctx.derived[:8])
             self._scan([ctx], first)
         if action.kind == "deploy" and action.text and _PROD.search(action.text):
-            ctx.facts.setdefault("production-target", action.text[:80])
+            ctx.facts.setdefault(Fact.PRODUCTION_TARGET, action.text[:80])
         self._tool_effects(ctx)
         self._content_facts(ctx)
         self._derive_facts(ctx)
@@ -998,7 +999,7 @@ class RiskDetector:
         statements, limit = analyze_sql_bounded(sql)
         ctx.statements.extend(statements)
         if limit:
-            ctx.facts.setdefault("analysis-limit", limit)
+            ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, limit)
 
     def _tool_effects(self, ctx: _Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
@@ -1077,14 +1078,14 @@ class RiskDetector:
                 ):
                     continue
                 evidence = _evidence(subj.text, end)
-                ctx.facts.setdefault("sensitive-content", evidence)
+                ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, evidence)
                 if kind == SECRET:
-                    ctx.facts.setdefault("secret-content", f"{self._id_owner[pid]}")
+                    ctx.facts.setdefault(Fact.SECRET_CONTENT, f"{self._id_owner[pid]}")
                     if str(self._id_owner[pid]) in CREDENTIAL_FORMATS:
-                        ctx.facts.setdefault("credential-content", f"{self._id_owner[pid]}")
+                        ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, f"{self._id_owner[pid]}")
                     if subj.view == "url" and self._external(subj.text):
                         ctx.facts.setdefault(
-                            "exfiltration",
+                            Fact.EXFILTRATION,
                             f"{self._id_owner[pid]} in a request to {subj.text[:80]}",
                         )
                 break
@@ -1092,21 +1093,21 @@ class RiskDetector:
     def _derive_facts(self, ctx: _Context) -> None:
         for e in ctx.effects:
             if e.op in ("delete", "truncate") and "personal-data" in e.classes:
-                ctx.facts.setdefault("personal-data-deletion", e.describe())
+                ctx.facts.setdefault(Fact.PERSONAL_DATA_DELETION, e.describe())
         for st in ctx.statements:
             if st.type in ("delete", "truncate", "drop") and any(
                 _PEOPLE_TABLE.search(t) for t in st.tables
             ):
-                ctx.facts.setdefault("personal-data-deletion", st.text[:120])
+                ctx.facts.setdefault(Fact.PERSONAL_DATA_DELETION, st.text[:120])
         for value in ctx.arg_values.get("recipient", ()):
             if not self._internal(value):
-                ctx.facts.setdefault("outside-recipient", value[:120])
+                ctx.facts.setdefault(Fact.OUTSIDE_RECIPIENT, value[:120])
         for role in ("url", "recipient"):
             for value in ctx.arg_values.get(role, ()):
                 if self._external(value):
-                    ctx.facts.setdefault("external-target", value[:120])
+                    ctx.facts.setdefault(Fact.EXTERNAL_TARGET, value[:120])
                 if not self._internal(value):
-                    ctx.facts.setdefault("unverified-target", value[:120])
+                    ctx.facts.setdefault(Fact.UNVERIFIED_TARGET, value[:120])
         effects = ctx.effects
         sends = [e for e in effects if e.op == "send"]
         if not sends:
@@ -1114,24 +1115,24 @@ class RiskDetector:
         secret_reads = [
             e for e in effects if e.op in ("read", "fetch") and e.classes & _SECRET_CLASSES
         ]
-        carries = ctx.action.kind in ("tool", "http") and "secret-content" in ctx.facts
+        carries = ctx.action.kind in ("tool", "http") and Fact.SECRET_CONTENT in ctx.facts
         if secret_reads or carries:
-            what = secret_reads[0].describe() if secret_reads else ctx.facts["secret-content"]
-            ctx.facts.setdefault("exfiltration", f"{what} → {sends[0].target[:80]}")
+            what = secret_reads[0].describe() if secret_reads else ctx.facts[Fact.SECRET_CONTENT]
+            ctx.facts.setdefault(Fact.EXFILTRATION, f"{what} → {sends[0].target[:80]}")
         if any(e.op == "read" and e.classes & _DATA_CLASSES for e in effects) or (
-            "data-mentioned" in ctx.facts and ctx.action.kind in ("tool", "http")
+            Fact.DATA_MENTIONED in ctx.facts and ctx.action.kind in ("tool", "http")
         ):
-            ctx.facts.setdefault("data-transfer", sends[0].describe())
+            ctx.facts.setdefault(Fact.DATA_TRANSFER, sends[0].describe())
         untrusted = [e for e in sends if self._untrusted(e.target)]
         if untrusted:
-            ctx.facts.setdefault("untrusted-target", untrusted[0].target[:120])
+            ctx.facts.setdefault(Fact.UNTRUSTED_TARGET, untrusted[0].target[:120])
         external = [e for e in sends if self._external(e.target)]
         if external:
-            ctx.facts.setdefault("send-external", external[0].target[:120])
+            ctx.facts.setdefault(Fact.SEND_EXTERNAL, external[0].target[:120])
             dumps = [e for e in effects if e.op == "read" and e.classes & _DATA_CLASSES]
             if dumps:
                 ctx.facts.setdefault(
-                    "data-exfiltration", f"{dumps[0].describe()} → {external[0].target[:80]}"
+                    Fact.DATA_EXFILTRATION, f"{dumps[0].describe()} → {external[0].target[:80]}"
                 )
 
     def _internal(self, target: str) -> bool:

@@ -24,6 +24,7 @@ from magistrate.analysis.dynamic import (
     looked_up,
 )
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.facts import Fact
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
@@ -197,10 +198,10 @@ class ShellAnalyzer:
         for inv in result.invocations:
             dropped = destroyed_database(inv.name, inv.argv)
             if dropped is not None:
-                result.facts.setdefault("database-destroy", dropped)
+                result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
         if "(" in src and _FORK_BOMB.search(src):
-            result.facts.setdefault("fork-bomb", _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
+            result.facts.setdefault(Fact.FORK_BOMB, _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
         return result
 
 
@@ -224,13 +225,17 @@ class _Run:
         for m in _VAR_REF.finditer(word.text):
             source = source or self.tainted.get(m.group(1) or m.group(2))
         if source == "network":
-            self.out.facts.setdefault("remote-code", f"runs the output of a download: {word.text}")
+            self.out.facts.setdefault(
+                Fact.REMOTE_CODE, f"runs the output of a download: {word.text}"
+            )
         elif source == "decoder":
-            self.out.facts.setdefault("decoded-exec", f"runs a decoded payload: {word.text[:80]}")
+            self.out.facts.setdefault(
+                Fact.DECODED_EXEC, f"runs a decoded payload: {word.text[:80]}"
+            )
 
     def limit(self, why: str) -> None:
         """Analysis stopped before the end: say so, so the verdict fails closed."""
-        self.out.facts.setdefault("analysis-limit", f"analysis limit: {why}")
+        self.out.facts.setdefault(Fact.ANALYSIS_LIMIT, f"analysis limit: {why}")
 
     # ----------------------------------------------------------------- structure
     def script(
@@ -244,7 +249,7 @@ class _Run:
     ) -> None:
         self.work += len(src)
         if depth > MAX_DEPTH:
-            self.out.facts.setdefault("nesting-too-deep", src[:80])
+            self.out.facts.setdefault(Fact.NESTING_TOO_DEEP, src[:80])
             self.limit(f"shell nesting deeper than {MAX_DEPTH} levels")
             return
         if len(self.out.invocations) >= MAX_INVOCATIONS:
@@ -422,7 +427,7 @@ class _Run:
             return
         conventional = conventional_program(head) if words and words[0].dynamic else None
         if conventional is not None:  # `$SHELL -c …` runs a shell: read it as one
-            self.out.facts.setdefault("dynamic-command", " ".join(argv)[:120])
+            self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
             head = argv[0] = conventional
         tail = head.rsplit("/", 1)[-1]
         # `$GOPATH/bin/golangci-lint`, `$(npm bin)/eslint`: only the folder is dynamic.
@@ -430,9 +435,9 @@ class _Run:
         dynamic = bool(words) and words[0].dynamic and "$" in head and not known_tail
         name = "$dynamic" if dynamic else basename(head)
         if words and words[0].dynamic and (dynamic or words[0].subs) and not known_tail:
-            self.out.facts.setdefault("dynamic-command", " ".join(argv)[:120])
+            self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
-            self.out.facts.setdefault("remote-code", f"runs downloaded {head}")
+            self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
         inv = self.record(name, args, via, depth, where, privileged)
         s.invocation = inv
@@ -494,7 +499,7 @@ class _Run:
                 if literal is None:
                     continue
                 if decoded:
-                    self.out.facts.setdefault("decoded-exec", f"$({sub.strip()[:80]})")
+                    self.out.facts.setdefault(Fact.DECODED_EXEC, f"$({sub.strip()[:80]})")
                     self.out.derived.append(literal)
                 text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
         if env and "$" in text:
@@ -642,7 +647,7 @@ class _Run:
             if "l" not in inv.flags and ops:
                 add("send", ops[0], name)
                 if inv.flags & {"e", "c"} or "exec" in " ".join(inv.argv).lower():
-                    self.out.facts.setdefault("reverse-shell", " ".join([name, *inv.argv])[:120])
+                    self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *inv.argv])[:120])
         elif name in C.DNS_TOOLS:
             for o in ops:
                 if "$" in o:  # data spliced into a name to resolve: DNS exfiltration
@@ -707,7 +712,7 @@ class _Run:
         """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
         found = [v for value in values for v in credential_vars(value)]
         if found:
-            self.out.facts.setdefault("secret-env-read", f"{name} {found[0]}")
+            self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"{name} {found[0]}")
 
     def _git(self, inv: Invocation) -> None:
         """`git push URL` and pushes to a remote added on the same line send the repository."""
@@ -771,7 +776,7 @@ class _Run:
         stdin_code = self._stdin_code(s)
         if name in C.SHELLS:
             if any(r.target is not None and _NET_DEVICE.match(r.target.text) for r in s.redirects):
-                self.out.facts.setdefault("reverse-shell", " ".join([name, *argv])[:120])
+                self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *argv])[:120])
             script = self._shell_script_arg(name, argv)
             if script is not None:
                 self._code_from_words(script, words, depth, nested_via, env, where)
@@ -865,11 +870,11 @@ class _Run:
         shown = " ".join(["$dynamic", *inv.argv])[:120]
         if payload is not None:
             if _LOOKS_LIKE_CODE.search(payload):  # not `$X -c config.yaml`
-                self.out.facts.setdefault("dynamic-command-payload", shown)
+                self.out.facts.setdefault(Fact.DYNAMIC_COMMAND_PAYLOAD, shown)
             self._code_from_words(payload, words, depth, via, env, where)
             self._program_code(payload, depth, via, env, where, [])
         elif s.prev is not None or stdin_code is not None or any(r.op == "<" for r in s.redirects):
-            self.out.facts.setdefault("dynamic-command-payload", shown)
+            self.out.facts.setdefault(Fact.DYNAMIC_COMMAND_PAYLOAD, shown)
             self._stdin_exec(s, stdin_code, "shell", depth, via, env, where)
         for w in words[1:]:
             if w.process_sub:  # `$SHELL <(curl …)`, `$X < <(curl …)`: a script from elsewhere
@@ -909,7 +914,7 @@ class _Run:
                 if low in _PWSH_COMMAND and k + 1 < len(argv):
                     return " ".join(argv[k + 1 :])
                 if low in _PWSH_ENCODED and k + 1 < len(argv):
-                    self.out.facts.setdefault("decoded-exec", f"{name} {a} {argv[k + 1][:60]}")
+                    self.out.facts.setdefault(Fact.DECODED_EXEC, f"{name} {a} {argv[k + 1][:60]}")
                     try:
                         blob = argv[k + 1]
                         script = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode(
@@ -939,10 +944,14 @@ class _Run:
         for w in words:
             for sub in w.subs:
                 if _runs_fetcher(sub):
-                    self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
+                    self.out.facts.setdefault(
+                        Fact.REMOTE_CODE, f"code from $( {sub.strip()[:80]} )"
+                    )
             self._hidden_source(w)
         if _UNRESOLVED.match(code):  # `bash -c "$CMD"`, `eval $X`: code nobody can read here
-            self.out.facts.setdefault("dynamic-command-payload", f"runs the value of {code[:60]}")
+            self.out.facts.setdefault(
+                Fact.DYNAMIC_COMMAND_PAYLOAD, f"runs the value of {code[:60]}"
+            )
         self.script(code, depth + 1, via, dict(env), span=where)
 
     def _program_code(
@@ -958,18 +967,22 @@ class _Run:
         for w in words:
             for sub in w.subs:
                 if _runs_fetcher(sub):
-                    self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
+                    self.out.facts.setdefault(
+                        Fact.REMOTE_CODE, f"code from $( {sub.strip()[:80]} )"
+                    )
         found = analyze_code(code, self.classifier)
         self.out.effects.extend(found.effects)
         if found.truncated:
             self.limit(f"program code longer than {MAX_CODE:,} characters")
         if found.secret_env:
-            self.out.facts.setdefault("secret-env-read", f"code reads {found.secret_env[0]}")
+            self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
         if found.remote:
-            self.out.facts.setdefault("remote-code", f"code runs what it downloads: {found.remote}")
+            self.out.facts.setdefault(
+                Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
+            )
         for payload in found.decoded:
             self.out.facts.setdefault(
-                "decoded-exec", f"encoded payload run by code: {payload[:60]}"
+                Fact.DECODED_EXEC, f"encoded payload run by code: {payload[:60]}"
             )
             self.out.derived.append(payload)
         for command in found.shell:
@@ -1007,11 +1020,13 @@ class _Run:
         if prev.source == "network":
             inv = prev.invocation
             shown = " ".join([inv.name, *inv.argv]) if inv else "network"
-            self.out.facts.setdefault("remote-code", f"{shown[:100]} | {via[-1] if via else 'sh'}")
+            self.out.facts.setdefault(
+                Fact.REMOTE_CODE, f"{shown[:100]} | {via[-1] if via else 'sh'}"
+            )
             return
         if prev.source == "decoder":
             self.out.facts.setdefault(
-                "decoded-exec", f"decoded data piped to {via[-1] if via else 'sh'}"
+                Fact.DECODED_EXEC, f"decoded data piped to {via[-1] if via else 'sh'}"
             )
             payload = _decode_chain(prev)
             if payload:
@@ -1044,11 +1059,11 @@ class _Run:
     def _exec_file(self, path: str, interpreter: str, words: list[Word]) -> None:
         for w in words:
             if w.process_sub and any(_runs_fetcher(sub) for sub in w.subs):
-                self.out.facts.setdefault("remote-code", f"{interpreter} {w.text[:100]}")
+                self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} {w.text[:100]}")
                 return
         base = path.rstrip("/").rsplit("/", 1)[-1]
         if path in self.downloaded or base in self.downloaded:
-            self.out.facts.setdefault("remote-code", f"{interpreter} runs downloaded {path}")
+            self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} runs downloaded {path}")
         self._add("exec", path, interpreter)
 
     def _find(
