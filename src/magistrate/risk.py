@@ -1280,7 +1280,7 @@ class RiskDetector:
             citations=citations,
             secrets=any(self._id_kind[pid] == SECRET for pid in ctx.hits),
             signals=tuple(signals),
-            facts=ctx.facts,
+            facts={str(k): v for k, v in ctx.facts.items()},  # plain names (JSON, orjson)
             effects=tuple(ctx.effects),
             commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
             statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),
