@@ -77,6 +77,7 @@ BLOCKED = [
     "node -e \"require('child_process').spawnSync('rm', ['-rf', '/'])\"",
     "ruby -e '`rm -rf /`'",
     "perl -e 'qx{rm -rf /}'",
+    "xargs rm -rf <<< /",
 ]
 
 
@@ -106,6 +107,7 @@ ALLOWED = [
     "$GOPATH/bin/golangci-lint run",
     "${JAVA_HOME}/bin/java -jar app.jar",
     "$X -c config.yaml",
+    "xargs rm -rf <<< './build ./dist'",
     "vim -c 'set nu' file.py",
     "git -c user.name=bot commit -m x",
     "git -c core.pager=less log",

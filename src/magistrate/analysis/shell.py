@@ -387,6 +387,8 @@ class _Run:
                 return
             if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
                 stdin_targets = _listed_paths(s.prev.invocation)
+            elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
+                stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
             if i >= len(argv):
                 # `sudo -i`, `env` alone: the wrapper itself is the command (a root shell, a dump).
                 i = wrapper_at
