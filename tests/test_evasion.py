@@ -78,6 +78,11 @@ BLOCKED = [
     "ruby -e '`rm -rf /`'",
     "perl -e 'qx{rm -rf /}'",
     "xargs rm -rf <<< /",
+    "{rm,-rf,/}",
+    "r${x}m -rf /",
+    "r$()m -rf /",
+    "/???/?m -rf /",
+    "/bin/r? -rf /",
 ]
 
 
@@ -108,6 +113,9 @@ ALLOWED = [
     "${JAVA_HOME}/bin/java -jar app.jar",
     "$X -c config.yaml",
     "xargs rm -rf <<< './build ./dist'",
+    "ls *.py",
+    "echo {a,b}",
+    "/usr/bin/py* --version",
     "vim -c 'set nu' file.py",
     "git -c user.name=bot commit -m x",
     "git -c core.pager=less log",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -427,10 +428,20 @@ class _Run:
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)
             return
+        if words and not words[0].quoted and _BRACE_LIST.match(head):
+            # `{rm,-rf,/}`: brace expansion makes the words of a command.
+            expanded = [*head[1:-1].split(","), *argv[1:]]
+            self.script(
+                " ".join(_quote(a) for a in expanded), depth + 1, via, dict(env), span=where
+            )
+            return
         conventional = conventional_program(head) if words and words[0].dynamic else None
-        if conventional is not None:  # `$SHELL -c …` runs a shell: read it as one
+        guessed = conventional or (
+            _spelled_program(head) if words and not words[0].quoted else None
+        )
+        if guessed is not None:  # `$SHELL -c …`, `/???/?m`, `r${x}m`: read as the program named
             self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
-            head = argv[0] = conventional
+            head = argv[0] = guessed
         tail = head.rsplit("/", 1)[-1]
         # `$GOPATH/bin/golangci-lint`, `$(npm bin)/eslint`: only the folder is dynamic.
         known_tail = "/" in head and bool(tail) and "$" not in tail and "`" not in tail
@@ -1415,6 +1426,32 @@ def _commands_in_options(name: str, argv: list[str]) -> list[str]:
             if ex.startswith("!"):
                 out.append(ex[1:])
     return out
+
+
+_BRACE_LIST = re.compile(r"^\{[^{}\s]*,[^{}\s]*\}$")
+# Programs a hidden spelling is matched against (`/???/?m` and `r${x}m` are rm).
+_GUESSABLE = (
+    C.DELETERS
+    | C.SHELLS
+    | C.FETCHERS
+    | C.RAW_SOCKETS
+    | frozenset(C.CODE_INTERPRETERS)
+    | frozenset({"chmod", "chown", "dd", "shred", "mkfs", "kill", "pkill", "reboot", "shutdown"})
+)
+
+
+def _spelled_program(head: str) -> str | None:
+    """The program a globbed or partly expanded name must be: `/???/?m` → rm (the only known
+    program it matches), `r${x}m` → rm (unknown expansions may be empty)."""
+    tail = head.rsplit("/", 1)[-1]
+    if "$" in tail or "`" in tail:
+        stripped = _EXPANSION.sub("", tail)
+        return stripped if stripped in _GUESSABLE else None
+    if not any(c in tail for c in "?*["):
+        return None
+    pattern = re.compile(fnmatch.translate(tail))
+    found = sorted(p for p in _GUESSABLE if pattern.match(p))
+    return found[0] if found else None
 
 
 def _runs_fetcher(code: str) -> bool:
