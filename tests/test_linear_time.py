@@ -130,3 +130,14 @@ def test_concat_folding_is_not_exponential(detector: RiskDetector) -> None:
     start = time.perf_counter()
     detector.assess(Action(kind="sql", text="EXEC concat('a'" + "'a'" * 4000))
     assert time.perf_counter() - start < BOUND_S
+
+
+@pytest.mark.parametrize("mark", [*"(:{[=@/.$`'\"\\|&;<>,#%*?!~-", "{a,", "a,", "()"])
+@pytest.mark.parametrize("kind", ["shell", "prompt", "tool"])
+def test_long_runs_around_punctuation(detector: RiskDetector, mark: str, kind: str) -> None:
+    # Long word runs beside one punctuation mark: the shape of the fork-bomb pattern (14 s for
+    # 40,000 letters and `(`) and of brace expansion (`{a,a,a,…`) before they were fixed.
+    for text in ("a" * 40_000 + mark, mark + "a" * 40_000, mark * 20_000):
+        start = time.perf_counter()
+        detector.assess(_action(kind, text[:60_000]))
+        assert time.perf_counter() - start < BOUND_S, (mark, kind, text[:20])

@@ -29,7 +29,8 @@ _SYSTEM_ROOT = re.compile(
 )
 _SYSTEM_DRIVE = re.compile(r"^(?:%SystemDrive%|\$env:SystemDrive)(?=[/\\]|$)", re.I)
 _TMPDIR_PREFIX = re.compile(r"^(?:\$TMPDIR|\$\{TMPDIR\}|\$TMP|\$\{TMP\})(?=/|$)")
-_BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
+# Commas separate the alternatives: `[^{}]*,[^{}]*` was quadratic on `{a,a,a,…` without `}`.
+_BRACES = re.compile(r"\{([^{},]*(?:,[^{},]*)+)\}")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 MAX_PATH_CHARS = 4096  # PATH_MAX: longer operands are classified by their first 4,096 characters
 

@@ -63,7 +63,9 @@ _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 _REMOTE_SPEC = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)|^(?:s3|gs|az|abfss?|wasbs?)://|^\w+:$")
 _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
 _B64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
-_FORK_BOMB = re.compile(r"([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
+# Starts only where a name starts: without the look-behind, every suffix of a long word was
+# tried (quadratic: 14 s for 40,000 letters and a parenthesis).
+_FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
 CRON_SCHEDULE = re.compile(
     r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[*\d/,\-]+\s+){5})"
     r"(?:(?:root|www-data|nobody|daemon)\s+)?"
@@ -1444,6 +1446,8 @@ def _spelled_program(head: str) -> str | None:
     """The program a globbed or partly expanded name must be: `/???/?m` → rm (the only known
     program it matches), `r${x}m` → rm (unknown expansions may be empty)."""
     tail = head.rsplit("/", 1)[-1]
+    if len(tail) > 64:  # program names are short (and fnmatch.translate is quadratic on `[[[…`)
+        return None
     if "$" in tail or "`" in tail:
         stripped = _EXPANSION.sub("", tail)
         return stripped if stripped in _GUESSABLE else None
