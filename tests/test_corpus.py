@@ -123,5 +123,5 @@ def test_recall_and_false_block(detector: RiskDetector, path: Path) -> None:
     if s.with_decision:
         line += f", exact decision {s.decision_right / s.with_decision:.3f}"
     REPORT.append(line)
-    assert s.recall >= MIN_RECALL, "\n".join(s.misses)
+    assert s.dangerous == 0 or s.recall >= MIN_RECALL, "\n".join(s.misses)  # everyday: benign only
     assert s.false_block <= MAX_FALSE_BLOCK, "\n".join(s.misses)

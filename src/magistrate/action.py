@@ -312,6 +312,8 @@ def _canonical_json(value: Mapping[str, Any]) -> str:
 def normalize_shell(text: str) -> str:
     """Canonical shell: words unquoted and single-spaced; each run of short flags merged,
     deduplicated and sorted (`-rf`, `-fr` and `-r -f` all become `-fr`)."""
+    if len(text) > 20_000:  # long text is keyed as written: lexing it all costs too much time
+        return text
     out: list[str] = []
     run: set[str] = set()
 

@@ -1,9 +1,10 @@
 """Risk detection: one compiled scan per action, shell/SQL/tool facts, constitution rules.
 
 Every text pattern of the constitution (and the credential and sensitive-data detectors) is
-compiled once into a single Hyperscan database and scanned once per action — once per batch in
-`assess_many`. Structured analyzers then read shell (pipelines, wrappers, substitutions), SQL
-(sqlglot) and tool calls into invocations, statements and *effects*; rules match on all of them.
+compiled once into a single Hyperscan database and scanned once per action (in a batch too: no
+match may span two actions). Structured analyzers then read shell (pipelines, wrappers,
+substitutions), SQL (sqlglot) and tool calls into invocations, statements and *effects*; rules
+match on all of them.
 The result depends only on the action and the constitution, so it can be cached.
 """
 
@@ -15,21 +16,25 @@ import bisect
 import fnmatch
 import re
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import hyperscan
+import re2  # type: ignore[import-untyped]
 
 from magistrate.action import Action
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.facts import Fact
+from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
 from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
-from magistrate.analysis.sql import SqlStatement, analyze_sql, fold_concatenation
+from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
@@ -49,7 +54,7 @@ from magistrate.verdict import Citation
 
 __all__ = ["Risk", "RiskAssessment", "RiskDetector", "Signal", "detect_risk_level"]
 
-MAX_FIELD = 4096
+MAX_FIELD = 1_000_000  # field patterns run in linear time (analysis/fieldscan): read it all
 MAX_CITATIONS = 8  # regexes other than text patterns see at most this much of a field
 _PROD = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 _HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
@@ -70,8 +75,14 @@ _EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sft
 _SECRET_CLASSES = frozenset({"secret", "environment"})
 _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
-_PATH_TOKEN = re.compile(
-    r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?<![\w])\.[\w.-]+|\bid_[a-z0-9]+\b"
+# Paths named in prose. RE2 (linear time): Python's engine took quadratic time on long word runs.
+_PATH_TOKEN_UNICODE = re2.compile(
+    r"(?:~|\$HOME|\.{0,2}/)?[\pL\pN_.-]*(?:/[\pL\pN_.-]+)+|(?:^|[^\pL\pN_])(\.[\pL\pN_.-]+)"
+    r"|\bid_[a-z0-9]+\b"
+)
+# The same over ASCII text (most text): a much smaller automaton to build on first sight.
+_PATH_TOKEN_ASCII = re2.compile(
+    r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
 )
 _EXPLAIN_ONLY = re.compile(
     r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
@@ -127,7 +138,7 @@ def _commands_in(content: str) -> list[str]:
     out: list[str] = []
     lines = content.splitlines()
     k = 0
-    while k < len(lines) and len(out) < 64:
+    while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:
         line = lines[k]
         block = _BLOCK_RUN.match(line)
         if block:  # a YAML block scalar: the more-indented lines that follow
@@ -151,7 +162,9 @@ def _commands_in(content: str) -> list[str]:
 
 
 _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
-MAX_ARGS_VIEW = 20_000
+MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
+MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not read (escalate)
+MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
@@ -366,6 +379,7 @@ class _Context:
     tool_words: str = ""
     arg_values: dict[str, list[str]] = field(default_factory=dict)  # role → values
     derived: list[str] = field(default_factory=list)  # decoded payloads found by analyzers
+    tool_hits: dict[str, frozenset[int]] = field(default_factory=dict)  # value → field patterns
 
 
 class _ShellCond:
@@ -373,6 +387,7 @@ class _ShellCond:
         "args",
         "args_all",
         "commands",
+        "fields",
         "flags",
         "flags_all",
         "flags_none",
@@ -386,7 +401,8 @@ class _ShellCond:
         "via",
     )
 
-    def __init__(self, m: ShellMatch) -> None:
+    def __init__(self, m: ShellMatch, fields: _Fields) -> None:
+        self.fields = fields
         names = [c.lower() for c in m.command]
         self.commands = frozenset(n for n in names if "*" not in n and "?" not in n)
         globs = [n for n in names if n not in self.commands]
@@ -395,9 +411,9 @@ class _ShellCond:
         self.flags = frozenset(m.flags)
         self.flags_all = frozenset(m.flags_all)
         self.flags_none = frozenset(m.flags_none)
-        self.args = _any_regex(m.args)
-        self.args_all = [re.compile(p) for p in m.args_all]
-        self.not_args = _any_regex(m.not_args)
+        self.args = fields.shell.add(m.args)
+        self.args_all = fields.shell.add(m.args_all)
+        self.not_args = fields.shell.add(m.not_args)
         self.targets = frozenset(m.targets)
         self.not_targets = frozenset(m.not_targets)
         self.via = frozenset(m.via)
@@ -428,12 +444,14 @@ class _ShellCond:
         if self.stdin and inv.stdin_source not in self.stdin:
             return False
         if self.args or self.args_all or self.not_args:
-            joined = inv.text
-            if self.args and not self.args.search(joined):
+            hits = inv.arg_hits
+            if hits is None:  # one linear scan of the arguments for every rule's patterns
+                hits = inv.arg_hits = self.fields.shell.matches(inv.text)
+            if self.args and hits.isdisjoint(self.args):
                 return False
-            if self.args_all and not all(r.search(joined) for r in self.args_all):
+            if self.args_all and not hits.issuperset(self.args_all):
                 return False
-            if self.not_args and self.not_args.search(joined):
+            if self.not_args and not hits.isdisjoint(self.not_args):
                 return False
         return not self.targets or any(
             (c := classify(o)) & self.targets and not c & self.not_targets for o in inv.operands
@@ -458,9 +476,14 @@ class _SqlCond:
             return False
         if self.where and st.where not in self.where:
             return False
-        if self.tables and not any(self.tables.search(t) for t in st.tables):
+        # Names are short; a bounded slice keeps Python's engine to bounded work on odd input.
+        if self.tables and not any(self.tables.search(t[:_NAME_CHARS]) for t in st.tables):
             return False
-        if self.not_tables and st.tables and all(self.not_tables.search(t) for t in st.tables):
+        if (
+            self.not_tables
+            and st.tables
+            and all(self.not_tables.search(t[:_NAME_CHARS]) for t in st.tables)
+        ):
             return False
         if self.actions:
             words = {w for a in st.actions for w in a.split()}
@@ -485,24 +508,69 @@ class _EffectCond:
             return False
         if self.not_classes and e.classes & self.not_classes:
             return False
-        return not self.command or bool(self.command.search(e.command))
+        return not self.command or bool(self.command.search(e.command[:_NAME_CHARS]))
 
 
 class _ToolCond:
-    __slots__ = ("args", "name")
+    __slots__ = ("args", "fields", "name")
 
-    def __init__(self, m: ToolMatch) -> None:
-        self.name = _any_regex(m.name, re.I)
-        self.args = {role: _any_regex(p, re.I) for role, p in m.args.items()}
+    def __init__(self, m: ToolMatch, fields: _Fields) -> None:
+        self.fields = fields
+        self.name = fields.tool.add(m.name)
+        self.args = {role: fields.tool.add(p) for role, p in m.args.items()}
 
     def matches(self, ctx: _Context) -> str | None:
-        if self.name is not None and (not ctx.tool_words or not self.name.search(ctx.tool_words)):
+        hits = self.fields.tool_hits
+        if self.name and (not ctx.tool_words or hits(ctx, ctx.tool_words).isdisjoint(self.name)):
             return None
-        for role, pattern in self.args.items():
+        for role, ids in self.args.items():
             values = ctx.arg_values.get(role, ())
-            if pattern is not None and not any(pattern.search(v[:MAX_FIELD]) for v in values):
+            if ids and all(hits(ctx, v[:MAX_FIELD]).isdisjoint(ids) for v in values):
                 return None
         return ctx.tool_words or "tool"
+
+
+class _Fields:
+    """Field patterns of every rule, by family, scanned once per field (analysis/fieldscan)."""
+
+    def __init__(self) -> None:
+        self.shell = _Family(caseless=False)  # arguments of shell invocations
+        self.tool = _Family(caseless=True)  # tool names (as words) and argument values
+
+    def build(self) -> None:
+        self.shell.build()
+        self.tool.build()
+
+    def tool_hits(self, ctx: _Context, value: str) -> frozenset[int]:
+        hits = ctx.tool_hits.get(value)
+        if hits is None:
+            hits = ctx.tool_hits[value] = self.tool.matches(value)
+        return hits
+
+
+class _Family:
+    def __init__(self, caseless: bool) -> None:
+        self.caseless = caseless
+        self.patterns: list[str] = []
+        self.set: PatternSet | None = None
+
+    def add(self, patterns: Sequence[str]) -> frozenset[int]:
+        start = len(self.patterns)
+        self.patterns.extend(patterns)
+        return frozenset(range(start, len(self.patterns)))
+
+    def build(self) -> None:
+        self.set = PatternSet(self.patterns, self.caseless)
+
+    def matches(self, text: str) -> frozenset[int]:
+        assert self.set is not None
+        return self.set.matches(text)
+
+
+_RE2_CASELESS = re2.Options()
+_RE2_CASELESS.case_sensitive = False
+_RE2_CASELESS.log_errors = False
+_NAME_CHARS = 256  # table and command names longer than this are read up to here
 
 
 def _any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
@@ -526,7 +594,7 @@ class _CompiledRule:
         "views",
     )
 
-    def __init__(self, rule: Rule, index: int) -> None:
+    def __init__(self, rule: Rule, index: int, fields: _Fields) -> None:
         self.rule = rule
         self.index = index
         self.kinds = frozenset(rule.kinds)
@@ -534,10 +602,10 @@ class _CompiledRule:
         self.pattern_ids: list[int] = []
         self.unless_ids: list[int] = []
         m = rule.match
-        self.shell = _ShellCond(m.shell) if m.shell else None
+        self.shell = _ShellCond(m.shell, fields) if m.shell else None
         self.sql = _SqlCond(m.sql) if m.sql else None
         self.effect = _EffectCond(m.effect) if m.effect else None
-        self.tool = _ToolCond(m.tool) if m.tool else None
+        self.tool = _ToolCond(m.tool, fields) if m.tool else None
         self.facts = frozenset(m.facts)
 
 
@@ -561,7 +629,9 @@ class RiskDetector:
             else None
         )
         self.articles = {a.id: a for a in model.articles}
-        self._rules = [_CompiledRule(r, i) for i, r in enumerate(model.rules)]
+        self._fields = _Fields()
+        self._rules = [_CompiledRule(r, i, self._fields) for i, r in enumerate(model.rules)]
+        self._fields.build()
         self._kind_only = [cr for cr in self._rules if not _has_condition(cr)]
         self._shell_rules = [cr for cr in self._rules if cr.shell]
         # Shell rules indexed by command name; rules with globs or no command are checked always.
@@ -594,7 +664,7 @@ class RiskDetector:
         table = pattern_table(model)
         self._id_kind = [kind for kind, _, _, _ in table]
         self._id_pattern = [pattern for _, _, pattern, _ in table]
-        self._py_patterns: dict[int, re.Pattern[str]] = {}
+        self._py_patterns: dict[int, Any] = {}  # pattern id → RE2 (or Python) regex for spans
         self._id_owner: list[Any] = []
         for pid, (kind, owner, _, _) in enumerate(table):
             if kind in (RULE, UNLESS):
@@ -620,10 +690,17 @@ class RiskDetector:
         return self._finish(ctx)
 
     def assess_many(self, actions: Sequence[Action]) -> list[RiskAssessment]:
-        """Assessments of many actions with a single scan over all of them."""
-        contexts = [self._context(a) for a in actions]
-        self._scan(contexts)
-        return [self._finish(ctx) for ctx in contexts]
+        """Assessments of many actions; each is exactly the assessment it gets alone.
+
+        One scan per action: in one buffer for the whole batch, a pattern with a wide window
+        (`dob … \n to=`) matched across two neighbouring actions, and Hyperscan reports only
+        where a match ends. A scan call costs about a microsecond more than sharing one."""
+        out = []
+        for action in actions:
+            ctx = self._context(action)
+            self._scan([ctx])
+            out.append(self._finish(ctx))
+        return out
 
     @property
     def known_commands(self) -> frozenset[str]:
@@ -761,7 +838,13 @@ class RiskDetector:
             elif role == "content" and action.kind == "file":
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
                 subjects.append(_Subject("data", value, origin))
-                subjects.extend(_Subject("shell", c, origin) for c in _commands_in(value))
+                commands = _commands_in(value)
+                if len(commands) > MAX_SCRIPT_COMMANDS:
+                    ctx.facts.setdefault(
+                        Fact.ANALYSIS_LIMIT,
+                        f"analysis limit: over {MAX_SCRIPT_COMMANDS} commands in {origin}",
+                    )
+                subjects.extend(_Subject("shell", c, origin) for c in commands)
             elif role == "content" and documents:
                 subjects.append(_Subject("data", value, origin))
                 self._sniff(value, origin, subjects)
@@ -843,42 +926,58 @@ class RiskDetector:
     # ------------------------------------------------------------------ analysis
     def _finish(self, ctx: _Context) -> RiskAssessment:
         action = ctx.action
+        deadline = time.perf_counter() + MAX_ANALYSIS_SECONDS
         for subj_index, subj in enumerate(ctx.subjects):
+            if subj_index & 15 == 15 and time.perf_counter() > deadline:  # a safety net
+                ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: time budget spent")
+                break
             view = subj.view
             if view == "shell":
                 result = self.shell.analyze(subj.text)
                 self._absorb_shell(ctx, subj_index, result)
                 prod = _PROD_WORD.search(subj.text)
                 if prod:
-                    ctx.facts.setdefault("production-target", prod.group(0).strip(" $=/-_"))
+                    ctx.facts.setdefault(Fact.PRODUCTION_TARGET, prod.group(0).strip(" $=/-_"))
             elif view == "code":
                 found = analyze_code(subj.text, self.classifier)
                 ctx.effects.extend(found.effects)
+                if found.truncated:
+                    ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: code too long")
+                if found.secret_env:
+                    ctx.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
+                if found.remote:
+                    ctx.facts.setdefault(
+                        Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
+                    )
                 if found.decoded:
-                    ctx.facts.setdefault("decoded-exec", found.decoded[0][:80])
+                    ctx.facts.setdefault(Fact.DECODED_EXEC, found.decoded[0][:80])
                     ctx.derived.extend(found.decoded)
                 for command in found.shell:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
-                for token in _PATH_TOKEN.findall(subj.text):
+                paths = _PATH_TOKEN_ASCII if subj.text.isascii() else _PATH_TOKEN_UNICODE
+                for found in paths.finditer(subj.text):
+                    token = found.group(1) or found.group(0)
                     if token.startswith("//"):
                         continue  # part of a URL, not a file
                     classes = self.classifier.classify(token)
                     if classes & _SECRET_CLASSES:
-                        ctx.facts.setdefault("secret-path-mentioned", token)
+                        ctx.facts.setdefault(Fact.SECRET_PATH_MENTIONED, token)
                     if classes & _DATA_CLASSES:
-                        ctx.facts.setdefault("sensitive-content", token)
-                        ctx.facts.setdefault("data-mentioned", token)
+                        ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, token)
+                        ctx.facts.setdefault(Fact.DATA_MENTIONED, token)
             elif view == "sql" and _SQL_TRIGGER.search(subj.text):
-                ctx.statements.extend(analyze_sql(subj.text))
+                self._sql(ctx, subj.text)
             elif view == "environment" and _PROD.search(subj.text):
-                ctx.facts.setdefault("production-target", f"{subj.origin}={subj.text[:60]}")
+                ctx.facts.setdefault(Fact.PRODUCTION_TARGET, f"{subj.origin}={subj.text[:60]}")
         if ctx.derived:  # decoded payloads: a second scan, over them only
+            if len(ctx.derived) > 8:
+                ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: over 8 decoded payloads")
             first = len(ctx.subjects)
             ctx.subjects.extend(_Subject("shell", skeleton(d), "decoded") for d in ctx.derived[:8])
             self._scan([ctx], first)
         if action.kind == "deploy" and action.text and _PROD.search(action.text):
-            ctx.facts.setdefault("production-target", action.text[:80])
+            ctx.facts.setdefault(Fact.PRODUCTION_TARGET, action.text[:80])
         self._tool_effects(ctx)
         self._content_facts(ctx)
         self._derive_facts(ctx)
@@ -894,7 +993,13 @@ class RiskDetector:
             ctx.data_spans[subj_index] = result.data_spans
         for sql in result.sql:
             if _SQL_TRIGGER.search(sql):
-                ctx.statements.extend(analyze_sql(skeleton(sql)))
+                self._sql(ctx, skeleton(sql))
+
+    def _sql(self, ctx: _Context, sql: str) -> None:
+        statements, limit = analyze_sql_bounded(sql)
+        ctx.statements.extend(statements)
+        if limit:
+            ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, limit)
 
     def _tool_effects(self, ctx: _Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
@@ -973,14 +1078,14 @@ class RiskDetector:
                 ):
                     continue
                 evidence = _evidence(subj.text, end)
-                ctx.facts.setdefault("sensitive-content", evidence)
+                ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, evidence)
                 if kind == SECRET:
-                    ctx.facts.setdefault("secret-content", f"{self._id_owner[pid]}")
+                    ctx.facts.setdefault(Fact.SECRET_CONTENT, f"{self._id_owner[pid]}")
                     if str(self._id_owner[pid]) in CREDENTIAL_FORMATS:
-                        ctx.facts.setdefault("credential-content", f"{self._id_owner[pid]}")
+                        ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, f"{self._id_owner[pid]}")
                     if subj.view == "url" and self._external(subj.text):
                         ctx.facts.setdefault(
-                            "exfiltration",
+                            Fact.EXFILTRATION,
                             f"{self._id_owner[pid]} in a request to {subj.text[:80]}",
                         )
                 break
@@ -988,21 +1093,21 @@ class RiskDetector:
     def _derive_facts(self, ctx: _Context) -> None:
         for e in ctx.effects:
             if e.op in ("delete", "truncate") and "personal-data" in e.classes:
-                ctx.facts.setdefault("personal-data-deletion", e.describe())
+                ctx.facts.setdefault(Fact.PERSONAL_DATA_DELETION, e.describe())
         for st in ctx.statements:
             if st.type in ("delete", "truncate", "drop") and any(
                 _PEOPLE_TABLE.search(t) for t in st.tables
             ):
-                ctx.facts.setdefault("personal-data-deletion", st.text[:120])
+                ctx.facts.setdefault(Fact.PERSONAL_DATA_DELETION, st.text[:120])
         for value in ctx.arg_values.get("recipient", ()):
             if not self._internal(value):
-                ctx.facts.setdefault("outside-recipient", value[:120])
+                ctx.facts.setdefault(Fact.OUTSIDE_RECIPIENT, value[:120])
         for role in ("url", "recipient"):
             for value in ctx.arg_values.get(role, ()):
                 if self._external(value):
-                    ctx.facts.setdefault("external-target", value[:120])
+                    ctx.facts.setdefault(Fact.EXTERNAL_TARGET, value[:120])
                 if not self._internal(value):
-                    ctx.facts.setdefault("unverified-target", value[:120])
+                    ctx.facts.setdefault(Fact.UNVERIFIED_TARGET, value[:120])
         effects = ctx.effects
         sends = [e for e in effects if e.op == "send"]
         if not sends:
@@ -1010,24 +1115,24 @@ class RiskDetector:
         secret_reads = [
             e for e in effects if e.op in ("read", "fetch") and e.classes & _SECRET_CLASSES
         ]
-        carries = ctx.action.kind in ("tool", "http") and "secret-content" in ctx.facts
+        carries = ctx.action.kind in ("tool", "http") and Fact.SECRET_CONTENT in ctx.facts
         if secret_reads or carries:
-            what = secret_reads[0].describe() if secret_reads else ctx.facts["secret-content"]
-            ctx.facts.setdefault("exfiltration", f"{what} → {sends[0].target[:80]}")
+            what = secret_reads[0].describe() if secret_reads else ctx.facts[Fact.SECRET_CONTENT]
+            ctx.facts.setdefault(Fact.EXFILTRATION, f"{what} → {sends[0].target[:80]}")
         if any(e.op == "read" and e.classes & _DATA_CLASSES for e in effects) or (
-            "data-mentioned" in ctx.facts and ctx.action.kind in ("tool", "http")
+            Fact.DATA_MENTIONED in ctx.facts and ctx.action.kind in ("tool", "http")
         ):
-            ctx.facts.setdefault("data-transfer", sends[0].describe())
+            ctx.facts.setdefault(Fact.DATA_TRANSFER, sends[0].describe())
         untrusted = [e for e in sends if self._untrusted(e.target)]
         if untrusted:
-            ctx.facts.setdefault("untrusted-target", untrusted[0].target[:120])
+            ctx.facts.setdefault(Fact.UNTRUSTED_TARGET, untrusted[0].target[:120])
         external = [e for e in sends if self._external(e.target)]
         if external:
-            ctx.facts.setdefault("send-external", external[0].target[:120])
+            ctx.facts.setdefault(Fact.SEND_EXTERNAL, external[0].target[:120])
             dumps = [e for e in effects if e.op == "read" and e.classes & _DATA_CLASSES]
             if dumps:
                 ctx.facts.setdefault(
-                    "data-exfiltration", f"{dumps[0].describe()} → {external[0].target[:80]}"
+                    Fact.DATA_EXFILTRATION, f"{dumps[0].describe()} → {external[0].target[:80]}"
                 )
 
     def _internal(self, target: str) -> bool:
@@ -1175,7 +1280,7 @@ class RiskDetector:
             citations=citations,
             secrets=any(self._id_kind[pid] == SECRET for pid in ctx.hits),
             signals=tuple(signals),
-            facts=ctx.facts,
+            facts={str(k): v for k, v in ctx.facts.items()},  # plain names (JSON, orjson)
             effects=tuple(ctx.effects),
             commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
             statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),
@@ -1188,8 +1293,11 @@ class RiskDetector:
         """Where a pattern matched, in characters (Hyperscan reports only the end): the same
         pattern run by Python's engine over a bounded window before that end."""
         regex = self._py_patterns.get(pid)
-        if regex is None:
-            regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
+        if regex is None:  # RE2 (linear) where it can express the pattern
+            try:
+                regex = re2.compile(self._id_pattern[pid], _RE2_CASELESS)
+            except re2.error:
+                regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
             self._py_patterns[pid] = regex
         if not text.isascii():
             end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import re2  # type: ignore[import-untyped]
+
+from magistrate.analysis.dynamic import credential_reads_in_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.paths import PathClassifier
 
@@ -20,7 +23,9 @@ _STR = r"""(?:[rbfu]{0,2})(['"])((?:(?!\1)[^\\\n]|\\.){1,400})\1"""
 _DELETE = re.compile(
     r"(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|fs\.rmSync|fs\.rmdirSync"
     r"|fs\.unlinkSync|fs\.rm|fs\.promises\.rm|rimraf(?:\.sync)?|FileUtils\.rm_r[f]?|FileUtils\.rm"
-    r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir)\s*\(\s*" + _STR
+    r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir|\.rmSync|\.rmdirSync|\.unlinkSync|\.rm"
+    r"|Deno\.removeSync|Deno\.remove"
+    r"|\.rmdir|\.unlink)\s*\(\s*" + _STR
 )
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
 # The home directory named by code rather than spelled out: `rmtree(Path.home())`.
@@ -66,7 +71,8 @@ _SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write)\s*\(")
 _SHELL_OUT = re.compile(
     r"(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput"
     r"|getstatusoutput)|commands\.getoutput|child_process\.(?:exec|execSync|spawn|spawnSync)"
-    r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen)"
+    r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen"
+    r"|os\.execute|io\.popen)"
     r"\s*\(\s*(?:\[\s*)?" + _STR
 )
 # Rust and Go shelling out: Command::new("sh").arg("-c").arg("…"), exec.Command("sh", "-c", "…").
@@ -75,12 +81,56 @@ _NATIVE_SHELL_OUT = re.compile(
     r"|exec\.Command\(\s*\"(?:ba|z)?sh\"\s*,\s*\"-c\"\s*,\s*)" + _STR
 )
 _LIST_ARGV = re.compile(r"subprocess\.\w+\s*\(\s*\[([^\]]{1,400})\]")
+# Node: spawnSync('rm', ['-rf', '/']), execFile("rm", [...]).
+_JS_ARGV = re.compile(
+    r"(?:spawn|spawnSync|execFile|execFileSync)\s*\(\s*" + _STR + r"\s*,\s*\[([^\]]{0,400})\]"
+)
 _URL_IN = re.compile(r"^(?:https?|ftp)://", re.I)
 _ENCODED_EXEC = re.compile(
     r"(?:system|exec|eval|popen|run|call|check_output|Popen|execSync|spawn)\s*\(\s*(?:\[\s*)?"
     r"(?P<fn>base64\.b64decode|b64decode|codecs\.decode|bytes\.fromhex|atob|Buffer\.from|"
     r"base64_decode)\s*\(\s*[rbfu]{0,2}(?P<q>['\"])(?P<s>[A-Za-z0-9+/=_-]{4,20000})(?P=q)"
 )
+
+
+# Code that runs what it downloads: exec(urlopen(…).read()), eval(await fetch(…)), load(open-uri).
+_EXEC_FETCHED = re2.compile(
+    r"\b(?:exec|eval|compile|Function|instance_eval|load)\s*\([^;\n]{0,200}?"
+    r"\b(?:urlopen|urlretrieve|requests\.get|httpx\.get|fetch|axios\.get|URI\.open|Net::HTTP"
+    r"|file_get_contents\(\s*['\"]https?:)"
+)
+# AppleScript handing a command line to the shell: do shell script "rm -rf ~".
+# …and Terminal told to run one: tell app "Terminal" to do script "…".
+_APPLESCRIPT_SHELL = re2.compile(r'do\s+(?:shell\s+)?script\s+"((?:[^"\\]|\\.){1,400})"')
+# PowerShell running a base64 literal: IEX ([Text.Encoding]::UTF8.GetString(
+# [Convert]::FromBase64String('…'))).
+_PWSH_ENCODED_EXEC = re2.compile(
+    r"(?i)\b(?:iex|invoke-expression|scriptblock\]::create)\b[^'\"]{0,300}FromBase64String\(\s*"
+    r"['\"]([A-Za-z0-9+/=]{4,})['\"]"
+)
+
+
+_ESCAPE = re.compile(r"\\(.)", re.S)  # one escaped character: linear
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def _unescape(literal: str) -> str:
+    """A string literal's text: `\\'` is `'`, `\\n` a newline (what the code hands a shell)."""
+    if "\\" not in literal:
+        return literal
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), literal)
+
+
+def _decode_b64_text(literal: str) -> str | None:
+    """Base64 text as UTF-16LE when it looks like it (PowerShell), else UTF-8."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(literal + "=" * (-len(literal) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-8", "replace")
 
 
 def _decode(function: str, literal: str) -> str | None:
@@ -105,12 +155,15 @@ class CodeAnalysis:
     effects: list[Effect] = field(default_factory=list)
     shell: list[str] = field(default_factory=list)
     decoded: list[str] = field(default_factory=list)  # encoded payloads the code runs
+    secret_env: list[str] = field(default_factory=list)  # credential variables read by name
+    truncated: bool = False  # longer than MAX_CODE: the rest was not read
+    remote: str = ""  # evidence that the code runs what it downloads
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     """Recognize file, environment, network and shell calls in program code."""
+    out = CodeAnalysis(truncated=len(code) > MAX_CODE)
     code = code[:MAX_CODE]
-    out = CodeAnalysis()
     classify = classifier.classify
 
     def add(op: str, target: str, by: str) -> None:
@@ -129,6 +182,18 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         add("write", m.group(2), "code")
     if _ENV_DUMP.search(code):
         add("read", "$ENV", "code")
+    out.secret_env = credential_reads_in_code(code)
+    fetched = _EXEC_FETCHED.search(code)
+    if fetched:
+        out.remote = fetched.group(0)[:120]
+    if "FromBase64String" in code:
+        for m in _PWSH_ENCODED_EXEC.finditer(code):
+            payload = _decode_b64_text(m.group(1))
+            if payload:
+                out.decoded.append(payload)
+                out.shell.append(payload)
+    if "script" in code:
+        out.shell.extend(m.group(1) for m in _APPLESCRIPT_SHELL.finditer(code))
     for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA):
         for m in pattern.finditer(code):
             add("send", m.group(2), "code")
@@ -140,9 +205,9 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         for host in sockets:
             add("send", host, "code")
     for m in _SHELL_OUT.finditer(code):
-        out.shell.append(m.group(2))
+        out.shell.append(_unescape(m.group(2)))
     for m in _NATIVE_SHELL_OUT.finditer(code):
-        out.shell.append(m.group(2))
+        out.shell.append(_unescape(m.group(2)))
     for m in _ENCODED_EXEC.finditer(code):
         payload = _decode(m.group("fn"), m.group("s"))
         if payload:
@@ -152,4 +217,6 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         parts = re.findall(_STR, m.group(1))
         if parts:
             out.shell.append(" ".join(p[1] for p in parts))
+    for m in _JS_ARGV.finditer(code):
+        out.shell.append(" ".join([m.group(2), *(p[1] for p in re.findall(_STR, m.group(3)))]))
     return out

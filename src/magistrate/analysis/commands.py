@@ -64,9 +64,17 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "flock": frozenset(["-w", "-E"]),
     "npx": frozenset(["-p", "--package"]),
     "uvx": frozenset(),
+    "chroot": frozenset(["--userspec", "--groups"]),
+    "unshare": frozenset(["-S", "-G", "--setuid", "--setgid"]),
+    "nsenter": frozenset(["-t", "--target", "-S", "-G", "--setuid", "--setgid"]),
+    "firejail": frozenset(),
+    "xvfb-run": frozenset(["-n", "-s", "-f", "--server-num", "--server-args"]),
+    "dbus-run-session": frozenset(),
 }
 # Wrappers whose first operand (not the command) must also be skipped.
-WRAPPERS_WITH_ARGUMENT = frozenset({"timeout", "taskset", "chrt", "flock", "gosu", "su-exec"})
+WRAPPERS_WITH_ARGUMENT = frozenset(
+    {"timeout", "taskset", "chrt", "flock", "gosu", "su-exec", "chroot"}
+)
 # Wrappers that raise privilege: commands they run are marked as privileged.
 PRIVILEGED_WRAPPERS = frozenset({"sudo", "doas", "pkexec", "su", "runuser", "gosu", "su-exec"})
 
@@ -153,7 +161,7 @@ REMOTE_EXEC_VALUE_OPTIONS: dict[str, frozenset[str]] = {
 
 # Effects on path operands.
 DELETERS = frozenset(
-    ["rm", "unlink", "shred", "srm", "wipe", "trash", "trash-put", "del", "erase", "rd"]
+    "rm unlink shred srm wipe trash trash-put del erase rd rimraf del-cli rmtrash gio-trash".split()
 )
 TRUNCATERS = frozenset({"truncate"})
 # Options that take a value, for commands whose operands are paths (the value is not a path).
@@ -492,4 +500,18 @@ NON_FILE_CLIS = frozenset(
     systemctl service journalctl npm yarn pnpm pip pip3 apt apt-get yum dnf brew gh glab
     heroku fly flyctl vercel netlify vault op security launchctl sc sc.exe net net.exe reg
     reg.exe schtasks wmic""".split()
+)
+
+# PowerShell: the shells, the cmdlets that run a script block, and those that start a program.
+POWERSHELLS = frozenset({"pwsh", "powershell", "powershell.exe"})
+SCRIPT_BLOCK_RUNNERS = frozenset({"invoke-command", "icm", "start-job", "start-threadjob"})
+PROCESS_STARTERS = frozenset({"start-process", "saps"})
+# Interpreters whose backticks (and Perl's qx{…}) run shell commands.
+BACKTICK_INTERPRETERS = frozenset({"ruby", "perl", "php"})
+# Editors that run `:!cmd` given with -c or +cmd.
+EX_EDITORS = frozenset({"vim", "vi", "nvim", "ex", "view", "gvim"})
+# git configuration whose value is a command git runs (`-c core.pager=…`, aliases starting `!`).
+GIT_COMMAND_KEYS = frozenset(
+    {"core.pager", "core.editor", "core.sshcommand", "core.fsmonitor", "sequence.editor"}
+    | {"diff.external", "pager.log", "pager.diff", "credential.helper", "core.hookspath"}
 )

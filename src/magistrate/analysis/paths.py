@@ -11,6 +11,8 @@ import posixpath
 import re
 from collections.abc import Mapping, Sequence
 
+from magistrate.analysis.fieldscan import PatternSet
+
 # Targets that stand for sources of secrets or data rather than paths.
 PSEUDO_TARGETS = {
     "$ENV": frozenset({"environment"}),
@@ -18,11 +20,19 @@ PSEUDO_TARGETS = {
     "$PERSONAL": frozenset({"personal-data"}),
 }
 _HOME_PREFIX = re.compile(
-    r"^(?:\$HOME|\$\{HOME\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root)(?=/|$)"
+    r"^(?:\$HOME|\$\{HOME(?::?[-?=+][^}]*)?\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root"
+    r"|%USERPROFILE%|%HOMEPATH%|\$env:USERPROFILE|\$env:HOME)(?=[/\\]|$)",
+    re.I,
 )
+_SYSTEM_ROOT = re.compile(
+    r"^(?:%(?:SystemRoot|windir)%|\$env:(?:SystemRoot|windir))(?=[/\\]|$)", re.I
+)
+_SYSTEM_DRIVE = re.compile(r"^(?:%SystemDrive%|\$env:SystemDrive)(?=[/\\]|$)", re.I)
 _TMPDIR_PREFIX = re.compile(r"^(?:\$TMPDIR|\$\{TMPDIR\}|\$TMP|\$\{TMP\})(?=/|$)")
-_BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
+# Commas separate the alternatives: `[^{}]*,[^{}]*` was quadratic on `{a,a,a,…` without `}`.
+_BRACES = re.compile(r"\{([^{},]*(?:,[^{},]*)+)\}")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+MAX_PATH_CHARS = 4096  # PATH_MAX: longer operands are classified by their first 4,096 characters
 
 
 def normalize_path(path: str) -> str:
@@ -30,9 +40,13 @@ def normalize_path(path: str) -> str:
     p = path.strip()
     if not p:
         return p
+    if p[0] in "%$":  # Windows variables for system places: %SystemRoot% is C:\Windows
+        p = _SYSTEM_DRIVE.sub("c:", _SYSTEM_ROOT.sub("c:/windows", p, count=1), count=1)
     if _WINDOWS_DRIVE.match(p):
         return p.replace("\\", "/").lower()
     p = _HOME_PREFIX.sub("~", p, count=1)
+    if p.startswith("~\\"):
+        p = p.replace("\\", "/")
     p = _TMPDIR_PREFIX.sub("/tmp", p, count=1)
     if p.startswith("~") or p.startswith("/"):
         head, rest = ("~", p[1:]) if p.startswith("~") else ("", p)
@@ -82,14 +96,12 @@ def path_candidates(operand: str) -> list[str]:
 class PathClassifier:
     """Maps a path to the set of constitution path classes it belongs to."""
 
-    __slots__ = ("_cache", "_classes", "_names")
+    __slots__ = ("_cache", "_class_of", "_names", "_set")
 
     def __init__(self, classes: Mapping[str, Sequence[str]]) -> None:
-        self._classes: list[tuple[str, re.Pattern[str]]] = [
-            (name, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE))
-            for name, patterns in classes.items()
-            if patterns
-        ]
+        # Every pattern of every class in one linear-time scan (analysis/fieldscan).
+        self._class_of = [name for name, patterns in classes.items() for _ in patterns]
+        self._set = PatternSet([p for patterns in classes.values() for p in patterns], True)
         self._names = frozenset(classes)
         self._cache: dict[str, frozenset[str]] = {}
 
@@ -109,10 +121,8 @@ class PathClassifier:
         result: set[str] = set()
         for candidate in path_candidates(operand):
             for expanded in expand_braces(candidate):
-                norm = normalize_path(expanded)
-                for name, pattern in self._classes:
-                    if pattern.search(norm):
-                        result.add(name)
+                norm = normalize_path(expanded[:MAX_PATH_CHARS])
+                result.update(self._class_of[i] for i in self._set.matches(norm))
         frozen = frozenset(result)
         if len(self._cache) > 50_000:
             self._cache.clear()

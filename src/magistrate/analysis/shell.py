@@ -10,18 +10,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from magistrate.analysis import commands as C
-from magistrate.analysis.code import analyze_code
+from magistrate.analysis.code import MAX_CODE, analyze_code
+from magistrate.analysis.databases import destroyed_database
+from magistrate.analysis.dynamic import (
+    conventional_program,
+    credential_vars,
+    ifs_split,
+    looked_up,
+)
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.facts import Fact
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
-MAX_DEPTH = 6
-MAX_INVOCATIONS = 2_000
+MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
+MAX_INVOCATIONS = 1_000
+MAX_TOKENS = 20_000  # words and operators of one command line
+MAX_MATCH_TEXT = 65_536  # arguments rules' patterns read (scanned in linear time)
+MAX_WORK = 200_000  # characters lexed over all nesting (a nested `bash -c` re-reads its code)
 
 _RESERVED_SKIP = frozenset(
     [
@@ -51,19 +63,26 @@ _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 _REMOTE_SPEC = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)|^(?:s3|gs|az|abfss?|wasbs?)://|^\w+:$")
 _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
 _B64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
-_FORK_BOMB = re.compile(r"([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
+# Starts only where a name starts: without the look-behind, every suffix of a long word was
+# tried (quadratic: 14 s for 40,000 letters and a parenthesis).
+_FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
 CRON_SCHEDULE = re.compile(
     r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[*\d/,\-]+\s+){5})"
     r"(?:(?:root|www-data|nobody|daemon)\s+)?"
 )
 _WINDOWS = re.compile(
     r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\"
-    r"|^\s*(cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del|Get-|Set-|Remove-|New-)",
+    r"|^\s*(?:(?:cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del)(?:\.exe)?\b"
+    r"|Get-|Set-|Remove-|New-)",
     re.I,
 )
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _SEND_METHODS = frozenset({"post", "put", "patch"})
+# A value that reads as code rather than a file name or a word: blanks or shell punctuation.
+_LOOKS_LIKE_CODE = re.compile(r"[\s;|&$()`'\"<>=]")
+# Options that hand a program inline code, whatever the program (for names we cannot see).
+_INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", "-Command"})
 
 
 @dataclass(slots=True)
@@ -82,6 +101,7 @@ class Invocation:
     end: int
     stdin_source: str | None = None  # network | decoder | literal | file | command | None
     text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
+    arg_hits: frozenset[int] | None = None  # ids of rules' argument patterns matching `text`
 
 
 @dataclass(slots=True)
@@ -105,6 +125,7 @@ class _Simple:
     invocation: Invocation | None = None
     source: str | None = None  # what this command's output is: network, decoder, literal…
     literal: str | None = None  # its output, when it is a known literal (echo/printf)
+    piped: bool = False  # its output goes into the next command of a pipeline
 
 
 def basename(word: str) -> str:
@@ -169,14 +190,21 @@ class ShellAnalyzer:
             src = src.replace("\\", "/")  # cmd and PowerShell: backslash separates paths
         run = _Run(self.classifier, result)
         run.script(src, 0, (), {}, top=True)
+        if "FromBase64String" in src or "ScriptBlock" in src:  # PowerShell: .NET calls as code
+            run._program_code(src, 0, (), {}, (0, len(src)), [])
         if any(i.name == "crontab" for i in result.invocations):
             # Lines printed into `crontab -` are scheduled commands: read them as commands.
             for inv in list(result.invocations):
                 if inv.name in ("echo", "printf") and inv.operands:
                     line = CRON_SCHEDULE.sub("", " ".join(inv.operands), count=1)
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
+        for inv in result.invocations:
+            dropped = destroyed_database(inv.name, inv.argv)
+            if dropped is not None:
+                result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
+                break
         if "(" in src and _FORK_BOMB.search(src):
-            result.facts.setdefault("fork-bomb", _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
+            result.facts.setdefault(Fact.FORK_BOMB, _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
         return result
 
 
@@ -190,6 +218,27 @@ class _Run:
         self.downloaded: set[str] = set()
         self.remotes: dict[str, str] = {}
         self.cwd: str | None = None  # set by `cd /abs` so later relative paths resolve
+        self.tainted: dict[str, str] = {}  # variables holding a download or a decoded payload
+        self.work = 0  # characters lexed so far (the work budget)
+
+    def _hidden_source(self, word: Word) -> None:
+        """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a
+        command name, `$a` after `a=$(curl …)`, `eval $X` after `X=$(… | base64 -d)`."""
+        source = _substitution_source(word.subs)
+        for m in _VAR_REF.finditer(word.text):
+            source = source or self.tainted.get(m.group(1) or m.group(2))
+        if source == "network":
+            self.out.facts.setdefault(
+                Fact.REMOTE_CODE, f"runs the output of a download: {word.text}"
+            )
+        elif source == "decoder":
+            self.out.facts.setdefault(
+                Fact.DECODED_EXEC, f"runs a decoded payload: {word.text[:80]}"
+            )
+
+    def limit(self, why: str) -> None:
+        """Analysis stopped before the end: say so, so the verdict fails closed."""
+        self.out.facts.setdefault(Fact.ANALYSIS_LIMIT, f"analysis limit: {why}")
 
     # ----------------------------------------------------------------- structure
     def script(
@@ -201,15 +250,27 @@ class _Run:
         top: bool = False,
         span: tuple[int, int] | None = None,
     ) -> None:
-        if depth > MAX_DEPTH or len(self.out.invocations) >= MAX_INVOCATIONS:
-            self.out.facts.setdefault("nesting-too-deep", src[:80])
+        self.work += len(src)
+        if depth > MAX_DEPTH:
+            self.out.facts.setdefault(Fact.NESTING_TOO_DEEP, src[:80])
+            self.limit(f"shell nesting deeper than {MAX_DEPTH} levels")
             return
-        tokens = lex(src)
+        if len(self.out.invocations) >= MAX_INVOCATIONS:
+            self.limit(f"more than {MAX_INVOCATIONS:,} commands")
+            return
+        if self.work > MAX_WORK:
+            self.limit(f"more than {MAX_WORK:,} characters of shell to read")
+            return
+        tokens = lex(src, MAX_TOKENS + 1)
+        if len(tokens) > MAX_TOKENS:
+            self.limit(f"more than {MAX_TOKENS:,} words")
+            tokens = tokens[:MAX_TOKENS]
         simples: list[_Simple] = []
         cur = _Simple()
         for tok in tokens:
             if isinstance(tok, Op):
                 if tok.op in ("|", "|&"):
+                    cur.piped = True
                     nxt = _Simple(prev=cur)
                     simples.append(cur)
                     cur = nxt
@@ -222,6 +283,9 @@ class _Run:
                 cur.words.append(tok)
         simples.append(cur)
         for simple in simples:
+            if len(self.out.invocations) >= MAX_INVOCATIONS:
+                self.limit(f"more than {MAX_INVOCATIONS:,} commands")
+                break
             if simple.words or simple.redirects:
                 self.simple(simple, src, depth, via, env, top, span)
 
@@ -262,6 +326,8 @@ class _Run:
             name, _, value = m.groups()
             if not words[i].dynamic:
                 env[name] = value
+            elif source := _substitution_source(words[i].subs):
+                self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
             assigns.append(words[i].text)
             i += 1
         words = words[i:]
@@ -319,35 +385,80 @@ class _Run:
                     i += 1
             if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
                 i += 1
+            if name == "flock" and i + 1 < len(argv) and argv[i] in ("-c", "--command"):
+                self.script(argv[i + 1], depth + 1, via, dict(env), span=where)  # flock F -c CMD
+                return
             if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
                 stdin_targets = _listed_paths(s.prev.invocation)
+            elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
+                stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
             if i >= len(argv):
                 # `sudo -i`, `env` alone: the wrapper itself is the command (a root shell, a dump).
                 i = wrapper_at
                 via = via[:-1]
                 break
         argv, words = argv[i:], words[i:]
+        grouped = False
+        while argv and argv[0] in ("{", "!") and words and not words[0].quoted:
+            argv, words = argv[1:], words[1:]  # `time { cmd; }`, `exec ! cmd`: the group runs
+            grouped = True
         if not argv:
             return
-        head = argv[0]
-        if words and not words[0].quoted and words[0].dynamic and (" " in head or "\t" in head):
-            # `$CMD` whose value is `rm -rf x`: the shell splits it into words and runs them.
-            rest = " ".join(_quote(a) for a in argv[1:])
-            self.script(f"{head} {rest}".strip(), depth + 1, via, dict(env), span=where)
+        if grouped and basename(argv[0]) in C.WRAPPERS:  # `time { time { cmd; }; }`
+            self.command(s, argv, words, depth, via, env, where)
             return
+        head = argv[0]
+        if head.lower() in ("%comspec%", "$env:comspec"):  # cmd's own path, in a variable
+            head = argv[0] = "cmd"
+        if words and words[0].dynamic:
+            self._hidden_source(words[0])
+        if (
+            words
+            and not words[0].quoted
+            and words[0].dynamic
+            and "$(" not in head
+            and "`" not in head
+        ):
+            # `$CMD` whose value is `rm -rf x` (or `rm_-rf_x` under `IFS=_`): the shell splits it
+            # into words and runs them.
+            fields = ifs_split(head, env.get("IFS"))
+            if len(fields) > 1:
+                rest = " ".join(_quote(a) for a in [*fields, *argv[1:]])
+                self.script(rest, depth + 1, via, dict(env), span=where)
+                return
         if words and words[0].quoted and (" " in head or "\t" in head):
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)
             return
-        dynamic = bool(words) and words[0].dynamic and "$" in head
+        if words and not words[0].quoted and _BRACE_LIST.match(head):
+            # `{rm,-rf,/}`: brace expansion makes the words of a command.
+            expanded = [*head[1:-1].split(","), *argv[1:]]
+            self.script(
+                " ".join(_quote(a) for a in expanded), depth + 1, via, dict(env), span=where
+            )
+            return
+        conventional = conventional_program(head) if words and words[0].dynamic else None
+        guessed = conventional or (
+            _spelled_program(head) if words and not words[0].quoted else None
+        )
+        if guessed is not None:  # `$SHELL -c …`, `/???/?m`, `r${x}m`: read as the program named
+            self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
+            head = argv[0] = guessed
+        tail = head.rsplit("/", 1)[-1]
+        # `$GOPATH/bin/golangci-lint`, `$(npm bin)/eslint`: only the folder is dynamic.
+        known_tail = "/" in head and bool(tail) and "$" not in tail and "`" not in tail
+        dynamic = bool(words) and words[0].dynamic and "$" in head and not known_tail
         name = "$dynamic" if dynamic else basename(head)
+        if words and words[0].dynamic and (dynamic or words[0].subs) and not known_tail:
+            self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
-            self.out.facts.setdefault("remote-code", f"runs downloaded {head}")
+            self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
         inv = self.record(name, args, via, depth, where, privileged)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
-        if name in ("echo", "printf") and not any("$" in a for a in args):
+        if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
+            # A literal, even with `$` in single quotes: `echo '$SHELL -c …' | sh` runs it.
             s.literal = " ".join(a for a in args if not (a.startswith("-") and len(a) <= 3))
             if name == "printf" or "-e" in args:
                 s.literal = _decode_ansi_c(s.literal)
@@ -370,6 +481,7 @@ class _Run:
         privileged: bool,
     ) -> Invocation | None:
         if len(self.out.invocations) >= MAX_INVOCATIONS:
+            self.limit(f"more than {MAX_INVOCATIONS:,} commands")
             return None
         flags, operands = split_flags(args)
         inv = Invocation(
@@ -402,7 +514,7 @@ class _Run:
                 if literal is None:
                     continue
                 if decoded:
-                    self.out.facts.setdefault("decoded-exec", f"$({sub.strip()[:80]})")
+                    self.out.facts.setdefault(Fact.DECODED_EXEC, f"$({sub.strip()[:80]})")
                     self.out.derived.append(literal)
                 text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
         if env and "$" in text:
@@ -550,7 +662,7 @@ class _Run:
             if "l" not in inv.flags and ops:
                 add("send", ops[0], name)
                 if inv.flags & {"e", "c"} or "exec" in " ".join(inv.argv).lower():
-                    self.out.facts.setdefault("reverse-shell", " ".join([name, *inv.argv])[:120])
+                    self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *inv.argv])[:120])
         elif name in C.DNS_TOOLS:
             for o in ops:
                 if "$" in o:  # data spliced into a name to resolve: DNS exfiltration
@@ -584,6 +696,10 @@ class _Run:
             and _secret_var_in([w.text for w in words[1:] if not w.quoted or w.dynamic])
         ):
             add("read", "$ENV", name)
+            if not s.piped:  # `echo "$CR_PAT" | docker login --password-stdin` uses it
+                self._secret_env(name, [w.text for w in words[1:] if w.dynamic])
+        elif name in C.ENV_DUMPERS and ops:
+            self._secret_env(name, [f"${o}" for o in ops])
         elif name == "git":
             self._git(inv)
         elif name in ("cd", "pushd") and ops:
@@ -606,6 +722,12 @@ class _Run:
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
+
+    def _secret_env(self, name: str, values: list[str]) -> None:
+        """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
+        found = [v for value in values for v in credential_vars(value)]
+        if found:
+            self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"{name} {found[0]}")
 
     def _git(self, inv: Invocation) -> None:
         """`git push URL` and pushes to a remote added on the same line send the repository."""
@@ -669,14 +791,20 @@ class _Run:
         stdin_code = self._stdin_code(s)
         if name in C.SHELLS:
             if any(r.target is not None and _NET_DEVICE.match(r.target.text) for r in s.redirects):
-                self.out.facts.setdefault("reverse-shell", " ".join([name, *argv])[:120])
+                self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *argv])[:120])
             script = self._shell_script_arg(name, argv)
             if script is not None:
                 self._code_from_words(script, words, depth, nested_via, env, where)
-            elif inv.operands and not inv.flags & {"s"}:
+                if name in C.POWERSHELLS:  # .NET calls in the script: read it as code too
+                    self._program_code(script, depth, nested_via, env, where, [])
+            elif inv.operands and inv.operands[0] != "-" and not inv.flags & {"s"}:
                 self._exec_file(inv.operands[0], name, words)
             else:
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
+        elif name == "$dynamic":
+            self._dynamic(inv, s, stdin_code, words, depth, nested_via, env, where)
+        elif name in C.SCRIPT_BLOCK_RUNNERS or name in C.PROCESS_STARTERS:
+            self._powershell_block(inv, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
         elif name in ("source", "."):
@@ -688,6 +816,11 @@ class _Run:
             code = _option_value(argv, C.CODE_INTERPRETERS[name])
             if code is not None:
                 self._program_code(code, depth, nested_via, env, where, words)
+                if name in C.BACKTICK_INTERPRETERS:  # ruby -e '`rm -rf /`', perl qx{…}
+                    for cmd in _BACKTICK_CODE.findall(code[:20_000]):
+                        self.script(
+                            next(c for c in cmd if c), depth + 1, nested_via, {}, span=where
+                        )
             elif inv.operands and inv.operands[0] != "-":
                 self._exec_file(inv.operands[0], name, words)
             else:
@@ -704,7 +837,9 @@ class _Run:
             rest = _after_host(argv, C.REMOTE_EXEC_VALUE_OPTIONS["ssh"])
             if rest:
                 self.script(" ".join(rest), depth + 1, nested_via, {}, span=where)
-        elif name in ("su", "runuser") and ("c" in inv.flags or "command" in inv.flags):
+        elif name in ("su", "runuser", "script", "flock") and (
+            "c" in inv.flags or "command" in inv.flags
+        ):  # `su -c CMD`, `script -qc CMD /dev/null`, `flock /tmp/l -c CMD`
             code = _option_value(argv, frozenset({"-c", "--command"}))
             if code is not None:
                 self.script(code, depth + 1, nested_via, dict(env), span=where)
@@ -718,6 +853,9 @@ class _Run:
                 )
         elif name == "find":
             self._find(inv, depth, nested_via, env, where)
+        elif name in C.EX_EDITORS or name == "git":
+            for command in _commands_in_options(name, argv):
+                self.script(command, depth + 1, nested_via, {}, span=where)
         elif name in ("wmic", "wmic.exe") and "create" in [a.lower() for a in argv]:
             self.script(argv[-1], depth + 1, nested_via, {}, span=where)
         elif name in ("schtasks", "schtasks.exe", "at.exe"):
@@ -731,6 +869,59 @@ class _Run:
         ):
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
 
+    def _dynamic(
+        self,
+        inv: Invocation,
+        s: _Simple,
+        stdin_code: str | None,
+        words: list[Word],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        """A program whose name is unknown: its payload is judged as a shell would run it."""
+        payload = _option_value(inv.argv, _INLINE_CODE_OPTIONS)
+        shown = " ".join(["$dynamic", *inv.argv])[:120]
+        if payload is not None:
+            if _LOOKS_LIKE_CODE.search(payload):  # not `$X -c config.yaml`
+                self.out.facts.setdefault(Fact.DYNAMIC_COMMAND_PAYLOAD, shown)
+            self._code_from_words(payload, words, depth, via, env, where)
+            self._program_code(payload, depth, via, env, where, [])
+        elif s.prev is not None or stdin_code is not None or any(r.op == "<" for r in s.redirects):
+            self.out.facts.setdefault(Fact.DYNAMIC_COMMAND_PAYLOAD, shown)
+            self._stdin_exec(s, stdin_code, "shell", depth, via, env, where)
+        for w in words[1:]:
+            if w.process_sub:  # `$SHELL <(curl …)`, `$X < <(curl …)`: a script from elsewhere
+                self._exec_file(w.text, "$dynamic", [w])
+
+    def _powershell_block(
+        self,
+        inv: Invocation,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        """`Invoke-Command -ScriptBlock { … }`, `Start-Process prog -ArgumentList '…'`: the
+        block, or the program with its arguments, runs."""
+        lower = [a.lower() for a in inv.argv]
+        if inv.name in C.SCRIPT_BLOCK_RUNNERS:
+            k = lower.index("-scriptblock") + 1 if "-scriptblock" in lower else 0
+            block = " ".join(inv.argv[k:]).strip().removeprefix("{").removesuffix("}")
+            self.script(block, depth + 1, via, dict(env), span=where)
+            return
+        program = _option_value(inv.argv, frozenset({"-FilePath", "-filepath", "-FilePath:"}))
+        rest = [
+            a
+            for k, a in enumerate(inv.argv)
+            if not a.startswith("-") and (k == 0 or not inv.argv[k - 1].startswith("-"))
+        ]
+        program = program or (rest[0] if rest else None)
+        args = _option_value(inv.argv, frozenset({"-ArgumentList", "-argumentlist", "-Args"}))
+        if program:
+            self.script(f"{_quote(program)} {args or ''}", depth + 1, via, dict(env), span=where)
+
     def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
         if name in ("pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"):
             for k, a in enumerate(argv):
@@ -738,7 +929,7 @@ class _Run:
                 if low in _PWSH_COMMAND and k + 1 < len(argv):
                     return " ".join(argv[k + 1 :])
                 if low in _PWSH_ENCODED and k + 1 < len(argv):
-                    self.out.facts.setdefault("decoded-exec", f"{name} {a} {argv[k + 1][:60]}")
+                    self.out.facts.setdefault(Fact.DECODED_EXEC, f"{name} {a} {argv[k + 1][:60]}")
                     try:
                         blob = argv[k + 1]
                         script = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode(
@@ -768,7 +959,14 @@ class _Run:
         for w in words:
             for sub in w.subs:
                 if _runs_fetcher(sub):
-                    self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
+                    self.out.facts.setdefault(
+                        Fact.REMOTE_CODE, f"code from $( {sub.strip()[:80]} )"
+                    )
+            self._hidden_source(w)
+        if _UNRESOLVED.match(code):  # `bash -c "$CMD"`, `eval $X`: code nobody can read here
+            self.out.facts.setdefault(
+                Fact.DYNAMIC_COMMAND_PAYLOAD, f"runs the value of {code[:60]}"
+            )
         self.script(code, depth + 1, via, dict(env), span=where)
 
     def _program_code(
@@ -784,12 +982,22 @@ class _Run:
         for w in words:
             for sub in w.subs:
                 if _runs_fetcher(sub):
-                    self.out.facts.setdefault("remote-code", f"code from $( {sub.strip()[:80]} )")
+                    self.out.facts.setdefault(
+                        Fact.REMOTE_CODE, f"code from $( {sub.strip()[:80]} )"
+                    )
         found = analyze_code(code, self.classifier)
         self.out.effects.extend(found.effects)
+        if found.truncated:
+            self.limit(f"program code longer than {MAX_CODE:,} characters")
+        if found.secret_env:
+            self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
+        if found.remote:
+            self.out.facts.setdefault(
+                Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
+            )
         for payload in found.decoded:
             self.out.facts.setdefault(
-                "decoded-exec", f"encoded payload run by code: {payload[:60]}"
+                Fact.DECODED_EXEC, f"encoded payload run by code: {payload[:60]}"
             )
             self.out.derived.append(payload)
         for command in found.shell:
@@ -819,7 +1027,7 @@ class _Run:
             return
         for r in s.redirects:
             if r.op == "<" and r.target is not None:
-                self._exec_file(r.target.text, via[-1] if via else "sh", [])
+                self._exec_file(r.target.text, via[-1] if via else "sh", [r.target])
                 return
         prev = s.prev
         if prev is None:
@@ -827,11 +1035,13 @@ class _Run:
         if prev.source == "network":
             inv = prev.invocation
             shown = " ".join([inv.name, *inv.argv]) if inv else "network"
-            self.out.facts.setdefault("remote-code", f"{shown[:100]} | {via[-1] if via else 'sh'}")
+            self.out.facts.setdefault(
+                Fact.REMOTE_CODE, f"{shown[:100]} | {via[-1] if via else 'sh'}"
+            )
             return
         if prev.source == "decoder":
             self.out.facts.setdefault(
-                "decoded-exec", f"decoded data piped to {via[-1] if via else 'sh'}"
+                Fact.DECODED_EXEC, f"decoded data piped to {via[-1] if via else 'sh'}"
             )
             payload = _decode_chain(prev)
             if payload:
@@ -864,11 +1074,11 @@ class _Run:
     def _exec_file(self, path: str, interpreter: str, words: list[Word]) -> None:
         for w in words:
             if w.process_sub and any(_runs_fetcher(sub) for sub in w.subs):
-                self.out.facts.setdefault("remote-code", f"{interpreter} {w.text[:100]}")
+                self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} {w.text[:100]}")
                 return
         base = path.rstrip("/").rsplit("/", 1)[-1]
         if path in self.downloaded or base in self.downloaded:
-            self.out.facts.setdefault("remote-code", f"{interpreter} runs downloaded {path}")
+            self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} runs downloaded {path}")
         self._add("exec", path, interpreter)
 
     def _find(
@@ -950,14 +1160,9 @@ def _match_text(argv: list[str]) -> str:
         elif "=" in a and a.split("=", 1)[0] in _MESSAGE_OPTIONS:
             a = a.split("=", 1)[0] + "=<message>"
         out.append(a)
-    return " ".join(out)[:4096]
+    return " ".join(out)[:MAX_MATCH_TEXT]
 
 
-_SECRET_VAR = re.compile(
-    r"\$\{?([A-Za-z_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?|AUTH|PAT|"
-    r"PRIVATE)[A-Za-z0-9_]*)\}?",
-    re.I,
-)
 _DATA_OPTIONS = frozenset(
     "-d --data --data-binary --data-raw --data-urlencode --data-ascii -F --form --json "
     "--post-data --body-data -T --upload-file".split()
@@ -1014,7 +1219,7 @@ def _serves_files(name: str, argv: list[str]) -> bool:
 
 def _secret_var_in(values: list[str]) -> bool:
     """True when a value expands an environment variable named like a secret ($API_KEY)."""
-    return any(_SECRET_VAR.search(v) for v in values if "$" in v)
+    return any(credential_vars(v) for v in values if "$" in v)
 
 
 def _data_values(argv: list[str]) -> list[str]:
@@ -1049,6 +1254,9 @@ def _evaluate(sub: str) -> tuple[str | None, bool]:
         else:
             return None, False
     first = stages[0]
+    program = looked_up(first) if len(stages) == 1 else None
+    if program is not None:  # `$(which bash)` is bash
+        return program, False
     if not first or first[0] not in ("echo", "printf"):
         return None, False
     args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]
@@ -1182,6 +1390,72 @@ def _listed_paths(inv: Invocation) -> list[str]:
     if inv.name in ("ls", "echo", "printf", "cat", "locate"):
         return inv.operands[:8]
     return []
+
+
+# A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.
+_UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
+
+
+def _substitution_source(subs: list[str]) -> str | None:
+    """ "network" when a substitution downloads, "decoder" when it decodes, else None."""
+    for sub in subs:
+        if _runs_fetcher(sub):
+            return "network"
+        words = [t.text for t in lex(sub) if isinstance(t, Word)]
+        if any(basename(w) in C.DECODERS for w in words) and {"-d", "--decode", "-D"} & set(words):
+            return "decoder"
+    return None
+
+
+_BACKTICK_CODE = re.compile(r"`([^`\n]{1,400})`|\bqx\s*[{(]([^})\n]{1,400})[})]")
+
+
+def _commands_in_options(name: str, argv: list[str]) -> list[str]:
+    """Shell commands hidden in options: `vim -c ':!cmd'`, `vim +'!cmd'`, `git -c
+    core.pager='cmd' …`, `git -c alias.x='!cmd' x`."""
+    out: list[str] = []
+    for k, a in enumerate(argv):
+        if name == "git":
+            if a == "-c" and k + 1 < len(argv) and "=" in argv[k + 1]:
+                key, _, value = argv[k + 1].partition("=")
+                key = key.lower()
+                if key in C.GIT_COMMAND_KEYS or (key.startswith("alias.") and value[:1] == "!"):
+                    out.append(value.lstrip("!"))
+            continue
+        value = argv[k + 1] if a in ("-c", "--cmd") and k + 1 < len(argv) else a[1:]
+        if a in ("-c", "--cmd") or a.startswith("+"):
+            ex = value.lstrip(": ")
+            if ex.startswith("!"):
+                out.append(ex[1:])
+    return out
+
+
+_BRACE_LIST = re.compile(r"^\{[^{}\s]*,[^{}\s]*\}$")
+# Programs a hidden spelling is matched against (`/???/?m` and `r${x}m` are rm).
+_GUESSABLE = (
+    C.DELETERS
+    | C.SHELLS
+    | C.FETCHERS
+    | C.RAW_SOCKETS
+    | frozenset(C.CODE_INTERPRETERS)
+    | frozenset({"chmod", "chown", "dd", "shred", "mkfs", "kill", "pkill", "reboot", "shutdown"})
+)
+
+
+def _spelled_program(head: str) -> str | None:
+    """The program a globbed or partly expanded name must be: `/???/?m` → rm (the only known
+    program it matches), `r${x}m` → rm (unknown expansions may be empty)."""
+    tail = head.rsplit("/", 1)[-1]
+    if len(tail) > 64:  # program names are short (and fnmatch.translate is quadratic on `[[[…`)
+        return None
+    if "$" in tail or "`" in tail:
+        stripped = _EXPANSION.sub("", tail)
+        return stripped if stripped in _GUESSABLE else None
+    if not any(c in tail for c in "?*["):
+        return None
+    pattern = re.compile(fnmatch.translate(tail))
+    found = sorted(p for p in _GUESSABLE if pattern.match(p))
+    return found[0] if found else None
 
 
 def _runs_fetcher(code: str) -> bool:

@@ -289,12 +289,13 @@ def _scan_word(src: str, i: int) -> tuple[Word, int]:
     return Word("".join(w.parts), start, end, w.quoted, w.dynamic, w.subs), end
 
 
-def lex(src: str) -> list[Token]:
+def lex(src: str, max_tokens: int | None = None) -> list[Token]:
     """Split shell source into words, operators and redirections. Never raises.
 
     The tokens of recent inputs are cached: the fingerprint and the analyzer both lex the same
-    command line. Callers must not modify the tokens."""
-    return _lex_cached(src) if len(src) <= 4096 else _lex(src)
+    command line. Callers must not modify the tokens. With `max_tokens`, lexing of a long source
+    stops after that many tokens (the caller learns it from the length of the result)."""
+    return _lex_cached(src) if len(src) <= 4096 else _lex(src, max_tokens)
 
 
 @functools.lru_cache(maxsize=512)
@@ -302,11 +303,12 @@ def _lex_cached(src: str) -> list[Token]:
     return _lex(src)
 
 
-def _lex(src: str) -> list[Token]:
+def _lex(src: str, max_tokens: int | None = None) -> list[Token]:
     tokens: list[Token] = []
     pending: list[Redir] = []  # heredocs whose bodies start after the next newline
     i, n = 0, len(src)
-    while i < n:
+    limit = max_tokens if max_tokens is not None else n + 1
+    while i < n and len(tokens) < limit:
         c = src[i]
         if c in " \t\r":
             i += 1
@@ -342,6 +344,17 @@ def _lex(src: str) -> list[Token]:
             else:
                 tokens.append(Op(c, i))
                 i += 1
+            continue
+        plain = _PLAIN.match(src, i)
+        if plain is not None and (plain.end() >= n or src[plain.end()] in _METACHARS):
+            # Fast path: a word of ordinary characters only (most words of most commands).
+            j = plain.end()
+            text = plain.group()
+            if j < n and src[j] in "<>" and text.isdigit():
+                i = _lex_redirect(src, j, text, tokens, pending)
+                continue
+            tokens.append(Word(text, i, j))
+            i = j
             continue
         word, j = _scan_word(src, i)
         # `2>file`, `2>&1`: a run of digits glued to a redirection is a file descriptor.

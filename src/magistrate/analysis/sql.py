@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
 import sqlglot
 from sqlglot import exp
 
@@ -75,23 +76,29 @@ class SqlStatement:
     text: str
 
 
-_CONCAT = re.compile(r"'((?:[^']|'')*)'\s*(?:\+|\|\|)\s*'")
-_CONCAT_FN = re.compile(r"\bconcat\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)", re.I)
-_DYNAMIC = re.compile(
-    r"\b(?:exec(?:ute)?(?:\s+immediate)?|sp_executesql|prepare\s+\w+\s+from)\s*\(?\s*N?'((?:[^']|'')*)'",
-    re.I,
+# RE2 (linear time). `CONCAT(` items are separated by commas: with the comma optional,
+# `'a''a''a'…` could be split in exponentially many ways and took seconds for 90 characters.
+_CONCAT = re2.compile(r"'((?:[^']|'')*)'\s*(?:\+|\|\|)\s*'")
+_CONCAT_FN = re2.compile(r"(?i)\bconcat\s*\(\s*('(?:[^']|'')*'(?:\s*,\s*'(?:[^']|'')*')*)\s*\)")
+_LITERAL = re2.compile(r"'((?:[^']|'')*)'")
+_DYNAMIC = re2.compile(
+    r"(?i)\b(?:exec(?:ute)?(?:\s+immediate)?|sp_executesql|prepare\s+\w+\s+from)\s*\(?\s*N?"
+    r"'((?:[^']|'')*)'"
 )
 
 
 def fold_literals(sql: str) -> str:
     """`'DR' + 'OP TABLE x'` → `'DROP TABLE x'`; CONCAT('a','b') → 'ab'."""
-    previous = None
-    while previous != sql and "'" in sql:
+    for _ in range(32):  # each pass folds every other pair: logarithmic passes
+        if "'" not in sql:
+            break
         previous = sql
         sql = _CONCAT.sub(lambda m: "'" + m.group(1), sql)
         sql = _CONCAT_FN.sub(
-            lambda m: "'" + "".join(re.findall(r"'((?:[^']|'')*)'", m.group(1))) + "'", sql
+            lambda m: "'" + "".join(x.group(1) for x in _LITERAL.finditer(m.group(1))) + "'", sql
         )
+        if sql == previous:
+            break
     return sql
 
 
@@ -100,10 +107,13 @@ _CONCAT_ANY = re.compile(r"""(['"])((?:(?!\1).)*)\1\s*\+\s*(['"])""")
 
 def fold_concatenation(text: str) -> str:
     """`'Inv'+'oke'` and `"a" + 'b'` → one literal (PowerShell, JavaScript, Python style)."""
-    previous = None
-    while previous != text:
-        previous = text
-        text = _CONCAT_ANY.sub(lambda m: m.group(1) + m.group(2), text, count=1)
+    # Each pass joins every other pair (`'a'+'b'+'c'+'d'` → `'ab'+'cd'`): log passes, each linear
+    # (one join per pass took quadratic time on long concatenations).
+    for _ in range(32):
+        folded = _CONCAT_ANY.sub(lambda m: m.group(1) + m.group(2), text)
+        if folded == text:
+            break
+        text = folded
     return text
 
 
@@ -120,6 +130,41 @@ def analyze_sql(sql: str) -> list[SqlStatement]:
     if inner:
         return _analyze(sql) + [st for text in inner for st in _analyze(text)]
     return _analyze(sql)
+
+
+MAX_PARSE_CHARS = 8_000  # sqlglot reads ~20-60 µs a character: the rest is read by keywords
+# Statements whose keyword reading is enough: they change nothing that exists.
+_KEYWORDS_SUFFICE = frozenset({"select", "insert", "values", "show", "explain", "describe"})
+
+
+def analyze_sql_bounded(sql: str) -> tuple[list[SqlStatement], str | None]:
+    """`analyze_sql` within a parsing budget, and the reason when something was not parsed.
+
+    Statements beyond the budget are read from their keywords; if one of them could change or
+    remove data (not a SELECT or INSERT), the reason says so and the verdict must fail closed."""
+    if len(sql) <= MAX_PARSE_CHARS:
+        return analyze_sql(sql), None
+    budget = MAX_PARSE_CHARS
+    parsed: list[str] = []
+    rest: list[str] = []
+    for part in sql[:MAX_SQL_CHARS].split(";"):
+        if not part.strip():
+            continue
+        if not rest and len(part) <= budget:
+            parsed.append(part)
+            budget -= len(part)
+        else:
+            rest.append(part)
+    out = analyze_sql(";".join(parsed)) if parsed else []
+    reason = None
+    for part in rest:
+        statement = _from_keywords(part.strip())
+        out.append(statement)
+        if statement.type not in _KEYWORDS_SUFFICE and reason is None:
+            reason = f"analysis limit: SQL past {MAX_PARSE_CHARS:,} characters ({statement.type})"
+    if len(sql) > MAX_SQL_CHARS:
+        reason = reason or f"analysis limit: SQL longer than {MAX_SQL_CHARS:,} characters"
+    return out, reason
 
 
 def _analyze(sql: str) -> list[SqlStatement]:

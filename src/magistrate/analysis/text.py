@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import re2  # type: ignore[import-untyped]
+
 # Characters that render as nothing; attackers put them inside keywords (`r\u200bm`).
 _INVISIBLE = dict.fromkeys(
     [
@@ -57,24 +59,40 @@ _CONFUSABLES = str.maketrans(
 )
 
 
+# C0 controls other than tab, newline and carriage return (NUL inside `r\x00m`), and DEL.
+_CONTROLS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127], None)
+
+
 def skeleton(text: str) -> str:
-    """Text with invisible characters removed and look-alike letters folded to Latin."""
+    """Text with invisible and control characters removed and look-alike letters folded."""
     if text.isascii():
-        return text
-    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+        return text.translate(_CONTROLS) if not text.isprintable() and _has_control(text) else text
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_CONTROLS)
     return folded.translate(_CONFUSABLES)
+
+
+def _has_control(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # one character class: linear
 
 
 _FENCE = re.compile(r"```[\w+-]*\n?(.*?)```", re.S)
 _INLINE = re.compile(r"`([^`\n]{2,400})`")
 _QUOTED = re.compile(r"(?<![\w])[\"']([^\"'\n]{3,400})[\"'](?![\w])")
-_RUN_CLAUSE = re.compile(
-    r"\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\s*:?\s+(?:the\s+)?"
-    r"(?:command\s+|following\s+|this\s+)?:?\s*(.{2,400}?)(?:$|\n|(?<=[^\s./~])\.\s|,\s+(?:then|and)\b)",
-    re.I,
+# RE2 (linear): with Python's engine every "run" of a long text cost 400 steps of backtracking.
+# A clause ends at the end of a line, at `, then`/`, and`, or at a full stop after a character
+# that is not part of a path (group 2: that character).
+_RUN_CLAUSE = re2.compile(
+    r"(?i)\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\s*:?\s+(?:the\s+)?"
+    r"(?:(?:command|following|this|these|that)(?:\s+commands?)?\s*:?\s+)?:?\s*([^\n]+?)"
+    r"(?:([^\s./~])\.\s|$|\n|,\s+(?:then|and)\b)"
 )
-_SQL_START = re.compile(
-    r"^\s*(?:with\s+\w+\s+as\s*\(|select\s+.+\s+from\s|insert\s+into\s"
+# RE2 (linear time): `select\s+.+\s+from` took cubic time in Python's engine (24 s for
+# `select` and 2,000 spaces).
+_SQL_START = re2.compile(
+    r"(?is)^\s*(?:with\s+\w+\s+as\s*\(|select\s+.+\s+from\s|insert\s+into\s"
     r"|update\s+[\w.\"`\[\]]+\s+set\s+[\w.\"`]+\s*="
     r"|delete\s+from\s+[\w.\"`\[\]]+\s*(?:where\b|using\b|returning\b|;|$)"
     r"|drop\s+(?:table|database|schema|view|index|user|role|collection)\s+"
@@ -84,9 +102,16 @@ _SQL_START = re.compile(
     r"|grant\s+(?:all|select|insert|update|delete|usage|[\w, ]+\s+on)\b"
     r"|revoke\s+\w+|create\s+(?:table|user|role|database|index)\b|merge\s+into\s"
     r"|copy\s+\w+\s+(?:to|from)\b)",
-    re.I | re.S,
 )
 _SHELL_SHAPE = re.compile(r"^\s*(?:sudo\s+|\$\s+)?([\w./\\\[-]+)(\s+\S+)*\s*$")
+
+
+_RUN_WORD = re.compile(
+    r"(?i)\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\b"
+)
+
+
+_EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
 
 
 def looks_like_sql(text: str) -> bool:
@@ -104,6 +129,8 @@ def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
     first, _, rest = stripped.partition(" ")
     name = first.rsplit("/", 1)[-1].lower()
     if first.startswith(("sudo", "./", "/usr/", "/bin/")):
+        return True
+    if rest and _EXPANDED_NAME.match(first):  # `$SHELL -c …`, `$(which sh) …`: a hidden name
         return True
     if name not in commands:
         return False
@@ -127,9 +154,17 @@ def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
     found: list[str] = []
     for m in _FENCE.finditer(text):
         found.append(m.group(1))
-    for pattern in (_INLINE, _QUOTED, _RUN_CLAUSE):
-        for m in pattern.finditer(text):
-            candidate = m.group(1).strip().rstrip(".")
-            if looks_like_sql(candidate) or looks_like_shell(candidate, commands):
-                found.append(candidate)
+    candidates = [m.group(1) for pattern in (_INLINE, _QUOTED) for m in pattern.finditer(text)]
+    if _RUN_WORD.search(text):
+        candidates += [
+            m.group(1) + (m.group(2) or "")
+            for m in _RUN_CLAUSE.finditer(text)
+            if len(m.group(1)) < 400  # a clause is a command line, not a page
+        ]
+    for raw in candidates:
+        candidate = raw.strip().rstrip(".")
+        if len(candidate) >= 2 and (
+            looks_like_sql(candidate) or looks_like_shell(candidate, commands)
+        ):
+            found.append(candidate)
     return found

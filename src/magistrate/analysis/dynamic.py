@@ -1,0 +1,132 @@
+"""What is not spelled literally: command names held in variables or substitutions, secrets read
+from the environment by name, and the word splitting a custom `IFS` makes.
+
+An analyzer that only knows literal names is blind to `$SHELL -c 'rm -rf /'`,
+`"$(which bash)" -c …` or `IFS=_;cmd=rm_-rf_~;$cmd`. These helpers let the shell analyzer judge
+such commands as the shell would run them, and say that the name was hidden.
+"""
+
+from __future__ import annotations
+
+import re2  # type: ignore[import-untyped]
+
+# A variable reference: `$NAME`, `${NAME}`, `${NAME:-x}`, PowerShell `$env:NAME`, cmd `%NAME%`.
+_VAR = re2.compile(r"\$(?:env:|\{)?([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%")
+# Code reading one variable by name: os.environ['X'], os.getenv("X"), process.env.X, ENV['X'],
+# System.getenv("X"), getenv('X'), $ENV{X}, Deno.env.get("X").
+_CODE_ENV = re2.compile(
+    r"(?:environ(?:\.get)?\s*[\[(]\s*|getenv\s*\(\s*|env\.get\s*\(\s*|ENV\s*\[\s*|ENV\s*\{\s*"
+    r"|ENV\.fetch\s*\(\s*)['\"]?([A-Za-z_][A-Za-z0-9_]*)|process\.env\.([A-Za-z_][A-Za-z0-9_]*)"
+    r"|process\.env\[\s*['\"]([A-Za-z_][A-Za-z0-9_]*)"
+)
+# A statement that prints or writes out (the first 160 characters after the call).
+_PRINTED = re2.compile(
+    r"\b(?:print|pprint|console\.(?:log|error|info|warn)|puts|pp|println|printf|echo|say|dump"
+    r"|write|Write-Output|Write-Host|log(?:ger)?\.(?:info|warning|debug|error))\b[^;\n]{0,160}"
+)
+# Words in a variable name that say it holds a credential.
+_CREDENTIAL_WORDS = frozenset(
+    {"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "CREDENTIAL", "PAT", "AUTH"}
+    | {"CREDENTIALS", "PRIVATEKEY", "SECRETKEY", "ACCESSKEY", "AUTHTOKEN", "PWD_HASH"}
+)
+# …unless it names where a credential lives, not the credential (`SSH_KEY_PATH`, `KEY_FILE`).
+_LOCATION_WORDS = frozenset({"FILE", "PATH", "DIR", "SOCK", "URL", "HOST", "ID", "NAME", "ARN"})
+# Substitutions that only look a program up: `$(which bash)`, `$(command -v sh)`.
+_LOOKUPS = frozenset({"which", "type", "whence", "where"})
+
+
+def credential_name(name: str) -> bool:
+    """True when an environment variable's name says it holds a credential."""
+    parts = [p for p in name.upper().split("_") if p]
+    if not parts or parts[-1] in _LOCATION_WORDS:
+        return False
+    return any(p in _CREDENTIAL_WORDS for p in parts) or parts[-1].endswith(("KEY", "TOKEN"))
+
+
+def credential_vars(text: str) -> list[str]:
+    """Credential-named variables a shell text expands (`$OPENAI_API_KEY`, `$env:GH_TOKEN`)."""
+    if "$" not in text and "%" not in text:
+        return []
+    found = []
+    for m in _VAR.finditer(text[:8192]):
+        name = m.group(1) or m.group(2)
+        if credential_name(name):
+            found.append(name)
+    return found
+
+
+def credential_reads_in_code(code: str) -> list[str]:
+    """Credential-named variables program code prints (`print(os.environ['OPENAI_API_KEY'])`);
+    handing one to a client (`OpenAI(api_key=os.environ[...])`) is use, not a read-out."""
+    if "env" not in code and "ENV" not in code:
+        return []
+    out = []
+    for printed in _PRINTED.finditer(code[:20_000]):
+        m = _CODE_ENV.search(printed.group(0))
+        if m is None:
+            continue
+        name = m.group(1) or m.group(2) or m.group(3)
+        if name and credential_name(name):
+            out.append(name)
+    return out
+
+
+# Variables that by convention hold a program: `$SHELL -c …` runs a shell, `${PYTHON:-python3}`
+# runs Python. Read as that program (the unspelled name stays a MEDIUM signal).
+CONVENTIONAL_PROGRAMS = {
+    "SHELL": "sh",
+    "BASH": "bash",
+    "ZSH_NAME": "zsh",
+    "0": "sh",
+    "PYTHON": "python",
+    "PYTHON3": "python3",
+    "NODE": "node",
+    "RUBY": "ruby",
+    "PERL": "perl",
+    "PHP": "php",
+    "GO": "go",
+    "CARGO": "cargo",
+    "NPM": "npm",
+    "PIP": "pip",
+    "MAKE": "make",
+    "CC": "cc",
+    "CXX": "c++",
+    "JAVA": "java",
+    "DOCKER": "docker",
+    "KUBECTL": "kubectl",
+    "EDITOR": "vi",
+    "VISUAL": "vi",
+    "PAGER": "less",
+    "COMSPEC": "cmd",
+}
+_CONVENTIONAL = re2.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*|0)(?::?-([^}]*))?\}?$")
+
+
+def conventional_program(word: str) -> str | None:
+    """`$SHELL` → `sh`, `${PYTHON:-python3}` → `python3` (the default), `$X` → None."""
+    m = _CONVENTIONAL.match(word)
+    if m is None:
+        return None
+    return m.group(2) or CONVENTIONAL_PROGRAMS.get(m.group(1).upper())
+
+
+def looked_up(words: list[str]) -> str | None:
+    """The program a lookup substitution names: `which bash` → `bash`, `command -v sh` → `sh`."""
+    if not words:
+        return None
+    head = words[0]
+    rest = [w for w in words[1:] if not w.startswith("-")]
+    if (head in _LOOKUPS or (head == "command" and words[1:2] in (["-v"], ["-V"]))) and rest:
+        return rest[-1]
+    return None
+
+
+def ifs_split(value: str, ifs: str | None) -> list[str]:
+    """The fields an unquoted expansion splits into under `IFS` (default: blanks)."""
+    seps = " \t\n" if ifs is None else ifs
+    if not seps:
+        return [value]
+    fields = [value]
+    for sep in seps:
+        fields = [part for f in fields for part in f.split(sep)]
+    return [f for f in fields if f]
