@@ -13,7 +13,7 @@ from magistrate.analysis.code import MAX_CODE
 
 @pytest.fixture(scope="module")
 def gov() -> Governor:
-    return Governor.default()
+    return Governor()
 
 
 def _check(gov: Governor, **fields: object):  # type: ignore[no-untyped-def]

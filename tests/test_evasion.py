@@ -19,7 +19,7 @@ def detector() -> RiskDetector:
 
 @pytest.fixture(scope="module")
 def gov() -> Governor:
-    return Governor.default()
+    return Governor()
 
 
 def _verdict(gov: Governor, text: str, kind: str = "shell"):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ _WHERE = " OR ".join(f"c{i}=1" for i in range(9_000))
 
 @pytest.fixture(scope="module")
 def gov() -> Governor:
-    return Governor.default()
+    return Governor()
 
 
 @pytest.fixture(scope="module")

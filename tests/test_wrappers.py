@@ -67,7 +67,7 @@ WRAPPERS: list[Callable[[str], str]] = [
     lambda c: f"{c} 2>/dev/null",
 ]
 
-_GOV = Governor.default()
+_GOV = Governor()
 
 
 def _blocked(text: str) -> bool:
