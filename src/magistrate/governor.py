@@ -325,6 +325,8 @@ class Governor:
                     self._rule, action, assessment, fingerprint, hit, floor, t0, t1
                 )
             return self._rule(action, assessment, fingerprint, hit, floor, t0, t1)
+        if context is None:  # the session as provenance knows it, shown to the model
+            context = await self._provenance_marks(action, threaded)
         started = _perf()
         task = asyncio.ensure_future(
             sofia.deliberate(
@@ -567,6 +569,16 @@ class Governor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def _provenance_marks(self, action: Action, threaded: bool) -> dict[str, Any] | None:
+        """Provenance marks for Sofia's request (a store read: in a thread when `threaded`);
+        None when there are none or the store fails (Justiça still judges provenance)."""
+        marks = self.justica.provenance.marks
+        try:
+            found = await asyncio.to_thread(marks, action) if threaded else marks(action)
+        except Exception:
+            return None
+        return {"provenance": found} if found else None
 
     async def acheck_many(
         self,

@@ -105,6 +105,28 @@ class Provenance:
             return self._record_data(action, assessment, scopes)
         return self.judge(action, assessment, scopes)
 
+    def marks(self, action: Action) -> dict[str, Any] | None:
+        """What a second reader (Sofia's System 2) should know of the session: values this
+        action carries that only data introduced (with their source), whether data gave orders,
+        whether the principal instructed at all. None without a session or anything to say."""
+        if not action.session or action.kind in ("prompt", "tool_output"):
+            return None
+        carried = self.carried(action)
+        seen = self._seen(self._scopes(action), carried | {INSTRUCTED})
+        from_data = [
+            (value.split(":", 1)[1], seen.data[value])
+            for value in sorted(carried)
+            if value in seen.data and value not in seen.trusted and not self.is_trusted(value)
+        ]
+        out: dict[str, Any] = {}
+        if from_data:
+            out["values_only_data_introduced"] = dict(from_data[:8])
+        if seen.taint:
+            out["data_gave_orders"] = seen.taint
+        if out:
+            out["principal_instructed_in_session"] = INSTRUCTED in seen.trusted
+        return out or None
+
     def record_instruction(self, action: Action) -> None:
         """Record a principal's instruction that is not judged (a hook's user prompt)."""
         if action.session:
