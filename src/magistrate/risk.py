@@ -92,6 +92,9 @@ _EXPLAIN_ONLY = re.compile(
     r"monitor for|flags?|catches|bloqueia|bloquea|detecta)\b",
     re.I,
 )
+# Where a request says it only asks (a question, 'just explain'): its opening is enough, and a
+# search of Python's engine over a megabyte would hold the GIL for 200 ms.
+_EXPLAIN_SPAN = 8192
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
@@ -802,7 +805,7 @@ class RiskDetector:
             subjects.append(_Subject("sql", text, origin))
         elif looks_like_shell(text, self._commands):
             subjects.append(_Subject("shell", text, origin))
-        elif not _EXPLAIN_ONLY.search(text):  # a question about `rm -rf` runs nothing
+        elif not _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN):  # a question runs nothing
             for snippet in code_in_prose(text, self._commands):
                 view = "sql" if looks_like_sql(snippet) else "shell"
                 subjects.append(_Subject(view, snippet, origin))

@@ -106,7 +106,8 @@ _SQL_START = re2.compile(
 _SHELL_SHAPE = re.compile(r"^\s*(?:sudo\s+|\$\s+)?([\w./\\\[-]+)(\s+\S+)*\s*$")
 
 
-_RUN_WORD = re.compile(
+# RE2 too: one search over a megabyte of prose must not hold the GIL for 100 ms.
+_RUN_WORD = re2.compile(
     r"(?i)\b(?:run|execute|exec|type|enter|invoke|issue|use|call|do|try|paste)\b"
 )
 
