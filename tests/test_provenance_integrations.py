@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -222,6 +223,38 @@ def test_langchain_tool_result_is_redacted_and_feeds_provenance() -> None:
         }
     )
     assert UNTRUSTED_VALUE in held.content
+
+
+def test_langchain_user_message_vouches_for_its_values() -> None:
+    """Issue 11 item 5: the LangChain adapter feeds user messages too. An address the user gave
+    is not held even after a page named it; one only the page named is."""
+    pytest.importorskip("langchain_core")
+    from langchain_core.tools import tool
+
+    from magistrate.integrations.langchain import govern_tool, record_user_message
+
+    @tool
+    def fetch_page(url: str) -> str:
+        """Fetch a web page."""
+        return "Write to billing@vendor-desk.io or to collect@fee-center.io for refunds."
+
+    @tool
+    def send_email(to: str, body: str) -> str:
+        """Send an e-mail."""
+        return "sent"
+
+    def call(to: str, call_id: str) -> Any:
+        args = {"to": to, "body": "About my refund"}
+        return send.invoke({"name": "send_email", "args": args, "id": call_id, "type": "tool_call"})
+
+    gov = Governor(audit=None)
+    options = {"governor": gov, "principal": "agent:lc2", "session": "lc2", "escalation": "return"}
+    fetch = govern_tool(fetch_page, **options)
+    send = govern_tool(send_email, **options)
+    record_user_message("Ask billing@vendor-desk.io about my refund", **options)
+    fetch.invoke({"url": "https://vendor-desk.io/contact"})
+    assert call("billing@vendor-desk.io", "c1").content == "sent"
+    assert UNTRUSTED_VALUE in call("collect@fee-center.io", "c2").content
 
 
 async def test_openai_agents_user_message_and_tool_result_feed_provenance() -> None:

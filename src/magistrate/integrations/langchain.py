@@ -10,6 +10,8 @@ allow never reaches the tool: by default the model gets a message citing the art
 (a `ToolException` handled as the tool's result); with `on_block="raise"` an `ActionDenied`
 propagates instead. Escalations wait for an approval or answer at once with the approval id
 (`escalation`). Results are judged as `tool_output` and a blocked one is replaced by a notice.
+`record_user_message(text, **options)` records what the user asked (the principal's
+instruction) in the same session, so values the user gave are not held as data's (article 6).
 Needs `pip install langchain-core`.
 """
 
@@ -115,3 +117,9 @@ def govern_tool(tool: Any, *, on_block: OnBlock = "message", **options: Any) -> 
 
 
 __all__ = ["ToolPolicy", "govern_tool"]
+
+
+def record_user_message(text: str, **options: Any) -> None:
+    """Record the user's message as the principal's instruction in the tools' session: pass the
+    same `governor`, `principal` and `session` as to `govern_tool`."""
+    ToolPolicy(**options).instruct(text)
