@@ -17,7 +17,7 @@ BIG_MODULES = {
     "analysis/shell.py": 1480,
     "governor.py": 693,
     "integrations/mcp_proxy.py": 1280,
-    "risk.py": 1431,
+    "risk.py": 1434,
     "server/app.py": 1041,
 }
 # "path:function" -> lines today (may only go down)
