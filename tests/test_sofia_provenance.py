@@ -9,6 +9,13 @@ from magistrate.bench.llm_stub import StubLLM
 from magistrate.sofia import LLMSettings, Sofia
 
 
+def _governor(detector: RiskDetector, stub: StubLLM) -> Governor:
+    """Memory stores, Sofia's System 2 at the loopback stub."""
+    return Governor(
+        detector=detector, sofia=Sofia(detector.constitution, LLMSettings(stub.url, "stub-model"))
+    )
+
+
 def _request_about(stub: StubLLM, tool: str) -> str:
     """The user message of the request that asked about `tool`."""
     for body in reversed(stub.bodies):
@@ -20,10 +27,7 @@ def _request_about(stub: StubLLM, tool: str) -> str:
 
 async def test_the_model_sees_which_values_came_from_data(detector: RiskDetector) -> None:
     with StubLLM() as stub:
-        gov = Governor(
-            detector=detector,
-            sofia=Sofia(detector.constitution, LLMSettings(stub.url, "stub-model")),
-        )
+        gov = _governor(detector, stub)
         session = {"principal": "agent:mail", "session": "s-prov"}
         gov.check(Action(kind="prompt", text="Summarise my unread e-mail", **session))
         gov.check(
@@ -55,10 +59,7 @@ async def test_the_model_sees_which_values_came_from_data(detector: RiskDetector
 
 async def test_a_recipient_the_principal_gave_carries_no_marks(detector: RiskDetector) -> None:
     with StubLLM() as stub:
-        gov = Governor(
-            detector=detector,
-            sofia=Sofia(detector.constitution, LLMSettings(stub.url, "stub-model")),
-        )
+        gov = _governor(detector, stub)
         session = {"principal": "agent:mail", "session": "s-own"}
         gov.check(
             Action(kind="prompt", text="E-mail the agenda to dana@partner.example", **session)

@@ -56,6 +56,11 @@ class CliState:
     opened: list[Any] = field(default_factory=list)  # governors: closed, audit flushed
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
+    def overrides(self) -> dict[str, Any]:
+        """The global options given on the command line, as settings overrides."""
+        given = {"constitution": self.constitution, "mode": self.mode}
+        return {name: value for name, value in given.items() if value is not None}
+
     def close(self) -> None:
         """Close every governor (flushing its audit log), then every other resource."""
         governors, self.opened = self.opened, []
@@ -107,14 +112,8 @@ def _main(
 def _settings() -> Any:
     from magistrate.config import Settings
 
-    overrides: dict[str, Any] = {}
-    options = state()
-    if options.constitution is not None:
-        overrides["constitution"] = options.constitution
-    if options.mode is not None:
-        overrides["mode"] = options.mode
     try:
-        return Settings(**overrides)
+        return Settings(**state().overrides())
     except ValueError as exc:
         err.print(f"configuration error: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None

@@ -193,13 +193,7 @@ def _hook_governor() -> Any:
     from magistrate.config import Settings
     from magistrate.governor import Governor
 
-    overrides: dict[str, Any] = {}
-    options = state()
-    if options.constitution is not None:
-        overrides["constitution"] = options.constitution
-    if options.mode is not None:
-        overrides["mode"] = options.mode
-    settings = Settings(**overrides)
+    settings = Settings(**state().overrides())
     stores: dict[str, Any] = {}
     if not settings.redis_url:  # each hook call is a new process: keep session state on disk
         from magistrate.provenance_store import SQLiteProvenanceStore
