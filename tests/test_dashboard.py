@@ -5,6 +5,7 @@ the page fits a laptop screen."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -26,7 +27,15 @@ from magistrate.telemetry import Telemetry
 from tests.servers import ThreadServer, bearer
 
 CHROMIUM = Path("/usr/bin/chromium")
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"  # the screenshots the docs show
+DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"  # the screenshots the docs show
+
+
+def shot(tmp_path: Path, name: str) -> str:
+    """Where a view's screenshot goes: docs/img only when MAGISTRATE_SCREENSHOTS=1 asks to
+    refresh the docs (a test run must not rewrite tracked files), else the test's folder."""
+    folder = DOCS_IMG if os.environ.get("MAGISTRATE_SCREENSHOTS") == "1" else tmp_path
+    return str(folder / name)
+
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -171,7 +180,7 @@ def test_api_docs_are_served_without_a_cdn_and_linked_from_the_dashboard(
         expect(check).to_be_visible(timeout=15_000)
         check.click()  # expands the operation: its description and responses render
         expect(page.locator(".opblock-body").first).to_contain_text("422")
-        page.screenshot(path=str(IMG / "api_docs.png"))
+        page.screenshot(path=shot(tmp_path, "api_docs.png"))
         browser.close()
     assert outside == [], outside
     assert problems == [], problems
@@ -224,7 +233,7 @@ def test_feed_reasons_principals_view_and_audit_browser(
         expect(rm.locator(".why")).to_contain_text("art. 2")
         dropped = page.locator("#stream li", has_text="DROP TABLE customers")
         expect(dropped.locator(".why")).to_contain_text("(sql-drop)")
-        page.screenshot(path=str(IMG / "dashboard_feed.png"))
+        page.screenshot(path=shot(tmp_path, "dashboard_feed.png"))
 
         # 2. principals: trust, standing, decisions; lift the suspension
         page.click('#tabs .tab[data-view="principals"]')
@@ -243,7 +252,7 @@ def test_feed_reasons_principals_view_and_audit_browser(
         page.check("#principals-suspended-only")
         expect(page.locator("#principals-rows tr")).to_have_count(1)
         page.uncheck("#principals-suspended-only")
-        page.screenshot(path=str(IMG / "dashboard_principals.png"))
+        page.screenshot(path=shot(tmp_path, "dashboard_principals.png"))
         ops_row.locator("input.note").fill("rm was a test run")
         ops_row.locator(".lift-button").click()
         expect(ops_row.locator(".standing")).to_have_text("active")
@@ -285,7 +294,7 @@ def test_feed_reasons_principals_view_and_audit_browser(
         expect(detail.locator("#detail-approval")).to_contain_text("pending")
         expect(detail.locator("#detail-chain")).to_contain_text("record 1 of")
         expect(detail.locator("#detail-chain")).to_contain_text("matches its content")
-        page.screenshot(path=str(IMG / "dashboard_audit.png"))
+        page.screenshot(path=shot(tmp_path, "dashboard_audit.png"))
         before = len(problems)
         form.locator('input[name="since"]').fill("yesterday")
         page.click("#audit-search")
