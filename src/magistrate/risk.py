@@ -31,9 +31,10 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
+from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
-from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
+from magistrate.analysis.shell import CRON_SCHEDULE, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
@@ -496,20 +497,19 @@ class _SqlCond:
 
 
 class _EffectCond:
-    __slots__ = ("classes", "command", "not_classes", "ops")
+    __slots__ = ("classes", "command", "not_classes", "ops", "privileged")
 
     def __init__(self, m: EffectMatch) -> None:
         self.ops = frozenset(m.op)
         self.classes = frozenset(m.classes)
         self.not_classes = frozenset(m.not_classes)
         self.command = _any_regex(m.command, re.I)
+        self.privileged = m.privileged
 
     def matches(self, e: Effect) -> bool:
-        if e.op not in self.ops:
+        if e.op not in self.ops or self.privileged not in (None, e.privileged):
             return False
-        if self.classes and not (e.classes & self.classes):
-            return False
-        if self.not_classes and e.classes & self.not_classes:
+        if (self.classes and not e.classes & self.classes) or e.classes & self.not_classes:
             return False
         return not self.command or bool(self.command.search(e.command[:_NAME_CHARS]))
 

@@ -23,7 +23,26 @@ VIEWS: tuple[str, ...] = (
     "recipient",
     "args",
 )
-EffectOp = Literal["read", "write", "append", "delete", "truncate", "perm", "exec", "send", "fetch"]
+# Path operations, then resource operations (magistrate.analysis.effects says what each means).
+EffectOp = Literal[
+    "read",
+    "write",
+    "append",
+    "delete",
+    "truncate",
+    "perm",
+    "exec",
+    "send",
+    "fetch",
+    "destroy",
+    "install",
+    "stop",
+    "persist",
+    "privilege",
+    "rewrite",
+    "apply",
+    "publish",
+]
 
 
 class _Strict(BaseModel):
@@ -75,6 +94,7 @@ class EffectMatch(_Strict):
     classes: list[str] = []  # empty: any target
     not_classes: list[str] = []
     command: list[str] = []  # regexes over the command or tool that has the effect
+    privileged: bool | None = None  # done with (True) or without (False) raised privileges
 
 
 class ToolMatch(_Strict):
