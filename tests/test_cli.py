@@ -162,7 +162,7 @@ def test_every_cli_check_is_audited(tmp_path: Path) -> None:
 
 
 def test_serve_creates_and_prints_an_admin_key_on_first_start_only(tmp_path: Path) -> None:
-    import httpx
+    import httpx2
 
     from tests.servers import ProcessServer, bearer
 
@@ -174,7 +174,7 @@ def test_serve_creates_and_prints_an_admin_key_on_first_start_only(tmp_path: Pat
         printed = first.output()
         assert f"http://127.0.0.1:{first.port}/" in printed
         key = next(w for w in printed.split() if w.startswith("mgk_"))
-        me = httpx.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
+        me = httpx2.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
         assert (me["name"], me["role"]) == ("admin", "admin")
     with ProcessServer(env, tmp_path) as second:
         assert "mgk_" not in second.output()  # shown once, never again

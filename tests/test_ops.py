@@ -76,7 +76,7 @@ def test_serve_on_a_busy_port_creates_no_key_and_the_next_start_prints_one(
 ) -> None:
     import socket
 
-    import httpx
+    import httpx2
 
     from tests.servers import ProcessServer, bearer
 
@@ -95,7 +95,7 @@ def test_serve_on_a_busy_port_creates_no_key_and_the_next_start_prints_one(
     assert "no key was created" in r.stdout
     with ProcessServer(env, tmp_path) as first:  # the first start that serves shows the key
         key = next(w for w in first.output().split() if w.startswith("mgk_"))
-        me = httpx.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
+        me = httpx2.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
         assert me["role"] == "admin"
     with ProcessServer(env, tmp_path) as second:
         printed = second.output()
