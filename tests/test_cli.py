@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ENV: dict[str, str] = {}
+from tests.helpers import Cli
+
+run = Cli()
+ENV = run.env
 
 
 @pytest.fixture(autouse=True)
 def isolated_store(tmp_path: Path) -> None:
     """Each test's CLI runs write their audit log and approvals under a temporary folder."""
-    ENV.clear()
-    ENV.update(os.environ)
-    ENV["MAGISTRATE_DATABASE_URL"] = f"sqlite:///{tmp_path}/m.db"
-    ENV["MAGISTRATE_SPOOL_DIR"] = str(tmp_path / "spool")
-
-
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "magistrate", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ENV,
-    )
+    run.isolate(tmp_path)
 
 
 def test_check_exit_codes_and_line() -> None:
