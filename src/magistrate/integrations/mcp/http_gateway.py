@@ -360,3 +360,11 @@ async def serve_http(
     finally:
         watcher.cancel()
     return 0 if server.started else 1
+
+
+__all__ = [
+    "HOP_BY_HOP",
+    "LOOPBACK",
+    "HttpGateway",
+    "serve_http",
+]

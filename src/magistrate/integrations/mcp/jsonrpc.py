@@ -53,3 +53,16 @@ class PendingCall:
     name: str
     session: str | None
     read: bool = False  # a resources/read or prompts/get: its result is server content too
+
+
+__all__ = [
+    "JSONRPC_INTERNAL_ERROR",
+    "JSONRPC_INVALID_PARAMS",
+    "JSONRPC_INVALID_REQUEST",
+    "JSONRPC_PARSE_ERROR",
+    "PendingCall",
+    "error_response",
+    "id_key",
+    "parse_body",
+    "result_response",
+]

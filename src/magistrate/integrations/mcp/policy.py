@@ -295,3 +295,15 @@ def role_permits_tool(governor: Governor, role: str, tool: str) -> bool:
         return True
     name = tool.lower()
     return any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in spec.tools)
+
+
+__all__ = [
+    "DEFAULT_MAX_OUTPUT_CHARS",
+    "CallRuling",
+    "ProxyOptions",
+    "Stats",
+    "ToolCallGovernor",
+    "call_params",
+    "role_permits_tool",
+    "server_label",
+]

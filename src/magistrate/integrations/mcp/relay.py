@@ -181,3 +181,8 @@ class Relay:
                 await task
             except BaseException:
                 pass
+
+
+__all__ = [
+    "Relay",
+]

@@ -161,3 +161,16 @@ def log_line(what: str, name: str, outcome: Outcome) -> str:
     elif verdict.approval_id:
         line += f" (approval {verdict.approval_id})"
     return line
+
+
+__all__ = [
+    "NOTICE_PREFIX",
+    "OUTPUT_OVERLAP",
+    "OUTPUT_WINDOW",
+    "blocked_call_result",
+    "blocked_output_result",
+    "error_result",
+    "log_line",
+    "output_text",
+    "windows",
+]

@@ -77,3 +77,8 @@ async def _event(fields: list[tuple[str, str]], transform: Callable[[Any], Any])
                 fields = [*rest, *(("data", line) for line in data.split("\n"))]
     lines = [f":{v}" if k == "" else f"{k}: {v}" for k, v in fields]
     return ("\n".join(lines) + "\n\n").encode()
+
+
+__all__ = [
+    "relay_sse",
+]

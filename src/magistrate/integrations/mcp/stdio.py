@@ -222,3 +222,8 @@ async def _relay_stdio(
                 log.info("the %s closed the connection; stopping", ended.by)
             await client_write.aclose()  # the SDK's writer flushes, then ends
             outer.cancel()  # and its stdin reader stops though stdin stays open
+
+
+__all__ = [
+    "serve_stdio",
+]
