@@ -4,12 +4,12 @@ trust) and shared (PostgreSQL + Redis) mode.
 
 Each configuration starts `magistrate serve` in a subprocess, warms it up, then drives it for a
 fixed time with a fixed number of connections (bounded: it stops by itself) using `wrk` when it
-is installed (C, little client CPU) or an asyncio httpx client otherwise. The request bodies are
+is installed (C, little client CPU) or an asyncio httpx2 client otherwise. The request bodies are
 the labeled corpora under tests/data (a realistic mix of allows, escalations and denials) sent
 as 64 principals through a gateway key.
 
 Run: `.venv/bin/python benchmarks/bench_server.py [--duration 8] [--modes embedded,shared]
-[--workers 1,2] [--client auto|wrk|httpx] [--json results.json]`.
+[--workers 1,2] [--client auto|wrk|httpx2] [--json results.json]`.
 Shared mode uses MAGISTRATE_BENCH_PG (default postgresql://postgres@127.0.0.1:5432/test, in a
 private schema dropped afterwards) and MAGISTRATE_BENCH_REDIS (redis://127.0.0.1:6379/0, under a
 private key prefix deleted afterwards).
@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import psycopg
 import redis
 
@@ -141,9 +141,9 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
             if proc.poll() is not None:
                 raise RuntimeError(log_path.read_text())
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                if httpx2.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server not ready in 60 s")
@@ -232,17 +232,17 @@ def run_wrk(
     }
 
 
-def run_httpx(
+def run_httpx2(
     url: str, token: str, path: str, payloads: list[str], connections: int, duration: float
 ) -> dict[str, float]:
-    """An asyncio httpx client with `connections` concurrent loops, for `duration` seconds."""
+    """An asyncio httpx2 client with `connections` concurrent loops, for `duration` seconds."""
 
     async def main() -> dict[str, float]:
         latencies: list[float] = []
         bad = 0
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        limits = httpx.Limits(max_connections=connections)
-        async with httpx.AsyncClient(
+        limits = httpx2.Limits(max_connections=connections)
+        async with httpx2.AsyncClient(
             base_url=url, headers=headers, limits=limits, timeout=30
         ) as client:
             stop = time.monotonic() + duration
@@ -281,13 +281,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="for /v1/check")
     parser.add_argument("--batch", type=int, default=100, help="actions per batch request")
     parser.add_argument("--batch-connections", type=int, default=4)
-    parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--client", choices=["auto", "wrk", "httpx2"], default="auto")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args()
     client = args.client
     if client == "auto":
-        client = "wrk" if shutil.which("wrk") else "httpx"
-    drive = run_wrk if client == "wrk" else run_httpx
+        client = "wrk" if shutil.which("wrk") else "httpx2"
+    drive = run_wrk if client == "wrk" else run_httpx2
     mix = actions()
     plans = {
         "check": ("/v1/check", bodies("check", mix, 1), args.connections, 1),

@@ -26,7 +26,7 @@ def test_bench_server_reports_decisions_and_p99(tmp_path: Path) -> None:
             "--workers",
             "1",
             "--client",
-            "httpx",
+            "httpx2",
             "--connections",
             "4",
             "--batch-connections",

@@ -50,6 +50,7 @@ from magistrate.constitution.loader import (
     pattern_table,
 )
 from magistrate.constitution.model import EffectMatch, Rule, ShellMatch, SqlMatch, ToolMatch
+from magistrate.frozen import FrozenDict
 from magistrate.levels import Decision, Risk
 from magistrate.verdict import Citation
 
@@ -325,7 +326,7 @@ class RiskAssessment:
 
     level: Risk
     signals: tuple[Signal, ...]
-    facts: dict[str, str]
+    facts: FrozenDict[str, str]  # immutable: the cache hands this object to every caller
     effects: tuple[Effect, ...] = ()
     commands: tuple[str, ...] = ()
     statements: tuple[str, ...] = ()
@@ -1242,7 +1243,6 @@ class RiskDetector:
                     consider(cr, "; ".join(ctx.facts[f] for f in sorted(cr.facts))[:200], "facts")
         for cr in self._kind_only:
             consider(cr, f"kind {kind}", "kind")
-
         signals = sorted(
             (
                 Signal(
@@ -1283,7 +1283,7 @@ class RiskDetector:
             citations=citations,
             secrets=any(self._id_kind[pid] == SECRET for pid in ctx.hits),
             signals=tuple(signals),
-            facts={str(k): v for k, v in ctx.facts.items()},  # plain names (JSON, orjson)
+            facts=FrozenDict({str(k): v for k, v in ctx.facts.items()}),  # plain names (orjson)
             effects=tuple(ctx.effects),
             commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
             statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),
