@@ -17,7 +17,7 @@ from typing import Any
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import MAX_CODE, analyze_code
-from magistrate.analysis.databases import destroyed_database
+from magistrate.analysis.families.databases import destroyed_database
 from magistrate.analysis.dynamic import (
     conventional_program,
     credential_vars,

@@ -1,0 +1,137 @@
+"""Who may reach a cloud account's things: secrets printed, roles granted, things made public,
+multi-factor authentication removed. Part of the cloud family (`families.cloud`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.families.base import Classify, environment_classes, resource
+from magistrate.analysis.families.cli import has, secret_read, values
+from magistrate.analysis.invocation import Invocation
+
+# Word sequences (in order, among the nouns and verbs) that print a secret or a credential.
+_SECRET_READS = (
+    ("secretsmanager", "get-secret-value"),
+    ("secretsmanager", "batch-get-secret-value"),
+    ("sts", "get-session-token"),
+    ("configure", "export-credentials"),
+    ("ecr", "get-login-password"),
+    ("secrets", "versions", "access"),
+    ("auth", "print-access-token"),
+    ("auth", "print-identity-token"),
+    ("auth", "application-default", "print-access-token"),
+    ("keyvault", "secret", "show"),
+    ("keyvault", "secret", "download"),
+    ("account", "get-access-token"),
+    ("storage", "account", "keys", "list"),
+    ("config", "get"),
+    ("auth", "token"),
+    ("secrets", "reveal"),
+)
+_SSM_DECRYPT = ("get-parameter", "get-parameters", "get-parameters-by-path")
+_ADMIN = re.compile(
+    r"(AdministratorAccess|IAMFullAccess|PowerUserAccess|roles/(owner|editor|iam\.\w*admin\w*"
+    r"|resourcemanager\.\w*admin\w*)|^(Owner|Contributor|User Access Administrator)$"
+    r"|manage\s+all-resources)",
+    re.I,
+)
+_GRANTS = frozenset(
+    {
+        "create-access-key", "create-login-profile", "update-login-profile", "put-user-policy",
+        "put-role-policy", "attach-user-policy", "attach-role-policy", "attach-group-policy",
+        "add-user-to-group", "create-user", "update-assume-role-policy",
+        "add-iam-policy-binding", "set-iam-policy", "create-for-rbac",
+    }
+)  # fmt: skip
+_MFA = frozenset(
+    {"deactivate-mfa-device", "delete-virtual-mfa-device", "delete-account-password-policy"}
+)
+_OPEN_CIDR = re.compile(r"(^|[^\d])0\.0\.0\.0/0|::/0|^\*$|^internet$|^any$", re.I)
+_PUBLIC_ACL = re.compile(r"^(public-read|public-read-write|authenticated-read)$", re.I)
+
+
+def _seq(words: list[str], want: tuple[str, ...]) -> bool:
+    k = 0
+    for w in words:
+        if k < len(want) and w == want[k]:
+            k += 1
+    return k == len(want) and words[0] == want[0]
+
+
+def _secret(inv: Invocation, words: list[str], classify: Classify) -> Effect | None:
+    if any(_seq(words, want) for want in _SECRET_READS):
+        if words[:2] == ["config", "get"] and inv.name != "heroku":
+            return None
+        return secret_read(f"{inv.name}/{'/'.join(words[:4])}", inv, classify)
+    if words[:1] == ["ssm"] and words[1:2] and words[1] in _SSM_DECRYPT:
+        if has(inv.argv, "--with-decryption"):
+            return secret_read(f"{inv.name}/ssm/{words[1]}", inv, classify)
+    return None
+
+
+def _grant(inv: Invocation, words: list[str]) -> Effect | None:
+    text = " ".join(inv.argv)
+    role_values = values(inv.argv, "--role", "--policy-arn", "--statements")
+    admin = any(_ADMIN.search(v) for v in role_values) or "cluster-admin" in text
+    if set(words) & _GRANTS or words[:3] == ["role", "assignment", "create"] or (
+        words[:3] == ["iam", "policy", "create"]
+    ):
+        kind = "cluster-admin" if admin or "update-assume-role-policy" in words else "access-grant"
+        if kind == "access-grant" and words[:3] == ["iam", "policy", "create"]:
+            kind = "cluster-admin" if _ADMIN.search(text) else kind
+        return resource("privilege", " ".join(words[:3]), {kind}, inv)
+    if "service-accounts" in words and "keys" in words and "create" in words:
+        return resource("privilege", "a service-account key", {"access-grant"}, inv)
+    return None
+
+
+def _public(inv: Invocation, words: list[str]) -> Effect | None:
+    argv = inv.argv
+    text = " ".join(argv)
+    members = values(argv, "--member", "--members") + [w for w in argv if ":" in w]
+    if any(m.lower().startswith(("allusers", "allauthenticatedusers")) for m in members):
+        return resource("publish", "access for allUsers", {"public"}, inv)
+    if any(_PUBLIC_ACL.match(v) for v in values(argv, "--acl", "-a")):
+        return resource("publish", "a public ACL", {"public"}, inv)
+    if "authorize-security-group-ingress" in words or (
+        {"firewall-rules", "rule"} & set(words) and {"create", "update"} & set(words)
+    ):
+        cidrs = values(argv, "--cidr", "--source-ranges", "--source-address-prefixes")
+        if any(_OPEN_CIDR.search(c) for c in cidrs) or "0.0.0.0/0" in text:
+            return resource("publish", "a port open to the internet", {"public"}, inv)
+    if "delete-public-access-block" in words or re.search(
+        r"(BlockPublic\w+|RestrictPublicBuckets|IgnorePublicAcls)=false", text
+    ):
+        return resource("publish", "public access block removed", {"public"}, inv)
+    if re.search(r'"Principal"\s*:\s*("\*"|\{\s*"AWS"\s*:\s*"\*")', text):
+        return resource("publish", "a policy for everyone", {"public"}, inv)
+    if has(argv, "--publicly-accessible") or any(
+        v.lower() in ("blob", "container") for v in values(argv, "--public-access")
+    ):
+        return resource("publish", "a public endpoint or container", {"public"}, inv)
+    if "create-function-url-config" in words and "NONE" in values(argv, "--auth-type"):
+        return resource("publish", "an unauthenticated function URL", {"public"}, inv)
+    if "modify-db-snapshot-attribute" in words and "all" in values(argv, "--values-to-add"):
+        return resource("publish", "a snapshot shared with everyone", {"public"}, inv)
+    return None
+
+
+def effects(inv: Invocation, words: list[str], classify: Classify) -> Iterator[Effect]:
+    """Secrets read, roles granted, things made public, MFA removed."""
+    if set(words) & _MFA or (
+        "update-account-password-policy" in words
+        and (any(a.startswith("--no-require") for a in inv.argv) or re.search(
+            r"--minimum-password-length[= ][0-5]\b", " ".join(inv.argv)))
+    ):  # fmt: skip
+        yield resource("privilege", " ".join(words[:2]), {"mfa"}, inv)
+        return
+    for found in (_secret(inv, words, classify), _grant(inv, words), _public(inv, words)):
+        if found is not None:
+            where = environment_classes(inv.argv) if found.op != "read" else frozenset()
+            yield found if not where else Effect(
+                found.op, found.target, found.classes | where, found.command, found.privileged
+            )
+            return
