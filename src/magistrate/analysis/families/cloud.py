@@ -65,6 +65,8 @@ NOUNS: dict[str, str] = {
     **dict.fromkeys(["dns", "zone", "zones", "managed-zones", "record-sets", "domain",
                      "domains", "records", "hosted-zone", "route53"], "dns"),
 }  # fmt: skip
+# CLIs of whole clouds, where deleting an unknown kind of thing is not known to destroy much.
+_BROAD = frozenset({"aws", "gcloud", "az", "oci", "ibmcloud", "ic"})
 _SCRATCH_PATH = re.compile(r"(^|[/:._-])(cache|tmp|temp|scratch|artifacts?)([/._-]|$)", re.I)
 _DEPLOYS = frozenset({"deploy", "up", "release", "promote", "rollback", "releases:rollback"})
 
@@ -127,7 +129,10 @@ def _destroys(inv: Invocation, words: list[str]) -> Iterator[Effect]:
                 yield resource("destroy", " ".join(words[1:2]) or "a deployment", {"release"}, inv)
             elif i > 0 or inv.name in ("fly", "flyctl"):
                 target = " ".join(words[: i + 2])
-                yield resource("destroy", target, {_kind(words[:i])}, inv)
+                if {"sinks", "diagnostic-settings", "trails", "trail"} & set(words[:i]):
+                    yield resource("stop", target, {"logging"}, inv)  # an audit trail removed
+                elif kind := _kind(words[:i], "" if inv.name in _BROAD else "instance"):
+                    yield resource("destroy", target, {kind}, inv)
             return
 
 
@@ -212,6 +217,9 @@ FAMILY = Family(
         Example("oci os bucket delete --bucket-name finance --empty --force",
                 has=("destroy:bucket",)),
         Example("hcloud server delete web-3", has=("destroy:instance",)),
+        Example("gcloud logging sinks delete audit-to-bq --quiet", has=("stop:logging",),
+                lacks=("destroy",)),
+        Example("gcloud compute ssl-policies delete old-policy", lacks=("destroy",)),
         Example("fly volumes destroy vol_123", has=("destroy:volume",)),
         Example("vercel remove my-app --yes", has=("destroy:release",)),
         Example("fly deploy --app acme-prod", has=("apply:deploy", "apply:production")),

@@ -219,7 +219,6 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     dropped = destroyed_database(inv.name, inv.argv)
     if dropped is not None:
         yield resource("destroy", dropped, {"database"}, inv)
-        return
     migrated = migration(inv.name, inv.argv)
     if migrated is not None:
         yield resource("apply", migrated, {"migration"}, inv)

@@ -46,6 +46,8 @@ _CHANGERS = frozenset(
     {"apply", "create", "replace", "patch", "set", "edit", "annotate", "label", "expose", "run",
      "autoscale", "rollout", "scale"}
 )  # fmt: skip
+# Output formats that print a secret's values (`-o name`, `-o wide`, custom columns do not).
+_VALUE_FORMATS = ("yaml", "json", "jsonpath", "go-template", "template")
 _ADMIN_ROLES = frozenset({"cluster-admin", "admin", "edit", "system:masters"})
 
 
@@ -104,8 +106,9 @@ def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield _resource("apply", f"{verb} {' '.join(rest)}"[:200], {"cluster-nodes"} | where, inv)
     elif verb == "create" and rest and rest[0].lower() in ("clusterrolebinding", "rolebinding"):
         yield from _grant(inv, rest, where)
-    elif verb in ("get", "describe") and rest and _kinds(rest[0])[0] & _SECRET_KINDS:
-        if verb == "describe" or values(inv.argv, "-o", "--output", "--template"):
+    elif verb == "get" and rest and _kinds(rest[0])[0] & _SECRET_KINDS:
+        shown = values(inv.argv, "-o", "--output") + ["template"] * has(inv.argv, "--template")
+        if any(o.lower().startswith(_VALUE_FORMATS) for o in shown):
             yield secret_read(f"{inv.name}/{' '.join(rest[:2])}", inv, classify)
     elif verb == "debug" and rest and rest[0].lower().startswith("node/"):
         yield _resource("privilege", f"a pod on {rest[0]} with the host", {"container-escape"}, inv)
@@ -190,6 +193,9 @@ FAMILY = Family(
                 lacks=("privilege",)),
         Example("kubectl get secret db-creds -o yaml", has=("read:secret-store",)),
         Example("kubectl get secrets -n prod", lacks=("read:secret-store",)),
+        Example("kubectl get secrets -n dev -o custom-columns=NAME:.metadata.name",
+                lacks=("read:secret-store",)),
+        Example("kubectl get secret x -o jsonpath='{.data.password}'", has=("read:secret-store",)),
         Example("kubectl run dbg -it --image=alpine --overrides='{\"spec\":{\"hostPID\": true}}'",
                 has=("privilege:container-escape",)),
         Example("helm uninstall payments-api -n prod", has=("destroy:release", "destroy:production")),

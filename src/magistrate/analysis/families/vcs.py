@@ -29,6 +29,8 @@ _PROTECTED = re.compile(
     r"^(main|master|trunk|develop|development|production|prod|release|releases?/.+|live|stable)$",
     re.I,
 )
+# Trunks: deleting one on the remote destroys what everyone builds on.
+_TRUNK = re.compile(r"^(main|master|trunk|develop|production|prod|release|live|stable)$", re.I)
 _TAG = re.compile(r"^(refs/tags/.+|v?\d+(\.\d+)+([-+.][\w.]+)?)$")
 _GIT_GLOBAL_VALUED = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
 _PUSH_VALUED = frozenset({"-o", "--push-option", "--repo", "--receive-pack", "--exec"})
@@ -73,6 +75,7 @@ def _push(inv: Invocation, args: list[str]) -> Iterator[Effect]:
             classes = {"branch-delete"}
             if _PROTECTED.match(name):
                 classes.add("protected-branch")
+            if _TRUNK.match(name):
                 yield resource("destroy", f"branch {name}", {"branch"}, inv)
             yield resource("rewrite", f"deletes {name}", classes, inv)
     if not forced or deleting:
@@ -190,6 +193,7 @@ FAMILY = Family(
         Example("git push origin :main", has=("destroy:branch", "rewrite:branch-delete")),
         Example("git push origin --delete main", has=("destroy:branch",)),
         Example("git push origin --delete feature/old", has=("rewrite:branch-delete",), lacks=("destroy",)),
+        Example("git push origin --delete release/2.4", has=("rewrite:protected-branch",), lacks=("destroy",)),
         Example("git push origin -f", has=("rewrite:force-push",), lacks=("rewrite:own-branch",)),
         Example("git push -f origin v3.1.0", has=("rewrite:history",)),
         Example("git push --force-with-lease origin feature/login", has=("rewrite:own-branch",), lacks=("rewrite:protected-branch",)),
