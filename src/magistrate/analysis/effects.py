@@ -100,6 +100,8 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "scratch": "the target is named as temporary (tmp, test, scratch, sandbox)",
         "scale-to-zero": "a workload scaled to zero replicas",
         "cluster-nodes": "nodes drained, cordoned or tainted",
+        "remote-exec": "a command run or a file copied inside a running workload (kubectl exec)",
+        "cloud-change": "a cloud resource created, changed, started or stopped (a mutating call)",
         "failover": "a database failed over, rebooted, promoted, or its protections removed",
     },
     "publish": {

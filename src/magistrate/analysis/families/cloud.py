@@ -174,6 +174,50 @@ def _uploads(inv: Invocation) -> bool:
     return len(operands) >= 4 and operands[-1].startswith("s3://")
 
 
+# Verbs (gcloud, az, doctl…) and AWS operation prefixes that change something.
+_MUTATING = frozenset(
+    {
+        "create", "update", "patch", "set", "add", "remove", "start", "stop", "restart",
+        "reset", "resize", "import", "invoke", "run", "send-command", "reboot", "restore",
+        "enable", "disable", "attach", "detach", "apply", "scale", "promote", "push",
+        "modify", "put", "associate", "disassociate", "register", "execute", "replace",
+        "cancel", "copy", "tag", "rotate", "ssh", "connect",
+    }
+)  # fmt: skip
+_BACKUPS = ("snapshot", "backup")
+# Reading a table or a dataset out in bulk: a dump, as `pg_dump` is.
+_DATA_READS = (
+    ("dynamodb", "scan"),
+    ("dynamodb", "export-table-to-point-in-time"),
+    ("bq", "extract"),
+    ("sql", "export"),
+    ("firestore", "export"),
+    ("rds-data", "execute-statement"),
+    ("cosmosdb", "sql", "query"),
+)
+
+
+def _changes(inv: Invocation, words: list[str]) -> Iterator[Effect]:
+    """Any other mutating call: no class of its own but `cloud-change`, and its environment."""
+    if words[0] in ("config", "configure", "auth", "login", "logout", "init", "components"):
+        return  # the CLI's own settings
+    verbs = [w.split("-", 1)[0] if inv.name == "aws" else w for w in words[1:4]]
+    if set(verbs) & _MUTATING and not any(b in w for w in words for b in _BACKUPS):
+        yield resource("apply", " ".join(words[:4]), {"cloud-change"}, inv)
+
+
+def _dump(inv: Invocation, words: list[str], classify: Classify) -> Effect | None:
+    chain = [inv.name, *words]
+    for want in _DATA_READS:
+        k = 0
+        for w in chain:
+            if k < len(want) and w == want[k]:
+                k += 1
+        if k == len(want):
+            return Effect("read", "$DATABASE", classify("$DATABASE"), inv.name, inv.privileged)
+    return None
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What a cloud CLI destroys, deploys, grants, exposes or reveals."""
     words = _words(inv)
@@ -184,6 +228,11 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         found = list(_destroys(inv, words))
     if not found:
         found = list(_applies(inv, words))
+    if not found:
+        found = list(_changes(inv, words))
+    dump = _dump(inv, words, classify)
+    if dump is not None:
+        found.append(dump)
     yield from found
 
 
@@ -234,5 +283,11 @@ FAMILY = Family(
         Example("aws s3 cp dist/ s3://acme-static-staging/ --recursive", has=("apply:deploy",)),
         Example("aws rds delete-db-instance --db-instance-identifier prod-main --dry-run",
                 lacks=("destroy",)),
+        Example("aws lambda invoke --function-name prod-report out.json",
+                has=("apply:cloud-change", "apply:production")),
+        Example("aws rds create-db-snapshot --db-instance-identifier prod-orders", lacks=("apply",)),
+        Example("gcloud config set project acme-prod", lacks=("apply",)),
+        Example("aws ec2 describe-instances --filters Name=tag:env,Values=prod", lacks=("apply",)),
+        Example("aws dynamodb scan --table-name Customers-prod", has=("read:database-dump",)),
     ),
 )

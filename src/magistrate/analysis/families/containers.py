@@ -113,12 +113,17 @@ def _compose(inv: Invocation, argv: list[str]) -> Iterator[Effect]:
     """`compose down -v` removes the stack's own volumes: a development stack's data is
     rebuilt from seeds; a stack named for production (`-p prod`, `-f compose.prod.yml`) is not."""
     operands, options = split(argv, _COMPOSE_VALUED)
-    if not operands or operands[0].lower() != "down" or asks_nothing(argv):
-        return
-    if not (short_flag(options, "v") or has(options, "--volumes")):
+    if not operands or asks_nothing(argv):
         return
     names = values(argv, "-p", "--project-name", "-f", "--file") or ["the stack"]
     where = environment_classes(names)
+    if operands[0].lower() in ("up", "restart", "pull", "create") and "production" in where:
+        # On this machine compose is development; with a production file it deploys.
+        yield _resource("apply", f"stack {' '.join(names)}"[:200], {"deploy"} | where, inv)
+    if operands[0].lower() != "down":
+        return
+    if not (short_flag(options, "v") or has(options, "--volumes")):
+        return
     classes = {"volume", "production"} if "production" in where else {"local-volumes"}
     yield _resource("destroy", f"volumes of {' '.join(names)}"[:200], classes | where, inv)
 
@@ -167,6 +172,8 @@ FAMILY = Family(
         Example("docker volume rm $(docker volume ls -q)", has=("destroy:containers",)),
         Example("docker compose down -v", has=("destroy:local-volumes",), lacks=("destroy:volume",)),
         Example("docker compose down", lacks=("destroy",)),
+        Example("docker compose up -d", lacks=("apply",)),
+        Example("docker compose -f docker-compose.prod.yml up -d", has=("apply:production",)),
         Example("docker-compose -p shop-prod down --volumes", has=("destroy:volume",)),
         Example("docker compose -f docker-compose.production.yml down -v",
                 has=("destroy:production",)),

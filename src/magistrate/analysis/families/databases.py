@@ -15,7 +15,13 @@ import re
 from collections.abc import Iterator, Sequence
 
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families.base import Classify, Example, Family, resource
+from magistrate.analysis.families.base import (
+    Classify,
+    Example,
+    Family,
+    environment_classes,
+    resource,
+)
 from magistrate.analysis.invocation import Invocation
 
 # Framework tasks that drop, recreate or empty the database (also as package-manager scripts).
@@ -218,10 +224,10 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """Whole databases dropped or wiped; migrations run."""
     dropped = destroyed_database(inv.name, inv.argv)
     if dropped is not None:
-        yield resource("destroy", dropped, {"database"}, inv)
+        yield resource("destroy", dropped, {"database"} | environment_classes(inv.argv), inv)
     migrated = migration(inv.name, inv.argv)
     if migrated is not None:
-        yield resource("apply", migrated, {"migration"}, inv)
+        yield resource("apply", migrated, {"migration"} | environment_classes(inv.argv), inv)
 
 
 FAMILY = Family(

@@ -114,6 +114,8 @@ def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield _resource("privilege", f"a pod on {rest[0]} with the host", {"container-escape"}, inv)
     elif verb == "run" and _host_pod(inv.argv):
         yield _resource("privilege", "a pod with the host", {"container-escape"} | where, inv)
+    elif verb in ("exec", "cp", "attach"):
+        yield _resource("apply", f"{verb} {' '.join(rest)}"[:200], {"remote-exec"} | where, inv)
     elif verb in _CHANGERS and not (verb == "rollout" and words[1:2] in (["status"], ["history"])):
         zero = any(v.strip("'\"") == "0" for v in values(inv.argv, "--replicas"))
         classes = {"scale-to-zero"} if zero else {"deploy"}
@@ -186,6 +188,8 @@ FAMILY = Family(
         Example("kubectl apply -f k8s/ --context prod-cluster", has=("apply:production",)),
         Example("kubectl get deploy -n production", lacks=("apply", "destroy")),
         Example("kubectl rollout status deploy/web -n prod", lacks=("apply",)),
+        Example("kubectl exec -n production deploy/api -- env", has=("apply:remote-exec",)),
+        Example("kubectl logs -n production deploy/api", lacks=("apply",)),
         Example("kubectl drain node-1 --ignore-daemonsets", has=("apply:cluster-nodes",)),
         Example("kubectl create clusterrolebinding a --clusterrole=cluster-admin --user=x",
                 has=("privilege:cluster-admin",)),

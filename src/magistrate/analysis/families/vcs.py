@@ -13,7 +13,13 @@ import re
 from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families.base import Classify, Example, Family, resource
+from magistrate.analysis.families.base import (
+    Classify,
+    Example,
+    Family,
+    environment_classes,
+    resource,
+)
 from magistrate.analysis.families.cli import (
     asks_nothing,
     has,
@@ -66,6 +72,10 @@ def _push(inv: Invocation, args: list[str]) -> Iterator[Effect]:
         or any(r.startswith("+") for r in refs)
     )
     deleting = short_flag(options, "d") or has(options, "--delete")
+    remote = operands[0] if operands else ""
+    if "production" in environment_classes([remote]) and not deleting:
+        # A remote named for production (Heroku, Dokku, bare deploy repositories): a deploy.
+        yield resource("apply", f"push to {remote}", {"deploy", "production"}, inv)
     if has(options, "--mirror"):
         yield resource("rewrite", "every ref of the remote (--mirror)", {"force-push", "history"}, inv)
         return
@@ -163,6 +173,9 @@ def _forge(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         or any(v.lower() == "public" for v in values(inv.argv, "--visibility"))
     ):
         yield resource("publish", words[2] if len(words) > 2 else "a repository", {"public"}, inv)
+    elif noun == "workflow" and verb == "run":
+        where = environment_classes(inv.argv)
+        yield resource("apply", f"workflow {' '.join(words[2:3])}", {"deploy"} | where, inv)
     elif noun == "release" and verb in ("create", "upload"):
         yield resource("publish", words[2] if len(words) > 2 else "a release", {"release"}, inv)
     elif noun == "auth" and verb in ("token", "status") and (verb == "token" or "-t" in inv.argv):
@@ -197,7 +210,9 @@ FAMILY = Family(
         Example("git push origin -f", has=("rewrite:force-push",), lacks=("rewrite:own-branch",)),
         Example("git push -f origin v3.1.0", has=("rewrite:history",)),
         Example("git push --force-with-lease origin feature/login", has=("rewrite:own-branch",), lacks=("rewrite:protected-branch",)),
-        Example("git push origin main", lacks=("rewrite",)),
+        Example("git push origin main", lacks=("rewrite", "apply")),
+        Example("git push production main", has=("apply:production",), lacks=("rewrite",)),
+        Example("gh workflow run deploy.yml -f environment=production", has=("apply:production",)),
         Example("git -c core.hooksPath=/dev/null push --force origin release/2.4", has=("rewrite:protected-branch",)),
         Example("sudo -u deploy git -C /srv/app push -f origin master", has=("rewrite:protected-branch",)),
         Example("git reset --hard HEAD~3", has=("rewrite:local-work",)),
