@@ -40,6 +40,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "repository": "a source or container repository",
         "containers": "every container, image or volume at once",
         "dns": "a DNS zone or record set",
+        "object": "one small managed object (a pod, a job, a config map): recreated or minor",
         "branch": "a protected branch deleted on a remote (main, master, release, production)",
         "local-volumes": "a development stack's own volumes (compose down -v without production)",
         "production": "the target names a production environment",

@@ -80,4 +80,6 @@ def secret_read(what: str, inv: Invocation, classify: Classify) -> Effect:
     cluster): a path-style `read` of `secret-store:WHAT`, of the `secret` class, so that every
     rule about secrets read or sent out sees it as it sees `cat ~/.aws/credentials`."""
     target = f"secret-store:{what}"[:200]
-    return Effect("read", target, classify(target) | {"secret", "secret-store"}, inv.name, inv.privileged)
+    return Effect(
+        "read", target, classify(target) | {"secret", "secret-store"}, inv.name, inv.privileged
+    )

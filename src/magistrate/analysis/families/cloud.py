@@ -38,7 +38,18 @@ _GLOBAL_VALUED = frozenset(
     }
 )  # fmt: skip
 _DESTROY = frozenset(
-    {"delete", "destroy", "rm", "remove", "terminate", "rb", "purge", "cluster-delete", "del"}
+    {
+        "delete",
+        "destroy",
+        "rm",
+        "remove",
+        "terminate",
+        "rb",
+        "purge",
+        "cluster-delete",
+        "del",
+        "delete-batch",
+    }
 )
 # What a destroying verb destroys, by the nouns before it (or in an AWS operation's name).
 NOUNS: dict[str, str] = {
@@ -67,6 +78,8 @@ NOUNS: dict[str, str] = {
 }  # fmt: skip
 # CLIs of whole clouds, where deleting an unknown kind of thing is not known to destroy much.
 _BROAD = frozenset({"aws", "gcloud", "az", "oci", "ibmcloud", "ic"})
+# App platforms whose `run`/`ssh`/`console` runs a command inside the deployed app.
+_PLATFORMS = frozenset({"heroku", "fly", "flyctl", "railway", "render"})
 _SCRATCH_PATH = re.compile(r"(^|[/:._-])(cache|tmp|temp|scratch|artifacts?)([/._-]|$)", re.I)
 _DEPLOYS = frozenset({"deploy", "up", "release", "promote", "rollback", "releases:rollback"})
 
@@ -139,17 +152,20 @@ def _destroys(inv: Invocation, words: list[str]) -> Iterator[Effect]:
 def _applies(inv: Invocation, words: list[str]) -> Iterator[Effect]:
     """Deploys, DNS changes, fail-overs and scaling to zero."""
     joined = " ".join(words)
-    zero = any(
-        v.strip("'\"") == "0"
-        for v in values(inv.argv, "--desired-count", "--desired-capacity", "--max-size")
-    ) or re.search(r"(^| )(ps scale|scale count) \S*=?0( |$)", joined) or joined.startswith(
-        "maintenance on"
+    zero = (
+        any(
+            v.strip("'\"") == "0"
+            for v in values(inv.argv, "--desired-count", "--desired-capacity", "--max-size")
+        )
+        or re.search(r"(^| )(ps scale|scale count) \S*=?0( |$)", joined)
+        or joined.startswith("maintenance on")
     )
     if zero:
         yield resource("apply", joined[:120], {"scale-to-zero"}, inv)
     elif "change-resource-record-sets" in words or (
         {"dns", "record-sets", "record-set"} & set(words)
-        and {"create", "update", "delete", "transaction", "add-record", "remove-record"} & set(words)
+        and {"create", "update", "delete", "transaction", "add-record", "remove-record"}
+        & set(words)
     ):
         yield resource("apply", joined[:120], {"dns"}, inv)
     elif {"failover-db-cluster", "reboot-db-instance", "promote-read-replica",
@@ -159,11 +175,16 @@ def _applies(inv: Invocation, words: list[str]) -> Iterator[Effect]:
         yield resource("apply", joined[:120], {"failover"}, inv)
     elif words[:2] in (["cloudformation", "deploy"], ["cloudformation", "update-stack"]):
         yield resource("apply", joined[:120], {"infrastructure"}, inv)
-    elif (set(words) & _DEPLOYS and inv.name != "aws") or words[:2] in (
-        ["lambda", "update-function-code"],
-        ["ecs", "update-service"],
-        ["deploy", "create-deployment"],
-    ) or (words[:2] in (["s3", "cp"], ["s3", "sync"]) and _uploads(inv)):
+    elif (
+        (set(words) & _DEPLOYS and inv.name != "aws")
+        or words[:2]
+        in (
+            ["lambda", "update-function-code"],
+            ["ecs", "update-service"],
+            ["deploy", "create-deployment"],
+        )
+        or (words[:2] in (["s3", "cp"], ["s3", "sync"]) and _uploads(inv))
+    ):
         prod = {"production"} if has(inv.argv, "--prod", "--production") else set()
         yield resource("apply", joined[:120], {"deploy"} | prod, inv)
 
@@ -221,7 +242,17 @@ def _dump(inv: Invocation, words: list[str], classify: Classify) -> Effect | Non
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What a cloud CLI destroys, deploys, grants, exposes or reveals."""
     words = _words(inv)
-    if not words or asks_nothing(inv.argv, ("--dryrun", "--what-if")):
+    if asks_nothing(inv.argv, ("--dryrun", "--what-if")):
+        return
+    if inv.name == "vercel" and (not words or words[0] == "deploy" or "/" in words[0]):
+        prod = {"production"} if has(inv.argv, "--prod", "--production") else set()
+        yield resource("apply", "a deployment", {"deploy"} | prod, inv)  # `vercel` deploys
+        return
+    if not words:
+        return
+    if words[0] in ("run", "ssh", "console") and inv.name in _PLATFORMS:
+        # `heroku run rails db:migrate -a shop-prod`: a command inside the running app.
+        yield resource("apply", " ".join(words[:4]), {"remote-exec"}, inv)
         return
     found = list(cloud_access.effects(inv, words, classify))
     if not found:
@@ -242,14 +273,18 @@ FAMILY = Family(
     effects=effects,
     examples=(
         Example("aws ec2 terminate-instances --instance-ids i-0abc123", has=("destroy:instance",)),
-        Example("aws rds delete-db-instance --db-instance-identifier prod-main --skip-final-snapshot",
-                has=("destroy:database", "destroy:production")),
+        Example(
+            "aws rds delete-db-instance --db-instance-identifier prod-main --skip-final-snapshot",
+            has=("destroy:database", "destroy:production"),
+        ),
         Example("aws s3 rb s3://customer-uploads --force", has=("destroy:bucket",)),
         Example("aws s3 rm s3://acme-prod-backups --recursive", has=("destroy:production",)),
         Example("aws s3 rm s3://ci-cache/build-42/ --recursive", has=("destroy:scratch",)),
         Example("aws s3 rm s3://b/one-file.txt", lacks=("destroy",)),
-        Example("aws kms schedule-key-deletion --key-id k --pending-window-in-days 7",
-                has=("destroy:secret",)),
+        Example(
+            "aws kms schedule-key-deletion --key-id k --pending-window-in-days 7",
+            has=("destroy:secret",),
+        ),
         Example("aws dynamodb delete-table --table-name Orders-prod", has=("destroy:database",)),
         Example("aws s3 ls s3://acme-prod-backups", lacks=("destroy", "apply")),
         Example("gcloud projects delete acme-prod --quiet", has=("destroy:namespace",)),
@@ -261,31 +296,58 @@ FAMILY = Family(
         Example("az group delete --name rg-production --yes", has=("destroy:stack",)),
         Example("doctl compute droplet delete web-1 --force", has=("destroy:instance",)),
         Example("doctl databases delete 9cc10173 --force", has=("destroy:database",)),
-        Example("heroku apps:destroy --app acme-prod --confirm acme-prod",
-                has=("destroy:instance", "destroy:production")),
-        Example("oci os bucket delete --bucket-name finance --empty --force",
-                has=("destroy:bucket",)),
+        Example(
+            "heroku apps:destroy --app acme-prod --confirm acme-prod",
+            has=("destroy:instance", "destroy:production"),
+        ),
+        Example(
+            "oci os bucket delete --bucket-name finance --empty --force", has=("destroy:bucket",)
+        ),
         Example("hcloud server delete web-3", has=("destroy:instance",)),
-        Example("gcloud logging sinks delete audit-to-bq --quiet", has=("stop:logging",),
-                lacks=("destroy",)),
+        Example(
+            "gcloud logging sinks delete audit-to-bq --quiet",
+            has=("stop:logging",),
+            lacks=("destroy",),
+        ),
         Example("gcloud compute ssl-policies delete old-policy", lacks=("destroy",)),
         Example("fly volumes destroy vol_123", has=("destroy:volume",)),
         Example("vercel remove my-app --yes", has=("destroy:release",)),
         Example("fly deploy --app acme-prod", has=("apply:deploy", "apply:production")),
         Example("vercel deploy --prod", has=("apply:production",)),
-        Example("aws route53 change-resource-record-sets --hosted-zone-id Z1 --change-batch f",
-                has=("apply:dns",)),
-        Example("aws rds modify-db-instance --db-instance-identifier prod-main --apply-immediately",
-                has=("apply:failover",)),
-        Example("aws ecs update-service --service api --desired-count 0",
-                has=("apply:scale-to-zero",)),
+        Example("vercel --prod", has=("apply:production",)),
+        Example("vercel env ls", lacks=("apply",)),
+        Example(
+            "heroku run rails db:migrate -a acme-prod",
+            has=("apply:remote-exec", "apply:production"),
+        ),
+        Example(
+            "az storage blob delete-batch --source exports --account-name acme",
+            has=("destroy:bucket",),
+        ),
+        Example(
+            "aws route53 change-resource-record-sets --hosted-zone-id Z1 --change-batch f",
+            has=("apply:dns",),
+        ),
+        Example(
+            "aws rds modify-db-instance --db-instance-identifier prod-main --apply-immediately",
+            has=("apply:failover",),
+        ),
+        Example(
+            "aws ecs update-service --service api --desired-count 0", has=("apply:scale-to-zero",)
+        ),
         Example("heroku ps:scale web=0 -a shop", has=("apply:scale-to-zero",)),
         Example("aws s3 cp dist/ s3://acme-static-staging/ --recursive", has=("apply:deploy",)),
-        Example("aws rds delete-db-instance --db-instance-identifier prod-main --dry-run",
-                lacks=("destroy",)),
-        Example("aws lambda invoke --function-name prod-report out.json",
-                has=("apply:cloud-change", "apply:production")),
-        Example("aws rds create-db-snapshot --db-instance-identifier prod-orders", lacks=("apply",)),
+        Example(
+            "aws rds delete-db-instance --db-instance-identifier prod-main --dry-run",
+            lacks=("destroy",),
+        ),
+        Example(
+            "aws lambda invoke --function-name prod-report out.json",
+            has=("apply:cloud-change", "apply:production"),
+        ),
+        Example(
+            "aws rds create-db-snapshot --db-instance-identifier prod-orders", lacks=("apply",)
+        ),
         Example("gcloud config set project acme-prod", lacks=("apply",)),
         Example("aws ec2 describe-instances --filters Name=tag:env,Values=prod", lacks=("apply",)),
         Example("aws dynamodb scan --table-name Customers-prod", has=("read:database-dump",)),

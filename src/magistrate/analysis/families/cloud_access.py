@@ -66,9 +66,9 @@ def _secret(inv: Invocation, words: list[str], classify: Classify) -> Effect | N
         if words[:2] == ["config", "get"] and inv.name != "heroku":
             return None
         return secret_read(f"{inv.name}/{'/'.join(words[:4])}", inv, classify)
-    if words[:1] == ["ssm"] and words[1:2] and words[1] in _SSM_DECRYPT:
-        if has(inv.argv, "--with-decryption"):
-            return secret_read(f"{inv.name}/ssm/{words[1]}", inv, classify)
+    decrypted = has(inv.argv, "--with-decryption")
+    if words[:1] == ["ssm"] and words[1:2] and words[1] in _SSM_DECRYPT and decrypted:
+        return secret_read(f"{inv.name}/ssm/{words[1]}", inv, classify)
     return None
 
 
@@ -76,8 +76,10 @@ def _grant(inv: Invocation, words: list[str]) -> Effect | None:
     text = " ".join(inv.argv)
     role_values = values(inv.argv, "--role", "--policy-arn", "--statements")
     admin = any(_ADMIN.search(v) for v in role_values) or "cluster-admin" in text
-    if set(words) & _GRANTS or words[:3] == ["role", "assignment", "create"] or (
-        words[:3] == ["iam", "policy", "create"]
+    if (
+        set(words) & _GRANTS
+        or words[:3] == ["role", "assignment", "create"]
+        or (words[:3] == ["iam", "policy", "create"])
     ):
         kind = "cluster-admin" if admin or "update-assume-role-policy" in words else "access-grant"
         if kind == "access-grant" and words[:3] == ["iam", "policy", "create"]:
@@ -131,7 +133,11 @@ def effects(inv: Invocation, words: list[str], classify: Classify) -> Iterator[E
     for found in (_secret(inv, words, classify), _grant(inv, words), _public(inv, words)):
         if found is not None:
             where = environment_classes(inv.argv) if found.op != "read" else frozenset()
-            yield found if not where else Effect(
-                found.op, found.target, found.classes | where, found.command, found.privileged
+            yield (
+                found
+                if not where
+                else Effect(
+                    found.op, found.target, found.classes | where, found.command, found.privileged
+                )
             )
             return

@@ -72,9 +72,13 @@ def escape(argv: list[str]) -> str | None:
     return None
 
 
+_LEFTOVERS = ("status=exited", "status=created", "dangling=true", "status=dead")
+
+
 def _everything(operands: list[str]) -> bool:
-    """An operand that expands to every container, image or volume: `$(docker ps -aq)`."""
-    return any("$(" in o or "`" in o for o in operands)
+    """An operand that expands to every container, image or volume: `$(docker ps -aq)` (not
+    to the leftovers only: `$(docker ps -aq -f status=exited)`)."""
+    return any(("$(" in o or "`" in o) and not any(f in o for f in _LEFTOVERS) for o in operands)
 
 
 def _engine(inv: Invocation) -> Iterator[Effect]:
@@ -92,6 +96,10 @@ def _engine(inv: Invocation) -> Iterator[Effect]:
     ):
         op = "stop" if verb in ("kill", "stop") else "destroy"
         yield resource(op, f"every container or image ({verb})", {"containers"}, inv)
+    elif verb == "system" and words[1:2] == ["reset"]:
+        yield resource(
+            "destroy", "every container, image and volume", {"containers", "volume"}, inv
+        )
     elif verb == "system" and words[1:2] == ["prune"]:
         if short_flag(options, "a") or has(options, "--all"):
             yield resource("destroy", "every unused container and image", {"containers"}, inv)
@@ -154,31 +162,47 @@ FAMILY = Family(
     commands=_ENGINES | _COMPOSERS | _RUNTIMES,
     effects=effects,
     examples=(
-        Example("docker run --rm -it --privileged -v /:/host alpine chroot /host sh",
-                has=("privilege:container-escape",)),
-        Example("docker run -v /var/run/docker.sock:/var/run/docker.sock docker:cli ps",
-                has=("privilege:container-escape",)),
+        Example(
+            "docker run --rm -it --privileged -v /:/host alpine chroot /host sh",
+            has=("privilege:container-escape",),
+        ),
+        Example(
+            "docker run -v /var/run/docker.sock:/var/run/docker.sock docker:cli ps",
+            has=("privilege:container-escape",),
+        ),
         Example("podman run --pid=host --net=host fedora", has=("privilege:container-escape",)),
-        Example("docker run --mount type=bind,source=/,target=/host alpine",
-                has=("privilege:container-escape",)),
+        Example(
+            "docker run --mount type=bind,source=/,target=/host alpine",
+            has=("privilege:container-escape",),
+        ),
         Example("nerdctl run --cap-add SYS_ADMIN alpine", has=("privilege:container-escape",)),
         Example("docker run --rm -v $PWD:/app -w /app node:20 npm test", lacks=("privilege",)),
         Example("docker rm -f $(docker ps -aq)", has=("destroy:containers",)),
         Example("docker kill $(docker ps -q)", has=("stop:containers",)),
+        Example("docker rm $(docker ps -aq -f status=exited)", lacks=("destroy",)),
+        Example("podman system reset --force", has=("destroy:containers",)),
         Example("docker rm -f web-test", lacks=("destroy",)),
-        Example("docker system prune -a --volumes -f", has=("destroy:containers", "destroy:volume")),
+        Example(
+            "docker system prune -a --volumes -f", has=("destroy:containers", "destroy:volume")
+        ),
         Example("docker system prune -f", lacks=("destroy",)),
         Example("docker volume rm pgdata_prod", has=("destroy:volume", "destroy:production")),
         Example("docker volume rm $(docker volume ls -q)", has=("destroy:containers",)),
-        Example("docker compose down -v", has=("destroy:local-volumes",), lacks=("destroy:volume",)),
+        Example(
+            "docker compose down -v", has=("destroy:local-volumes",), lacks=("destroy:volume",)
+        ),
         Example("docker compose down", lacks=("destroy",)),
         Example("docker compose up -d", lacks=("apply",)),
         Example("docker compose -f docker-compose.prod.yml up -d", has=("apply:production",)),
         Example("docker-compose -p shop-prod down --volumes", has=("destroy:volume",)),
-        Example("docker compose -f docker-compose.production.yml down -v",
-                has=("destroy:production",)),
-        Example("docker push registry.acme.internal/api:2.4.1", has=("publish:image",),
-                lacks=("publish:release", "publish:package")),
+        Example(
+            "docker compose -f docker-compose.production.yml down -v", has=("destroy:production",)
+        ),
+        Example(
+            "docker push registry.acme.internal/api:2.4.1",
+            has=("publish:image",),
+            lacks=("publish:release", "publish:package"),
+        ),
         Example("crictl rm -a", has=("destroy:containers",)),
         Example("docker ps -a", lacks=("destroy", "privilege")),
     ),

@@ -199,7 +199,9 @@ def _migration_file(argv: Sequence[str]) -> str | None:
     """The migration or schema script a SQL client is given: `psql -f migrations/x.sql`."""
     for i, arg in enumerate(argv[:64]):
         name, _, glued = arg.partition("=")
-        value = glued if glued else (argv[i + 1] if name in _FILE_OPTIONS and i + 1 < len(argv) else "")
+        value = (
+            glued if glued else (argv[i + 1] if name in _FILE_OPTIONS and i + 1 < len(argv) else "")
+        )
         if name in _FILE_OPTIONS and value and _MIGRATION_FILE.search(value):
             return value
     return None
@@ -232,8 +234,11 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY = Family(
     name="databases",
-    commands=frozenset(DESTROYERS) | frozenset(MIGRATORS) | frozenset(_RUNNERS)
-    | _MONGO | _SQL_CLIENTS,
+    commands=frozenset(DESTROYERS)
+    | frozenset(MIGRATORS)
+    | frozenset(_RUNNERS)
+    | _MONGO
+    | _SQL_CLIENTS,
     effects=effects,
     examples=(
         Example("dropdb production", has=("destroy:database",)),
@@ -245,8 +250,9 @@ FAMILY = Family(
         Example("alembic upgrade head", has=("apply:migration",)),
         Example("python manage.py migrate", has=("apply:migration",)),
         Example("npx prisma migrate deploy", has=("apply:migration",)),
-        Example("psql $DB -v ON_ERROR_STOP=1 -f migrations/2024_06_drop.sql",
-                has=("apply:migration",)),
+        Example(
+            "psql $DB -v ON_ERROR_STOP=1 -f migrations/2024_06_drop.sql", has=("apply:migration",)
+        ),
         Example("alembic history", lacks=("apply",)),
         Example("python app.py", lacks=("apply", "destroy")),
         Example("rails server", lacks=("apply", "destroy")),

@@ -55,7 +55,9 @@ def resource(op: str, target: str, classes: set[str], inv: Invocation) -> Effect
 
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What an infrastructure tool tears down or changes."""
-    words = [w.lower() for w in split(inv.argv, _VALUED)[0][:3] if not w.startswith("-chdir")]
+    words = [w.lower() for w in split(inv.argv, _VALUED)[0][:4] if not w.startswith("-chdir")]
+    if words[:1] == ["run-all"] or words[:2] == ["run", "--all"]:
+        words = words[1:]  # terragrunt run-all VERB: the verb, in every module
     if not words or asks_nothing(inv.argv, ("-help", "--preview-only")):
         return
     verb = words[0]
@@ -65,15 +67,17 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         elif verb in ("create", "upgrade", "scale"):
             yield resource("apply", " ".join(words), {"infrastructure"}, inv)
         return
-    if verb == "stack" and words[1:2] == ["rm"] or verb in _DESTROYS or (
-        verb == "apply" and has(inv.argv, "-destroy", "--destroy")
+    if (
+        (verb == "stack" and words[1:2] == ["rm"])
+        or verb in _DESTROYS
+        or (verb == "apply" and has(inv.argv, "-destroy", "--destroy"))
     ):
         if inv.name in _TERRAFORMS and verb in ("delete", "remove"):
             return
         yield resource("destroy", f"{inv.name} {verb}", {"stack"}, inv)
     elif verb in _APPLIES or (verb == "state" and words[1:2] and words[1] in _STATE_SURGERY):
         yield resource("apply", f"{inv.name} {' '.join(words[:2])}", {"infrastructure"}, inv)
-    elif verb == "workspace" and words[1:2] == ["delete"]:
+    elif verb == "workspace" and words[1:2] == ["delete"] and has(inv.argv, "-force"):
         yield resource("destroy", f"workspace {' '.join(words[2:3])}", {"stack"}, inv)
 
 
@@ -90,13 +94,14 @@ FAMILY = Family(
         Example("sls remove --stage prod", has=("destroy:stack",)),
         Example("eksctl delete cluster --name prod", has=("destroy:cluster",)),
         Example("terraform apply -auto-approve", has=("apply:infrastructure",)),
-        Example("terraform -chdir=envs/production apply -auto-approve",
-                has=("apply:production",)),
+        Example("terraform -chdir=envs/production apply -auto-approve", has=("apply:production",)),
         Example("terraform apply -var-file=staging.tfvars", has=("apply:pre-production",)),
         Example("terraform state rm module.prod_db", has=("apply:infrastructure",)),
         Example("terraform -chdir=envs/production validate", lacks=("apply", "destroy")),
         Example("terraform plan -destroy", lacks=("destroy",)),
         Example("terraform init -upgrade", lacks=("apply",)),
+        Example("terragrunt run-all destroy", has=("destroy:stack",)),
+        Example("terraform workspace delete feature-x", lacks=("destroy",)),
         Example("pulumi preview", lacks=("apply",)),
     ),
 )

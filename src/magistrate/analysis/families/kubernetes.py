@@ -74,6 +74,8 @@ def _delete(inv: Invocation, rest: list[str], where: frozenset[str]) -> Iterator
         yield _resource("destroy", target, {"workload"} | where, inv)
     if kinds & _NODE_KINDS:
         yield _resource("destroy", target, {"cluster"} | where, inv)
+    if not kinds & (_NAMESPACE_KINDS | _WORKLOAD_KINDS | _NODE_KINDS) and not every:
+        yield _resource("destroy", target, {"object"} | where, inv)
     del named
 
 
@@ -82,15 +84,19 @@ def _grant(inv: Invocation, rest: list[str], where: frozenset[str]) -> Iterator[
     kind = rest[0].lower() if rest else ""
     roles = {r.lower() for r in values(inv.argv, "--clusterrole", "--role")}
     if kind == "clusterrolebinding" or (kind == "rolebinding" and roles & _ADMIN_ROLES):
-        yield _resource("privilege", f"{kind} {' '.join(sorted(roles))}", {"cluster-admin"} | where, inv)
+        yield _resource(
+            "privilege", f"{kind} {' '.join(sorted(roles))}", {"cluster-admin"} | where, inv
+        )
 
 
 def _host_pod(argv: list[str]) -> bool:
     """A pod spec override that gives the pod the host (`hostPID`, `privileged`, `hostPath /`)."""
     spec = " ".join(values(argv, "--overrides")).replace(" ", "").lower()
-    return any(
-        f'"{key}":true' in spec for key in ("hostpid", "hostnetwork", "hostipc", "privileged")
-    ) or '"path":"/"' in spec or has(argv, "--privileged")
+    return (
+        any(f'"{key}":true' in spec for key in ("hostpid", "hostnetwork", "hostipc", "privileged"))
+        or '"path":"/"' in spec
+        or has(argv, "--privileged")
+    )
 
 
 def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
@@ -172,37 +178,56 @@ FAMILY = Family(
     commands=_KUBECTLS | _LOCAL_CLUSTERS | {"helm", "argocd"},
     effects=effects,
     examples=(
-        Example("kubectl delete namespace production",
-                has=("destroy:namespace", "destroy:production")),
+        Example(
+            "kubectl delete namespace production", has=("destroy:namespace", "destroy:production")
+        ),
         Example("kubectl --context prod-us delete ns payments", has=("destroy:production",)),
         Example("oc delete project billing", has=("destroy:namespace",)),
         Example("kubectl delete pvc --all -n databases", has=("destroy:workload",)),
         Example("kubectl delete deploy/api -n staging", has=("destroy:workload",)),
-        Example("kubectl delete pod api-7d9f -n prod", lacks=("destroy",)),
+        Example(
+            "kubectl delete pod api-7d9f -n prod",
+            has=("destroy:object", "destroy:production"),
+            lacks=("destroy:workload",),
+        ),
         Example("kubectl delete namespace test-1234", has=("destroy:scratch",)),
         Example("kubectl delete ns prod --dry-run=client", lacks=("destroy",)),
-        Example("kubectl scale deploy/checkout --replicas=0 -n prod",
-                has=("apply:scale-to-zero", "apply:production")),
-        Example("kubectl scale deployment worker --replicas=4 -n staging",
-                has=("apply:deploy",), lacks=("apply:scale-to-zero",)),
+        Example(
+            "kubectl scale deploy/checkout --replicas=0 -n prod",
+            has=("apply:scale-to-zero", "apply:production"),
+        ),
+        Example(
+            "kubectl scale deployment worker --replicas=4 -n staging",
+            has=("apply:deploy",),
+            lacks=("apply:scale-to-zero",),
+        ),
         Example("kubectl apply -f k8s/ --context prod-cluster", has=("apply:production",)),
         Example("kubectl get deploy -n production", lacks=("apply", "destroy")),
         Example("kubectl rollout status deploy/web -n prod", lacks=("apply",)),
         Example("kubectl exec -n production deploy/api -- env", has=("apply:remote-exec",)),
         Example("kubectl logs -n production deploy/api", lacks=("apply",)),
         Example("kubectl drain node-1 --ignore-daemonsets", has=("apply:cluster-nodes",)),
-        Example("kubectl create clusterrolebinding a --clusterrole=cluster-admin --user=x",
-                has=("privilege:cluster-admin",)),
-        Example("kubectl create rolebinding v --clusterrole=view --user=x -n dev",
-                lacks=("privilege",)),
+        Example(
+            "kubectl create clusterrolebinding a --clusterrole=cluster-admin --user=x",
+            has=("privilege:cluster-admin",),
+        ),
+        Example(
+            "kubectl create rolebinding v --clusterrole=view --user=x -n dev", lacks=("privilege",)
+        ),
         Example("kubectl get secret db-creds -o yaml", has=("read:secret-store",)),
         Example("kubectl get secrets -n prod", lacks=("read:secret-store",)),
-        Example("kubectl get secrets -n dev -o custom-columns=NAME:.metadata.name",
-                lacks=("read:secret-store",)),
+        Example(
+            "kubectl get secrets -n dev -o custom-columns=NAME:.metadata.name",
+            lacks=("read:secret-store",),
+        ),
         Example("kubectl get secret x -o jsonpath='{.data.password}'", has=("read:secret-store",)),
-        Example("kubectl run dbg -it --image=alpine --overrides='{\"spec\":{\"hostPID\": true}}'",
-                has=("privilege:container-escape",)),
-        Example("helm uninstall payments-api -n prod", has=("destroy:release", "destroy:production")),
+        Example(
+            'kubectl run dbg -it --image=alpine --overrides=\'{"spec":{"hostPID": true}}\'',
+            has=("privilege:container-escape",),
+        ),
+        Example(
+            "helm uninstall payments-api -n prod", has=("destroy:release", "destroy:production")
+        ),
         Example("helm upgrade --install web ./charts/web -n staging", has=("apply:deploy",)),
         Example("helm list -A", lacks=("destroy", "apply")),
         Example("argocd app delete payments-prod", has=("destroy:release",)),

@@ -74,8 +74,9 @@ FAMILY = Family(
         Example("vault read secret/prod/db", has=("read:secret-store",)),
         Example("op item get 'AWS prod' --fields password", has=("read:secret-store",)),
         Example("bw get password github", has=("read:secret-store",)),
-        Example("security find-generic-password -wa 'Chrome Safe Storage'",
-                has=("read:secret-store",)),
+        Example(
+            "security find-generic-password -wa 'Chrome Safe Storage'", has=("read:secret-store",)
+        ),
         Example("security find-generic-password -s wifi", lacks=("read",)),
         Example("gpg --export-secret-keys -a", has=("read:secret-store",)),
         Example("gpg --list-keys", lacks=("read",)),

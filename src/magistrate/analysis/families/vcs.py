@@ -77,7 +77,9 @@ def _push(inv: Invocation, args: list[str]) -> Iterator[Effect]:
         # A remote named for production (Heroku, Dokku, bare deploy repositories): a deploy.
         yield resource("apply", f"push to {remote}", {"deploy", "production"}, inv)
     if has(options, "--mirror"):
-        yield resource("rewrite", "every ref of the remote (--mirror)", {"force-push", "history"}, inv)
+        yield resource(
+            "rewrite", "every ref of the remote (--mirror)", {"force-push", "history"}, inv
+        )
         return
     for ref in refs:
         if deleting or (ref.startswith(":") and len(ref) > 1):
@@ -167,10 +169,16 @@ def _forge(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         return
     noun, verb = words[0], words[1]
     if noun == "repo" and verb == "delete":
-        yield resource("destroy", words[2] if len(words) > 2 else "the repository", {"repository"}, inv)
-    elif noun == "repo" and verb in ("edit", "create") and (
-        has(inv.argv, "--public")
-        or any(v.lower() == "public" for v in values(inv.argv, "--visibility"))
+        yield resource(
+            "destroy", words[2] if len(words) > 2 else "the repository", {"repository"}, inv
+        )
+    elif (
+        noun == "repo"
+        and verb in ("edit", "create")
+        and (
+            has(inv.argv, "--public")
+            or any(v.lower() == "public" for v in values(inv.argv, "--visibility"))
+        )
     ):
         yield resource("publish", words[2] if len(words) > 2 else "a repository", {"public"}, inv)
     elif noun == "workflow" and verb == "run":
@@ -198,23 +206,43 @@ FAMILY = Family(
     commands=frozenset({"git", "git-filter-repo", "git-filter-branch", "bfg", "gh", "glab"}),
     effects=effects,
     examples=(
-        Example("git push --force origin main", has=("rewrite:force-push", "rewrite:protected-branch")),
+        Example(
+            "git push --force origin main", has=("rewrite:force-push", "rewrite:protected-branch")
+        ),
         Example("git push -f origin HEAD:master", has=("rewrite:protected-branch",)),
         Example("git push origin +main", has=("rewrite:protected-branch",)),
         Example("git push --force-with-lease origin main", has=("rewrite:protected-branch",)),
         Example("git push --mirror git@example.com:x/y.git", has=("rewrite:history",)),
         Example("git push origin :main", has=("destroy:branch", "rewrite:branch-delete")),
         Example("git push origin --delete main", has=("destroy:branch",)),
-        Example("git push origin --delete feature/old", has=("rewrite:branch-delete",), lacks=("destroy",)),
-        Example("git push origin --delete release/2.4", has=("rewrite:protected-branch",), lacks=("destroy",)),
+        Example(
+            "git push origin --delete feature/old",
+            has=("rewrite:branch-delete",),
+            lacks=("destroy",),
+        ),
+        Example(
+            "git push origin --delete release/2.4",
+            has=("rewrite:protected-branch",),
+            lacks=("destroy",),
+        ),
         Example("git push origin -f", has=("rewrite:force-push",), lacks=("rewrite:own-branch",)),
         Example("git push -f origin v3.1.0", has=("rewrite:history",)),
-        Example("git push --force-with-lease origin feature/login", has=("rewrite:own-branch",), lacks=("rewrite:protected-branch",)),
+        Example(
+            "git push --force-with-lease origin feature/login",
+            has=("rewrite:own-branch",),
+            lacks=("rewrite:protected-branch",),
+        ),
         Example("git push origin main", lacks=("rewrite", "apply")),
         Example("git push production main", has=("apply:production",), lacks=("rewrite",)),
         Example("gh workflow run deploy.yml -f environment=production", has=("apply:production",)),
-        Example("git -c core.hooksPath=/dev/null push --force origin release/2.4", has=("rewrite:protected-branch",)),
-        Example("sudo -u deploy git -C /srv/app push -f origin master", has=("rewrite:protected-branch",)),
+        Example(
+            "git -c core.hooksPath=/dev/null push --force origin release/2.4",
+            has=("rewrite:protected-branch",),
+        ),
+        Example(
+            "sudo -u deploy git -C /srv/app push -f origin master",
+            has=("rewrite:protected-branch",),
+        ),
         Example("git reset --hard HEAD~3", has=("rewrite:local-work",)),
         Example("git reset --soft HEAD~1", lacks=("rewrite",)),
         Example("git clean -fdx", has=("rewrite:local-work",)),
@@ -224,7 +252,9 @@ FAMILY = Family(
         Example("git checkout main", lacks=("rewrite",)),
         Example("git restore --staged .", lacks=("rewrite",)),
         Example("git stash drop", has=("rewrite:local-work",)),
-        Example("git branch -D feature/x", has=("rewrite:local-branch",), lacks=("rewrite:local-work",)),
+        Example(
+            "git branch -D feature/x", has=("rewrite:local-branch",), lacks=("rewrite:local-work",)
+        ),
         Example("git filter-branch --tree-filter 'rm -f s.txt' HEAD", has=("rewrite:history",)),
         Example("git filter-repo --path secrets --invert-paths", has=("rewrite:history",)),
         Example("bfg --delete-files id_rsa", has=("rewrite:history",)),
