@@ -35,8 +35,10 @@ PUBLISHERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "nuget": (("push",),),
     "jf": (("rt", "upload"),),
 }
-_VALUED = frozenset({"--registry", "--tag", "--access", "--otp", "-r", "--repository", "-k",
-                     "--api-key", "-s", "--source", "--token", "-w", "--workspace"})  # fmt: skip
+# Options before the verb that take a value (short ones differ by program: `pnpm -r` is
+# recursive, `twine -r` a repository, so only long ones are skipped).
+_VALUED = frozenset({"--registry", "--tag", "--access", "--otp", "--repository", "--api-key",
+                     "--source", "--token", "--workspace", "--filter"})  # fmt: skip
 
 
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
@@ -63,6 +65,7 @@ FAMILY = Family(
         Example("gem push acme-1.0.0.gem", has=("publish:package",)),
         Example("dotnet nuget push out/Acme.1.0.0.nupkg -k $KEY", has=("publish:package",)),
         Example("yarn npm publish", has=("publish:package",)),
+        Example("pnpm -r publish --access public", has=("publish:package",)),
         Example("npm publish --dry-run", lacks=("publish",)),
         Example("dotnet publish -c Release -o out", lacks=("publish",)),
         Example("npm install", lacks=("publish",)),
