@@ -142,9 +142,7 @@ def _destroys(inv: Invocation, words: list[str]) -> Iterator[Effect]:
                 yield resource("destroy", " ".join(words[1:2]) or "a deployment", {"release"}, inv)
             elif i > 0 or inv.name in ("fly", "flyctl"):
                 target = " ".join(words[: i + 2])
-                if {"sinks", "diagnostic-settings", "trails", "trail"} & set(words[:i]):
-                    yield resource("stop", target, {"logging"}, inv)  # an audit trail removed
-                elif kind := _kind(words[:i], "" if inv.name in _BROAD else "instance"):
+                if kind := _kind(words[:i], "" if inv.name in _BROAD else "instance"):
                     yield resource("destroy", target, {kind}, inv)
             return
 
@@ -309,6 +307,14 @@ FAMILY = Family(
             has=("stop:logging",),
             lacks=("destroy",),
         ),
+        Example("aws cloudtrail stop-logging --name main", has=("stop:logging",)),
+        Example(
+            "az monitor diagnostic-settings delete --name to-sentinel --resource r",
+            has=("stop:logging",),
+        ),
+        Example("aws guardduty delete-detector --detector-id 12abc", has=("stop:security",)),
+        Example("aws securityhub disable-security-hub", has=("stop:security",)),
+        Example("aws cloudtrail describe-trails", lacks=("stop",)),
         Example("gcloud compute ssl-policies delete old-policy", lacks=("destroy",)),
         Example("fly volumes destroy vol_123", has=("destroy:volume",)),
         Example("vercel remove my-app --yes", has=("destroy:release",)),

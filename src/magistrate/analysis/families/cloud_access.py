@@ -121,8 +121,57 @@ def _public(inv: Invocation, words: list[str]) -> Effect | None:
     return None
 
 
+# Audit trails and the records they keep: stopping or deleting them.
+_AUDIT_OFF = (
+    ("cloudtrail", "stop-logging"),
+    ("cloudtrail", "delete-trail"),
+    ("logs", "delete-log-group"),
+    ("logs", "delete-log-stream"),
+    ("logging", "sinks", "delete"),
+    ("logging", "buckets", "delete"),
+    ("logging", "logs", "delete"),
+    ("monitor", "diagnostic-settings", "delete"),
+    ("monitor", "log-analytics", "workspace", "delete"),
+)
+# Threat detection, configuration recording and posture services switched off.
+_SECURITY_OFF = (
+    ("guardduty", "delete-detector"),
+    ("guardduty", "disassociate-from-master-account"),
+    ("guardduty", "disassociate-from-administrator-account"),
+    ("guardduty", "stop-monitoring-members"),
+    ("guardduty", "update-detector"),
+    ("securityhub", "disable-security-hub"),
+    ("configservice", "stop-configuration-recorder"),
+    ("configservice", "delete-configuration-recorder"),
+    ("access-analyzer", "delete-analyzer"),
+    ("macie2", "disable-macie"),
+    ("inspector2", "disable"),
+    ("detective", "delete-graph"),
+    ("scc", "disable"),
+    ("security-center", "disable"),
+    ("security", "pricing", "create"),
+)
+
+
+def controls(inv: Invocation, words: list[str]) -> Iterator[Effect]:
+    """Audit trails stopped or deleted; security services switched off."""
+    if any(_seq(words, want) for want in _AUDIT_OFF):
+        yield resource("stop", " ".join(words[:3]), {"logging"}, inv)
+    elif any(_seq(words, want) for want in _SECURITY_OFF):
+        text = " ".join(inv.argv).lower()
+        if words[:2] == ["guardduty", "update-detector"] and "--no-enable" not in text:
+            return
+        if words[:3] == ["security", "pricing", "create"] and "free" not in text:
+            return  # `az security pricing create --tier free`: Defender plans off
+        yield resource("stop", " ".join(words[:3]), {"security"}, inv)
+
+
 def effects(inv: Invocation, words: list[str], classify: Classify) -> Iterator[Effect]:
-    """Secrets read, roles granted, things made public, MFA removed."""
+    """Secrets read, roles granted, things made public, MFA removed, controls switched off."""
+    stopped = list(controls(inv, words))
+    if stopped:
+        yield from stopped
+        return
     if set(words) & _MFA or (
         "update-account-password-policy" in words
         and (any(a.startswith("--no-require") for a in inv.argv) or re.search(

@@ -8,6 +8,7 @@ manifest files point at (`production`, `scratch`), so a rule can tell `-n prod` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
@@ -48,6 +49,22 @@ _CHANGERS = frozenset(
 )  # fmt: skip
 # Output formats that print a secret's values (`-o name`, `-o wide`, custom columns do not).
 _VALUE_FORMATS = ("yaml", "json", "jsonpath", "go-template", "template")
+# Cluster security: network and admission policies, and the tools that enforce or watch.
+_POLICY_KINDS = frozenset(
+    {
+        "networkpolicy", "networkpolicies", "netpol", "podsecuritypolicy", "podsecuritypolicies",
+        "psp", "validatingwebhookconfiguration", "validatingwebhookconfigurations",
+        "mutatingwebhookconfiguration", "mutatingwebhookconfigurations", "constrainttemplate",
+        "constrainttemplates", "constraint", "constraints", "clusterpolicy", "clusterpolicies",
+        "kyvernopolicy", "kyvernopolicies", "peerauthentication", "peerauthentications",
+        "authorizationpolicy", "authorizationpolicies", "ciliumnetworkpolicy",
+        "ciliumnetworkpolicies", "globalnetworkpolicy", "globalnetworkpolicies",
+    }
+)  # fmt: skip
+_SECURITY_TOOLS = frozenset(
+    {"gatekeeper", "kyverno", "falco", "opa", "tetragon", "neuvector", "sysdig", "crowdstrike",
+     "falcon", "twistlock", "aqua", "trivy", "kubearmor"}
+)  # fmt: skip
 _ADMIN_ROLES = frozenset({"cluster-admin", "admin", "edit", "system:masters"})
 
 
@@ -62,11 +79,21 @@ def _kinds(word: str) -> tuple[set[str], str]:
     return set(kind.split(",")), name
 
 
+def security_tool(names: list[str]) -> bool:
+    """True when a name is one of a security tool's (its namespace, release or deployment)."""
+    return any(not _SECURITY_TOOLS.isdisjoint(re.split(r"[^a-z0-9]+", n.lower())) for n in names)
+
+
 def _delete(inv: Invocation, rest: list[str], where: frozenset[str]) -> Iterator[Effect]:
     if not rest:
         return
     kinds, named = _kinds(rest[0])
     target = " ".join(rest)[:200]
+    names = [*rest, *values(inv.argv, "-n", "--namespace")]
+    if kinds & _POLICY_KINDS or security_tool(names):
+        yield _resource("stop", f"security policy or tool {target}", {"security"} | where, inv)
+    if any("audit" in n.lower() for n in rest):
+        yield _resource("stop", f"audit {target}", {"logging"} | where, inv)
     every = has(inv.argv, "--all", "-A", "--all-namespaces")
     if kinds & _NAMESPACE_KINDS:
         yield _resource("destroy", f"namespace {target}", {"namespace"} | where, inv)
@@ -124,6 +151,8 @@ def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield _resource("apply", f"{verb} {' '.join(rest)}"[:200], {"remote-exec"} | where, inv)
     elif verb in _CHANGERS and not (verb == "rollout" and words[1:2] in (["status"], ["history"])):
         zero = any(v.strip("'\"") == "0" for v in values(inv.argv, "--replicas"))
+        if zero and security_tool([*rest, *values(inv.argv, "-n", "--namespace")]):
+            yield _resource("stop", f"security tool {' '.join(rest)}"[:200], {"security"}, inv)
         classes = {"scale-to-zero"} if zero else {"deploy"}
         yield _resource("apply", f"{verb} {' '.join(rest)}"[:200], classes | where, inv)
 
@@ -137,6 +166,8 @@ def _helm(inv: Invocation) -> Iterator[Effect]:
     where = _where(inv.argv, rest[:2])
     if verb in ("uninstall", "un", "del", "delete") and rest:
         yield _resource("destroy", f"release {rest[0]}", {"release"} | where, inv)
+        if security_tool([rest[0], *values(inv.argv, "-n", "--namespace")]):
+            yield _resource("stop", f"security tool {rest[0]}", {"security"} | where, inv)
     elif verb in ("install", "upgrade", "rollback") and rest:
         yield _resource("apply", f"release {rest[0]}", {"deploy"} | where, inv)
     elif verb == "push" and rest:
@@ -230,6 +261,19 @@ FAMILY = Family(
         ),
         Example("helm upgrade --install web ./charts/web -n staging", has=("apply:deploy",)),
         Example("helm list -A", lacks=("destroy", "apply")),
+        Example("kubectl delete networkpolicy --all -n prod", has=("stop:security",)),
+        Example(
+            "kubectl delete validatingwebhookconfiguration gatekeeper-validating-webhook",
+            has=("stop:security",),
+        ),
+        Example("helm uninstall falco -n falco", has=("stop:security",)),
+        Example(
+            "kubectl scale deploy kyverno-admission-controller -n kyverno --replicas=0",
+            has=("stop:security",),
+        ),
+        Example("kubectl get networkpolicy -n prod", lacks=("stop",)),
+        Example("kubectl delete secret opaque-token -n dev", lacks=("stop",)),
+        Example("kubectl delete configmap audit-policy -n kube-system", has=("stop:logging",)),
         Example("argocd app delete payments-prod", has=("destroy:release",)),
         Example("kind delete cluster --name e2e", has=("destroy:scratch",)),
     ),

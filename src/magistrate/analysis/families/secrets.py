@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families.base import Classify, Example, Family
+from magistrate.analysis.families.base import Classify, Example, Family, resource
 from magistrate.analysis.families.cli import asks_nothing, has, secret_read, split, values
 from magistrate.analysis.invocation import Invocation
 
@@ -53,6 +53,11 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         return
     if inv.name == "security":
         yield from _keychain(inv, classify)
+    elif inv.name == "vault" and [w.lower() for w in split(inv.argv)[0][:2]] in (
+        ["audit", "disable"],
+        ["audit", "delete"],
+    ):
+        yield resource("stop", "a Vault audit device", {"logging"}, inv)
     elif inv.name in ("gpg", "gpg2"):
         if has(inv.argv, "--export-secret-keys", "--export-secret-subkeys"):
             yield secret_read("gpg/secret-keys", inv, classify)
@@ -82,6 +87,7 @@ FAMILY = Family(
         Example("gpg --list-keys", lacks=("read",)),
         Example("sops -d secrets.enc.yaml", has=("read:secret-store",)),
         Example("vault status", lacks=("read",)),
+        Example("vault audit disable file/", has=("stop:logging",)),
         Example("vault kv list secret/", lacks=("read",)),
     ),
 )
