@@ -57,7 +57,7 @@ NOUNS: dict[str, str] = {
                      "droplets", "linodes", "linode", "app", "apps", "webapp", "environment",
                      "site", "sites", "service-instance", "machine", "machines"], "instance"),
     **dict.fromkeys(["bucket", "buckets", "os", "storage", "account", "r2", "object-storage",
-                     "container", "share"], "bucket"),
+                     "container", "share", "objects", "blob"], "bucket"),
     **dict.fromkeys(["db", "database", "databases", "sql", "table", "tables", "dataset",
                      "datasets", "dynamodb", "rds", "cosmosdb", "d1", "postgres", "pg", "mysql",
                      "redis", "firestore", "autonomous-database", "addons", "branch",
@@ -142,6 +142,9 @@ def _destroys(inv: Invocation, words: list[str]) -> Iterator[Effect]:
                 yield resource("destroy", " ".join(words[1:2]) or "a deployment", {"release"}, inv)
             elif i > 0 or inv.name in ("fly", "flyctl"):
                 target = " ".join(words[: i + 2])
+                recursive = has(inv.argv, "-r", "-R", "--recursive", "-a", "--all-versions")
+                if word in ("rm", "remove") and any("://" in a for a in inv.argv) and not recursive:
+                    return  # `gcloud storage rm gs://b/one-object`: one object
                 if kind := _kind(words[:i], "" if inv.name in _BROAD else "instance"):
                     yield resource("destroy", target, {kind}, inv)
             return
@@ -290,6 +293,21 @@ FAMILY = Family(
         Example("gcloud container clusters delete main --quiet", has=("destroy:cluster",)),
         Example("gcloud compute instances list", lacks=("destroy",)),
         Example("gsutil -m rm -r gs://acme-exports", has=("destroy:bucket",)),
+        Example("gcloud storage rm --recursive gs://acme-exports", has=("destroy:bucket",)),
+        Example(
+            "gcloud storage buckets add-iam-policy-binding gs://b --member=allUsers"
+            " --role=roles/storage.objectViewer",
+            has=("publish:public",),
+            lacks=("privilege",),
+        ),
+        Example(
+            "az storage account update -n acct --allow-blob-public-access true",
+            has=("publish:public",),
+        ),
+        Example("gcloud storage rm gs://acme-exports/one.csv", lacks=("destroy",)),
+        Example(
+            "aws s3api delete-objects --bucket b --delete file://k.json", has=("destroy:bucket",)
+        ),
         Example("bq rm -r -f -d acme-prod:warehouse", has=("destroy:database",)),
         Example("az group delete --name rg-production --yes", has=("destroy:stack",)),
         Example("doctl compute droplet delete web-1 --force", has=("destroy:instance",)),

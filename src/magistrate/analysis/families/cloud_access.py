@@ -110,6 +110,8 @@ def _public(inv: Invocation, words: list[str]) -> Effect | None:
         return resource("publish", "public access block removed", {"public"}, inv)
     if re.search(r'"Principal"\s*:\s*("\*"|\{\s*"AWS"\s*:\s*"\*")', text):
         return resource("publish", "a policy for everyone", {"public"}, inv)
+    if any(v.lower() == "true" for v in values(argv, "--allow-blob-public-access")):
+        return resource("publish", "public blob access allowed", {"public"}, inv)
     if has(argv, "--publicly-accessible") or any(
         v.lower() in ("blob", "container") for v in values(argv, "--public-access")
     ):
@@ -179,14 +181,15 @@ def effects(inv: Invocation, words: list[str], classify: Classify) -> Iterator[E
     ):  # fmt: skip
         yield resource("privilege", " ".join(words[:2]), {"mfa"}, inv)
         return
-    for found in (_secret(inv, words, classify), _grant(inv, words), _public(inv, words)):
+    secret, public, grant = (
+        _secret(inv, words, classify),
+        _public(inv, words),
+        _grant(inv, words),
+    )
+    if public is not None and grant is not None and "cluster-admin" not in grant.classes:
+        grant = None  # `add-iam-policy-binding --member=allUsers --role=…viewer`: only public
+    where = environment_classes(inv.argv)
+    for found in (secret, public, grant):
         if found is not None:
-            where = environment_classes(inv.argv) if found.op != "read" else frozenset()
-            yield (
-                found
-                if not where
-                else Effect(
-                    found.op, found.target, found.classes | where, found.command, found.privileged
-                )
-            )
-            return
+            classes = found.classes if found.op == "read" else found.classes | where
+            yield Effect(found.op, found.target, classes, found.command, found.privileged)

@@ -37,6 +37,7 @@ _PROTECTED = re.compile(
 )
 # Trunks: deleting one on the remote destroys what everyone builds on.
 _TRUNK = re.compile(r"^(main|master|trunk|develop|production|prod|release|live|stable)$", re.I)
+_DEPLOY_REMOTES = frozenset({"heroku", "dokku", "production", "prod", "live", "deploy"})
 _TAG = re.compile(r"^(refs/tags/.+|v?\d+(\.\d+)+([-+.][\w.]+)?)$")
 _GIT_GLOBAL_VALUED = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
 _PUSH_VALUED = frozenset({"-o", "--push-option", "--repo", "--receive-pack", "--exec"})
@@ -73,9 +74,13 @@ def _push(inv: Invocation, args: list[str]) -> Iterator[Effect]:
     )
     deleting = short_flag(options, "d") or has(options, "--delete")
     remote = operands[0] if operands else ""
-    if "production" in environment_classes([remote]) and not deleting:
-        # A remote named for production (Heroku, Dokku, bare deploy repositories): a deploy.
-        yield resource("apply", f"push to {remote}", {"deploy", "production"}, inv)
+    where = environment_classes([remote])
+    if ("production" in where or remote.lower() in _DEPLOY_REMOTES) and not deleting:
+        # A remote named for production, or a platform that deploys what it is pushed: a deploy.
+        yield resource("apply", f"push to {remote}", {"deploy"} | where, inv)
+    if deleting and not refs:
+        # `… | xargs git push origin --delete`: the branches come from the input, unseen.
+        yield resource("rewrite", "branches from the input", {"branch-delete"}, inv)
     if has(options, "--mirror"):
         yield resource(
             "rewrite", "every ref of the remote (--mirror)", {"force-push", "history"}, inv
@@ -149,9 +154,19 @@ def _history(inv: Invocation, verb: str, args: list[str]) -> Iterator[Effect]:
             yield resource("rewrite", f"tag {o}", {"branch-delete"}, inv)
 
 
+def _aliased(inv: Invocation, verb: str, args: list[str]) -> tuple[str, list[str]]:
+    """`git -c alias.p='push --force' p origin main` runs `push --force origin main`."""
+    for value in values(inv.argv, "-c"):
+        key, _, expansion = value.partition("=")
+        words = expansion.split()
+        if key.lower() == f"alias.{verb}" and words and not expansion.startswith("!"):
+            return words[0].lower(), [*words[1:], *args]
+    return verb, args
+
+
 def _git(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     verb = inv.subcommand.split(" ", 1)[0] if inv.subcommand else ""
-    args = _after_verb(inv.argv, verb)
+    verb, args = _aliased(inv, verb, _after_verb(inv.argv, verb))
     if not verb or asks_nothing(args):
         return
     if verb == "push":
@@ -160,6 +175,20 @@ def _git(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _discard(inv, verb, args, classify)
     else:
         yield from _history(inv, verb, args)
+
+
+def _forge_api(inv: Invocation) -> Iterator[Effect]:
+    """`gh api -X DELETE repos/o/r`, `… -f private=false`, `-X DELETE …/protection`."""
+    method = next((v.upper() for v in values(inv.argv, "-X", "--method")), "GET")
+    paths = [a for a in inv.argv if a.lstrip("/").startswith("repos/")]
+    fields = [v.lower().replace(" ", "") for v in values(inv.argv, "-f", "-F", "--field")]
+    path = paths[0].lstrip("/") if paths else ""
+    if method == "DELETE" and path.endswith("/protection"):
+        yield resource("stop", f"branch protection ({path})", {"security"}, inv)
+    elif method == "DELETE" and re.fullmatch(r"repos/[^/]+/[^/]+/?", path):
+        yield resource("destroy", path, {"repository"}, inv)
+    elif {"private=false", "visibility=public"} & set(fields):
+        yield resource("publish", path or "a repository", {"public"}, inv)
 
 
 def _forge(inv: Invocation, classify: Classify) -> Iterator[Effect]:
@@ -186,6 +215,8 @@ def _forge(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield resource("apply", f"workflow {' '.join(words[2:3])}", {"deploy"} | where, inv)
     elif noun == "release" and verb in ("create", "upload"):
         yield resource("publish", words[2] if len(words) > 2 else "a release", {"release"}, inv)
+    elif noun == "api":
+        yield from _forge_api(inv)
     elif noun == "auth" and verb in ("token", "status") and (verb == "token" or "-t" in inv.argv):
         yield secret_read(f"{inv.name}/auth-token", inv, classify)
 
@@ -261,11 +292,20 @@ FAMILY = Family(
         Example("git reflog expire --expire=now --all", has=("rewrite:history",)),
         Example("git tag -d v1.2.0", has=("rewrite:branch-delete",)),
         Example("git log --oneline -5", lacks=("rewrite",)),
+        Example("git -c alias.p='push --force' p origin main", has=("rewrite:protected-branch",)),
         Example("gh repo delete acme/site --yes", has=("destroy:repository",)),
         Example("gh repo edit acme/core --visibility public", has=("publish:public",)),
         Example("gh repo create acme/tool --private", lacks=("publish",)),
         Example("gh release create v1.2.0 dist/*", has=("publish:release",)),
         Example("gh auth token", has=("read:secret-store",)),
         Example("gh pr list", lacks=("publish", "destroy", "read")),
+        Example("gh api -X PATCH repos/acme/x -f private=false", has=("publish:public",)),
+        Example("gh api -X DELETE repos/acme/x", has=("destroy:repository",)),
+        Example("gh api -X DELETE repos/acme/x/branches/main/protection", has=("stop:security",)),
+        Example("gh api repos/acme/x/pulls", lacks=("destroy", "publish", "stop")),
+        Example("git push heroku main", has=("apply:deploy",), lacks=("rewrite",)),
+        Example(
+            "git branch -r | xargs -n1 git push origin --delete", has=("rewrite:branch-delete",)
+        ),
     ),
 )
