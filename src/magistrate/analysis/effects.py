@@ -40,6 +40,9 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "repository": "a source or container repository",
         "containers": "every container, image or volume at once",
         "dns": "a DNS zone or record set",
+        "object": "one small managed object (a pod, a job, a config map): recreated or minor",
+        "branch": "a protected branch deleted on a remote (main, master, release, production)",
+        "local-volumes": "a development stack's own volumes (compose down -v without production)",
         "production": "the target names a production environment",
         "scratch": "the target is named as temporary (tmp, test, scratch, sandbox)",
     },
@@ -75,6 +78,8 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "setuid": "a program given setuid/setgid or capabilities",
         "password": "a password changed or removed",
         "cluster-admin": "cluster-wide or owner roles granted",
+        "access-grant": "cloud users, access keys, logins or policies created or attached",
+        "mfa": "multi-factor authentication or a password policy removed from accounts",
         "container-escape": "a container given the host (privileged, host namespaces, docker.sock)",
     },
     "rewrite": {
@@ -83,6 +88,8 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "history": "commits rewritten (filter-branch, rebase of pushed work, reflog expiry)",
         "local-work": "uncommitted work discarded (reset --hard, clean -fdx, checkout -- .)",
         "branch-delete": "a branch or tag deleted",
+        "own-branch": "the force-push names a branch that is not protected (a feature branch)",
+        "local-branch": "a local branch force-deleted (its commits stay in the reflog)",
     },
     "apply": {
         "infrastructure": "infrastructure changed (terraform apply, cloudformation deploy)",
@@ -90,12 +97,19 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "migration": "a database migration run",
         "dns": "DNS or ingress changed",
         "production": "the target names a production environment",
+        "pre-production": "the target names staging, QA or development (not production)",
+        "scratch": "the target is named as temporary (tmp, test, scratch, sandbox)",
         "scale-to-zero": "a workload scaled to zero replicas",
+        "cluster-nodes": "nodes drained, cordoned or tainted",
+        "remote-exec": "a command run or a file copied inside a running workload (kubectl exec)",
+        "cloud-change": "a cloud resource created, changed, started or stopped (a mutating call)",
+        "failover": "a database failed over, rebooted, promoted, or its protections removed",
     },
     "publish": {
         "package": "a package uploaded to a registry",
         "release": "a release, tag or image published",
-        "public": "something made public (visibility, ACL)",
+        "public": "something made public (visibility, ACL, open firewall)",
+        "image": "a container image or chart pushed to a registry",
     },
 }
 

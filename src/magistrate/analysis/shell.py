@@ -17,7 +17,6 @@ from typing import Any
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import MAX_CODE, analyze_code
-from magistrate.analysis.databases import destroyed_database
 from magistrate.analysis.dynamic import (
     conventional_program,
     credential_vars,
@@ -27,6 +26,7 @@ from magistrate.analysis.dynamic import (
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import effects_of
+from magistrate.analysis.families.databases import destroyed_database
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex

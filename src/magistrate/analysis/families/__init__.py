@@ -12,24 +12,45 @@ from __future__ import annotations
 from dataclasses import replace
 
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families import processes
+from magistrate.analysis.families import (
+    cloud,
+    containers,
+    databases,
+    infrastructure,
+    kubernetes,
+    processes,
+    publishing,
+    secrets,
+    vcs,
+)
 from magistrate.analysis.families.base import Classify, Example, Family
 from magistrate.analysis.invocation import Invocation
 
-FAMILIES: tuple[Family, ...] = (processes.FAMILY,)
+FAMILIES: tuple[Family, ...] = (
+    processes.FAMILY,
+    vcs.FAMILY,
+    containers.FAMILY,
+    kubernetes.FAMILY,
+    cloud.FAMILY,
+    infrastructure.FAMILY,
+    databases.FAMILY,
+    publishing.FAMILY,
+    secrets.FAMILY,
+)
 
-__all__ = ["FAMILIES", "Example", "Family", "effects_of", "family_of"]
+__all__ = ["FAMILIES", "Example", "Family", "effects_of", "families_of", "family_of"]
 
 
-def _index(families: tuple[Family, ...]) -> dict[str, Family]:
-    by_name: dict[str, Family] = {}
+def _index(families: tuple[Family, ...]) -> dict[str, tuple[Family, ...]]:
+    """Program name → the families that know it. A program may be known to several (npm
+    installs and publishes; heroku deploys apps and resets databases); one family may not list
+    a program twice."""
+    by_name: dict[str, tuple[Family, ...]] = {}
     for family in families:
         for name in family.commands:
-            if name in by_name:
-                raise ValueError(
-                    f"{name!r} is in two families: {by_name[name].name}, {family.name}"
-                )
-            by_name[name] = family
+            if family in by_name.get(name, ()):
+                raise ValueError(f"{name!r} is listed twice by {family.name}")
+            by_name[name] = (*by_name.get(name, ()), family)
     return by_name
 
 
@@ -37,22 +58,23 @@ _BY_NAME = _index(FAMILIES)
 _PREFIXES = tuple((p, f) for f in FAMILIES for p in f.prefixes)
 
 
+def families_of(name: str) -> tuple[Family, ...]:
+    """Every family that knows a program (by its lower-cased base name)."""
+    found = _BY_NAME.get(name, ())
+    if _PREFIXES:
+        found = (*found, *(f for p, f in _PREFIXES if name.startswith(p) and f not in found))
+    return found
+
+
 def family_of(name: str) -> Family | None:
-    """The family that knows a program (by its lower-cased base name), if any."""
-    family = _BY_NAME.get(name)
-    if family is None and _PREFIXES:
-        for prefix, candidate in _PREFIXES:
-            if name.startswith(prefix):
-                return candidate
-    return family
+    """The first family that knows a program (by its lower-cased base name), if any."""
+    found = families_of(name)
+    return found[0] if found else None
 
 
 def effects_of(inv: Invocation, classify: Classify) -> list[Effect]:
-    """What an invocation does, according to the family that knows its program."""
-    family = family_of(inv.name)
-    if family is None:
-        return []
-    found = list(family.effects(inv, classify))
+    """What an invocation does, according to every family that knows its program."""
+    found = [e for family in families_of(inv.name) for e in family.effects(inv, classify)]
     if inv.privileged:
         found = [e if e.privileged else replace(e, privileged=True) for e in found]
     return found
