@@ -37,6 +37,7 @@ EffectOp = Literal[
     "destroy",
     "install",
     "stop",
+    "control",
     "persist",
     "privilege",
     "rewrite",

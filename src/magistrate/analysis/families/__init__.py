@@ -12,11 +12,25 @@ from __future__ import annotations
 from dataclasses import replace
 
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families import processes
+from magistrate.analysis.families import (
+    accounts,
+    downloads,
+    packages,
+    processes,
+    security,
+    services,
+)
 from magistrate.analysis.families.base import Classify, Example, Family
 from magistrate.analysis.invocation import Invocation
 
-FAMILIES: tuple[Family, ...] = (processes.FAMILY,)
+FAMILIES: tuple[Family, ...] = (
+    processes.FAMILY,
+    packages.FAMILY,
+    services.FAMILY,
+    accounts.FAMILY,
+    security.FAMILY,
+    downloads.FAMILY,
+)
 
 __all__ = ["FAMILIES", "Example", "Family", "effects_of", "family_of"]
 
