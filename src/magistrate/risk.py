@@ -29,6 +29,7 @@ from magistrate.analysis import commands as C
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
+from magistrate.analysis.families import KNOWN_COMMANDS
 from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.invocation import Invocation
@@ -497,11 +498,12 @@ class _SqlCond:
 
 
 class _EffectCond:
-    __slots__ = ("classes", "command", "not_classes", "ops", "privileged")
+    __slots__ = ("all_classes", "classes", "command", "not_classes", "ops", "privileged")
 
     def __init__(self, m: EffectMatch) -> None:
         self.ops = frozenset(m.op)
         self.classes = frozenset(m.classes)
+        self.all_classes = frozenset(m.all_classes)
         self.not_classes = frozenset(m.not_classes)
         self.command = _any_regex(m.command, re.I)
         self.privileged = m.privileged
@@ -510,6 +512,8 @@ class _EffectCond:
         if e.op not in self.ops or self.privileged not in (None, e.privileged):
             return False
         if (self.classes and not e.classes & self.classes) or e.classes & self.not_classes:
+            return False
+        if not self.all_classes <= e.classes:
             return False
         return not self.command or bool(self.command.search(e.command[:_NAME_CHARS]))
 
@@ -657,7 +661,9 @@ class RiskDetector:
             if cr.facts and not (cr.shell or cr.sql or cr.effect or cr.tool)
         ]
         self._commands = frozenset(
-            _COMMON_COMMANDS | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
+            _COMMON_COMMANDS
+            | KNOWN_COMMANDS  # programs the per-family analyzers know
+            | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
         )
         self._compile(model)
         self._local = threading.local()

@@ -93,6 +93,7 @@ class EffectMatch(_Strict):
 
     op: list[EffectOp]
     classes: list[str] = []  # empty: any target
+    all_classes: list[str] = []  # …and every one of these (`[recursive]`: and recursively)
     not_classes: list[str] = []
     command: list[str] = []  # regexes over the command or tool that has the effect
     privileged: bool | None = None  # done with (True) or without (False) raised privileges

@@ -32,7 +32,14 @@ FAMILIES: tuple[Family, ...] = (
     downloads.FAMILY,
 )
 
-__all__ = ["FAMILIES", "Example", "Family", "effects_of", "family_of"]
+# Programs the families know, as words that start a shell command in prose (`run \`ufw
+# disable\``); names that are also common English words (at, log, port…) are left out.
+_ENGLISH = frozenset(
+    "at batch log defaults pkg port installer sdk fetch http https sv snap sp mas mix init".split()
+)
+KNOWN_COMMANDS = frozenset(n for f in FAMILIES for n in f.commands) - _ENGLISH
+
+__all__ = ["FAMILIES", "KNOWN_COMMANDS", "Example", "Family", "effects_of", "family_of"]
 
 
 def _index(families: tuple[Family, ...]) -> dict[str, Family]:

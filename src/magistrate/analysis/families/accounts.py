@@ -85,6 +85,41 @@ def _mode_bits(inv: Invocation) -> Iterator[Effect]:
             yield resource("privilege", target, {"setuid"}, inv)
 
 
+_OPEN_MODE = re.compile(r"^0?[0-7]?(777|666|000|00)$|^[ugoa]*[oa][ugoa]*\+[rwxX]*w", re.I)
+
+
+def _broad_perm(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    """chmod, chown, chgrp, setfacl, icacls, takeown applied recursively or opening a target to
+    everyone: `perm` effects marked `recursive` or `world-writable`, and `broad` for either."""
+    low = [a.lower() for a in inv.argv]
+    extra: set[str] = set()
+    if any(a in ("-r", "--recursive", "/t", "/r") for a in low) or any(
+        a.startswith("-") and not a.startswith("--") and "R" in a for a in inv.argv
+    ):
+        extra.add("recursive")
+    windows = inv.name in ("icacls", "takeown")
+    plain = [a for a in inv.argv if not a.startswith("-") and not (windows and a.startswith("/"))]
+    if inv.name == "chmod" and plain and any(_OPEN_MODE.match(m) for m in plain[0].split(",")):
+        extra.add("world-writable")
+    if inv.name == "icacls" and re.search(
+        r"\b(everyone|users|authenticated users):\S*[fm]", " ".join(low)
+    ):
+        extra.add("world-writable")
+    if not extra:
+        return
+    extra.add("broad")
+    first = 0 if windows else 1
+    if inv.name == "setfacl":
+        first = 1 if any(a in ("-m", "--modify", "-x", "-s", "--set") for a in inv.argv) else 0
+    for target in plain[first:] if inv.name != "takeown" else _option_targets(inv):
+        yield Effect("perm", target[:200], classify(target) | extra, inv.name, inv.privileged)
+
+
+def _option_targets(inv: Invocation) -> list[str]:
+    argv = inv.argv
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a.lower() == "/f"]
+
+
 def _dscl(inv: Invocation) -> Iterator[Effect]:
     text = " ".join(inv.argv)
     low = text.lower()
@@ -114,10 +149,10 @@ def _windows(inv: Invocation) -> Iterator[Effect]:
         if low[:1] in (["localgroup"], ["group"]) and "/add" in low and len(argv) > 2:
             if ADMIN_GROUPS.match(argv[1]):
                 yield resource("privilege", f"group {argv[1]}", {"admin-group"}, inv)
-        elif low[:1] == ["user"] and len(argv) >= 3 and not {"/delete", "/domain"} >= set(low[2:]):
-            yield resource("privilege", argv[1], {"password"}, inv)
         elif low[:1] == ["user"] and "/active:yes" in low and argv[1].lower() == "administrator":
             yield resource("privilege", argv[1], {"root-account"}, inv)
+        elif low[:1] == ["user"] and any(not a.startswith("/") for a in argv[2:]):
+            yield resource("privilege", argv[1], {"password"}, inv)
     elif inv.name == "add-localgroupmember" or inv.name == "add-adgroupmember":
         text = " ".join(argv)
         if re.search(
@@ -171,12 +206,17 @@ _HANDLERS = {
 
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What an account, group or permission-bit command grants."""
-    yield from _HANDLERS[inv.name](inv)
+    if inv.name in _PERMISSIONS:
+        yield from _broad_perm(inv, classify)
+    if inv.name in _HANDLERS:
+        yield from _HANDLERS[inv.name](inv)
 
+
+_PERMISSIONS = frozenset({"chmod", "chown", "chgrp", "setfacl", "icacls", "takeown"})
 
 FAMILY = Family(
     name="accounts",
-    commands=frozenset(_HANDLERS),
+    commands=frozenset(_HANDLERS) | _PERMISSIONS,
     effects=effects,
     examples=(
         Example("sudo usermod -aG sudo agent", has=("privilege:admin-group",)),
@@ -201,7 +241,12 @@ FAMILY = Family(
         Example("chmod u+s /bin/bash", has=("privilege:setuid",)),
         Example("chmod 4755 /usr/local/bin/helper", has=("privilege:setuid",)),
         Example("setcap cap_setuid+ep /usr/bin/python3", has=("privilege:setuid",)),
-        Example("chmod 755 scripts/run.sh", lacks=("privilege",)),
+        Example("sudo chmod -R 777 /etc /var/www", has=("perm:recursive", "perm:system")),
+        Example("sudo chown -R nobody /", has=("perm:recursive", "perm:root")),
+        Example("chmod o+w /etc/passwd", has=("perm:world-writable",)),
+        Example("icacls C:\\Windows /grant Everyone:F /T", has=("perm:recursive",)),
+        Example("chmod -R u+w ./build", has=("perm:recursive",), lacks=("perm:system",)),
+        Example("chmod 755 scripts/run.sh", lacks=("privilege", "perm:recursive")),
         Example("chmod +x deploy.sh", lacks=("privilege",)),
         Example("useradd -m -s /bin/bash deploy", lacks=("privilege",)),
         Example("usermod -aG developers ana", lacks=("privilege",)),

@@ -1,6 +1,7 @@
 """Network tools that save what they fetch to disk: curl -o/-O, wget, aria2c, axel, fetch,
 HTTPie --download, Invoke-WebRequest -OutFile, Start-BitsTransfer, certutil -urlcache,
-bitsadmin /transfer, and scp or rsync from a remote host.
+and bitsadmin /transfer. (scp and rsync from another machine are copies, not downloads:
+fetching a log from staging is everyday work.)
 
 Each saved file is a `write` effect on its path with the extra class `download`, so a rule
 matches "a download written to disk" (`effect: {op: [write], classes: [download]}`) whatever
@@ -17,7 +18,6 @@ from magistrate.analysis.families.base import Classify, Example, Family
 from magistrate.analysis.invocation import Invocation
 
 _URL = re.compile(r"^(?:https?|ftp|ftps|tftp|sftp)://", re.I)
-_REMOTE = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)\S|^(?:scp|rsync)://", re.I)
 _STDOUT = frozenset({"-", "/dev/null", "/dev/stdout", "nul", "$null", "/dev/stderr"})
 _FOLDER_OPTIONS = {
     "wget": ("--directory-prefix",),
@@ -127,13 +127,6 @@ def _windows_tools(inv: Invocation, urls: list[str]) -> Iterator[str]:
         yield files[-1] if files else _url_name(urls[-1])
 
 
-def _copy_from_remote(inv: Invocation, urls: list[str]) -> Iterator[str]:
-    """scp host:file ., rsync -a host:dir/ ./dir: a copy from another machine."""
-    ops = [o for o in inv.operands if not o.startswith("-")]
-    if len(ops) >= 2 and not _REMOTE.match(ops[-1]) and any(_REMOTE.match(o) for o in ops[:-1]):
-        yield ops[-1]
-
-
 _HANDLERS = {
     **dict.fromkeys(("curl", "curlie", "http", "https", "xh", "httpie"), _curl_like),
     **dict.fromkeys(_DEFAULT_SAVERS, _wget_like),
@@ -141,7 +134,6 @@ _HANDLERS = {
         ("invoke-webrequest", "iwr", "invoke-restmethod", "irm", "start-bitstransfer"), _powershell
     ),
     **dict.fromkeys(("certutil", "bitsadmin"), _windows_tools),
-    **dict.fromkeys(("scp", "rsync"), _copy_from_remote),
 }
 
 
@@ -149,7 +141,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """The files a network tool writes what it downloads to."""
     urls = [o for o in inv.operands if _URL.match(o)]
     urls += [a for a in inv.argv if _URL.match(a) and a not in urls]
-    if not urls and inv.name not in ("scp", "rsync"):
+    if not urls:
         return
     seen: set[str] = set()
     for target in _HANDLERS[inv.name](inv, urls):
@@ -191,7 +183,6 @@ FAMILY = Family(
             has=("write:download",),
         ),
         Example("http --download https://example.net/x.zip", has=("write:download",)),
-        Example("scp deploy@build-1:/srv/artifacts/app.tar.gz .", has=("write:download",)),
         Example("curl -s https://api.github.com/repos/acme/app", lacks=("write:download",)),
         Example(
             "curl -s -o /dev/null -w '%{http_code}' https://example.net", lacks=("write:download",)
@@ -200,7 +191,6 @@ FAMILY = Family(
         Example("wget -qO- https://example.net/status", lacks=("write:download",)),
         Example("wget -O - https://example.net/a | tar xz", lacks=("write:download",)),
         Example("wget --spider https://example.net", lacks=("write:download",)),
-        Example("scp app.tar.gz deploy@build-1:/srv/", lacks=("write:download",)),
         Example("certutil -hashfile x.exe SHA256", lacks=("write:download",)),
     ),
 )

@@ -25,7 +25,8 @@ _SYSTEM = frozenset(
 )
 _LANGUAGE = frozenset(
     """pip pip3 pipx uv poetry pdm conda mamba micromamba npm pnpm yarn bun deno gem cargo go
-    dotnet composer cpan cpanm luarocks nuget mix rustup sdk asdf mise volta pyenv""".split()
+    dotnet composer cpan cpanm luarocks nuget mix rustup sdk asdf mise volta pyenv nvm fnm
+    rbenv""".split()
 )
 
 # Subcommand words that add software, per kind of change.
@@ -51,9 +52,11 @@ _VALUED = frozenset(
     --manifest-path --config --cache-dir --platform --framework --runtime""".split()
 )
 # Managers of developer tools and toolchains: what they install is the user's, not the project's.
-_TOOL_MANAGERS = frozenset({"pipx", "rustup", "sdk", "asdf", "mise", "volta", "pyenv"})
+_TOOL_MANAGERS = frozenset(
+    {"pipx", "rustup", "sdk", "asdf", "mise", "volta", "pyenv", "nvm", "fnm", "rbenv"}
+)
 _GLOBAL_FLAGS = frozenset({"g", "global", "user", "system", "break-system-packages"})
-_MANIFEST_OPTS = frozenset({"r", "requirement", "c", "constraint", "frozen-lockfile", "immutable"})
+_MANIFEST_OPTS = frozenset({"r", "requirement", "frozen-lockfile", "immutable"})
 _UNVERIFIED = re.compile(
     r"--(nosignature|nodigest|nogpgcheck|no-gpg-check|no-gpgcheck|allow-unauthenticated"
     r"|allow-untrusted|no-check-signature|force-yes|allow-insecure-repositories|insecure"
@@ -61,6 +64,8 @@ _UNVERIFIED = re.compile(
     r"|--ignore-scripts[= ]false\b|-skippublishercheck\b",
     re.I,
 )
+# Options naming where packages come from instead of the default registry.
+_SOURCE_OPTIONS = ("--source", "--registry", "--find-links", "-f", "--repo", "--channel", "-c")
 _URL = re.compile(r"^(?:https?|ftp)://", re.I)
 _VCS = re.compile(r"^(?:git\+|hg\+|svn\+|bzr\+|git@|git://|github:|gitlab:|bitbucket:)", re.I)
 # Hosts an index or registry should not be on: bare addresses, tunnels, throw-away domains.
@@ -209,6 +214,9 @@ def _source(inv: Invocation, packages: list[str]) -> set[str]:
         classes |= official
     if _ODD_INDEX.search(" ".join(inv.argv)):
         classes.add("url")
+    for value in _option_values(inv.argv, _SOURCE_OPTIONS):
+        if _URL.match(value) and not _OFFICIAL.match(value):
+            classes.add("url")  # a package source of its own: `gem install --source http://…`
     if _UNVERIFIED.search(" ".join(inv.argv)):
         classes.add("unverified")
     return classes
@@ -266,6 +274,8 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         classes.add("remove")
     elif verb == "upgrade":
         classes.add("upgrade")
+        if not system:
+            classes.add("manifest")  # `cargo update`, `npm update x`: within declared ranges
     classes |= _source(inv, packages) if packages else {"registry"}
     if inv.privileged:
         classes.add("privileged")
@@ -304,6 +314,9 @@ FAMILY = Family(
         Example("npm install", has=("install:manifest",)),
         Example("poetry install --with dev", has=("install:manifest",)),
         Example("yarn install --frozen-lockfile", has=("install:manifest",)),
+        Example("gem install --source http://gems.example.xyz x", has=("install:url",)),
+        Example("cargo update -p serde", has=("install:manifest",)),
+        Example("yarn remove moment", has=("install:remove",)),
         Example("apt-cache search libpq", lacks=("install",)),
         Example("brew list", lacks=("install",)),
         Example("dpkg -l", lacks=("install",)),

