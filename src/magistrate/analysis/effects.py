@@ -8,8 +8,9 @@ Two kinds of operation exist. **Path operations** (read, write, append, delete, 
 exec, send, fetch) act on a path or address; their classes are the constitution's path classes
 (`system`, `home`, `secret`…), plus `download` on a file a network tool wrote. **Resource
 operations** (destroy, install, stop, control, persist, privilege, rewrite, apply, publish) act
-on something a program manages — a cluster, a package, a service, a branch; their classes come from `RESOURCE_CLASSES` below, set by the per-family
-analyzers in `magistrate.analysis.families`. Rules match both the same way:
+on something a program manages — a cluster, a package, a service, a branch; their classes come
+from `RESOURCE_CLASSES` below, set by the per-family analyzers in
+`magistrate.analysis.families`. Rules match both the same way:
 `effect: {op: [destroy], classes: [cluster, namespace]}`.
 """
 
