@@ -240,6 +240,7 @@ class SequenceRule(_Strict):
     description: str = ""
     first: list[str]
     then: list[str]
+    same_target: bool = False  # the `then` action touches a file the `first` one did
     within_s: float = Field(default=900.0, gt=0)
     examples: SequenceExamples = SequenceExamples()
 

@@ -15,6 +15,7 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.families import (
     accounts,
     downloads,
+    files,
     packages,
     processes,
     security,
@@ -25,6 +26,7 @@ from magistrate.analysis.invocation import Invocation
 
 FAMILIES: tuple[Family, ...] = (
     processes.FAMILY,
+    files.FAMILY,
     packages.FAMILY,
     services.FAMILY,
     accounts.FAMILY,
