@@ -130,3 +130,58 @@ def ifs_split(value: str, ifs: str | None) -> list[str]:
     for sep in seps:
         fields = [part for f in fields for part in f.split(sep)]
     return [f for f in fields if f]
+
+
+_B64_TEXT = re2.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
+
+
+def _expand(spec: str) -> str | None:
+    """A `tr` set with its ranges spelled out (`a-c` → `abc`); None when too large or odd."""
+    out: list[str] = []
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-" and spec[i] <= spec[i + 2]:
+            out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+        if len(out) > 256:
+            return None
+    return "".join(out)
+
+
+def tr_table(operands: list[str]) -> dict[int, int] | None:
+    """The letter substitution `tr SET1 SET2` makes when it permutes letters (ROT13 and other
+    rotations): a decoder, whose output fed to a shell is a hidden program."""
+    if len(operands) != 2:
+        return None
+    first, second = _expand(operands[0]), _expand(operands[1])
+    if not first or not second or len(first) != len(second) or len(first) < 26:
+        return None
+    if set(first) != set(second) or not set(first) <= set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    ):
+        return None
+    moved = sum(a != b for a, b in zip(first, second, strict=True))
+    return str.maketrans(first, second) if moved >= len(first) // 2 else None
+
+
+def decode_literal(decoder: str, operands: list[str], literal: str) -> str | None:
+    """What a decoder makes of a literal fed to it (`echo PAYLOAD | base64 -d`,
+    `echo 'rpub' | tr a-z n-za-m`), when that can be computed."""
+    import base64
+    import binascii
+
+    if decoder == "tr":
+        table = tr_table(operands)
+        return literal.translate(table) if table else None
+    if decoder not in ("base64", "openssl"):
+        return None
+    payload = literal.strip()
+    if not _B64_TEXT.match(payload):
+        return None
+    try:
+        return base64.b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None

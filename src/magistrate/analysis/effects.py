@@ -82,7 +82,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
     "persist": {
         "cron": "a scheduled job (crontab, at, schtasks)",
         "service-unit": "a service enabled or installed to start at boot",
-        "login": "something run at login (LoginHook, launch agents, Run keys, autostart)",
+        "login": "run at login or by launchd (LoginHook, launch agents and daemons, Run keys)",
         "shell-init": "a shell start-up file",
         "service": "the persistent thing is a service",
         "task": "a Windows scheduled task",

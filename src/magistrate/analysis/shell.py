@@ -22,8 +22,10 @@ from magistrate.analysis.databases import destroyed_database
 from magistrate.analysis.dynamic import (
     conventional_program,
     credential_vars,
+    decode_literal,
     ifs_split,
     looked_up,
+    tr_table,
 )
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.facts import Fact
@@ -72,7 +74,6 @@ _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
 _PWSH_COMMAND = frozenset({"-command", "-c", "/c", "-commandwithargs"})
 _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
-_B64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
 # Starts only where a name starts: without the look-behind, every suffix of a long word was
 # tried (quadratic: 14 s for 40,000 letters and a parenthesis).
 _FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
@@ -89,6 +90,7 @@ _WINDOWS = re.compile(
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _TEMP = frozenset({"temp"})
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
+_OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
 _SEND_METHODS = frozenset({"post", "put", "patch"})
 # A value that reads as code rather than a file name or a word: blanks or shell punctuation.
 _LOOKS_LIKE_CODE = re.compile(r"[\s;|&$()`'\"<>=]")
@@ -478,13 +480,15 @@ class _Run:
         """What a command's output is, for whoever reads it through a pipe."""
         if name in C.FETCHERS or name in C.RAW_SOCKETS:
             return "network"
-        if (
-            name in C.DECODERS
-            and inv is not None
-            and (
-                inv.flags & {"d", "decode", "D", "r", "revert"}
-                or name in ("gunzip", "zcat", "rev", "uudecode", "bunzip2")
+        if inv is not None and (
+            (
+                name in C.DECODERS
+                and (
+                    inv.flags & {"d", "decode", "D", "r", "revert"}
+                    or name in ("gunzip", "zcat", "rev", "uudecode", "bunzip2")
+                )
             )
+            or (name == "tr" and tr_table(inv.operands) is not None)  # ROT13 and the like
         ):
             return "decoder"
         if name in C.PASS_THROUGH and s.prev is not None:
@@ -677,7 +681,7 @@ class _Run:
                 and a.split("=")[-1].lstrip("-x") in _SEND_METHODS
             ):
                 sending = True
-            elif a in ("-o", "--output", "-outfile", "-outputfile") and k + 1 < len(argv):
+            elif k + 1 < len(argv) and (argv[k] == "-o" or a in _OUTPUT_OPTIONS):  # not -O
                 self.downloaded.add(argv[k + 1])
                 self._add("write", argv[k + 1], name)
             elif a == "-o" or a.startswith("-o"):
@@ -1370,14 +1374,7 @@ def _runs_fetcher(code: str) -> bool:
 
 def _decode_chain(prev: _Simple) -> str | None:
     """If a decoder is fed a literal (`echo PAYLOAD | base64 -d`), the decoded text."""
-    src = prev.prev
-    inv = prev.invocation
-    if src is None or src.literal is None or inv is None or inv.name not in ("base64", "openssl"):
+    src, inv = prev.prev, prev.invocation
+    if src is None or src.literal is None or inv is None:
         return None
-    payload = src.literal.strip()
-    if not _B64_TEXT.match(payload):
-        return None
-    try:
-        return base64.b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return None
+    return decode_literal(inv.name, inv.operands, src.literal)

@@ -47,8 +47,9 @@ def _short_value(argv: list[str], i: int, letter: str) -> str | None:
 
 
 def _long_value(argv: list[str], i: int, names: tuple[str, ...]) -> str | None:
-    low = argv[i].lower()
     for name in names:
+        # PowerShell's parameters are case-insensitive; `-o` and `-O` are two curl options.
+        low = argv[i] if len(name) <= 2 else argv[i].lower()
         if low == name:
             return argv[i + 1] if i + 1 < len(argv) else None
         if low.startswith(name + "=") or (name.startswith("-") and low.startswith(name + ":")):

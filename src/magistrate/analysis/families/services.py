@@ -148,7 +148,8 @@ def _launchctl(inv: Invocation) -> Iterator[Effect]:
         return
     verb, rest = ops[0].lower(), ops[1:]
     target = rest[-1] if rest else verb
-    where = ("service-unit",) if "launchdaemons" in target.lower() else ("login",)
+    # launchd starts agents at login and daemons at boot: either way, on its own.
+    where = ("login", "service-unit") if "launchdaemons" in target.lower() else ("login",)
     if verb in ("load", "bootstrap", "enable", "submit"):
         yield service("persist", target, inv, (*where, "user"))
     elif verb in ("unload", "bootout", "remove", "disable", "stop", "kill"):
