@@ -8,7 +8,12 @@ such commands as the shell would run them, and say that the name was hidden.
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 import re2  # type: ignore[import-untyped]
+
+from magistrate.analysis.shell_lex import Op, Word, _decode_ansi_c, lex
 
 # A variable reference: `$NAME`, `${NAME}`, `${NAME:-x}`, PowerShell `$env:NAME`, cmd `%NAME%`.
 _VAR = re2.compile(r"\$(?:env:|\{)?([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%")
@@ -170,9 +175,6 @@ def tr_table(operands: list[str]) -> dict[int, int] | None:
 def decode_literal(decoder: str, operands: list[str], literal: str) -> str | None:
     """What a decoder makes of a literal fed to it (`echo PAYLOAD | base64 -d`,
     `echo 'rpub' | tr a-z n-za-m`), when that can be computed."""
-    import base64
-    import binascii
-
     if decoder == "tr":
         table = tr_table(operands)
         return literal.translate(table) if table else None
@@ -185,3 +187,57 @@ def decode_literal(decoder: str, operands: list[str], literal: str) -> str | Non
         return base64.b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace")
     except (binascii.Error, ValueError):
         return None
+
+
+_DECODE_STAGE = {"base64", "base32", "openssl", "xxd", "rev", "tr"}
+
+
+def evaluate_substitution(sub: str) -> tuple[str | None, bool]:
+    """The output of a trivial substitution: `echo X`, `printf '\\x72'`, `echo B64 | base64 -d`.
+    Returns (text or None, whether a decoding step was needed)."""
+    stages: list[list[str]] = [[]]
+    for tok in lex(sub):
+        if isinstance(tok, Op):
+            if tok.op != "|":
+                return None, False
+            stages.append([])
+        elif isinstance(tok, Word):
+            if tok.dynamic:
+                return None, False
+            stages[-1].append(tok.text)
+        else:
+            return None, False
+    first = stages[0]
+    program = looked_up(first) if len(stages) == 1 else None
+    if program is not None:  # `$(which bash)` is bash
+        return program, False
+    if not first or first[0] not in ("echo", "printf"):
+        return None, False
+    args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]
+    text = " ".join(args)
+    if first[0] == "printf" or "-e" in first:
+        text = _decode_ansi_c(text)
+    decoded = False
+    for stage in stages[1:]:
+        if not stage or stage[0] not in _DECODE_STAGE:
+            return None, False
+        flags = set(stage[1:])
+        try:
+            if stage[0] in ("base64", "openssl") and flags & {"-d", "--decode", "-D", "-A"}:
+                text = base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4)).decode(
+                    "utf-8", "replace"
+                )
+            elif stage[0] == "base32" and flags & {"-d", "--decode"}:
+                text = base64.b32decode(text.strip()).decode("utf-8", "replace")
+            elif stage[0] == "xxd" and "-r" in flags:
+                text = bytes.fromhex("".join(text.split())).decode("utf-8", "replace")
+            elif stage[0] == "rev":
+                text = text[::-1]
+            elif stage[0] == "tr" and (table := tr_table(stage[1:])) is not None:
+                text = text.translate(table)
+            else:
+                return None, False
+        except (binascii.Error, ValueError):
+            return None, False
+        decoded = True
+    return text.strip(), decoded

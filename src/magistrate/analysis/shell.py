@@ -23,8 +23,8 @@ from magistrate.analysis.dynamic import (
     conventional_program,
     credential_vars,
     decode_literal,
+    evaluate_substitution,
     ifs_split,
-    looked_up,
     tr_table,
 )
 from magistrate.analysis.effects import PATH_OPS, Effect
@@ -89,6 +89,7 @@ _WINDOWS = re.compile(
 )
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _TEMP = frozenset({"temp"})
+_DOWNLOAD, _NO = frozenset({"download"}), frozenset[str]()
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
 _SEND_METHODS = frozenset({"post", "put", "patch"})
@@ -454,6 +455,8 @@ class _Run:
                 marks = e.classes & PSEUDO_TARGET_CLASSES  # `download` stays with the file
                 e = replace(e, target=self._at_cwd(e.target))
                 e = replace(e, classes=self.classify(e.target) | marks)
+            elif e.op == "install" and "file" in e.classes and self._fetched(e.target):
+                e = replace(e, classes=e.classes | {"url"})  # `curl -o x.deb URL && dpkg -i x.deb`
             self.out.effects.append(e)
         return inv
 
@@ -465,7 +468,7 @@ class _Run:
             return text
         if w.subs:
             for sub in w.subs:
-                literal, decoded = _evaluate(sub)
+                literal, decoded = evaluate_substitution(sub)
                 if literal is None:
                     continue
                 if decoded:
@@ -500,6 +503,10 @@ class _Run:
         return "command"
 
     # ----------------------------------------------------------------- effects
+    def _fetched(self, words: str) -> bool:
+        """Whether one of these files was downloaded earlier on the line."""
+        return any(w in self.downloaded or basename(w) in self.downloaded for w in words.split())
+
     def _relative(self, target: str) -> bool:
         """A relative path while a `cd /abs` earlier on the line says where it is."""
         return bool(self.cwd and target and target[0] not in "/~$@" and "://" not in target)
@@ -508,10 +515,10 @@ class _Run:
         assert self.cwd is not None
         return self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
 
-    def _add(self, op: str, target: str, command: str) -> None:
+    def _add(self, op: str, target: str, command: str, marks: frozenset[str] = _NO) -> None:
         if self._relative(target):
             target = self._at_cwd(target)
-        self.out.effects.append(Effect(op, target, self.classify(target), command))
+        self.out.effects.append(Effect(op, target, self.classify(target) | marks, command))
 
     def _redirect_effects(self, s: _Simple, name: str, env: dict[str, str]) -> None:
         if (
@@ -537,7 +544,7 @@ class _Run:
             elif _NET_DEVICE.match(target):
                 self._add("send", target, name or ">")
             elif r.op in (">>", "&>>"):
-                self._add("append", target, name or ">>")
+                self._add("append", target, name or ">>", _DOWNLOAD if name in C.FETCHERS else _NO)
             else:
                 self._add(
                     "truncate"
@@ -545,6 +552,7 @@ class _Run:
                     else "write",
                     target,
                     name or ">",
+                    _DOWNLOAD if name in C.FETCHERS else _NO,  # `curl URL > file` saves it
                 )
 
     def _effects(
@@ -1140,58 +1148,6 @@ def _data_values(argv: list[str]) -> list[str]:
         elif a.startswith(("http://", "https://")) and "?" in a:
             out.append(a.split("?", 1)[1])
     return out
-
-
-_DECODE_STAGE = {"base64", "base32", "openssl", "xxd", "rev"}
-
-
-def _evaluate(sub: str) -> tuple[str | None, bool]:
-    """The output of a trivial substitution: `echo X`, `printf '\\x72'`, `echo B64 | base64 -d`.
-    Returns (text or None, whether a decoding step was needed)."""
-    stages: list[list[str]] = [[]]
-    for tok in lex(sub):
-        if isinstance(tok, Op):
-            if tok.op != "|":
-                return None, False
-            stages.append([])
-        elif isinstance(tok, Word):
-            if tok.dynamic:
-                return None, False
-            stages[-1].append(tok.text)
-        else:
-            return None, False
-    first = stages[0]
-    program = looked_up(first) if len(stages) == 1 else None
-    if program is not None:  # `$(which bash)` is bash
-        return program, False
-    if not first or first[0] not in ("echo", "printf"):
-        return None, False
-    args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]
-    text = " ".join(args)
-    if first[0] == "printf" or "-e" in first:
-        text = _decode_ansi_c(text)
-    decoded = False
-    for stage in stages[1:]:
-        if not stage or stage[0] not in _DECODE_STAGE:
-            return None, False
-        flags = set(stage[1:])
-        try:
-            if stage[0] in ("base64", "openssl") and flags & {"-d", "--decode", "-D", "-A"}:
-                text = base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4)).decode(
-                    "utf-8", "replace"
-                )
-            elif stage[0] == "base32" and flags & {"-d", "--decode"}:
-                text = base64.b32decode(text.strip()).decode("utf-8", "replace")
-            elif stage[0] == "xxd" and "-r" in flags:
-                text = bytes.fromhex("".join(text.split())).decode("utf-8", "replace")
-            elif stage[0] == "rev":
-                text = text[::-1]
-            else:
-                return None, False
-        except (binascii.Error, ValueError):
-            return None, False
-        decoded = True
-    return text.strip(), decoded
 
 
 def _identity_files(argv: list[str]) -> set[str]:

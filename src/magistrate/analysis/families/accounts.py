@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, resource
+from magistrate.analysis.families.services import service
 from magistrate.analysis.invocation import Invocation
 
 # Groups whose members are administrators (or can become root trivially).
@@ -146,7 +147,9 @@ def _windows(inv: Invocation) -> Iterator[Effect]:
     argv = [a for a in inv.argv]
     low = [a.lower() for a in argv]
     if inv.name == "net":
-        if low[:1] in (["localgroup"], ["group"]) and "/add" in low and len(argv) > 2:
+        if low[:1] in (["stop"], ["start"]) and len(argv) > 1:  # net stop SERVICE
+            yield service("stop" if low[0] == "stop" else "control", " ".join(argv[1:]), inv)
+        elif low[:1] in (["localgroup"], ["group"]) and "/add" in low and len(argv) > 2:
             if ADMIN_GROUPS.match(argv[1]):
                 yield resource("privilege", f"group {argv[1]}", {"admin-group"}, inv)
         elif low[:1] == ["user"] and "/active:yes" in low and argv[1].lower() == "administrator":
@@ -246,6 +249,7 @@ FAMILY = Family(
         Example("chmod o+w /etc/passwd", has=("perm:world-writable",)),
         Example("icacls C:\\Windows /grant Everyone:F /T", has=("perm:recursive",)),
         Example("chmod -R u+w ./build", has=("perm:recursive",), lacks=("perm:system",)),
+        Example("net stop mpssvc", has=("stop:security",)),
         Example("chmod 755 scripts/run.sh", lacks=("privilege", "perm:recursive")),
         Example("chmod +x deploy.sh", lacks=("privilege",)),
         Example("useradd -m -s /bin/bash deploy", lacks=("privilege",)),
