@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from magistrate.analysis import PSEUDO_TARGET_CLASSES
+from magistrate.analysis import PSEUDO_TARGET_CLASSES as _MARKS
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import MAX_CODE, analyze_code
 from magistrate.analysis.databases import destroyed_database
@@ -88,8 +88,7 @@ _WINDOWS = re.compile(
     re.I,
 )
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
-_TEMP = frozenset({"temp"})
-_DOWNLOAD, _NO = frozenset({"download"}), frozenset[str]()
+_TEMP, _DOWNLOAD = frozenset({"temp"}), frozenset({"download"})
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
 _SEND_METHODS = frozenset({"post", "put", "patch"})
@@ -452,9 +451,8 @@ class _Run:
         self.out.invocations.append(inv)
         for e in effects_of(inv, self.classify):  # what its family says it does
             if e.op in PATH_OPS and self._relative(e.target):
-                marks = e.classes & PSEUDO_TARGET_CLASSES  # `download` stays with the file
-                e = replace(e, target=self._at_cwd(e.target))
-                e = replace(e, classes=self.classify(e.target) | marks)
+                t = self._at_cwd(e.target)  # marks such as `download` stay with the file
+                e = replace(e, target=t, classes=self.classify(t) | e.classes & _MARKS)
             elif e.op == "install" and "file" in e.classes and self._fetched(e.target):
                 e = replace(e, classes=e.classes | {"url"})  # `curl -o x.deb URL && dpkg -i x.deb`
             self.out.effects.append(e)
@@ -515,7 +513,7 @@ class _Run:
         assert self.cwd is not None
         return self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
 
-    def _add(self, op: str, target: str, command: str, marks: frozenset[str] = _NO) -> None:
+    def _add(self, op: str, target: str, command: str, marks: frozenset[str] = frozenset()) -> None:
         if self._relative(target):
             target = self._at_cwd(target)
         self.out.effects.append(Effect(op, target, self.classify(target) | marks, command))
@@ -543,8 +541,11 @@ class _Run:
                 self._add("read", target, name or "<")
             elif _NET_DEVICE.match(target):
                 self._add("send", target, name or ">")
+            elif name in C.FETCHERS:  # `curl URL > file`: the download is saved
+                self.downloaded.add(target)
+                self._add("append" if ">>" in r.op else "write", target, name, _DOWNLOAD)
             elif r.op in (">>", "&>>"):
-                self._add("append", target, name or ">>", _DOWNLOAD if name in C.FETCHERS else _NO)
+                self._add("append", target, name or ">>")
             else:
                 self._add(
                     "truncate"
@@ -552,7 +553,6 @@ class _Run:
                     else "write",
                     target,
                     name or ">",
-                    _DOWNLOAD if name in C.FETCHERS else _NO,  # `curl URL > file` saves it
                 )
 
     def _effects(

@@ -90,7 +90,8 @@ def _verb(inv: Invocation) -> tuple[str, list[str]]:
     words naming what it changes."""
     argv = [a.lower() for a in inv.argv]
     if inv.name in _DASH_VERBS:
-        words = [o for o in inv.operands if not o.startswith(("-", "/"))]
+        switch = ("-", "/") if inv.name == "msiexec" else ("-",)  # msiexec /i X.msi /qn
+        words = [o for o in inv.operands if not o.startswith(switch)]
         return _dash_verb(inv, argv), words
     words = _named(inv.argv)
     if inv.name in ("install-package", "install-module", "install-script", "install-psresource"):
@@ -295,6 +296,10 @@ FAMILY = Family(
         Example("pacman -Syu", has=("install:upgrade", "install:system")),
         Example("sudo dpkg -i ./google-chrome.deb", has=("install:file", "install:system")),
         Example("rpm -ivh https://example.net/x.rpm", has=("install:url",)),
+        Example(
+            "curl -o /tmp/x.deb https://e.net/x.deb && dpkg -i /tmp/x.deb", has=("install:url",)
+        ),
+        Example("msiexec /i C:\\x\\app.msi /qn", has=("install:file",)),
         Example("Install-Module PSReadLine -Force", has=("install:system",)),
         Example("pip install requests", has=("install:project", "install:registry")),
         Example("npm install -g typescript", has=("install:global",)),
