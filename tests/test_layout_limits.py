@@ -14,7 +14,7 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
-    "analysis/shell.py": 1417,
+    "analysis/shell.py": 1336,
     "governor.py": 693,
     "risk.py": 1434,
     "server/app.py": 1041,
@@ -22,7 +22,7 @@ BIG_MODULES = {
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS = {
     "analysis/shell.py:command": 125,
-    "analysis/shell.py:_effects": 138,
+    "analysis/shell.py:_effects": 103,
     "analysis/shell.py:_follow": 92,
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,

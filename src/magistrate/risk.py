@@ -34,7 +34,7 @@ from magistrate.analysis.gloss import gloss
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
-from magistrate.analysis.shell import CRON_SCHEDULE, ShellAnalysis, ShellAnalyzer
+from magistrate.analysis.shell import CRON_SCHEDULE, KNOWN_COMMANDS, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
@@ -173,7 +173,7 @@ MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI fil
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
-_COMMON_COMMANDS = frozenset(
+_COMMON_COMMANDS = KNOWN_COMMANDS | frozenset(  # and the programs the families know
     [
         "ls",
         "cd",
@@ -498,19 +498,19 @@ class _SqlCond:
 
 
 class _EffectCond:
-    __slots__ = ("classes", "command", "not_classes", "ops", "privileged")
+    __slots__ = ("all_classes", "classes", "command", "not_classes", "ops", "privileged")
 
     def __init__(self, m: EffectMatch) -> None:
         self.ops = frozenset(m.op)
-        self.classes = frozenset(m.classes)
+        self.classes, self.all_classes = frozenset(m.classes), frozenset(m.all_classes)
         self.not_classes = frozenset(m.not_classes)
-        self.command = _any_regex(m.command, re.I)
-        self.privileged = m.privileged
+        self.command, self.privileged = _any_regex(m.command, re.I), m.privileged
 
     def matches(self, e: Effect) -> bool:
         if e.op not in self.ops or self.privileged not in (None, e.privileged):
             return False
-        if (self.classes and not e.classes & self.classes) or e.classes & self.not_classes:
+        c = e.classes
+        if (self.classes and not c & self.classes) or c & self.not_classes or self.all_classes - c:
             return False
         return not self.command or bool(self.command.search(e.command[:_NAME_CHARS]))
 

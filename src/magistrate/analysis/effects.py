@@ -6,10 +6,11 @@ one constitution rule covers every way of saying it.
 
 Two kinds of operation exist. **Path operations** (read, write, append, delete, truncate, perm,
 exec, send, fetch) act on a path or address; their classes are the constitution's path classes
-(`system`, `home`, `secret`…). **Resource operations** (destroy, install, stop, persist,
-privilege, rewrite, apply, publish) act on something a program manages — a cluster, a package,
-a service, a branch; their classes come from `RESOURCE_CLASSES` below, set by the per-family
-analyzers in `magistrate.analysis.families`. Rules match both the same way:
+(`system`, `home`, `secret`…), plus `download` on a file a network tool wrote. **Resource
+operations** (destroy, install, stop, control, persist, privilege, rewrite, apply, publish) act
+on something a program manages — a cluster, a package, a service, a branch; their classes come
+from `RESOURCE_CLASSES` below, set by the per-family analyzers in
+`magistrate.analysis.families`. Rules match both the same way:
 `effect: {op: [destroy], classes: [cluster, namespace]}`.
 """
 
@@ -54,6 +55,11 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "system": "into the operating system (apt, dnf, brew, choco…)",
         "global": "into the user's or machine's global environment (npm -g, pip --user)",
         "project": "into the project's own environment (a lockfile, a virtualenv)",
+        "manifest": "exactly what the project declares (npm ci, pip install -r, poetry install)",
+        "official": "from a well-known project's own repository (github.com/pypa, nodejs…)",
+        "unverified": "signature or TLS checks turned off (--nogpgcheck, --trusted-host)",
+        "remove": "software removed (remove, uninstall, purge)",
+        "upgrade": "installed software upgraded (upgrade, update, -Syu)",
         "privileged": "run with raised privileges",
     },
     "stop": {
@@ -61,16 +67,29 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "init": "PID 1 or the init system",
         "process": "named processes",
         "service": "a system service",
+        "core": "a core service: ssh, databases, web servers, container runtimes, kubelet, cron",
+        "user": "a service of the user's own session (systemctl --user, launch agents, brew)",
         "security": "a firewall, antivirus, audit daemon or other security control",
-        "logging": "logging or auditing",
+        "logging": "logging or auditing (stopped, or records purged)",
         "machine": "the machine itself (shutdown, reboot, halt)",
         "containers": "containers",
+    },
+    "control": {
+        "service": "a service started, restarted, reloaded or reconfigured",
+        "task": "a scheduled task run, changed or deleted",
+        "core": "the service is a core service (as for stop)",
+        "security": "the service is a security control",
+        "logging": "the service is a logging or audit service",
+        "user": "a service of the user's own session",
     },
     "persist": {
         "cron": "a scheduled job (crontab, at, schtasks)",
         "service-unit": "a service enabled or installed to start at boot",
-        "login": "something run at login (LoginHook, launch agents, Run keys, autostart)",
+        "login": "run at login or by launchd (LoginHook, launch agents and daemons, Run keys)",
         "shell-init": "a shell start-up file",
+        "service": "the persistent thing is a service",
+        "task": "a Windows scheduled task",
+        "user": "in the user's own session (systemctl --user, launch agents)",
     },
     "privilege": {
         "admin-group": "a user added to an administrators group (sudo, wheel, Administrators)",

@@ -29,6 +29,7 @@ class Invocation:
     stdin_source: str | None = None  # network | decoder | literal | file | command | None
     text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
     arg_hits: frozenset[int] | None = None  # ids of rules' argument patterns matching `text`
+    stdin_args: tuple[str, ...] = ()  # operands `xargs` feeds it from the command before
 
 
 def basename(word: str) -> str:

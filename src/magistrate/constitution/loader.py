@@ -167,7 +167,8 @@ def _check_references(base: Constitution, rules: list[Rule], problem: Any) -> No
             used += m.shell.targets + m.shell.not_targets
         if m.effect:
             resource = {c for op in m.effect.op for c in RESOURCE_CLASSES.get(op, {})}
-            used += [c for c in m.effect.classes + m.effect.not_classes if c not in resource]
+            named = m.effect.classes + m.effect.all_classes + m.effect.not_classes
+            used += [c for c in named if c not in resource]
         for name in used:
             if name not in classes:
                 problem(rule.id, f"unknown path class {name!r}")

@@ -37,6 +37,7 @@ EffectOp = Literal[
     "destroy",
     "install",
     "stop",
+    "control",
     "persist",
     "privilege",
     "rewrite",
@@ -92,6 +93,7 @@ class EffectMatch(_Strict):
 
     op: list[EffectOp]
     classes: list[str] = []  # empty: any target
+    all_classes: list[str] = []  # …and every one of these (`[recursive]`: and recursively)
     not_classes: list[str] = []
     command: list[str] = []  # regexes over the command or tool that has the effect
     privileged: bool | None = None  # done with (True) or without (False) raised privileges
@@ -238,6 +240,7 @@ class SequenceRule(_Strict):
     description: str = ""
     first: list[str]
     then: list[str]
+    same_target: bool = False  # the `then` action touches a file the `first` one did
     within_s: float = Field(default=900.0, gt=0)
     examples: SequenceExamples = SequenceExamples()
 

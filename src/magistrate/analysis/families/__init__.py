@@ -13,14 +13,20 @@ from dataclasses import replace
 
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families import (
+    accounts,
     cloud,
     containers,
     databases,
+    downloads,
+    files,
     infrastructure,
     kubernetes,
+    packages,
     processes,
     publishing,
     secrets,
+    security,
+    services,
     vcs,
 )
 from magistrate.analysis.families.base import Classify, Example, Family
@@ -28,6 +34,12 @@ from magistrate.analysis.invocation import Invocation
 
 FAMILIES: tuple[Family, ...] = (
     processes.FAMILY,
+    files.FAMILY,
+    packages.FAMILY,
+    services.FAMILY,
+    accounts.FAMILY,
+    security.FAMILY,
+    downloads.FAMILY,
     vcs.FAMILY,
     containers.FAMILY,
     kubernetes.FAMILY,
@@ -38,7 +50,26 @@ FAMILIES: tuple[Family, ...] = (
     secrets.FAMILY,
 )
 
-__all__ = ["FAMILIES", "Example", "Family", "effects_of", "families_of", "family_of"]
+# Programs the families know, as words that start a shell command in prose (`run \`ufw
+# disable\``); names that are also common English words (at, log, port…) are left out.
+_ENGLISH = frozenset(
+    (
+        "at batch log defaults pkg port installer sdk fetch http https sv snap sp mas mix init"
+        " pass security migrate op fly render kind task ic mc eb exo atlas goose chamber gem"
+        " cargo helm python python3 py ruby php node bundle rake rails"
+    ).split()
+)
+KNOWN_COMMANDS = frozenset(n for f in FAMILIES for n in f.commands) - _ENGLISH
+
+__all__ = [
+    "FAMILIES",
+    "KNOWN_COMMANDS",
+    "Example",
+    "Family",
+    "effects_of",
+    "families_of",
+    "family_of",
+]
 
 
 def _index(families: tuple[Family, ...]) -> dict[str, tuple[Family, ...]]:

@@ -66,3 +66,14 @@ def environment_classes(words: Iterable[str]) -> frozenset[str]:
 def resource(op: str, target: str, classes: Iterable[str], inv: Invocation) -> Effect:
     """An effect on a resource, done by this invocation's program."""
     return Effect(op, target[:200], frozenset(classes), inv.name, inv.privileged)
+
+
+_HELP = frozenset({"-h", "--help", "-help", "/?", "--dry-run", "--simulate"})
+
+
+def asks_help(inv: Invocation) -> bool:
+    """`--help`, `-h`, `/?`, `--dry-run`: the program is asked about, not run (`--version` often
+    takes a value: `dotnet add package X --version 8.0.5`).
+
+    Argument words, not `inv.flags`: PowerShell's `-ExclusionPath` splits into letters there."""
+    return any(a in _HELP for a in inv.argv)

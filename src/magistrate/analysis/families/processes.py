@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, resource
+from magistrate.analysis.families.services import service
 from magistrate.analysis.invocation import Invocation
 
 # Signals that ask a process to reload, report or be probed rather than end.
@@ -54,7 +55,15 @@ def _kill(inv: Invocation) -> Iterator[Effect]:
         if target.lower() in _INIT_NAMES:
             yield resource("stop", target, {"init"}, inv)
         elif not target.lstrip("-").isdigit() or inv.name != "kill":
-            yield resource("stop", target, {"process"}, inv)
+            yield _process(target, inv)
+
+
+def _process(target: str, inv: Invocation) -> Effect:
+    """A named process stopped; a core, security or logging service when its name is one."""
+    name = target.lower().removesuffix(".exe")
+    found = service("stop", name, inv)
+    extra = found.classes - {"service"}
+    return resource("stop", target, {"process", *extra, *(("service",) if extra else ())}, inv)
 
 
 def _power(inv: Invocation) -> Iterator[Effect]:
@@ -85,6 +94,9 @@ FAMILY = Family(
         Example("kill -9 -1", has=("stop:all-processes",)),
         Example("pkill -u root", has=("stop:all-processes",)),
         Example("killall nginx", has=("stop:process",), lacks=("stop:init",)),
+        Example("sudo pkill -9 sshd", has=("stop:core", "stop:service")),
+        Example("taskkill /F /IM MsMpEng.exe", has=("stop:security",)),
+        Example("pkill -f webpack", lacks=("stop:core", "stop:service")),
         Example("kill -HUP 1234", lacks=("stop",)),
         Example("kill %1", lacks=("stop",)),
         Example("kill -l", lacks=("stop",)),
