@@ -228,7 +228,7 @@ class RedisTrustLedger:
         *,
         prefix: str = "magistrate:",
         breaker: Breaker | None = None,
-        fresh_s: float = 1.0,
+        fresh_s: float = 5.0,
     ) -> None:
         self.client = client
         self.policy = policy or TrustPolicy()
@@ -399,11 +399,12 @@ class RedisTrustLedger:
         """After Redis lost its data, put back the suspensions the database records (given as
         (principal, reason)); a no-op while Redis still holds what it was given. Returns how
         many were restored."""
-        for principal, _ in suspended:
-            self._near.pop(principal, None)
         keys = [f"{self.prefix}suspensions:restored"] + [self._key(p) for p, _ in suspended]
         args = [_num(self.policy.baseline), _num(time.time()), *(r for _, r in suspended)]
-        return int(guarded(self.breaker, self._restore, keys=keys, args=args))
+        restored = int(guarded(self.breaker, self._restore, keys=keys, args=args))
+        if restored:  # Redis had lost them: what this process remembers is older still
+            self._near.clear()
+        return restored
 
     def clear(self) -> None:
         """Forget every principal under this prefix."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -45,6 +46,13 @@ from magistrate.server.routes.operations import STATIC
 log = logging.getLogger("magistrate.server")
 STATS_EVERY_S = 2.0
 GOVERNANCE_THREADS = 8  # judging in parallel: enough to overlap Redis and database waits
+# FastAPI's own OpenTelemetry asks the global providers (reading os.environ) on every request
+# to learn it is off; the server's telemetry is magistrate.telemetry, so say it is off once.
+NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def create_app(settings: Settings | None = None, *, governor: Governor | None = None) -> FastAPI:
@@ -60,6 +68,7 @@ def create_app(settings: Settings | None = None, *, governor: Governor | None = 
         "the constitution's articles that decided it, and an audit record. Escalations wait "
         "for a human approver. Authenticate with `Authorization: Bearer <key>`.",
         lifespan=_lifespan(server),
+        **NO_NATIVE_TELEMETRY,
         docs_url=None,  # FastAPI's pages load from a CDN: ours (/docs) are served from here
         redoc_url=None,
     )
