@@ -116,7 +116,7 @@ def redis_trips(url: str, token: str, payloads: list[str], prefix: str, n: int =
     ready.wait(10)
     time.sleep(0.2)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+    with httpx2.Client(base_url=url, headers=headers, timeout=30) as client:
         for i in range(n):
             client.post("/v1/check", content=payloads[i % len(payloads)])
     redis.Redis.from_url(REDIS).get(end)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate import Governor, RiskDetector
@@ -33,14 +33,14 @@ def served(detector: RiskDetector, tmp_path_factory: pytest.TempPathFactory) -> 
     governor = Governor(detector=detector)
     with (
         ThreadServer(create_app(settings, governor=governor)) as server,
-        httpx.Client(base_url=server.url, headers=bearer(token), timeout=30) as client,
+        httpx2.Client(base_url=server.url, headers=bearer(token), timeout=30) as client,
     ):
         yield client
     governor.close()
     db.close()
 
 
-def test_the_spec_publishes_the_models_that_parse(served: httpx.Client) -> None:
+def test_the_spec_publishes_the_models_that_parse(served: httpx2.Client) -> None:
     spec = served.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
     published = CheckIn.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -65,7 +65,7 @@ def test_the_spec_publishes_the_models_that_parse(served: httpx.Client) -> None:
     ],
 )
 def test_what_the_spec_refuses_is_422_naming_the_field(
-    served: httpx.Client, body: Any, field: str, fragment: str
+    served: httpx2.Client, body: Any, field: str, fragment: str
 ) -> None:
     r = served.post("/v1/check", content=json.dumps(body))
     assert r.status_code == 422, r.text[:300]
@@ -73,7 +73,7 @@ def test_what_the_spec_refuses_is_422_naming_the_field(
     assert r.json()["detail"].startswith(f"{field}: ") and fragment in r.json()["detail"]
 
 
-def test_what_the_library_accepts_the_server_accepts(served: httpx.Client) -> None:
+def test_what_the_library_accepts_the_server_accepts(served: httpx2.Client) -> None:
     for body in (
         {"text": "ls", "kind": None, "min_risk": "high"},  # null is the default; any case
         {"text": "ls", "id": 7, "labels": {"team": "x"}},  # fields of its own are kept aside
@@ -86,7 +86,7 @@ def test_what_the_library_accepts_the_server_accepts(served: httpx.Client) -> No
     )
 
 
-def test_the_batch_limit_is_the_servers(served: httpx.Client) -> None:
+def test_the_batch_limit_is_the_servers(served: httpx2.Client) -> None:
     ok = served.post("/v1/check/batch", json={"actions": [{"text": "ls"}] * 3})
     assert ok.status_code == 200 and len(ok.json()["verdicts"]) == 3
     over = served.post("/v1/check/batch", json={"actions": [{"text": "ls"}] * 4})
