@@ -17,7 +17,6 @@ BIG_MODULES = {
     "analysis/shell.py": 1336,
     "governor.py": 693,
     "risk.py": 1434,
-    "server/app.py": 1041,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS = {
@@ -28,9 +27,6 @@ LONG_FUNCTIONS = {
     "cli/integrations.py:mcp_proxy": 123,
     "integrations/hooks.py:action_for_event": 95,
     "risk.py:_judge": 117,
-    "server/app.py:create_app": 97,
-    "server/app.py:_routes": 479,
-    "server/app.py:__call__": 85,
     "telemetry.py:_make_meter": 103,
 }
 
