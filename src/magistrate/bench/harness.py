@@ -61,17 +61,20 @@ class BenchHarness:
         name: str,
         *,
         durability: str = "batched",
+        writer: str = "process",
         enabled: bool = True,
         telemetry: Telemetry | None = None,
         sofia: Sofia | None = None,
     ) -> Governor:
-        """A governor as an operator runs it: audit + approvals in SQLite, metrics on."""
+        """A governor as an operator runs it: audit + approvals in SQLite, metrics on; the
+        audit writer in a process of its own unless `writer` says "thread"."""
         db = open_database(f"sqlite:///{self.workdir}/{name}.db", durable=durability == "sync")
         audit = AuditLog(
             db,
             chain_id=name,
             durability=durability,  # type: ignore[arg-type]
             spool_dir=self.workdir / "spool",
+            writer=writer,  # type: ignore[arg-type]
         )
         approvals = Approvals(db, frozenset({"human:reviewer"}), audit=audit)
         gov = Governor(
