@@ -162,7 +162,7 @@ def test_a_queued_request_is_found_read_and_approved_at_once(
     detector: RiskDetector, db: Database, tmp_path: Path, writer: str
 ) -> None:
     # A long batch window: the request stays queued unless something needs it stored.
-    gov, audit = batched(detector, db, tmp_path, flush_interval=30, writer=writer)
+    gov, _ = batched(detector, db, tmp_path, flush_interval=30, writer=writer)
     first = gov.check(Action(kind="sql", text=DROP, principal="agent:a"))
     assert first.decision is Decision.ESCALATE and first.approval_id
     assert db.approval_get(first.approval_id) is None  # not stored yet: still in the batch

@@ -160,16 +160,17 @@ class Approvals:
     def _create(
         self, action: Action, verdict: Verdict, match: dict[str, Any], now: float
     ) -> ApprovalRequest:
+        # Evidence and reasons quote the action: with no credential seen anywhere in it (the
+        # scan's flag, as for the audit record) there is nothing in them to mask.
+        mask = mask_secrets if verdict.contains_secrets else _same
         request = ApprovalRequest(
             id=f"apr_{os.urandom(8).hex()}",
             summary=_summary(action),
             kind=action.kind,
             tool=action.tool,
             risk=verdict.risk.value,
-            citations=[
-                {**c.to_dict(), "evidence": mask_secrets(c.evidence)} for c in verdict.citations
-            ],
-            reasons=[mask_secrets(r) for r in verdict.reasons],
+            citations=[{**c.to_dict(), "evidence": mask(c.evidence)} for c in verdict.citations],
+            reasons=[mask(r) for r in verdict.reasons],
             requested_at=now,
             expires_at=now + self.ttl_s,
             verdict_id=verdict.verdict_id,
@@ -439,6 +440,10 @@ def key_approver(key: ApiKey) -> str:
             "forbidden",
         )
     return key.name
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _summary(action: Action) -> str:

@@ -282,4 +282,3 @@ def main() -> None:
     finally:
         log.close()
         log.db.close()
-

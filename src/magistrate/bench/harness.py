@@ -54,6 +54,7 @@ class BenchHarness:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.detector = RiskDetector()
         self._governors: list[Governor] = []
+        self.cpu_s: list[tuple[int, float]] = []  # (ops, CPU seconds) of `_full_path` runs
 
     # ------------------------------------------------------------------ plumbing
     def governor(
@@ -203,7 +204,25 @@ class BenchHarness:
 
     def _full_path(self, gov: Governor, pool: list[Action], ops: int) -> Run:
         # durable: counted until every audit record is committed
-        return self._cycle(gov.check, pool, ops, then=lambda: gov.audit.flush(300))  # type: ignore[union-attr]
+        cpu = time.process_time()
+        run = self._cycle(gov.check, pool, ops, then=lambda: gov.audit.flush(300))  # type: ignore[union-attr]
+        self.cpu_s.append((ops, time.process_time() - cpu))
+        return run
+
+    def cpu_figures(self) -> dict[str, float]:
+        """CPU seconds of this (the checking) process per operation over the measured runs of
+        the last `_full_path` scenario, and its inverse: the rate one core of the checking
+        process sustains, whatever else the machine runs (a writer process's CPU excluded)."""
+        runs = self.cpu_s[-self.config.reps :]
+        self.cpu_s.clear()
+        ops = sum(n for n, _ in runs)
+        seconds = sum(c for _, c in runs)
+        if not ops or seconds <= 0:
+            return {}
+        return {
+            "cpu_us_per_op": round(seconds / ops * 1e6, 2),
+            "ops_per_cpu_s": round(ops / seconds, 1),
+        }
 
     def _pool(self, distinct: int, seed: int) -> list[Action]:
         return [Action.from_dict(t) for t in mixed_actions(distinct, seed=seed)]
