@@ -148,6 +148,35 @@ def test_a_log_the_child_cannot_rebuild_keeps_its_writer_thread(
     gov.close()
 
 
+def test_a_writer_process_that_cannot_start_leaves_the_thread_writing(
+    detector: RiskDetector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.executable", "/bin/false")  # the child exits at once
+    db = open_database(f"sqlite:///{tmp_path}/f.db")
+    audit = AuditLog(db, spool_dir=tmp_path / "spool", writer="process")
+    gov = Governor(detector=detector, audit=audit)
+    returned = [
+        gov.check(Action(kind="shell", text=f"ls /{i}", principal="f")).verdict_id
+        for i in range(50)
+    ]
+    assert audit.flush(30) and audit.writer == "thread"
+    assert ids(db) == returned and verify(db)[0].ok
+    gov.close()
+
+
+def test_sync_through_the_writer_process_stores_before_returning(
+    detector: RiskDetector, tmp_path: Path
+) -> None:
+    db = open_database(f"sqlite:///{tmp_path}/y.db", durable=True)
+    audit = AuditLog(db, spool_dir=tmp_path / "spool", durability="sync", writer="process")
+    gov = Governor(detector=detector, audit=audit)
+    for i in range(5):
+        v = gov.check(Action(kind="shell", text=f"echo {i}", principal="y"))
+        assert v.verdict_id in ids(db)  # committed by the child before check returned
+    assert audit.writer == "process"
+    gov.close()
+
+
 # ---------------------------------------------------------------------- approvals in batches
 def batched(
     detector: RiskDetector, db: Database, tmp_path: Path, **kw: object

@@ -103,6 +103,7 @@ class AuditLog:
         self._proc: ProcessWriter | None = None
         self._inflight: deque[tuple[int, list[tuple[int, int, Any, Any]]]] = deque()
         self._recover: list[dict[str, Any]] = []  # sent to a child that died unacknowledged
+        self._recover_upto = 0  # the last ticket among them
         _live_logs.add(self)
 
     # ------------------------------------------------------------------ hot path
@@ -281,6 +282,7 @@ class AuditLog:
         while self._inflight:
             _, batch = self._inflight.popleft()
             self._recover.extend(_payload(item) for item in batch)
+            self._recover_upto = max(self._recover_upto, batch[-1][0])
             with self._done_cond:  # their waiters wait for the rewrite instead
                 self._done = min(self._done, batch[0][0] - 1)
         self.spool.reload()  # the child may have added to it or emptied it
@@ -313,11 +315,22 @@ class AuditLog:
         if self._recover:
             recover, self._recover = self._recover, []
             try:
+                if len(self.spool) and not self._replay():
+                    raise StoreUnavailable(self.last_error or "the spool could not be replayed")
                 self._commit(recover, [p["record_id"] for p in recover if "approval" not in p])
             except Exception as exc:
                 self.errors += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                self._to_spool(recover)  # replay skips what the child stored
+                try:
+                    self._to_spool(recover)  # replay skips what the child stored
+                except Exception:  # neither took them: kept, retried before anything newer
+                    self._recover = recover
+                    if not self._stop:
+                        time.sleep(0.5)
+                    return
+            with self._done_cond:
+                self._done = max(self._done, self._recover_upto)
+                self._done_cond.notify_all()
         while self._queue:
             batch = self._pop_batch()
             payloads = self._held + [_payload(item) for item in batch]
