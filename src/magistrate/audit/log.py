@@ -172,6 +172,12 @@ class AuditLog:
         return current + list(self.previous_signers), self.anchors
 
     @property
+    def writer_pid(self) -> int | None:
+        """The writer process's id while there is one (None: the writer is a thread here)."""
+        proc = self._proc
+        return proc.proc.pid if proc is not None else None
+
+    @property
     def queue_depth(self) -> int:
         """Records waiting for the writer."""
         return len(self._queue)
