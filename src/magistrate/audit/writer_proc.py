@@ -16,6 +16,7 @@ none) and anchor files without a sink hook.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -254,6 +255,10 @@ def main() -> None:
     if first is None:
         return
     log = _child_log(orjson.loads(first))
+    # Each batch makes thousands of short-lived containers and no cycles to speak of: the
+    # collector's passes over them were a fifth of this process's time.
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 100)
     sent = {"w": 0, "s": 0, "e": 0, "c": 0}
     last_retry = time.monotonic()
     try:
