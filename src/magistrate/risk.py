@@ -1221,6 +1221,8 @@ class RiskDetector:
                         consider(cr, _show(inv), "shell")
         if ctx.statements:
             for cr in self._sql_rules:
+                if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                    continue  # `consider` would drop it: no need to write the statement back
                 for st in ctx.statements:
                     if cr.sql.matches(st):  # type: ignore[union-attr]
                         consider(cr, st.text[:160], "sql")
