@@ -574,6 +574,8 @@ _RE2_CASELESS = re2.Options()
 _RE2_CASELESS.case_sensitive = False
 _RE2_CASELESS.log_errors = False
 _NAME_CHARS = 256  # table and command names longer than this are read up to here
+_MEMO_KEY_CHARS = 256  # memos of pure functions keep keys up to this long…
+_MEMO_ENTRIES = 4096  # …and at most this many (then start again)
 
 
 def _any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
@@ -661,6 +663,7 @@ class RiskDetector:
         )
         self._compile(model)
         self._local = threading.local()
+        self._ops_memo: dict[str, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ compilation
     def _compile(self, model: Any) -> None:
@@ -819,7 +822,7 @@ class RiskDetector:
         flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
         subjects.append(_Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
-        ops = set(self.verbs.ops(ctx.tool_words)) if ctx.tool_words else set()
+        ops = set(self._ops(ctx.tool_words)) if ctx.tool_words else set()
         reading = ops == {"read"}
         # A file's content is data unless the file runs later: a script or a start-up file (its
         # lines are judged as commands) or program source (judged as code, not as requests).
@@ -891,6 +894,18 @@ class RiskDetector:
             if _CODE_FILE.search(path):
                 found = "code"
         return found
+
+    def _ops(self, words: str) -> list[str]:
+        """`self.verbs.ops(words)`, remembered: agents call the same few tools again and again,
+        and reading a name against every verb's regex cost more than the rest of a tool call."""
+        if len(words) > _MEMO_KEY_CHARS:
+            return self.verbs.ops(words)
+        ops = self._ops_memo.get(words)
+        if ops is None:
+            if len(self._ops_memo) >= _MEMO_ENTRIES:
+                self._ops_memo.clear()  # bounded: distinct names are the agent's to invent
+            ops = self._ops_memo[words] = tuple(self.verbs.ops(words))
+        return list(ops)  # a new list: callers extend it
 
     # ------------------------------------------------------------------ scanning
     def _scan(self, contexts: Sequence[_Context], first: int = 0) -> None:
@@ -1009,9 +1024,9 @@ class RiskDetector:
         action = ctx.action
         ops: list[str] = []
         if ctx.tool_words:
-            ops = self.verbs.ops(ctx.tool_words)
+            ops = self._ops(ctx.tool_words)
         for value in ctx.arg_values.get("operation", ()):
-            ops += self.verbs.ops(tool_words(value)) or (
+            ops += self._ops(tool_words(value)) or (
                 [value.lower()]
                 if value.lower() in ("read", "write", "delete", "append", "send", "exec", "fetch")
                 else []
@@ -1040,7 +1055,7 @@ class RiskDetector:
                 ops.append("fetch")
         if action.kind == "file" and not ops:
             words = tool_words(action.text or "")
-            ops = self.verbs.ops(words) or ["read"]
+            ops = self._ops(words) or ["read"]
         if not ops and not ctx.tool_words:
             return
         paths = list(ctx.arg_values.get("path", ()))

@@ -1,0 +1,72 @@
+"""Fast paths give exactly what the general code gives: the plain-words lexer, the literal
+prefilter of field patterns that run in Python's engine."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from magistrate.analysis.fieldscan import PatternSet, required_strings
+from magistrate.analysis.shell_lex import _lex, _lex_loop
+
+# Plain characters, blanks, and every character that sends a line down the general lexer.
+_SHELLISH = st.text(
+    alphabet=st.sampled_from(list("ab1-_/.=# \t\r\n;&|()<>'\"\\$`~*é")), max_size=40
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_SHELLISH)
+def test_plain_word_fast_path_lexes_as_the_loop(src: str) -> None:
+    assert _lex(src) == _lex_loop(src)
+    assert _lex(src, 3) == _lex_loop(src, 3)
+
+
+def test_plain_word_fast_path_is_taken_for_plain_lines_only() -> None:
+    words = _lex("pytest -q\ttests/test_x.py  -k retry_3")
+    assert [(w.text, w.start, w.end) for w in words] == [  # type: ignore[union-attr]
+        ("pytest", 0, 6),
+        ("-q", 7, 9),
+        ("tests/test_x.py", 10, 25),
+        ("-k", 27, 29),
+        ("retry_3", 30, 37),
+    ]
+    assert _lex("echo a # note") == _lex_loop("echo a # note")  # a comment: the loop reads it
+
+
+_PATTERNS = [
+    r"\b(install|add|i)\b.*(\s|^)(git\+|https?://|git@|ftp://)",
+    r"(?<=x)ab(?!c)",
+    r"(ab|cd)+e?f",
+    r"x(?i:ab)y",
+    r"(?i)abc",
+    r"a{2,}b",
+    r"([ab])c\1",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcdefgixy:/+@ tnsplhK")), max_size=30))
+def test_required_strings_never_skip_a_match(text: str) -> None:
+    for pattern in _PATTERNS:
+        rx = re.compile(pattern)
+        needs = required_strings(rx)
+        if rx.search(text):
+            assert needs is None or any(n in text for n in needs), (pattern, text)
+
+
+def test_required_strings_read_the_pattern() -> None:
+    assert required_strings(re.compile(_PATTERNS[0])) == {"git+", "http", "git@", "ftp://"}
+    assert required_strings(re.compile(r"(?i)abc")) is None  # other cases match too
+    assert required_strings(re.compile(r"\d+")) is None
+
+
+def test_pattern_set_with_a_fallback_matches_as_pythons_engine() -> None:
+    patterns = [r"\.py(\s|$)", _PATTERNS[0], r"(?<=-)rf\b"]  # the last two run in Python's engine
+    ps = PatternSet(patterns)
+    assert set(ps.fallback) == {1, 2}
+    for text in ["pip install git+https://x/y", "pip install requests", "rm -rf x", "a.py b"]:
+        expected = {i for i, p in enumerate(patterns) if re.search(p, text)}
+        assert ps.matches(text) == expected, text
