@@ -8,6 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from magistrate.analysis import values
 from magistrate.analysis.fieldscan import PatternSet, required_strings
 from magistrate.analysis.shell_lex import _lex, _lex_loop
 
@@ -70,3 +71,34 @@ def test_pattern_set_with_a_fallback_matches_as_pythons_engine() -> None:
     for text in ["pip install git+https://x/y", "pip install requests", "rm -rf x", "a.py b"]:
         expected = {i for i, p in enumerate(patterns) if re.search(p, text)}
         assert ps.matches(text) == expected, text
+
+
+_VALUE_TEXT = st.text(
+    alphabet=st.sampled_from(list("abcdeimnorstuKſıİ.-@/_:019 IDUSER\n")), max_size=40
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUE_TEXT)
+def test_value_prefilters_never_skip_a_match(text: str) -> None:
+    if values._DOMAIN.search(text):
+        assert values._DOMAIN_END.search(text)
+    if values._ID_WORDS.search(text):
+        assert values._may_name_id(text)
+
+
+def test_phrase_grams_are_the_one_two_and_three_word_runs() -> None:
+    assert values.phrase_grams("Book Le Marais, then pay") == {
+        "w:book",
+        "w:le",
+        "w:marais",
+        "w:then",
+        "w:pay",
+        "w:book le",
+        "w:le marais",
+        "w:marais then",
+        "w:then pay",
+        "w:book le marais",
+        "w:le marais then",
+        "w:marais then pay",
+    }
