@@ -394,6 +394,7 @@ class _ShellCond:
         "flags",
         "flags_all",
         "flags_none",
+        "named",
         "not_args",
         "not_targets",
         "prefixes",
@@ -410,6 +411,7 @@ class _ShellCond:
         self.commands = frozenset(n for n in names if "*" not in n and "?" not in n)
         globs = [n for n in names if n not in self.commands]
         self.prefixes = re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
+        self.named: dict[str, bool] = {}
         self.subcommands = tuple(s.lower() for s in m.subcommand)
         self.flags = frozenset(m.flags)
         self.flags_all = frozenset(m.flags_all)
@@ -423,12 +425,21 @@ class _ShellCond:
         self.privileged = m.privileged
         self.stdin = frozenset(m.stdin)
 
+    def _names(self, name: str) -> bool:
+        """Whether the rule's commands (names or globs) name this command; remembered per name,
+        as agents run the same few commands and a glob is a regex run over the name."""
+        known = self.named.get(name)
+        if known is None:
+            prefixes = self.prefixes
+            known = name in self.commands or bool(prefixes and prefixes.match(name))
+            if len(name) <= _MEMO_KEY_CHARS:
+                if len(self.named) >= _MEMO_ENTRIES:
+                    self.named.clear()
+                self.named[name] = known
+        return known
+
     def matches(self, inv: Invocation, classify: Any) -> bool:
-        if (
-            (self.commands or self.prefixes)
-            and inv.name not in self.commands
-            and not (self.prefixes and self.prefixes.match(inv.name))
-        ):
+        if (self.commands or self.prefixes) and not self._names(inv.name):
             return False
         if self.subcommands and not any(
             inv.subcommand == s or inv.subcommand.startswith(s + " ") for s in self.subcommands
@@ -1211,10 +1222,13 @@ class RiskDetector:
             if self._others_hold(cr, ctx, family):
                 matched[cr.index] = (evidence, origin, span)
 
+        id_kind, id_owner = self._id_kind, self._id_owner
         for pid, hits in ctx.hits.items():
-            if self._id_kind[pid] != RULE:
+            if id_kind[pid] != RULE:
                 continue
-            cr = self._id_owner[pid]
+            cr = id_owner[pid]
+            if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                continue  # what `consider` would drop: no span to find, no evidence to write
             for subj_index, end in hits:
                 subj = ctx.subjects[subj_index]
                 if subj.view not in cr.views:
@@ -1223,9 +1237,10 @@ class RiskDetector:
                     continue
                 if self._vetoed(cr, ctx, subj_index):
                     continue
-                span = self._span(pid, subj.text, end)
-                evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
-                consider(cr, " ".join(evidence.split())[:160], "patterns", subj.origin, span)
+                if self._others_hold(cr, ctx, "patterns"):  # `consider`, its span found last
+                    span = self._span(pid, subj.text, end)
+                    evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
+                    matched[cr.index] = (" ".join(evidence.split())[:160], subj.origin, span)
                 break
         classify = self.classifier.classify
         if ctx.invocations:

@@ -131,6 +131,8 @@ def _has_sequence(args: Sequence[str], words: str) -> bool:
 
 def destroyed_database(name: str, argv: Sequence[str]) -> str | None:
     """Evidence when this invocation drops or wipes a whole database, else None."""
+    if name not in _RUNNERS and name not in DESTROYERS and name not in _MONGO:
+        return None  # no database tool, nor a runner of one (most commands): decided at once
     program, args, script = _resolve(name, argv)
     if _NO_EFFECT.intersection(args):
         return None
