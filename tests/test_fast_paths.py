@@ -8,7 +8,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from magistrate.analysis import values
+from magistrate.analysis import rx, values
+from magistrate.analysis import text as text_mod
 from magistrate.analysis.fieldscan import PatternSet, required_strings
 from magistrate.analysis.shell_lex import _lex, _lex_loop
 
@@ -102,3 +103,15 @@ def test_phrase_grams_are_the_one_two_and_three_word_runs() -> None:
         "w:le marais then",
         "w:marais then pay",
     }
+
+
+_PROSE = st.text(alphabet=st.sampled_from(list("run ls -la /tmp, then and.: Xé\nselect * from t")))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PROSE)
+def test_direct_re2_calls_answer_as_the_wrapper(text: str) -> None:
+    clause, run_word, sql_start = text_mod._RUN_CLAUSE, text_mod._RUN_WORD, text_mod._SQL_START
+    assert rx.found(run_word, text) == (run_word.search(text) is not None)
+    assert rx.starts(sql_start, text) == (sql_start.match(text) is not None)
+    assert rx.group_texts(clause, text) == [m.groups() for m in clause.finditer(text)]

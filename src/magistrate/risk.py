@@ -26,6 +26,7 @@ import re2  # type: ignore[import-untyped]
 
 from magistrate.action import Action
 from magistrate.analysis import commands as C
+from magistrate.analysis import rx
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
@@ -985,6 +986,8 @@ class RiskDetector:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
                 paths = _PATH_TOKEN_ASCII if subj.text.isascii() else _PATH_TOKEN_UNICODE
+                if not rx.found(paths, subj.text):  # most prose names no path
+                    continue
                 for found in paths.finditer(subj.text):
                     token = found.group(1) or found.group(0)
                     if token.startswith("//"):

@@ -17,6 +17,8 @@ import re2  # type: ignore[import-untyped]
 import sqlglot
 from sqlglot import exp
 
+from magistrate.analysis import rx
+
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 # What `sqlglot.parse(sql)` and `node.sql()` build on every call (the default dialect, its
 # tokenizer and parser), built once; the tokenizer and parser once per thread, as both keep the
@@ -177,6 +179,8 @@ def fold_concatenation(text: str) -> str:
 def dynamic_sql(sql: str) -> list[str]:
     """SQL text run by EXEC(...), EXECUTE IMMEDIATE, sp_executesql or PREPARE."""
     folded = fold_literals(sql) if ("+" in sql or "||" in sql or "concat" in sql.lower()) else sql
+    if not rx.found(_DYNAMIC, folded):  # most SQL runs none: no match objects to build
+        return []
     return [m.group(1).replace("''", "'") for m in _DYNAMIC.finditer(folded)]
 
 

@@ -7,6 +7,8 @@ import unicodedata
 
 import re2  # type: ignore[import-untyped]
 
+from magistrate.analysis import rx
+
 # Characters that render as nothing; attackers put them inside keywords (`r\u200bm`).
 _INVISIBLE = dict.fromkeys(
     [
@@ -117,7 +119,7 @@ _EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
 
 def looks_like_sql(text: str) -> bool:
     """True when the text starts like an SQL statement."""
-    return bool(_SQL_START.match(text))
+    return rx.starts(_SQL_START, text)
 
 
 def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
@@ -153,14 +155,17 @@ def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
 def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
     """Command lines and SQL embedded in a natural-language request."""
     found: list[str] = []
-    for m in _FENCE.finditer(text):
-        found.append(m.group(1))
-    candidates = [m.group(1) for pattern in (_INLINE, _QUOTED) for m in pattern.finditer(text)]
-    if _RUN_WORD.search(text):
+    # Each pattern runs only where its delimiter is (most prose has no backtick or quote).
+    if "```" in text:
+        found.extend(m.group(1) for m in _FENCE.finditer(text))
+    candidates = [m.group(1) for m in _INLINE.finditer(text)] if "`" in text else []
+    if "'" in text or '"' in text:
+        candidates += [m.group(1) for m in _QUOTED.finditer(text)]
+    if rx.found(_RUN_WORD, text):
         candidates += [
-            m.group(1) + (m.group(2) or "")
-            for m in _RUN_CLAUSE.finditer(text)
-            if len(m.group(1)) < 400  # a clause is a command line, not a page
+            (clause or "") + (end or "")
+            for clause, end in rx.group_texts(_RUN_CLAUSE, text)
+            if len(clause or "") < 400  # a clause is a command line, not a page
         ]
     for raw in candidates:
         candidate = raw.strip().rstrip(".")
