@@ -8,6 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from magistrate import risk
 from magistrate.analysis import rx, values
 from magistrate.analysis import text as text_mod
 from magistrate.analysis.fieldscan import PatternSet, required_strings
@@ -115,3 +116,17 @@ def test_direct_re2_calls_answer_as_the_wrapper(text: str) -> None:
     assert rx.found(run_word, text) == (run_word.search(text) is not None)
     assert rx.starts(sql_start, text) == (sql_start.match(text) is not None)
     assert rx.group_texts(clause, text) == [m.groups() for m in clause.finditer(text)]
+
+
+_REQUESTS = st.lists(
+    st.sampled_from(["why ", "do not", " run", "never", "just explain", "flags", "é", "x", "R"])
+    | st.sampled_from(list(" \tabcdeflrtuwyDNU'.")),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_REQUESTS)
+def test_explain_only_answers_as_its_regex(text: str) -> None:
+    expected = risk._EXPLAIN_ONLY.search(text, 0, risk._EXPLAIN_SPAN) is not None
+    assert risk._explains_only(text) == expected

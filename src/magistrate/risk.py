@@ -85,17 +85,51 @@ _PATH_TOKEN_UNICODE = re2.compile(
 _PATH_TOKEN_ASCII = re2.compile(
     r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
 )
-_EXPLAIN_ONLY = re.compile(
+# A request that only asks: a question at its start, or one of these wordings anywhere.
+_EXPLAIN_QUESTION = (
     r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
     r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
-    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b|\b(don'?t|do not|never)"
-    r" (run|execute)\b|\bjust explain\b|\b(detects?|detection|sigma|yara|alert on|hunt for|"
-    r"monitor for|flags?|catches|bloqueia|bloquea|detecta)\b",
+    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b"
+)
+_EXPLAIN_ONLY = re.compile(
+    _EXPLAIN_QUESTION + r"|\b(don'?t|do not|never) (run|execute)\b|\bjust explain\b|\b(detects?"
+    r"|detection|sigma|yara|alert on|hunt for|monitor for|flags?|catches|bloqueia|bloquea"
+    r"|detecta)\b",
     re.I,
 )
-# Where a request says it only asks (a question, 'just explain'): its opening is enough, and a
-# search of Python's engine over a megabyte would hold the GIL for 200 ms.
 _EXPLAIN_SPAN = 8192
+# `_EXPLAIN_ONLY` is a question at the start, or one of these anywhere. In ASCII text (where
+# case-insensitive matching has no other spellings) a text holding none of them is decided by
+# the anchored start alone, instead of trying every alternative at every character.
+_EXPLAIN_START = re.compile(_EXPLAIN_QUESTION, re.I)
+_EXPLAIN_ANYWHERE = (
+    " run",
+    " execute",
+    "just explain",
+    "detect",
+    "sigma",
+    "yara",
+    "alert on",
+    "hunt for",
+    "monitor for",
+    "flag",
+    "catches",
+    "bloque",
+    "detecta",
+)
+
+
+def _explains_only(text: str) -> bool:
+    """`_EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None`."""
+    if text.isascii():
+        if _EXPLAIN_START.match(text, 0, _EXPLAIN_SPAN) is not None:
+            return True
+        head = text[:_EXPLAIN_SPAN].lower()
+        if not any(word in head for word in _EXPLAIN_ANYWHERE):
+            return False
+    return _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None
+
+
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
@@ -820,7 +854,7 @@ class RiskDetector:
             subjects.append(_Subject("sql", text, origin))
         elif looks_like_shell(text, self._commands):
             subjects.append(_Subject("shell", text, origin))
-        elif not _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN):  # a question runs nothing
+        elif not _explains_only(text):  # a question runs nothing
             for snippet in code_in_prose(text, self._commands):
                 view = "sql" if looks_like_sql(snippet) else "shell"
                 subjects.append(_Subject(view, snippet, origin))
