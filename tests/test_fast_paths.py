@@ -8,7 +8,6 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from magistrate import risk
 from magistrate.analysis import rx, values
 from magistrate.analysis import text as text_mod
 from magistrate.analysis.fieldscan import PatternSet, required_strings
@@ -128,5 +127,5 @@ _REQUESTS = st.lists(
 @settings(max_examples=400, deadline=None)
 @given(_REQUESTS)
 def test_explain_only_answers_as_its_regex(text: str) -> None:
-    expected = risk._EXPLAIN_ONLY.search(text, 0, risk._EXPLAIN_SPAN) is not None
-    assert risk._explains_only(text) == expected
+    expected = text_mod._EXPLAIN_ONLY.search(text, 0, text_mod._EXPLAIN_SPAN) is not None
+    assert text_mod.explains_only(text) == expected

@@ -14,6 +14,7 @@ import base64
 import binascii
 import bisect
 import fnmatch
+import functools
 import re
 import threading
 import time
@@ -33,10 +34,17 @@ from magistrate.analysis.facts import Fact
 from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
 from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
-from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
+from magistrate.analysis.text import (
+    code_in_prose,
+    explains_only,
+    looks_like_shell,
+    looks_like_sql,
+    skeleton,
+)
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
 from magistrate.constitution.loader import (
@@ -85,51 +93,6 @@ _PATH_TOKEN_UNICODE = re2.compile(
 _PATH_TOKEN_ASCII = re2.compile(
     r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
 )
-# A request that only asks: a question at its start, or one of these wordings anywhere.
-_EXPLAIN_QUESTION = (
-    r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
-    r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
-    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b"
-)
-_EXPLAIN_ONLY = re.compile(
-    _EXPLAIN_QUESTION + r"|\b(don'?t|do not|never) (run|execute)\b|\bjust explain\b|\b(detects?"
-    r"|detection|sigma|yara|alert on|hunt for|monitor for|flags?|catches|bloqueia|bloquea"
-    r"|detecta)\b",
-    re.I,
-)
-_EXPLAIN_SPAN = 8192
-# `_EXPLAIN_ONLY` is a question at the start, or one of these anywhere. In ASCII text (where
-# case-insensitive matching has no other spellings) a text holding none of them is decided by
-# the anchored start alone, instead of trying every alternative at every character.
-_EXPLAIN_START = re.compile(_EXPLAIN_QUESTION, re.I)
-_EXPLAIN_ANYWHERE = (
-    " run",
-    " execute",
-    "just explain",
-    "detect",
-    "sigma",
-    "yara",
-    "alert on",
-    "hunt for",
-    "monitor for",
-    "flag",
-    "catches",
-    "bloque",
-    "detecta",
-)
-
-
-def _explains_only(text: str) -> bool:
-    """`_EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None`."""
-    if text.isascii():
-        if _EXPLAIN_START.match(text, 0, _EXPLAIN_SPAN) is not None:
-            return True
-        head = text[:_EXPLAIN_SPAN].lower()
-        if not any(word in head for word in _EXPLAIN_ANYWHERE):
-            return False
-    return _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None
-
-
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
@@ -158,51 +121,9 @@ _SCRIPT_FILE = re.compile(
     r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
     re.I,
 )
-_RECIPE = re.compile(
-    r"^\t[@+-]*\s*(.+)$"  # Makefile recipe
-    r"|^\s*RUN\s+(?:\[[^\]]*\]\s*)?(.+)$"  # Dockerfile
-    r"|^\s*(?:-\s*)?(?:run|command|script|entrypoint|entry)\s*:\s*(?![|>]\s*$)(.+)$"  # CI, hooks
-    r"|^\s*Exec(?:Start|StartPre|StartPost|Stop|Reload)\s*=\s*[-@+!]*(.+)$",  # systemd
-    re.I | re.M,
-)
-_BLOCK_RUN = re.compile(r"^(\s*)(?:-\s*)?(?:run|script)\s*:\s*[|>][-+]?\s*$", re.I)
-
-
-def _commands_in(content: str) -> list[str]:
-    """The commands a script-like file holds: the whole file for shell scripts; recipe, RUN,
-    `run:`/`script:`, Exec= and crontab lines for the rest."""
-    if content.startswith("#!"):
-        return [content]
-    out: list[str] = []
-    lines = content.splitlines()
-    k = 0
-    while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:
-        line = lines[k]
-        block = _BLOCK_RUN.match(line)
-        if block:  # a YAML block scalar: the more-indented lines that follow
-            indent = len(block.group(1))
-            body = []
-            k += 1
-            while k < len(lines) and (
-                not lines[k].strip() or len(lines[k]) - len(lines[k].lstrip()) > indent
-            ):
-                body.append(lines[k].strip())
-                k += 1
-            out.extend(b for b in body if b and not b.startswith("#"))
-            continue
-        m = _RECIPE.match(line)
-        if m:
-            out.append(next(g for g in m.groups() if g is not None).strip())
-        elif CRON_SCHEDULE.match(line) and not line.lstrip().startswith("#"):
-            out.append(CRON_SCHEDULE.sub("", line, count=1))
-        k += 1
-    return [c for c in out if c]
-
-
 _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
 MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not read (escalate)
-MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
@@ -461,15 +382,12 @@ class _ShellCond:
         self.stdin = frozenset(m.stdin)
 
     def _names(self, name: str) -> bool:
-        """Whether the rule's commands (names or globs) name this command; remembered per name,
-        as agents run the same few commands and a glob is a regex run over the name."""
+        """Whether the rule's commands (names or globs: a regex run) cover this command name;
+        remembered, as agents run the same few commands."""
         known = self.named.get(name)
         if known is None:
-            prefixes = self.prefixes
-            known = name in self.commands or bool(prefixes and prefixes.match(name))
-            if len(name) <= _MEMO_KEY_CHARS:
-                if len(self.named) >= _MEMO_ENTRIES:
-                    self.named.clear()
+            known = name in self.commands or bool(self.prefixes and self.prefixes.match(name))
+            if len(name) <= _MEMO_KEY_CHARS and len(self.named) < _MEMO_ENTRIES:
                 self.named[name] = known
         return known
 
@@ -709,7 +627,10 @@ class RiskDetector:
         )
         self._compile(model)
         self._local = threading.local()
-        self._ops_memo: dict[str, tuple[str, ...]] = {}
+        verbs = self.verbs
+        self._verb_ops = functools.lru_cache(maxsize=_MEMO_ENTRIES)(
+            lambda words: tuple(verbs.ops(words))
+        )
 
     # ------------------------------------------------------------------ compilation
     def _compile(self, model: Any) -> None:
@@ -854,7 +775,7 @@ class RiskDetector:
             subjects.append(_Subject("sql", text, origin))
         elif looks_like_shell(text, self._commands):
             subjects.append(_Subject("shell", text, origin))
-        elif not _explains_only(text):  # a question runs nothing
+        elif not explains_only(text):  # a question runs nothing
             for snippet in code_in_prose(text, self._commands):
                 view = "sql" if looks_like_sql(snippet) else "shell"
                 subjects.append(_Subject(view, snippet, origin))
@@ -890,7 +811,7 @@ class RiskDetector:
             elif role == "content" and action.kind == "file":
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
                 subjects.append(_Subject("data", value, origin))
-                commands = _commands_in(value)
+                commands = commands_in(value)
                 if len(commands) > MAX_SCRIPT_COMMANDS:
                     ctx.facts.setdefault(
                         Fact.ANALYSIS_LIMIT,
@@ -942,16 +863,11 @@ class RiskDetector:
         return found
 
     def _ops(self, words: str) -> list[str]:
-        """`self.verbs.ops(words)`, remembered: agents call the same few tools again and again,
-        and reading a name against every verb's regex cost more than the rest of a tool call."""
+        """`self.verbs.ops(words)`, remembered for names agents call again and again (reading a
+        name against every verb's regex cost more than the rest of a tool call)."""
         if len(words) > _MEMO_KEY_CHARS:
             return self.verbs.ops(words)
-        ops = self._ops_memo.get(words)
-        if ops is None:
-            if len(self._ops_memo) >= _MEMO_ENTRIES:
-                self._ops_memo.clear()  # bounded: distinct names are the agent's to invent
-            ops = self._ops_memo[words] = tuple(self.verbs.ops(words))
-        return list(ops)  # a new list: callers extend it
+        return list(self._verb_ops(words))  # a new list: callers extend it
 
     # ------------------------------------------------------------------ scanning
     def _scan(self, contexts: Sequence[_Context], first: int = 0) -> None:
@@ -1259,26 +1175,7 @@ class RiskDetector:
             if self._others_hold(cr, ctx, family):
                 matched[cr.index] = (evidence, origin, span)
 
-        id_kind, id_owner = self._id_kind, self._id_owner
-        for pid, hits in ctx.hits.items():
-            if id_kind[pid] != RULE:
-                continue
-            cr = id_owner[pid]
-            if cr.index in matched or (cr.kinds and kind not in cr.kinds):
-                continue  # what `consider` would drop: no span to find, no evidence to write
-            for subj_index, end in hits:
-                subj = ctx.subjects[subj_index]
-                if subj.view not in cr.views:
-                    continue
-                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
-                    continue
-                if self._vetoed(cr, ctx, subj_index):
-                    continue
-                if self._others_hold(cr, ctx, "patterns"):  # `consider`, its span found last
-                    span = self._span(pid, subj.text, end)
-                    evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
-                    matched[cr.index] = (" ".join(evidence.split())[:160], subj.origin, span)
-                break
+        self._pattern_rules(ctx, matched)
         classify = self.classifier.classify
         if ctx.invocations:
             for inv in ctx.invocations:
@@ -1360,6 +1257,33 @@ class RiskDetector:
             crisis=crisis,
             rule_decision=decision,
         )
+
+    def _pattern_rules(
+        self, ctx: _Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
+    ) -> None:
+        """Rules whose patterns matched, each at its first hit in a view it reads, unless its
+        `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
+        kind = ctx.action.kind
+        id_kind, id_owner = self._id_kind, self._id_owner
+        for pid, hits in ctx.hits.items():
+            if id_kind[pid] != RULE:
+                continue
+            cr = id_owner[pid]
+            if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                continue
+            for subj_index, end in hits:
+                subj = ctx.subjects[subj_index]
+                if subj.view not in cr.views:
+                    continue
+                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
+                    continue
+                if self._vetoed(cr, ctx, subj_index):
+                    continue
+                if self._others_hold(cr, ctx, "patterns"):
+                    span = self._span(pid, subj.text, end)
+                    evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
+                    matched[cr.index] = (" ".join(evidence.split())[:160], subj.origin, span)
+                break
 
     def _span(self, pid: int, text: str, end: int) -> tuple[int, int] | None:
         """Where a pattern matched, in characters (Hyperscan reports only the end): the same

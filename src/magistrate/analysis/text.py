@@ -174,3 +174,51 @@ def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
         ):
             found.append(candidate)
     return found
+
+
+# A request that only asks: a question at its start, or one of these wordings anywhere.
+_EXPLAIN_QUESTION = (
+    r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
+    r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
+    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b"
+)
+_EXPLAIN_ONLY = re.compile(
+    _EXPLAIN_QUESTION + r"|\b(don'?t|do not|never) (run|execute)\b|\bjust explain\b|\b(detects?"
+    r"|detection|sigma|yara|alert on|hunt for|monitor for|flags?|catches|bloqueia|bloquea"
+    r"|detecta)\b",
+    re.I,
+)
+# Where a request says it only asks (a question, 'just explain'): its opening is enough, and a
+# search of Python's engine over a megabyte would hold the GIL for 200 ms.
+_EXPLAIN_SPAN = 8192
+# `_EXPLAIN_ONLY` is a question at the start, or one of these anywhere. In ASCII text (where
+# case-insensitive matching has no other spellings) a text holding none of them is decided by
+# the anchored start alone, instead of trying every alternative at every character.
+_EXPLAIN_START = re.compile(_EXPLAIN_QUESTION, re.I)
+_EXPLAIN_ANYWHERE = (
+    " run",
+    " execute",
+    "just explain",
+    "detect",
+    "sigma",
+    "yara",
+    "alert on",
+    "hunt for",
+    "monitor for",
+    "flag",
+    "catches",
+    "bloque",
+    "detecta",
+)
+
+
+def explains_only(text: str) -> bool:
+    """True when a request only asks (a question, 'just explain', detection work): it runs
+    nothing. `_EXPLAIN_ONLY` over the first `_EXPLAIN_SPAN` characters."""
+    if text.isascii():
+        if _EXPLAIN_START.match(text, 0, _EXPLAIN_SPAN) is not None:
+            return True
+        head = text[:_EXPLAIN_SPAN].lower()
+        if not any(word in head for word in _EXPLAIN_ANYWHERE):
+            return False
+    return _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None
