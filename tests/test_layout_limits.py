@@ -16,7 +16,7 @@ MAX_FUNCTION_LINES = 80
 BIG_MODULES = {
     "analysis/shell.py": 1417,
     "governor.py": 693,
-    "risk.py": 1434,
+    "risk.py": 1427,
     "server/app.py": 1041,
 }
 # "path:function" -> lines today (may only go down)
@@ -27,7 +27,7 @@ LONG_FUNCTIONS = {
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,
     "integrations/hooks.py:action_for_event": 95,
-    "risk.py:_judge": 117,
+    "risk.py:_judge": 104,
     "server/app.py:create_app": 97,
     "server/app.py:_routes": 479,
     "server/app.py:__call__": 85,
