@@ -14,6 +14,7 @@ import base64
 import binascii
 import bisect
 import fnmatch
+import functools
 import re
 import threading
 import time
@@ -26,6 +27,7 @@ import re2  # type: ignore[import-untyped]
 
 from magistrate.action import Action
 from magistrate.analysis import commands as C
+from magistrate.analysis import rx
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
@@ -33,10 +35,17 @@ from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
 from magistrate.analysis.shell import CRON_SCHEDULE, KNOWN_COMMANDS, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
-from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
+from magistrate.analysis.text import (
+    code_in_prose,
+    explains_only,
+    looks_like_shell,
+    looks_like_sql,
+    skeleton,
+)
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
 from magistrate.constitution.loader import (
@@ -86,17 +95,6 @@ _PATH_TOKEN_UNICODE = re2.compile(
 _PATH_TOKEN_ASCII = re2.compile(
     r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
 )
-_EXPLAIN_ONLY = re.compile(
-    r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
-    r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
-    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b|\b(don'?t|do not|never)"
-    r" (run|execute)\b|\bjust explain\b|\b(detects?|detection|sigma|yara|alert on|hunt for|"
-    r"monitor for|flags?|catches|bloqueia|bloquea|detecta)\b",
-    re.I,
-)
-# Where a request says it only asks (a question, 'just explain'): its opening is enough, and a
-# search of Python's engine over a megabyte would hold the GIL for 200 ms.
-_EXPLAIN_SPAN = 8192
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
@@ -125,51 +123,9 @@ _SCRIPT_FILE = re.compile(
     r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
     re.I,
 )
-_RECIPE = re.compile(
-    r"^\t[@+-]*\s*(.+)$"  # Makefile recipe
-    r"|^\s*RUN\s+(?:\[[^\]]*\]\s*)?(.+)$"  # Dockerfile
-    r"|^\s*(?:-\s*)?(?:run|command|script|entrypoint|entry)\s*:\s*(?![|>]\s*$)(.+)$"  # CI, hooks
-    r"|^\s*Exec(?:Start|StartPre|StartPost|Stop|Reload)\s*=\s*[-@+!]*(.+)$",  # systemd
-    re.I | re.M,
-)
-_BLOCK_RUN = re.compile(r"^(\s*)(?:-\s*)?(?:run|script)\s*:\s*[|>][-+]?\s*$", re.I)
-
-
-def _commands_in(content: str) -> list[str]:
-    """The commands a script-like file holds: the whole file for shell scripts; recipe, RUN,
-    `run:`/`script:`, Exec= and crontab lines for the rest."""
-    if content.startswith("#!"):
-        return [content]
-    out: list[str] = []
-    lines = content.splitlines()
-    k = 0
-    while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:
-        line = lines[k]
-        block = _BLOCK_RUN.match(line)
-        if block:  # a YAML block scalar: the more-indented lines that follow
-            indent = len(block.group(1))
-            body = []
-            k += 1
-            while k < len(lines) and (
-                not lines[k].strip() or len(lines[k]) - len(lines[k].lstrip()) > indent
-            ):
-                body.append(lines[k].strip())
-                k += 1
-            out.extend(b for b in body if b and not b.startswith("#"))
-            continue
-        m = _RECIPE.match(line)
-        if m:
-            out.append(next(g for g in m.groups() if g is not None).strip())
-        elif CRON_SCHEDULE.match(line) and not line.lstrip().startswith("#"):
-            out.append(CRON_SCHEDULE.sub("", line, count=1))
-        k += 1
-    return [c for c in out if c]
-
-
 _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
 MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not read (escalate)
-MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
@@ -396,6 +352,7 @@ class _ShellCond:
         "flags",
         "flags_all",
         "flags_none",
+        "named",
         "not_args",
         "not_targets",
         "prefixes",
@@ -412,6 +369,7 @@ class _ShellCond:
         self.commands = frozenset(n for n in names if "*" not in n and "?" not in n)
         globs = [n for n in names if n not in self.commands]
         self.prefixes = re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
+        self.named: dict[str, bool] = {}
         self.subcommands = tuple(s.lower() for s in m.subcommand)
         self.flags = frozenset(m.flags)
         self.flags_all = frozenset(m.flags_all)
@@ -425,12 +383,18 @@ class _ShellCond:
         self.privileged = m.privileged
         self.stdin = frozenset(m.stdin)
 
+    def _names(self, name: str) -> bool:
+        """Whether the rule's commands (names or globs: a regex run) cover this command name;
+        remembered, as agents run the same few commands."""
+        known = self.named.get(name)
+        if known is None:
+            known = name in self.commands or bool(self.prefixes and self.prefixes.match(name))
+            if len(name) <= _MEMO_KEY_CHARS and len(self.named) < _MEMO_ENTRIES:
+                self.named[name] = known
+        return known
+
     def matches(self, inv: Invocation, classify: Any) -> bool:
-        if (
-            (self.commands or self.prefixes)
-            and inv.name not in self.commands
-            and not (self.prefixes and self.prefixes.match(inv.name))
-        ):
+        if (self.commands or self.prefixes) and not self._names(inv.name):
             return False
         if self.subcommands and not any(
             inv.subcommand == s or inv.subcommand.startswith(s + " ") for s in self.subcommands
@@ -575,6 +539,8 @@ _RE2_CASELESS = re2.Options()
 _RE2_CASELESS.case_sensitive = False
 _RE2_CASELESS.log_errors = False
 _NAME_CHARS = 256  # table and command names longer than this are read up to here
+_MEMO_KEY_CHARS = 256  # memos of pure functions keep keys up to this long…
+_MEMO_ENTRIES = 4096  # …and at most this many (then start again)
 
 
 def _any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
@@ -662,6 +628,10 @@ class RiskDetector:
         )
         self._compile(model)
         self._local = threading.local()
+        verbs = self.verbs
+        self._verb_ops = functools.lru_cache(maxsize=_MEMO_ENTRIES)(
+            lambda words: tuple(verbs.ops(words))
+        )
 
     # ------------------------------------------------------------------ compilation
     def _compile(self, model: Any) -> None:
@@ -806,7 +776,7 @@ class RiskDetector:
             subjects.append(_Subject("sql", text, origin))
         elif looks_like_shell(text, self._commands):
             subjects.append(_Subject("shell", text, origin))
-        elif not _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN):  # a question runs nothing
+        elif not explains_only(text):  # a question runs nothing
             for snippet in code_in_prose(text, self._commands):
                 view = "sql" if looks_like_sql(snippet) else "shell"
                 subjects.append(_Subject(view, snippet, origin))
@@ -820,7 +790,7 @@ class RiskDetector:
         flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
         subjects.append(_Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
-        ops = set(self.verbs.ops(ctx.tool_words)) if ctx.tool_words else set()
+        ops = set(self._ops(ctx.tool_words)) if ctx.tool_words else set()
         reading = ops == {"read"}
         # A file's content is data unless the file runs later: a script or a start-up file (its
         # lines are judged as commands) or program source (judged as code, not as requests).
@@ -842,7 +812,7 @@ class RiskDetector:
             elif role == "content" and action.kind == "file":
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
                 subjects.append(_Subject("data", value, origin))
-                commands = _commands_in(value)
+                commands = commands_in(value)
                 if len(commands) > MAX_SCRIPT_COMMANDS:
                     ctx.facts.setdefault(
                         Fact.ANALYSIS_LIMIT,
@@ -892,6 +862,13 @@ class RiskDetector:
             if _CODE_FILE.search(path):
                 found = "code"
         return found
+
+    def _ops(self, words: str) -> list[str]:
+        """`self.verbs.ops(words)`, remembered for names agents call again and again (reading a
+        name against every verb's regex cost more than the rest of a tool call)."""
+        if len(words) > _MEMO_KEY_CHARS:
+            return self.verbs.ops(words)
+        return list(self._verb_ops(words))  # a new list: callers extend it
 
     # ------------------------------------------------------------------ scanning
     def _scan(self, contexts: Sequence[_Context], first: int = 0) -> None:
@@ -960,6 +937,8 @@ class RiskDetector:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
                 paths = _PATH_TOKEN_ASCII if subj.text.isascii() else _PATH_TOKEN_UNICODE
+                if not rx.found(paths, subj.text):  # most prose names no path
+                    continue
                 for found in paths.finditer(subj.text):
                     token = found.group(1) or found.group(0)
                     if token.startswith("//"):
@@ -1010,9 +989,9 @@ class RiskDetector:
         action = ctx.action
         ops: list[str] = []
         if ctx.tool_words:
-            ops = self.verbs.ops(ctx.tool_words)
+            ops = self._ops(ctx.tool_words)
         for value in ctx.arg_values.get("operation", ()):
-            ops += self.verbs.ops(tool_words(value)) or (
+            ops += self._ops(tool_words(value)) or (
                 [value.lower()]
                 if value.lower() in ("read", "write", "delete", "append", "send", "exec", "fetch")
                 else []
@@ -1041,7 +1020,7 @@ class RiskDetector:
                 ops.append("fetch")
         if action.kind == "file" and not ops:
             words = tool_words(action.text or "")
-            ops = self.verbs.ops(words) or ["read"]
+            ops = self._ops(words) or ["read"]
         if not ops and not ctx.tool_words:
             return
         paths = list(ctx.arg_values.get("path", ()))
@@ -1197,22 +1176,7 @@ class RiskDetector:
             if self._others_hold(cr, ctx, family):
                 matched[cr.index] = (evidence, origin, span)
 
-        for pid, hits in ctx.hits.items():
-            if self._id_kind[pid] != RULE:
-                continue
-            cr = self._id_owner[pid]
-            for subj_index, end in hits:
-                subj = ctx.subjects[subj_index]
-                if subj.view not in cr.views:
-                    continue
-                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
-                    continue
-                if self._vetoed(cr, ctx, subj_index):
-                    continue
-                span = self._span(pid, subj.text, end)
-                evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
-                consider(cr, " ".join(evidence.split())[:160], "patterns", subj.origin, span)
-                break
+        self._pattern_rules(ctx, matched)
         classify = self.classifier.classify
         if ctx.invocations:
             for inv in ctx.invocations:
@@ -1222,6 +1186,8 @@ class RiskDetector:
                         consider(cr, _show(inv), "shell")
         if ctx.statements:
             for cr in self._sql_rules:
+                if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                    continue  # `consider` would drop it: no need to write the statement back
                 for st in ctx.statements:
                     if cr.sql.matches(st):  # type: ignore[union-attr]
                         consider(cr, st.text[:160], "sql")
@@ -1291,6 +1257,33 @@ class RiskDetector:
             crisis=crisis,
             rule_decision=decision,
         )
+
+    def _pattern_rules(
+        self, ctx: _Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
+    ) -> None:
+        """Rules whose patterns matched, each at its first hit in a view it reads, unless its
+        `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
+        kind = ctx.action.kind
+        id_kind, id_owner = self._id_kind, self._id_owner
+        for pid, hits in ctx.hits.items():
+            if id_kind[pid] != RULE:
+                continue
+            cr = id_owner[pid]
+            if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                continue
+            for subj_index, end in hits:
+                subj = ctx.subjects[subj_index]
+                if subj.view not in cr.views:
+                    continue
+                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
+                    continue
+                if self._vetoed(cr, ctx, subj_index):
+                    continue
+                if self._others_hold(cr, ctx, "patterns"):
+                    span = self._span(pid, subj.text, end)
+                    evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
+                    matched[cr.index] = (" ".join(evidence.split())[:160], subj.origin, span)
+                break
 
     def _span(self, pid: int, text: str, end: int) -> tuple[int, int] | None:
         """Where a pattern matched, in characters (Hyperscan reports only the end): the same
