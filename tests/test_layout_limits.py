@@ -16,7 +16,7 @@ MAX_FUNCTION_LINES = 80
 BIG_MODULES = {
     "analysis/shell.py": 1336,
     "governor.py": 693,
-    "risk.py": 1427,
+    "risk.py": 1178,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS = {
