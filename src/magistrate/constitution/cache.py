@@ -38,7 +38,7 @@ def _code_signature() -> str:
         ours = "0+unknown"
     parts = [ours, str(getattr(hyperscan, "__version__", "0"))]
     here = Path(__file__).parent
-    for path in sorted(here.glob("*.py")) + [here.parent / "analysis" / "facts.py"]:
+    for path in [*sorted(here.glob("*.py")), here.parent / "analysis" / "facts.py"]:
         try:
             st = path.stat()
         except OSError:

@@ -39,7 +39,8 @@ def prompt_fields(event: Mapping[str, Any], principal: str) -> dict[str, Any] | 
     session = session_of(event)
     if not (isinstance(prompt, str) and prompt and session):
         return None
-    return {"kind": "prompt", "text": prompt[:CHUNK_CHARS], "session": session, "principal": principal}
+    text = prompt[:CHUNK_CHARS]
+    return {"kind": "prompt", "text": text, "session": session, "principal": principal}
 
 
 def user_prompt(event: Mapping[str, Any], governor: Governor, principal: str) -> HookAnswer:

@@ -112,7 +112,8 @@ def claude_code(
         return blocked(f"Magistrate: governance error ({type(exc).__name__}: {exc}); blocked.")
     decision = PERMISSION[verdict.decision]
     if decision == "allow" and event.get("tool_name") == "Read":
-        masked = redacted_read(event, _judge(governor))  # art. 3: the model gets the file without them
+        # art. 3: the model gets the file without them
+        masked = redacted_read(event, _judge(governor))
         if masked is not None:
             return HookAnswer(decision_json("deny", masked), "", EXIT_OK, verdict)
     if decision == "allow" and defer_allow:
