@@ -13,9 +13,11 @@ starts in milliseconds.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # no `typing` at run time: the hook's thin client starts on this module
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from typing import Any
+
     from magistrate.action import Action
     from magistrate.constitution import (
         Constitution,

@@ -1,18 +1,21 @@
 """Claude Code hook events as action fields, and the hook protocol's answers.
 
-Standard library only (and `magistrate.errors`): the standalone hook builds an `Action` from
-these fields and the thin client (`hook_client`) posts them to a server, so both read an event
-the same way and neither pays for the other's imports.
+The standalone hook builds an `Action` from these fields and the thin client (`hook_client`)
+posts them to a server, so both read an event the same way. The thin client's start-up is most
+of its latency, so this module imports `json` and nothing else at first (not even `typing` or
+`dataclasses`); `InvalidAction` is imported when there is one to raise.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from magistrate.errors import InvalidAction
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from magistrate.errors import InvalidAction
 
 EXIT_OK = 0
 EXIT_BLOCK = 2  # Claude Code: a blocking error; the tool call does not run
@@ -21,14 +24,27 @@ WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 READ_TOOLS = frozenset({"Read", "Glob", "Grep", "LS", "NotebookRead"})
 
 
-@dataclass(slots=True)
 class HookAnswer:
-    """What the hook prints and its exit status."""
+    """What the hook prints and its exit status (and the Verdict, when one was reached in this
+    process)."""
 
-    stdout: str
-    stderr: str
-    exit_code: int
-    verdict: Any = None  # the Verdict, when one was reached in this process
+    __slots__ = ("exit_code", "stderr", "stdout", "verdict")
+
+    def __init__(self, stdout: str, stderr: str, exit_code: int, verdict: Any = None) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exit_code = exit_code
+        self.verdict = verdict
+
+    def __repr__(self) -> str:
+        return f"HookAnswer({self.stdout!r}, {self.stderr!r}, {self.exit_code})"
+
+
+def invalid(field: str, message: str) -> InvalidAction:
+    """The error for a malformed event field (a ValueError)."""
+    from magistrate.errors import InvalidAction
+
+    return InvalidAction(field, message)
 
 
 def _text(tool_input: Mapping[str, Any], key: str, *, required: bool = True) -> str:
@@ -37,7 +53,7 @@ def _text(tool_input: Mapping[str, Any], key: str, *, required: bool = True) -> 
         return ""
     if not isinstance(value, str) or (required and not value):
         got = "missing" if value is None else f"a {type(value).__name__}"
-        raise InvalidAction(f"tool_input.{key}", f"must be a non-empty string; got {got}")
+        raise invalid(f"tool_input.{key}", f"must be a non-empty string; got {got}")
     return value
 
 
@@ -58,8 +74,8 @@ def _write(tool: str, tool_input: Mapping[str, Any], event: Mapping[str, Any]) -
     else:
         edits = tool_input.get("edits")
         if not isinstance(edits, list):
-            raise InvalidAction("tool_input.edits", "must be a list of edits")
-        text = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, Mapping))
+            raise invalid("tool_input.edits", "must be a list of edits")
+        text = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, dict))
     operation = "write" if tool == "Write" else "edit"
     return {
         "kind": "file",
@@ -121,10 +137,10 @@ def action_fields(
     of `/v1/check`); InvalidAction names the field that is wrong."""
     tool = event.get("tool_name")
     if not isinstance(tool, str) or not tool:
-        raise InvalidAction("tool_name", "must be a non-empty string")
+        raise invalid("tool_name", "must be a non-empty string")
     tool_input = event.get("tool_input", {})
-    if not isinstance(tool_input, Mapping):
-        raise InvalidAction("tool_input", f"must be an object; got {type(tool_input).__name__}")
+    if not isinstance(tool_input, dict):
+        raise invalid("tool_input", f"must be an object; got {type(tool_input).__name__}")
     fields = _fields(tool, tool_input, event)
     fields["principal"] = principal
     fields["role"] = role
@@ -137,6 +153,30 @@ def session_of(event: Mapping[str, Any]) -> str | None:
     """The event's session id, when it has one."""
     session = event.get("session_id")
     return session if isinstance(session, str) and session else None
+
+
+def reason_text(
+    decision: str,
+    risk: str,
+    cited: list[str],
+    reasons: list[str],
+    approval_id: str | None = None,
+    ttl_s: float | None = None,
+) -> str:
+    """The reason shown with a decision: tier, articles and rules, reasons, approval id (and
+    when it expires: the user answers "ask" in the agent, so an approver may never resolve it)."""
+    parts = [f"Magistrate: {decision} ({risk})"]
+    if cited:
+        parts.append("; ".join(cited[:3]))
+    shown = [r for r in reasons if r != "no rule matched"][:2]
+    if shown:
+        parts.append("; ".join(shown))
+    if decision == "escalate" and approval_id:
+        expiry = f"; it expires in {ttl_s:g} s unless an approver resolves it" if ttl_s else ""
+        parts.append(f"approval {approval_id} opened for the record{expiry}")
+    if decision == "allow" and not cited:
+        parts.append("no rule matched")
+    return " — ".join(parts)
 
 
 def decision_json(decision: str, reason: str) -> str:
@@ -194,5 +234,6 @@ __all__ = [
     "decision_json",
     "parse_event",
     "post_tool_block",
+    "reason_text",
     "session_of",
 ]

@@ -18,17 +18,18 @@ hook process to the next.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from magistrate.integrations.hook_event import HookAnswer, post_tool_block, session_of
 
+TYPE_CHECKING = False  # this module is on the thin client's path: no `typing` at run time
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
     from magistrate.governor import Governor
 
-# action fields -> (decision: allow | deny | escalate, the reason to show)
-Judge = Callable[[dict[str, Any]], tuple[str, str]]
+    # action fields -> (decision: allow | deny | escalate, the reason to show)
+    Judge = Callable[[dict[str, Any]], tuple[str, str]]
 MAX_RESPONSE_CHARS = 4_000_000  # larger responses are not read whole: blocked
 CHUNK_CHARS = 100_000  # an action's text limit (action.MAX_TEXT_CHARS); a test pins them equal
 
@@ -117,10 +118,12 @@ def redacted_read(event: Mapping[str, Any], judge: Judge) -> str | None:
     file with them masked (Claude Code cannot replace a built-in tool's output afterwards, so
     the file is read here, before). The content is judged and recorded as data, audited with
     `secret-redacted`. None when the file has none (or cannot be read: the tool reports that)."""
+    from pathlib import Path
+
     from magistrate.integrations.redaction import redact
 
     tool_input = event.get("tool_input")
-    path = tool_input.get("file_path") if isinstance(tool_input, Mapping) else None
+    path = tool_input.get("file_path") if isinstance(tool_input, dict) else None
     if not isinstance(path, str) or not path:
         return None
     cwd = event.get("cwd")
@@ -151,4 +154,4 @@ def redacted_read(event: Mapping[str, Any], judge: Judge) -> str | None:
     )
 
 
-__all__ = ["Judge", "post_tool_use", "prompt_fields", "redacted_read", "user_prompt"]
+__all__ = ["post_tool_use", "prompt_fields", "redacted_read", "user_prompt"]

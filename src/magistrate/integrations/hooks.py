@@ -38,13 +38,15 @@ from magistrate.integrations.hook_event import (
     blocked,
     decision_json,
     parse_event,
+    reason_text,
 )
-from magistrate.integrations.hook_flow import Judge, post_tool_use, redacted_read, user_prompt
+from magistrate.integrations.hook_flow import post_tool_use, redacted_read, user_prompt
 from magistrate.levels import Decision
 from magistrate.verdict import Verdict
 
 if TYPE_CHECKING:
     from magistrate.governor import Governor
+    from magistrate.integrations.hook_flow import Judge
 
 PERMISSION = {Decision.ALLOW: "allow", Decision.DENY: "deny", Decision.ESCALATE: "ask"}
 
@@ -59,19 +61,14 @@ def action_for_event(
 def reason_for(verdict: Verdict, ttl_s: float | None = None) -> str:
     """The reason shown with the decision: tier, articles and rules, reasons, approval id (and
     when it expires: the user answers "ask" in the agent, so an approver may never resolve it)."""
-    cited = "; ".join(c.short() for c in verdict.citations[:3])
-    reasons = [r for r in verdict.reasons if r != "no rule matched"][:2]
-    parts = [f"Magistrate: {verdict.decision.value} ({verdict.risk.value})"]
-    if cited:
-        parts.append(cited)
-    if reasons:
-        parts.append("; ".join(reasons))
-    if verdict.decision is Decision.ESCALATE and verdict.approval_id:
-        expiry = f"; it expires in {ttl_s:g} s unless an approver resolves it" if ttl_s else ""
-        parts.append(f"approval {verdict.approval_id} opened for the record{expiry}")
-    if verdict.decision is Decision.ALLOW and not cited:
-        parts.append("no rule matched")
-    return " — ".join(parts)
+    return reason_text(
+        verdict.decision.value,
+        verdict.risk.value,
+        [c.short() for c in verdict.citations[:3]],
+        list(verdict.reasons),
+        verdict.approval_id,
+        ttl_s,
+    )
 
 
 def _judge(governor: Governor) -> Judge:
