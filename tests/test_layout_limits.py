@@ -27,7 +27,6 @@ LONG_FUNCTIONS = {
     "analysis/shell.py:_follow": 92,
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,
-    "integrations/hooks.py:action_for_event": 95,
     "integrations/mcp_proxy.py:serve_stdio": 106,
     "risk.py:_judge": 117,
     "server/app.py:create_app": 97,
