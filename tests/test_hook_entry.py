@@ -114,6 +114,15 @@ def test_standalone_decides_and_records_without_the_heavy_modules(tmp_path: Path
     shadow = hook(env, rm, "--mode", "shadow", "hook", "claude-code", "-p", "agent:shadowed")
     assert decision(shadow)[0] == "allow"  # the global option reached the settings
     assert hook(env, "garbage", "hook", "claude-code").returncode == 2
+    not_utf8 = subprocess.run(
+        [sys.executable, "-m", "magistrate", "hook", "claude-code"],
+        input=b'{"hook_event_name": "PreToolUse", "tool_name": "Bash", "x": "\xff"}',
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert not_utf8.returncode == 2 and b"blocked" in not_utf8.stderr  # never a traceback
     helped = hook(env, "", "hook", "claude-code", "--help")
     assert helped.returncode == 0 and "--defer-allow" in helped.stdout  # the full CLI
     db = open_database(f"sqlite:///{tmp_path}/m.db")
@@ -303,6 +312,9 @@ def test_thin_client_fails_closed(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "governance unavailable" in done.stderr
     assert decision(done)[0] == "deny"
+    broken = _client_env(tmp_path, nobody, "mgk_a\r\nX-Injected: 1")  # no header injection
+    done = hook(broken, event("Bash", command="ls"), "hook", "claude-code")
+    assert done.returncode == 2 and "blocked" in done.stderr
     no_key = _client_env(tmp_path, nobody, "")
     done = hook(no_key, event("Bash", command="ls"), "hook", "claude-code")
     assert done.returncode == 2 and "MAGISTRATE_KEY" in done.stderr

@@ -169,10 +169,10 @@ def hook_claude_code(
     MAGISTRATE_URL and MAGISTRATE_KEY, a running `magistrate serve` judges (a thin client)."""
     # `magistrate hook claude-code` is normally answered before this CLI loads
     # (magistrate.__main__); this is the same answer for the forms that reach here.
-    from magistrate.integrations.hook_entry import HookArgs, answer, emit
+    from magistrate.integrations.hook_entry import HookArgs, respond
 
     args = HookArgs(principal, role, defer_allow, state().overrides())
-    raise typer.Exit(emit(answer(sys.stdin.read(), args)))
+    raise typer.Exit(respond(sys.stdin.read, args))
 
 
 register(app)  # importing this module adds its commands

@@ -169,6 +169,8 @@ def claude_code_remote(
         return _answer(event, server, principal, role, defer_allow)
     except Unavailable as exc:
         return blocked(f"Magistrate: governance unavailable ({exc}); blocked.")
+    except Exception as exc:  # the last resort: no verdict, no tool call
+        return blocked(f"Magistrate: hook error ({type(exc).__name__}: {exc}); blocked.")
 
 
 def _answer(

@@ -18,6 +18,7 @@ from magistrate.integrations.hook_event import EXIT_BLOCK, HookAnswer
 
 TYPE_CHECKING = False  # on the thin client's path: no `typing` at run time
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from magistrate.governor import Governor
@@ -168,12 +169,31 @@ def emit(result: HookAnswer) -> int:
     return result.exit_code
 
 
+def respond(read: Callable[[], str], args: HookArgs) -> int:
+    """Read the event, print the answer, give the exit status: 2 on any error (a traceback's
+    exit 1 would let the tool call run)."""
+    try:
+        result = answer(read(), args)
+    except Exception as exc:
+        reason = f"Magistrate: hook error ({type(exc).__name__}: {exc}); blocked.\n"
+        result = HookAnswer("", reason, EXIT_BLOCK)
+    return emit(result)
+
+
 def main(argv: list[str]) -> int | None:
     """The exit status of the hook when argv is a hook call; None to let the CLI answer."""
     args = parse_hook_args(argv)
     if args is None:
         return None
-    return emit(answer(sys.stdin.read(), args))
+    return respond(lambda: sys.stdin.buffer.read().decode("utf-8"), args)
 
 
-__all__ = ["HookArgs", "answer", "hook_governor", "main", "parse_hook_args", "standalone"]
+__all__ = [
+    "HookArgs",
+    "answer",
+    "hook_governor",
+    "main",
+    "parse_hook_args",
+    "respond",
+    "standalone",
+]
