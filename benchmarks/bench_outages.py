@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests/ helpers
 
@@ -27,7 +27,7 @@ from magistrate.db import open_database
 from magistrate.keys import Keys
 
 
-def run(c: httpx.Client, n: int, label: str) -> None:
+def run(c: httpx2.Client, n: int, label: str) -> None:
     """Time `n` sequential checks; print p50, max and the answers."""
     times, answers = [], {}
     for _ in range(n):
@@ -35,7 +35,7 @@ def run(c: httpx.Client, n: int, label: str) -> None:
         try:
             r = c.post("/v1/check", json={"kind": "shell", "text": "ls -la"})
             answer = f"{r.status_code}/{r.json().get('decision')}"
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             answer = type(exc).__name__
         times.append(time.perf_counter() - t)
         answers[answer] = answers.get(answer, 0) + 1
@@ -62,7 +62,7 @@ def main() -> None:
         try:
             with (
                 ProcessServer(env, tmp) as server,
-                httpx.Client(base_url=server.url, headers=bearer(agent), timeout=60) as c,
+                httpx2.Client(base_url=server.url, headers=bearer(agent), timeout=60) as c,
             ):
                 run(c, 20, "healthy")
                 proxy.stop()

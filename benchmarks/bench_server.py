@@ -4,12 +4,19 @@ trust) and shared (PostgreSQL + Redis) mode.
 
 Each configuration starts `magistrate serve` in a subprocess, warms it up, then drives it for a
 fixed time with a fixed number of connections (bounded: it stops by itself) using `wrk` when it
-is installed (C, little client CPU) or an asyncio httpx client otherwise. The request bodies are
+is installed (C, little client CPU) or an asyncio httpx2 client otherwise. The request bodies are
 the labeled corpora under tests/data (a realistic mix of allows, escalations and denials) sent
 as 64 principals through a gateway key.
 
+Each figure is printed beside its target (issue 14 item 5) with PASS or MISS: `/v1/check`
+embedded with one worker >= 8,000 decisions/s and p99 <= 10 ms; shared mode >= 4,000
+decisions/s per worker with one Redis round trip per decision; the batch endpoint >= 30,000
+decisions/s per worker. Redis round trips per decision are counted after the throughput run,
+by MONITOR, over a few hundred sequential checks (only commands naming the run's key prefix).
+The figures depend on the machine: the client runs on the same CPUs as the server.
+
 Run: `.venv/bin/python benchmarks/bench_server.py [--duration 8] [--modes embedded,shared]
-[--workers 1,2] [--client auto|wrk|httpx] [--json results.json]`.
+[--workers 1,2] [--client auto|wrk|httpx2] [--json results.json]`.
 Shared mode uses MAGISTRATE_BENCH_PG (default postgresql://postgres@127.0.0.1:5432/test, in a
 private schema dropped afterwards) and MAGISTRATE_BENCH_REDIS (redis://127.0.0.1:6379/0, under a
 private key prefix deleted afterwards).
@@ -36,7 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import psycopg
 import redis
 
@@ -48,6 +55,73 @@ DATA = ROOT / "tests" / "data"
 PG = os.environ.get("MAGISTRATE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("MAGISTRATE_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 PRINCIPALS = 64
+# (mode or "*", endpoint) -> (decisions/s per worker, p99 ms or None); issue 14 item 5
+TARGETS: dict[tuple[str, str], tuple[float, float | None]] = {
+    ("embedded", "/v1/check"): (8_000, 10.0),
+    ("shared", "/v1/check"): (4_000, None),
+    ("*", "/v1/check/batch"): (30_000, None),
+}
+MAX_REDIS_TRIPS = 1.0  # per decision, shared mode
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """The row's figures beside its targets, each PASS or MISS."""
+    target = TARGETS.get((row["mode"], row["endpoint"])) or TARGETS.get(("*", row["endpoint"]))
+    if target is None:
+        return ""
+    rate, p99 = target
+    per_worker = row["decisions_per_s"] / row["workers"]
+    parts = [
+        f"{per_worker:,.0f}/s per worker vs >= {rate:,.0f}: "
+        + ("PASS" if per_worker >= rate else "MISS")
+    ]
+    if p99 is not None and row["workers"] == 1:
+        parts.append(
+            f"p99 {row['p99_ms']:.2f} vs <= {p99:g} ms: "
+            + ("PASS" if row["p99_ms"] <= p99 else "MISS")
+        )
+    trips = row.get("redis_trips_per_decision")
+    if trips is not None and row["endpoint"] == "/v1/check":
+        parts.append(
+            f"Redis {trips:.2f} round trips/decision vs <= {MAX_REDIS_TRIPS:g}: "
+            + ("PASS" if trips <= MAX_REDIS_TRIPS + 0.05 else "MISS")
+        )
+    return "; ".join(parts)
+
+
+def redis_trips(url: str, token: str, payloads: list[str], prefix: str, n: int = 300) -> float:
+    """Redis commands per `/v1/check` decision, seen by MONITOR and counted only when they name
+    this run's key prefix (other clients of the same Redis do not count): `n` sequential checks
+    after the throughput run (MONITOR slows Redis, so never during it)."""
+    import threading
+
+    seen: list[int] = [0]
+    end = f"{prefix}bench:end"
+    ready = threading.Event()
+
+    def watch() -> None:
+        client = redis.Redis.from_url(REDIS)
+        with client.monitor() as monitor:
+            ready.set()
+            for event in monitor.listen():
+                command = str(event.get("command", ""))
+                if end in command:
+                    return
+                # a script's own commands show too, from the client type "lua": not round trips
+                if prefix in command and event.get("client_type") != "lua":
+                    seen[0] += 1
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    ready.wait(10)
+    time.sleep(0.2)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with httpx2.Client(base_url=url, headers=headers, timeout=30) as client:
+        for i in range(n):
+            client.post("/v1/check", content=payloads[i % len(payloads)])
+    redis.Redis.from_url(REDIS).get(end)
+    thread.join(30)
+    return seen[0] / n
 
 
 def actions() -> list[dict[str, Any]]:
@@ -141,9 +215,9 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
             if proc.poll() is not None:
                 raise RuntimeError(log_path.read_text())
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                if httpx2.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server not ready in 60 s")
@@ -232,17 +306,17 @@ def run_wrk(
     }
 
 
-def run_httpx(
+def run_httpx2(
     url: str, token: str, path: str, payloads: list[str], connections: int, duration: float
 ) -> dict[str, float]:
-    """An asyncio httpx client with `connections` concurrent loops, for `duration` seconds."""
+    """An asyncio httpx2 client with `connections` concurrent loops, for `duration` seconds."""
 
     async def main() -> dict[str, float]:
         latencies: list[float] = []
         bad = 0
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        limits = httpx.Limits(max_connections=connections)
-        async with httpx.AsyncClient(
+        limits = httpx2.Limits(max_connections=connections)
+        async with httpx2.AsyncClient(
             base_url=url, headers=headers, limits=limits, timeout=30
         ) as client:
             stop = time.monotonic() + duration
@@ -281,13 +355,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="for /v1/check")
     parser.add_argument("--batch", type=int, default=100, help="actions per batch request")
     parser.add_argument("--batch-connections", type=int, default=4)
-    parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--client", choices=["auto", "wrk", "httpx2"], default="auto")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args()
     client = args.client
     if client == "auto":
-        client = "wrk" if shutil.which("wrk") else "httpx"
-    drive = run_wrk if client == "wrk" else run_httpx
+        client = "wrk" if shutil.which("wrk") else "httpx2"
+    drive = run_wrk if client == "wrk" else run_httpx2
     mix = actions()
     plans = {
         "check": ("/v1/check", bodies("check", mix, 1), args.connections, 1),
@@ -311,6 +385,9 @@ def main() -> None:
                 for path, payloads, connections, per_request in plans.values():
                     drive(url, token, path, payloads, connections, args.warmup)
                     figures = drive(url, token, path, payloads, connections, args.duration)
+                    trips = None
+                    if mode == "shared" and path == "/v1/check":
+                        trips = redis_trips(url, token, payloads, env["MAGISTRATE_REDIS_PREFIX"])
                     row = {
                         "mode": mode,
                         "workers": workers,
@@ -318,6 +395,7 @@ def main() -> None:
                         "connections": connections,
                         "actions_per_request": per_request,
                         "decisions_per_s": figures["requests_per_s"] * per_request,
+                        "redis_trips_per_decision": trips,
                         **figures,
                     }
                     results.append(row)
@@ -329,13 +407,16 @@ def main() -> None:
                         + (f"  non-2xx {figures['non_2xx']:.0f}" if figures["non_2xx"] else ""),
                         flush=True,
                     )
-    print("\n| mode | workers | endpoint | decisions/s | p50 | p99 |")
-    print("|---|---|---|---|---|---|")
+                    if verdict(row):
+                        print(f"{'':<9}{verdict(row)}", flush=True)
+    print("\n| mode | workers | endpoint | decisions/s | p50 | p99 | against the targets |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         per = f" ({r['actions_per_request']}/request)" if r["actions_per_request"] > 1 else ""
         print(
             f"| {r['mode']} | {r['workers']} | `{r['endpoint']}`{per} | "
-            f"{r['decisions_per_s']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms |"
+            f"{r['decisions_per_s']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
+            f"{verdict(r) or '-'} |"
         )
     if args.json is not None:
         args.json.write_text(json.dumps({"client": client, "results": results}, indent=2))

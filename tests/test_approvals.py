@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,22 +19,8 @@ from magistrate.approvals import ApprovalError, Approvals
 from magistrate.audit import AuditLog
 from magistrate.constitution import parse_constitution
 from magistrate.db import AuditFilter, Database, open_database
-from tests.stores import pg_schema, pg_url
 
 DROP = "DROP TABLE customers"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = open_database(f"sqlite:///{tmp_path}/a.db")
-        yield database
-        database.close()
-    else:
-        with pg_schema() as schema:
-            database = open_database(pg_url(schema))
-            yield database
-            database.close()
 
 
 def make(detector: RiskDetector, db: Database, tmp_path: Path, ttl: float = 900.0) -> Governor:

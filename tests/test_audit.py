@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -21,19 +20,6 @@ from magistrate.audit import AuditLog, verify
 from magistrate.db import AuditFilter, Database, open_database
 from magistrate.db.postgres import PostgresDatabase
 from tests.stores import TcpProxy, pg_schema, pg_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = open_database(f"sqlite:///{tmp_path}/audit.db")
-        yield database
-        database.close()
-    else:
-        with pg_schema() as schema:
-            database = open_database(pg_url(schema))
-            yield database
-            database.close()
 
 
 def governor(detector: RiskDetector, db: Database, tmp_path: Path, **kw: object) -> Governor:

@@ -23,18 +23,8 @@ from magistrate.audit.record import record_hash
 from magistrate.audit.signing import HmacSigner, load_signer, read_key_file, store_id
 from magistrate.db import AuditFilter, open_database
 from magistrate.db.postgres import PostgresDatabase
-from tests.stores import pg_schema, pg_url
 
 COLUMNS = "chain_id, seq, record_id, time, type, principal, decision, risk, body, prev_hash, hash"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/audit.db"
-    else:
-        with pg_schema() as schema:
-            yield pg_url(schema)
 
 
 class Setup:
@@ -105,8 +95,8 @@ class Setup:
 
 
 @pytest.fixture
-def setup(url: str, tmp_path: Path, detector: RiskDetector) -> Iterator[Setup]:
-    s = Setup(url, tmp_path, detector)
+def setup(db_url: str, tmp_path: Path, detector: RiskDetector) -> Iterator[Setup]:
+    s = Setup(db_url, tmp_path, detector)
     yield s
     s.close()
 
@@ -277,7 +267,7 @@ def test_default_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
     assert read_key_file(path, create=False) == bytes.fromhex(path.read_text().strip())
 
 
-def test_kms_hook_signs(tmp_path: Path, url: str, detector: RiskDetector) -> None:
+def test_kms_hook_signs(tmp_path: Path, db_url: str, detector: RiskDetector) -> None:
     """An operator's signer (a KMS, an HSM) plugged in by module:callable."""
     module = tmp_path / "my_kms.py"
     module.write_text(
@@ -297,7 +287,7 @@ def test_kms_hook_signs(tmp_path: Path, url: str, detector: RiskDetector) -> Non
     try:
         signer = load_signer(hook="my_kms:signer")
         assert signer is not None and signer.tag == "kms:test-key"
-        db = open_database(url)
+        db = open_database(db_url)
         log = AuditLog(db, spool_dir=tmp_path / "spool", signer=signer)
         Governor(detector=detector, audit=log).check(Action(kind="shell", text="ls"))
         log.close()
@@ -374,7 +364,7 @@ def test_cli_audit_verify_uses_the_key_and_anchors_as_configured(tmp_path: Path)
 
 
 def test_writers_sharing_a_chain_anchor_in_commit_order(
-    url: str, tmp_path: Path, detector: RiskDetector
+    db_url: str, tmp_path: Path, detector: RiskDetector
 ) -> None:
     """Several writers of one chain at once (parallel hook processes, the CLI beside a server):
     each holds the anchor across its commit, so none anchors an older batch after a newer one
@@ -385,8 +375,8 @@ def test_writers_sharing_a_chain_anchor_in_commit_order(
     signer = HmacSigner(os.urandom(32))
     logs = []
     for _ in range(8):
-        db = open_database(url)
-        anchors = Anchors(tmp_path / "anchor", store_id(url), signer)  # one open file each
+        db = open_database(db_url)
+        anchors = Anchors(tmp_path / "anchor", store_id(db_url), signer)  # one open file each
         logs.append(
             AuditLog(db, spool_dir=tmp_path / "spool", signer=signer, anchors=anchors, max_batch=1)
         )
@@ -407,7 +397,7 @@ def test_writers_sharing_a_chain_anchor_in_commit_order(
         log.close()
     assert [c for log in logs for c in log.anchor_conflicts] == []
     db = logs[0].db
-    [report] = verify(db, [signer], Anchors(tmp_path / "anchor", store_id(url), signer))
+    [report] = verify(db, [signer], Anchors(tmp_path / "anchor", store_id(db_url), signer))
     assert report.ok and report.records == 800 and report.anchored_seq == 800, report
     for log in logs:
         log.db.close()

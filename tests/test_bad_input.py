@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate import Governor, RiskDetector
@@ -36,9 +36,9 @@ class Live:
     governor: Governor
     db: Database
 
-    def client(self, role: str = "agent", name: str | None = None) -> httpx.Client:
+    def client(self, role: str = "agent", name: str | None = None) -> httpx2.Client:
         _, token = self.keys.create(role, name or f"{role}-{uuid.uuid4().hex[:8]}")
-        return httpx.Client(base_url=self.url, headers=bearer(token), timeout=30)
+        return httpx2.Client(base_url=self.url, headers=bearer(token), timeout=30)
 
     def audited(self) -> int:
         assert self.governor.audit is not None and self.governor.audit.flush(10)

@@ -26,7 +26,7 @@ def test_bench_server_reports_decisions_and_p99(tmp_path: Path) -> None:
             "--workers",
             "1",
             "--client",
-            "httpx",
+            "httpx2",
             "--connections",
             "4",
             "--batch-connections",
@@ -48,4 +48,9 @@ def test_bench_server_reports_decisions_and_p99(tmp_path: Path) -> None:
         assert row["decisions_per_s"] > 0 and row["p99_ms"] >= row["p50_ms"] > 0
         assert row["non_2xx"] == 0
     assert results[1]["actions_per_request"] == 20
+    # each figure beside its target (issue 14 item 5)
+    assert "vs >= 8,000: " in r.stdout and "vs >= 30,000: " in r.stdout
+    assert all(
+        ("PASS" in line) or ("MISS" in line) for line in r.stdout.splitlines() if "vs >=" in line
+    )
     assert "| embedded | 1 | `/v1/check` |" in r.stdout

@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ENV: dict[str, str] = {}
+from tests.helpers import Cli
+
+run = Cli()
+ENV = run.env
 
 
 @pytest.fixture(autouse=True)
 def isolated_store(tmp_path: Path) -> None:
     """Each test's CLI runs write their audit log and approvals under a temporary folder."""
-    ENV.clear()
-    ENV.update(os.environ)
-    ENV["MAGISTRATE_DATABASE_URL"] = f"sqlite:///{tmp_path}/m.db"
-    ENV["MAGISTRATE_SPOOL_DIR"] = str(tmp_path / "spool")
-
-
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "magistrate", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ENV,
-    )
+    run.isolate(tmp_path)
 
 
 def test_check_exit_codes_and_line() -> None:
@@ -162,7 +150,7 @@ def test_every_cli_check_is_audited(tmp_path: Path) -> None:
 
 
 def test_serve_creates_and_prints_an_admin_key_on_first_start_only(tmp_path: Path) -> None:
-    import httpx
+    import httpx2
 
     from tests.servers import ProcessServer, bearer
 
@@ -174,7 +162,7 @@ def test_serve_creates_and_prints_an_admin_key_on_first_start_only(tmp_path: Pat
         printed = first.output()
         assert f"http://127.0.0.1:{first.port}/" in printed
         key = next(w for w in printed.split() if w.startswith("mgk_"))
-        me = httpx.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
+        me = httpx2.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
         assert (me["name"], me["role"]) == ("admin", "admin")
     with ProcessServer(env, tmp_path) as second:
         assert "mgk_" not in second.output()  # shown once, never again

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate import Governor, RiskDetector
@@ -65,7 +65,7 @@ def test_approver_approves_and_the_waiting_agent_is_allowed(
     url, keys = site
     _, agent_key = keys.create("agent", "agent:deploy-bot")
     _, approver_key = keys.create("approver", "alice")
-    agent = httpx.Client(base_url=url, headers=bearer(agent_key), timeout=70)
+    agent = httpx2.Client(base_url=url, headers=bearer(agent_key), timeout=70)
     action = {"kind": "sql", "text": "DROP TABLE customers"}
     verdict = agent.post("/v1/check", json=action).json()
     assert verdict["decision"] == "escalate"
@@ -73,7 +73,7 @@ def test_approver_approves_and_the_waiting_agent_is_allowed(
     waited: dict[str, Any] = {}
 
     def wait_for_human() -> None:  # the agent, blocked on the long-poll
-        with httpx.Client(base_url=url, headers=bearer(agent_key), timeout=70) as c:
+        with httpx2.Client(base_url=url, headers=bearer(agent_key), timeout=70) as c:
             waited["reply"] = c.get(f"/v1/approvals/{approval_id}", params={"wait": 60}).json()
             waited["at"] = time.monotonic()
 
@@ -199,7 +199,7 @@ def test_feed_reasons_principals_view_and_audit_browser(
     _, etl = keys.create("agent", "agent:etl-7")
     _, ops = keys.create("agent", "agent:ops-bot")
     _, approver_key = keys.create("approver", "alice")
-    with httpx.Client(base_url=url, timeout=30) as c:
+    with httpx2.Client(base_url=url, timeout=30) as c:
 
         def check(key: str, kind: str, text: str) -> dict[str, Any]:
             return c.post(
@@ -323,7 +323,7 @@ def test_hostile_action_text_is_shown_as_text_everywhere(site: tuple[str, Keys])
         '<img src=x onerror="document.title=\'owned\'"><script>document.title="owned"</script>'
     )
     who = 'agent:<b id="bold">x</b>'
-    with httpx.Client(base_url=url, timeout=30) as c:
+    with httpx2.Client(base_url=url, timeout=30) as c:
         r = c.post(
             "/v1/check",
             json={"kind": "shell", "text": f"echo '{hostile}'", "principal": who},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from magistrate import Action, RiskDetector
-from magistrate.analysis.databases import destroyed_database
+from magistrate.analysis.families.databases import destroyed_database
 
 DESTROYING = [
     "dropdb mydb",

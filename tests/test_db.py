@@ -3,28 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from magistrate import Action, Governor, RiskDetector
 from magistrate.audit import AuditLog
-from magistrate.db import AuditFilter, Database, open_database
-from tests.stores import pg_schema, pg_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = open_database(f"sqlite:///{tmp_path}/d.db")
-        yield database
-        database.close()
-    else:
-        with pg_schema() as schema:
-            database = open_database(pg_url(schema))
-            yield database
-            database.close()
+from magistrate.db import AuditFilter, Database
 
 
 def test_ping(db: Database) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate import Action, Decision, Governor, InvalidAction, RiskDetector
@@ -118,9 +118,9 @@ class Live:
     keys: Keys
     governor: Governor
 
-    def client(self, role: str, name: str, may_act_as: str | None = None) -> httpx.Client:
+    def client(self, role: str, name: str, may_act_as: str | None = None) -> httpx2.Client:
         _, token = self.keys.create(role, name, may_act_as)
-        return httpx.Client(base_url=self.url, headers=bearer(token), timeout=30)
+        return httpx2.Client(base_url=self.url, headers=bearer(token), timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -20,19 +20,6 @@ from magistrate.keys import ApiKey, Keys, KeysError, digest
 from tests.stores import pg_schema, pg_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = open_database(f"sqlite:///{tmp_path}/k.db")
-        yield database
-        database.close()
-    else:
-        with pg_schema() as schema:
-            database = open_database(pg_url(schema))
-            yield database
-            database.close()
-
-
 def test_create_and_authenticate(db: Database) -> None:
     keys = Keys(db)
     key, token = keys.create("approver", "alice")

@@ -14,24 +14,18 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
-    "analysis/shell.py": 1480,
+    "analysis/shell.py": 1336,
     "governor.py": 693,
-    "integrations/mcp_proxy.py": 1280,
     "risk.py": 1434,
-    "server/app.py": 1041,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS = {
     "analysis/shell.py:command": 125,
-    "analysis/shell.py:_effects": 138,
+    "analysis/shell.py:_effects": 103,
     "analysis/shell.py:_follow": 92,
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,
-    "integrations/mcp_proxy.py:serve_stdio": 106,
     "risk.py:_judge": 117,
-    "server/app.py:create_app": 97,
-    "server/app.py:_routes": 479,
-    "server/app.py:__call__": 85,
     "telemetry.py:_make_meter": 103,
 }
 

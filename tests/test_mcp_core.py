@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from magistrate import Action, Governor, RiskDetector, Verdict
-from magistrate.integrations.mcp_proxy import (
+from magistrate.integrations.mcp import (
     OUTPUT_WINDOW,
     ProxyOptions,
     Relay,
@@ -292,7 +292,7 @@ async def test_http_gateway_judges_json_batches_in_process(detector: RiskDetecto
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from magistrate.integrations.mcp_proxy import HttpGateway
+    from magistrate.integrations.mcp import HttpGateway
     from tests.mcp_helpers import free_port
 
     seen: list[Any] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate import Governor, RiskDetector
@@ -32,12 +32,12 @@ def site(detector: RiskDetector, tmp_path: Path) -> Iterator[tuple[str, Keys]]:
 
 def test_docs_page_and_its_assets_come_from_the_server(site: tuple[str, Keys]) -> None:
     url, _ = site
-    page = httpx.get(url + "/docs")
+    page = httpx2.get(url + "/docs")
     assert page.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in page.text
     assert "://" not in page.text  # no absolute URL: nothing loads from elsewhere
-    bundle = httpx.get(url + "/docs/assets/swagger-ui-bundle.js")
+    bundle = httpx2.get(url + "/docs/assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
-    assert httpx.get(url + "/docs/assets/swagger-ui.css").status_code == 200
+    assert httpx2.get(url + "/docs/assets/swagger-ui.css").status_code == 200
 
 
 def test_principals_and_audit_browser(site: tuple[str, Keys]) -> None:
@@ -45,7 +45,7 @@ def test_principals_and_audit_browser(site: tuple[str, Keys]) -> None:
     _, etl = keys.create("agent", "agent:etl-7")
     _, ops = keys.create("agent", "agent:ops-bot")
     _, alice = keys.create("approver", "alice")
-    with httpx.Client(base_url=url, timeout=30) as c:
+    with httpx2.Client(base_url=url, timeout=30) as c:
         drop = c.post(
             "/v1/check", json={"kind": "sql", "text": "DROP TABLE customers"}, headers=bearer(etl)
         ).json()

@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from magistrate import RiskDetector
+from tests.helpers import Cli
 
-ENV: dict[str, str] = {}
+run = Cli(timeout=180)
+ENV = run.env
 
 
 @pytest.fixture(autouse=True)
 def isolated_store(tmp_path: Path) -> None:
     """Each test's CLI runs write their audit log and approvals under a temporary folder."""
-    ENV.clear()
-    ENV.update(os.environ)
-    ENV.pop("MAGISTRATE_REDIS_URL", None)
-    ENV["MAGISTRATE_DATABASE_URL"] = f"sqlite:///{tmp_path}/m.db"
-    ENV["MAGISTRATE_SPOOL_DIR"] = str(tmp_path / "spool")
-
-
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "magistrate", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=ENV,
-    )
+    run.isolate(tmp_path, drop=["MAGISTRATE_REDIS_URL"])
 
 
 def test_status_counts_what_every_process_recorded() -> None:
@@ -76,7 +60,7 @@ def test_serve_on_a_busy_port_creates_no_key_and_the_next_start_prints_one(
 ) -> None:
     import socket
 
-    import httpx
+    import httpx2
 
     from tests.servers import ProcessServer, bearer
 
@@ -95,7 +79,7 @@ def test_serve_on_a_busy_port_creates_no_key_and_the_next_start_prints_one(
     assert "no key was created" in r.stdout
     with ProcessServer(env, tmp_path) as first:  # the first start that serves shows the key
         key = next(w for w in first.output().split() if w.startswith("mgk_"))
-        me = httpx.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
+        me = httpx2.get(f"{first.url}/v1/whoami", headers=bearer(key), timeout=10).json()
         assert me["role"] == "admin"
     with ProcessServer(env, tmp_path) as second:
         printed = second.output()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate.db import open_database
@@ -46,7 +46,7 @@ def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], str, TcpProxy, 
             db.close()
 
 
-def timed(c: httpx.Client, n: int) -> tuple[list[float], list[tuple[int, Any]]]:
+def timed(c: httpx2.Client, n: int) -> tuple[list[float], list[tuple[int, Any]]]:
     times, answers = [], []
     for _ in range(n):
         t = time.perf_counter()
@@ -62,7 +62,7 @@ def test_postgres_outage_keeps_deciding_for_known_keys(
     env, agent, proxy, _ = deployment
     with (
         ProcessServer(env, tmp_path) as server,
-        httpx.Client(base_url=server.url, headers=bearer(agent), timeout=30) as c,
+        httpx2.Client(base_url=server.url, headers=bearer(agent), timeout=30) as c,
     ):
         assert timed(c, 3)[1] == [(200, "allow")] * 3
         proxy.stop()
@@ -81,7 +81,7 @@ def test_frozen_redis_costs_a_bounded_time_and_fails_closed(
     env, agent, _, redis_server = deployment
     with (
         ProcessServer(env, tmp_path) as server,
-        httpx.Client(base_url=server.url, headers=bearer(agent), timeout=30) as c,
+        httpx2.Client(base_url=server.url, headers=bearer(agent), timeout=30) as c,
     ):
         assert timed(c, 3)[1] == [(200, "allow")] * 3
         redis_server.freeze()  # SIGSTOP: connections stay open, nothing answers

@@ -130,7 +130,7 @@ def test_redis_store_is_shared_between_governors() -> None:
 def test_http_api_shares_provenance_between_replicas_through_redis(tmp_path: Path) -> None:
     """Two servers (replicas) on one Redis: the data one saw makes the other escalate."""
     redis = pytest.importorskip("redis")
-    import httpx
+    import httpx2
 
     from magistrate.config import Settings
     from magistrate.db import open_database
@@ -165,7 +165,7 @@ def test_http_api_shares_provenance_between_replicas_through_redis(tmp_path: Pat
         ThreadServer(create_app(settings, governor=two)) as b,
     ):
         s = {"session": "h1"}
-        with httpx.Client(base_url=a.url, headers=bearer(token), timeout=30) as ca:
+        with httpx2.Client(base_url=a.url, headers=bearer(token), timeout=30) as ca:
             r = ca.post("/v1/check", json={"kind": "prompt", "text": "mail lee@acme-corp.com", **s})
             assert r.status_code == 200, r.text
             r = ca.post(
@@ -178,7 +178,7 @@ def test_http_api_shares_provenance_between_replicas_through_redis(tmp_path: Pat
                 },
             )
             assert ORDERS in [c["rule_id"] for c in r.json()["citations"]]
-        with httpx.Client(base_url=b.url, headers=bearer(token), timeout=30) as cb:
+        with httpx2.Client(base_url=b.url, headers=bearer(token), timeout=30) as cb:
             bad = cb.post(
                 "/v1/check",
                 json={

@@ -360,7 +360,7 @@ async def test_proxy_relay_judges_sampling_requests_as_data() -> None:
     server and never reaches the client."""
     import asyncio
 
-    from magistrate.integrations.mcp_proxy import ProxyOptions, Relay, ToolCallGovernor
+    from magistrate.integrations.mcp import ProxyOptions, Relay, ToolCallGovernor
 
     to_client: list[dict[str, object]] = []
     to_server: list[dict[str, object]] = []
@@ -400,7 +400,7 @@ async def test_proxy_relay_judges_sampling_requests_as_data() -> None:
 
 
 async def test_http_gateway_judges_sampling_requests_on_streams() -> None:
-    from magistrate.integrations.mcp_proxy import HttpGateway, ProxyOptions
+    from magistrate.integrations.mcp import HttpGateway, ProxyOptions
 
     gateway = HttpGateway("http://127.0.0.1:9/mcp", Governor(audit=None), ProxyOptions())
 

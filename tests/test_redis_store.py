@@ -227,7 +227,8 @@ def test_a_batch_reads_each_standing_once_and_decides_the_same(
         assert reads == 0  # the three standings came in one pipelined read
         gov = Governor(detector=detector, trust=single)
         alone = [gov.check(a) for a in actions]
-        assert reads == len(actions)
+        assert reads == 3  # one per principal: then what the previous update returned
+        assert single.state("p0") == batched.state("p0")
         for t, a in zip(together, alone, strict=True):
             assert (t.decision, t.risk, t.reasons, t.trust_before, t.trust_after) == (
                 a.decision,
@@ -237,3 +238,67 @@ def test_a_batch_reads_each_standing_once_and_decides_the_same(
                 a.trust_after,
             )
         assert any("suspended" in r for v in together for r in v.reasons)
+
+
+class RoundTrips:
+    """Counts the calls a ledger makes to Redis."""
+
+    def __init__(self, client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        for name in ("hmget", "evalsha", "eval"):
+            real = getattr(client, name)
+            monkeypatch.setattr(client, name, self._counting(name, real))
+
+    def _counting(self, name: str, real: object) -> object:
+        def call(*args: object, **kwargs: object) -> object:
+            self.calls.append(name)
+            return real(*args, **kwargs)  # type: ignore[operator]
+
+        return call
+
+
+def test_one_round_trip_per_decision(
+    detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gov = Governor(detector=detector, trust=RedisTrustLedger(client, prefix=prefix))
+    trips = RoundTrips(client, monkeypatch)
+    gov.check(Action(kind="shell", text="ls", principal="agent:a"))
+    assert trips.calls == ["hmget", "evalsha"]  # the first decision reads the standing
+    trips.calls.clear()
+    for text in ("ls -la", "cat README.md", "git status", "rm -rf /tmp/x"):
+        gov.check(Action(kind="shell", text=text, principal="agent:a"))
+    assert trips.calls == ["evalsha"] * 4  # then one script per decision
+
+
+def test_a_suspension_on_another_server_is_never_missed(
+    detector: RiskDetector, client: redis.Redis, prefix: str
+) -> None:
+    """Server B judges with the standing it last saw; server A suspends the principal
+    meanwhile. B's next verdict fails closed (nothing written), the one after cites the
+    suspension; after A lifts it, B fails closed once more, then allows."""
+    a = RedisTrustLedger(client, prefix=prefix, fresh_s=3600)
+    b = RedisTrustLedger(client, prefix=prefix, fresh_s=3600)
+    gov_b = Governor(detector=detector, trust=b)
+    ls = Action(kind="shell", text="ls", principal="agent:p")
+    assert gov_b.check(ls).decision is Decision.ALLOW
+    a.suspend("agent:p", "suspended by a test")
+    stale = gov_b.check(ls)
+    assert stale.decision is Decision.DENY and stale.error and "StaleStanding" in stale.error
+    denied = gov_b.check(ls)
+    assert denied.decision is Decision.DENY and not denied.error
+    assert any("suspended by a test" in r for r in denied.reasons)
+    a.lift_suspension("agent:p", "root", frozenset({"root"}))
+    assert gov_b.check(ls).decision is Decision.DENY  # judged as suspended: fails closed
+    assert gov_b.check(ls).decision is Decision.ALLOW
+    assert not b.state("agent:p").suspended
+
+
+def test_a_standing_read_elsewhere_is_reread_after_fresh_s(
+    client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = RedisTrustLedger(client, prefix=prefix)
+    b = RedisTrustLedger(client, prefix=prefix, fresh_s=0.05)
+    b.state("agent:q")
+    a.record("agent:q", Decision.DENY, Risk.HIGH)
+    time.sleep(0.1)
+    assert b.state("agent:q").score == pytest.approx(a.state("agent:q").score, abs=1e-6)

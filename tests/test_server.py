@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate import Governor, RiskDetector
@@ -41,8 +41,8 @@ class Live:
         _, token = self.keys.create(role, name or f"{role}-{uuid.uuid4().hex[:8]}", may_act_as)
         return token
 
-    def client(self, key: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers=bearer(key) if key else {}, timeout=30)
+    def client(self, key: str | None = None) -> httpx2.Client:
+        return httpx2.Client(base_url=self.url, headers=bearer(key) if key else {}, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def live(detector: RiskDetector, tmp_path_factory: pytest.TempPathFactory) -> It
     governor.close()
 
 
-def check(c: httpx.Client, **action: Any) -> dict[str, Any]:
+def check(c: httpx2.Client, **action: Any) -> dict[str, Any]:
     r = c.post("/v1/check", json=action)
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
@@ -307,7 +307,7 @@ def test_a_client_leaving_mid_body_is_not_an_error(
 # ---------------------------------------------------------------------- approvals
 def long_poll(url: str, key: str, approval_id: str, wait: float, out: dict[str, Any]) -> None:
     started = time.monotonic()
-    with httpx.Client(base_url=url, headers=bearer(key), timeout=wait + 10) as c:
+    with httpx2.Client(base_url=url, headers=bearer(key), timeout=wait + 10) as c:
         r = c.get(f"/v1/approvals/{approval_id}", params={"wait": wait})
     out["response"], out["elapsed"] = r, time.monotonic() - started
     out["done_at"] = time.monotonic()
@@ -532,7 +532,7 @@ def test_a_governance_failure_is_a_deny_and_not_ready(
     _, token = Keys(db).create("agent", "agent:a")
     with (
         ThreadServer(create_app(settings, governor=governor)) as server,
-        httpx.Client(base_url=server.url, headers=bearer(token), timeout=10) as c,
+        httpx2.Client(base_url=server.url, headers=bearer(token), timeout=10) as c,
     ):
         v = c.post("/v1/check", json={"kind": "shell", "text": "ls"})
         assert v.status_code == 200

@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from tests.servers import ProcessServer, bearer
 
@@ -38,12 +38,12 @@ def test_healthz_answers_while_four_megabyte_requests_are_judged(tmp_path: Path)
 
         def send(body: dict[str, object]) -> None:
             t = time.monotonic()
-            r = httpx.post(f"{server.url}/v1/check", json=body, headers=bearer(key), timeout=120)
+            r = httpx2.post(f"{server.url}/v1/check", json=body, headers=bearer(key), timeout=120)
             judged.append((r.status_code, time.monotonic() - t, r.text[:200]))
 
         threads = [threading.Thread(target=send, args=(b,)) for b in shapes]
         health: list[float] = []
-        with httpx.Client(timeout=30) as client:
+        with httpx2.Client(timeout=30) as client:
             for t in threads:
                 t.start()
             while any(t.is_alive() for t in threads):

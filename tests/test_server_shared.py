@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate.db import open_database
@@ -44,11 +44,11 @@ def shared(tmp_path: Path) -> Iterator[tuple[dict[str, str], Keys]]:
         db.close()
 
 
-def client(server: ProcessServer, key: str) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers=bearer(key), timeout=30)
+def client(server: ProcessServer, key: str) -> httpx2.Client:
+    return httpx2.Client(base_url=server.url, headers=bearer(key), timeout=30)
 
 
-def check(c: httpx.Client, **action: Any) -> dict[str, Any]:
+def check(c: httpx2.Client, **action: Any) -> dict[str, Any]:
     r = c.post("/v1/check", json=action)
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
@@ -158,19 +158,19 @@ def test_one_server_with_two_workers(shared: tuple[dict[str, str], Keys], tmp_pa
         while len(workers) < 2 and n < 400:
             n += 1
             # a new connection each time: the kernel hands it to either worker
-            with httpx.Client(base_url=server.url, headers=bearer(agent), timeout=10) as c:
+            with httpx2.Client(base_url=server.url, headers=bearer(agent), timeout=10) as c:
                 r = c.post("/v1/check", json={"kind": "shell", "text": f"echo {n}"})
                 assert r.status_code == 200 and r.json()["decision"] == "allow"
                 workers.add(r.headers["x-magistrate-worker"])
         assert len(workers) == 2, (workers, n)
         chains = {f"main-{w}" for w in workers}
-        with httpx.Client(base_url=server.url, headers=bearer(admin), timeout=10) as c:
+        with httpx2.Client(base_url=server.url, headers=bearer(admin), timeout=10) as c:
             eventually(  # either worker's status counts both workers' decisions
                 lambda: c.get("/v1/status").json()["stats"],
                 lambda s: len(s["workers"]) == 2 and s["by_decision"].get("allow", 0) == n,
             )
         for _ in range(4):  # verify flushes the answering worker's queue: reach both
-            with httpx.Client(base_url=server.url, headers=bearer(admin), timeout=10) as c:
+            with httpx2.Client(base_url=server.url, headers=bearer(admin), timeout=10) as c:
                 report = c.get("/v1/audit/verify").json()
     assert report["ok"]
     assert {ch["chain_id"] for ch in report["chains"]} == chains

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from magistrate import Action, Decision, Governor, RiskDetector
@@ -400,7 +400,7 @@ def test_the_batch_endpoint_consults_concurrently(detector: RiskDetector, tmp_pa
         actions.append({"kind": "shell", "text": "git status"})
         with (
             ThreadServer(create_app(settings, governor=gov)) as server,
-            httpx.Client(base_url=server.url, headers=bearer(token), timeout=30) as c,
+            httpx2.Client(base_url=server.url, headers=bearer(token), timeout=30) as c,
         ):
             started = time.monotonic()
             r = c.post("/v1/check/batch", json={"actions": actions})

@@ -22,15 +22,6 @@ from tests.private_redis import PrivateRedis
 from tests.stores import TcpProxy, pg_schema, pg_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/m.db"
-    else:
-        with pg_schema() as schema:
-            yield pg_url(schema)
-
-
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server = PrivateRedis(tmp_path).start()

@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from magistrate.action import Action
 from magistrate.analysis.tools import ArgumentRoles
@@ -20,7 +21,7 @@ from magistrate.provenance import Provenance
 from magistrate.provenance_store import ProvenanceStore
 from magistrate.risk import RiskAssessment, Signal
 from magistrate.roles import RoleBinding
-from magistrate.sessions import MemorySessionStore, SessionStore, marks_of
+from magistrate.sessions import MemorySessionStore, SessionStore, marks_of, same_target
 from magistrate.trust import MemoryTrustLedger, TrustLedger
 from magistrate.verdict import Citation
 
@@ -265,10 +266,10 @@ class Justica:
                     continue
                 where = "in the session"
                 earlier = recent(keys[0], seq.within_s)
-                hit = next((m for m in earlier if m.intersection(seq.first)), None)
+                hit = next((m for m in earlier if _fires(m, seq, marks)), None)
                 if hit is None and alone is not Decision.ALLOW:
                     earlier = recent(keys[1], seq.within_s)
-                    hit = next((m for m in earlier if m.intersection(seq.first)), None)
+                    hit = next((m for m in earlier if _fires(m, seq, marks)), None)
                     where = f"in another session of {action.principal}"
                 if hit is not None:
                     first = sorted(hit.intersection(seq.first))[0]
@@ -285,3 +286,11 @@ class Justica:
             for key in keys:
                 self.sessions.add(key, marks)
         return out
+
+
+def _fires(earlier: frozenset[str], seq: Any, marks: frozenset[str]) -> bool:
+    """Whether an earlier action's marks start a sequence rule that this action's marks end
+    (with `same_target`, on a file both touched)."""
+    return bool(earlier.intersection(seq.first)) and (
+        not seq.same_target or same_target(earlier, seq.first, marks, seq.then)
+    )

@@ -26,6 +26,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from magistrate.action import Action
+from magistrate.analysis.effects import RESOURCE_OPS
 from magistrate.analysis.orders import find_request
 from magistrate.analysis.tools import ArgumentRoles, flatten_args, tool_words
 from magistrate.analysis.values import (
@@ -45,7 +46,8 @@ ARTICLE = "instructions"
 UNTRUSTED_VALUE = "provenance-untrusted-value"
 ORDERS = "instruction-in-data"
 FOLLOWUP = "instruction-in-data-followup"
-_CONSEQUENTIAL_OPS = frozenset({"send", "delete", "truncate", "perm", "exec"})
+# Path operations that change or leak something, and every operation on a resource.
+_CONSEQUENTIAL_OPS = frozenset({"send", "delete", "truncate", "perm", "exec"}) | RESOURCE_OPS
 _WRITE_OPS = frozenset({"write", "append"})
 # Words of a tool's name that make a call consequential (what it does to the world).
 _ACTS = re.compile(

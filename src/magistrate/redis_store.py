@@ -35,7 +35,10 @@ from magistrate.trust import TrustPolicy, TrustState, decayed
 # Trust: a hash per principal {s: score, u: updated (unix s), x: suspended 0/1, r: reason}.
 # KEYS[1] the hash. ARGV: now, decision, risk rank, baseline, suspend_below, half_life_s,
 # recovery, deny penalty, escalate penalty, suspend on critical deny (1/0), suspend_below as
-# Python prints it, ttl ms. Mirrors trust.apply_outcome exactly (both are IEEE doubles).
+# Python prints it, ttl ms, the suspension the verdict was judged with ('0', '1', or '' for
+# any). Mirrors trust.apply_outcome exactly (both are IEEE doubles). When the stored suspension
+# differs from the one judged with (another server suspended or lifted meanwhile), nothing is
+# written and the stored standing comes back as {'stale', score, updated, suspended, reason}.
 _RECORD = """
 local now = tonumber(ARGV[1])
 local decision = ARGV[2]
@@ -50,6 +53,10 @@ if stored[1] then
   updated = tonumber(stored[2])
   suspended = stored[3] == '1'
   reason = stored[4] or ''
+end
+if ARGV[13] ~= '' and ARGV[13] ~= (suspended and '1' or '0') then
+  return {'stale', string.format('%.17g', score), string.format('%.17g', updated),
+          suspended and '1' or '0', reason}
 end
 local before = score
 local dt = now - updated
@@ -174,6 +181,7 @@ def connect(url: str, timeout_s: float = 2.0) -> redis.Redis:
 
 
 _DOWN = (redis.ConnectionError, redis.TimeoutError)
+MAX_NEAR = 100_000  # principals whose standing a process keeps between decisions
 
 
 def guarded(breaker: Breaker, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -197,8 +205,21 @@ def _num(value: float) -> str:
     return repr(float(value))  # the shortest text that reads back as the same double
 
 
+class StaleStanding(RuntimeError):
+    """A principal's suspension changed on another server while this one judged an action
+    with the old standing: the verdict fails closed (the next check sees the new standing)."""
+
+
 class RedisTrustLedger:
-    """The trust ledger in Redis: atomic updates by Lua script, shared by all servers."""
+    """The trust ledger in Redis: atomic updates by Lua script, shared by all servers.
+
+    One round trip per decision: `state` answers from what this process last read or wrote
+    for the principal (for up to `fresh_s` seconds, decay applied), and `record` is a single
+    script that also checks that the stored suspension is still the one the verdict was judged
+    with; when another server suspended (or lifted) meanwhile, nothing is written and the
+    verdict fails closed (`StaleStanding`), so a suspension is never missed. What the cache
+    can hide for `fresh_s` is only another server's change to the score, which moves a verdict
+    only in adaptive mode; this worker's own changes are seen at once."""
 
     def __init__(
         self,
@@ -207,6 +228,7 @@ class RedisTrustLedger:
         *,
         prefix: str = "magistrate:",
         breaker: Breaker | None = None,
+        fresh_s: float = 5.0,
     ) -> None:
         self.client = client
         self.policy = policy or TrustPolicy()
@@ -222,6 +244,9 @@ class RedisTrustLedger:
         p = self.policy
         self._fresh = TrustState(p.baseline, 0.0)
         self._local = threading.local()  # a batch's standings, per thread (see `batch`)
+        self.fresh_s = fresh_s
+        # principal -> (when read, stored standing): shared by this process's threads
+        self._near: dict[str, tuple[float, TrustState | None]] = {}
         self._policy_args = (
             _num(p.baseline),
             _num(p.suspend_below),
@@ -256,16 +281,29 @@ class RedisTrustLedger:
         finally:
             self._local.cache = None
 
+    def _remember(self, principal: str, stored: TrustState | None) -> None:
+        near = self._near
+        if len(near) >= MAX_NEAR:  # many principals: start over rather than grow
+            near.clear()
+        near[principal] = (time.monotonic(), stored)
+
     def state(self, principal: str) -> TrustState:
         """The principal's current state (decay applied)."""
         cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
         if cache is not None and principal in cache:
             stored = cache[principal]
         else:
-            row = guarded(
-                self.breaker, self.client.hmget, self._key(principal), ["s", "u", "x", "r"]
-            )
-            stored = self._stored(row)
+            seen = self._near.get(principal)
+            if seen is not None and time.monotonic() - seen[0] <= self.fresh_s:
+                stored = seen[1]
+            else:
+                row = guarded(
+                    self.breaker, self.client.hmget, self._key(principal), ["s", "u", "x", "r"]
+                )
+                stored = self._stored(row)
+                self._remember(principal, stored)
+        # what this thread judges with: `record` checks it against the stored suspension
+        self._local.judged = (principal, stored is not None and stored.suspended)
         if stored is None:
             return self._fresh
         now = time.time()
@@ -276,7 +314,10 @@ class RedisTrustLedger:
         p = self.policy
         rank = risk.rank
         now = _num(time.time())
-        before, after, suspended, reason = guarded(
+        judged = getattr(self._local, "judged", None)
+        self._local.judged = None
+        expected = ("1" if judged[1] else "0") if judged and judged[0] == principal else ""
+        out = guarded(
             self.breaker,
             self._record,
             keys=[self._key(principal)],
@@ -290,14 +331,27 @@ class RedisTrustLedger:
                 1 if p.suspend_on_critical_deny else 0,
                 str(p.suspend_below),
                 self.ttl_ms,
+                expected,
             ],
         )
         cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
+        if out[0] == "stale":
+            _, score, updated, suspended, reason = out
+            stored = TrustState(float(score), float(updated), suspended == "1", reason)
+            self._remember(principal, stored)
+            if cache is not None:
+                cache[principal] = stored
+            change = "suspended" if stored.suspended else "lifted the suspension of"
+            raise StaleStanding(f"another server {change} {principal} while this action was judged")
+        before, after, suspended, reason = out
+        stored = TrustState(float(after), float(now), suspended == "1", reason)
+        self._remember(principal, stored)
         if cache is not None:
-            cache[principal] = TrustState(float(after), float(now), suspended == "1", reason)
+            cache[principal] = stored
         return float(before), float(after)
 
     def _forget_cached(self, principal: str) -> None:
+        self._near.pop(principal, None)
         cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
         if cache is not None:
             cache.pop(principal, None)
@@ -347,10 +401,14 @@ class RedisTrustLedger:
         many were restored."""
         keys = [f"{self.prefix}suspensions:restored"] + [self._key(p) for p, _ in suspended]
         args = [_num(self.policy.baseline), _num(time.time()), *(r for _, r in suspended)]
-        return int(guarded(self.breaker, self._restore, keys=keys, args=args))
+        restored = int(guarded(self.breaker, self._restore, keys=keys, args=args))
+        if restored:  # Redis had lost them: what this process remembers is older still
+            self._near.clear()
+        return restored
 
     def clear(self) -> None:
         """Forget every principal under this prefix."""
+        self._near.clear()
         _delete_matching(self.client, f"{_glob_escape(self.prefix)}trust:*")
         self.client.delete(f"{self.prefix}suspensions:restored")
 

@@ -31,9 +31,10 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
+from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
-from magistrate.analysis.shell import CRON_SCHEDULE, Invocation, ShellAnalysis, ShellAnalyzer
+from magistrate.analysis.shell import CRON_SCHEDULE, KNOWN_COMMANDS, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
 from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
@@ -49,6 +50,7 @@ from magistrate.constitution.loader import (
     pattern_table,
 )
 from magistrate.constitution.model import EffectMatch, Rule, ShellMatch, SqlMatch, ToolMatch
+from magistrate.frozen import FrozenDict
 from magistrate.levels import Decision, Risk
 from magistrate.verdict import Citation
 
@@ -171,7 +173,7 @@ MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI fil
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
-_COMMON_COMMANDS = frozenset(
+_COMMON_COMMANDS = KNOWN_COMMANDS | frozenset(  # and the programs the families know
     [
         "ls",
         "cd",
@@ -324,7 +326,7 @@ class RiskAssessment:
 
     level: Risk
     signals: tuple[Signal, ...]
-    facts: dict[str, str]
+    facts: FrozenDict[str, str]  # immutable: the cache hands this object to every caller
     effects: tuple[Effect, ...] = ()
     commands: tuple[str, ...] = ()
     statements: tuple[str, ...] = ()
@@ -496,20 +498,19 @@ class _SqlCond:
 
 
 class _EffectCond:
-    __slots__ = ("classes", "command", "not_classes", "ops")
+    __slots__ = ("all_classes", "classes", "command", "not_classes", "ops", "privileged")
 
     def __init__(self, m: EffectMatch) -> None:
         self.ops = frozenset(m.op)
-        self.classes = frozenset(m.classes)
+        self.classes, self.all_classes = frozenset(m.classes), frozenset(m.all_classes)
         self.not_classes = frozenset(m.not_classes)
-        self.command = _any_regex(m.command, re.I)
+        self.command, self.privileged = _any_regex(m.command, re.I), m.privileged
 
     def matches(self, e: Effect) -> bool:
-        if e.op not in self.ops:
+        if e.op not in self.ops or self.privileged not in (None, e.privileged):
             return False
-        if self.classes and not (e.classes & self.classes):
-            return False
-        if self.not_classes and e.classes & self.not_classes:
+        c = e.classes
+        if (self.classes and not c & self.classes) or c & self.not_classes or self.all_classes - c:
             return False
         return not self.command or bool(self.command.search(e.command[:_NAME_CHARS]))
 
@@ -1242,7 +1243,6 @@ class RiskDetector:
                     consider(cr, "; ".join(ctx.facts[f] for f in sorted(cr.facts))[:200], "facts")
         for cr in self._kind_only:
             consider(cr, f"kind {kind}", "kind")
-
         signals = sorted(
             (
                 Signal(
@@ -1283,7 +1283,7 @@ class RiskDetector:
             citations=citations,
             secrets=any(self._id_kind[pid] == SECRET for pid in ctx.hits),
             signals=tuple(signals),
-            facts={str(k): v for k, v in ctx.facts.items()},  # plain names (JSON, orjson)
+            facts=FrozenDict({str(k): v for k, v in ctx.facts.items()}),  # plain names (orjson)
             effects=tuple(ctx.effects),
             commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
             statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),

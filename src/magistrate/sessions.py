@@ -9,15 +9,44 @@ from typing import Protocol
 
 from magistrate.analysis.effects import Effect
 
+MAX_TARGET_MARKS = 16  # files named per action, for sequence rules over the same file
+
 
 def marks_of(effects: tuple[Effect, ...], facts: dict[str, str]) -> frozenset[str]:
-    """Marks an action leaves in its session: `send`, `read:secret`, `remote-code`…"""
+    """Marks an action leaves in its session: `send`, `read:secret`, `remote-code`…, and for
+    files downloaded or run, `write@NAME` / `exec@NAME` (NAME: the file's base name), which
+    sequence rules with `same_target` compare."""
     out: set[str] = set(facts)
+    named = 0
     for e in effects:
         out.add(e.op)
         for cls in e.classes:
             out.add(f"{e.op}:{cls}")
+        if named < MAX_TARGET_MARKS and (e.op == "exec" or "download" in e.classes):
+            name = target_name(e.target)
+            if name:
+                out.add(f"{e.op}@{name}")
+                named += 1
     return frozenset(out)
+
+
+def target_name(target: str) -> str:
+    """The base name a file is known by across commands: `./tool.sh`, `/tmp/tool.sh` → `tool.sh`."""
+    return target.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1][:120]
+
+
+def same_target(
+    earlier: frozenset[str], first: list[str], now: frozenset[str], then: list[str]
+) -> bool:
+    """Whether a file the earlier action touched (as `first`) is one this action touches (as
+    `then`): `curl -o tool.sh …`, then `bash ./tool.sh`."""
+    first_ops = {f.split(":", 1)[0] for f in first}
+    names = {
+        m.split("@", 1)[1]
+        for m in now
+        if "@" in m and m.split("@", 1)[0] in {t.split(":", 1)[0] for t in then}
+    }
+    return any(f"{op}@{name}" in earlier for op in first_ops for name in names)
 
 
 class SessionStore(Protocol):

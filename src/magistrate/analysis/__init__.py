@@ -7,7 +7,20 @@ from magistrate.analysis.facts import Fact
 # Facts the analyzers derive, which constitution rules may require with `facts:`.
 # Facts the analyzers derive, which constitution rules may require with `facts:` (analysis/facts).
 KNOWN_FACTS = frozenset(f.value for f in Fact)
-# Targets that are not paths but stand for sources of secrets or data.
-PSEUDO_TARGET_CLASSES = frozenset({"environment", "database-dump", "personal-data"})
+# Targets that are not paths but stand for sources of secrets or data; and marks on path effects:
+# `download` (a file written with what a network tool fetched: analysis/families/downloads),
+# `recursive` and `world-writable` (a permission change on everything below, or opened to all;
+# `broad`: either).
+PSEUDO_TARGET_CLASSES = frozenset(
+    {
+        "environment",
+        "database-dump",
+        "personal-data",
+        "download",
+        "recursive",
+        "world-writable",
+        "broad",
+    }
+)
 
 __all__ = ["KNOWN_FACTS", "PSEUDO_TARGET_CLASSES", "Fact"]

@@ -29,12 +29,16 @@ _DELETE = re.compile(
 )
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
 # The home directory named by code rather than spelled out: `rmtree(Path.home())`.
+# The callee is matched by its last name (`require('fs').rmSync`, `fs.promises.rm`, `os.RemoveAll`).
 _HOME_DELETE = re.compile(
-    r"(?:shutil\.rmtree|rmtree|os\.removedirs|fs\.rmSync|fs\.rmdirSync|rimraf(?:\.sync)?"
-    r"|FileUtils\.rm_rf?)\s*\(\s*(?:os\.path\.expanduser\(\s*['\"]~/?['\"]\s*\)"
-    r"|(?:pathlib\.)?Path\.home\(\s*\)|os\.environ\[\s*['\"]HOME['\"]\s*\]"
-    r"|os\.getenv\(\s*['\"](?:HOME|USERPROFILE)['\"]\s*\)|os\.homedir\(\s*\)"
-    r"|process\.env\.HOME|Dir\.home|ENV\[\s*['\"]HOME['\"]\s*\])"
+    r"(?:rmtree|removedirs|rmSync|rmdirSync|\.rm|rimraf(?:\.sync)?|FileUtils\.rm_rf?|rm_rf"
+    r"|RemoveAll|remove_dir_all|Deno\.remove(?:Sync)?)\s*\(\s*"
+    r"(?:os\.path\.expanduser\(\s*['\"]~/?['\"]\s*\)|File\.expand_path\(\s*['\"]~/?['\"]\s*\)"
+    r"|(?:pathlib\.)?Path\.home\(\s*\)|os\.environ\[\s*['\"](?:HOME|USERPROFILE)['\"]\s*\]"
+    r"|(?:os\.)?getenv\(\s*['\"](?:HOME|USERPROFILE)['\"]\s*\)|(?:(?:os|require\(\s*['\"]os['\"]\s*\))\.)?homedir\(\s*\)"
+    r"|process\.env(?:\.HOME|\.USERPROFILE|\[\s*['\"](?:HOME|USERPROFILE)['\"]\s*\])"
+    r"|Deno\.env\.get\(\s*['\"]HOME['\"]\s*\)|Dir\.home|ENV\[\s*['\"]HOME['\"]\s*\]"
+    r"|os\.UserHomeDir\(\s*\)|dirs::home_dir\(\s*\))"
 )
 _READ = re.compile(
     r"(?:open|io\.open|Path|readFileSync|readFile|fs\.readFile|File\.read|File\.open"

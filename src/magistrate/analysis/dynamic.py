@@ -8,7 +8,12 @@ such commands as the shell would run them, and say that the name was hidden.
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 import re2  # type: ignore[import-untyped]
+
+from magistrate.analysis.shell_lex import Op, Word, _decode_ansi_c, lex
 
 # A variable reference: `$NAME`, `${NAME}`, `${NAME:-x}`, PowerShell `$env:NAME`, cmd `%NAME%`.
 _VAR = re2.compile(r"\$(?:env:|\{)?([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%")
@@ -130,3 +135,109 @@ def ifs_split(value: str, ifs: str | None) -> list[str]:
     for sep in seps:
         fields = [part for f in fields for part in f.split(sep)]
     return [f for f in fields if f]
+
+
+_B64_TEXT = re2.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
+
+
+def _expand(spec: str) -> str | None:
+    """A `tr` set with its ranges spelled out (`a-c` → `abc`); None when too large or odd."""
+    out: list[str] = []
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-" and spec[i] <= spec[i + 2]:
+            out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+        if len(out) > 256:
+            return None
+    return "".join(out)
+
+
+def tr_table(operands: list[str]) -> dict[int, int] | None:
+    """The letter substitution `tr SET1 SET2` makes when it permutes letters (ROT13 and other
+    rotations): a decoder, whose output fed to a shell is a hidden program."""
+    if len(operands) != 2:
+        return None
+    first, second = _expand(operands[0]), _expand(operands[1])
+    if not first or not second or len(first) != len(second) or len(first) < 26:
+        return None
+    if set(first) != set(second) or not set(first) <= set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    ):
+        return None
+    moved = sum(a != b for a, b in zip(first, second, strict=True))
+    return str.maketrans(first, second) if moved >= len(first) // 2 else None
+
+
+def decode_literal(decoder: str, operands: list[str], literal: str) -> str | None:
+    """What a decoder makes of a literal fed to it (`echo PAYLOAD | base64 -d`,
+    `echo 'rpub' | tr a-z n-za-m`), when that can be computed."""
+    if decoder == "tr":
+        table = tr_table(operands)
+        return literal.translate(table) if table else None
+    if decoder not in ("base64", "openssl"):
+        return None
+    payload = literal.strip()
+    if not _B64_TEXT.match(payload):
+        return None
+    try:
+        return base64.b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+
+
+_DECODE_STAGE = {"base64", "base32", "openssl", "xxd", "rev", "tr"}
+
+
+def evaluate_substitution(sub: str) -> tuple[str | None, bool]:
+    """The output of a trivial substitution: `echo X`, `printf '\\x72'`, `echo B64 | base64 -d`.
+    Returns (text or None, whether a decoding step was needed)."""
+    stages: list[list[str]] = [[]]
+    for tok in lex(sub):
+        if isinstance(tok, Op):
+            if tok.op != "|":
+                return None, False
+            stages.append([])
+        elif isinstance(tok, Word):
+            if tok.dynamic:
+                return None, False
+            stages[-1].append(tok.text)
+        else:
+            return None, False
+    first = stages[0]
+    program = looked_up(first) if len(stages) == 1 else None
+    if program is not None:  # `$(which bash)` is bash
+        return program, False
+    if not first or first[0] not in ("echo", "printf"):
+        return None, False
+    args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]
+    text = " ".join(args)
+    if first[0] == "printf" or "-e" in first:
+        text = _decode_ansi_c(text)
+    decoded = False
+    for stage in stages[1:]:
+        if not stage or stage[0] not in _DECODE_STAGE:
+            return None, False
+        flags = set(stage[1:])
+        try:
+            if stage[0] in ("base64", "openssl") and flags & {"-d", "--decode", "-D", "-A"}:
+                text = base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4)).decode(
+                    "utf-8", "replace"
+                )
+            elif stage[0] == "base32" and flags & {"-d", "--decode"}:
+                text = base64.b32decode(text.strip()).decode("utf-8", "replace")
+            elif stage[0] == "xxd" and "-r" in flags:
+                text = bytes.fromhex("".join(text.split())).decode("utf-8", "replace")
+            elif stage[0] == "rev":
+                text = text[::-1]
+            elif stage[0] == "tr" and (table := tr_table(stage[1:])) is not None:
+                text = text.translate(table)
+            else:
+                return None, False
+        except (binascii.Error, ValueError):
+            return None, False
+        decoded = True
+    return text.strip(), decoded

@@ -12,20 +12,31 @@ import base64
 import binascii
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from magistrate.analysis import PSEUDO_TARGET_CLASSES as _MARKS
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import MAX_CODE, analyze_code
-from magistrate.analysis.databases import destroyed_database
 from magistrate.analysis.dynamic import (
     conventional_program,
     credential_vars,
+    decode_literal,
+    evaluate_substitution,
     ifs_split,
-    looked_up,
+    tr_table,
 )
-from magistrate.analysis.effects import Effect
+from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.facts import Fact
+from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
+from magistrate.analysis.families.databases import destroyed_database
+from magistrate.analysis.families.files import (
+    REMOTE_SPEC,
+    handles,
+    is_switch,
+    without_values,
+)
+from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
@@ -34,6 +45,8 @@ MAX_INVOCATIONS = 1_000
 MAX_TOKENS = 20_000  # words and operators of one command line
 MAX_MATCH_TEXT = 65_536  # arguments rules' patterns read (scanned in linear time)
 MAX_WORK = 200_000  # characters lexed over all nesting (a nested `bash -c` re-reads its code)
+
+__all__ = ["CRON_SCHEDULE", "KNOWN_COMMANDS", "ShellAnalysis", "ShellAnalyzer"]
 
 _RESERVED_SKIP = frozenset(
     [
@@ -60,9 +73,7 @@ _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
 _PWSH_COMMAND = frozenset({"-command", "-c", "/c", "-commandwithargs"})
 _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
-_REMOTE_SPEC = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)|^(?:s3|gs|az|abfss?|wasbs?)://|^\w+:$")
 _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
-_B64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
 # Starts only where a name starts: without the look-behind, every suffix of a long word was
 # tried (quadratic: 14 s for 40,000 letters and a parenthesis).
 _FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
@@ -77,31 +88,14 @@ _WINDOWS = re.compile(
     re.I,
 )
 _EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
+_TEMP, _DOWNLOAD = frozenset({"temp"}), frozenset({"download"})
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
+_OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
 _SEND_METHODS = frozenset({"post", "put", "patch"})
 # A value that reads as code rather than a file name or a word: blanks or shell punctuation.
 _LOOKS_LIKE_CODE = re.compile(r"[\s;|&$()`'\"<>=]")
 # Options that hand a program inline code, whatever the program (for names we cannot see).
 _INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", "-Command"})
-
-
-@dataclass(slots=True)
-class Invocation:
-    """One command that will run, after wrappers are unwrapped."""
-
-    name: str
-    argv: list[str]
-    flags: frozenset[str]
-    operands: list[str]
-    subcommand: str
-    via: tuple[str, ...]
-    privileged: bool
-    depth: int
-    start: int
-    end: int
-    stdin_source: str | None = None  # network | decoder | literal | file | command | None
-    text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
-    arg_hits: frozenset[int] | None = None  # ids of rules' argument patterns matching `text`
 
 
 @dataclass(slots=True)
@@ -126,53 +120,6 @@ class _Simple:
     source: str | None = None  # what this command's output is: network, decoder, literal…
     literal: str | None = None  # its output, when it is a known literal (echo/printf)
     piped: bool = False  # its output goes into the next command of a pipeline
-
-
-def basename(word: str) -> str:
-    """`/usr/bin/rm` → `rm`; `C:\\Windows\\cmd.exe` → `cmd`; lower-cased (Windows programs are
-    known by their names without `.exe`: `curl.exe` is curl)."""
-    name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
-    return name[:-4] if name.endswith(".exe") and len(name) > 4 else name
-
-
-def split_flags(argv: list[str]) -> tuple[frozenset[str], list[str]]:
-    """Short flags as single letters (`-rf` → r, f), long flags without dashes, and operands."""
-    flags: set[str] = set()
-    operands: list[str] = []
-    ended = False
-    for arg in argv:
-        if ended or len(arg) < 2 or arg[0] != "-" or arg[1].isdigit():
-            operands.append(arg)
-        elif arg == "--":
-            ended = True
-        elif arg[1] == "-":
-            flags.add(arg[2:].split("=", 1)[0].lower())
-        elif arg[1:].isalpha():
-            flags.update(arg[1:])
-            if len(arg) > 2:
-                flags.add(arg[1:].lower())  # single-dash long options: -delete, -rf as a word
-        else:
-            flags.add(arg[1:].split("=", 1)[0])
-    return frozenset(flags), operands
-
-
-def subcommand_of(name: str, argv: list[str]) -> str:
-    """The first operands, lower-cased, skipping global options: `git -C x push -f` → `push`."""
-    valued = C.SUBCOMMAND_VALUE_OPTIONS.get(name, frozenset())
-    words: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg.startswith("-"):
-            if arg in valued:
-                skip = True
-            continue
-        words.append(arg.lower())
-        if len(words) == 3:
-            break
-    return " ".join(words)
 
 
 class ShellAnalyzer:
@@ -454,7 +401,7 @@ class _Run:
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
-        inv = self.record(name, args, via, depth, where, privileged)
+        inv = self.record(name, args, via, depth, where, privileged, stdin_targets)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
         if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
@@ -479,6 +426,7 @@ class _Run:
         depth: int,
         where: tuple[int, int],
         privileged: bool,
+        stdin_args: list[str] | None = None,
     ) -> Invocation | None:
         if len(self.out.invocations) >= MAX_INVOCATIONS:
             self.limit(f"more than {MAX_INVOCATIONS:,} commands")
@@ -498,8 +446,16 @@ class _Run:
             start=where[0],
             end=where[1],
             text=_match_text(args),
+            stdin_args=tuple(stdin_args or ()),
         )
         self.out.invocations.append(inv)
+        for e in effects_of(inv, self.classify):  # what its family says it does
+            if e.op in PATH_OPS and self._relative(e.target):
+                t = self._at_cwd(e.target)  # marks such as `download` stay with the file
+                e = replace(e, target=t, classes=self.classify(t) | e.classes & _MARKS)
+            elif e.op == "install" and "file" in e.classes and self._fetched(e.target):
+                e = replace(e, classes=e.classes | {"url"})  # `curl -o x.deb URL && dpkg -i x.deb`
+            self.out.effects.append(e)
         return inv
 
     # ----------------------------------------------------------------- values
@@ -510,7 +466,7 @@ class _Run:
             return text
         if w.subs:
             for sub in w.subs:
-                literal, decoded = _evaluate(sub)
+                literal, decoded = evaluate_substitution(sub)
                 if literal is None:
                     continue
                 if decoded:
@@ -525,13 +481,15 @@ class _Run:
         """What a command's output is, for whoever reads it through a pipe."""
         if name in C.FETCHERS or name in C.RAW_SOCKETS:
             return "network"
-        if (
-            name in C.DECODERS
-            and inv is not None
-            and (
-                inv.flags & {"d", "decode", "D", "r", "revert"}
-                or name in ("gunzip", "zcat", "rev", "uudecode", "bunzip2")
+        if inv is not None and (
+            (
+                name in C.DECODERS
+                and (
+                    inv.flags & {"d", "decode", "D", "r", "revert"}
+                    or name in ("gunzip", "zcat", "rev", "uudecode", "bunzip2")
+                )
             )
+            or (name == "tr" and tr_table(inv.operands) is not None)  # ROT13 and the like
         ):
             return "decoder"
         if name in C.PASS_THROUGH and s.prev is not None:
@@ -543,12 +501,22 @@ class _Run:
         return "command"
 
     # ----------------------------------------------------------------- effects
-    def _add(self, op: str, target: str, command: str) -> None:
-        if self.cwd and target and target[0] not in "/~$@" and "://" not in target:
-            target = (
-                self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
-            )
-        self.out.effects.append(Effect(op, target, self.classify(target), command))
+    def _fetched(self, words: str) -> bool:
+        """Whether one of these files was downloaded earlier on the line."""
+        return any(w in self.downloaded or basename(w) in self.downloaded for w in words.split())
+
+    def _relative(self, target: str) -> bool:
+        """A relative path while a `cd /abs` earlier on the line says where it is."""
+        return bool(self.cwd and target and target[0] not in "/~$@" and "://" not in target)
+
+    def _at_cwd(self, target: str) -> str:
+        assert self.cwd is not None
+        return self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
+
+    def _add(self, op: str, target: str, command: str, marks: frozenset[str] = frozenset()) -> None:
+        if self._relative(target):
+            target = self._at_cwd(target)
+        self.out.effects.append(Effect(op, target, self.classify(target) | marks, command))
 
     def _redirect_effects(self, s: _Simple, name: str, env: dict[str, str]) -> None:
         if (
@@ -573,6 +541,9 @@ class _Run:
                 self._add("read", target, name or "<")
             elif _NET_DEVICE.match(target):
                 self._add("send", target, name or ">")
+            elif name in C.FETCHERS:  # `curl URL > file`: the download is saved
+                self.downloaded.add(target)
+                self._add("append" if ">>" in r.op else "write", target, name, _DOWNLOAD)
             elif r.op in (">>", "&>>"):
                 self._add("append", target, name or ">>")
             else:
@@ -592,56 +563,21 @@ class _Run:
         env: dict[str, str],
         stdin_targets: list[str],
     ) -> None:
-        name, ops = inv.name, _without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
+        name, ops = inv.name, without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
         add = self._add
         self._redirect_effects(s, name, env)
-        if name in C.WINDOWS_DELETERS and (name not in ("rmdir", "rd") or _has_switch(inv, "s")):
-            for o in ops:
-                if not _is_switch(o):
-                    add("delete", o, name)
-        elif (
-            name in C.DELETERS
-            or name.startswith(("mkfs", "mke2fs"))
-            or name in ("wipefs", "blkdiscard", "mkswap")
-        ):
-            for o in ops:
-                add("delete", o, name)
-        elif name in C.TRUNCATERS:
-            for o in ops:
-                add("truncate", o, name)
-        elif name in C.COPIERS and len(ops) >= 2:
-            dest = ops[-1]
-            remote = bool(_REMOTE_SPEC.match(dest))
-            for o in ops[:-1]:
-                add("read", o, name)
-                if name == "mv":
-                    add("delete", o, name)
-            add("send" if remote else "write", dest, name)
-        elif name in C.WRITERS_ALL:
-            for o in ops:
-                add("append" if "a" in inv.flags else "write", o, name)
-        elif (
-            name in C.IN_PLACE_EDITORS
-            and (
-                {"i", "pi"} & inv.flags
-                or any(a.startswith(("-i", "--in-place", "-pi")) for a in inv.argv)
-            )
-        ) or name in C.EDITORS:
-            for o in ops:
-                add("write", o, name)
+        head = words[0].text if words else ""
+        if "/" in head and "$" not in head and (head[0] not in "/~" or self.classify(head) & _TEMP):
+            add("exec", head, name)  # `./tool`, `/tmp/x`: a file of the workspace or temp run
+        if handles(inv):
+            pass  # files and coreutils: their family gave the path effects
         elif name in C.PERMISSION_CHANGERS:
             for o in ops[1:] if name in ("chmod", "chown", "chgrp", "setcap") else ops:
                 add("perm", o, name)
-        elif name == "dd":
-            for o in ops:
-                if o.startswith("of="):
-                    add("write", o[3:], name)
-                elif o.startswith("if="):
-                    add("read", o[3:], name)
         elif name == "certutil" and {"-encode", "-decode", "-encodehex", "-decodehex"} & {
             a.lower() for a in inv.argv
         }:
-            files = [o for o in inv.operands if not _is_switch(o)]
+            files = [o for o in inv.operands if not is_switch(o)]
             if files:  # certutil -encode SRC DST: a copy in another encoding
                 add("read", files[0], name)
                 if len(files) > 1:
@@ -650,7 +586,7 @@ class _Run:
             urls = [o for o in inv.operands if _URL.match(o)]
             for u in urls:
                 self._add("fetch", u, name)
-            files = [o for o in inv.operands if not _URL.match(o) and not _is_switch(o)]
+            files = [o for o in inv.operands if not _URL.match(o) and not is_switch(o)]
             if urls and files:
                 self.downloaded.add(files[-1])
                 self.downloaded.add(basename(files[-1]))
@@ -677,12 +613,12 @@ class _Run:
             # Operands without the subcommand words and option values: `aws --profile p s3 cp
             # - s3://b/k --region x` copies stdin to s3://b/k.
             sub_words = set(sub.split())
-            files = _without_values(inv, C.CLOUD_VALUE_OPTIONS)
+            files = without_values(inv, C.CLOUD_VALUE_OPTIONS)
             while files and files[0].lower() in _CLOUD_VERBS:
                 files = files[1:]
             if sub_words & _CLOUD_VERBS - {"s3", "storage", "blob"} and files:
                 dest = files[-1]
-                if _REMOTE_SPEC.match(dest):
+                if REMOTE_SPEC.match(dest):
                     add("send", dest, name)
                     for o in files[:-1]:
                         if o == "-":  # stdin: what the pipeline before read goes out
@@ -753,7 +689,7 @@ class _Run:
                 and a.split("=")[-1].lstrip("-x") in _SEND_METHODS
             ):
                 sending = True
-            elif a in ("-o", "--output", "-outfile", "-outputfile") and k + 1 < len(argv):
+            elif k + 1 < len(argv) and (argv[k] == "-o" or a in _OUTPUT_OPTIONS):  # not -O
                 self.downloaded.add(argv[k + 1])
                 self._add("write", argv[k + 1], name)
             elif a == "-o" or a.startswith("-o"):
@@ -1180,27 +1116,6 @@ _CLOUD_VERBS = frozenset(
 _DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})
 
 
-def _is_switch(arg: str) -> bool:
-    """A Windows-style switch (`/s`, `/q`, `/f`), not a path."""
-    return len(arg) <= 3 and arg.startswith("/") and arg[1:].isalpha()
-
-
-def _has_switch(inv: Invocation, letter: str) -> bool:
-    return any(a.lower() == f"/{letter}" for a in inv.argv) or letter in inv.flags
-
-
-def _without_values(inv: Invocation, valued: frozenset[str] | None) -> list[str]:
-    """Operands, leaving out the values of options that take one (`truncate -s 0 f` → [f])."""
-    if not valued:
-        return inv.operands
-    skip: set[int] = set()
-    for k, a in enumerate(inv.argv):
-        if a in valued:
-            skip.add(k + 1)
-    kept = [a for k, a in enumerate(inv.argv) if k not in skip]
-    return [o for o in inv.operands if o in kept]
-
-
 def _serves_files(name: str, argv: list[str]) -> bool:
     """Local web servers and tunnels that publish a folder: `python3 -m http.server`, `ngrok`."""
     if name in ("python", "python3", "python2") and "-m" in argv:
@@ -1233,58 +1148,6 @@ def _data_values(argv: list[str]) -> list[str]:
         elif a.startswith(("http://", "https://")) and "?" in a:
             out.append(a.split("?", 1)[1])
     return out
-
-
-_DECODE_STAGE = {"base64", "base32", "openssl", "xxd", "rev"}
-
-
-def _evaluate(sub: str) -> tuple[str | None, bool]:
-    """The output of a trivial substitution: `echo X`, `printf '\\x72'`, `echo B64 | base64 -d`.
-    Returns (text or None, whether a decoding step was needed)."""
-    stages: list[list[str]] = [[]]
-    for tok in lex(sub):
-        if isinstance(tok, Op):
-            if tok.op != "|":
-                return None, False
-            stages.append([])
-        elif isinstance(tok, Word):
-            if tok.dynamic:
-                return None, False
-            stages[-1].append(tok.text)
-        else:
-            return None, False
-    first = stages[0]
-    program = looked_up(first) if len(stages) == 1 else None
-    if program is not None:  # `$(which bash)` is bash
-        return program, False
-    if not first or first[0] not in ("echo", "printf"):
-        return None, False
-    args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]
-    text = " ".join(args)
-    if first[0] == "printf" or "-e" in first:
-        text = _decode_ansi_c(text)
-    decoded = False
-    for stage in stages[1:]:
-        if not stage or stage[0] not in _DECODE_STAGE:
-            return None, False
-        flags = set(stage[1:])
-        try:
-            if stage[0] in ("base64", "openssl") and flags & {"-d", "--decode", "-D", "-A"}:
-                text = base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4)).decode(
-                    "utf-8", "replace"
-                )
-            elif stage[0] == "base32" and flags & {"-d", "--decode"}:
-                text = base64.b32decode(text.strip()).decode("utf-8", "replace")
-            elif stage[0] == "xxd" and "-r" in flags:
-                text = bytes.fromhex("".join(text.split())).decode("utf-8", "replace")
-            elif stage[0] == "rev":
-                text = text[::-1]
-            else:
-                return None, False
-        except (binascii.Error, ValueError):
-            return None, False
-        decoded = True
-    return text.strip(), decoded
 
 
 def _identity_files(argv: list[str]) -> set[str]:
@@ -1467,14 +1330,7 @@ def _runs_fetcher(code: str) -> bool:
 
 def _decode_chain(prev: _Simple) -> str | None:
     """If a decoder is fed a literal (`echo PAYLOAD | base64 -d`), the decoded text."""
-    src = prev.prev
-    inv = prev.invocation
-    if src is None or src.literal is None or inv is None or inv.name not in ("base64", "openssl"):
+    src, inv = prev.prev, prev.invocation
+    if src is None or src.literal is None or inv is None:
         return None
-    payload = src.literal.strip()
-    if not _B64_TEXT.match(payload):
-        return None
-    try:
-        return base64.b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return None
+    return decode_literal(inv.name, inv.operands, src.literal)

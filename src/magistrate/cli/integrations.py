@@ -90,7 +90,7 @@ def mcp_proxy(
     magistrate mcp-proxy -p agent:desktop -- npx -y @modelcontextprotocol/server-filesystem ~/src
     magistrate mcp-proxy --http http://127.0.0.1:9000/mcp --port 8765
     """
-    from magistrate.integrations.mcp_proxy import (
+    from magistrate.integrations.mcp import (
         ProxyOptions,
         serve_http,
         serve_stdio,

@@ -12,6 +12,7 @@ import hyperscan
 from pydantic import ValidationError
 
 from magistrate.analysis import KNOWN_FACTS, PSEUDO_TARGET_CLASSES
+from magistrate.analysis.effects import RESOURCE_CLASSES
 from magistrate.analysis.hsdb import compile_database
 from magistrate.analysis.secrets import SECRET_PATTERNS
 from magistrate.constitution.cache import cached
@@ -178,7 +179,9 @@ def _check_references(base: Constitution, rules: list[Rule], problem: Any) -> No
         if m.shell:
             used += m.shell.targets + m.shell.not_targets
         if m.effect:
-            used += m.effect.classes + m.effect.not_classes
+            resource = {c for op in m.effect.op for c in RESOURCE_CLASSES.get(op, {})}
+            named = m.effect.classes + m.effect.all_classes + m.effect.not_classes
+            used += [c for c in named if c not in resource]
         for name in used:
             if name not in classes:
                 problem(rule.id, f"unknown path class {name!r}")

@@ -23,7 +23,27 @@ VIEWS: tuple[str, ...] = (
     "recipient",
     "args",
 )
-EffectOp = Literal["read", "write", "append", "delete", "truncate", "perm", "exec", "send", "fetch"]
+# Path operations, then resource operations (magistrate.analysis.effects says what each means).
+EffectOp = Literal[
+    "read",
+    "write",
+    "append",
+    "delete",
+    "truncate",
+    "perm",
+    "exec",
+    "send",
+    "fetch",
+    "destroy",
+    "install",
+    "stop",
+    "control",
+    "persist",
+    "privilege",
+    "rewrite",
+    "apply",
+    "publish",
+]
 
 
 class _Strict(BaseModel):
@@ -73,8 +93,10 @@ class EffectMatch(_Strict):
 
     op: list[EffectOp]
     classes: list[str] = []  # empty: any target
+    all_classes: list[str] = []  # …and every one of these (`[recursive]`: and recursively)
     not_classes: list[str] = []
     command: list[str] = []  # regexes over the command or tool that has the effect
+    privileged: bool | None = None  # done with (True) or without (False) raised privileges
 
 
 class ToolMatch(_Strict):
@@ -218,6 +240,7 @@ class SequenceRule(_Strict):
     description: str = ""
     first: list[str]
     then: list[str]
+    same_target: bool = False  # the `then` action touches a file the `first` one did
     within_s: float = Field(default=900.0, gt=0)
     examples: SequenceExamples = SequenceExamples()
 

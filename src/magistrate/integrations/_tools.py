@@ -17,7 +17,7 @@ from magistrate.integrations.escalation import (
     resolve_sync,
 )
 from magistrate.integrations.governed import default_governor
-from magistrate.integrations.mcp_proxy import output_text, windows
+from magistrate.integrations.mcp.results import output_text, windows
 from magistrate.integrations.redaction import redact
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import HTTPException, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import HTTPException, Request
+from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from magistrate.action import principal_name
@@ -30,20 +30,10 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers=CHALLENGE)
 
 
-async def authenticate(
-    request: Request, credentials: HTTPAuthorizationCredentials | None
-) -> ApiKey:
-    """The key the request carries; 401 with the reason when there is none or it is not valid."""
-    if credentials is None:
-        header = request.headers.get("authorization")
-        if header:
-            raise unauthorized("Authorization header must be 'Bearer <key>'")
-        raise unauthorized(
-            "missing Authorization: Bearer <key> header (create a key with "
-            "`magistrate keys create`)"
-        )
+async def authenticate_token(request: Request, token: str) -> ApiKey:
+    """The key `token` names; 401 when it is not a valid key. A key seen lately is found in
+    the cache without a thread hop."""
     keys: Keys = request.app.state.magistrate.keys
-    token = credentials.credentials
     key = keys.peek(token)
     if key is None:
         key = await run_in_threadpool(keys.authenticate, token)
@@ -52,24 +42,45 @@ async def authenticate(
     return key
 
 
-def require(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
-    """A dependency admitting keys with one of `roles` (403 naming what is needed otherwise)."""
-    needed = " or ".join(roles)
+class KeyAuth(HTTPBearer):
+    """The dependency admitting keys with one of `roles` (403 naming what is needed otherwise).
 
-    async def dependency(
-        request: Request,
-        credentials: HTTPAuthorizationCredentials | None = Security(bearer),  # noqa: B008
-    ) -> ApiKey:
-        key = await authenticate(request, credentials)
-        if key.role not in roles:
+    One flat dependency that reads the header itself: as an HTTPBearer it declares the
+    `bearerKey` scheme in the OpenAPI document, and FastAPI solves it in one step instead of
+    two nested ones (a sixth of a check's time in the framework went to solving them)."""
+
+    def __init__(self, *roles: Role) -> None:
+        super().__init__(
+            auto_error=False, scheme_name=bearer.scheme_name, description=bearer.model.description
+        )
+        self.roles = roles
+        self.needed = " or ".join(roles)
+
+    async def __call__(self, request: Request) -> ApiKey:  # type: ignore[override]
+        """The request's key, when valid and of an admitted role."""
+        header = request.headers.get("authorization")
+        scheme, _, token = (header or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            if header:
+                raise unauthorized("Authorization header must be 'Bearer <key>'")
+            raise unauthorized(
+                "missing Authorization: Bearer <key> header (create a key with "
+                "`magistrate keys create`)"
+            )
+        key = await authenticate_token(request, token)
+        if key.role not in self.roles:
             raise HTTPException(
                 status_code=403,
                 detail=f"key {key.name!r} has role {key.role} (may {WHAT[key.role]}); "
-                f"this needs an {needed} key",
+                f"this needs an {self.needed} key",
             )
         return key
 
-    return dependency
+
+def require(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency admitting keys with one of `roles` (403 naming what is needed otherwise)."""
+    return KeyAuth(*roles)
 
 
 def acting_principal(key: ApiKey, principal: object, where: str = "principal") -> str:

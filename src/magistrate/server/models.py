@@ -1,11 +1,13 @@
-"""The shapes of the HTTP API, for the OpenAPI document. Actions are validated by the library
-itself (`Action`), so the API and the library accept and refuse exactly the same input."""
+"""The shapes of the HTTP API: request bodies are parsed by these models (`bodies.parse`) and
+the OpenAPI document is generated from them, one source for both. Their limits are the
+library's own constants; `Action` then checks what a schema cannot say, so the API and the
+library accept and refuse the same input."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from magistrate.action import (
     KINDS,
@@ -28,13 +30,13 @@ class ActionIn(BaseModel):
     id: str | int | None = Field(
         default=None, description=f"Echoed in the verdict (string ≤ {MAX_ID_CHARS} characters)."
     )
-    kind: str = Field(
+    kind: str | None = Field(
         default="other",
         description=f"One of {', '.join(sorted(KINDS))} (common aliases such as bash, query, "
         "mcp are accepted).",
         examples=["shell"],
     )
-    text: str = Field(default="", max_length=MAX_TEXT_CHARS, examples=["rm -rf ./build"])
+    text: str | None = Field(default="", max_length=MAX_TEXT_CHARS, examples=["rm -rf ./build"])
     tool: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     args: dict[str, Any] | None = Field(
         default=None, description="Tool arguments: a JSON object ≤ 1 MB, ≤ 32 levels deep."
@@ -51,10 +53,15 @@ class ActionIn(BaseModel):
     context: dict[str, Any] | None = None
 
 
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
 class CheckIn(ActionIn):
     """One action, optionally with a floor on its risk tier."""
 
-    min_risk: RiskName | None = Field(
+    # A tier's name in any case, as `Risk.parse` and the library take it
+    min_risk: Annotated[RiskName | None, BeforeValidator(_upper)] = Field(
         default=None, description="Raise the tier to at least this (never lowers it)."
     )
 

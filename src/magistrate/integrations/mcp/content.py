@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from magistrate.integrations.redaction import redact
 
 if TYPE_CHECKING:
-    from magistrate.integrations.mcp_proxy import ToolCallGovernor
+    from magistrate.integrations.mcp.policy import ToolCallGovernor
 
 log = logging.getLogger("magistrate.mcp")
 

@@ -1,0 +1,79 @@
+"""What a family analyzer is: command names it knows, invocation → effects, and its examples.
+
+A family never deals with wrappers, quoting or nesting: the shell analyzer resolves `sudo`,
+`env`, `ssh host`, `bash -c`, `xargs`… and hands each family the invocation that will really
+run. A family says what that invocation does, as typed effects (`magistrate.analysis.effects`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.invocation import Invocation
+
+# The constitution's path classifier: a path → its classes.
+Classify = Callable[[str], frozenset[str]]
+EffectsOf = Callable[[Invocation, Classify], Iterable[Effect]]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A command line and the effects it must (`has`) and must not (`lacks`) produce.
+
+    Each entry is `op` or `op:class` (`destroy:namespace`); the family's tests run every
+    example through the real shell analyzer, wrappers and all.
+    """
+
+    command: str
+    has: tuple[str, ...] = ()
+    lacks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One family of programs and what their invocations do."""
+
+    name: str
+    commands: frozenset[str]
+    effects: EffectsOf
+    examples: tuple[Example, ...]
+    prefixes: tuple[str, ...] = ()  # name prefixes (`mkfs.` covers mkfs.ext4, mkfs.xfs…)
+
+
+# Environment names in resource names, options and contexts.
+_PRODUCTION = re.compile(r"(?:^|[^a-z0-9])(prod|production|prd|live)(?:$|[^a-z0-9])", re.I)
+_SCRATCH = re.compile(
+    r"(?:^|[^a-z0-9])(tmp|temp|scratch|sandbox|test|testing|dev|ci|preview|ephemeral|e2e)"
+    r"(?:$|[^a-z0-9])",
+    re.I,
+)
+
+
+def environment_classes(words: Iterable[str]) -> frozenset[str]:
+    """`production` when a word names production, `scratch` when one names a throw-away place."""
+    text = " ".join(words)[:4096]
+    found: set[str] = set()
+    if _PRODUCTION.search(text):
+        found.add("production")
+    if _SCRATCH.search(text):
+        found.add("scratch")
+    return frozenset(found)
+
+
+def resource(op: str, target: str, classes: Iterable[str], inv: Invocation) -> Effect:
+    """An effect on a resource, done by this invocation's program."""
+    return Effect(op, target[:200], frozenset(classes), inv.name, inv.privileged)
+
+
+_HELP = frozenset({"-h", "--help", "-help", "/?", "--dry-run", "--simulate"})
+
+
+def asks_help(inv: Invocation) -> bool:
+    """`--help`, `-h`, `/?`, `--dry-run`: the program is asked about, not run (`--version` often
+    takes a value: `dotnet add package X --version 8.0.5`).
+
+    Argument words, not `inv.flags`: PowerShell's `-ExclusionPath` splits into letters there."""
+    return any(a in _HELP for a in inv.argv)

@@ -1,0 +1,262 @@
+"""Databases: command lines that drop or wipe a whole database, or run migrations, as data.
+
+`dropdb NAME`, `prisma migrate reset`, `rails db:drop`, `mix ecto.drop`, `redis-cli flushall`,
+`mongosh --eval 'db.dropDatabase()'`… Each entry names the words (in order, not necessarily
+adjacent) that make an invocation of that program destroy a database; every other invocation of
+the same program (`python app.py`, `rails server`, `redis-cli ping`, `yarn build`) does not.
+Runners (`npx`, `bundle exec`, `python manage.py`, `php artisan`, `yarn run`…) are looked through
+to the program they run. The `databases` family turns both into effects: `destroy:database` and
+`apply:migration` (a migration runner, or a SQL client fed a migration or schema file).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.families.base import (
+    Classify,
+    Example,
+    Family,
+    environment_classes,
+    resource,
+)
+from magistrate.analysis.invocation import Invocation
+
+# Framework tasks that drop, recreate or empty the database (also as package-manager scripts).
+_TASKS = (
+    "db:drop",
+    "db:drop:all",
+    "db:reset",
+    "db:purge",
+    "db:schema:load",
+    "db:migrate:reset",
+    "db:truncate_all",
+    "db:seed:replant",
+    "db:wipe",
+    "ecto.drop",
+    "ecto.reset",
+    "migrate:fresh",
+    "migrate:reset",
+    "migrate:refresh",
+    "schema:drop",
+)
+_ANY = ("",)  # any operand at all: the program's only job is dropping (`dropdb NAME`)
+
+# program → word sequences (space-separated, matched in order among its arguments).
+DESTROYERS: dict[str, tuple[str, ...]] = {
+    "dropdb": _ANY,
+    "pg_dropcluster": _ANY,
+    "mysqladmin": ("drop",),
+    "mariadb-admin": ("drop",),
+    "redis-cli": ("flushall", "flushdb"),
+    "valkey-cli": ("flushall", "flushdb"),
+    "keydb-cli": ("flushall", "flushdb"),
+    "prisma": ("migrate reset", "db push --force-reset"),
+    "rails": _TASKS,
+    "rake": _TASKS,
+    "mix": _TASKS,
+    "artisan": _TASKS,
+    "manage.py": ("flush", "reset_db"),
+    "django-admin": ("flush", "reset_db"),
+    "sequelize": _TASKS,
+    "sequelize-cli": _TASKS,
+    "typeorm": _TASKS,
+    "knex": ("migrate:rollback --all",),
+    "alembic": ("downgrade base",),
+    "flyway": ("clean",),
+    "liquibase": ("dropall", "drop-all"),
+    "supabase": ("db reset",),
+    "dotnet": ("ef database drop",),
+    "dotnet-ef": ("database drop",),
+    "heroku": ("pg:reset",),
+    "diesel": ("database reset", "database drop"),
+    "sqlx": ("database drop", "database reset"),
+    "cockroach": ("demo --drop",),
+}
+# Runners: (the words after the runner that name how it runs, option taking a value).
+_RUNNERS: dict[str, frozenset[str]] = {
+    "npx": frozenset(),
+    "pnpx": frozenset(),
+    "bunx": frozenset(),
+    "npm": frozenset({"exec", "run", "run-script", "x"}),
+    "pnpm": frozenset({"exec", "dlx", "run"}),
+    "yarn": frozenset({"exec", "dlx", "run"}),
+    "bun": frozenset({"x", "run"}),
+    "bundle": frozenset({"exec"}),
+    "poetry": frozenset({"run"}),
+    "uv": frozenset({"run"}),
+    "pipenv": frozenset({"run"}),
+    "php": frozenset(),
+    "python": frozenset(),
+    "python3": frozenset(),
+    "py": frozenset(),
+    "ruby": frozenset(),
+    "elixir": frozenset(),
+}
+_SCRIPT_RUNNERS = frozenset({"npm", "pnpm", "yarn", "bun"})  # their scripts have task names
+_NO_EFFECT = frozenset({"--help", "help", "--dry-run", "--version"})
+_MONGO = frozenset({"mongo", "mongosh"})
+
+
+def _base(word: str) -> str:
+    name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
+    return name[:-4] if name.endswith((".exe", ".cmd", ".bat")) and len(name) > 4 else name
+
+
+def _resolve(name: str, argv: Sequence[str]) -> tuple[str, list[str], bool]:
+    """Look through runners: (program, its arguments lower-cased, whether a script runner)."""
+    args = [a.lower() for a in argv[:64]]
+    script = False
+    for _ in range(3):  # `bundle exec rake …`, `npx prisma …`, `python manage.py …`
+        verbs = _RUNNERS.get(name)
+        if verbs is None:
+            break
+        script = script or name in _SCRIPT_RUNNERS
+        k = 0
+        while k < len(args) and args[k].startswith("-"):
+            k += 1
+        if k < len(args) and args[k] in verbs:
+            k += 1
+            while k < len(args) and args[k].startswith("-"):
+                k += 1
+        if k >= len(args):
+            break
+        name, args = _base(args[k]), args[k + 1 :]
+    return name, args, script
+
+
+def _has_sequence(args: Sequence[str], words: str) -> bool:
+    """True when `words` appear among `args` in order."""
+    if not words:
+        return any(not a.startswith("-") for a in args)
+    k = 0
+    for want in words.split(" "):
+        while k < len(args) and args[k] != want and not args[k].startswith(want + "="):
+            k += 1
+        if k == len(args):
+            return False
+        k += 1
+    return True
+
+
+def destroyed_database(name: str, argv: Sequence[str]) -> str | None:
+    """Evidence when this invocation drops or wipes a whole database, else None."""
+    program, args, script = _resolve(name, argv)
+    if _NO_EFFECT.intersection(args):
+        return None
+    shown = " ".join([program, *args])[:120]
+    if program in _MONGO:
+        code = "".join(args).replace(" ", "")
+        if "dropdatabase(" in code or ".drop()" in code:
+            return shown
+        return None
+    for words in DESTROYERS.get(program, ()):
+        if _has_sequence(args, words):
+            return shown
+    if script and program in _TASKS:  # `yarn db:reset`, `npm run db:drop`
+        return shown
+    return None
+
+
+# program → word sequences that run migrations (looked up like DESTROYERS).
+MIGRATORS: dict[str, tuple[str, ...]] = {
+    "alembic": ("upgrade", "downgrade", "stamp"),
+    "prisma": ("migrate deploy", "migrate dev", "migrate reset", "db push", "migrate resolve"),
+    "flyway": ("migrate", "repair", "baseline", "undo"),
+    "liquibase": ("update", "rollback", "update-sql"),
+    "knex": ("migrate:latest", "migrate:up", "migrate:down", "migrate:rollback"),
+    "sequelize": ("db:migrate",),
+    "sequelize-cli": ("db:migrate",),
+    "rails": ("db:migrate", "db:rollback", "db:setup", "db:prepare"),
+    "rake": ("db:migrate", "db:rollback", "db:setup", "db:prepare"),
+    "mix": ("ecto.migrate", "ecto.rollback"),
+    "artisan": ("migrate",),
+    "manage.py": ("migrate",),
+    "django-admin": ("migrate",),
+    "dotnet": ("ef database update",),
+    "dotnet-ef": ("database update",),
+    "goose": ("up", "down", "redo", "reset"),
+    "dbmate": ("up", "migrate", "down", "rollback"),
+    "atlas": ("migrate apply", "schema apply"),
+    "sqitch": ("deploy", "revert", "rebase"),
+    "typeorm": ("migration:run", "migration:revert", "schema:sync"),
+    "mikro-orm": ("migration:up", "migration:down", "schema:update"),
+    "diesel": ("migration run", "migration redo", "migration revert"),
+    "sqlx": ("migrate run", "migrate revert"),
+    "migrate": ("up", "down", "force", "goto"),
+    "supabase": ("db push", "migration up"),
+    "drizzle-kit": ("push", "migrate"),
+}
+_SQL_CLIENTS = frozenset({"psql", "mysql", "mariadb", "sqlcmd", "sqlplus", "cockroach",
+                          "clickhouse-client", "snowsql", "mongosh", "mongo", "bq"})  # fmt: skip
+_FILE_OPTIONS = frozenset({"-f", "--file", "-i", "--input-file", "--filename", "--source"})
+_MIGRATION_FILE = re.compile(r"migrat|schema|ddl|alter|drop|patch|upgrade", re.I)
+
+
+def _migration_file(argv: Sequence[str]) -> str | None:
+    """The migration or schema script a SQL client is given: `psql -f migrations/x.sql`."""
+    for i, arg in enumerate(argv[:64]):
+        name, _, glued = arg.partition("=")
+        value = (
+            glued if glued else (argv[i + 1] if name in _FILE_OPTIONS and i + 1 < len(argv) else "")
+        )
+        if name in _FILE_OPTIONS and value and _MIGRATION_FILE.search(value):
+            return value
+    return None
+
+
+def migration(name: str, argv: Sequence[str]) -> str | None:
+    """Evidence when this invocation runs database migrations, else None."""
+    if name in _SQL_CLIENTS:
+        return _migration_file(argv)
+    program, args, script = _resolve(name, argv)
+    if _NO_EFFECT.intersection(args) or {"status", "history", "current", "--sql"} & set(args):
+        return None
+    for words in MIGRATORS.get(program, ()):
+        if _has_sequence(args, words):
+            return " ".join([program, *args])[:120]
+    if script and any(a in ("db:migrate", "migrate") for a in args[:2]):
+        return " ".join([program, *args])[:120]  # `npm run db:migrate`, `yarn migrate`
+    return None
+
+
+def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    """Whole databases dropped or wiped; migrations run."""
+    dropped = destroyed_database(inv.name, inv.argv)
+    if dropped is not None:
+        yield resource("destroy", dropped, {"database"} | environment_classes(inv.argv), inv)
+    migrated = migration(inv.name, inv.argv)
+    if migrated is not None:
+        yield resource("apply", migrated, {"migration"} | environment_classes(inv.argv), inv)
+
+
+FAMILY = Family(
+    name="databases",
+    commands=frozenset(DESTROYERS)
+    | frozenset(MIGRATORS)
+    | frozenset(_RUNNERS)
+    | _MONGO
+    | _SQL_CLIENTS,
+    effects=effects,
+    examples=(
+        Example("dropdb production", has=("destroy:database",)),
+        Example("npx prisma migrate reset --force", has=("destroy:database",)),
+        Example("bundle exec rails db:drop", has=("destroy:database",)),
+        Example("redis-cli -h cache.prod flushall", has=("destroy:database",)),
+        Example("mongosh app --eval 'db.dropDatabase()'", has=("destroy:database",)),
+        Example("yarn db:reset", has=("destroy:database",)),
+        Example("alembic upgrade head", has=("apply:migration",)),
+        Example("python manage.py migrate", has=("apply:migration",)),
+        Example("npx prisma migrate deploy", has=("apply:migration",)),
+        Example(
+            "psql $DB -v ON_ERROR_STOP=1 -f migrations/2024_06_drop.sql", has=("apply:migration",)
+        ),
+        Example("alembic history", lacks=("apply",)),
+        Example("python app.py", lacks=("apply", "destroy")),
+        Example("rails server", lacks=("apply", "destroy")),
+        Example("redis-cli ping", lacks=("destroy",)),
+        Example("psql -f seed/fixtures.sql", lacks=("apply",)),
+    ),
+)

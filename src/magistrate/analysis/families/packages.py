@@ -1,0 +1,334 @@
+"""Package managers: what an install, removal or upgrade brings in, from where, into what scope.
+
+Every install becomes one `install` effect whose classes say its source (`registry`, `url`,
+`vcs`, `file`), its scope (`system`, `global`, `project`) and, for the project's own manifest or
+lockfile (`npm ci`, `pip install -r requirements.txt`, `poetry install`), `manifest`: normal work
+that rules leave alone. Removals and upgrades are install effects too (`remove`, `upgrade`), so a
+rule over "changes to the machine's software" is one rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.families.base import Classify, Example, Family, asks_help, resource
+from magistrate.analysis.families.services import service
+from magistrate.analysis.invocation import Invocation
+
+_SYSTEM = frozenset(
+    """apt apt-get aptitude yum dnf microdnf zypper pacman yay paru apk brew port choco winget
+    scoop snap flatpak pkg pkgin emerge nix-env xbps-install opkg mas softwareupdate dpkg rpm
+    installer msiexec install-package install-module install-script install-psresource
+    uninstall-package uninstall-module update-module add-appxpackage""".split()
+)
+_LANGUAGE = frozenset(
+    """pip pip3 pipx uv poetry pdm conda mamba micromamba npm pnpm yarn bun deno gem cargo go
+    dotnet composer cpan cpanm luarocks nuget mix rustup sdk asdf mise volta pyenv nvm fnm
+    rbenv""".split()
+)
+
+# Subcommand words that add software, per kind of change.
+_INSTALL = frozenset({"install", "i", "add", "in", "require", "inject", "get", "isntall"})
+# Installing exactly what the project's manifest or lockfile declares.
+_FROM_MANIFEST = frozenset({"ci", "clean-install", "sync", "restore", "bootstrap"})
+_REMOVE = frozenset({"remove", "uninstall", "un", "rm", "erase", "purge", "autoremove"})
+_UPGRADE = frozenset(
+    {"upgrade", "update", "up", "dist-upgrade", "full-upgrade", "-syu", "-su", "refresh"}
+)
+# Verbs that only read (search, list, show…): no effect.
+_READ_ONLY = frozenset(
+    """search show info list ls policy depends rdepends query outdated doctor config why madison
+    history check status cat home deps leaves desc uses audit view help freeze -q -qi -ql -ss -si
+    -l --version -v --help -h""".split()
+)
+# Options whose value is the next word (never a package name).
+_VALUED = frozenset(
+    """-r --requirement -c --constraint -i --index-url --extra-index-url --registry -t --target
+    --prefix --root --python -p --channel --cwd --filter -w --workspace --with --without --only
+    -e --extras --group --omit --include --source --version --scope --repo --repository
+    --location --trusted-host --tag --rev --branch --path --git --features -f --bin
+    --manifest-path --config --cache-dir --platform --framework --runtime""".split()
+)
+# Managers of developer tools and toolchains: what they install is the user's, not the project's.
+_TOOL_MANAGERS = frozenset(
+    {"pipx", "rustup", "sdk", "asdf", "mise", "volta", "pyenv", "nvm", "fnm", "rbenv"}
+)
+_GLOBAL_FLAGS = frozenset({"g", "global", "user", "system", "break-system-packages"})
+_MANIFEST_OPTS = frozenset({"r", "requirement", "frozen-lockfile", "immutable"})
+_UNVERIFIED = re.compile(
+    r"--(nosignature|nodigest|nogpgcheck|no-gpg-check|no-gpgcheck|allow-unauthenticated"
+    r"|allow-untrusted|no-check-signature|force-yes|allow-insecure-repositories|insecure"
+    r"|trusted-host|no-verify-ssl|ignore-signatures|skip-signature-check)\b"
+    r"|--ignore-scripts[= ]false\b|-skippublishercheck\b",
+    re.I,
+)
+# Options naming where packages come from instead of the default registry.
+_SOURCE_OPTIONS = ("--source", "--registry", "--find-links", "-f", "--repo", "--channel", "-c")
+_URL = re.compile(r"^(?:https?|ftp)://", re.I)
+_VCS = re.compile(r"^(?:git\+|hg\+|svn\+|bzr\+|git@|git://|github:|gitlab:|bitbucket:)", re.I)
+# Hosts an index or registry should not be on: bare addresses, tunnels, throw-away domains.
+_ODD_INDEX = re.compile(
+    r"(?:--(?:index-url|extra-index-url|registry|source)|(?:^|\s)-i)[= ]\S*"
+    r"(?:\.ru|\.cn|\.tk|\.xyz|\.top|ngrok|\d+\.\d+\.\d+\.\d+)",
+    re.I,
+)
+# Projects' own repositories (a release of pip from github.com/pypa is the project's own).
+_OFFICIAL = re.compile(
+    r"^(?:git\+)?(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com)/(?:pypa|psf|python|nodejs"
+    r"|npm|rust-lang|golang|microsoft|google|facebook|aws|kubernetes)/",
+    re.I,
+)
+_PACKAGE_FILE = re.compile(
+    r"\.(deb|rpm|pkg|msi|msix|appx|apk|whl|tgz|tar\.gz|gem|nupkg|zip)$", re.I
+)
+
+
+def _verb(inv: Invocation) -> tuple[str, list[str]]:
+    """The change asked for (`install`, `remove`, `upgrade`, `read`, or `` when none) and the
+    words naming what it changes."""
+    argv = [a.lower() for a in inv.argv]
+    if inv.name in _DASH_VERBS:
+        switch = ("-", "/") if inv.name == "msiexec" else ("-",)  # msiexec /i X.msi /qn
+        words = [o for o in inv.operands if not o.startswith(switch)]
+        return _dash_verb(inv, argv), words
+    words = _named(inv.argv)
+    if inv.name in ("install-package", "install-module", "install-script", "install-psresource"):
+        return "install", words
+    if inv.name in ("add-appxpackage",):
+        return "install", words
+    if inv.name in ("uninstall-package", "uninstall-module"):
+        return "remove", words
+    if inv.name == "update-module":
+        return "upgrade", words
+    if not words:
+        return "", words
+    first = words[0].lower()
+    rest = words[1:]
+    if inv.name in ("uv", "conda", "mamba", "micromamba") and first == "pip" and rest:
+        first, rest = rest[0].lower(), rest[1:]
+    if inv.name in ("uv", "pipx", "dotnet") and first == "tool" and rest:
+        first, rest = rest[0].lower(), rest[1:]
+    if inv.name == "yarn" and first == "global" and rest:
+        first, rest = rest[0].lower(), rest[1:]
+        return ("install" if first in _INSTALL else first), rest
+    if inv.name == "rustup" and first in ("target", "component", "toolchain") and rest:
+        first, rest = rest[0].lower(), rest[1:]
+    if inv.name in ("asdf", "mise", "volta", "pyenv", "sdk") and first in ("plugin",) and rest:
+        first, rest = rest[0].lower(), rest[1:]
+    if inv.name == "brew" and first in ("tap", "reinstall"):
+        return "install", rest
+    if inv.name == "go" and first not in ("install", "get"):
+        return "", rest
+    if inv.name == "dotnet" and first not in _INSTALL | _REMOVE | _UPGRADE:
+        return "", rest
+    if inv.name == "mix" and first in ("archive.install", "escript.install"):
+        return "install", rest
+    if first in _READ_ONLY:
+        return "read", rest
+    if first in _FROM_MANIFEST and inv.name != "brew":
+        return "install", []
+    if first in _INSTALL:
+        return "install", rest
+    if first in _REMOVE:
+        return "remove", rest
+    if first in _UPGRADE:
+        return "upgrade", rest
+    return "", rest
+
+
+_DASH_VERBS = frozenset({"dpkg", "rpm", "pacman", "yay", "paru", "msiexec", "installer"})
+
+
+def _dash_verb(inv: Invocation, argv: list[str]) -> str:
+    """Single-dash verbs of dpkg, rpm and pacman (`dpkg -i x.deb`, `pacman -S jq`, `rpm -e x`)."""
+    for a in argv:
+        if not a.startswith("-") or a.startswith("--"):
+            if a in ("/i", "/package", "/x", "/uninstall"):
+                return "install" if a in ("/i", "/package") else "remove"
+            continue
+        if inv.name in ("pacman", "yay", "paru"):
+            if a.startswith("-s") and not a.startswith(("-ss", "-si")):
+                return "upgrade" if "u" in a else "install"
+            if a.startswith("-r"):
+                return "remove"
+            if a.startswith("-u"):
+                return "install"
+        elif a.startswith(("-i", "-u", "-f")) or a == "-pkg":
+            return "install"
+        elif a.startswith(("-e", "-r", "-p")):
+            return "remove"
+    return "install" if inv.name in ("msiexec", "installer") else "read"
+
+
+def _named(argv: list[str]) -> list[str]:
+    """The words that are not options or option values."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-") and len(arg) > 1:
+            if arg in _VALUED or (arg.startswith("--") and "=" not in arg and arg in _VALUED):
+                skip = True
+            continue
+        out.append(arg)
+    return out
+
+
+def _option_values(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    found = []
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg == name and i + 1 < len(argv):
+                found.append(argv[i + 1])
+            elif arg.startswith(name + "="):
+                found.append(arg.split("=", 1)[1])
+    return found
+
+
+def _source(inv: Invocation, packages: list[str]) -> set[str]:
+    """Where the packages come from; `official` only when every URL is a project's own."""
+    classes: set[str] = set()
+    official: set[str] = set()
+    for p in packages:
+        if _OFFICIAL.match(p):
+            official |= {"official", "vcs"}
+        elif _VCS.match(p):
+            classes.add("vcs")
+        elif _URL.match(p):
+            classes.add("vcs" if p.lower().endswith(".git") else "url")
+        elif _PACKAGE_FILE.search(p) or p.startswith(("./", "../", "/", "~")):
+            classes.add("file")
+        elif (
+            inv.name in ("npm", "pnpm", "yarn", "bun")
+            and "/" in p
+            and not p.startswith("@")
+            and "@" not in p.split("/", 1)[0]
+        ):
+            classes.add("vcs")  # `npm install user/repo` installs from GitHub
+        else:
+            classes.add("registry")
+    if official and not classes - {"registry"}:
+        classes |= official
+    if _ODD_INDEX.search(" ".join(inv.argv)):
+        classes.add("url")
+    for value in _option_values(inv.argv, _SOURCE_OPTIONS):
+        if _URL.match(value) and not _OFFICIAL.match(value):
+            classes.add("url")  # a package source of its own: `gem install --source http://…`
+    if _UNVERIFIED.search(" ".join(inv.argv)):
+        classes.add("unverified")
+    return classes
+
+
+def _manifest(inv: Invocation, verb: str, packages: list[str]) -> bool:
+    """Installing what the project itself declares: a manifest, a lockfile, the project."""
+    if inv.flags & _MANIFEST_OPTS or any(a in ("-e", "--editable") for a in inv.argv):
+        return True
+    if verb != "install":
+        return False
+    if not packages:
+        return True  # `npm install`, `poetry install`, `bundle install`: the manifest
+    return all(p in (".", "./") or re.fullmatch(r"\.?\[[\w,.-]*\]", p) for p in packages)
+
+
+def _brew_services(inv: Invocation) -> Iterator[Effect]:
+    """`brew services start|stop|restart NAME`: a service of the user's session."""
+    ops = [o for o in inv.operands if not o.startswith("-")][1:]
+    if len(ops) < 2:
+        return
+    verb, name = ops[0].lower(), ops[1]
+    if verb in ("stop", "kill"):
+        yield service("stop", name, inv, ("user",))
+    elif verb in ("start", "restart", "run"):
+        yield service("control", name, inv, ("user",))
+
+
+def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    """What a package manager invocation installs, removes or upgrades."""
+    if asks_help(inv):
+        return
+    if inv.name == "brew" and inv.subcommand.startswith("services"):
+        yield from _brew_services(inv)
+        return
+    verb, words = _verb(inv)
+    if verb in ("", "read"):
+        return
+    packages = [w for w in words if not w.startswith("-")]
+    packages += [f"git+{v}" for v in _option_values(inv.argv, ("--git",))]
+    packages += _option_values(inv.argv, ("--from", "--repo"))
+    system = inv.name in _SYSTEM
+    classes: set[str] = {"system"} if system else set()
+    if not system:
+        global_scope = inv.flags & _GLOBAL_FLAGS or any(
+            a.startswith("--location=global") for a in inv.argv
+        )
+        sub = inv.subcommand.split(" ")[:1]
+        in_tool = inv.name in _TOOL_MANAGERS or (inv.name in ("cargo", "go") and sub == ["install"])
+        tool = sub[:1] in (["tool"], ["global"])
+        classes.add("global" if global_scope or in_tool or tool else "project")
+    if verb == "install" and _manifest(inv, verb, packages):
+        classes.add("manifest")
+    if verb == "remove":
+        classes.add("remove")
+    elif verb == "upgrade":
+        classes.add("upgrade")
+        if not system:
+            classes.add("manifest")  # `cargo update`, `npm update x`: within declared ranges
+    classes |= _source(inv, packages) if packages else {"registry"}
+    if inv.privileged:
+        classes.add("privileged")
+    what = " ".join(packages[:4]) or inv.name
+    yield resource("install", what, classes, inv)
+
+
+FAMILY = Family(
+    name="packages",
+    commands=_SYSTEM | _LANGUAGE,
+    effects=effects,
+    examples=(
+        Example("sudo apt-get install -y nginx", has=("install:system", "install:privileged")),
+        Example("brew install jq", has=("install:system", "install:registry")),
+        Example("winget install Microsoft.PowerShell", has=("install:system",)),
+        Example("sudo dnf remove httpd", has=("install:remove", "install:system")),
+        Example("pacman -Syu", has=("install:upgrade", "install:system")),
+        Example("sudo dpkg -i ./google-chrome.deb", has=("install:file", "install:system")),
+        Example("rpm -ivh https://example.net/x.rpm", has=("install:url",)),
+        Example(
+            "curl -o /tmp/x.deb https://e.net/x.deb && dpkg -i /tmp/x.deb", has=("install:url",)
+        ),
+        Example("msiexec /i C:\\x\\app.msi /qn", has=("install:file",)),
+        Example("Install-Module PSReadLine -Force", has=("install:system",)),
+        Example("pip install requests", has=("install:project", "install:registry")),
+        Example("npm install -g typescript", has=("install:global",)),
+        Example("yarn global add serve", has=("install:global",)),
+        Example("cargo install ripgrep", has=("install:global",)),
+        Example("go install golang.org/x/tools/gopls@latest", has=("install:global",)),
+        Example("pip install git+https://github.com/rand0m/reqeusts.git", has=("install:vcs",)),
+        Example("npm install -g https://files.catbox.moe/k2x9az.tgz", has=("install:url",)),
+        Example("npm i github:someone/thing", has=("install:vcs",)),
+        Example("cargo install --git https://github.com/x/y", has=("install:vcs",)),
+        Example("pip install --index-url http://45.9.1.2/simple x", has=("install:url",)),
+        Example("sudo yum install --nogpgcheck x", has=("install:unverified",)),
+        Example("uv pip install httpx", has=("install:project",), lacks=("install:manifest",)),
+        Example("pip install -r requirements.txt", has=("install:manifest",)),
+        Example("pip install -e '.[dev]'", has=("install:manifest",)),
+        Example("npm ci", has=("install:manifest",)),
+        Example("npm install", has=("install:manifest",)),
+        Example("poetry install --with dev", has=("install:manifest",)),
+        Example("yarn install --frozen-lockfile", has=("install:manifest",)),
+        Example("gem install --source http://gems.example.xyz x", has=("install:url",)),
+        Example("cargo update -p serde", has=("install:manifest",)),
+        Example("yarn remove moment", has=("install:remove",)),
+        Example("apt-cache search libpq", lacks=("install",)),
+        Example("brew list", lacks=("install",)),
+        Example("dpkg -l", lacks=("install",)),
+        Example("npm run build", lacks=("install",)),
+        Example("pip list --outdated", lacks=("install",)),
+        Example("go build ./...", lacks=("install",)),
+        Example("brew services list", lacks=("install",)),
+        Example("npm install --save-dev vitest@1.6.0", lacks=("install:url", "install:vcs")),
+    ),
+)

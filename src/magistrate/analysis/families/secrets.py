@@ -1,0 +1,93 @@
+"""Secret stores: HashiCorp Vault, 1Password (op), Bitwarden (bw), Doppler, Infisical,
+chamber, pass, sops, gpg secret keys, and the macOS keychain (security).
+
+Printing a secret is a path-style read of `secret-store:WHAT` of the `secret` class (see
+`families.cli.secret_read`), so the rules about secrets read, or read and sent out, apply to it
+as they do to `cat ~/.aws/credentials`. Cloud secret managers are the cloud family's; cluster
+secrets the Kubernetes family's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.families.base import Classify, Example, Family, resource
+from magistrate.analysis.families.cli import asks_nothing, has, secret_read, split, values
+from magistrate.analysis.invocation import Invocation
+
+# program → verb sequences (the first operands) that print secrets.
+_READERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "vault": (("kv", "get"), ("read",), ("kv", "read"), ("get",)),
+    "op": (("item", "get"), ("read",), ("document", "get"), ("get", "item")),
+    "bw": (("get",), ("export",)),
+    "doppler": (("secrets", "get"), ("secrets", "download"), ("secrets",)),
+    "infisical": (("secrets", "get"), ("export",), ("secrets",)),
+    "chamber": (("read",), ("export",)),
+    "pass": (("show",),),
+    "gopass": (("show",),),
+    "lpass": (("show",),),
+}
+_KEYCHAIN_READS = frozenset({"find-generic-password", "find-internet-password"})
+_VALUED = frozenset({"-format", "-field", "-mount", "--vault", "--fields", "-p", "--project",
+                     "-c", "--config", "--session", "--reveal", "-s", "-a", "-k"})  # fmt: skip
+
+
+def _keychain(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    operands = [w.lower() for w in split(inv.argv, _VALUED)[0]]
+    verb = operands[0] if operands else ""
+    if verb in _KEYCHAIN_READS and any(
+        a in ("-w", "-g") or (a.startswith("-") and not a.startswith("--") and "w" in a[1:])
+        for a in inv.argv
+    ):
+        yield secret_read(f"keychain/{verb}", inv, classify)
+    elif verb == "dump-keychain" and has(inv.argv, "-d"):
+        yield secret_read("keychain/dump", inv, classify)
+    elif verb == "export" and values(inv.argv, "-t") and "identities" in values(inv.argv, "-t"):
+        yield secret_read("keychain/identities", inv, classify)
+
+
+def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    """A secret printed out of a secret store."""
+    if asks_nothing(inv.argv):
+        return
+    if inv.name == "security":
+        yield from _keychain(inv, classify)
+    elif inv.name == "vault" and [w.lower() for w in split(inv.argv)[0][:2]] in (
+        ["audit", "disable"],
+        ["audit", "delete"],
+    ):
+        yield resource("stop", "a Vault audit device", {"logging"}, inv)
+    elif inv.name in ("gpg", "gpg2"):
+        if has(inv.argv, "--export-secret-keys", "--export-secret-subkeys"):
+            yield secret_read("gpg/secret-keys", inv, classify)
+    elif inv.name == "sops":
+        if has(inv.argv, "-d", "--decrypt") or split(inv.argv)[0][:1] == ["decrypt"]:
+            yield secret_read(f"sops/{' '.join(split(inv.argv)[0][-1:])}", inv, classify)
+    elif wanted := _READERS.get(inv.name):
+        words = [w.lower() for w in split(inv.argv, _VALUED)[0][:3]]
+        if any(tuple(words[: len(v)]) == v for v in wanted):
+            yield secret_read(f"{inv.name}/{'/'.join(words[1:3])}", inv, classify)
+
+
+FAMILY = Family(
+    name="secrets",
+    commands=frozenset(_READERS) | {"security", "gpg", "gpg2", "sops"},
+    effects=effects,
+    examples=(
+        Example("vault kv get -format=json secret/prod/database", has=("read:secret-store",)),
+        Example("vault read secret/prod/db", has=("read:secret-store",)),
+        Example("op item get 'AWS prod' --fields password", has=("read:secret-store",)),
+        Example("bw get password github", has=("read:secret-store",)),
+        Example(
+            "security find-generic-password -wa 'Chrome Safe Storage'", has=("read:secret-store",)
+        ),
+        Example("security find-generic-password -s wifi", lacks=("read",)),
+        Example("gpg --export-secret-keys -a", has=("read:secret-store",)),
+        Example("gpg --list-keys", lacks=("read",)),
+        Example("sops -d secrets.enc.yaml", has=("read:secret-store",)),
+        Example("vault status", lacks=("read",)),
+        Example("vault audit disable file/", has=("stop:logging",)),
+        Example("vault kv list secret/", lacks=("read",)),
+    ),
+)

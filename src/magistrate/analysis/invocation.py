@@ -1,0 +1,79 @@
+"""An invocation: one command that will run, after wrappers are unwrapped — what analyzers read.
+
+The shell analyzer builds invocations from command lines (resolving `sudo`, `env`, `ssh host`,
+`bash -c` and the like); per-family analyzers (`magistrate.analysis.families`) turn each into
+typed effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from magistrate.analysis import commands as C
+
+
+@dataclass(slots=True)
+class Invocation:
+    """One command that will run, after wrappers are unwrapped."""
+
+    name: str
+    argv: list[str]
+    flags: frozenset[str]
+    operands: list[str]
+    subcommand: str
+    via: tuple[str, ...]
+    privileged: bool
+    depth: int
+    start: int
+    end: int
+    stdin_source: str | None = None  # network | decoder | literal | file | command | None
+    text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
+    arg_hits: frozenset[int] | None = None  # ids of rules' argument patterns matching `text`
+    stdin_args: tuple[str, ...] = ()  # operands `xargs` feeds it from the command before
+
+
+def basename(word: str) -> str:
+    """`/usr/bin/rm` → `rm`; `C:\\Windows\\cmd.exe` → `cmd`; lower-cased (Windows programs are
+    known by their names without `.exe`: `curl.exe` is curl)."""
+    name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
+    return name[:-4] if name.endswith(".exe") and len(name) > 4 else name
+
+
+def split_flags(argv: list[str]) -> tuple[frozenset[str], list[str]]:
+    """Short flags as single letters (`-rf` → r, f), long flags without dashes, and operands."""
+    flags: set[str] = set()
+    operands: list[str] = []
+    ended = False
+    for arg in argv:
+        if ended or len(arg) < 2 or arg[0] != "-" or arg[1].isdigit():
+            operands.append(arg)
+        elif arg == "--":
+            ended = True
+        elif arg[1] == "-":
+            flags.add(arg[2:].split("=", 1)[0].lower())
+        elif arg[1:].isalpha():
+            flags.update(arg[1:])
+            if len(arg) > 2:
+                flags.add(arg[1:].lower())  # single-dash long options: -delete, -rf as a word
+        else:
+            flags.add(arg[1:].split("=", 1)[0])
+    return frozenset(flags), operands
+
+
+def subcommand_of(name: str, argv: list[str]) -> str:
+    """The first operands, lower-cased, skipping global options: `git -C x push -f` → `push`."""
+    valued = C.SUBCOMMAND_VALUE_OPTIONS.get(name, frozenset())
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            if arg in valued:
+                skip = True
+            continue
+        words.append(arg.lower())
+        if len(words) == 3:
+            break
+    return " ".join(words)

@@ -1,0 +1,41 @@
+"""Helpers shared by test modules: the CLI run as a real process (`python -m magistrate`),
+with its audit log and spool kept under the test's temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class Cli:
+    """`python -m magistrate ARGS` from this tree, with an environment a fixture isolates.
+
+    `env` is one dict for the module's life, refilled by `isolate` for each test, so a module
+    can keep a name for it (`ENV = run.env`) and add settings in a test."""
+
+    def __init__(self, timeout: float = 120.0) -> None:
+        self.timeout = timeout
+        self.env: dict[str, str] = {}
+
+    def isolate(self, tmp_path: Path, *, drop: Iterable[str] = ()) -> None:
+        """This process's environment, less `drop`, with the store under `tmp_path`."""
+        self.env.clear()
+        self.env.update(os.environ)
+        for name in drop:
+            self.env.pop(name, None)
+        self.env["MAGISTRATE_DATABASE_URL"] = f"sqlite:///{tmp_path}/m.db"
+        self.env["MAGISTRATE_SPOOL_DIR"] = str(tmp_path / "spool")
+
+    def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the CLI with `args`, `stdin` as its input; its output captured as text."""
+        return subprocess.run(
+            [sys.executable, "-m", "magistrate", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=self.timeout,
+            env=self.env,
+        )
