@@ -38,7 +38,10 @@ def _code_signature() -> str:
         ours = "0+unknown"
     parts = [ours, str(getattr(hyperscan, "__version__", "0"))]
     here = Path(__file__).parent
-    for path in [*sorted(here.glob("*.py")), here.parent / "analysis" / "facts.py"]:
+    analysis = here.parent / "analysis"
+    # the loader and what it validates against: facts, target and resource classes, secrets
+    named = ("__init__.py", "facts.py", "effects.py", "secrets.py")
+    for path in [*sorted(here.glob("*.py")), *(analysis / name for name in named)]:
         try:
             st = path.stat()
         except OSError:
