@@ -25,7 +25,6 @@ LONG_FUNCTIONS = {
     "analysis/shell.py:_follow": 92,
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,
-    "integrations/hooks.py:action_for_event": 95,
     "risk.py:_judge": 103,
     "telemetry.py:_make_meter": 103,
 }

@@ -22,7 +22,7 @@ from typing import Any
 
 import hyperscan
 
-from magistrate.analysis.hsdb import compile_database
+from magistrate.analysis.hsdb import compile_accepted
 
 FALLBACK_CHARS = 1024
 _FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
@@ -38,32 +38,16 @@ class PatternSet:
         self._flags = _FLAGS | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
         self.fallback: dict[int, re.Pattern[str]] = {}
         candidates = [p for p, text in enumerate(self.patterns) if not _NOT_HS.search(text)]
-        try:
-            self._db = self._compile(candidates)
-        except hyperscan.error:  # rare: find the patterns Hyperscan rejects, one by one
-            candidates = [p for p in candidates if self._compiles(p)]
-            self._db = self._compile(candidates)
-        self._ids = candidates
-        for pid in range(len(self.patterns)):
-            if pid not in set(candidates):
-                self.fallback[pid] = re.compile(self.patterns[pid], re.I if caseless else 0)
+        # the rare pattern Hyperscan rejects is found (once: cached) and runs in the fallback
+        self._db, accepted = compile_accepted(
+            [self.patterns[p].encode() for p in candidates], [self._flags] * len(candidates)
+        )
+        self._ids = [candidates[i] for i in accepted]
+        for pid in sorted(set(range(len(self.patterns))) - set(self._ids)):
+            self.fallback[pid] = re.compile(self.patterns[pid], re.I if caseless else 0)
         # A fallback runs only when the field holds a string that every match of it contains.
         self._needs = {pid: required_strings(rx) for pid, rx in self.fallback.items()}
         self._local = threading.local()
-
-    def _compile(self, ids: list[int]) -> Any:
-        if not ids:
-            return None
-        return compile_database([self.patterns[p].encode() for p in ids], [self._flags] * len(ids))
-
-    def _compiles(self, pid: int) -> bool:
-        try:
-            hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(
-                expressions=[self.patterns[pid].encode()], ids=[0], flags=[self._flags]
-            )
-        except hyperscan.error:
-            return False
-        return True
 
     def _thread_scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)
