@@ -28,7 +28,8 @@ from magistrate.analysis.dynamic import (
 )
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.facts import Fact
-from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
+from magistrate.analysis.families import KNOWN_COMMANDS, effects_of, families_of
+from magistrate.analysis.families.base import assigned_environment, environment_classes
 from magistrate.analysis.families.databases import destroyed_database
 from magistrate.analysis.families.files import (
     REMOTE_SPEC,
@@ -38,7 +39,7 @@ from magistrate.analysis.families.files import (
 )
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
+from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, _match_paren, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
 MAX_INVOCATIONS = 1_000
@@ -68,6 +69,9 @@ _RESERVED_SKIP = frozenset(
 )
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
+# Data commands that also read a program from stdin (`awk -f -`, `sed -f -`).
+_SCRIPT_READERS = frozenset({"awk", "gawk", "mawk", "nawk", "sed", "jq", "yq"})
+_ENV_FILE = re.compile(r"(^|/)(\.env(\.[\w.-]+)?|[\w.-]+\.env|\.envrc)$", re.I)
 _VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
@@ -120,6 +124,7 @@ class _Simple:
     source: str | None = None  # what this command's output is: network, decoder, literal…
     literal: str | None = None  # its output, when it is a known literal (echo/printf)
     piped: bool = False  # its output goes into the next command of a pipeline
+    assigns: list[str] = field(default_factory=list)  # `NAME=value` words it runs with
 
 
 class ShellAnalyzer:
@@ -147,7 +152,7 @@ class ShellAnalyzer:
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
         for inv in result.invocations:
             dropped = destroyed_database(inv.name, inv.argv)
-            if dropped is not None:
+            if dropped is not None and not _scratch_run(inv):
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
         if "(" in src and _FORK_BOMB.search(src):
@@ -167,6 +172,7 @@ class _Run:
         self.cwd: str | None = None  # set by `cd /abs` so later relative paths resolve
         self.tainted: dict[str, str] = {}  # variables holding a download or a decoded payload
         self.work = 0  # characters lexed so far (the work budget)
+        self.exported: list[str] = []  # `export RAILS_ENV=test`: later commands run with it
 
     def _hidden_source(self, word: Word) -> None:
         """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a
@@ -252,6 +258,8 @@ class _Run:
             for sub in w.subs:
                 self.script(sub, depth + 1, (*via, "$()"), env, span=span or (w.start, w.end))
         for r in s.redirects:
+            for sub in _body_substitutions(r):  # `<<EOF … $(cmd) … EOF` runs cmd
+                self.script(sub, depth + 1, (*via, "$()"), env, span=span or (r.start, r.start))
             if r.target is not None:
                 for sub in r.target.subs:
                     self.script(
@@ -282,14 +290,58 @@ class _Run:
         where = span or pos
         if assigns:
             self.record("export", assigns, via, depth, where, False)
+            s.assigns = assigns
         if top and words and basename(words[0].text) in C.DATA_COMMANDS:
             for w in words[1:]:
                 if w.quoted:
                     self.out.data_spans.append((w.start, w.end))
+        if top and words and not s.piped:
+            self._heredoc_data(s, src, words)
         if not words:
             self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
             return
         self.command(s, [self._resolve(w, env) for w in words], words, depth, via, env, where)
+
+    def _heredoc_data(self, s: _Simple, src: str, words: list[Word]) -> None:
+        """Heredoc bodies that are a message or a file's content, not commands: `git commit -F -
+        <<EOF`, `gh pr create --body-file - <<EOF`, `cat > notes.md <<EOF` are data to rules'
+        patterns, like quoted arguments. Bodies that run something stay text to read: fed to a
+        shell or interpreter, piped on, expanding `$(…)`, written to a start-up file or to a
+        file the line goes on to use."""
+        name = basename(words[0].text)
+        bodies = [
+            r
+            for r in s.redirects
+            if r.op in ("<<", "<<-")
+            and r.body
+            and not (r.body_expands and ("$(" in r.body or "`" in r.body))
+        ]
+        if not bodies or name in _SCRIPT_READERS:
+            return
+        spans = [
+            (at, at + len(r.body or ""))
+            for r in bodies
+            if (at := src.find(r.body or "", r.start)) >= 0
+        ]
+        if not spans:
+            return
+        if name not in C.DATA_COMMANDS:
+            written = [
+                r.target.text
+                for r in s.redirects
+                if r.op in (">", ">>", ">|") and r.target is not None
+            ]
+            if name == "tee":
+                written += [w.text for w in words[1:] if not w.text.startswith("-")]
+            if name not in ("cat", "tee") or not written:
+                return
+            for path in written:
+                if self.classify(path) & _STARTUP or "/dev/" in path:
+                    return
+                tail = path.rstrip("/").rsplit("/", 1)[-1]
+                if not tail or tail in src[max(e for _, e in spans) :]:
+                    return  # `cat > x.sh <<EOF … EOF && bash x.sh`: the body runs
+        self.out.data_spans.extend(spans)
 
     # ----------------------------------------------------------------- commands
     def command(
@@ -329,6 +381,7 @@ class _Run:
             if name == "env":
                 while i < len(argv) and _ASSIGNMENT.match(argv[i]):
                     self.record("export", [argv[i]], via, depth, where, privileged)
+                    s.assigns.append(argv[i])
                     i += 1
             if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
                 i += 1
@@ -401,7 +454,10 @@ class _Run:
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
-        inv = self.record(name, args, via, depth, where, privileged, stdin_targets)
+        if name in ("export", "declare", "typeset"):
+            self.exported.extend(a for a in args if _ASSIGNMENT.match(a))
+        env_words = (*self.exported[-32:], *s.assigns)
+        inv = self.record(name, args, via, depth, where, privileged, stdin_targets, env_words)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
         if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
@@ -427,6 +483,7 @@ class _Run:
         where: tuple[int, int],
         privileged: bool,
         stdin_args: list[str] | None = None,
+        env_words: tuple[str, ...] = (),
     ) -> Invocation | None:
         if len(self.out.invocations) >= MAX_INVOCATIONS:
             self.limit(f"more than {MAX_INVOCATIONS:,} commands")
@@ -447,9 +504,13 @@ class _Run:
             end=where[1],
             text=_match_text(args),
             stdin_args=tuple(stdin_args or ()),
+            env=env_words,
         )
         self.out.invocations.append(inv)
+        where_env = _run_environment(inv) if env_words else frozenset()
         for e in effects_of(inv, self.classify):  # what its family says it does
+            if where_env and e.op not in PATH_OPS and "production" not in e.classes:
+                e = replace(e, classes=e.classes | where_env)  # `RAILS_ENV=test rails db:drop`
             if e.op in PATH_OPS and self._relative(e.target):
                 t = self._at_cwd(e.target)  # marks such as `download` stay with the file
                 e = replace(e, target=t, classes=self.classify(t) | e.classes & _MARKS)
@@ -1015,6 +1076,14 @@ class _Run:
         base = path.rstrip("/").rsplit("/", 1)[-1]
         if path in self.downloaded or base in self.downloaded:
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} runs downloaded {path}")
+        if interpreter in ("source", ".") and _ENV_FILE.search(path):
+            # `source .env`: its `NAME=value` lines load into the shell and show nobody anything
+            # (printing one afterwards is judged on its own); `cat .env` stays a read.
+            target = self._at_cwd(path) if self._relative(path) else path
+            self.out.effects.append(
+                Effect("exec", target, self.classify(target) - {"secret"}, interpreter)
+            )
+            return
         self._add("exec", path, interpreter)
 
     def _find(
@@ -1079,6 +1148,44 @@ _MESSAGE_OPTIONS = frozenset(
         "--reason",
     ]
 )
+
+
+def _body_substitutions(r: Redir) -> list[str]:
+    """The `$(…)` and backtick commands an unquoted heredoc's body runs when it expands."""
+    body = r.body
+    if not body or not r.body_expands or ("$(" not in body and "`" not in body):
+        return []
+    found: list[str] = []
+    at = body.find("$(")
+    while at >= 0 and len(found) < 64:
+        end = _match_paren(body, at + 1)
+        found.append(body[at + 2 : end])
+        at = body.find("$(", end)
+    ticks = body.split("`")
+    found.extend(ticks[k] for k in range(1, len(ticks) - 1, 2))
+    return found[:64]
+
+
+def _scratch_run(inv: Invocation) -> bool:
+    """`RAILS_ENV=test rails db:reset`: told to work on a test or development environment, and
+    nothing in its arguments names production."""
+    return _run_environment(inv) == {"scratch"} and "production" not in (
+        environment_classes(inv.argv)
+    )
+
+
+# Programs that act on remote control planes: what they touch is named in their arguments, so
+# an assignment like `RAILS_ENV=test` before them makes nothing throw-away (production still
+# counts: `AWS_PROFILE=prod aws …`).
+_REMOTE_FAMILIES = frozenset({"cloud", "kubernetes", "infrastructure", "accounts", "containers"})
+
+
+def _run_environment(inv: Invocation) -> frozenset[str]:
+    """The environment classes an invocation's `NAME=value` assignments give it."""
+    found = assigned_environment(inv.env)
+    if "scratch" in found and any(f.name in _REMOTE_FAMILIES for f in families_of(inv.name)):
+        return found - {"scratch"}
+    return found
 
 
 def _match_text(argv: list[str]) -> str:
