@@ -31,6 +31,7 @@ from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of, families_of
 from magistrate.analysis.families.base import assigned_environment, environment_classes
 from magistrate.analysis.families.databases import destroyed_database
+from magistrate.analysis.families.packages import fetched_package
 from magistrate.analysis.families.files import (
     REMOTE_SPEC,
     handles,
@@ -70,6 +71,21 @@ _RESERVED_SKIP = frozenset(
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
 # Data commands that also read a program from stdin (`awk -f -`, `sed -f -`).
+# Programs that open a file with what the system associates with it: an app, an installer.
+_LAUNCHERS = frozenset(
+    {"open", "start", "start-process", "saps", "invoke-item", "ii", "xdg-open", "gio", "explorer"}
+)
+_LAUNCHABLE = re.compile(
+    r"\.(app|dmg|pkg|mpkg|command|exe|msi|msix|msixbundle|appx|appxbundle|bat|cmd|ps1|vbs|js"
+    r"|jar|appimage|run|bin|sh|scr|com|lnk|hta|deb|rpm|flatpakref)/?$",
+    re.I,
+)
+_EXTRACTORS = frozenset(
+    {"tar", "bsdtar", "gtar", "unzip", "funzip", "7z", "7za", "7zz", "7zr", "cpio", "unar", "jar"}
+)
+_DECOMPRESSORS = frozenset(
+    {"gunzip", "gzip", "zcat", "bunzip2", "bzip2", "xz", "unxz", "zstd", "unzstd", "pv", "tee"}
+)
 _SCRIPT_READERS = frozenset({"awk", "gawk", "mawk", "nawk", "sed", "jq", "yq"})
 _ENV_FILE = re.compile(r"(^|/)(\.env(\.[\w.-]+)?|[\w.-]+\.env|\.envrc)$", re.I)
 _VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -300,7 +316,27 @@ class _Run:
         if not words:
             self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
             return
-        self.command(s, [self._resolve(w, env) for w in words], words, depth, via, env, where)
+        argv = [self._resolve(w, env) for w in words]
+        self._package_runner(argv, via, depth, where)
+        self.command(s, argv, words, depth, via, env, where)
+
+    def _package_runner(
+        self, argv: list[str], via: tuple[str, ...], depth: int, where: tuple[int, int]
+    ) -> None:
+        """`npx -y create-next-app@latest`, `uvx ruff@0.5`: before the package runs, the runner
+        fetches it — an install the packages family judges (the runner is unwrapped later)."""
+        for k, word in enumerate(argv[:8]):
+            name = basename(word)
+            if name in ("npx", "uvx"):
+                args = argv[k + 1 :]
+                flags, operands = split_flags(args)
+                privileged = any(basename(a) in C.PRIVILEGED_WRAPPERS for a in argv[:k])
+                inv = Invocation(name, args, flags, operands, "", via, privileged, depth, *where)
+                if (fetched := fetched_package(inv)) is not None:
+                    self.out.effects.append(fetched)
+                return
+            if name not in C.WRAPPERS and not word.startswith("-") and "=" not in word:
+                return
 
     def _heredoc_data(self, s: _Simple, src: str, words: list[Word]) -> None:
         """Heredoc bodies that are a message or a file's content, not commands: `git commit -F -
@@ -628,8 +664,22 @@ class _Run:
         add = self._add
         self._redirect_effects(s, name, env)
         head = words[0].text if words else ""
-        if "/" in head and "$" not in head and (head[0] not in "/~" or self.classify(head) & _TEMP):
-            add("exec", head, name)  # `./tool`, `/tmp/x`: a file of the workspace or temp run
+        if "/" in head and (
+            self.classify(head) & _TEMP
+            if head[0] in "/~$%"
+            else "$" not in head and "%" not in head
+        ):
+            # `./tool`, `/tmp/x`, PowerShell's `& "$env:TEMP\x.ps1"`: a file of the workspace
+            # or of a temporary folder run.
+            add("exec", head, name)
+        if name in _LAUNCHERS:
+            for o in inv.operands:  # `open ~/Downloads/x.dmg`, `start setup.exe`: it runs
+                if _LAUNCHABLE.search(o):
+                    add("exec", o, name)
+        if name in _EXTRACTORS and self._from_network(s) and _extracts(inv):
+            # `curl -sSL URL | tar xz`: the download is written to disk, unpacked.
+            dest = _option_value(inv.argv, frozenset({"-C", "--directory", "-d", "-o"}))
+            add("write", dest or ".", name, _DOWNLOAD)
         if handles(inv):
             pass  # files and coreutils: their family gave the path effects
         elif name in C.PERMISSION_CHANGERS:
@@ -719,6 +769,19 @@ class _Run:
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
+
+    def _from_network(self, s: _Simple) -> bool:
+        """Whether what this command reads on stdin came from a download, through any
+        decompressors between (`curl URL | gunzip | tar x`)."""
+        prev, hops = s.prev, 0
+        while prev is not None and hops < 8:
+            if prev.source == "network":
+                return True
+            if prev.source != "decoder" and prev.invocation is not None:
+                if prev.invocation.name not in _DECOMPRESSORS:
+                    return False
+            prev, hops = prev.prev, hops + 1
+        return False
 
     def _secret_env(self, name: str, values: list[str]) -> None:
         """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
@@ -1148,6 +1211,20 @@ _MESSAGE_OPTIONS = frozenset(
         "--reason",
     ]
 )
+
+
+def _extracts(inv: Invocation) -> bool:
+    """An archiver told to unpack (`tar xz`, `tar -xzf -`, `bsdtar -xf-`, `7z x -si`, `cpio -i`,
+    `unzip`, `funzip`), not to list or create."""
+    if inv.name in ("tar", "bsdtar", "gtar"):
+        first = inv.argv[0] if inv.argv else ""
+        mode = first.lstrip("-") if first and not first.startswith("--") else ""
+        return "x" in mode or bool(inv.flags & {"x", "extract", "get"})
+    if inv.name in ("7z", "7za", "7zz", "7zr"):
+        return bool(inv.operands) and inv.operands[0].lower() in ("x", "e")
+    if inv.name == "cpio":
+        return bool(inv.flags & {"i", "extract"})
+    return True  # unzip, funzip, unar, jar: they write what they read
 
 
 def _body_substitutions(r: Redir) -> list[str]:
