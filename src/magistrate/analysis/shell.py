@@ -31,13 +31,13 @@ from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of, families_of
 from magistrate.analysis.families.base import assigned_environment, environment_classes
 from magistrate.analysis.families.databases import destroyed_database
-from magistrate.analysis.families.packages import fetched_package
 from magistrate.analysis.families.files import (
     REMOTE_SPEC,
     handles,
     is_switch,
     without_values,
 )
+from magistrate.analysis.families.packages import fetched_package
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, _match_paren, lex
@@ -777,9 +777,12 @@ class _Run:
         while prev is not None and hops < 8:
             if prev.source == "network":
                 return True
-            if prev.source != "decoder" and prev.invocation is not None:
-                if prev.invocation.name not in _DECOMPRESSORS:
-                    return False
+            if (
+                prev.source != "decoder"
+                and prev.invocation is not None
+                and prev.invocation.name not in _DECOMPRESSORS
+            ):
+                return False
             prev, hops = prev.prev, hops + 1
         return False
 

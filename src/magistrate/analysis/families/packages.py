@@ -347,7 +347,9 @@ def _extension(inv: Invocation) -> Effect | None:
     named: list[str] = []
     if inv.name in _EDITORS:
         for k, a in enumerate(lower):
-            if a.split("=", 1)[0] in ("--install-extension", "installplugins") and k + 1 < len(argv):
+            if a.split("=", 1)[0] in ("--install-extension", "installplugins") and k + 1 < len(
+                argv
+            ):
                 named.append(argv[k + 1] if "=" not in a else argv[k].split("=", 1)[1])
             elif _VIM_PLUGINS.match(a) or (
                 k and lower[k - 1] in ("-c", "--cmd") and _VIM_PLUGINS.match(a)
@@ -457,5 +459,41 @@ FAMILY = Family(
         Example("go build ./...", lacks=("install",)),
         Example("brew services list", lacks=("install",)),
         Example("npm install --save-dev vitest@1.6.0", lacks=("install:url", "install:vcs")),
+        Example("bundle add rubocop --group development", has=("install:project",)),
+        Example("bundle install", has=("install:manifest",)),
+        Example("bundle exec rspec", lacks=("install",)),
+        Example("composer global require laravel/installer", has=("install:global",)),
+        Example("dotnet add package Serilog", has=("install:registry",)),
+        Example("dotnet add reference ../Lib/Lib.csproj", lacks=("install",)),
+        Example("dart pub add http", has=("install:project",)),
+        Example("flutter pub get", has=("install:manifest",)),
+        # Package runners: fetched from a registry and run without asking.
+        Example("npx -y create-next-app@latest web", has=("install:global", "install:registry")),
+        Example("npm exec --yes -- cowsay hi", has=("install:global",)),
+        Example("pnpm dlx create-vite my-app", has=("install:global",)),
+        Example("yarn dlx @angular/cli new app", has=("install:global",)),
+        Example("bunx create-remix@latest", has=("install:global",)),
+        Example("uvx ruff@0.5.0 check .", has=("install:global",)),
+        Example("uvx --from httpie http example.org", has=("install:global",)),
+        Example("pipx run --spec black==24.1 black .", has=("install:global",)),
+        Example("npx -y github:acme/tool", has=("install:vcs",)),
+        Example("npx prettier --check .", lacks=("install",)),
+        Example("npx create-vite@latest demo", lacks=("install",)),  # npx asks first
+        Example("uvx ruff check .", lacks=("install",)),
+        Example("pipx run cowsay hi", lacks=("install",)),
+        Example("npm init -y", lacks=("install",)),
+        # Editor extensions and tools' plugins.
+        Example("code --install-extension ms-python.python", has=("install:global",)),
+        Example("cursor --install-extension ./ext.vsix", has=("install:file",)),
+        Example("pycharm installPlugins com.intellij.ideolog", has=("install:global",)),
+        Example("vim +PlugInstall +qall", has=("install:global",)),
+        Example("nvim --headless '+Lazy! sync' +qa", has=("install:global",)),
+        Example("gh extension install dlvhdr/gh-dash", has=("install:global",)),
+        Example("helm plugin install https://github.com/databus23/helm-diff", has=("install",)),
+        Example("az extension add --name aks-preview", has=("install:global",)),
+        Example("code --list-extensions", lacks=("install",)),
+        Example("code .", lacks=("install",)),
+        Example("vim +PlugStatus", lacks=("install",)),
+        Example("gh extension list", lacks=("install",)),
     ),
 )
