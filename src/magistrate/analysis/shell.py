@@ -27,9 +27,14 @@ from magistrate.analysis.dynamic import (
     tr_table,
 )
 from magistrate.analysis.effects import PATH_OPS, Effect
+from magistrate.analysis.environments import (
+    in_environment,
+    is_env_file,
+    loop_value,
+    scratch_run,
+)
 from magistrate.analysis.facts import Fact
-from magistrate.analysis.families import KNOWN_COMMANDS, effects_of, families_of
-from magistrate.analysis.families.base import assigned_environment, environment_classes
+from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
 from magistrate.analysis.families.databases import destroyed_database
 from magistrate.analysis.families.files import (
     REMOTE_SPEC,
@@ -37,10 +42,11 @@ from magistrate.analysis.families.files import (
     is_switch,
     without_values,
 )
-from magistrate.analysis.families.packages import fetched_package
+from magistrate.analysis.heredocs import body_substitutions, data_spans, match_text
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
+from magistrate.analysis.launches import from_network, outside_runs, runner_fetch
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, _match_paren, lex
+from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
 MAX_INVOCATIONS = 1_000
@@ -70,24 +76,6 @@ _RESERVED_SKIP = frozenset(
 )
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
-# Data commands that also read a program from stdin (`awk -f -`, `sed -f -`).
-# Programs that open a file with what the system associates with it: an app, an installer.
-_LAUNCHERS = frozenset(
-    {"open", "start", "start-process", "saps", "invoke-item", "ii", "xdg-open", "gio", "explorer"}
-)
-_LAUNCHABLE = re.compile(
-    r"\.(app|dmg|pkg|mpkg|command|exe|msi|msix|msixbundle|appx|appxbundle|bat|cmd|ps1|vbs|js"
-    r"|jar|appimage|run|bin|sh|scr|com|lnk|hta|deb|rpm|flatpakref)/?$",
-    re.I,
-)
-_EXTRACTORS = frozenset(
-    {"tar", "bsdtar", "gtar", "unzip", "funzip", "7z", "7za", "7zz", "7zr", "cpio", "unar", "jar"}
-)
-_DECOMPRESSORS = frozenset(
-    {"gunzip", "gzip", "zcat", "bunzip2", "bzip2", "xz", "unxz", "zstd", "unzstd", "pv", "tee"}
-)
-_SCRIPT_READERS = frozenset({"awk", "gawk", "mawk", "nawk", "sed", "jq", "yq"})
-_ENV_FILE = re.compile(r"(^|/)(\.env(\.[\w.-]+)?|[\w.-]+\.env|\.envrc)$", re.I)
 _VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
@@ -168,7 +156,7 @@ class ShellAnalyzer:
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
         for inv in result.invocations:
             dropped = destroyed_database(inv.name, inv.argv)
-            if dropped is not None and not _scratch_run(inv):
+            if dropped is not None and not scratch_run(inv):
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
         if "(" in src and _FORK_BOMB.search(src):
@@ -274,7 +262,7 @@ class _Run:
             for sub in w.subs:
                 self.script(sub, depth + 1, (*via, "$()"), env, span=span or (w.start, w.end))
         for r in s.redirects:
-            for sub in _body_substitutions(r):  # `<<EOF … $(cmd) … EOF` runs cmd
+            for sub in body_substitutions(r):  # `<<EOF … $(cmd) … EOF` runs cmd
                 self.script(sub, depth + 1, (*via, "$()"), env, span=span or (r.start, r.start))
             if r.target is not None:
                 for sub in r.target.subs:
@@ -286,7 +274,7 @@ class _Run:
             i += 1
         if i < len(words) and not words[i].quoted and words[i].text in _STRUCTURAL:
             if words[i].text in ("for", "select") and len(words) > i + 3:
-                env[words[i + 1].text] = _loop_value(words[i + 3], env)
+                env[words[i + 1].text] = loop_value(words[i + 3], env)
             return
         # Leading assignments: remembered for later words, and visible to rules as `export`.
         assigns: list[str] = []
@@ -302,6 +290,8 @@ class _Run:
             assigns.append(words[i].text)
             i += 1
         words = words[i:]
+        if words and words[0].text in ("export", "declare", "typeset"):  # later commands see it
+            self.exported += [w.text for w in words[1:] if _ASSIGNMENT.match(w.text)][:32]
         pos = (s.words[0].start, s.words[-1].end) if s.words else (s.redirects[0].start,) * 2
         where = span or pos
         if assigns:
@@ -311,73 +301,18 @@ class _Run:
             for w in words[1:]:
                 if w.quoted:
                     self.out.data_spans.append((w.start, w.end))
-        if top and words and not s.piped:
-            self._heredoc_data(s, src, words)
+        if top and words and not s.piped:  # `git commit -F - <<EOF`: a message, not commands
+            args, startup = [w.text for w in words[1:]], self.classify
+            self.out.data_spans += data_spans(
+                basename(words[0].text), s.redirects, args, src, startup
+            )
         if not words:
             self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
             return
         argv = [self._resolve(w, env) for w in words]
-        self._package_runner(argv, via, depth, where)
+        if (fetched := runner_fetch(argv, via, depth, where)) is not None:
+            self.out.effects.append(fetched)  # `npx -y create-next-app@latest`
         self.command(s, argv, words, depth, via, env, where)
-
-    def _package_runner(
-        self, argv: list[str], via: tuple[str, ...], depth: int, where: tuple[int, int]
-    ) -> None:
-        """`npx -y create-next-app@latest`, `uvx ruff@0.5`: before the package runs, the runner
-        fetches it — an install the packages family judges (the runner is unwrapped later)."""
-        for k, word in enumerate(argv[:8]):
-            name = basename(word)
-            if name in ("npx", "uvx"):
-                args = argv[k + 1 :]
-                flags, operands = split_flags(args)
-                privileged = any(basename(a) in C.PRIVILEGED_WRAPPERS for a in argv[:k])
-                inv = Invocation(name, args, flags, operands, "", via, privileged, depth, *where)
-                if (fetched := fetched_package(inv)) is not None:
-                    self.out.effects.append(fetched)
-                return
-            if name not in C.WRAPPERS and not word.startswith("-") and "=" not in word:
-                return
-
-    def _heredoc_data(self, s: _Simple, src: str, words: list[Word]) -> None:
-        """Heredoc bodies that are a message or a file's content, not commands: `git commit -F -
-        <<EOF`, `gh pr create --body-file - <<EOF`, `cat > notes.md <<EOF` are data to rules'
-        patterns, like quoted arguments. Bodies that run something stay text to read: fed to a
-        shell or interpreter, piped on, expanding `$(…)`, written to a start-up file or to a
-        file the line goes on to use."""
-        name = basename(words[0].text)
-        bodies = [
-            r
-            for r in s.redirects
-            if r.op in ("<<", "<<-")
-            and r.body
-            and not (r.body_expands and ("$(" in r.body or "`" in r.body))
-        ]
-        if not bodies or name in _SCRIPT_READERS:
-            return
-        spans = [
-            (at, at + len(r.body or ""))
-            for r in bodies
-            if (at := src.find(r.body or "", r.start)) >= 0
-        ]
-        if not spans:
-            return
-        if name not in C.DATA_COMMANDS:
-            written = [
-                r.target.text
-                for r in s.redirects
-                if r.op in (">", ">>", ">|") and r.target is not None
-            ]
-            if name == "tee":
-                written += [w.text for w in words[1:] if not w.text.startswith("-")]
-            if name not in ("cat", "tee") or not written:
-                return
-            for path in written:
-                if self.classify(path) & _STARTUP or "/dev/" in path:
-                    return
-                tail = path.rstrip("/").rsplit("/", 1)[-1]
-                if not tail or tail in src[max(e for _, e in spans) :]:
-                    return  # `cat > x.sh <<EOF … EOF && bash x.sh`: the body runs
-        self.out.data_spans.extend(spans)
 
     # ----------------------------------------------------------------- commands
     def command(
@@ -416,8 +351,7 @@ class _Run:
                     i += 1
             if name == "env":
                 while i < len(argv) and _ASSIGNMENT.match(argv[i]):
-                    self.record("export", [argv[i]], via, depth, where, privileged)
-                    s.assigns.append(argv[i])
+                    s.assigns += self._export(argv[i], via, depth, where, privileged)
                     i += 1
             if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
                 i += 1
@@ -490,10 +424,7 @@ class _Run:
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
-        if name in ("export", "declare", "typeset"):
-            self.exported.extend(a for a in args if _ASSIGNMENT.match(a))
-        env_words = (*self.exported[-32:], *s.assigns)
-        inv = self.record(name, args, via, depth, where, privileged, stdin_targets, env_words)
+        inv = self.record(name, args, via, depth, where, privileged, stdin_targets, s.assigns)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
         if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
@@ -510,6 +441,12 @@ class _Run:
         self._effects(inv, s, words, env, stdin_targets)
         self._follow(inv, s, words, depth, via, env, where)
 
+    def _export(
+        self, word: str, via: tuple[str, ...], depth: int, where: tuple[int, int], raised: bool
+    ) -> list[str]:
+        self.record("export", [word], via, depth, where, raised)  # `env A=1 cmd`: seen as export
+        return [word]
+
     def record(
         self,
         name: str,
@@ -519,7 +456,7 @@ class _Run:
         where: tuple[int, int],
         privileged: bool,
         stdin_args: list[str] | None = None,
-        env_words: tuple[str, ...] = (),
+        assigns: list[str] | None = None,
     ) -> Invocation | None:
         if len(self.out.invocations) >= MAX_INVOCATIONS:
             self.limit(f"more than {MAX_INVOCATIONS:,} commands")
@@ -538,15 +475,12 @@ class _Run:
             depth=depth,
             start=where[0],
             end=where[1],
-            text=_match_text(args),
+            text=match_text(args, MAX_MATCH_TEXT),
             stdin_args=tuple(stdin_args or ()),
-            env=env_words,
+            env=(*self.exported[-32:], *(assigns or ())),
         )
         self.out.invocations.append(inv)
-        where_env = _run_environment(inv) if env_words else frozenset()
-        for e in effects_of(inv, self.classify):  # what its family says it does
-            if where_env and e.op not in PATH_OPS and "production" not in e.classes:
-                e = replace(e, classes=e.classes | where_env)  # `RAILS_ENV=test rails db:drop`
+        for e in in_environment(inv, effects_of(inv, self.classify)):  # what its family says
             if e.op in PATH_OPS and self._relative(e.target):
                 t = self._at_cwd(e.target)  # marks such as `download` stay with the file
                 e = replace(e, target=t, classes=self.classify(t) | e.classes & _MARKS)
@@ -663,23 +597,9 @@ class _Run:
         name, ops = inv.name, without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
         add = self._add
         self._redirect_effects(s, name, env)
-        head = words[0].text if words else ""
-        if "/" in head and (
-            self.classify(head) & _TEMP
-            if head[0] in "/~$%"
-            else "$" not in head and "%" not in head
-        ):
-            # `./tool`, `/tmp/x`, PowerShell's `& "$env:TEMP\x.ps1"`: a file of the workspace
-            # or of a temporary folder run.
-            add("exec", head, name)
-        if name in _LAUNCHERS:
-            for o in inv.operands:  # `open ~/Downloads/x.dmg`, `start setup.exe`: it runs
-                if _LAUNCHABLE.search(o):
-                    add("exec", o, name)
-        if name in _EXTRACTORS and self._from_network(s) and _extracts(inv):
-            # `curl -sSL URL | tar xz`: the download is written to disk, unpacked.
-            dest = _option_value(inv.argv, frozenset({"-C", "--directory", "-d", "-o"}))
-            add("write", dest or ".", name, _DOWNLOAD)
+        head, networked = (words[0].text if words else ""), from_network(s.prev)
+        for op, target, marks in outside_runs(inv, head, self.classify, networked):
+            add(op, target, name, marks)  # `./tool`, `& "$env:TEMP\x.ps1"`, `curl … | tar x`
         if handles(inv):
             pass  # files and coreutils: their family gave the path effects
         elif name in C.PERMISSION_CHANGERS:
@@ -769,22 +689,6 @@ class _Run:
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
-
-    def _from_network(self, s: _Simple) -> bool:
-        """Whether what this command reads on stdin came from a download, through any
-        decompressors between (`curl URL | gunzip | tar x`)."""
-        prev, hops = s.prev, 0
-        while prev is not None and hops < 8:
-            if prev.source == "network":
-                return True
-            if (
-                prev.source != "decoder"
-                and prev.invocation is not None
-                and prev.invocation.name not in _DECOMPRESSORS
-            ):
-                return False
-            prev, hops = prev.prev, hops + 1
-        return False
 
     def _secret_env(self, name: str, values: list[str]) -> None:
         """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
@@ -1142,15 +1046,10 @@ class _Run:
         base = path.rstrip("/").rsplit("/", 1)[-1]
         if path in self.downloaded or base in self.downloaded:
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} runs downloaded {path}")
-        if interpreter in ("source", ".") and _ENV_FILE.search(path):
-            # `source .env`: its `NAME=value` lines load into the shell and show nobody anything
-            # (printing one afterwards is judged on its own); `cat .env` stays a read.
-            target = self._at_cwd(path) if self._relative(path) else path
-            self.out.effects.append(
-                Effect("exec", target, self.classify(target) - {"secret"}, interpreter)
-            )
-            return
         self._add("exec", path, interpreter)
+        if interpreter in ("source", ".") and is_env_file(path):  # loaded, shown to nobody
+            e = self.out.effects[-1]
+            self.out.effects[-1] = replace(e, classes=e.classes - {"secret"})
 
     def _find(
         self,
@@ -1188,102 +1087,7 @@ class _Run:
             k += 1
 
 
-def _loop_value(w: Word, env: dict[str, str]) -> str:
-    """A stand-in value for a loop variable: `for f in $(ls /)` iterates over entries of `/`."""
-    for sub in w.subs:
-        toks = [t.text for t in lex(sub) if isinstance(t, Word)]
-        if toks and basename(toks[0]) in ("ls", "find"):
-            roots = [t for t in toks[1:] if not t.startswith("-")]
-            return (roots[0].rstrip("/") + "/*") if roots else "*"
-    return w.text
-
-
 _BROAD = frozenset({"root", "home", "system", "data", "device", "logs", "secret"})
-
-
-_MESSAGE_OPTIONS = frozenset(
-    [
-        "-m",
-        "--message",
-        "--title",
-        "--body",
-        "--description",
-        "--notes",
-        "--comment",
-        "--subject",
-        "--reason",
-    ]
-)
-
-
-def _extracts(inv: Invocation) -> bool:
-    """An archiver told to unpack (`tar xz`, `tar -xzf -`, `bsdtar -xf-`, `7z x -si`, `cpio -i`,
-    `unzip`, `funzip`), not to list or create."""
-    if inv.name in ("tar", "bsdtar", "gtar"):
-        first = inv.argv[0] if inv.argv else ""
-        mode = first.lstrip("-") if first and not first.startswith("--") else ""
-        return "x" in mode or bool(inv.flags & {"x", "extract", "get"})
-    if inv.name in ("7z", "7za", "7zz", "7zr"):
-        return bool(inv.operands) and inv.operands[0].lower() in ("x", "e")
-    if inv.name == "cpio":
-        return bool(inv.flags & {"i", "extract"})
-    return True  # unzip, funzip, unar, jar: they write what they read
-
-
-def _body_substitutions(r: Redir) -> list[str]:
-    """The `$(…)` and backtick commands an unquoted heredoc's body runs when it expands."""
-    body = r.body
-    if not body or not r.body_expands or ("$(" not in body and "`" not in body):
-        return []
-    found: list[str] = []
-    at = body.find("$(")
-    while at >= 0 and len(found) < 64:
-        end = _match_paren(body, at + 1)
-        found.append(body[at + 2 : end])
-        at = body.find("$(", end)
-    ticks = body.split("`")
-    found.extend(ticks[k] for k in range(1, len(ticks) - 1, 2))
-    return found[:64]
-
-
-def _scratch_run(inv: Invocation) -> bool:
-    """`RAILS_ENV=test rails db:reset`: told to work on a test or development environment, and
-    nothing in its arguments names production."""
-    return _run_environment(inv) == {"scratch"} and "production" not in (
-        environment_classes(inv.argv)
-    )
-
-
-# Programs that act on remote control planes: what they touch is named in their arguments, so
-# an assignment like `RAILS_ENV=test` before them makes nothing throw-away (production still
-# counts: `AWS_PROFILE=prod aws …`).
-_REMOTE_FAMILIES = frozenset({"cloud", "kubernetes", "infrastructure", "accounts", "containers"})
-
-
-def _run_environment(inv: Invocation) -> frozenset[str]:
-    """The environment classes an invocation's `NAME=value` assignments give it."""
-    found = assigned_environment(inv.env)
-    if "scratch" in found and any(f.name in _REMOTE_FAMILIES for f in families_of(inv.name)):
-        return found - {"scratch"}
-    return found
-
-
-def _match_text(argv: list[str]) -> str:
-    """Arguments joined for rules to match, free-text messages blanked (a commit message that
-    mentions `--no-verify` does not skip verification)."""
-    out: list[str] = []
-    blank = False
-    for a in argv:
-        if blank:
-            out.append("<message>")
-            blank = False
-            continue
-        if a in _MESSAGE_OPTIONS:
-            blank = True
-        elif "=" in a and a.split("=", 1)[0] in _MESSAGE_OPTIONS:
-            a = a.split("=", 1)[0] + "=<message>"
-        out.append(a)
-    return " ".join(out)[:MAX_MATCH_TEXT]
 
 
 _DATA_OPTIONS = frozenset(
