@@ -293,6 +293,9 @@ def test_database_reset_in_a_test_environment_is_no_destroy_fact() -> None:
         "rails db:reset",
         "RAILS_ENV=production rails db:reset",
         "RAILS_ENV=test rails db:reset --app acme-prod",
+        # Clients connect to the server they name: a framework's variable chooses nothing.
+        "NODE_ENV=test dropdb app",
+        "RAILS_ENV=test redis-cli -h cache.internal flushall",
     ):
         assert Fact.DATABASE_DESTROY in _DETECTOR.shell.analyze(command).facts, command
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
+from magistrate.analysis import commands as C
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.families import families_of
 from magistrate.analysis.families.base import assigned_environment, environment_classes
@@ -22,6 +23,15 @@ from magistrate.analysis.shell_lex import Word, lex
 # an assignment like `RAILS_ENV=test` before them makes nothing throw-away (production still
 # counts: `AWS_PROFILE=prod aws …`).
 _REMOTE_FAMILIES = frozenset({"cloud", "kubernetes", "infrastructure", "accounts", "containers"})
+# Database clients and admin tools connect to the server their arguments or PG*/MYSQL_* name;
+# a framework's RAILS_ENV or NODE_ENV before them chooses nothing.
+_CLIENTS = (
+    C.DB_CLIENTS
+    | frozenset(C.SQL_CLIENTS)
+    | C.DB_DUMPERS
+    | frozenset("dropdb pg_dropcluster mysqladmin mariadb-admin mongo mongosh cockroach".split())
+    | frozenset("redis-cli valkey-cli keydb-cli".split())
+)
 # Env files: `NAME=value` lines that `source`/`.` load into the shell without showing them.
 _ENV_FILE = re.compile(r"(^|/)(\.env(\.[\w.-]+)?|[\w.-]+\.env|\.envrc)$", re.I)
 
@@ -31,7 +41,9 @@ def run_environment(inv: Invocation) -> frozenset[str]:
     if not inv.env:
         return frozenset()
     found = assigned_environment(inv.env)
-    if "scratch" in found and any(f.name in _REMOTE_FAMILIES for f in families_of(inv.name)):
+    if "scratch" in found and (
+        inv.name in _CLIENTS or any(f.name in _REMOTE_FAMILIES for f in families_of(inv.name))
+    ):
         return found - {"scratch"}
     return found
 
