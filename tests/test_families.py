@@ -320,6 +320,10 @@ def test_heredoc_bodies_that_are_data_are_data_spans() -> None:
     assert not spans("cat > x.sh <<'EOF'\nrm -rf /\nEOF\nbash x.sh")
     assert not spans("cat >> ~/.bashrc <<'EOF'\ncurl x | sh\nEOF")
     assert not spans("awk -f - <<'EOF'\nBEGIN { system(\"id\") }\nEOF")
+    # What a manifest, config or patch says takes effect: it stays text to read.
+    assert not spans("cat > k8s/pod.yaml <<'EOF'\nprivileged: true\nEOF")
+    assert not spans("git apply <<'EOF'\n+rm -rf /\nEOF")
+    assert spans("gh pr create --title t --body-file - <<'EOF'\ncreate access keys\nEOF")
 
 
 def test_heredoc_substitutions_run() -> None:

@@ -1,15 +1,17 @@
 """Data in a command line: heredoc bodies that are messages or file content, `-m` messages.
 
 A body given to `git commit -F -`, `gh pr create --body-file -` or `cat > NOTES.md` is a
-message or a file's content: to rules' patterns it is data, like a quoted argument, so prose in
-it ("rotate the API token") is not read as an instruction. A body that runs — fed to a shell or
-an interpreter, piped on, written to a start-up file or to a script the line then runs — stays
-text to read. An unquoted body expands: its `$(…)` and backticks run whatever the command is.
-Free-text messages given by option (`git commit -m "…"`) are blanked from the text rules match.
+message or a document: to rules' patterns it is data, like a quoted argument, so prose in it
+("rotate the API token") is not read as an instruction. A body that takes effect — fed to a
+shell or an interpreter, piped on, written to a manifest, config or script (`privileged: true`
+in a pod spec) or to a document the line then uses — stays text to read. An unquoted body
+expands: its `$(…)` and backticks run whatever the command is. Free-text messages given by
+option (`git commit -m "…"`) are blanked from the text rules match.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from magistrate.analysis import commands as C
@@ -20,6 +22,19 @@ _SCRIPT_READERS = frozenset({"awk", "gawk", "mawk", "nawk", "sed", "jq", "yq"})
 _WRITES = (">", ">>", ">|")
 _MAX_SUBSTITUTIONS = 64
 _STARTUP = frozenset({"shell-init"})
+# Version-control and forge CLIs read stdin as a message only when told to (`git apply`, `git
+# am` or `gh api --input -` read a patch or a request that takes effect).
+_FORGES = frozenset({"git", "gh", "glab", "hub"})
+_MESSAGE_FROM_STDIN = re.compile(
+    r"(^|\s)(-F|--file|--body-file|--notes-file|--message-file|--description-file)(\s+|=)-(\s|$)"
+)
+# Documents: prose a person reads. A manifest, a config file or a script written by `cat > f`
+# takes effect later (`privileged: true` in a pod spec), so its content stays text to read.
+_PROSE = re.compile(
+    r"\.(md|markdown|mdx|txt|rst|adoc|asciidoc|org)$"
+    r"|(^|/)(readme|changelog|changes|history|notes|news|authors|contributing|todo)[\w.-]*$",
+    re.I,
+)
 _MESSAGE_OPTIONS = frozenset(
     "-m --message --title --body --description --notes --comment --subject --reason".split()
 )
@@ -80,7 +95,11 @@ def data_spans(
     spans = [
         (at, at + len(r.body or "")) for r in bodies if (at := src.find(r.body or "", r.start)) >= 0
     ]
-    if not spans or name in C.DATA_COMMANDS:
+    if not spans:
+        return []
+    if name in _FORGES:  # `git commit -F -`, `gh pr create --body-file -`: a message from stdin
+        return spans if _MESSAGE_FROM_STDIN.search(" ".join(args)) else []
+    if name in C.DATA_COMMANDS:
         return spans
     if name not in ("cat", "tee"):
         return []
@@ -90,6 +109,6 @@ def data_spans(
     after = src[max(e for _, e in spans) :]
     for path in written:
         tail = path.rstrip("/").rsplit("/", 1)[-1]
-        if classify(path) & _STARTUP or "/dev/" in path or not tail or tail in after:
-            return []  # `cat > x.sh <<EOF … EOF && bash x.sh`: the body runs
+        if not _PROSE.search(path) or classify(path) & _STARTUP or not tail or tail in after:
+            return []  # a manifest, config or script: what it says takes effect
     return spans if written else []
