@@ -44,7 +44,7 @@ def db(db_url: str) -> Iterator[Database]:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
     """Print the corpus scores (recall, false-block, tier accuracy) after the run."""
-    from tests.test_corpus import REPORT
+    from tests.risk.test_corpus import REPORT
 
     if REPORT:
         terminalreporter.section("labeled corpora")

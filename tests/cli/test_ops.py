@@ -171,7 +171,7 @@ def test_eval_refuses_unlabelled_lines(tmp_path: Path) -> None:
 
 
 def test_eval_on_the_project_corpus_matches_its_test() -> None:
-    data = Path(__file__).parent / "data" / "corpus.jsonl"
+    data = Path(__file__).parents[1] / "data" / "corpus.jsonl"
     r = run("eval", str(data), "--json", "--min-recall", "0.97", "--max-false-block", "0.03")
     assert r.returncode == 0, r.stdout[-2000:]
     assert json.loads(r.stdout)["overall"]["actions"] == sum(

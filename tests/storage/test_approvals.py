@@ -125,7 +125,8 @@ def test_a_new_constitution_version_needs_a_new_approval(
     text = detector.constitution.source
     changed = parse_constitution(
         Path(__file__)
-        .parent.parent.joinpath("src/magistrate/constitution/default.yaml")
+        .parents[2]
+        .joinpath("src/magistrate/constitution/default.yaml")
         .read_text()
         .replace("Magistrate default constitution", "Amended constitution"),
         text,

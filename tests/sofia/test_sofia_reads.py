@@ -418,7 +418,7 @@ def test_routine_commands_of_the_corpora_are_rarely_read(detector: RiskDetector)
     everyday work): System 2 reads under 5% of them."""
     policy = ReadPolicy()
     total = read = 0
-    for path in sorted(Path(__file__).parent.glob("data/*.jsonl")):
+    for path in sorted(Path(__file__).parents[1].glob("data/*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             if row.get("expected") != "allow" or row["kind"] not in ("shell", "sql"):

@@ -27,7 +27,7 @@ from tests.mcp_helpers import (
     text_of,
 )
 
-SRC = Path(__file__).parents[1] / "src"
+SRC = Path(__file__).parents[2] / "src"
 SECRET = "AKIAZ7QH3EXAMPLE4XYZ"
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.servers import ProcessServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
@@ -43,7 +43,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_readme_curl_walkthrough_runs_in_order(tmp_path: Path) -> None:
-    script = block_after(ROOT / "README.md", "tests/test_readme.py` runs this block", "bash")
+    marker = "tests/project/test_readme.py` runs this block"
+    script = block_after(ROOT / "README.md", marker, "bash")
     env = _env(tmp_path)
     with ProcessServer(env, tmp_path) as server:
         admin = next(w for w in server.output().split() if w.startswith("mgk_"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "src" / "magistrate"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "magistrate"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)

@@ -57,5 +57,5 @@ def test_every_exported_name_resolves() -> None:
 
 
 def test_the_version_has_one_source() -> None:
-    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert magistrate.__version__ == version("magistrate") == pyproject["project"]["version"]

@@ -24,7 +24,7 @@ import pytest
 from magistrate import Action, Governor, RiskDetector
 from magistrate.constitution import load_constitution
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 FILES = sorted(DATA.glob("*.jsonl"))
 MIN_RECALL = 0.97
 MAX_FALSE_BLOCK = 0.03

@@ -23,8 +23,8 @@ from magistrate.levels import Decision
 from magistrate.provenance import FOLLOWUP, UNTRUSTED_VALUE
 from magistrate.verdict import Verdict
 
-SRC = Path(__file__).parents[1] / "src"
-CORPUS = Path(__file__).parent / "data" / "sessions" / "sessions.jsonl"
+SRC = Path(__file__).parents[2] / "src"
+CORPUS = Path(__file__).parents[1] / "data" / "sessions" / "sessions.jsonl"
 SESSION_RULES = {UNTRUSTED_VALUE, FOLLOWUP}
 
 

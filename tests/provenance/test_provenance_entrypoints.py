@@ -17,7 +17,7 @@ from magistrate.provenance_store import (
     SQLiteProvenanceStore,
 )
 
-SRC = Path(__file__).parents[1] / "src"
+SRC = Path(__file__).parents[2] / "src"
 SECRET = "AKIAZ7QH3EXAMPLE4XYZ"
 
 

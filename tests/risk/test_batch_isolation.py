@@ -9,7 +9,7 @@ from pathlib import Path
 from magistrate import Action, Governor
 from magistrate.risk import RiskDetector
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 DOB_NOTE = Action(kind="tool", tool="update_profile", args={"note": "patient dob 1990-01-01"})
 EMAIL = Action(

@@ -27,7 +27,7 @@ from magistrate.telemetry import Telemetry
 from tests.servers import ThreadServer, bearer
 
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"  # the screenshots the docs show
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"  # the screenshots the docs show
 
 
 def shot(tmp_path: Path, name: str) -> str:

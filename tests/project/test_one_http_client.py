@@ -8,7 +8,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CLIENT = "httpx2"
 OTHERS = {"httpx", "requests", "aiohttp"}
 

