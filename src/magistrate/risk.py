@@ -26,6 +26,7 @@ import re2  # type: ignore[import-untyped]
 
 from magistrate.action import Action
 from magistrate.analysis import commands as C
+from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
@@ -1008,6 +1009,9 @@ class RiskDetector:
     def _tool_effects(self, ctx: _Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
+        # Resource effects (destroy, privilege, publish, apply) of tool calls and HTTP requests.
+        api = ApiEffects(self.classifier)
+        ctx.effects += api.of(action.kind, action.text or "", action.tool or "", action.args)
         ops: list[str] = []
         if ctx.tool_words:
             ops = self.verbs.ops(ctx.tool_words)
