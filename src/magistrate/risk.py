@@ -1009,9 +1009,7 @@ class RiskDetector:
     def _tool_effects(self, ctx: _Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
-        # Resource effects (destroy, privilege, publish, apply) of tool calls and HTTP requests.
-        api = ApiEffects(self.classifier)
-        ctx.effects += api.of(action.kind, action.text or "", action.tool or "", action.args)
+        ctx.effects += ApiEffects(self.classifier).of(action)  # destroy, privilege, publish…
         ops: list[str] = []
         if ctx.tool_words:
             ops = self.verbs.ops(ctx.tool_words)
@@ -1059,10 +1057,7 @@ class RiskDetector:
             if op in ("read", "write", "delete", "exec", "append"):
                 for p in paths:
                     ctx.effects.append(Effect(op, p, classify(p), command))
-            if (op in ("send", "fetch", "delete") and action.kind == "http") or op in (
-                "send",
-                "fetch",
-            ):
+            if op in ("send", "fetch") or (op == "delete" and action.kind == "http"):
                 for u in ctx.arg_values.get("url", ()):
                     ctx.effects.append(Effect(op, u, classify(u), command))
             if op == "send":

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from magistrate.action import Action
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import environment_classes
 from magistrate.analysis.metadata import canonical_url, is_metadata_url
@@ -271,9 +272,10 @@ class ApiEffects:
     def __init__(self, classifier: PathClassifier) -> None:
         self._classify = classifier.classify
 
-    def of(self, kind: str, text: str, tool: str, args: Mapping[str, Any] | None) -> list[Effect]:
+    def of(self, action: Action) -> list[Effect]:
         """Effects of an action of kind `tool` or `http` (none for other kinds)."""
-        pairs = _pairs(args or {})
+        kind, text, tool = action.kind, action.text or "", action.tool or ""
+        pairs = _pairs(action.args or {})
         if kind == "http":
             m = _HTTP.match(text or "")
             method = next((v for k, v in pairs if k.lower() == "method"), "")
