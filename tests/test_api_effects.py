@@ -18,9 +18,7 @@ def api(detector: RiskDetector) -> ApiEffects:
 
 
 def _effects(api: ApiEffects, action: dict[str, Any]) -> set[str]:
-    found = api.of(
-        action["kind"], action.get("text", ""), action.get("tool", ""), action.get("args")
-    )
+    found = api.of(Action.from_dict(action))
     return {f"{e.op}:{c}" for e in found for c in e.classes} | {e.op for e in found}
 
 
