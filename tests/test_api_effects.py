@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -263,3 +264,15 @@ def test_existing_rules_judge_them(
 ) -> None:
     cited = {c.rule_id for c in detector.assess(Action.from_dict(action)).citations}
     assert rule in cited
+
+
+def test_hostile_bodies_fail_closed(api: ApiEffects) -> None:
+    url = "PUT https://api.github.com/repos/acme/x/collaborators/dev body "
+    deep: dict[str, Any] = {"permission": "admin"}
+    for _ in range(60):
+        deep = {"x": deep}
+    assert "privilege:access-grant" in _effects(
+        api, {"kind": "http", "text": url + json.dumps(deep)}
+    )
+    # Past the JSON parser's nesting limit: no crash, the body is read as text.
+    assert _effects(api, {"kind": "http", "text": url + "[" * 40000 + "]" * 40000}) is not None

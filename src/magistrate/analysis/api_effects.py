@@ -232,18 +232,21 @@ def _nouns(words: list[str], infra: bool = True) -> list[str]:
 
 
 def _pairs(
-    value: Any, key: str = "", out: list[tuple[str, str]] | None = None
+    value: Any, key: str = "", out: list[tuple[str, str]] | None = None, depth: int = 0
 ) -> list[tuple[str, str]]:
-    """(dotted key, scalar) for every value, bounded."""
+    """(dotted key, scalar) for every value, bounded in count and depth (deeper values are
+    kept whole as text, so a grant buried 40 levels down is still read by the patterns)."""
     out = [] if out is None else out
     if len(out) >= MAX_PAIRS:
         return out
-    if isinstance(value, Mapping):
+    if depth > 32 and isinstance(value, (Mapping, list, tuple)):
+        out.append((key, str(value)[:4096]))
+    elif isinstance(value, Mapping):
         for k, v in list(value.items())[:MAX_PAIRS]:
-            _pairs(v, f"{key}.{k}" if key else str(k), out)
+            _pairs(v, f"{key}.{str(k)[:100]}" if key else str(k)[:100], out, depth + 1)
     elif isinstance(value, (list, tuple)):
         for v in value[:MAX_PAIRS]:
-            _pairs(v, key, out)
+            _pairs(v, key, out, depth + 1)
     elif isinstance(value, bool):
         out.append((key, "true" if value else "false"))
     elif value is not None:
@@ -258,7 +261,7 @@ def _body_pairs(body: str) -> list[tuple[str, str]]:
         return []
     try:
         return _pairs(json.loads(body))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
         pass
     form = parse_qsl(body, keep_blank_values=True)
     return [(k, v) for k, v in form][:MAX_PAIRS] if form else [("body", body)]
