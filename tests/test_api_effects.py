@@ -276,3 +276,70 @@ def test_hostile_bodies_fail_closed(api: ApiEffects) -> None:
     )
     # Past the JSON parser's nesting limit: no crash, the body is read as text.
     assert _effects(api, {"kind": "http", "text": url + "[" * 40000 + "]" * 40000}) is not None
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        (
+            {
+                "kind": "tool",
+                "tool": "aws.iam_create_access_key",
+                "args": {"UserName": "breakglass"},
+            },
+            "privilege:access-grant",
+        ),
+        (
+            {"kind": "tool", "tool": "aws.iam_create_user", "args": {"UserName": "shadow"}},
+            "privilege:access-grant",
+        ),
+        (
+            {
+                "kind": "tool",
+                "tool": "aws.s3_put_bucket_policy",
+                "args": {
+                    "Bucket": "exports",
+                    "Policy": '{"Statement": [{"Effect": "Allow", "Principal": "*"}]}',
+                },
+            },
+            "publish:public",
+        ),
+    ],
+)
+def test_credentials_and_policy_documents(
+    api: ApiEffects, action: dict[str, Any], expected: str
+) -> None:
+    assert expected in _effects(api, action)
+
+
+def test_creating_an_app_user_grants_nothing(api: ApiEffects) -> None:
+    found = _effects(
+        api, {"kind": "tool", "tool": "okta.create_user", "args": {"login": "jane@acme.com"}}
+    )
+    assert "privilege" not in found
+    policy = '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}'
+    found = _effects(
+        api,
+        {
+            "kind": "tool",
+            "tool": "aws.s3_put_bucket_policy",
+            "args": {"Bucket": "x", "Policy": policy},
+        },
+    )
+    assert "publish" not in found
+
+
+def test_who_is_granted_is_not_what_is_granted(api: ApiEffects) -> None:
+    action = {
+        "kind": "tool",
+        "tool": "okta.add_user_to_group",
+        "args": {"user": "admin@acme.com", "group": "Engineering"},
+    }
+    assert "privilege" not in _effects(api, action)
+    policy = '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}'
+    action = {
+        "kind": "tool",
+        "tool": "aws.s3_put_bucket_policy",
+        "args": {"Bucket": "x", "Policy": policy},
+    }
+    assert "privilege" not in _effects(api, action)

@@ -164,7 +164,7 @@ _GRANT_NOUNS = frozenset(
     "owner owners admin admins access".split()
 )
 _ADMIN = re.compile(
-    r"(?:^|[^a-z0-9])(super ?admin(istrator)?s?|admin(istrator)?s?|owners?|root|superusers?|"
+    r"(?:^|[^a-z0-9])(super ?admin(istrator)?s?|admin(istrator)?s?|owners?|superusers?|"
     r"cluster-admin|domain admins|enterprise admins|global admin(istrator)?|org(anization)? admin|"
     r"administratoraccess|iamfullaccess|full ?access|roles/(owner|editor|iam\.\w*admin\w*))"
     r"(?:$|[^a-z0-9])",
@@ -188,6 +188,15 @@ _PUBLIC_KEYS = re.compile(
     r"(^|[._])(visibility|acl|access|public_?access(_level)?|type|member|members|principal|"
     r"cidr|cidr_?ip|cidr_?blocks?|source_?ranges?|ip_?ranges?|source|source_address_prefix|"
     r"grantee|entity|audience|sharing|permission|scope|role_?type)$",
+    re.I,
+)
+# Cloud credentials and logins minted (as `aws iam create-access-key` in the cloud family).
+_CREDENTIAL = re.compile(
+    r"\b(access key|login profile|service account key|sas token|iam\b.*\buser)\b"
+)
+_WHO = re.compile(
+    r"(^|[._])(user|users|username|user_?id|login|email|member|members|assignee|principal|"
+    r"principal_?id|subjects?(\.\w+)?|account|account_?id|service_?account|invitee|owner)$",
     re.I,
 )
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
@@ -247,6 +256,11 @@ def _pairs(
     elif isinstance(value, (list, tuple)):
         for v in value[:MAX_PAIRS]:
             _pairs(v, key, out, depth + 1)
+    elif isinstance(value, str) and value[:1] in "{[" and len(value) < 65536:
+        try:  # a policy document passed as a string (`Policy: "{\"Statement\": …}"`)
+            _pairs(json.loads(value), key, out, depth + 1)
+        except (ValueError, RecursionError):
+            out.append((key, value[:1024]))
     elif isinstance(value, bool):
         out.append((key, "true" if value else "false"))
     elif value is not None:
@@ -317,6 +331,8 @@ class ApiEffects:
             out += _destroy(nouns, target, env, command)
         elif verbs & _MUTATE and nouns:
             out += _apply(nouns, target, env, command)
+        if infra and "create" in verbs and _CREDENTIAL.search(command):
+            out.append(Effect("privilege", target, frozenset({"access-grant"}), command))
         if infra and verbs & _GRANT and verbs & _GRANT_NOUNS:
             out += _grant(words, pairs, target, command)
         if verbs & (_MUTATE | _GRANT) and _is_public(pairs, set(nouns)):
@@ -394,7 +410,8 @@ def _grant(
     words: list[str], pairs: list[tuple[str, str]], target: str, command: str
 ) -> list[Effect]:
     """A membership, role or permission granted: only administration counts."""
-    values = [v for k, v in pairs if not _FREE_TEXT.search(k)][:MAX_PAIRS]
+    # Who is granted (`user: admin@acme.com`, `subjects`) says nothing of what is granted.
+    values = [v for k, v in pairs if not _FREE_TEXT.search(k) and not _WHO.search(k)]
     admin = [v for v in values if _ADMIN.search(v)]
     if not admin:
         return []
@@ -422,7 +439,7 @@ def _is_public(pairs: list[tuple[str, str]], nouns: set[str]) -> bool:
         if leaf in ("block_public_acls", "blockpublicacls", "block_public_policy") and v == "false":
             return True
         if _PUBLIC_KEYS.search(key) and _PUBLIC_VALUES.match(v):
-            if v == "*" and "security" not in nouns:
+            if v == "*" and "security" not in nouns and "principal" not in key.lower():
                 continue
             if v in ("blob", "container") and "access" not in leaf:
                 continue
