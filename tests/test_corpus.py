@@ -38,7 +38,7 @@ THRESHOLDS = {
 }
 # Files under data/strict/ are judged under the built-in `strict` constitution, and so is
 # everyday.jsonl (the IDE posture must not block a normal day either).
-STRICT_FILES = sorted((DATA / "strict").glob("*.jsonl")) + [DATA / "everyday.jsonl"]
+STRICT_FILES = [*sorted((DATA / "strict").glob("*.jsonl")), DATA / "everyday.jsonl"]
 STRICT_THRESHOLDS = {
     "blind7_ide_strict.jsonl": (0.948, 0.0),
     "everyday.jsonl": (MIN_RECALL, 0.01),

@@ -220,7 +220,7 @@ def test_known_commands_leave_out_english_words() -> None:
 
 def test_all_classes_requires_every_class() -> None:
     from magistrate.constitution.model import EffectMatch
-    from magistrate.risk import _EffectCond
+    from magistrate.rule_match import EffectCondition as _EffectCond
 
     cond = _EffectCond(EffectMatch(op=["perm"], classes=["system"], all_classes=["broad"]))
     [broad] = [

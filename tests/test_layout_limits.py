@@ -16,7 +16,7 @@ MAX_FUNCTION_LINES = 80
 BIG_MODULES = {
     "analysis/shell.py": 1336,
     "governor.py": 693,
-    "risk.py": 1434,
+    "risk.py": 1178,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS = {
@@ -26,7 +26,7 @@ LONG_FUNCTIONS = {
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,
     "integrations/hooks.py:action_for_event": 95,
-    "risk.py:_judge": 117,
+    "risk.py:_judge": 103,
     "telemetry.py:_make_meter": 103,
 }
 

@@ -9,15 +9,36 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import re2  # type: ignore[import-untyped]
 import sqlglot
 from sqlglot import exp
 
+from magistrate.analysis import rx
+
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+# What `sqlglot.parse(sql)` and `node.sql()` build on every call (the default dialect, its
+# tokenizer and parser), built once; the tokenizer and parser once per thread, as both keep the
+# state of the text they read (each resets it when it starts).
+_DIALECT = sqlglot.Dialect.get_or_raise(None)
+_LOCAL = threading.local()
+
+
+def _parse(sql: str) -> list[Any]:
+    """`sqlglot.parse(sql, error_level=IGNORE)`, without building a dialect, tokenizer and
+    parser for every statement."""
+    tools = getattr(_LOCAL, "tools", None)
+    if tools is None:
+        tools = _LOCAL.tools = (
+            _DIALECT.tokenizer(),
+            _DIALECT.parser(error_level=sqlglot.ErrorLevel.IGNORE),
+        )
+    tokenizer, parser = tools
+    return list(parser.parse(tokenizer.tokenize(sql), sql))
+
 
 MAX_SQL_CHARS = 100_000
 _WORDS = re.compile(r"[A-Za-z_]+")
@@ -64,16 +85,54 @@ _PRIVILEGE_ATTRS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
 class SqlStatement:
-    """What one SQL statement does."""
+    """What one SQL statement does.
 
-    type: str  # select insert update delete drop truncate alter grant revoke create merge copy…
-    object: str  # table, database, schema, user… ('' when not applicable)
-    where: str  # 'none', 'tautology', 'present', or '' when the statement has no WHERE
-    tables: tuple[str, ...]
-    actions: tuple[str, ...]  # ALTER actions (drop, add…) and privileges/attributes granted
-    text: str
+    `text` (the statement as sqlglot writes it back, for evidence) is generated on first use:
+    writing the tree back cost as much as parsing it, and most statements match no rule."""
+
+    __slots__ = ("_node", "_text", "actions", "object", "tables", "type", "where")
+
+    def __init__(
+        self,
+        type: str,  # select insert update delete drop truncate alter grant revoke create merge…
+        object: str,  # table, database, schema, user… ('' when not applicable)
+        where: str,  # 'none', 'tautology', 'present', or '' when the statement has no WHERE
+        tables: tuple[str, ...],
+        actions: tuple[str, ...],  # ALTER actions (drop, add…) and privileges granted
+        text: str | exp.Expression,
+    ) -> None:
+        self.type = type
+        self.object = object
+        self.where = where
+        self.tables = tables
+        self.actions = actions
+        self._node = text if isinstance(text, exp.Expression) else None
+        self._text = text if isinstance(text, str) else None
+
+    @property
+    def text(self) -> str:
+        """The statement's text (at most 300 characters)."""
+        text = self._text
+        if text is None:
+            text = self._text = _node_sql(self._node) if self._node is not None else ""
+            self._node = None
+        return text
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.type, self.object, self.where, self.tables, self.actions, self.text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SqlStatement) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"SqlStatement(type={self.type!r}, object={self.object!r}, where={self.where!r}, "
+            f"tables={self.tables!r}, actions={self.actions!r}, text={self.text!r})"
+        )
 
 
 # RE2 (linear time). `CONCAT(` items are separated by commas: with the comma optional,
@@ -120,6 +179,8 @@ def fold_concatenation(text: str) -> str:
 def dynamic_sql(sql: str) -> list[str]:
     """SQL text run by EXEC(...), EXECUTE IMMEDIATE, sp_executesql or PREPARE."""
     folded = fold_literals(sql) if ("+" in sql or "||" in sql or "concat" in sql.lower()) else sql
+    if not rx.found(_DYNAMIC, folded):  # most SQL runs none: no match objects to build
+        return []
     return [m.group(1).replace("''", "'") for m in _DYNAMIC.finditer(folded)]
 
 
@@ -169,7 +230,7 @@ def analyze_sql_bounded(sql: str) -> tuple[list[SqlStatement], str | None]:
 
 def _analyze(sql: str) -> list[SqlStatement]:
     try:
-        parsed = sqlglot.parse(sql, error_level=sqlglot.ErrorLevel.IGNORE)
+        parsed = _parse(sql)
     except Exception:  # sqlglot raises many error types on odd input; read the keywords instead
         return [_from_keywords(part) for part in sql.split(";") if part.strip()]
     out: list[SqlStatement] = []
@@ -184,8 +245,10 @@ def _analyze(sql: str) -> list[SqlStatement]:
 
 
 def _node_sql(node: exp.Expression) -> str:
+    """The statement written back by sqlglot. It runs last, once nothing else reads the tree, so
+    the generator may work on the tree itself: the copy it makes by default cost a third."""
     try:
-        return str(node.sql())[:300]
+        return str(_DIALECT.generate(node, copy=False))[:300]
     except Exception:
         return ""
 
@@ -195,7 +258,7 @@ def _tables(node: exp.Expression) -> tuple[str, ...]:
 
 
 def _statement(node: exp.Expression) -> SqlStatement:
-    text = _node_sql(node)
+    text = node  # written back as text only when evidence needs it (SqlStatement.text)
     tables = _tables(node)
     if isinstance(node, exp.Command):
         return _from_keywords(f"{node.this} {node.expression or ''}")
@@ -227,7 +290,9 @@ def _statement(node: exp.Expression) -> SqlStatement:
         return SqlStatement("create", kind, "", tables, acts, text)
     if type(node).__name__ in ("Grant", "Revoke"):
         privs = tuple(
-            str(p.sql()).lower() for p in node.args.get("privileges") or [] if hasattr(p, "sql")
+            str(_DIALECT.generate(p)).lower()
+            for p in node.args.get("privileges") or []
+            if hasattr(p, "sql")
         )
         return SqlStatement(type(node).__name__.lower(), "privilege", "", tables, privs, text)
     name = type(node).__name__.lower()
