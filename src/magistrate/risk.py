@@ -27,6 +27,7 @@ import re2  # type: ignore[import-untyped]
 from magistrate.action import Action
 from magistrate.analysis import commands as C
 from magistrate.analysis import rx
+from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
@@ -738,6 +739,7 @@ class RiskDetector:
     def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
+        ctx.effects += ApiEffects(self.classifier).of(action)  # destroy, privilege, publish…
         ops: list[str] = []
         if ctx.tool_words:
             ops = self._ops(ctx.tool_words)
@@ -785,10 +787,7 @@ class RiskDetector:
             if op in ("read", "write", "delete", "exec", "append"):
                 for p in paths:
                     ctx.effects.append(Effect(op, p, classify(p), command))
-            if (op in ("send", "fetch", "delete") and action.kind == "http") or op in (
-                "send",
-                "fetch",
-            ):
+            if op in ("send", "fetch") or (op == "delete" and action.kind == "http"):
                 for u in ctx.arg_values.get("url", ()):
                     ctx.effects.append(Effect(op, u, classify(u), command))
             if op == "send":

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from magistrate.analysis.fieldscan import PatternSet
+from magistrate.analysis.metadata import canonical_url
 
 # Targets that stand for sources of secrets or data rather than paths.
 PSEUDO_TARGETS = {
@@ -125,7 +126,7 @@ class PathClassifier:
             return pseudo
         result: set[str] = set()
         for candidate in path_candidates(operand):
-            for expanded in expand_braces(candidate):
+            for expanded in expand_braces(canonical_url(candidate)):
                 norm = normalize_path(expanded[:MAX_PATH_CHARS])
                 result.update(self._class_of[i] for i in self._set.matches(norm))
         frozen = frozenset(result)
