@@ -11,20 +11,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals, key_approver
-from magistrate.audit.keyring import audit_log_from_settings
+from magistrate.assessment_cache import AssessmentCache
 from magistrate.audit.log import AuditLog
 from magistrate.constitution import LoadedConstitution, default_constitution, load_constitution
 from magistrate.consultation import SyncBridge, check_many_with_counsel
-from magistrate.db import open_database
 from magistrate.errors import InvalidAction
 from magistrate.justica import EnforcementMode, Justica
 from magistrate.keys import ApiKey
@@ -33,17 +30,14 @@ from magistrate.provenance_store import ProvenanceStore
 from magistrate.risk import RiskAssessment, RiskDetector
 from magistrate.roles import RoleBinding
 from magistrate.sessions import SessionStore
-from magistrate.sofia import Counsel, LLMSettings, Sofia
-from magistrate.sofia_policy import ReadPolicy
-from magistrate.state_stores import state_stores
+from magistrate.sofia import Counsel, Sofia
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
 from magistrate.verdict import Verdict
-from magistrate.wakeups import PostgresWakeups
+from magistrate.wiring import governor_parts
 
 if TYPE_CHECKING:
     from magistrate.config import Settings
-    from magistrate.db.base import Database
 
 _perf = time.perf_counter_ns
 _ID_PREFIX = os.urandom(4).hex()
@@ -53,48 +47,6 @@ _ID_COUNTER = itertools.count(1)
 def new_verdict_id() -> str:
     """A verdict id unique across processes (random prefix, per-process counter)."""
     return f"v{_ID_PREFIX}{next(_ID_COUNTER):010x}"
-
-
-class AssessmentCache:
-    """A bounded LRU of risk assessments keyed by exact action content."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[tuple[Any, ...], tuple[RiskAssessment, str]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[Any, ...]) -> tuple[RiskAssessment, str] | None:
-        """The cached (assessment, fingerprint), counting the hit or miss."""
-        with self._lock:
-            entry = self._data.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return entry
-
-    def put(self, key: tuple[Any, ...], value: tuple[RiskAssessment, str]) -> None:
-        """Store an entry, evicting the least recently used beyond the size."""
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._data[key] = value
-            if len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        """Drop every entry."""
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
 
 
 class Governor:
@@ -165,76 +117,7 @@ class Governor:
         """A governor configured from `MAGISTRATE_*`, `magistrate.toml` and defaults: with
         `redis_url`, trust, suspensions and sessions live in Redis (shared by every server);
         with a PostgreSQL `database_url`, approval waiters wake on LISTEN/NOTIFY."""
-        from magistrate.config import Settings
-
-        s = settings or Settings()
-        constitution = (
-            load_constitution(s.constitution)
-            if s.constitution is not None
-            else default_constitution()
-        )
-        audit: AuditLog | None = None
-        approvals: Approvals | None = None
-        db: Database | None = None
-        if s.audit:
-            db = open_database(
-                s.database_url,
-                durable=s.audit_durability == "sync",
-                breaker_s=s.store_breaker_s,
-            )
-            audit = audit_log_from_settings(db, s)
-            wakeups = (
-                PostgresWakeups(s.database_url)
-                if s.database_url.startswith(("postgresql:", "postgres:"))
-                else None
-            )
-            # no name-based approvers from settings: an agent can set environment variables;
-            # approvers prove themselves with keys (issue 12)
-            approvals = Approvals(
-                db,
-                ttl_s=s.approval_ttl_s,
-                audit=audit,
-                wakeups=wakeups,
-                poll_s=s.approval_poll_s,
-            )
-        shared = state_stores(s, db, overrides.keys())
-        llm = (
-            LLMSettings(s.llm_base_url, s.llm_model, s.llm_api_key or "not-needed")
-            if s.llm_base_url
-            else None
-        )
-        options: dict[str, Any] = {
-            "mode": s.mode,
-            "enabled": s.governance,
-            "cache_size": s.cache_size,
-            "trusted_values": s.trusted_values,
-            "on_error": s.on_error,
-            "principal_roles": s.principal_roles,
-            "default_role": s.default_role,
-            "audit": audit,
-            "approvals": approvals,
-            "telemetry": Telemetry.from_settings(s),
-            "sofia": Sofia(
-                constitution,
-                llm,
-                budget_s=s.sofia_budget_s,
-                fallback=s.sofia_fallback,
-                cache_ttl_s=s.sofia_cache_ttl_s,
-                max_concurrency=s.sofia_concurrency,
-                policy=ReadPolicy.from_settings(
-                    s.sofia_read_kinds,
-                    s.sofia_read_facts,
-                    s.sofia_read_effects,
-                    s.sofia_read_tool_words,
-                    s.sofia_read_outputs,
-                    s.sofia_read_unsure,
-                    s.sofia_routine_programs,
-                    s.sofia_read_unknown_programs,
-                ),
-                structured=s.sofia_structured,
-            ),
-            **shared,
-        }
+        constitution, options = governor_parts(settings, overrides.keys())
         options.update(overrides)
         return cls(constitution, **options)
 

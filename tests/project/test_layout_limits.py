@@ -15,8 +15,7 @@ MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
     "analysis/shell.py": 1327,
-    "governor.py": 693,
-    "risk.py": 1178,
+    "risk.py": 1177,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS = {
