@@ -116,6 +116,43 @@ def tracing_requested() -> bool:
     )
 
 
+# Values read from sources when metrics are collected: (metric, source, counter?, description).
+_SOURCE_METRICS = (
+    ("magistrate.cache.hits", "cache.hits", True, "Risk-assessment cache hits"),
+    ("magistrate.cache.misses", "cache.misses", True, "Risk-assessment cache misses"),
+    (
+        "magistrate.approvals.pending",
+        "approvals.pending",
+        False,
+        "Pending, unexpired approval requests",
+    ),
+    (
+        "magistrate.audit.queue_depth",
+        "audit.queue_depth",
+        False,
+        "Audit records waiting for the writer",
+    ),
+    (
+        "magistrate.audit.spool_size",
+        "audit.spool_size",
+        False,
+        "Audit records spooled while the store is down",
+    ),
+)
+# Sofia's events, counted (`triggered`: reads System 2's policy asked for).
+_SOFIA_EVENTS = (
+    "triggered",
+    "llm_calls",
+    "cache_hits",
+    "joined",
+    "fallbacks",
+    "timeouts",
+    "errors",
+    "malformed",
+    "partial",
+)
+
+
 class Telemetry:
     """Spans, metrics and Prometheus text for one governor."""
 
@@ -179,7 +216,6 @@ class Telemetry:
 
     def _make_meter(self, service_name: str, otlp: bool) -> None:
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
-        from opentelemetry.metrics import CallbackOptions, Observation
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.resources import Resource
         from prometheus_client import CollectorRegistry
@@ -197,73 +233,18 @@ class Telemetry:
         self._owned_providers.append(provider)
         meter = provider.get_meter("magistrate")
 
-        def decisions(options: CallbackOptions) -> Iterable[Observation]:
-            for (decision, risk), n in list(self._decisions.items()):
-                yield Observation(
-                    n, {"governance.decision": str(decision), "governance.risk": str(risk)}
-                )
-
-        def source(name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
-            def observe(options: CallbackOptions) -> Iterable[Observation]:
-                fn = self._sources.get(name)
-                if fn is not None:
-                    try:
-                        yield Observation(fn())
-                    except Exception:  # a store that is down reports nothing this time
-                        return
-
-            return observe
-
         meter.create_observable_counter(
             "magistrate.decisions",
-            [decisions],
+            [self._observe_decisions],
             unit="{decision}",
             description="Verdicts by decision and risk tier",
         )
-        meter.create_observable_counter(
-            "magistrate.cache.hits",
-            [source("cache.hits")],
-            description="Risk-assessment cache hits",
-        )
-        meter.create_observable_counter(
-            "magistrate.cache.misses",
-            [source("cache.misses")],
-            description="Risk-assessment cache misses",
-        )
-        meter.create_observable_gauge(
-            "magistrate.approvals.pending",
-            [source("approvals.pending")],
-            description="Pending, unexpired approval requests",
-        )
-        meter.create_observable_gauge(
-            "magistrate.audit.queue_depth",
-            [source("audit.queue_depth")],
-            description="Audit records waiting for the writer",
-        )
-        meter.create_observable_gauge(
-            "magistrate.audit.spool_size",
-            [source("audit.spool_size")],
-            description="Audit records spooled while the store is down",
-        )
-
-        def sofia(options: CallbackOptions) -> Iterable[Observation]:
-            stats = self._sofia_stats
-            for event in (
-                "triggered",  # reads System 2's policy asked for
-                "llm_calls",
-                "cache_hits",
-                "joined",
-                "fallbacks",
-                "timeouts",
-                "errors",
-                "malformed",
-                "partial",
-            ):
-                yield Observation(stats.get(event, 0), {"governance.sofia.event": event})
-
+        for metric, name, counter, description in _SOURCE_METRICS:
+            create = meter.create_observable_counter if counter else meter.create_observable_gauge
+            create(metric, [self._observe_source(name)], description=description)
         meter.create_observable_counter(
             "magistrate.sofia.events",
-            [sofia],
+            [self._observe_sofia],
             description="Sofia: LLM calls, cache hits, single-flight "
             "joins, fallbacks, timeouts, errors",
         )
@@ -280,6 +261,34 @@ class Telemetry:
                 description="Time spent per stage of a check (a sample of checks)",
                 explicit_bucket_boundaries_advisory=LATENCY_BUCKETS_S,
             )
+
+    def _observe_decisions(self, options: Any) -> Iterable[Any]:
+        from opentelemetry.metrics import Observation
+
+        for (decision, risk), n in list(self._decisions.items()):
+            yield Observation(
+                n, {"governance.decision": str(decision), "governance.risk": str(risk)}
+            )
+
+    def _observe_source(self, name: str) -> Callable[[Any], Iterable[Any]]:
+        from opentelemetry.metrics import Observation
+
+        def observe(options: Any) -> Iterable[Any]:
+            fn = self._sources.get(name)
+            if fn is not None:
+                try:
+                    yield Observation(fn())
+                except Exception:  # a store that is down reports nothing this time
+                    return
+
+        return observe
+
+    def _observe_sofia(self, options: Any) -> Iterable[Any]:
+        from opentelemetry.metrics import Observation
+
+        stats = self._sofia_stats
+        for event in _SOFIA_EVENTS:
+            yield Observation(stats.get(event, 0), {"governance.sofia.event": event})
 
     def add_source(self, name: str, fn: Callable[[], float]) -> None:
         """A value read when metrics are collected (queue depth, pending approvals…)."""

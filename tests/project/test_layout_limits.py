@@ -25,7 +25,6 @@ LONG_FUNCTIONS = {
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,
     "risk.py:_judge": 103,
-    "telemetry.py:_make_meter": 103,
 }
 
 
