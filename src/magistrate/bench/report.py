@@ -119,6 +119,28 @@ def _ratio(ours: float | None, seed: float | None, higher_is_better: bool) -> st
     return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:,.1f}×"
 
 
+def _seed_row(name: str, f: dict[str, Any], seed: dict[str, Any]) -> str:
+    """One scenario beside the seed's figures (a table row)."""
+    rate = f.get("ops_per_s")
+    spread = (
+        f" ({f['ops_per_s_min']:,.0f}–{f['ops_per_s_max']:,.0f})" if "ops_per_s_min" in f else ""
+    )
+    cells = [
+        name,
+        f"{f.get('ops', ''):,}",
+        f"{rate:,.0f}{spread}" if rate else "",
+        f"{seed['ops_per_s']:,.0f}" if "ops_per_s" in seed else "",
+        _ratio(rate, seed.get("ops_per_s"), True),
+        f"{f['p50_us']:,.2f}" if "p50_us" in f else "",
+        f"{seed['p50_us']:,.0f}" if "p50_us" in seed else "",
+        f"{f['p99_us']:,.2f}" if "p99_us" in f else "",
+        f"{seed['p99_us']:,.0f}" if "p99_us" in seed else "",
+        _ratio(f.get("p50_us"), seed.get("p50_us"), False),
+        f"{f['memory_mb']:.2f}" if "memory_mb" in f else "",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
 def markdown(results: list[Result], quick: bool) -> str:
     """The Markdown report: side by side with the seed, beyond-seed figures, targets."""
     lines = [
@@ -142,34 +164,7 @@ def markdown(results: list[Result], quick: bool) -> str:
     for name, seed in SEED.items():
         if name not in by_name:
             continue
-        f = by_name[name].figures()
-        rate = f.get("ops_per_s")
-        spread = (
-            f" ({f['ops_per_s_min']:,.0f}–{f['ops_per_s_max']:,.0f})"
-            if "ops_per_s_min" in f
-            else ""
-        )
-        lines.append(
-            f"| {name} | {f.get('ops', ''):,} | "
-            + (f"{rate:,.0f}{spread}" if rate else "")
-            + " | "
-            + (f"{seed['ops_per_s']:,.0f}" if "ops_per_s" in seed else "")
-            + " | "
-            + _ratio(rate, seed.get("ops_per_s"), True)
-            + " | "
-            + (f"{f['p50_us']:,.2f}" if "p50_us" in f else "")
-            + " | "
-            + (f"{seed['p50_us']:,.0f}" if "p50_us" in seed else "")
-            + " | "
-            + (f"{f['p99_us']:,.2f}" if "p99_us" in f else "")
-            + " | "
-            + (f"{seed['p99_us']:,.0f}" if "p99_us" in seed else "")
-            + " | "
-            + _ratio(f.get("p50_us"), seed.get("p50_us"), False)
-            + " | "
-            + (f"{f['memory_mb']:.2f}" if "memory_mb" in f else "")
-            + " |"
-        )
+        lines.append(_seed_row(name, by_name[name].figures(), seed))
     lines += ["", "## Beyond the seed", "", "| scenario | figures |", "|---|---|"]
     for r in results:
         if r.name in SEED:
