@@ -22,7 +22,6 @@ LONG_FUNCTIONS = {
     "analysis/shell.py:command": 125,
     "analysis/shell.py:_effects": 103,
     "analysis/shell.py:_follow": 92,
-    "cli/integrations.py:mcp_proxy": 123,
     "risk.py:_judge": 103,
 }
 

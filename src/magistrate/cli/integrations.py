@@ -26,63 +26,76 @@ def register(root: typer.Typer) -> None:
     hook_app.command("claude-code")(hook_claude_code)
 
 
-def mcp_proxy(
-    command: Annotated[
-        list[str] | None,
-        typer.Argument(help="The real MCP server's command and arguments, after --."),
-    ] = None,
-    http: Annotated[
-        str | None,
-        typer.Option("--http", help="Front a streamable-HTTP MCP server at this URL instead."),
-    ] = None,
-    principal: Annotated[
-        str, typer.Option("--principal", "-p", help="The agent the calls are judged as.")
-    ] = "agent:mcp",
-    role: Annotated[
-        str | None, typer.Option("--role", "-r", help="The constitution role of the agent.")
-    ] = None,
-    hide_tools: Annotated[
-        bool,
-        typer.Option("--hide-tools", help="Leave out of tools/list the tools --role may not use."),
-    ] = False,
-    escalation: Annotated[
-        str | None,
-        typer.Option(
-            "--escalation",
-            help="wait (for approval, then deny) or return (answer with the approval id). "
-            "Default: MAGISTRATE_ESCALATION, else wait.",
-        ),
-    ] = None,
-    approval_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--approval-timeout",
-            help="Seconds to wait for an approval (default: MAGISTRATE_APPROVAL_TIMEOUT_S, 300).",
-        ),
-    ] = None,
-    no_output_check: Annotated[
-        bool,
-        typer.Option("--no-output-check", help="Do not judge tool results (not recommended)."),
-    ] = False,
-    host: Annotated[str, typer.Option("--host", help="With --http: address to serve on.")] = (
-        "127.0.0.1"
+# The options of `magistrate mcp-proxy` (typed once here, so the command reads as its logic).
+_McpCommand = Annotated[
+    list[str] | None,
+    typer.Argument(help="The real MCP server's command and arguments, after --."),
+]
+_McpHttp = Annotated[
+    str | None,
+    typer.Option("--http", help="Front a streamable-HTTP MCP server at this URL instead."),
+]
+_McpPrincipal = Annotated[
+    str, typer.Option("--principal", "-p", help="The agent the calls are judged as.")
+]
+_McpRole = Annotated[
+    str | None, typer.Option("--role", "-r", help="The constitution role of the agent.")
+]
+_McpHideTools = Annotated[
+    bool,
+    typer.Option("--hide-tools", help="Leave out of tools/list the tools --role may not use."),
+]
+_McpEscalation = Annotated[
+    str | None,
+    typer.Option(
+        "--escalation",
+        help="wait (for approval, then deny) or return (answer with the approval id). "
+        "Default: MAGISTRATE_ESCALATION, else wait.",
     ),
-    port: Annotated[int, typer.Option("--port", help="With --http: port to serve on.")] = 8765,
-    path: Annotated[str, typer.Option("--path", help="With --http: endpoint path.")] = "/mcp",
-    server_name: Annotated[
-        str | None,
-        typer.Option("--server-name", help="Name of the server in the audit (default: derived)."),
-    ] = None,
-    server_principal: Annotated[
-        str | None,
-        typer.Option(
-            "--server-principal",
-            help="Principal tool results are judged as (default: mcp-server:NAME).",
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Log only errors to stderr.")
-    ] = False,
+]
+_McpApprovalTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--approval-timeout",
+        help="Seconds to wait for an approval (default: MAGISTRATE_APPROVAL_TIMEOUT_S, 300).",
+    ),
+]
+_McpNoOutputCheck = Annotated[
+    bool,
+    typer.Option("--no-output-check", help="Do not judge tool results (not recommended)."),
+]
+_McpHost = Annotated[str, typer.Option("--host", help="With --http: address to serve on.")]
+_McpPort = Annotated[int, typer.Option("--port", help="With --http: port to serve on.")]
+_McpPath = Annotated[str, typer.Option("--path", help="With --http: endpoint path.")]
+_McpServerName = Annotated[
+    str | None,
+    typer.Option("--server-name", help="Name of the server in the audit (default: derived)."),
+]
+_McpServerPrincipal = Annotated[
+    str | None,
+    typer.Option(
+        "--server-principal",
+        help="Principal tool results are judged as (default: mcp-server:NAME).",
+    ),
+]
+_McpQuiet = Annotated[bool, typer.Option("--quiet", "-q", help="Log only errors to stderr.")]
+
+
+def mcp_proxy(
+    command: _McpCommand = None,
+    http: _McpHttp = None,
+    principal: _McpPrincipal = "agent:mcp",
+    role: _McpRole = None,
+    hide_tools: _McpHideTools = False,
+    escalation: _McpEscalation = None,
+    approval_timeout: _McpApprovalTimeout = None,
+    no_output_check: _McpNoOutputCheck = False,
+    host: _McpHost = ("127.0.0.1"),
+    port: _McpPort = 8765,
+    path: _McpPath = "/mcp",
+    server_name: _McpServerName = None,
+    server_principal: _McpServerPrincipal = None,
+    quiet: _McpQuiet = False,
 ) -> None:
     """Govern an MCP server: every tools/call is judged, every tool result checked.
 
@@ -121,12 +134,7 @@ def mcp_proxy(
     except ValueError as exc:
         err.print(f"mcp-proxy: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("magistrate mcp-proxy: %(message)s"))
-    proxy_log = logging.getLogger("magistrate.mcp")
-    proxy_log.addHandler(handler)
-    proxy_log.setLevel(logging.ERROR if quiet else logging.INFO)
-    proxy_log.propagate = False
+    _mcp_logging(quiet)
     governor = _governor()
     if role is not None and role not in governor.constitution.model.roles:
         known = ", ".join(sorted(governor.constitution.model.roles))
@@ -149,6 +157,16 @@ def mcp_proxy(
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+def _mcp_logging(quiet: bool) -> None:
+    """The proxy logs to stderr (stdout carries the MCP protocol)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("magistrate mcp-proxy: %(message)s"))
+    proxy_log = logging.getLogger("magistrate.mcp")
+    proxy_log.addHandler(handler)
+    proxy_log.setLevel(logging.ERROR if quiet else logging.INFO)
+    proxy_log.propagate = False
 
 
 def hook_claude_code(
