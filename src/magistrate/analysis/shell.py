@@ -336,7 +336,7 @@ class _Run:
                 self.script(argv[i + 1], depth + 1, via, dict(env), span=where)  # flock F -c CMD
                 return
             if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
-                stdin_targets = _listed_paths(s.prev.invocation)
+                stdin_targets = _listed_paths(s.prev.invocation, self.classify)
             elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
                 stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
             if i >= len(argv):
@@ -401,6 +401,10 @@ class _Run:
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
+        if not stdin_targets and name in C.WINDOWS_DELETERS and s.prev is not None:
+            # `Get-ChildItem X | Remove-Item`: PowerShell pipes the listed items to the deleter.
+            if s.prev.invocation is not None and not [a for a in args if a[:1] not in "-/"]:
+                stdin_targets = _listed_paths(s.prev.invocation, self.classify)
         inv = self.record(name, args, via, depth, where, privileged, stdin_targets)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
@@ -1245,12 +1249,24 @@ def _after_container(argv: list[str]) -> list[str]:
     return argv[k + 1 :]
 
 
-def _listed_paths(inv: Invocation) -> list[str]:
-    """Paths a command prints for `xargs` to use: `find ROOTS`, `ls X`, `echo X`."""
+_LISTERS = frozenset({"get-childitem", "gci", "dir", "ls"})
+_PS_PATH = frozenset({"-path", "-literalpath"})
+_FIND_FILTERS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
+
+
+def _listed_paths(inv: Invocation, classify: Any) -> list[str]:
+    """Paths a command prints for `xargs` or a pipeline to use: `find ROOT -name P` (ROOT/P,
+    or all of a broad ROOT), `ls X`, `Get-ChildItem X` (the contents of X: X), `echo X`."""
     if inv.name == "find":
         roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
-        return roots[:1] if roots else ["."]
-    if inv.name in ("ls", "echo", "printf", "cat", "locate"):
+        return [_find_target(roots[0] if roots else ".", _option_value(inv.argv, _FIND_FILTERS), classify)]
+    if inv.name in _LISTERS:
+        argv = inv.argv
+        named = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_PATH]
+        switch = re.compile(r"^/[a-z]{1,2}$", re.I)  # `dir /s /b`: switches, not folders
+        listed = named or [o for o in inv.operands if not switch.match(o) and o not in named]
+        return listed[:8] or ["."]
+    if inv.name in ("echo", "printf", "cat", "locate"):
         return inv.operands[:8]
     return []
 

@@ -109,9 +109,18 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
                 yield "read", o[3:]
 
 
+_ASKED = frozenset({"--help", "--dry-run", "/?", "--version"})
+
+
+def _only_asks(inv: Invocation) -> bool:
+    """`--help`, `/?`, `--dry-run` (`rsync -n` too): the command reports and changes nothing.
+    Not `-h`: rsync, du and others read it as `--human-readable`."""
+    return bool(_ASKED & set(inv.argv)) or (inv.name == "rsync" and "n" in inv.flags)
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What a file command does to its path operands."""
-    if not handles(inv):
+    if not handles(inv) or _only_asks(inv):
         return
     for op, target in _paths(inv):
         yield Effect(op, target, classify(target), inv.name)
@@ -148,5 +157,23 @@ FAMILY = Family(
         Example("sed 's/a/b/' file.txt", lacks=("write",)),
         Example("rsync -a ./dist/ host:/srv/app/", lacks=("delete",)),
         Example("cp", lacks=("write",)),
+        Example("rsync -avn --delete ./site/ /var/www/html/", lacks=("delete", "write")),
+        Example("rsync -av --dry-run --delete src/ backup/src/", lacks=("delete",)),
+        Example("rm --help", lacks=("delete",)),
+        Example("Remove-Item /?", lacks=("delete",)),
+        # Everything in a folder, however the glob is spelled, is the folder's contents.
+        Example("del /f /s /q C:\\*.*", has=("delete:root",)),
+        Example("erase /q C:\\Users\\ana\\*.*", has=("delete:home",)),
+        Example("rm -rf /home/alice/*.*", has=("delete:home",)),
+        # A listing piped or fed to a deleter deletes what it listed.
+        Example(
+            "Get-ChildItem C:\\Windows\\System32 | Remove-Item -Force -Recurse",
+            has=("delete:system",),
+        ),
+        Example("gci -Path $env:USERPROFILE -Recurse | ri -Force", has=("delete:home",)),
+        Example("dir /b /s C:\\Windows | del /q", has=("delete:system",)),
+        Example("Get-ChildItem .\\build | Remove-Item -Recurse", lacks=("delete:system",)),
+        Example("find ~ -type f | xargs rm -f", has=("delete:home",)),
+        Example("find . -name '*.orig' -print0 | xargs -0 rm -f", lacks=("delete:cwd-all",)),
     ),
 )
