@@ -83,7 +83,7 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
     name, ops = inv.name, _operands(inv)
     if _windows_delete(inv):
         yield from (("delete", o) for o in ops if not is_switch(o))
-    elif name in C.DELETERS or name.startswith(_MKFS) or name in _DEVICE_WIPERS:
+    elif name in C.DELETERS:
         yield from (("delete", o) for o in ops)
     elif name in C.TRUNCATERS:
         yield from (("truncate", o) for o in ops)
@@ -118,9 +118,73 @@ def _only_asks(inv: Invocation) -> bool:
     return bool(_ASKED & set(inv.argv)) or (inv.name == "rsync" and "n" in inv.flags)
 
 
+# Programs that partition, format, encrypt or erase disks and volumes, and the words that make
+# them only look (`fdisk -l`, `parted /dev/sda print`, `diskutil list`, `cryptsetup status`).
+_DISK_TOOLS = frozenset(
+    "fdisk sfdisk sgdisk gdisk cfdisk parted cryptsetup diskutil format format.com diskpart"
+    " format-volume clear-disk initialize-disk remove-partition format-partition"
+    " clear-partition remove-physicaldisk reset-physicaldisk".split()
+)
+_DISK_LOOKS = frozenset(
+    "-l --list print list info information status -p --print --verify -v --version luksdump"
+    " isluks open luksopen close luksclose benchmark mount unmount unmountdisk verifydisk"
+    " verifyvolume activity".split()
+)
+_DISK_ERASERS = re.compile(r"^(erase|zero|random|secure|partition|reformat|delete|split|merge)", re.I)
+_DISK_SELECTORS = frozenset(
+    {"-driveletter", "-number", "-disknumber", "-partitionnumber", "-path", "-friendlyname"}
+)
+_DRIVE = re.compile(r"^[a-z]:\\?$", re.I)
+
+
+def _project_file(target: str, classify: Classify) -> bool:
+    """An image file in the project or in temp (`./disk.img`, `/tmp/x.img`): not a disk."""
+    if "temp" in classify(target):
+        return True
+    return not re.match(r"^([/~$%]|[a-z]:|\\)", target, re.I) and ".." not in target
+
+
+def _disk_targets(inv: Invocation) -> list[str]:
+    """The disks or volumes a disk tool acts on (`disk:0`, `volume:D`, `/dev/sdb`)."""
+    name, argv = inv.name, inv.argv
+    if name == "diskutil":
+        verbs = [o for o in inv.operands if o.lower() != "apfs"]
+        if not verbs or not _DISK_ERASERS.match(verbs[0]):
+            return []
+        return [f"disk:{verbs[-1]}"]
+    chosen = [
+        f"{'volume' if a.lower() == '-driveletter' else 'disk'}:{argv[k + 1]}"
+        for k, a in enumerate(argv[:-1])
+        if a.lower() in _DISK_SELECTORS
+    ]
+    devices = [o for o in inv.operands if o.startswith("/dev/") or _DRIVE.match(o)]
+    return chosen or devices or [f"disk:{name}"]  # piped (`Get-Disk | Clear-Disk`), scripted
+
+
+def _formats(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    """Formatting, partitioning or erasing: `delete` of a `device`, unless the target is an
+    image file in the project or in temp (`mkfs.ext4 -F ./disk.img` writes a file)."""
+    if {a.lower() for a in inv.argv} & _DISK_LOOKS and inv.name in _DISK_TOOLS:
+        return
+    if inv.name in _DISK_TOOLS:
+        targets = _disk_targets(inv)
+    else:
+        targets = _operands(inv)
+    for target in targets:
+        classes = classify(target)
+        if not _project_file(target, classify) or target.startswith(("disk:", "volume:")):
+            classes |= {"device"}
+        yield Effect("delete", target, classes, inv.name, inv.privileged)
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What a file command does to its path operands."""
-    if not handles(inv) or _only_asks(inv):
+    if _only_asks(inv):
+        return
+    if inv.name in _DISK_TOOLS or inv.name.startswith(_MKFS) or inv.name in _DEVICE_WIPERS:
+        yield from _formats(inv, classify)
+        return
+    if not handles(inv):
         return
     for op, target in _paths(inv):
         yield Effect(op, target, classify(target), inv.name)
@@ -136,6 +200,7 @@ FAMILY = Family(
     | C.IN_PLACE_EDITORS
     | C.EDITORS
     | _DEVICE_WIPERS
+    | _DISK_TOOLS
     | {"dd"},
     prefixes=_MKFS,
     effects=effects,
@@ -152,6 +217,22 @@ FAMILY = Family(
         Example("sed -i 's/a/b/' /etc/hosts", has=("write:system",)),
         Example("dd if=/dev/zero of=/dev/sda bs=1M", has=("write:device",)),
         Example("sudo mkfs.ext4 /dev/sdb1", has=("delete:device",)),
+        # Formatting, partitioning, erasing a disk or volume, whatever the tool: delete:device.
+        Example("Format-Volume -DriveLetter D -FileSystem NTFS -Force", has=("delete:device",)),
+        Example("Clear-Disk -Number 0 -RemoveData -Confirm:$false", has=("delete:device",)),
+        Example("Initialize-Disk -Number 2 -PartitionStyle GPT", has=("delete:device",)),
+        Example("Remove-Partition -DiskNumber 1 -PartitionNumber 2", has=("delete:device",)),
+        Example("Get-Disk 1 | Clear-Disk -RemoveData", has=("delete:device",)),
+        Example("diskpart /s wipe.txt", has=("delete:device",)),
+        Example("diskutil eraseDisk JHFS+ Blank disk2", has=("delete:device",)),
+        Example("sudo sgdisk --zap-all /dev/nvme0n1", has=("delete:device",)),
+        Example("format D: /FS:NTFS /Q /Y", has=("delete:device",)),
+        Example("mkswap $DEV", has=("delete:device",)),
+        Example("diskutil list", lacks=("delete",)),
+        Example("sudo fdisk -l", lacks=("delete",)),
+        Example("sudo parted /dev/sda print", lacks=("delete",)),
+        Example("mkfs.ext4 -F ./disk.img", lacks=("delete:device",)),
+        Example("mkfs.vfat -C /tmp/boot.img 65536", lacks=("delete:device",)),
         Example("echo hi | tee -a notes.txt", has=("append",)),
         Example("rmdir build", lacks=("delete",)),
         Example("sed 's/a/b/' file.txt", lacks=("write",)),
