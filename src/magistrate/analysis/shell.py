@@ -931,6 +931,8 @@ class _Run:
             self.limit(f"program code longer than {MAX_CODE:,} characters")
         if found.secret_env:
             self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
+        if found.reverse_shell:
+            self.out.facts.setdefault(Fact.REVERSE_SHELL, f"code: {found.reverse_shell}")
         if found.remote:
             self.out.facts.setdefault(
                 Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
