@@ -1270,6 +1270,13 @@ def _listed_paths(inv: Invocation, classify: Any) -> list[str]:
         return listed[:8] or ["."]
     if inv.name in ("echo", "printf", "cat", "locate"):
         return inv.operands[:8]
+    if inv.name in C.KEY_VALUE_CLIS:  # `redis-cli --scan --pattern P`, `redis-cli KEYS P`
+        argv = inv.argv
+        words = [a.lower() for a in argv]
+        if "--scan" in words:
+            return [f"keys:{_option_value(argv, frozenset({'--pattern'})) or '*'}"]
+        if "keys" in words and words.index("keys") + 1 < len(argv):
+            return [f"keys:{argv[words.index('keys') + 1]}"]
     return []
 
 
