@@ -107,7 +107,7 @@ _UNKNOWN = "resource"
 
 
 def _kind(nouns: list[str], default: str = "instance") -> str:
-    if "group" in nouns and "security" not in nouns and "log" not in nouns:
+    if "group" in nouns and not {"security", "log", "iam", "ad", "identity"} & set(nouns):
         return "stack"  # `az group delete`: a resource group and everything in it
     kinds = {NOUNS[n] for n in nouns if n in NOUNS}
     return next((k for k in _GRAVITY if k in kinds), default)
@@ -129,7 +129,7 @@ def _aws_destroy(inv: Invocation, words: list[str]) -> Iterator[Effect]:
         yield resource("destroy", target, {"bucket"} | extra, inv)
     elif operation.startswith(("delete-", "terminate-", "schedule-key-deletion", "deregister-")):
         parts = operation.split("-")[1:]
-        kind = _kind([*parts], "") or _kind([service], _UNKNOWN)
+        kind = _kind([*parts, service], _UNKNOWN)
         yield resource("destroy", f"{service} {operation}", {kind}, inv)
 
 
