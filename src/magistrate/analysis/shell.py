@@ -1253,6 +1253,7 @@ def _after_container(argv: list[str]) -> list[str]:
 
 _LISTERS = frozenset({"get-childitem", "gci", "dir", "ls"})
 _PS_PATH = frozenset({"-path", "-literalpath"})
+_PS_FILTERS = frozenset({"-include", "-filter"})
 _FIND_FILTERS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
 
 
@@ -1266,8 +1267,13 @@ def _listed_paths(inv: Invocation, classify: Any) -> list[str]:
         argv = inv.argv
         named = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_PATH]
         switch = re.compile(r"^/[a-z]{1,2}$", re.I)  # `dir /s /b`: switches, not folders
-        listed = named or [o for o in inv.operands if not switch.match(o) and o not in named]
-        return listed[:8] or ["."]
+        listed = (named or [o for o in inv.operands if not switch.match(o)])[:8] or ["."]
+        # `-Include bin,obj`, `-Filter *.log`: only what matches, as `find -name` narrows.
+        kept = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_FILTERS]
+        patterns = [p for v in kept for p in v.split(",") if p][:8]
+        if patterns:
+            return [_find_target(r, p, classify) for r in listed for p in patterns][:8]
+        return listed
     if inv.name in ("echo", "printf", "cat", "locate"):
         return inv.operands[:8]
     if inv.name in C.KEY_VALUE_CLIS:  # `redis-cli --scan --pattern P`, `redis-cli KEYS P`

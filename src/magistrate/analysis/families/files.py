@@ -254,6 +254,11 @@ FAMILY = Family(
         Example("gci -Path $env:USERPROFILE -Recurse | ri -Force", has=("delete:home",)),
         Example("dir /b /s C:\\Windows | del /q", has=("delete:system",)),
         Example("Get-ChildItem .\\build | Remove-Item -Recurse", lacks=("delete:system",)),
+        Example(
+            "Get-ChildItem -Path . -Include bin,obj -Recurse | Remove-Item -Recurse -Force",
+            lacks=("delete:cwd-all",),
+        ),
+        Example("gci ~ -Filter *.docx -Recurse | ri", has=("delete:home",)),
         Example("find ~ -type f | xargs rm -f", has=("delete:home",)),
         Example("find . -name '*.orig' -print0 | xargs -0 rm -f", lacks=("delete:cwd-all",)),
     ),
