@@ -598,6 +598,11 @@ class _Run:
             self._network(inv, name)
             if _secret_var_in(_data_values(inv.argv)):
                 add("read", "$ENV", name)
+            elif foreign := _foreign_credentials(inv.argv):
+                # `curl -H "X-Token: $GITHUB_TOKEN" https://collector…`: a vendor's credential
+                # handed to a host not the vendor's is sent out, not used.
+                add("read", "$ENV", name)
+                add("send", foreign, name)
         elif name in C.RAW_SOCKETS:
             if "l" not in inv.flags and ops:
                 add("send", ops[0], name)
@@ -707,8 +712,10 @@ class _Run:
                 self.downloaded.add(u.rstrip("/").rsplit("/", 1)[-1])
         # Files attached to a request are read: `-d @file`, `-F x=@file`, `-T file`.
         for k, a in enumerate(argv):
-            if k and lower[k - 1] in ("-t", "--upload-file", "--post-file", "--body-file"):
+            if k and lower[k - 1] in _UPLOAD_OPTIONS:
                 self._add("read", a, name)
+            elif "=" in a and lower[k].split("=", 1)[0] in _UPLOAD_OPTIONS:
+                self._add("read", a.split("=", 1)[1], name)  # `--post-file=/etc/shadow`
             elif "@" in a and not a.startswith("http"):
                 self._add("read", a[a.index("@") :], name)
         for u in urls or [name]:
@@ -1154,6 +1161,42 @@ def _data_values(argv: list[str]) -> list[str]:
         elif a.startswith(("http://", "https://")) and "?" in a:
             out.append(a.split("?", 1)[1])
     return out
+
+
+# Options whose value is a file the request uploads (curl, wget, HTTPie, aria2…).
+_UPLOAD_OPTIONS = frozenset({"-t", "--upload-file", "--post-file", "--body-file", "--put-file"})
+_HEADER_OPTIONS = frozenset({"-h", "--header", "--headers", "-headers"})
+# Vendors whose short names in variables differ from their domains.
+_VENDOR_DOMAINS = {"gh": "github", "hf": "huggingface", "cf": "cloudflare", "gl": "gitlab",
+                   "do": "digitalocean", "az": "azure", "gcp": "google", "gcloud": "google",
+                   "aws": "amazonaws", "sf": "salesforce", "tf": "terraform"}  # fmt: skip
+# First words of credential names that name no vendor (`API_KEY`, `ACCESS_TOKEN`).
+_GENERIC_WORDS = frozenset(
+    "api auth access secret bearer app service client my prod production dev staging ci user"
+    " admin token key password pass private public session refresh id master root".split()
+)
+
+
+def _foreign_credentials(argv: list[str]) -> str | None:
+    """The URL a request sends a vendor-named credential (in a header, or a HTTPie `Name:$X`
+    item) to, when that URL is not the vendor's (`$GITHUB_TOKEN` to a collector), else None."""
+    urls = [a for a in argv if a.startswith(("http://", "https://"))]
+    if not urls:
+        return None
+    lower = [a.lower() for a in argv]
+    carried = [argv[k + 1] for k, a in enumerate(lower[:-1]) if a in _HEADER_OPTIONS]
+    carried += [a.split("=", 1)[1] for a in argv if a.lower().startswith("--header=")]
+    carried += [a for a in argv if re.match(r"^[\w-]+:=?\S*\$", a)]  # HTTPie `X-Token:$T`
+    for value in carried:
+        for var in credential_vars(value):
+            word = var.lower().removeprefix("env:").split("_", 1)[0]
+            vendor = _VENDOR_DOMAINS.get(word, word)
+            if word in _GENERIC_WORDS or len(vendor) < 4:
+                continue
+            host = urls[0].split("://", 1)[1].split("/", 1)[0].lower()
+            if vendor not in host:
+                return urls[0]
+    return None
 
 
 def _identity_files(argv: list[str]) -> set[str]:
