@@ -401,10 +401,11 @@ class _Run:
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
-        if not stdin_targets and name in C.WINDOWS_DELETERS and s.prev is not None:
-            # `Get-ChildItem X | Remove-Item`: PowerShell pipes the listed items to the deleter.
-            if s.prev.invocation is not None and not [a for a in args if a[:1] not in "-/"]:
-                stdin_targets = _listed_paths(s.prev.invocation, self.classify)
+        fed_by = s.prev.invocation if s.prev is not None else None
+        # `Get-ChildItem X | Remove-Item`: PowerShell pipes the listed items to the deleter.
+        pipe_fed = name in C.WINDOWS_DELETERS and not [a for a in args if a[:1] not in "-/"]
+        if not stdin_targets and pipe_fed and fed_by is not None:
+            stdin_targets = _listed_paths(fed_by, self.classify)
         inv = self.record(name, args, via, depth, where, privileged, stdin_targets)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
@@ -784,6 +785,10 @@ class _Run:
             rest = _after_host(argv, C.REMOTE_EXEC_VALUE_OPTIONS["ssh"])
             if rest:
                 self.script(" ".join(rest), depth + 1, nested_via, {}, span=where)
+        elif (remote := _fleet_command(name, argv)) is not None:
+            # `ansible all -m shell -a CMD --become`, `salt '*' cmd.run CMD`, `pdsh -w h CMD`,
+            # `runas /user:Administrator CMD`: a command run elsewhere or as another user.
+            self.script(remote, depth + 1, nested_via, {}, span=where)
         elif name in ("su", "runuser", "script", "flock") and (
             "c" in inv.flags or "command" in inv.flags
         ):  # `su -c CMD`, `script -qc CMD /dev/null`, `flock /tmp/l -c CMD`
@@ -1305,7 +1310,11 @@ def _listed_paths(inv: Invocation, classify: Any) -> list[str]:
     or all of a broad ROOT), `ls X`, `Get-ChildItem X` (the contents of X: X), `echo X`."""
     if inv.name == "find":
         roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
-        return [_find_target(roots[0] if roots else ".", _option_value(inv.argv, _FIND_FILTERS), classify)]
+        return [
+            _find_target(
+                roots[0] if roots else ".", _option_value(inv.argv, _FIND_FILTERS), classify
+            )
+        ]
     if inv.name in _LISTERS:
         argv = inv.argv
         named = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_PATH]
@@ -1345,6 +1354,46 @@ def _substitution_source(subs: list[str]) -> str | None:
 
 
 _BACKTICK_CODE = re.compile(r"`([^`\n]{1,400})`|\bqx\s*[{(]([^})\n]{1,400})[})]")
+
+
+# Fleet runners (a command on many hosts), and the options of theirs that take a value.
+_FLEET_VALUED = {
+    "pdsh": frozenset("-w -x -l -R -f -t -u -g -X".split()),
+    "pssh": frozenset("-h -H -l -p -o -e -t -O -x -X".split()),
+    "parallel-ssh": frozenset("-h -H -l -p -o -e -t -O -x -X".split()),
+    "clush": frozenset("-w -x -g -X -l -o -f -t -u".split()),
+}
+_ANSIBLE_SHELL_MODULES = frozenset(
+    {"shell", "command", "raw", "ansible.builtin.shell", "ansible.builtin.command",
+     "ansible.builtin.raw", "win_shell", "win_command", "ansible.windows.win_shell"}
+)  # fmt: skip
+
+
+def _fleet_command(name: str, argv: list[str]) -> str | None:
+    """The command a remote or privileged runner runs, `sudo `-prefixed when it runs it with
+    raised privileges (ansible `--become`, salt's root minions, `runas` an administrator)."""
+    if name == "ansible":
+        module = _option_value(argv, frozenset({"-m", "--module-name"})) or "command"
+        code = _option_value(argv, frozenset({"-a", "--args"}))
+        if code is None or module.lower() not in _ANSIBLE_SHELL_MODULES:
+            return None
+        code = re.sub(r"^\s*(?:cmd|_raw_params)=", "", code)
+        become = {"-b", "--become"} & set(argv) or any(a.startswith("--become-") for a in argv)
+        return f"sudo {code}" if become else code
+    if name in ("salt", "salt-ssh"):
+        ops = [a.lower() for a in argv]
+        k = next((i for i, a in enumerate(ops) if a in ("cmd.run", "cmd.shell", "cmd.run_all")), -1)
+        return f"sudo {argv[k + 1]}" if 0 <= k < len(argv) - 1 else None
+    if name == "runas":
+        ops = [a for a in argv if not a.startswith("/")]
+        return f"sudo {ops[-1]}" if ops else None
+    valued = _FLEET_VALUED.get(name)
+    if valued is None:
+        return None
+    k = 0
+    while k < len(argv) and argv[k].startswith("-"):
+        k += 2 if argv[k] in valued else 1
+    return " ".join(argv[k:]) or None
 
 
 def _commands_in_options(name: str, argv: list[str]) -> list[str]:

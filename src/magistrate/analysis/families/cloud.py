@@ -343,14 +343,21 @@ FAMILY = Family(
         Example("aws cloudtrail describe-trails", lacks=("stop",)),
         # Any destroying verb destroys some resource: a known kind, else `resource`.
         Example("aws iam delete-role --role-name prod-deploy-role", has=("destroy:identity",)),
-        Example("gcloud iam service-accounts delete ci@acme.iam.gserviceaccount.com", has=("destroy:identity",)),
+        Example(
+            "gcloud iam service-accounts delete ci@acme.iam.gserviceaccount.com",
+            has=("destroy:identity",),
+        ),
         Example("az ad sp delete --id 0000-1111", has=("destroy:identity",)),
         Example("aws iam delete-group --group-name deployers", has=("destroy:identity",)),
         Example("aws ec2 delete-security-group --group-id sg-1", lacks=("destroy:identity",)),
         Example("aws sqs delete-queue --queue-url https://sqs/q/orders", has=("destroy:resource",)),
         Example("gcloud pubsub topics delete orders --quiet", has=("destroy:resource",)),
         Example("gcloud compute ssl-policies delete old-policy", has=("destroy:resource",)),
-        Example("aws sqs delete-message --queue-url q --receipt-handle h", has=("destroy:object",), lacks=("destroy:resource",)),
+        Example(
+            "aws sqs delete-message --queue-url q --receipt-handle h",
+            has=("destroy:object",),
+            lacks=("destroy:resource",),
+        ),
         Example("aws ec2 delete-tags --resources i-1 --tags Key=x", lacks=("destroy:resource",)),
         Example("fly volumes destroy vol_123", has=("destroy:volume",)),
         Example("vercel remove my-app --yes", has=("destroy:release",)),

@@ -9,7 +9,6 @@ shell analyzer as commands of their own.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect

@@ -250,9 +250,7 @@ def _data_cli_delete(inv: Invocation) -> str | None:
 
 def _keys_wiped(inv: Invocation) -> str | None:
     """`redis-cli --scan | xargs redis-cli del`: every key the scan lists, deleted."""
-    if inv.name not in C.KEY_VALUE_CLIS or not _KV_DELETE.intersection(
-        a.lower() for a in inv.argv
-    ):
+    if inv.name not in C.KEY_VALUE_CLIS or not _KV_DELETE.intersection(a.lower() for a in inv.argv):
         return None
     for fed in inv.stdin_args:
         if fed in ("keys:*", "keys:", "keys:'*'"):
@@ -300,8 +298,13 @@ FAMILY = Family(
         Example("rails server", lacks=("apply", "destroy")),
         Example("redis-cli ping", lacks=("destroy",)),
         Example("influx bucket delete --name telemetry --org acme", has=("destroy:database",)),
-        Example("couchbase-cli bucket-delete -c cb:8091 --bucket orders", has=("destroy:database",)),
-        Example("kafka-topics.sh --bootstrap-server k:9092 --delete --topic payments", has=("destroy:database",)),
+        Example(
+            "couchbase-cli bucket-delete -c cb:8091 --bucket orders", has=("destroy:database",)
+        ),
+        Example(
+            "kafka-topics.sh --bootstrap-server k:9092 --delete --topic payments",
+            has=("destroy:database",),
+        ),
         Example("rabbitmqctl delete_queue billing-events", has=("destroy:database",)),
         Example("etcdctl del --prefix /registry", has=("destroy:database",)),
         Example("etcdctl del /feature-flags/beta", lacks=("destroy",)),

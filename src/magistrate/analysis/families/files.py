@@ -130,7 +130,9 @@ _DISK_LOOKS = frozenset(
     " isluks open luksopen close luksclose benchmark mount unmount unmountdisk verifydisk"
     " verifyvolume activity".split()
 )
-_DISK_ERASERS = re.compile(r"^(erase|zero|random|secure|partition|reformat|delete|split|merge)", re.I)
+_DISK_ERASERS = re.compile(
+    r"^(erase|zero|random|secure|partition|reformat|delete|split|merge)", re.I
+)
 _DISK_SELECTORS = frozenset(
     {"-driveletter", "-number", "-disknumber", "-partitionnumber", "-path", "-friendlyname"}
 )
@@ -166,10 +168,7 @@ def _formats(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     image file in the project or in temp (`mkfs.ext4 -F ./disk.img` writes a file)."""
     if {a.lower() for a in inv.argv} & _DISK_LOOKS and inv.name in _DISK_TOOLS:
         return
-    if inv.name in _DISK_TOOLS:
-        targets = _disk_targets(inv)
-    else:
-        targets = _operands(inv)
+    targets = _disk_targets(inv) if inv.name in _DISK_TOOLS else _operands(inv)
     for target in targets:
         classes = classify(target)
         if not _project_file(target, classify) or target.startswith(("disk:", "volume:")):
