@@ -14,7 +14,7 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
-    "analysis/shell.py": 1336,
+    "analysis/shell.py": 1273,
     "governor.py": 693,
     "risk.py": 1434,
 }

@@ -13,7 +13,6 @@ import binascii
 import fnmatch
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from magistrate.analysis import PSEUDO_TARGET_CLASSES as _MARKS
 from magistrate.analysis import commands as C
@@ -36,8 +35,17 @@ from magistrate.analysis.families.files import (
     is_switch,
     without_values,
 )
+from magistrate.analysis.feeds import find_target as _find_target
+from magistrate.analysis.feeds import listed_paths as _listed_paths
+from magistrate.analysis.feeds import option_value as _option_value
+from magistrate.analysis.feeds import piped_paths
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
+from magistrate.analysis.outbound import UPLOAD_OPTIONS as _UPLOAD_OPTIONS
+from magistrate.analysis.outbound import data_values as _data_values
+from magistrate.analysis.outbound import foreign_credentials as _foreign_credentials
+from magistrate.analysis.outbound import secret_var_in as _secret_var_in
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.runners import fleet_command as _fleet_command
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
@@ -304,7 +312,7 @@ class _Run:
     ) -> None:
         privileged = False
         i = 0
-        stdin_targets: list[str] = []
+        stdin_targets = piped_paths(argv, s.prev.invocation if s.prev else None, self.classify)
         while i < len(argv):
             name = basename(argv[i])
             if name not in C.WRAPPERS or (i + 1 == len(argv) and name in C.ENV_DUMPERS):
@@ -401,11 +409,6 @@ class _Run:
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
-        fed_by = s.prev.invocation if s.prev is not None else None
-        # `Get-ChildItem X | Remove-Item`: PowerShell pipes the listed items to the deleter.
-        pipe_fed = name in C.WINDOWS_DELETERS and not [a for a in args if a[:1] not in "-/"]
-        if not stdin_targets and pipe_fed and fed_by is not None:
-            stdin_targets = _listed_paths(fed_by, self.classify)
         inv = self.record(name, args, via, depth, where, privileged, stdin_targets)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
@@ -599,11 +602,6 @@ class _Run:
             self._network(inv, name)
             if _secret_var_in(_data_values(inv.argv)):
                 add("read", "$ENV", name)
-            elif foreign := _foreign_credentials(inv.argv):
-                # `curl -H "X-Token: $GITHUB_TOKEN" https://collector…`: a vendor's credential
-                # handed to a host not the vendor's is sent out, not used.
-                add("read", "$ENV", name)
-                add("send", foreign, name)
         elif name in C.RAW_SOCKETS:
             if "l" not in inv.flags and ops:
                 add("send", ops[0], name)
@@ -722,6 +720,11 @@ class _Run:
         for u in urls or [name]:
             # Data spliced into a URL (`?d=$(cat key)`) leaves with the request.
             self._add("send" if sending or "$" in u else "fetch", u, name)
+        if foreign := _foreign_credentials(argv):
+            # `curl -H "X-Token: $GITHUB_TOKEN" https://collector…`: a vendor's credential
+            # handed to a host not the vendor's is sent out, not used.
+            self._add("read", "$ENV", name)
+            self._add("send", foreign, name)
 
     # ----------------------------------------------------------------- following code
     def _follow(
@@ -781,13 +784,9 @@ class _Run:
                 sql = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
             if sql is not None:
                 self.out.sql.append(sql)
-        elif name == "ssh":
-            rest = _after_host(argv, C.REMOTE_EXEC_VALUE_OPTIONS["ssh"])
-            if rest:
-                self.script(" ".join(rest), depth + 1, nested_via, {}, span=where)
         elif (remote := _fleet_command(name, argv)) is not None:
-            # `ansible all -m shell -a CMD --become`, `salt '*' cmd.run CMD`, `pdsh -w h CMD`,
-            # `runas /user:Administrator CMD`: a command run elsewhere or as another user.
+            # `ssh host CMD`, `ansible all -m shell -a CMD --become`, `salt '*' cmd.run CMD`,
+            # `pdsh -w h CMD`, `runas /user:Administrator CMD`: run elsewhere or as another user.
             self.script(remote, depth + 1, nested_via, {}, span=where)
         elif name in ("su", "runuser", "script", "flock") and (
             "c" in inv.flags or "command" in inv.flags
@@ -1081,9 +1080,6 @@ def _loop_value(w: Word, env: dict[str, str]) -> str:
     return w.text
 
 
-_BROAD = frozenset({"root", "home", "system", "data", "device", "logs", "secret"})
-
-
 _MESSAGE_OPTIONS = frozenset(
     [
         "-m",
@@ -1117,12 +1113,6 @@ def _match_text(argv: list[str]) -> str:
     return " ".join(out)[:MAX_MATCH_TEXT]
 
 
-_DATA_OPTIONS = frozenset(
-    "-d --data --data-binary --data-raw --data-urlencode --data-ascii -F --form --json "
-    "--post-data --body-data -T --upload-file".split()
-)
-
-
 _STARTUP = frozenset({"shell-init"})
 _DB_QUERY = re.compile(
     r"(^|\s)(-c|-e|-q|--command|--execute|--query)(\s+|=)['\"]?\s*(\\copy|copy|select|with)\b",
@@ -1150,60 +1140,6 @@ def _serves_files(name: str, argv: list[str]) -> bool:
     )
 
 
-def _secret_var_in(values: list[str]) -> bool:
-    """True when a value expands an environment variable named like a secret ($API_KEY)."""
-    return any(credential_vars(v) for v in values if "$" in v)
-
-
-def _data_values(argv: list[str]) -> list[str]:
-    """Values a request sends as data (`-d VALUE`, `--data=VALUE`) and URLs (query strings)."""
-    out: list[str] = []
-    for k, a in enumerate(argv):
-        if a in _DATA_OPTIONS and k + 1 < len(argv):
-            out.append(argv[k + 1])
-        elif "=" in a and a.split("=", 1)[0] in _DATA_OPTIONS:
-            out.append(a.split("=", 1)[1])
-        elif a.startswith(("http://", "https://")) and "?" in a:
-            out.append(a.split("?", 1)[1])
-    return out
-
-
-# Options whose value is a file the request uploads (curl, wget, HTTPie, aria2…).
-_UPLOAD_OPTIONS = frozenset({"-t", "--upload-file", "--post-file", "--body-file", "--put-file"})
-_HEADER_OPTIONS = frozenset({"-h", "--header", "--headers", "-headers"})
-# Vendors whose short names in variables differ from their domains.
-_VENDOR_DOMAINS = {"gh": "github", "hf": "huggingface", "cf": "cloudflare", "gl": "gitlab",
-                   "do": "digitalocean", "az": "azure", "gcp": "google", "gcloud": "google",
-                   "aws": "amazonaws", "sf": "salesforce", "tf": "terraform"}  # fmt: skip
-# First words of credential names that name no vendor (`API_KEY`, `ACCESS_TOKEN`).
-_GENERIC_WORDS = frozenset(
-    "api auth access secret bearer app service client my prod production dev staging ci user"
-    " admin token key password pass private public session refresh id master root".split()
-)
-
-
-def _foreign_credentials(argv: list[str]) -> str | None:
-    """The URL a request sends a vendor-named credential (in a header, or a HTTPie `Name:$X`
-    item) to, when that URL is not the vendor's (`$GITHUB_TOKEN` to a collector), else None."""
-    urls = [a for a in argv if a.startswith(("http://", "https://"))]
-    if not urls:
-        return None
-    lower = [a.lower() for a in argv]
-    carried = [argv[k + 1] for k, a in enumerate(lower[:-1]) if a in _HEADER_OPTIONS]
-    carried += [a.split("=", 1)[1] for a in argv if a.lower().startswith("--header=")]
-    carried += [a for a in argv if re.match(r"^[\w-]+:=?\S*\$", a)]  # HTTPie `X-Token:$T`
-    for value in carried:
-        for var in credential_vars(value):
-            word = var.lower().removeprefix("env:").split("_", 1)[0]
-            vendor = _VENDOR_DOMAINS.get(word, word)
-            if word in _GENERIC_WORDS or len(vendor) < 4:
-                continue
-            host = urls[0].split("://", 1)[1].split("/", 1)[0].lower()
-            if vendor not in host:
-                return urls[0]
-    return None
-
-
 def _identity_files(argv: list[str]) -> set[str]:
     """Key files a command authenticates with (`ssh -i KEY`, `-o IdentityFile=KEY`)."""
     keys: set[str] = set()
@@ -1217,53 +1153,10 @@ def _identity_files(argv: list[str]) -> set[str]:
     return keys
 
 
-def _find_target(root: str, name: str | None, classify: Any) -> str:
-    """What `find ROOT -name PATTERN` reaches: all of a broad root, else ROOT/PATTERN."""
-    if name is None or classify(root) & _BROAD:
-        return root
-    if root in (".", "./"):
-        return name
-    return root.rstrip("/") + "/" + name
-
-
 def _quote(arg: str) -> str:
     if arg and all(c.isalnum() or c in "-_./=:@%+,{}~*" for c in arg):
         return arg
     return "'" + arg.replace("'", "'\\''") + "'"
-
-
-def _option_value(argv: list[str], options: frozenset[str]) -> str | None:
-    """The value of the first of `options` present (`-c CODE`, `--command=CODE`, `-cCODE`)."""
-    for k, a in enumerate(argv):
-        if a in options and k + 1 < len(argv):
-            return argv[k + 1]
-        if "=" in a and a.split("=", 1)[0] in options:
-            return a.split("=", 1)[1]
-        # Combined short options ending in the code option (`python3 -Ic CODE`, `perl -ne CODE`).
-        if (
-            len(a) > 2
-            and a[0] == "-"
-            and a[1] != "-"
-            and a[1:].isalpha()
-            and f"-{a[-1]}" in options
-            and k + 1 < len(argv)
-        ):
-            return argv[k + 1]
-    return None
-
-
-def _after_host(argv: list[str], valued: frozenset[str]) -> list[str]:
-    k = 0
-    while k < len(argv):
-        a = argv[k]
-        if a == "--":
-            k += 1
-            break
-        if a.startswith("-"):
-            k += 2 if a in valued else 1
-            continue
-        break
-    return argv[k + 1 :]  # skip the host
 
 
 def _after_container(argv: list[str]) -> list[str]:
@@ -1299,45 +1192,6 @@ def _after_container(argv: list[str]) -> list[str]:
     return argv[k + 1 :]
 
 
-_LISTERS = frozenset({"get-childitem", "gci", "dir", "ls"})
-_PS_PATH = frozenset({"-path", "-literalpath"})
-_PS_FILTERS = frozenset({"-include", "-filter"})
-_FIND_FILTERS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
-
-
-def _listed_paths(inv: Invocation, classify: Any) -> list[str]:
-    """Paths a command prints for `xargs` or a pipeline to use: `find ROOT -name P` (ROOT/P,
-    or all of a broad ROOT), `ls X`, `Get-ChildItem X` (the contents of X: X), `echo X`."""
-    if inv.name == "find":
-        roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
-        return [
-            _find_target(
-                roots[0] if roots else ".", _option_value(inv.argv, _FIND_FILTERS), classify
-            )
-        ]
-    if inv.name in _LISTERS:
-        argv = inv.argv
-        named = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_PATH]
-        switch = re.compile(r"^/[a-z]{1,2}$", re.I)  # `dir /s /b`: switches, not folders
-        listed = (named or [o for o in inv.operands if not switch.match(o)])[:8] or ["."]
-        # `-Include bin,obj`, `-Filter *.log`: only what matches, as `find -name` narrows.
-        kept = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_FILTERS]
-        patterns = [p for v in kept for p in v.split(",") if p][:8]
-        if patterns:
-            return [_find_target(r, p, classify) for r in listed for p in patterns][:8]
-        return listed
-    if inv.name in ("echo", "printf", "cat", "locate"):
-        return inv.operands[:8]
-    if inv.name in C.KEY_VALUE_CLIS:  # `redis-cli --scan --pattern P`, `redis-cli KEYS P`
-        argv = inv.argv
-        words = [a.lower() for a in argv]
-        if "--scan" in words:
-            return [f"keys:{_option_value(argv, frozenset({'--pattern'})) or '*'}"]
-        if "keys" in words and words.index("keys") + 1 < len(argv):
-            return [f"keys:{argv[words.index('keys') + 1]}"]
-    return []
-
-
 # A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
 
@@ -1354,46 +1208,6 @@ def _substitution_source(subs: list[str]) -> str | None:
 
 
 _BACKTICK_CODE = re.compile(r"`([^`\n]{1,400})`|\bqx\s*[{(]([^})\n]{1,400})[})]")
-
-
-# Fleet runners (a command on many hosts), and the options of theirs that take a value.
-_FLEET_VALUED = {
-    "pdsh": frozenset("-w -x -l -R -f -t -u -g -X".split()),
-    "pssh": frozenset("-h -H -l -p -o -e -t -O -x -X".split()),
-    "parallel-ssh": frozenset("-h -H -l -p -o -e -t -O -x -X".split()),
-    "clush": frozenset("-w -x -g -X -l -o -f -t -u".split()),
-}
-_ANSIBLE_SHELL_MODULES = frozenset(
-    {"shell", "command", "raw", "ansible.builtin.shell", "ansible.builtin.command",
-     "ansible.builtin.raw", "win_shell", "win_command", "ansible.windows.win_shell"}
-)  # fmt: skip
-
-
-def _fleet_command(name: str, argv: list[str]) -> str | None:
-    """The command a remote or privileged runner runs, `sudo `-prefixed when it runs it with
-    raised privileges (ansible `--become`, salt's root minions, `runas` an administrator)."""
-    if name == "ansible":
-        module = _option_value(argv, frozenset({"-m", "--module-name"})) or "command"
-        code = _option_value(argv, frozenset({"-a", "--args"}))
-        if code is None or module.lower() not in _ANSIBLE_SHELL_MODULES:
-            return None
-        code = re.sub(r"^\s*(?:cmd|_raw_params)=", "", code)
-        become = {"-b", "--become"} & set(argv) or any(a.startswith("--become-") for a in argv)
-        return f"sudo {code}" if become else code
-    if name in ("salt", "salt-ssh"):
-        ops = [a.lower() for a in argv]
-        k = next((i for i, a in enumerate(ops) if a in ("cmd.run", "cmd.shell", "cmd.run_all")), -1)
-        return f"sudo {argv[k + 1]}" if 0 <= k < len(argv) - 1 else None
-    if name == "runas":
-        ops = [a for a in argv if not a.startswith("/")]
-        return f"sudo {ops[-1]}" if ops else None
-    valued = _FLEET_VALUED.get(name)
-    if valued is None:
-        return None
-    k = 0
-    while k < len(argv) and argv[k].startswith("-"):
-        k += 2 if argv[k] in valued else 1
-    return " ".join(argv[k:]) or None
 
 
 def _commands_in_options(name: str, argv: list[str]) -> list[str]:
