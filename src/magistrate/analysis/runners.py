@@ -1,7 +1,7 @@
 """Runners that carry a command to other hosts or another user: `ssh host CMD`, ansible's
 shell, command and raw modules (`-a CMD`, privileged with `--become`), salt's `cmd.run`, pdsh,
-pssh and clush, and Windows' `runas`. The shell analyzer judges the command they carry as if typed, `sudo`-
-prefixed when the runner raises privileges.
+pssh and clush, and Windows' `runas`. The shell analyzer judges the command they carry as if
+typed, `sudo`-prefixed when the runner raises privileges.
 """
 
 from __future__ import annotations
