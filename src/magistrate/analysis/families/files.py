@@ -160,7 +160,15 @@ def _disk_targets(inv: Invocation) -> list[str]:
         if a.lower() in _DISK_SELECTORS
     ]
     devices = [o for o in inv.operands if o.startswith("/dev/") or _DRIVE.match(o)]
-    return chosen or devices or [f"disk:{name}"]  # piped (`Get-Disk | Clear-Disk`), scripted
+    if chosen or devices:
+        return chosen or devices
+    # Cmdlets fed disks by a pipe (`Get-Disk 1 | Clear-Disk`) and diskpart (a script in a file or
+    # on its input: it has no other use for an agent) name none.
+    return (
+        [f"disk:{name}"]
+        if name.endswith(("-disk", "-partition", "-volume")) or name == "diskpart"
+        else []
+    )
 
 
 def _formats(inv: Invocation, classify: Classify) -> Iterator[Effect]:
@@ -228,6 +236,8 @@ FAMILY = Family(
         Example("format D: /FS:NTFS /Q /Y", has=("delete:device",)),
         Example("mkswap $DEV", has=("delete:device",)),
         Example("diskutil list", lacks=("delete",)),
+        Example("format", lacks=("delete",)),
+        Example("echo clean | diskpart", has=("delete:device",)),
         Example("sudo fdisk -l", lacks=("delete",)),
         Example("sudo parted /dev/sda print", lacks=("delete",)),
         Example("mkfs.ext4 -F ./disk.img", lacks=("delete:device",)),
