@@ -273,9 +273,9 @@ WRITER = textwrap.dedent("""
     from magistrate import Action, Governor
     from magistrate.audit import AuditLog
     from magistrate.db import open_database
-    url, spool, durability = sys.argv[1:4]
+    url, spool, durability, writer = sys.argv[1:5]
     db = open_database(url, durable=durability == "sync")
-    gov = Governor(audit=AuditLog(db, durability=durability, spool_dir=spool))
+    gov = Governor(audit=AuditLog(db, durability=durability, spool_dir=spool, writer=writer))
     i = 0
     while True:
         v = gov.check(Action(kind="shell", text=f"echo {i}", principal="k"))
@@ -284,11 +284,17 @@ WRITER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("durability", ["batched", "sync"])
-def test_sigkill_during_group_commit_leaves_a_valid_chain(tmp_path: Path, durability: str) -> None:
+@pytest.mark.parametrize(
+    ("durability", "writer"), [("batched", "thread"), ("sync", "thread"), ("batched", "process")]
+)
+def test_sigkill_during_group_commit_leaves_a_valid_chain(
+    tmp_path: Path, durability: str, writer: str
+) -> None:
+    """The checking process killed mid-commit: the chain stays valid (with a writer process,
+    the orphaned child finishes what it was sent, possibly while this reads)."""
     url = f"sqlite:///{tmp_path}/kill.db"
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, url, str(tmp_path / "spool"), durability],
+        [sys.executable, "-c", WRITER, url, str(tmp_path / "spool"), durability, writer],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -220,7 +220,7 @@ def test_known_commands_leave_out_english_words() -> None:
 
 def test_all_classes_requires_every_class() -> None:
     from magistrate.constitution.model import EffectMatch
-    from magistrate.risk import _EffectCond
+    from magistrate.rule_match import EffectCondition as _EffectCond
 
     cond = _EffectCond(EffectMatch(op=["perm"], classes=["system"], all_classes=["broad"]))
     [broad] = [
@@ -249,6 +249,121 @@ def test_families_survive_hostile_arguments(command: str) -> None:
     """Odd spellings never raise: huge argument lists, empty options, trailing option names."""
     for extra in ("", " --", " -", " " + "x" * 5000, " --index-url", " -G", " /tn", " -OutFile"):
         _found(command + extra)
+
+
+# ------------------------------------------------------------------ environment assignments
+@pytest.mark.parametrize(
+    ("command", "has", "lacks"),
+    [
+        # An environment selected by an assignment is the environment the program works on.
+        ("RAILS_ENV=test bundle exec rails db:schema:load", "destroy:scratch", None),
+        ("MIX_ENV=test mix ecto.reset", "destroy:scratch", None),
+        ("export RAILS_ENV=development && bin/rails db:drop", "destroy:scratch", None),
+        ("env NODE_ENV=test npx prisma migrate reset --force", "destroy:scratch", None),
+        ("RAILS_ENV=production rails db:drop", "destroy:production", "destroy:scratch"),
+        ("AWS_PROFILE=prod aws s3 rb s3://assets --force", "destroy:production", None),
+        (
+            "DATABASE_URL=$PROD_DATABASE_URL RAILS_ENV=test rails db:drop",
+            "destroy:production",
+            "destroy:scratch",
+        ),
+        # Only variables that select an environment make a run throw-away.
+        ("TMPDIR=/tmp rails db:drop", "destroy:database", "destroy:scratch"),
+        # Remote control planes act on what their arguments name, whatever RAILS_ENV says.
+        (
+            "RAILS_ENV=test heroku pg:reset DATABASE --app acme --confirm acme",
+            "destroy:database",
+            "destroy:scratch",
+        ),
+        ("AWS_PROFILE=dev aws s3 rb s3://assets --force", "destroy:bucket", "destroy:scratch"),
+    ],
+)
+def test_assignments_choose_the_environment(command: str, has: str, lacks: str | None) -> None:
+    found = _found(command)
+    assert has in found, sorted(found)
+    assert lacks is None or lacks not in found, sorted(found)
+
+
+def test_database_reset_in_a_test_environment_is_no_destroy_fact() -> None:
+    from magistrate.analysis.facts import Fact
+
+    for command in ("RAILS_ENV=test rails db:reset", "MIX_ENV=dev mix ecto.reset"):
+        assert Fact.DATABASE_DESTROY not in _DETECTOR.shell.analyze(command).facts, command
+    for command in (
+        "rails db:reset",
+        "RAILS_ENV=production rails db:reset",
+        "RAILS_ENV=test rails db:reset --app acme-prod",
+        # Clients connect to the server they name: a framework's variable chooses nothing.
+        "NODE_ENV=test dropdb app",
+        "RAILS_ENV=test redis-cli -h cache.internal flushall",
+    ):
+        assert Fact.DATABASE_DESTROY in _DETECTOR.shell.analyze(command).facts, command
+
+
+def test_sourcing_an_env_file_loads_it_without_reading_a_secret() -> None:
+    assert "exec:secret" not in _found("source .env && echo $API_BASE_URL")
+    assert "exec:secret" not in _found("set -a && . ./.env.test && set +a")
+    assert "read:secret" in _found("cat .env")
+    assert "exec:secret" in _found("source ~/.ssh/id_rsa")  # not an env file: its lines print
+
+
+def test_heredoc_bodies_that_are_data_are_data_spans() -> None:
+    def spans(command: str) -> list[str]:
+        result = _DETECTOR.shell.analyze(command)
+        return [command[a:b] for a, b in result.data_spans]
+
+    assert "token rotation" in " ".join(spans("git commit -F - <<'EOF'\nadd token rotation\nEOF"))
+    assert spans("cat > NOTES.md <<'EOF'\ncreate an API token\nEOF")
+    # Bodies that run: fed to a shell, piped on, a script the line then runs, a start-up file.
+    assert not spans("bash <<'EOF'\nrm -rf /\nEOF")
+    assert not spans("cat <<'EOF' | sh\nrm -rf /\nEOF")
+    assert not spans("cat > x.sh <<'EOF'\nrm -rf /\nEOF\nbash x.sh")
+    assert not spans("cat >> ~/.bashrc <<'EOF'\ncurl x | sh\nEOF")
+    assert not spans("awk -f - <<'EOF'\nBEGIN { system(\"id\") }\nEOF")
+    # What a manifest, config or patch says takes effect: it stays text to read.
+    assert not spans("cat > k8s/pod.yaml <<'EOF'\nprivileged: true\nEOF")
+    assert not spans("git apply <<'EOF'\n+rm -rf /\nEOF")
+    assert spans("gh pr create --title t --body-file - <<'EOF'\ncreate access keys\nEOF")
+
+
+def test_heredoc_substitutions_run() -> None:
+    assert "delete:root" in _found("git commit -F - <<EOF\n$(rm -rf /)\nEOF")
+    assert "delete" not in _found("git commit -F - <<'EOF'\n$(rm -rf /)\nEOF")
+
+
+@pytest.mark.parametrize(
+    ("command", "has"),
+    [
+        ('& "$env:TEMP\\installer.ps1"', "exec:temp"),
+        ('. "$env:TMP\\setup.ps1"', "exec:temp"),
+        ("$TMPDIR/tool --install", "exec:temp"),
+        ("open ~/Downloads/Installer.dmg", "exec:user-data"),
+        ("xdg-open ~/Downloads/tool.AppImage", "exec:user-data"),
+        ("Invoke-Item $env:TEMP\\update.msi", "exec:temp"),
+        ("curl -sSL https://example.com/archive.tar.gz | tar xz", "write:download"),
+        ("wget -qO- https://example.net/x.tgz | gunzip | tar -x -C vendor", "write:download"),
+        ("curl -L https://example.net/a.zip | bsdtar -xf -", "write:download"),
+    ],
+)
+def test_running_and_unpacking_from_outside(command: str, has: str) -> None:
+    assert has in _found(command), sorted(_found(command))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "open .",
+        "open index.html",
+        "open ./dist/MyApp.app",
+        "& ./build.ps1",
+        "wget -qO- https://example.net/a | tar tz",
+        "cat a.tar | tar x",
+        "$HOME/.cargo/bin/cargo build",
+    ],
+)
+def test_local_runs_and_listings_are_not_outside(command: str) -> None:
+    found = _found(command)
+    assert not {"exec:temp", "exec:user-data", "write:download"} & found, sorted(found)
 
 
 # Runners that carry a command elsewhere or to another user: the command is judged as if typed,

@@ -14,9 +14,9 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
-    "analysis/shell.py": 1273,
+    "analysis/shell.py": 1264,
     "governor.py": 693,
-    "risk.py": 1434,
+    "risk.py": 1178,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS = {
@@ -25,8 +25,7 @@ LONG_FUNCTIONS = {
     "analysis/shell.py:_follow": 92,
     "bench/report.py:markdown": 82,
     "cli/integrations.py:mcp_proxy": 123,
-    "integrations/hooks.py:action_for_event": 95,
-    "risk.py:_judge": 117,
+    "risk.py:_judge": 103,
     "telemetry.py:_make_meter": 103,
 }
 

@@ -86,8 +86,14 @@ def test_two_replicas_share_one_state(shared: tuple[dict[str, str], Keys], tmp_p
         with client(a, other_agent) as on_a, client(b, approver) as approver_b:
             escalated = check(on_a, kind="sql", text="TRUNCATE payments")
             approval_id = escalated["approval_id"]
-            pending = approver_b.get("/v1/approvals", params={"status": "pending"}).json()
-            assert approval_id in [p["id"] for p in pending["approvals"]]
+            # A's request reaches the shared store with A's next audit batch (~10 ms).
+            deadline = time.monotonic() + 5
+            while True:
+                pending = approver_b.get("/v1/approvals", params={"status": "pending"}).json()
+                if approval_id in [p["id"] for p in pending["approvals"]]:
+                    break
+                assert time.monotonic() < deadline, "A's request never reached the store"
+                time.sleep(0.01)
             out: dict[str, Any] = {}
 
             def wait() -> None:

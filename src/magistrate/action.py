@@ -68,6 +68,7 @@ _SQL_STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$", re.S
 _SQL_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])", re.I)
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _SHORT_FLAGS = re.compile(r"^-[A-Za-z]+$")
+_SPACE = re.compile(r"\s")  # exactly str.isspace, character by character (all of Unicode)
 
 
 class Action:
@@ -329,7 +330,7 @@ def normalize_shell(text: str) -> str:
                 continue
             flush()
             word = tok.text
-            out.append(word if word and not any(c.isspace() for c in word) else json.dumps(word))
+            out.append(word if word and not _SPACE.search(word) else json.dumps(word))
         elif isinstance(tok, Op):
             flush()
             out.append(";" if tok.op == "\n" else tok.op)

@@ -9,6 +9,12 @@ accepted only when the application's own code listed it in `approvers` (never an
 variable: an agent can set those). A waiter wakes as soon as the request is resolved: at once
 in the same process, through `wakeups` (PostgreSQL LISTEN/NOTIFY) from any other, and
 otherwise by polling.
+
+With a batched audit log on the same database, a new request's row travels in the audit
+writer's next batch (committed with its records, spooled with them through an outage) instead
+of costing the check a write of its own; until that batch is stored, this process finds,
+reads and resolves the request from memory (`_Unstored`). A sync log writes it before the
+check returns, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +121,7 @@ class Approvals:
         self.is_approver = is_approver
         self.wakeups: Wakeups = wakeups if wakeups is not None else LocalWakeups()
         self.poll_s = poll_s  # a waiter re-reads the request at least this often
+        self._unstored = _Unstored(audit) if _batches_rows(db, audit) else None
 
     # ------------------------------------------------------------------ from the governor
     def settle(self, action: Action, verdict: Verdict) -> tuple[ApprovalRequest, bool]:
@@ -123,7 +131,8 @@ class Approvals:
         now = time.time()
         match = self._binding(action, verdict)
         while True:
-            row = self.db.approval_find(match, (APPROVED, PENDING), now)
+            queued = self._queued(match, now)
+            row = self.db.approval_find(match, (APPROVED, PENDING), now) or queued
             if row is None:
                 return self._create(action, verdict, match, now), False
             if row["status"] == PENDING:
@@ -137,30 +146,41 @@ class Approvals:
         """The pending request for this escalation (an identical pending one is reused)."""
         now = time.time()
         match = self._binding(action, verdict)
-        row = self.db.approval_find(match, PENDING, now)
+        queued = self._queued(match, now)
+        row = self.db.approval_find(match, PENDING, now) or queued
         if row is not None:
             return ApprovalRequest.from_row(row)
         return self._create(action, verdict, match, now)
 
+    def _queued(self, match: dict[str, Any], now: float) -> dict[str, Any] | None:
+        """A pending request asked in this process and still in the audit queue. Looked up
+        before the store: one stored in between is then in the store's answer."""
+        return self._unstored.find(match, now) if self._unstored is not None else None
+
     def _create(
         self, action: Action, verdict: Verdict, match: dict[str, Any], now: float
     ) -> ApprovalRequest:
+        # Evidence and reasons quote the action: with no credential seen anywhere in it (the
+        # scan's flag, as for the audit record) there is nothing in them to mask.
+        mask = mask_secrets if verdict.contains_secrets else _same
         request = ApprovalRequest(
             id=f"apr_{os.urandom(8).hex()}",
             summary=_summary(action),
             kind=action.kind,
             tool=action.tool,
             risk=verdict.risk.value,
-            citations=[
-                {**c.to_dict(), "evidence": mask_secrets(c.evidence)} for c in verdict.citations
-            ],
-            reasons=[mask_secrets(r) for r in verdict.reasons],
+            citations=[{**c.to_dict(), "evidence": mask(c.evidence)} for c in verdict.citations],
+            reasons=[mask(r) for r in verdict.reasons],
             requested_at=now,
             expires_at=now + self.ttl_s,
             verdict_id=verdict.verdict_id,
             **match,
         )
-        self.db.approval_insert(request.to_dict() | {"status": PENDING})
+        row = request.to_dict() | {"status": PENDING}
+        if self._unstored is not None:
+            self._unstored.add(row)
+        else:
+            self.db.approval_insert(row)
         return request
 
     def consume(self, action: Action, verdict: Verdict) -> ApprovalRequest | None:
@@ -188,13 +208,16 @@ class Approvals:
     # ------------------------------------------------------------------ from humans
     def get(self, approval_id: str) -> ApprovalRequest:
         """One request; raises ApprovalError when there is no such id."""
-        row = self.db.approval_get(approval_id)
+        row = self._unstored.get(approval_id) if self._unstored is not None else None
+        if row is None:
+            row = self.db.approval_get(approval_id)
         if row is None:
             raise ApprovalError(f"no approval request {approval_id!r}", "not_found")
         return ApprovalRequest.from_row(row)
 
     def list(self, status: str | None = None, limit: int = 1000) -> list[ApprovalRequest]:
         """Requests, newest first; `pending` excludes expired ones."""
+        self._store_unstored()
         if status == EXPIRED:
             rows = self.db.approval_list(PENDING, limit)
             return [r for r in map(ApprovalRequest.from_row, rows) if r.effective_status == EXPIRED]
@@ -205,7 +228,14 @@ class Approvals:
 
     def pending_count(self) -> int:
         """Unexpired pending requests."""
+        self._store_unstored()
         return self.db.approval_count(PENDING, time.time())
+
+    def _store_unstored(self, approval_id: str | None = None) -> None:
+        """Wait until requests still in the audit queue (or the one named) are stored, for a
+        question only the store answers (lists, counts, an atomic transition)."""
+        if self._unstored is not None:
+            self._unstored.wait(approval_id)
 
     def approve(
         self, approval_id: str, by: ApiKey | str, note: str | None = None
@@ -221,6 +251,7 @@ class Approvals:
     def _resolve(
         self, approval_id: str, approver: ApiKey | str, status: str, note: str | None
     ) -> ApprovalRequest:
+        self._store_unstored(approval_id)  # the transition below is the store's
         request = self.get(approval_id)
         by = self.approver_name(approver)
         if by == request.principal:
@@ -314,6 +345,90 @@ class Approvals:
                         await woken
 
 
+def _batches_rows(db: Database, audit: AuditLog | None) -> bool:
+    """True when new requests can ride in the audit log's batches: a batched log writing to
+    this very database."""
+    return audit is not None and audit.durability == "batched" and audit.db is db
+
+
+class _Unstored:
+    """Requests queued in the audit log's batches and not yet stored: this process finds and
+    reads them here meanwhile. Dropped once the audit writer reports their ticket stored."""
+
+    def __init__(self, audit: AuditLog | None) -> None:
+        assert audit is not None
+        self.audit = audit
+        self._lock = threading.Lock()
+        self._rows: dict[str, tuple[int, dict[str, Any]]] = {}  # id -> (ticket, row), in order
+        self._by_binding: dict[tuple[Any, ...], list[str]] = {}
+
+    @staticmethod
+    def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            row["fingerprint"],
+            row["content_hash"],
+            row["principal"],
+            row["constitution_version"],
+        )
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue a new pending request's row and remember it until stored."""
+        with self._lock:  # the ticket and the entry together: pruning sees tickets in order
+            ticket = self.audit.record_approval(row)
+            self._rows[row["id"]] = (ticket, row)
+            self._by_binding.setdefault(self._key(row), []).append(row["id"])
+        self._prune()
+
+    def _prune(self) -> None:
+        with self._lock:
+            while self._rows:
+                first = next(iter(self._rows))
+                ticket, row = self._rows[first]
+                if not self.audit.stored(ticket):
+                    return
+                del self._rows[first]
+                ids = self._by_binding.get(self._key(row), [])
+                if first in ids:
+                    ids.remove(first)
+                if not ids:
+                    self._by_binding.pop(self._key(row), None)
+
+    def find(self, match: dict[str, Any], now: float) -> dict[str, Any] | None:
+        """The oldest unexpired unstored request with this binding."""
+        self._prune()
+        key = (
+            match["fingerprint"],
+            match["content_hash"],
+            match["principal"],
+            match["constitution_version"],
+        )
+        with self._lock:
+            for approval_id in self._by_binding.get(key, ()):
+                row = self._rows[approval_id][1]
+                if row["expires_at"] > now:
+                    return dict(row)
+        return None
+
+    def get(self, approval_id: str) -> dict[str, Any] | None:
+        """An unstored request by id."""
+        self._prune()
+        with self._lock:
+            entry = self._rows.get(approval_id)
+        return dict(entry[1]) if entry is not None else None
+
+    def wait(self, approval_id: str | None, timeout: float = 10.0) -> None:
+        """Until the named request (or every one) is stored or spooled, `timeout` at most."""
+        with self._lock:
+            if approval_id is not None:
+                entry = self._rows.get(approval_id)
+                ticket = entry[0] if entry is not None else 0
+            else:
+                ticket = max((t for t, _ in self._rows.values()), default=0)
+        if ticket:
+            self.audit.wait_stored(ticket, timeout)
+        self._prune()
+
+
 def key_approver(key: ApiKey) -> str:
     """The approver a key proves: its name, when it is an active approver or admin key
     (ApprovalError "forbidden" otherwise). For approvals and for lifting suspensions."""
@@ -325,6 +440,10 @@ def key_approver(key: ApiKey) -> str:
             "forbidden",
         )
     return key.name
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _summary(action: Action) -> str:

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="batched: group commit within 10 ms; sync: committed "
         "before the verdict returns.",
     )
+    audit_writer: Literal["thread", "process"] = Field(
+        default="thread",
+        description="thread: records are chained and written by a thread of this process; "
+        "process: by a writer process of its own, off this process's GIL (long-running "
+        "servers; a one-shot hook would wait for it to start).",
+    )
     chain_id: str = Field(default="main", description="This writer's audit chain.")
     spool_dir: Path = Field(
         default=Path(".magistrate/spool"), description="Where records wait when the store is down."

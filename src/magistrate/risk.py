@@ -13,12 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import fnmatch
+import functools
 import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import hyperscan
@@ -26,17 +26,24 @@ import re2  # type: ignore[import-untyped]
 
 from magistrate.action import Action
 from magistrate.analysis import commands as C
+from magistrate.analysis import rx
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
-from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
 from magistrate.analysis.shell import CRON_SCHEDULE, KNOWN_COMMANDS, ShellAnalysis, ShellAnalyzer
-from magistrate.analysis.sql import SqlStatement, analyze_sql_bounded, fold_concatenation
-from magistrate.analysis.text import code_in_prose, looks_like_shell, looks_like_sql, skeleton
+from magistrate.analysis.sql import analyze_sql_bounded, fold_concatenation
+from magistrate.analysis.text import (
+    code_in_prose,
+    explains_only,
+    looks_like_shell,
+    looks_like_sql,
+    skeleton,
+)
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.constitution import LoadedConstitution, default_constitution
 from magistrate.constitution.loader import (
@@ -49,14 +56,22 @@ from magistrate.constitution.loader import (
     compile_patterns,
     pattern_table,
 )
-from magistrate.constitution.model import EffectMatch, Rule, ShellMatch, SqlMatch, ToolMatch
+from magistrate.constitution.model import Rule
 from magistrate.frozen import FrozenDict
 from magistrate.levels import Decision, Risk
+from magistrate.rule_match import (
+    MEMO_ENTRIES,
+    MEMO_KEY_CHARS,
+    RE2_CASELESS,
+    CompiledRule,
+    Context,
+    FieldPatterns,
+    Subject,
+)
 from magistrate.verdict import Citation
 
 __all__ = ["Risk", "RiskAssessment", "RiskDetector", "Signal", "detect_risk_level"]
 
-MAX_FIELD = 1_000_000  # field patterns run in linear time (analysis/fieldscan): read it all
 MAX_CITATIONS = 8  # regexes other than text patterns see at most this much of a field
 _PROD = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 _HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
@@ -86,17 +101,6 @@ _PATH_TOKEN_UNICODE = re2.compile(
 _PATH_TOKEN_ASCII = re2.compile(
     r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
 )
-_EXPLAIN_ONLY = re.compile(
-    r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
-    r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
-    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b|\b(don'?t|do not|never)"
-    r" (run|execute)\b|\bjust explain\b|\b(detects?|detection|sigma|yara|alert on|hunt for|"
-    r"monitor for|flags?|catches|bloqueia|bloquea|detecta)\b",
-    re.I,
-)
-# Where a request says it only asks (a question, 'just explain'): its opening is enough, and a
-# search of Python's engine over a megabyte would hold the GIL for 200 ms.
-_EXPLAIN_SPAN = 8192
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
@@ -125,51 +129,9 @@ _SCRIPT_FILE = re.compile(
     r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
     re.I,
 )
-_RECIPE = re.compile(
-    r"^\t[@+-]*\s*(.+)$"  # Makefile recipe
-    r"|^\s*RUN\s+(?:\[[^\]]*\]\s*)?(.+)$"  # Dockerfile
-    r"|^\s*(?:-\s*)?(?:run|command|script|entrypoint|entry)\s*:\s*(?![|>]\s*$)(.+)$"  # CI, hooks
-    r"|^\s*Exec(?:Start|StartPre|StartPost|Stop|Reload)\s*=\s*[-@+!]*(.+)$",  # systemd
-    re.I | re.M,
-)
-_BLOCK_RUN = re.compile(r"^(\s*)(?:-\s*)?(?:run|script)\s*:\s*[|>][-+]?\s*$", re.I)
-
-
-def _commands_in(content: str) -> list[str]:
-    """The commands a script-like file holds: the whole file for shell scripts; recipe, RUN,
-    `run:`/`script:`, Exec= and crontab lines for the rest."""
-    if content.startswith("#!"):
-        return [content]
-    out: list[str] = []
-    lines = content.splitlines()
-    k = 0
-    while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:
-        line = lines[k]
-        block = _BLOCK_RUN.match(line)
-        if block:  # a YAML block scalar: the more-indented lines that follow
-            indent = len(block.group(1))
-            body = []
-            k += 1
-            while k < len(lines) and (
-                not lines[k].strip() or len(lines[k]) - len(lines[k].lstrip()) > indent
-            ):
-                body.append(lines[k].strip())
-                k += 1
-            out.extend(b for b in body if b and not b.startswith("#"))
-            continue
-        m = _RECIPE.match(line)
-        if m:
-            out.append(next(g for g in m.groups() if g is not None).strip())
-        elif CRON_SCHEDULE.match(line) and not line.lstrip().startswith("#"):
-            out.append(CRON_SCHEDULE.sub("", line, count=1))
-        k += 1
-    return [c for c in out if c]
-
-
 _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
 MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not read (escalate)
-MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
 _SEND_OPS = frozenset({"send"})
 
 # Commands `looks_like_shell` recognizes in prose and untyped arguments.
@@ -364,255 +326,6 @@ class RiskAssessment:
         }
 
 
-@dataclass(slots=True)
-class _Subject:
-    view: str  # text shell sql code tool path url recipient environment
-    text: str
-    origin: str  # where in the action it came from: text, tool, args.<key>, target…
-
-
-@dataclass(slots=True)
-class _Context:
-    action: Action
-    subjects: list[_Subject]
-    hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # id → (subj, end)
-    invocations: list[Invocation] = field(default_factory=list)
-    statements: list[SqlStatement] = field(default_factory=list)
-    effects: list[Effect] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)
-    data_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    tool_words: str = ""
-    arg_values: dict[str, list[str]] = field(default_factory=dict)  # role → values
-    derived: list[str] = field(default_factory=list)  # decoded payloads found by analyzers
-    tool_hits: dict[str, frozenset[int]] = field(default_factory=dict)  # value → field patterns
-
-
-class _ShellCond:
-    __slots__ = (
-        "args",
-        "args_all",
-        "commands",
-        "fields",
-        "flags",
-        "flags_all",
-        "flags_none",
-        "not_args",
-        "not_targets",
-        "prefixes",
-        "privileged",
-        "stdin",
-        "subcommands",
-        "targets",
-        "via",
-    )
-
-    def __init__(self, m: ShellMatch, fields: _Fields) -> None:
-        self.fields = fields
-        names = [c.lower() for c in m.command]
-        self.commands = frozenset(n for n in names if "*" not in n and "?" not in n)
-        globs = [n for n in names if n not in self.commands]
-        self.prefixes = re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
-        self.subcommands = tuple(s.lower() for s in m.subcommand)
-        self.flags = frozenset(m.flags)
-        self.flags_all = frozenset(m.flags_all)
-        self.flags_none = frozenset(m.flags_none)
-        self.args = fields.shell.add(m.args)
-        self.args_all = fields.shell.add(m.args_all)
-        self.not_args = fields.shell.add(m.not_args)
-        self.targets = frozenset(m.targets)
-        self.not_targets = frozenset(m.not_targets)
-        self.via = frozenset(m.via)
-        self.privileged = m.privileged
-        self.stdin = frozenset(m.stdin)
-
-    def matches(self, inv: Invocation, classify: Any) -> bool:
-        if (
-            (self.commands or self.prefixes)
-            and inv.name not in self.commands
-            and not (self.prefixes and self.prefixes.match(inv.name))
-        ):
-            return False
-        if self.subcommands and not any(
-            inv.subcommand == s or inv.subcommand.startswith(s + " ") for s in self.subcommands
-        ):
-            return False
-        if self.flags and not (inv.flags & self.flags):
-            return False
-        if self.flags_all and not self.flags_all <= inv.flags:
-            return False
-        if self.flags_none and inv.flags & self.flags_none:
-            return False
-        if self.privileged is not None and inv.privileged != self.privileged:
-            return False
-        if self.via and not self.via.intersection(inv.via):
-            return False
-        if self.stdin and inv.stdin_source not in self.stdin:
-            return False
-        if self.args or self.args_all or self.not_args:
-            hits = inv.arg_hits
-            if hits is None:  # one linear scan of the arguments for every rule's patterns
-                hits = inv.arg_hits = self.fields.shell.matches(inv.text)
-            if self.args and hits.isdisjoint(self.args):
-                return False
-            if self.args_all and not hits.issuperset(self.args_all):
-                return False
-            if self.not_args and not hits.isdisjoint(self.not_args):
-                return False
-        return not self.targets or any(
-            (c := classify(o)) & self.targets and not c & self.not_targets for o in inv.operands
-        )
-
-
-class _SqlCond:
-    __slots__ = ("actions", "not_tables", "objects", "statements", "tables", "where")
-
-    def __init__(self, m: SqlMatch) -> None:
-        self.statements = frozenset(s.lower() for s in m.statement)
-        self.objects = frozenset(o.lower() for o in m.object)
-        self.where = frozenset(m.where)
-        self.tables = _any_regex(m.tables, re.I)
-        self.not_tables = _any_regex(m.not_tables, re.I)
-        self.actions = frozenset(a.lower() for a in m.actions)
-
-    def matches(self, st: SqlStatement) -> bool:
-        if self.statements and st.type not in self.statements:
-            return False
-        if self.objects and st.object not in self.objects:
-            return False
-        if self.where and st.where not in self.where:
-            return False
-        # Names are short; a bounded slice keeps Python's engine to bounded work on odd input.
-        if self.tables and not any(self.tables.search(t[:_NAME_CHARS]) for t in st.tables):
-            return False
-        if (
-            self.not_tables
-            and st.tables
-            and all(self.not_tables.search(t[:_NAME_CHARS]) for t in st.tables)
-        ):
-            return False
-        if self.actions:
-            words = {w for a in st.actions for w in a.split()}
-            if not words & self.actions:
-                return False
-        return True
-
-
-class _EffectCond:
-    __slots__ = ("all_classes", "classes", "command", "not_classes", "ops", "privileged")
-
-    def __init__(self, m: EffectMatch) -> None:
-        self.ops = frozenset(m.op)
-        self.classes, self.all_classes = frozenset(m.classes), frozenset(m.all_classes)
-        self.not_classes = frozenset(m.not_classes)
-        self.command, self.privileged = _any_regex(m.command, re.I), m.privileged
-
-    def matches(self, e: Effect) -> bool:
-        if e.op not in self.ops or self.privileged not in (None, e.privileged):
-            return False
-        c = e.classes
-        if (self.classes and not c & self.classes) or c & self.not_classes or self.all_classes - c:
-            return False
-        return not self.command or bool(self.command.search(e.command[:_NAME_CHARS]))
-
-
-class _ToolCond:
-    __slots__ = ("args", "fields", "name")
-
-    def __init__(self, m: ToolMatch, fields: _Fields) -> None:
-        self.fields = fields
-        self.name = fields.tool.add(m.name)
-        self.args = {role: fields.tool.add(p) for role, p in m.args.items()}
-
-    def matches(self, ctx: _Context) -> str | None:
-        hits = self.fields.tool_hits
-        if self.name and (not ctx.tool_words or hits(ctx, ctx.tool_words).isdisjoint(self.name)):
-            return None
-        for role, ids in self.args.items():
-            values = ctx.arg_values.get(role, ())
-            if ids and all(hits(ctx, v[:MAX_FIELD]).isdisjoint(ids) for v in values):
-                return None
-        return ctx.tool_words or "tool"
-
-
-class _Fields:
-    """Field patterns of every rule, by family, scanned once per field (analysis/fieldscan)."""
-
-    def __init__(self) -> None:
-        self.shell = _Family(caseless=False)  # arguments of shell invocations
-        self.tool = _Family(caseless=True)  # tool names (as words) and argument values
-
-    def build(self) -> None:
-        self.shell.build()
-        self.tool.build()
-
-    def tool_hits(self, ctx: _Context, value: str) -> frozenset[int]:
-        hits = ctx.tool_hits.get(value)
-        if hits is None:
-            hits = ctx.tool_hits[value] = self.tool.matches(value)
-        return hits
-
-
-class _Family:
-    def __init__(self, caseless: bool) -> None:
-        self.caseless = caseless
-        self.patterns: list[str] = []
-        self.set: PatternSet | None = None
-
-    def add(self, patterns: Sequence[str]) -> frozenset[int]:
-        start = len(self.patterns)
-        self.patterns.extend(patterns)
-        return frozenset(range(start, len(self.patterns)))
-
-    def build(self) -> None:
-        self.set = PatternSet(self.patterns, self.caseless)
-
-    def matches(self, text: str) -> frozenset[int]:
-        assert self.set is not None
-        return self.set.matches(text)
-
-
-_RE2_CASELESS = re2.Options()
-_RE2_CASELESS.case_sensitive = False
-_RE2_CASELESS.log_errors = False
-_NAME_CHARS = 256  # table and command names longer than this are read up to here
-
-
-def _any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
-
-
-class _CompiledRule:
-    __slots__ = (
-        "effect",
-        "facts",
-        "index",
-        "kinds",
-        "pattern_ids",
-        "rule",
-        "shell",
-        "sql",
-        "tool",
-        "unless_ids",
-        "views",
-    )
-
-    def __init__(self, rule: Rule, index: int, fields: _Fields) -> None:
-        self.rule = rule
-        self.index = index
-        self.kinds = frozenset(rule.kinds)
-        self.views = frozenset(rule.match.in_)
-        self.pattern_ids: list[int] = []
-        self.unless_ids: list[int] = []
-        m = rule.match
-        self.shell = _ShellCond(m.shell, fields) if m.shell else None
-        self.sql = _SqlCond(m.sql) if m.sql else None
-        self.effect = _EffectCond(m.effect) if m.effect else None
-        self.tool = _ToolCond(m.tool, fields) if m.tool else None
-        self.facts = frozenset(m.facts)
-
-
 class RiskDetector:
     """Grades actions against one constitution. Thread-safe; build once, use everywhere."""
 
@@ -633,14 +346,14 @@ class RiskDetector:
             else None
         )
         self.articles = {a.id: a for a in model.articles}
-        self._fields = _Fields()
-        self._rules = [_CompiledRule(r, i, self._fields) for i, r in enumerate(model.rules)]
+        self._fields = FieldPatterns()
+        self._rules = [CompiledRule(r, i, self._fields) for i, r in enumerate(model.rules)]
         self._fields.build()
         self._kind_only = [cr for cr in self._rules if not _has_condition(cr)]
         self._shell_rules = [cr for cr in self._rules if cr.shell]
         # Shell rules indexed by command name; rules with globs or no command are checked always.
-        self._shell_by_name: dict[str, list[_CompiledRule]] = {}
-        self._shell_any: list[_CompiledRule] = []
+        self._shell_by_name: dict[str, list[CompiledRule]] = {}
+        self._shell_any: list[CompiledRule] = []
         for cr in self._shell_rules:
             assert cr.shell is not None
             for name in cr.shell.commands:
@@ -649,6 +362,10 @@ class RiskDetector:
                 self._shell_any.append(cr)
         self._sql_rules = [cr for cr in self._rules if cr.sql and not cr.shell]
         self._effect_rules = [cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)]
+        self._effect_by_op: dict[str, list[CompiledRule]] = {}  # an effect meets only its op's
+        for cr in self._effect_rules:
+            for op in cr.effect.ops:  # type: ignore[union-attr]
+                self._effect_by_op.setdefault(op, []).append(cr)
         self._tool_rules = [
             cr for cr in self._rules if cr.tool and not (cr.shell or cr.sql or cr.effect)
         ]
@@ -662,6 +379,10 @@ class RiskDetector:
         )
         self._compile(model)
         self._local = threading.local()
+        verbs = self.verbs
+        self._verb_ops = functools.lru_cache(maxsize=MEMO_ENTRIES)(
+            lambda words: tuple(verbs.ops(words))
+        )
 
     # ------------------------------------------------------------------ compilation
     def _compile(self, model: Any) -> None:
@@ -722,38 +443,38 @@ class RiskDetector:
         return self.assess(Action(kind=kind, text=text)).level
 
     # ------------------------------------------------------------------ subjects
-    def _context(self, action: Action) -> _Context:
-        subjects: list[_Subject] = []
-        ctx = _Context(action, subjects)
+    def _context(self, action: Action) -> Context:
+        subjects: list[Subject] = []
+        ctx = Context(action, subjects)
         kind = action.kind
         text = skeleton(action.text) if action.text else ""
         if text:
             if kind == "shell":
                 if "^" in text:
                     text = _CARET.sub("", text)  # cmd.exe escapes: c^m^d → cmd
-                subjects.append(_Subject("shell", text, "text"))
+                subjects.append(Subject("shell", text, "text"))
                 if _CONCAT_HINT.search(text):
                     folded = fold_concatenation(text)
                     if folded != text:
-                        subjects.append(_Subject("shell", folded, "folded"))
+                        subjects.append(Subject("shell", folded, "folded"))
             elif kind == "sql":
-                subjects.append(_Subject("sql", text, "text"))
+                subjects.append(Subject("sql", text, "text"))
             elif kind == "tool_output":
-                subjects.append(_Subject("text", text, "text"))
+                subjects.append(Subject("text", text, "text"))
                 if _BASE64_BLOB.search(text):
                     self._decoded(text, "text", subjects)
             elif kind == "file" and _PATHLIKE.match(text):
-                subjects.append(_Subject("path", text.strip(), "text"))
+                subjects.append(Subject("path", text.strip(), "text"))
             elif kind == "file" and _FILE_TEXT.match(text):
                 m = _FILE_TEXT.match(text)
                 assert m is not None
                 ctx.arg_values.setdefault("operation", []).append(m.group(1).lower())
-                subjects.append(_Subject("path", m.group(2), "text"))
+                subjects.append(Subject("path", m.group(2), "text"))
                 if m.group(3):  # the content written is data; code in it is still read as code
-                    subjects.append(_Subject("data", m.group(3), "text"))
+                    subjects.append(Subject("data", m.group(3), "text"))
                     self._sniff(m.group(3), "text", subjects)
             else:
-                subjects.append(_Subject("text", text, "text"))
+                subjects.append(Subject("text", text, "text"))
                 self._sniff(text, "text", subjects)
                 if _BASE64_BLOB.search(text):
                     self._decoded(text, "text", subjects)
@@ -763,25 +484,25 @@ class RiskDetector:
                 # A click or keypress is named by what it presses: `Close account`.
                 labels = [v for k, v in flatten_args(action.args) if _LABEL_KEY.search(k)]
                 ctx.tool_words = " ".join([ctx.tool_words, *(tool_words(v) for v in labels)])
-            subjects.append(_Subject("tool", ctx.tool_words, "tool"))
+            subjects.append(Subject("tool", ctx.tool_words, "tool"))
         if action.args:
             self._argument_subjects(action, ctx)
         if action.target:
             target = skeleton(action.target)
             view = "path" if _PATHLIKE.match(target) else "environment"
-            subjects.append(_Subject(view, target, "target"))
+            subjects.append(Subject(view, target, "target"))
         if action.context:
             for role, key, value in self.roles.by_role(action.context):
                 if role == "environment":
-                    subjects.append(_Subject("environment", value, f"context.{key}"))
+                    subjects.append(Subject("environment", value, f"context.{key}"))
         # Requests in Portuguese or Spanish are read through an English gloss as well.
         for subj in [s for s in subjects if s.view == "text"][:8]:
             glossed = gloss(subj.text)
             if glossed is not None:
-                subjects.append(_Subject("text", glossed, f"{subj.origin}:gloss"))
+                subjects.append(Subject("text", glossed, f"{subj.origin}:gloss"))
         return ctx
 
-    def _decoded(self, text: str, origin: str, subjects: list[_Subject]) -> None:
+    def _decoded(self, text: str, origin: str, subjects: list[Subject]) -> None:
         """Base64 blobs in prose or data, decoded, as extra text to read (hidden instructions)."""
         for blob in _BASE64_BLOB.findall(text)[:8]:
             try:
@@ -790,37 +511,37 @@ class RiskDetector:
                 continue
             letters = sum(c.isalpha() or c == " " for c in plain)
             if plain.isprintable() and letters > 0.8 * len(plain):
-                subjects.append(_Subject("text", plain, f"{origin}:base64"))
+                subjects.append(Subject("text", plain, f"{origin}:base64"))
                 self._sniff(plain, f"{origin}:base64", subjects)
 
-    def _sniff(self, text: str, origin: str, subjects: list[_Subject]) -> None:
+    def _sniff(self, text: str, origin: str, subjects: list[Subject]) -> None:
         """Code inside prose or untyped values: a whole command, SQL, or embedded snippets."""
         if text.startswith("#!") and ("sh" in text[:40] or "pwsh" in text[:40]):
-            subjects.append(_Subject("shell", text, origin))  # a script: its lines are commands
+            subjects.append(Subject("shell", text, origin))  # a script: its lines are commands
             return
         cron = CRON_SCHEDULE.match(text)
         if cron and cron.end() < len(text):  # a crontab line: the schedule, then a command
-            subjects.append(_Subject("shell", text[cron.end() :], origin))
+            subjects.append(Subject("shell", text[cron.end() :], origin))
             return
         if looks_like_sql(text):
-            subjects.append(_Subject("sql", text, origin))
+            subjects.append(Subject("sql", text, origin))
         elif looks_like_shell(text, self._commands):
-            subjects.append(_Subject("shell", text, origin))
-        elif not _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN):  # a question runs nothing
+            subjects.append(Subject("shell", text, origin))
+        elif not explains_only(text):  # a question runs nothing
             for snippet in code_in_prose(text, self._commands):
                 view = "sql" if looks_like_sql(snippet) else "shell"
-                subjects.append(_Subject(view, snippet, origin))
+                subjects.append(Subject(view, snippet, origin))
 
-    def _argument_subjects(self, action: Action, ctx: _Context) -> None:
+    def _argument_subjects(self, action: Action, ctx: Context) -> None:
         subjects = ctx.subjects
         db_tool = bool(_DB_WORDS.search(ctx.tool_words))
         pairs = self.roles.by_role(action.args)
         if action.kind == "http" and (line := _HTTP_LINE.match(action.text or "")):
             pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
         flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
-        subjects.append(_Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
+        subjects.append(Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
-        ops = set(self.verbs.ops(ctx.tool_words)) if ctx.tool_words else set()
+        ops = set(self._ops(ctx.tool_words)) if ctx.tool_words else set()
         reading = ops == {"read"}
         # A file's content is data unless the file runs later: a script or a start-up file (its
         # lines are judged as commands) or program source (judged as code, not as requests).
@@ -836,40 +557,40 @@ class RiskDetector:
             if role is not None:
                 ctx.arg_values.setdefault(role, []).append(value)
             if role == "shell":
-                subjects.append(_Subject("shell", value, origin))
+                subjects.append(Subject("shell", value, origin))
             elif role in ("content", None) and runs != "commands":
-                subjects.append(_Subject("code" if runs == "code" else "data", value, origin))
+                subjects.append(Subject("code" if runs == "code" else "data", value, origin))
             elif role == "content" and action.kind == "file":
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
-                subjects.append(_Subject("data", value, origin))
-                commands = _commands_in(value)
+                subjects.append(Subject("data", value, origin))
+                commands = commands_in(value)
                 if len(commands) > MAX_SCRIPT_COMMANDS:
                     ctx.facts.setdefault(
                         Fact.ANALYSIS_LIMIT,
                         f"analysis limit: over {MAX_SCRIPT_COMMANDS} commands in {origin}",
                     )
-                subjects.extend(_Subject("shell", c, origin) for c in commands)
+                subjects.extend(Subject("shell", c, origin) for c in commands)
             elif role == "content" and documents:
-                subjects.append(_Subject("data", value, origin))
+                subjects.append(Subject("data", value, origin))
                 self._sniff(value, origin, subjects)
             elif role == "sql":
                 if reading and not db_tool and not looks_like_sql(value):
-                    subjects.append(_Subject("data", value, origin))  # a search query
+                    subjects.append(Subject("data", value, origin))  # a search query
                 elif db_tool or looks_like_sql(value):
-                    subjects.append(_Subject("sql", value, origin))
+                    subjects.append(Subject("sql", value, origin))
                 else:
-                    subjects.append(_Subject("text", value, origin))
+                    subjects.append(Subject("text", value, origin))
             elif role == "code":
-                subjects.append(_Subject("code", value, origin))
+                subjects.append(Subject("code", value, origin))
                 self._sniff(value, origin, subjects)
             elif role in ("path", "url", "recipient", "environment"):
-                subjects.append(_Subject(role, value.strip(), origin))
+                subjects.append(Subject(role, value.strip(), origin))
             elif role in ("method", "operation"):
                 continue
             elif reading:
-                subjects.append(_Subject("data", value, origin))
+                subjects.append(Subject("data", value, origin))
             else:
-                subjects.append(_Subject("text", value, origin))
+                subjects.append(Subject("text", value, origin))
                 if action.kind != "tool_output":
                     self._sniff(value, origin, subjects)
 
@@ -893,12 +614,19 @@ class RiskDetector:
                 found = "code"
         return found
 
+    def _ops(self, words: str) -> list[str]:
+        """`self.verbs.ops(words)`, remembered for names agents call again and again (reading a
+        name against every verb's regex cost more than the rest of a tool call)."""
+        if len(words) > MEMO_KEY_CHARS:
+            return self.verbs.ops(words)
+        return list(self._verb_ops(words))  # a new list: callers extend it
+
     # ------------------------------------------------------------------ scanning
-    def _scan(self, contexts: Sequence[_Context], first: int = 0) -> None:
+    def _scan(self, contexts: Sequence[Context], first: int = 0) -> None:
         """One Hyperscan pass over every subject (from index `first`) of every context."""
         parts: list[bytes] = []
         starts: list[int] = []
-        owners: list[tuple[_Context, int]] = []
+        owners: list[tuple[Context, int]] = []
         pos = 0
         for ctx in contexts:
             for i, subj in enumerate(ctx.subjects[first:], first):
@@ -928,7 +656,7 @@ class RiskDetector:
         self._db.scan(buffer, match_event_handler=on_match, scratch=self._scratch())
 
     # ------------------------------------------------------------------ analysis
-    def _finish(self, ctx: _Context) -> RiskAssessment:
+    def _finish(self, ctx: Context) -> RiskAssessment:
         action = ctx.action
         deadline = time.perf_counter() + MAX_ANALYSIS_SECONDS
         for subj_index, subj in enumerate(ctx.subjects):
@@ -960,6 +688,8 @@ class RiskDetector:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
                 paths = _PATH_TOKEN_ASCII if subj.text.isascii() else _PATH_TOKEN_UNICODE
+                if not rx.found(paths, subj.text):  # most prose names no path
+                    continue
                 for found in paths.finditer(subj.text):
                     token = found.group(1) or found.group(0)
                     if token.startswith("//"):
@@ -978,7 +708,7 @@ class RiskDetector:
             if len(ctx.derived) > 8:
                 ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: over 8 decoded payloads")
             first = len(ctx.subjects)
-            ctx.subjects.extend(_Subject("shell", skeleton(d), "decoded") for d in ctx.derived[:8])
+            ctx.subjects.extend(Subject("shell", skeleton(d), "decoded") for d in ctx.derived[:8])
             self._scan([ctx], first)
         if action.kind == "deploy" and action.text and _PROD.search(action.text):
             ctx.facts.setdefault(Fact.PRODUCTION_TARGET, action.text[:80])
@@ -987,7 +717,7 @@ class RiskDetector:
         self._derive_facts(ctx)
         return self._judge(ctx)
 
-    def _absorb_shell(self, ctx: _Context, subj_index: int, result: ShellAnalysis) -> None:
+    def _absorb_shell(self, ctx: Context, subj_index: int, result: ShellAnalysis) -> None:
         ctx.invocations.extend(result.invocations)
         ctx.derived.extend(result.derived)
         ctx.effects.extend(result.effects)
@@ -999,20 +729,20 @@ class RiskDetector:
             if _SQL_TRIGGER.search(sql):
                 self._sql(ctx, skeleton(sql))
 
-    def _sql(self, ctx: _Context, sql: str) -> None:
+    def _sql(self, ctx: Context, sql: str) -> None:
         statements, limit = analyze_sql_bounded(sql)
         ctx.statements.extend(statements)
         if limit:
             ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, limit)
 
-    def _tool_effects(self, ctx: _Context) -> None:
+    def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
         ops: list[str] = []
         if ctx.tool_words:
-            ops = self.verbs.ops(ctx.tool_words)
+            ops = self._ops(ctx.tool_words)
         for value in ctx.arg_values.get("operation", ()):
-            ops += self.verbs.ops(tool_words(value)) or (
+            ops += self._ops(tool_words(value)) or (
                 [value.lower()]
                 if value.lower() in ("read", "write", "delete", "append", "send", "exec", "fetch")
                 else []
@@ -1041,7 +771,7 @@ class RiskDetector:
                 ops.append("fetch")
         if action.kind == "file" and not ops:
             words = tool_words(action.text or "")
-            ops = self.verbs.ops(words) or ["read"]
+            ops = self._ops(words) or ["read"]
         if not ops and not ctx.tool_words:
             return
         paths = list(ctx.arg_values.get("path", ()))
@@ -1069,7 +799,7 @@ class RiskDetector:
                 for p in paths:  # attachments and uploaded files are read to be sent
                     ctx.effects.append(Effect("read", p, classify(p), command))
 
-    def _content_facts(self, ctx: _Context) -> None:
+    def _content_facts(self, ctx: Context) -> None:
         """Secrets and personal data in what the action carries (not in shell text)."""
         for pid, hits in ctx.hits.items():
             kind = self._id_kind[pid]
@@ -1094,7 +824,7 @@ class RiskDetector:
                         )
                 break
 
-    def _derive_facts(self, ctx: _Context) -> None:
+    def _derive_facts(self, ctx: Context) -> None:
         for e in ctx.effects:
             if e.op in ("delete", "truncate") and "personal-data" in e.classes:
                 ctx.facts.setdefault(Fact.PERSONAL_DATA_DELETION, e.describe())
@@ -1175,12 +905,12 @@ class RiskDetector:
         return org.unknown_is_external and "." in host
 
     # ------------------------------------------------------------------ judging
-    def _judge(self, ctx: _Context) -> RiskAssessment:
+    def _judge(self, ctx: Context) -> RiskAssessment:
         kind = ctx.action.kind
         matched: dict[int, tuple[str, str, tuple[int, int] | None]] = {}  # rule → evidence…
 
         def consider(
-            cr: _CompiledRule,
+            cr: CompiledRule,
             evidence: str,
             family: str,
             origin: str = "",
@@ -1197,22 +927,7 @@ class RiskDetector:
             if self._others_hold(cr, ctx, family):
                 matched[cr.index] = (evidence, origin, span)
 
-        for pid, hits in ctx.hits.items():
-            if self._id_kind[pid] != RULE:
-                continue
-            cr = self._id_owner[pid]
-            for subj_index, end in hits:
-                subj = ctx.subjects[subj_index]
-                if subj.view not in cr.views:
-                    continue
-                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
-                    continue
-                if self._vetoed(cr, ctx, subj_index):
-                    continue
-                span = self._span(pid, subj.text, end)
-                evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
-                consider(cr, " ".join(evidence.split())[:160], "patterns", subj.origin, span)
-                break
+        self._pattern_rules(ctx, matched)
         classify = self.classifier.classify
         if ctx.invocations:
             for inv in ctx.invocations:
@@ -1222,16 +937,18 @@ class RiskDetector:
                         consider(cr, _show(inv), "shell")
         if ctx.statements:
             for cr in self._sql_rules:
+                if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                    continue  # `consider` would drop it: no need to write the statement back
                 for st in ctx.statements:
                     if cr.sql.matches(st):  # type: ignore[union-attr]
                         consider(cr, st.text[:160], "sql")
                         break
-        if ctx.effects:
-            for cr in self._effect_rules:
-                for e in ctx.effects:
-                    if cr.effect.matches(e):  # type: ignore[union-attr]
-                        consider(cr, e.describe(), "effect")
-                        break
+        tried: set[int] = set()  # a rule is considered at its first matching effect only
+        for e in ctx.effects:
+            for cr in self._effect_by_op.get(e.op, ()):
+                if cr.index not in tried and cr.effect.matches(e):  # type: ignore[union-attr]
+                    tried.add(cr.index)
+                    consider(cr, e.describe(), "effect")
         if ctx.tool_words or ctx.arg_values:
             for cr in self._tool_rules:
                 ev = cr.tool.matches(ctx)  # type: ignore[union-attr]
@@ -1292,13 +1009,40 @@ class RiskDetector:
             rule_decision=decision,
         )
 
+    def _pattern_rules(
+        self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
+    ) -> None:
+        """Rules whose patterns matched, each at its first hit in a view it reads, unless its
+        `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
+        kind = ctx.action.kind
+        id_kind, id_owner = self._id_kind, self._id_owner
+        for pid, hits in ctx.hits.items():
+            if id_kind[pid] != RULE:
+                continue
+            cr = id_owner[pid]
+            if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+                continue
+            for subj_index, end in hits:
+                subj = ctx.subjects[subj_index]
+                if subj.view not in cr.views:
+                    continue
+                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
+                    continue
+                if self._vetoed(cr, ctx, subj_index):
+                    continue
+                if self._others_hold(cr, ctx, "patterns"):
+                    span = self._span(pid, subj.text, end)
+                    evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
+                    matched[cr.index] = (" ".join(evidence.split())[:160], subj.origin, span)
+                break
+
     def _span(self, pid: int, text: str, end: int) -> tuple[int, int] | None:
         """Where a pattern matched, in characters (Hyperscan reports only the end): the same
         pattern run by Python's engine over a bounded window before that end."""
         regex = self._py_patterns.get(pid)
         if regex is None:  # RE2 (linear) where it can express the pattern
             try:
-                regex = re2.compile(self._id_pattern[pid], _RE2_CASELESS)
+                regex = re2.compile(self._id_pattern[pid], RE2_CASELESS)
             except re2.error:
                 regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
             self._py_patterns[pid] = regex
@@ -1315,7 +1059,7 @@ class RiskDetector:
             )
         return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
-    def _vetoed(self, cr: _CompiledRule, ctx: _Context, subj_index: int) -> bool:
+    def _vetoed(self, cr: CompiledRule, ctx: Context, subj_index: int) -> bool:
         # A tool name carries no context of its own: the rest of the action can veto it.
         anywhere = ctx.subjects[subj_index].view == "tool"
         for uid in cr.unless_ids:
@@ -1324,7 +1068,7 @@ class RiskDetector:
                     return True
         return False
 
-    def _others_hold(self, cr: _CompiledRule, ctx: _Context, family: str) -> bool:
+    def _others_hold(self, cr: CompiledRule, ctx: Context, family: str) -> bool:
         """For rules with several conditions: the ones other than `family` hold too."""
         if (
             family != "patterns"
@@ -1371,7 +1115,7 @@ def _under(host: str, domains: Iterable[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
-def _has_condition(cr: _CompiledRule) -> bool:
+def _has_condition(cr: CompiledRule) -> bool:
     m = cr.rule.match
     return bool(m.patterns or m.shell or m.sql or m.effect or m.tool or m.facts)
 

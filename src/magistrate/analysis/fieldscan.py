@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from re import _constants as _c  # type: ignore[attr-defined]  # the stdlib regex parser
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 import hyperscan
 
-from magistrate.analysis.hsdb import compile_database
+from magistrate.analysis.hsdb import compile_accepted
 
 FALLBACK_CHARS = 1024
 _FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
@@ -36,30 +38,16 @@ class PatternSet:
         self._flags = _FLAGS | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
         self.fallback: dict[int, re.Pattern[str]] = {}
         candidates = [p for p, text in enumerate(self.patterns) if not _NOT_HS.search(text)]
-        try:
-            self._db = self._compile(candidates)
-        except hyperscan.error:  # rare: find the patterns Hyperscan rejects, one by one
-            candidates = [p for p in candidates if self._compiles(p)]
-            self._db = self._compile(candidates)
-        self._ids = candidates
-        for pid in range(len(self.patterns)):
-            if pid not in set(candidates):
-                self.fallback[pid] = re.compile(self.patterns[pid], re.I if caseless else 0)
+        # the rare pattern Hyperscan rejects is found (once: cached) and runs in the fallback
+        self._db, accepted = compile_accepted(
+            [self.patterns[p].encode() for p in candidates], [self._flags] * len(candidates)
+        )
+        self._ids = [candidates[i] for i in accepted]
+        for pid in sorted(set(range(len(self.patterns))) - set(self._ids)):
+            self.fallback[pid] = re.compile(self.patterns[pid], re.I if caseless else 0)
+        # A fallback runs only when the field holds a string that every match of it contains.
+        self._needs = {pid: required_strings(rx) for pid, rx in self.fallback.items()}
         self._local = threading.local()
-
-    def _compile(self, ids: list[int]) -> Any:
-        if not ids:
-            return None
-        return compile_database([self.patterns[p].encode() for p in ids], [self._flags] * len(ids))
-
-    def _compiles(self, pid: int) -> bool:
-        try:
-            hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(
-                expressions=[self.patterns[pid].encode()], ids=[0], flags=[self._flags]
-            )
-        except hyperscan.error:
-            return False
-        return True
 
     def _thread_scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)
@@ -70,16 +58,79 @@ class PatternSet:
 
     def matches(self, text: str) -> frozenset[int]:
         """Ids (positions in `patterns`) of the patterns that match somewhere in `text`."""
-        found: set[int] = set()
+        hits: list[int] = []
         if self._db is not None:
-            ids = self._ids
-
-            def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
-                found.add(ids[pid])
-
             data = text.encode("utf-8", "surrogatepass")
-            self._db.scan(data, match_event_handler=on_match, scratch=self._thread_scratch())
-        if self.fallback:
-            head = text[:FALLBACK_CHARS]
-            found.update(pid for pid, rx in self.fallback.items() if rx.search(head))
+            self._db.scan(
+                data, match_event_handler=_collect, scratch=self._thread_scratch(), context=hits
+            )
+        if not self.fallback:
+            if not hits:
+                return _NONE
+            ids = self._ids
+            return frozenset([ids[h] for h in hits])
+        ids = self._ids
+        found = {ids[h] for h in hits}
+        head = text[:FALLBACK_CHARS]
+        for pid, rx in self.fallback.items():
+            needs = self._needs[pid]
+            if (needs is None or any(n in head for n in needs)) and rx.search(head):
+                found.add(pid)
         return frozenset(found)
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+def _collect(pid: int, start: int, end: int, flags: int, context: Any) -> None:
+    """Hyperscan's match handler: the pattern's id into the scan's list (SINGLEMATCH: once)."""
+    context.append(pid)
+
+
+def required_strings(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """Strings one of which every match of `regex` contains (None when none can be named).
+
+    Read from the parsed pattern, conservatively: a literal run of a sequence, the union over
+    the branches of an alternation (each branch must name some), a group or a repeat of at least
+    one. Case-insensitive patterns name none (their literals match in other cases too)."""
+    if regex.flags & re.IGNORECASE:
+        return None
+    try:
+        tree = _parser.parse(regex.pattern, regex.flags)
+    except Exception:  # the pattern compiled, so this is unexpected: read it whole instead
+        return None
+    return _required(list(tree))
+
+
+def _required(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    best: frozenset[str] | None = None
+    run: list[str] = []
+
+    def consider(found: frozenset[str] | None) -> None:
+        nonlocal best
+        if found and (best is None or min(map(len, found)) > min(map(len, best))):
+            best = found
+
+    for op, av in items:
+        if op is _c.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            consider(frozenset(["".join(run)]))
+            run = []
+        if op is _c.SUBPATTERN:
+            add_flags, sub = av[1], av[3]
+            if add_flags & re.IGNORECASE:
+                return None  # `(?i:…)`: case-insensitive inside
+            consider(_required(list(sub)))
+        elif op is _c.BRANCH:
+            alternatives = [_required(list(branch)) for branch in av[1]]
+            if all(alternatives):
+                consider(frozenset().union(*alternatives))  # type: ignore[arg-type]
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            consider(_required(list(av[2])))
+        elif op is _c.ATOMIC_GROUP:
+            consider(_required(list(av)))
+    if run:
+        consider(frozenset(["".join(run)]))
+    return best

@@ -174,6 +174,8 @@ _MARKERS = frozenset(
 
 def _fold(text: str) -> str:
     """Lower case without accents: `Produção` → `producao`."""
+    if text.isascii():  # nothing to decompose (most text): the per-character pass is skipped
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

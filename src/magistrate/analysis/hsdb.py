@@ -1,32 +1,29 @@
-"""Compiled Hyperscan databases, cached on disk by content.
+"""Compiled Hyperscan databases, cached on disk by content and signed.
 
 Compiling a constitution's patterns takes about a second; loading the serialized database takes
-milliseconds. The cache key is a hash of the Hyperscan version and every expression with its
-flags, so a changed pattern can never reuse a stale database. The cache folder is
-`$MAGISTRATE_CACHE_DIR`, else `$XDG_CACHE_HOME/magistrate`, else `~/.cache/magistrate`; when it
-cannot be written, databases are compiled in memory each time.
+milliseconds. The entry's name is a hash of the Hyperscan version and every expression with its
+flags, so a changed pattern can never reuse a stale database; the entry is signed
+(`magistrate.signed_cache`), so a database someone else wrote — one that matches nothing, say —
+is never loaded. When the cache cannot be read or written, databases are compiled each time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import hyperscan
+
+from magistrate import signed_cache
 
 _VERSION = getattr(hyperscan, "__version__", "0")
 
 
 def cache_dir() -> Path:
     """Where compiled databases are kept."""
-    explicit = os.environ.get("MAGISTRATE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "magistrate"
+    return signed_cache.cache_dir()
 
 
 def _key(expressions: Sequence[bytes], flags: Sequence[int]) -> str:
@@ -38,26 +35,70 @@ def _key(expressions: Sequence[bytes], flags: Sequence[int]) -> str:
     return h.hexdigest()[:40]
 
 
-def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
-    """A block-mode database; ids are the expressions' positions. Raises hyperscan.error."""
-    key = _key(expressions, flags)
-    path = cache_dir() / f"hs-{key}.db"
-    try:
-        data = path.read_bytes()
-        digest, blob = data[:32], data[32:]
-        if hashlib.sha256(blob).digest() == digest:
-            return hyperscan.loadb(blob, mode=hyperscan.HS_MODE_BLOCK)
-    except (OSError, hyperscan.error):
-        pass  # absent or unreadable: compile below
+def _compile(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(expressions=list(expressions), ids=list(range(len(expressions))), flags=list(flags))
-    try:
-        blob = hyperscan.dumpb(db)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(hashlib.sha256(blob).digest() + blob)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home is fine: compile again next time
     return db
+
+
+def _load(name: str) -> tuple[list[int], hyperscan.Database | None] | None:
+    """(accepted positions, database) of a signed entry; None when there is no valid one."""
+    payload = signed_cache.read(name)
+    if payload is None:
+        return None
+    head, _, blob = payload.partition(b"\n")
+    try:
+        accepted = json.loads(head)
+        if not isinstance(accepted, list) or not all(type(i) is int for i in accepted):
+            return None
+        return accepted, hyperscan.loadb(blob, mode=hyperscan.HS_MODE_BLOCK) if accepted else None
+    except (ValueError, hyperscan.error):
+        return None
+
+
+def _store(name: str, accepted: list[int], db: hyperscan.Database | None) -> None:
+    try:
+        blob = hyperscan.dumpb(db) if db is not None else b""
+    except hyperscan.error:
+        return
+    signed_cache.write(name, json.dumps(accepted).encode() + b"\n" + blob)
+
+
+def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
+    """A block-mode database; ids are the expressions' positions. Raises hyperscan.error."""
+    name = f"hs2-{_key(expressions, flags)}.db"
+    hit = _load(name)
+    if hit is not None and hit[0] == list(range(len(expressions))) and hit[1] is not None:
+        return hit[1]
+    db = _compile(expressions, flags)
+    _store(name, list(range(len(expressions))), db)
+    return db
+
+
+def compile_accepted(
+    expressions: Sequence[bytes], flags: Sequence[int]
+) -> tuple[hyperscan.Database | None, list[int]]:
+    """The database of the expressions Hyperscan accepts, and their positions (the database's
+    ids are positions in that list). Which ones it rejects is cached with the database: finding
+    them compiles each expression alone, which takes a second for a few hundred."""
+    name = f"hs2a-{_key(expressions, flags)}.db"
+    hit = _load(name)
+    if hit is not None and all(0 <= i < len(expressions) for i in hit[0]):
+        return hit[1], hit[0]
+    try:
+        accepted = list(range(len(expressions)))
+        db: hyperscan.Database | None = _compile(expressions, flags) if expressions else None
+    except hyperscan.error:  # rare: find the expressions Hyperscan rejects, one by one
+        accepted = [i for i in range(len(expressions)) if _compiles(expressions[i], flags[i])]
+        chosen = [expressions[i] for i in accepted]
+        db = _compile(chosen, [flags[i] for i in accepted]) if chosen else None
+    _store(name, accepted, db)
+    return db, accepted
+
+
+def _compiles(expression: bytes, flag: int) -> bool:
+    try:
+        _compile([expression], [flag])
+    except hyperscan.error:
+        return False
+    return True

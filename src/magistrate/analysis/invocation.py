@@ -30,6 +30,7 @@ class Invocation:
     text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
     arg_hits: frozenset[int] | None = None  # ids of rules' argument patterns matching `text`
     stdin_args: tuple[str, ...] = ()  # operands `xargs` feeds it from the command before
+    env: tuple[str, ...] = ()  # `NAME=value` assignments it runs with (`RAILS_ENV=test rails …`)
 
 
 def basename(word: str) -> str:

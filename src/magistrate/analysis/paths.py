@@ -28,7 +28,10 @@ _SYSTEM_ROOT = re.compile(
     r"^(?:%(?:SystemRoot|windir)%|\$env:(?:SystemRoot|windir))(?=[/\\]|$)", re.I
 )
 _SYSTEM_DRIVE = re.compile(r"^(?:%SystemDrive%|\$env:SystemDrive)(?=[/\\]|$)", re.I)
-_TMPDIR_PREFIX = re.compile(r"^(?:\$TMPDIR|\$\{TMPDIR\}|\$TMP|\$\{TMP\})(?=/|$)")
+# Temporary folders by variable, POSIX and Windows (`$env:TEMP\\x.ps1`, `%TEMP%\\x.exe`).
+_TMPDIR_PREFIX = re.compile(
+    r"^(?:\$TMPDIR|\$\{TMPDIR\}|\$TMP|\$\{TMP\}|\$env:te?mp|%te?mp%)(?=[/\\]|$)", re.I
+)
 # Commas separate the alternatives: `[^{}]*,[^{}]*` was quadratic on `{a,a,a,…` without `}`.
 _BRACES = re.compile(r"\{([^{},]*(?:,[^{},]*)+)\}")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
@@ -53,6 +56,8 @@ def normalize_path(path: str) -> str:
     if p.startswith("~\\"):
         p = p.replace("\\", "/")
     p = _TMPDIR_PREFIX.sub("/tmp", p, count=1)
+    if p.startswith("/tmp\\"):
+        p = p.replace("\\", "/")
     if p.startswith("~") or p.startswith("/"):
         head, rest = ("~", p[1:]) if p.startswith("~") else ("", p)
         had_slash = rest.endswith("/") and len(rest) > 1

@@ -26,6 +26,12 @@ from magistrate.analysis.dynamic import (
     tr_table,
 )
 from magistrate.analysis.effects import PATH_OPS, Effect
+from magistrate.analysis.environments import (
+    in_environment,
+    is_env_file,
+    loop_value,
+    scratch_run,
+)
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
 from magistrate.analysis.families.databases import destroyed_database
@@ -39,7 +45,9 @@ from magistrate.analysis.feeds import find_target as _find_target
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import option_value as _option_value
 from magistrate.analysis.feeds import piped_paths
+from magistrate.analysis.heredocs import body_substitutions, data_spans, match_text
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
+from magistrate.analysis.launches import from_network, outside_runs, runner_fetch
 from magistrate.analysis.outbound import UPLOAD_OPTIONS as _UPLOAD_OPTIONS
 from magistrate.analysis.outbound import data_values as _data_values
 from magistrate.analysis.outbound import foreign_credentials as _foreign_credentials
@@ -128,6 +136,7 @@ class _Simple:
     source: str | None = None  # what this command's output is: network, decoder, literal…
     literal: str | None = None  # its output, when it is a known literal (echo/printf)
     piped: bool = False  # its output goes into the next command of a pipeline
+    assigns: list[str] = field(default_factory=list)  # `NAME=value` words it runs with
 
 
 class ShellAnalyzer:
@@ -155,7 +164,7 @@ class ShellAnalyzer:
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
         for inv in result.invocations:
             dropped = destroyed_database(inv.name, inv.argv)
-            if dropped is not None:
+            if dropped is not None and not scratch_run(inv):
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
         if "(" in src and _FORK_BOMB.search(src):
@@ -175,6 +184,7 @@ class _Run:
         self.cwd: str | None = None  # set by `cd /abs` so later relative paths resolve
         self.tainted: dict[str, str] = {}  # variables holding a download or a decoded payload
         self.work = 0  # characters lexed so far (the work budget)
+        self.exported: list[str] = []  # `export RAILS_ENV=test`: later commands run with it
 
     def _hidden_source(self, word: Word) -> None:
         """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a
@@ -260,6 +270,8 @@ class _Run:
             for sub in w.subs:
                 self.script(sub, depth + 1, (*via, "$()"), env, span=span or (w.start, w.end))
         for r in s.redirects:
+            for sub in body_substitutions(r):  # `<<EOF … $(cmd) … EOF` runs cmd
+                self.script(sub, depth + 1, (*via, "$()"), env, span=span or (r.start, r.start))
             if r.target is not None:
                 for sub in r.target.subs:
                     self.script(
@@ -270,7 +282,7 @@ class _Run:
             i += 1
         if i < len(words) and not words[i].quoted and words[i].text in _STRUCTURAL:
             if words[i].text in ("for", "select") and len(words) > i + 3:
-                env[words[i + 1].text] = _loop_value(words[i + 3], env)
+                env[words[i + 1].text] = loop_value(words[i + 3], env)
             return
         # Leading assignments: remembered for later words, and visible to rules as `export`.
         assigns: list[str] = []
@@ -286,18 +298,29 @@ class _Run:
             assigns.append(words[i].text)
             i += 1
         words = words[i:]
+        if words and words[0].text in ("export", "declare", "typeset"):  # later commands see it
+            self.exported += [w.text for w in words[1:] if _ASSIGNMENT.match(w.text)][:32]
         pos = (s.words[0].start, s.words[-1].end) if s.words else (s.redirects[0].start,) * 2
         where = span or pos
         if assigns:
             self.record("export", assigns, via, depth, where, False)
+            s.assigns = assigns
         if top and words and basename(words[0].text) in C.DATA_COMMANDS:
             for w in words[1:]:
                 if w.quoted:
                     self.out.data_spans.append((w.start, w.end))
+        if top and words and not s.piped:  # `git commit -F - <<EOF`: a message, not commands
+            args, startup = [w.text for w in words[1:]], self.classify
+            self.out.data_spans += data_spans(
+                basename(words[0].text), s.redirects, args, src, startup
+            )
         if not words:
             self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
             return
-        self.command(s, [self._resolve(w, env) for w in words], words, depth, via, env, where)
+        argv = [self._resolve(w, env) for w in words]
+        if (fetched := runner_fetch(argv, via, depth, where)) is not None:
+            self.out.effects.append(fetched)  # `npx -y create-next-app@latest`
+        self.command(s, argv, words, depth, via, env, where)
 
     # ----------------------------------------------------------------- commands
     def command(
@@ -336,7 +359,7 @@ class _Run:
                     i += 1
             if name == "env":
                 while i < len(argv) and _ASSIGNMENT.match(argv[i]):
-                    self.record("export", [argv[i]], via, depth, where, privileged)
+                    s.assigns += self._export(argv[i], via, depth, where, privileged)
                     i += 1
             if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
                 i += 1
@@ -409,7 +432,7 @@ class _Run:
         if head in self.downloaded or (name in self.downloaded and ("/" in head or "\\" in head)):
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"runs downloaded {head}")
         args = argv[1:]
-        inv = self.record(name, args, via, depth, where, privileged, stdin_targets)
+        inv = self.record(name, args, via, depth, where, privileged, stdin_targets, s.assigns)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
         if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
@@ -426,6 +449,12 @@ class _Run:
         self._effects(inv, s, words, env, stdin_targets)
         self._follow(inv, s, words, depth, via, env, where)
 
+    def _export(
+        self, word: str, via: tuple[str, ...], depth: int, where: tuple[int, int], raised: bool
+    ) -> list[str]:
+        self.record("export", [word], via, depth, where, raised)  # `env A=1 cmd`: seen as export
+        return [word]
+
     def record(
         self,
         name: str,
@@ -435,6 +464,7 @@ class _Run:
         where: tuple[int, int],
         privileged: bool,
         stdin_args: list[str] | None = None,
+        assigns: list[str] | None = None,
     ) -> Invocation | None:
         if len(self.out.invocations) >= MAX_INVOCATIONS:
             self.limit(f"more than {MAX_INVOCATIONS:,} commands")
@@ -453,11 +483,12 @@ class _Run:
             depth=depth,
             start=where[0],
             end=where[1],
-            text=_match_text(args),
+            text=match_text(args, MAX_MATCH_TEXT),
             stdin_args=tuple(stdin_args or ()),
+            env=(*self.exported[-32:], *(assigns or ())),
         )
         self.out.invocations.append(inv)
-        for e in effects_of(inv, self.classify):  # what its family says it does
+        for e in in_environment(inv, effects_of(inv, self.classify)):  # what its family says
             if e.op in PATH_OPS and self._relative(e.target):
                 t = self._at_cwd(e.target)  # marks such as `download` stay with the file
                 e = replace(e, target=t, classes=self.classify(t) | e.classes & _MARKS)
@@ -574,9 +605,9 @@ class _Run:
         name, ops = inv.name, without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
         add = self._add
         self._redirect_effects(s, name, env)
-        head = words[0].text if words else ""
-        if "/" in head and "$" not in head and (head[0] not in "/~" or self.classify(head) & _TEMP):
-            add("exec", head, name)  # `./tool`, `/tmp/x`: a file of the workspace or temp run
+        head, networked = (words[0].text if words else ""), from_network(s.prev)
+        for op, target, marks in outside_runs(inv, head, self.classify, networked):
+            add(op, target, name, marks)  # `./tool`, `& "$env:TEMP\x.ps1"`, `curl … | tar x`
         if handles(inv):
             pass  # files and coreutils: their family gave the path effects
         elif name in C.PERMISSION_CHANGERS:
@@ -1033,6 +1064,9 @@ class _Run:
         if path in self.downloaded or base in self.downloaded:
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} runs downloaded {path}")
         self._add("exec", path, interpreter)
+        if interpreter in ("source", ".") and is_env_file(path):  # loaded, shown to nobody
+            e = self.out.effects[-1]
+            self.out.effects[-1] = replace(e, classes=e.classes - {"secret"})
 
     def _find(
         self,
@@ -1068,49 +1102,6 @@ class _Run:
                     )
                 k = j
             k += 1
-
-
-def _loop_value(w: Word, env: dict[str, str]) -> str:
-    """A stand-in value for a loop variable: `for f in $(ls /)` iterates over entries of `/`."""
-    for sub in w.subs:
-        toks = [t.text for t in lex(sub) if isinstance(t, Word)]
-        if toks and basename(toks[0]) in ("ls", "find"):
-            roots = [t for t in toks[1:] if not t.startswith("-")]
-            return (roots[0].rstrip("/") + "/*") if roots else "*"
-    return w.text
-
-
-_MESSAGE_OPTIONS = frozenset(
-    [
-        "-m",
-        "--message",
-        "--title",
-        "--body",
-        "--description",
-        "--notes",
-        "--comment",
-        "--subject",
-        "--reason",
-    ]
-)
-
-
-def _match_text(argv: list[str]) -> str:
-    """Arguments joined for rules to match, free-text messages blanked (a commit message that
-    mentions `--no-verify` does not skip verification)."""
-    out: list[str] = []
-    blank = False
-    for a in argv:
-        if blank:
-            out.append("<message>")
-            blank = False
-            continue
-        if a in _MESSAGE_OPTIONS:
-            blank = True
-        elif "=" in a and a.split("=", 1)[0] in _MESSAGE_OPTIONS:
-            a = a.split("=", 1)[0] + "=<message>"
-        out.append(a)
-    return " ".join(out)[:MAX_MATCH_TEXT]
 
 
 _STARTUP = frozenset({"shell-init"})

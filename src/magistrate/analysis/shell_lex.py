@@ -10,6 +10,7 @@ process substitutions, heredoc bodies) — in a few microseconds.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -303,7 +304,23 @@ def _lex_cached(src: str) -> list[Token]:
     return _lex(src)
 
 
+# A command line of plain words only (no quote, escape, expansion, operator, redirection,
+# comment or newline): most commands agents run. Its words are its runs of non-blanks.
+_ALL_PLAIN = re.compile(r"[^\n;&|()<>'\"\\$`#]*")
+_BLANKS_APART = re.compile(r"[^ \t\r]+")
+
+
 def _lex(src: str, max_tokens: int | None = None) -> list[Token]:
+    if _ALL_PLAIN.fullmatch(src):  # what `_lex_loop` makes of such a line, at a third the cost
+        found = _BLANKS_APART.finditer(src)
+        return [
+            Word(m.group(), m.start(), m.end())
+            for m in (found if max_tokens is None else itertools.islice(found, max_tokens))
+        ]
+    return _lex_loop(src, max_tokens)
+
+
+def _lex_loop(src: str, max_tokens: int | None = None) -> list[Token]:
     tokens: list[Token] = []
     pending: list[Redir] = []  # heredocs whose bodies start after the next newline
     i, n = 0, len(src)

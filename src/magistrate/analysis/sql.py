@@ -7,17 +7,12 @@ read from their leading keywords, so `GRANT ALL …` or `ALTER USER … SUPERUSE
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import re2  # type: ignore[import-untyped]
-import sqlglot
-from sqlglot import exp
 
-logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+from magistrate.analysis import rx
 
 MAX_SQL_CHARS = 100_000
 _WORDS = re.compile(r"[A-Za-z_]+")
@@ -64,16 +59,54 @@ _PRIVILEGE_ATTRS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
 class SqlStatement:
-    """What one SQL statement does."""
+    """What one SQL statement does.
 
-    type: str  # select insert update delete drop truncate alter grant revoke create merge copy…
-    object: str  # table, database, schema, user… ('' when not applicable)
-    where: str  # 'none', 'tautology', 'present', or '' when the statement has no WHERE
-    tables: tuple[str, ...]
-    actions: tuple[str, ...]  # ALTER actions (drop, add…) and privileges/attributes granted
-    text: str
+    `text` (the statement as sqlglot writes it back, for evidence) is generated on first use:
+    writing the tree back cost as much as parsing it, and most statements match no rule."""
+
+    __slots__ = ("_node", "_text", "actions", "object", "tables", "type", "where")
+
+    def __init__(
+        self,
+        type: str,  # select insert update delete drop truncate alter grant revoke create merge…
+        object: str,  # table, database, schema, user… ('' when not applicable)
+        where: str,  # 'none', 'tautology', 'present', or '' when the statement has no WHERE
+        tables: tuple[str, ...],
+        actions: tuple[str, ...],  # ALTER actions (drop, add…) and privileges granted
+        text: Any,  # the text, or sqlglot's tree to write it back from on first use
+    ) -> None:
+        self.type = type
+        self.object = object
+        self.where = where
+        self.tables = tables
+        self.actions = actions
+        self._node = None if isinstance(text, str) else text
+        self._text = text if isinstance(text, str) else None
+
+    @property
+    def text(self) -> str:
+        """The statement's text (at most 300 characters)."""
+        text = self._text
+        if text is None:
+            text = self._text = _written_back(self._node) if self._node is not None else ""
+            self._node = None
+        return text
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.type, self.object, self.where, self.tables, self.actions, self.text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SqlStatement) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"SqlStatement(type={self.type!r}, object={self.object!r}, where={self.where!r}, "
+            f"tables={self.tables!r}, actions={self.actions!r}, text={self.text!r})"
+        )
 
 
 # RE2 (linear time). `CONCAT(` items are separated by commas: with the comma optional,
@@ -120,6 +153,8 @@ def fold_concatenation(text: str) -> str:
 def dynamic_sql(sql: str) -> list[str]:
     """SQL text run by EXEC(...), EXECUTE IMMEDIATE, sp_executesql or PREPARE."""
     folded = fold_literals(sql) if ("+" in sql or "||" in sql or "concat" in sql.lower()) else sql
+    if not rx.found(_DYNAMIC, folded):  # most SQL runs none: no match objects to build
+        return []
     return [m.group(1).replace("''", "'") for m in _DYNAMIC.finditer(folded)]
 
 
@@ -168,72 +203,10 @@ def analyze_sql_bounded(sql: str) -> tuple[list[SqlStatement], str | None]:
 
 
 def _analyze(sql: str) -> list[SqlStatement]:
-    try:
-        parsed = sqlglot.parse(sql, error_level=sqlglot.ErrorLevel.IGNORE)
-    except Exception:  # sqlglot raises many error types on odd input; read the keywords instead
-        return [_from_keywords(part) for part in sql.split(";") if part.strip()]
-    out: list[SqlStatement] = []
-    for node in parsed:
-        if not isinstance(node, exp.Expression):
-            continue
-        try:
-            out.append(_statement(node))
-        except Exception:
-            out.append(_from_keywords(_node_sql(node)))
-    return out
+    # sqlglot loads with the first SQL to parse: a hook that sees none starts faster.
+    from magistrate.analysis.sql_tree import analyze_tree
 
-
-def _node_sql(node: exp.Expression) -> str:
-    try:
-        return str(node.sql())[:300]
-    except Exception:
-        return ""
-
-
-def _tables(node: exp.Expression) -> tuple[str, ...]:
-    return tuple(t.name.lower() for t in node.find_all(exp.Table) if t.name)
-
-
-def _statement(node: exp.Expression) -> SqlStatement:
-    text = _node_sql(node)
-    tables = _tables(node)
-    if isinstance(node, exp.Command):
-        return _from_keywords(f"{node.this} {node.expression or ''}")
-    if isinstance(node, (exp.Delete, exp.Update)):
-        where = node.args.get("where")
-        state = "none" if where is None else "tautology" if _always_true(where.this) else "present"
-        kind = "delete" if isinstance(node, exp.Delete) else "update"
-        return SqlStatement(kind, "table", state, tables, (), text)
-    if isinstance(node, exp.Drop):
-        kind = str(node.args.get("kind") or "table").lower()
-        actions = ("cascade",) if node.args.get("cascade") else ()
-        return SqlStatement("drop", kind, "", tables, actions, text)
-    if type(node).__name__ in ("TruncateTable", "Truncate"):
-        return SqlStatement("truncate", "table", "", tables, (), text)
-    if type(node).__name__ in ("Alter", "AlterTable"):
-        kind = str(node.args.get("kind") or "table").lower()
-        acts = tuple(
-            "drop" if isinstance(a, exp.Drop) else type(a).__name__.lower()
-            for a in node.args.get("actions") or []
-        )
-        return SqlStatement("alter", kind, "", tables, acts, text)
-    if isinstance(node, exp.Create):
-        kind = str(node.args.get("kind") or "table").lower()
-        acts = ("replace",) if node.args.get("replace") else ()
-        select = node.expression
-        where = select.args.get("where") if isinstance(select, exp.Select) else None
-        if where is not None and _always_false(where.this):
-            acts += ("empty",)
-        return SqlStatement("create", kind, "", tables, acts, text)
-    if type(node).__name__ in ("Grant", "Revoke"):
-        privs = tuple(
-            str(p.sql()).lower() for p in node.args.get("privileges") or [] if hasattr(p, "sql")
-        )
-        return SqlStatement(type(node).__name__.lower(), "privilege", "", tables, privs, text)
-    name = type(node).__name__.lower()
-    if isinstance(node, (exp.Select, exp.Union)):
-        name = "select"
-    return SqlStatement(name, "", "", tables, (), text)
+    return analyze_tree(sql)
 
 
 def _from_keywords(text: str) -> SqlStatement:
@@ -250,152 +223,7 @@ def _from_keywords(text: str) -> SqlStatement:
     return SqlStatement(kind, obj, "", (), actions, text[:300])
 
 
-def _literal_value(node: exp.Expression) -> object:
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return str(node.this)
-        try:
-            return float(node.this)
-        except ValueError:
-            return str(node.this)
-    if isinstance(node, exp.Boolean):
-        return bool(node.this)
-    if isinstance(node, exp.Paren):
-        return _literal_value(node.this)
-    return _NOT_LITERAL
+def _written_back(node: Any) -> str:
+    from magistrate.analysis.sql_tree import node_sql
 
-
-_NOT_LITERAL = object()
-_COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
-    exp.EQ: lambda a, b: a == b,
-    exp.NEQ: lambda a, b: a != b,
-    exp.GT: lambda a, b: a > b,
-    exp.GTE: lambda a, b: a >= b,
-    exp.LT: lambda a, b: a < b,
-    exp.LTE: lambda a, b: a <= b,
-}
-
-
-def _always_true(node: exp.Expression) -> bool:
-    """True when a WHERE condition holds for every row (`1=1`, `'a'='a' OR …`, `TRUE`, `x=x`)."""
-    if isinstance(node, exp.Paren):
-        return _always_true(node.this)
-    if isinstance(node, exp.Or):
-        if _null_complement(node.this, node.expression):
-            return True  # x IS NULL OR x IS NOT NULL
-        return _always_true(node.this) or _always_true(node.expression)
-    if isinstance(node, exp.And):
-        return _always_true(node.this) and _always_true(node.expression)
-    if isinstance(node, exp.Not):
-        return _always_false(node.this)
-    if isinstance(node, exp.Boolean):
-        return bool(node.this)
-    if isinstance(node, exp.Literal):
-        value = _literal_value(node)
-        return isinstance(value, float) and value != 0
-    if _matches_all_rows(node):
-        return True
-    compare = _COMPARE.get(type(node))
-    if compare is not None:
-        left, right = node.this, node.expression
-        if (
-            isinstance(node, (exp.EQ, exp.GTE, exp.LTE))
-            and left == right
-            and not isinstance(left, exp.Literal)
-        ):
-            return True  # a column compared with itself
-        a, b = _literal_value(left), _literal_value(right)
-        if a is _NOT_LITERAL or b is _NOT_LITERAL:
-            return False
-        try:
-            return bool(compare(a, b))
-        except TypeError:
-            return False
-    if isinstance(node, exp.Like):
-        pattern = _literal_value(node.expression)
-        return isinstance(pattern, str) and pattern.strip("%") == ""
-    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
-        return False
-    return False
-
-
-_NOW = frozenset(
-    {
-        "currenttimestamp",
-        "currentdate",
-        "currentdatetime",
-        "now",
-        "getdate",
-        "sysdate",
-        "systimestamp",
-        "localtimestamp",
-        "currenttime",
-    }
-)
-
-
-def _is_now(node: exp.Expression) -> bool:
-    name = type(node).__name__.lower()
-    if name in _NOW:
-        return True
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower().replace("_", "") in _NOW
-    return False
-
-
-def _matches_all_rows(node: exp.Expression) -> bool:
-    """Conditions that look selective but match (nearly) every row: `created_at < now()`,
-    `id > 0`."""
-    left, right = node.args.get("this"), node.args.get("expression")
-    if not isinstance(left, exp.Expression) or not isinstance(right, exp.Expression):
-        return False
-    if isinstance(node, (exp.LT, exp.LTE)) and isinstance(left, exp.Column) and _is_now(right):
-        return True
-    if isinstance(node, (exp.GT, exp.GTE)) and isinstance(right, exp.Column) and _is_now(left):
-        return True
-    if isinstance(node, (exp.GT, exp.GTE)) and isinstance(left, exp.Column):
-        value = _literal_value(right)
-        column = left.name.lower()
-        if (
-            isinstance(value, float)
-            and column.endswith("id")
-            and value <= (0 if isinstance(node, exp.GT) else 1)
-        ):
-            return True
-    return False
-
-
-def _null_check(node: exp.Expression) -> tuple[exp.Expression, bool] | None:
-    """(column, negated) for `x IS NULL` / `x IS NOT NULL` / `NOT x IS NULL`."""
-    negated = False
-    while isinstance(node, (exp.Not, exp.Paren)):
-        negated ^= isinstance(node, exp.Not)
-        node = node.this
-    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
-        return node.this, negated
-    return None
-
-
-def _null_complement(a: exp.Expression, b: exp.Expression) -> bool:
-    x, y = _null_check(a), _null_check(b)
-    return x is not None and y is not None and x[0] == y[0] and x[1] != y[1]
-
-
-def _always_false(node: exp.Expression) -> bool:
-    if isinstance(node, exp.Paren):
-        return _always_false(node.this)
-    if isinstance(node, exp.Boolean):
-        return not node.this
-    if isinstance(node, exp.Literal):
-        value = _literal_value(node)
-        return isinstance(value, float) and value == 0
-    compare = _COMPARE.get(type(node))
-    if compare is not None:
-        a, b = _literal_value(node.this), _literal_value(node.expression)
-        if a is _NOT_LITERAL or b is _NOT_LITERAL:
-            return False
-        try:
-            return not compare(a, b)
-        except TypeError:
-            return False
-    return False
+    return node_sql(node)

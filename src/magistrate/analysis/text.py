@@ -7,6 +7,8 @@ import unicodedata
 
 import re2  # type: ignore[import-untyped]
 
+from magistrate.analysis import rx
+
 # Characters that render as nothing; attackers put them inside keywords (`r\u200bm`).
 _INVISIBLE = dict.fromkeys(
     [
@@ -117,7 +119,7 @@ _EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
 
 def looks_like_sql(text: str) -> bool:
     """True when the text starts like an SQL statement."""
-    return bool(_SQL_START.match(text))
+    return rx.starts(_SQL_START, text)
 
 
 def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
@@ -153,14 +155,17 @@ def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
 def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
     """Command lines and SQL embedded in a natural-language request."""
     found: list[str] = []
-    for m in _FENCE.finditer(text):
-        found.append(m.group(1))
-    candidates = [m.group(1) for pattern in (_INLINE, _QUOTED) for m in pattern.finditer(text)]
-    if _RUN_WORD.search(text):
+    # Each pattern runs only where its delimiter is (most prose has no backtick or quote).
+    if "```" in text:
+        found.extend(m.group(1) for m in _FENCE.finditer(text))
+    candidates = [m.group(1) for m in _INLINE.finditer(text)] if "`" in text else []
+    if "'" in text or '"' in text:
+        candidates += [m.group(1) for m in _QUOTED.finditer(text)]
+    if rx.found(_RUN_WORD, text):
         candidates += [
-            m.group(1) + (m.group(2) or "")
-            for m in _RUN_CLAUSE.finditer(text)
-            if len(m.group(1)) < 400  # a clause is a command line, not a page
+            (clause or "") + (end or "")
+            for clause, end in rx.group_texts(_RUN_CLAUSE, text)
+            if len(clause or "") < 400  # a clause is a command line, not a page
         ]
     for raw in candidates:
         candidate = raw.strip().rstrip(".")
@@ -169,3 +174,51 @@ def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
         ):
             found.append(candidate)
     return found
+
+
+# A request that only asks: a question at its start, or one of these wordings anywhere.
+_EXPLAIN_QUESTION = (
+    r"^\s*(why|how|what|when|where|which|who|explain|describe|can you explain|tell me (about|what"
+    r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
+    r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b"
+)
+_EXPLAIN_ONLY = re.compile(
+    _EXPLAIN_QUESTION + r"|\b(don'?t|do not|never) (run|execute)\b|\bjust explain\b|\b(detects?"
+    r"|detection|sigma|yara|alert on|hunt for|monitor for|flags?|catches|bloqueia|bloquea"
+    r"|detecta)\b",
+    re.I,
+)
+# Where a request says it only asks (a question, 'just explain'): its opening is enough, and a
+# search of Python's engine over a megabyte would hold the GIL for 200 ms.
+_EXPLAIN_SPAN = 8192
+# `_EXPLAIN_ONLY` is a question at the start, or one of these anywhere. In ASCII text (where
+# case-insensitive matching has no other spellings) a text holding none of them is decided by
+# the anchored start alone, instead of trying every alternative at every character.
+_EXPLAIN_START = re.compile(_EXPLAIN_QUESTION, re.I)
+_EXPLAIN_ANYWHERE = (
+    " run",
+    " execute",
+    "just explain",
+    "detect",
+    "sigma",
+    "yara",
+    "alert on",
+    "hunt for",
+    "monitor for",
+    "flag",
+    "catches",
+    "bloque",
+    "detecta",
+)
+
+
+def explains_only(text: str) -> bool:
+    """True when a request only asks (a question, 'just explain', detection work): it runs
+    nothing. `_EXPLAIN_ONLY` over the first `_EXPLAIN_SPAN` characters."""
+    if text.isascii():
+        if _EXPLAIN_START.match(text, 0, _EXPLAIN_SPAN) is not None:
+            return True
+        head = text[:_EXPLAIN_SPAN].lower()
+        if not any(word in head for word in _EXPLAIN_ANYWHERE):
+            return False
+    return _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None

@@ -13,6 +13,7 @@ engine stays linear on hostile text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -32,6 +33,10 @@ _TLDS = (
 _DOMAIN = re.compile(
     rf"(?<![@\w.-])((?:[A-Za-z0-9-]{{1,63}}\.){{1,6}}(?:{_TLDS}))(?![\w-]|\.[A-Za-z0-9])", re.I
 )
+# Where a bare domain can end: its last dot, a known ending, the edge. `_DOMAIN` runs only where
+# this finds one (its own tail, so it never skips a match): a domain's pattern tried at every
+# letter of a text with none cost more than the rest of `extract`.
+_DOMAIN_END = re.compile(rf"\.(?:{_TLDS})(?![\w-]|\.[A-Za-z0-9])", re.I)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.I)
 _WALLET = re.compile(
     r"\b(?:0x[a-fA-F0-9]{40}|bc1[a-z0-9]{25,62}|[13][a-km-zA-HJ-NP-Z1-9]{25,34})\b"
@@ -133,7 +138,7 @@ def extract(text: str, limit: int = MAX_VALUES) -> set[str]:
     if "://" in text:
         for m in _URL.finditer(text):
             out.add("host:" + _host(m.group(1)))
-    if "." in text:
+    if "." in text and _DOMAIN_END.search(text) is not None:
         for m in _DOMAIN.finditer(text):
             out.add("host:" + _host(m.group(1)))
     if "/" in text:
@@ -143,7 +148,7 @@ def extract(text: str, limit: int = MAX_VALUES) -> set[str]:
                 out.add("path:" + path)
     if _HAS_DIGIT.search(text) is not None:
         text = _digits(text, out)
-    if _ID_WORDS.search(text) is not None:
+    if _may_name_id(text) and _ID_WORDS.search(text) is not None:
         for m in _NAMED_ID.finditer(text):
             word = m.group(1).rstrip(_SENTENCE_END).lower()
             if word not in _NOT_IDS:
@@ -155,6 +160,18 @@ def extract(text: str, limit: int = MAX_VALUES) -> set[str]:
         if _is_id(word):
             out.add("id:" + word.lower())
     return out if len(out) <= limit else set(sorted(out)[:limit])
+
+
+_ID_WORD_LIST = ("id", "user", "guest", "account", "handle", "login", "member", "invitee")
+
+
+def _may_name_id(text: str) -> bool:
+    """False when `_ID_WORDS` cannot match: ASCII text holding none of its words in any case
+    (outside ASCII, case-insensitive matching has more spellings: the regex decides)."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    return any(w in low for w in _ID_WORD_LIST)
 
 
 def _digits(text: str, out: set[str]) -> str:
@@ -216,10 +233,9 @@ def phrase_grams(text: str, limit_words: int = 2_000) -> set[str]:
     """The principal's words as `w:` one-, two- and three-word sequences, so that a short
     argument (`hotel: "Le Marais Boutique"`, `file_id: "27"`) can be recognised as given."""
     words = _GRAM_WORD.findall(text.lower())[:limit_words]
-    out: set[str] = set()
-    for n in (1, 2, 3):
-        for i in range(len(words) - n + 1):
-            out.add("w:" + " ".join(words[i : i + n]))
+    out = {"w:" + w for w in words}
+    out.update([f"w:{a} {b}" for a, b in itertools.pairwise(words)])
+    out.update([f"w:{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)])
     return out
 
 

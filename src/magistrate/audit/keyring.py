@@ -72,4 +72,5 @@ def audit_log_from_settings(
         signer=signer,
         anchors=anchors_from_settings(s, signer),
         previous_signers=previous_signers(s),
+        writer=s.audit_writer,
     )

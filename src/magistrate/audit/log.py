@@ -1,9 +1,14 @@
-"""The audit log: verdicts queued on the hot path, chained and committed by a writer thread.
+"""The audit log: verdicts queued on the hot path, chained and committed by a writer.
 
-`batched` (default): the check only appends to a queue; a writer thread group-commits every
-10 ms and on shutdown. `sync`: the check waits until its record is committed (or spooled).
-When the store cannot be reached, batches go to the spool and are replayed, in order, before
-anything newer once it is back; nothing is dropped or written twice.
+`batched` (default): the check only appends to a queue; a writer group-commits every 10 ms and
+on shutdown. `sync`: the check waits until its record is committed (or spooled). When the
+store cannot be reached, batches go to the spool and are replayed, in order, before anything
+newer once it is back; nothing is dropped or written twice. Approval requests of a batched log
+travel in the same batches (`record_approval`), committed in the same transaction.
+
+The writer is a thread of this process (`writer="thread"`) or, with `writer="process"`, a
+thread that only hands batches to a writer process (see `writer_proc`), so chaining, signing
+and inserting take nothing from the checking interpreter's GIL.
 """
 
 from __future__ import annotations
@@ -20,13 +25,22 @@ from typing import Any, Literal
 
 from magistrate.action import Action
 from magistrate.audit.anchor import Anchors
-from magistrate.audit.record import chainer, event_payload, iso, verdict_payload
+from magistrate.audit.record import (
+    chainer,
+    event_payload,
+    iso,
+    verdict_fields,
+    verdict_payload,
+)
 from magistrate.audit.signing import Signer
 from magistrate.audit.spool import Spool
+from magistrate.audit.writer_proc import ProcessWriter, encode_batch, spec_for
 from magistrate.db.base import Chainer, Database, StoreUnavailable
 from magistrate.verdict import Verdict
 
 Durability = Literal["batched", "sync"]
+WriterKind = Literal["thread", "process"]
+_APPROVAL = -1  # the time field of a queued approval row (verdicts: their time, events: 0)
 _live_logs: weakref.WeakSet[AuditLog] = weakref.WeakSet()
 
 
@@ -52,9 +66,12 @@ class AuditLog:
         signer: Signer | None = None,
         anchors: Anchors | None = None,
         previous_signers: Sequence[Signer] = (),
+        writer: WriterKind = "thread",
     ) -> None:
         if durability not in ("batched", "sync"):
             raise ValueError(f"audit durability must be batched or sync; got {durability!r}")
+        if writer not in ("thread", "process"):
+            raise ValueError(f"audit writer must be thread or process; got {writer!r}")
         self.db = db
         self.chain_id = chain_id
         self.durability = durability
@@ -82,6 +99,11 @@ class AuditLog:
         self.errors = 0
         self.last_error: str | None = None
         self._held: list[dict[str, Any]] = []  # records no store or spool took yet
+        self.writer = writer  # "process" falls back to "thread" when the child cannot be used
+        self._proc: ProcessWriter | None = None
+        self._inflight: deque[tuple[int, list[tuple[int, int, Any, Any]]]] = deque()
+        self._recover: list[dict[str, Any]] = []  # sent to a child that died unacknowledged
+        self._recover_upto = 0  # the last ticket among them
         _live_logs.add(self)
 
     # ------------------------------------------------------------------ hot path
@@ -118,10 +140,42 @@ class AuditLog:
         self._wake.set()
         self._wait(ticket)  # rare and important: always durable before returning
 
+    def record_approval(self, row: dict[str, Any]) -> int:
+        """Queue a new approval request's row for the next batch (same transaction as its
+        records); returns its ticket (`stored` says when it is in the store or the spool).
+        A sync log writes it before returning."""
+        with self._enqueue_lock:
+            self._issued += 1
+            ticket = self._issued
+            self._queue.append((ticket, _APPROVAL, dict(row), None))
+        if self._thread is None:
+            self._start()
+        if self.durability == "sync" or len(self._queue) > self.max_queue:
+            self._wake.set()
+            self._wait(ticket)
+        return ticket
+
+    def stored(self, ticket: int) -> bool:
+        """True once the record or row with this ticket is in the store or the spool."""
+        return self._done >= ticket
+
+    def wait_stored(self, ticket: int, timeout: float | None = 10.0) -> bool:
+        """Wait until `ticket` is stored (or spooled); False on timeout."""
+        if self._done >= ticket:
+            return True
+        self._wake.set()
+        return self._wait(ticket, timeout)
+
     def verifiers(self) -> tuple[list[Signer], Anchors | None]:
         """What `audit.verify` needs to check this log's signatures and anchors."""
         current = [self.signer] if self.signer is not None else []
         return current + list(self.previous_signers), self.anchors
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The writer process's id while there is one (None: the writer is a thread here)."""
+        proc = self._proc
+        return proc.proc.pid if proc is not None else None
 
     @property
     def queue_depth(self) -> int:
@@ -142,9 +196,13 @@ class AuditLog:
         if self._thread is not None:
             self._stop = True
             self._wake.set()
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=60)
             self._thread = None
-        if self._queue:  # writer gone (or never started): drain here
+        if self._proc is not None:  # the writer thread could not finish with it: end it here
+            self._proc.close()
+            self._proc = None
+        if self._queue or self._inflight or self._recover:  # writer gone: drain here
+            self._take_back()
             self._drain()
         if self.anchors is not None:
             self.anchors.close()
@@ -170,6 +228,8 @@ class AuditLog:
 
     # ------------------------------------------------------------------ writer
     def _run(self) -> None:
+        if self.writer == "process" and self._run_process():
+            return
         last_retry = time.monotonic()
         while True:
             self._wake.wait(self.flush_interval)
@@ -181,11 +241,104 @@ class AuditLog:
             if self._stop and not self._queue:
                 return
 
+    def _run_process(self) -> bool:
+        """Feed the writer process until closed (True); False when it could not start or
+        died: what it had not acknowledged is taken back, and this thread writes from then on."""
+        spec = spec_for(self)
+        if spec is None:
+            self.writer = "thread"
+            return False
+        try:
+            self._proc = ProcessWriter(spec, self._acked)
+        except Exception as exc:
+            self._writer_failed(f"audit writer process: {type(exc).__name__}: {exc}")
+            return False
+        proc = self._proc
+        while proc.proc.poll() is None:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                while self._queue:
+                    batch = self._pop_batch()
+                    self._inflight.append((batch[-1][0], batch))
+                    proc.send(encode_batch(batch[-1][0], _wire_batch(batch)))
+            except OSError:
+                break
+            if self._stop and not self._queue:
+                proc.close()  # the child writes what it has and acknowledges before exiting
+                self._proc = None
+                if not self._inflight:
+                    return True
+                break
+        self._proc = None
+        with contextlib.suppress(Exception):
+            proc.close(timeout=5)
+        self._writer_failed(f"audit writer process exited ({proc.proc.returncode})")
+        return False
+
+    def _writer_failed(self, why: str) -> None:
+        self.errors += 1
+        self.last_error = why
+        self.writer = "thread"
+        self._take_back()
+
+    def _take_back(self) -> None:
+        """Batches a dead writer process never acknowledged: written first, by the replay
+        path (whatever the child stored before dying is skipped)."""
+        while self._inflight:
+            _, batch = self._inflight.popleft()
+            self._recover.extend(_payload(item) for item in batch)
+            self._recover_upto = max(self._recover_upto, batch[-1][0])
+            with self._done_cond:  # their waiters wait for the rewrite instead
+                self._done = min(self._done, batch[0][0] - 1)
+        self.spool.reload()  # the child may have added to it or emptied it
+
+    def _acked(self, ack: dict[str, Any]) -> None:
+        """An acknowledgement from the writer process (on its reader thread)."""
+        if ack.get("eof"):
+            self._wake.set()
+            return
+        ticket = int(ack["t"])
+        while self._inflight and self._inflight[0][0] <= ticket:
+            self._inflight.popleft()
+        self.written += int(ack["w"])
+        self.spooled += int(ack["s"])
+        self.errors += int(ack["e"])
+        if ack.get("le"):
+            self.last_error = str(ack["le"])
+        self.anchor_conflicts.extend(str(c) for c in ack["ac"])
+        with self._done_cond:
+            self._done = max(self._done, ticket)
+            self._done_cond.notify_all()
+
+    def _pop_batch(self) -> list[tuple[int, int, Any, Any]]:
+        batch: list[tuple[int, int, Any, Any]] = []
+        while self._queue and len(batch) < self.max_batch:
+            batch.append(self._queue.popleft())
+        return batch
+
     def _drain(self) -> None:
+        if self._recover:
+            recover, self._recover = self._recover, []
+            try:
+                if len(self.spool) and not self._replay():
+                    raise StoreUnavailable(self.last_error or "the spool could not be replayed")
+                self._commit(recover, [p["record_id"] for p in recover if "approval" not in p])
+            except Exception as exc:
+                self.errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                try:
+                    self._to_spool(recover)  # replay skips what the child stored
+                except Exception:  # neither took them: kept, retried before anything newer
+                    self._recover = recover
+                    if not self._stop:
+                        time.sleep(0.5)
+                    return
+            with self._done_cond:
+                self._done = max(self._done, self._recover_upto)
+                self._done_cond.notify_all()
         while self._queue:
-            batch: list[tuple[int, int, Any, Any]] = []
-            while self._queue and len(batch) < self.max_batch:
-                batch.append(self._queue.popleft())
+            batch = self._pop_batch()
             payloads = self._held + [_payload(item) for item in batch]
             self._held = []
             try:
@@ -201,6 +354,15 @@ class AuditLog:
             with self._done_cond:
                 self._done = max(self._done, batch[-1][0])
                 self._done_cond.notify_all()
+
+    def write_batch(self, payloads: list[dict[str, Any]]) -> None:
+        """Store a batch (approval rows as {"approval": row}), else spool it; raises when
+        neither took it (the writer process calls this for each batch it receives)."""
+        self._write(payloads)
+
+    def replay_spool(self) -> bool:
+        """Write the spool to the store; True when it is empty afterwards."""
+        return self._replay()
 
     def _write(self, payloads: list[dict[str, Any]]) -> None:
         if len(self.spool) and not self._replay():
@@ -218,9 +380,14 @@ class AuditLog:
     def _commit(self, payloads: list[dict[str, Any]], record_ids: Sequence[str]) -> None:
         """Chain, sign and store records, then checkpoint the head outside the database; the
         anchor is held across the write so writers of one chain anchor in commit order."""
-        chain = _Captured(chainer(self.chain_id, payloads, self.signer))
+        records = [p for p in payloads if "approval" not in p]
+        approvals = [p["approval"] for p in payloads if "approval" in p]
+        chain = _Captured(chainer(self.chain_id, records, self.signer))
         with self._anchor_held() as advance:
-            self.written += self.db.audit_write(self.chain_id, chain, record_ids)
+            if approvals:
+                self.written += self.db.audit_write(self.chain_id, chain, record_ids, approvals)
+            else:  # stores written before approvals joined the batch take three arguments
+                self.written += self.db.audit_write(self.chain_id, chain, record_ids)
             rows = chain.rows
             if advance is None or not rows:
                 return
@@ -266,7 +433,7 @@ class AuditLog:
             self.spool.clear(len(self.spool))
             return True
         try:
-            self._commit(pending, [p["record_id"] for p in pending])
+            self._commit(pending, [p["record_id"] for p in pending if "approval" not in p])
         except (StoreUnavailable, Exception) as exc:
             self.errors += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -293,7 +460,7 @@ class _Captured:
 def _payload(item: tuple[int, int, Any, Any]) -> dict[str, Any]:
     """A queued item's record; a verdict that cannot be serialized still leaves a record."""
     if item[3] is None:
-        return dict(item[2])
+        return {"approval": item[2]} if item[1] == _APPROVAL else dict(item[2])
     try:
         return verdict_payload(item[2], item[3], item[1])
     except Exception as exc:  # never lose the fact that a decision was made
@@ -307,6 +474,28 @@ def _payload(item: tuple[int, int, Any, Any]) -> dict[str, Any]:
             "risk": str(getattr(verdict, "risk", "")),
             "error": f"the full record could not be built: {type(exc).__name__}: {exc}",
         }
+
+
+def _wire_batch(batch: list[tuple[int, int, Any, Any]]) -> list[tuple[str, Any]]:
+    """A batch as the writer process receives it, taken 64 items at a time with the GIL
+    offered back in between: a check waiting for it waits for 64 items, not the batch."""
+    out: list[tuple[str, Any]] = []
+    for start in range(0, len(batch), 64):
+        if start:
+            time.sleep(0)
+        out.extend(_wire(item) for item in batch[start : start + 64])
+    return out
+
+
+def _wire(item: tuple[int, int, Any, Any]) -> tuple[str, Any]:
+    """A queued item as the writer process receives it: a verdict's plain fields (the record
+    is built there), an event's payload or an approval row."""
+    if item[3] is not None:
+        try:
+            return ("v", verdict_fields(item[2], item[3], item[1]))
+        except Exception:  # the child gets the record this process can still build
+            return ("p", _payload(item))
+    return ("a", item[2]) if item[1] == _APPROVAL else ("p", item[2])
 
 
 def _safe(name: str) -> str:

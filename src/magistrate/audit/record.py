@@ -63,37 +63,74 @@ def _same(value: Any) -> Any:
     return value
 
 
-def verdict_payload(action: Action, verdict: Verdict, time_ns: int) -> dict[str, Any]:
-    """The audit record of a verdict (before chaining), secrets masked."""
+def verdict_fields(action: Action, verdict: Verdict, time_ns: int) -> tuple[Any, ...]:
+    """What a verdict's record is built from, as plain values (cheap to take on the hot side
+    of the writer and to send to a writer process; `payload_from_fields` builds the record)."""
+    would = verdict.would_decision
+    return (
+        time_ns,
+        verdict.contains_secrets,
+        verdict.verdict_id,
+        action.id,
+        action.principal,
+        action.session,
+        action.role,
+        action.kind,
+        action.tool,
+        action.text,
+        action.args,
+        action.target,
+        verdict.fingerprint,
+        "ungoverned" if verdict.ungoverned else verdict.decision.value,
+        verdict.risk.value,
+        [c.to_dict() for c in verdict.citations],
+        list(verdict.reasons),
+        verdict.constitution_version,
+        verdict.trust_before,
+        verdict.trust_after,
+        verdict.mode,
+        verdict.approval_id,
+        would.value if would else None,
+        dict(verdict.timings_ns),
+    )
+
+
+def payload_from_fields(f: Sequence[Any]) -> dict[str, Any]:
+    """The audit record (before chaining) of a verdict's fields, secrets masked."""
     # When the scan saw no credential anywhere in the action there is nothing to mask.
-    text = mask_secrets if verdict.contains_secrets else _same
-    value = mask_value if verdict.contains_secrets else _same
+    text = mask_secrets if f[1] else _same
+    value = mask_value if f[1] else _same
     return {
         "type": "verdict",
-        "record_id": verdict.verdict_id,
-        "time": iso(time_ns),
-        "action_id": action.id,
-        "principal": action.principal,
-        "session": action.session,
-        "role": action.role,
-        "kind": action.kind,
-        "tool": action.tool,
-        "text": text(action.text),
-        "args": value(action.args) if action.args else {},
-        "target": text(action.target) if action.target else None,
-        "fingerprint": verdict.fingerprint,
-        "decision": "ungoverned" if verdict.ungoverned else verdict.decision.value,
-        "risk": verdict.risk.value,
-        "citations": [{**c.to_dict(), "evidence": text(c.evidence)} for c in verdict.citations],
-        "reasons": [text(r) for r in verdict.reasons],
-        "constitution_version": verdict.constitution_version,
-        "trust_before": round(verdict.trust_before, 6),
-        "trust_after": round(verdict.trust_after, 6),
-        "mode": verdict.mode,
-        "approval_id": verdict.approval_id,
-        "would_decision": verdict.would_decision.value if verdict.would_decision else None,
-        "timings_ns": dict(verdict.timings_ns),
+        "record_id": f[2],
+        "time": iso(f[0]),
+        "action_id": f[3],
+        "principal": f[4],
+        "session": f[5],
+        "role": f[6],
+        "kind": f[7],
+        "tool": f[8],
+        "text": text(f[9]),
+        "args": value(f[10]) if f[10] else {},
+        "target": text(f[11]) if f[11] else None,
+        "fingerprint": f[12],
+        "decision": f[13],
+        "risk": f[14],
+        "citations": [{**c, "evidence": text(c["evidence"])} for c in f[15]],
+        "reasons": [text(r) for r in f[16]],
+        "constitution_version": f[17],
+        "trust_before": round(f[18], 6),
+        "trust_after": round(f[19], 6),
+        "mode": f[20],
+        "approval_id": f[21],
+        "would_decision": f[22],
+        "timings_ns": f[23],
     }
+
+
+def verdict_payload(action: Action, verdict: Verdict, time_ns: int) -> dict[str, Any]:
+    """The audit record of a verdict (before chaining), secrets masked."""
+    return payload_from_fields(verdict_fields(action, verdict, time_ns))
 
 
 def event_payload(

@@ -53,6 +53,11 @@ class HmacSigner:
         key_id = hmac.digest(key, b"magistrate audit key id", "sha256").hex()[:16]
         self.tag = f"{ALG}:{key_id}"
 
+    @property
+    def key(self) -> bytes:
+        """The secret (handed only to this process's own audit writer process)."""
+        return self._key
+
     def mac(self, data: bytes) -> str:
         """HMAC-SHA256 of `data`, hex (OpenSSL's one-shot: about a microsecond)."""
         return hmac.digest(self._key, data, "sha256").hex()

@@ -24,6 +24,11 @@ class Spool:
         except FileNotFoundError:
             return 0
 
+    def reload(self) -> None:
+        """Count the file again (another process appended to it or emptied it)."""
+        with self._lock:
+            self._count = self._read_count()
+
     def __len__(self) -> int:
         return self._count
 

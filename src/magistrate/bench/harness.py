@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections import Counter
@@ -24,6 +25,18 @@ from magistrate.sofia import Sofia
 from magistrate.telemetry import Telemetry
 
 perf_ns = time.perf_counter_ns
+
+
+def _cpu_of(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used; 0 when unknown (Linux /proc only)."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 async def _worker(task: Any) -> str:
@@ -54,6 +67,8 @@ class BenchHarness:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.detector = RiskDetector()
         self._governors: list[Governor] = []
+        # (ops, CPU seconds here, CPU seconds of the audit writer process) of `_full_path` runs
+        self.cpu_s: list[tuple[int, float, float]] = []
 
     # ------------------------------------------------------------------ plumbing
     def governor(
@@ -61,17 +76,20 @@ class BenchHarness:
         name: str,
         *,
         durability: str = "batched",
+        writer: str = "process",
         enabled: bool = True,
         telemetry: Telemetry | None = None,
         sofia: Sofia | None = None,
     ) -> Governor:
-        """A governor as an operator runs it: audit + approvals in SQLite, metrics on."""
+        """A governor as an operator runs it: audit + approvals in SQLite, metrics on; the
+        audit writer in a process of its own unless `writer` says "thread"."""
         db = open_database(f"sqlite:///{self.workdir}/{name}.db", durable=durability == "sync")
         audit = AuditLog(
             db,
             chain_id=name,
             durability=durability,  # type: ignore[arg-type]
             spool_dir=self.workdir / "spool",
+            writer=writer,  # type: ignore[arg-type]
         )
         approvals = Approvals(db, frozenset({"human:reviewer"}), audit=audit)
         gov = Governor(
@@ -200,7 +218,28 @@ class BenchHarness:
 
     def _full_path(self, gov: Governor, pool: list[Action], ops: int) -> Run:
         # durable: counted until every audit record is committed
-        return self._cycle(gov.check, pool, ops, then=lambda: gov.audit.flush(300))  # type: ignore[union-attr]
+        pid = gov.audit.writer_pid if gov.audit is not None else None
+        cpu, child = time.process_time(), _cpu_of(pid)
+        run = self._cycle(gov.check, pool, ops, then=lambda: gov.audit.flush(300))  # type: ignore[union-attr]
+        self.cpu_s.append((ops, time.process_time() - cpu, _cpu_of(pid) - child))
+        return run
+
+    def cpu_figures(self) -> dict[str, float]:
+        """CPU seconds of this (the checking) process per operation over the measured runs of
+        the last `_full_path` scenario, and its inverse: the rate one core of the checking
+        process sustains, whatever else the machine runs; the writer process's CPU apart."""
+        runs = self.cpu_s[-self.config.reps :]
+        self.cpu_s.clear()
+        ops = sum(r[0] for r in runs)
+        seconds = sum(r[1] for r in runs)
+        if not ops or seconds <= 0:
+            return {}
+        writer = sum(r[2] for r in runs)
+        return {
+            "cpu_us_per_op": round(seconds / ops * 1e6, 2),
+            "ops_per_cpu_s": round(ops / seconds, 1),
+            **({"writer_cpu_us_per_op": round(writer / ops * 1e6, 2)} if writer > 0 else {}),
+        }
 
     def _pool(self, distinct: int, seed: int) -> list[Action]:
         return [Action.from_dict(t) for t in mixed_actions(distinct, seed=seed)]

@@ -72,7 +72,11 @@ class SeedScenarios(BenchHarness):
             "risk_detection",
             10_000,
             1000,
-            [Target("risk detection ≥ 400,000/s", "ops_per_s", 400_000, True)],
+            [
+                Target("risk detection ≥ 400,000/s", "ops_per_s", 400_000, True),
+                # First sight (issue 14): what most real agent traffic costs.
+                Target("first-sight risk detection p50 ≤ 40 µs", "cold_p50_us", 40, False),
+            ],
         )
 
     def rapid_fire_risk(self) -> Result:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -166,47 +165,14 @@ def hook_claude_code(
     ] = False,
 ) -> None:
     """Answer a Claude Code hook event (JSON on stdin): PreToolUse with allow, deny or ask;
-    UserPromptSubmit and PostToolUse record the prompt and the result (provenance)."""
-    from magistrate.integrations.hooks import EXIT_BLOCK, claude_code
+    UserPromptSubmit and PostToolUse record the prompt and the result (provenance). With
+    MAGISTRATE_URL and MAGISTRATE_KEY, a running `magistrate serve` judges (a thin client)."""
+    # `magistrate hook claude-code` is normally answered before this CLI loads
+    # (magistrate.__main__); this is the same answer for the forms that reach here.
+    from magistrate.integrations.hook_entry import HookArgs, respond
 
-    raw = sys.stdin.read()
-    try:
-        governor = _hook_governor()
-    except Exception as exc:  # no governance, no tool call
-        sys.stderr.write(f"Magistrate: governance unavailable ({exc}); the tool call is blocked.\n")
-        raise typer.Exit(EXIT_BLOCK) from None
-    try:
-        answer = claude_code(raw, governor, principal=principal, role=role, defer_allow=defer_allow)
-    except Exception as exc:  # fail closed: exit 2 blocks the call
-        sys.stderr.write(f"Magistrate: hook error ({type(exc).__name__}: {exc}); blocked.\n")
-        raise typer.Exit(EXIT_BLOCK) from None
-    if answer.stdout:
-        sys.stdout.write(answer.stdout + "\n")
-        sys.stdout.flush()
-    if answer.stderr:
-        sys.stderr.write(answer.stderr)
-    raise typer.Exit(answer.exit_code)
-
-
-def _hook_governor() -> Any:
-    """The configured governor; a configuration problem is an exception, not an exit 3."""
-    from magistrate.config import Settings
-    from magistrate.governor import Governor
-
-    settings = Settings(**state().overrides())
-    stores: dict[str, Any] = {}
-    if not settings.redis_url:  # each hook call is a new process: keep session state on disk
-        from magistrate.provenance_store import SQLiteProvenanceStore
-        from magistrate.sessions import SQLiteSessionStore
-
-        state_file = str(Path(settings.spool_dir).parent / "hook-state.db")
-        stores = {
-            "sessions": SQLiteSessionStore(state_file, ttl_s=settings.session_ttl_s),
-            "provenance": SQLiteProvenanceStore(state_file, ttl_s=settings.session_ttl_s),
-        }
-    governor = Governor.from_settings(settings, **stores)
-    state().opened.append(governor)
-    return governor
+    args = HookArgs(principal, role, defer_allow, state().overrides())
+    raise typer.Exit(respond(sys.stdin.read, args))
 
 
 register(app)  # importing this module adds its commands

@@ -63,9 +63,14 @@ def load_raw(text: str, source: str) -> dict[str, Any]:
 
 
 def resolve(
-    raw: dict[str, Any], source: str, directory: Path | None, depth: int = 0
+    raw: dict[str, Any],
+    source: str,
+    directory: Path | None,
+    depth: int = 0,
+    read: list[tuple[str, Path | None, str]] | None = None,
 ) -> dict[str, Any]:
-    """The raw constitution with its `extends` chain merged in (a no-op without `extends`)."""
+    """The raw constitution with its `extends` chain merged in (a no-op without `extends`).
+    Each base read is appended to `read` as (reference, directory it was relative to, text)."""
     if "extends" not in raw:
         if "disable" in raw:
             raise ConstitutionError(
@@ -82,7 +87,9 @@ def resolve(
             [ConstitutionProblem(source, None, "extends: must be a built-in name or a path")]
         )
     text, base_source, base_dir = read_source(ref, directory)
-    base = resolve(load_raw(text, base_source), base_source, base_dir, depth + 1)
+    if read is not None:
+        read.append((ref, directory, text))
+    base = resolve(load_raw(text, base_source), base_source, base_dir, depth + 1, read)
     return merge(base, raw, source)
 
 

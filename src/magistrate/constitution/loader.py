@@ -15,6 +15,7 @@ from magistrate.analysis import KNOWN_FACTS, PSEUDO_TARGET_CLASSES
 from magistrate.analysis.effects import RESOURCE_CLASSES
 from magistrate.analysis.hsdb import compile_database
 from magistrate.analysis.secrets import SECRET_PATTERNS
+from magistrate.constitution.cache import cached
 from magistrate.constitution.dialect import dialect_problems
 from magistrate.constitution.examples import example_problems
 from magistrate.constitution.extends import BUILTINS, load_raw, read_source, resolve
@@ -51,9 +52,10 @@ class LoadedConstitution:
 
 def load_constitution(path: str | Path) -> LoadedConstitution:
     """Load and validate a constitution: a built-in name (`default`, `strict`) or a file path.
-    Raises ConstitutionError listing every problem."""
+    Raises ConstitutionError listing every problem. A constitution that validated before is
+    read from the signed cache (`constitution.cache`)."""
     text, source, directory = read_source(path)
-    return parse_constitution(text, source, directory)
+    return cached(text, source, directory, _parse_reading)
 
 
 def default_constitution() -> LoadedConstitution:
@@ -66,16 +68,27 @@ def builtin_names() -> tuple[str, ...]:
     return tuple(BUILTINS)
 
 
-def parse_constitution(
-    text: str, source: str = "<string>", directory: Path | None = None
+def _parse_reading(
+    text: str, source: str, directory: Path | None, read: list[tuple[str, Path | None, str]]
 ) -> LoadedConstitution:
-    """Validate YAML text as a constitution (`extends` resolved relative to `directory`)."""
+    return parse_constitution(text, source, directory, read=read)
+
+
+def parse_constitution(
+    text: str,
+    source: str = "<string>",
+    directory: Path | None = None,
+    *,
+    read: list[tuple[str, Path | None, str]] | None = None,
+) -> LoadedConstitution:
+    """Validate YAML text as a constitution (`extends` resolved relative to `directory`; the
+    bases read are appended to `read`)."""
     problems: list[ConstitutionProblem] = []
 
     def problem(rule_id: str | None, reason: str) -> None:
         problems.append(ConstitutionProblem(source, rule_id, reason))
 
-    raw = resolve(load_raw(text, source), source, directory)
+    raw = resolve(load_raw(text, source), source, directory, read=read)
     _expand_pattern_sets(raw, problem)
 
     raw_rules = raw.get("rules", [])

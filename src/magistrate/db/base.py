@@ -83,9 +83,16 @@ class Database(Protocol):
 
     url: str
 
-    def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
+    def audit_write(
+        self,
+        chain_id: str,
+        chain: Chainer,
+        record_ids: Sequence[str],
+        approvals: Sequence[dict[str, Any]] = (),
+    ) -> int:
         """Chain and insert records in one transaction, skipping those of `record_ids` already
-        stored (a replayed spool; empty for fresh records). Returns how many were inserted."""
+        stored (a replayed spool; empty for fresh records), with the approval requests of the
+        same batch (an id already stored is skipped). Returns how many records were inserted."""
         ...
 
     def audit_rows(

@@ -18,7 +18,7 @@ from magistrate.db.base import (
     Chainer,
     StoreUnavailable,
 )
-from magistrate.db.queries import SharedQueries, decode
+from magistrate.db.queries import SharedQueries, approval_values, decode
 from magistrate.wakeups import APPROVALS_CHANNEL
 
 SCHEMA = """
@@ -170,13 +170,22 @@ class PostgresDatabase(SharedQueries):
         self._schema_ready = True
 
     # ------------------------------------------------------------------ audit
-    def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
+    def audit_write(
+        self,
+        chain_id: str,
+        chain: Chainer,
+        record_ids: Sequence[str],
+        approvals: Sequence[dict[str, Any]] = (),
+    ) -> int:
         """Chain and insert records in one transaction, skipping those of `record_ids` already
-        stored (empty: fresh records, no look-up)."""
+        stored (empty: fresh records, no look-up), with the batch's approval requests."""
         self._ensure_schema()
 
         def write() -> int:
             with self.pool.connection() as conn, conn.transaction():
+                if approvals:
+                    with conn.cursor() as cur:
+                        cur.executemany(self._approval_rows_sql(), approval_values(approvals))
                 conn.execute(
                     "INSERT INTO audit_chains (chain_id, last_seq, last_hash) VALUES (%s, 0, %s)"
                     " ON CONFLICT (chain_id) DO NOTHING",

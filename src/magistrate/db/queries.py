@@ -22,6 +22,11 @@ def encode(column: str, value: Any) -> Any:
     return json.dumps(value) if column in JSON_COLUMNS else value
 
 
+def approval_values(rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Approval rows as the parameter lists of an insert."""
+    return [[encode(c, row.get(c)) for c in APPROVAL_COLUMNS] for row in rows]
+
+
 def decode(row: dict[str, Any]) -> dict[str, Any]:
     """A stored row with its JSON columns parsed (in place)."""
     for column in JSON_COLUMNS:
@@ -55,6 +60,14 @@ class SharedQueries:
         self._execute(
             self._sql(f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})"),
             values,
+        )
+
+    def _approval_rows_sql(self) -> str:
+        """The batched writer's insert: idempotent, so a replayed spool stores a request once."""
+        marks = ", ".join([self.placeholder] * len(APPROVAL_COLUMNS))
+        return (
+            f"INSERT INTO approvals ({', '.join(APPROVAL_COLUMNS)}) VALUES ({marks})"
+            " ON CONFLICT (id) DO NOTHING"
         )
 
     def approval_get(self, approval_id: str) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from magistrate.db.base import (
     Chainer,
     StoreUnavailable,
 )
-from magistrate.db.queries import SharedQueries, decode
+from magistrate.db.queries import SharedQueries, approval_values, decode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_records (
@@ -140,6 +140,16 @@ class SQLiteDatabase(SharedQueries):
         conn.executescript(SCHEMA)
 
     @property
+    def in_memory(self) -> bool:
+        """True for a memory database (only this process can open it)."""
+        return self._uri
+
+    @property
+    def durable(self) -> bool:
+        """Whether every commit is fsynced."""
+        return self._durable
+
+    @property
     def path(self) -> str:
         """The database file (or memory name)."""
         return self._path
@@ -165,13 +175,21 @@ class SQLiteDatabase(SharedQueries):
         return conn
 
     # ------------------------------------------------------------------ audit
-    def audit_write(self, chain_id: str, chain: Chainer, record_ids: Sequence[str]) -> int:
+    def audit_write(
+        self,
+        chain_id: str,
+        chain: Chainer,
+        record_ids: Sequence[str],
+        approvals: Sequence[dict[str, Any]] = (),
+    ) -> int:
         """Chain and insert records in one transaction, skipping those of `record_ids` already
-        stored (empty: fresh records, no look-up)."""
+        stored (empty: fresh records, no look-up), with the batch's approval requests."""
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if approvals:
+                    conn.executemany(self._approval_rows_sql(), approval_values(approvals))
                 existing = self._existing(conn, record_ids) if record_ids else set()
                 head = conn.execute(
                     "SELECT last_seq, last_hash FROM audit_chains WHERE chain_id = ?", (chain_id,)

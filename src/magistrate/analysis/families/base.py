@@ -63,6 +63,37 @@ def environment_classes(words: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+# Variables that choose the environment a program works on: RAILS_ENV, MIX_ENV, NODE_ENV, APP_ENV,
+# DJANGO_SETTINGS_MODULE, AWS_PROFILE, SPRING_PROFILES_ACTIVE, TF_WORKSPACE, KUBE_CONTEXT, STAGE…
+_SELECTOR = re.compile(
+    r"^(?:[A-Z0-9_]*_)?(?:ENV|ENVIRONMENT|STAGE|PROFILE|PROFILES_ACTIVE|SETTINGS_MODULE|SETTINGS"
+    r"|WORKSPACE|CONTEXT|CONFIG_NAME|TIER)$",
+    re.I,
+)
+
+_LOCAL = re.compile(r"(?:^|[^a-z0-9])(development|develop|local|testing)(?:$|[^a-z0-9])", re.I)
+
+
+def assigned_environment(assignments: Iterable[str]) -> frozenset[str]:
+    """The environment classes that `NAME=value` assignments give a command.
+
+    `production` from any assignment naming it (`DATABASE_URL=$PROD_DATABASE_URL`); `scratch`
+    only from a variable that selects the environment (`RAILS_ENV=test`, `MIX_ENV=dev`), so
+    `TMPDIR=/tmp` or `LOG_DIR=test-logs` make nothing throw-away."""
+    found: set[str] = set()
+    for word in list(assignments)[:32]:
+        name, _, value = word.partition("=")
+        name = name.rstrip("+")
+        if "production" in environment_classes([word.replace("=", " ")]):
+            found.add("production")
+        if _SELECTOR.match(name) and (
+            "scratch" in environment_classes([value]) or _LOCAL.search(value)
+        ):
+            found.add("scratch")
+    # Production named anywhere wins: a throw-away word must not excuse it.
+    return frozenset({"production"}) if "production" in found else frozenset(found)
+
+
 def resource(op: str, target: str, classes: Iterable[str], inv: Invocation) -> Effect:
     """An effect on a resource, done by this invocation's program."""
     return Effect(op, target[:200], frozenset(classes), inv.name, inv.privileged)

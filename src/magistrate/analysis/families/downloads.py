@@ -190,7 +190,10 @@ FAMILY = Family(
         ),
         Example("curl -X POST -d '{}' http://localhost:8080/api", lacks=("write:download",)),
         Example("wget -qO- https://example.net/status", lacks=("write:download",)),
-        Example("wget -O - https://example.net/a | tar xz", lacks=("write:download",)),
+        Example("wget -O - https://example.net/a | tar tz", lacks=("write:download",)),
+        # Unpacked straight from the network: the download lands on disk all the same.
+        Example("wget -O - https://example.net/a | tar xz", has=("write:download",)),
+        Example("curl -fsSL https://example.net/x.zip | funzip > x.bin", has=("write:download",)),
         Example("wget --spider https://example.net", lacks=("write:download",)),
         Example("certutil -hashfile x.exe SHA256", lacks=("write:download",)),
     ),

@@ -26,7 +26,30 @@ _SYSTEM = frozenset(
 _LANGUAGE = frozenset(
     """pip pip3 pipx uv poetry pdm conda mamba micromamba npm pnpm yarn bun deno gem cargo go
     dotnet composer cpan cpanm luarocks nuget mix rustup sdk asdf mise volta pyenv nvm fnm
-    rbenv""".split()
+    rbenv bundle bundler opam dart flutter""".split()
+)
+# Package runners: they fetch a package from a registry and run it (`npx -y create-next-app`).
+_RUNNERS = frozenset({"npx", "pnpx", "bunx", "uvx"})
+# Editors and IDEs whose extensions and plugins are software from a marketplace.
+_EDITORS = frozenset(
+    """code code-insiders cursor codium vscodium windsurf positron idea idea64 pycharm
+    pycharm64 goland webstorm phpstorm rubymine clion rider datagrip studio vim nvim gvim""".split()
+)
+# Other programs' plugin managers: word sequences that install into the user's tools.
+_PLUGIN_INSTALLS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "gh": (("extension", "install"), ("ext", "install")),
+    "helm": (("plugin", "install"),),
+    "kubectl": (("krew", "install"),),
+    "az": (("extension", "add"),),
+    "gcloud": (("components", "install"),),
+    "docker": (("plugin", "install"),),
+    "vagrant": (("plugin", "install"),),
+}
+# Vim and Neovim plugin managers' install and update commands (`vim +PlugInstall +qall`).
+_VIM_PLUGINS = re.compile(
+    r"^[+:]?\s*(plug(install|update)|packer(install|sync|update)|lazy!?\s+(install|sync|update)"
+    r"|paq(install|update)|pluginstall|bundleinstall|neobundleinstall|dein#install)",
+    re.I,
 )
 
 # Subcommand words that add software, per kind of change.
@@ -110,7 +133,7 @@ def _verb(inv: Invocation) -> tuple[str, list[str]]:
         first, rest = rest[0].lower(), rest[1:]
     if inv.name in ("uv", "pipx", "dotnet") and first == "tool" and rest:
         first, rest = rest[0].lower(), rest[1:]
-    if inv.name == "yarn" and first == "global" and rest:
+    if first == "global" and rest:  # `yarn global add x`, `composer global require x`
         first, rest = rest[0].lower(), rest[1:]
         return ("install" if first in _INSTALL else first), rest
     if inv.name == "rustup" and first in ("target", "component", "toolchain") and rest:
@@ -121,7 +144,17 @@ def _verb(inv: Invocation) -> tuple[str, list[str]]:
         return "install", rest
     if inv.name == "go" and first not in ("install", "get"):
         return "", rest
-    if inv.name == "dotnet" and first not in _INSTALL | _REMOVE | _UPGRADE:
+    if inv.name == "dotnet" and (
+        first not in _INSTALL | _REMOVE | _UPGRADE or (first == "add" and rest[:1] != ["package"])
+    ):
+        return "", rest  # `dotnet add reference ../lib`: the project's own code
+    if inv.name == "dotnet" and first == "add":
+        return "install", rest[1:]
+    if inv.name in ("dart", "flutter") and first != "pub":
+        return "", rest
+    if inv.name in ("dart", "flutter") and rest:
+        first, rest = rest[0].lower(), rest[1:]  # `dart pub add http`
+    if inv.name in ("bundle", "bundler") and first in ("exec", "config", "binstubs"):
         return "", rest
     if inv.name == "mix" and first in ("archive.install", "escript.install"):
         return "install", rest
@@ -246,9 +279,105 @@ def _brew_services(inv: Invocation) -> Iterator[Effect]:
         yield service("control", name, inv, ("user",))
 
 
+# Subcommands that fetch a package and run it, per manager; and whether the manager asks before
+# fetching (npm's `exec`/`create`/`init` prompt "Ok to proceed?" unless told `--yes`).
+_RUN_SUBCOMMANDS: dict[str, frozenset[str]] = {
+    "npm": frozenset({"exec", "x", "create", "init", "innit"}),
+    "pnpm": frozenset({"dlx", "create"}),
+    "yarn": frozenset({"dlx", "create"}),
+    "bun": frozenset({"x", "create"}),
+    "pipx": frozenset({"run"}),
+    "deno": frozenset(),
+}
+_ASKS_FIRST = frozenset({"npx", "npm"})
+_YES = frozenset({"-y", "--yes"})
+# A registry version or tag on a package name: `x@latest`, `@scope/x@1.2`, `x==1.0`, `x>=2`.
+_VERSIONED = re.compile(r"^(@?[^@\s]+@\S+|[\w.-]+(==|>=|~=|<=)\S+)$")
+_SCAFFOLDER = re.compile(r"^(@[\w.-]+/)?create-|^[\w.-]+/create$", re.I)
+
+
+def _runner_package(inv: Invocation) -> tuple[str, list[str]] | None:
+    """The package a runner would fetch and run, and the runner's own options, if any."""
+    argv = inv.argv
+    if inv.name not in _RUNNERS:
+        words = [a for a in argv if not a.startswith("-")]
+        subs = _RUN_SUBCOMMANDS.get(inv.name, frozenset())
+        if not words or words[0].lower() not in subs:
+            return None
+        argv = argv[argv.index(words[0]) + 1 :]
+    opts: list[str] = []
+    named = _option_values(argv, ("-p", "--package", "--from", "--with", "--spec"))
+    for a in argv:
+        if not a.startswith("-"):
+            return (a, [*opts, *named])
+        opts.append(a)
+    return (named[0], opts) if named else None
+
+
+def fetched_package(inv: Invocation) -> Effect | None:
+    """`npx -y create-next-app@latest`, `pnpm dlx x`, `uvx ruff@0.5`, `pipx run --spec x y`: a
+    package downloaded from a registry and run — an install. A package runner that asks first
+    (npx, npm exec/create) or a bare name (`uvx ruff`, often the project's own tool) is not."""
+    found = _runner_package(inv)
+    if found is None:
+        return None
+    package, opts = found
+    sub = [a.lower() for a in inv.argv if not a.startswith("-")][:1]
+    if inv.name in _ASKS_FIRST:
+        if not _YES & set(opts) and not _YES & set(inv.argv):
+            return None
+    elif not (
+        sub == ["dlx"]
+        or sub == ["create"]
+        or _YES & set(opts)
+        or _VERSIONED.match(package)
+        or _SCAFFOLDER.search(package)
+        or any(o.startswith(("--from", "--with", "--spec", "-p", "--package")) for o in opts)
+    ):
+        return None
+    packages = [package, *(o for o in opts if not o.startswith("-"))]
+    return resource("install", " ".join(packages)[:200], {"global"} | _source(inv, packages), inv)
+
+
+def _extension(inv: Invocation) -> Effect | None:
+    """Editor extensions and tools' plugins: `code --install-extension x`, `idea installPlugins
+    x`, `vim +PlugInstall +qall`, `gh extension install o/r`, `helm plugin install URL`."""
+    argv = inv.argv
+    lower = [a.lower() for a in argv]
+    named: list[str] = []
+    if inv.name in _EDITORS:
+        for k, a in enumerate(lower):
+            if a.split("=", 1)[0] in ("--install-extension", "installplugins") and k + 1 < len(
+                argv
+            ):
+                named.append(argv[k + 1] if "=" not in a else argv[k].split("=", 1)[1])
+            elif _VIM_PLUGINS.match(a) or (
+                k and lower[k - 1] in ("-c", "--cmd") and _VIM_PLUGINS.match(a)
+            ):
+                named.append(a)
+        if not named:
+            return None
+        if any(a.startswith("--uninstall-extension") for a in lower):
+            return None
+    else:
+        words = [a for a in lower if not a.startswith("-")]
+        if not any(tuple(words[: len(seq)]) == seq for seq in _PLUGIN_INSTALLS.get(inv.name, ())):
+            return None
+        named = [a for a in argv if not a.startswith("-")][2:3] or [inv.name]
+    classes = {"global"} | _source(inv, named)
+    if any(n.lower().endswith((".vsix", ".zip", ".jar")) for n in named):
+        classes = (classes - {"registry"}) | {"file"}
+    return resource("install", " ".join(named)[:200], classes, inv)
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What a package manager invocation installs, removes or upgrades."""
     if asks_help(inv):
+        return
+    added = fetched_package(inv) or _extension(inv)
+    if added is not None or inv.name in _RUNNERS or inv.name not in _SYSTEM | _LANGUAGE:
+        if added is not None:
+            yield added
         return
     if inv.name == "brew" and inv.subcommand.startswith("services"):
         yield from _brew_services(inv)
@@ -286,7 +415,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY = Family(
     name="packages",
-    commands=_SYSTEM | _LANGUAGE,
+    commands=_SYSTEM | _LANGUAGE | _RUNNERS | _EDITORS | frozenset(_PLUGIN_INSTALLS),
     effects=effects,
     examples=(
         Example("sudo apt-get install -y nginx", has=("install:system", "install:privileged")),
@@ -330,5 +459,41 @@ FAMILY = Family(
         Example("go build ./...", lacks=("install",)),
         Example("brew services list", lacks=("install",)),
         Example("npm install --save-dev vitest@1.6.0", lacks=("install:url", "install:vcs")),
+        Example("bundle add rubocop --group development", has=("install:project",)),
+        Example("bundle install", has=("install:manifest",)),
+        Example("bundle exec rspec", lacks=("install",)),
+        Example("composer global require laravel/installer", has=("install:global",)),
+        Example("dotnet add package Serilog", has=("install:registry",)),
+        Example("dotnet add reference ../Lib/Lib.csproj", lacks=("install",)),
+        Example("dart pub add http", has=("install:project",)),
+        Example("flutter pub get", has=("install:manifest",)),
+        # Package runners: fetched from a registry and run without asking.
+        Example("npx -y create-next-app@latest web", has=("install:global", "install:registry")),
+        Example("npm exec --yes -- cowsay hi", has=("install:global",)),
+        Example("pnpm dlx create-vite my-app", has=("install:global",)),
+        Example("yarn dlx @angular/cli new app", has=("install:global",)),
+        Example("bunx create-remix@latest", has=("install:global",)),
+        Example("uvx ruff@0.5.0 check .", has=("install:global",)),
+        Example("uvx --from httpie http example.org", has=("install:global",)),
+        Example("pipx run --spec black==24.1 black .", has=("install:global",)),
+        Example("npx -y github:acme/tool", has=("install:vcs",)),
+        Example("npx prettier --check .", lacks=("install",)),
+        Example("npx create-vite@latest demo", lacks=("install",)),  # npx asks first
+        Example("uvx ruff check .", lacks=("install",)),
+        Example("pipx run cowsay hi", lacks=("install",)),
+        Example("npm init -y", lacks=("install",)),
+        # Editor extensions and tools' plugins.
+        Example("code --install-extension ms-python.python", has=("install:global",)),
+        Example("cursor --install-extension ./ext.vsix", has=("install:file",)),
+        Example("pycharm installPlugins com.intellij.ideolog", has=("install:global",)),
+        Example("vim +PlugInstall +qall", has=("install:global",)),
+        Example("nvim --headless '+Lazy! sync' +qa", has=("install:global",)),
+        Example("gh extension install dlvhdr/gh-dash", has=("install:global",)),
+        Example("helm plugin install https://github.com/databus23/helm-diff", has=("install",)),
+        Example("az extension add --name aks-preview", has=("install:global",)),
+        Example("code --list-extensions", lacks=("install",)),
+        Example("code .", lacks=("install",)),
+        Example("vim +PlugStatus", lacks=("install",)),
+        Example("gh extension list", lacks=("install",)),
     ),
 )

@@ -1,0 +1,82 @@
+"""The environment a command works in: what assignments before it select, env files, loops.
+
+`RAILS_ENV=test rails db:reset`, `MIX_ENV=dev mix ecto.reset`, `export NODE_ENV=test && …`
+select a test or development environment: a database reset there is ordinary work.
+`AWS_PROFILE=prod aws …` and `DATABASE_URL=$PROD_DATABASE_URL …` name production. Families
+give a resource effect the classes its arguments name; these add what the assignments name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from magistrate.analysis import commands as C
+from magistrate.analysis.effects import PATH_OPS, Effect
+from magistrate.analysis.families import families_of
+from magistrate.analysis.families.base import assigned_environment, environment_classes
+from magistrate.analysis.invocation import Invocation, basename
+from magistrate.analysis.shell_lex import Word, lex
+
+# Programs that act on remote control planes: what they touch is named in their arguments, so
+# an assignment like `RAILS_ENV=test` before them makes nothing throw-away (production still
+# counts: `AWS_PROFILE=prod aws …`).
+_REMOTE_FAMILIES = frozenset({"cloud", "kubernetes", "infrastructure", "accounts", "containers"})
+# Database clients and admin tools connect to the server their arguments or PG*/MYSQL_* name;
+# a framework's RAILS_ENV or NODE_ENV before them chooses nothing.
+_CLIENTS = (
+    C.DB_CLIENTS
+    | frozenset(C.SQL_CLIENTS)
+    | C.DB_DUMPERS
+    | frozenset("dropdb pg_dropcluster mysqladmin mariadb-admin mongo mongosh cockroach".split())
+    | frozenset("redis-cli valkey-cli keydb-cli".split())
+)
+# Env files: `NAME=value` lines that `source`/`.` load into the shell without showing them.
+_ENV_FILE = re.compile(r"(^|/)(\.env(\.[\w.-]+)?|[\w.-]+\.env|\.envrc)$", re.I)
+
+
+def run_environment(inv: Invocation) -> frozenset[str]:
+    """The environment classes an invocation's `NAME=value` assignments give it."""
+    if not inv.env:
+        return frozenset()
+    found = assigned_environment(inv.env)
+    if "scratch" in found and (
+        inv.name in _CLIENTS or any(f.name in _REMOTE_FAMILIES for f in families_of(inv.name))
+    ):
+        return found - {"scratch"}
+    return found
+
+
+def scratch_run(inv: Invocation) -> bool:
+    """`RAILS_ENV=test rails db:reset`: told to work on a test or development environment, and
+    nothing in its arguments names production."""
+    return run_environment(inv) == {"scratch"} and "production" not in (
+        environment_classes(inv.argv)
+    )
+
+
+def is_env_file(path: str) -> bool:
+    """`.env`, `.env.test`, `config/app.env`, `.envrc`."""
+    return bool(_ENV_FILE.search(path))
+
+
+def in_environment(inv: Invocation, effects: Iterable[Effect]) -> Iterator[Effect]:
+    """A family's effects with the environment the assignments name added to resource effects
+    (`RAILS_ENV=test rails db:drop` destroys a scratch database); production named by the
+    arguments is never made scratch."""
+    where = run_environment(inv)
+    for e in effects:
+        if where and e.op not in PATH_OPS and "production" not in e.classes:
+            e = replace(e, classes=e.classes | where)
+        yield e
+
+
+def loop_value(w: Word, env: dict[str, str]) -> str:
+    """A stand-in value for a loop variable: `for f in $(ls /)` iterates over entries of `/`."""
+    for sub in w.subs:
+        toks = [t.text for t in lex(sub) if isinstance(t, Word)]
+        if toks and basename(toks[0]) in ("ls", "find"):
+            roots = [t for t in toks[1:] if not t.startswith("-")]
+            return (roots[0].rstrip("/") + "/*") if roots else "*"
+    return w.text

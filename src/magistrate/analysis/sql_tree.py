@@ -1,0 +1,260 @@
+"""SQL statements read from sqlglot's syntax tree: statement type, object, WHERE clause,
+tables, privileges (`analysis.sql` is the entry point; this module loads sqlglot, compiled by
+`sqlglotc` where installed)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from magistrate.analysis.sql import SqlStatement, _from_keywords
+
+logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+# What `sqlglot.parse(sql)` and `node.sql()` build on every call (the default dialect, its
+# tokenizer and parser), built once; the tokenizer and parser once per thread, as both keep the
+# state of the text they read (each resets it when it starts).
+_DIALECT = sqlglot.Dialect.get_or_raise(None)
+_LOCAL = threading.local()
+
+
+def _parse(sql: str) -> list[Any]:
+    """`sqlglot.parse(sql, error_level=IGNORE)`, without building a dialect, tokenizer and
+    parser for every statement."""
+    tools = getattr(_LOCAL, "tools", None)
+    if tools is None:
+        tools = _LOCAL.tools = (
+            _DIALECT.tokenizer(),
+            _DIALECT.parser(error_level=sqlglot.ErrorLevel.IGNORE),
+        )
+    tokenizer, parser = tools
+    return list(parser.parse(tokenizer.tokenize(sql), sql))
+
+
+def analyze_tree(sql: str) -> list[SqlStatement]:
+    """Every statement sqlglot finds in `sql`; what it cannot read is read by keywords."""
+    try:
+        parsed = _parse(sql)
+    except Exception:  # sqlglot raises many error types on odd input; read the keywords instead
+        return [_from_keywords(part) for part in sql.split(";") if part.strip()]
+    out: list[SqlStatement] = []
+    for node in parsed:
+        if not isinstance(node, exp.Expression):
+            continue
+        try:
+            out.append(_statement(node))
+        except Exception:
+            out.append(_from_keywords(node_sql(node)))
+    return out
+
+
+def node_sql(node: exp.Expression) -> str:
+    """The statement written back by sqlglot. It runs last, once nothing else reads the tree, so
+    the generator may work on the tree itself: the copy it makes by default cost a third."""
+    try:
+        return str(_DIALECT.generate(node, copy=False))[:300]
+    except Exception:
+        return ""
+
+
+def _tables(node: exp.Expression) -> tuple[str, ...]:
+    return tuple(t.name.lower() for t in node.find_all(exp.Table) if t.name)
+
+
+def _statement(node: exp.Expression) -> SqlStatement:
+    text = node  # written back as text only when evidence needs it (SqlStatement.text)
+    tables = _tables(node)
+    if isinstance(node, exp.Command):
+        return _from_keywords(f"{node.this} {node.expression or ''}")
+    if isinstance(node, (exp.Delete, exp.Update)):
+        where = node.args.get("where")
+        state = "none" if where is None else "tautology" if _always_true(where.this) else "present"
+        kind = "delete" if isinstance(node, exp.Delete) else "update"
+        return SqlStatement(kind, "table", state, tables, (), text)
+    if isinstance(node, exp.Drop):
+        kind = str(node.args.get("kind") or "table").lower()
+        actions = ("cascade",) if node.args.get("cascade") else ()
+        return SqlStatement("drop", kind, "", tables, actions, text)
+    if type(node).__name__ in ("TruncateTable", "Truncate"):
+        return SqlStatement("truncate", "table", "", tables, (), text)
+    if type(node).__name__ in ("Alter", "AlterTable"):
+        kind = str(node.args.get("kind") or "table").lower()
+        acts = tuple(
+            "drop" if isinstance(a, exp.Drop) else type(a).__name__.lower()
+            for a in node.args.get("actions") or []
+        )
+        return SqlStatement("alter", kind, "", tables, acts, text)
+    if isinstance(node, exp.Create):
+        kind = str(node.args.get("kind") or "table").lower()
+        acts = ("replace",) if node.args.get("replace") else ()
+        select = node.expression
+        where = select.args.get("where") if isinstance(select, exp.Select) else None
+        if where is not None and _always_false(where.this):
+            acts += ("empty",)
+        return SqlStatement("create", kind, "", tables, acts, text)
+    if type(node).__name__ in ("Grant", "Revoke"):
+        privs = tuple(
+            str(_DIALECT.generate(p)).lower()
+            for p in node.args.get("privileges") or []
+            if hasattr(p, "sql")
+        )
+        return SqlStatement(type(node).__name__.lower(), "privilege", "", tables, privs, text)
+    name = type(node).__name__.lower()
+    if isinstance(node, (exp.Select, exp.Union)):
+        name = "select"
+    return SqlStatement(name, "", "", tables, (), text)
+
+
+def _literal_value(node: exp.Expression) -> object:
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return str(node.this)
+        try:
+            return float(node.this)
+        except ValueError:
+            return str(node.this)
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Paren):
+        return _literal_value(node.this)
+    return _NOT_LITERAL
+
+
+_NOT_LITERAL = object()
+_COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
+    exp.EQ: lambda a, b: a == b,
+    exp.NEQ: lambda a, b: a != b,
+    exp.GT: lambda a, b: a > b,
+    exp.GTE: lambda a, b: a >= b,
+    exp.LT: lambda a, b: a < b,
+    exp.LTE: lambda a, b: a <= b,
+}
+
+
+def _always_true(node: exp.Expression) -> bool:
+    """True when a WHERE condition holds for every row (`1=1`, `'a'='a' OR …`, `TRUE`, `x=x`)."""
+    if isinstance(node, exp.Paren):
+        return _always_true(node.this)
+    if isinstance(node, exp.Or):
+        if _null_complement(node.this, node.expression):
+            return True  # x IS NULL OR x IS NOT NULL
+        return _always_true(node.this) or _always_true(node.expression)
+    if isinstance(node, exp.And):
+        return _always_true(node.this) and _always_true(node.expression)
+    if isinstance(node, exp.Not):
+        return _always_false(node.this)
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Literal):
+        value = _literal_value(node)
+        return isinstance(value, float) and value != 0
+    if _matches_all_rows(node):
+        return True
+    compare = _COMPARE.get(type(node))
+    if compare is not None:
+        left, right = node.this, node.expression
+        if (
+            isinstance(node, (exp.EQ, exp.GTE, exp.LTE))
+            and left == right
+            and not isinstance(left, exp.Literal)
+        ):
+            return True  # a column compared with itself
+        a, b = _literal_value(left), _literal_value(right)
+        if a is _NOT_LITERAL or b is _NOT_LITERAL:
+            return False
+        try:
+            return bool(compare(a, b))
+        except TypeError:
+            return False
+    if isinstance(node, exp.Like):
+        pattern = _literal_value(node.expression)
+        return isinstance(pattern, str) and pattern.strip("%") == ""
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        return False
+    return False
+
+
+_NOW = frozenset(
+    {
+        "currenttimestamp",
+        "currentdate",
+        "currentdatetime",
+        "now",
+        "getdate",
+        "sysdate",
+        "systimestamp",
+        "localtimestamp",
+        "currenttime",
+    }
+)
+
+
+def _is_now(node: exp.Expression) -> bool:
+    name = type(node).__name__.lower()
+    if name in _NOW:
+        return True
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower().replace("_", "") in _NOW
+    return False
+
+
+def _matches_all_rows(node: exp.Expression) -> bool:
+    """Conditions that look selective but match (nearly) every row: `created_at < now()`,
+    `id > 0`."""
+    left, right = node.args.get("this"), node.args.get("expression")
+    if not isinstance(left, exp.Expression) or not isinstance(right, exp.Expression):
+        return False
+    if isinstance(node, (exp.LT, exp.LTE)) and isinstance(left, exp.Column) and _is_now(right):
+        return True
+    if isinstance(node, (exp.GT, exp.GTE)) and isinstance(right, exp.Column) and _is_now(left):
+        return True
+    if isinstance(node, (exp.GT, exp.GTE)) and isinstance(left, exp.Column):
+        value = _literal_value(right)
+        column = left.name.lower()
+        if (
+            isinstance(value, float)
+            and column.endswith("id")
+            and value <= (0 if isinstance(node, exp.GT) else 1)
+        ):
+            return True
+    return False
+
+
+def _null_check(node: exp.Expression) -> tuple[exp.Expression, bool] | None:
+    """(column, negated) for `x IS NULL` / `x IS NOT NULL` / `NOT x IS NULL`."""
+    negated = False
+    while isinstance(node, (exp.Not, exp.Paren)):
+        negated ^= isinstance(node, exp.Not)
+        node = node.this
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        return node.this, negated
+    return None
+
+
+def _null_complement(a: exp.Expression, b: exp.Expression) -> bool:
+    x, y = _null_check(a), _null_check(b)
+    return x is not None and y is not None and x[0] == y[0] and x[1] != y[1]
+
+
+def _always_false(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _always_false(node.this)
+    if isinstance(node, exp.Boolean):
+        return not node.this
+    if isinstance(node, exp.Literal):
+        value = _literal_value(node)
+        return isinstance(value, float) and value == 0
+    compare = _COMPARE.get(type(node))
+    if compare is not None:
+        a, b = _literal_value(node.this), _literal_value(node.expression)
+        if a is _NOT_LITERAL or b is _NOT_LITERAL:
+            return False
+        try:
+            return not compare(a, b)
+        except TypeError:
+            return False
+    return False
