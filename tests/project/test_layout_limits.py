@@ -14,7 +14,7 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
-    "analysis/shell.py": 1327,
+    "analysis/shell.py": 1264,
     "risk.py": 1177,
 }
 # "path:function" -> lines today (may only go down)

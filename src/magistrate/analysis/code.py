@@ -114,6 +114,21 @@ _PWSH_ENCODED_EXEC = re2.compile(
 )
 
 
+# A reverse shell in any language: code that opens a network connection and hands it a shell
+# (its stdin and stdout wired to the socket, or a shell spawned with the socket's descriptors).
+_NET_CONNECT = re2.compile(
+    r"(?i)\bsocket\s*\(|\bfsockopen\s*\(|stream_socket_client\s*\(|TCPSocket\b|UDPSocket\b"
+    r"|IO::Socket|\bSocket\.new\b|\bnet\.(?:connect|createConnection|Socket)\b"
+    r"|\bnew\s+(?:java\.net\.)?Socket\s*\(|Sockets\.TCPClient|\bnet\.Dial\s*\("
+    r"|TcpStream::connect|\.tcp\s*\(\s*\)|\w:connect\s*\(|/inet6?/tcp/|/dev/tcp/|\bconnect\s*\(\s*\w+\s*,"
+)
+_SHELL_PROGRAM = re2.compile(
+    r"(?i)/bin/(?:ba|z|da|k|c|tc|fi)?sh\b|\b(?:ba|z|da)?sh\s+-i\b|\bcmd\.exe\b|['\"]cmd['\"]"
+    r"|\bpowershell\b|\bpwsh\b|pty\.spawn|\bdup2\s*\(|open\s*\(\s*STDIN\s*,\s*['\"]>&"
+    r"|\bproc_open\s*\(|<&\s*(?:%d|\d)"
+    # …or what it received run as a command: popen(line), awk's `(cmd |& getline)`.
+    r"|\b(?:popen|system|exec)\s*\(\s*[a-z_][\w.:]*(?:\(\s*\))?\s*[,)]|\(\s*\w+\s*\|&\s*getline\s*\)"
+)
 _ESCAPE = re.compile(r"\\(.)", re.S)  # one escaped character: linear
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
@@ -162,6 +177,7 @@ class CodeAnalysis:
     secret_env: list[str] = field(default_factory=list)  # credential variables read by name
     truncated: bool = False  # longer than MAX_CODE: the rest was not read
     remote: str = ""  # evidence that the code runs what it downloads
+    reverse_shell: str = ""  # evidence that the code wires a shell to a network connection
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
@@ -187,6 +203,9 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     if _ENV_DUMP.search(code):
         add("read", "$ENV", "code")
     out.secret_env = credential_reads_in_code(code)
+    connect, shell = _NET_CONNECT.search(code), _SHELL_PROGRAM.search(code)
+    if connect and shell:
+        out.reverse_shell = f"{connect.group(0)} … {shell.group(0)}"[:120]
     fetched = _EXEC_FETCHED.search(code)
     if fetched:
         out.remote = fetched.group(0)[:120]

@@ -490,6 +490,8 @@ DATA_COMMANDS = frozenset(
 )
 
 # Windows: deleting commands (rd/rmdir only with /s) and downloaders (LOLBins).
+# Key-value stores' clients: a listing of keys (`--scan`, `KEYS *`) piped to their own deleter.
+KEY_VALUE_CLIS = frozenset({"redis-cli", "valkey-cli", "keydb-cli"})
 WINDOWS_DELETERS = frozenset("rd rmdir del erase remove-item ri rm.exe del.exe".split())
 WINDOWS_DOWNLOADERS = frozenset(
     "certutil certutil.exe bitsadmin bitsadmin.exe start-bitstransfer".split()

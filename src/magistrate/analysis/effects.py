@@ -42,6 +42,8 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "containers": "every container, image or volume at once",
         "dns": "a DNS zone or record set",
         "object": "one small managed object (a pod, a job, a config map): recreated or minor",
+        "identity": "a cloud role, user, group, policy or service account others depend on",
+        "resource": "a cloud resource of a kind not classified further (a queue, a topic…)",
         "branch": "a protected branch deleted on a remote (main, master, release, production)",
         "local-volumes": "a development stack's own volumes (compose down -v without production)",
         "production": "the target names a production environment",

@@ -39,9 +39,14 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 MAX_PATH_CHARS = 4096  # PATH_MAX: longer operands are classified by their first 4,096 characters
 
 
+# A last component that matches every entry (`*.*` does on Windows): the folder's contents.
+_ALL_ENTRIES = re.compile(r"(^|[/\\])\*\.\*$")
+
+
 def normalize_path(path: str) -> str:
-    """Canonical spelling of a path for classification: `~` for home, no `//`, `..` resolved."""
-    p = path.strip()
+    """Canonical spelling of a path for classification: `~` for home, no `//`, `..` resolved;
+    `*.*` as `*`."""
+    p = _ALL_ENTRIES.sub(r"\1*", path.strip())
     if not p:
         return p
     if p[0] in "%$":  # Windows variables for system places: %SystemRoot% is C:\Windows

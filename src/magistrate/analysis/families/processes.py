@@ -26,7 +26,31 @@ _POWER = frozenset(
         "telinit",
     }
 )
-_INIT_NAMES = frozenset({"1", "init", "systemd", "launchd"})
+# Processes the operating system cannot live without: killing one halts or crashes the machine
+# as killing init does (Windows bug-checks when csrss, wininit, smss or lsass die).
+_INIT_NAMES = frozenset(
+    {
+        "1",
+        "init",
+        "systemd",
+        "launchd",
+        "kernel_task",
+        "lsass",
+        "csrss",
+        "wininit",
+        "winlogon",
+        "smss",
+        "services",
+        "svchost",
+        "system",
+        "ntoskrnl",
+        "loginwindow",
+        "windowserver",
+        "kthreadd",
+        "systemd-journald",
+        "dbus-daemon",
+    }
+)
 
 
 def _signal(inv: Invocation) -> str:
@@ -52,7 +76,7 @@ def _kill(inv: Invocation) -> Iterator[Effect]:
     for user in users:
         yield resource("stop", f"processes of {user}", {"all-processes"}, inv)
     for target in targets:
-        if target.lower() in _INIT_NAMES:
+        if target.lower().removesuffix(".exe") in _INIT_NAMES:
             yield resource("stop", target, {"init"}, inv)
         elif not target.lstrip("-").isdigit() or inv.name != "kill":
             yield _process(target, inv)
@@ -96,6 +120,11 @@ FAMILY = Family(
         Example("killall nginx", has=("stop:process",), lacks=("stop:init",)),
         Example("sudo pkill -9 sshd", has=("stop:core", "stop:service")),
         Example("taskkill /F /IM MsMpEng.exe", has=("stop:security",)),
+        Example("taskkill /F /IM lsass.exe", has=("stop:init",)),
+        Example("Stop-Process -Name csrss -Force", has=("stop:init",)),
+        Example("sudo killall -9 WindowServer", has=("stop:init",)),
+        Example("pkill -9 systemd-journald", has=("stop:init",)),
+        Example("taskkill /F /IM chrome.exe", lacks=("stop:init",)),
         Example("pkill -f webpack", lacks=("stop:core", "stop:service")),
         Example("kill -HUP 1234", lacks=("stop",)),
         Example("kill %1", lacks=("stop",)),
