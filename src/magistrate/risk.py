@@ -32,7 +32,6 @@ from magistrate.analysis.code import analyze_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.gloss import gloss
-from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
@@ -68,6 +67,9 @@ from magistrate.rule_match import (
     Context,
     FieldPatterns,
     Subject,
+    evidence_before,
+    inside_spans,
+    show_invocation,
 )
 from magistrate.verdict import Citation
 
@@ -810,7 +812,7 @@ class RiskDetector:
                     subj.view == "data" and ctx.action.kind == "file"  # written into a file
                 ):
                     continue
-                evidence = _evidence(subj.text, end)
+                evidence = evidence_before(subj.text, end)
                 ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, evidence)
                 if kind == SECRET:
                     ctx.facts.setdefault(Fact.SECRET_CONTENT, f"{self._id_owner[pid]}")
@@ -933,7 +935,7 @@ class RiskDetector:
                 for cr in (*self._shell_by_name.get(inv.name, ()), *self._shell_any):
                     shell = cr.shell
                     if cr.index not in matched and shell and shell.matches(inv, classify):
-                        consider(cr, _show(inv), "shell")
+                        consider(cr, show_invocation(inv), "shell")
         if ctx.statements:
             for cr in self._sql_rules:
                 if cr.index in matched or (cr.kinds and kind not in cr.kinds):
@@ -959,6 +961,14 @@ class RiskDetector:
                     consider(cr, "; ".join(ctx.facts[f] for f in sorted(cr.facts))[:200], "facts")
         for cr in self._kind_only:
             consider(cr, f"kind {kind}", "kind")
+        return self._assessment(ctx, matched)
+
+    def _assessment(
+        self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
+    ) -> RiskAssessment:
+        """The assessment from the rules that matched: signals by risk, the strictest rule
+        decision, Sofia's ethical and crisis evidence, and what analysis found."""
+        kind = ctx.action.kind
         signals = sorted(
             (
                 Signal(
@@ -984,12 +994,12 @@ class RiskDetector:
             ):
                 decision = s.decision
         ethical = tuple(
-            _evidence(ctx.subjects[h[0][0]].text, h[0][1], 40)
+            evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40)
             for pid, h in ctx.hits.items()
             if self._id_kind[pid] == ETHICAL and h
         )
         crisis = tuple(
-            _evidence(ctx.subjects[h[0][0]].text, h[0][1], 60)
+            evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60)
             for pid, h in ctx.hits.items()
             if self._id_kind[pid] == CRISIS and h
         )
@@ -1025,13 +1035,17 @@ class RiskDetector:
                 subj = ctx.subjects[subj_index]
                 if subj.view not in cr.views:
                     continue
-                if subj.view == "shell" and _inside(ctx.data_spans.get(subj_index), subj.text, end):
+                if subj.view == "shell" and inside_spans(
+                    ctx.data_spans.get(subj_index), subj.text, end
+                ):
                     continue
                 if self._vetoed(cr, ctx, subj_index):
                     continue
                 if self._others_hold(cr, ctx, "patterns"):
                     span = self._span(pid, subj.text, end)
-                    evidence = subj.text[span[0] : span[1]] if span else _evidence(subj.text, end)
+                    evidence = (
+                        subj.text[span[0] : span[1]] if span else evidence_before(subj.text, end)
+                    )
                     matched[cr.index] = (" ".join(evidence.split())[:160], subj.origin, span)
                 break
 
@@ -1117,35 +1131,6 @@ def _under(host: str, domains: Iterable[str]) -> bool:
 def _has_condition(cr: CompiledRule) -> bool:
     m = cr.rule.match
     return bool(m.patterns or m.shell or m.sql or m.effect or m.tool or m.facts)
-
-
-def _evidence(text: str, end: int, width: int = 100) -> str:
-    """The text leading up to a match's end (a byte offset into the UTF-8 encoding)."""
-    if text.isascii():
-        start = max(0, end - width)
-        snippet = text[start:end]
-    else:
-        data = text.encode("utf-8", "surrogatepass")
-        start = max(0, end - width)
-        snippet = data[start:end].decode("utf-8", "replace")
-    if start > 0 and " " in snippet:
-        snippet = snippet[snippet.index(" ") + 1 :]  # begin at a word
-    return " ".join(snippet.split())
-
-
-def _inside(spans: list[tuple[int, int]] | None, text: str, end: int) -> bool:
-    """True when a match ending at byte `end` lies inside quoted data (character spans)."""
-    if not spans:
-        return False
-    if not text.isascii():
-        end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
-    return any(s < end <= e for s, e in spans)
-
-
-def _show(inv: Invocation) -> str:
-    via = " ".join(inv.via) + " " if inv.via else ""
-    text = f"{via}{inv.name} {' '.join(inv.argv)}".strip()
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 _DEFAULT: RiskDetector | None = None

@@ -281,3 +281,33 @@ class CompiledRule:
         self.effect = EffectCondition(m.effect) if m.effect else None
         self.tool = ToolCondition(m.tool, fields) if m.tool else None
         self.facts = frozenset(m.facts)
+
+
+def evidence_before(text: str, end: int, width: int = 100) -> str:
+    """The text leading up to a match's end (a byte offset into the UTF-8 encoding)."""
+    if text.isascii():
+        start = max(0, end - width)
+        snippet = text[start:end]
+    else:
+        data = text.encode("utf-8", "surrogatepass")
+        start = max(0, end - width)
+        snippet = data[start:end].decode("utf-8", "replace")
+    if start > 0 and " " in snippet:
+        snippet = snippet[snippet.index(" ") + 1 :]  # begin at a word
+    return " ".join(snippet.split())
+
+
+def inside_spans(spans: list[tuple[int, int]] | None, text: str, end: int) -> bool:
+    """True when a match ending at byte `end` lies inside quoted data (character spans)."""
+    if not spans:
+        return False
+    if not text.isascii():
+        end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
+    return any(s < end <= e for s, e in spans)
+
+
+def show_invocation(inv: Invocation) -> str:
+    """An invocation as evidence: its wrappers, name and arguments, at most 160 characters."""
+    via = " ".join(inv.via) + " " if inv.via else ""
+    text = f"{via}{inv.name} {' '.join(inv.argv)}".strip()
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -14,16 +14,11 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
-    "analysis/shell.py": 1264,
-    "risk.py": 1177,
+    "analysis/shell.py": 1208,
+    "risk.py": 1162,
 }
 # "path:function" -> lines today (may only go down)
-LONG_FUNCTIONS = {
-    "analysis/shell.py:command": 125,
-    "analysis/shell.py:_effects": 103,
-    "analysis/shell.py:_follow": 92,
-    "risk.py:_judge": 103,
-}
+LONG_FUNCTIONS: dict[str, int] = {}
 
 
 def _modules() -> dict[str, ast.Module]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import re
 from dataclasses import dataclass, field, replace
 
@@ -54,6 +53,18 @@ from magistrate.analysis.outbound import foreign_credentials as _foreign_credent
 from magistrate.analysis.outbound import secret_var_in as _secret_var_in
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.runners import fleet_command as _fleet_command
+from magistrate.analysis.shell_args import (
+    BACKTICK_CODE,
+    BRACE_LIST,
+    EXPANSION,
+    after_container,
+    commands_in_options,
+    identity_files,
+    quote,
+    runs_fetcher,
+    serves_files,
+    spelled_program,
+)
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
@@ -103,7 +114,6 @@ _WINDOWS = re.compile(
     r"|Get-|Set-|Remove-|New-)",
     re.I,
 )
-_EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
 _TEMP, _DOWNLOAD = frozenset({"temp"}), frozenset({"download"})
 _NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 _OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
@@ -333,48 +343,11 @@ class _Run:
         env: dict[str, str],
         where: tuple[int, int],
     ) -> None:
-        privileged = False
-        i = 0
         stdin_targets = piped_paths(argv, s.prev.invocation if s.prev else None, self.classify)
-        while i < len(argv):
-            name = basename(argv[i])
-            if name not in C.WRAPPERS or (i + 1 == len(argv) and name in C.ENV_DUMPERS):
-                break
-            wrapper_at = i
-            via = (*via, name)
-            privileged = privileged or name in C.PRIVILEGED_WRAPPERS
-            valued = C.WRAPPERS[name]
-            i += 1
-            if name == "command" and i < len(argv) and argv[i] in ("-v", "-V"):
-                return  # `command -v x` looks a command up; it runs nothing
-            while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
-                opt = argv[i]
-                i += 1
-                if opt == "--":
-                    break
-                if name == "env" and opt in ("-S", "--split-string") and i < len(argv):
-                    self.script(argv[i], depth + 1, via, dict(env), span=where)
-                    return
-                if opt in valued and i < len(argv):
-                    i += 1
-            if name == "env":
-                while i < len(argv) and _ASSIGNMENT.match(argv[i]):
-                    s.assigns += self._export(argv[i], via, depth, where, privileged)
-                    i += 1
-            if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
-                i += 1
-            if name == "flock" and i + 1 < len(argv) and argv[i] in ("-c", "--command"):
-                self.script(argv[i + 1], depth + 1, via, dict(env), span=where)  # flock F -c CMD
-                return
-            if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
-                stdin_targets = _listed_paths(s.prev.invocation, self.classify)
-            elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
-                stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
-            if i >= len(argv):
-                # `sudo -i`, `env` alone: the wrapper itself is the command (a root shell, a dump).
-                i = wrapper_at
-                via = via[:-1]
-                break
+        unwrapped = self._unwrap(s, argv, depth, via, env, where, stdin_targets)
+        if unwrapped is None:
+            return
+        i, via, privileged, stdin_targets = unwrapped
         argv, words = argv[i:], words[i:]
         grouped = False
         while argv and argv[0] in ("{", "!") and words and not words[0].quoted:
@@ -390,35 +363,10 @@ class _Run:
             head = argv[0] = "cmd"
         if words and words[0].dynamic:
             self._hidden_source(words[0])
-        if (
-            words
-            and not words[0].quoted
-            and words[0].dynamic
-            and "$(" not in head
-            and "`" not in head
-        ):
-            # `$CMD` whose value is `rm -rf x` (or `rm_-rf_x` under `IFS=_`): the shell splits it
-            # into words and runs them.
-            fields = ifs_split(head, env.get("IFS"))
-            if len(fields) > 1:
-                rest = " ".join(_quote(a) for a in [*fields, *argv[1:]])
-                self.script(rest, depth + 1, via, dict(env), span=where)
-                return
-        if words and words[0].quoted and (" " in head or "\t" in head):
-            # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
-            self.script(head, depth + 1, via, dict(env), span=where)
-            return
-        if words and not words[0].quoted and _BRACE_LIST.match(head):
-            # `{rm,-rf,/}`: brace expansion makes the words of a command.
-            expanded = [*head[1:-1].split(","), *argv[1:]]
-            self.script(
-                " ".join(_quote(a) for a in expanded), depth + 1, via, dict(env), span=where
-            )
+        if self._read_again(head, argv, words, depth, via, env, where):
             return
         conventional = conventional_program(head) if words and words[0].dynamic else None
-        guessed = conventional or (
-            _spelled_program(head) if words and not words[0].quoted else None
-        )
+        guessed = conventional or (spelled_program(head) if words and not words[0].quoted else None)
         if guessed is not None:  # `$SHELL -c …`, `/???/?m`, `r${x}m`: read as the program named
             self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
             head = argv[0] = guessed
@@ -448,6 +396,99 @@ class _Run:
             inv.stdin_source = s.prev.source
         self._effects(inv, s, words, env, stdin_targets)
         self._follow(inv, s, words, depth, via, env, where)
+
+    def _unwrap(
+        self,
+        s: _Simple,
+        argv: list[str],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+        stdin_targets: list[str],
+    ) -> tuple[int, tuple[str, ...], bool, list[str]] | None:
+        """Skip wrappers (sudo, env, timeout, xargs…): where the real command starts, the
+        wrappers it came through, whether one raised privilege, and what xargs feeds it; None
+        when a wrapper ran the rest itself (`env -S`, `flock -c`) or runs nothing (`command -v`)."""
+        privileged = False
+        i = 0
+        while i < len(argv):
+            name = basename(argv[i])
+            if name not in C.WRAPPERS or (i + 1 == len(argv) and name in C.ENV_DUMPERS):
+                break
+            wrapper_at = i
+            via = (*via, name)
+            privileged = privileged or name in C.PRIVILEGED_WRAPPERS
+            valued = C.WRAPPERS[name]
+            i += 1
+            if name == "command" and i < len(argv) and argv[i] in ("-v", "-V"):
+                return None  # `command -v x` looks a command up; it runs nothing
+            while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
+                opt = argv[i]
+                i += 1
+                if opt == "--":
+                    break
+                if name == "env" and opt in ("-S", "--split-string") and i < len(argv):
+                    self.script(argv[i], depth + 1, via, dict(env), span=where)
+                    return None
+                if opt in valued and i < len(argv):
+                    i += 1
+            if name == "env":
+                while i < len(argv) and _ASSIGNMENT.match(argv[i]):
+                    s.assigns += self._export(argv[i], via, depth, where, privileged)
+                    i += 1
+            if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
+                i += 1
+            if name == "flock" and i + 1 < len(argv) and argv[i] in ("-c", "--command"):
+                self.script(argv[i + 1], depth + 1, via, dict(env), span=where)  # flock F -c CMD
+                return None
+            if name == "xargs" and s.prev is not None and s.prev.invocation is not None:
+                stdin_targets = _listed_paths(s.prev.invocation, self.classify)
+            elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
+                stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
+            if i >= len(argv):
+                # `sudo -i`, `env` alone: the wrapper itself is the command (a root shell, a dump).
+                i = wrapper_at
+                via = via[:-1]
+                break
+        return i, via, privileged, stdin_targets
+
+    def _read_again(
+        self,
+        head: str,
+        argv: list[str],
+        words: list[Word],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> bool:
+        """Command words the shell rewrites before it runs them — `$CMD` split into words, a
+        quoted word with spaces, a brace list: True when the rewritten line was read instead."""
+        if (
+            words
+            and not words[0].quoted
+            and words[0].dynamic
+            and "$(" not in head
+            and "`" not in head
+        ):
+            # `$CMD` whose value is `rm -rf x` (or `rm_-rf_x` under `IFS=_`): the shell splits it
+            # into words and runs them.
+            fields = ifs_split(head, env.get("IFS"))
+            if len(fields) > 1:
+                rest = " ".join(quote(a) for a in [*fields, *argv[1:]])
+                self.script(rest, depth + 1, via, dict(env), span=where)
+                return True
+        if words and words[0].quoted and (" " in head or "\t" in head):
+            # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
+            self.script(head, depth + 1, via, dict(env), span=where)
+            return True
+        if words and not words[0].quoted and BRACE_LIST.match(head):
+            # `{rm,-rf,/}`: brace expansion makes the words of a command.
+            expanded = [*head[1:-1].split(","), *argv[1:]]
+            self.script(" ".join(quote(a) for a in expanded), depth + 1, via, dict(env), span=where)
+            return True
+        return False
 
     def _export(
         self, word: str, via: tuple[str, ...], depth: int, where: tuple[int, int], raised: bool
@@ -616,19 +657,9 @@ class _Run:
         elif name == "certutil" and {"-encode", "-decode", "-encodehex", "-decodehex"} & {
             a.lower() for a in inv.argv
         }:
-            files = [o for o in inv.operands if not is_switch(o)]
-            if files:  # certutil -encode SRC DST: a copy in another encoding
-                add("read", files[0], name)
-                if len(files) > 1:
-                    add("write", files[1], name)
+            self._certutil_copy(inv, name)
         elif name in C.WINDOWS_DOWNLOADERS:
-            urls = [o for o in inv.operands if _URL.match(o)]
-            for u in urls:
-                self._add("fetch", u, name)
-            files = [o for o in inv.operands if not _URL.match(o) and not is_switch(o)]
-            if urls and files:
-                self.downloaded.add(files[-1])
-                self.downloaded.add(basename(files[-1]))
+            self._windows_download(inv, name)
         elif name in C.FETCHERS:
             self._network(inv, name)
             if _secret_var_in(_data_values(inv.argv)):
@@ -641,31 +672,14 @@ class _Run:
         elif name in C.DNS_TOOLS:
             for o in ops:
                 if "$" in o:  # data spliced into a name to resolve: DNS exfiltration
-                    host = _EXPANSION.sub("", o).strip(".")
+                    host = EXPANSION.sub("", o).strip(".")
                     add("send", host or o, name)
         elif name in C.MAILERS:
             for o in ops:
                 if "@" in o:
                     add("send", o, name)
         elif name in C.CLOUD_COPY:
-            sub = inv.subcommand
-            # Operands without the subcommand words and option values: `aws --profile p s3 cp
-            # - s3://b/k --region x` copies stdin to s3://b/k.
-            sub_words = set(sub.split())
-            files = without_values(inv, C.CLOUD_VALUE_OPTIONS)
-            while files and files[0].lower() in _CLOUD_VERBS:
-                files = files[1:]
-            if sub_words & _CLOUD_VERBS - {"s3", "storage", "blob"} and files:
-                dest = files[-1]
-                if REMOTE_SPEC.match(dest):
-                    add("send", dest, name)
-                    for o in files[:-1]:
-                        if o == "-":  # stdin: what the pipeline before read goes out
-                            for e in list(self.out.effects):
-                                if e.op == "read" and e.classes & _DATA_OUT:
-                                    add("read", e.target, name)
-                        else:
-                            add("read", o, name)
+            self._cloud_copy(inv, name)
         elif (name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"})) or (
             name in ("echo", "printf")
             and _secret_var_in([w.text for w in words[1:] if not w.quoted or w.dynamic])
@@ -690,13 +704,53 @@ class _Run:
         elif name == "ssh" and s.prev is not None:
             add("send", ops[0] if ops else "ssh", name)
         elif name not in C.PATH_ONLY and name not in C.SHELLS and name not in C.NON_FILE_CLIS:
-            keys = _identity_files(inv.argv) if name in C.KEY_USERS else ()
+            keys = identity_files(inv.argv) if name in C.KEY_USERS else ()
             for o in ops:
                 if o not in keys and self.classify(o):
                     add("read", o, name)
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
+
+    def _certutil_copy(self, inv: Invocation, name: str) -> None:
+        """certutil -encode SRC DST: a copy in another encoding."""
+        files = [o for o in inv.operands if not is_switch(o)]
+        if files:
+            self._add("read", files[0], name)
+            if len(files) > 1:
+                self._add("write", files[1], name)
+
+    def _windows_download(self, inv: Invocation, name: str) -> None:
+        """bitsadmin, certutil -urlcache…: URLs fetched, the file saved remembered as a download."""
+        urls = [o for o in inv.operands if _URL.match(o)]
+        for u in urls:
+            self._add("fetch", u, name)
+        files = [o for o in inv.operands if not _URL.match(o) and not is_switch(o)]
+        if urls and files:
+            self.downloaded.add(files[-1])
+            self.downloaded.add(basename(files[-1]))
+
+    def _cloud_copy(self, inv: Invocation, name: str) -> None:
+        """`aws s3 cp`, `gsutil cp`, `az storage blob upload`: a copy to a remote is a send."""
+        # Operands without the subcommand words and option values: `aws --profile p s3 cp
+        # - s3://b/k --region x` copies stdin to s3://b/k.
+        sub_words = set(inv.subcommand.split())
+        files = without_values(inv, C.CLOUD_VALUE_OPTIONS)
+        while files and files[0].lower() in _CLOUD_VERBS:
+            files = files[1:]
+        if not (sub_words & _CLOUD_VERBS - {"s3", "storage", "blob"} and files):
+            return
+        dest = files[-1]
+        if not REMOTE_SPEC.match(dest):
+            return
+        self._add("send", dest, name)
+        for o in files[:-1]:
+            if o == "-":  # stdin: what the pipeline before read goes out
+                for e in list(self.out.effects):
+                    if e.op == "read" and e.classes & _DATA_OUT:
+                        self._add("read", e.target, name)
+            else:
+                self._add("read", o, name)
 
     def _secret_env(self, name: str, values: list[str]) -> None:
         """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
@@ -795,26 +849,9 @@ class _Run:
         elif name in ("awk", "gawk", "mawk", "nawk") and inv.operands:
             self._program_code(inv.operands[0], depth, nested_via, env, where, words)
         elif name in C.CODE_INTERPRETERS:
-            code = _option_value(argv, C.CODE_INTERPRETERS[name])
-            if code is not None:
-                self._program_code(code, depth, nested_via, env, where, words)
-                if name in C.BACKTICK_INTERPRETERS:  # ruby -e '`rm -rf /`', perl qx{…}
-                    for cmd in _BACKTICK_CODE.findall(code[:20_000]):
-                        self.script(
-                            next(c for c in cmd if c), depth + 1, nested_via, {}, span=where
-                        )
-            elif inv.operands and inv.operands[0] != "-":
-                self._exec_file(inv.operands[0], name, words)
-            else:
-                self._stdin_exec(s, stdin_code, "code", depth, nested_via, env, where)
+            self._interpreter(inv, s, stdin_code, words, depth, nested_via, env, where)
         elif name in C.SQL_CLIENTS:
-            sql = _option_value(argv, C.SQL_CLIENTS[name])
-            if sql is None and name in ("sqlite3", "duckdb") and len(inv.operands) >= 2:
-                sql = inv.operands[1]
-            if sql is None:
-                sql = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
-            if sql is not None:
-                self.out.sql.append(sql)
+            self._sql_client(inv, s, stdin_code)
         elif (remote := _fleet_command(name, argv)) is not None:
             # `ssh host CMD`, `ansible all -m shell -a CMD --become`, `salt '*' cmd.run CMD`,
             # `pdsh -w h CMD`, `runas /user:Administrator CMD`: run elsewhere or as another user.
@@ -828,15 +865,13 @@ class _Run:
         elif name in ("docker", "podman", "kubectl", "oc") and inv.subcommand.startswith(
             ("exec", "run", "debug")
         ):
-            rest = _after_container(argv)
+            rest = after_container(argv)
             if rest:
-                self.script(
-                    " ".join(_quote(a) for a in rest), depth + 1, nested_via, {}, span=where
-                )
+                self.script(" ".join(quote(a) for a in rest), depth + 1, nested_via, {}, span=where)
         elif name == "find":
             self._find(inv, depth, nested_via, env, where)
         elif name in C.EX_EDITORS or name == "git":
-            for command in _commands_in_options(name, argv):
+            for command in commands_in_options(name, argv):
                 self.script(command, depth + 1, nested_via, {}, span=where)
         elif name in ("wmic", "wmic.exe") and "create" in [a.lower() for a in argv]:
             self.script(argv[-1], depth + 1, nested_via, {}, span=where)
@@ -844,12 +879,46 @@ class _Run:
             task = _option_value(argv, frozenset({"/tr", "/TR", "-tr"}))
             if task:
                 self.script(task, depth + 1, nested_via, {}, span=where)
-        elif _serves_files(name, argv):
+        elif serves_files(name, argv):
             self._add("send", "0.0.0.0", name)  # a server anyone on the network can read
         elif (name in ("at", "batch") and stdin_code is not None) or (
             name == "crontab" and stdin_code is not None
         ):
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
+
+    def _interpreter(
+        self,
+        inv: Invocation,
+        s: _Simple,
+        stdin_code: str | None,
+        words: list[Word],
+        depth: int,
+        nested_via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        """python -c, node -e, perl -e…: inline code, a script file, or code read from stdin."""
+        name, argv = inv.name, inv.argv
+        code = _option_value(argv, C.CODE_INTERPRETERS[name])
+        if code is not None:
+            self._program_code(code, depth, nested_via, env, where, words)
+            if name in C.BACKTICK_INTERPRETERS:  # ruby -e '`rm -rf /`', perl qx{…}
+                for cmd in BACKTICK_CODE.findall(code[:20_000]):
+                    self.script(next(c for c in cmd if c), depth + 1, nested_via, {}, span=where)
+        elif inv.operands and inv.operands[0] != "-":
+            self._exec_file(inv.operands[0], name, words)
+        else:
+            self._stdin_exec(s, stdin_code, "code", depth, nested_via, env, where)
+
+    def _sql_client(self, inv: Invocation, s: _Simple, stdin_code: str | None) -> None:
+        """psql -c, mysql -e, sqlite3 DB SQL, or SQL piped in: handed to the SQL analyzer."""
+        sql = _option_value(inv.argv, C.SQL_CLIENTS[inv.name])
+        if sql is None and inv.name in ("sqlite3", "duckdb") and len(inv.operands) >= 2:
+            sql = inv.operands[1]
+        if sql is None:
+            sql = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
+        if sql is not None:
+            self.out.sql.append(sql)
 
     def _dynamic(
         self,
@@ -902,7 +971,7 @@ class _Run:
         program = program or (rest[0] if rest else None)
         args = _option_value(inv.argv, frozenset({"-ArgumentList", "-argumentlist", "-Args"}))
         if program:
-            self.script(f"{_quote(program)} {args or ''}", depth + 1, via, dict(env), span=where)
+            self.script(f"{quote(program)} {args or ''}", depth + 1, via, dict(env), span=where)
 
     def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
         if name in ("pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"):
@@ -940,7 +1009,7 @@ class _Run:
     ) -> None:
         for w in words:
             for sub in w.subs:
-                if _runs_fetcher(sub):
+                if runs_fetcher(sub):
                     self.out.facts.setdefault(
                         Fact.REMOTE_CODE, f"code from $( {sub.strip()[:80]} )"
                     )
@@ -963,7 +1032,7 @@ class _Run:
         self.out.code.append(code)
         for w in words:
             for sub in w.subs:
-                if _runs_fetcher(sub):
+                if runs_fetcher(sub):
                     self.out.facts.setdefault(
                         Fact.REMOTE_CODE, f"code from $( {sub.strip()[:80]} )"
                     )
@@ -1057,7 +1126,7 @@ class _Run:
 
     def _exec_file(self, path: str, interpreter: str, words: list[Word]) -> None:
         for w in words:
-            if w.process_sub and any(_runs_fetcher(sub) for sub in w.subs):
+            if w.process_sub and any(runs_fetcher(sub) for sub in w.subs):
                 self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} {w.text[:100]}")
                 return
         base = path.rstrip("/").rsplit("/", 1)[-1]
@@ -1098,7 +1167,7 @@ class _Run:
                 if cmd:
                     filled = [targets[0] if a == "{}" else a.replace("{}", targets[0]) for a in cmd]
                     self.script(
-                        " ".join(_quote(a) for a in filled), depth + 1, via, dict(env), span=where
+                        " ".join(quote(a) for a in filled), depth + 1, via, dict(env), span=where
                     )
                 k = j
             k += 1
@@ -1115,74 +1184,6 @@ _CLOUD_VERBS = frozenset(
 _DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})
 
 
-def _serves_files(name: str, argv: list[str]) -> bool:
-    """Local web servers and tunnels that publish a folder: `python3 -m http.server`, `ngrok`."""
-    if name in ("python", "python3", "python2") and "-m" in argv:
-        k = argv.index("-m")
-        return k + 1 < len(argv) and argv[k + 1] in ("http.server", "SimpleHTTPServer")
-    if name in ("ngrok", "cloudflared", "lt", "localtunnel", "serveo", "bore"):
-        return True
-    if name in ("http-server", "serve", "php") and any(
-        a.startswith(("0.0.0.0", "-S")) for a in argv
-    ):
-        return True
-    return (
-        name in ("npx", "busybox") and bool(argv) and argv[0] in ("http-server", "serve", "httpd")
-    )
-
-
-def _identity_files(argv: list[str]) -> set[str]:
-    """Key files a command authenticates with (`ssh -i KEY`, `-o IdentityFile=KEY`)."""
-    keys: set[str] = set()
-    for k, a in enumerate(argv):
-        if a == "-i" and k + 1 < len(argv):
-            keys.add(argv[k + 1])
-        elif a.startswith("-i") and len(a) > 2 and a[2] != "-":
-            keys.add(a[2:])
-        elif "IdentityFile=" in a:
-            keys.add(a.split("IdentityFile=", 1)[1])
-    return keys
-
-
-def _quote(arg: str) -> str:
-    if arg and all(c.isalnum() or c in "-_./=:@%+,{}~*" for c in arg):
-        return arg
-    return "'" + arg.replace("'", "'\\''") + "'"
-
-
-def _after_container(argv: list[str]) -> list[str]:
-    if "--" in argv:
-        return argv[argv.index("--") + 1 :]
-    # `docker exec [-it] [-u x] CONTAINER CMD…`: first operand after the subcommand is the target.
-    k = 1
-    valued = {
-        "-u",
-        "--user",
-        "-w",
-        "--workdir",
-        "-e",
-        "--env",
-        "-c",
-        "--container",
-        "-n",
-        "--namespace",
-        "--name",
-        "-v",
-        "--volume",
-        "-p",
-        "--publish",
-        "--entrypoint",
-        "--network",
-        "--env-file",
-        "-l",
-        "--label",
-        "--image",
-    }
-    while k < len(argv) and argv[k].startswith("-"):
-        k += 2 if argv[k] in valued else 1
-    return argv[k + 1 :]
-
-
 # A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
 
@@ -1190,7 +1191,7 @@ _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\
 def _substitution_source(subs: list[str]) -> str | None:
     """ "network" when a substitution downloads, "decoder" when it decodes, else None."""
     for sub in subs:
-        if _runs_fetcher(sub):
+        if runs_fetcher(sub):
             return "network"
         words = [t.text for t in lex(sub) if isinstance(t, Word)]
         if any(basename(w) in C.DECODERS for w in words) and {"-d", "--decode", "-D"} & set(words):
@@ -1198,64 +1199,7 @@ def _substitution_source(subs: list[str]) -> str | None:
     return None
 
 
-_BACKTICK_CODE = re.compile(r"`([^`\n]{1,400})`|\bqx\s*[{(]([^})\n]{1,400})[})]")
-
-
-def _commands_in_options(name: str, argv: list[str]) -> list[str]:
-    """Shell commands hidden in options: `vim -c ':!cmd'`, `vim +'!cmd'`, `git -c
-    core.pager='cmd' …`, `git -c alias.x='!cmd' x`."""
-    out: list[str] = []
-    for k, a in enumerate(argv):
-        if name == "git":
-            if a == "-c" and k + 1 < len(argv) and "=" in argv[k + 1]:
-                key, _, value = argv[k + 1].partition("=")
-                key = key.lower()
-                if key in C.GIT_COMMAND_KEYS or (key.startswith("alias.") and value[:1] == "!"):
-                    out.append(value.lstrip("!"))
-            continue
-        value = argv[k + 1] if a in ("-c", "--cmd") and k + 1 < len(argv) else a[1:]
-        if a in ("-c", "--cmd") or a.startswith("+"):
-            ex = value.lstrip(": ")
-            if ex.startswith("!"):
-                out.append(ex[1:])
-    return out
-
-
-_BRACE_LIST = re.compile(r"^\{[^{}\s]*,[^{}\s]*\}$")
 # Programs a hidden spelling is matched against (`/???/?m` and `r${x}m` are rm).
-_GUESSABLE = (
-    C.DELETERS
-    | C.SHELLS
-    | C.FETCHERS
-    | C.RAW_SOCKETS
-    | frozenset(C.CODE_INTERPRETERS)
-    | frozenset({"chmod", "chown", "dd", "shred", "mkfs", "kill", "pkill", "reboot", "shutdown"})
-)
-
-
-def _spelled_program(head: str) -> str | None:
-    """The program a globbed or partly expanded name must be: `/???/?m` → rm (the only known
-    program it matches), `r${x}m` → rm (unknown expansions may be empty)."""
-    tail = head.rsplit("/", 1)[-1]
-    if len(tail) > 64:  # program names are short (and fnmatch.translate is quadratic on `[[[…`)
-        return None
-    if "$" in tail or "`" in tail:
-        stripped = _EXPANSION.sub("", tail)
-        return stripped if stripped in _GUESSABLE else None
-    if not any(c in tail for c in "?*["):
-        return None
-    pattern = re.compile(fnmatch.translate(tail))
-    found = sorted(p for p in _GUESSABLE if pattern.match(p))
-    return found[0] if found else None
-
-
-def _runs_fetcher(code: str) -> bool:
-    for tok in lex(code):
-        if isinstance(tok, Word) and basename(tok.text) in C.FETCHERS | C.RAW_SOCKETS:
-            return True
-    return False
-
-
 def _decode_chain(prev: _Simple) -> str | None:
     """If a decoder is fed a literal (`echo PAYLOAD | base64 -d`), the decoded text."""
     src, inv = prev.prev, prev.invocation

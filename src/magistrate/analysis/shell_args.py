@@ -1,0 +1,136 @@
+"""What a command's arguments say: key files, container commands, commands hidden in options,
+programs spelled with globs and braces (pure functions the shell analyzer reads words with)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from magistrate.analysis import commands as C
+from magistrate.analysis.invocation import basename
+from magistrate.analysis.shell_lex import Word, lex
+
+EXPANSION = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+|`[^`]*`")
+BACKTICK_CODE = re.compile(r"`([^`\n]{1,400})`|\bqx\s*[{(]([^})\n]{1,400})[})]")
+
+
+BRACE_LIST = re.compile(r"^\{[^{}\s]*,[^{}\s]*\}$")
+_GUESSABLE = (
+    C.DELETERS
+    | C.SHELLS
+    | C.FETCHERS
+    | C.RAW_SOCKETS
+    | frozenset(C.CODE_INTERPRETERS)
+    | frozenset({"chmod", "chown", "dd", "shred", "mkfs", "kill", "pkill", "reboot", "shutdown"})
+)
+
+
+def serves_files(name: str, argv: list[str]) -> bool:
+    """Local web servers and tunnels that publish a folder: `python3 -m http.server`, `ngrok`."""
+    if name in ("python", "python3", "python2") and "-m" in argv:
+        k = argv.index("-m")
+        return k + 1 < len(argv) and argv[k + 1] in ("http.server", "SimpleHTTPServer")
+    if name in ("ngrok", "cloudflared", "lt", "localtunnel", "serveo", "bore"):
+        return True
+    if name in ("http-server", "serve", "php") and any(
+        a.startswith(("0.0.0.0", "-S")) for a in argv
+    ):
+        return True
+    return (
+        name in ("npx", "busybox") and bool(argv) and argv[0] in ("http-server", "serve", "httpd")
+    )
+
+
+def identity_files(argv: list[str]) -> set[str]:
+    """Key files a command authenticates with (`ssh -i KEY`, `-o IdentityFile=KEY`)."""
+    keys: set[str] = set()
+    for k, a in enumerate(argv):
+        if a == "-i" and k + 1 < len(argv):
+            keys.add(argv[k + 1])
+        elif a.startswith("-i") and len(a) > 2 and a[2] != "-":
+            keys.add(a[2:])
+        elif "IdentityFile=" in a:
+            keys.add(a.split("IdentityFile=", 1)[1])
+    return keys
+
+
+def quote(arg: str) -> str:
+    if arg and all(c.isalnum() or c in "-_./=:@%+,{}~*" for c in arg):
+        return arg
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+def after_container(argv: list[str]) -> list[str]:
+    if "--" in argv:
+        return argv[argv.index("--") + 1 :]
+    # `docker exec [-it] [-u x] CONTAINER CMD…`: first operand after the subcommand is the target.
+    k = 1
+    valued = {
+        "-u",
+        "--user",
+        "-w",
+        "--workdir",
+        "-e",
+        "--env",
+        "-c",
+        "--container",
+        "-n",
+        "--namespace",
+        "--name",
+        "-v",
+        "--volume",
+        "-p",
+        "--publish",
+        "--entrypoint",
+        "--network",
+        "--env-file",
+        "-l",
+        "--label",
+        "--image",
+    }
+    while k < len(argv) and argv[k].startswith("-"):
+        k += 2 if argv[k] in valued else 1
+    return argv[k + 1 :]
+
+
+def commands_in_options(name: str, argv: list[str]) -> list[str]:
+    """Shell commands hidden in options: `vim -c ':!cmd'`, `vim +'!cmd'`, `git -c
+    core.pager='cmd' …`, `git -c alias.x='!cmd' x`."""
+    out: list[str] = []
+    for k, a in enumerate(argv):
+        if name == "git":
+            if a == "-c" and k + 1 < len(argv) and "=" in argv[k + 1]:
+                key, _, value = argv[k + 1].partition("=")
+                key = key.lower()
+                if key in C.GIT_COMMAND_KEYS or (key.startswith("alias.") and value[:1] == "!"):
+                    out.append(value.lstrip("!"))
+            continue
+        value = argv[k + 1] if a in ("-c", "--cmd") and k + 1 < len(argv) else a[1:]
+        if a in ("-c", "--cmd") or a.startswith("+"):
+            ex = value.lstrip(": ")
+            if ex.startswith("!"):
+                out.append(ex[1:])
+    return out
+
+
+def spelled_program(head: str) -> str | None:
+    """The program a globbed or partly expanded name must be: `/???/?m` → rm (the only known
+    program it matches), `r${x}m` → rm (unknown expansions may be empty)."""
+    tail = head.rsplit("/", 1)[-1]
+    if len(tail) > 64:  # program names are short (and fnmatch.translate is quadratic on `[[[…`)
+        return None
+    if "$" in tail or "`" in tail:
+        stripped = EXPANSION.sub("", tail)
+        return stripped if stripped in _GUESSABLE else None
+    if not any(c in tail for c in "?*["):
+        return None
+    pattern = re.compile(fnmatch.translate(tail))
+    found = sorted(p for p in _GUESSABLE if pattern.match(p))
+    return found[0] if found else None
+
+
+def runs_fetcher(code: str) -> bool:
+    for tok in lex(code):
+        if isinstance(tok, Word) and basename(tok.text) in C.FETCHERS | C.RAW_SOCKETS:
+            return True
+    return False
