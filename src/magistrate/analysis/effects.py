@@ -73,6 +73,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "user": "a service of the user's own session (systemctl --user, launch agents, brew)",
         "security": "a firewall, antivirus, audit daemon or other security control",
         "logging": "logging or auditing (stopped, or records purged)",
+        "history": "the shell's record of commands typed (with `logging`)",
         "machine": "the machine itself (shutdown, reboot, halt)",
         "containers": "containers",
     },

@@ -19,6 +19,7 @@ from magistrate.analysis.families import (
     databases,
     downloads,
     files,
+    history,
     infrastructure,
     kubernetes,
     packages,
@@ -39,6 +40,7 @@ FAMILIES: tuple[Family, ...] = (
     services.FAMILY,
     accounts.FAMILY,
     security.FAMILY,
+    history.FAMILY,
     downloads.FAMILY,
     vcs.FAMILY,
     containers.FAMILY,
@@ -57,6 +59,7 @@ _ENGLISH = frozenset(
         "at batch log defaults pkg port installer sdk fetch http https sv snap sp mas mix init"
         " pass security migrate op fly render kind task ic mc eb exo atlas goose chamber gem"
         " cargo helm python python3 py ruby php node bundle rake rails"
+        " history export set local declare unset typeset"
     ).split()
 )
 KNOWN_COMMANDS = frozenset(n for f in FAMILIES for n in f.commands) - _ENGLISH
