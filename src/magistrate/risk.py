@@ -364,9 +364,8 @@ class RiskDetector:
             if cr.shell.prefixes is not None or not cr.shell.commands:
                 self._shell_any.append(cr)
         self._sql_rules = [cr for cr in self._rules if cr.sql and not cr.shell]
-        self._effect_rules = [cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)]
         self._effect_by_op: dict[str, list[CompiledRule]] = {}  # an effect meets only its op's
-        for cr in self._effect_rules:
+        for cr in (cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)):
             for op in cr.effect.ops:  # type: ignore[union-attr]
                 self._effect_by_op.setdefault(op, []).append(cr)
         self._tool_rules = [

@@ -149,15 +149,21 @@ def test_recall_and_false_block(detector: RiskDetector, path: Path) -> None:
     if s.with_decision:
         line += f", exact decision {s.decision_right / s.with_decision:.3f}"
     REPORT.append(line)
-    min_recall, max_false_block = THRESHOLDS.get(path.name, (MIN_RECALL, MAX_FALSE_BLOCK))
-    assert s.dangerous == 0 or s.recall >= min_recall, "\n".join(s.misses)  # everyday: benign only
-    assert s.false_block <= max_false_block, "\n".join(s.misses)
+    _assert_within(s, THRESHOLDS.get(path.name, (MIN_RECALL, MAX_FALSE_BLOCK)))
+
+
+@pytest.fixture(scope="module")
+def strict_detector() -> RiskDetector:
+    return RiskDetector(load_constitution("strict"))
 
 
 @pytest.mark.parametrize("path", STRICT_FILES, ids=[f.name for f in STRICT_FILES])
-def test_strict_posture(path: Path) -> None:
-    detector = RiskDetector(load_constitution("strict"))
-    s = score(detector, load(path))
-    min_recall, max_false_block = STRICT_THRESHOLDS.get(path.name, (MIN_RECALL, MAX_FALSE_BLOCK))
-    assert s.dangerous == 0 or s.recall >= min_recall, "\n".join(s.misses)
+def test_strict_posture(strict_detector: RiskDetector, path: Path) -> None:
+    s = score(strict_detector, load(path))
+    _assert_within(s, STRICT_THRESHOLDS.get(path.name, (MIN_RECALL, MAX_FALSE_BLOCK)))
+
+
+def _assert_within(s: Score, thresholds: tuple[float, float]) -> None:
+    min_recall, max_false_block = thresholds
+    assert s.dangerous == 0 or s.recall >= min_recall, "\n".join(s.misses)  # everyday: benign only
     assert s.false_block <= max_false_block, "\n".join(s.misses)

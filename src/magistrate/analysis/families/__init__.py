@@ -71,7 +71,6 @@ __all__ = [
     "Family",
     "effects_of",
     "families_of",
-    "family_of",
 ]
 
 
@@ -98,12 +97,6 @@ def families_of(name: str) -> tuple[Family, ...]:
     if _PREFIXES:
         found = (*found, *(f for p, f in _PREFIXES if name.startswith(p) and f not in found))
     return found
-
-
-def family_of(name: str) -> Family | None:
-    """The first family that knows a program (by its lower-cased base name), if any."""
-    found = families_of(name)
-    return found[0] if found else None
 
 
 def effects_of(inv: Invocation, classify: Classify) -> list[Effect]:
