@@ -181,8 +181,34 @@ def store(mode: str) -> Iterator[dict[str, str]]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def server_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by process `root` and its descendants (workers,
+    an audit writer process): the A/B figure that other load on the machine disturbs least."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                grew = True
+    return sum(times.get(pid, 0.0) for pid in family)
+
+
 @contextmanager
-def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
+def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str, int]]:
     """A running server and a gateway key for the bench principals."""
     db = open_database(env["MAGISTRATE_DATABASE_URL"])
     _, token = Keys(db).create("agent", "bench-gateway", may_act_as="bench:*")
@@ -222,7 +248,7 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 raise RuntimeError("server not ready in 60 s")
             time.sleep(0.2)
-        yield url, token
+        yield url, token, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -381,10 +407,13 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     for mode in args.modes.split(","):
         for workers in (int(w) for w in args.workers.split(",")):
-            with store(mode) as env, serve(env, workers) as (url, token):
+            with store(mode) as env, serve(env, workers) as (url, token, pid):
                 for path, payloads, connections, per_request in plans.values():
                     drive(url, token, path, payloads, connections, args.warmup)
+                    cpu = server_cpu_s(pid)
                     figures = drive(url, token, path, payloads, connections, args.duration)
+                    cpu = server_cpu_s(pid) - cpu
+                    decisions = figures["requests_per_s"] * per_request * args.duration
                     trips = None
                     if mode == "shared" and path == "/v1/check":
                         trips = redis_trips(url, token, payloads, env["MAGISTRATE_REDIS_PREFIX"])
@@ -396,6 +425,7 @@ def main() -> None:
                         "actions_per_request": per_request,
                         "decisions_per_s": figures["requests_per_s"] * per_request,
                         "redis_trips_per_decision": trips,
+                        "server_cpu_us_per_decision": cpu / decisions * 1e6,
                         **figures,
                     }
                     results.append(row)
@@ -403,7 +433,8 @@ def main() -> None:
                         f"{mode:<8} workers={workers} {path:<16} c={connections:<3} "
                         f"{row['decisions_per_s']:>9,.0f} decisions/s  "
                         f"{figures['requests_per_s']:>8,.0f} req/s  "
-                        f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
+                        f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms  "
+                        f"server CPU {row['server_cpu_us_per_decision']:6.1f} µs/decision"
                         + (f"  non-2xx {figures['non_2xx']:.0f}" if figures["non_2xx"] else ""),
                         flush=True,
                     )

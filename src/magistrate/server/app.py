@@ -36,6 +36,7 @@ from magistrate.config import Settings
 from magistrate.governor import Governor
 from magistrate.server import routes
 from magistrate.server.core import Server
+from magistrate.server.fastlane import FastLane, MagistrateAPI
 from magistrate.server.guard import Guard
 from magistrate.server.handlers import add_error_handlers
 from magistrate.server.models import ActionIn, CheckIn
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, *, governor: Governor | None = 
     (the form uvicorn uses: `magistrate.server.app:create_app`, factory)."""
     s = settings or Settings()
     server = Server(s, governor=governor)
-    app = FastAPI(
+    app = MagistrateAPI(
         title="Magistrate",
         version=__version__,
         summary="Constitutional governance for AI agents: every action gets a verdict.",
@@ -73,15 +74,16 @@ def create_app(settings: Settings | None = None, *, governor: Governor | None = 
         redoc_url=None,
     )
     app.state.magistrate = server
-    app.add_middleware(
-        Guard,
+    add_error_handlers(app)
+    routes.include(app, s)
+    app.mount("/dashboard", StaticFiles(directory=STATIC), name="dashboard")
+    # Outermost, before the framework's own middleware: the Guard, then the fast lane
+    app.outer = Guard(
+        FastLane(app, server, s.max_batch),
         max_body=s.max_body_bytes,
         on_request=_timing(server),
         worker=lambda: server.worker_id,
     )
-    add_error_handlers(app)
-    routes.include(app, s)
-    app.mount("/dashboard", StaticFiles(directory=STATIC), name="dashboard")
     app.openapi = _openapi(app, s)  # type: ignore[method-assign]
     return app
 
