@@ -46,6 +46,7 @@ from magistrate.server.routes.operations import STATIC
 
 log = logging.getLogger("magistrate.server")
 STATS_EVERY_S = 2.0
+GC_YOUNG = 10_000  # allocations between collections of the youngest generation (default 700)
 GOVERNANCE_THREADS = 8  # judging in parallel: enough to overlap Redis and database waits
 # FastAPI's own OpenTelemetry asks the global providers (reading os.environ) on every request
 # to learn it is off; the server's telemetry is magistrate.telemetry, so say it is off once.
@@ -98,6 +99,12 @@ def _lifespan(server: Server) -> Callable[[FastAPI], AbstractAsyncContextManager
         # request for tens of milliseconds (the p99).
         gc.collect()
         gc.freeze()
+        # Each check leaves short-lived containers behind: collecting the youngest generation
+        # every 700 allocations, and promoting survivors into full collections of every cached
+        # assessment, cost ~10 µs per check and 30 ms pauses; a larger first threshold lets
+        # them die young (measured: GC time per check ~12 -> ~4 µs, a third of the full scans).
+        thresholds = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG, *thresholds[1:])
         approvals = server.gov.approvals
         start = getattr(approvals.wakeups, "start", None) if approvals else None
         if start is not None:
@@ -121,6 +128,7 @@ def _lifespan(server: Server) -> Callable[[FastAPI], AbstractAsyncContextManager
             with contextlib.suppress(Exception):
                 await anyio.to_thread.run_sync(server.publish_stats)
             await anyio.to_thread.run_sync(server.stop)
+            gc.set_threshold(*thresholds)
 
     return lifespan
 
