@@ -87,7 +87,7 @@ def run(
         port=port,
         workers=workers,
         log_level=log_level,
-        http=_protocol() if not os.environ.get("H3_PLAIN") else "auto",
+        http=_protocol(),
         # Above info no access line is printed: skip building one per request
         access_log=LOG_LEVELS.get(log_level.lower(), logging.INFO) <= logging.INFO,
         timeout_graceful_shutdown=5,
