@@ -13,7 +13,9 @@ embedded with one worker >= 8,000 decisions/s and p99 <= 10 ms; shared mode >= 4
 decisions/s per worker with one Redis round trip per decision; the batch endpoint >= 30,000
 decisions/s per worker. Redis round trips per decision are counted after the throughput run,
 by MONITOR, over a few hundred sequential checks (only commands naming the run's key prefix).
-The figures depend on the machine: the client runs on the same CPUs as the server.
+The figures depend on the machine: the client runs on the same CPUs as the server. Beside
+each figure is the server's CPU time per decision (its processes together, from /proc: the
+workers and their audit writer processes), which other load on the machine disturbs least.
 
 Run: `.venv/bin/python benchmarks/bench_server.py [--duration 8] [--modes embedded,shared]
 [--workers 1,2] [--client auto|wrk|httpx2] [--json results.json]`.
@@ -440,14 +442,17 @@ def main() -> None:
                     )
                     if verdict(row):
                         print(f"{'':<9}{verdict(row)}", flush=True)
-    print("\n| mode | workers | endpoint | decisions/s | p50 | p99 | against the targets |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| mode | workers | endpoint | decisions/s | p50 | p99 | server CPU/decision "
+        "| against the targets |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         per = f" ({r['actions_per_request']}/request)" if r["actions_per_request"] > 1 else ""
         print(
             f"| {r['mode']} | {r['workers']} | `{r['endpoint']}`{per} | "
             f"{r['decisions_per_s']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
-            f"{verdict(r) or '-'} |"
+            f"{r['server_cpu_us_per_decision']:.0f} µs | {verdict(r) or '-'} |"
         )
     if args.json is not None:
         args.json.write_text(json.dumps({"client": client, "results": results}, indent=2))
