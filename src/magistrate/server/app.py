@@ -22,6 +22,7 @@ import gc
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None, *, governor: Governor | None = 
 def _lifespan(server: Server) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        server.limiter = anyio.CapacityLimiter(GOVERNANCE_THREADS)
+        server.executor = ThreadPoolExecutor(GOVERNANCE_THREADS, "magistrate-judge")
         await anyio.to_thread.run_sync(server.start)
         # Everything built so far (constitution, compiled patterns, caches) lives as long as
         # the worker: keep it out of the collector's full scans, which otherwise pause every
@@ -128,6 +129,7 @@ def _lifespan(server: Server) -> Callable[[FastAPI], AbstractAsyncContextManager
             with contextlib.suppress(Exception):
                 await anyio.to_thread.run_sync(server.publish_stats)
             await anyio.to_thread.run_sync(server.stop)
+            server.executor.shutdown(wait=False)  # no new work; a thread still busy finishes
             gc.set_threshold(*thresholds)
 
     return lifespan
