@@ -33,9 +33,10 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.prose_commands import COMMON_COMMANDS
 from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
-from magistrate.analysis.shell import CRON_SCHEDULE, KNOWN_COMMANDS, ShellAnalysis, ShellAnalyzer
+from magistrate.analysis.shell import CRON_SCHEDULE, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import analyze_sql_bounded, fold_concatenation
 from magistrate.analysis.text import (
     code_in_prose,
@@ -136,140 +137,6 @@ _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
 MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not read (escalate)
 _SEND_OPS = frozenset({"send"})
-
-# Commands `looks_like_shell` recognizes in prose and untyped arguments.
-_COMMON_COMMANDS = KNOWN_COMMANDS | frozenset(  # and the programs the families know
-    [
-        "ls",
-        "cd",
-        "cat",
-        "rm",
-        "mv",
-        "cp",
-        "mkdir",
-        "rmdir",
-        "chmod",
-        "chown",
-        "git",
-        "docker",
-        "kubectl",
-        "helm",
-        "terraform",
-        "aws",
-        "gcloud",
-        "az",
-        "npm",
-        "yarn",
-        "pip",
-        "python",
-        "python3",
-        "node",
-        "curl",
-        "wget",
-        "ssh",
-        "scp",
-        "rsync",
-        "tar",
-        "zip",
-        "unzip",
-        "grep",
-        "find",
-        "sed",
-        "awk",
-        "sudo",
-        "su",
-        "dd",
-        "mkfs",
-        "psql",
-        "mysql",
-        "redis-cli",
-        "mongo",
-        "mongosh",
-        "systemctl",
-        "service",
-        "kill",
-        "killall",
-        "pkill",
-        "shutdown",
-        "reboot",
-        "iptables",
-        "ufw",
-        "crontab",
-        "history",
-        "export",
-        "unset",
-        "env",
-        "printenv",
-        "echo",
-        "printf",
-        "bash",
-        "sh",
-        "zsh",
-        "eval",
-        "source",
-        "make",
-        "pytest",
-        "go",
-        "cargo",
-        "mvn",
-        "gradle",
-        "apt",
-        "apt-get",
-        "yum",
-        "dnf",
-        "brew",
-        "shred",
-        "truncate",
-        "tee",
-        "nc",
-        "ncat",
-        "socat",
-        "base64",
-        "xxd",
-        "openssl",
-        "gpg",
-        "useradd",
-        "usermod",
-        "passwd",
-        "chpasswd",
-        "visudo",
-        "setenforce",
-        "journalctl",
-        "auditctl",
-        "wevtutil",
-        "powershell",
-        "pwsh",
-        "iex",
-        "nohup",
-        "xargs",
-        "timeout",
-        "mount",
-        "umount",
-        "fdisk",
-        "parted",
-        "wipefs",
-        "chattr",
-        "setfacl",
-        "nsenter",
-        "podman",
-        "heroku",
-        "vercel",
-        "flyctl",
-        "fly",
-        "pulumi",
-        "ansible",
-        "ansible-playbook",
-        "alembic",
-        "rails",
-        "php",
-        "perl",
-        "ruby",
-        "sqlite3",
-        "mongodump",
-        "pg_dump",
-        "mysqldump",
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,9 +244,10 @@ class RiskDetector:
             if cr.facts and not (cr.shell or cr.sql or cr.effect or cr.tool)
         ]
         self._commands = frozenset(
-            _COMMON_COMMANDS | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
+            COMMON_COMMANDS | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
         )
         self._compile(model)
+        self._api = ApiEffects(self.classifier)
         self._local = threading.local()
         verbs = self.verbs
         self._verb_ops = functools.lru_cache(maxsize=MEMO_ENTRIES)(
@@ -740,7 +608,10 @@ class RiskDetector:
     def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
-        ctx.effects += ApiEffects(self.classifier).of(action)  # destroy, privilege, publish…
+        if action.kind in ("tool", "http"):  # other kinds have no API effects
+            ctx.effects += self._api.of(action)  # destroy, privilege, publish…
+        elif not (ctx.tool_words or ctx.arg_values or action.kind == "file"):
+            return  # nothing names an operation: no effects to add (the common shell/SQL case)
         ops: list[str] = []
         if ctx.tool_words:
             ops = self._ops(ctx.tool_words)
@@ -951,6 +822,8 @@ class RiskDetector:
                     consider(cr, e.describe(), "effect")
         if ctx.tool_words or ctx.arg_values:
             for cr in self._tool_rules:
+                if cr.kinds and kind not in cr.kinds:
+                    continue  # `consider` would drop it: no need to match it
                 ev = cr.tool.matches(ctx)  # type: ignore[union-attr]
                 if ev is not None:
                     consider(cr, ev, "tool")

@@ -314,8 +314,10 @@ class ApiEffects:
 
     def tool(self, words: list[str], pairs: list[tuple[str, str]]) -> list[Effect]:
         """Effects of a tool named by `words` called with `pairs` of arguments."""
-        command = " ".join(words)[:80]
         verbs = set(words)
+        if verbs & _READ and not verbs & (_DESTROY | _MUTATE):
+            return []  # a read changes nothing (decided first: the rest costs more)
+        command = " ".join(words)[:80]
         kinds = [
             w for k, v in pairs if k.lower().rsplit(".", 1)[-1] in _KIND_KEYS for w in _words(v)
         ]
@@ -325,8 +327,6 @@ class ApiEffects:
         target = " ".join(ids)[:200] or command
         env = environment_classes(ids)
         out: list[Effect] = []
-        if verbs & _READ and not verbs & (_DESTROY | _MUTATE):
-            return out
         if verbs & _DESTROY:
             out += _destroy(nouns, target, env, command)
         elif verbs & _MUTATE and nouns:
