@@ -841,52 +841,43 @@ class RiskDetector:
         """The assessment from the rules that matched: signals by risk, the strictest rule
         decision, Sofia's ethical and crisis evidence, and what analysis found."""
         kind = ctx.action.kind
-        signals = sorted(
-            (
-                Signal(
-                    r.id,
-                    r.article,
-                    r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk,  # type: ignore[call-overload]
-                    r.decision,
-                    ev,
-                    origin,
-                    span,
-                )
-                for r, (ev, origin, span) in (
-                    (self._rules[i].rule, found) for i, found in matched.items()
-                )
-            ),
-            key=lambda s: (-s.risk.rank, s.decision is None, s.rule_id),
-        )
-        level = signals[0].risk if signals else Risk.LOW
+        signals: list[Signal] = []
+        for i, (ev, origin, span) in matched.items():
+            r = self._rules[i].rule
+            risk = r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk  # type: ignore[call-overload]
+            signals.append(Signal(r.id, r.article, risk, r.decision, ev, origin, span))
+        signals.sort(key=_signal_order)
         decision: Decision | None = None
         for s in signals:
             if s.decision is not None and (
                 decision is None or s.decision.strictness > decision.strictness
             ):
                 decision = s.decision
-        ethical = tuple(
-            evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40)
-            for pid, h in ctx.hits.items()
-            if self._id_kind[pid] == ETHICAL and h
-        )
-        crisis = tuple(
-            evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60)
-            for pid, h in ctx.hits.items()
-            if self._id_kind[pid] == CRISIS and h
-        )
-        citations = tuple(self._cite(s) for s in signals[:MAX_CITATIONS])
+        ethical: list[str] = []
+        crisis: list[str] = []
+        secrets = False
+        id_kind = self._id_kind
+        for pid, h in ctx.hits.items():  # one pass (most actions have few hits, often none)
+            pkind = id_kind[pid]
+            if pkind == SECRET:
+                secrets = True
+            elif pkind == ETHICAL and h:
+                ethical.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40))
+            elif pkind == CRISIS and h:
+                crisis.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60))
         return RiskAssessment(
-            level=level,
-            citations=citations,
-            secrets=any(self._id_kind[pid] == SECRET for pid in ctx.hits),
+            level=signals[0].risk if signals else Risk.LOW,
+            citations=tuple([self._cite(s) for s in signals[:MAX_CITATIONS]]),
+            secrets=secrets,
             signals=tuple(signals),
             facts=FrozenDict({str(k): v for k, v in ctx.facts.items()}),  # plain names (orjson)
             effects=tuple(ctx.effects),
-            commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
-            statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),
-            ethical=ethical,
-            crisis=crisis,
+            commands=tuple(dict.fromkeys([i.name for i in ctx.invocations])),
+            statements=tuple(
+                [f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements]
+            ),
+            ethical=tuple(ethical),
+            crisis=tuple(crisis),
             rule_decision=decision,
         )
 
@@ -987,6 +978,11 @@ class RiskDetector:
 
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for n in range(16, 32)))
+
+
+def _signal_order(s: Signal) -> tuple[int, bool, str]:
+    """Riskiest first; among equals, rules that impose a decision first, then by id."""
+    return (-s.risk.rank, s.decision is None, s.rule_id)
 
 
 def _host_of(target: str) -> str:
