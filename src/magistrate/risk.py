@@ -238,6 +238,12 @@ class RiskDetector:
         self._tool_rules = [
             cr for cr in self._rules if cr.tool and not (cr.shell or cr.sql or cr.effect)
         ]
+        # Tool rules by the name patterns they need (one of which must match the tool's words).
+        self._tool_by_name: dict[int, list[CompiledRule]] = {}
+        self._tool_unnamed = [cr for cr in self._tool_rules if not cr.tool.name]  # type: ignore[union-attr]
+        for cr in self._tool_rules:
+            for pid in cr.tool.name:  # type: ignore[union-attr]
+                self._tool_by_name.setdefault(pid, []).append(cr)
         self._fact_rules = [
             cr
             for cr in self._rules
@@ -821,7 +827,7 @@ class RiskDetector:
                     tried.add(cr.index)
                     consider(cr, e.describe(), "effect")
         if ctx.tool_words or ctx.arg_values:
-            for cr in self._tool_rules:
+            for cr in self._tool_candidates(ctx):
                 if cr.kinds and kind not in cr.kinds:
                     continue  # `consider` would drop it: no need to match it
                 ev = cr.tool.matches(ctx)  # type: ignore[union-attr]
@@ -834,6 +840,15 @@ class RiskDetector:
         for cr in self._kind_only:
             consider(cr, f"kind {kind}", "kind")
         return self._assessment(ctx, matched)
+
+    def _tool_candidates(self, ctx: Context) -> list[CompiledRule]:
+        """The tool rules that can match: those without a name condition, and those one of
+        whose name patterns the tool's words match (found with one scan of the words)."""
+        found = list(self._tool_unnamed)
+        if ctx.tool_words:
+            for pid in self._fields.tool_hits(ctx, ctx.tool_words):
+                found += self._tool_by_name.get(pid, ())
+        return sorted(set(found), key=_rule_index) if len(found) > 1 else found
 
     def _assessment(
         self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
@@ -978,6 +993,10 @@ class RiskDetector:
 
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for n in range(16, 32)))
+
+
+def _rule_index(cr: CompiledRule) -> int:
+    return cr.index
 
 
 def _signal_order(s: Signal) -> tuple[int, bool, str]:

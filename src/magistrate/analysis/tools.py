@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +22,14 @@ _SERVICES = frozenset(
 
 def tool_words(name: str) -> str:
     """`github.deleteRepo` → `github delete repo`; `run_shell_command` → `run shell command`."""
+    if len(name) <= 256:  # tool names recur: remembered
+        return _short_tool_words(name)
+    spaced = _CAMEL.sub(" ", name)
+    return " ".join(_SEPARATORS.sub(" ", spaced).lower().split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_tool_words(name: str) -> str:
     spaced = _CAMEL.sub(" ", name)
     return " ".join(_SEPARATORS.sub(" ", spaced).lower().split())
 
