@@ -156,6 +156,7 @@ _COMPILED = [(re.compile(p), r) for p, r in _PHRASES]
 # Tokens: runs of word characters and the punctuation of addresses, paths and numbers, so that
 # only whole words are looked up (`examp1e.com` and `~/.aws` stay as they are).
 _TOKEN = re.compile(r"\w+(?:[.@/~+-]\w+)*|[\s\S]")
+_LETTERS = re.compile(r"[^\W\d_]+")
 # Words that only these languages have (so English text is never "glossed" by accident).
 _MARKERS = frozenset(
     "apague exclua excluir deletar borra borrar borre elimine ignora ignorar envie envia envien "
@@ -186,7 +187,7 @@ def gloss(text: str) -> str | None:
     if not text or len(text) > 20_000:
         return None
     folded = _fold(text)
-    words = [w for w in re.findall(r"[^\W\d_]+", folded) if len(w) > 1]
+    words = [w for w in _LETTERS.findall(folded) if len(w) > 1]
     if len(words) < 3:
         return None
     found = [w for w in words if w in _MARKERS]
