@@ -95,6 +95,8 @@ _DB_WORDS = re.compile(
 _EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sftp", "rsync"})
 _SECRET_CLASSES = frozenset({"secret", "environment"})
 _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
+# The same in RE2 for ASCII text (same meaning there): Python's engine tried every word.
+_SQL_TRIGGER_ASCII = re2.compile("(?i)" + _SQL_TRIGGER.pattern)
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
 # Paths named in prose. RE2 (linear time): Python's engine took quadratic time on long word runs.
 _PATH_TOKEN_UNICODE = re2.compile(
@@ -543,7 +545,10 @@ class RiskDetector:
             if view == "shell":
                 result = self.shell.analyze(subj.text)
                 self._absorb_shell(ctx, subj_index, result)
-                prod = _PROD_WORD.search(subj.text)
+                text = subj.text  # ASCII without "pr" cannot name production: no regex run
+                prod = (
+                    _PROD_WORD.search(text) if "pr" in text.lower() or not text.isascii() else None
+                )
                 if prod:
                     ctx.facts.setdefault(Fact.PRODUCTION_TARGET, prod.group(0).strip(" $=/-_"))
             elif view == "code":
@@ -576,7 +581,7 @@ class RiskDetector:
                     if classes & _DATA_CLASSES:
                         ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, token)
                         ctx.facts.setdefault(Fact.DATA_MENTIONED, token)
-            elif view == "sql" and _SQL_TRIGGER.search(subj.text):
+            elif view == "sql" and _sql_trigger(subj.text):
                 self._sql(ctx, subj.text)
             elif view == "environment" and _PROD.search(subj.text):
                 ctx.facts.setdefault(Fact.PRODUCTION_TARGET, f"{subj.origin}={subj.text[:60]}")
@@ -602,7 +607,7 @@ class RiskDetector:
         if result.data_spans:
             ctx.data_spans[subj_index] = result.data_spans
         for sql in result.sql:
-            if _SQL_TRIGGER.search(sql):
+            if _sql_trigger(sql):
                 self._sql(ctx, skeleton(sql))
 
     def _sql(self, ctx: Context, sql: str) -> None:
@@ -993,6 +998,13 @@ class RiskDetector:
 
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for n in range(16, 32)))
+
+
+def _sql_trigger(sql: str) -> bool:
+    """Whether SQL holds a statement word that changes something (`_SQL_TRIGGER`)."""
+    if sql.isascii():
+        return rx.found(_SQL_TRIGGER_ASCII, sql)
+    return _SQL_TRIGGER.search(sql) is not None
 
 
 def _rule_index(cr: CompiledRule) -> int:
