@@ -208,6 +208,7 @@ class FieldPatterns:
     def __init__(self) -> None:
         self.shell = _FieldFamily(caseless=False)  # arguments of shell invocations
         self.tool = _FieldFamily(caseless=True)  # tool names (as words) and argument values
+        self._tool_memo: dict[str, frozenset[int]] = {}  # short values recur (tool names)
 
     def build(self) -> None:
         self.shell.build()
@@ -216,7 +217,15 @@ class FieldPatterns:
     def tool_hits(self, ctx: Context, value: str) -> frozenset[int]:
         hits = ctx.tool_hits.get(value)
         if hits is None:
-            hits = ctx.tool_hits[value] = self.tool.matches(value)
+            short = len(value) <= MEMO_KEY_CHARS
+            hits = self._tool_memo.get(value) if short else None
+            if hits is None:
+                hits = self.tool.matches(value)
+                if short:
+                    if len(self._tool_memo) >= MEMO_ENTRIES:
+                        self._tool_memo.clear()
+                    self._tool_memo[value] = hits
+            ctx.tool_hits[value] = hits
         return hits
 
 
