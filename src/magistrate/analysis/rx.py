@@ -19,8 +19,18 @@ _NULL_SPAN = (-1, -1)
 
 def _direct(regex: Any) -> Any:
     """The compiled engine object behind a wrapper regex, or None when it is not reachable."""
-    engine = getattr(regex, "_regexp", None)
-    return engine if _ANCHOR is not None and hasattr(engine, "Match") else None
+    engine = _ENGINES.get(id(regex), _NULL_SPAN)
+    if engine is _NULL_SPAN:  # looked up once per regex (they are module constants)
+        engine = getattr(regex, "_regexp", None)
+        engine = engine if _ANCHOR is not None and hasattr(engine, "Match") else None
+        if len(_KEPT) < 256:
+            _ENGINES[id(regex)] = engine
+            _KEPT.append(regex)  # alive, so that its id is never reused
+    return engine
+
+
+_ENGINES: dict[int, Any] = {}
+_KEPT: list[Any] = []
 
 
 def found(regex: Any, text: str) -> bool:

@@ -312,12 +312,28 @@ _BLANKS_APART = re.compile(r"[^ \t\r]+")
 
 def _lex(src: str, max_tokens: int | None = None) -> list[Token]:
     if _ALL_PLAIN.fullmatch(src):  # what `_lex_loop` makes of such a line, at a third the cost
+        if "\t" not in src and "\r" not in src:
+            return _space_apart(src, max_tokens)
         found = _BLANKS_APART.finditer(src)
         return [
             Word(m.group(), m.start(), m.end())
             for m in (found if max_tokens is None else itertools.islice(found, max_tokens))
         ]
     return _lex_loop(src, max_tokens)
+
+
+def _space_apart(src: str, max_tokens: int | None) -> list[Token]:
+    """The words of a plain line whose only blanks are spaces (half the cost of a regex)."""
+    tokens: list[Token] = []
+    limit = len(src) + 1 if max_tokens is None else max_tokens
+    pos = 0
+    for part in src.split(" "):
+        if part:
+            if len(tokens) >= limit:
+                break
+            tokens.append(Word(part, pos, pos + len(part)))
+        pos += len(part) + 1
+    return tokens
 
 
 def _lex_loop(src: str, max_tokens: int | None = None) -> list[Token]:

@@ -120,7 +120,14 @@ _EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
 
 def looks_like_sql(text: str) -> bool:
     """True when the text starts like an SQL statement."""
+    first = text.lstrip(_RE2_SPACE)[:1]
+    if first.isascii() and first.lower() not in _SQL_INITIALS:
+        return False  # no statement word can start here (most prose and commands)
     return rx.starts(_SQL_START, text)
+
+
+_RE2_SPACE = " \t\n\f\r"  # RE2's `\s`
+_SQL_INITIALS = frozenset("wsiudtagrcm")  # first letters of the statements `_SQL_START` knows
 
 
 def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
