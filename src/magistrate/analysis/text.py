@@ -120,14 +120,17 @@ _EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
 
 def looks_like_sql(text: str) -> bool:
     """True when the text starts like an SQL statement."""
-    first = text.lstrip(_RE2_SPACE)[:1]
-    if first.isascii() and first.lower() not in _SQL_INITIALS:
-        return False  # no statement word can start here (most prose and commands)
+    head = text.lstrip(_RE2_SPACE)[:8]
+    if head.isascii() and not head.lower().startswith(_SQL_WORDS):
+        return False  # no statement word starts it (most prose and commands): RE2 not asked
     return rx.starts(_SQL_START, text)
 
 
 _RE2_SPACE = " \t\n\f\r"  # RE2's `\s`
-_SQL_INITIALS = frozenset("wsiudtagrcm")  # first letters of the statements `_SQL_START` knows
+# The words `_SQL_START`'s statements begin with (each is followed by a blank there).
+_SQL_WORDS = tuple(
+    "with select insert update delete drop truncate alter grant revoke create merge copy".split()
+)
 
 
 def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
