@@ -232,6 +232,7 @@ class RiskDetector:
                 self._shell_by_name.setdefault(name, []).append(cr)
             if cr.shell.prefixes is not None or not cr.shell.commands:
                 self._shell_any.append(cr)
+        self._shell_for: dict[str, tuple[CompiledRule, ...]] = {}  # by name: both lists
         self._sql_rules = [cr for cr in self._rules if cr.sql and not cr.shell]
         self._effect_by_op: dict[str, list[CompiledRule]] = {}  # an effect meets only its op's
         for cr in (cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)):
@@ -814,7 +815,7 @@ class RiskDetector:
         classify = self.classifier.classify
         if ctx.invocations:
             for inv in ctx.invocations:
-                for cr in (*self._shell_by_name.get(inv.name, ()), *self._shell_any):
+                for cr in self._shell_candidates(inv.name):
                     shell = cr.shell
                     if cr.index not in matched and shell and shell.matches(inv, classify):
                         consider(cr, show_invocation(inv), "shell")
@@ -846,6 +847,15 @@ class RiskDetector:
         for cr in self._kind_only:
             consider(cr, f"kind {kind}", "kind")
         return self._assessment(ctx, matched)
+
+    def _shell_candidates(self, name: str) -> tuple[CompiledRule, ...]:
+        """The shell rules that name this command, then those that name none or globs."""
+        found = self._shell_for.get(name)
+        if found is None:  # command names recur: the tuple is built once per name (bounded)
+            found = (*self._shell_by_name.get(name, ()), *self._shell_any)
+            if len(name) <= MEMO_KEY_CHARS and len(self._shell_for) < MEMO_ENTRIES:
+                self._shell_for[name] = found
+        return found
 
     def _tool_candidates(self, ctx: Context) -> list[CompiledRule]:
         """The tool rules that can match: those without a name condition, and those one of
@@ -1001,15 +1011,26 @@ _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for 
 
 # A frozen dataclass's __init__ sets each field through object.__setattr__ (a tenth of a
 # first-sight assessment's judging); the fields' slot descriptors set them directly.
-_ASSESSMENT_SLOTS = [RiskAssessment.__dict__[f.name].__set__ for f in fields(RiskAssessment)]
+_SET = [RiskAssessment.__dict__[f.name].__set__ for f in fields(RiskAssessment)]
+# (Unpacking fails at import if a field is added without a setter here.)
+_SET_0, _SET_1, _SET_2, _SET_3, _SET_4, _SET_5, _SET_6, _SET_7, _SET_8, _SET_9, _SET_10 = _SET
 
 
-def _new_assessment(*values: Any) -> RiskAssessment:
-    """`RiskAssessment(*values)` (every field, in declaration order), built faster."""
-    assessment: RiskAssessment = object.__new__(RiskAssessment)
-    for set_slot, value in zip(_ASSESSMENT_SLOTS, values, strict=True):
-        set_slot(assessment, value)
-    return assessment
+def _new_assessment(*v: Any) -> RiskAssessment:
+    """`RiskAssessment(*v)` (every field, in declaration order), built faster."""
+    a: RiskAssessment = object.__new__(RiskAssessment)
+    _SET_0(a, v[0])
+    _SET_1(a, v[1])
+    _SET_2(a, v[2])
+    _SET_3(a, v[3])
+    _SET_4(a, v[4])
+    _SET_5(a, v[5])
+    _SET_6(a, v[6])
+    _SET_7(a, v[7])
+    _SET_8(a, v[8])
+    _SET_9(a, v[9])
+    _SET_10(a, v[10])
+    return a
 
 
 def _sql_trigger(sql: str) -> bool:
