@@ -521,6 +521,7 @@ class RiskDetector:
         buffer = b"\n".join(parts)
 
         seen: set[tuple[int, int]] = set()
+        id_kind = self._id_kind
 
         def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
             # Only match ends are reported (see PATTERN_FLAGS); one hit per pattern and subject.
@@ -529,7 +530,12 @@ class RiskDetector:
                 return None
             seen.add((pid, k))
             ctx, subj = owners[k]
-            ctx.hits.setdefault(pid, []).append((subj, end - starts[k]))
+            hits = ctx.hits.get(pid)
+            if hits is None:
+                hits = ctx.hits[pid] = []
+                if id_kind[pid] != UNLESS:
+                    ctx.flagged.append(pid)
+            hits.append((subj, end - starts[k]))
             return None
 
         # Positional arguments: the binding parses keywords at half a microsecond a call.
@@ -685,11 +691,11 @@ class RiskDetector:
 
     def _content_facts(self, ctx: Context) -> None:
         """Secrets and personal data in what the action carries (not in shell text)."""
-        for pid, hits in ctx.hits.items():
+        for pid in ctx.flagged:
             kind = self._id_kind[pid]
             if kind not in (SECRET, SENSITIVE):
                 continue
-            for subj_index, end in hits:
+            for subj_index, end in ctx.hits[pid]:
                 subj = ctx.subjects[subj_index]
                 if subj.view not in ("text", "code", "path", "url") and not (
                     subj.view == "data" and ctx.action.kind == "file"  # written into a file
@@ -888,8 +894,8 @@ class RiskDetector:
         crisis: list[str] = []
         secrets = False
         id_kind = self._id_kind
-        for pid, h in ctx.hits.items():  # one pass (most actions have few hits, often none)
-            pkind = id_kind[pid]
+        for pid in ctx.flagged:  # one pass (most actions have few such hits, often none)
+            pkind, h = id_kind[pid], ctx.hits[pid]
             if pkind == SECRET:
                 secrets = True
             elif pkind == ETHICAL and h:
@@ -917,10 +923,10 @@ class RiskDetector:
         `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
         kind = ctx.action.kind
         id_kind, id_owner = self._id_kind, self._id_owner
-        for pid, hits in ctx.hits.items():
+        for pid in ctx.flagged:
             if id_kind[pid] != RULE:
                 continue
-            cr = id_owner[pid]
+            hits, cr = ctx.hits[pid], id_owner[pid]
             if cr.index in matched or (cr.kinds and kind not in cr.kinds):
                 continue
             for subj_index, end in hits:

@@ -36,6 +36,9 @@ class Context:
     action: Action
     subjects: list[Subject]
     hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # id → (subj, end)
+    # ids in `hits` other than `unless` patterns' (most hits), in the same order: what the
+    # passes over rules, secrets and Sofia's words read
+    flagged: list[int] = field(default_factory=list)
     invocations: list[Invocation] = field(default_factory=list)
     statements: list[SqlStatement] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
