@@ -521,21 +521,21 @@ class RiskDetector:
         buffer = b"\n".join(parts)
 
         seen: set[tuple[int, int]] = set()
-        id_kind = self._id_kind
+        id_kind, bisect_right = self._id_kind, bisect.bisect_right
 
         def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
             # Only match ends are reported (see PATTERN_FLAGS); one hit per pattern and subject.
-            k = bisect.bisect_right(starts, end - 1) - 1
+            k = bisect_right(starts, end - 1) - 1
             if (pid, k) in seen:
                 return None
             seen.add((pid, k))
             ctx, subj = owners[k]
-            hits = ctx.hits.get(pid)
-            if hits is None:
-                hits = ctx.hits[pid] = []
+            if pid in ctx.hits:
+                ctx.hits[pid].append((subj, end - starts[k]))
+            else:
+                ctx.hits[pid] = [(subj, end - starts[k])]
                 if id_kind[pid] != UNLESS:
                     ctx.flagged.append(pid)
-            hits.append((subj, end - starts[k]))
             return None
 
         # Positional arguments: the binding parses keywords at half a microsecond a call.
