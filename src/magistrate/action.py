@@ -303,7 +303,13 @@ def _check_depth(field: str, value: object) -> None:
 
 
 def _canonical_json(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL.encode(value)
+
+
+# What `json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))` builds on
+# every call (an encoder with options is not cached by `json`), built once: it keeps no state
+# between calls.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 # ---------------------------------------------------------------------- normalization
