@@ -195,10 +195,18 @@ def _scan_double(src: str, i: int, w: _WordBuilder) -> int:
             buf.append(src[i : j + 1])
             i = j + 1
             continue
-        buf.append(c)
-        i += 1
+        plain = _DOUBLE_PLAIN.match(src, i)  # a run of ordinary characters at once
+        if plain is None:  # a backslash ending the source
+            buf.append(c)
+            i += 1
+        else:
+            buf.append(plain.group())
+            i = plain.end()
     w.parts.append("".join(buf))
     return i
+
+
+_DOUBLE_PLAIN = re.compile(r'[^"\\$`]+')  # what "…" holds with no special meaning
 
 
 def _scan_dollar(src: str, i: int, w: _WordBuilder, buf: list[str]) -> int:
