@@ -324,7 +324,7 @@ def normalize_shell(text: str) -> str:
     run: set[str] = set()
     for tok in lex(text):
         word = tok.text if isinstance(tok, Word) else None
-        if word is not None and word[:1] == "-" and not tok.quoted and _SHORT_FLAGS.match(word):
+        if word is not None and word[:1] == "-" and _SHORT_FLAGS.match(word) and _bare(tok):
             run.update(word[1:])
             continue
         if run:  # a run of short flags ends: merged, deduplicated, sorted
@@ -344,6 +344,11 @@ def normalize_shell(text: str) -> str:
     while out and out[-1] == ";":
         out.pop()
     return " ".join(out)
+
+
+def _bare(tok: Word | Op | Redir) -> bool:
+    """An unquoted word."""
+    return isinstance(tok, Word) and not tok.quoted
 
 
 def normalize_sql(text: str) -> str:
