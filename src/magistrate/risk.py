@@ -726,7 +726,7 @@ class RiskDetector:
         for value in ctx.arg_values.get("recipient", ()):
             if not self._internal(value):
                 ctx.facts.setdefault(Fact.OUTSIDE_RECIPIENT, value[:120])
-        for role in ("url", "recipient"):
+        for role in ("url", "recipient") if ctx.arg_values else ():
             for value in ctx.arg_values.get(role, ()):
                 if self._external(value):
                     ctx.facts.setdefault(Fact.EXTERNAL_TARGET, value[:120])

@@ -62,6 +62,7 @@ class ShellCondition:
         "named",
         "not_args",
         "not_targets",
+        "plain",
         "prefixes",
         "privileged",
         "stdin",
@@ -89,6 +90,9 @@ class ShellCondition:
         self.via = frozenset(m.via)
         self.privileged = m.privileged
         self.stdin = frozenset(m.stdin)
+        self.plain = not (
+            self.subcommands or self.flags or self.flags_all or self.flags_none or self.via
+        ) and (self.privileged is None and not self.stdin)
 
     def _names(self, name: str) -> bool:
         """Whether the rule's commands (names or globs: a regex run) cover this command name;
@@ -103,6 +107,8 @@ class ShellCondition:
     def matches(self, inv: Invocation, classify: Any) -> bool:
         if (self.commands or self.prefixes) and not self._names(inv.name):
             return False
+        if self.plain:  # no subcommand, flag, privilege, wrapper or stdin condition
+            return self._args_and_targets(inv, classify)
         if self.subcommands and not any(
             inv.subcommand == s or inv.subcommand.startswith(s + " ") for s in self.subcommands
         ):
@@ -119,6 +125,9 @@ class ShellCondition:
             return False
         if self.stdin and inv.stdin_source not in self.stdin:
             return False
+        return self._args_and_targets(inv, classify)
+
+    def _args_and_targets(self, inv: Invocation, classify: Any) -> bool:
         if self.args or self.args_all or self.not_args:
             hits = inv.arg_hits
             if hits is None:  # one linear scan of the arguments for every rule's patterns

@@ -138,7 +138,8 @@ class PathClassifier:
             return pseudo
         result: set[str] = set()
         class_of, matches = self._class_of, self._set.matches
-        for candidate in path_candidates(operand):
+        plain = not (operand[:1] in "@<" or "=" in operand or ":" in operand)
+        for candidate in (operand,) if plain else path_candidates(operand):
             url = canonical_url(candidate)
             for expanded in expand_braces(url) if "{" in url else (url,):
                 for i in matches(normalize_path(expanded[:MAX_PATH_CHARS])):
