@@ -94,6 +94,7 @@ _DB_WORDS = re.compile(
 # Commands that can carry data to an arbitrary host (not a cloud copy to the company's bucket).
 _EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sftp", "rsync"})
 _SECRET_CLASSES = frozenset({"secret", "environment"})
+_ANALYZED_VIEWS = frozenset({"shell", "code", "text", "sql", "environment"})  # in `_finish`
 _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 # The same in RE2 for ASCII text (same meaning there): Python's engine tried every word.
 _SQL_TRIGGER_ASCII = re2.compile("(?i)" + _SQL_TRIGGER.pattern)
@@ -550,6 +551,8 @@ class RiskDetector:
                 ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: time budget spent")
                 break
             view = subj.view
+            if view not in _ANALYZED_VIEWS:
+                continue  # tool names, argument views, paths, data: nothing to read here
             if view == "shell":
                 result = self.shell.analyze(subj.text)
                 self._absorb_shell(ctx, subj_index, result)
