@@ -519,6 +519,9 @@ class RiskDetector:
                 pos += len(data) + 1
         if not parts:
             return
+        if len(parts) == 1 and not owners[0][0].hits:  # one subject (most actions)
+            self._db.scan(parts[0], self._one_subject(*owners[0]), 0, None, self._scratch())
+            return
         buffer = b"\n".join(parts)
 
         seen: set[tuple[int, int]] = set()
@@ -541,6 +544,20 @@ class RiskDetector:
 
         # Positional arguments: the binding parses keywords at half a microsecond a call.
         self._db.scan(buffer, on_match, 0, None, self._scratch())
+
+    def _one_subject(self, ctx: Context, subj: int) -> Any:
+        """The match handler of a scan of one subject of a context with no hits yet: the
+        first hit of each pattern is kept (what `_scan`'s general handler keeps)."""
+        hits, flagged, id_kind = ctx.hits, ctx.flagged, self._id_kind
+
+        def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
+            if pid not in hits:
+                hits[pid] = [(subj, end)]
+                if id_kind[pid] != UNLESS:
+                    flagged.append(pid)
+            return None
+
+        return on_match
 
     # ------------------------------------------------------------------ analysis
     def _finish(self, ctx: Context) -> RiskAssessment:
