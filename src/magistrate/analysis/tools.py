@@ -36,6 +36,8 @@ def _short_tool_words(name: str) -> str:
 
 def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[tuple[str, str]]:
     """(key, value) for every scalar in the arguments; nested keys keep their innermost name."""
+    if len(args) <= limit and set(map(type, args.values())) <= _ONLY_STR:
+        return [(str(k), v) for k, v in args.items()]  # flat text arguments (most tool calls)
     out: list[tuple[str, str]] = []
 
     def walk(key: str, value: Any) -> None:
@@ -61,6 +63,9 @@ def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[t
     for k, v in args.items():
         walk(str(k), v)
     return out
+
+
+_ONLY_STR = frozenset({str})
 
 
 class ArgumentRoles:
