@@ -333,7 +333,7 @@ class RiskDetector:
                 if "^" in text:
                     text = _CARET.sub("", text)  # cmd.exe escapes: c^m^d → cmd
                 subjects.append(Subject("shell", text, "text"))
-                if _CONCAT_HINT.search(text):
+                if "+" in text and _CONCAT_HINT.search(text):  # the hint needs a plus
                     folded = fold_concatenation(text)
                     if folded != text:
                         subjects.append(Subject("shell", folded, "folded"))
