@@ -34,7 +34,7 @@ from magistrate.audit.record import (
 )
 from magistrate.audit.signing import Signer
 from magistrate.audit.spool import Spool
-from magistrate.audit.writer_proc import ProcessWriter, encode_batch, spec_for
+from magistrate.audit.writer_proc import ProcessWriter, decode_batch, encode_batch, spec_for
 from magistrate.db.base import Chainer, Database, StoreUnavailable
 from magistrate.verdict import Verdict
 
@@ -101,7 +101,9 @@ class AuditLog:
         self._held: list[dict[str, Any]] = []  # records no store or spool took yet
         self.writer = writer  # "process" falls back to "thread" when the child cannot be used
         self._proc: ProcessWriter | None = None
-        self._inflight: deque[tuple[int, list[tuple[int, int, Any, Any]]]] = deque()
+        # (first ticket, last ticket, frame) sent to the writer process, not acknowledged:
+        # the frame, not the verdicts, so these are freed as soon as they are sent.
+        self._inflight: deque[tuple[int, int, bytes]] = deque()
         self._recover: list[dict[str, Any]] = []  # sent to a child that died unacknowledged
         self._recover_upto = 0  # the last ticket among them
         _live_logs.add(self)
@@ -260,8 +262,11 @@ class AuditLog:
             try:
                 while self._queue:
                     batch = self._pop_batch()
-                    self._inflight.append((batch[-1][0], batch))
-                    proc.send(encode_batch(batch[-1][0], _wire_batch(batch)))
+                    first, last = batch[0][0], batch[-1][0]
+                    frame = encode_batch(last, _wire_batch(batch))
+                    del batch
+                    self._inflight.append((first, last, frame))
+                    proc.send(frame)
             except OSError:
                 break
             if self._stop and not self._queue:
@@ -286,11 +291,11 @@ class AuditLog:
         """Batches a dead writer process never acknowledged: written first, by the replay
         path (whatever the child stored before dying is skipped)."""
         while self._inflight:
-            _, batch = self._inflight.popleft()
-            self._recover.extend(_payload(item) for item in batch)
-            self._recover_upto = max(self._recover_upto, batch[-1][0])
+            first, last, frame = self._inflight.popleft()
+            self._recover.extend(decode_batch(frame)[1])  # the records the child would write
+            self._recover_upto = max(self._recover_upto, last)
             with self._done_cond:  # their waiters wait for the rewrite instead
-                self._done = min(self._done, batch[0][0] - 1)
+                self._done = min(self._done, first - 1)
         self.spool.reload()  # the child may have added to it or emptied it
 
     def _acked(self, ack: dict[str, Any]) -> None:
@@ -299,7 +304,7 @@ class AuditLog:
             self._wake.set()
             return
         ticket = int(ack["t"])
-        while self._inflight and self._inflight[0][0] <= ticket:
+        while self._inflight and self._inflight[0][1] <= ticket:
             self._inflight.popleft()
         self.written += int(ack["w"])
         self.spooled += int(ack["s"])

@@ -215,8 +215,11 @@ def _child_log(spec: dict[str, Any]) -> AuditLog:
     if spec["anchors"] is not None:
         a = spec["anchors"]
         anchors = Anchors(Path(a["dir"]), a["store"], signer, None, previous)
+    db = open_database(spec["url"], durable=spec["durable"])
+    if hasattr(db, "bulk_json"):
+        db.bulk_json = False  # no other thread here wants the GIL: executemany is cheaper
     log = AuditLog(
-        open_database(spec["url"], durable=spec["durable"]),
+        db,
         chain_id=spec["chain_id"],
         signer=signer,
         anchors=anchors,
