@@ -170,7 +170,8 @@ class Telemetry:
         self.tracing = tracing
         self.metrics = metrics
         self._decisions: dict[tuple[str, str], int] = {}
-        self._samples: deque[tuple[Any, ...]] = deque(maxlen=_MAX_PENDING)
+        # (end, action, verdict, context) for a span, or only a check's timings
+        self._samples: deque[tuple[Any, ...] | dict[str, int]] = deque(maxlen=_MAX_PENDING)
         self.histograms = StageHistograms()
         self._flush_lock = threading.Lock()
         self._seen = 0
@@ -332,7 +333,9 @@ class Telemetry:
 
             self._samples.append((time.time_ns(), action, verdict, otel_context.get_current()))
         elif self.metrics and len(self._samples) < _SAMPLE_CAP:
-            self._samples.append((0, None, verdict, None))
+            # The timings alone (a dict of ints, which the collector does not track): queued
+            # verdicts outlived young-generation collections and made older ones run.
+            self._samples.append(verdict.timings_ns)
         else:
             return
         if self._thread is None:
@@ -360,10 +363,14 @@ class Telemetry:
             histogram = self._histogram
             while self._samples:
                 try:
-                    end_ns, action, verdict, context = self._samples.popleft()
+                    sample = self._samples.popleft()
                 except IndexError:
                     return
-                timings = verdict.timings_ns
+                if isinstance(sample, dict):
+                    timings, action = sample, None
+                else:
+                    end_ns, action, verdict, context = sample
+                    timings = verdict.timings_ns
                 # `add` inlined for the stages seen before (this loop runs once per check)
                 for stage, ns in timings.items():
                     if stage in _FOLDED:
