@@ -337,10 +337,8 @@ class AuditLog:
             self._done_cond.notify_all()
 
     def _pop_batch(self) -> list[tuple[int, int, Any, Any]]:
-        batch: list[tuple[int, int, Any, Any]] = []
-        while self._queue and len(batch) < self.max_batch:
-            batch.append(self._queue.popleft())
-        return batch
+        pop = self._queue.popleft  # only the writer takes from the queue
+        return [pop() for _ in range(min(len(self._queue), self.max_batch))]
 
     def _drain(self) -> None:
         if self._recover:
