@@ -63,7 +63,6 @@ MAX_ID_CHARS = 256
 FIELDS = ("id", "kind", "text", "tool", "args", "principal", "role", "session", "target", "context")
 DEFAULT_PRINCIPAL = "anonymous"
 
-_WS = re.compile(r"\s+")
 _SQL_STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$", re.S)
 _SQL_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])", re.I)
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
@@ -304,7 +303,13 @@ def _check_depth(field: str, value: object) -> None:
 
 
 def _canonical_json(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL.encode(value)
+
+
+# What `json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))` builds on
+# every call (an encoder with options is not cached by `json`), built once: it keeps no state
+# between calls.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 # ---------------------------------------------------------------------- normalization
@@ -317,41 +322,42 @@ def normalize_shell(text: str) -> str:
         return text
     out: list[str] = []
     run: set[str] = set()
-
-    def flush() -> None:
-        if run:
+    for tok in lex(text):
+        word = tok.text if isinstance(tok, Word) else None
+        if word is not None and word[:1] == "-" and _SHORT_FLAGS.match(word) and _bare(tok):
+            run.update(word[1:])
+            continue
+        if run:  # a run of short flags ends: merged, deduplicated, sorted
             out.append("-" + "".join(sorted(run)))
             run.clear()
-
-    for tok in lex(text):
-        if isinstance(tok, Word):
-            if not tok.quoted and _SHORT_FLAGS.match(tok.text):
-                run.update(tok.text[1:])
-                continue
-            flush()
-            word = tok.text
+        if word is not None:
             out.append(word if word and not _SPACE.search(word) else json.dumps(word))
         elif isinstance(tok, Op):
-            flush()
             out.append(";" if tok.op == "\n" else tok.op)
         elif isinstance(tok, Redir):
-            flush()
             target = tok.target.text if tok.target else ""
             out.append(f"{tok.fd}{tok.op}{target}")
             if tok.body is not None:
                 out.append(json.dumps(tok.body))
-    flush()
+    if run:
+        out.append("-" + "".join(sorted(run)))
     while out and out[-1] == ";":
         out.pop()
     return " ".join(out)
 
 
+def _bare(tok: Word | Op | Redir) -> bool:
+    """An unquoted word."""
+    return isinstance(tok, Word) and not tok.quoted
+
+
 def normalize_sql(text: str) -> str:
     """Canonical SQL: comments removed, literals replaced by `?`, lower case, single spaces."""
-    t = _SQL_COMMENT.sub(" ", text)
-    t = _SQL_STRING.sub("?", t)
+    t = _SQL_COMMENT.sub(" ", text) if "--" in text or "/*" in text else text
+    if "'" in t or '"' in t or "$$" in t:  # the only starts of a literal string
+        t = _SQL_STRING.sub("?", t)
     t = _SQL_NUMBER.sub("?", t)
-    return _WS.sub(" ", t).strip().rstrip(";").strip().lower()
+    return " ".join(t.split()).rstrip(";").strip().lower()  # split: the whitespace `\s` is
 
 
 def normalize_text(kind: str, text: str) -> str:
@@ -360,7 +366,7 @@ def normalize_text(kind: str, text: str) -> str:
         return normalize_shell(text)
     if kind == "sql":
         return normalize_sql(text)
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())  # runs of whitespace as one space, none at the ends
 
 
 def fingerprint_of(action: Action) -> str:

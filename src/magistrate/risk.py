@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import hyperscan
@@ -33,9 +33,10 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.prose_commands import COMMON_COMMANDS
 from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
-from magistrate.analysis.shell import CRON_SCHEDULE, KNOWN_COMMANDS, ShellAnalysis, ShellAnalyzer
+from magistrate.analysis.shell import CRON_SCHEDULE, ShellAnalysis, ShellAnalyzer
 from magistrate.analysis.sql import analyze_sql_bounded, fold_concatenation
 from magistrate.analysis.text import (
     code_in_prose,
@@ -93,7 +94,10 @@ _DB_WORDS = re.compile(
 # Commands that can carry data to an arbitrary host (not a cloud copy to the company's bucket).
 _EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sftp", "rsync"})
 _SECRET_CLASSES = frozenset({"secret", "environment"})
+_ANALYZED_VIEWS = frozenset({"shell", "code", "text", "sql", "environment"})  # in `_finish`
 _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
+# The same in RE2 for ASCII text (same meaning there): Python's engine tried every word.
+_SQL_TRIGGER_ASCII = re2.compile("(?i)" + _SQL_TRIGGER.pattern)
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
 # Paths named in prose. RE2 (linear time): Python's engine took quadratic time on long word runs.
 _PATH_TOKEN_UNICODE = re2.compile(
@@ -136,140 +140,6 @@ _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
 MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not read (escalate)
 _SEND_OPS = frozenset({"send"})
-
-# Commands `looks_like_shell` recognizes in prose and untyped arguments.
-_COMMON_COMMANDS = KNOWN_COMMANDS | frozenset(  # and the programs the families know
-    [
-        "ls",
-        "cd",
-        "cat",
-        "rm",
-        "mv",
-        "cp",
-        "mkdir",
-        "rmdir",
-        "chmod",
-        "chown",
-        "git",
-        "docker",
-        "kubectl",
-        "helm",
-        "terraform",
-        "aws",
-        "gcloud",
-        "az",
-        "npm",
-        "yarn",
-        "pip",
-        "python",
-        "python3",
-        "node",
-        "curl",
-        "wget",
-        "ssh",
-        "scp",
-        "rsync",
-        "tar",
-        "zip",
-        "unzip",
-        "grep",
-        "find",
-        "sed",
-        "awk",
-        "sudo",
-        "su",
-        "dd",
-        "mkfs",
-        "psql",
-        "mysql",
-        "redis-cli",
-        "mongo",
-        "mongosh",
-        "systemctl",
-        "service",
-        "kill",
-        "killall",
-        "pkill",
-        "shutdown",
-        "reboot",
-        "iptables",
-        "ufw",
-        "crontab",
-        "history",
-        "export",
-        "unset",
-        "env",
-        "printenv",
-        "echo",
-        "printf",
-        "bash",
-        "sh",
-        "zsh",
-        "eval",
-        "source",
-        "make",
-        "pytest",
-        "go",
-        "cargo",
-        "mvn",
-        "gradle",
-        "apt",
-        "apt-get",
-        "yum",
-        "dnf",
-        "brew",
-        "shred",
-        "truncate",
-        "tee",
-        "nc",
-        "ncat",
-        "socat",
-        "base64",
-        "xxd",
-        "openssl",
-        "gpg",
-        "useradd",
-        "usermod",
-        "passwd",
-        "chpasswd",
-        "visudo",
-        "setenforce",
-        "journalctl",
-        "auditctl",
-        "wevtutil",
-        "powershell",
-        "pwsh",
-        "iex",
-        "nohup",
-        "xargs",
-        "timeout",
-        "mount",
-        "umount",
-        "fdisk",
-        "parted",
-        "wipefs",
-        "chattr",
-        "setfacl",
-        "nsenter",
-        "podman",
-        "heroku",
-        "vercel",
-        "flyctl",
-        "fly",
-        "pulumi",
-        "ansible",
-        "ansible-playbook",
-        "alembic",
-        "rails",
-        "php",
-        "perl",
-        "ruby",
-        "sqlite3",
-        "mongodump",
-        "pg_dump",
-        "mysqldump",
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +233,7 @@ class RiskDetector:
                 self._shell_by_name.setdefault(name, []).append(cr)
             if cr.shell.prefixes is not None or not cr.shell.commands:
                 self._shell_any.append(cr)
+        self._shell_for: dict[str, tuple[CompiledRule, ...]] = {}  # by name: both lists
         self._sql_rules = [cr for cr in self._rules if cr.sql and not cr.shell]
         self._effect_by_op: dict[str, list[CompiledRule]] = {}  # an effect meets only its op's
         for cr in (cr for cr in self._rules if cr.effect and not (cr.shell or cr.sql)):
@@ -371,15 +242,22 @@ class RiskDetector:
         self._tool_rules = [
             cr for cr in self._rules if cr.tool and not (cr.shell or cr.sql or cr.effect)
         ]
+        # Tool rules by the name patterns they need (one of which must match the tool's words).
+        self._tool_by_name: dict[int, list[CompiledRule]] = {}
+        self._tool_unnamed = [cr for cr in self._tool_rules if not cr.tool.name]  # type: ignore[union-attr]
+        for cr in self._tool_rules:
+            for pid in cr.tool.name:  # type: ignore[union-attr]
+                self._tool_by_name.setdefault(pid, []).append(cr)
         self._fact_rules = [
             cr
             for cr in self._rules
             if cr.facts and not (cr.shell or cr.sql or cr.effect or cr.tool)
         ]
         self._commands = frozenset(
-            _COMMON_COMMANDS | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
+            COMMON_COMMANDS | {c for cr in self._shell_rules for c in cr.shell.commands}  # type: ignore[union-attr]
         )
         self._compile(model)
+        self._api = ApiEffects(self.classifier)
         self._local = threading.local()
         verbs = self.verbs
         self._verb_ops = functools.lru_cache(maxsize=MEMO_ENTRIES)(
@@ -455,7 +333,7 @@ class RiskDetector:
                 if "^" in text:
                     text = _CARET.sub("", text)  # cmd.exe escapes: c^m^d → cmd
                 subjects.append(Subject("shell", text, "text"))
-                if _CONCAT_HINT.search(text):
+                if "+" in text and _CONCAT_HINT.search(text):  # the hint needs a plus
                     folded = fold_concatenation(text)
                     if folded != text:
                         subjects.append(Subject("shell", folded, "folded"))
@@ -641,21 +519,45 @@ class RiskDetector:
                 pos += len(data) + 1
         if not parts:
             return
+        if len(parts) == 1 and not owners[0][0].hits:  # one subject (most actions)
+            self._db.scan(parts[0], self._one_subject(*owners[0]), 0, None, self._scratch())
+            return
         buffer = b"\n".join(parts)
 
         seen: set[tuple[int, int]] = set()
+        id_kind, bisect_right = self._id_kind, bisect.bisect_right
 
         def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
             # Only match ends are reported (see PATTERN_FLAGS); one hit per pattern and subject.
-            k = bisect.bisect_right(starts, end - 1) - 1
+            k = bisect_right(starts, end - 1) - 1
             if (pid, k) in seen:
                 return None
             seen.add((pid, k))
             ctx, subj = owners[k]
-            ctx.hits.setdefault(pid, []).append((subj, end - starts[k]))
+            if pid in ctx.hits:
+                ctx.hits[pid].append((subj, end - starts[k]))
+            else:
+                ctx.hits[pid] = [(subj, end - starts[k])]
+                if id_kind[pid] != UNLESS:
+                    ctx.flagged.append(pid)
             return None
 
-        self._db.scan(buffer, match_event_handler=on_match, scratch=self._scratch())
+        # Positional arguments: the binding parses keywords at half a microsecond a call.
+        self._db.scan(buffer, on_match, 0, None, self._scratch())
+
+    def _one_subject(self, ctx: Context, subj: int) -> Any:
+        """The match handler of a scan of one subject of a context with no hits yet: the
+        first hit of each pattern is kept (what `_scan`'s general handler keeps)."""
+        hits, flagged, id_kind = ctx.hits, ctx.flagged, self._id_kind
+
+        def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
+            if pid not in hits:
+                hits[pid] = [(subj, end)]
+                if id_kind[pid] != UNLESS:
+                    flagged.append(pid)
+            return None
+
+        return on_match
 
     # ------------------------------------------------------------------ analysis
     def _finish(self, ctx: Context) -> RiskAssessment:
@@ -666,10 +568,15 @@ class RiskDetector:
                 ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: time budget spent")
                 break
             view = subj.view
+            if view not in _ANALYZED_VIEWS:
+                continue  # tool names, argument views, paths, data: nothing to read here
             if view == "shell":
                 result = self.shell.analyze(subj.text)
                 self._absorb_shell(ctx, subj_index, result)
-                prod = _PROD_WORD.search(subj.text)
+                text = subj.text  # ASCII without "pr" cannot name production: no regex run
+                prod = (
+                    _PROD_WORD.search(text) if "pr" in text.lower() or not text.isascii() else None
+                )
                 if prod:
                     ctx.facts.setdefault(Fact.PRODUCTION_TARGET, prod.group(0).strip(" $=/-_"))
             elif view == "code":
@@ -702,7 +609,7 @@ class RiskDetector:
                     if classes & _DATA_CLASSES:
                         ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, token)
                         ctx.facts.setdefault(Fact.DATA_MENTIONED, token)
-            elif view == "sql" and _SQL_TRIGGER.search(subj.text):
+            elif view == "sql" and _sql_trigger(subj.text):
                 self._sql(ctx, subj.text)
             elif view == "environment" and _PROD.search(subj.text):
                 ctx.facts.setdefault(Fact.PRODUCTION_TARGET, f"{subj.origin}={subj.text[:60]}")
@@ -728,7 +635,7 @@ class RiskDetector:
         if result.data_spans:
             ctx.data_spans[subj_index] = result.data_spans
         for sql in result.sql:
-            if _SQL_TRIGGER.search(sql):
+            if _sql_trigger(sql):
                 self._sql(ctx, skeleton(sql))
 
     def _sql(self, ctx: Context, sql: str) -> None:
@@ -740,7 +647,10 @@ class RiskDetector:
     def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
-        ctx.effects += ApiEffects(self.classifier).of(action)  # destroy, privilege, publish…
+        if action.kind in ("tool", "http"):  # other kinds have no API effects
+            ctx.effects += self._api.of(action)  # destroy, privilege, publish…
+        elif not (ctx.tool_words or ctx.arg_values or action.kind == "file"):
+            return  # nothing names an operation: no effects to add (the common shell/SQL case)
         ops: list[str] = []
         if ctx.tool_words:
             ops = self._ops(ctx.tool_words)
@@ -801,11 +711,11 @@ class RiskDetector:
 
     def _content_facts(self, ctx: Context) -> None:
         """Secrets and personal data in what the action carries (not in shell text)."""
-        for pid, hits in ctx.hits.items():
+        for pid in ctx.flagged:
             kind = self._id_kind[pid]
             if kind not in (SECRET, SENSITIVE):
                 continue
-            for subj_index, end in hits:
+            for subj_index, end in ctx.hits[pid]:
                 subj = ctx.subjects[subj_index]
                 if subj.view not in ("text", "code", "path", "url") and not (
                     subj.view == "data" and ctx.action.kind == "file"  # written into a file
@@ -836,7 +746,7 @@ class RiskDetector:
         for value in ctx.arg_values.get("recipient", ()):
             if not self._internal(value):
                 ctx.facts.setdefault(Fact.OUTSIDE_RECIPIENT, value[:120])
-        for role in ("url", "recipient"):
+        for role in ("url", "recipient") if ctx.arg_values else ():
             for value in ctx.arg_values.get(role, ()):
                 if self._external(value):
                     ctx.facts.setdefault(Fact.EXTERNAL_TARGET, value[:120])
@@ -931,7 +841,7 @@ class RiskDetector:
         classify = self.classifier.classify
         if ctx.invocations:
             for inv in ctx.invocations:
-                for cr in (*self._shell_by_name.get(inv.name, ()), *self._shell_any):
+                for cr in self._shell_candidates(inv.name):
                     shell = cr.shell
                     if cr.index not in matched and shell and shell.matches(inv, classify):
                         consider(cr, show_invocation(inv), "shell")
@@ -950,7 +860,9 @@ class RiskDetector:
                     tried.add(cr.index)
                     consider(cr, e.describe(), "effect")
         if ctx.tool_words or ctx.arg_values:
-            for cr in self._tool_rules:
+            for cr in self._tool_candidates(ctx):
+                if cr.kinds and kind not in cr.kinds:
+                    continue  # `consider` would drop it: no need to match it
                 ev = cr.tool.matches(ctx)  # type: ignore[union-attr]
                 if ev is not None:
                     consider(cr, ev, "tool")
@@ -962,59 +874,66 @@ class RiskDetector:
             consider(cr, f"kind {kind}", "kind")
         return self._assessment(ctx, matched)
 
+    def _shell_candidates(self, name: str) -> tuple[CompiledRule, ...]:
+        """The shell rules that name this command, then those that name none or globs."""
+        found = self._shell_for.get(name)
+        if found is None:  # command names recur: the tuple is built once per name (bounded)
+            found = (*self._shell_by_name.get(name, ()), *self._shell_any)
+            if len(name) <= MEMO_KEY_CHARS and len(self._shell_for) < MEMO_ENTRIES:
+                self._shell_for[name] = found
+        return found
+
+    def _tool_candidates(self, ctx: Context) -> list[CompiledRule]:
+        """The tool rules that can match: those without a name condition, and those one of
+        whose name patterns the tool's words match (found with one scan of the words)."""
+        found = list(self._tool_unnamed)
+        if ctx.tool_words:
+            for pid in self._fields.tool_hits(ctx, ctx.tool_words):
+                found += self._tool_by_name.get(pid, ())
+        return sorted(set(found), key=_rule_index) if len(found) > 1 else found
+
     def _assessment(
         self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
     ) -> RiskAssessment:
         """The assessment from the rules that matched: signals by risk, the strictest rule
         decision, Sofia's ethical and crisis evidence, and what analysis found."""
         kind = ctx.action.kind
-        signals = sorted(
-            (
-                Signal(
-                    r.id,
-                    r.article,
-                    r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk,  # type: ignore[call-overload]
-                    r.decision,
-                    ev,
-                    origin,
-                    span,
-                )
-                for r, (ev, origin, span) in (
-                    (self._rules[i].rule, found) for i, found in matched.items()
-                )
-            ),
-            key=lambda s: (-s.risk.rank, s.decision is None, s.rule_id),
-        )
-        level = signals[0].risk if signals else Risk.LOW
+        signals: list[Signal] = []
+        for i, (ev, origin, span) in matched.items():
+            r = self._rules[i].rule
+            risk = r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk  # type: ignore[call-overload]
+            signals.append(Signal(r.id, r.article, risk, r.decision, ev, origin, span))
+        signals.sort(key=_signal_order)
         decision: Decision | None = None
         for s in signals:
             if s.decision is not None and (
                 decision is None or s.decision.strictness > decision.strictness
             ):
                 decision = s.decision
-        ethical = tuple(
-            evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40)
-            for pid, h in ctx.hits.items()
-            if self._id_kind[pid] == ETHICAL and h
-        )
-        crisis = tuple(
-            evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60)
-            for pid, h in ctx.hits.items()
-            if self._id_kind[pid] == CRISIS and h
-        )
-        citations = tuple(self._cite(s) for s in signals[:MAX_CITATIONS])
-        return RiskAssessment(
-            level=level,
-            citations=citations,
-            secrets=any(self._id_kind[pid] == SECRET for pid in ctx.hits),
-            signals=tuple(signals),
-            facts=FrozenDict({str(k): v for k, v in ctx.facts.items()}),  # plain names (orjson)
-            effects=tuple(ctx.effects),
-            commands=tuple(dict.fromkeys(i.name for i in ctx.invocations)),
-            statements=tuple(f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements),
-            ethical=ethical,
-            crisis=crisis,
-            rule_decision=decision,
+        ethical: list[str] = []
+        crisis: list[str] = []
+        secrets = False
+        id_kind = self._id_kind
+        for pid in ctx.flagged:  # one pass (most actions have few such hits, often none)
+            pkind, h = id_kind[pid], ctx.hits[pid]
+            if pkind == SECRET:
+                secrets = True
+            elif pkind == ETHICAL and h:
+                ethical.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40))
+            elif pkind == CRISIS and h:
+                crisis.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60))
+        return _new_assessment(
+            signals[0].risk if signals else Risk.LOW,
+            tuple(signals),
+            FrozenDict({str(k): v for k, v in ctx.facts.items()}),  # plain names (orjson)
+            tuple(ctx.effects),
+            tuple(dict.fromkeys([i.name for i in ctx.invocations])),
+            tuple([f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements]),
+            tuple(ethical),
+            tuple(crisis),
+            decision,
+            tuple([self._cite(s) for s in signals[:MAX_CITATIONS]]),
+            secrets,
         )
 
     def _pattern_rules(
@@ -1024,10 +943,10 @@ class RiskDetector:
         `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
         kind = ctx.action.kind
         id_kind, id_owner = self._id_kind, self._id_owner
-        for pid, hits in ctx.hits.items():
+        for pid in ctx.flagged:
             if id_kind[pid] != RULE:
                 continue
-            cr = id_owner[pid]
+            hits, cr = ctx.hits[pid], id_owner[pid]
             if cr.index in matched or (cr.kinds and kind not in cr.kinds):
                 continue
             for subj_index, end in hits:
@@ -1114,6 +1033,46 @@ class RiskDetector:
 
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for n in range(16, 32)))
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__ (a tenth of a
+# first-sight assessment's judging); the fields' slot descriptors set them directly.
+_SET = [RiskAssessment.__dict__[f.name].__set__ for f in fields(RiskAssessment)]
+# (Unpacking fails at import if a field is added without a setter here.)
+_SET_0, _SET_1, _SET_2, _SET_3, _SET_4, _SET_5, _SET_6, _SET_7, _SET_8, _SET_9, _SET_10 = _SET
+
+
+def _new_assessment(*v: Any) -> RiskAssessment:
+    """`RiskAssessment(*v)` (every field, in declaration order), built faster."""
+    a: RiskAssessment = object.__new__(RiskAssessment)
+    _SET_0(a, v[0])
+    _SET_1(a, v[1])
+    _SET_2(a, v[2])
+    _SET_3(a, v[3])
+    _SET_4(a, v[4])
+    _SET_5(a, v[5])
+    _SET_6(a, v[6])
+    _SET_7(a, v[7])
+    _SET_8(a, v[8])
+    _SET_9(a, v[9])
+    _SET_10(a, v[10])
+    return a
+
+
+def _sql_trigger(sql: str) -> bool:
+    """Whether SQL holds a statement word that changes something (`_SQL_TRIGGER`)."""
+    if sql.isascii():
+        return rx.found(_SQL_TRIGGER_ASCII, sql)
+    return _SQL_TRIGGER.search(sql) is not None
+
+
+def _rule_index(cr: CompiledRule) -> int:
+    return cr.index
+
+
+def _signal_order(s: Signal) -> tuple[int, bool, str]:
+    """Riskiest first; among equals, rules that impose a decision first, then by id."""
+    return (-s.risk.rank, s.decision is None, s.rule_id)
 
 
 def _host_of(target: str) -> str:

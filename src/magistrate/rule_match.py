@@ -36,6 +36,9 @@ class Context:
     action: Action
     subjects: list[Subject]
     hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # id → (subj, end)
+    # ids in `hits` other than `unless` patterns' (most hits), in the same order: what the
+    # passes over rules, secrets and Sofia's words read
+    flagged: list[int] = field(default_factory=list)
     invocations: list[Invocation] = field(default_factory=list)
     statements: list[SqlStatement] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
@@ -59,6 +62,7 @@ class ShellCondition:
         "named",
         "not_args",
         "not_targets",
+        "plain",
         "prefixes",
         "privileged",
         "stdin",
@@ -86,6 +90,9 @@ class ShellCondition:
         self.via = frozenset(m.via)
         self.privileged = m.privileged
         self.stdin = frozenset(m.stdin)
+        self.plain = not (
+            self.subcommands or self.flags or self.flags_all or self.flags_none or self.via
+        ) and (self.privileged is None and not self.stdin)
 
     def _names(self, name: str) -> bool:
         """Whether the rule's commands (names or globs: a regex run) cover this command name;
@@ -100,6 +107,8 @@ class ShellCondition:
     def matches(self, inv: Invocation, classify: Any) -> bool:
         if (self.commands or self.prefixes) and not self._names(inv.name):
             return False
+        if self.plain:  # no subcommand, flag, privilege, wrapper or stdin condition
+            return self._args_and_targets(inv, classify)
         if self.subcommands and not any(
             inv.subcommand == s or inv.subcommand.startswith(s + " ") for s in self.subcommands
         ):
@@ -116,6 +125,9 @@ class ShellCondition:
             return False
         if self.stdin and inv.stdin_source not in self.stdin:
             return False
+        return self._args_and_targets(inv, classify)
+
+    def _args_and_targets(self, inv: Invocation, classify: Any) -> bool:
         if self.args or self.args_all or self.not_args:
             hits = inv.arg_hits
             if hits is None:  # one linear scan of the arguments for every rule's patterns
@@ -208,6 +220,7 @@ class FieldPatterns:
     def __init__(self) -> None:
         self.shell = _FieldFamily(caseless=False)  # arguments of shell invocations
         self.tool = _FieldFamily(caseless=True)  # tool names (as words) and argument values
+        self._tool_memo: dict[str, frozenset[int]] = {}  # short values recur (tool names)
 
     def build(self) -> None:
         self.shell.build()
@@ -216,7 +229,15 @@ class FieldPatterns:
     def tool_hits(self, ctx: Context, value: str) -> frozenset[int]:
         hits = ctx.tool_hits.get(value)
         if hits is None:
-            hits = ctx.tool_hits[value] = self.tool.matches(value)
+            short = len(value) <= MEMO_KEY_CHARS
+            hits = self._tool_memo.get(value) if short else None
+            if hits is None:
+                hits = self.tool.matches(value)
+                if short:
+                    if len(self._tool_memo) >= MEMO_ENTRIES:
+                        self._tool_memo.clear()
+                    self._tool_memo[value] = hits
+            ctx.tool_hits[value] = hits
         return hits
 
 

@@ -53,7 +53,18 @@ def apply_outcome(
     state: TrustState, decision: Decision, risk: Risk, policy: TrustPolicy, now: float
 ) -> TrustState:
     """The state after one verdict: penalty, recovery and suspension."""
-    score = decayed(state, policy, now)
+    return _outcome(state, decayed(state, policy, now), decision, risk, policy, now)
+
+
+def _outcome(
+    state: TrustState,
+    score: float,
+    decision: Decision,
+    risk: Risk,
+    policy: TrustPolicy,
+    now: float,
+) -> TrustState:
+    """`apply_outcome` from the score already decayed to `now`."""
     rank = risk.rank
     suspended, reason = state.suspended, state.reason
     if decision is Decision.DENY:
@@ -68,6 +79,17 @@ def apply_outcome(
     if score < policy.suspend_below and not suspended:
         suspended, reason = True, f"trust {score:.2f} fell below {policy.suspend_below}"
     return TrustState(score, now, suspended, reason)
+
+
+def _changed(a: TrustState, b: TrustState) -> bool:
+    """`a != b`, field by field: the time differs almost always and decides at once (the
+    generated `__eq__` builds two tuples on every check)."""
+    return (
+        a.updated != b.updated
+        or a.score != b.score
+        or a.suspended != b.suspended
+        or a.reason != b.reason
+    )
 
 
 class TrustLedger(Protocol):
@@ -126,8 +148,8 @@ class MemoryTrustLedger:
         with self._lock:
             state = self._get(principal, now)
             before = decayed(state, self.policy, now)
-            after_state = apply_outcome(state, decision, risk, self.policy, now)
-            if after_state != state:
+            after_state = _outcome(state, before, decision, risk, self.policy, now)
+            if _changed(after_state, state):
                 if principal not in self._states and len(self._states) >= self._max:
                     self._evict()
                 self._states[principal] = after_state

@@ -14,8 +14,8 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
-    "analysis/shell.py": 1208,
-    "risk.py": 1162,
+    "analysis/shell.py": 1199,
+    "risk.py": 1120,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS: dict[str, int] = {}

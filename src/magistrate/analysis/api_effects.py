@@ -16,6 +16,7 @@ from free text (a summary, a message).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -209,7 +210,14 @@ _ID_LIKE = re.compile(r"^[0-9a-f-]{8,}$|^\d+$|\{.*\}|^[\w.@-]+$", re.I)
 
 def _words(name: str) -> list[str]:
     """`deleteResourceGroup` / `dns_records` → `delete resource group` / `dns records`."""
+    if len(name) <= 256:  # tool names and path segments recur: remembered
+        return list(_short_words(name))
     return _SEPARATORS.sub(" ", _CAMEL.sub(" ", name).lower()).split()
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_words(name: str) -> tuple[str, ...]:
+    return tuple(_SEPARATORS.sub(" ", _CAMEL.sub(" ", name).lower()).split())
 
 
 def _singular(word: str) -> str:
@@ -248,7 +256,9 @@ def _pairs(
     out = [] if out is None else out
     if len(out) >= MAX_PAIRS:
         return out
-    if depth > 32 and isinstance(value, (Mapping, list, tuple)):
+    if type(value) is str and value[:1] not in ("{", "["):
+        out.append((key, value[:1024]))  # the common leaf, before the (slower) ABC checks
+    elif depth > 32 and isinstance(value, (Mapping, list, tuple)):
         out.append((key, str(value)[:4096]))
     elif isinstance(value, Mapping):
         for k, v in list(value.items())[:MAX_PAIRS]:
@@ -314,8 +324,10 @@ class ApiEffects:
 
     def tool(self, words: list[str], pairs: list[tuple[str, str]]) -> list[Effect]:
         """Effects of a tool named by `words` called with `pairs` of arguments."""
-        command = " ".join(words)[:80]
         verbs = set(words)
+        if verbs & _READ and not verbs & (_DESTROY | _MUTATE):
+            return []  # a read changes nothing (decided first: the rest costs more)
+        command = " ".join(words)[:80]
         kinds = [
             w for k, v in pairs if k.lower().rsplit(".", 1)[-1] in _KIND_KEYS for w in _words(v)
         ]
@@ -325,8 +337,6 @@ class ApiEffects:
         target = " ".join(ids)[:200] or command
         env = environment_classes(ids)
         out: list[Effect] = []
-        if verbs & _READ and not verbs & (_DESTROY | _MUTATE):
-            return out
         if verbs & _DESTROY:
             out += _destroy(nouns, target, env, command)
         elif verbs & _MUTATE and nouns:

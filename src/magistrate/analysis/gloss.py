@@ -156,6 +156,7 @@ _COMPILED = [(re.compile(p), r) for p, r in _PHRASES]
 # Tokens: runs of word characters and the punctuation of addresses, paths and numbers, so that
 # only whole words are looked up (`examp1e.com` and `~/.aws` stay as they are).
 _TOKEN = re.compile(r"\w+(?:[.@/~+-]\w+)*|[\s\S]")
+_WORDS_2 = re.compile(r"[^\W\d_]{2,}")
 # Words that only these languages have (so English text is never "glossed" by accident).
 _MARKERS = frozenset(
     "apague exclua excluir deletar borra borrar borre elimine ignora ignorar envie envia envien "
@@ -186,11 +187,12 @@ def gloss(text: str) -> str | None:
     if not text or len(text) > 20_000:
         return None
     folded = _fold(text)
-    words = [w for w in re.findall(r"[^\W\d_]+", folded) if len(w) > 1]
+    words = _WORDS_2.findall(folded)  # runs of two letters or more
     if len(words) < 3:
         return None
-    found = [w for w in words if w in _MARKERS]
-    if len(set(found)) < 2 or len(found) < 0.2 * len(words):
+    # Marker words among them, counted (and distinct) without a Python-level loop.
+    found = sum(map(_MARKERS.__contains__, words))
+    if len(_MARKERS.intersection(words)) < 2 or found < 0.2 * len(words):
         return None
     for pattern, english in _COMPILED:
         folded = pattern.sub(english.upper(), folded)  # upper case: not looked up again

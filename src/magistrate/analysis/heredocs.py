@@ -43,6 +43,9 @@ _MESSAGE_OPTIONS = frozenset(
 def match_text(argv: list[str], limit: int) -> str:
     """Arguments joined for rules to match, free-text messages blanked (a commit message that
     mentions `--no-verify` does not skip verification)."""
+    joined = " ".join(argv)
+    if "=" not in joined and _MESSAGE_OPTIONS.isdisjoint(argv):
+        return joined[:limit]  # no message to blank (most commands)
     out: list[str] = []
     blank = False
     for a in argv:

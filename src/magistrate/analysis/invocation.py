@@ -36,8 +36,18 @@ class Invocation:
 def basename(word: str) -> str:
     """`/usr/bin/rm` → `rm`; `C:\\Windows\\cmd.exe` → `cmd`; lower-cased (Windows programs are
     known by their names without `.exe`: `curl.exe` is curl)."""
-    name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
-    return name[:-4] if name.endswith(".exe") and len(name) > 4 else name
+    name = _BASENAMES.get(word)
+    if name is None:  # command words recur: remembered (bounded)
+        name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
+        name = name[:-4] if name.endswith(".exe") and len(name) > 4 else name
+        if len(word) <= 256:
+            if len(_BASENAMES) >= 8192:
+                _BASENAMES.clear()
+            _BASENAMES[word] = name
+    return name
+
+
+_BASENAMES: dict[str, str] = {}
 
 
 def split_flags(argv: list[str]) -> tuple[frozenset[str], list[str]]:

@@ -70,8 +70,8 @@ def canonical_host(host: str) -> str | None:
 
 def canonical_url(url: str) -> str:
     """The URL with a metadata host spelled canonically; any other URL unchanged."""
-    if len(url) > 4096:
-        return url
+    if len(url) > 4096 or (":" not in url and "." not in url):
+        return url  # no scheme and a host without a dot: a relative path (see below)
     m = _URL.match(url.strip())
     if m is None:
         return url

@@ -41,12 +41,19 @@ MAX_PATH_CHARS = 4096  # PATH_MAX: longer operands are classified by their first
 
 # A last component that matches every entry (`*.*` does on Windows): the folder's contents.
 _ALL_ENTRIES = re.compile(r"(^|[/\\])\*\.\*$")
+# First characters of the spellings normalize_path rewrites (home, variables, root, `./`).
+_SPECIAL_FIRST = frozenset("%$~/.")
 
 
 def normalize_path(path: str) -> str:
     """Canonical spelling of a path for classification: `~` for home, no `//`, `..` resolved;
     `*.*` as `*`."""
-    p = _ALL_ENTRIES.sub(r"\1*", path.strip())
+    p = path.strip()
+    if not p:
+        return p
+    if p[0] not in _SPECIAL_FIRST and p[1:2] != ":" and "*" not in p:
+        return p  # a plain relative name (most operands): no rule below applies to it
+    p = _ALL_ENTRIES.sub(r"\1*", p)
     if not p:
         return p
     if p[0] in "%$":  # Windows variables for system places: %SystemRoot% is C:\Windows
@@ -130,10 +137,13 @@ class PathClassifier:
         if pseudo is not None:
             return pseudo
         result: set[str] = set()
-        for candidate in path_candidates(operand):
-            for expanded in expand_braces(canonical_url(candidate)):
-                norm = normalize_path(expanded[:MAX_PATH_CHARS])
-                result.update(self._class_of[i] for i in self._set.matches(norm))
+        class_of, matches = self._class_of, self._set.matches
+        plain = not (operand[:1] in "@<" or "=" in operand or ":" in operand)
+        for candidate in (operand,) if plain else path_candidates(operand):
+            url = canonical_url(candidate)
+            for expanded in expand_braces(url) if "{" in url else (url,):
+                for i in matches(normalize_path(expanded[:MAX_PATH_CHARS])):
+                    result.add(class_of[i])
         frozen = frozenset(result)
         if len(self._cache) > 50_000:
             self._cache.clear()

@@ -19,13 +19,23 @@ _NULL_SPAN = (-1, -1)
 
 def _direct(regex: Any) -> Any:
     """The compiled engine object behind a wrapper regex, or None when it is not reachable."""
-    engine = getattr(regex, "_regexp", None)
-    return engine if _ANCHOR is not None and hasattr(engine, "Match") else None
+    engine = _ENGINES.get(id(regex), _NULL_SPAN)
+    if engine is _NULL_SPAN:  # looked up once per regex (they are module constants)
+        engine = getattr(regex, "_regexp", None)
+        engine = engine if _ANCHOR is not None and hasattr(engine, "Match") else None
+        if len(_KEPT) < 256:
+            _ENGINES[id(regex)] = engine
+            _KEPT.append(regex)  # alive, so that its id is never reused
+    return engine
+
+
+_ENGINES: dict[int, Any] = {}
+_KEPT: list[Any] = []
 
 
 def found(regex: Any, text: str) -> bool:
     """`regex.search(text) is not None`, for an RE2 regex."""
-    engine = _direct(regex)
+    engine = _ENGINES.get(id(regex)) or _direct(regex)  # the lookup is the common case
     if engine is None:
         return regex.search(text) is not None
     data = text.encode("utf-8")  # what the wrapper encodes (it raises the same way)
@@ -34,7 +44,7 @@ def found(regex: Any, text: str) -> bool:
 
 def starts(regex: Any, text: str) -> bool:
     """`regex.match(text) is not None`, for an RE2 regex."""
-    engine = _direct(regex)
+    engine = _ENGINES.get(id(regex)) or _direct(regex)  # the lookup is the common case
     if engine is None:
         return regex.match(text) is not None
     data = text.encode("utf-8")
@@ -44,7 +54,7 @@ def starts(regex: Any, text: str) -> bool:
 def group_texts(regex: Any, text: str) -> list[tuple[str | None, ...]]:
     """`[m.groups() for m in regex.finditer(text)]`, for an RE2 regex. Over ASCII text (byte
     offsets are character offsets) the engine's spans are read directly."""
-    engine = _direct(regex)
+    engine = _ENGINES.get(id(regex)) or _direct(regex)  # the lookup is the common case
     if engine is None or not text.isascii():
         return [m.groups() for m in regex.finditer(text)]
     data = text.encode("ascii")

@@ -65,6 +65,7 @@ from magistrate.analysis.shell_args import (
     serves_files,
     spelled_program,
 )
+from magistrate.analysis.shell_args import substitution_source as _substitution_source
 from magistrate.analysis.shell_lex import Op, Redir, Word, _decode_ansi_c, lex
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
@@ -297,7 +298,8 @@ class _Run:
         # Leading assignments: remembered for later words, and visible to rules as `export`.
         assigns: list[str] = []
         while i < len(words):
-            m = _ASSIGNMENT.match(words[i].text) if not words[i].text.startswith("=") else None
+            text = words[i].text
+            m = _ASSIGNMENT.match(text) if "=" in text and text[0] != "=" else None
             if not m:
                 break
             name, _, value = m.groups()
@@ -315,19 +317,18 @@ class _Run:
         if assigns:
             self.record("export", assigns, via, depth, where, False)
             s.assigns = assigns
-        if top and words and basename(words[0].text) in C.DATA_COMMANDS:
+        program = basename(words[0].text) if top and words else ""
+        if program in C.DATA_COMMANDS:
             for w in words[1:]:
                 if w.quoted:
                     self.out.data_spans.append((w.start, w.end))
-        if top and words and not s.piped:  # `git commit -F - <<EOF`: a message, not commands
+        if program and not s.piped and s.redirects:  # `git commit -F - <<EOF`: a message
             args, startup = [w.text for w in words[1:]], self.classify
-            self.out.data_spans += data_spans(
-                basename(words[0].text), s.redirects, args, src, startup
-            )
+            self.out.data_spans += data_spans(program, s.redirects, args, src, startup)
         if not words:
             self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
             return
-        argv = [self._resolve(w, env) for w in words]
+        argv = [self._resolve(w, env) if w.dynamic else w.text for w in words]
         if (fetched := runner_fetch(argv, via, depth, where)) is not None:
             self.out.effects.append(fetched)  # `npx -y create-next-app@latest`
         self.command(s, argv, words, depth, via, env, where)
@@ -343,7 +344,7 @@ class _Run:
         env: dict[str, str],
         where: tuple[int, int],
     ) -> None:
-        stdin_targets = piped_paths(argv, s.prev.invocation if s.prev else None, self.classify)
+        stdin_targets = piped_paths(argv, s.prev.invocation, self.classify) if s.prev else []
         unwrapped = self._unwrap(s, argv, depth, via, env, where, stdin_targets)
         if unwrapped is None:
             return
@@ -518,7 +519,7 @@ class _Run:
             operands=operands,
             subcommand=subcommand_of(name, args)
             if name in C.SUBCOMMAND_VALUE_OPTIONS
-            else " ".join(o.lower() for o in operands[:3]),
+            else " ".join([o.lower() for o in operands[:3]]),
             via=via,
             privileged=privileged,
             depth=depth,
@@ -529,7 +530,8 @@ class _Run:
             env=(*self.exported[-32:], *(assigns or ())),
         )
         self.out.invocations.append(inv)
-        for e in in_environment(inv, effects_of(inv, self.classify)):  # what its family says
+        found = effects_of(inv, self.classify)  # what its family says
+        for e in in_environment(inv, found) if found else ():
             if e.op in PATH_OPS and self._relative(e.target):
                 t = self._at_cwd(e.target)  # marks such as `download` stay with the file
                 e = replace(e, target=t, classes=self.classify(t) | e.classes & _MARKS)
@@ -1186,17 +1188,6 @@ _DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "cred
 
 # A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
-
-
-def _substitution_source(subs: list[str]) -> str | None:
-    """ "network" when a substitution downloads, "decoder" when it decodes, else None."""
-    for sub in subs:
-        if runs_fetcher(sub):
-            return "network"
-        words = [t.text for t in lex(sub) if isinstance(t, Word)]
-        if any(basename(w) in C.DECODERS for w in words) and {"-d", "--decode", "-D"} & set(words):
-            return "decoder"
-    return None
 
 
 # Programs a hidden spelling is matched against (`/???/?m` and `r${x}m` are rm).

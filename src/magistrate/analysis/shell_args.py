@@ -122,11 +122,22 @@ def spelled_program(head: str) -> str | None:
     if "$" in tail or "`" in tail:
         stripped = EXPANSION.sub("", tail)
         return stripped if stripped in _GUESSABLE else None
-    if not any(c in tail for c in "?*["):
+    if "?" not in tail and "*" not in tail and "[" not in tail:
         return None
     pattern = re.compile(fnmatch.translate(tail))
     found = sorted(p for p in _GUESSABLE if pattern.match(p))
     return found[0] if found else None
+
+
+def substitution_source(subs: list[str]) -> str | None:
+    """ "network" when a substitution downloads, "decoder" when it decodes, else None."""
+    for sub in subs:
+        if runs_fetcher(sub):
+            return "network"
+        words = [t.text for t in lex(sub) if isinstance(t, Word)]
+        if any(basename(w) in C.DECODERS for w in words) and {"-d", "--decode", "-D"} & set(words):
+            return "decoder"
+    return None
 
 
 def runs_fetcher(code: str) -> bool:

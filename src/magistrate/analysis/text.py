@@ -114,12 +114,23 @@ _RUN_WORD = re2.compile(
 )
 
 
+_NEXT_WORD = re.compile(r"[\w.-]+(\s+-|\s*$|\s*[|;&>])")
 _EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
 
 
 def looks_like_sql(text: str) -> bool:
     """True when the text starts like an SQL statement."""
+    head = text.lstrip(_RE2_SPACE)[:8]
+    if head.isascii() and not head.lower().startswith(_SQL_WORDS):
+        return False  # no statement word starts it (most prose and commands): RE2 not asked
     return rx.starts(_SQL_START, text)
+
+
+_RE2_SPACE = " \t\n\f\r"  # RE2's `\s`
+# The words `_SQL_START`'s statements begin with (each is followed by a blank there).
+_SQL_WORDS = tuple(
+    "with select insert update delete drop truncate alter grant revoke create merge copy".split()
+)
 
 
 def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
@@ -145,10 +156,7 @@ def looks_like_shell(text: str, commands: frozenset[str]) -> bool:
         or "/" in rest
         or "=" in rest
         or nxt.isdigit()
-        or (
-            bool(re.match(r"[\w.-]+(\s+-|\s*$|\s*[|;&>])", rest.lstrip()))
-            and len(rest.split()) <= 6
-        )
+        or (bool(_NEXT_WORD.match(rest.lstrip())) and len(rest.split()) <= 6)
     )
 
 
@@ -182,12 +190,15 @@ _EXPLAIN_QUESTION = (
     r"|why|how)|what's|is it|is there|does|do|should i|could you explain|explica|explique"
     r"|expl[ií]came|qu[eé]|c[oó]mo|por qu[eé]|cu[aá]l|qual|quais|o que)\b"
 )
-_EXPLAIN_ONLY = re.compile(
-    _EXPLAIN_QUESTION + r"|\b(don'?t|do not|never) (run|execute)\b|\bjust explain\b|\b(detects?"
+_EXPLAIN_ELSEWHERE = (
+    r"\b(don'?t|do not|never) (run|execute)\b|\bjust explain\b|\b(detects?"
     r"|detection|sigma|yara|alert on|hunt for|monitor for|flags?|catches|bloqueia|bloquea"
-    r"|detecta)\b",
-    re.I,
+    r"|detecta)\b"
 )
+_EXPLAIN_ONLY = re.compile(_EXPLAIN_QUESTION + "|" + _EXPLAIN_ELSEWHERE, re.I)
+# The same wordings for RE2 (linear, and no per-position Python loop), read over ASCII text
+# only: there `\b` and case folding mean the same in both engines.
+_EXPLAIN_ELSEWHERE_ASCII = re2.compile("(?i)" + _EXPLAIN_ELSEWHERE)
 # Where a request says it only asks (a question, 'just explain'): its opening is enough, and a
 # search of Python's engine over a megabyte would hold the GIL for 200 ms.
 _EXPLAIN_SPAN = 8192
@@ -221,4 +232,5 @@ def explains_only(text: str) -> bool:
         head = text[:_EXPLAIN_SPAN].lower()
         if not any(word in head for word in _EXPLAIN_ANYWHERE):
             return False
+        return rx.found(_EXPLAIN_ELSEWHERE_ASCII, text[:_EXPLAIN_SPAN])  # the start did not match
     return _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,12 +22,22 @@ _SERVICES = frozenset(
 
 def tool_words(name: str) -> str:
     """`github.deleteRepo` → `github delete repo`; `run_shell_command` → `run shell command`."""
+    if len(name) <= 256:  # tool names recur: remembered
+        return _short_tool_words(name)
+    spaced = _CAMEL.sub(" ", name)
+    return " ".join(_SEPARATORS.sub(" ", spaced).lower().split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_tool_words(name: str) -> str:
     spaced = _CAMEL.sub(" ", name)
     return " ".join(_SEPARATORS.sub(" ", spaced).lower().split())
 
 
 def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[tuple[str, str]]:
     """(key, value) for every scalar in the arguments; nested keys keep their innermost name."""
+    if len(args) <= limit and set(map(type, args.values())) <= _ONLY_STR:
+        return [(str(k), v) for k, v in args.items()]  # flat text arguments (most tool calls)
     out: list[tuple[str, str]] = []
 
     def walk(key: str, value: Any) -> None:
@@ -52,6 +63,9 @@ def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[t
     for k, v in args.items():
         walk(str(k), v)
     return out
+
+
+_ONLY_STR = frozenset({str})
 
 
 class ArgumentRoles:

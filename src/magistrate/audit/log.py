@@ -28,19 +28,30 @@ from magistrate.audit.anchor import Anchors
 from magistrate.audit.record import (
     chainer,
     event_payload,
+    fields_from_wire,
     iso,
+    payload_from_fields,
+    unbuilt,
     verdict_fields,
     verdict_payload,
+    verdict_wire,
 )
 from magistrate.audit.signing import Signer
 from magistrate.audit.spool import Spool
-from magistrate.audit.writer_proc import ProcessWriter, encode_batch, spec_for
+from magistrate.audit.writer_proc import (
+    ProcessWriter,
+    decode_batch,
+    encode_frame,
+    encode_item,
+    spec_for,
+)
 from magistrate.db.base import Chainer, Database, StoreUnavailable
 from magistrate.verdict import Verdict
 
 Durability = Literal["batched", "sync"]
 WriterKind = Literal["thread", "process"]
 _APPROVAL = -1  # the time field of a queued approval row (verdicts: their time, events: 0)
+_WIRED = object()  # in place of the verdict: the item holds its fields as JSON (`verdict_wire`)
 _live_logs: weakref.WeakSet[AuditLog] = weakref.WeakSet()
 
 
@@ -101,7 +112,9 @@ class AuditLog:
         self._held: list[dict[str, Any]] = []  # records no store or spool took yet
         self.writer = writer  # "process" falls back to "thread" when the child cannot be used
         self._proc: ProcessWriter | None = None
-        self._inflight: deque[tuple[int, list[tuple[int, int, Any, Any]]]] = deque()
+        # (first ticket, last ticket, frame) sent to the writer process, not acknowledged:
+        # the frame, not the verdicts, so these are freed as soon as they are sent.
+        self._inflight: deque[tuple[int, int, bytes]] = deque()
         self._recover: list[dict[str, Any]] = []  # sent to a child that died unacknowledged
         self._recover_upto = 0  # the last ticket among them
         _live_logs.add(self)
@@ -109,10 +122,19 @@ class AuditLog:
     # ------------------------------------------------------------------ hot path
     def record(self, action: Action, verdict: Verdict) -> None:
         """Log a verdict: queued (batched) or committed before returning (sync)."""
+        wire = None
+        if self.writer == "process":  # its fields as JSON now: the objects are freed at once
+            try:
+                wire = verdict_wire(action, verdict)
+            except Exception:  # the writer builds what it can from the objects
+                wire = None
         with self._enqueue_lock:
             self._issued += 1
             ticket = self._issued
-            self._queue.append((ticket, time.time_ns(), action, verdict))
+            if wire is None:
+                self._queue.append((ticket, time.time_ns(), action, verdict))
+            else:
+                self._queue.append((ticket, time.time_ns(), wire, _WIRED))
         if self._thread is None:
             self._start()
         if self.durability == "sync" or len(self._queue) > self.max_queue:
@@ -260,8 +282,11 @@ class AuditLog:
             try:
                 while self._queue:
                     batch = self._pop_batch()
-                    self._inflight.append((batch[-1][0], batch))
-                    proc.send(encode_batch(batch[-1][0], _wire_batch(batch)))
+                    first, last = batch[0][0], batch[-1][0]
+                    frame = encode_frame(last, [_wire(item) for item in batch])
+                    del batch
+                    self._inflight.append((first, last, frame))
+                    proc.send(frame)
             except OSError:
                 break
             if self._stop and not self._queue:
@@ -286,11 +311,11 @@ class AuditLog:
         """Batches a dead writer process never acknowledged: written first, by the replay
         path (whatever the child stored before dying is skipped)."""
         while self._inflight:
-            _, batch = self._inflight.popleft()
-            self._recover.extend(_payload(item) for item in batch)
-            self._recover_upto = max(self._recover_upto, batch[-1][0])
+            first, last, frame = self._inflight.popleft()
+            self._recover.extend(decode_batch(frame)[1])  # the records the child would write
+            self._recover_upto = max(self._recover_upto, last)
             with self._done_cond:  # their waiters wait for the rewrite instead
-                self._done = min(self._done, batch[0][0] - 1)
+                self._done = min(self._done, first - 1)
         self.spool.reload()  # the child may have added to it or emptied it
 
     def _acked(self, ack: dict[str, Any]) -> None:
@@ -299,7 +324,7 @@ class AuditLog:
             self._wake.set()
             return
         ticket = int(ack["t"])
-        while self._inflight and self._inflight[0][0] <= ticket:
+        while self._inflight and self._inflight[0][1] <= ticket:
             self._inflight.popleft()
         self.written += int(ack["w"])
         self.spooled += int(ack["s"])
@@ -312,10 +337,8 @@ class AuditLog:
             self._done_cond.notify_all()
 
     def _pop_batch(self) -> list[tuple[int, int, Any, Any]]:
-        batch: list[tuple[int, int, Any, Any]] = []
-        while self._queue and len(batch) < self.max_batch:
-            batch.append(self._queue.popleft())
-        return batch
+        pop = self._queue.popleft  # only the writer takes from the queue
+        return [pop() for _ in range(min(len(self._queue), self.max_batch))]
 
     def _drain(self) -> None:
         if self._recover:
@@ -462,40 +485,39 @@ def _payload(item: tuple[int, int, Any, Any]) -> dict[str, Any]:
     if item[3] is None:
         return {"approval": item[2]} if item[1] == _APPROVAL else dict(item[2])
     try:
+        if item[3] is _WIRED:
+            return payload_from_fields(fields_from_wire(item[1], item[2]))
         return verdict_payload(item[2], item[3], item[1])
     except Exception as exc:  # never lose the fact that a decision was made
-        verdict = item[3]
-        return {
-            "type": "verdict",
-            "record_id": str(getattr(verdict, "verdict_id", f"unrecorded-{item[0]}")),
-            "time": iso(item[1]),
-            "principal": str(getattr(verdict, "principal", "")),
-            "decision": str(getattr(verdict, "decision", "")),
-            "risk": str(getattr(verdict, "risk", "")),
-            "error": f"the full record could not be built: {type(exc).__name__}: {exc}",
-        }
+        return _unbuilt_payload(item, exc)
 
 
-def _wire_batch(batch: list[tuple[int, int, Any, Any]]) -> list[tuple[str, Any]]:
-    """A batch as the writer process receives it, taken 64 items at a time with the GIL
-    offered back in between: a check waiting for it waits for 64 items, not the batch."""
-    out: list[tuple[str, Any]] = []
-    for start in range(0, len(batch), 64):
-        if start:
-            time.sleep(0)
-        out.extend(_wire(item) for item in batch[start : start + 64])
-    return out
+def _unbuilt_payload(item: tuple[int, int, Any, Any], exc: Exception) -> dict[str, Any]:
+    if item[3] is _WIRED:
+        return unbuilt(fields_from_wire(item[1], item[2]), exc)
+    verdict = item[3]
+    return {
+        "type": "verdict",
+        "record_id": str(getattr(verdict, "verdict_id", f"unrecorded-{item[0]}")),
+        "time": iso(item[1]),
+        "principal": str(getattr(verdict, "principal", "")),
+        "decision": str(getattr(verdict, "decision", "")),
+        "risk": str(getattr(verdict, "risk", "")),
+        "error": f"the full record could not be built: {type(exc).__name__}: {exc}",
+    }
 
 
-def _wire(item: tuple[int, int, Any, Any]) -> tuple[str, Any]:
-    """A queued item as the writer process receives it: a verdict's plain fields (the record
-    is built there), an event's payload or an approval row."""
+def _wire(item: tuple[int, int, Any, Any]) -> bytes:
+    """A queued item as the writer process receives it (one element of a frame's list): a
+    verdict's plain fields (the record is built there), an event's payload or an approval row."""
+    if item[3] is _WIRED:  # the fields taken on the check path, the time put in front
+        return b'["v",[%d,%b]' % (item[1], item[2][1:])
     if item[3] is not None:
         try:
-            return ("v", verdict_fields(item[2], item[3], item[1]))
+            return encode_item("v", verdict_fields(item[2], item[3], item[1]))
         except Exception:  # the child gets the record this process can still build
-            return ("p", _payload(item))
-    return ("a", item[2]) if item[1] == _APPROVAL else ("p", item[2])
+            return encode_item("p", _payload(item))
+    return encode_item("a", item[2]) if item[1] == _APPROVAL else encode_item("p", item[2])
 
 
 def _safe(name: str) -> str:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
+from hashlib import sha256
 from typing import Any
 
 import orjson
@@ -49,6 +50,14 @@ def canonical(value: Any) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _canonical_bytes(value: Any) -> bytes:
+    """`canonical(value)` as UTF-8 (surrogates passed through)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
 def record_hash(prev_hash: str, body: str) -> str:
     """SHA-256 of the previous hash and this record's body."""
     return hashlib.sha256(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -57,10 +66,6 @@ def record_hash(prev_hash: str, body: str) -> str:
 def signed_hash(signer: Signer, prev_hash: str, body: str) -> str:
     """The keyed hash of a signed record: HMAC over the previous hash and the body."""
     return signer.mac(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass"))
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def verdict_fields(action: Action, verdict: Verdict, time_ns: int) -> tuple[Any, ...]:
@@ -95,11 +100,63 @@ def verdict_fields(action: Action, verdict: Verdict, time_ns: int) -> tuple[Any,
     )
 
 
+def verdict_wire(action: Action, verdict: Verdict) -> bytes:
+    """`verdict_fields` but the time, as a JSON array: taken on the check path (a few attribute
+    reads and one orjson call while the objects are in cache), so the verdict and action are
+    freed at once and the record is the verdict as it was returned."""
+    would = verdict.would_decision
+    cited = verdict.citations
+    fields = (
+        verdict.contains_secrets,
+        verdict.verdict_id,
+        action.id,
+        action.principal,
+        action.session,
+        action.role,
+        action.kind,
+        action.tool,
+        action.text,
+        action.args,
+        action.target,
+        verdict.fingerprint,
+        "ungoverned" if verdict.ungoverned else verdict.decision,  # str enums: their value
+        verdict.risk,
+        [c.to_dict() for c in cited] if cited else (),
+        verdict.reasons,
+        verdict.constitution_version,
+        verdict.trust_before,
+        verdict.trust_after,
+        verdict.mode,
+        verdict.approval_id,
+        would,
+        verdict.timings_ns,
+    )
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # lone surrogates, integers beyond 64 bits…
+        return json.dumps(fields, default=str).encode()
+
+
+def fields_from_wire(time_ns: int, wire: bytes) -> list[Any]:
+    """The `verdict_fields` of a verdict taken by `verdict_wire` at `time_ns`."""
+    try:
+        fields: list[Any] = orjson.loads(wire)
+    except orjson.JSONDecodeError:  # written by the `json` fallback
+        fields = json.loads(wire)
+    return [time_ns, *fields]
+
+
 def payload_from_fields(f: Sequence[Any]) -> dict[str, Any]:
     """The audit record (before chaining) of a verdict's fields, secrets masked."""
-    # When the scan saw no credential anywhere in the action there is nothing to mask.
-    text = mask_secrets if f[1] else _same
-    value = mask_value if f[1] else _same
+    text, args, target, cited, reasons = f[9], f[10] or {}, f[11] or None, f[15], f[16]
+    # When the scan saw no credential anywhere in the action there is nothing to mask (the
+    # fields are the caller's fresh copies: the record may hold them as they are).
+    if f[1]:
+        text = mask_secrets(text)
+        args = mask_value(args) if args else {}
+        target = mask_secrets(target) if target else None
+        cited = [{**c, "evidence": mask_secrets(c["evidence"])} for c in cited]
+        reasons = [mask_secrets(r) for r in reasons]
     return {
         "type": "verdict",
         "record_id": f[2],
@@ -110,14 +167,14 @@ def payload_from_fields(f: Sequence[Any]) -> dict[str, Any]:
         "role": f[6],
         "kind": f[7],
         "tool": f[8],
-        "text": text(f[9]),
-        "args": value(f[10]) if f[10] else {},
-        "target": text(f[11]) if f[11] else None,
+        "text": text,
+        "args": args,
+        "target": target,
         "fingerprint": f[12],
         "decision": f[13],
         "risk": f[14],
-        "citations": [{**c, "evidence": text(c["evidence"])} for c in f[15]],
-        "reasons": [text(r) for r in f[16]],
+        "citations": list(cited),
+        "reasons": list(reasons),
         "constitution_version": f[17],
         "trust_before": round(f[18], 6),
         "trust_after": round(f[19], 6),
@@ -125,6 +182,19 @@ def payload_from_fields(f: Sequence[Any]) -> dict[str, Any]:
         "approval_id": f[21],
         "would_decision": f[22],
         "timings_ns": f[23],
+    }
+
+
+def unbuilt(fields: Sequence[Any], exc: Exception) -> dict[str, Any]:
+    """The record of a verdict whose full record could not be built from its fields."""
+    return {
+        "type": "verdict",
+        "record_id": str(fields[2]),
+        "time": iso(int(fields[0])),
+        "principal": str(fields[4]),
+        "decision": str(fields[13]),
+        "risk": str(fields[14]),
+        "error": f"the full record could not be built: {type(exc).__name__}: {exc}",
     }
 
 
@@ -169,8 +239,11 @@ def chainer(
             if payload["record_id"] in skip:
                 continue
             seq += 1
-            body = canonical({**payload, **extra, "seq": seq, "prev": prev})
-            digest = record_hash(prev, body) if signer is None else signed_hash(signer, prev, body)
+            # What record_hash / signed_hash hash, from the encoder's bytes (no second encode)
+            data = _canonical_bytes({**payload, **extra, "seq": seq, "prev": prev})
+            body = data.decode("utf-8", "surrogatepass")
+            data = prev.encode("utf-8", "surrogatepass") + b"\n" + data
+            digest = sha256(data).hexdigest() if signer is None else signer.mac(data)
             rows.append(
                 (
                     seq,

@@ -131,6 +131,10 @@ class SQLiteDatabase(SharedQueries):
             self._path = str(Path(target).expanduser())
             self._uri = False
         self._durable = durable
+        # One INSERT over a JSON array (see audit_write) where other threads want the GIL;
+        # a process with no other thread (the audit writer process) sets this False:
+        # executemany then costs half the CPU.
+        self.bulk_json = _JSON_INSERT
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -197,7 +201,7 @@ class SQLiteDatabase(SharedQueries):
                 seq, last = head if head else (0, GENESIS)
                 rows = chain(seq, last, existing)
                 if rows:
-                    if _JSON_INSERT:
+                    if self.bulk_json:
                         # One statement for the whole batch: SQLite unpacks the rows in C with
                         # the GIL released once, where executemany takes the GIL back for every
                         # row (and waits for a checking thread to hand it over, each time).

@@ -93,10 +93,19 @@ _PREFIXES = tuple((p, f) for f in FAMILIES for p in f.prefixes)
 
 def families_of(name: str) -> tuple[Family, ...]:
     """Every family that knows a program (by its lower-cased base name)."""
-    found = _BY_NAME.get(name, ())
-    if _PREFIXES:
-        found = (*found, *(f for p, f in _PREFIXES if name.startswith(p) and f not in found))
+    found = _FAMILIES_OF.get(name)
+    if found is None:  # program names recur: remembered (bounded)
+        found = _BY_NAME.get(name, ())
+        if _PREFIXES:
+            found = (*found, *(f for p, f in _PREFIXES if name.startswith(p) and f not in found))
+        if len(name) <= 256:
+            if len(_FAMILIES_OF) >= 8192:
+                _FAMILIES_OF.clear()
+            _FAMILIES_OF[name] = found
     return found
+
+
+_FAMILIES_OF: dict[str, tuple[Family, ...]] = {}
 
 
 def effects_of(inv: Invocation, classify: Classify) -> list[Effect]:

@@ -144,6 +144,8 @@ def _has_sequence(args: Sequence[str], words: str) -> bool:
 
 def destroyed_database(name: str, argv: Sequence[str]) -> str | None:
     """Evidence when this invocation drops or wipes a whole database, else None."""
+    if name not in _RUNNERS and name not in _MONGO and name not in DESTROYERS:
+        return None  # no runner to look through, and nothing this program drops
     program, args, script = _resolve(name, argv)
     if _NO_EFFECT.intersection(args):
         return None
