@@ -13,7 +13,9 @@ embedded with one worker >= 8,000 decisions/s and p99 <= 10 ms; shared mode >= 4
 decisions/s per worker with one Redis round trip per decision; the batch endpoint >= 30,000
 decisions/s per worker. Redis round trips per decision are counted after the throughput run,
 by MONITOR, over a few hundred sequential checks (only commands naming the run's key prefix).
-The figures depend on the machine: the client runs on the same CPUs as the server.
+The figures depend on the machine: the client runs on the same CPUs as the server. Beside
+each figure is the server's CPU time per decision (its processes together, from /proc: the
+workers and their audit writer processes), which other load on the machine disturbs least.
 
 Run: `.venv/bin/python benchmarks/bench_server.py [--duration 8] [--modes embedded,shared]
 [--workers 1,2] [--client auto|wrk|httpx2] [--json results.json]`.
@@ -181,8 +183,34 @@ def store(mode: str) -> Iterator[dict[str, str]]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def server_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by process `root` and its descendants (workers,
+    an audit writer process): the A/B figure that other load on the machine disturbs least."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                grew = True
+    return sum(times.get(pid, 0.0) for pid in family)
+
+
 @contextmanager
-def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
+def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str, int]]:
     """A running server and a gateway key for the bench principals."""
     db = open_database(env["MAGISTRATE_DATABASE_URL"])
     _, token = Keys(db).create("agent", "bench-gateway", may_act_as="bench:*")
@@ -222,7 +250,7 @@ def serve(env: dict[str, str], workers: int) -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 raise RuntimeError("server not ready in 60 s")
             time.sleep(0.2)
-        yield url, token
+        yield url, token, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -381,10 +409,13 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     for mode in args.modes.split(","):
         for workers in (int(w) for w in args.workers.split(",")):
-            with store(mode) as env, serve(env, workers) as (url, token):
+            with store(mode) as env, serve(env, workers) as (url, token, pid):
                 for path, payloads, connections, per_request in plans.values():
                     drive(url, token, path, payloads, connections, args.warmup)
+                    cpu = server_cpu_s(pid)
                     figures = drive(url, token, path, payloads, connections, args.duration)
+                    cpu = server_cpu_s(pid) - cpu
+                    decisions = figures["requests_per_s"] * per_request * args.duration
                     trips = None
                     if mode == "shared" and path == "/v1/check":
                         trips = redis_trips(url, token, payloads, env["MAGISTRATE_REDIS_PREFIX"])
@@ -396,6 +427,7 @@ def main() -> None:
                         "actions_per_request": per_request,
                         "decisions_per_s": figures["requests_per_s"] * per_request,
                         "redis_trips_per_decision": trips,
+                        "server_cpu_us_per_decision": cpu / decisions * 1e6,
                         **figures,
                     }
                     results.append(row)
@@ -403,20 +435,24 @@ def main() -> None:
                         f"{mode:<8} workers={workers} {path:<16} c={connections:<3} "
                         f"{row['decisions_per_s']:>9,.0f} decisions/s  "
                         f"{figures['requests_per_s']:>8,.0f} req/s  "
-                        f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
+                        f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms  "
+                        f"server CPU {row['server_cpu_us_per_decision']:6.1f} µs/decision"
                         + (f"  non-2xx {figures['non_2xx']:.0f}" if figures["non_2xx"] else ""),
                         flush=True,
                     )
                     if verdict(row):
                         print(f"{'':<9}{verdict(row)}", flush=True)
-    print("\n| mode | workers | endpoint | decisions/s | p50 | p99 | against the targets |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| mode | workers | endpoint | decisions/s | p50 | p99 | server CPU/decision "
+        "| against the targets |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         per = f" ({r['actions_per_request']}/request)" if r["actions_per_request"] > 1 else ""
         print(
             f"| {r['mode']} | {r['workers']} | `{r['endpoint']}`{per} | "
             f"{r['decisions_per_s']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
-            f"{verdict(r) or '-'} |"
+            f"{r['server_cpu_us_per_decision']:.0f} µs | {verdict(r) or '-'} |"
         )
     if args.json is not None:
         args.json.write_text(json.dumps({"client": client, "results": results}, indent=2))

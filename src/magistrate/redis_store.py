@@ -24,12 +24,14 @@ from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from magistrate.breaker import Breaker
 from magistrate.db.base import StoreUnavailable
 from magistrate.errors import SuspensionError
 from magistrate.levels import Decision, Risk
+from magistrate.redis_wire import Wire
 from magistrate.trust import TrustPolicy, TrustState, decayed
 
 # Trust: a hash per principal {s: score, u: updated (unix s), x: suspended 0/1, r: reason}.
@@ -201,6 +203,10 @@ def _glob_escape(text: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
+def _bytes(value: str | int) -> bytes:
+    return str(value).encode()
+
+
 def _num(value: float) -> str:
     return repr(float(value))  # the shortest text that reads back as the same double
 
@@ -238,6 +244,7 @@ class RedisTrustLedger:
         # distance from the baseline has halved 24 times (suspended principals are kept).
         self.ttl_ms = int(max(86_400.0, 24 * self.policy.half_life_s) * 1000)
         self._record = client.register_script(_RECORD)
+        self._wire = Wire.for_client(client)  # the record's own lean connection (redis_wire)
         self._suspend = client.register_script(_SUSPEND)
         self._lift = client.register_script(_LIFT)
         self._restore = client.register_script(_RESTORE)
@@ -317,23 +324,19 @@ class RedisTrustLedger:
         judged = getattr(self._local, "judged", None)
         self._local.judged = None
         expected = ("1" if judged[1] else "0") if judged and judged[0] == principal else ""
-        out = guarded(
-            self.breaker,
-            self._record,
-            keys=[self._key(principal)],
-            args=[
-                now,
-                Decision(decision).value,
-                rank,
-                *self._policy_args,
-                _num(p.deny_penalty[rank]),
-                _num(p.escalate_penalty[rank]),
-                1 if p.suspend_on_critical_deny else 0,
-                str(p.suspend_below),
-                self.ttl_ms,
-                expected,
-            ],
-        )
+        args = [
+            now,
+            Decision(decision).value,
+            rank,
+            *self._policy_args,
+            _num(p.deny_penalty[rank]),
+            _num(p.escalate_penalty[rank]),
+            1 if p.suspend_on_critical_deny else 0,
+            str(p.suspend_below),
+            self.ttl_ms,
+            expected,
+        ]
+        out = guarded(self.breaker, self._run_record, self._key(principal), args)
         cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
         if out[0] == "stale":
             _, score, updated, suspended, reason = out
@@ -349,6 +352,18 @@ class RedisTrustLedger:
         if cache is not None:
             cache[principal] = stored
         return float(before), float(after)
+
+    def _run_record(self, key: str, args: list[Any]) -> Any:
+        """The record script's reply, over the lean connection when there is one."""
+        if self._wire is None:
+            return self._record(keys=[key], args=args)
+        # as redis-py encodes them: text as UTF-8, integers as their digits
+        command = (b"EVALSHA", self._record.sha.encode(), b"1", key.encode(), *map(_bytes, args))
+        try:
+            return self._wire.call(*command)
+        except NoScriptError:  # Redis restarted, or its scripts were flushed: load it again
+            self.client.script_load(_RECORD)
+            return self._wire.call(*command)
 
     def _forget_cached(self, principal: str) -> None:
         self._near.pop(principal, None)
@@ -422,6 +437,8 @@ class RedisTrustLedger:
     def close(self) -> None:
         """Release the client's connections."""
         self.client.close()
+        if self._wire is not None:
+            self._wire.close()
 
 
 class RedisSessionStore:

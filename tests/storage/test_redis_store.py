@@ -241,13 +241,25 @@ def test_a_batch_reads_each_standing_once_and_decides_the_same(
 
 
 class RoundTrips:
-    """Counts the calls a ledger makes to Redis."""
+    """Counts the calls a ledger makes to Redis: through the client, and through the lean
+    connection its record script goes over (`redis_wire`), by command name."""
 
-    def __init__(self, client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, client: redis.Redis, monkeypatch: pytest.MonkeyPatch, ledger: RedisTrustLedger
+    ) -> None:
         self.calls: list[str] = []
         for name in ("hmget", "evalsha", "eval"):
             real = getattr(client, name)
             monkeypatch.setattr(client, name, self._counting(name, real))
+        wire = ledger._wire
+        if wire is not None:
+            sent = wire.call
+
+            def call(*args: bytes) -> object:
+                self.calls.append(args[0].decode().lower())
+                return sent(*args)
+
+            monkeypatch.setattr(wire, "call", call)
 
     def _counting(self, name: str, real: object) -> object:
         def call(*args: object, **kwargs: object) -> object:
@@ -260,8 +272,9 @@ class RoundTrips:
 def test_one_round_trip_per_decision(
     detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gov = Governor(detector=detector, trust=RedisTrustLedger(client, prefix=prefix))
-    trips = RoundTrips(client, monkeypatch)
+    ledger = RedisTrustLedger(client, prefix=prefix)
+    gov = Governor(detector=detector, trust=ledger)
+    trips = RoundTrips(client, monkeypatch, ledger)
     gov.check(Action(kind="shell", text="ls", principal="agent:a"))
     assert trips.calls == ["hmget", "evalsha"]  # the first decision reads the standing
     trips.calls.clear()

@@ -52,6 +52,16 @@ def no_bootstrap_hint(say: Callable[[str], None]) -> None:
     )
 
 
+def _protocol() -> Any:
+    """uvicorn's httptools protocol sending each response in one write, when httptools is
+    installed (else uvicorn's choice)."""
+    try:
+        from magistrate.server.protocol import CoalescingHttpTools
+    except ImportError:
+        return "auto"
+    return CoalescingHttpTools
+
+
 def run(
     settings: Any,
     *,
@@ -63,7 +73,11 @@ def run(
 ) -> int:
     """Bind, bootstrap the admin key, print the URL, then serve until stopped; the exit
     status (1 when the port cannot be bound)."""
+    import logging
+    import os
+
     import uvicorn
+    from uvicorn.config import LOG_LEVELS
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(
@@ -73,6 +87,9 @@ def run(
         port=port,
         workers=workers,
         log_level=log_level,
+        http=_protocol(),
+        # Above info no access line is printed: skip building one per request
+        access_log=LOG_LEVELS.get(log_level.lower(), logging.INFO) <= logging.INFO,
         timeout_graceful_shutdown=5,
         proxy_headers=True,
         server_header=False,
@@ -86,6 +103,10 @@ def run(
         bootstrap_admin(settings.database_url, say)
     else:
         no_bootstrap_hint(say)
+    if "audit_writer" not in settings.model_fields_set:
+        # A long-running server writes its audit log from a process of its own (chaining,
+        # signing and inserts off the checking GIL); workers read their settings from here.
+        os.environ["MAGISTRATE_AUDIT_WRITER"] = "process"
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     say(

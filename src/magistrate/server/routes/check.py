@@ -20,7 +20,7 @@ from magistrate.server.auth import require
 from magistrate.server.bodies import action, parse, parse_json
 from magistrate.server.core import Server, current
 from magistrate.server.models import ActionIn, BatchIn, BatchOut, CheckIn, VerdictOut
-from magistrate.server.responses import ERRORS, body_spec, dumps, json_response
+from magistrate.server.responses import ERRORS, body_spec, dumps
 
 log = logging.getLogger("magistrate.server")
 Checker = Annotated[ApiKey, Depends(require("agent", "admin"))]
@@ -38,10 +38,10 @@ def batch_model(max_batch: int) -> type[BatchIn]:
     return model
 
 
-async def check(request: Request, key: Checker) -> Response:
-    """The verdict for one action: allow, deny or escalate (then poll the approval)."""
-    server = current(request)
-    body = parse(CheckIn, parse_json(await request.body()), "action")
+async def verdict_body(server: Server, key: ApiKey, raw: bytes) -> bytes:
+    """The JSON verdict for one action's body, judged as `key` allows (raises what the error
+    handlers answer: 400, 403, 422, 503). The route below and the fast lane both answer this."""
+    body = parse(CheckIn, parse_json(raw), "action")
     floor = Risk.parse(body.min_risk) if body.min_risk is not None else None
     act = action(key, body)
     gov = server.gov
@@ -53,7 +53,27 @@ async def check(request: Request, key: Checker) -> Response:
     else:
         verdict = await server.judge(gov.check, act, min_risk=floor)
     server.observe(verdict)
-    return json_response(verdict.to_dict())
+    return dumps(verdict.to_dict())
+
+
+async def batch_body(server: Server, key: ApiKey, raw: bytes, model: type[BatchIn]) -> bytes:
+    """The JSON verdicts for a batch body (`model` holds the server's batch limit)."""
+    gov = server.gov
+    if not server.inline and gov.sofia is not None and gov.sofia.llm is not None:
+        # Sofia's System 2: the batch's consultations go out at once, on this loop
+        items = await asyncio.to_thread(_items, key, raw, model)
+        verdicts = await gov.acheck_many(items, threaded=True)
+        for verdict in verdicts:
+            server.observe(verdict)
+        return dumps({"verdicts": [v.to_dict() for v in verdicts]})
+    body: bytes = await server.judge(lambda: _judge_batch(server, _items(key, raw, model)))
+    return body
+
+
+async def check(request: Request, key: Checker) -> Response:
+    """The verdict for one action: allow, deny or escalate (then poll the approval)."""
+    body = await verdict_body(current(request), key, await request.body())
+    return Response(body, media_type="application/json")
 
 
 def _items(key: ApiKey, raw: bytes, model: type[BatchIn]) -> list[Action]:
@@ -93,19 +113,7 @@ def router(s: Settings) -> APIRouter:
 
     async def check_batch(request: Request, key: Checker) -> Response:
         """Verdicts for up to `max_batch` actions, in order, with one pattern scan."""
-        server = current(request)
-        raw = await request.body()
-        gov = server.gov
-        if not server.inline and gov.sofia is not None and gov.sofia.llm is not None:
-            # Sofia's System 2: the batch's consultations go out at once, on this loop
-            items = await asyncio.to_thread(_items, key, raw, model)
-            verdicts = await gov.acheck_many(items, threaded=True)
-            for verdict in verdicts:
-                server.observe(verdict)
-            return Response(
-                dumps({"verdicts": [v.to_dict() for v in verdicts]}), media_type="application/json"
-            )
-        body = await server.judge(lambda: _judge_batch(server, _items(key, raw, model)))
+        body = await batch_body(current(request), key, await request.body(), model)
         return Response(body, media_type="application/json")
 
     r.add_api_route(
