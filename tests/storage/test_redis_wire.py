@@ -1,4 +1,4 @@
-"""The trust ledger's lean Redis connection (`redis_wire`): the same answers as redis-py's path,
+"""The trust ledger's own Redis connection (`redis_wire`): the same answers as the client's path,
 its database selected, and failures that read as redis-py's own (a cut connection retried once,
 a timeout dropping the connection, error replies, a script Redis lost loaded again)."""
 
@@ -65,7 +65,7 @@ def test_the_database_of_the_url_is_selected(client: redis.Redis, prefix: str) -
     wire = Wire.for_client(client)
     assert wire is not None
     client.set(f"{prefix}here", "yes")
-    assert wire.call(b"GET", f"{prefix}here".encode()) == "yes"
+    assert wire.call("GET", f"{prefix}here") == "yes"
     assert wire.db == client.connection_pool.connection_kwargs.get("db", 0)
     wire.close()
 
@@ -82,7 +82,7 @@ def test_a_cut_connection_is_retried_once(client: redis.Redis, prefix: str) -> N
     assert wire is not None
     ledger.record("agent:cut", Decision.ALLOW, Risk.LOW)
     conn = wire._local.conn
-    host, port = conn.sock.getsockname()[:2]
+    host, port = conn.connection._sock.getsockname()[:2]
     assert client.client_kill(f"{host}:{port}")  # as a Redis restart cuts it
     before, after = ledger.record("agent:cut", Decision.ALLOW, Risk.LOW)
     assert after >= before and wire._local.conn is not conn
@@ -134,7 +134,7 @@ def test_a_silent_server_times_out_and_the_connection_is_dropped() -> None:
                 return
 
     threading.Thread(target=accept, daemon=True).start()
-    wire = Wire("127.0.0.1", listener.getsockname()[1], timeout=0.1)
+    wire = Wire("127.0.0.1", listener.getsockname()[1], socket_timeout=0.1)
     for _ in range(2):
         with pytest.raises(redis.TimeoutError):
             wire.call(b"PING")
