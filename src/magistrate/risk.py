@@ -70,6 +70,7 @@ from magistrate.rule_match import (
     Subject,
     evidence_before,
     inside_spans,
+    new_context,
     show_invocation,
 )
 from magistrate.verdict import Citation
@@ -325,7 +326,7 @@ class RiskDetector:
     # ------------------------------------------------------------------ subjects
     def _context(self, action: Action) -> Context:
         subjects: list[Subject] = []
-        ctx = Context(action, subjects)
+        ctx = new_context(action, subjects)
         kind = action.kind
         text = skeleton(action.text) if action.text else ""
         if text:
@@ -899,17 +900,18 @@ class RiskDetector:
         decision, Sofia's ethical and crisis evidence, and what analysis found."""
         kind = ctx.action.kind
         signals: list[Signal] = []
-        for i, (ev, origin, span) in matched.items():
-            r = self._rules[i].rule
-            risk = r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk  # type: ignore[call-overload]
-            signals.append(Signal(r.id, r.article, risk, r.decision, ev, origin, span))
-        signals.sort(key=_signal_order)
         decision: Decision | None = None
-        for s in signals:
-            if s.decision is not None and (
-                decision is None or s.decision.strictness > decision.strictness
-            ):
-                decision = s.decision
+        if matched:  # most actions match no rule
+            for i, (ev, origin, span) in matched.items():
+                r = self._rules[i].rule
+                risk = r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk  # type: ignore[call-overload]
+                signals.append(Signal(r.id, r.article, risk, r.decision, ev, origin, span))
+            signals.sort(key=_signal_order)
+            for s in signals:
+                if s.decision is not None and (
+                    decision is None or s.decision.strictness > decision.strictness
+                ):
+                    decision = s.decision
         ethical: list[str] = []
         crisis: list[str] = []
         secrets = False
@@ -922,17 +924,21 @@ class RiskDetector:
                 ethical.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40))
             elif pkind == CRISIS and h:
                 crisis.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60))
+        # Each comprehension is a call: skipped where it would build an empty tuple. Facts are
+        # keyed by plain names (orjson).
         return _new_assessment(
             signals[0].risk if signals else Risk.LOW,
             tuple(signals),
-            FrozenDict({str(k): v for k, v in ctx.facts.items()}),  # plain names (orjson)
+            FrozenDict({str(k): v for k, v in ctx.facts.items()} if ctx.facts else ()),
             tuple(ctx.effects),
-            tuple(dict.fromkeys([i.name for i in ctx.invocations])),
-            tuple([f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements]),
+            tuple(dict.fromkeys([i.name for i in ctx.invocations])) if ctx.invocations else (),
+            tuple([f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements])
+            if ctx.statements
+            else (),
             tuple(ethical),
             tuple(crisis),
             decision,
-            tuple([self._cite(s) for s in signals[:MAX_CITATIONS]]),
+            tuple([self._cite(s) for s in signals[:MAX_CITATIONS]]) if signals else (),
             secrets,
         )
 
