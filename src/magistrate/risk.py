@@ -96,6 +96,7 @@ _DB_WORDS = re.compile(
 _EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sftp", "rsync"})
 _SECRET_CLASSES = frozenset({"secret", "environment"})
 _ANALYZED_VIEWS = frozenset({"shell", "code", "text", "sql", "environment"})  # in `_finish`
+_Matched = dict[int, tuple[str, str, tuple[int, int] | None]]  # rule → evidence, origin, span
 _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 # The same in RE2 for ASCII text (same meaning there): Python's engine tried every word.
 _SQL_TRIGGER_ASCII = re2.compile("(?i)" + _SQL_TRIGGER.pattern)
@@ -346,9 +347,7 @@ class RiskDetector:
                     self._decoded(text, "text", subjects)
             elif kind == "file" and _PATHLIKE.match(text):
                 subjects.append(Subject("path", text.strip(), "text"))
-            elif kind == "file" and _FILE_TEXT.match(text):
-                m = _FILE_TEXT.match(text)
-                assert m is not None
+            elif kind == "file" and (m := _FILE_TEXT.match(text)):
                 ctx.arg_values.setdefault("operation", []).append(m.group(1).lower())
                 subjects.append(Subject("path", m.group(2), "text"))
                 if m.group(3):  # the content written is data; code in it is still read as code
@@ -818,7 +817,7 @@ class RiskDetector:
     # ------------------------------------------------------------------ judging
     def _judge(self, ctx: Context) -> RiskAssessment:
         kind = ctx.action.kind
-        matched: dict[int, tuple[str, str, tuple[int, int] | None]] = {}  # rule → evidence…
+        matched: _Matched = {}
 
         def consider(
             cr: CompiledRule,
@@ -893,9 +892,7 @@ class RiskDetector:
                 found += self._tool_by_name.get(pid, ())
         return sorted(set(found), key=_rule_index) if len(found) > 1 else found
 
-    def _assessment(
-        self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
-    ) -> RiskAssessment:
+    def _assessment(self, ctx: Context, matched: _Matched) -> RiskAssessment:
         """The assessment from the rules that matched: signals by risk, the strictest rule
         decision, Sofia's ethical and crisis evidence, and what analysis found."""
         kind = ctx.action.kind
@@ -924,17 +921,15 @@ class RiskDetector:
                 ethical.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40))
             elif pkind == CRISIS and h:
                 crisis.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60))
-        # Each comprehension is a call: skipped where it would build an empty tuple. Facts are
-        # keyed by plain names (orjson).
+        # A comprehension is a call: none where the tuple is empty. Facts by plain names (orjson).
+        facts, sts = ctx.facts, ctx.statements
         return _new_assessment(
             signals[0].risk if signals else Risk.LOW,
             tuple(signals),
-            FrozenDict({str(k): v for k, v in ctx.facts.items()} if ctx.facts else ()),
+            FrozenDict({str(k): v for k, v in facts.items()} if facts else ()),
             tuple(ctx.effects),
             tuple(dict.fromkeys([i.name for i in ctx.invocations])) if ctx.invocations else (),
-            tuple([f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements])
-            if ctx.statements
-            else (),
+            tuple([f"{s.type}:{s.where}" if s.where else s.type for s in sts]) if sts else (),
             tuple(ethical),
             tuple(crisis),
             decision,
@@ -942,9 +937,7 @@ class RiskDetector:
             secrets,
         )
 
-    def _pattern_rules(
-        self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
-    ) -> None:
+    def _pattern_rules(self, ctx: Context, matched: _Matched) -> None:
         """Rules whose patterns matched, each at its first hit in a view it reads, unless its
         `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
         kind = ctx.action.kind
