@@ -343,16 +343,20 @@ def normalize_shell(text: str) -> str:
     out: list[str] = []
     run: set[str] = set()
     for tok in lex(text):
-        word = tok.text if isinstance(tok, Word) else None
-        if word is not None and word[:1] == "-" and _SHORT_FLAGS.match(word) and _bare(tok):
-            run.update(word[1:])
+        if isinstance(tok, Word):  # most tokens: one type test each
+            word = tok.text
+            if word[:1] == "-" and not tok.quoted and _SHORT_FLAGS.match(word):
+                run.update(word[1:])
+                continue
+            if run:  # a run of short flags ends: merged, deduplicated, sorted
+                out.append("-" + "".join(sorted(run)))
+                run.clear()
+            out.append(word if word and not _SPACE.search(word) else json.dumps(word))
             continue
-        if run:  # a run of short flags ends: merged, deduplicated, sorted
+        if run:
             out.append("-" + "".join(sorted(run)))
             run.clear()
-        if word is not None:
-            out.append(word if word and not _SPACE.search(word) else json.dumps(word))
-        elif isinstance(tok, Op):
+        if isinstance(tok, Op):
             out.append(";" if tok.op == "\n" else tok.op)
         elif isinstance(tok, Redir):
             target = tok.target.text if tok.target else ""
@@ -364,11 +368,6 @@ def normalize_shell(text: str) -> str:
     while out and out[-1] == ";":
         out.pop()
     return " ".join(out)
-
-
-def _bare(tok: Word | Op | Redir) -> bool:
-    """An unquoted word."""
-    return isinstance(tok, Word) and not tok.quoted
 
 
 def normalize_sql(text: str) -> str:
