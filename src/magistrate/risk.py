@@ -43,6 +43,7 @@ from magistrate.analysis.text import (
     explains_only,
     looks_like_shell,
     looks_like_sql,
+    path_tokens,
     skeleton,
 )
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
@@ -101,15 +102,6 @@ _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 # The same in RE2 for ASCII text (same meaning there): Python's engine tried every word.
 _SQL_TRIGGER_ASCII = re2.compile("(?i)" + _SQL_TRIGGER.pattern)
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
-# Paths named in prose. RE2 (linear time): Python's engine took quadratic time on long word runs.
-_PATH_TOKEN_UNICODE = re2.compile(
-    r"(?:~|\$HOME|\.{0,2}/)?[\pL\pN_.-]*(?:/[\pL\pN_.-]+)+|(?:^|[^\pL\pN_])(\.[\pL\pN_.-]+)"
-    r"|\bid_[a-z0-9]+\b"
-)
-# The same over ASCII text (most text): a much smaller automaton to build on first sight.
-_PATH_TOKEN_ASCII = re2.compile(
-    r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
-)
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
@@ -596,8 +588,8 @@ class RiskDetector:
                 for command in found.shell:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
-                paths = _PATH_TOKEN_ASCII if subj.text.isascii() else _PATH_TOKEN_UNICODE
-                if not rx.found(paths, subj.text):  # most prose names no path
+                paths = path_tokens(subj.text)
+                if paths is None:  # most prose names no path
                     continue
                 for found in paths.finditer(subj.text):
                     token = found.group(1) or found.group(0)
