@@ -745,6 +745,8 @@ class RiskDetector:
                 if not self._internal(value):
                     ctx.facts.setdefault(Fact.UNVERIFIED_TARGET, value[:120])
         effects = ctx.effects
+        if not effects:  # most actions: no comprehension (a call) to run
+            return
         sends = [e for e in effects if e.op == "send"]
         if not sends:
             return
