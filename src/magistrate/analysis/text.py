@@ -128,20 +128,27 @@ PATH_TOKEN_UNICODE = re2.compile(
 PATH_TOKEN_ASCII = re2.compile(
     r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
 )
-# Where PATH_TOKEN_ASCII's second alternative can start (its first needs a slash, its third
-# `id_`). Python's engine over short ASCII text costs a third of a call into RE2, and there
-# `\w` means the same in both.
-_DOT_TOKEN = re.compile(r"(?<!\w)\.[\w.-]")  # `(?:^|\W)\.`, found from the dot (a literal)
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_CHARS = _WORD_CHARS | {".", "-"}
+
+
+def _dot_token(text: str) -> bool:
+    r"""Whether PATH_TOKEN_ASCII's second alternative, `(?:^|[^\w])\.[\w.-]`, can match this
+    ASCII text: a dot not after a word character, before a name character (`.env`). Found
+    from the dots (prose has few), not by a regex tried at every character."""
+    i = text.find(".")
+    while i >= 0:
+        if (i == 0 or text[i - 1] not in _WORD_CHARS) and text[i + 1 : i + 2] in _NAME_CHARS:
+            return True
+        i = text.find(".", i + 1)
+    return False
 
 
 def path_tokens(text: str) -> Any:
     """The RE2 regex of path tokens for this text (ASCII or not), or None when it names none."""
     if text.isascii():
-        if (
-            "/" not in text
-            and "id_" not in text
-            and ("." not in text or not _DOT_TOKEN.search(text))
-        ):
+        # Its first alternative needs a slash, its third `id_`: most prose has neither.
+        if "/" not in text and "id_" not in text and not _dot_token(text):
             return None  # no alternative can match (most prose)
         paths = PATH_TOKEN_ASCII
     else:
