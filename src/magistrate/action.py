@@ -74,6 +74,7 @@ class Action:
     """An action an agent wants to take. Validated on construction."""
 
     __slots__ = (
+        "_args_json",
         "_fingerprint",
         "args",
         "context",
@@ -135,6 +136,7 @@ class Action:
         if not text and not self.tool and not self.args:
             raise InvalidAction("text", "an action needs text, a tool or args; all are empty")
         self._fingerprint: str | None = None
+        self._args_json: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any, *, strict: bool = False) -> Action:
@@ -174,7 +176,7 @@ class Action:
             self.kind,
             self.text,
             self.tool,
-            _canonical_json(self.args) if self.args else None,
+            self.args_json or None,
             self.target,
             _canonical_json(self.context) if self.context else None,
         )
@@ -184,6 +186,16 @@ class Action:
         """Hash of the exact content (no normalization): binds approvals to the exact call."""
         data = json.dumps(self.content_key, ensure_ascii=False, default=str)
         return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+    @property
+    def args_json(self) -> str:
+        """The args as canonical JSON ("" without args); the cache key and the fingerprint
+        both read it, so it is made once (an action is not changed after construction)."""
+        text = self._args_json
+        if text is None:
+            text = _canonical_json(self.args) if self.args else ""
+            self._args_json = text
+        return text
 
     @property
     def fingerprint(self) -> str:
@@ -303,13 +315,21 @@ def _check_depth(field: str, value: object) -> None:
 
 
 def _canonical_json(value: Mapping[str, Any]) -> str:
-    return _CANONICAL.encode(value)
+    if _C_ENCODER is None:
+        return _CANONICAL.encode(value)
+    # What `_CANONICAL.encode` does for a mapping, without its two Python-level frames: the C
+    # encoder with the same options, and a fresh circular-reference memo per call.
+    return "".join(
+        _C_ENCODER({}, _CANONICAL.default, _C_STRING, None, ":", ",", True, False, True)(value, 0)
+    )
 
 
 # What `json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))` builds on
 # every call (an encoder with options is not cached by `json`), built once: it keeps no state
 # between calls.
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_STRING: Any = json.encoder.encode_basestring
 
 
 # ---------------------------------------------------------------------- normalization
@@ -323,16 +343,20 @@ def normalize_shell(text: str) -> str:
     out: list[str] = []
     run: set[str] = set()
     for tok in lex(text):
-        word = tok.text if isinstance(tok, Word) else None
-        if word is not None and word[:1] == "-" and _SHORT_FLAGS.match(word) and _bare(tok):
-            run.update(word[1:])
+        if isinstance(tok, Word):  # most tokens: one type test each
+            word = tok.text
+            if word[:1] == "-" and not tok.quoted and _SHORT_FLAGS.match(word):
+                run.update(word[1:])
+                continue
+            if run:  # a run of short flags ends: merged, deduplicated, sorted
+                out.append("-" + "".join(sorted(run)))
+                run.clear()
+            out.append(word if word and not _SPACE.search(word) else json.dumps(word))
             continue
-        if run:  # a run of short flags ends: merged, deduplicated, sorted
+        if run:
             out.append("-" + "".join(sorted(run)))
             run.clear()
-        if word is not None:
-            out.append(word if word and not _SPACE.search(word) else json.dumps(word))
-        elif isinstance(tok, Op):
+        if isinstance(tok, Op):
             out.append(";" if tok.op == "\n" else tok.op)
         elif isinstance(tok, Redir):
             target = tok.target.text if tok.target else ""
@@ -344,11 +368,6 @@ def normalize_shell(text: str) -> str:
     while out and out[-1] == ";":
         out.pop()
     return " ".join(out)
-
-
-def _bare(tok: Word | Op | Redir) -> bool:
-    """An unquoted word."""
-    return isinstance(tok, Word) and not tok.quoted
 
 
 def normalize_sql(text: str) -> str:
@@ -375,7 +394,7 @@ def fingerprint_of(action: Action) -> str:
         action.kind,
         action.tool or "",
         normalize_text(action.kind, action.text),
-        _canonical_json(action.args) if action.args else "",
+        action.args_json,
         action.target or "",
     ]
     return hashlib.blake2b(

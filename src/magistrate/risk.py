@@ -43,6 +43,7 @@ from magistrate.analysis.text import (
     explains_only,
     looks_like_shell,
     looks_like_sql,
+    path_tokens,
     skeleton,
 )
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
@@ -70,6 +71,7 @@ from magistrate.rule_match import (
     Subject,
     evidence_before,
     inside_spans,
+    new_context,
     show_invocation,
 )
 from magistrate.verdict import Citation
@@ -95,19 +97,11 @@ _DB_WORDS = re.compile(
 _EGRESS = C.FETCHERS | C.RAW_SOCKETS | C.MAILERS | frozenset({"ssh", "scp", "sftp", "rsync"})
 _SECRET_CLASSES = frozenset({"secret", "environment"})
 _ANALYZED_VIEWS = frozenset({"shell", "code", "text", "sql", "environment"})  # in `_finish`
+_Matched = dict[int, tuple[str, str, tuple[int, int] | None]]  # rule → evidence, origin, span
 _DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 # The same in RE2 for ASCII text (same meaning there): Python's engine tried every word.
 _SQL_TRIGGER_ASCII = re2.compile("(?i)" + _SQL_TRIGGER.pattern)
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
-# Paths named in prose. RE2 (linear time): Python's engine took quadratic time on long word runs.
-_PATH_TOKEN_UNICODE = re2.compile(
-    r"(?:~|\$HOME|\.{0,2}/)?[\pL\pN_.-]*(?:/[\pL\pN_.-]+)+|(?:^|[^\pL\pN_])(\.[\pL\pN_.-]+)"
-    r"|\bid_[a-z0-9]+\b"
-)
-# The same over ASCII text (most text): a much smaller automaton to build on first sight.
-_PATH_TOKEN_ASCII = re2.compile(
-    r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
-)
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
 _UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
@@ -325,7 +319,7 @@ class RiskDetector:
     # ------------------------------------------------------------------ subjects
     def _context(self, action: Action) -> Context:
         subjects: list[Subject] = []
-        ctx = Context(action, subjects)
+        ctx = new_context(action, subjects)
         kind = action.kind
         text = skeleton(action.text) if action.text else ""
         if text:
@@ -345,9 +339,7 @@ class RiskDetector:
                     self._decoded(text, "text", subjects)
             elif kind == "file" and _PATHLIKE.match(text):
                 subjects.append(Subject("path", text.strip(), "text"))
-            elif kind == "file" and _FILE_TEXT.match(text):
-                m = _FILE_TEXT.match(text)
-                assert m is not None
+            elif kind == "file" and (m := _FILE_TEXT.match(text)):
                 ctx.arg_values.setdefault("operation", []).append(m.group(1).lower())
                 subjects.append(Subject("path", m.group(2), "text"))
                 if m.group(3):  # the content written is data; code in it is still read as code
@@ -596,8 +588,8 @@ class RiskDetector:
                 for command in found.shell:
                     self._absorb_shell(ctx, -1, self.shell.analyze(command))
             elif view == "text":
-                paths = _PATH_TOKEN_ASCII if subj.text.isascii() else _PATH_TOKEN_UNICODE
-                if not rx.found(paths, subj.text):  # most prose names no path
+                paths = path_tokens(subj.text)
+                if paths is None:  # most prose names no path
                     continue
                 for found in paths.finditer(subj.text):
                     token = found.group(1) or found.group(0)
@@ -753,6 +745,8 @@ class RiskDetector:
                 if not self._internal(value):
                     ctx.facts.setdefault(Fact.UNVERIFIED_TARGET, value[:120])
         effects = ctx.effects
+        if not effects:  # most actions: no comprehension (a call) to run
+            return
         sends = [e for e in effects if e.op == "send"]
         if not sends:
             return
@@ -817,7 +811,7 @@ class RiskDetector:
     # ------------------------------------------------------------------ judging
     def _judge(self, ctx: Context) -> RiskAssessment:
         kind = ctx.action.kind
-        matched: dict[int, tuple[str, str, tuple[int, int] | None]] = {}  # rule → evidence…
+        matched: _Matched = {}
 
         def consider(
             cr: CompiledRule,
@@ -892,24 +886,23 @@ class RiskDetector:
                 found += self._tool_by_name.get(pid, ())
         return sorted(set(found), key=_rule_index) if len(found) > 1 else found
 
-    def _assessment(
-        self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
-    ) -> RiskAssessment:
+    def _assessment(self, ctx: Context, matched: _Matched) -> RiskAssessment:
         """The assessment from the rules that matched: signals by risk, the strictest rule
         decision, Sofia's ethical and crisis evidence, and what analysis found."""
         kind = ctx.action.kind
         signals: list[Signal] = []
-        for i, (ev, origin, span) in matched.items():
-            r = self._rules[i].rule
-            risk = r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk  # type: ignore[call-overload]
-            signals.append(Signal(r.id, r.article, risk, r.decision, ev, origin, span))
-        signals.sort(key=_signal_order)
         decision: Decision | None = None
-        for s in signals:
-            if s.decision is not None and (
-                decision is None or s.decision.strictness > decision.strictness
-            ):
-                decision = s.decision
+        if matched:  # most actions match no rule
+            for i, (ev, origin, span) in matched.items():
+                r = self._rules[i].rule
+                risk = r.kind_risk.get(kind, r.risk) if r.kind_risk else r.risk  # type: ignore[call-overload]
+                signals.append(Signal(r.id, r.article, risk, r.decision, ev, origin, span))
+            signals.sort(key=_signal_order)
+            for s in signals:
+                if s.decision is not None and (
+                    decision is None or s.decision.strictness > decision.strictness
+                ):
+                    decision = s.decision
         ethical: list[str] = []
         crisis: list[str] = []
         secrets = False
@@ -922,23 +915,23 @@ class RiskDetector:
                 ethical.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40))
             elif pkind == CRISIS and h:
                 crisis.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60))
+        # A comprehension is a call: none where the tuple is empty. Facts by plain names (orjson).
+        facts, sts = ctx.facts, ctx.statements
         return _new_assessment(
             signals[0].risk if signals else Risk.LOW,
             tuple(signals),
-            FrozenDict({str(k): v for k, v in ctx.facts.items()}),  # plain names (orjson)
+            FrozenDict({str(k): v for k, v in facts.items()} if facts else ()),
             tuple(ctx.effects),
-            tuple(dict.fromkeys([i.name for i in ctx.invocations])),
-            tuple([f"{s.type}:{s.where}" if s.where else s.type for s in ctx.statements]),
+            tuple(dict.fromkeys([i.name for i in ctx.invocations])) if ctx.invocations else (),
+            tuple([f"{s.type}:{s.where}" if s.where else s.type for s in sts]) if sts else (),
             tuple(ethical),
             tuple(crisis),
             decision,
-            tuple([self._cite(s) for s in signals[:MAX_CITATIONS]]),
+            tuple([self._cite(s) for s in signals[:MAX_CITATIONS]]) if signals else (),
             secrets,
         )
 
-    def _pattern_rules(
-        self, ctx: Context, matched: dict[int, tuple[str, str, tuple[int, int] | None]]
-    ) -> None:
+    def _pattern_rules(self, ctx: Context, matched: _Matched) -> None:
         """Rules whose patterns matched, each at its first hit in a view it reads, unless its
         `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
         kind = ctx.action.kind

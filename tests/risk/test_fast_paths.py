@@ -115,6 +115,8 @@ def test_direct_re2_calls_answer_as_the_wrapper(text: str) -> None:
     assert rx.found(run_word, text) == (run_word.search(text) is not None)
     assert rx.starts(sql_start, text) == (sql_start.match(text) is not None)
     assert rx.group_texts(clause, text) == [m.groups() for m in clause.finditer(text)]
+    # Every clause holds its run word: stopping at a match that ends the text loses none.
+    assert rx.group_texts(clause, text, nonempty=True) == rx.group_texts(clause, text)
 
 
 _REQUESTS = st.lists(

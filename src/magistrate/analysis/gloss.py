@@ -157,6 +157,9 @@ _COMPILED = [(re.compile(p), r) for p, r in _PHRASES]
 # only whole words are looked up (`examp1e.com` and `~/.aws` stay as they are).
 _TOKEN = re.compile(r"\w+(?:[.@/~+-]\w+)*|[\s\S]")
 _WORDS_2 = re.compile(r"[^\W\d_]{2,}")
+# The same over lower-case ASCII text, where a letter is a-z: a range, not a category lookup
+# per character (half the time).
+_WORDS_2_ASCII = re.compile(r"[a-z]{2,}")
 # Words that only these languages have (so English text is never "glossed" by accident).
 _MARKERS = frozenset(
     "apague exclua excluir deletar borra borrar borre elimine ignora ignorar envie envia envien "
@@ -187,7 +190,8 @@ def gloss(text: str) -> str | None:
     if not text or len(text) > 20_000:
         return None
     folded = _fold(text)
-    words = _WORDS_2.findall(folded)  # runs of two letters or more
+    # runs of two letters or more
+    words = (_WORDS_2_ASCII if text.isascii() else _WORDS_2).findall(folded)
     if len(words) < 3:
         return None
     # Marker words among them, counted (and distinct) without a Python-level loop.

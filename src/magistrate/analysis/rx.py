@@ -51,9 +51,10 @@ def starts(regex: Any, text: str) -> bool:
     return bool(engine.Match(_ANCHOR.ANCHOR_START, data, 0, len(data))[0] != _NULL_SPAN)
 
 
-def group_texts(regex: Any, text: str) -> list[tuple[str | None, ...]]:
+def group_texts(regex: Any, text: str, nonempty: bool = False) -> list[tuple[str | None, ...]]:
     """`[m.groups() for m in regex.finditer(text)]`, for an RE2 regex. Over ASCII text (byte
-    offsets are character offsets) the engine's spans are read directly."""
+    offsets are character offsets) the engine's spans are read directly. `nonempty`: the
+    caller knows every match holds a character, so none is looked for after the text's end."""
     engine = _ENGINES.get(id(regex)) or _direct(regex)  # the lookup is the common case
     if engine is None or not text.isascii():
         return [m.groups() for m in regex.finditer(text)]
@@ -66,7 +67,7 @@ def group_texts(regex: Any, text: str) -> list[tuple[str | None, ...]]:
         if whole == _NULL_SPAN:
             return out
         out.append(tuple(None if s == _NULL_SPAN else text[s[0] : s[1]] for s in spans[1:]))
-        if pos == end:
+        if pos == end or (nonempty and whole[1] == end):
             return out
         pos = pos + 1 if pos == whole[1] else whole[1]
 

@@ -244,7 +244,9 @@ class _Run:
         simples: list[_Simple] = []
         cur = _Simple()
         for tok in tokens:
-            if isinstance(tok, Op):
+            if isinstance(tok, Word):  # most tokens, tested first
+                cur.words.append(tok)
+            elif isinstance(tok, Op):
                 if tok.op in ("|", "|&"):
                     cur.piped = True
                     nxt = _Simple(prev=cur)
@@ -253,10 +255,8 @@ class _Run:
                 else:
                     simples.append(cur)
                     cur = _Simple()
-            elif isinstance(tok, Redir):
-                cur.redirects.append(tok)
             else:
-                cur.words.append(tok)
+                cur.redirects.append(tok)
         simples.append(cur)
         for simple in simples:
             if len(self.out.invocations) >= MAX_INVOCATIONS:

@@ -335,13 +335,24 @@ def _space_apart(src: str, max_tokens: int | None) -> list[Token]:
     tokens: list[Token] = []
     limit = len(src) + 1 if max_tokens is None else max_tokens
     pos = 0
+    new = object.__new__
     for part in src.split(" "):
         if part:
             if len(tokens) >= limit:
                 break
-            tokens.append(Word(part, pos, pos + len(part)))
+            # `Word(part, pos, end)`, its fields set here: no `__init__` frame per word
+            w: Word = new(Word)
+            w.text, w.start, w.end, w.subs = part, pos, pos + len(part), []
+            w.quoted = w.dynamic = w.process_sub = False
+            tokens.append(w)
         pos += len(part) + 1
     return tokens
+
+
+# A field added to Word and not set in `_space_apart` fails here, at import (an unset slot
+# cannot be compared), not later as a missing attribute.
+if _space_apart("a", None) != [Word("a", 0, 1)]:
+    raise RuntimeError("_space_apart does not build what Word() builds")
 
 
 def _lex_loop(src: str, max_tokens: int | None = None) -> list[Token]:

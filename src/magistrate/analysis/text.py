@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
@@ -118,6 +119,43 @@ _NEXT_WORD = re.compile(r"[\w.-]+(\s+-|\s*$|\s*[|;&>])")
 _EXPANDED_NAME = re.compile(r"^[\"']?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`)")
 
 
+# Paths named in prose. RE2 (linear time): Python's engine took quadratic time on long word runs.
+PATH_TOKEN_UNICODE = re2.compile(
+    r"(?:~|\$HOME|\.{0,2}/)?[\pL\pN_.-]*(?:/[\pL\pN_.-]+)+|(?:^|[^\pL\pN_])(\.[\pL\pN_.-]+)"
+    r"|\bid_[a-z0-9]+\b"
+)
+# The same over ASCII text (most text): a much smaller automaton to build on first sight.
+PATH_TOKEN_ASCII = re2.compile(
+    r"(?:~|\$HOME|\.{0,2}/)?[\w.-]*(?:/[\w.-]+)+|(?:^|[^\w])(\.[\w.-]+)|\bid_[a-z0-9]+\b"
+)
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_CHARS = _WORD_CHARS | {".", "-"}
+
+
+def _dot_token(text: str) -> bool:
+    r"""Whether PATH_TOKEN_ASCII's second alternative, `(?:^|[^\w])\.[\w.-]`, can match this
+    ASCII text: a dot not after a word character, before a name character (`.env`). Found
+    from the dots (prose has few), not by a regex tried at every character."""
+    i = text.find(".")
+    while i >= 0:
+        if (i == 0 or text[i - 1] not in _WORD_CHARS) and text[i + 1 : i + 2] in _NAME_CHARS:
+            return True
+        i = text.find(".", i + 1)
+    return False
+
+
+def path_tokens(text: str) -> Any:
+    """The RE2 regex of path tokens for this text (ASCII or not), or None when it names none."""
+    if text.isascii():
+        # Its first alternative needs a slash, its third `id_`: most prose has neither.
+        if "/" not in text and "id_" not in text and not _dot_token(text):
+            return None  # no alternative can match (most prose)
+        paths = PATH_TOKEN_ASCII
+    else:
+        paths = PATH_TOKEN_UNICODE
+    return paths if rx.found(paths, text) else None
+
+
 def looks_like_sql(text: str) -> bool:
     """True when the text starts like an SQL statement."""
     head = text.lstrip(_RE2_SPACE)[:8]
@@ -169,12 +207,12 @@ def code_in_prose(text: str, commands: frozenset[str]) -> list[str]:
     candidates = [m.group(1) for m in _INLINE.finditer(text)] if "`" in text else []
     if "'" in text or '"' in text:
         candidates += [m.group(1) for m in _QUOTED.finditer(text)]
-    if rx.found(_RUN_WORD, text):
-        candidates += [
-            (clause or "") + (end or "")
-            for clause, end in rx.group_texts(_RUN_CLAUSE, text)
-            if len(clause or "") < 400  # a clause is a command line, not a page
-        ]
+    # A clause starts with a `_RUN_WORD` (no such word, no clause): one engine call, not two.
+    candidates += [
+        (clause or "") + (end or "")
+        for clause, end in rx.group_texts(_RUN_CLAUSE, text, nonempty=True)
+        if len(clause or "") < 400  # a clause is a command line, not a page
+    ]
     for raw in candidates:
         candidate = raw.strip().rstrip(".")
         if len(candidate) >= 2 and (
@@ -207,8 +245,10 @@ _EXPLAIN_SPAN = 8192
 # the anchored start alone, instead of trying every alternative at every character.
 _EXPLAIN_START = re.compile(_EXPLAIN_QUESTION, re.I)
 _EXPLAIN_ANYWHERE = (
-    " run",
-    " execute",
+    "t run",  # don't, dont, do not
+    "r run",  # never
+    "t execute",
+    "r execute",
     "just explain",
     "detect",
     "sigma",
