@@ -15,7 +15,9 @@ from magistrate.analysis.fieldscan import PatternSet
 from magistrate.analysis.sql import fold_concatenation
 from magistrate.risk import RiskDetector
 
-# Generous for a loaded CI machine; measured 20-350 ms on a 2-core shared host.
+# CPU time of the judging thread (time.thread_time), so other work on a loaded CI machine does
+# not count; measured 20-350 ms on a 2-core shared host. The bugs these tests keep out took
+# seconds to minutes.
 BOUND_S = 1.5
 _WHERE = " OR ".join(f"c{i}=1" for i in range(9_000))
 
@@ -32,9 +34,9 @@ def detector() -> RiskDetector:
 
 def _timed(gov: Governor, action: dict) -> float:
     gov.trust.clear()
-    start = time.perf_counter()
+    start = time.thread_time()
     gov.check(Action.from_dict(action))
-    return time.perf_counter() - start
+    return time.thread_time() - start
 
 
 def test_the_original_blob_is_judged_quickly(gov: Governor) -> None:
@@ -93,25 +95,25 @@ def test_adversarial_shapes_take_bounded_time(
 ) -> None:
     unit = "".join(units)
     text = (unit * (size // len(unit) + 1))[:size]
-    start = time.perf_counter()
+    start = time.thread_time()
     detector.assess(_action(kind, text))
-    assert time.perf_counter() - start < BOUND_S, (unit, kind, size)
+    assert time.thread_time() - start < BOUND_S, (unit, kind, size)
 
 
 def test_field_patterns_scan_in_linear_time() -> None:
     # A pattern Python's engine runs in exponential time on a near-miss.
     patterns = PatternSet([r"^(a+)+$", r"^(-\S+\s+)*\S+$"])
-    start = time.perf_counter()
+    start = time.thread_time()
     patterns.matches("a" * 50_000 + "!")
     patterns.matches("-x " * 30_000 + " ")
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
 
 
 def test_concatenation_folding_is_not_quadratic() -> None:
     text = "'a' + " * 20_000 + "'b'"
-    start = time.perf_counter()
+    start = time.thread_time()
     folded = fold_concatenation(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.thread_time() - start < 1.0
     assert folded.startswith("'aaaa")
 
 
@@ -119,17 +121,17 @@ def test_sql_sniffing_is_not_cubic() -> None:
     # `select\s+.+\s+from\s` in Python's engine: 24 s for `select` and 2,000 spaces.
     from magistrate.analysis.text import looks_like_sql
 
-    start = time.perf_counter()
+    start = time.thread_time()
     assert not looks_like_sql("select" + " " * 90_000 + "x")
     assert looks_like_sql("SELECT a FROM t")
-    assert time.perf_counter() - start < 0.1
+    assert time.thread_time() - start < 0.1
 
 
 def test_concat_folding_is_not_exponential(detector: RiskDetector) -> None:
     # `CONCAT(` with optional commas split `'a''a''a'…` in exponentially many ways (28 s at 90).
-    start = time.perf_counter()
+    start = time.thread_time()
     detector.assess(Action(kind="sql", text="EXEC concat('a'" + "'a'" * 4000))
-    assert time.perf_counter() - start < BOUND_S
+    assert time.thread_time() - start < BOUND_S
 
 
 @pytest.mark.parametrize("mark", [*"(:{[=@/.$`'\"\\|&;<>,#%*?!~-", "{a,", "a,", "()"])
@@ -138,6 +140,6 @@ def test_long_runs_around_punctuation(detector: RiskDetector, mark: str, kind: s
     # Long word runs beside one punctuation mark: the shape of the fork-bomb pattern (14 s for
     # 40,000 letters and `(`) and of brace expansion (`{a,a,a,…`) before they were fixed.
     for text in ("a" * 40_000 + mark, mark + "a" * 40_000, mark * 20_000):
-        start = time.perf_counter()
+        start = time.thread_time()
         detector.assess(_action(kind, text[:60_000]))
-        assert time.perf_counter() - start < BOUND_S, (mark, kind, text[:20])
+        assert time.thread_time() - start < BOUND_S, (mark, kind, text[:20])

@@ -140,10 +140,10 @@ def test_hostile_megabytes_are_refused_in_milliseconds() -> None:
     the whole body (a byte pre-scan in Python cost 2.7 s on 16 MiB of escaped quotes)."""
     size = 16 * 1024 * 1024
     for raw in (b"[" * size, b'{"a":' * (size // 5), b'"\\"' * (size // 3) + b"[" * 50):
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU time of this thread: load elsewhere does not count
         with pytest.raises(InvalidAction):
             parse(raw)
-        assert time.perf_counter() - started < 0.5
+        assert time.thread_time() - started < 0.5
 
 
 @pytest.mark.parametrize(

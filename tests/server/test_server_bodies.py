@@ -101,7 +101,7 @@ def test_parsing_a_megabyte_body_is_quick() -> None:
     import time
 
     body = {"kind": "tool", "tool": "t", "args": {f"k{i}": [i, "v" * 10] for i in range(40_000)}}
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: load elsewhere does not count
     for _ in range(5):
         parse(CheckIn, body, "action")
-    assert (time.perf_counter() - started) / 5 < 0.05
+    assert (time.thread_time() - started) / 5 < 0.05
