@@ -43,6 +43,9 @@ def test_notify_wakes_a_waiter_of_another_governor(detector: RiskDetector, tmp_p
         waiting, resolving = governor("a"), governor("b")
         v = waiting.check(Action(kind="sql", text="DROP TABLE t", principal="agent:x"))
         assert v.approval_id
+        # The request row is written in A's next audit batch (durable within its window): the
+        # other governor sees it once that batch is stored.
+        assert waiting.audit.flush(30)  # type: ignore[union-attr]
 
         async def wait() -> tuple[str, float]:
             wakeups = waiting.approvals.wakeups  # type: ignore[union-attr]
