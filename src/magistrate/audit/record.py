@@ -68,45 +68,11 @@ def signed_hash(signer: Signer, prev_hash: str, body: str) -> str:
     return signer.mac(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass"))
 
 
-def verdict_fields(action: Action, verdict: Verdict, time_ns: int) -> tuple[Any, ...]:
-    """What a verdict's record is built from, as plain values (cheap to take on the hot side
-    of the writer and to send to a writer process; `payload_from_fields` builds the record)."""
-    would = verdict.would_decision
-    return (
-        time_ns,
-        verdict.contains_secrets,
-        verdict.verdict_id,
-        action.id,
-        action.principal,
-        action.session,
-        action.role,
-        action.kind,
-        action.tool,
-        action.text,
-        action.args,
-        action.target,
-        verdict.fingerprint,
-        "ungoverned" if verdict.ungoverned else verdict.decision.value,
-        verdict.risk.value,
-        [c.to_dict() for c in verdict.citations],
-        list(verdict.reasons),
-        verdict.constitution_version,
-        verdict.trust_before,
-        verdict.trust_after,
-        verdict.mode,
-        verdict.approval_id,
-        would.value if would else None,
-        dict(verdict.timings_ns),
-    )
-
-
-def verdict_wire(action: Action, verdict: Verdict) -> bytes:
-    """`verdict_fields` but the time, as a JSON array: taken on the check path (a few attribute
-    reads and one orjson call while the objects are in cache), so the verdict and action are
-    freed at once and the record is the verdict as it was returned."""
-    would = verdict.would_decision
+def _verdict_values(action: Action, verdict: Verdict) -> tuple[Any, ...]:
+    """A verdict's record fields but the time, in `payload_from_fields`'s order (the one list
+    of them): attribute reads only, enums as they are (str enums: JSON writes their value)."""
     cited = verdict.citations
-    fields = (
+    return (
         verdict.contains_secrets,
         verdict.verdict_id,
         action.id,
@@ -119,7 +85,7 @@ def verdict_wire(action: Action, verdict: Verdict) -> bytes:
         action.args,
         action.target,
         verdict.fingerprint,
-        "ungoverned" if verdict.ungoverned else verdict.decision,  # str enums: their value
+        "ungoverned" if verdict.ungoverned else verdict.decision,
         verdict.risk,
         [c.to_dict() for c in cited] if cited else (),
         verdict.reasons,
@@ -128,9 +94,36 @@ def verdict_wire(action: Action, verdict: Verdict) -> bytes:
         verdict.trust_after,
         verdict.mode,
         verdict.approval_id,
-        would,
+        verdict.would_decision,
         verdict.timings_ns,
     )
+
+
+def verdict_fields(action: Action, verdict: Verdict, time_ns: int) -> tuple[Any, ...]:
+    """What a verdict's record is built from, as plain values (cheap to take on the hot side
+    of the writer and to send to a writer process; `payload_from_fields` builds the record):
+    enums as plain strings (a store driver may write an enum by its name), a copy of the
+    timings the caller's verdict still holds."""
+    v = _verdict_values(action, verdict)
+    would = v[21]
+    return (
+        time_ns,
+        *v[:12],
+        str(v[12]),
+        str(v[13]),
+        list(v[14]),
+        list(v[15]),
+        *v[16:21],
+        str(would) if would else None,
+        dict(v[22]),
+    )
+
+
+def verdict_wire(action: Action, verdict: Verdict) -> bytes:
+    """`verdict_fields` but the time, as a JSON array: taken on the check path (a few attribute
+    reads and one orjson call while the objects are in cache), so the verdict and action are
+    freed at once and the record is the verdict as it was returned."""
+    fields = _verdict_values(action, verdict)
     try:
         return orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS)
     except (TypeError, orjson.JSONEncodeError):  # lone surrogates, integers beyond 64 bits…
