@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -19,19 +18,6 @@ from magistrate.redis_store import RedisSessionStore, RedisTrustLedger, connect
 from magistrate.sessions import MemorySessionStore
 from magistrate.trust import MemoryTrustLedger, TrustPolicy, TrustState
 from tests.servers import REDIS_URL, redis_prefix
-
-
-@pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    c = connect(REDIS_URL)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    with redis_prefix() as p:
-        yield p
 
 
 class Clock:

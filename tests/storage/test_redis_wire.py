@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -15,23 +14,8 @@ from redis.exceptions import NoScriptError
 
 from magistrate import Decision, Risk
 from magistrate.db.base import StoreUnavailable
-from magistrate.redis_store import RedisTrustLedger, connect
+from magistrate.redis_store import RedisTrustLedger
 from magistrate.redis_wire import Wire
-from tests.servers import REDIS_URL, redis_prefix
-
-
-@pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    c = connect(REDIS_URL)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    with redis_prefix() as p:
-        yield p
-
 
 OUTCOMES = [
     (Decision.ALLOW, Risk.LOW),
