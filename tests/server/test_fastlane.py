@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 
 from magistrate import Governor, RiskDetector
 from magistrate.config import Settings
@@ -27,37 +23,10 @@ from magistrate.server import create_app
 from magistrate.server.fastlane import MagistrateAPI
 from magistrate.server.guard import Guard
 from magistrate.server.protocol import CoalescingHttpTools, CoalescingTransport
-from tests.servers import bearer
+from tests.servers import ThreadServer, bearer
 
 # What differs between two verdicts on the same action: identity, time, the trust it moved
 VOLATILE = {"verdict_id", "timings_us", "trust_before", "trust_after", "cache_hit", "approval_id"}
-
-
-class Served:
-    """uvicorn in a thread, on its own loopback port, with the given HTTP protocol."""
-
-    def __init__(self, app: Any, http: Any = "auto", lifespan: Any = "on") -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, http=http)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.sock.close()
 
 
 class Pair:
@@ -98,8 +67,8 @@ def pair(detector: RiskDetector, tmp_path_factory: pytest.TempPathFactory) -> It
         app.framework, max_body=guard.max_body, on_request=guard.on_request, worker=guard.worker
     )
     with (
-        Served(app, http=CoalescingHttpTools) as fast,
-        Served(framework_only, lifespan="off") as framework,
+        ThreadServer(app, http=CoalescingHttpTools) as fast,
+        ThreadServer(framework_only, lifespan="off") as framework,
         httpx2.Client(base_url=fast.url, headers=bearer(agent), timeout=30) as fast_client,
         httpx2.Client(base_url=framework.url, headers=bearer(agent), timeout=30) as slow,
     ):
