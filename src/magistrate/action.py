@@ -315,21 +315,13 @@ def _check_depth(field: str, value: object) -> None:
 
 
 def _canonical_json(value: Mapping[str, Any]) -> str:
-    if _C_ENCODER is None:
-        return _CANONICAL.encode(value)
-    # What `_CANONICAL.encode` does for a mapping, without its two Python-level frames: the C
-    # encoder with the same options, and a fresh circular-reference memo per call.
-    return "".join(
-        _C_ENCODER({}, _CANONICAL.default, _C_STRING, None, ":", ",", True, False, True)(value, 0)
-    )
+    return _CANONICAL.encode(value)
 
 
 # What `json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))` builds on
 # every call (an encoder with options is not cached by `json`), built once: it keeps no state
 # between calls.
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
-_C_STRING: Any = json.encoder.encode_basestring
 
 
 # ---------------------------------------------------------------------- normalization
