@@ -66,6 +66,25 @@ def test_every_check_is_recorded_and_the_chain_verifies(
     assert len(reports) == 1 and reports[0].ok and reports[0].records == 7
 
 
+def test_text_that_copy_format_escapes_is_stored_exactly(
+    detector: RiskDetector, db: Database, tmp_path: Path
+) -> None:
+    # PostgreSQL takes audit rows by COPY, whose text format gives tab, newline and backslash
+    # a meaning of their own: a principal and a body holding them come back byte for byte
+    principal = 'agent\\x\\N\\.end \u00e9\u4e2d\U0001f600 "q"'  # no control characters:
+    # a principal may not hold them (the body's text does)
+    text = "echo 'a\tb\\c\\N\r\nd' \\. && printf '\\x00 \u00e9'"
+    gov = governor(detector, db, tmp_path)
+    verdict = gov.check(Action(kind="shell", text=text, principal=principal))
+    gov.audit.flush()  # type: ignore[union-attr]
+    (row,) = rows(db)
+    assert row.principal == principal and row.record_id == verdict.verdict_id
+    body = json.loads(row.body)
+    assert body["text"] == text and body["principal"] == principal
+    reports = verify(db)
+    assert len(reports) == 1 and reports[0].ok and reports[0].records == 1
+
+
 def test_edited_record_is_caught(detector: RiskDetector, db: Database, tmp_path: Path) -> None:
     fill(detector, db, tmp_path)
     third = rows(db)[2]
