@@ -260,6 +260,22 @@ class RedisTrustLedger:
             _num(p.half_life_s),
             _num(p.recovery),
         )
+        # The record script's arguments after the time, the decision and the rank, before the
+        # expected standing: fixed by the policy, so encoded once per rank, not per decision.
+        self._record_tail = [
+            tuple(
+                _bytes(v)
+                for v in (
+                    *self._policy_args,
+                    _num(p.deny_penalty[rank]),
+                    _num(p.escalate_penalty[rank]),
+                    1 if p.suspend_on_critical_deny else 0,
+                    str(p.suspend_below),
+                    self.ttl_ms,
+                )
+            )
+            for rank in range(len(p.deny_penalty))
+        ]
 
     def _key(self, principal: str) -> str:
         return f"{self.prefix}trust:{principal}"
@@ -318,22 +334,16 @@ class RedisTrustLedger:
 
     def record(self, principal: str, decision: Decision, risk: Risk) -> tuple[float, float]:
         """Apply a verdict atomically; returns trust (before, after)."""
-        p = self.policy
         rank = risk.rank
         now = _num(time.time())
         judged = getattr(self._local, "judged", None)
         self._local.judged = None
-        expected = ("1" if judged[1] else "0") if judged and judged[0] == principal else ""
+        expected = (b"1" if judged[1] else b"0") if judged and judged[0] == principal else b""
         args = [
-            now,
-            Decision(decision).value,
-            rank,
-            *self._policy_args,
-            _num(p.deny_penalty[rank]),
-            _num(p.escalate_penalty[rank]),
-            1 if p.suspend_on_critical_deny else 0,
-            str(p.suspend_below),
-            self.ttl_ms,
+            now.encode(),
+            Decision(decision).value.encode(),
+            _bytes(rank),
+            *self._record_tail[rank],
             expected,
         ]
         out = guarded(self.breaker, self._run_record, self._key(principal), args)
@@ -353,17 +363,17 @@ class RedisTrustLedger:
             cache[principal] = stored
         return float(before), float(after)
 
-    def _run_record(self, key: str, args: list[Any]) -> Any:
+    def _run_record(self, key: str, args: list[bytes]) -> Any:
         """The record script's reply, over the lean connection when there is one."""
         if self._wire is None:
             return self._record(keys=[key], args=args)
-        # as redis-py encodes them: text as UTF-8, integers as their digits
-        command = (b"EVALSHA", self._record.sha.encode(), b"1", key.encode(), *map(_bytes, args))
+        # `args` already as redis-py would encode them: text as UTF-8, integers as digits
+        command = (b"EVALSHA", self._record.sha.encode(), b"1", key.encode(), *args)
         try:
-            return self._wire.call(*command)
+            return self._wire.call_bytes(*command)
         except NoScriptError:  # Redis restarted, or its scripts were flushed: load it again
             self.client.script_load(_RECORD)
-            return self._wire.call(*command)
+            return self._wire.call_bytes(*command)
 
     def _forget_cached(self, principal: str) -> None:
         self._near.pop(principal, None)

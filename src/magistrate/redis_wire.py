@@ -5,8 +5,9 @@ redis-py's client path for a command — take a connection from the pool, poll i
 stale data (two `settimeout` calls and a `recv`), the retry wrapper, release — cost more CPU
 than the round trip itself. Here each thread keeps one redis-py `Connection` of its own, made
 with the client's own settings (database, credentials, timeouts, decoding), and sends the
-command through it directly: the protocol, its parser (hiredis when installed) and its errors
-stay redis-py's.
+command through it directly: the protocol, its parser (hiredis, a dependency) and its errors
+stay redis-py's. A command given as bytes throughout (`call_bytes`) is packed by hiredis in one
+C call.
 
 Only a client whose connections are plain TCP ones redis-py makes itself gets one (TLS, a Unix
 socket or a credential provider keep the client's path). Failures read as the client's own:
@@ -25,6 +26,13 @@ import redis
 
 # redis-py's connection class; its methods carry no annotations, so it is held as Any.
 _CONNECTION: Any = redis.Connection
+_pack_bytes: Any = None
+try:  # the C packer redis-py itself uses when hiredis is installed (a dependency)
+    import hiredis
+
+    _pack_bytes = hiredis.pack_command
+except ImportError:  # pragma: no cover - redis-py's own packer then
+    pass
 
 
 class _Conn:
@@ -69,12 +77,22 @@ class Wire:
 
     def call(self, *args: Any) -> Any:
         """Send one command and return its reply."""
+        return self._send(args, None)
+
+    def call_bytes(self, *args: bytes) -> Any:
+        """`call` for a command whose every part is already bytes: packed by hiredis at once
+        when it is installed (redis-py's packer looks at each part in Python first)."""
+        return self._send(args, [_pack_bytes(args)] if _pack_bytes is not None else None)
+
+    def _send(self, args: tuple[Any, ...], packed: Any) -> Any:
         for attempt in (0, 1):
             conn = self._conn()
             retry = conn.used and attempt == 0  # a kept connection a restart may have cut
             connection: Any = conn.connection
             try:
-                connection.send_packed_command(connection.pack_command(*args), check_health=False)
+                if packed is None:
+                    packed = connection.pack_command(*args)
+                connection.send_packed_command(packed, check_health=False)
                 conn.used = True
                 return connection.read_response()
             except redis.TimeoutError:  # the reply may still come, later: never read it

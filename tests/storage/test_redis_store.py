@@ -239,13 +239,13 @@ class RoundTrips:
             monkeypatch.setattr(client, name, self._counting(name, real))
         wire = ledger._wire
         if wire is not None:
-            sent = wire.call
+            sent = wire.call_bytes
 
             def call(*args: bytes) -> object:
                 self.calls.append(args[0].decode().lower())
                 return sent(*args)
 
-            monkeypatch.setattr(wire, "call", call)
+            monkeypatch.setattr(wire, "call_bytes", call)
 
     def _counting(self, name: str, real: object) -> object:
         def call(*args: object, **kwargs: object) -> object:

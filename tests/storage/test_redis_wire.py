@@ -54,6 +54,27 @@ def test_the_database_of_the_url_is_selected(client: redis.Redis, prefix: str) -
     wire.close()
 
 
+def test_call_bytes_sends_what_redis_pys_packer_sends(
+    client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wire = Wire.for_client(client)
+    assert wire is not None
+    args = (b"SET", f"{prefix}k\u00e9".encode(), "a b\r\n\x00 \u00e9".encode(), b"EX", b"60")
+    sent: list[bytes] = []
+    connection = wire._conn().connection
+    real = connection.send_packed_command
+
+    def send(packed: list[bytes], check_health: bool = True) -> None:
+        sent.append(b"".join(packed))
+        real(packed, check_health=check_health)
+
+    monkeypatch.setattr(connection, "send_packed_command", send)
+    assert wire.call_bytes(*args) == "OK"
+    assert sent == [b"".join(connection.pack_command(*args))]
+    assert client.get(f"{prefix}k\u00e9") == "a b\r\n\x00 \u00e9"
+    wire.close()
+
+
 def test_only_plain_tcp_clients_get_one() -> None:
     assert Wire.for_client(redis.Redis(unix_socket_path="/tmp/none.sock")) is None
     assert Wire.for_client(redis.Redis.from_url("rediss://127.0.0.1:1/0")) is None
@@ -89,7 +110,7 @@ def test_a_script_redis_lost_is_loaded_again(
     ledger = RedisTrustLedger(client, prefix=prefix)
     wire = ledger._wire
     assert wire is not None
-    sent = wire.call
+    sent = wire.call_bytes
     answered: list[str] = []
 
     def as_after_a_restart(*args: bytes) -> object:
@@ -99,7 +120,7 @@ def test_a_script_redis_lost_is_loaded_again(
         answered.append("reply")
         return sent(*args)
 
-    monkeypatch.setattr(wire, "call", as_after_a_restart)
+    monkeypatch.setattr(wire, "call_bytes", as_after_a_restart)
     assert ledger.record("agent:lost", Decision.ALLOW, Risk.LOW)[1] > 0
     assert answered == ["NOSCRIPT", "reply"]
 
