@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,24 @@ def test_one_server_with_two_workers(shared: tuple[dict[str, str], Keys], tmp_pa
     assert report["ok"]
     assert {ch["chain_id"] for ch in report["chains"]} == chains
     assert sum(ch["records"] for ch in report["chains"]) == n  # every check, on some chain
+
+
+def test_concurrent_checks_each_get_their_own_verdict(
+    shared: tuple[dict[str, str], Keys], tmp_path: Path
+) -> None:
+    # Single checks queued together share hops to the judging threads (server/coalesce.py):
+    # under concurrency every answer must still be the verdict of its own request.
+    env, keys = shared
+    agents = [keys.create("agent", f"agent:c{i}")[1] for i in range(4)]
+    with ProcessServer(env, tmp_path) as server:
+
+        def one(n: int) -> tuple[int, dict[str, Any]]:
+            text = f"echo {n}" if n % 3 else f"rm -rf /srv/data{n}"
+            with client(server, agents[n % 4]) as c:
+                return n, check(c, kind="shell", text=text)
+
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(one, range(96)))
+    for n, verdict in answers:
+        assert verdict["principal"] == f"agent:c{n % 4}"
+        assert (verdict["decision"] == "allow") == (n % 3 != 0), (n, verdict)

@@ -36,6 +36,7 @@ from magistrate import __version__
 from magistrate.config import Settings
 from magistrate.governor import Governor
 from magistrate.server import routes
+from magistrate.server.coalesce import Coalescer
 from magistrate.server.core import Server
 from magistrate.server.fastlane import FastLane, MagistrateAPI
 from magistrate.server.guard import Guard
@@ -94,6 +95,7 @@ def _lifespan(server: Server) -> Callable[[FastAPI], AbstractAsyncContextManager
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.executor = ThreadPoolExecutor(GOVERNANCE_THREADS, "magistrate-judge")
+        server.coalescer = Coalescer(server.executor, GOVERNANCE_THREADS)
         await anyio.to_thread.run_sync(server.start)
         # Everything built so far (constitution, compiled patterns, caches) lives as long as
         # the worker: keep it out of the collector's full scans, which otherwise pause every

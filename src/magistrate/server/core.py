@@ -27,6 +27,7 @@ from magistrate.config import Settings
 from magistrate.db import Database, open_database
 from magistrate.governor import Governor
 from magistrate.keys import Keys
+from magistrate.server.coalesce import Coalescer
 from magistrate.server.events import DecisionFeed
 from magistrate.server.stats import WorkerStats, merge
 from magistrate.server.workers import WorkerSlot, host_name
@@ -50,6 +51,7 @@ class Server:
     owns_governor: bool = False
     slot: WorkerSlot | None = None
     executor: ThreadPoolExecutor | None = None  # judging threads (set at start-up)
+    coalescer: Coalescer | None = None  # single checks through `executor` (set at start-up)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     http_latency: PromHistogram | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -87,6 +89,14 @@ class Server:
         # of CPU per call against ~14 µs here, once per shared-mode check.
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def judge_check(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`judge` for single checks: queued checks share a hop to a worker thread
+        (`server/coalesce.py`), which under load halves what the hops cost."""
+        if self.coalescer is None:
+            return await self.judge(fn, *args, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await self.coalescer.run(call)
 
     def observe(self, verdict: Verdict) -> None:
         """Count a verdict for the dashboard."""

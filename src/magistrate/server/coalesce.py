@@ -1,0 +1,111 @@
+"""Blocking governance work sent from the event loop to worker threads, several calls per hop.
+
+A thread-pool hop per call (queue the call, wake a thread, hand the result back to the loop)
+cost a shared-mode check more CPU than judging it: under load the event loop and the judging
+threads pass the GIL back and forth for every call. Here calls queue on the loop; a worker
+thread (a drain) takes queued calls one after another until none is left and hands results
+back in groups. A new drain starts when none runs, or when the queue outgrows what the running
+drains take up soon (a slow store: Redis or PostgreSQL far away), up to the pool's size, so
+waits on stores still overlap. Each call keeps its own context (contextvars) and its own result
+or exception; a caller cancelled while its call runs leaves the call to finish unobserved, as
+with `run_in_executor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Done = list[tuple["asyncio.Future[Any]", Any, BaseException | None]]
+
+
+class Coalescer:
+    """Runs calls from one event loop in an executor's threads, coalescing queued calls."""
+
+    def __init__(
+        self, executor: Executor, max_drains: int, *, per_drain: int = 4, group: int = 8
+    ) -> None:
+        if max_drains < 1 or per_drain < 1 or group < 1:
+            raise ValueError("max_drains, per_drain and group must be at least 1")
+        self.executor = executor
+        self.max_drains = max_drains
+        self.per_drain = per_drain  # queued calls per running drain before another starts
+        self.group = group  # results handed back to the loop together
+        # appended on the loop, taken in drains: deque's append and popleft are atomic
+        self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
+            collections.deque()
+        )
+        self._running = 0  # drains started and not yet finished (read and written on the loop)
+        self.drains_started = 0  # figures for tests and benchmarks
+
+    async def run(self, call: Callable[[], T]) -> T:
+        """The result of `call()`, run in a worker thread (raises what it raises)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append((call, future))
+        if self._wants_drain():
+            self._start(loop)
+        return await future
+
+    def _wants_drain(self) -> bool:
+        """Queued calls and no drain, or more queued than the running drains take up soon."""
+        queued, running = len(self._queue), self._running
+        return queued > 0 and (
+            running == 0 or (running < self.max_drains and queued > running * self.per_drain)
+        )
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._running += 1
+        try:
+            self.executor.submit(self._drain, loop)
+        except RuntimeError as exc:  # the executor was shut down: nobody will run the queue
+            self._running -= 1
+            if self._running == 0:
+                self._fail_queued(exc)
+            return
+        self.drains_started += 1
+
+    def _fail_queued(self, exc: BaseException) -> None:
+        while self._queue:
+            _, future = self._queue.popleft()
+            if not future.done():
+                future.set_exception(exc)
+
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In a worker thread: run queued calls until none is left."""
+        done: Done = []
+        queue = self._queue
+        while True:
+            try:
+                call, future = queue.popleft()
+            except IndexError:
+                break
+            try:
+                done.append((future, call(), None))
+            except BaseException as exc:  # handed to the caller, as run_in_executor does
+                done.append((future, None, exc))
+            if len(done) >= self.group:
+                loop.call_soon_threadsafe(_settle, done)
+                done = []
+        loop.call_soon_threadsafe(self._finished, done, loop)
+
+    def _finished(self, done: Done, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop: a drain found the queue empty; start another if calls came since."""
+        self._running -= 1
+        _settle(done)
+        if self._wants_drain():
+            self._start(loop)
+
+
+def _settle(done: Done) -> None:
+    for future, value, exc in done:
+        if future.done():  # its caller was cancelled
+            continue
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(value)
