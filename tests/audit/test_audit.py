@@ -17,6 +17,7 @@ import pytest
 
 from magistrate import Action, Governor, RiskDetector
 from magistrate.audit import AuditLog, verify
+from magistrate.audit.record import chainer, event_payload
 from magistrate.db import AuditFilter, Database, open_database
 from magistrate.db.postgres import PostgresDatabase
 from tests.stores import TcpProxy, pg_schema, pg_url
@@ -83,6 +84,27 @@ def test_text_that_copy_format_escapes_is_stored_exactly(
     assert body["text"] == text and body["principal"] == principal
     reports = verify(db)
     assert len(reports) == 1 and reports[0].ok and reports[0].records == 1
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
+def test_batches_of_any_size_continue_one_chain(db: Database, bulk: bool) -> None:
+    # The writer process stores big batches in bulk (PostgreSQL: COPY; SQLite apart from it:
+    # one JSON insert) and small ones row by row: the chain runs on across every mix of them.
+    if isinstance(db, PostgresDatabase):
+        db.copy_rows = bulk
+    else:
+        db.bulk_json = bulk  # type: ignore[attr-defined]
+    n = 0
+    for size in (40, 3, 17, 1, 64, 2, 16, 15):
+        payloads = [
+            event_payload("note", f"rec-{n + i}", "p", time.time_ns(), "allow", "LOW", {"i": n + i})
+            for i in range(size)
+        ]
+        assert db.audit_write("main", chainer("main", payloads), []) == size
+        n += size
+    assert [r.seq for r in rows(db)] == list(range(1, n + 1))
+    reports = verify(db)
+    assert len(reports) == 1 and reports[0].ok and reports[0].records == n
 
 
 def test_edited_record_is_caught(detector: RiskDetector, db: Database, tmp_path: Path) -> None:

@@ -207,8 +207,11 @@ def _child_log(spec: dict[str, Any]) -> AuditLog:
         a = spec["anchors"]
         anchors = Anchors(Path(a["dir"]), a["store"], signer, None, previous)
     db = open_database(spec["url"], durable=spec["durable"])
+    # No other thread here wants the GIL: executemany is cheaper on SQLite, COPY on PostgreSQL
     if hasattr(db, "bulk_json"):
-        db.bulk_json = False  # no other thread here wants the GIL: executemany is cheaper
+        db.bulk_json = False
+    if hasattr(db, "copy_rows"):
+        db.copy_rows = True
     log = AuditLog(
         db,
         chain_id=spec["chain_id"],

@@ -98,6 +98,11 @@ _SCHEMA_LOCK = 0x4D61676973  # advisory lock id: workers starting together creat
 _KEYS_LOCK = 0x4D61676974  # advisory lock id: servers starting together bootstrap one key
 T = TypeVar("T")
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+_COPY_FROM_ROWS = 16  # batches from this size are stored by COPY
+_INSERT_RECORD = (
+    "INSERT INTO audit_records (chain_id, seq, record_id, time, type, principal, decision, risk,"
+    " body, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
 _COPY_RECORDS = (
     "COPY audit_records (chain_id, seq, record_id, time, type, principal, decision, risk, body,"
     " prev_hash, hash) FROM STDIN"
@@ -120,6 +125,10 @@ class PostgresDatabase(SharedQueries):
     ) -> None:
         self.url = url
         self._timeout = timeout
+        # Audit batches by COPY (see audit_write) only in a process with no other thread that
+        # wants the GIL (the audit writer process sets this): COPY waits on the server three
+        # times, and where a checking thread holds the GIL each wait costs a switch interval.
+        self.copy_rows = False
         # After a failure, calls fail at once for `breaker_s` (then one probes): an outage
         # costs one caller the connect timeout per window, not every request.
         self.breaker = Breaker("postgresql", breaker_s)
@@ -211,12 +220,16 @@ class PostgresDatabase(SharedQueries):
                     else set()
                 )
                 rows = chain(int(seq), str(last), existing)
-                if rows:
+                if self.copy_rows and len(rows) >= _COPY_FROM_ROWS:
                     # COPY: rows formatted in psycopg's C code and sent as one stream, a quarter
                     # of executemany's client CPU per row (its per-row bind and dump in Python)
                     with conn.cursor() as cur, cur.copy(_COPY_RECORDS) as copy:
                         for row in rows:
                             copy.write_row((chain_id, *row))
+                elif rows:  # a few rows (`sync` writes one): COPY's extra round trips cost more
+                    with conn.cursor() as cur:
+                        cur.executemany(_INSERT_RECORD, [(chain_id, *row) for row in rows])
+                if rows:
                     conn.execute(
                         "UPDATE audit_chains SET last_seq = %s, last_hash = %s WHERE chain_id = %s",
                         (rows[-1][0], rows[-1][-1], chain_id),
