@@ -90,10 +90,8 @@ def test_text_that_copy_format_escapes_is_stored_exactly(
 def test_batches_of_any_size_continue_one_chain(db: Database, bulk: bool) -> None:
     # The writer process stores big batches in bulk (PostgreSQL: COPY; SQLite apart from it:
     # one JSON insert) and small ones row by row: the chain runs on across every mix of them.
-    if isinstance(db, PostgresDatabase):
-        db.copy_rows = bulk
-    else:
-        db.bulk_json = bulk  # type: ignore[attr-defined]
+    # bulk: PostgreSQL's COPY is for writing alone, SQLite's JSON insert for beside other threads
+    db.writes_alone = bulk if isinstance(db, PostgresDatabase) else not bulk
     n = 0
     for size in (40, 3, 17, 1, 64, 2, 16, 15):
         payloads = [

@@ -207,11 +207,7 @@ def _child_log(spec: dict[str, Any]) -> AuditLog:
         a = spec["anchors"]
         anchors = Anchors(Path(a["dir"]), a["store"], signer, None, previous)
     db = open_database(spec["url"], durable=spec["durable"])
-    # No other thread here wants the GIL: executemany is cheaper on SQLite, COPY on PostgreSQL
-    if hasattr(db, "bulk_json"):
-        db.bulk_json = False
-    if hasattr(db, "copy_rows"):
-        db.copy_rows = True
+    db.writes_alone = True  # no other thread here wants the GIL
     log = AuditLog(
         db,
         chain_id=spec["chain_id"],

@@ -52,6 +52,11 @@ class AuditFilter:
 # record ids already stored, it returns the rows to insert:
 # (seq, record_id, time, type, principal, decision, risk, body, prev_hash, hash).
 Chainer = Callable[[int, str, set[str]], list[tuple[Any, ...]]]
+# The audit_records columns a write fills, in the order of `(chain_id, *chained row)`.
+AUDIT_RECORD_COLUMNS = (
+    "chain_id, seq, record_id, time, type, principal, decision, risk, body, prev_hash, hash"
+)
+AUDIT_RECORD_WIDTH = AUDIT_RECORD_COLUMNS.count(",") + 1
 GENESIS = "0" * 64  # the previous hash of a chain's first record
 
 APPROVAL_COLUMNS = (
@@ -82,6 +87,9 @@ class Database(Protocol):
     """A backend for audit chains and approvals."""
 
     url: str
+    # True in a process whose writing thread has the GIL to itself (the audit writer process):
+    # each store then stores audit batches the way that is cheapest without a rival thread.
+    writes_alone: bool
 
     def audit_write(
         self,

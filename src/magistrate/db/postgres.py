@@ -11,6 +11,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from magistrate.breaker import Breaker
 from magistrate.db.base import (
+    AUDIT_RECORD_COLUMNS,
+    AUDIT_RECORD_WIDTH,
     GENESIS,
     KEY_COLUMNS,
     AuditFilter,
@@ -98,15 +100,12 @@ _SCHEMA_LOCK = 0x4D61676973  # advisory lock id: workers starting together creat
 _KEYS_LOCK = 0x4D61676974  # advisory lock id: servers starting together bootstrap one key
 T = TypeVar("T")
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
-_COPY_FROM_ROWS = 16  # batches from this size are stored by COPY
+_COPY_FROM_ROWS = 16  # batches from this size are stored by COPY (when writing alone)
 _INSERT_RECORD = (
-    "INSERT INTO audit_records (chain_id, seq, record_id, time, type, principal, decision, risk,"
-    " body, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    f"INSERT INTO audit_records ({AUDIT_RECORD_COLUMNS})"
+    f" VALUES ({', '.join(['%s'] * AUDIT_RECORD_WIDTH)})"
 )
-_COPY_RECORDS = (
-    "COPY audit_records (chain_id, seq, record_id, time, type, principal, decision, risk, body,"
-    " prev_hash, hash) FROM STDIN"
-)
+_COPY_RECORDS = f"COPY audit_records ({AUDIT_RECORD_COLUMNS}) FROM STDIN"
 
 
 class PostgresDatabase(SharedQueries):
@@ -125,10 +124,6 @@ class PostgresDatabase(SharedQueries):
     ) -> None:
         self.url = url
         self._timeout = timeout
-        # Audit batches by COPY (see audit_write) only in a process with no other thread that
-        # wants the GIL (the audit writer process sets this): COPY waits on the server three
-        # times, and where a checking thread holds the GIL each wait costs a switch interval.
-        self.copy_rows = False
         # After a failure, calls fail at once for `breaker_s` (then one probes): an outage
         # costs one caller the connect timeout per window, not every request.
         self.breaker = Breaker("postgresql", breaker_s)
@@ -220,9 +215,11 @@ class PostgresDatabase(SharedQueries):
                     else set()
                 )
                 rows = chain(int(seq), str(last), existing)
-                if self.copy_rows and len(rows) >= _COPY_FROM_ROWS:
+                if self.writes_alone and len(rows) >= _COPY_FROM_ROWS:
                     # COPY: rows formatted in psycopg's C code and sent as one stream, a quarter
-                    # of executemany's client CPU per row (its per-row bind and dump in Python)
+                    # of executemany's client CPU per row (its per-row bind and dump in Python).
+                    # Only when writing alone: COPY waits on the server three times, and where
+                    # a checking thread holds the GIL each wait costs a switch interval.
                     with conn.cursor() as cur, cur.copy(_COPY_RECORDS) as copy:
                         for row in rows:
                             copy.write_row((chain_id, *row))

@@ -39,6 +39,7 @@ class SharedQueries:
     """Approval, key and worker-figure queries common to SQLite and PostgreSQL."""
 
     placeholder = "?"
+    writes_alone = False  # see Database.writes_alone
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         raise NotImplementedError

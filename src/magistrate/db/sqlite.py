@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 
 from magistrate.db.base import (
+    AUDIT_RECORD_COLUMNS,
+    AUDIT_RECORD_WIDTH,
     GENESIS,
     KEY_COLUMNS,
     AuditFilter,
@@ -98,10 +100,13 @@ CREATE TABLE IF NOT EXISTS worker_stats (
 """
 _JSON_INSERT = sqlite3.sqlite_version_info >= (3, 38, 0)  # the ->> operator
 _INSERT_FROM_JSON = (
-    "INSERT INTO audit_records (chain_id, seq, record_id, time, type, principal, decision, risk,"
-    " body, prev_hash, hash) SELECT value->>0, value->>1, value->>2, value->>3, value->>4,"
-    " value->>5, value->>6, value->>7, value->>8, value->>9, value->>10"
-    " FROM json_each(?) ORDER BY key"
+    f"INSERT INTO audit_records ({AUDIT_RECORD_COLUMNS}) SELECT "
+    + ", ".join(f"value->>{i}" for i in range(AUDIT_RECORD_WIDTH))
+    + " FROM json_each(?) ORDER BY key"
+)
+_INSERT_RECORD = (
+    f"INSERT INTO audit_records ({AUDIT_RECORD_COLUMNS})"
+    f" VALUES ({', '.join('?' * AUDIT_RECORD_WIDTH)})"
 )
 
 
@@ -131,10 +136,6 @@ class SQLiteDatabase(SharedQueries):
             self._path = str(Path(target).expanduser())
             self._uri = False
         self._durable = durable
-        # One INSERT over a JSON array (see audit_write) where other threads want the GIL;
-        # a process with no other thread (the audit writer process) sets this False:
-        # executemany then costs half the CPU.
-        self.bulk_json = _JSON_INSERT
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -201,18 +202,14 @@ class SQLiteDatabase(SharedQueries):
                 seq, last = head if head else (0, GENESIS)
                 rows = chain(seq, last, existing)
                 if rows:
-                    if self.bulk_json:
+                    if _JSON_INSERT and not self.writes_alone:
                         # One statement for the whole batch: SQLite unpacks the rows in C with
                         # the GIL released once, where executemany takes the GIL back for every
-                        # row (and waits for a checking thread to hand it over, each time).
+                        # row (and waits for a checking thread to hand it over, each time);
+                        # writing alone, executemany costs half the CPU.
                         conn.execute(_INSERT_FROM_JSON, (_rows_json(chain_id, rows),))
                     else:
-                        conn.executemany(
-                            "INSERT INTO audit_records (chain_id, seq, record_id, time, type, "
-                            "principal, decision, risk, body, prev_hash, hash) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [(chain_id, *row) for row in rows],
-                        )
+                        conn.executemany(_INSERT_RECORD, [(chain_id, *row) for row in rows])
                     conn.execute(
                         "INSERT INTO audit_chains (chain_id, last_seq, last_hash) VALUES (?, ?, ?)"
                         " ON CONFLICT (chain_id) DO UPDATE SET last_seq = excluded.last_seq,"

@@ -37,6 +37,11 @@ log = logging.getLogger("magistrate.server")
 STATS_LIVE_S = 10.0  # a worker that has not published for this long is gone
 
 
+def _in_context(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    """`fn(*args, **kwargs)` to run in another thread within the caller's context (tracing)."""
+    return functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 @dataclass
 class Server:
     """Everything one worker serves with."""
@@ -87,7 +92,7 @@ class Server:
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
         # A plain executor hop: anyio's (limiter, cancel scope, its own pool) cost ~35-48 µs
         # of CPU per call against ~14 µs here, once per shared-mode check.
-        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        call = _in_context(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
     async def judge_check(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -95,8 +100,7 @@ class Server:
         (`server/coalesce.py`), which under load halves what the hops cost."""
         if self.coalescer is None:
             return await self.judge(fn, *args, **kwargs)
-        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-        return await self.coalescer.run(call)
+        return await self.coalescer.run(_in_context(fn, *args, **kwargs))
 
     def observe(self, verdict: Verdict) -> None:
         """Count a verdict for the dashboard."""
