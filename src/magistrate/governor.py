@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mypy_extensions import mypyc_attr
+
 from magistrate.action import Action
 from magistrate.approvals import ApprovalError, ApprovalRequest, Approvals, key_approver
 from magistrate.assessment_cache import AssessmentCache
@@ -49,6 +51,7 @@ def new_verdict_id() -> str:
     return f"v{_ID_PREFIX}{next(_ID_COUNTER):010x}"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a public class: subclassed to extend
 class Governor:
     """Constitutional governance for one process: check actions, get verdicts."""
 

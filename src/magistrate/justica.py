@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from magistrate.action import Action
 from magistrate.analysis.tools import ArgumentRoles
 from magistrate.constitution import LoadedConstitution
@@ -71,6 +73,7 @@ class Judgement:
     would_decision: Decision | None = None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a public class: subclassed to extend
 class Justica:
     """The constitutional judge."""
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import hyperscan
 import re2  # type: ignore[import-untyped]
+from mypy_extensions import mypyc_attr
 
 from magistrate.action import Action
 from magistrate.analysis import commands as C
@@ -193,6 +194,7 @@ class RiskAssessment:
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a public class: subclassed to extend
 class RiskDetector:
     """Grades actions against one constitution. Thread-safe; build once, use everywhere."""
 
@@ -591,8 +593,8 @@ class RiskDetector:
                 paths = path_tokens(subj.text)
                 if paths is None:  # most prose names no path
                     continue
-                for found in paths.finditer(subj.text):
-                    token = found.group(1) or found.group(0)
+                for path_match in paths.finditer(subj.text):
+                    token = path_match.group(1) or path_match.group(0)
                     if token.startswith("//"):
                         continue  # part of a URL, not a file
                     classes = self.classifier.classify(token)
@@ -1029,26 +1031,21 @@ _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for 
 
 
 # A frozen dataclass's __init__ sets each field through object.__setattr__ (a tenth of a
-# first-sight assessment's judging); the fields' slot descriptors set them directly.
-_SET = [RiskAssessment.__dict__[f.name].__set__ for f in fields(RiskAssessment)]
-# (Unpacking fails at import if a field is added without a setter here.)
-_SET_0, _SET_1, _SET_2, _SET_3, _SET_4, _SET_5, _SET_6, _SET_7, _SET_8, _SET_9, _SET_10 = _SET
+# first-sight assessment's judging); the fields' slot descriptors set them directly. Compiled
+# (mypyc, see setup.py), the class is native: its constructor is the fast way, and the only one.
+_COMPILED = not __file__.endswith(".py")
+_SET: list[Any] = (
+    [] if _COMPILED else [vars(RiskAssessment)[f.name].__set__ for f in fields(RiskAssessment)]
+)
 
 
 def _new_assessment(*v: Any) -> RiskAssessment:
     """`RiskAssessment(*v)` (every field, in declaration order), built faster."""
+    if _COMPILED:
+        return RiskAssessment(*v)
     a: RiskAssessment = object.__new__(RiskAssessment)
-    _SET_0(a, v[0])
-    _SET_1(a, v[1])
-    _SET_2(a, v[2])
-    _SET_3(a, v[3])
-    _SET_4(a, v[4])
-    _SET_5(a, v[5])
-    _SET_6(a, v[6])
-    _SET_7(a, v[7])
-    _SET_8(a, v[8])
-    _SET_9(a, v[9])
-    _SET_10(a, v[10])
+    for set_field, value in zip(_SET, v, strict=True):
+        set_field(a, value)
     return a
 
 

@@ -50,9 +50,14 @@ class Context:
     tool_hits: dict[str, frozenset[int]] = field(default_factory=dict)  # value → field patterns
 
 
+_COMPILED = not __file__.endswith(".py")  # built by mypyc (setup.py)
+
+
 def new_context(action: Action, subjects: list[Subject]) -> Context:
     """`Context(action, subjects)`, built without the generated `__init__`'s default-factory
     tests (one per first-sight assessment)."""
+    if _COMPILED:  # a native class (mypyc): its constructor is fast, and the only way
+        return Context(action, subjects)
     ctx: Context = object.__new__(Context)
     ctx.action = action
     ctx.subjects = subjects

@@ -91,7 +91,10 @@ def test_failing_risk_stage_fails_closed() -> None:
 
 def test_failing_judge_fails_closed_and_can_escalate_instead(detector: RiskDetector) -> None:
     gov = Governor(detector=detector, on_error="escalate")
-    gov.justica.__class__ = ExplodingJustica
+    judge = gov.justica
+    gov.justica = ExplodingJustica(
+        judge.constitution, judge.trust, judge.sessions, judge.mode, role_binding=judge.role_binding
+    )
     v = gov.check(Action(kind="shell", text="ls", principal="f2"))
     assert v.decision is Decision.ESCALATE and "KeyError" in v.reasons[0]
     with pytest.raises(ValueError, match="fails closed"):

@@ -32,9 +32,15 @@ def stored(detector: RiskDetector, tmp_path: Path) -> Any:
     )
     gov = Governor.from_settings(settings, detector=detector)
     assert gov.audit is not None
-    gov.alice = Keys(gov.audit.db).create("approver", "alice")[0]  # approvers hold keys
     yield gov
     gov.close()
+
+
+@pytest.fixture
+def alice(stored: Governor) -> str:
+    """An approver's key (approvers hold keys)."""
+    assert stored.audit is not None
+    return Keys(stored.audit.db).create("approver", "alice")[0]
 
 
 def test_sync_tool_runs_when_allowed_and_not_when_denied(detector: RiskDetector) -> None:
@@ -76,7 +82,7 @@ async def test_async_tool_and_tool_kind_judges_name_and_arguments(detector: Risk
     assert not isinstance(caught.value, ApprovalPending)
 
 
-def test_escalation_return_names_the_approval(stored: Governor) -> None:
+def test_escalation_return_names_the_approval(stored: Governor, alice: str) -> None:
     @governed(kind="sql", principal="agent:etl", governor=stored, escalation="return")
     def execute(sql: str) -> str:
         return "done"
@@ -87,13 +93,13 @@ def test_escalation_return_names_the_approval(stored: Governor) -> None:
     assert approval_id is not None and approval_id in str(caught.value)
     # once approved, the same call runs, exactly once
     assert stored.approvals is not None
-    stored.approvals.approve(approval_id, stored.alice)
+    stored.approvals.approve(approval_id, alice)
     assert execute("TRUNCATE orders") == "done"
     with pytest.raises(ApprovalPending):
         execute("TRUNCATE orders")
 
 
-def test_escalation_wait_sync_runs_after_approval(stored: Governor) -> None:
+def test_escalation_wait_sync_runs_after_approval(stored: Governor, alice: str) -> None:
     ran: list[str] = []
 
     @governed(kind="sql", principal="agent:etl", governor=stored, approval_timeout=20)
@@ -106,7 +112,7 @@ def test_escalation_wait_sync_runs_after_approval(stored: Governor) -> None:
         for _ in range(400):
             pending = stored.approvals.list("pending")
             if pending:
-                stored.approvals.approve(pending[0].id, stored.alice, note="backup verified")
+                stored.approvals.approve(pending[0].id, alice, note="backup verified")
                 return
             time.sleep(0.02)
 
@@ -117,7 +123,7 @@ def test_escalation_wait_sync_runs_after_approval(stored: Governor) -> None:
     assert ran == ["DROP TABLE staging_rows"]
 
 
-async def test_escalation_wait_async_denied_and_timeout(stored: Governor) -> None:
+async def test_escalation_wait_async_denied_and_timeout(stored: Governor, alice: str) -> None:
     @governed(kind="sql", principal="agent:etl", governor=stored, approval_timeout=20)
     async def execute(sql: str) -> str:
         raise AssertionError("must not run")
@@ -127,7 +133,7 @@ async def test_escalation_wait_async_denied_and_timeout(stored: Governor) -> Non
         for _ in range(400):
             pending = stored.approvals.list("pending")
             if pending:
-                stored.approvals.deny(pending[0].id, stored.alice, note="no backup")
+                stored.approvals.deny(pending[0].id, alice, note="no backup")
                 return
             await asyncio.sleep(0.02)
 

@@ -15,12 +15,13 @@ import re2  # type: ignore[import-untyped]
 
 _ANCHOR: Any = getattr(re2, "_Anchor", None)
 _NULL_SPAN = (-1, -1)
+_UNSEEN = object()
 
 
 def _direct(regex: Any) -> Any:
     """The compiled engine object behind a wrapper regex, or None when it is not reachable."""
-    engine = _ENGINES.get(id(regex), _NULL_SPAN)
-    if engine is _NULL_SPAN:  # looked up once per regex (they are module constants)
+    engine = _ENGINES.get(id(regex), _UNSEEN)
+    if engine is _UNSEEN:  # looked up once per regex (they are module constants)
         engine = getattr(regex, "_regexp", None)
         engine = engine if _ANCHOR is not None and hasattr(engine, "Match") else None
         if len(_KEPT) < 256:

@@ -330,11 +330,22 @@ def _lex(src: str, max_tokens: int | None = None) -> list[Token]:
     return _lex_loop(src, max_tokens)
 
 
+_COMPILED = not __file__.endswith(".py")  # built by mypyc (setup.py)
+
+
 def _space_apart(src: str, max_tokens: int | None) -> list[Token]:
     """The words of a plain line whose only blanks are spaces (half the cost of a regex)."""
     tokens: list[Token] = []
     limit = len(src) + 1 if max_tokens is None else max_tokens
     pos = 0
+    if _COMPILED:  # Word is a native class (mypyc): its constructor is fast, and the only way
+        for part in src.split(" "):
+            if part:
+                if len(tokens) >= limit:
+                    break
+                tokens.append(Word(part, pos, pos + len(part)))
+            pos += len(part) + 1
+        return tokens
     new = object.__new__
     for part in src.split(" "):
         if part:

@@ -39,8 +39,16 @@ def machine() -> str:
         pass
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
+        f"{platform.system()} {platform.release()}, {build()}"
     )
+
+
+def build() -> str:
+    """Which build of the checking path ran: compiled by mypyc (`make compiled`) or not."""
+    import magistrate.risk
+
+    compiled = not str(magistrate.risk.__file__).endswith(".py")
+    return "checking path compiled (mypyc)" if compiled else "pure Python"
 
 
 def _fmt(value: Any, fmt: str) -> str:
@@ -274,6 +282,9 @@ def write_report(results: list[Result], out_dir: Path, quick: bool) -> list[Path
         text += "\n## Plots\n\n" + "".join(f"![{p.stem}]({p.name})\n\n" for p in images)
     (out_dir / "report.md").write_text(text)
     (out_dir / "results.json").write_text(
-        json.dumps({"machine": machine(), "quick": quick, "scenarios": to_json(results)}, indent=2)
+        json.dumps(
+            {"machine": machine(), "build": build(), "quick": quick, "scenarios": to_json(results)},
+            indent=2,
+        )
     )
     return [out_dir / "report.md", out_dir / "results.json", *images]

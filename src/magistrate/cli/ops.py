@@ -48,7 +48,7 @@ def bench(
     is reported PASS or MISS (exit 1 on a MISS with --fail-on-miss)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from magistrate.bench.report import print_results, to_json, write_report
+    from magistrate.bench.report import machine, print_results, to_json, write_report
     from magistrate.bench.scenarios import SCENARIOS, Bench, Config, run_scenario
 
     names = list(SCENARIOS)
@@ -82,6 +82,7 @@ def bench(
     if report is not None:
         written = write_report(results, report, quick)
         err.print("wrote " + ", ".join(str(p) for p in written))
+    err.print(f"measured on: {machine()}", markup=False)
     targets = [t for r in results for t in r.targets]
     missed = [t.label for t in targets if not t.passed]
     if targets:

@@ -217,7 +217,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 _PERMISSIONS = frozenset({"chmod", "chown", "chgrp", "setfacl", "icacls", "takeown"})
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="accounts",
     commands=frozenset(_HANDLERS) | _PERMISSIONS,
     effects=effects,

@@ -276,7 +276,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     yield from found
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="cloud",
     commands=CLIS,
     effects=effects,

@@ -167,7 +167,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _runtime(inv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="containers",
     commands=_ENGINES | _COMPOSERS | _RUNTIMES,
     effects=effects,

@@ -273,7 +273,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield resource("apply", migrated, {"migration"} | environment_classes(inv.argv), inv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="databases",
     commands=frozenset(DESTROYERS)
     | frozenset(MIGRATORS)

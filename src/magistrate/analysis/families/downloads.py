@@ -153,7 +153,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield Effect("write", target[:200], classes, inv.name, inv.privileged)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="downloads",
     commands=frozenset(_HANDLERS),
     effects=effects,

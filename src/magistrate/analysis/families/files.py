@@ -197,7 +197,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield Effect(op, target, classify(target), inv.name)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="files",
     commands=C.WINDOWS_DELETERS
     | C.DELETERS

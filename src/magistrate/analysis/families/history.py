@@ -54,7 +54,7 @@ def _switches_off(name: str, argv: list[str]) -> bool:
     return name == "unsetopt" and any(_ZSH_OFF.match(a) for a in argv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="history",
     commands=frozenset({"history", "unset", "export", "declare", "typeset", "local", "set"})
     | frozenset({"unsetopt"}),

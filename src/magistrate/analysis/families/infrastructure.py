@@ -81,7 +81,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield resource("destroy", f"workspace {' '.join(words[2:3])}", {"stack"}, inv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="infrastructure",
     commands=_TERRAFORMS | _OTHERS,
     effects=effects,

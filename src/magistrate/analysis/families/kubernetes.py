@@ -204,7 +204,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _local_cluster(inv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="kubernetes",
     commands=_KUBECTLS | _LOCAL_CLUSTERS | {"helm", "argocd"},
     effects=effects,

@@ -413,7 +413,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     yield resource("install", what, classes, inv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="packages",
     commands=_SYSTEM | _LANGUAGE | _RUNNERS | _EDITORS | frozenset(_PLUGIN_INSTALLS),
     effects=effects,

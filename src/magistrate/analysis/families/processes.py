@@ -109,7 +109,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _power(inv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="processes",
     commands=_KILLERS | _POWER,
     effects=effects,

@@ -53,7 +53,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
             return
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="publishing",
     commands=frozenset(PUBLISHERS),
     effects=effects,

@@ -70,7 +70,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
             yield secret_read(f"{inv.name}/{'/'.join(words[1:3])}", inv, classify)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="secrets",
     commands=frozenset(_READERS) | {"security", "gpg", "gpg2", "sops"},
     effects=effects,

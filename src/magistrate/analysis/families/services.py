@@ -262,7 +262,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     yield from _HANDLERS[inv.name](inv)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="services",
     commands=frozenset(_HANDLERS),
     effects=effects,

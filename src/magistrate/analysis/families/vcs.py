@@ -232,7 +232,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _forge(inv, classify)
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     name="version control",
     commands=frozenset({"git", "git-filter-repo", "git-filter-branch", "bfg", "gh", "glab"}),
     effects=effects,
