@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from magistrate import Action, InvalidAction
-from magistrate.action import MAX_DEPTH, MAX_TEXT_CHARS, normalize_shell, normalize_sql
+from magistrate.action import MAX_DEPTH, MAX_TEXT_CHARS
+from magistrate.normalize import normalize_shell, normalize_sql
 
 
 def test_minimal_action_defaults() -> None:
