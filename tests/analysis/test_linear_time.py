@@ -143,3 +143,15 @@ def test_long_runs_around_punctuation(detector: RiskDetector, mark: str, kind: s
         start = time.thread_time()
         detector.assess(_action(kind, text[:60_000]))
         assert time.thread_time() - start < BOUND_S, (mark, kind, text[:20])
+
+
+@pytest.mark.parametrize("unit", ['"$(', '$("', '$(echo "$(', '"`$('])
+def test_quotes_and_substitutions_nested_without_end_are_flagged_not_recursed(
+    gov: Governor, unit: str
+) -> None:
+    # `"$("$("…` made the lexer's quote and parenthesis scanners call each other once per
+    # level: 20,000 levels ran out of stack (RecursionError) instead of being judged.
+    text = (unit * (60_000 // len(unit) + 1))[:60_000]
+    assessment = gov.detector.assess(Action(kind="shell", text=text))
+    assert "analysis-limit" in assessment.facts
+    assert gov.check(Action(kind="shell", text=text, principal="deep")).decision.value != "allow"

@@ -73,7 +73,13 @@ class Redir:
 Token = Word | Op | Redir
 
 
-def _match_paren(src: str, i: int) -> int:
+# `"$("$("…` nested deeper than this is not a command anyone writes: the rest of the source is
+# taken as one unterminated substitution (the analyzer's own depth limit then flags it), instead
+# of recursing until the interpreter's stack runs out.
+MAX_QUOTED_NESTING = 128
+
+
+def _match_paren(src: str, i: int, nest: int = 0) -> int:
     """Index of the `)` closing the `(` at i, skipping quotes; len(src) if unterminated."""
     depth = 0
     n = len(src)
@@ -89,7 +95,7 @@ def _match_paren(src: str, i: int) -> int:
             j = src.find("'", i + 1)
             i = n if j < 0 else j
         elif c == '"':
-            i = _end_of_double(src, i + 1)
+            i = _end_of_double(src, i + 1, nest + 1)
         elif c == "\\":
             i += 1
         elif c == "`":
@@ -99,9 +105,11 @@ def _match_paren(src: str, i: int) -> int:
     return n
 
 
-def _end_of_double(src: str, i: int) -> int:
+def _end_of_double(src: str, i: int, nest: int = 0) -> int:
     """Index of the `"` closing a double-quoted string whose body starts at i."""
     n = len(src)
+    if nest > MAX_QUOTED_NESTING:
+        return n
     while i < n:
         c = src[i]
         if c == '"':
@@ -110,7 +118,7 @@ def _end_of_double(src: str, i: int) -> int:
             i += 2
             continue
         if c == "$" and i + 1 < n and src[i + 1] == "(":
-            i = _match_paren(src, i + 1) + 1
+            i = _match_paren(src, i + 1, nest) + 1
             continue
         if c == "`":
             i = _end_of_backtick(src, i + 1) + 1
