@@ -195,7 +195,7 @@ class Action:
         """Stable hash of the normalized action (32 hex characters)."""
         fp = self._fingerprint
         if fp is None:
-            fp = fingerprint_of(self)
+            fp = fingerprint(self.kind, self.tool, self.text, self.args_json, self.target)
             self._fingerprint = fp
         return fp
 
@@ -305,8 +305,3 @@ def _check_depth(field: str, value: object) -> None:
             for v in node:
                 if isinstance(v, (Mapping, list, tuple)):
                     stack.append((v, depth + 1))
-
-
-def fingerprint_of(action: Action) -> str:
-    """Hash of kind, tool, normalized text, canonical args and target."""
-    return fingerprint(action.kind, action.tool, action.text, action.args_json, action.target)

@@ -346,24 +346,19 @@ def _space_apart(src: str, max_tokens: int | None) -> list[Token]:
     tokens: list[Token] = []
     limit = len(src) + 1 if max_tokens is None else max_tokens
     pos = 0
-    if _COMPILED:  # Word is a native class (mypyc): its constructor is fast, and the only way
-        for part in src.split(" "):
-            if part:
-                if len(tokens) >= limit:
-                    break
-                tokens.append(Word(part, pos, pos + len(part)))
-            pos += len(part) + 1
-        return tokens
+    compiled = _COMPILED  # Word is then a native class: its constructor is fast, and the only way
     new = object.__new__
     for part in src.split(" "):
         if part:
             if len(tokens) >= limit:
                 break
-            # `Word(part, pos, end)`, its fields set here: no `__init__` frame per word
-            w: Word = new(Word)
-            w.text, w.start, w.end, w.subs = part, pos, pos + len(part), []
-            w.quoted = w.dynamic = w.process_sub = False
-            tokens.append(w)
+            if compiled:
+                tokens.append(Word(part, pos, pos + len(part)))
+            else:  # `Word(part, pos, end)`, its fields set here: no `__init__` frame per word
+                w: Word = new(Word)
+                w.text, w.start, w.end, w.subs = part, pos, pos + len(part), []
+                w.quoted = w.dynamic = w.process_sub = False
+                tokens.append(w)
         pos += len(part) + 1
     return tokens
 
