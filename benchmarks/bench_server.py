@@ -396,6 +396,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="actions per batch request")
     parser.add_argument("--batch-connections", type=int, default=4)
     parser.add_argument("--client", choices=["auto", "wrk", "httpx2"], default="auto")
+    parser.add_argument("--endpoints", default="check,batch", help="check, batch or both")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args()
     client = args.client
@@ -423,7 +424,8 @@ def main() -> None:
         for workers in (int(w) for w in args.workers.split(",")):
             with store(mode) as env, serve(env, workers) as (url, token, pid):
                 prime(url, token, mix)
-                for path, payloads, connections, per_request in plans.values():
+                for name in args.endpoints.split(","):
+                    path, payloads, connections, per_request = plans[name]
                     drive(url, token, path, payloads, connections, args.warmup)
                     cpu = server_cpu_s(pid)
                     figures = drive(url, token, path, payloads, connections, args.duration)

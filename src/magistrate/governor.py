@@ -9,6 +9,7 @@ invalid input raises `InvalidAction`. The synchronous path does no logging, no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import time
@@ -35,6 +36,7 @@ from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, Sofia
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
+from magistrate.trust_settlement import judge_settled
 from magistrate.verdict import Verdict
 from magistrate.wiring import governor_parts
 
@@ -288,11 +290,20 @@ class Governor:
                         found[i] = (assessment, fingerprint, False)
         except Exception as exc:
             return [self._fail_closed(a, exc, t0) for a in items]
-        out: list[Verdict] = []
-        for action, result in zip(items, found, strict=True):
-            assert result is not None
-            out.append(self._rule(action, result[0], result[1], result[2], None, t0, t1))
-        return out
+        assessed = [result for result in found if result is not None]
+        batch = getattr(self.trust, "batch", None)  # a shared ledger: one round trip
+        if batch is not None and len(items) > 1:
+            with contextlib.ExitStack() as stack:
+                try:
+                    settlement = stack.enter_context(batch([a.principal for a in items]))
+                except Exception:  # no standing read: each check below fails closed itself
+                    settlement = None
+                if settlement is not None:
+                    return judge_settled(self, items, assessed, t0, t1, settlement)
+        return [
+            self._rule(action, result[0], result[1], result[2], None, t0, t1)
+            for action, result in zip(items, assessed, strict=True)
+        ]
 
     def prime(self, actions: Sequence[Action]) -> None:
         """Assess the uncached actions with one scan and cache them (no verdicts, no trust)."""
@@ -351,6 +362,10 @@ class Governor:
         )
         if not finish:
             return verdict
+        return self._finish(action, assessment, verdict)
+
+    def _finish(self, action: Action, assessment: RiskAssessment, verdict: Verdict) -> Verdict:
+        """System 1 counsel, approvals, audit and telemetry for a judged verdict."""
         sofia = self.sofia
         if sofia is not None and sofia.triggered(assessment):
             t = _perf()

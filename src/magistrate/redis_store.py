@@ -27,141 +27,14 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
+from magistrate import redis_scripts as scripts
 from magistrate.breaker import Breaker
 from magistrate.db.base import StoreUnavailable
 from magistrate.errors import SuspensionError
 from magistrate.levels import Decision, Risk
 from magistrate.redis_wire import Wire
-from magistrate.trust import TrustPolicy, TrustState, decayed
-
-# Trust: a hash per principal {s: score, u: updated (unix s), x: suspended 0/1, r: reason}.
-# KEYS[1] the hash. ARGV: now, decision, risk rank, baseline, suspend_below, half_life_s,
-# recovery, deny penalty, escalate penalty, suspend on critical deny (1/0), suspend_below as
-# Python prints it, ttl ms, the suspension the verdict was judged with ('0', '1', or '' for
-# any). Mirrors trust.apply_outcome exactly (both are IEEE doubles). When the stored suspension
-# differs from the one judged with (another server suspended or lifted meanwhile), nothing is
-# written and the stored standing comes back as {'stale', score, updated, suspended, reason}.
-_RECORD = """
-local now = tonumber(ARGV[1])
-local decision = ARGV[2]
-local rank = tonumber(ARGV[3])
-local baseline = tonumber(ARGV[4])
-local suspend_below = tonumber(ARGV[5])
-local half_life = tonumber(ARGV[6])
-local stored = redis.call('HMGET', KEYS[1], 's', 'u', 'x', 'r')
-local score, updated, suspended, reason = baseline, now, false, ''
-if stored[1] then
-  score = tonumber(stored[1])
-  updated = tonumber(stored[2])
-  suspended = stored[3] == '1'
-  reason = stored[4] or ''
-end
-if ARGV[13] ~= '' and ARGV[13] ~= (suspended and '1' or '0') then
-  return {'stale', string.format('%.17g', score), string.format('%.17g', updated),
-          suspended and '1' or '0', reason}
-end
-local before = score
-local dt = now - updated
-if dt > 0 and score ~= baseline then
-  before = baseline + (score - baseline) * (0.5 ^ (dt / half_life))
-end
-local after = before
-if decision == 'deny' then
-  after = after - tonumber(ARGV[8])
-  if rank == 3 and ARGV[10] == '1' and not suspended then
-    suspended = true
-    reason = 'denied a CRITICAL action'
-  end
-elseif decision == 'escalate' then
-  after = after - tonumber(ARGV[9])
-elseif rank <= 1 then
-  after = after + tonumber(ARGV[7])
-end
-if after > 1.0 then after = 1.0 end
-if after < 0.0 then after = 0.0 end
-if after < suspend_below and not suspended then
-  suspended = true
-  reason = 'trust ' .. string.format('%.2f', after) .. ' fell below ' .. ARGV[11]
-end
-redis.call('HSET', KEYS[1], 's', string.format('%.17g', after), 'u', ARGV[1],
-           'x', suspended and '1' or '0', 'r', reason)
-if suspended then
-  redis.call('PERSIST', KEYS[1])
-else
-  redis.call('PEXPIRE', KEYS[1], ARGV[12])
-end
-return {string.format('%.17g', before), string.format('%.17g', after),
-        suspended and '1' or '0', reason}
-"""
-
-# KEYS[1] the hash. ARGV: now, baseline, half_life_s, reason.
-_SUSPEND = """
-local now = tonumber(ARGV[1])
-local baseline = tonumber(ARGV[2])
-local stored = redis.call('HMGET', KEYS[1], 's', 'u')
-local score = baseline
-if stored[1] then
-  score = tonumber(stored[1])
-  local dt = now - tonumber(stored[2])
-  if dt > 0 and score ~= baseline then
-    score = baseline + (score - baseline) * (0.5 ^ (dt / tonumber(ARGV[3])))
-  end
-end
-redis.call('HSET', KEYS[1], 's', string.format('%.17g', score), 'u', ARGV[1], 'x', '1',
-           'r', ARGV[4])
-redis.call('PERSIST', KEYS[1])
-return 1
-"""
-
-# KEYS[1] the hash. ARGV: now, baseline, half_life_s, floor, reason, ttl ms.
-# Returns 0 when the principal is not suspended.
-_LIFT = """
-local stored = redis.call('HMGET', KEYS[1], 's', 'u', 'x')
-if not stored[1] or stored[3] ~= '1' then
-  return 0
-end
-local now = tonumber(ARGV[1])
-local baseline = tonumber(ARGV[2])
-local score = tonumber(stored[1])
-local dt = now - tonumber(stored[2])
-if dt > 0 and score ~= baseline then
-  score = baseline + (score - baseline) * (0.5 ^ (dt / tonumber(ARGV[3])))
-end
-local floor = tonumber(ARGV[4])
-if floor > score then score = floor end
-redis.call('HSET', KEYS[1], 's', string.format('%.17g', score), 'u', ARGV[1], 'x', '0',
-           'r', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return 1
-"""
-
-# After Redis lost its data (restart without persistence, FLUSHALL): the suspensions the
-# database records, put back. KEYS[1] the marker key, then one trust hash per principal.
-# ARGV: baseline, now, then one reason per principal. Returns how many were restored (0 when the
-# marker shows Redis kept its data: a principal lifted meanwhile must not be re-suspended).
-_RESTORE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return 0
-end
-for i = 2, #KEYS do
-  if redis.call('HEXISTS', KEYS[i], 's') == 0 then
-    redis.call('HSET', KEYS[i], 's', ARGV[1], 'u', ARGV[2])
-  end
-  redis.call('HSET', KEYS[i], 'x', '1', 'r', ARGV[i + 1])
-  redis.call('PERSIST', KEYS[i])
-end
-redis.call('SET', KEYS[1], ARGV[2])
-return #KEYS - 1
-"""
-
-# Sessions: a list per session of JSON [time, [marks]]. KEYS[1] the list.
-# ARGV: entry, max events, ttl ms.
-_SESSION_ADD = """
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
+from magistrate.trust import TrustPolicy, TrustState, apply_outcome, decayed
+from magistrate.trust_settlement import Settled
 
 
 def connect(url: str, timeout_s: float = 2.0) -> redis.Redis:
@@ -215,6 +88,10 @@ class StaleStanding(RuntimeError):
     """A principal's suspension changed on another server while this one judged an action
     with the old standing: the verdict fails closed (the next check sees the new standing)."""
 
+    def __init__(self, message: str, stored: TrustState) -> None:
+        super().__init__(message)
+        self.stored = stored  # the standing Redis holds
+
 
 class RedisTrustLedger:
     """The trust ledger in Redis: atomic updates by Lua script, shared by all servers.
@@ -243,11 +120,11 @@ class RedisTrustLedger:
         # A principal back at the baseline carries no information: forget it once its
         # distance from the baseline has halved 24 times (suspended principals are kept).
         self.ttl_ms = int(max(86_400.0, 24 * self.policy.half_life_s) * 1000)
-        self._record = client.register_script(_RECORD)
+        self._record = client.register_script(scripts.RECORD)
         self._wire = Wire.for_client(client)  # the record's own lean connection (redis_wire)
-        self._suspend = client.register_script(_SUSPEND)
-        self._lift = client.register_script(_LIFT)
-        self._restore = client.register_script(_RESTORE)
+        self._suspend = client.register_script(scripts.SUSPEND)
+        self._lift = client.register_script(scripts.LIFT)
+        self._restore = client.register_script(scripts.RESTORE)
         p = self.policy
         self._fresh = TrustState(p.baseline, 0.0)
         self._local = threading.local()  # a batch's standings, per thread (see `batch`)
@@ -288,21 +165,25 @@ class RedisTrustLedger:
         return TrustState(float(score), float(updated), suspended == "1", str(reason or ""))
 
     @contextlib.contextmanager
-    def batch(self, principals: Iterable[str]) -> Iterator[None]:
+    def batch(self, principals: Iterable[str]) -> Iterator[HeldRecords]:
         """For a batch judged in this thread: read every principal's standing in one pipelined
-        round trip, then follow it through the batch's own updates, so each decision costs one
-        round trip (the atomic update) instead of two. Updates stay atomic in Redis; what other
-        servers change meanwhile is seen from the next request on."""
+        round trip, follow it through the batch's own updates, and hold the updates back until
+        the caller settles them, all in one more round trip (`trust_settlement`). Each update
+        stays atomic in Redis and checks the suspension it was judged with; what other servers
+        change meanwhile is seen from the next request on."""
         unique = list(dict.fromkeys(principals))
-        pipe = self.client.pipeline(transaction=False)
-        for principal in unique:
-            pipe.hmget(self._key(principal), ["s", "u", "x", "r"])
-        rows = guarded(self.breaker, pipe.execute)
-        self._local.cache = {p: self._stored(row) for p, row in zip(unique, rows, strict=True)}
+        reads = [(b"HMGET", self._key(p).encode(), b"s", b"u", b"x", b"r") for p in unique]
+        rows = guarded(self.breaker, self._pipelined, reads)
+        for row in rows:
+            if isinstance(row, Exception):
+                raise row
+        cache = {p: self._stored(row) for p, row in zip(unique, rows, strict=True)}
+        held = HeldRecords(self, cache)
+        self._local.cache, self._local.held = cache, held
         try:
-            yield
+            yield held
         finally:
-            self._local.cache = None
+            self._local.cache = self._local.held = None
 
     def _remember(self, principal: str, stored: TrustState | None) -> None:
         near = self._near
@@ -346,22 +227,33 @@ class RedisTrustLedger:
             *self._record_tail[rank],
             expected,
         ]
-        out = guarded(self.breaker, self._run_record, self._key(principal), args)
         cache: dict[str, TrustState | None] | None = getattr(self._local, "cache", None)
+        held: HeldRecords | None = getattr(self._local, "held", None)
+        if held is not None and cache is not None and principal in cache:
+            return held.hold(principal, decision, risk, args)
+        out = guarded(self.breaker, self._run_record, self._key(principal), args)
         if out[0] == "stale":
-            _, score, updated, suspended, reason = out
-            stored = TrustState(float(score), float(updated), suspended == "1", reason)
-            self._remember(principal, stored)
+            stale = self._stale(principal, out)
             if cache is not None:
-                cache[principal] = stored
-            change = "suspended" if stored.suspended else "lifted the suspension of"
-            raise StaleStanding(f"another server {change} {principal} while this action was judged")
+                cache[principal] = stale.stored
+            raise stale
         before, after, suspended, reason = out
         stored = TrustState(float(after), float(now), suspended == "1", reason)
         self._remember(principal, stored)
         if cache is not None:
             cache[principal] = stored
         return float(before), float(after)
+
+    def _stale(self, principal: str, reply: list[Any]) -> StaleStanding:
+        """The refusal of a record script that found another suspension than the one judged
+        with; the standing it found is remembered."""
+        _, score, updated, suspended, reason = reply
+        stored = TrustState(float(score), float(updated), suspended == "1", reason)
+        self._remember(principal, stored)
+        change = "suspended" if stored.suspended else "lifted the suspension of"
+        return StaleStanding(
+            f"another server {change} {principal} while this action was judged", stored
+        )
 
     def _run_record(self, key: str, args: list[bytes]) -> Any:
         """The record script's reply, over the lean connection when there is one."""
@@ -372,8 +264,31 @@ class RedisTrustLedger:
         try:
             return self._wire.call_bytes(*command)
         except NoScriptError:  # Redis restarted, or its scripts were flushed: load it again
-            self.client.script_load(_RECORD)
+            self.client.script_load(scripts.RECORD)
             return self._wire.call_bytes(*command)
+
+    def _pipelined(self, commands: list[tuple[bytes, ...]]) -> list[Any]:
+        """The replies to commands sent at once, over the lean connection when there is one
+        (error replies as exceptions, in their place)."""
+        if self._wire is not None:
+            return self._wire.call_many_bytes(commands)
+        pipe = self.client.pipeline(transaction=False)
+        queue: Any = pipe.execute_command  # redis-py leaves it unannotated
+        for command in commands:
+            queue(*command)
+        replies: list[Any] = pipe.execute(raise_on_error=False)
+        return replies
+
+    def _run_records(self, commands: list[tuple[bytes, ...]]) -> list[Any]:
+        """The replies to many record scripts sent at once (error replies as exceptions)."""
+        replies = self._pipelined(commands)
+        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+        if missing:  # Redis restarted, or its scripts were flushed: none of those ran
+            self.client.script_load(scripts.RECORD)
+            again = self._pipelined([commands[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        return replies
 
     def _forget_cached(self, principal: str) -> None:
         self._near.pop(principal, None)
@@ -451,6 +366,61 @@ class RedisTrustLedger:
             self._wire.close()
 
 
+class HeldRecords:
+    """The record scripts of one batch, held until `settle` sends them in one round trip;
+    meanwhile each update is applied to the batch's own copy of the standings (the same
+    arithmetic as the script: `trust.apply_outcome`)."""
+
+    def __init__(self, ledger: RedisTrustLedger, cache: dict[str, TrustState | None]) -> None:
+        self.ledger = ledger
+        self.cache = cache
+        self._records: list[tuple[str, Decision, Risk, tuple[bytes, ...]]] = []
+
+    @property
+    def held(self) -> int:
+        """How many updates are held so far."""
+        return len(self._records)
+
+    def hold(
+        self, principal: str, decision: Decision, risk: Risk, args: list[bytes]
+    ) -> tuple[float, float]:
+        """Hold one record script (`args` as `record` built them); trust (before, after) as
+        the batch's copy has it."""
+        policy = self.ledger.policy
+        now = float(args[0])  # the script's own clock: the text it is sent, read back
+        stored = self.cache[principal]
+        state = stored if stored is not None else TrustState(policy.baseline, now)
+        before = decayed(state, policy, now)
+        after = apply_outcome(state, decision, risk, policy, now)
+        self.cache[principal] = after
+        key = self.ledger._key(principal).encode()
+        command = (b"EVALSHA", self.ledger._record.sha.encode(), b"1", key, *args)
+        self._records.append((principal, decision, risk, command))
+        return before, after.score
+
+    def settle(self) -> list[Settled | Exception]:
+        """Send the held scripts at once; what Redis applied (or refused) for each, in order."""
+        records, self._records = self._records, []
+        if not records:
+            return []
+        ledger = self.ledger
+        commands = [command for *_, command in records]
+        replies = guarded(ledger.breaker, ledger._run_records, commands)
+        out: list[Settled | Exception] = []
+        for (principal, decision, risk, command), reply in zip(records, replies, strict=True):
+            if isinstance(reply, Exception):
+                out.append(reply)
+                continue
+            if reply[0] == "stale":
+                out.append(ledger._stale(principal, reply))
+                continue
+            before, after, suspended, reason = reply
+            stored = TrustState(float(after), float(command[4]), suspended == "1", reason)
+            ledger._remember(principal, stored)
+            out.append(Settled(principal, decision, risk, float(before), float(after)))
+        return out
+
+
 class RedisSessionStore:
     """Session histories in Redis: the last `max_events` marks of each session, kept while the
     session is active (for `ttl_s` after its last action)."""
@@ -469,7 +439,7 @@ class RedisSessionStore:
         self.breaker = breaker or Breaker("redis")
         self.max_events = max_events
         self.ttl_ms = int(ttl_s * 1000)
-        self._add = client.register_script(_SESSION_ADD)
+        self._add = client.register_script(scripts.SESSION_ADD)
 
     def _key(self, session: str) -> str:
         return f"{self.prefix}session:{session}"

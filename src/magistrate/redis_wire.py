@@ -84,6 +84,37 @@ class Wire:
         when it is installed (redis-py's packer looks at each part in Python first)."""
         return self._send(args, [_pack_bytes(args)] if _pack_bytes is not None else None)
 
+    def call_many_bytes(self, commands: list[tuple[bytes, ...]]) -> list[Any]:
+        """Many commands in one write, their replies read in order: one round trip. An error
+        reply comes back as its exception in its place; the others are still read. A cut
+        connection is retried once only when no reply was read (nothing ran then)."""
+        if _pack_bytes is not None:
+            packed = [b"".join([_pack_bytes(c) for c in commands])]
+        else:
+            packed = self._conn().connection.pack_commands(commands)
+        for attempt in (0, 1):
+            conn = self._conn()
+            retry = conn.used and attempt == 0
+            connection: Any = conn.connection
+            replies: list[Any] = []
+            try:
+                connection.send_packed_command(packed, check_health=False)
+                conn.used = True
+                for _ in commands:
+                    try:
+                        replies.append(connection.read_response())
+                    except redis.ResponseError as exc:  # consumed: the next reply follows
+                        replies.append(exc)
+                return replies
+            except redis.TimeoutError:
+                self._drop(conn)
+                raise
+            except redis.ConnectionError:
+                self._drop(conn)
+                if replies or not retry:
+                    raise
+        raise AssertionError("unreachable")
+
     def _send(self, args: tuple[Any, ...], packed: Any) -> Any:
         for attempt in (0, 1):
             conn = self._conn()

@@ -12,8 +12,10 @@ copy read, plus whatever the ledger itself holds.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from magistrate.breaker import Breaker
@@ -21,6 +23,7 @@ from magistrate.db.base import Database, StoreUnavailable
 from magistrate.errors import SuspensionError
 from magistrate.levels import Decision, Risk
 from magistrate.trust import TrustLedger, TrustPolicy, TrustState
+from magistrate.trust_settlement import Settled, Settlement
 
 
 class DurableTrustLedger:
@@ -43,6 +46,7 @@ class DurableTrustLedger:
         self._loaded_at: float | None = None  # monotonic time of the last successful read
         self._refreshing = threading.Lock()
         self._lock = threading.Lock()  # guards _held and _changes
+        self._local = threading.local()  # `holding`: this thread's batch holds its updates
         self._load_lock = threading.Lock()  # one read of the database at a time
         # While a read is in flight: this process's suspensions (reason) and lifts (None) made
         # meanwhile, applied over what the read returns (it may predate them).
@@ -74,6 +78,12 @@ class DurableTrustLedger:
     def record(self, principal: str, decision: Decision, risk: Risk) -> tuple[float, float]:
         """Apply a verdict; a suspension it causes is recorded in the database."""
         before, after = self.inner.record(principal, decision, risk)
+        if not getattr(self._local, "holding", False):  # else once the batch is settled
+            self._note_outcome(principal, decision, risk, after)
+        return before, after
+
+    def _note_outcome(self, principal: str, decision: Decision, risk: Risk, after: float) -> None:
+        """Record the suspension a verdict caused (trust `after` it), if it caused one."""
         if decision is not Decision.ALLOW and principal not in self._held:
             p = self.inner.policy
             reason = ""
@@ -83,7 +93,21 @@ class DurableTrustLedger:
                 reason = f"trust {after:.2f} fell below {p.suspend_below}"
             if reason:
                 self._record_suspension(principal, reason)
-        return before, after
+
+    @contextlib.contextmanager
+    def batch(self, principals: Iterable[str]) -> Iterator[Settlement | None]:
+        """The wrapped ledger's batch (`trust_settlement`), None when it has none; the
+        suspensions its updates cause are recorded once they are settled."""
+        batch = getattr(self.inner, "batch", None)
+        if batch is None:
+            yield None
+            return
+        with batch(principals) as settlement:
+            self._local.holding = True
+            try:
+                yield _NotedSettlement(self, settlement)
+            finally:
+                self._local.holding = False
 
     # ------------------------------------------------------------------ suspending, lifting
     def suspend(self, principal: str, reason: str) -> None:
@@ -113,7 +137,7 @@ class DurableTrustLedger:
         self.inner.clear()
 
     def __getattr__(self, name: str) -> Any:
-        # batch(), ping(), close(), __len__-like helpers: the wrapped ledger's.
+        # ping(), close(), __len__-like helpers: the wrapped ledger's.
         return getattr(self.inner, name)
 
     # ------------------------------------------------------------------ the database's copy
@@ -195,3 +219,25 @@ class DurableTrustLedger:
                 self._refreshing.release()
 
         threading.Thread(target=run, name="magistrate-suspensions", daemon=True).start()
+
+
+class _NotedSettlement:
+    """A held batch whose settled updates record the suspensions they caused."""
+
+    def __init__(self, ledger: DurableTrustLedger, inner: Settlement) -> None:
+        self.ledger = ledger
+        self.inner = inner
+
+    @property
+    def held(self) -> int:
+        """How many updates are held so far."""
+        return self.inner.held
+
+    def settle(self) -> list[Settled | Exception]:
+        """The wrapped settlement's outcomes, suspensions recorded."""
+        outcomes = self.inner.settle()
+        for outcome in outcomes:
+            if isinstance(outcome, Settled):
+                p, decision, risk, _, after = outcome
+                self.ledger._note_outcome(p, decision, risk, after)
+        return outcomes

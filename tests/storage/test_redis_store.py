@@ -208,9 +208,11 @@ def test_a_batch_reads_each_standing_once_and_decides_the_same(
             return real_hmget(*args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(client, "hmget", counting_hmget)
-        with batched.batch(a.principal for a in actions):
-            together = Governor(detector=detector, trust=batched).check_many(actions)
-        assert reads == 0  # the three standings came in one pipelined read
+        trips = RoundTrips(client, monkeypatch, batched)
+        together = Governor(detector=detector, trust=batched).check_many(actions)
+        assert reads == 0
+        # the three standings read in one write, then the 24 updates sent in one write
+        assert trips.calls == ["hmget x 3", "evalsha x 24"]
         gov = Governor(detector=detector, trust=single)
         alone = [gov.check(a) for a in actions]
         assert reads == 3  # one per principal: then what the previous update returned
@@ -246,6 +248,14 @@ class RoundTrips:
                 return sent(*args)
 
             monkeypatch.setattr(wire, "call_bytes", call)
+            sent_many = wire.call_many_bytes
+
+            def call_many(commands: list[tuple[bytes, ...]]) -> list[object]:
+                names = {c[0].decode().lower() for c in commands}
+                self.calls.append(f"{'+'.join(sorted(names))} x {len(commands)}")
+                return sent_many(commands)
+
+            monkeypatch.setattr(wire, "call_many_bytes", call_many)
 
     def _counting(self, name: str, real: object) -> object:
         def call(*args: object, **kwargs: object) -> object:

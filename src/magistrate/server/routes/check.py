@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -22,7 +20,6 @@ from magistrate.server.core import Server, current
 from magistrate.server.models import ActionIn, BatchIn, BatchOut, CheckIn, VerdictOut
 from magistrate.server.responses import ERRORS, body_spec, dumps
 
-log = logging.getLogger("magistrate.server")
 Checker = Annotated[ApiKey, Depends(require("agent", "admin"))]
 
 
@@ -83,15 +80,7 @@ def _items(key: ApiKey, raw: bytes, model: type[BatchIn]) -> list[Action]:
 
 
 def _judge_batch(server: Server, items: list[Action]) -> bytes:
-    gov = server.gov
-    with contextlib.ExitStack() as stack:
-        batch = getattr(gov.trust, "batch", None)  # Redis: one read for the batch
-        if batch is not None:
-            try:
-                stack.enter_context(batch([a.principal for a in items]))
-            except Exception:  # unreachable: each check below fails closed itself
-                log.warning("trust prefetch failed; judging without it", exc_info=True)
-        verdicts = gov.check_many(items)
+    verdicts = server.gov.check_many(items)  # a shared trust ledger: one round trip for all
     for verdict in verdicts:
         server.observe(verdict)
     return dumps({"verdicts": [v.to_dict() for v in verdicts]})

@@ -1,0 +1,153 @@
+"""A batch judged against Redis settles its trust updates in one round trip
+(`trust_settlement`): the same verdicts and trust figures as one check after another, and
+whatever Redis refuses at settlement (a suspension changed elsewhere, an error reply, Redis out
+of reach) fails those verdicts closed before they are audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from magistrate import Action, Decision, Governor, RiskDetector
+from magistrate.audit.log import AuditLog
+from magistrate.config import Settings
+from magistrate.db import open_database
+from magistrate.db.base import AuditFilter
+from magistrate.redis_store import HeldRecords, RedisTrustLedger
+from magistrate.redis_wire import Wire
+from tests.servers import REDIS_URL
+
+
+def shell(text: str, principal: str) -> Action:
+    return Action(kind="shell", text=text, principal=principal)
+
+
+BATCH = [shell(t, f"agent:{i % 2}") for i, t in enumerate(["ls", "git status", "ls -la", "pwd"])]
+
+
+def test_a_suspension_made_elsewhere_during_the_batch_fails_its_verdicts_closed(
+    detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = RedisTrustLedger(client, prefix=prefix)
+    elsewhere = RedisTrustLedger(client, prefix=prefix)
+    settle = HeldRecords.settle
+
+    def suspended_meanwhile(held: HeldRecords) -> object:
+        elsewhere.suspend("agent:1", "suspended on another server")
+        return settle(held)
+
+    monkeypatch.setattr(HeldRecords, "settle", suspended_meanwhile)
+    verdicts = Governor(detector=detector, trust=here).check_many(BATCH)
+    for v in verdicts:
+        if v.principal == "agent:1":  # judged as not suspended, refused by Redis
+            assert v.decision is Decision.DENY and v.error and "StaleStanding" in v.error
+        else:
+            assert v.decision is Decision.ALLOW and v.error is None
+    assert here.state("agent:1").suspended  # the standing Redis sent back is the one kept
+    monkeypatch.setattr(HeldRecords, "settle", settle)
+    again = Governor(detector=detector, trust=here).check(shell("ls", "agent:1"))
+    assert again.decision is Decision.DENY and any("another server" in r for r in again.reasons)
+
+
+def test_redis_out_of_reach_at_settlement_fails_every_held_verdict_closed(
+    detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = RedisTrustLedger(client, prefix=prefix)
+
+    def cut(commands: list[tuple[bytes, ...]]) -> list[object]:
+        raise redis.ConnectionError("connection reset by peer")
+
+    monkeypatch.setattr(ledger, "_run_records", cut)
+    verdicts = Governor(detector=detector, trust=ledger).check_many(BATCH)
+    assert [v.decision for v in verdicts] == [Decision.DENY] * len(BATCH)
+    assert all(v.error and "ConnectionError" in v.error for v in verdicts)
+    assert "ConnectionError" in ledger.breaker.last_error  # and the breaker saw it
+
+
+def test_scripts_redis_lost_before_settlement_are_loaded_again(
+    detector: RiskDetector, client: redis.Redis, prefix: str
+) -> None:
+    ledger = RedisTrustLedger(client, prefix=prefix)
+    client.script_flush()  # as a restart leaves Redis: every EVALSHA answers NOSCRIPT
+    verdicts = Governor(detector=detector, trust=ledger).check_many(BATCH)
+    assert [v.decision for v in verdicts] == [Decision.ALLOW] * len(BATCH)
+    assert all(v.trust_after > 0 for v in verdicts)
+
+
+def test_the_audit_holds_the_verdicts_as_answered(
+    detector: RiskDetector,
+    client: redis.Redis,
+    prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Settlement comes before the audit: a verdict failed closed at settlement is recorded
+    failed closed, never as the allow it was judged before."""
+    here = RedisTrustLedger(client, prefix=prefix)
+    elsewhere = RedisTrustLedger(client, prefix=prefix)
+    settle = HeldRecords.settle
+
+    def suspended_meanwhile(held: HeldRecords) -> object:
+        elsewhere.suspend("agent:0", "suspended on another server")
+        return settle(held)
+
+    monkeypatch.setattr(HeldRecords, "settle", suspended_meanwhile)
+    db = open_database(f"sqlite:///{tmp_path}/audit.db")
+    audit = AuditLog(db, durability="sync")
+    verdicts = Governor(detector=detector, trust=here, audit=audit).check_many(BATCH)
+    stored = sorted((r.principal, r.decision) for r in db.audit_rows(AuditFilter()))
+    assert stored == sorted((v.principal, v.decision.value) for v in verdicts)
+    assert stored == [("agent:0", "deny")] * 2 + [("agent:1", "allow")] * 2
+    audit.close()
+    db.close()
+
+
+def test_a_suspension_a_batch_causes_is_recorded_in_the_database(
+    client: redis.Redis, prefix: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/m.db",
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        spool_dir=tmp_path / "spool",
+        audit_key_file=tmp_path / "audit.key",
+        audit_anchor_dir=tmp_path / "anchor",
+    )
+    gov = Governor.from_settings(settings)
+    batch = [shell("ls", "agent:z"), shell("rm -rf / --no-preserve-root", "agent:z")]
+    batch.append(shell("ls", "agent:z"))
+    first, critical, after = gov.check_many(batch)
+    assert first.decision is Decision.ALLOW and critical.decision is Decision.DENY
+    assert after.decision is Decision.DENY  # suspended by the batch's own CRITICAL denial
+    assert any("suspended" in r for r in after.reasons)
+    gov.close()
+    db = open_database(settings.database_url)
+    assert "agent:z" in [principal for principal, *_ in db.suspension_active()]
+    db.close()
+
+
+def test_many_commands_one_write_error_replies_in_their_place(client: redis.Redis) -> None:
+    wire = Wire.for_client(client)
+    assert wire is not None
+    replies = wire.call_many_bytes(
+        [(b"PING",), (b"NO-SUCH-COMMAND",), (b"EVALSHA", b"0" * 40, b"0"), (b"ECHO", b"x")]
+    )
+    assert replies[0] == "PONG" and replies[3] == "x"
+    assert isinstance(replies[1], redis.ResponseError)
+    assert isinstance(replies[2], redis.exceptions.NoScriptError)
+    assert wire.call(b"PING") == "PONG"  # still in step
+    wire.close()
+
+
+def test_many_commands_on_a_cut_connection_are_retried_once(client: redis.Redis) -> None:
+    wire = Wire.for_client(client)
+    assert wire is not None
+    wire.call(b"PING")
+    conn = wire._local.conn
+    host, port = conn.connection._sock.getsockname()[:2]
+    assert client.client_kill(f"{host}:{port}")  # as a Redis restart cuts it
+    assert wire.call_many_bytes([(b"ECHO", b"a"), (b"ECHO", b"b")]) == ["a", "b"]
+    assert wire._local.conn is not conn
+    wire.close()
