@@ -9,7 +9,6 @@ invalid input raises `InvalidAction`. The synchronous path does no logging, no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import time
@@ -36,7 +35,7 @@ from magistrate.sessions import SessionStore
 from magistrate.sofia import Counsel, Sofia
 from magistrate.telemetry import Telemetry
 from magistrate.trust import TrustLedger
-from magistrate.trust_settlement import judge_settled
+from magistrate.trust_settlement import held_updates, judge_settled
 from magistrate.verdict import Verdict
 from magistrate.wiring import governor_parts
 
@@ -291,15 +290,9 @@ class Governor:
         except Exception as exc:
             return [self._fail_closed(a, exc, t0) for a in items]
         assessed = [result for result in found if result is not None]
-        batch = getattr(self.trust, "batch", None)  # a shared ledger: one round trip
-        if batch is not None and len(items) > 1:
-            with contextlib.ExitStack() as stack:
-                try:
-                    settlement = stack.enter_context(batch([a.principal for a in items]))
-                except Exception:  # no standing read: each check below fails closed itself
-                    settlement = None
-                if settlement is not None:
-                    return judge_settled(self, items, assessed, t0, t1, settlement)
+        with held_updates(self.trust, [a.principal for a in items]) as settlement:
+            if settlement is not None:  # a shared ledger: one round trip for the updates
+                return judge_settled(self, items, assessed, t0, t1, settlement)
         return [
             self._rule(action, result[0], result[1], result[2], None, t0, t1)
             for action, result in zip(items, assessed, strict=True)

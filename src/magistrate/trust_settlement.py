@@ -12,8 +12,11 @@ is recorded, and a verdict's trust figures are the ones the store computed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+import contextlib
+import contextvars
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from magistrate.action import Action
 from magistrate.levels import Decision, Risk
@@ -48,20 +51,72 @@ class Settlement(Protocol):
         ...
 
 
+@contextlib.contextmanager
+def held_updates(trust: object, principals: list[str]) -> Iterator[Settlement | None]:
+    """The ledger's batch for `principals` when it has one (a shared ledger) and read their
+    standings; None otherwise (then each check reads and updates on its own, failing closed
+    on its own when the store is out of reach)."""
+    batch = getattr(trust, "batch", None)
+    if batch is None or len(principals) < 2:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            settlement: Settlement | None = stack.enter_context(batch(principals))
+        except Exception:
+            settlement = None
+        yield settlement
+
+
+def check_each(
+    gov: Governor,
+    actions: Sequence[Action],
+    floors: Sequence[Risk | None],
+    contexts: Sequence[contextvars.Context],
+) -> list[Verdict]:
+    """Independent checks (a server's concurrent requests) judged together: each assessed on
+    its own, so a failure fails only its own verdict closed; with a shared ledger their trust
+    updates settle in one round trip. Each verdict is finished (audit, telemetry) in its
+    caller's context."""
+    llm = gov.sofia is not None and gov.sofia.llm is not None
+    if gov.enabled and not llm:
+        t0 = time.perf_counter_ns()
+        found: list[tuple[RiskAssessment, str, bool] | Exception] = []
+        for action in actions:
+            try:
+                found.append(gov.assess(action))
+            except Exception as exc:  # fails closed below, this verdict only
+                found.append(exc)
+        with held_updates(gov.trust, [a.principal for a in actions]) as settlement:
+            if settlement is not None:
+                return judge_settled(gov, actions, found, t0, t0, settlement, floors, contexts)
+    return [
+        ctx.run(gov.check, a, min_risk=f)
+        for a, f, ctx in zip(actions, floors, contexts, strict=True)
+    ]
+
+
 def judge_settled(
     gov: Governor,
     items: Sequence[Action],
-    found: Sequence[tuple[RiskAssessment, str, bool]],
+    found: Sequence[tuple[RiskAssessment, str, bool] | Exception],
     t0: int,
     t1: int,
     settlement: Settlement,
+    floors: Sequence[Risk | None] | None = None,
+    contexts: Sequence[contextvars.Context] | None = None,
 ) -> list[Verdict]:
     """Judge `items` with their trust updates held, settle the updates, then finish each
-    verdict (fail closed where its update was refused)."""
-    judged: list[tuple[Verdict, int | None]] = []
-    for action, (assessment, fingerprint, hit) in zip(items, found, strict=True):
+    verdict (fail closed where its assessment failed or its update was refused), in its
+    caller's context when `contexts` are given."""
+    judged: list[tuple[Verdict | Exception, int | None]] = []
+    for i, (action, assessed) in enumerate(zip(items, found, strict=True)):
+        if isinstance(assessed, Exception):
+            judged.append((assessed, None))
+            continue
         before = settlement.held
-        verdict = gov._rule(action, assessment, fingerprint, hit, None, t0, t1, finish=False)
+        floor = floors[i] if floors is not None else None
+        verdict = gov._rule(action, *assessed, floor, t0, t1, finish=False)
         judged.append((verdict, before if settlement.held == before + 1 else None))
     outcomes: list[Settled | Exception] | Exception
     try:
@@ -69,15 +124,26 @@ def judge_settled(
     except Exception as exc:  # the store out of reach: every held update failed
         outcomes = exc
     out: list[Verdict] = []
-    for action, (assessment, _, _), (verdict, index) in zip(items, found, judged, strict=True):
-        if verdict.error is not None:  # failed closed while judged: already finished
-            out.append(verdict)
+    for i, (action, assessed, (judgement, index)) in enumerate(
+        zip(items, found, judged, strict=True)
+    ):
+        run = contexts[i].run if contexts is not None else _now
+        if isinstance(judgement, Exception):  # its assessment failed
+            out.append(run(gov._fail_closed, action, judgement, t0))
+            continue
+        if judgement.error is not None:  # failed closed while judged: already finished
+            out.append(judgement)
             continue
         if index is not None:
             outcome = outcomes if isinstance(outcomes, Exception) else outcomes[index]
             if isinstance(outcome, Exception):
-                out.append(gov._fail_closed(action, outcome, t0))
+                out.append(run(gov._fail_closed, action, outcome, t0))
                 continue
-            verdict.trust_before, verdict.trust_after = outcome.before, outcome.after
-        out.append(gov._finish(action, assessment, verdict))
+            judgement.trust_before, judgement.trust_after = outcome.before, outcome.after
+        assert not isinstance(assessed, Exception)
+        out.append(run(gov._finish, action, assessed[0], judgement))
     return out
+
+
+def _now(fn: Callable[..., Verdict], *args: Any) -> Verdict:
+    return fn(*args)

@@ -11,13 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from magistrate.server.coalesce import Coalescer
+from magistrate.server.coalesce import MAX_TOGETHER, Coalescer, Together
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
 
 
 def _call_as(name: str, fn: object) -> object:
-    """A call that runs `fn` in a context where WHO is `name` (as Server.judge_check builds)."""
+    """A call that runs `fn` in a context where WHO is `name` (as the server builds its calls)."""
     ctx = contextvars.copy_context()
     ctx.run(WHO.set, name)
     return lambda: ctx.run(fn)  # type: ignore[arg-type]
@@ -118,3 +118,42 @@ def test_a_shut_down_pool_fails_the_call_instead_of_hanging() -> None:
 def test_limits_must_be_positive() -> None:
     with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError):
         Coalescer(pool, 0)
+
+
+def test_together_calls_queued_in_a_row_run_in_one_call_each_caller_its_result() -> None:
+    """Calls for one `together` queued behind each other run as one group (up to
+    MAX_TOGETHER); a plain call between them still runs, in its place; a group that raises
+    hands its exception to each of its callers."""
+    gate = threading.Event()
+    groups: list[list[object]] = []
+
+    def blocked() -> str:
+        gate.wait(5)
+        return "plain"
+
+    def doubled(items: list[object]) -> list[object]:
+        groups.append(list(items))
+        if "boom" in items:
+            raise RuntimeError("the group failed")
+        return [f"{item}x2" for item in items]
+
+    async def main() -> list[object]:
+        with ThreadPoolExecutor(1, "judge") as pool:
+            co = Coalescer(pool, 1)
+            first = asyncio.ensure_future(co.run(blocked))  # holds the only drain
+            await asyncio.sleep(0.05)
+            calls = [co.run(Together(doubled, f"a{i}")) for i in range(MAX_TOGETHER + 3)]
+            calls.append(co.run(lambda: "between"))
+            calls += [co.run(Together(doubled, "boom")), co.run(Together(doubled, "b"))]
+            futures = [asyncio.ensure_future(c) for c in calls]
+            await asyncio.sleep(0.05)
+            gate.set()
+            return [await first, *await asyncio.gather(*futures, return_exceptions=True)]
+
+    results = asyncio.run(main())
+    n = MAX_TOGETHER + 3
+    assert results[0] == "plain"
+    assert results[1 : n + 1] == [f"a{i}x2" for i in range(n)]
+    assert results[n + 1] == "between"
+    assert all(isinstance(r, RuntimeError) for r in results[n + 2 :])
+    assert [len(g) for g in groups] == [MAX_TOGETHER, 3, 2]  # one call per group

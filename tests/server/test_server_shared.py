@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -203,3 +204,13 @@ def test_concurrent_checks_each_get_their_own_verdict(
     for n, verdict in answers:
         assert verdict["principal"] == f"agent:c{n % 4}"
         assert (verdict["decision"] == "allow") == (n % 3 != 0), (n, verdict)
+    # Checks judged together settle their trust updates in one Redis round trip: each verdict
+    # carries Redis's own figures, so every principal's verdicts form one path from the
+    # baseline, each step starting where another ended (a score may come back to a value; an
+    # update lost or applied twice would leave a step starting where none ended).
+    for i in range(4):
+        mine = [v for _, v in answers if v["principal"] == f"agent:c{i}"]
+        starts = Counter(v["trust_before"] for v in mine)
+        ends = Counter(v["trust_after"] for v in mine)
+        assert starts - ends in (Counter({0.8: 1}), Counter()), (i, mine)
+        assert sum((ends - starts).values()) == sum((starts - ends).values())

@@ -5,19 +5,24 @@ of reach) fails those verdicts closed before they are audited."""
 
 from __future__ import annotations
 
+import contextvars
 from pathlib import Path
 
 import pytest
 import redis
 
-from magistrate import Action, Decision, Governor, RiskDetector
+from magistrate import Action, Decision, Governor, Risk, RiskDetector
 from magistrate.audit.log import AuditLog
 from magistrate.config import Settings
 from magistrate.db import open_database
 from magistrate.db.base import AuditFilter
 from magistrate.redis_store import HeldRecords, RedisTrustLedger
 from magistrate.redis_wire import Wire
+from magistrate.risk import RiskAssessment
+from magistrate.trust_settlement import check_each
+from magistrate.verdict import Verdict
 from tests.servers import REDIS_URL
+from tests.storage.test_redis_store import RoundTrips
 
 
 def shell(text: str, principal: str) -> Action:
@@ -151,3 +156,46 @@ def test_many_commands_on_a_cut_connection_are_retried_once(client: redis.Redis)
     assert wire.call_many_bytes([(b"ECHO", b"a"), (b"ECHO", b"b")]) == ["a", "b"]
     assert wire._local.conn is not conn
     wire.close()
+
+
+WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+
+
+class Observed(Governor):
+    """Records in which caller's context each verdict was finished, and fails the assessment
+    of one text on purpose."""
+
+    finished_as: list[tuple[str, str]]
+
+    def assess(self, action: Action) -> tuple[RiskAssessment, str, bool]:
+        if action.text == "explode":
+            raise RuntimeError("the detector broke on this one")
+        return super().assess(action)
+
+    def _after(self, action: Action, verdict: Verdict) -> Verdict:
+        self.finished_as.append((action.principal, WHO.get()))
+        return super()._after(action, verdict)
+
+
+def test_concurrent_checks_are_judged_together_each_on_its_own_terms(
+    detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = RedisTrustLedger(client, prefix=prefix)
+    gov = Observed(detector=detector, trust=ledger)
+    gov.finished_as = []
+    trips = RoundTrips(client, monkeypatch, ledger)
+    actions = [shell(text, f"agent:{i}") for i, text in enumerate(["ls", "ls", "explode", "pwd"])]
+    floors = [None, Risk.HIGH, None, None]
+    contexts = []
+    for i in range(len(actions)):
+        ctx = contextvars.copy_context()
+        ctx.run(WHO.set, f"caller {i}")
+        contexts.append(ctx)
+    verdicts = check_each(gov, actions, floors, contexts)
+    assert trips.calls == ["hmget x 4", "evalsha x 3"]  # two round trips for four checks
+    assert [v.principal for v in verdicts] == [a.principal for a in actions]
+    assert verdicts[0].decision is Decision.ALLOW
+    assert verdicts[1].risk is Risk.HIGH and verdicts[1].decision is not Decision.ALLOW
+    assert verdicts[2].decision is Decision.DENY and "detector broke" in str(verdicts[2].error)
+    assert verdicts[3].decision is Decision.ALLOW and verdicts[3].trust_after > 0
+    assert sorted(gov.finished_as) == [(f"agent:{i}", f"caller {i}") for i in range(4)]

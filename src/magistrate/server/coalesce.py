@@ -9,6 +9,11 @@ drains take up soon (a slow store: Redis or PostgreSQL far away), up to the pool
 waits on stores still overlap. Each call keeps its own context (contextvars) and its own result
 or exception; a caller cancelled while its call runs leaves the call to finish unobserved, as
 with `run_in_executor`.
+
+A `Together` call names a function that runs many such calls at once (`together(items)`, one
+result per item): a drain runs the queued ones that follow each other in one call — a server's
+concurrent checks are judged together, their trust updates settled with Redis in one round
+trip (`trust_settlement.check_each`).
 """
 
 from __future__ import annotations
@@ -17,10 +22,22 @@ import asyncio
 import collections
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 Done = list[tuple["asyncio.Future[Any]", Any, BaseException | None]]
+Entry = tuple["Callable[[], Any] | Together", "asyncio.Future[Any]"]
+MAX_TOGETHER = 64  # calls one `together` runs at most
+
+
+@dataclass(frozen=True, slots=True)
+class Together:
+    """One item for `together`, which runs many items in one call and returns one result for
+    each, in order (it raises only when none has a result)."""
+
+    together: Callable[[list[Any]], list[Any]]
+    item: Any
 
 
 class Coalescer:
@@ -36,14 +53,13 @@ class Coalescer:
         self.per_drain = per_drain  # queued calls per running drain before another starts
         self.group = group  # results handed back to the loop together
         # appended on the loop, taken in drains: deque's append and popleft are atomic
-        self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
-            collections.deque()
-        )
+        self._queue: collections.deque[Entry] = collections.deque()
         self._running = 0  # drains started and not yet finished (read and written on the loop)
         self.drains_started = 0  # figures for tests and benchmarks
 
-    async def run(self, call: Callable[[], T]) -> T:
-        """The result of `call()`, run in a worker thread (raises what it raises)."""
+    async def run(self, call: Callable[[], T] | Together) -> T:
+        """The result of `call()` (or of `call.together` for its item), run in a worker
+        thread (raises what it raises)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.append((call, future))
@@ -79,15 +95,34 @@ class Coalescer:
         """In a worker thread: run queued calls until none is left."""
         done: Done = []
         queue = self._queue
+        taken: Entry | None = None  # popped after a run of `Together` calls, not yet run
         while True:
-            try:
-                call, future = queue.popleft()
-            except IndexError:
-                break
-            try:
-                done.append((future, call(), None))
-            except BaseException as exc:  # handed to the caller, as run_in_executor does
-                done.append((future, None, exc))
+            if taken is not None:
+                entry, taken = taken, None
+            else:
+                try:
+                    entry = queue.popleft()
+                except IndexError:
+                    break
+            call, future = entry
+            if isinstance(call, Together):
+                group = [entry]
+                while len(group) < MAX_TOGETHER:
+                    try:
+                        after = queue.popleft()
+                    except IndexError:
+                        break
+                    if isinstance(after[0], Together) and after[0].together == call.together:
+                        group.append(after)
+                    else:
+                        taken = after
+                        break
+                _run_together(group, done)
+            else:
+                try:
+                    done.append((future, call(), None))
+                except BaseException as exc:  # handed to the caller, as run_in_executor does
+                    done.append((future, None, exc))
             if len(done) >= self.group:
                 loop.call_soon_threadsafe(_settle, done)
                 done = []
@@ -109,3 +144,15 @@ def _settle(done: Done) -> None:
             future.set_exception(exc)
         else:
             future.set_result(value)
+
+
+def _run_together(group: list[Entry], done: Done) -> None:
+    """Run a group of `Together` calls for one function; each caller gets its own result."""
+    first = group[0][0]
+    assert isinstance(first, Together)
+    try:
+        results = first.together([call.item for call, _ in group])  # type: ignore[union-attr]
+    except BaseException as exc:
+        done.extend((future, None, exc) for _, future in group)
+        return
+    done.extend((future, result, None) for (_, future), result in zip(group, results, strict=True))

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import Context
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,15 +23,18 @@ from fastapi import HTTPException, Request
 from prometheus_client import CollectorRegistry
 from prometheus_client import Histogram as PromHistogram
 
+from magistrate.action import Action
 from magistrate.approvals import Approvals
 from magistrate.config import Settings
 from magistrate.db import Database, open_database
 from magistrate.governor import Governor
 from magistrate.keys import Keys
-from magistrate.server.coalesce import Coalescer
+from magistrate.levels import Risk
+from magistrate.server.coalesce import Coalescer, Together
 from magistrate.server.events import DecisionFeed
 from magistrate.server.stats import WorkerStats, merge
 from magistrate.server.workers import WorkerSlot, host_name
+from magistrate.trust_settlement import check_each
 from magistrate.verdict import Verdict
 
 log = logging.getLogger("magistrate.server")
@@ -95,12 +99,20 @@ class Server:
         call = _in_context(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
-    async def judge_check(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """`judge` for single checks: queued checks share a hop to a worker thread
-        (`server/coalesce.py`), which under load halves what the hops cost."""
+    async def check(self, action: Action, floor: Risk | None) -> Verdict:
+        """One check in a worker thread. Checks queued meanwhile share the hop
+        (`server/coalesce.py`) and are judged together (`trust_settlement.check_each`): with
+        Redis, one round trip settles all their trust updates."""
         if self.coalescer is None:
-            return await self.judge(fn, *args, **kwargs)
-        return await self.coalescer.run(_in_context(fn, *args, **kwargs))
+            verdict: Verdict = await self.judge(self.gov.check, action, min_risk=floor)
+            return verdict
+        item = (action, floor, contextvars.copy_context())
+        return await self.coalescer.run(Together(self._check_each, item))
+
+    def _check_each(self, items: list[tuple[Action, Risk | None, Context]]) -> list[Verdict]:
+        actions = [action for action, _, _ in items]
+        floors = [floor for _, floor, _ in items]
+        return check_each(self.gov, actions, floors, [context for *_, context in items])
 
     def observe(self, verdict: Verdict) -> None:
         """Count a verdict for the dashboard."""

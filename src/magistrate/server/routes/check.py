@@ -48,7 +48,7 @@ async def verdict_body(server: Server, key: ApiKey, raw: bytes) -> bytes:
         # Sofia's System 2 asked on this loop, concurrently; the stores in a thread
         verdict = await gov.acheck(act, min_risk=floor, threaded=True)
     else:
-        verdict = await server.judge_check(gov.check, act, min_risk=floor)
+        verdict = await server.check(act, floor)
     server.observe(verdict)
     return dumps(verdict.to_dict())
 
