@@ -166,18 +166,29 @@ class RedisTrustLedger:
 
     @contextlib.contextmanager
     def batch(self, principals: Iterable[str]) -> Iterator[HeldRecords]:
-        """For a batch judged in this thread: read every principal's standing in one pipelined
-        round trip, follow it through the batch's own updates, and hold the updates back until
-        the caller settles them, all in one more round trip (`trust_settlement`). Each update
-        stays atomic in Redis and checks the suspension it was judged with; what other servers
-        change meanwhile is seen from the next request on."""
-        unique = list(dict.fromkeys(principals))
-        reads = [(b"HMGET", self._key(p).encode(), b"s", b"u", b"x", b"r") for p in unique]
-        rows = guarded(self.breaker, self._pipelined, reads)
-        for row in rows:
-            if isinstance(row, Exception):
-                raise row
-        cache = {p: self._stored(row) for p, row in zip(unique, rows, strict=True)}
+        """For a batch judged in this thread: the principals' standings (read in one pipelined
+        round trip, but for those this process read or wrote within `fresh_s`, as `state`
+        would), followed through the batch's own updates, which are held back until the caller
+        settles them, all in one more round trip (`trust_settlement`). Each update stays atomic
+        in Redis and checks the suspension it was judged with; what other servers change
+        meanwhile is seen from the next request on."""
+        cache: dict[str, TrustState | None] = {}
+        unread: list[str] = []
+        now = time.monotonic()
+        for principal in dict.fromkeys(principals):
+            seen = self._near.get(principal)
+            if seen is not None and now - seen[0] <= self.fresh_s:
+                cache[principal] = seen[1]
+            else:
+                unread.append(principal)
+        if unread:
+            reads = [(b"HMGET", self._key(p).encode(), b"s", b"u", b"x", b"r") for p in unread]
+            rows = guarded(self.breaker, self._pipelined, reads)
+            for principal, row in zip(unread, rows, strict=True):
+                if isinstance(row, Exception):
+                    raise row
+                cache[principal] = stored = self._stored(row)
+                self._remember(principal, stored)
         held = HeldRecords(self, cache)
         self._local.cache, self._local.held = cache, held
         try:

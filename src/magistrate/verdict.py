@@ -91,7 +91,8 @@ class Verdict:
             "mode": self.mode,
             "ungoverned": self.ungoverned,
             "cache_hit": self.cache_hit,
-            "timings_us": {k: round(v / 1000, 2) for k, v in self.timings_ns.items()},
+            # to 10 ns: round() to an integer is a quarter of the cost of round(x, 2)
+            "timings_us": {k: round(v / 10) / 100 for k, v in self.timings_ns.items()},
         }
         if self.would_decision is not None:
             out["would_decision"] = self.would_decision.value

@@ -199,3 +199,21 @@ def test_concurrent_checks_are_judged_together_each_on_its_own_terms(
     assert verdicts[2].decision is Decision.DENY and "detector broke" in str(verdicts[2].error)
     assert verdicts[3].decision is Decision.ALLOW and verdicts[3].trust_after > 0
     assert sorted(gov.finished_as) == [(f"agent:{i}", f"caller {i}") for i in range(4)]
+
+
+def test_standings_read_within_fresh_s_are_not_read_again(
+    detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for single checks: a standing this process read or wrote within `fresh_s` is used
+    as it is (the update script still checks the suspension), so a second batch for the same
+    principals costs one round trip, the settlement."""
+    ledger = RedisTrustLedger(client, prefix=prefix)
+    gov = Governor(detector=detector, trust=ledger)
+    trips = RoundTrips(client, monkeypatch, ledger)
+    first = gov.check_many(BATCH)
+    assert trips.calls == ["hmget x 2", "evalsha x 4"]
+    trips.calls.clear()
+    second = gov.check_many(BATCH)
+    assert trips.calls == ["evalsha x 4"]
+    after_first = [v.trust_after for v in first[2:]]  # decayed for the milliseconds between
+    assert [v.trust_before for v in second[:2]] == pytest.approx(after_first, abs=1e-6)
