@@ -121,6 +121,7 @@ class RedisTrustLedger:
         # distance from the baseline has halved 24 times (suspended principals are kept).
         self.ttl_ms = int(max(86_400.0, 24 * self.policy.half_life_s) * 1000)
         self._record = client.register_script(scripts.RECORD)
+        self._record_many = client.register_script(scripts.RECORD_MANY)
         self._wire = Wire.for_client(client)  # the record's own lean connection (redis_wire)
         self._suspend = client.register_script(scripts.SUSPEND)
         self._lift = client.register_script(scripts.LIFT)
@@ -290,16 +291,22 @@ class RedisTrustLedger:
         replies: list[Any] = pipe.execute(raise_on_error=False)
         return replies
 
-    def _run_records(self, commands: list[tuple[bytes, ...]]) -> list[Any]:
-        """The replies to many record scripts sent at once (error replies as exceptions)."""
-        replies = self._pipelined(commands)
-        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
-        if missing:  # Redis restarted, or its scripts were flushed: none of those ran
-            self.client.script_load(scripts.RECORD)
-            again = self._pipelined([commands[i] for i in missing])
-            for i, reply in zip(missing, again, strict=True):
-                replies[i] = reply
-        return replies
+    def _run_records(self, keys: list[bytes], args: list[bytes]) -> list[Any]:
+        """The replies of one RECORD_MANY call (one per key, in order); raises an error reply
+        (nothing of it is known to be applied then: every held verdict fails closed)."""
+        if len(args) != len(keys) * scripts.RECORD_ARGS:
+            raise ValueError(f"{len(args)} arguments for {len(keys)} updates")
+        sha = self._record_many.sha.encode()
+        command = (b"EVALSHA", sha, str(len(keys)).encode(), *keys, *args)
+        reply = self._pipelined([command])[0]
+        if isinstance(reply, NoScriptError):  # Redis restarted, or its scripts were flushed
+            self.client.script_load(scripts.RECORD_MANY)
+            reply = self._pipelined([command])[0]
+        if isinstance(reply, Exception):
+            raise reply
+        if not isinstance(reply, list) or len(reply) != len(keys):
+            raise redis.ResponseError(f"RECORD_MANY answered {type(reply).__name__}")
+        return reply
 
     def _forget_cached(self, principal: str) -> None:
         self._near.pop(principal, None)
@@ -378,14 +385,14 @@ class RedisTrustLedger:
 
 
 class HeldRecords:
-    """The record scripts of one batch, held until `settle` sends them in one round trip;
+    """The trust updates of one batch, held until `settle` sends them in one script call;
     meanwhile each update is applied to the batch's own copy of the standings (the same
     arithmetic as the script: `trust.apply_outcome`)."""
 
     def __init__(self, ledger: RedisTrustLedger, cache: dict[str, TrustState | None]) -> None:
         self.ledger = ledger
         self.cache = cache
-        self._records: list[tuple[str, Decision, Risk, tuple[bytes, ...]]] = []
+        self._records: list[tuple[str, Decision, Risk, list[bytes]]] = []
 
     @property
     def held(self) -> int:
@@ -395,7 +402,7 @@ class HeldRecords:
     def hold(
         self, principal: str, decision: Decision, risk: Risk, args: list[bytes]
     ) -> tuple[float, float]:
-        """Hold one record script (`args` as `record` built them); trust (before, after) as
+        """Hold one update (`args` as `record` built them for the script); trust (before, after) as
         the batch's copy has it."""
         policy = self.ledger.policy
         now = float(args[0])  # the script's own clock: the text it is sent, read back
@@ -404,29 +411,26 @@ class HeldRecords:
         before = decayed(state, policy, now)
         after = apply_outcome(state, decision, risk, policy, now)
         self.cache[principal] = after
-        key = self.ledger._key(principal).encode()
-        command = (b"EVALSHA", self.ledger._record.sha.encode(), b"1", key, *args)
-        self._records.append((principal, decision, risk, command))
+        self._records.append((principal, decision, risk, args))
         return before, after.score
 
     def settle(self) -> list[Settled | Exception]:
-        """Send the held scripts at once; what Redis applied (or refused) for each, in order."""
+        """Send the held updates in one script call (RECORD_MANY); what Redis applied (or
+        refused) for each, in order."""
         records, self._records = self._records, []
         if not records:
             return []
         ledger = self.ledger
-        commands = [command for *_, command in records]
-        replies = guarded(ledger.breaker, ledger._run_records, commands)
+        keys = [ledger._key(principal).encode() for principal, *_ in records]
+        args = [arg for *_, record_args in records for arg in record_args]
+        replies = guarded(ledger.breaker, ledger._run_records, keys, args)
         out: list[Settled | Exception] = []
-        for (principal, decision, risk, command), reply in zip(records, replies, strict=True):
-            if isinstance(reply, Exception):
-                out.append(reply)
-                continue
+        for (principal, decision, risk, record_args), reply in zip(records, replies, strict=True):
             if reply[0] == "stale":
                 out.append(ledger._stale(principal, reply))
                 continue
             before, after, suspended, reason = reply
-            stored = TrustState(float(after), float(command[4]), suspended == "1", reason)
+            stored = TrustState(float(after), float(record_args[0]), suspended == "1", reason)
             ledger._remember(principal, stored)
             out.append(Settled(principal, decision, risk, float(before), float(after)))
         return out

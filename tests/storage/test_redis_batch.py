@@ -61,7 +61,7 @@ def test_redis_out_of_reach_at_settlement_fails_every_held_verdict_closed(
 ) -> None:
     ledger = RedisTrustLedger(client, prefix=prefix)
 
-    def cut(commands: list[tuple[bytes, ...]]) -> list[object]:
+    def cut(keys: list[bytes], args: list[bytes]) -> list[object]:
         raise redis.ConnectionError("connection reset by peer")
 
     monkeypatch.setattr(ledger, "_run_records", cut)
@@ -192,7 +192,7 @@ def test_concurrent_checks_are_judged_together_each_on_its_own_terms(
         ctx.run(WHO.set, f"caller {i}")
         contexts.append(ctx)
     verdicts = check_each(gov, actions, floors, contexts)
-    assert trips.calls == ["hmget x 4", "evalsha x 3"]  # two round trips for four checks
+    assert trips.calls == ["hmget x 4", "evalsha 3 keys x 1"]  # two round trips, four checks
     assert [v.principal for v in verdicts] == [a.principal for a in actions]
     assert verdicts[0].decision is Decision.ALLOW
     assert verdicts[1].risk is Risk.HIGH and verdicts[1].decision is not Decision.ALLOW
@@ -211,9 +211,21 @@ def test_standings_read_within_fresh_s_are_not_read_again(
     gov = Governor(detector=detector, trust=ledger)
     trips = RoundTrips(client, monkeypatch, ledger)
     first = gov.check_many(BATCH)
-    assert trips.calls == ["hmget x 2", "evalsha x 4"]
+    assert trips.calls == ["hmget x 2", "evalsha 4 keys x 1"]
     trips.calls.clear()
     second = gov.check_many(BATCH)
-    assert trips.calls == ["evalsha x 4"]
+    assert trips.calls == ["evalsha 4 keys x 1"]
     after_first = [v.trust_after for v in first[2:]]  # decayed for the milliseconds between
     assert [v.trust_before for v in second[:2]] == pytest.approx(after_first, abs=1e-6)
+
+
+def test_an_error_reply_to_the_settlement_fails_every_held_verdict_closed(
+    detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = RedisTrustLedger(client, prefix=prefix)
+    failing = client.register_script("return redis.error_reply('ERR the script broke')")
+    client.script_load(failing.script)
+    monkeypatch.setattr(ledger, "_record_many", failing)
+    verdicts = Governor(detector=detector, trust=ledger).check_many(BATCH)
+    assert [v.decision for v in verdicts] == [Decision.DENY] * len(BATCH)
+    assert all(v.error and "the script broke" in v.error for v in verdicts)

@@ -211,8 +211,8 @@ def test_a_batch_reads_each_standing_once_and_decides_the_same(
         trips = RoundTrips(client, monkeypatch, batched)
         together = Governor(detector=detector, trust=batched).check_many(actions)
         assert reads == 0
-        # the three standings read in one write, then the 24 updates sent in one write
-        assert trips.calls == ["hmget x 3", "evalsha x 24"]
+        # the three standings read in one write, then the 24 updates in one script call
+        assert trips.calls == ["hmget x 3", "evalsha 24 keys x 1"]
         gov = Governor(detector=detector, trust=single)
         alone = [gov.check(a) for a in actions]
         assert reads == 3  # one per principal: then what the previous update returned
@@ -251,7 +251,10 @@ class RoundTrips:
             sent_many = wire.call_many_bytes
 
             def call_many(commands: list[tuple[bytes, ...]]) -> list[object]:
-                names = {c[0].decode().lower() for c in commands}
+                names = {
+                    f"evalsha {c[2].decode()} keys" if c[0] == b"EVALSHA" else c[0].decode().lower()
+                    for c in commands
+                }
                 self.calls.append(f"{'+'.join(sorted(names))} x {len(commands)}")
                 return sent_many(commands)
 
