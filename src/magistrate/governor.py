@@ -292,7 +292,11 @@ class Governor:
         assessed = [result for result in found if result is not None]
         with held_updates(self.trust, [a.principal for a in items]) as settlement:
             if settlement is not None:  # a shared ledger: one round trip for the updates
-                return judge_settled(self, items, assessed, t0, t1, settlement)
+                settled = judge_settled(self, items, assessed, t0, t1, settlement)
+                verdicts = [v for v in settled if not isinstance(v, Exception)]
+                if len(verdicts) < len(settled):  # as one check after another would raise
+                    raise next(v for v in settled if isinstance(v, Exception))
+                return verdicts
         return [
             self._rule(action, result[0], result[1], result[2], None, t0, t1)
             for action, result in zip(items, assessed, strict=True)

@@ -166,13 +166,14 @@ class RedisTrustLedger:
         return TrustState(float(score), float(updated), suspended == "1", str(reason or ""))
 
     @contextlib.contextmanager
-    def batch(self, principals: Iterable[str]) -> Iterator[HeldRecords]:
-        """For a batch judged in this thread: the principals' standings (read in one pipelined
-        round trip, but for those this process read or wrote within `fresh_s`, as `state`
-        would), followed through the batch's own updates, which are held back until the caller
-        settles them, all in one more round trip (`trust_settlement`). Each update stays atomic
-        in Redis and checks the suspension it was judged with; what other servers change
-        meanwhile is seen from the next request on."""
+    def holding(self, principals: Iterable[str]) -> Iterator[HeldRecords]:
+        """For a batch judged in this thread (`trust_settlement.held_updates` only): the
+        principals' standings (read in one pipelined round trip, but for those this process
+        read or wrote within `fresh_s`, as `state` would), followed through the batch's own
+        updates, which `record` holds back until the caller settles them in one more round
+        trip. Each update stays atomic in Redis and checks the suspension it was judged with;
+        what other servers change meanwhile is seen from the next request on. Updates left
+        unsettled when the block ends (a caller's bug) are sent then, never dropped."""
         cache: dict[str, TrustState | None] = {}
         unread: list[str] = []
         now = time.monotonic()
@@ -191,11 +192,15 @@ class RedisTrustLedger:
                 cache[principal] = stored = self._stored(row)
                 self._remember(principal, stored)
         held = HeldRecords(self, cache)
+        outer = (getattr(self._local, "cache", None), getattr(self._local, "held", None))
         self._local.cache, self._local.held = cache, held
         try:
             yield held
         finally:
-            self._local.cache = self._local.held = None
+            self._local.cache, self._local.held = outer
+            if held.held:
+                with contextlib.suppress(Exception):
+                    held.settle()
 
     def _remember(self, principal: str, stored: TrustState | None) -> None:
         near = self._near
@@ -292,21 +297,39 @@ class RedisTrustLedger:
         return replies
 
     def _run_records(self, keys: list[bytes], args: list[bytes]) -> list[Any]:
-        """The replies of one RECORD_MANY call (one per key, in order); raises an error reply
-        (nothing of it is known to be applied then: every held verdict fails closed)."""
+        """The replies of one RECORD_MANY call (one per key, in order). Never resent after it
+        may have run: a connection cut or a timeout raises (the updates may or may not have
+        been applied), as does an error reply (those before the error were applied)."""
         if len(args) != len(keys) * scripts.RECORD_ARGS:
             raise ValueError(f"{len(args)} arguments for {len(keys)} updates")
         sha = self._record_many.sha.encode()
         command = (b"EVALSHA", sha, str(len(keys)).encode(), *keys, *args)
-        reply = self._pipelined([command])[0]
-        if isinstance(reply, NoScriptError):  # Redis restarted, or its scripts were flushed
+        reply = self._once(command)
+        if isinstance(reply, NoScriptError):  # nothing ran: load the script and send again
             self.client.script_load(scripts.RECORD_MANY)
-            reply = self._pipelined([command])[0]
+            reply = self._once(command)
         if isinstance(reply, Exception):
             raise reply
         if not isinstance(reply, list) or len(reply) != len(keys):
             raise redis.ResponseError(f"RECORD_MANY answered {type(reply).__name__}")
         return reply
+
+    def _once(self, command: tuple[bytes, ...]) -> Any:
+        """One command's reply (an error reply as its exception), sent once: no retry."""
+        if self._wire is not None:
+            return self._wire.call_many_bytes([command], retry=False)[0]
+        pool: Any = self.client.connection_pool  # redis-py leaves it unannotated
+        connection = pool.get_connection()
+        try:
+            connection.send_command(*command)
+            return connection.read_response()
+        except redis.ResponseError as exc:
+            return exc
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()  # a late reply must never be read as another's
+            raise
+        finally:
+            pool.release(connection)
 
     def _forget_cached(self, principal: str) -> None:
         self._near.pop(principal, None)
@@ -423,7 +446,12 @@ class HeldRecords:
         ledger = self.ledger
         keys = [ledger._key(principal).encode() for principal, *_ in records]
         args = [arg for *_, record_args in records for arg in record_args]
-        replies = guarded(ledger.breaker, ledger._run_records, keys, args)
+        try:
+            replies = guarded(ledger.breaker, ledger._run_records, keys, args)
+        except Exception:  # some updates may have been applied: read these standings again
+            for principal, *_ in records:
+                ledger._near.pop(principal, None)
+            raise
         out: list[Settled | Exception] = []
         for (principal, decision, risk, record_args), reply in zip(records, replies, strict=True):
             if reply[0] == "stale":

@@ -84,17 +84,20 @@ class Wire:
         when it is installed (redis-py's packer looks at each part in Python first)."""
         return self._send(args, [_pack_bytes(args)] if _pack_bytes is not None else None)
 
-    def call_many_bytes(self, commands: list[tuple[bytes, ...]]) -> list[Any]:
+    def call_many_bytes(
+        self, commands: list[tuple[bytes, ...]], *, retry: bool = True
+    ) -> list[Any]:
         """Many commands in one write, their replies read in order: one round trip. An error
-        reply comes back as its exception in its place; the others are still read. A cut
-        connection is retried once only when no reply was read (nothing ran then)."""
+        reply comes back as its exception in its place; the others are still read. With
+        `retry`, a kept connection found cut is used again once when no reply was read: only
+        for commands that may run twice (reads), as Redis may have run them before the cut."""
         if _pack_bytes is not None:
             packed = [b"".join([_pack_bytes(c) for c in commands])]
         else:
             packed = self._conn().connection.pack_commands(commands)
         for attempt in (0, 1):
             conn = self._conn()
-            retry = conn.used and attempt == 0
+            again = retry and conn.used and attempt == 0
             connection: Any = conn.connection
             replies: list[Any] = []
             try:
@@ -111,7 +114,7 @@ class Wire:
                 raise
             except redis.ConnectionError:
                 self._drop(conn)
-                if replies or not retry:
+                if replies or not again:
                     raise
         raise AssertionError("unreachable")
 

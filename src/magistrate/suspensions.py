@@ -95,14 +95,14 @@ class DurableTrustLedger:
                 self._record_suspension(principal, reason)
 
     @contextlib.contextmanager
-    def batch(self, principals: Iterable[str]) -> Iterator[Settlement | None]:
-        """The wrapped ledger's batch (`trust_settlement`), None when it has none; the
+    def holding(self, principals: Iterable[str]) -> Iterator[Settlement | None]:
+        """The wrapped ledger's held batch (`trust_settlement`), None when it has none; the
         suspensions its updates cause are recorded once they are settled."""
-        batch = getattr(self.inner, "batch", None)
-        if batch is None:
+        holding = getattr(self.inner, "holding", None)
+        if holding is None:
             yield None
             return
-        with batch(principals) as settlement:
+        with holding(principals) as settlement:
             self._local.holding = True
             try:
                 yield _NotedSettlement(self, settlement)

@@ -122,20 +122,27 @@ def test_limits_must_be_positive() -> None:
 
 def test_together_calls_queued_in_a_row_run_in_one_call_each_caller_its_result() -> None:
     """Calls for one `together` queued behind each other run as one group (up to
-    MAX_TOGETHER); a plain call between them still runs, in its place; a group that raises
-    hands its exception to each of its callers."""
+    MAX_TOGETHER); a plain call between them still runs, in its place; an exception among a
+    group's results goes to its own caller; a group that raises hands its exception to each
+    of its callers."""
     gate = threading.Event()
     groups: list[list[object]] = []
+    ran: list[str] = []  # the order calls ran in
 
     def blocked() -> str:
         gate.wait(5)
         return "plain"
 
+    def between() -> str:
+        ran.append("between")
+        return "between"
+
     def doubled(items: list[object]) -> list[object]:
         groups.append(list(items))
+        ran.append(f"group of {len(items)}")
         if "boom" in items:
             raise RuntimeError("the group failed")
-        return [f"{item}x2" for item in items]
+        return [ValueError(f"{item} refused") if item == "a1" else f"{item}x2" for item in items]
 
     async def main() -> list[object]:
         with ThreadPoolExecutor(1, "judge") as pool:
@@ -143,7 +150,7 @@ def test_together_calls_queued_in_a_row_run_in_one_call_each_caller_its_result()
             first = asyncio.ensure_future(co.run(blocked))  # holds the only drain
             await asyncio.sleep(0.05)
             calls = [co.run(Together(doubled, f"a{i}")) for i in range(MAX_TOGETHER + 3)]
-            calls.append(co.run(lambda: "between"))
+            calls.append(co.run(between))
             calls += [co.run(Together(doubled, "boom")), co.run(Together(doubled, "b"))]
             futures = [asyncio.ensure_future(c) for c in calls]
             await asyncio.sleep(0.05)
@@ -153,7 +160,9 @@ def test_together_calls_queued_in_a_row_run_in_one_call_each_caller_its_result()
     results = asyncio.run(main())
     n = MAX_TOGETHER + 3
     assert results[0] == "plain"
-    assert results[1 : n + 1] == [f"a{i}x2" for i in range(n)]
+    assert isinstance(results[2], ValueError)  # an exception as a result: its caller's only
+    assert results[1:2] + results[3 : n + 1] == [f"a{i}x2" for i in range(n) if i != 1]
     assert results[n + 1] == "between"
     assert all(isinstance(r, RuntimeError) for r in results[n + 2 :])
     assert [len(g) for g in groups] == [MAX_TOGETHER, 3, 2]  # one call per group
+    assert ran == [f"group of {MAX_TOGETHER}", "group of 3", "between", "group of 2"]

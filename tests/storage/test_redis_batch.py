@@ -6,6 +6,8 @@ of reach) fails those verdicts closed before they are audited."""
 from __future__ import annotations
 
 import contextvars
+import random
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from magistrate.redis_wire import Wire
 from magistrate.risk import RiskAssessment
 from magistrate.trust_settlement import check_each
 from magistrate.verdict import Verdict
-from tests.servers import REDIS_URL
+from tests.servers import REDIS_URL, redis_prefix
 from tests.storage.test_redis_store import RoundTrips
 
 
@@ -229,3 +231,99 @@ def test_an_error_reply_to_the_settlement_fails_every_held_verdict_closed(
     verdicts = Governor(detector=detector, trust=ledger).check_many(BATCH)
     assert [v.decision for v in verdicts] == [Decision.DENY] * len(BATCH)
     assert all(v.error and "the script broke" in v.error for v in verdicts)
+
+
+def test_held_figures_are_the_scripts_own_with_decay_and_suspensions(
+    client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a batch follows locally (`HeldRecords.hold`, `trust.apply_outcome`) is what the
+    script then computes, to the bit: random standings, decay between updates, penalties,
+    recovery and suspensions."""
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    rng = random.Random(11)
+    ledger = RedisTrustLedger(client, prefix=prefix)
+    principals = [f"agent:m{i}" for i in range(5)]
+    for _ in range(40):
+        with ledger.holding(principals) as held:
+            local = []
+            for _ in range(8):
+                clock[0] += rng.choice([0.0, 0.25, 30.0, 900.0, 5000.0])
+                principal = rng.choice(principals)
+                ledger.state(principal)  # what a verdict is judged with
+                decision, risk = rng.choice(list(Decision)), rng.choice(list(Risk))
+                local.append(ledger.record(principal, decision, risk))
+            settled = held.settle()
+        assert [(s.before, s.after) for s in settled] == local  # type: ignore[union-attr]
+        for principal in principals:  # and the standings kept are the stored ones
+            if ledger.state(principal).suspended and rng.random() < 0.5:
+                ledger.lift_suspension(principal, "alice", frozenset({"alice"}))
+
+
+def test_updates_left_unsettled_are_sent_when_the_block_ends(
+    client: redis.Redis, prefix: str
+) -> None:
+    ledger = RedisTrustLedger(client, prefix=prefix)
+    with ledger.holding(["agent:u", "agent:v"]):
+        with ledger.holding(["agent:v"]):  # nested: the outer batch is restored after it
+            ledger.state("agent:v")
+            ledger.record("agent:v", Decision.DENY, Risk.HIGH)
+        ledger.state("agent:u")
+        ledger.record("agent:u", Decision.DENY, Risk.CRITICAL)  # held by the outer batch
+    assert client.hget(f"{prefix}trust:agent:v", "s") is not None  # sent, not dropped
+    assert ledger.state("agent:u").suspended  # and the outer one's too
+
+
+def test_without_the_lean_connection_the_settlement_goes_through_the_pool(
+    detector: RiskDetector, client: redis.Redis, prefix: str
+) -> None:
+    """TLS, a Unix socket or a credential provider: no `Wire`; the same verdicts, the
+    update sent once over a pooled connection."""
+    lean = RedisTrustLedger(client, prefix=prefix)
+    with redis_prefix() as other:
+        pooled = RedisTrustLedger(client, prefix=other)
+        pooled._wire = None
+        a = Governor(detector=detector, trust=lean).check_many(BATCH)
+        b = Governor(detector=detector, trust=pooled).check_many(BATCH)
+    assert [v.decision for v in a] == [v.decision for v in b] == [Decision.ALLOW] * 4
+    assert [v.trust_after for v in a] == pytest.approx([v.trust_after for v in b], abs=1e-6)
+
+
+def test_an_update_is_never_sent_twice_after_a_cut(client: redis.Redis, prefix: str) -> None:
+    """Redis may have run a command before the connection was cut: a settlement is not sent
+    again (its verdicts fail closed); reads may be."""
+    wire = Wire.for_client(client)
+    assert wire is not None
+    key = f"{prefix}counter".encode()
+    wire.call(b"PING")
+    conn = wire._local.conn
+    host, port = conn.connection._sock.getsockname()[:2]
+    assert client.client_kill(f"{host}:{port}")
+    with pytest.raises(redis.ConnectionError):
+        wire.call_many_bytes([(b"INCR", key)], retry=False)
+    assert wire.call_many_bytes([(b"INCR", key)], retry=False) == [1]  # a new connection
+    wire.close()
+
+
+class BrokenFinish(Governor):
+    """Finishing (audit, telemetry) breaks for one principal."""
+
+    def _finish(self, action: Action, assessment: RiskAssessment, verdict: Verdict) -> Verdict:
+        if action.principal == "agent:1":
+            raise RuntimeError("the audit broke for this one")
+        return super()._finish(action, assessment, verdict)
+
+
+def test_an_error_finishing_one_check_reaches_only_its_caller(
+    detector: RiskDetector, client: redis.Redis, prefix: str
+) -> None:
+    gov = BrokenFinish(detector=detector, trust=RedisTrustLedger(client, prefix=prefix))
+    contexts = [contextvars.copy_context() for _ in BATCH]
+    results = check_each(gov, BATCH, [None] * len(BATCH), contexts)
+    for action, result in zip(BATCH, results, strict=True):
+        if action.principal == "agent:1":
+            assert isinstance(result, RuntimeError)
+        else:
+            assert isinstance(result, Verdict) and result.decision is Decision.ALLOW
+    with pytest.raises(RuntimeError, match="audit broke"):  # a batch fails as a whole
+        gov.check_many(BATCH)

@@ -250,13 +250,13 @@ class RoundTrips:
             monkeypatch.setattr(wire, "call_bytes", call)
             sent_many = wire.call_many_bytes
 
-            def call_many(commands: list[tuple[bytes, ...]]) -> list[object]:
+            def call_many(commands: list[tuple[bytes, ...]], **options: bool) -> list[object]:
                 names = {
                     f"evalsha {c[2].decode()} keys" if c[0] == b"EVALSHA" else c[0].decode().lower()
                     for c in commands
                 }
                 self.calls.append(f"{'+'.join(sorted(names))} x {len(commands)}")
-                return sent_many(commands)
+                return sent_many(commands, **options)
 
             monkeypatch.setattr(wire, "call_many_bytes", call_many)
 

@@ -34,7 +34,8 @@ MAX_TOGETHER = 64  # calls one `together` runs at most
 @dataclass(frozen=True, slots=True)
 class Together:
     """One item for `together`, which runs many items in one call and returns one result for
-    each, in order (it raises only when none has a result)."""
+    each, in order: an exception among them is raised to that item's caller only (`together`
+    itself raises only when none has a result)."""
 
     together: Callable[[list[Any]], list[Any]]
     item: Any
@@ -152,7 +153,12 @@ def _run_together(group: list[Entry], done: Done) -> None:
     assert isinstance(first, Together)
     try:
         results = first.together([call.item for call, _ in group])  # type: ignore[union-attr]
+        pairs = list(zip(group, results, strict=True))
     except BaseException as exc:
         done.extend((future, None, exc) for _, future in group)
         return
-    done.extend((future, result, None) for (_, future), result in zip(group, results, strict=True))
+    for (_, future), result in pairs:  # an exception as a result is its caller's alone
+        if isinstance(result, BaseException):
+            done.append((future, None, result))
+        else:
+            done.append((future, result, None))

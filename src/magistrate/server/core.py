@@ -109,7 +109,9 @@ class Server:
         item = (action, floor, contextvars.copy_context())
         return await self.coalescer.run(Together(self._check_each, item))
 
-    def _check_each(self, items: list[tuple[Action, Risk | None, Context]]) -> list[Verdict]:
+    def _check_each(
+        self, items: list[tuple[Action, Risk | None, Context]]
+    ) -> list[Verdict | Exception]:
         actions = [action for action, _, _ in items]
         floors = [floor for _, floor, _ in items]
         return check_each(self.gov, actions, floors, [context for *_, context in items])
