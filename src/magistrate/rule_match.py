@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import re2  # type: ignore[import-untyped]
@@ -24,30 +24,54 @@ from magistrate.constitution.model import EffectMatch, Rule, ShellMatch, SqlMatc
 MAX_FIELD = 1_000_000  # field patterns run in linear time (analysis/fieldscan): read it all
 
 
-@dataclass(slots=True)
+# The `__init__`s below are written out, not generated: mypyc compiles them (a generated one
+# stays interpreted), and every first sight builds these.
+
+
+@dataclass(slots=True, init=False)
 class Subject:
     view: str  # text shell sql code tool path url recipient environment
     text: str
     origin: str  # where in the action it came from: text, tool, args.<key>, target…
 
+    def __init__(self, view: str, text: str, origin: str) -> None:
+        self.view = view
+        self.text = text
+        self.origin = origin
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class Context:
     action: Action
     subjects: list[Subject]
-    hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # id → (subj, end)
+    hits: dict[int, list[tuple[int, int]]]  # id → (subj, end)
     # ids in `hits` other than `unless` patterns' (most hits), in the same order: what the
     # passes over rules, secrets and Sofia's words read
-    flagged: list[int] = field(default_factory=list)
-    invocations: list[Invocation] = field(default_factory=list)
-    statements: list[SqlStatement] = field(default_factory=list)
-    effects: list[Effect] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)
-    data_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    tool_words: str = ""
-    arg_values: dict[str, list[str]] = field(default_factory=dict)  # role → values
-    derived: list[str] = field(default_factory=list)  # decoded payloads found by analyzers
-    tool_hits: dict[str, frozenset[int]] = field(default_factory=dict)  # value → field patterns
+    flagged: list[int]
+    invocations: list[Invocation]
+    statements: list[SqlStatement]
+    effects: list[Effect]
+    facts: dict[str, str]
+    data_spans: dict[int, list[tuple[int, int]]]
+    tool_words: str
+    arg_values: dict[str, list[str]]  # role → values
+    derived: list[str]  # decoded payloads found by analyzers
+    tool_hits: dict[str, frozenset[int]]  # value → field patterns
+
+    def __init__(self, action: Action, subjects: list[Subject]) -> None:
+        self.action = action
+        self.subjects = subjects
+        self.hits = {}
+        self.flagged = []
+        self.invocations = []
+        self.statements = []
+        self.effects = []
+        self.facts = {}
+        self.data_spans = {}
+        self.tool_words = ""
+        self.arg_values = {}
+        self.derived = []
+        self.tool_hits = {}
 
 
 _COMPILED = not __file__.endswith(".py")  # built by mypyc (setup.py)

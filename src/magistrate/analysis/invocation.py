@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from magistrate.analysis import commands as C
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Invocation:
     """One command that will run, after wrappers are unwrapped."""
 
@@ -26,11 +26,47 @@ class Invocation:
     depth: int
     start: int
     end: int
-    stdin_source: str | None = None  # network | decoder | literal | file | command | None
-    text: str = ""  # the arguments joined, with free-text messages (`-m "…"`) blanked
-    arg_hits: frozenset[int] | None = None  # ids of rules' argument patterns matching `text`
-    stdin_args: tuple[str, ...] = ()  # operands `xargs` feeds it from the command before
-    env: tuple[str, ...] = ()  # `NAME=value` assignments it runs with (`RAILS_ENV=test rails …`)
+    stdin_source: str | None  # network | decoder | literal | file | command | None
+    text: str  # the arguments joined, with free-text messages (`-m "…"`) blanked
+    arg_hits: frozenset[int] | None  # ids of rules' argument patterns matching `text`
+    stdin_args: tuple[str, ...]  # operands `xargs` feeds it from the command before
+    env: tuple[str, ...]  # `NAME=value` assignments it runs with (`RAILS_ENV=test rails …`)
+
+    # Written out, not generated: mypyc compiles this one (a generated `__init__` stays
+    # interpreted).
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        flags: frozenset[str],
+        operands: list[str],
+        subcommand: str,
+        via: tuple[str, ...],
+        privileged: bool,
+        depth: int,
+        start: int,
+        end: int,
+        stdin_source: str | None = None,
+        text: str = "",
+        arg_hits: frozenset[int] | None = None,
+        stdin_args: tuple[str, ...] = (),
+        env: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.argv = argv
+        self.flags = flags
+        self.operands = operands
+        self.subcommand = subcommand
+        self.via = via
+        self.privileged = privileged
+        self.depth = depth
+        self.start = start
+        self.end = end
+        self.stdin_source = stdin_source
+        self.text = text
+        self.arg_hits = arg_hits
+        self.stdin_args = stdin_args
+        self.env = env
 
 
 def basename(word: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Characters that end an unquoted word.
 _METACHARS = frozenset(" \t\r\n;&|()<>")
@@ -37,17 +37,37 @@ _ANSI_ESCAPES = {
 }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Word:
     """One shell word: its value with quotes removed, and what runs inside it."""
 
     text: str
     start: int
     end: int
-    quoted: bool = False
-    dynamic: bool = False  # holds an expansion ($VAR, ${…}, $(…), `…`) whose value is unknown
-    subs: list[str] = field(default_factory=list)  # code of command/process substitutions
-    process_sub: bool = False  # the whole word is <(…) or >(…)
+    quoted: bool
+    dynamic: bool  # holds an expansion ($VAR, ${…}, $(…), `…`) whose value is unknown
+    subs: list[str]  # code of command/process substitutions
+    process_sub: bool  # the whole word is <(…) or >(…)
+
+    # Written out, not generated: mypyc compiles this one (a generated `__init__` stays
+    # interpreted), and every first sight builds dozens of words.
+    def __init__(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        quoted: bool = False,
+        dynamic: bool = False,
+        subs: list[str] | None = None,
+        process_sub: bool = False,
+    ) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self.quoted = quoted
+        self.dynamic = dynamic
+        self.subs = [] if subs is None else subs
+        self.process_sub = process_sub
 
 
 @dataclass(slots=True)
