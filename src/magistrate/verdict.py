@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from magistrate.levels import Decision, Risk
@@ -39,7 +39,7 @@ class Citation:
         return f'art. {self.article_number} "{self.article_title}" ({self.rule_id})'
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Verdict:
     """What governance decided about one action, and why."""
 
@@ -54,15 +54,61 @@ class Verdict:
     trust_after: float
     mode: str
     verdict_id: str
-    action_id: str | int | None = None
-    ungoverned: bool = False
-    would_decision: Decision | None = None  # shadow and normative modes: the enforced decision
-    cache_hit: bool = False
-    timings_ns: dict[str, int] = field(default_factory=dict)
-    approval_id: str | None = None
-    counsel: Any = None
-    error: str | None = None
-    contains_secrets: bool = True  # credentials were seen: records mask them (False skips work)
+    action_id: str | int | None
+    ungoverned: bool
+    would_decision: Decision | None  # shadow and normative modes: the enforced decision
+    cache_hit: bool
+    timings_ns: dict[str, int]
+    approval_id: str | None
+    counsel: Any
+    error: str | None
+    contains_secrets: bool  # credentials were seen: records mask them (False skips work)
+
+    # Written out, not generated: the compiled build compiles this one (a generated
+    # `__init__` stays interpreted), and every check makes a verdict.
+    def __init__(
+        self,
+        decision: Decision,
+        risk: Risk,
+        citations: tuple[Citation, ...],
+        reasons: tuple[str, ...],
+        principal: str,
+        fingerprint: str,
+        constitution_version: str,
+        trust_before: float,
+        trust_after: float,
+        mode: str,
+        verdict_id: str,
+        action_id: str | int | None = None,
+        ungoverned: bool = False,
+        would_decision: Decision | None = None,
+        cache_hit: bool = False,
+        timings_ns: dict[str, int] | None = None,
+        approval_id: str | None = None,
+        counsel: Any = None,
+        error: str | None = None,
+        contains_secrets: bool = True,
+    ) -> None:
+        self.decision = decision
+        self.risk = risk
+        self.citations = citations
+        self.reasons = reasons
+        self.principal = principal
+        self.fingerprint = fingerprint
+        self.constitution_version = constitution_version
+        self.trust_before = trust_before
+        self.trust_after = trust_after
+        self.mode = mode
+        self.verdict_id = verdict_id
+        self.action_id = action_id
+        self.ungoverned = ungoverned
+        self.would_decision = would_decision
+        self.cache_hit = cache_hit
+        self.timings_ns = {} if timings_ns is None else timings_ns
+        self.approval_id = approval_id
+        self.counsel = counsel
+        self.error = error
+        self.contains_secrets = contains_secrets
 
     @property
     def allowed(self) -> bool:
