@@ -450,7 +450,7 @@ class HeldRecords:
             replies = guarded(ledger.breaker, ledger._run_records, keys, args)
         except Exception:  # some updates may have been applied: read these standings again
             for principal, *_ in records:
-                ledger._near.pop(principal, None)
+                ledger._forget_cached(principal)
             raise
         out: list[Settled | Exception] = []
         for (principal, decision, risk, record_args), reply in zip(records, replies, strict=True):

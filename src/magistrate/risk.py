@@ -72,7 +72,6 @@ from magistrate.rule_match import (
     Subject,
     evidence_before,
     inside_spans,
-    new_context,
     show_invocation,
 )
 from magistrate.verdict import Citation
@@ -321,7 +320,7 @@ class RiskDetector:
     # ------------------------------------------------------------------ subjects
     def _context(self, action: Action) -> Context:
         subjects: list[Subject] = []
-        ctx = new_context(action, subjects)
+        ctx = Context(action, subjects)
         kind = action.kind
         text = skeleton(action.text) if action.text else ""
         if text:

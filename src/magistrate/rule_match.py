@@ -74,38 +74,6 @@ class Context:
         self.tool_hits = {}
 
 
-_COMPILED = not __file__.endswith(".py")  # built by mypyc (setup.py)
-
-
-def new_context(action: Action, subjects: list[Subject]) -> Context:
-    """`Context(action, subjects)`, built without the generated `__init__`'s default-factory
-    tests (one per first-sight assessment)."""
-    if _COMPILED:  # a native class (mypyc): its constructor is fast, and the only way
-        return Context(action, subjects)
-    ctx: Context = object.__new__(Context)
-    ctx.action = action
-    ctx.subjects = subjects
-    ctx.hits = {}
-    ctx.flagged = []
-    ctx.invocations = []
-    ctx.statements = []
-    ctx.effects = []
-    ctx.facts = {}
-    ctx.data_spans = {}
-    ctx.tool_words = ""
-    ctx.arg_values = {}
-    ctx.derived = []
-    ctx.tool_hits = {}
-    return ctx
-
-
-# A field added to Context and not set above fails here, at import (an unset slot cannot be
-# compared), instead of later as a missing attribute.
-_PROBE = Action("other", "x")
-if new_context(_PROBE, []) != Context(_PROBE, []):
-    raise RuntimeError("new_context does not build what Context() builds")
-
-
 class ShellCondition:
     __slots__ = (
         "args",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from magistrate.db.base import AuditFilter
 from magistrate.redis_store import HeldRecords, RedisTrustLedger
 from magistrate.redis_wire import Wire
 from magistrate.risk import RiskAssessment
-from magistrate.trust_settlement import check_each
+from magistrate.trust_settlement import Settled, check_each
 from magistrate.verdict import Verdict
 from tests.servers import REDIS_URL, redis_prefix
 from tests.storage.test_redis_store import RoundTrips
@@ -34,18 +35,27 @@ def shell(text: str, principal: str) -> Action:
 BATCH = [shell(t, f"agent:{i % 2}") for i, t in enumerate(["ls", "git status", "ls -la", "pwd"])]
 
 
+def suspend_during_settlement(
+    client: redis.Redis, prefix: str, principal: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[HeldRecords], list[Settled | Exception]]:
+    """Another server suspends `principal` after the batch was judged, before it settles;
+    returns the real `settle`."""
+    elsewhere = RedisTrustLedger(client, prefix=prefix)
+    settle = HeldRecords.settle
+
+    def suspended_meanwhile(held: HeldRecords) -> list[Settled | Exception]:
+        elsewhere.suspend(principal, "suspended on another server")
+        return settle(held)
+
+    monkeypatch.setattr(HeldRecords, "settle", suspended_meanwhile)
+    return settle
+
+
 def test_a_suspension_made_elsewhere_during_the_batch_fails_its_verdicts_closed(
     detector: RiskDetector, client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here = RedisTrustLedger(client, prefix=prefix)
-    elsewhere = RedisTrustLedger(client, prefix=prefix)
-    settle = HeldRecords.settle
-
-    def suspended_meanwhile(held: HeldRecords) -> object:
-        elsewhere.suspend("agent:1", "suspended on another server")
-        return settle(held)
-
-    monkeypatch.setattr(HeldRecords, "settle", suspended_meanwhile)
+    settle = suspend_during_settlement(client, prefix, "agent:1", monkeypatch)
     verdicts = Governor(detector=detector, trust=here).check_many(BATCH)
     for v in verdicts:
         if v.principal == "agent:1":  # judged as not suspended, refused by Redis
@@ -93,14 +103,7 @@ def test_the_audit_holds_the_verdicts_as_answered(
     """Settlement comes before the audit: a verdict failed closed at settlement is recorded
     failed closed, never as the allow it was judged before."""
     here = RedisTrustLedger(client, prefix=prefix)
-    elsewhere = RedisTrustLedger(client, prefix=prefix)
-    settle = HeldRecords.settle
-
-    def suspended_meanwhile(held: HeldRecords) -> object:
-        elsewhere.suspend("agent:0", "suspended on another server")
-        return settle(held)
-
-    monkeypatch.setattr(HeldRecords, "settle", suspended_meanwhile)
+    suspend_during_settlement(client, prefix, "agent:0", monkeypatch)
     db = open_database(f"sqlite:///{tmp_path}/audit.db")
     audit = AuditLog(db, durability="sync")
     verdicts = Governor(detector=detector, trust=here, audit=audit).check_many(BATCH)
