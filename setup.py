@@ -30,7 +30,7 @@ COMPILED = [
     "src/magistrate/justica.py",
     "src/magistrate/levels.py",
     "src/magistrate/normalize.py",
-    "src/magistrate/risk.py",
+    "src/magistrate/risk",
     "src/magistrate/roles.py",
     "src/magistrate/rule_match.py",
     "src/magistrate/trust.py",

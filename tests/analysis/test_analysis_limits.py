@@ -78,7 +78,7 @@ def test_a_script_file_with_more_commands_than_read_escalates(gov: Governor) -> 
 
 
 def test_the_time_budget_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    import magistrate.risk as risk
+    import magistrate.risk.detector as risk
 
     args = {f"k{i}": "ls -la /tmp" for i in range(100)}
     detector = risk.RiskDetector()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import magistrate.analysis.shell_lex
-import magistrate.risk
+import magistrate.risk.assessment
 import magistrate.rule_match
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_the_default_build_compiles_nothing(monkeypatch: pytest.MonkeyPatch) -> 
 def test_construction_shortcuts_follow_the_build() -> None:
     """Pure Python builds objects by slot setters; compiled, by the native constructors
     (object.__new__ on a native class raises). Either way each flag says what was imported."""
-    for module in (magistrate.risk, magistrate.analysis.shell_lex):
+    for module in (magistrate.risk.assessment, magistrate.analysis.shell_lex):
         compiled = not str(module.__file__).endswith(".py")
         assert module._COMPILED is compiled
 

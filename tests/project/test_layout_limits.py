@@ -15,7 +15,6 @@ MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
 BIG_MODULES = {
     "analysis/shell.py": 1199,
-    "risk.py": 1113,
 }
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS: dict[str, int] = {}

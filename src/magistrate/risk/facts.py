@@ -1,0 +1,195 @@
+"""Facts an action's analysis implies: what tool calls do, what their content carries, and
+what follows from effects together (a secret read and a send: exfiltration).
+
+Rules match on facts by name (`Fact`); each fact keeps the first evidence found for it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from magistrate.analysis.api_effects import ApiEffects
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.facts import Fact
+from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.secrets import CREDENTIAL_FORMATS
+from magistrate.analysis.tools import tool_words
+from magistrate.constitution.loader import SECRET, SENSITIVE
+from magistrate.risk.subjects import HTTP_LINE, PATHLIKE, SubjectReader
+from magistrate.risk.targets import TargetScope
+from magistrate.rule_match import Context, evidence_before
+
+__all__ = ["DATA_CLASSES", "SECRET_CLASSES", "FactDeriver"]
+
+SECRET_CLASSES = frozenset({"secret", "environment"})
+DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
+_PEOPLE_TABLE = re.compile(
+    r"(^|_)(users?|customers?|clients?|patients?|employees?|members?|contacts?|people|persons?"
+    r"|accounts?|subscribers?|profiles?|students?|applicants?)(_|$)"
+)
+_PERSONAL_OBJECTS = re.compile(
+    r"\b(contacts?|customers?|clients?|users?|leads?|employees?|patients?|members?|subscribers?"
+    r"|people|persons?|profiles?|crm|audience|mailing list|records)\b"
+)
+
+
+class FactDeriver:
+    """Adds effects and facts to an analysed context. Thread-safe; one per detector."""
+
+    def __init__(
+        self,
+        reader: SubjectReader,
+        targets: TargetScope,
+        id_kind: list[int],
+        id_owner: list[Any],
+    ) -> None:
+        self._reader = reader
+        self._targets = targets
+        self.classifier: PathClassifier = reader.classifier
+        self._api = ApiEffects(reader.classifier)
+        self._id_kind = id_kind  # pattern id → kind (the detector's compiled table)
+        self._id_owner = id_owner  # pattern id → rule or detector name
+
+    def derive(self, ctx: Context) -> None:
+        """Tool effects, content facts, then the facts that follow from them, into `ctx`."""
+        self._tool_effects(ctx)
+        self._content_facts(ctx)
+        self._derive_facts(ctx)
+
+    def _tool_effects(self, ctx: Context) -> None:
+        """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
+        action = ctx.action
+        if action.kind in ("tool", "http"):  # other kinds have no API effects
+            ctx.effects += self._api.of(action)  # destroy, privilege, publish…
+        elif not (ctx.tool_words or ctx.arg_values or action.kind == "file"):
+            return  # nothing names an operation: no effects to add (the common shell/SQL case)
+        ops: list[str] = []
+        if ctx.tool_words:
+            ops = self._reader.ops(ctx.tool_words)
+        for value in ctx.arg_values.get("operation", ()):
+            ops += self._reader.ops(tool_words(value)) or (
+                [value.lower()]
+                if value.lower() in ("read", "write", "delete", "append", "send", "exec", "fetch")
+                else []
+            )
+        methods = [m.upper() for m in ctx.arg_values.get("method", ())]
+        if action.kind != "http" and methods:
+            if any(m in ("POST", "PUT", "PATCH") for m in methods):
+                ops.append("send")
+            elif "DELETE" in methods:
+                ops.append("delete")
+        if "fetch" in ops and ctx.arg_values.get("content") and "send" not in ops:
+            ops.append("send")  # a request that carries a body sends it
+        method = ""
+        if action.kind == "http":
+            methods = ctx.arg_values.get("method", [])
+            m = HTTP_LINE.match(action.text or "")
+            method = (methods[0] if methods else m.group(1) if m else "GET").upper()
+            if m:
+                ctx.arg_values.setdefault("url", []).append(m.group(2))
+            has_body = bool(ctx.arg_values.get("content"))
+            if method in ("POST", "PUT", "PATCH") or has_body:
+                ops.append("send")
+            elif method == "DELETE":
+                ops.append("delete")
+            else:
+                ops.append("fetch")
+        if action.kind == "file" and not ops:
+            words = tool_words(action.text or "")
+            ops = self._reader.ops(words) or ["read"]
+        if not ops and not ctx.tool_words:
+            return
+        paths = list(ctx.arg_values.get("path", ()))
+        if action.kind == "file":
+            paths += [s.text for s in ctx.subjects if s.view == "path" and s.origin == "text"]
+        if action.target and PATHLIKE.match(action.target):
+            paths.append(action.target)
+        command = ctx.tool_words or action.kind
+        classify = self.classifier.classify
+        for op in dict.fromkeys(ops):
+            if op in ("read", "write", "delete", "exec", "append"):
+                for p in paths:
+                    ctx.effects.append(Effect(op, p, classify(p), command))
+            if op in ("send", "fetch") or (op == "delete" and action.kind == "http"):
+                for u in ctx.arg_values.get("url", ()):
+                    ctx.effects.append(Effect(op, u, classify(u), command))
+            if op == "send":
+                for r in ctx.arg_values.get("recipient", ()):
+                    ctx.effects.append(Effect("send", r, frozenset(), command))
+                if _PERSONAL_OBJECTS.search(ctx.tool_words):  # export_contacts, sync_customers
+                    ctx.effects.append(Effect("read", "$PERSONAL", classify("$PERSONAL"), command))
+                for p in paths:  # attachments and uploaded files are read to be sent
+                    ctx.effects.append(Effect("read", p, classify(p), command))
+
+    def _content_facts(self, ctx: Context) -> None:
+        """Secrets and personal data in what the action carries (not in shell text)."""
+        for pid in ctx.flagged:
+            kind = self._id_kind[pid]
+            if kind not in (SECRET, SENSITIVE):
+                continue
+            for subj_index, end in ctx.hits[pid]:
+                subj = ctx.subjects[subj_index]
+                if subj.view not in ("text", "code", "path", "url") and not (
+                    subj.view == "data" and ctx.action.kind == "file"  # written into a file
+                ):
+                    continue
+                evidence = evidence_before(subj.text, end)
+                ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, evidence)
+                if kind == SECRET:
+                    ctx.facts.setdefault(Fact.SECRET_CONTENT, f"{self._id_owner[pid]}")
+                    if str(self._id_owner[pid]) in CREDENTIAL_FORMATS:
+                        ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, f"{self._id_owner[pid]}")
+                    if subj.view == "url" and self._targets.external(subj.text):
+                        ctx.facts.setdefault(
+                            Fact.EXFILTRATION,
+                            f"{self._id_owner[pid]} in a request to {subj.text[:80]}",
+                        )
+                break
+
+    def _derive_facts(self, ctx: Context) -> None:
+        for e in ctx.effects:
+            if e.op in ("delete", "truncate") and "personal-data" in e.classes:
+                ctx.facts.setdefault(Fact.PERSONAL_DATA_DELETION, e.describe())
+        for st in ctx.statements:
+            if st.type in ("delete", "truncate", "drop") and any(
+                _PEOPLE_TABLE.search(t) for t in st.tables
+            ):
+                ctx.facts.setdefault(Fact.PERSONAL_DATA_DELETION, st.text[:120])
+        for value in ctx.arg_values.get("recipient", ()):
+            if not self._targets.internal(value):
+                ctx.facts.setdefault(Fact.OUTSIDE_RECIPIENT, value[:120])
+        for role in ("url", "recipient") if ctx.arg_values else ():
+            for value in ctx.arg_values.get(role, ()):
+                if self._targets.external(value):
+                    ctx.facts.setdefault(Fact.EXTERNAL_TARGET, value[:120])
+                if not self._targets.internal(value):
+                    ctx.facts.setdefault(Fact.UNVERIFIED_TARGET, value[:120])
+        effects = ctx.effects
+        if not effects:  # most actions: no comprehension (a call) to run
+            return
+        sends = [e for e in effects if e.op == "send"]
+        if not sends:
+            return
+        secret_reads = [
+            e for e in effects if e.op in ("read", "fetch") and e.classes & SECRET_CLASSES
+        ]
+        carries = ctx.action.kind in ("tool", "http") and Fact.SECRET_CONTENT in ctx.facts
+        if secret_reads or carries:
+            what = secret_reads[0].describe() if secret_reads else ctx.facts[Fact.SECRET_CONTENT]
+            ctx.facts.setdefault(Fact.EXFILTRATION, f"{what} → {sends[0].target[:80]}")
+        if any(e.op == "read" and e.classes & DATA_CLASSES for e in effects) or (
+            Fact.DATA_MENTIONED in ctx.facts and ctx.action.kind in ("tool", "http")
+        ):
+            ctx.facts.setdefault(Fact.DATA_TRANSFER, sends[0].describe())
+        untrusted = [e for e in sends if self._targets.untrusted(e.target)]
+        if untrusted:
+            ctx.facts.setdefault(Fact.UNTRUSTED_TARGET, untrusted[0].target[:120])
+        external = [e for e in sends if self._targets.external(e.target)]
+        if external:
+            ctx.facts.setdefault(Fact.SEND_EXTERNAL, external[0].target[:120])
+            dumps = [e for e in effects if e.op == "read" and e.classes & DATA_CLASSES]
+            if dumps:
+                ctx.facts.setdefault(
+                    Fact.DATA_EXFILTRATION, f"{dumps[0].describe()} → {external[0].target[:80]}"
+                )

@@ -1,0 +1,260 @@
+"""What an action says, as subjects to read: each piece of it in the view it is read in.
+
+A shell command, SQL, prose, a tool's name and arguments, a file's path and content, a URL:
+`SubjectReader.read` turns an action into a `Context` whose subjects say which analyzer reads
+each piece (and which rule conditions see it). Code inside prose and untyped values is
+sniffed out; base64 blobs are decoded; Portuguese and Spanish are read through an English
+gloss as well.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import re
+from collections.abc import Sequence
+
+from magistrate.action import Action
+from magistrate.analysis.facts import Fact
+from magistrate.analysis.gloss import gloss
+from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
+from magistrate.analysis.shell import CRON_SCHEDULE
+from magistrate.analysis.sql import fold_concatenation
+from magistrate.analysis.text import (
+    code_in_prose,
+    explains_only,
+    looks_like_shell,
+    looks_like_sql,
+    skeleton,
+)
+from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
+from magistrate.rule_match import MEMO_ENTRIES, MEMO_KEY_CHARS, Context, Subject
+
+__all__ = ["HTTP_LINE", "MAX_ARGS_VIEW", "PATHLIKE", "SubjectReader"]
+
+MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
+HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
+PATHLIKE = re.compile(r"^\s*(?:[~/]|\.{1,2}/|[A-Za-z]:[\\/]|\$HOME)\S*\s*$|^\S+\.\w{1,8}$")
+_DB_WORDS = re.compile(
+    r"\b(sql|db|database|query|postgres|postgresql|mysql|sqlite|snowflake"
+    r"|bigquery|redshift|warehouse|table)\b"
+)
+_CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
+_CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")
+_UI_ACTION = re.compile(r"\b(click|press|tap|select|submit|choose|toggle|confirm)\b")
+_LABEL_KEY = re.compile(r"(label|text|name|title|aria|button|caption|value)", re.I)
+_URL_VALUE = re.compile(r"^(?:https?|ftp|s3|gs)://\S+$", re.I)
+_FILE_TEXT = re.compile(
+    r"^\s*(read|write|append|delete|remove|create|edit|overwrite|truncate|open|cat|rm|save"
+    r"|update|modify|chmod|move|copy|upload)\s+(?:to\s+|file\s+|the\s+file\s+)?([^\s:]+):?"
+    r"(?:\s+(.*))?$",
+    re.I | re.S,
+)
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+# Files whose content runs later (start-up files, cron, services, hooks, CI): content written
+# there is read as the commands it will become; anywhere else it is data.
+_RUNS_LATER = frozenset({"shell-init", "git-hooks", "authorized-keys", "auth-config", "system"})
+_SCRIPT_FILE = re.compile(
+    r"\.(sh|bash|zsh|ksh|ps1|psm1|bat|cmd|command)$|(^|/)(makefile|dockerfile|jenkinsfile"
+    r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
+    re.I,
+)
+_CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
+
+
+class SubjectReader:
+    """Reads actions into contexts of subjects. Thread-safe; one per detector."""
+
+    def __init__(
+        self,
+        roles: ArgumentRoles,
+        verbs: ToolVerbs,
+        classifier: PathClassifier,
+        commands: frozenset[str],
+    ) -> None:
+        self.roles = roles
+        self.verbs = verbs
+        self.classifier = classifier
+        self.commands = commands  # command names that make text look like a shell command
+        self._verb_ops = functools.lru_cache(maxsize=MEMO_ENTRIES)(
+            lambda words: tuple(verbs.ops(words))
+        )
+
+    def read(self, action: Action) -> Context:
+        """The action's context: its subjects, argument values by role and tool words."""
+        subjects: list[Subject] = []
+        ctx = Context(action, subjects)
+        kind = action.kind
+        text = skeleton(action.text) if action.text else ""
+        if text:
+            if kind == "shell":
+                if "^" in text:
+                    text = _CARET.sub("", text)  # cmd.exe escapes: c^m^d → cmd
+                subjects.append(Subject("shell", text, "text"))
+                if "+" in text and _CONCAT_HINT.search(text):  # the hint needs a plus
+                    folded = fold_concatenation(text)
+                    if folded != text:
+                        subjects.append(Subject("shell", folded, "folded"))
+            elif kind == "sql":
+                subjects.append(Subject("sql", text, "text"))
+            elif kind == "tool_output":
+                subjects.append(Subject("text", text, "text"))
+                if _BASE64_BLOB.search(text):
+                    self._decoded(text, "text", subjects)
+            elif kind == "file" and PATHLIKE.match(text):
+                subjects.append(Subject("path", text.strip(), "text"))
+            elif kind == "file" and (m := _FILE_TEXT.match(text)):
+                ctx.arg_values.setdefault("operation", []).append(m.group(1).lower())
+                subjects.append(Subject("path", m.group(2), "text"))
+                if m.group(3):  # the content written is data; code in it is still read as code
+                    subjects.append(Subject("data", m.group(3), "text"))
+                    self._sniff(m.group(3), "text", subjects)
+            else:
+                subjects.append(Subject("text", text, "text"))
+                self._sniff(text, "text", subjects)
+                if _BASE64_BLOB.search(text):
+                    self._decoded(text, "text", subjects)
+        if action.tool:
+            ctx.tool_words = tool_words(skeleton(action.tool))
+            if action.args and _UI_ACTION.search(ctx.tool_words):
+                # A click or keypress is named by what it presses: `Close account`.
+                labels = [v for k, v in flatten_args(action.args) if _LABEL_KEY.search(k)]
+                ctx.tool_words = " ".join([ctx.tool_words, *(tool_words(v) for v in labels)])
+            subjects.append(Subject("tool", ctx.tool_words, "tool"))
+        if action.args:
+            self._argument_subjects(action, ctx)
+        if action.target:
+            target = skeleton(action.target)
+            view = "path" if PATHLIKE.match(target) else "environment"
+            subjects.append(Subject(view, target, "target"))
+        if action.context:
+            for role, key, value in self.roles.by_role(action.context):
+                if role == "environment":
+                    subjects.append(Subject("environment", value, f"context.{key}"))
+        # Requests in Portuguese or Spanish are read through an English gloss as well.
+        for subj in [s for s in subjects if s.view == "text"][:8]:
+            glossed = gloss(subj.text)
+            if glossed is not None:
+                subjects.append(Subject("text", glossed, f"{subj.origin}:gloss"))
+        return ctx
+
+    def _decoded(self, text: str, origin: str, subjects: list[Subject]) -> None:
+        """Base64 blobs in prose or data, decoded, as extra text to read (hidden instructions)."""
+        for blob in _BASE64_BLOB.findall(text)[:8]:
+            try:
+                plain = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8")
+            except (binascii.Error, ValueError):
+                continue
+            letters = sum(c.isalpha() or c == " " for c in plain)
+            if plain.isprintable() and letters > 0.8 * len(plain):
+                subjects.append(Subject("text", plain, f"{origin}:base64"))
+                self._sniff(plain, f"{origin}:base64", subjects)
+
+    def _sniff(self, text: str, origin: str, subjects: list[Subject]) -> None:
+        """Code inside prose or untyped values: a whole command, SQL, or embedded snippets."""
+        if text.startswith("#!") and ("sh" in text[:40] or "pwsh" in text[:40]):
+            subjects.append(Subject("shell", text, origin))  # a script: its lines are commands
+            return
+        cron = CRON_SCHEDULE.match(text)
+        if cron and cron.end() < len(text):  # a crontab line: the schedule, then a command
+            subjects.append(Subject("shell", text[cron.end() :], origin))
+            return
+        if looks_like_sql(text):
+            subjects.append(Subject("sql", text, origin))
+        elif looks_like_shell(text, self.commands):
+            subjects.append(Subject("shell", text, origin))
+        elif not explains_only(text):  # a question runs nothing
+            for snippet in code_in_prose(text, self.commands):
+                view = "sql" if looks_like_sql(snippet) else "shell"
+                subjects.append(Subject(view, snippet, origin))
+
+    def _argument_subjects(self, action: Action, ctx: Context) -> None:
+        subjects = ctx.subjects
+        db_tool = bool(_DB_WORDS.search(ctx.tool_words))
+        pairs = self.roles.by_role(action.args)
+        if action.kind == "http" and (line := HTTP_LINE.match(action.text or "")):
+            pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
+        flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
+        subjects.append(Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
+        # Searching and reading tools carry questions and data, not requests to act.
+        ops = set(self.ops(ctx.tool_words)) if ctx.tool_words else set()
+        reading = ops == {"read"}
+        # A file's content is data unless the file runs later: a script or a start-up file (its
+        # lines are judged as commands) or program source (judged as code, not as requests).
+        runs = self._runs_later(action, pairs) if action.kind == "file" else "commands"
+        # Tools that write documents (pages, files, records) and send nothing: their content is
+        # data too, not a request to the agent.
+        documents = action.kind != "file" and "write" in ops and not ops & {"send", "exec"}
+        for role, key, raw in pairs:
+            value = skeleton(raw)
+            origin = f"args.{key}"
+            if role in (None, "content", "path") and _URL_VALUE.match(value):
+                role = "url"  # a URL is a URL whatever its argument is called
+            if role is not None:
+                ctx.arg_values.setdefault(role, []).append(value)
+            if role == "shell":
+                subjects.append(Subject("shell", value, origin))
+            elif role in ("content", None) and runs != "commands":
+                subjects.append(Subject("code" if runs == "code" else "data", value, origin))
+            elif role == "content" and action.kind == "file":
+                # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
+                subjects.append(Subject("data", value, origin))
+                commands = commands_in(value)
+                if len(commands) > MAX_SCRIPT_COMMANDS:
+                    ctx.facts.setdefault(
+                        Fact.ANALYSIS_LIMIT,
+                        f"analysis limit: over {MAX_SCRIPT_COMMANDS} commands in {origin}",
+                    )
+                subjects.extend(Subject("shell", c, origin) for c in commands)
+            elif role == "content" and documents:
+                subjects.append(Subject("data", value, origin))
+                self._sniff(value, origin, subjects)
+            elif role == "sql":
+                if reading and not db_tool and not looks_like_sql(value):
+                    subjects.append(Subject("data", value, origin))  # a search query
+                elif db_tool or looks_like_sql(value):
+                    subjects.append(Subject("sql", value, origin))
+                else:
+                    subjects.append(Subject("text", value, origin))
+            elif role == "code":
+                subjects.append(Subject("code", value, origin))
+                self._sniff(value, origin, subjects)
+            elif role in ("path", "url", "recipient", "environment"):
+                subjects.append(Subject(role, value.strip(), origin))
+            elif role in ("method", "operation"):
+                continue
+            elif reading:
+                subjects.append(Subject("data", value, origin))
+            else:
+                subjects.append(Subject("text", value, origin))
+                if action.kind != "tool_output":
+                    self._sniff(value, origin, subjects)
+
+    def _runs_later(
+        self, action: Action, pairs: Sequence[tuple[str | None, str, str]]
+    ) -> str | None:
+        """How the content a file action writes will run: "commands" (scripts, start-up files,
+        CI), "code" (program source) or None (data), judged by the file's path."""
+        paths = [v for role, _, v in pairs if role == "path"]
+        if action.target:
+            paths.append(action.target)
+        m = _FILE_TEXT.match(action.text or "")
+        if m:
+            paths.append(m.group(2))
+        found: str | None = None
+        for path in paths:
+            path = path.strip().replace("\\", "/")
+            if _SCRIPT_FILE.search(path) or self.classifier.classify(path) & _RUNS_LATER:
+                return "commands"
+            if _CODE_FILE.search(path):
+                found = "code"
+        return found
+
+    def ops(self, words: str) -> list[str]:
+        """`self.verbs.ops(words)`, remembered for names agents call again and again (reading a
+        name against every verb's regex cost more than the rest of a tool call)."""
+        if len(words) > MEMO_KEY_CHARS:
+            return self.verbs.ops(words)
+        return list(self._verb_ops(words))  # a new list: callers extend it
