@@ -1,7 +1,8 @@
 """The house stays livable: module and function sizes, and no import cycle inside the package.
 
-A ratchet: the modules and functions already past the limits are listed with their size today
-and may only shrink (issue 15 splits them); nothing new may join the lists.
+A ratchet: modules and functions past the limits would be listed with their size and could
+only shrink; both lists are empty now (risk.py and analysis/shell.py were split), and nothing
+new may join them.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "magistrate"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # path under src/magistrate -> lines today (may only go down)
-BIG_MODULES = {
-    "analysis/shell.py": 1199,
-}
+BIG_MODULES: dict[str, int] = {}
 # "path:function" -> lines today (may only go down)
 LONG_FUNCTIONS: dict[str, int] = {}
 

@@ -1,0 +1,253 @@
+"""Shell analysis, second part: what each command does to files, the network and the
+environment, as typed effects (its family's own effects come from `families/`)."""
+
+from __future__ import annotations
+
+import re
+
+from magistrate.analysis import commands as C
+from magistrate.analysis.dynamic import credential_vars
+from magistrate.analysis.facts import Fact
+from magistrate.analysis.families.files import REMOTE_SPEC, handles, is_switch, without_values
+from magistrate.analysis.invocation import Invocation, basename
+from magistrate.analysis.launches import from_network, outside_runs
+from magistrate.analysis.outbound import UPLOAD_OPTIONS as _UPLOAD_OPTIONS
+from magistrate.analysis.outbound import data_values as _data_values
+from magistrate.analysis.outbound import foreign_credentials as _foreign_credentials
+from magistrate.analysis.outbound import secret_var_in as _secret_var_in
+from magistrate.analysis.shell_args import EXPANSION, identity_files
+from magistrate.analysis.shell_lex import Word
+from magistrate.analysis.shell_state import CRON_SCHEDULE, NET_DEVICE, RunState, SimpleCommand
+
+__all__ = ["EffectsRun"]
+
+_URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
+_DOWNLOAD = frozenset({"download"})
+_OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
+_SEND_METHODS = frozenset({"post", "put", "patch"})
+_STARTUP = frozenset({"shell-init"})
+_DB_QUERY = re.compile(
+    r"(^|\s)(-c|-e|-q|--command|--execute|--query)(\s+|=)['\"]?\s*(\\copy|copy|select|with)\b",
+    re.I,
+)
+_CLOUD_VERBS = frozenset(
+    {"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto", "moveto", "move"}
+)
+_DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})
+
+
+class EffectsRun(RunState):
+    """The effects of the commands a line runs."""
+
+    def _redirect_effects(self, s: SimpleCommand, name: str, env: dict[str, str]) -> None:
+        if (
+            s.literal
+            and name in ("echo", "printf")
+            and any(
+                r.target is not None
+                and r.op in (">", ">>", ">|")
+                and self.classify(r.target.text) & _STARTUP
+                for r in s.redirects
+            )
+        ):
+            # Lines written into start-up files run later: read them as commands now.
+            self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
+        for r in s.redirects:
+            if r.target is None or r.op in ("<<", "<<-", "<<<"):
+                continue
+            if r.op in (">&", "<&") and (r.target.text.isdigit() or r.target.text == "-"):
+                continue
+            target = self._resolve(r.target, env)
+            if r.op in ("<", "<>"):
+                self._add("read", target, name or "<")
+            elif NET_DEVICE.match(target):
+                self._add("send", target, name or ">")
+            elif name in C.FETCHERS:  # `curl URL > file`: the download is saved
+                self.downloaded.add(target)
+                self._add("append" if ">>" in r.op else "write", target, name, _DOWNLOAD)
+            elif r.op in (">>", "&>>"):
+                self._add("append", target, name or ">>")
+            else:
+                self._add(
+                    "truncate"
+                    if not name or (name in (":", "true", "echo") and not s.words[1:])
+                    else "write",
+                    target,
+                    name or ">",
+                )
+
+    def _effects(
+        self,
+        inv: Invocation,
+        s: SimpleCommand,
+        words: list[Word],
+        env: dict[str, str],
+        stdin_targets: list[str],
+    ) -> None:
+        name, ops = inv.name, without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
+        add = self._add
+        self._redirect_effects(s, name, env)
+        head, networked = (words[0].text if words else ""), from_network(s.prev)
+        for op, target, marks in outside_runs(inv, head, self.classify, networked):
+            add(op, target, name, marks)  # `./tool`, `& "$env:TEMP\x.ps1"`, `curl … | tar x`
+        if handles(inv):
+            pass  # files and coreutils: their family gave the path effects
+        elif name in C.PERMISSION_CHANGERS:
+            for o in ops[1:] if name in ("chmod", "chown", "chgrp", "setcap") else ops:
+                add("perm", o, name)
+        elif name == "certutil" and {"-encode", "-decode", "-encodehex", "-decodehex"} & {
+            a.lower() for a in inv.argv
+        }:
+            self._certutil_copy(inv, name)
+        elif name in C.WINDOWS_DOWNLOADERS:
+            self._windows_download(inv, name)
+        elif name in C.FETCHERS:
+            self._network(inv, name)
+            if _secret_var_in(_data_values(inv.argv)):
+                add("read", "$ENV", name)
+        elif name in C.RAW_SOCKETS:
+            if "l" not in inv.flags and ops:
+                add("send", ops[0], name)
+                if inv.flags & {"e", "c"} or "exec" in " ".join(inv.argv).lower():
+                    self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *inv.argv])[:120])
+        elif name in C.DNS_TOOLS:
+            for o in ops:
+                if "$" in o:  # data spliced into a name to resolve: DNS exfiltration
+                    host = EXPANSION.sub("", o).strip(".")
+                    add("send", host or o, name)
+        elif name in C.MAILERS:
+            for o in ops:
+                if "@" in o:
+                    add("send", o, name)
+        elif name in C.CLOUD_COPY:
+            self._cloud_copy(inv, name)
+        elif (name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"})) or (
+            name in ("echo", "printf")
+            and _secret_var_in([w.text for w in words[1:] if not w.quoted or w.dynamic])
+        ):
+            add("read", "$ENV", name)
+            if not s.piped:  # `echo "$CR_PAT" | docker login --password-stdin` uses it
+                self._secret_env(name, [w.text for w in words[1:] if w.dynamic])
+        elif name in C.ENV_DUMPERS and ops:
+            self._secret_env(name, [f"${o}" for o in ops])
+        elif name == "git":
+            self._git(inv)
+        elif name in ("cd", "pushd") and ops:
+            target = ops[0]
+            if target.startswith(("/", "~", "$HOME")):
+                self.cwd = target
+            elif self.cwd and target not in ("-", "."):
+                self.cwd = self.cwd.rstrip("/") + "/" + target
+        elif name in C.DB_DUMPERS or (
+            name in C.DB_CLIENTS and _DB_QUERY.search(" ".join(inv.argv))
+        ):  # a dump, or a client asked to print rows (`psql -c "\copy (select …) to stdout"`)
+            add("read", "$DATABASE", name)
+        elif name == "ssh" and s.prev is not None:
+            add("send", ops[0] if ops else "ssh", name)
+        elif name not in C.PATH_ONLY and name not in C.SHELLS and name not in C.NON_FILE_CLIS:
+            keys = identity_files(inv.argv) if name in C.KEY_USERS else ()
+            for o in ops:
+                if o not in keys and self.classify(o):
+                    add("read", o, name)
+        if stdin_targets and name not in C.DELETERS:
+            for o in stdin_targets:
+                add("read", o, name)
+
+    def _certutil_copy(self, inv: Invocation, name: str) -> None:
+        """certutil -encode SRC DST: a copy in another encoding."""
+        files = [o for o in inv.operands if not is_switch(o)]
+        if files:
+            self._add("read", files[0], name)
+            if len(files) > 1:
+                self._add("write", files[1], name)
+
+    def _windows_download(self, inv: Invocation, name: str) -> None:
+        """bitsadmin, certutil -urlcache…: URLs fetched, the file saved remembered as a download."""
+        urls = [o for o in inv.operands if _URL.match(o)]
+        for u in urls:
+            self._add("fetch", u, name)
+        files = [o for o in inv.operands if not _URL.match(o) and not is_switch(o)]
+        if urls and files:
+            self.downloaded.add(files[-1])
+            self.downloaded.add(basename(files[-1]))
+
+    def _cloud_copy(self, inv: Invocation, name: str) -> None:
+        """`aws s3 cp`, `gsutil cp`, `az storage blob upload`: a copy to a remote is a send."""
+        # Operands without the subcommand words and option values: `aws --profile p s3 cp
+        # - s3://b/k --region x` copies stdin to s3://b/k.
+        sub_words = set(inv.subcommand.split())
+        files = without_values(inv, C.CLOUD_VALUE_OPTIONS)
+        while files and files[0].lower() in _CLOUD_VERBS:
+            files = files[1:]
+        if not (sub_words & _CLOUD_VERBS - {"s3", "storage", "blob"} and files):
+            return
+        dest = files[-1]
+        if not REMOTE_SPEC.match(dest):
+            return
+        self._add("send", dest, name)
+        for o in files[:-1]:
+            if o == "-":  # stdin: what the pipeline before read goes out
+                for e in list(self.out.effects):
+                    if e.op == "read" and e.classes & _DATA_OUT:
+                        self._add("read", e.target, name)
+            else:
+                self._add("read", o, name)
+
+    def _secret_env(self, name: str, values: list[str]) -> None:
+        """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
+        found = [v for value in values for v in credential_vars(value)]
+        if found:
+            self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"{name} {found[0]}")
+
+    def _git(self, inv: Invocation) -> None:
+        """`git push URL` and pushes to a remote added on the same line send the repository."""
+        sub = inv.subcommand.split(" ")
+        ops = inv.operands
+        if sub[:2] == ["remote", "add"] and len(ops) >= 4:
+            self.remotes[ops[2]] = ops[3]
+        elif sub[:1] == ["push"] and len(ops) >= 2:
+            remote = ops[1]
+            url = self.remotes.get(remote, remote)
+            if "://" in url or "@" in url:
+                self._add("send", url, "git push")
+
+    def _network(self, inv: Invocation, name: str) -> None:
+        argv = inv.argv
+        lower = [a.lower() for a in argv]
+        sending = bool(inv.flags & (C.CURL_SEND_FLAGS | C.WGET_SEND_FLAGS))
+        for k, a in enumerate(lower):
+            if a in ("-x", "--request", "-method") and k + 1 < len(lower):
+                sending = sending or lower[k + 1] in _SEND_METHODS
+            elif (
+                a.startswith(("--request=", "-x"))
+                and a.split("=")[-1].lstrip("-x") in _SEND_METHODS
+            ):
+                sending = True
+            elif k + 1 < len(argv) and (argv[k] == "-o" or a in _OUTPUT_OPTIONS):  # not -O
+                self.downloaded.add(argv[k + 1])
+                self._add("write", argv[k + 1], name)
+            elif a == "-o" or a.startswith("-o"):
+                pass
+        urls = [o for o in inv.operands if _URL.match(o) or ("." in o and "/" in o)]
+        if name == "wget" or "O" in inv.flags or "remote-name" in inv.flags:
+            for k, a in enumerate(argv):
+                if a in ("-O", "--output-document") and k + 1 < len(argv):
+                    self.downloaded.add(argv[k + 1])
+            for u in urls:
+                self.downloaded.add(u.rstrip("/").rsplit("/", 1)[-1])
+        # Files attached to a request are read: `-d @file`, `-F x=@file`, `-T file`.
+        for k, a in enumerate(argv):
+            if k and lower[k - 1] in _UPLOAD_OPTIONS:
+                self._add("read", a, name)
+            elif "=" in a and lower[k].split("=", 1)[0] in _UPLOAD_OPTIONS:
+                self._add("read", a.split("=", 1)[1], name)  # `--post-file=/etc/shadow`
+            elif "@" in a and not a.startswith("http"):
+                self._add("read", a[a.index("@") :], name)
+        for u in urls or [name]:
+            # Data spliced into a URL (`?d=$(cat key)`) leaves with the request.
+            self._add("send" if sending or "$" in u else "fetch", u, name)
+        if foreign := _foreign_credentials(argv):
+            # `curl -H "X-Token: $GITHUB_TOKEN" https://collector…`: a vendor's credential
+            # handed to a host not the vendor's is sent out, not used.
+            self._add("read", "$ENV", name)
+            self._add("send", foreign, name)

@@ -1,0 +1,169 @@
+"""The state of one shell analysis, shared by its three parts: the walk over the command line
+(`shell.py`), the effects of each command (`shell_effects.py`) and the code a command runs
+(`shell_follow.py`). Each part is a class over the one before it, so one object carries the
+results, the downloads seen so far and the budget through all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from magistrate.analysis import commands as C
+from magistrate.analysis.dynamic import evaluate_substitution, tr_table
+from magistrate.analysis.effects import Effect
+from magistrate.analysis.facts import Fact
+from magistrate.analysis.invocation import Invocation, basename
+from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.shell_args import substitution_source as _substitution_source
+from magistrate.analysis.shell_lex import Redir, Word
+
+__all__ = ["CRON_SCHEDULE", "NET_DEVICE", "RunState", "ShellAnalysis", "SimpleCommand"]
+
+_VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+CRON_SCHEDULE = re.compile(
+    r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[*\d/,\-]+\s+){5})"
+    r"(?:(?:root|www-data|nobody|daemon)\s+)?"
+)
+NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
+
+
+@dataclass(slots=True)
+class ShellAnalysis:
+    """What a shell command line runs and does."""
+
+    invocations: list[Invocation] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+    sql: list[str] = field(default_factory=list)  # SQL handed to database clients
+    code: list[str] = field(default_factory=list)  # program code handed to interpreters
+    data_spans: list[tuple[int, int]] = field(default_factory=list)  # quoted data at top level
+    derived: list[str] = field(default_factory=list)  # decoded payloads, to scan for patterns
+
+
+@dataclass(slots=True)
+class SimpleCommand:
+    """One simple command of a line: its words and redirections, and what it is fed and makes."""
+
+    words: list[Word] = field(default_factory=list)
+    redirects: list[Redir] = field(default_factory=list)
+    prev: SimpleCommand | None = None  # the command whose output is piped into this one
+    invocation: Invocation | None = None
+    source: str | None = None  # what this command's output is: network, decoder, literal…
+    literal: str | None = None  # its output, when it is a known literal (echo/printf)
+    piped: bool = False  # its output goes into the next command of a pipeline
+    assigns: list[str] = field(default_factory=list)  # `NAME=value` words it runs with
+
+
+class RunState:
+    """State of one analysis: results, downloaded files, the budget of invocations."""
+
+    def __init__(self, classifier: PathClassifier, result: ShellAnalysis) -> None:
+        self.classifier = classifier
+        self.classify = classifier.classify
+        self.out = result
+        self.downloaded: set[str] = set()
+        self.remotes: dict[str, str] = {}
+        self.cwd: str | None = None  # set by `cd /abs` so later relative paths resolve
+        self.tainted: dict[str, str] = {}  # variables holding a download or a decoded payload
+        self.work = 0  # characters lexed so far (the work budget)
+        self.exported: list[str] = []  # `export RAILS_ENV=test`: later commands run with it
+
+    def _hidden_source(self, word: Word) -> None:
+        """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a
+        command name, `$a` after `a=$(curl …)`, `eval $X` after `X=$(… | base64 -d)`."""
+        source = _substitution_source(word.subs)
+        for m in _VAR_REF.finditer(word.text):
+            source = source or self.tainted.get(m.group(1) or m.group(2))
+        if source == "network":
+            self.out.facts.setdefault(
+                Fact.REMOTE_CODE, f"runs the output of a download: {word.text}"
+            )
+        elif source == "decoder":
+            self.out.facts.setdefault(
+                Fact.DECODED_EXEC, f"runs a decoded payload: {word.text[:80]}"
+            )
+
+    def limit(self, why: str) -> None:
+        """Analysis stopped before the end: say so, so the verdict fails closed."""
+        self.out.facts.setdefault(Fact.ANALYSIS_LIMIT, f"analysis limit: {why}")
+
+    def script(
+        self,
+        src: str,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        top: bool = False,
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        """Read a command line (the walk in `shell.py` defines it)."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- values
+    def _resolve(self, w: Word, env: dict[str, str]) -> str:
+        """A word's value with known variables and trivial `$(echo x)` substituted."""
+        text = w.text
+        if not w.dynamic:
+            return text
+        if w.subs:
+            for sub in w.subs:
+                literal, decoded = evaluate_substitution(sub)
+                if literal is None:
+                    continue
+                if decoded:
+                    self.out.facts.setdefault(Fact.DECODED_EXEC, f"$({sub.strip()[:80]})")
+                    self.out.derived.append(literal)
+                text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
+        if env and "$" in text:
+            text = _VAR_REF.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
+        return text
+
+    def _source_kind(self, name: str, inv: Invocation | None, s: SimpleCommand) -> str | None:
+        """What a command's output is, for whoever reads it through a pipe."""
+        if name in C.FETCHERS or name in C.RAW_SOCKETS:
+            return "network"
+        if inv is not None and (
+            (
+                name in C.DECODERS
+                and (
+                    inv.flags & {"d", "decode", "D", "r", "revert"}
+                    or name in ("gunzip", "zcat", "rev", "uudecode", "bunzip2")
+                )
+            )
+            or (name == "tr" and tr_table(inv.operands) is not None)  # ROT13 and the like
+        ):
+            return "decoder"
+        if name in C.PASS_THROUGH and s.prev is not None:
+            return s.prev.source
+        if name in ("echo", "printf"):
+            return "literal"
+        if name == "cat" and inv is not None and inv.operands:
+            return "file"
+        return "command"
+
+    def _stdin_code(self, s: SimpleCommand) -> str | None:
+        for r in s.redirects:
+            if r.op in ("<<", "<<-") and r.body is not None:
+                return r.body
+            if r.op == "<<<" and r.target is not None:
+                return r.target.text
+        return None
+
+    # ----------------------------------------------------------------- effects
+    def _fetched(self, words: str) -> bool:
+        """Whether one of these files was downloaded earlier on the line."""
+        return any(w in self.downloaded or basename(w) in self.downloaded for w in words.split())
+
+    def _relative(self, target: str) -> bool:
+        """A relative path while a `cd /abs` earlier on the line says where it is."""
+        return bool(self.cwd and target and target[0] not in "/~$@" and "://" not in target)
+
+    def _at_cwd(self, target: str) -> str:
+        assert self.cwd is not None
+        return self.cwd.rstrip("/") + "/" + (target[2:] if target.startswith("./") else target)
+
+    def _add(self, op: str, target: str, command: str, marks: frozenset[str] = frozenset()) -> None:
+        if self._relative(target):
+            target = self._at_cwd(target)
+        self.out.effects.append(Effect(op, target, self.classify(target) | marks, command))
