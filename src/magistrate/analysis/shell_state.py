@@ -7,7 +7,7 @@ results, the downloads seen so far and the budget through all of them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.dynamic import evaluate_substitution, tr_table
@@ -28,31 +28,53 @@ CRON_SCHEDULE = re.compile(
 NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ShellAnalysis:
     """What a shell command line runs and does."""
 
-    invocations: list[Invocation] = field(default_factory=list)
-    effects: list[Effect] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)
-    sql: list[str] = field(default_factory=list)  # SQL handed to database clients
-    code: list[str] = field(default_factory=list)  # program code handed to interpreters
-    data_spans: list[tuple[int, int]] = field(default_factory=list)  # quoted data at top level
-    derived: list[str] = field(default_factory=list)  # decoded payloads, to scan for patterns
+    invocations: list[Invocation]
+    effects: list[Effect]
+    facts: dict[str, str]
+    sql: list[str]  # SQL handed to database clients
+    code: list[str]  # program code handed to interpreters
+    data_spans: list[tuple[int, int]]  # quoted data at top level
+    derived: list[str]  # decoded payloads, to scan for patterns
+
+    # Written out, not generated: mypyc compiles this one (a generated `__init__` stays
+    # interpreted; one is made for every shell subject of every action).
+    def __init__(self) -> None:
+        self.invocations = []
+        self.effects = []
+        self.facts = {}
+        self.sql = []
+        self.code = []
+        self.data_spans = []
+        self.derived = []
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SimpleCommand:
     """One simple command of a line: its words and redirections, and what it is fed and makes."""
 
-    words: list[Word] = field(default_factory=list)
-    redirects: list[Redir] = field(default_factory=list)
-    prev: SimpleCommand | None = None  # the command whose output is piped into this one
-    invocation: Invocation | None = None
-    source: str | None = None  # what this command's output is: network, decoder, literal…
-    literal: str | None = None  # its output, when it is a known literal (echo/printf)
-    piped: bool = False  # its output goes into the next command of a pipeline
-    assigns: list[str] = field(default_factory=list)  # `NAME=value` words it runs with
+    words: list[Word]
+    redirects: list[Redir]
+    prev: SimpleCommand | None  # the command whose output is piped into this one
+    invocation: Invocation | None
+    source: str | None  # what this command's output is: network, decoder, literal…
+    literal: str | None  # its output, when it is a known literal (echo/printf)
+    piped: bool  # its output goes into the next command of a pipeline
+    assigns: list[str]  # `NAME=value` words it runs with
+
+    # Written out, as ShellAnalysis's: one is made for every simple command of a line.
+    def __init__(self, prev: SimpleCommand | None = None) -> None:
+        self.words = []
+        self.redirects = []
+        self.prev = prev
+        self.invocation = None
+        self.source = None
+        self.literal = None
+        self.piped = False
+        self.assigns = []
 
 
 class RunState:
