@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from magistrate.analysis.shell import CRON_SCHEDULE
+from magistrate.analysis.shell_state import CRON_SCHEDULE
 
 MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
 

@@ -35,7 +35,7 @@ from magistrate.analysis.text import looks_like_shell, looks_like_sql, path_toke
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs
 from magistrate.constitution import LoadedConstitution, default_constitution
 from magistrate.constitution.loader import RULE, UNLESS, compile_patterns, pattern_table
-from magistrate.constitution.model import Rule
+from magistrate.constitution.model import Organization, Rule
 from magistrate.levels import Risk
 from magistrate.risk.assessment import RiskAssessment
 from magistrate.risk.facts import DATA_CLASSES, SECRET_CLASSES, FactDeriver
@@ -61,7 +61,11 @@ MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # a public class: subclassed to extend
 class RiskDetector:
-    """Grades actions against one constitution. Thread-safe; build once, use everywhere."""
+    """Grades actions against one constitution. Thread-safe; build once, use everywhere.
+
+    Its steps are parts of their own, built once from the constitution: `SubjectReader`
+    (what the action says), the analyzers, `FactDeriver` (with `TargetScope`) and
+    `RuleJudge`; a subclass replaces a step by replacing that part."""
 
     def __init__(self, constitution: LoadedConstitution | None = None) -> None:
         self.constitution = constitution or default_constitution()
@@ -71,9 +75,7 @@ class RiskDetector:
         self.shell = ShellAnalyzer(self.classifier)
         self.roles = ArgumentRoles(model.tool_arguments.model_dump())
         self.verbs = ToolVerbs(model.tool_verbs.model_dump())
-        self.organization = model.organization
         self.targets = TargetScope(model.organization)
-        self.org_domains = self.targets.org_domains
         self.articles = {a.id: a for a in model.articles}
         self._fields = FieldPatterns()
         self._rules = [CompiledRule(r, i, self._fields) for i, r in enumerate(model.rules)]
@@ -84,13 +86,15 @@ class RiskDetector:
         self._compile(model)
         self._local = threading.local()
         self._reader = SubjectReader(self.roles, self.verbs, self.classifier, self._commands)
-        self._facts = FactDeriver(self._reader, self.targets, self._id_kind, self._id_owner)
-        self._judge = RuleJudge(
+        self._fact_deriver = FactDeriver(self._reader, self.targets, self._id_kind, self._id_owner)
+        self._rule_judge = RuleJudge(
             self._rules,
             self._fields,
             self.classifier,
             self.articles,
-            (self._id_kind, self._id_owner, self._id_pattern),
+            id_kind=self._id_kind,
+            id_owner=self._id_owner,
+            id_pattern=self._id_pattern,
         )
 
     # ------------------------------------------------------------------ compilation
@@ -134,6 +138,16 @@ class RiskDetector:
             self._scan([ctx])
             out.append(self._finish(ctx))
         return out
+
+    @property
+    def organization(self) -> Organization:
+        """The constitution's organization (its domains: what is inside, what surely is not)."""
+        return self.targets.organization
+
+    @property
+    def org_domains(self) -> tuple[str, ...]:
+        """The organization's own domains, lower case."""
+        return self.targets.org_domains
 
     @property
     def known_commands(self) -> frozenset[str]:
@@ -270,8 +284,8 @@ class RiskDetector:
             self._scan([ctx], first)
         if action.kind == "deploy" and action.text and _PROD.search(action.text):
             ctx.facts.setdefault(Fact.PRODUCTION_TARGET, action.text[:80])
-        self._facts.derive(ctx)
-        return self._judge.judge(ctx)
+        self._fact_deriver.derive(ctx)
+        return self._rule_judge.judge(ctx)
 
     def _absorb_shell(self, ctx: Context, subj_index: int, result: ShellAnalysis) -> None:
         ctx.invocations.extend(result.invocations)

@@ -49,7 +49,7 @@ class FactDeriver:
         self.classifier: PathClassifier = reader.classifier
         self._api = ApiEffects(reader.classifier)
         self._id_kind = id_kind  # pattern id → kind (the detector's compiled table)
-        self._id_owner = id_owner  # pattern id → rule or detector name
+        self._id_owner = id_owner  # pattern id → rule, or credential/sensitive-data detector name
 
     def derive(self, ctx: Context) -> None:
         """Tool effects, content facts, then the facts that follow from them, into `ctx`."""
@@ -66,9 +66,9 @@ class FactDeriver:
             return  # nothing names an operation: no effects to add (the common shell/SQL case)
         ops: list[str] = []
         if ctx.tool_words:
-            ops = self._reader.ops(ctx.tool_words)
+            ops = self._reader.verb_ops(ctx.tool_words)
         for value in ctx.arg_values.get("operation", ()):
-            ops += self._reader.ops(tool_words(value)) or (
+            ops += self._reader.verb_ops(tool_words(value)) or (
                 [value.lower()]
                 if value.lower() in ("read", "write", "delete", "append", "send", "exec", "fetch")
                 else []
@@ -97,7 +97,7 @@ class FactDeriver:
                 ops.append("fetch")
         if action.kind == "file" and not ops:
             words = tool_words(action.text or "")
-            ops = self._reader.ops(words) or ["read"]
+            ops = self._reader.verb_ops(words) or ["read"]
         if not ops and not ctx.tool_words:
             return
         paths = list(ctx.arg_values.get("path", ()))

@@ -35,7 +35,7 @@ from magistrate.verdict import Citation
 
 __all__ = ["MAX_CITATIONS", "RuleJudge"]
 
-MAX_CITATIONS = 8  # regexes other than text patterns see at most this much of a field
+MAX_CITATIONS = 8  # at most this many signals become citations (riskiest first)
 _Matched = dict[int, tuple[str, str, tuple[int, int] | None]]  # rule → evidence, origin, span
 
 
@@ -48,14 +48,20 @@ class RuleJudge:
         fields: FieldPatterns,
         classifier: PathClassifier,
         articles: dict[str, Article],
-        id_tables: tuple[list[int], list[Any], list[str]],
+        *,
+        id_kind: list[int],
+        id_owner: list[Any],
+        id_pattern: list[str],
     ) -> None:
         self._rules = rules
         self._fields = fields
         self.classifier = classifier
         self.articles = articles
-        # pattern id → kind, owner (a rule, or a detector's name), pattern text
-        self._id_kind, self._id_owner, self._id_pattern = id_tables
+        # Pattern id → kind, owner (a rule, or the name of a credential or sensitive-data
+        # detector), pattern text: the detector's compiled table.
+        self._id_kind = id_kind
+        self._id_owner = id_owner
+        self._id_pattern = id_pattern
         self._py_patterns: dict[int, Any] = {}  # pattern id → RE2 (or Python) regex for spans
         self._kind_only = [cr for cr in rules if not _has_condition(cr)]
         self._index_shell_rules([cr for cr in rules if cr.shell])

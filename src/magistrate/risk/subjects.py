@@ -20,7 +20,7 @@ from magistrate.analysis.facts import Fact
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
-from magistrate.analysis.shell import CRON_SCHEDULE
+from magistrate.analysis.shell_state import CRON_SCHEDULE
 from magistrate.analysis.sql import fold_concatenation
 from magistrate.analysis.text import (
     code_in_prose,
@@ -179,7 +179,7 @@ class SubjectReader:
         flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
         subjects.append(Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
-        ops = set(self.ops(ctx.tool_words)) if ctx.tool_words else set()
+        ops = set(self.verb_ops(ctx.tool_words)) if ctx.tool_words else set()
         reading = ops == {"read"}
         # A file's content is data unless the file runs later: a script or a start-up file (its
         # lines are judged as commands) or program source (judged as code, not as requests).
@@ -252,9 +252,11 @@ class SubjectReader:
                 found = "code"
         return found
 
-    def ops(self, words: str) -> list[str]:
-        """`self.verbs.ops(words)`, remembered for names agents call again and again (reading a
-        name against every verb's regex cost more than the rest of a tool call)."""
+    def verb_ops(self, words: str) -> list[str]:
+        """The operations a tool name's words say it performs (`ToolVerbs.ops`), remembered.
+
+        Agents call the same names again and again, and reading a name against every verb's
+        regex cost more than the rest of a tool call."""
         if len(words) > MEMO_KEY_CHARS:
             return self.verbs.ops(words)
         return list(self._verb_ops(words))  # a new list: callers extend it
