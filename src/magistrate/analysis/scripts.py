@@ -17,6 +17,21 @@ _RECIPE = re.compile(
     re.I | re.M,
 )
 _BLOCK_RUN = re.compile(r"^(\s*)(?:-\s*)?(?:run|script)\s*:\s*[|>][-+]?\s*$", re.I)
+# Files the shell runs whole, `#!` or not: scripts by their extension, shells' start-up files,
+# init scripts, git hooks (a hook or `.bashrc` rarely has a shebang line).
+_SHELL_SCRIPT = re.compile(
+    r"\.(sh|bash|zsh|ksh|ps1|psm1|bat|cmd|command)$"
+    r"|(^|/)\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin"
+    r"|kshrc|mkshrc)$"
+    r"|^/etc/(profile|bash\.bashrc|zshrc|rc\.local)$|^/etc/(profile\.d|init\.d)/[^/]+$"
+    r"|(^|/)\.git/hooks/[^/]+$|(^|/)\.husky/[^/]+$",
+    re.I,
+)
+
+
+def is_shell_script(path: str) -> bool:
+    """Whether a file at `path` is run by a shell as a whole (its content is all commands)."""
+    return _SHELL_SCRIPT.search(path) is not None
 
 
 def commands_in(content: str) -> list[str]:
@@ -50,4 +65,4 @@ def commands_in(content: str) -> list[str]:
     return [c for c in out if c]
 
 
-__all__ = ["MAX_SCRIPT_COMMANDS", "commands_in"]
+__all__ = ["MAX_SCRIPT_COMMANDS", "commands_in", "is_shell_script"]

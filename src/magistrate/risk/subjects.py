@@ -19,7 +19,7 @@ from magistrate.action import Action
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in
+from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in, is_shell_script
 from magistrate.analysis.shell_state import CRON_SCHEDULE
 from magistrate.analysis.sql import fold_concatenation
 from magistrate.analysis.text import (
@@ -196,12 +196,13 @@ class SubjectReader:
                 ctx.arg_values.setdefault(role, []).append(value)
             if role == "shell":
                 subjects.append(Subject("shell", value, origin))
-            elif role in ("content", None) and runs != "commands":
+            elif role in ("content", None) and runs not in ("commands", "shell"):
                 subjects.append(Subject("code" if runs == "code" else "data", value, origin))
             elif role == "content" and action.kind == "file":
-                # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read.
+                # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read;
+                # a shell script or start-up file is shell throughout, shebang or not.
                 subjects.append(Subject("data", value, origin))
-                commands = commands_in(value)
+                commands = [value] if runs == "shell" else commands_in(value)
                 if len(commands) > MAX_SCRIPT_COMMANDS:
                     ctx.facts.setdefault(
                         Fact.ANALYSIS_LIMIT,
@@ -235,8 +236,10 @@ class SubjectReader:
     def _runs_later(
         self, action: Action, pairs: Sequence[tuple[str | None, str, str]]
     ) -> str | None:
-        """How the content a file action writes will run: "commands" (scripts, start-up files,
-        CI), "code" (program source) or None (data), judged by the file's path."""
+        """How the content a file action writes will run, judged by the file's path: "shell"
+        (a shell script, start-up file or git hook: all of it), "commands" (Makefiles,
+        Dockerfiles, CI, services, crontabs: the commands they hold), "code" (program source)
+        or None (data)."""
         paths = [v for role, _, v in pairs if role == "path"]
         if action.target:
             paths.append(action.target)
@@ -246,6 +249,8 @@ class SubjectReader:
         found: str | None = None
         for path in paths:
             path = path.strip().replace("\\", "/")
+            if is_shell_script(path):
+                return "shell"
             if _SCRIPT_FILE.search(path) or self.classifier.classify(path) & _RUNS_LATER:
                 return "commands"
             if _CODE_FILE.search(path):
