@@ -82,6 +82,22 @@ def normalize_path(path: str) -> str:
     return p
 
 
+# One glob: a run of stars, a `?`, a bracket set within one component.
+_GLOB = re.compile(r"\*+|\?|\[[^\]/]*\]")
+
+
+def glob_variants(path: str) -> tuple[str, ...]:
+    """A path and, when it holds globs, what it can name: each glob filled with one name
+    character (`~/.ssh/id_*` names `~/.ssh/id_x`, a key) and the folder whose entries it
+    lists (`~/.aws/*` reads in `~/.aws/`). URLs are not globs."""
+    first = min((i for i in (path.find("*"), path.find("?"), path.find("[")) if i >= 0), default=-1)
+    if first < 0 or "://" in path:
+        return (path,)
+    filled = _GLOB.sub("x", path)
+    folder = path[: path.rfind("/", 0, first) + 1]
+    return (path, filled, folder) if folder else (path, filled)
+
+
 def expand_braces(path: str, limit: int = 16) -> list[str]:
     """Expand one level of `{a,b}` alternatives (bounded), as the shell would."""
     m = _BRACES.search(path)
@@ -142,8 +158,9 @@ class PathClassifier:
         for candidate in (operand,) if plain else path_candidates(operand):
             url = canonical_url(candidate)
             for expanded in expand_braces(url) if "{" in url else (url,):
-                for i in matches(normalize_path(expanded[:MAX_PATH_CHARS])):
-                    result.add(class_of[i])
+                for variant in glob_variants(expanded[:MAX_PATH_CHARS]):
+                    for i in matches(normalize_path(variant)):
+                        result.add(class_of[i])
         frozen = frozenset(result)
         if len(self._cache) > 50_000:
             self._cache.clear()

@@ -16,17 +16,53 @@ _RECIPE = re.compile(
     r"|^\s*Exec(?:Start|StartPre|StartPost|Stop|Reload)\s*=\s*[-@+!]*(.+)$",  # systemd
     re.I | re.M,
 )
+# `$(HOME)` and `${HOME}` in a recipe are make's variables (the environment's, by default):
+# the shell sees their value, as `${HOME}`; `$$` is a dollar the shell sees.
+_MAKE_VARIABLE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _BLOCK_RUN = re.compile(r"^(\s*)(?:-\s*)?(?:run|script)\s*:\s*[|>][-+]?\s*$", re.I)
 # Files the shell runs whole, `#!` or not: scripts by their extension, shells' start-up files,
 # init scripts, git hooks (a hook or `.bashrc` rarely has a shebang line).
 _SHELL_SCRIPT = re.compile(
     r"\.(sh|bash|zsh|ksh|ps1|psm1|bat|cmd|command)$"
-    r"|(^|/)\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin"
-    r"|kshrc|mkshrc)$"
+    r"|(^|/)\.(bashrc|bash_profile|bash_login|bash_logout|bash_aliases|profile|zshrc|zprofile"
+    r"|zshenv|zlogin|kshrc|mkshrc|envrc)$"
     r"|^/etc/(profile|bash\.bashrc|zshrc|rc\.local)$|^/etc/(profile\.d|init\.d)/[^/]+$"
     r"|(^|/)\.git/hooks/[^/]+$|(^|/)\.husky/[^/]+$",
     re.I,
 )
+
+
+# Configuration files some of whose values are commands a program runs through the shell: git
+# (`!` aliases and credential helpers, core.sshCommand, core.fsmonitor, editor, pager) and ssh
+# (ProxyCommand, LocalCommand, KnownHostsCommand, `Match exec`).
+_COMMAND_CONFIG = re.compile(
+    r"(^|/)\.gitconfig$|(^|/)\.git/config$|(^|/)\.config/git/config$|^/etc/gitconfig$"
+    r"|(^|/)\.ssh/config$|^/etc/ssh/ssh_config(\.d/[^/]+)?$",
+    re.I,
+)
+_CONFIG_COMMAND = re.compile(
+    r"^\s*(?:proxycommand|localcommand|knownhostscommand)\s*[= ]\s*(.+?)\s*$"
+    r"|^\s*match\s+(?:.*\s)?exec\s+(.+?)\s*$"
+    r"|^\s*(?:sshcommand|fsmonitor|editor|pager|askpass)\s*=\s*(.+?)\s*$"
+    r"|^\s*[\w.-]+\s*=\s*\"?!(.+?)\"?\s*$",
+    re.I | re.M,
+)
+
+
+def is_command_config(path: str) -> bool:
+    """Whether a file at `path` is a git or ssh configuration (some values are commands)."""
+    return _COMMAND_CONFIG.search(path) is not None
+
+
+def config_commands(content: str) -> list[str]:
+    """The commands a git or ssh configuration holds, unquoted as the shell will see them."""
+    out = []
+    for m in _CONFIG_COMMAND.finditer(content):
+        value = next(g for g in m.groups() if g is not None)
+        if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        out.append(value.replace('\\"', '"'))
+    return out[: MAX_SCRIPT_COMMANDS + 1]
 
 
 def is_shell_script(path: str) -> bool:
@@ -57,7 +93,9 @@ def commands_in(content: str) -> list[str]:
             out.extend(b for b in body if b and not b.startswith("#"))
             continue
         m = _RECIPE.match(line)
-        if m:
+        if m and m.group(1) is not None:  # a Makefile recipe: make's variables, then `$$`
+            out.append(_MAKE_VARIABLE.sub(r"${\1}", m.group(1)).replace("$$", "$").strip())
+        elif m:
             out.append(next(g for g in m.groups() if g is not None).strip())
         elif CRON_SCHEDULE.match(line) and not line.lstrip().startswith("#"):
             out.append(CRON_SCHEDULE.sub("", line, count=1))
@@ -65,4 +103,10 @@ def commands_in(content: str) -> list[str]:
     return [c for c in out if c]
 
 
-__all__ = ["MAX_SCRIPT_COMMANDS", "commands_in", "is_shell_script"]
+__all__ = [
+    "MAX_SCRIPT_COMMANDS",
+    "commands_in",
+    "config_commands",
+    "is_command_config",
+    "is_shell_script",
+]

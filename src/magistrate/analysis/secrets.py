@@ -25,6 +25,11 @@ CREDENTIAL_FORMATS = frozenset(
         "stripe-key",
         "jwt",
         "azure-connection",
+        "pypi-token",
+        "npm-token",
+        "huggingface-token",
+        "sendgrid-key",
+        "digitalocean-token",
     }
 )
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -36,6 +41,12 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     ("github-token", r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
     ("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
+    # Package registries' and platforms' tokens, by their fixed prefixes.
+    ("pypi-token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}"),
+    ("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    ("huggingface-token", r"\bhf_[A-Za-z0-9]{34,}"),
+    ("sendgrid-key", r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
+    ("digitalocean-token", r"\bdo[opr]_v1_[a-f0-9]{64}"),
     ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
     ("openai-key", r"\bsk-(proj-|ant-(api\d+-)?)?[A-Za-z0-9_-]{20,}"),
     ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),

@@ -113,6 +113,30 @@ def commands_in_options(name: str, argv: list[str]) -> list[str]:
     return out
 
 
+# ssh and the programs that take its options: `-o ProxyCommand=…` and the like run a command
+# on this machine (through the shell) before or after connecting.
+SSH_OPTION_USERS = frozenset({"ssh", "scp", "sftp", "autossh", "sshfs", "ssh.exe", "scp.exe"})
+_SSH_COMMAND_OPTION = re.compile(
+    r"^(proxycommand|localcommand|knownhostscommand)\s*(?:=|\s)\s*(.+)$", re.I | re.S
+)
+
+
+def ssh_option_commands(argv: list[str]) -> list[str]:
+    """Commands in ssh's options: `-o ProxyCommand='sh -c …'`, `-oLocalCommand=…`."""
+    out: list[str] = []
+    for k, a in enumerate(argv):
+        if a == "-o" and k + 1 < len(argv):
+            option = argv[k + 1]
+        elif a.startswith("-o") and len(a) > 2:
+            option = a[2:]
+        else:
+            continue
+        m = _SSH_COMMAND_OPTION.match(option.strip())
+        if m and m.group(2).strip().lower() != "none":
+            out.append(m.group(2).strip())
+    return out
+
+
 def spelled_program(head: str) -> str | None:
     """The program a globbed or partly expanded name must be: `/???/?m` → rm (the only known
     program it matches), `r${x}m` → rm (unknown expansions may be empty)."""

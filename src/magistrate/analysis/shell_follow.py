@@ -21,11 +21,13 @@ from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.runners import fleet_command as _fleet_command
 from magistrate.analysis.shell_args import (
     BACKTICK_CODE,
+    SSH_OPTION_USERS,
     after_container,
     commands_in_options,
     quote,
     runs_fetcher,
     serves_files,
+    ssh_option_commands,
 )
 from magistrate.analysis.shell_effects import EffectsRun
 from magistrate.analysis.shell_lex import Word
@@ -120,6 +122,9 @@ class FollowRun(EffectsRun):
             name == "crontab" and stdin_code is not None
         ):
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
+        if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
+            for command in ssh_option_commands(argv):
+                self.script(command, depth + 1, nested_via, {}, span=where)
 
     def _interpreter(
         self,

@@ -19,7 +19,13 @@ from magistrate.action import Action
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.scripts import MAX_SCRIPT_COMMANDS, commands_in, is_shell_script
+from magistrate.analysis.scripts import (
+    MAX_SCRIPT_COMMANDS,
+    commands_in,
+    config_commands,
+    is_command_config,
+    is_shell_script,
+)
 from magistrate.analysis.shell_state import CRON_SCHEDULE
 from magistrate.analysis.sql import fold_concatenation
 from magistrate.analysis.text import (
@@ -61,6 +67,7 @@ _SCRIPT_FILE = re.compile(
     r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
     re.I,
 )
+_READ_AS_COMMANDS = ("commands", "shell", "config")  # `_runs_later`: content read as commands
 _CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 
 
@@ -196,13 +203,19 @@ class SubjectReader:
                 ctx.arg_values.setdefault(role, []).append(value)
             if role == "shell":
                 subjects.append(Subject("shell", value, origin))
-            elif role in ("content", None) and runs not in ("commands", "shell"):
+            elif role in ("content", None) and runs not in _READ_AS_COMMANDS:
                 subjects.append(Subject("code" if runs == "code" else "data", value, origin))
             elif role == "content" and action.kind == "file":
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read;
                 # a shell script or start-up file is shell throughout, shebang or not.
                 subjects.append(Subject("data", value, origin))
-                commands = [value] if runs == "shell" else commands_in(value)
+                commands = (
+                    [value]
+                    if runs == "shell"
+                    else config_commands(value)
+                    if runs == "config"
+                    else commands_in(value)
+                )
                 if len(commands) > MAX_SCRIPT_COMMANDS:
                     ctx.facts.setdefault(
                         Fact.ANALYSIS_LIMIT,
@@ -237,7 +250,8 @@ class SubjectReader:
         self, action: Action, pairs: Sequence[tuple[str | None, str, str]]
     ) -> str | None:
         """How the content a file action writes will run, judged by the file's path: "shell"
-        (a shell script, start-up file or git hook: all of it), "commands" (Makefiles,
+        (a shell script, start-up file or git hook: all of it), "config" (git and ssh
+        configuration: the values that are commands), "commands" (Makefiles,
         Dockerfiles, CI, services, crontabs: the commands they hold), "code" (program source)
         or None (data)."""
         paths = [v for role, _, v in pairs if role == "path"]
@@ -251,6 +265,8 @@ class SubjectReader:
             path = path.strip().replace("\\", "/")
             if is_shell_script(path):
                 return "shell"
+            if is_command_config(path):
+                return "config"
             if _SCRIPT_FILE.search(path) or self.classifier.classify(path) & _RUNS_LATER:
                 return "commands"
             if _CODE_FILE.search(path):
