@@ -42,7 +42,9 @@ _HOME_DELETE = re.compile(
 )
 _READ = re.compile(
     r"(?:open|io\.open|Path|readFileSync|readFile|fs\.readFile|File\.read|File\.open"
-    r"|file_get_contents|fopen|IO\.read|codecs\.open)\s*\(\s*" + _STR
+    r"|file_get_contents|fopen|IO\.read|codecs\.open)\s*\(\s*"
+    # `open(os.path.expanduser("~/.aws/credentials"))`: the path under its home expansion
+    r"(?:(?:os\.path\.)?expanduser\(\s*|File\.expand_path\(\s*)?" + _STR
 )
 _WRITE_MODE = re.compile(r"""^\s*,\s*(?:mode\s*=\s*)?['"][wax+]""")
 _WRITE = re.compile(
@@ -57,7 +59,7 @@ _ENV_DUMP = re.compile(
 )
 _SEND = re.compile(
     r"(?:requests|httpx|session|client|axios|got|superagent|needle|http|https|aiohttp\.\w+"
-    r"|urllib3\.\w+)\.(?:post|put|patch|request)\s*\(\s*(?:['\"](?:POST|PUT|PATCH)['\"]\s*,\s*)?"
+    r"|urllib3\.\w+)\.(?:post|put|patch|request|Post|PostForm)\s*\(\s*(?:['\"](?:POST|PUT|PATCH)['\"]\s*,\s*)?"
     + _STR
 )
 _FETCH_POST = re.compile(
@@ -65,7 +67,12 @@ _FETCH_POST = re.compile(
     r"(?:POST|PUT|PATCH)",
     re.I,
 )
-_URLOPEN_DATA = re.compile(r"(?:urlopen|Request)\s*\(\s*" + _STR + r"[^)]{0,300}\bdata\s*=")
+# A request with a body: `data=…`, or urllib's body as the second positional argument.
+_URLOPEN_DATA = re.compile(
+    r"(?:urlopen|Request)\s*\(\s*"
+    + _STR
+    + r"(?:[^)]{0,300}\bdata\s*=|\s*,\s*(?![A-Za-z_]\w*\s*=)[^\s,)])"
+)
 _FETCH = re.compile(
     r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
     r"|open-uri|URI\.open|Net::HTTP\.get|file_get_contents|wget\.download)\s*\(\s*" + _STR
