@@ -3,6 +3,7 @@ crontab holds, read out so that writing one is judged by the commands it will ru
 
 from __future__ import annotations
 
+import json
 import re
 
 from magistrate.analysis.shell_state import CRON_SCHEDULE
@@ -37,8 +38,16 @@ _SHELL_SCRIPT = re.compile(
 # (ProxyCommand, LocalCommand, KnownHostsCommand, `Match exec`).
 _COMMAND_CONFIG = re.compile(
     r"(^|/)\.gitconfig$|(^|/)\.git/config$|(^|/)\.config/git/config$|^/etc/gitconfig$"
-    r"|(^|/)\.ssh/config$|^/etc/ssh/ssh_config(\.d/[^/]+)?$",
+    r"|(^|/)\.ssh/config$|^/etc/ssh/ssh_config(\.d/[^/]+)?$"
+    # Editors' tasks (VS Code runs a task on opening the folder) and dev containers' lifecycle
+    # commands (run when the container is made or started).
+    r"|(^|/)\.vscode/tasks\.json$|(^|/)\.devcontainer(/[^/]+)?/devcontainer\.json$"
+    r"|(^|/)\.devcontainer\.json$",
     re.I,
+)
+_JSON_COMMAND = re.compile(
+    r'"(?:command|initializeCommand|onCreateCommand|updateContentCommand|postCreateCommand'
+    r'|postStartCommand|postAttachCommand)"\s*:\s*("(?:[^"\\\n]|\\.)*")'
 )
 _CONFIG_COMMAND = re.compile(
     r"^\s*(?:proxycommand|localcommand|knownhostscommand)\s*[= ]\s*(.+?)\s*$"
@@ -50,13 +59,20 @@ _CONFIG_COMMAND = re.compile(
 
 
 def is_command_config(path: str) -> bool:
-    """Whether a file at `path` is a git or ssh configuration (some values are commands)."""
+    """Whether a file at `path` is a configuration some of whose values are commands (git, ssh,
+    editor tasks, dev containers)."""
     return _COMMAND_CONFIG.search(path) is not None
 
 
 def config_commands(content: str) -> list[str]:
-    """The commands a git or ssh configuration holds, unquoted as the shell will see them."""
+    """The commands a git, ssh, editor-task or dev-container configuration holds, unquoted as
+    the shell will see them."""
     out = []
+    for j in _JSON_COMMAND.finditer(content):
+        try:
+            out.append(str(json.loads(j.group(1))))
+        except ValueError:
+            out.append(j.group(1)[1:-1])
     for m in _CONFIG_COMMAND.finditer(content):
         value = next(g for g in m.groups() if g is not None)
         if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
