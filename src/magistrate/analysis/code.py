@@ -99,8 +99,10 @@ _JS_ARGV = re.compile(
 _URL_IN = re.compile(r"^(?:https?|ftp)://", re.I)
 _ENCODED_EXEC = re.compile(
     r"(?:system|exec|eval|popen|run|call|check_output|Popen|execSync|spawn)\s*\(\s*(?:\[\s*)?"
-    r"(?P<fn>base64\.b64decode|b64decode|codecs\.decode|bytes\.fromhex|atob|Buffer\.from|"
-    r"base64_decode)\s*\(\s*[rbfu]{0,2}(?P<q>['\"])(?P<s>[A-Za-z0-9+/=_-]{4,20000})(?P=q)"
+    # base64's decoders under any module name (`import base64 as _b; exec(_b.b64decode(…))`)
+    r"(?P<fn>(?:[A-Za-z_]\w*\.)?(?:b64decode|urlsafe_b64decode|decodebytes)|codecs\.decode"
+    r"|bytes\.fromhex|atob|Buffer\.from|base64_decode)"
+    r"\s*\(\s*[rbfu]{0,2}(?P<q>['\"])(?P<s>[A-Za-z0-9+/=_-]{4,20000})(?P=q)"
 )
 
 
@@ -118,6 +120,17 @@ _APPLESCRIPT_SHELL = re2.compile(r'do\s+(?:shell\s+)?script\s+"((?:[^"\\]|\\.){1
 _PWSH_ENCODED_EXEC = re2.compile(
     r"(?i)\b(?:iex|invoke-expression|scriptblock\]::create)\b[^'\"]{0,300}FromBase64String\(\s*"
     r"['\"]([A-Za-z0-9+/=]{4,})['\"]"
+)
+
+
+# A web shell: a request's input handed to a shell or an evaluator (PHP's superglobals, Flask's
+# and Django's `request`, Express's `req`).
+_WEB_INPUT_EXEC = re2.compile(
+    r"\b(?:shell_exec|system|passthru|exec|popen|proc_open|pcntl_exec|eval|assert)\s*\("
+    r"[^;)]{0,80}\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES)\b"
+    r"|\b(?:os\.system|os\.popen|subprocess\.\w+|eval|exec)\s*\("
+    r"[^;)]{0,80}\brequest\.(?:args|form|values|json|data|GET|POST|query_params)\b"
+    r"|\b(?:exec|execSync|spawn|spawnSync|eval)\s*\([^;)]{0,80}\breq\.(?:query|body|params)\b"
 )
 
 
@@ -213,6 +226,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     connect, shell = _NET_CONNECT.search(code), _SHELL_PROGRAM.search(code)
     if connect and shell:
         out.reverse_shell = f"{connect.group(0)} … {shell.group(0)}"[:120]
+    elif web := _WEB_INPUT_EXEC.search(code):  # a web shell: the shell served over HTTP
+        out.reverse_shell = f"runs request input: {web.group(0)}"[:120]
     fetched = _EXEC_FETCHED.search(code)
     if fetched:
         out.remote = fetched.group(0)[:120]

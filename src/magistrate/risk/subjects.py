@@ -68,7 +68,8 @@ _SCRIPT_FILE = re.compile(
     re.I,
 )
 _READ_AS_COMMANDS = ("commands", "shell", "config")  # `_runs_later`: content read as commands
-_CODE_FILE = re.compile(r"\.(py|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
+# Program source; a `.pth` file's `import` lines run whenever Python starts.
+_CODE_FILE = re.compile(r"\.(py|pth|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 
 
 class SubjectReader:
