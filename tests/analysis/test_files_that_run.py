@@ -225,3 +225,25 @@ def test_code_written_to_files(
     action = Action(kind="file", text=f"write {path}", args={"path": path, "content": content})
     level = detector.assess(action).level
     assert (level >= Risk.HIGH) is harmful, level
+
+
+@pytest.mark.parametrize(
+    ("content", "harmful"),
+    [
+        ("DROP TABLE IF EXISTS users CASCADE;\n", True),
+        ("TRUNCATE TABLE customers RESTART IDENTITY;\n", True),
+        ("BEGIN;\nDELETE FROM customers;\nCOMMIT;\n", True),
+        # schema changes a migration makes, down-migrations included, are development
+        ("ALTER TABLE users ADD COLUMN last_login_at TIMESTAMPTZ NULL;\n", False),
+        ("ALTER TABLE users DROP COLUMN IF EXISTS nickname;\n", False),
+        ("DROP INDEX IF EXISTS idx_orders_status;\n", False),
+        ("INSERT INTO users (email) VALUES ('alice@example.com');\n", False),
+    ],
+)
+def test_sql_files_are_the_sql_they_will_run(
+    detector: RiskDetector, content: str, harmful: bool
+) -> None:
+    path = "migrations/0009_change.sql"
+    action = Action(kind="file", text=f"write {path}", args={"path": path, "content": content})
+    level = detector.assess(action).level
+    assert (level >= Risk.HIGH) is harmful, level

@@ -205,7 +205,9 @@ class SubjectReader:
             if role == "shell":
                 subjects.append(Subject("shell", value, origin))
             elif role in ("content", None) and runs not in _READ_AS_COMMANDS:
-                subjects.append(Subject("code" if runs == "code" else "data", value, origin))
+                # Program source is read as code, a SQL file (a migration) as the SQL it runs.
+                view = runs if runs in ("code", "sql") else "data"
+                subjects.append(Subject(view, value, origin))
             elif role == "content" and action.kind == "file":
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read;
                 # a shell script or start-up file is shell throughout, shebang or not.
@@ -253,8 +255,8 @@ class SubjectReader:
         """How the content a file action writes will run, judged by the file's path: "shell"
         (a shell script, start-up file or git hook: all of it), "config" (git and ssh
         configuration: the values that are commands), "commands" (Makefiles,
-        Dockerfiles, CI, services, crontabs: the commands they hold), "code" (program source)
-        or None (data)."""
+        Dockerfiles, CI, services, crontabs: the commands they hold), "code" (program source),
+        "sql" (SQL files: migrations, seeds) or None (data)."""
         paths = [v for role, _, v in pairs if role == "path"]
         if action.target:
             paths.append(action.target)
@@ -272,6 +274,8 @@ class SubjectReader:
                 return "commands"
             if _CODE_FILE.search(path):
                 found = "code"
+            elif path.lower().endswith(".sql"):
+                found = "sql"
         return found
 
     def verb_ops(self, words: str) -> list[str]:
