@@ -223,6 +223,7 @@ class _Run(FollowRun):
         where = span or pos
         if assigns:
             self.record("export", assigns, via, depth, where, False)
+            self.assigned_code(assigns, False, depth, via, where)
             s.assigns = assigns
         program = basename(words[0].text) if top and words else ""
         if program in C.DATA_COMMANDS:

@@ -42,6 +42,9 @@ _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 _LOOKS_LIKE_CODE = re.compile(r"[\s;|&$()`'\"<>=]")
 # Options that hand a program inline code, whatever the program (for names we cannot see).
 _INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", "-Command"})
+# Builtins that assign names the shell may run later, and the variables whose value it runs.
+_ASSIGNERS = frozenset({"alias", "export", "declare", "typeset", "readonly"})
+_CODE_VARIABLES = frozenset({"PROMPT_COMMAND"})
 # A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
 
@@ -125,6 +128,23 @@ class FollowRun(EffectsRun):
         if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
             for command in ssh_option_commands(argv):
                 self.script(command, depth + 1, nested_via, {}, span=where)
+        if name in _ASSIGNERS:  # `alias ls='…'`, `export PROMPT_COMMAND='…'`: code for later
+            self.assigned_code(argv, name == "alias", depth, nested_via, where)
+
+    def assigned_code(
+        self,
+        assignments: list[str],
+        aliases: bool,
+        depth: int,
+        via: tuple[str, ...],
+        where: tuple[int, int],
+    ) -> None:
+        """Values the shell runs later, read as the commands they are: an alias's (whenever
+        its name is typed) and PROMPT_COMMAND's (before every prompt)."""
+        for word in assignments:
+            name, eq, value = word.partition("=")
+            if eq and value.strip() and (aliases or name in _CODE_VARIABLES):
+                self.script(value, depth + 1, via, {}, span=where)
 
     def _interpreter(
         self,

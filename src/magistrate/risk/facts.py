@@ -23,6 +23,7 @@ from magistrate.rule_match import Context, evidence_before
 __all__ = ["DATA_CLASSES", "SECRET_CLASSES", "FactDeriver"]
 
 SECRET_CLASSES = frozenset({"secret", "environment"})
+_OPERATIONS = frozenset({"read", "write", "delete", "append", "send", "exec", "fetch"})
 DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _PEOPLE_TABLE = re.compile(
     r"(^|_)(users?|customers?|clients?|patients?|employees?|members?|contacts?|people|persons?"
@@ -68,11 +69,11 @@ class FactDeriver:
         if ctx.tool_words:
             ops = self._reader.verb_ops(ctx.tool_words)
         for value in ctx.arg_values.get("operation", ()):
-            ops += self._reader.verb_ops(tool_words(value)) or (
-                [value.lower()]
-                if value.lower() in ("read", "write", "delete", "append", "send", "exec", "fetch")
-                else []
-            )
+            # An operation named exactly is that operation: `append` appends (the verbs read
+            # it as a write, which a start-up file's rules judge more strictly than an append
+            # made by a command: the same lines, two tiers).
+            literal = value.strip().lower()
+            ops += [literal] if literal in _OPERATIONS else self._reader.verb_ops(tool_words(value))
         methods = [m.upper() for m in ctx.arg_values.get("method", ())]
         if action.kind != "http" and methods:
             if any(m in ("POST", "PUT", "PATCH") for m in methods):
