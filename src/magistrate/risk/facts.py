@@ -12,6 +12,7 @@ from typing import Any
 from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
+from magistrate.analysis.infra_code import infra_effects, is_infra_path
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS
 from magistrate.analysis.tools import tool_words
@@ -55,8 +56,21 @@ class FactDeriver:
     def derive(self, ctx: Context) -> None:
         """Tool effects, content facts, then the facts that follow from them, into `ctx`."""
         self._tool_effects(ctx)
+        if ctx.action.kind == "file":
+            self._infra_effects(ctx)
         self._content_facts(ctx)
         self._derive_facts(ctx)
+
+    def _infra_effects(self, ctx: Context) -> None:
+        """Infrastructure or cluster code written to a file: the effects it has once applied
+        (analysis/infra_code.py), so that the rules on those effects judge it."""
+        paths = [p for p in ctx.arg_values.get("path", ()) if is_infra_path(p)]
+        paths += [s.text for s in ctx.subjects if s.view == "path" and is_infra_path(s.text)]
+        if not paths:
+            return
+        for subj in ctx.subjects:
+            if subj.view == "data":
+                ctx.effects.extend(infra_effects(subj.text, paths[0][:120]))
 
     def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
