@@ -88,13 +88,17 @@ _GLOB = re.compile(r"\*+|\?|\[[^\]/]*\]")
 
 def glob_variants(path: str) -> tuple[str, ...]:
     """A path and, when it holds globs, what it can name: each glob filled with one name
-    character (`~/.ssh/id_*` names `~/.ssh/id_x`, a key) and the folder whose entries it
-    lists (`~/.aws/*` reads in `~/.aws/`). URLs are not globs."""
+    character (`~/.ssh/id_*` names `~/.ssh/id_x`, a key) and, when a component is all glob,
+    the folder whose entries it takes (`~/.aws/*` reads in `~/.aws/`). URLs are not globs."""
     first = min((i for i in (path.find("*"), path.find("?"), path.find("[")) if i >= 0), default=-1)
     if first < 0 or "://" in path:
         return (path,)
     filled = _GLOB.sub("x", path)
-    folder = path[: path.rfind("/", 0, first) + 1]
+    cut = path.rfind("/", 0, first) + 1
+    end = path.find("/", first)
+    component = path[cut:] if end < 0 else path[cut:end]
+    # The folder only where the glob takes every entry (`~/.ssh/*`, not `~/.ssh/*.pub`).
+    folder = path[:cut] if cut and not _GLOB.sub("", component) else ""
     return (path, filled, folder) if folder else (path, filled)
 
 
