@@ -223,7 +223,6 @@ class _Run(FollowRun):
         where = span or pos
         if assigns:
             self.record("export", assigns, via, depth, where, False)
-            self.assigned_code(assigns, False, depth, via, where)
             s.assigns = assigns
         program = basename(words[0].text) if top and words else ""
         if program in C.DATA_COMMANDS:
@@ -388,6 +387,12 @@ class _Run(FollowRun):
                 rest = " ".join(quote(a) for a in [*fields, *argv[1:]])
                 self.script(rest, depth + 1, via, dict(env), span=where)
                 return True
+        if words and not words[0].quoted and head in self.aliases:
+            # An alias defined earlier on the line: the shell runs its command in its place.
+            expansion = self.aliases.pop(head)  # not expanded again inside its own command
+            rest = " ".join(quote(a) for a in argv[1:])
+            self.script(f"{expansion} {rest}", depth + 1, via, dict(env), span=where)
+            return True
         if words and words[0].quoted and (" " in head or "\t" in head):
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)

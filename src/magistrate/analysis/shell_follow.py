@@ -18,6 +18,7 @@ from magistrate.analysis.facts import Fact
 from magistrate.analysis.feeds import find_target as _find_target
 from magistrate.analysis.feeds import option_value as _option_value
 from magistrate.analysis.invocation import Invocation
+from magistrate.analysis.prose_commands import COMMON_COMMANDS
 from magistrate.analysis.runners import fleet_command as _fleet_command
 from magistrate.analysis.shell_args import (
     BACKTICK_CODE,
@@ -42,9 +43,6 @@ _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 _LOOKS_LIKE_CODE = re.compile(r"[\s;|&$()`'\"<>=]")
 # Options that hand a program inline code, whatever the program (for names we cannot see).
 _INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", "-Command"})
-# Builtins that assign names the shell may run later, and the variables whose value it runs.
-_ASSIGNERS = frozenset({"alias", "export", "declare", "typeset", "readonly"})
-_CODE_VARIABLES = frozenset({"PROMPT_COMMAND"})
 # A payload that is nothing but an expansion the analysis could not resolve: `$CMD`, `"${X}"`.
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
 
@@ -128,22 +126,21 @@ class FollowRun(EffectsRun):
         if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
             for command in ssh_option_commands(argv):
                 self.script(command, depth + 1, nested_via, {}, span=where)
-        if name in _ASSIGNERS:  # `alias ls='…'`, `export PROMPT_COMMAND='…'`: code for later
-            self.assigned_code(argv, name == "alias", depth, nested_via, where)
+        if name == "alias":
+            self._define_aliases(argv, depth, nested_via, where)
 
-    def assigned_code(
-        self,
-        assignments: list[str],
-        aliases: bool,
-        depth: int,
-        via: tuple[str, ...],
-        where: tuple[int, int],
+    def _define_aliases(
+        self, definitions: list[str], depth: int, via: tuple[str, ...], where: tuple[int, int]
     ) -> None:
-        """Values the shell runs later, read as the commands they are: an alias's (whenever
-        its name is typed) and PROMPT_COMMAND's (before every prompt)."""
-        for word in assignments:
+        """`alias name='command'`: remembered, so that a later use on the line runs the
+        command (`alias ll='rm -rf /'; ll`); one that shadows a common command (`ls`, `sudo`,
+        `git`) is a trap every later use falls into, so its command is read now."""
+        for word in definitions:
             name, eq, value = word.partition("=")
-            if eq and value.strip() and (aliases or name in _CODE_VARIABLES):
+            if not eq or not value.strip():
+                continue
+            self.aliases[name] = value
+            if name in COMMON_COMMANDS:
                 self.script(value, depth + 1, via, {}, span=where)
 
     def _interpreter(

@@ -90,6 +90,7 @@ class RunState:
         self.tainted: dict[str, str] = {}  # variables holding a download or a decoded payload
         self.work = 0  # characters lexed so far (the work budget)
         self.exported: list[str] = []  # `export RAILS_ENV=test`: later commands run with it
+        self.aliases: dict[str, str] = {}  # `alias ll='ls -la'`: a later `ll` runs `ls -la`
 
     def _hidden_source(self, word: Word) -> None:
         """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a
