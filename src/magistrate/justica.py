@@ -22,12 +22,12 @@ from magistrate.levels import Decision, Risk, stricter
 from magistrate.provenance import Provenance
 from magistrate.provenance_store import ProvenanceStore
 from magistrate.risk import RiskAssessment, Signal
+from magistrate.risk.assessment import MAX_CITATIONS, cite
 from magistrate.roles import RoleBinding
 from magistrate.sessions import MemorySessionStore, SessionStore, marks_of, same_target
 from magistrate.trust import MemoryTrustLedger, TrustLedger
 from magistrate.verdict import Citation
 
-MAX_CITATIONS = 8
 SECRET_REDACTED = "secret-redacted"
 REDACTED = Signal(
     SECRET_REDACTED,
@@ -113,12 +113,7 @@ class Justica:
 
     def cite(self, signal: Signal) -> Citation:
         """The citation for a matched rule."""
-        article = self._articles.get(signal.article_id)
-        if article is None:
-            return Citation(
-                signal.article_id, 0, signal.article_id, signal.rule_id, signal.evidence
-            )
-        return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
+        return cite(signal, self._articles)
 
     def _citations(self, assessment: RiskAssessment, extra: list[Signal]) -> tuple[Citation, ...]:
         if not extra:

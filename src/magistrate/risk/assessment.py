@@ -6,11 +6,14 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from magistrate.analysis.effects import Effect
+from magistrate.constitution.model import Article
 from magistrate.frozen import FrozenDict
 from magistrate.levels import Decision, Risk
 from magistrate.verdict import Citation
 
-__all__ = ["RiskAssessment", "Signal", "new_assessment", "signal_order"]
+__all__ = ["MAX_CITATIONS", "RiskAssessment", "Signal", "cite", "new_assessment", "signal_order"]
+
+MAX_CITATIONS = 8  # at most this many signals become citations (riskiest first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,15 @@ def new_assessment(*v: Any) -> RiskAssessment:
     for set_field, value in zip(_SET, v, strict=True):
         set_field(a, value)
     return a
+
+
+def cite(signal: Signal, articles: dict[str, Article]) -> Citation:
+    """The citation for a matched rule: its article by number and title (by id alone when the
+    constitution has no such article)."""
+    article = articles.get(signal.article_id)
+    if article is None:
+        return Citation(signal.article_id, 0, signal.article_id, signal.rule_id, signal.evidence)
+    return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
 
 def signal_order(s: Signal) -> tuple[int, bool, str]:

@@ -19,7 +19,14 @@ from magistrate.constitution.loader import CRISIS, ETHICAL, RULE, SECRET
 from magistrate.constitution.model import Article
 from magistrate.frozen import FrozenDict
 from magistrate.levels import Decision, Risk
-from magistrate.risk.assessment import RiskAssessment, Signal, new_assessment, signal_order
+from magistrate.risk.assessment import (
+    MAX_CITATIONS,
+    RiskAssessment,
+    Signal,
+    cite,
+    new_assessment,
+    signal_order,
+)
 from magistrate.rule_match import (
     MEMO_ENTRIES,
     MEMO_KEY_CHARS,
@@ -31,11 +38,9 @@ from magistrate.rule_match import (
     inside_spans,
     show_invocation,
 )
-from magistrate.verdict import Citation
 
-__all__ = ["MAX_CITATIONS", "RuleJudge"]
+__all__ = ["RuleJudge"]
 
-MAX_CITATIONS = 8  # at most this many signals become citations (riskiest first)
 _Matched = dict[int, tuple[str, str, tuple[int, int] | None]]  # rule → evidence, origin, span
 
 
@@ -212,7 +217,7 @@ class RuleJudge:
             tuple(ethical),
             tuple(crisis),
             decision,
-            tuple([self._cite(s) for s in signals[:MAX_CITATIONS]]) if signals else (),
+            tuple([cite(s, self.articles) for s in signals[:MAX_CITATIONS]]) if signals else (),
             secrets,
         )
 
@@ -259,14 +264,6 @@ class RuleJudge:
             end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
         m = regex.search(text, max(0, end - 512), end)
         return (m.start(), m.end()) if m else None
-
-    def _cite(self, signal: Signal) -> Citation:
-        article = self.articles.get(signal.article_id)
-        if article is None:
-            return Citation(
-                signal.article_id, 0, signal.article_id, signal.rule_id, signal.evidence
-            )
-        return Citation(article.id, article.number, article.title, signal.rule_id, signal.evidence)
 
     def _vetoed(self, cr: CompiledRule, ctx: Context, subj_index: int) -> bool:
         # A tool name carries no context of its own: the rest of the action can veto it.
