@@ -15,6 +15,7 @@ import re2  # type: ignore[import-untyped]
 
 from magistrate.analysis.dynamic import credential_reads_in_code
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.facts import Fact
 from magistrate.analysis.paths import PathClassifier
 
 MAX_CODE = 20_000
@@ -198,6 +199,18 @@ class CodeAnalysis:
     truncated: bool = False  # longer than MAX_CODE: the rest was not read
     remote: str = ""  # evidence that the code runs what it downloads
     reverse_shell: str = ""  # evidence that the code wires a shell to a network connection
+
+    def facts(self) -> list[tuple[Fact, str]]:
+        """The facts what the code does makes, with their evidence: the same wherever code is
+        found (a file written, `python -c`, a heredoc fed to an interpreter)."""
+        out: list[tuple[Fact, str]] = []
+        if self.secret_env:
+            out.append((Fact.SECRET_ENV_READ, f"code reads {self.secret_env[0]}"))
+        if self.reverse_shell:
+            out.append((Fact.REVERSE_SHELL, f"code: {self.reverse_shell}"))
+        if self.remote:
+            out.append((Fact.REMOTE_CODE, f"code runs what it downloads: {self.remote}"))
+        return out
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:

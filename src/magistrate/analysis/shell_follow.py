@@ -297,14 +297,8 @@ class FollowRun(EffectsRun):
         self.out.effects.extend(found.effects)
         if found.truncated:
             self.limit(f"program code longer than {MAX_CODE:,} characters")
-        if found.secret_env:
-            self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
-        if found.reverse_shell:
-            self.out.facts.setdefault(Fact.REVERSE_SHELL, f"code: {found.reverse_shell}")
-        if found.remote:
-            self.out.facts.setdefault(
-                Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
-            )
+        for fact, evidence in found.facts():
+            self.out.facts.setdefault(fact, evidence)
         for payload in found.decoded:
             self.out.facts.setdefault(
                 Fact.DECODED_EXEC, f"encoded payload run by code: {payload[:60]}"

@@ -247,14 +247,8 @@ class RiskDetector:
                 ctx.effects.extend(found.effects)
                 if found.truncated:
                     ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: code too long")
-                if found.secret_env:
-                    ctx.facts.setdefault(Fact.SECRET_ENV_READ, f"code reads {found.secret_env[0]}")
-                if found.reverse_shell:  # as for code a command runs (shell_follow.py)
-                    ctx.facts.setdefault(Fact.REVERSE_SHELL, f"code: {found.reverse_shell}")
-                if found.remote:
-                    ctx.facts.setdefault(
-                        Fact.REMOTE_CODE, f"code runs what it downloads: {found.remote}"
-                    )
+                for fact, evidence in found.facts():
+                    ctx.facts.setdefault(fact, evidence)
                 if found.decoded:
                     ctx.facts.setdefault(Fact.DECODED_EXEC, found.decoded[0][:80])
                     ctx.derived.extend(found.decoded)
