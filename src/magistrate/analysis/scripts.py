@@ -81,6 +81,20 @@ def config_commands(content: str) -> list[str]:
     return out[: MAX_SCRIPT_COMMANDS + 1]
 
 
+# Files that hold commands among other things: Makefiles, Dockerfiles, CI workflows, crontabs,
+# systemd and desktop units (`commands_in` reads them out).
+_HOLDS_COMMANDS = re.compile(
+    r"(^|/)(makefile|dockerfile|jenkinsfile|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml"
+    r"|crontab|[^/]*\.(service|timer|desktop))$",
+    re.I,
+)
+
+
+def holds_commands(path: str) -> bool:
+    """Whether a file at `path` is script-like: some of its lines are commands that will run."""
+    return _HOLDS_COMMANDS.search(path) is not None
+
+
 def is_shell_script(path: str) -> bool:
     """Whether a file at `path` is run by a shell as a whole (its content is all commands)."""
     return _SHELL_SCRIPT.search(path) is not None
@@ -123,6 +137,7 @@ __all__ = [
     "MAX_SCRIPT_COMMANDS",
     "commands_in",
     "config_commands",
+    "holds_commands",
     "is_command_config",
     "is_shell_script",
 ]

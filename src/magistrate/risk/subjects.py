@@ -23,6 +23,7 @@ from magistrate.analysis.scripts import (
     MAX_SCRIPT_COMMANDS,
     commands_in,
     config_commands,
+    holds_commands,
     is_command_config,
     is_shell_script,
 )
@@ -62,11 +63,6 @@ _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 # Files whose content runs later (start-up files, cron, services, hooks, CI): content written
 # there is read as the commands it will become; anywhere else it is data.
 _RUNS_LATER = frozenset({"shell-init", "git-hooks", "authorized-keys", "auth-config", "system"})
-_SCRIPT_FILE = re.compile(
-    r"\.(sh|bash|zsh|ksh|ps1|psm1|bat|cmd|command)$|(^|/)(makefile|dockerfile|jenkinsfile"
-    r"|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml|crontab|[^/]*\.(service|timer|desktop))$",
-    re.I,
-)
 _READ_AS_COMMANDS = ("commands", "shell", "config")  # `_runs_later`: content read as commands
 # Program source; a `.pth` file's `import` lines run whenever Python starts.
 _CODE_FILE = re.compile(r"\.(py|pth|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
@@ -270,7 +266,7 @@ class SubjectReader:
                 return "shell"
             if is_command_config(path):
                 return "config"
-            if _SCRIPT_FILE.search(path) or self.classifier.classify(path) & _RUNS_LATER:
+            if holds_commands(path) or self.classifier.classify(path) & _RUNS_LATER:
                 return "commands"
             if _CODE_FILE.search(path):
                 found = "code"
