@@ -11,6 +11,7 @@ from magistrate.analysis.paths import glob_variants
 from magistrate.analysis.scripts import (
     commands_in,
     config_commands,
+    holds_commands,
     is_command_config,
     is_shell_script,
 )
@@ -53,6 +54,21 @@ def test_which_files_a_shell_runs_whole(path: str, shell: bool) -> None:
 )
 def test_which_configurations_hold_commands(path: str, config: bool) -> None:
     assert is_command_config(path) is config
+
+
+@pytest.mark.parametrize(
+    ("path", "holds"),
+    [
+        ("Makefile", True),
+        ("services/api/Dockerfile", True),
+        (".github/workflows/ci.yml", True),
+        ("/etc/systemd/system/app.service", True),
+        ("deploy.sh", False),  # a shell script is shell throughout, not commands among lines
+        ("README.md", False),
+    ],
+)
+def test_which_files_hold_commands_among_their_lines(path: str, holds: bool) -> None:
+    assert holds_commands(path) is holds
 
 
 def test_commands_in_git_and_ssh_configuration() -> None:
@@ -226,8 +242,7 @@ def test_code_that_posts_the_environment_out_is_exfiltration(detector: RiskDetec
 def test_code_written_to_files(
     detector: RiskDetector, path: str, content: str, harmful: bool
 ) -> None:
-    action = Action(kind="file", text=f"write {path}", args={"path": path, "content": content})
-    level = detector.assess(action).level
+    level = _written(detector, path, content)
     assert (level >= Risk.HIGH) is harmful, level
 
 
@@ -247,9 +262,7 @@ def test_code_written_to_files(
 def test_sql_files_are_the_sql_they_will_run(
     detector: RiskDetector, content: str, harmful: bool
 ) -> None:
-    path = "migrations/0009_change.sql"
-    action = Action(kind="file", text=f"write {path}", args={"path": path, "content": content})
-    level = detector.assess(action).level
+    level = _written(detector, "migrations/0009_change.sql", content)
     assert (level >= Risk.HIGH) is harmful, level
 
 
@@ -288,7 +301,11 @@ def test_an_append_to_a_start_up_file_is_judged_by_its_lines(
 ) -> None:
     """An append named as such is an append (as `echo … >> ~/.bashrc` is), judged by the lines
     it adds; writing the whole file stays `persistence`."""
-    path = "/home/dev/.bashrc"
-    args = {"path": path, "content": content, "op": "append"}
-    level = detector.assess(Action(kind="file", text=f"append {path}", args=args)).level
+    level = _written(detector, "/home/dev/.bashrc", content, op="append")
     assert (level >= Risk.HIGH) is harmful, level
+
+
+def _written(detector: RiskDetector, path: str, content: str, op: str = "write") -> Risk:
+    """The tier of writing (or appending) `content` to the file at `path`."""
+    args = {"path": path, "content": content, **({"op": op} if op != "write" else {})}
+    return detector.assess(Action(kind="file", text=f"{op} {path}", args=args)).level
