@@ -61,11 +61,19 @@ class SessionStore(Protocol):
         ...
 
 
+MAX_SHARED_MARKS = 4096  # distinct mark sets kept for sharing; the table restarts when full
+
+
 class MemorySessionStore:
-    """Bounded in-process histories: at most `max_sessions` sessions of `max_events` each."""
+    """Bounded in-process histories: at most `max_sessions` sessions of `max_events` each.
+
+    Equal mark sets are stored as one object: actions repeat their marks (`read`,
+    `send:external`…) and every check builds them anew, so a full store held one frozenset
+    and its strings per event (about 600 bytes) where a shared one costs a tuple and a float."""
 
     def __init__(self, max_sessions: int = 10_000, max_events: int = 64) -> None:
         self._sessions: OrderedDict[str, deque[tuple[float, frozenset[str]]]] = OrderedDict()
+        self._shared: dict[frozenset[str], frozenset[str]] = {}
         self._lock = threading.Lock()
         self._max_sessions = max_sessions
         self._max_events = max_events
@@ -84,6 +92,11 @@ class MemorySessionStore:
         if not marks:
             return
         with self._lock:
+            shared = self._shared.get(marks)
+            if shared is None:
+                if len(self._shared) >= MAX_SHARED_MARKS:
+                    self._shared.clear()
+                self._shared[marks] = shared = marks
             events = self._sessions.get(session)
             if events is None:
                 if len(self._sessions) >= self._max_sessions:
@@ -92,7 +105,7 @@ class MemorySessionStore:
                 self._sessions[session] = events
             else:
                 self._sessions.move_to_end(session)
-            events.append((time.time(), marks))
+            events.append((time.time(), shared))
 
 
 class SQLiteSessionStore:
