@@ -300,6 +300,7 @@ def any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None
 
 class CompiledRule:
     __slots__ = (
+        "also_ids",
         "effect",
         "facts",
         "index",
@@ -320,6 +321,7 @@ class CompiledRule:
         self.views = frozenset(rule.match.in_)
         self.pattern_ids: list[int] = []
         self.unless_ids: list[int] = []
+        self.also_ids: list[int] = []
         m = rule.match
         self.shell = ShellCondition(m.shell, fields) if m.shell else None
         self.sql = SqlCondition(m.sql) if m.sql else None

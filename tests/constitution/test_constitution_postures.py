@@ -178,7 +178,8 @@ def test_extends_adds_overrides_and_disables(tmp_path: Path) -> None:
     loaded = load_constitution(org)
     ids = [r.id for r in loaded.model.rules]
     assert "shutdown-machine" not in ids and ids[-1] == "no-acme-prod-db"
-    assert len(loaded.model.articles) == len(load_constitution("default").model.articles)  # inherited
+    inherited = load_constitution("default").model.articles
+    assert len(loaded.model.articles) == len(inherited)
     det = RiskDetector(loaded)
     assert "no-acme-prod-db" in det.assess(Action(kind="shell", text="psql -h acme-prod")).rule_ids
     assert det.assess(Action(kind="shell", text="sudo ls")).level.value == "LOW"

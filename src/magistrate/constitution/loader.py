@@ -133,7 +133,8 @@ def parse_constitution(
 
 
 def _expand_pattern_sets(raw: dict[str, Any], problem: Any) -> None:
-    """Replace `{set: NAME}` entries of rules' `patterns` and `unless` with the set's patterns."""
+    """Replace `{set: NAME}` entries of rules' `patterns`, `unless` and `also` with the set's
+    patterns."""
     sets = raw.get("pattern_sets") or {}
     if not isinstance(sets, dict):
         return  # validation reports it
@@ -141,7 +142,7 @@ def _expand_pattern_sets(raw: dict[str, Any], problem: Any) -> None:
         match = rule.get("match") if isinstance(rule, dict) else None
         if not isinstance(match, dict):
             continue
-        for field in ("patterns", "unless"):
+        for field in ("patterns", "unless", "also"):
             entries = match.get(field)
             if not isinstance(entries, list):
                 continue
@@ -222,19 +223,20 @@ def _regexes(rule: Rule) -> list[tuple[str, str]]:
 
 
 # Kinds of entries in the pattern table.
-RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS = range(6)
+RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS, ALSO = range(7)
 
 
 def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
     """(kind, owner, pattern, flags) of every pattern that runs over action text.
 
-    These all go into one Hyperscan database; the owner is the rule's position for rule and
-    `unless` patterns and the credential's name for secret detectors.
+    These all go into one Hyperscan database; the owner is the rule's position for rule,
+    `unless` and `also` patterns and the credential's name for secret detectors.
     """
     table: list[tuple[int, object, str, int]] = []
     for index, rule in enumerate(model.rules):
         table += [(RULE, index, p, PATTERN_FLAGS) for p in rule.match.patterns]
         table += [(UNLESS, index, p, PATTERN_FLAGS) for p in rule.match.unless]
+        table += [(ALSO, index, p, PATTERN_FLAGS) for p in rule.match.also]
     table += [(SENSITIVE, None, p, PATTERN_FLAGS) for p in model.sensitive_content]
     for name, p in SECRET_PATTERNS:
         caseless = p.startswith("(?i)")
@@ -274,6 +276,11 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         for pattern in rule.match.unless:
             if check(rule.id, "unless", pattern):
                 text_patterns.append((rule.id, "unless", pattern))
+        for pattern in rule.match.also:
+            if check(rule.id, "also", pattern):
+                text_patterns.append((rule.id, "also", pattern))
+        if rule.match.also and not rule.match.patterns:
+            problem(rule.id, "also: needs patterns (one of each must match)")
         for field, pattern in _regexes(rule):
             check(rule.id, field, pattern)
     for name, patterns in base.path_classes.items():
@@ -297,7 +304,7 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         for pattern in getattr(verbs, op):
             check(None, f"tool_verbs.{op}", pattern)
     all_valid = len(text_patterns) == sum(
-        len(r.match.patterns) + len(r.match.unless) for r in rules
+        len(r.match.patterns) + len(r.match.unless) + len(r.match.also) for r in rules
     ) + len(base.sensitive_content) + len(base.sofia.patterns) + len(base.sofia.crisis)
     if all_valid:
         try:  # the whole table at once (and cached): the database the detector will use

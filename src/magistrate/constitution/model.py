@@ -112,6 +112,9 @@ class Match(_Strict):
     patterns: list[str] = []
     in_: list[View] = Field(default=["text"], alias="in")
     unless: list[str] = []  # patterns that, present in the same view, veto the match
+    # Patterns of which one must match too, in a view the rule reads: with `patterns`, a rule
+    # that needs two things said (who is addressed, and what is asked of them).
+    also: list[str] = []
     shell: ShellMatch | None = None
     sql: SqlMatch | None = None
     effect: EffectMatch | None = None

@@ -34,7 +34,7 @@ from magistrate.analysis.sql import analyze_sql_bounded
 from magistrate.analysis.text import looks_like_shell, looks_like_sql, path_tokens, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs
 from magistrate.constitution import LoadedConstitution, default_constitution
-from magistrate.constitution.loader import RULE, UNLESS, compile_patterns, pattern_table
+from magistrate.constitution.loader import ALSO, RULE, UNLESS, compile_patterns, pattern_table
 from magistrate.constitution.model import Organization, Rule
 from magistrate.levels import Risk
 from magistrate.risk.assessment import RiskAssessment
@@ -101,12 +101,16 @@ class RiskDetector:
     def _compile(self, model: Any) -> None:
         table = pattern_table(model)
         self._id_kind = [kind for kind, _, _, _ in table]
+        # Hits the judge walks (`Context.flagged`): not the vetoes and second conditions,
+        # which it looks up by rule.
+        self._id_flagged = [kind not in (UNLESS, ALSO) for kind in self._id_kind]
         self._id_pattern = [pattern for _, _, pattern, _ in table]
         self._id_owner: list[Any] = []
         for pid, (kind, owner, _, _) in enumerate(table):
-            if kind in (RULE, UNLESS):
+            if kind in (RULE, UNLESS, ALSO):
                 cr = self._rules[int(owner)]  # type: ignore[call-overload]
-                (cr.pattern_ids if kind == RULE else cr.unless_ids).append(pid)
+                ids = {RULE: cr.pattern_ids, UNLESS: cr.unless_ids, ALSO: cr.also_ids}[kind]
+                ids.append(pid)
                 self._id_owner.append(cr)
             else:
                 self._id_owner.append(owner)
@@ -188,7 +192,7 @@ class RiskDetector:
         buffer = b"\n".join(parts)
 
         seen: set[tuple[int, int]] = set()
-        id_kind, bisect_right = self._id_kind, bisect.bisect_right
+        id_flagged, bisect_right = self._id_flagged, bisect.bisect_right
 
         def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
             # Only match ends are reported (see PATTERN_FLAGS); one hit per pattern and subject.
@@ -201,7 +205,7 @@ class RiskDetector:
                 ctx.hits[pid].append((subj, end - starts[k]))
             else:
                 ctx.hits[pid] = [(subj, end - starts[k])]
-                if id_kind[pid] != UNLESS:
+                if id_flagged[pid]:
                     ctx.flagged.append(pid)
             return None
 
@@ -211,12 +215,12 @@ class RiskDetector:
     def _one_subject(self, ctx: Context, subj: int) -> Any:
         """The match handler of a scan of one subject of a context with no hits yet: the
         first hit of each pattern is kept (what `_scan`'s general handler keeps)."""
-        hits, flagged, id_kind = ctx.hits, ctx.flagged, self._id_kind
+        hits, flagged, id_flagged = ctx.hits, ctx.flagged, self._id_flagged
 
         def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
             if pid not in hits:
                 hits[pid] = [(subj, end)]
-                if id_kind[pid] != UNLESS:
+                if id_flagged[pid]:
                     flagged.append(pid)
             return None
 

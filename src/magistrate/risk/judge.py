@@ -276,6 +276,8 @@ class RuleJudge:
 
     def _others_hold(self, cr: CompiledRule, ctx: Context, family: str) -> bool:
         """For rules with several conditions: the ones other than `family` hold too."""
+        if cr.also_ids and not self._also_holds(cr, ctx):
+            return False
         if (
             family != "patterns"
             and cr.pattern_ids
@@ -304,6 +306,16 @@ class RuleJudge:
         if family != "tool" and cr.tool is not None and cr.tool.matches(ctx) is None:
             return False
         return not (family != "facts" and cr.facts and not cr.facts <= ctx.facts.keys())
+
+    @staticmethod
+    def _also_holds(cr: CompiledRule, ctx: Context) -> bool:
+        """One of the rule's `also` patterns matched in a view the rule reads."""
+        subjects, views = ctx.subjects, cr.views
+        for aid in cr.also_ids:
+            for subj_index, _ in ctx.hits.get(aid, ()):
+                if subjects[subj_index].view in views:
+                    return True
+        return False
 
 
 def _rule_index(cr: CompiledRule) -> int:
