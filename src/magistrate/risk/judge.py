@@ -14,6 +14,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
+from magistrate.analysis.clauses import ruled_out
 from magistrate.analysis.paths import PathClassifier
 from magistrate.constitution.loader import CRISIS, ETHICAL, RULE, SECRET
 from magistrate.constitution.model import Article
@@ -42,6 +43,7 @@ from magistrate.rule_match import (
 __all__ = ["RuleJudge"]
 
 _Matched = dict[int, tuple[str, str, tuple[int, int] | None]]  # rule → evidence, origin, span
+MAX_ASKS = 64  # matches of one `also` pattern read for their clause; past it, asked
 
 
 class RuleJudge:
@@ -253,17 +255,22 @@ class RuleJudge:
     def _span(self, pid: int, text: str, end: int) -> tuple[int, int] | None:
         """Where a pattern matched, in characters (Hyperscan reports only the end): the same
         pattern run by Python's engine over a bounded window before that end."""
+        regex = self._regex(pid)
+        if not text.isascii():
+            end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
+        m = regex.search(text, max(0, end - 512), end)
+        return (m.start(), m.end()) if m else None
+
+    def _regex(self, pid: int) -> Any:
+        """Pattern `pid` for Python's side: RE2 (linear) where it can express it."""
         regex = self._py_patterns.get(pid)
-        if regex is None:  # RE2 (linear) where it can express the pattern
+        if regex is None:
             try:
                 regex = re2.compile(self._id_pattern[pid], RE2_CASELESS)
             except re2.error:
                 regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
             self._py_patterns[pid] = regex
-        if not text.isascii():
-            end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
-        m = regex.search(text, max(0, end - 512), end)
-        return (m.start(), m.end()) if m else None
+        return regex
 
     def _vetoed(self, cr: CompiledRule, ctx: Context, subj_index: int) -> bool:
         # A tool name carries no context of its own: the rest of the action can veto it.
@@ -307,14 +314,23 @@ class RuleJudge:
             return False
         return not (family != "facts" and cr.facts and not cr.facts <= ctx.facts.keys())
 
-    @staticmethod
-    def _also_holds(cr: CompiledRule, ctx: Context) -> bool:
-        """One of the rule's `also` patterns matched in a view the rule reads."""
+    def _also_holds(self, cr: CompiledRule, ctx: Context) -> bool:
+        """One of the rule's `also` patterns matched in a view the rule reads, outside a
+        clause that forbids it or makes it wait on consent (`analysis/clauses.py`)."""
         subjects, views = ctx.subjects, cr.views
         for aid in cr.also_ids:
             for subj_index, _ in ctx.hits.get(aid, ()):
-                if subjects[subj_index].view in views:
+                subj = subjects[subj_index]
+                if subj.view in views and self._asked(aid, subj.text):
                     return True
+        return False
+
+    def _asked(self, pid: int, text: str) -> bool:
+        """Whether pattern `pid` matches `text` somewhere its clause does not rule out (the
+        scan saw a match; Python's side finds each, up to MAX_ASKS)."""
+        for n, m in enumerate(self._regex(pid).finditer(text)):
+            if n >= MAX_ASKS or not ruled_out(text, m.start()):
+                return True  # past the bound: counted as asked (fail closed)
         return False
 
 
