@@ -300,7 +300,7 @@ def any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None
 
 class CompiledRule:
     __slots__ = (
-        "also_ids",
+        "also",
         "effect",
         "facts",
         "index",
@@ -321,8 +321,9 @@ class CompiledRule:
         self.views = frozenset(rule.match.in_)
         self.pattern_ids: list[int] = []
         self.unless_ids: list[int] = []
-        self.also_ids: list[int] = []
         m = rule.match
+        # Read only where `patterns` matched (risk/judge.py), so not in the scan's database.
+        self.also = [_re2_caseless(p) for p in m.also]
         self.shell = ShellCondition(m.shell, fields) if m.shell else None
         self.sql = SqlCondition(m.sql) if m.sql else None
         self.effect = EffectCondition(m.effect) if m.effect else None
@@ -358,3 +359,8 @@ def show_invocation(inv: Invocation) -> str:
     via = " ".join(inv.via) + " " if inv.via else ""
     text = f"{via}{inv.name} {' '.join(inv.argv)}".strip()
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _re2_caseless(pattern: str) -> Any:
+    """A pattern for Python's side: RE2 (linear), ignoring case, as the scan reads it."""
+    return re2.compile(pattern, RE2_CASELESS)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import hyperscan
+import re2  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from magistrate.analysis import KNOWN_FACTS, PSEUDO_TARGET_CLASSES
@@ -223,20 +224,20 @@ def _regexes(rule: Rule) -> list[tuple[str, str]]:
 
 
 # Kinds of entries in the pattern table.
-RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS, ALSO = range(7)
+RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS = range(6)
 
 
 def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
     """(kind, owner, pattern, flags) of every pattern that runs over action text.
 
-    These all go into one Hyperscan database; the owner is the rule's position for rule,
-    `unless` and `also` patterns and the credential's name for secret detectors.
+    These all go into one Hyperscan database; the owner is the rule's position for rule and
+    `unless` patterns and the credential's name for secret detectors. A rule's `also` patterns
+    are not scanned: they are read only where its `patterns` matched (risk/judge.py).
     """
     table: list[tuple[int, object, str, int]] = []
     for index, rule in enumerate(model.rules):
         table += [(RULE, index, p, PATTERN_FLAGS) for p in rule.match.patterns]
         table += [(UNLESS, index, p, PATTERN_FLAGS) for p in rule.match.unless]
-        table += [(ALSO, index, p, PATTERN_FLAGS) for p in rule.match.also]
     table += [(SENSITIVE, None, p, PATTERN_FLAGS) for p in model.sensitive_content]
     for name, p in SECRET_PATTERNS:
         caseless = p.startswith("(?i)")
@@ -276,9 +277,9 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         for pattern in rule.match.unless:
             if check(rule.id, "unless", pattern):
                 text_patterns.append((rule.id, "unless", pattern))
-        for pattern in rule.match.also:
-            if check(rule.id, "also", pattern):
-                text_patterns.append((rule.id, "also", pattern))
+        for pattern in rule.match.also:  # run by RE2 (linear), only where `patterns` match
+            if check(rule.id, "also", pattern) and not _re2_compiles(pattern):
+                problem(rule.id, f"also: pattern {pattern!r} does not compile in RE2")
         if rule.match.also and not rule.match.patterns:
             problem(rule.id, "also: needs patterns (one of each must match)")
         for field, pattern in _regexes(rule):
@@ -304,7 +305,7 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         for pattern in getattr(verbs, op):
             check(None, f"tool_verbs.{op}", pattern)
     all_valid = len(text_patterns) == sum(
-        len(r.match.patterns) + len(r.match.unless) + len(r.match.also) for r in rules
+        len(r.match.patterns) + len(r.match.unless) for r in rules
     ) + len(base.sensitive_content) + len(base.sofia.patterns) + len(base.sofia.crisis)
     if all_valid:
         try:  # the whole table at once (and cached): the database the detector will use
@@ -320,3 +321,12 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
                 owner,
                 f"{field}: pattern {pattern!r} is not supported by the linear-time engine: {exc}",
             )
+
+
+def _re2_compiles(pattern: str) -> bool:
+    """Whether RE2 (a linear-time engine) takes the pattern."""
+    try:
+        re2.compile(pattern)
+    except re2.error:
+        return False
+    return True

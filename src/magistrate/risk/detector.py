@@ -34,7 +34,7 @@ from magistrate.analysis.sql import analyze_sql_bounded
 from magistrate.analysis.text import looks_like_shell, looks_like_sql, path_tokens, skeleton
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs
 from magistrate.constitution import LoadedConstitution, default_constitution
-from magistrate.constitution.loader import ALSO, RULE, UNLESS, compile_patterns, pattern_table
+from magistrate.constitution.loader import RULE, UNLESS, compile_patterns, pattern_table
 from magistrate.constitution.model import Organization, Rule
 from magistrate.levels import Risk
 from magistrate.risk.assessment import RiskAssessment
@@ -101,16 +101,14 @@ class RiskDetector:
     def _compile(self, model: Any) -> None:
         table = pattern_table(model)
         self._id_kind = [kind for kind, _, _, _ in table]
-        # Hits the judge walks (`Context.flagged`): not the vetoes and second conditions,
-        # which it looks up by rule.
-        self._id_flagged = [kind not in (UNLESS, ALSO) for kind in self._id_kind]
+        # Hits the judge walks (`Context.flagged`): not the vetoes, which it looks up by rule.
+        self._id_flagged = [kind != UNLESS for kind in self._id_kind]
         self._id_pattern = [pattern for _, _, pattern, _ in table]
         self._id_owner: list[Any] = []
         for pid, (kind, owner, _, _) in enumerate(table):
-            if kind in (RULE, UNLESS, ALSO):
+            if kind in (RULE, UNLESS):
                 cr = self._rules[int(owner)]  # type: ignore[call-overload]
-                ids = {RULE: cr.pattern_ids, UNLESS: cr.unless_ids, ALSO: cr.also_ids}[kind]
-                ids.append(pid)
+                (cr.pattern_ids if kind == RULE else cr.unless_ids).append(pid)
                 self._id_owner.append(cr)
             else:
                 self._id_owner.append(owner)

@@ -283,7 +283,7 @@ class RuleJudge:
 
     def _others_hold(self, cr: CompiledRule, ctx: Context, family: str) -> bool:
         """For rules with several conditions: the ones other than `family` hold too."""
-        if cr.also_ids and not self._also_holds(cr, ctx):
+        if cr.also and not self._also_holds(cr, ctx):
             return False
         if (
             family != "patterns"
@@ -314,24 +314,27 @@ class RuleJudge:
             return False
         return not (family != "facts" and cr.facts and not cr.facts <= ctx.facts.keys())
 
-    def _also_holds(self, cr: CompiledRule, ctx: Context) -> bool:
-        """One of the rule's `also` patterns matched in a view the rule reads, outside a
-        clause that forbids it or makes it wait on consent (`analysis/clauses.py`)."""
-        subjects, views = ctx.subjects, cr.views
-        for aid in cr.also_ids:
-            for subj_index, _ in ctx.hits.get(aid, ()):
-                subj = subjects[subj_index]
-                if subj.view in views and self._asked(aid, subj.text):
-                    return True
+    @staticmethod
+    def _also_holds(cr: CompiledRule, ctx: Context) -> bool:
+        """One of the rule's `also` patterns matches in a part of a view the rule reads,
+        outside a clause that forbids it or makes it wait on consent (`analysis/clauses.py`).
+        Read only here, where the rule's `patterns` matched: not in the scan's database."""
+        views = cr.views
+        for subj in ctx.subjects:
+            if subj.view in views:
+                for regex in cr.also:
+                    if _asked(regex, subj.text):
+                        return True
         return False
 
-    def _asked(self, pid: int, text: str) -> bool:
-        """Whether pattern `pid` matches `text` somewhere its clause does not rule out (the
-        scan saw a match; Python's side finds each, up to MAX_ASKS)."""
-        for n, m in enumerate(self._regex(pid).finditer(text)):
-            if n >= MAX_ASKS or not ruled_out(text, m.start()):
-                return True  # past the bound: counted as asked (fail closed)
-        return False
+
+def _asked(regex: Any, text: str) -> bool:
+    """Whether `regex` matches `text` somewhere its clause does not rule out (up to MAX_ASKS
+    matches; past them, asked: fail closed)."""
+    for n, m in enumerate(regex.finditer(text)):
+        if n >= MAX_ASKS or not ruled_out(text, m.start()):
+            return True
+    return False
 
 
 def _rule_index(cr: CompiledRule) -> int:
