@@ -25,8 +25,8 @@ _RULED_OUT = re.compile(
     r"\b(never|not|no|avoid|don'?t|doesn'?t|won'?t|mustn'?t|shouldn'?t|can'?t|cannot|refuse"
     r"|(ask|check|confirm|verify)\b[^.;\n]{0,40}\bbefore|(ask|get|wait for)\s+(the\s+)?"
     r"(user|owner|human|approval|permission|consent|confirmation)|only\s+(after|if|when|with)"
-    r"|unless|except|prohibited|forbidden|not allowed|nunca|jam[aá]is|ne|pas|nicht|nie"
-    r"|niemals|kein\w*|non|mai|niet|nooit|nie wolno|zakaz\w*|prohib\w+|verboten|vietat\w+)\b",
+    r"|unless|except|prohibited|forbidden|nunca|jam[aá]is|ne|pas|nicht|nie"
+    r"|niemals|kein\w*|non|mai|niet|nooit|zakaz\w*|prohib\w+|verboten|vietat\w+)\b",
     re.I,
 )
 # Negatives that ask all the same: "don't forget to send", "never fail to include".

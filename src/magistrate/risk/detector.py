@@ -101,8 +101,6 @@ class RiskDetector:
     def _compile(self, model: Any) -> None:
         table = pattern_table(model)
         self._id_kind = [kind for kind, _, _, _ in table]
-        # Hits the judge walks (`Context.flagged`): not the vetoes, which it looks up by rule.
-        self._id_flagged = [kind != UNLESS for kind in self._id_kind]
         self._id_pattern = [pattern for _, _, pattern, _ in table]
         self._id_owner: list[Any] = []
         for pid, (kind, owner, _, _) in enumerate(table):
@@ -190,7 +188,7 @@ class RiskDetector:
         buffer = b"\n".join(parts)
 
         seen: set[tuple[int, int]] = set()
-        id_flagged, bisect_right = self._id_flagged, bisect.bisect_right
+        id_kind, bisect_right = self._id_kind, bisect.bisect_right
 
         def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
             # Only match ends are reported (see PATTERN_FLAGS); one hit per pattern and subject.
@@ -203,7 +201,7 @@ class RiskDetector:
                 ctx.hits[pid].append((subj, end - starts[k]))
             else:
                 ctx.hits[pid] = [(subj, end - starts[k])]
-                if id_flagged[pid]:
+                if id_kind[pid] != UNLESS:
                     ctx.flagged.append(pid)
             return None
 
@@ -213,12 +211,12 @@ class RiskDetector:
     def _one_subject(self, ctx: Context, subj: int) -> Any:
         """The match handler of a scan of one subject of a context with no hits yet: the
         first hit of each pattern is kept (what `_scan`'s general handler keeps)."""
-        hits, flagged, id_flagged = ctx.hits, ctx.flagged, self._id_flagged
+        hits, flagged, id_kind = ctx.hits, ctx.flagged, self._id_kind
 
         def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
             if pid not in hits:
                 hits[pid] = [(subj, end)]
-                if id_flagged[pid]:
+                if id_kind[pid] != UNLESS:
                     flagged.append(pid)
             return None
 

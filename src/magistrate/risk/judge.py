@@ -255,22 +255,17 @@ class RuleJudge:
     def _span(self, pid: int, text: str, end: int) -> tuple[int, int] | None:
         """Where a pattern matched, in characters (Hyperscan reports only the end): the same
         pattern run by Python's engine over a bounded window before that end."""
-        regex = self._regex(pid)
-        if not text.isascii():
-            end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
-        m = regex.search(text, max(0, end - 512), end)
-        return (m.start(), m.end()) if m else None
-
-    def _regex(self, pid: int) -> Any:
-        """Pattern `pid` for Python's side: RE2 (linear) where it can express it."""
         regex = self._py_patterns.get(pid)
-        if regex is None:
+        if regex is None:  # RE2 (linear) where it can express the pattern
             try:
                 regex = re2.compile(self._id_pattern[pid], RE2_CASELESS)
             except re2.error:
                 regex = re.compile(self._id_pattern[pid], re.IGNORECASE)
             self._py_patterns[pid] = regex
-        return regex
+        if not text.isascii():
+            end = len(text.encode("utf-8", "surrogatepass")[:end].decode("utf-8", "ignore"))
+        m = regex.search(text, max(0, end - 512), end)
+        return (m.start(), m.end()) if m else None
 
     def _vetoed(self, cr: CompiledRule, ctx: Context, subj_index: int) -> bool:
         # A tool name carries no context of its own: the rest of the action can veto it.
