@@ -228,11 +228,18 @@ class RuleJudge:
         `unless` vetoes it there; the span (a second regex run) only for a rule cited."""
         kind = ctx.action.kind
         id_kind, id_owner = self._id_kind, self._id_owner
+        # Rules whose other conditions failed: they do not hold at a rule's other patterns
+        # either (a rule with `also` reads the whole action for them, once).
+        others_failed: set[int] = set()
         for pid in ctx.flagged:
             if id_kind[pid] != RULE:
                 continue
             hits, cr = ctx.hits[pid], id_owner[pid]
-            if cr.index in matched or (cr.kinds and kind not in cr.kinds):
+            if (
+                cr.index in matched
+                or cr.index in others_failed
+                or (cr.kinds and kind not in cr.kinds)
+            ):
                 continue
             for subj_index, end in hits:
                 subj = ctx.subjects[subj_index]
@@ -250,6 +257,8 @@ class RuleJudge:
                         subj.text[span[0] : span[1]] if span else evidence_before(subj.text, end)
                     )
                     matched[cr.index] = (" ".join(evidence.split())[:160], subj.origin, span)
+                else:
+                    others_failed.add(cr.index)
                 break
 
     def _span(self, pid: int, text: str, end: int) -> tuple[int, int] | None:
