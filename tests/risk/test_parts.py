@@ -22,23 +22,19 @@ def test_cmd_carets_are_removed_before_reading(detector: RiskDetector) -> None:
     ]
 
 
+def _shell_of_written(detector: RiskDetector, path: str, content: str) -> list[str]:
+    """The shell views of a file written at `path`."""
+    action = Action(kind="file", text=f"write {path}", args={"path": path, "content": content})
+    return [text for view, origin, text in _views(detector, action) if view == "shell"]
+
+
 def test_a_script_file_written_is_read_as_commands(detector: RiskDetector) -> None:
-    action = Action(
-        kind="file",
-        text="write deploy.sh",
-        args={"path": "deploy.sh", "content": "set -e\nrm -rf /srv/app\n"},
-    )
-    shell = [text for view, origin, text in _views(detector, action) if view == "shell"]
+    shell = _shell_of_written(detector, "deploy.sh", "set -e\nrm -rf /srv/app\n")
     assert shell == ["set -e\nrm -rf /srv/app\n"]  # a shell script is shell throughout
 
 
 def test_a_makefile_written_is_read_by_its_recipes(detector: RiskDetector) -> None:
-    action = Action(
-        kind="file",
-        text="write Makefile",
-        args={"path": "Makefile", "content": "clean:\n\trm -rf build/\n"},
-    )
-    shell = [text for view, origin, text in _views(detector, action) if view == "shell"]
+    shell = _shell_of_written(detector, "Makefile", "clean:\n\trm -rf build/\n")
     assert shell == ["rm -rf build/"]
 
 
