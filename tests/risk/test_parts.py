@@ -118,3 +118,48 @@ def test_the_judge_answers_the_assessment(detector: RiskDetector) -> None:
     assessment = detector._rule_judge.judge(ctx)
     assert "delete-system-or-data" in assessment.rule_ids
     assert assessment.level == detector.assess(ctx.action).level
+
+
+SHARED_PATTERN = r"""
+name: shared
+articles:
+  - {id: a1, number: 1, title: First, text: The first article.}
+rules:
+  - id: first-reader
+    article: a1
+    risk: HIGH
+    match: {patterns: ['\bfrobnicate\b'], in: [shell, text]}
+    examples: {match: ['frobnicate now'], no_match: ['ls']}
+  - id: second-reader
+    article: a1
+    risk: MEDIUM
+    match: {patterns: ['\bfrobnicate\b'], unless: ['\bdry\b'], in: [shell, text]}
+    examples: {match: ['frobnicate now'], no_match: ['frobnicate --dry']}
+  - id: dry-reader
+    article: a1
+    risk: LOW
+    match: {patterns: ['\bdry\b'], in: [shell]}
+    examples: {match: ['x --dry'], no_match: ['ls']}
+"""
+
+
+def test_an_expression_rules_share_is_scanned_once_and_counts_for_each() -> None:
+    from magistrate.constitution import parse_constitution
+    from magistrate.constitution.loader import compile_patterns, pattern_table
+
+    loaded = parse_constitution(SHARED_PATTERN)
+    table = pattern_table(loaded.model)
+    _, groups = compile_patterns(loaded.model)
+    # The rules' four patterns are two expressions (the secret detectors follow them).
+    assert [p for _, _, p, _ in table[:4]] == [r"\bfrobnicate\b"] * 2 + [r"\bdry\b"] * 2
+    assert (0, 1) in groups and (2, 3) in groups and len(groups) == len(table) - 2
+    detector = RiskDetector(loaded)
+    script = {"path": "deploy.sh", "content": "frobnicate now\n"}
+    for action in (  # one subject, and several (the general scan: a file's views)
+        Action(kind="shell", text="frobnicate now"),
+        Action(kind="file", text="write deploy.sh", args=script),
+    ):
+        assert set(detector.assess(action).rule_ids) == {"first-reader", "second-reader"}
+    # The shared `\bdry\b` is one rule's pattern and another's exception: both readings hold.
+    both = detector.assess(Action(kind="shell", text="frobnicate --dry"))
+    assert set(both.rule_ids) == {"first-reader", "dry-reader"}

@@ -248,10 +248,17 @@ def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
     return table
 
 
-def compile_patterns(model: Constitution) -> hyperscan.Database:
-    """The constitution's text patterns in one Hyperscan database (cached on disk)."""
-    table = pattern_table(model)
-    return compile_database([p.encode() for _, _, p, _ in table], [f for _, _, _, f in table])
+def compile_patterns(model: Constitution) -> tuple[hyperscan.Database, list[tuple[int, ...]]]:
+    """The constitution's text patterns in one Hyperscan database (cached on disk), and for
+    each of its ids the positions in `pattern_table` that share that expression.
+
+    Rules share patterns (one question opener is the `unless` of twelve rules): each distinct
+    expression is compiled and reported once, and its hit counts for every position."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    for position, (_, _, pattern, flags) in enumerate(pattern_table(model)):
+        groups.setdefault((pattern, flags), []).append(position)
+    db = compile_database([p.encode() for p, _ in groups], [f for _, f in groups])
+    return db, [tuple(positions) for positions in groups.values()]
 
 
 def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None:

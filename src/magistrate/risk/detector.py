@@ -110,7 +110,7 @@ class RiskDetector:
                 self._id_owner.append(cr)
             else:
                 self._id_owner.append(owner)
-        self._db = compile_patterns(model)
+        self._db, self._groups = compile_patterns(model)
 
     def _scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)
@@ -188,21 +188,22 @@ class RiskDetector:
         buffer = b"\n".join(parts)
 
         seen: set[tuple[int, int]] = set()
-        id_kind, bisect_right = self._id_kind, bisect.bisect_right
+        id_kind, groups, bisect_right = self._id_kind, self._groups, bisect.bisect_right
 
-        def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
+        def on_match(sid: int, start: int, end: int, flags: int, context: Any) -> None:
             # Only match ends are reported (see PATTERN_FLAGS); one hit per pattern and subject.
             k = bisect_right(starts, end - 1) - 1
-            if (pid, k) in seen:
+            if (sid, k) in seen:
                 return None
-            seen.add((pid, k))
+            seen.add((sid, k))
             ctx, subj = owners[k]
-            if pid in ctx.hits:
-                ctx.hits[pid].append((subj, end - starts[k]))
-            else:
-                ctx.hits[pid] = [(subj, end - starts[k])]
-                if id_kind[pid] != UNLESS:
-                    ctx.flagged.append(pid)
+            for pid in groups[sid]:
+                if pid in ctx.hits:
+                    ctx.hits[pid].append((subj, end - starts[k]))
+                else:
+                    ctx.hits[pid] = [(subj, end - starts[k])]
+                    if id_kind[pid] != UNLESS:
+                        ctx.flagged.append(pid)
             return None
 
         # Positional arguments: the binding parses keywords at half a microsecond a call.
@@ -211,13 +212,14 @@ class RiskDetector:
     def _one_subject(self, ctx: Context, subj: int) -> Any:
         """The match handler of a scan of one subject of a context with no hits yet: the
         first hit of each pattern is kept (what `_scan`'s general handler keeps)."""
-        hits, flagged, id_kind = ctx.hits, ctx.flagged, self._id_kind
+        hits, flagged, id_kind, groups = ctx.hits, ctx.flagged, self._id_kind, self._groups
 
-        def on_match(pid: int, start: int, end: int, flags: int, context: Any) -> None:
-            if pid not in hits:
-                hits[pid] = [(subj, end)]
-                if id_kind[pid] != UNLESS:
-                    flagged.append(pid)
+        def on_match(sid: int, start: int, end: int, flags: int, context: Any) -> None:
+            for pid in groups[sid]:
+                if pid not in hits:
+                    hits[pid] = [(subj, end)]
+                    if id_kind[pid] != UNLESS:
+                        flagged.append(pid)
             return None
 
         return on_match
