@@ -312,7 +312,7 @@ class ApiEffects:
                 pairs += _body_pairs(m.group(3) or "")
             return self.request(method.upper() or "GET", url, pairs)
         if kind == "tool" and tool:
-            effects = self.tool(_words(tool), pairs)
+            effects = self.tool(_words(_acting_name(tool, pairs)), pairs)
             urls = [
                 v for k, v in pairs if k.lower().rsplit(".", 1)[-1] in ("url", "uri", "endpoint")
             ]
@@ -397,6 +397,22 @@ class ApiEffects:
 
 
 _KIND_KEYS = frozenset({"kind", "type", "resource", "resource_type", "resourcetype", "object"})
+
+
+_PATH_KEYS = frozenset({"path", "paths", "file", "filepath", "file_path", "filename", "dir"})
+_NAMESPACE = re.compile(r"^(.*)(?:\.|__)(.*)$")  # the last separator
+
+
+def _acting_name(tool: str, pairs: list[tuple[str, str]]) -> str:
+    """The part of a tool's name that says what it acts on. A call naming a local path acts on
+    that path: its server's name (`filesystem.delete`, `mcp__filesystem__delete`) is not the
+    resource it destroys (the path's own effects judge it)."""
+    m = _NAMESPACE.match(tool)
+    if m is None or not any(
+        k.lower().rsplit(".", 1)[-1] in _PATH_KEYS and "://" not in v for k, v in pairs
+    ):
+        return tool
+    return m.group(2)
 
 
 def _destroy(nouns: Iterable[str], target: str, env: frozenset[str], command: str) -> list[Effect]:

@@ -76,6 +76,7 @@ _URLOPEN_DATA = re.compile(
 )
 _FETCH = re.compile(
     r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
+    r"|require\(\s*['\"]https?['\"]\s*\)\.get"
     r"|open-uri|URI\.open|Net::HTTP\.get|file_get_contents|wget\.download)\s*\(\s*" + _STR
 )
 _SOCKET = re.compile(r"\.connect\s*\(\s*\(\s*" + _STR)
@@ -109,10 +110,27 @@ _ENCODED_EXEC = re.compile(
 
 # Code that runs what it downloads: exec(urlopen(…).read()), eval(await fetch(…)), load(open-uri).
 _EXEC_FETCHED = re2.compile(
-    r"\b(?:exec|eval|compile|Function|instance_eval|load)\s*\([^;\n]{0,200}?"
+    # Not a method (`json.load(urlopen(…))` parses data; `pickle.load` has a rule of its own).
+    r"(?:^|[^.\w])(?:exec|eval|compile|Function|instance_eval|load)\s*\([^;\n]{0,200}?"
     r"\b(?:urlopen|urlretrieve|requests\.get|httpx\.get|fetch|axios\.get|URI\.open|Net::HTTP"
     r"|file_get_contents\(\s*['\"]https?:)"
+    r"|\beval\s+(?:LWP::Simple::)?get\s*\(\s*['\"]https?:"  # Perl: eval get("http://…")
 )
+# A short program (a one-liner) that fetches a URL and evaluates something: the callback style
+# of Node (`https.get(u, r => … eval(body))`), where no evaluator wraps the fetch itself.
+_EVALUATOR = re2.compile(r"\b(?:eval|Function|runInThisContext|runInNewContext|exec)\s*\(")
+ONE_LINER_CHARS = 2_000
+
+
+def _fetched_then_evaluated(code: str) -> str:
+    """Evidence that a one-liner fetches a URL and then evaluates something ("" when not)."""
+    url = _FETCH.search(code)
+    if url is None or not _URL_IN.match(url.group(2)):
+        return ""
+    evaluator = _EVALUATOR.search(code, url.end())
+    return f"{url.group(0)} … {evaluator.group(0)}"[:120] if evaluator else ""
+
+
 # AppleScript handing a command line to the shell: do shell script "rm -rf ~".
 # …and Terminal told to run one: tell app "Terminal" to do script "…".
 _APPLESCRIPT_SHELL = re2.compile(r'do\s+(?:shell\s+)?script\s+"((?:[^"\\]|\\.){1,400})"')
@@ -244,6 +262,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     fetched = _EXEC_FETCHED.search(code)
     if fetched:
         out.remote = fetched.group(0)[:120]
+    elif len(code) <= ONE_LINER_CHARS:
+        out.remote = _fetched_then_evaluated(code)
     if "FromBase64String" in code:
         for m in _PWSH_ENCODED_EXEC.finditer(code):
             payload = _decode_b64_text(m.group(1))

@@ -356,6 +356,10 @@ WGET_SEND_FLAGS = frozenset(["post-data", "post-file", "body-data", "body-file"]
 KEY_USERS = frozenset(
     ["ssh", "scp", "sftp", "autossh", "mosh", "rsync", "git", "sshfs", "ssh-copy-id"]
 )
+# Searchers whose first operand is the pattern, not a file (unless -e or -f gave it): `grep -rn
+# password src/` reads src/, not a file named password.
+PATTERN_FIRST = frozenset("grep egrep fgrep zgrep rg ag ack pgrep pkill".split())
+PATTERN_OPTIONS = frozenset({"e", "f", "regexp", "file"})
 DNS_TOOLS = frozenset(["nslookup", "dig", "host", "drill", "ping", "ping6", "traceroute", "whois"])
 MAILERS = frozenset(["mail", "mailx", "sendmail", "mutt", "msmtp", "ssmtp", "swaks"])
 CLOUD_COPY = frozenset(["aws", "gsutil", "gcloud", "az", "rclone", "azcopy", "s3cmd", "mc", "b2"])

@@ -124,3 +124,14 @@ def subcommand_of(name: str, argv: list[str]) -> str:
         if len(words) == 3:
             break
     return " ".join(words)
+
+
+def short_option_value(argv: list[str], i: int, letter: str) -> str | None:
+    """The value of a short option given alone or last in a cluster (`-o F`, `-sSLo F`, `-oF`)."""
+    arg = argv[i]
+    if len(arg) < 2 or arg[0] != "-" or arg[1] == "-" or letter not in arg[1:]:
+        return None
+    rest = arg[arg.index(letter, 1) + 1 :]
+    if rest:
+        return rest
+    return argv[i + 1] if i + 1 < len(argv) else None

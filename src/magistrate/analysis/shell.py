@@ -21,7 +21,7 @@ from magistrate.analysis.dynamic import (
     conventional_program,
     ifs_split,
 )
-from magistrate.analysis.effects import PATH_OPS
+from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.environments import (
     in_environment,
     loop_value,
@@ -29,6 +29,7 @@ from magistrate.analysis.environments import (
 )
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
+from magistrate.analysis.families.containers import enters_host
 from magistrate.analysis.families.databases import destroyed_database
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import piped_paths
@@ -86,21 +87,28 @@ _WINDOWS = re.compile(
 )
 
 
+_HOST_ESCAPE = frozenset({"container-escape"})
+# Variables whose value the shell runs as a command later (before each prompt).
+_PROMPT_HOOKS = ("PROMPT_COMMAND=", "PROMPT_COMMAND+=")
+_DECLARERS = frozenset({"export", "declare", "typeset", "readonly"})
+
+
 class ShellAnalyzer:
     """Analyzes shell command lines against a path classifier."""
 
     def __init__(self, classifier: PathClassifier) -> None:
         self.classifier = classifier
 
-    def analyze(self, src: str) -> ShellAnalysis:
-        """Parse and follow a command line; never raises on odd input."""
+    def analyze(self, src: str, via: tuple[str, ...] = ()) -> ShellAnalysis:
+        """Parse and follow a command line (reached `via` those, when it runs later from a
+        configuration); never raises on odd input."""
         result = ShellAnalysis()
         if "IFS" in src:
             src = _IFS.sub(" ", src)
         if "\\" in src and _WINDOWS.search(src):
             src = src.replace("\\", "/")  # cmd and PowerShell: backslash separates paths
         run = _Run(self.classifier, result)
-        run.script(src, 0, (), {}, top=True)
+        run.script(src, 0, via, {}, top=True)
         if "FromBase64String" in src or "ScriptBlock" in src:  # PowerShell: .NET calls as code
             run._program_code(src, 0, (), {}, (0, len(src)), [])
         if any(i.name == "crontab" for i in result.invocations):
@@ -221,11 +229,15 @@ class _Run(FollowRun):
             self.exported += [w.text for w in words[1:] if _ASSIGNMENT.match(w.text)][:32]
         pos = (s.words[0].start, s.words[-1].end) if s.words else (s.redirects[0].start,) * 2
         where = span or pos
+        exported = [w.text for w in words[1:]] if words and words[0].text in _DECLARERS else []
+        for text in (*assigns, *exported):
+            if text.startswith(_PROMPT_HOOKS):  # runs before every prompt from now on
+                self.script(text.split("=", 1)[1], depth + 1, (*via, "startup"), env, span=where)
         if assigns:
             self.record("export", assigns, via, depth, where, False)
             s.assigns = assigns
         program = basename(words[0].text) if top and words else ""
-        if program in C.DATA_COMMANDS:
+        if program in C.DATA_COMMANDS and not (s.redirects and self.runs_later(s)):
             for w in words[1:]:
                 if w.quoted:
                     self.out.data_spans.append((w.start, w.end))
@@ -345,6 +357,10 @@ class _Run(FollowRun):
                 while i < len(argv) and _ASSIGNMENT.match(argv[i]):
                     s.assigns += self._export(argv[i], via, depth, where, privileged)
                     i += 1
+            if name == "nsenter" and enters_host(argv[wrapper_at + 1 : i]):
+                self.out.effects.append(
+                    Effect("privilege", "the host's namespaces", _HOST_ESCAPE, "nsenter")
+                )
             if name in C.WRAPPERS_WITH_ARGUMENT and i < len(argv):
                 i += 1
             if name == "flock" and i + 1 < len(argv) and argv[i] in ("-c", "--command"):

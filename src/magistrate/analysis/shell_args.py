@@ -113,6 +113,42 @@ def commands_in_options(name: str, argv: list[str]) -> list[str]:
     return out
 
 
+_GIT_CONFIG_SCOPES = frozenset({"--global", "--system", "--local", "--worktree", "--add"})
+_GIT_CONFIG_VALUED = frozenset({"--file", "-f", "--blob", "--type", "--comment"})
+_NPM_SCRIPT = re.compile(r"^scripts\.[\w:-]+=(.+)$", re.S)
+
+
+def commands_configured(name: str, argv: list[str]) -> list[str]:
+    """Commands a configuring command stores for a program to run later by itself: `git config
+    [--global] core.sshCommand CMD`, `git config alias.x '!CMD'`, `npm pkg set
+    scripts.postinstall=CMD`, `kubectl config set-credentials --exec-command=CMD`."""
+    if name == "git" and "config" in argv:
+        rest = argv[argv.index("config") + 1 :]
+        words: list[str] = []
+        k = 0
+        while k < len(rest):
+            if rest[k] in _GIT_CONFIG_VALUED:
+                k += 2
+                continue
+            if rest[k] not in _GIT_CONFIG_SCOPES and rest[k] != "set":
+                words.append(rest[k])
+            k += 1
+        if len(words) >= 2 and not words[0].startswith("-"):
+            key, value = words[0].lower(), words[1]
+            if key in C.GIT_COMMAND_KEYS or (key.startswith("alias.") and value[:1] == "!"):
+                return [value.lstrip("!")]
+        return []
+    if name in ("npm", "pnpm", "yarn") and argv[:1] == ["set-script"]:
+        return argv[2:3]  # npm 7's `npm set-script NAME CMD`
+    if name in ("npm", "pnpm", "yarn") and argv[:2] == ["pkg", "set"]:
+        return [m.group(1) for a in argv[2:] if (m := _NPM_SCRIPT.match(a))]
+    if name in ("kubectl", "oc") and "set-credentials" in argv:
+        return [a.split("=", 1)[1] for a in argv if a.startswith("--exec-command=")] + [
+            argv[k + 1] for k, a in enumerate(argv[:-1]) if a == "--exec-command"
+        ]
+    return []
+
+
 # ssh and the programs that take its options: `-o ProxyCommand=…` and the like run a command
 # on this machine (through the shell) before or after connecting.
 SSH_OPTION_USERS = frozenset({"ssh", "scp", "sftp", "autossh", "sshfs", "ssh.exe", "scp.exe"})

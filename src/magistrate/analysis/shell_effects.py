@@ -9,12 +9,13 @@ from magistrate.analysis import commands as C
 from magistrate.analysis.dynamic import credential_vars
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families.files import REMOTE_SPEC, handles, is_switch, without_values
-from magistrate.analysis.invocation import Invocation, basename
+from magistrate.analysis.invocation import Invocation, basename, short_option_value
 from magistrate.analysis.launches import from_network, outside_runs
 from magistrate.analysis.outbound import UPLOAD_OPTIONS as _UPLOAD_OPTIONS
 from magistrate.analysis.outbound import data_values as _data_values
 from magistrate.analysis.outbound import foreign_credentials as _foreign_credentials
 from magistrate.analysis.outbound import secret_var_in as _secret_var_in
+from magistrate.analysis.scripts import config_commands, is_command_config, is_shell_script
 from magistrate.analysis.shell_args import EXPANSION, identity_files
 from magistrate.analysis.shell_lex import Word
 from magistrate.analysis.shell_state import CRON_SCHEDULE, NET_DEVICE, RunState, SimpleCommand
@@ -33,25 +34,40 @@ _DB_QUERY = re.compile(
 _CLOUD_VERBS = frozenset(
     {"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto", "moveto", "move"}
 )
+# Words of credential names: a search of the environment for them reads credentials.
+_CREDENTIAL_WORD = re.compile(r"token|secret|passw|api_?key|access_?key|credential|auth", re.I)
 _DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})
 
 
 class EffectsRun(RunState):
     """The effects of the commands a line runs."""
 
+    def runs_later(self, s: SimpleCommand, whole: bool = False) -> str | None:
+        """ "startup" when the command writes into a file whose lines run later (a shell's
+        start-up file; with `whole`, one the shell reads whole), "config" into one some of whose
+        values are commands (git, ssh)."""
+        for r in s.redirects:
+            if r.target is None or r.op not in (">", ">>", ">|"):
+                continue
+            path = r.target.text
+            if self.classify(path) & _STARTUP and (not whole or is_shell_script(path)):
+                return "startup"
+            if is_command_config(path):
+                return "config"
+        return None
+
     def _redirect_effects(self, s: SimpleCommand, name: str, env: dict[str, str]) -> None:
-        if (
-            s.literal
-            and name in ("echo", "printf")
-            and any(
-                r.target is not None
-                and r.op in (">", ">>", ">|")
-                and self.classify(r.target.text) & _STARTUP
-                for r in s.redirects
-            )
-        ):
-            # Lines written into start-up files run later: read them as commands now.
-            self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
+        # A heredoc may be any format (a launch agent's XML): read as shell only for a shell's
+        # own files; echoed lines are lines.
+        whole = name == "cat"
+        if s.literal and name in ("echo", "printf", "cat") and (later := self.runs_later(s, whole)):
+            # What is written into start-up files and command configurations runs later: read
+            # it as commands now.
+            if later == "startup":
+                self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
+            else:
+                for command in config_commands(s.literal)[:16]:
+                    self.script(command, 1, ("config",), {})
         for r in s.redirects:
             if r.target is None or r.op in ("<<", "<<-", "<<<"):
                 continue
@@ -146,12 +162,27 @@ class EffectsRun(RunState):
             add("send", ops[0] if ops else "ssh", name)
         elif name not in C.PATH_ONLY and name not in C.SHELLS and name not in C.NON_FILE_CLIS:
             keys = identity_files(inv.argv) if name in C.KEY_USERS else ()
+            if name in C.PATTERN_FIRST and not inv.flags & C.PATTERN_OPTIONS:
+                ops = self._searched(s, name, ops)
             for o in ops:
                 if o not in keys and self.classify(o):
                     add("read", o, name)
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
+
+    def _searched(self, s: SimpleCommand, name: str, ops: list[str]) -> list[str]:
+        """The files a searcher reads: its operands but the first, the pattern. A search of
+        the environment for credential names (`env | grep -i token`) reads them out."""
+        dump = s.prev.invocation if s.prev is not None else None
+        if (
+            ops
+            and dump is not None
+            and dump.name in C.ENV_DUMPERS
+            and _CREDENTIAL_WORD.search(ops[0])
+        ):
+            self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"{name} {ops[0]}")
+        return ops[1:]
 
     def _certutil_copy(self, inv: Invocation, name: str) -> None:
         """certutil -encode SRC DST: a copy in another encoding."""
@@ -226,8 +257,9 @@ class EffectsRun(RunState):
             elif k + 1 < len(argv) and (argv[k] == "-o" or a in _OUTPUT_OPTIONS):  # not -O
                 self.downloaded.add(argv[k + 1])
                 self._add("write", argv[k + 1], name)
-            elif a == "-o" or a.startswith("-o"):
-                pass
+            elif name in ("curl", "curlie") and (out := short_option_value(argv, k, "o")):
+                self.downloaded.add(out)  # `-so F`, `-sSLoF`: the file the download writes
+                self._add("write", out, name)
         urls = [o for o in inv.operands if _URL.match(o) or ("." in o and "/" in o)]
         if name == "wget" or "O" in inv.flags or "remote-name" in inv.flags:
             for k, a in enumerate(argv):

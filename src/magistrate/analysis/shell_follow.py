@@ -24,6 +24,7 @@ from magistrate.analysis.shell_args import (
     BACKTICK_CODE,
     SSH_OPTION_USERS,
     after_container,
+    commands_configured,
     commands_in_options,
     quote,
     runs_fetcher,
@@ -128,6 +129,8 @@ class FollowRun(EffectsRun):
                 self.script(command, depth + 1, nested_via, {}, span=where)
         if name == "alias":
             self._define_aliases(argv, depth, nested_via, where)
+        for command in commands_configured(name, argv)[:8]:  # run later, by the program
+            self.script(command, depth + 1, (*nested_via, "config"), {}, span=where)
 
     def _define_aliases(
         self, definitions: list[str], depth: int, via: tuple[str, ...], where: tuple[int, int]

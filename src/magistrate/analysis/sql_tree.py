@@ -42,13 +42,25 @@ def analyze_tree(sql: str) -> list[SqlStatement]:
     except Exception:  # sqlglot raises many error types on odd input; read the keywords instead
         return [_from_keywords(part) for part in sql.split(";") if part.strip()]
     out: list[SqlStatement] = []
+    created: set[str] = set()  # tables this batch made: dropping them again removes nothing
     for node in parsed:
         if not isinstance(node, exp.Expression):
             continue
         try:
-            out.append(_statement(node))
+            statement = _statement(node)
         except Exception:
             out.append(_from_keywords(node_sql(node)))
+            continue
+        if statement.type == "create" and statement.object == "table" and statement.tables:
+            created.add(statement.tables[0])
+        elif (  # only what this batch made
+            statement.type == "drop"
+            and statement.object == "table"
+            and statement.tables
+            and set(statement.tables) <= created
+        ):
+            statement.object = "own-table"
+        out.append(statement)
     return out
 
 

@@ -81,7 +81,8 @@ class SqlMatch(_Strict):
     """Conditions on one SQL statement."""
 
     statement: list[str] = []  # select insert update delete drop truncate alter grant revoke…
-    object: list[str] = []  # table database schema view index user role…
+    object: list[str] = []  # table database schema view index user role… (`own-table`: a
+    # table dropped by the batch that created it)
     where: list[Literal["none", "tautology", "present"]] = []
     tables: list[str] = []  # regexes over table names (any matches)…
     not_tables: list[str] = []  # …and none of these (scratch and temporary tables)

@@ -236,7 +236,8 @@ class RiskDetector:
             if view not in _ANALYZED_VIEWS:
                 continue  # tool names, argument views, paths, data: nothing to read here
             if view == "shell":
-                result = self.shell.analyze(subj.text)
+                later = ("config",) if subj.origin.endswith(":config") else ()
+                result = self.shell.analyze(subj.text, later)
                 self._absorb_shell(ctx, subj_index, result)
                 text = subj.text  # ASCII without "pr" cannot name production: no regex run
                 prod = (

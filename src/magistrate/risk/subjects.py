@@ -220,7 +220,9 @@ class SubjectReader:
                         Fact.ANALYSIS_LIMIT,
                         f"analysis limit: over {MAX_SCRIPT_COMMANDS} commands in {origin}",
                     )
-                subjects.extend(Subject("shell", c, origin) for c in commands)
+                # A configuration's commands run later by themselves (analysed `via` config).
+                where = f"{origin}:config" if runs == "config" else origin
+                subjects.extend(Subject("shell", c, where) for c in commands)
             elif role == "content" and documents:
                 subjects.append(Subject("data", value, origin))
                 self._sniff(value, origin, subjects)

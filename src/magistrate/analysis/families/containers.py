@@ -157,6 +157,20 @@ def _runtime(inv: Invocation) -> Iterator[Effect]:
         yield resource("destroy", "every container", {"containers"}, inv)
 
 
+def enters_host(options: list[str]) -> bool:
+    """Whether `nsenter` options name PID 1's namespaces (`-t 1`, `--target=1`): the host's,
+    entered from a container or as root."""
+    for k, a in enumerate(options):
+        value = options[k + 1] if a in ("-t", "--target") and k + 1 < len(options) else ""
+        if a.startswith("--target="):
+            value = a.split("=", 1)[1]
+        elif a.startswith("-t") and a[2:].isdigit():
+            value = a[2:]
+        if value == "1":
+            return True
+    return False
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """What a container command does to the host, its containers, volumes and registries."""
     if inv.name in _ENGINES:

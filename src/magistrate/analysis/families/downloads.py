@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family
-from magistrate.analysis.invocation import Invocation
+from magistrate.analysis.invocation import Invocation, short_option_value
 
 _URL = re.compile(r"^(?:https?|ftp|ftps|tftp|sftp)://", re.I)
 _STDOUT = frozenset({"-", "/dev/null", "/dev/stdout", "nul", "$null", "/dev/stderr"})
@@ -33,17 +33,6 @@ def _url_name(url: str) -> str:
     path = url.split("?", 1)[0].split("#", 1)[0].rstrip("/")
     tail = path.rsplit("/", 1)[-1] if "/" in path.split("://", 1)[-1] else ""
     return tail or "index.html"
-
-
-def _short_value(argv: list[str], i: int, letter: str) -> str | None:
-    """The value of a short option given alone or last in a cluster (`-o F`, `-sSLo F`, `-oF`)."""
-    arg = argv[i]
-    if len(arg) < 2 or arg[0] != "-" or arg[1] == "-" or letter not in arg[1:]:
-        return None
-    rest = arg[arg.index(letter, 1) + 1 :]
-    if rest:
-        return rest
-    return argv[i + 1] if i + 1 < len(argv) else None
 
 
 def _long_value(argv: list[str], i: int, names: tuple[str, ...]) -> str | None:
@@ -64,7 +53,7 @@ def _curl_like(inv: Invocation, urls: list[str]) -> Iterator[str]:
     for i, arg in enumerate(argv):
         value = _long_value(argv, i, ("--output", "--output-document", "-o"))
         if value is None and inv.name in ("curl", "curlie"):
-            value = _short_value(argv, i, "o")
+            value = short_option_value(argv, i, "o")
         if value is not None:
             yield value
         if arg in ("--remote-name", "--remote-name-all", "-O", "--download", "-d") or (
@@ -88,12 +77,12 @@ def _wget_like(inv: Invocation, urls: list[str]) -> Iterator[str]:
     for i, _arg in enumerate(argv):
         value = _long_value(argv, i, ("--output-document", "--out", "--output"))
         if value is None:
-            value = _short_value(argv, i, "O" if inv.name.startswith("wget") else "o")
+            value = short_option_value(argv, i, "O" if inv.name.startswith("wget") else "o")
         if value is not None:
             named = value
         folder = _long_value(argv, i, _FOLDER_OPTIONS.get(inv.name, ())) or folder
         if inv.name.startswith("wget"):
-            folder = _short_value(argv, i, "P") or folder
+            folder = short_option_value(argv, i, "P") or folder
     if named is not None:
         yield named
         return
