@@ -31,15 +31,23 @@ _DELETE = re.compile(
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
 # The home directory named by code rather than spelled out: `rmtree(Path.home())`.
 # The callee is matched by its last name (`require('fs').rmSync`, `fs.promises.rm`, `os.RemoveAll`).
-_HOME_DELETE = re.compile(
-    r"(?:rmtree|removedirs|rmSync|rmdirSync|\.rm|rimraf(?:\.sync)?|FileUtils\.rm_rf?|rm_rf"
-    r"|RemoveAll|remove_dir_all|Deno\.remove(?:Sync)?)\s*\(\s*"
+_HOME_EXPR = (
     r"(?:os\.path\.expanduser\(\s*['\"]~/?['\"]\s*\)|File\.expand_path\(\s*['\"]~/?['\"]\s*\)"
     r"|(?:pathlib\.)?Path\.home\(\s*\)|os\.environ\[\s*['\"](?:HOME|USERPROFILE)['\"]\s*\]"
     r"|(?:os\.)?getenv\(\s*['\"](?:HOME|USERPROFILE)['\"]\s*\)|(?:(?:os|require\(\s*['\"]os['\"]\s*\))\.)?homedir\(\s*\)"
     r"|process\.env(?:\.HOME|\.USERPROFILE|\[\s*['\"](?:HOME|USERPROFILE)['\"]\s*\])"
     r"|Deno\.env\.get\(\s*['\"]HOME['\"]\s*\)|Dir\.home|ENV\[\s*['\"]HOME['\"]\s*\]"
     r"|os\.UserHomeDir\(\s*\)|dirs::home_dir\(\s*\))"
+)
+_HOME_DELETE = re.compile(
+    r"(?:rmtree|removedirs|rmSync|rmdirSync|\.rm|rimraf(?:\.sync)?|FileUtils\.rm_rf?|rm_rf"
+    r"|RemoveAll|remove_dir_all|Deno\.remove(?:Sync)?)\s*\(\s*" + _HOME_EXPR
+)
+# A file under the home directory joined in code: `readFileSync(homedir() + '/.npmrc')`,
+# `open(os.path.join(os.path.expanduser('~'), '.aws/credentials'))`.
+_HOME_READ = re.compile(
+    r"(?:open|readFileSync|readFile|File\.read|file_get_contents|fopen|IO\.read)\s*\(\s*"
+    r"(?:(?:path|os\.path|File)\.join\(\s*)?" + _HOME_EXPR + r"\s*(?:\+|,|/)\s*" + _STR
 )
 _READ = re.compile(
     r"(?:open|io\.open|Path|readFileSync|readFile|fs\.readFile|File\.read|File\.open"
@@ -249,6 +257,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     for m in _READ.finditer(code):
         writes = _WRITE_MODE.match(code, m.end())
         add("write" if writes else "read", m.group(2), "code")
+    for m in _HOME_READ.finditer(code):
+        add("read", "~/" + m.group(2).lstrip("/"), "code")
     for m in _WRITE.finditer(code):
         add("write", m.group(2), "code")
     if _ENV_DUMP.search(code):

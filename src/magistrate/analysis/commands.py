@@ -334,6 +334,14 @@ FETCHERS = frozenset(
         "curlie",
     ]
 )
+# (program, subcommand) that upload the files named after it, and where to.
+FILE_UPLOADERS: dict[tuple[str, str], str] = {
+    ("gh", "gist create"): "https://gist.github.com",
+    ("gh", "gist edit"): "https://gist.github.com",
+    ("gh", "release upload"): "https://github.com",
+    ("glab", "snippet create"): "https://gitlab.com",
+}
+UPLOADER_VALUED = frozenset({"-d", "--desc", "-f", "--filename", "-R", "--repo", "-t", "--title"})
 RAW_SOCKETS = frozenset(["nc", "ncat", "netcat", "socat", "telnet", "openssl-s_client", "cryptcat"])
 CURL_SEND_FLAGS = frozenset(
     [

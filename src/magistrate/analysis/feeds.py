@@ -55,6 +55,12 @@ _PS_FILTERS = frozenset({"-include", "-filter"})
 _FIND_FILTERS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
 
 
+# `git ls-files` options that list fewer than the tracked files (untracked, deleted, modified…).
+_NARROW_LISTS = frozenset(
+    "o others d deleted m modified u unmerged k killed i ignored s stage".split()
+)
+
+
 def listed_paths(inv: Invocation, classify: Any) -> list[str]:
     """Paths a command prints for `xargs` or a pipeline to use: `find ROOT -name P` (ROOT/P,
     or all of a broad ROOT), `ls X`, `Get-ChildItem X` (the contents of X: X), `echo X`."""
@@ -76,6 +82,8 @@ def listed_paths(inv: Invocation, classify: Any) -> list[str]:
         return listed
     if inv.name in ("echo", "printf", "cat", "locate"):
         return inv.operands[:8]
+    if inv.name == "git" and inv.operands[:1] == ["ls-files"] and not inv.flags & _NARROW_LISTS:
+        return inv.operands[1:9] or ["."]  # every tracked file under the pathspecs
     if inv.name in C.KEY_VALUE_CLIS:  # `redis-cli --scan --pattern P`, `redis-cli KEYS P`
         argv = inv.argv
         words = [a.lower() for a in argv]

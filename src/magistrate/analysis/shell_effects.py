@@ -7,6 +7,7 @@ import re
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.dynamic import credential_vars
+from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families.files import REMOTE_SPEC, handles, is_switch, without_values
 from magistrate.analysis.invocation import Invocation, basename, short_option_value
@@ -33,6 +34,12 @@ _DB_QUERY = re.compile(
 )
 _CLOUD_VERBS = frozenset(
     {"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto", "moveto", "move"}
+)
+_SECRET = frozenset({"secret"})
+# socat's addresses that read a file, and those that connect out (not the *-LISTEN ones).
+_SOCAT_FILES = frozenset({"FILE", "OPEN", "GOPEN", "CREATE", "READLINE"})
+_SOCAT_CONNECT = frozenset(
+    {"TCP", "TCP4", "TCP6", "UDP", "UDP4", "UDP6", "OPENSSL", "SSL", "SCTP", "TCP-CONNECT"}
 )
 # Words of credential names: a search of the environment for them reads credentials.
 _CREDENTIAL_WORD = re.compile(r"token|secret|passw|api_?key|access_?key|credential|auth", re.I)
@@ -122,10 +129,11 @@ class EffectsRun(RunState):
             if _secret_var_in(_data_values(inv.argv)):
                 add("read", "$ENV", name)
         elif name in C.RAW_SOCKETS:
-            if "l" not in inv.flags and ops:
-                add("send", ops[0], name)
-                if inv.flags & {"e", "c"} or "exec" in " ".join(inv.argv).lower():
-                    self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *inv.argv])[:120])
+            self._raw_socket(inv, name, ops)
+        elif (name, " ".join(ops[:2])) in C.FILE_UPLOADERS:  # `gh gist create --public KEY`
+            for o in without_values(inv, C.UPLOADER_VALUED)[2:]:
+                add("read", o, name)
+            add("send", C.FILE_UPLOADERS[name, " ".join(ops[:2])], name)
         elif name in C.DNS_TOOLS:
             for o in ops:
                 if "$" in o:  # data spliced into a name to resolve: DNS exfiltration
@@ -171,6 +179,24 @@ class EffectsRun(RunState):
             for o in stdin_targets:
                 add("read", o, name)
 
+    def _raw_socket(self, inv: Invocation, name: str, ops: list[str]) -> None:
+        """nc, telnet, socat: what they connect to, and what they read and send."""
+        if name == "socat":  # `socat -u FILE:.env TCP:host:port`: addresses, not operands
+            kinds = [o.partition(":")[0].upper() for o in ops[:2]]
+            values = [o.partition(":")[2].split(",", 1)[0] for o in ops[:2]]
+            for kind, value in zip(kinds, values, strict=True):
+                if kind in _SOCAT_FILES:
+                    self._add("read", value, name)
+                elif kind in _SOCAT_CONNECT:
+                    self._add("send", value.rsplit(":", 1)[0], name)
+            if set(kinds) & _SOCAT_CONNECT and set(kinds) & {"EXEC", "SYSTEM"}:
+                self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *inv.argv])[:120])
+            return
+        if "l" not in inv.flags and ops:
+            self._add("send", ops[0], name)
+            if inv.flags & {"e", "c"} or "exec" in " ".join(inv.argv).lower():
+                self.out.facts.setdefault(Fact.REVERSE_SHELL, " ".join([name, *inv.argv])[:120])
+
     def _searched(self, s: SimpleCommand, name: str, ops: list[str]) -> list[str]:
         """The files a searcher reads: its operands but the first, the pattern. A search of
         the environment for credential names (`env | grep -i token`) reads them out."""
@@ -182,6 +208,12 @@ class EffectsRun(RunState):
             and _CREDENTIAL_WORD.search(ops[0])
         ):
             self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"{name} {ops[0]}")
+        if ops and _CREDENTIAL_WORD.search(ops[0]):  # tokens hunted in typed commands
+            files = [o for o in ops[1:9] if "history" in o.rsplit("/", 1)[-1].lower()]
+            if dump is not None and dump.name in ("history", "fc"):
+                files.append("shell history")
+            for o in files:
+                self.out.effects.append(Effect("read", o, _SECRET, name))
         return ops[1:]
 
     def _certutil_copy(self, inv: Invocation, name: str) -> None:
@@ -236,6 +268,8 @@ class EffectsRun(RunState):
         ops = inv.operands
         if sub[:2] == ["remote", "add"] and len(ops) >= 4:
             self.remotes[ops[2]] = ops[3]
+        elif sub[:2] in (["credential", "fill"], ["credential-store", "get"]):
+            self._add("read", "~/.git-credentials", "git credential")  # prints the stored login
         elif sub[:1] == ["push"] and len(ops) >= 2:
             remote = ops[1]
             url = self.remotes.get(remote, remote)

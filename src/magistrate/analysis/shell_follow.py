@@ -48,6 +48,9 @@ _INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", 
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
 
 
+_STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
+
+
 class FollowRun(EffectsRun):
     """The code the commands of a line run, read as what it is (shell, program code, SQL)."""
 
@@ -83,7 +86,9 @@ class FollowRun(EffectsRun):
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
         elif name in ("source", "."):
-            if inv.operands:
+            if inv.operands and inv.operands[0] in _STDIN_FILES:  # `. /dev/stdin <<< "$(…)"`
+                self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
+            elif inv.operands:
                 self._exec_file(inv.operands[0], name, words)
         elif name in ("awk", "gawk", "mawk", "nawk") and inv.operands:
             self._program_code(inv.operands[0], depth, nested_via, env, where, words)
