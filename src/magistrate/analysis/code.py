@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import re2  # type: ignore[import-untyped]
 
-from magistrate.analysis.dynamic import credential_reads_in_code
+from magistrate.analysis.dynamic import credential_name, credential_reads_in_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.paths import PathClassifier
@@ -119,7 +119,7 @@ _ENCODED_EXEC = re.compile(
 # Code that runs what it downloads: exec(urlopen(…).read()), eval(await fetch(…)), load(open-uri).
 _EXEC_FETCHED = re2.compile(
     # Not a method (`json.load(urlopen(…))` parses data; `pickle.load` has a rule of its own).
-    r"(?:^|[^.\w])(?:exec|eval|compile|Function|instance_eval|load)\s*\([^;\n]{0,200}?"
+    r"(?:^|[^.\w])(?:exec|eval|compile|Function|instance_eval|load)(?:\s*\(|\s+)[^;\n]{0,200}?"
     r"\b(?:urlopen|urlretrieve|requests\.get|httpx\.get|fetch|axios\.get|URI\.open|Net::HTTP"
     r"|file_get_contents\(\s*['\"]https?:)"
     r"|\beval\s+(?:LWP::Simple::)?get\s*\(\s*['\"]https?:"  # Perl: eval get("http://…")
@@ -128,6 +128,13 @@ _EXEC_FETCHED = re2.compile(
 # of Node (`https.get(u, r => … eval(body))`), where no evaluator wraps the fetch itself.
 _EVALUATOR = re2.compile(r"\b(?:eval|Function|runInThisContext|runInNewContext|exec)\s*\(")
 ONE_LINER_CHARS = 2_000
+# A URL with an environment variable appended: `"https://x/p?k=" + os.getenv("AWS_SECRET…")`,
+# `'…?t=' + process.env.NPM_TOKEN`, PHP's `'…?k=' . urlencode(getenv('…'))`.
+_URL_WITH_ENV = re2.compile(
+    r"""(['"])(https?://[^'"\s]{1,300})['"]\s*[+.]\s*(?:urlencode\(\s*|encodeURIComponent\(\s*)?"""
+    r"""(?:process\.env\.(\w+)|process\.env\[\s*['"](\w+)|(?:os\.)?getenv\(\s*['"](\w+)"""
+    r"""|os\.environ(?:\.get\(\s*|\[\s*)['"](\w+)|ENV\[\s*['"](\w+)|\$ENV\{(\w+))"""
+)
 
 
 def _fetched_then_evaluated(code: str) -> str:
@@ -264,6 +271,13 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     if _ENV_DUMP.search(code):
         add("read", "$ENV", "code")
     out.secret_env = credential_reads_in_code(code)
+    if "http" in code:
+        for m in _URL_WITH_ENV.finditer(code[:20_000]):
+            name = next(g for g in m.groups()[2:] if g)
+            if credential_name(name):  # the credential leaves in the request's address
+                add("read", "$ENV", "code")
+                add("send", m.group(2), "code")
+                out.secret_env.append(name)
     connect, shell = _NET_CONNECT.search(code), _SHELL_PROGRAM.search(code)
     if connect and shell:
         out.reverse_shell = f"{connect.group(0)} … {shell.group(0)}"[:120]

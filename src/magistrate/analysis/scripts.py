@@ -52,7 +52,8 @@ _JSON_COMMAND = re.compile(
 _CONFIG_COMMAND = re.compile(
     r"^\s*(?:proxycommand|localcommand|knownhostscommand)\s*[= ]\s*(.+?)\s*$"
     r"|^\s*match\s+(?:.*\s)?exec\s+(.+?)\s*$"
-    r"|^\s*(?:sshcommand|fsmonitor|editor|pager|askpass)\s*=\s*(.+?)\s*$"
+    r"|^\s*(?:sshcommand|fsmonitor|editor|pager|askpass|clean|smudge|process|textconv|driver)"
+    r"\s*=\s*(.+?)\s*$"
     r"|^\s*[\w.-]+\s*=\s*\"?!(.+?)\"?\s*$",
     re.I | re.M,
 )

@@ -93,6 +93,22 @@ def after_container(argv: list[str]) -> list[str]:
     return argv[k + 1 :]
 
 
+# Per-driver keys whose value git runs through the shell: `filter.<x>.clean`, `diff.<x>.textconv`.
+_GIT_DRIVER_KEYS = re.compile(
+    r"^(filter\.[^.]+\.(clean|smudge|process)|diff\.[^.]+\.(textconv|command)"
+    r"|merge\.[^.]+\.driver|credential\.[^.]+\.helper)$"
+)
+
+
+def git_command_key(key: str, value: str) -> bool:
+    """Whether git runs the value of configuration `key` (lower case) as a command."""
+    return (
+        key in C.GIT_COMMAND_KEYS
+        or (key.startswith("alias.") and value[:1] == "!")
+        or _GIT_DRIVER_KEYS.match(key) is not None
+    )
+
+
 def commands_in_options(name: str, argv: list[str]) -> list[str]:
     """Shell commands hidden in options: `vim -c ':!cmd'`, `vim +'!cmd'`, `git -c
     core.pager='cmd' …`, `git -c alias.x='!cmd' x`."""
@@ -102,7 +118,7 @@ def commands_in_options(name: str, argv: list[str]) -> list[str]:
             if a == "-c" and k + 1 < len(argv) and "=" in argv[k + 1]:
                 key, _, value = argv[k + 1].partition("=")
                 key = key.lower()
-                if key in C.GIT_COMMAND_KEYS or (key.startswith("alias.") and value[:1] == "!"):
+                if git_command_key(key, value):
                     out.append(value.lstrip("!"))
             continue
         value = argv[k + 1] if a in ("-c", "--cmd") and k + 1 < len(argv) else a[1:]
@@ -135,7 +151,7 @@ def commands_configured(name: str, argv: list[str]) -> list[str]:
             k += 1
         if len(words) >= 2 and not words[0].startswith("-"):
             key, value = words[0].lower(), words[1]
-            if key in C.GIT_COMMAND_KEYS or (key.startswith("alias.") and value[:1] == "!"):
+            if git_command_key(key, value):
                 return [value.lstrip("!")]
         return []
     if name in ("npm", "pnpm", "yarn") and argv[:1] == ["set-script"]:

@@ -16,7 +16,13 @@ from magistrate.analysis.outbound import UPLOAD_OPTIONS as _UPLOAD_OPTIONS
 from magistrate.analysis.outbound import data_values as _data_values
 from magistrate.analysis.outbound import foreign_credentials as _foreign_credentials
 from magistrate.analysis.outbound import secret_var_in as _secret_var_in
-from magistrate.analysis.scripts import config_commands, is_command_config, is_shell_script
+from magistrate.analysis.scripts import (
+    commands_in,
+    config_commands,
+    holds_commands,
+    is_command_config,
+    is_shell_script,
+)
 from magistrate.analysis.shell_args import EXPANSION, identity_files
 from magistrate.analysis.shell_lex import Word
 from magistrate.analysis.shell_state import CRON_SCHEDULE, NET_DEVICE, RunState, SimpleCommand
@@ -36,6 +42,8 @@ _CLOUD_VERBS = frozenset(
     {"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto", "moveto", "move"}
 )
 _SECRET = frozenset({"secret"})
+# Shell files that tools run by themselves: direnv's on entering the folder, git's hooks.
+_RUNS_BY_ITSELF = re.compile(r"(^|/)\.envrc$|(^|/)\.git/hooks/[^/]+$|(^|/)\.husky/[^/.][^/]*$")
 # socat's addresses that read a file, and those that connect out (not the *-LISTEN ones).
 _SOCAT_FILES = frozenset({"FILE", "OPEN", "GOPEN", "CREATE", "READLINE"})
 _SOCAT_CONNECT = frozenset(
@@ -50,17 +58,23 @@ class EffectsRun(RunState):
     """The effects of the commands a line runs."""
 
     def runs_later(self, s: SimpleCommand, whole: bool = False) -> str | None:
-        """ "startup" when the command writes into a file whose lines run later (a shell's
-        start-up file; with `whole`, one the shell reads whole), "config" into one some of whose
-        values are commands (git, ssh)."""
+        """What the command writes into, when it is a file that runs: "startup" (run by
+        itself: a shell's start-up file, `.envrc`, a git hook; with `whole`, only one the shell
+        reads whole), "config" (some values are commands: git, ssh), "script" (a shell script)
+        or "commands" (a Makefile, a Dockerfile, CI: the commands it holds)."""
         for r in s.redirects:
             if r.target is None or r.op not in (">", ">>", ">|"):
                 continue
             path = r.target.text
-            if self.classify(path) & _STARTUP and (not whole or is_shell_script(path)):
+            by_itself = self.classify(path) & _STARTUP or _RUNS_BY_ITSELF.search(path)
+            if by_itself and (not whole or is_shell_script(path)):
                 return "startup"
             if is_command_config(path):
                 return "config"
+            if is_shell_script(path):
+                return "script"
+            if holds_commands(path):
+                return "commands"
         return None
 
     def _redirect_effects(self, s: SimpleCommand, name: str, env: dict[str, str]) -> None:
@@ -72,9 +86,12 @@ class EffectsRun(RunState):
             # it as commands now.
             if later == "startup":
                 self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
+            elif later == "script":
+                self.script(s.literal, 1, ("script",), {})
             else:
-                for command in config_commands(s.literal)[:16]:
-                    self.script(command, 1, ("config",), {})
+                found = config_commands if later == "config" else commands_in
+                for command in found(s.literal)[:16]:
+                    self.script(command, 1, (later,), {})
         for r in s.redirects:
             if r.target is None or r.op in ("<<", "<<-", "<<<"):
                 continue

@@ -48,6 +48,7 @@ _INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", 
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
 
 
+_ENV_LOADERS = frozenset({"dotenv", "dotenv_if_exists", "source_env", "source_env_if_exists"})
 _STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
 
 
@@ -85,11 +86,11 @@ class FollowRun(EffectsRun):
             self._powershell_block(inv, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
-        elif name in ("source", "."):
-            if inv.operands and inv.operands[0] in _STDIN_FILES:  # `. /dev/stdin <<< "$(…)"`
+        elif (name in ("source", ".") or name in _ENV_LOADERS) and inv.operands:
+            if inv.operands[0] in _STDIN_FILES:  # `. /dev/stdin <<< "$(…)"`
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
-            elif inv.operands:
-                self._exec_file(inv.operands[0], name, words)
+            else:  # direnv's loaders as `source`: an env file's variables loaded, not shown
+                self._exec_file(inv.operands[0], "source" if name in _ENV_LOADERS else name, words)
         elif name in ("awk", "gawk", "mawk", "nawk") and inv.operands:
             self._program_code(inv.operands[0], depth, nested_via, env, where, words)
         elif name in C.CODE_INTERPRETERS:
@@ -129,13 +130,20 @@ class FollowRun(EffectsRun):
             name == "crontab" and stdin_code is not None
         ):
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
+        self._commands_in_settings(name, argv, depth, nested_via, where)
+
+    def _commands_in_settings(
+        self, name: str, argv: list[str], depth: int, via: tuple[str, ...], where: tuple[int, int]
+    ) -> None:
+        """Commands given as settings: ssh's options (run now, before connecting), aliases
+        (run where used), and values stored for a program to run later by itself."""
         if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
             for command in ssh_option_commands(argv):
-                self.script(command, depth + 1, nested_via, {}, span=where)
+                self.script(command, depth + 1, via, {}, span=where)
         if name == "alias":
-            self._define_aliases(argv, depth, nested_via, where)
-        for command in commands_configured(name, argv)[:8]:  # run later, by the program
-            self.script(command, depth + 1, (*nested_via, "config"), {}, span=where)
+            self._define_aliases(argv, depth, via, where)
+        for command in commands_configured(name, argv)[:8]:  # `git config alias.x '!…'`
+            self.script(command, depth + 1, (*via, "config"), {}, span=where)
 
     def _define_aliases(
         self, definitions: list[str], depth: int, via: tuple[str, ...], where: tuple[int, int]
@@ -171,7 +179,13 @@ class FollowRun(EffectsRun):
                 for cmd in BACKTICK_CODE.findall(code[:20_000]):
                     self.script(next(c for c in cmd if c), depth + 1, nested_via, {}, span=where)
         elif inv.operands and inv.operands[0] != "-":
-            self._exec_file(inv.operands[0], name, words)
+            ops = inv.operands
+            script = (
+                ops[1] if ops[0] == "run" and len(ops) > 1 and name in ("deno", "bun") else ops[0]
+            )
+            if script.startswith(("https://", "http://")):  # `deno run -A https://…/mod.ts`
+                self.out.facts.setdefault(Fact.REMOTE_CODE, f"{name} runs {script[:100]}")
+            self._exec_file(script, name, words)
         else:
             self._stdin_exec(s, stdin_code, "code", depth, nested_via, env, where)
 

@@ -115,7 +115,8 @@ _CONCAT = re2.compile(r"'((?:[^']|'')*)'\s*(?:\+|\|\|)\s*'")
 _CONCAT_FN = re2.compile(r"(?i)\bconcat\s*\(\s*('(?:[^']|'')*'(?:\s*,\s*'(?:[^']|'')*')*)\s*\)")
 _LITERAL = re2.compile(r"'((?:[^']|'')*)'")
 _DYNAMIC = re2.compile(
-    r"(?i)\b(?:exec(?:ute)?(?:\s+immediate)?|sp_executesql|prepare\s+\w+\s+from)\s*\(?\s*N?"
+    r"(?i)\b(?:exec(?:ute)?(?:\s+immediate|\s+format\s*\()?|sp_executesql|prepare\s+\w+\s+from)"
+    r"\s*\(?\s*N?"
     r"'((?:[^']|'')*)'"
 )
 

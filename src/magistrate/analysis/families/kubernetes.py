@@ -143,6 +143,8 @@ def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         shown = values(inv.argv, "-o", "--output") + ["template"] * has(inv.argv, "--template")
         if any(o.lower().startswith(_VALUE_FORMATS) for o in shown):
             yield secret_read(f"{inv.name}/{' '.join(rest[:2])}", inv, classify)
+    elif verb == "config" and words[1:2] == ["view"] and has(inv.argv, "--raw"):
+        yield secret_read(f"{inv.name}/config view --raw", inv, classify)  # tokens, keys
     elif verb == "debug" and rest and rest[0].lower().startswith("node/"):
         yield _resource("privilege", f"a pod on {rest[0]} with the host", {"container-escape"}, inv)
     elif verb == "run" and _host_pod(inv.argv):
@@ -246,6 +248,8 @@ FAMILY: Family = Family(
             "kubectl create rolebinding v --clusterrole=view --user=x -n dev", lacks=("privilege",)
         ),
         Example("kubectl get secret db-creds -o yaml", has=("read:secret-store",)),
+        Example("kubectl config view --raw -o jsonpath='{.users[0].user.token}'", has=("read",)),
+        Example("kubectl config view --minify", lacks=("read",)),
         Example("kubectl get secrets -n prod", lacks=("read:secret-store",)),
         Example(
             "kubectl get secrets -n dev -o custom-columns=NAME:.metadata.name",
