@@ -88,6 +88,7 @@ _WINDOWS = re.compile(
 
 
 _HOST_ESCAPE = frozenset({"container-escape"})
+_PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
 # Variables whose value the shell runs as a command later (before each prompt).
 _PROMPT_HOOKS = ("PROMPT_COMMAND=", "PROMPT_COMMAND+=")
 _DECLARERS = frozenset({"export", "declare", "typeset", "readonly"})
@@ -218,8 +219,8 @@ class _Run(FollowRun):
             if not m:
                 break
             name, _, value = m.groups()
-            if not words[i].dynamic:
-                env[name] = value
+            if not words[i].dynamic or _PLAIN_REFERENCE.match(value):
+                env[name] = value  # `dir=$HOME`: later `"$dir"/*` is `$HOME/*`
             elif source := _substitution_source(words[i].subs):
                 self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
             assigns.append(words[i].text)

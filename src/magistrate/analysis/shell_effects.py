@@ -42,6 +42,9 @@ _CLOUD_VERBS = frozenset(
     {"s3", "storage", "blob", "cp", "sync", "mv", "upload", "copy", "copyto", "moveto", "move"}
 )
 _SECRET = frozenset({"secret"})
+# Python's start-up hooks: run by every interpreter that starts (site-packages' `.pth` lines
+# starting with `import` included).
+_PYTHON_STARTUP = re.compile(r"(^|/)(usercustomize|sitecustomize)\.py$|\.pth$")
 # Shell files that tools run by themselves: direnv's on entering the folder, git's hooks.
 _RUNS_BY_ITSELF = re.compile(r"(^|/)\.envrc$|(^|/)\.git/hooks/[^/]+$|(^|/)\.husky/[^/.][^/]*$")
 # socat's addresses that read a file, and those that connect out (not the *-LISTEN ones).
@@ -60,8 +63,9 @@ class EffectsRun(RunState):
     def runs_later(self, s: SimpleCommand, whole: bool = False) -> str | None:
         """What the command writes into, when it is a file that runs: "startup" (run by
         itself: a shell's start-up file, `.envrc`, a git hook; with `whole`, only one the shell
-        reads whole), "config" (some values are commands: git, ssh), "script" (a shell script)
-        or "commands" (a Makefile, a Dockerfile, CI: the commands it holds)."""
+        reads whole), "config" (some values are commands: git, ssh), "code" (Python's start-up
+        hooks), "script" (a shell script) or "commands" (a Makefile, a Dockerfile, CI: the
+        commands it holds)."""
         for r in s.redirects:
             if r.target is None or r.op not in (">", ">>", ">|"):
                 continue
@@ -71,6 +75,8 @@ class EffectsRun(RunState):
                 return "startup"
             if is_command_config(path):
                 return "config"
+            if _PYTHON_STARTUP.search(path):
+                return "code"
             if is_shell_script(path):
                 return "script"
             if holds_commands(path):
@@ -88,6 +94,8 @@ class EffectsRun(RunState):
                 self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
             elif later == "script":
                 self.script(s.literal, 1, ("script",), {})
+            elif later == "code":  # Python runs it at every start
+                self._program_code(s.literal, 1, ("startup",), {}, (0, 0), [])
             else:
                 found = config_commands if later == "config" else commands_in
                 for command in found(s.literal)[:16]:
@@ -229,6 +237,8 @@ class EffectsRun(RunState):
             files = [o for o in ops[1:9] if "history" in o.rsplit("/", 1)[-1].lower()]
             if dump is not None and dump.name in ("history", "fc"):
                 files.append("shell history")
+            elif dump is not None:  # `cat ~/.bash_history | grep -i token`
+                files += [o for o in dump.operands[:8] if "history" in o.rsplit("/", 1)[-1]]
             for o in files:
                 self.out.effects.append(Effect("read", o, _SECRET, name))
         return ops[1:]

@@ -123,6 +123,18 @@ class RunState:
         """Read a command line (the walk in `shell.py` defines it)."""
         raise NotImplementedError
 
+    def _program_code(
+        self,
+        code: str,
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+        words: list[Word],
+    ) -> None:
+        """Read program code (the walk in `shell_follow.py` defines it)."""
+        raise NotImplementedError
+
     # ----------------------------------------------------------------- values
     def _resolve(self, w: Word, env: dict[str, str]) -> str:
         """A word's value with known variables and trivial `$(echo x)` substituted."""

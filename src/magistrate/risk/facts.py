@@ -14,11 +14,11 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.infra_code import infra_effects, is_infra_path
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.secrets import CREDENTIAL_FORMATS
+from magistrate.analysis.secrets import CREDENTIAL_FORMATS, find_secrets, mask_secrets
 from magistrate.analysis.tools import tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
 from magistrate.risk.subjects import HTTP_LINE, PATHLIKE, SubjectReader
-from magistrate.risk.targets import TargetScope
+from magistrate.risk.targets import TargetScope, host_of
 from magistrate.rule_match import Context, evidence_before
 
 __all__ = ["DATA_CLASSES", "SECRET_CLASSES", "FactDeriver"]
@@ -34,6 +34,15 @@ _PERSONAL_OBJECTS = re.compile(
     r"\b(contacts?|customers?|clients?|users?|leads?|employees?|patients?|members?|subscribers?"
     r"|people|persons?|profiles?|crm|audience|mailing list|records)\b"
 )
+
+
+# A credential's first word → the word its vendor's hosts carry (`github-token` → github).
+_VENDORS = {
+    "github": "github", "gitlab": "gitlab", "pypi": "pypi", "npm": "npmjs",
+    "huggingface": "huggingface", "sendgrid": "sendgrid", "digitalocean": "digitalocean",
+    "slack": "slack", "openai": "openai", "google": "google", "stripe": "stripe",
+    "aws": "amazonaws", "azure": "windows.net",
+}  # fmt: skip
 
 
 class FactDeriver:
@@ -59,6 +68,8 @@ class FactDeriver:
         if ctx.action.kind == "file":
             self._infra_effects(ctx)
         self._content_facts(ctx)
+        if ctx.effects and any(self._id_kind[pid] == SECRET for pid in ctx.flagged):
+            self._secret_in_requests(ctx)  # only where the scan saw a credential: rare
         self._derive_facts(ctx)
 
     def _infra_effects(self, ctx: Context) -> None:
@@ -155,12 +166,34 @@ class FactDeriver:
                     ctx.facts.setdefault(Fact.SECRET_CONTENT, f"{self._id_owner[pid]}")
                     if str(self._id_owner[pid]) in CREDENTIAL_FORMATS:
                         ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, f"{self._id_owner[pid]}")
-                    if subj.view == "url" and self._targets.external(subj.text):
+                    if subj.view == "url" and self._leaves(str(self._id_owner[pid]), subj.text):
                         ctx.facts.setdefault(
                             Fact.EXFILTRATION,
                             f"{self._id_owner[pid]} in a request to {subj.text[:80]}",
                         )
                 break
+
+    def _leaves(self, secret: str, url: str) -> bool:
+        """Whether a credential in a request's address goes to someone else: a vendor's token
+        (`github-token`) to a host not the vendor's, any credential to an external host."""
+        vendor = _VENDORS.get(secret.split("-", 1)[0])
+        host = host_of(url)
+        return (vendor is not None and bool(host) and vendor not in host) or self._targets.external(
+            url
+        )
+
+    def _secret_in_requests(self, ctx: Context) -> None:
+        """A credential written into the address a command fetches or sends to (`curl
+        'https://x/?t=ghp_…'`): the request carries it out."""
+        for e in ctx.effects:
+            if e.op in ("fetch", "send") and "://" in e.target:
+                for _, _, name in find_secrets(e.target):
+                    if self._leaves(name, e.target):
+                        ctx.facts.setdefault(
+                            Fact.EXFILTRATION,
+                            f"{name} in a request to {mask_secrets(e.target)[:80]}",
+                        )
+                        return
 
     def _derive_facts(self, ctx: Context) -> None:
         for e in ctx.effects:
