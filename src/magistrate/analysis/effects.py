@@ -60,6 +60,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "manifest": "exactly what the project declares (npm ci, pip install -r, poetry install)",
         "official": "from a well-known project's own repository (github.com/pypa, nodejs…)",
         "unverified": "signature or TLS checks turned off (--nogpgcheck, --trusted-host)",
+        "lookalike": "a name one slip from a popular package's (reqeusts, crossenv)",
         "remove": "software removed (remove, uninstall, purge)",
         "upgrade": "installed software upgraded (upgrade, update, -Syu)",
         "privileged": "run with raised privileges",

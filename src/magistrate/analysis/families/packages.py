@@ -16,6 +16,7 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, asks_help, resource
 from magistrate.analysis.families.services import service
 from magistrate.analysis.invocation import Invocation
+from magistrate.analysis.lookalikes import imitated_package
 
 _SYSTEM = frozenset(
     """apt apt-get aptitude yum dnf microdnf zypper pacman yay paru apk brew port choco winget
@@ -407,6 +408,12 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         if not system:
             classes.add("manifest")  # `cargo update`, `npm update x`: within declared ranges
     classes |= _source(inv, packages) if packages else {"registry"}
+    if (
+        verb == "install"
+        and "registry" in classes
+        and any(imitated_package(inv.name, p) for p in packages[:16])
+    ):
+        classes.add("lookalike")  # `pip install reqeusts`: one slip from a popular name
     if inv.privileged:
         classes.add("privileged")
     what = " ".join(packages[:4]) or inv.name
@@ -431,6 +438,9 @@ FAMILY: Family = Family(
         Example("msiexec /i C:\\x\\app.msi /qn", has=("install:file",)),
         Example("Install-Module PSReadLine -Force", has=("install:system",)),
         Example("pip install requests", has=("install:project", "install:registry")),
+        Example("pip install reqeusts beautifulsoup", has=("install:lookalike",)),
+        Example("npm install -g crossenv", has=("install:lookalike",)),
+        Example("pip install scapy pandas==2.2.0", lacks=("install:lookalike",)),
         Example("npm install -g typescript", has=("install:global",)),
         Example("yarn global add serve", has=("install:global",)),
         Example("cargo install ripgrep", has=("install:global",)),
