@@ -138,7 +138,8 @@ def _canonical(name: str) -> str:
     return _SEPARATORS.sub("-", name.strip().lower())
 
 
-_REGISTRIES = {"pypi": _Registry(_PYPI), "npm": _Registry(_NPM)}
+_LISTS = {"pypi": _PYPI, "npm": _NPM}
+_REGISTRIES: dict[str, _Registry] = {}  # built on first use: most checks install nothing
 # Package managers → the registry their bare names come from.
 ECOSYSTEMS = {
     **dict.fromkeys(["pip", "pip3", "uv", "poetry", "pipx", "pdm", "pipenv", "hatch"], "pypi"),
@@ -150,8 +151,11 @@ _VERSIONED = re.compile(r"^(@?[A-Za-z0-9][A-Za-z0-9._-]*)")
 
 def imitated_package(manager: str, spec: str) -> str | None:
     """The popular package a name installed by `manager` imitates (`reqeusts` → requests)."""
-    registry = _REGISTRIES.get(ECOSYSTEMS.get(manager, ""))
-    if registry is None or spec.startswith(("@", "-", ".", "/", "~")) or "://" in spec:
+    ecosystem = ECOSYSTEMS.get(manager)
+    if ecosystem is None or spec.startswith(("@", "-", ".", "/", "~")) or "://" in spec:
         return None  # scoped npm names, options, paths and URLs are not bare registry names
+    registry = _REGISTRIES.get(ecosystem)
+    if registry is None:
+        registry = _REGISTRIES[ecosystem] = _Registry(_LISTS[ecosystem])
     m = _VERSIONED.match(spec)
     return registry.imitated(m.group(1)) if m else None
