@@ -44,6 +44,17 @@ def test_alter_drop_and_grants() -> None:
     assert role.type == "alter" and role.object == "role" and "superuser" in role.actions
 
 
+def test_a_grant_read_by_keywords_grants_what_precedes_on() -> None:
+    """`ON ALL TABLES IN SCHEMA` (which sqlglot does not parse) names what is granted on, not
+    the privileges: `ALL` there is no `ALL PRIVILEGES`."""
+    read = analyze_sql("GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO analytics_ro")[0]
+    assert read.type == "grant" and read.actions == ()
+    every = analyze_sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO contractor")[0]
+    assert every.actions == ("all",)
+    passed_on = analyze_sql("GRANT SELECT ON ALL TABLES IN SCHEMA x TO y WITH GRANT OPTION")[0]
+    assert passed_on.actions == ("grant",)
+
+
 def test_multiple_statements() -> None:
     kinds = [st.type for st in analyze_sql("select 1; drop table sessions")]
     assert kinds == ["select", "drop"]

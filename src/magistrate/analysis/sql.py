@@ -217,7 +217,11 @@ def _from_keywords(text: str) -> SqlStatement:
         return SqlStatement("other", "", "", (), (), text[:300])
     kind = words[0]
     obj = next((w for w in words[1:4] if w in _OBJECTS), "")
-    actions = tuple(sorted({w for w in words if w in _PRIVILEGE_ATTRS}))
+    granted = words
+    if kind in ("grant", "revoke") and "on" in words:  # `GRANT SELECT ON ALL TABLES IN …`
+        on = words.index("on")
+        granted = words[1:on] + (words[words.index("with") :] if "with" in words[on:] else [])
+    actions = tuple(sorted({w for w in granted if w in _PRIVILEGE_ATTRS}))
     if kind in ("delete", "update"):
         has_where = "where" in words
         return SqlStatement(kind, "table", "present" if has_where else "none", (), (), text[:300])
