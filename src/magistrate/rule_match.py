@@ -220,16 +220,23 @@ class EffectCondition:
 
 
 class ToolCondition:
-    __slots__ = ("args", "fields", "name")
+    __slots__ = ("args", "fields", "name", "not_name")
 
     def __init__(self, m: ToolMatch, fields: FieldPatterns) -> None:
         self.fields = fields
         self.name = fields.tool.add(m.name)
+        self.not_name = fields.tool.add(m.not_name)
         self.args = {role: fields.tool.add(p) for role, p in m.args.items()}
 
     def matches(self, ctx: Context) -> str | None:
         hits = self.fields.tool_hits
         if self.name and (not ctx.tool_words or hits(ctx, ctx.tool_words).isdisjoint(self.name)):
+            return None
+        if (
+            self.not_name
+            and ctx.tool_words
+            and not hits(ctx, ctx.tool_words).isdisjoint(self.not_name)
+        ):
             return None
         for role, ids in self.args.items():
             values = ctx.arg_values.get(role, ())

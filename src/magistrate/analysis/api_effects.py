@@ -337,7 +337,13 @@ class ApiEffects:
         target = " ".join(ids)[:200] or command
         env = environment_classes(ids)
         out: list[Effect] = []
-        if verbs & _DESTROY:
+        if verbs & _DESTROY and verbs & _BRANCH_WORDS:
+            # `github.delete_branch {"branch": "main"}`: a protected branch, as the shell's
+            # `git push --delete main`; a feature branch deleted after its merge is cleanup.
+            protected = [v for _, v in pairs if _PROTECTED_BRANCH.search(v)]
+            if protected:
+                out.append(Effect("destroy", protected[0][:200], frozenset({"branch"}), command))
+        elif verbs & _DESTROY:
             out += _destroy(nouns, target, env, command)
         elif verbs & _MUTATE and nouns:
             out += _apply(nouns, target, env, command)
@@ -399,6 +405,10 @@ class ApiEffects:
 _KIND_KEYS = frozenset({"kind", "type", "resource", "resource_type", "resourcetype", "object"})
 
 
+_BRANCH_WORDS = frozenset({"branch", "branches", "ref", "refs", "tag"})
+_PROTECTED_BRANCH = re.compile(
+    r"^(refs/)?(heads/)?(main|master|trunk|develop|production|prod|release([/-][\w.-]+)?)$", re.I
+)
 _PATH_KEYS = frozenset({"path", "paths", "file", "filepath", "file_path", "filename", "dir"})
 _NAMESPACE = re.compile(r"^(.*)(?:\.|__)(.*)$")  # the last separator
 

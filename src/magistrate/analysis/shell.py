@@ -29,6 +29,7 @@ from magistrate.analysis.environments import (
 )
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
+from magistrate.analysis.families.base import environment_classes
 from magistrate.analysis.families.containers import enters_host
 from magistrate.analysis.families.databases import destroyed_database
 from magistrate.analysis.feeds import listed_paths as _listed_paths
@@ -88,6 +89,14 @@ _WINDOWS = re.compile(
 
 
 _HOST_ESCAPE = frozenset({"container-escape"})
+# A path led by a variable (`$X/…`, `${X}/…`; not `${X:?…}`, which stops when X is unset).
+_VARIABLE_PREFIX = re.compile(r"^\$(?:\{(\w+)\}|(\w+))/")
+# Variables every shell has (HOME, PWD, TMPDIR…), and those toolchains and CI runners set.
+_ALWAYS_SET = re.compile(
+    r"^(HOME|PWD|OLDPWD|USER|LOGNAME|TMPDIR|TMP|TEMP|SHELL|PATH|XDG_\w+|VIRTUAL_ENV|CONDA_PREFIX"
+    r"|JAVA_HOME|GOPATH|GOROOT|CARGO_HOME|RUSTUP_HOME|NVM_DIR|PYENV_ROOT|HOMEBREW_PREFIX"
+    r"|GITHUB_WORKSPACE|RUNNER_TEMP|RUNNER_TOOL_CACHE|CI_PROJECT_DIR|WORKSPACE|BUILD_DIR)$"
+)
 _PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
 # Variables whose value the shell runs as a command later (before each prompt).
 _PROMPT_HOOKS = ("PROMPT_COMMAND=", "PROMPT_COMMAND+=")
@@ -120,7 +129,9 @@ class ShellAnalyzer:
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
         for inv in result.invocations:
             dropped = destroyed_database(inv.name, inv.argv)
-            if dropped is not None and not scratch_run(inv):
+            # `dropdb --if-exists acme_test`: a database named for tests, and nothing production.
+            named = environment_classes(inv.operands)
+            if dropped is not None and not scratch_run(inv) and named != {"scratch"}:
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
         if "(" in src and _FORK_BOMB.search(src):
@@ -316,7 +327,22 @@ class _Run(FollowRun):
         if s.prev is not None:
             inv.stdin_source = s.prev.source
         self._effects(inv, s, words, env, stdin_targets)
+        if name in C.DELETERS:
+            self._unset_prefixes(inv, env)
         self._follow(inv, s, words, depth, via, env, where)
+
+    def _unset_prefixes(self, inv: Invocation, env: dict[str, str]) -> None:
+        """`rm -rf "$DEPLOY_PATH"/*` with DEPLOY_PATH set nowhere on the line: an unset
+        variable is empty, and the path is `/*` (the shell only stops at `${X:?}` or `set -u`)."""
+        for o in inv.operands[:16]:
+            m = _VARIABLE_PREFIX.match(o)
+            if (
+                m
+                and (m.group(1) or m.group(2)) not in env
+                and not _ALWAYS_SET.match(m.group(1) or m.group(2))
+            ):
+                rest = "/" + o[m.end() :].lstrip("/")
+                self._add("delete", rest, f"{inv.name} (if ${m.group(1) or m.group(2)} is unset)")
 
     def _unwrap(
         self,

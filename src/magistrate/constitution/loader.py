@@ -218,6 +218,7 @@ def _regexes(rule: Rule) -> list[tuple[str, str]]:
         out += [("effect.command", r) for r in m.effect.command]
     if m.tool:
         out += [("tool.name", r) for r in m.tool.name]
+        out += [("tool.not_name", r) for r in m.tool.not_name]
         for role, values in m.tool.args.items():
             out += [(f"tool.args.{role}", r) for r in values]
     return out

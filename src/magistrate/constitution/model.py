@@ -104,6 +104,7 @@ class ToolMatch(_Strict):
     """Conditions on a tool call: its name (as words) and argument values."""
 
     name: list[str] = []  # regexes over the tool name split into words: `github delete repo`
+    not_name: list[str] = []  # …and none of these
     args: dict[str, list[str]] = {}  # argument role → regexes over its values
 
 

@@ -41,7 +41,7 @@ from magistrate.risk.assessment import RiskAssessment
 from magistrate.risk.facts import DATA_CLASSES, SECRET_CLASSES, FactDeriver
 from magistrate.risk.judge import RuleJudge
 from magistrate.risk.subjects import SubjectReader
-from magistrate.risk.targets import TargetScope
+from magistrate.risk.targets import TargetScope, host_of
 from magistrate.rule_match import CompiledRule, Context, FieldPatterns, Subject
 
 __all__ = ["RiskDetector", "default_detector", "detect_risk_level", "iter_rules"]
@@ -52,7 +52,7 @@ _SQL_TRIGGER = re.compile(
     r"|upsert|vacuum|load|set|exec|execute|prepare|sp_executesql|call)\b",
     re.I,
 )
-_ANALYZED_VIEWS = frozenset({"shell", "code", "text", "sql", "environment"})  # in `_finish`
+_ANALYZED_VIEWS = frozenset({"shell", "code", "text", "sql", "environment", "url"})  # in `_finish`
 # The same in RE2 for ASCII text (same meaning there): Python's engine tried every word.
 _SQL_TRIGGER_ASCII = re2.compile("(?i)" + _SQL_TRIGGER.pattern)
 _PROD_WORD = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd)(?:[^a-z0-9]|$)", re.I)
@@ -273,7 +273,9 @@ class RiskDetector:
                         ctx.facts.setdefault(Fact.DATA_MENTIONED, token)
             elif view == "sql" and _sql_trigger(subj.text):
                 self._sql(ctx, subj.text)
-            elif view == "environment" and _PROD.search(subj.text):
+            elif view in ("environment", "url") and _PROD.search(
+                subj.text if view == "environment" else host_of(subj.text)
+            ):  # `"env": "production"`, `"host": "prod-db.acme.internal"`
                 ctx.facts.setdefault(Fact.PRODUCTION_TARGET, f"{subj.origin}={subj.text[:60]}")
         if ctx.derived:  # decoded payloads: a second scan, over them only
             if len(ctx.derived) > 8:

@@ -156,8 +156,12 @@ class FactDeriver:
                 continue
             for subj_index, end in ctx.hits[pid]:
                 subj = ctx.subjects[subj_index]
+                # Data counts where it is written: into a file, or a credential into a document.
+                written = ctx.action.kind == "file" or (
+                    kind == SECRET and ctx.action.kind == "tool"
+                )
                 if subj.view not in ("text", "code", "path", "url") and not (
-                    subj.view == "data" and ctx.action.kind == "file"  # written into a file
+                    subj.view == "data" and written
                 ):
                     continue
                 evidence = evidence_before(subj.text, end)
