@@ -129,9 +129,12 @@ class ShellAnalyzer:
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
         for inv in result.invocations:
             dropped = destroyed_database(inv.name, inv.argv)
-            # `dropdb --if-exists acme_test`: a database named for tests, and nothing production.
-            named = environment_classes(inv.operands)
-            if dropped is not None and not scratch_run(inv) and named != {"scratch"}:
+            if (
+                dropped is not None
+                and not scratch_run(inv)
+                # `dropdb --if-exists acme_test`: a database named for tests, nothing production.
+                and environment_classes(inv.operands) != {"scratch"}
+            ):
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
         if "(" in src and _FORK_BOMB.search(src):

@@ -155,7 +155,8 @@ class EffectsRun(RunState):
                 add("read", "$ENV", name)
         elif name in C.RAW_SOCKETS:
             self._raw_socket(inv, name, ops)
-        elif (name, " ".join(ops[:2])) in C.FILE_UPLOADERS:  # `gh gist create --public KEY`
+        elif name in ("gh", "glab") and (name, " ".join(ops[:2])) in C.FILE_UPLOADERS:
+            # `gh gist create --public KEY`: the files named are read and sent
             for o in without_values(inv, C.UPLOADER_VALUED)[2:]:
                 add("read", o, name)
             add("send", C.FILE_UPLOADERS[name, " ".join(ops[:2])], name)
