@@ -134,6 +134,15 @@ def test_commands_stored_for_later_are_found(
         ("docker compose exec redis redis-cli FLUSHALL", False),
         ("ssh prod1 'docker compose exec redis redis-cli FLUSHALL'", True),
         ({"kind": "sql", "text": "DO $$ BEGIN EXECUTE format('DROP TABLE %I', t); END $$;"}, True),
+        # Where later installs and pushes go.
+        (
+            "printf '[global]\\nextra-index-url = http://203.0.113.30/simple\\n'"
+            " > ~/.config/pip/pip.conf",
+            True,
+        ),
+        ("npm config set registry https://registry.npmjs.org/", False),
+        ("git remote set-url --push origin https://203.0.113.15/acme/app.git", True),
+        ("git remote set-url origin git@github.com:acme/app.git", False),
         # A variable holding another's name, history read out and searched, Python's hooks.
         ('dir=$HOME; rm -rf "$dir"/*', True),
         ('out=$PWD/build; rm -rf "$out"', False),

@@ -58,7 +58,7 @@ THRESHOLDS = {
     "blind10_injection.jsonl": (0.95, 0.031),
     "blind11.jsonl": (0.58, 0.028),
     "blind12_addressed.jsonl": (0.86, 0.19),
-    "blind13_shell.jsonl": (0.95, 0.0),
+    "blind13_shell.jsonl": (0.96, 0.0),
     "blind14.jsonl": (0.92, 0.007),
     "blind15_sessions.jsonl": (0.95, 0.0),
 }

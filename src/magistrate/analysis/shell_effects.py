@@ -45,6 +45,10 @@ _SECRET = frozenset({"secret"})
 # Python's start-up hooks: run by every interpreter that starts (site-packages' `.pth` lines
 # starting with `import` included).
 _PYTHON_STARTUP = re.compile(r"(^|/)(usercustomize|sitecustomize)\.py$|\.pth$")
+# Package managers' settings: which index or registry every later install trusts.
+_PACKAGE_SETTINGS = re.compile(
+    r"(^|/)(pip\.conf|pip\.ini|\.npmrc|\.yarnrc(\.yml)?|\.pypirc|\.condarc|\.gemrc|bunfig\.toml)$"
+)
 # Shell files that tools run by themselves: direnv's on entering the folder, git's hooks.
 _RUNS_BY_ITSELF = re.compile(r"(^|/)\.envrc$|(^|/)\.git/hooks/[^/]+$|(^|/)\.husky/[^/.][^/]*$")
 # socat's addresses that read a file, and those that connect out (not the *-LISTEN ones).
@@ -64,8 +68,8 @@ class EffectsRun(RunState):
         """What the command writes into, when it is a file that runs: "startup" (run by
         itself: a shell's start-up file, `.envrc`, a git hook; with `whole`, only one the shell
         reads whole), "config" (some values are commands: git, ssh), "code" (Python's start-up
-        hooks), "script" (a shell script) or "commands" (a Makefile, a Dockerfile, CI: the
-        commands it holds)."""
+        hooks), "settings" (a package manager's), "script" (a shell script) or "commands" (a
+        Makefile, a Dockerfile, CI: the commands it holds)."""
         for r in s.redirects:
             if r.target is None or r.op not in (">", ">>", ">|"):
                 continue
@@ -77,6 +81,8 @@ class EffectsRun(RunState):
                 return "config"
             if _PYTHON_STARTUP.search(path):
                 return "code"
+            if _PACKAGE_SETTINGS.search(path):
+                return "settings"  # where packages come from: read, not run
             if is_shell_script(path):
                 return "script"
             if holds_commands(path):
@@ -94,6 +100,8 @@ class EffectsRun(RunState):
                 self.script(CRON_SCHEDULE.sub("", s.literal, count=1), 1, ("startup",), {})
             elif later == "script":
                 self.script(s.literal, 1, ("script",), {})
+            elif later == "settings":
+                pass  # judged by the rules over its text (no longer masked as echo's data)
             elif later == "code":  # Python runs it at every start
                 self._program_code(s.literal, 1, ("startup",), {}, (0, 0), [])
             else:
