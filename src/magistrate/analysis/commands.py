@@ -267,13 +267,10 @@ READERS = frozenset(
     ]
 )
 # Commands that take a path but never reveal its content (so a secret there is not read).
-PATH_ONLY = frozenset(
+# direnv's loaders: an env file's variables set for the project, shown to nobody.
+ENV_LOADERS = frozenset({"dotenv", "dotenv_if_exists", "source_env", "source_env_if_exists"})
+PATH_ONLY = ENV_LOADERS | frozenset(
     [
-        # direnv's loaders: an env file's variables set for the project, shown to nobody
-        "dotenv",
-        "dotenv_if_exists",
-        "source_env",
-        "source_env_if_exists",
         "ls",
         "stat",
         "test",

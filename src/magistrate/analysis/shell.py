@@ -339,13 +339,10 @@ class _Run(FollowRun):
         variable is empty, and the path is `/*` (the shell only stops at `${X:?}` or `set -u`)."""
         for o in inv.operands[:16]:
             m = _VARIABLE_PREFIX.match(o)
-            if (
-                m
-                and (m.group(1) or m.group(2)) not in env
-                and not _ALWAYS_SET.match(m.group(1) or m.group(2))
-            ):
+            variable = (m.group(1) or m.group(2)) if m else ""
+            if m and variable not in env and not _ALWAYS_SET.match(variable):
                 rest = "/" + o[m.end() :].lstrip("/")
-                self._add("delete", rest, f"{inv.name} (if ${m.group(1) or m.group(2)} is unset)")
+                self._add("delete", rest, f"{inv.name} (if ${variable} is unset)")
 
     def _unwrap(
         self,

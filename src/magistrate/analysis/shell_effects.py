@@ -61,6 +61,11 @@ _CREDENTIAL_WORD = re.compile(r"token|secret|passw|api_?key|access_?key|credenti
 _DATA_OUT = frozenset({"database-dump", "personal-data", "data", "secret", "credentials"})
 
 
+def _is_history(path: str) -> bool:
+    """Whether a file is a shell's or REPL's history (`~/.bash_history`, `.zsh_history`)."""
+    return "history" in path.rsplit("/", 1)[-1].lower()
+
+
 class EffectsRun(RunState):
     """The effects of the commands a line runs."""
 
@@ -234,22 +239,19 @@ class EffectsRun(RunState):
     def _searched(self, s: SimpleCommand, name: str, ops: list[str]) -> list[str]:
         """The files a searcher reads: its operands but the first, the pattern. A search of
         the environment for credential names (`env | grep -i token`) reads them out."""
+        if not ops or not _CREDENTIAL_WORD.search(ops[0]):
+            return ops[1:]
         dump = s.prev.invocation if s.prev is not None else None
-        if (
-            ops
-            and dump is not None
-            and dump.name in C.ENV_DUMPERS
-            and _CREDENTIAL_WORD.search(ops[0])
-        ):
+        if dump is not None and dump.name in C.ENV_DUMPERS:
             self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"{name} {ops[0]}")
-        if ops and _CREDENTIAL_WORD.search(ops[0]):  # tokens hunted in typed commands
-            files = [o for o in ops[1:9] if "history" in o.rsplit("/", 1)[-1].lower()]
-            if dump is not None and dump.name in ("history", "fc"):
-                files.append("shell history")
-            elif dump is not None:  # `cat ~/.bash_history | grep -i token`
-                files += [o for o in dump.operands[:8] if "history" in o.rsplit("/", 1)[-1]]
-            for o in files:
-                self.out.effects.append(Effect("read", o, _SECRET, name))
+        # Tokens hunted in typed commands: history files searched, or piped in.
+        files = [o for o in ops[1:9] if _is_history(o)]
+        if dump is not None and dump.name in ("history", "fc"):
+            files.append("shell history")
+        elif dump is not None:  # `cat ~/.bash_history | grep -i token`
+            files += [o for o in dump.operands[:8] if _is_history(o)]
+        for o in files:
+            self.out.effects.append(Effect("read", o, _SECRET, name))
         return ops[1:]
 
     def _certutil_copy(self, inv: Invocation, name: str) -> None:

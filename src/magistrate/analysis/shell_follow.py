@@ -48,7 +48,6 @@ _INLINE_CODE_OPTIONS = frozenset({"-c", "-e", "-E", "-r", "--eval", "-command", 
 _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\s*$')
 
 
-_ENV_LOADERS = frozenset({"dotenv", "dotenv_if_exists", "source_env", "source_env_if_exists"})
 _STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
 
 
@@ -86,11 +85,11 @@ class FollowRun(EffectsRun):
             self._powershell_block(inv, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
-        elif (name in ("source", ".") or name in _ENV_LOADERS) and inv.operands:
+        elif (name in ("source", ".") or name in C.ENV_LOADERS) and inv.operands:
             if inv.operands[0] in _STDIN_FILES:  # `. /dev/stdin <<< "$(…)"`
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
             else:  # direnv's loaders as `source`: an env file's variables loaded, not shown
-                self._exec_file(inv.operands[0], "source" if name in _ENV_LOADERS else name, words)
+                self._exec_file(inv.operands[0], "source" if name in C.ENV_LOADERS else name, words)
         elif name in ("awk", "gawk", "mawk", "nawk") and inv.operands:
             self._program_code(inv.operands[0], depth, nested_via, env, where, words)
         elif name in C.CODE_INTERPRETERS:

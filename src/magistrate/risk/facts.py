@@ -154,12 +154,10 @@ class FactDeriver:
             kind = self._id_kind[pid]
             if kind not in (SECRET, SENSITIVE):
                 continue
+            # Data counts where it is written: into a file, or a credential into a document.
+            written = ctx.action.kind == "file" or (kind == SECRET and ctx.action.kind == "tool")
             for subj_index, end in ctx.hits[pid]:
                 subj = ctx.subjects[subj_index]
-                # Data counts where it is written: into a file, or a credential into a document.
-                written = ctx.action.kind == "file" or (
-                    kind == SECRET and ctx.action.kind == "tool"
-                )
                 if subj.view not in ("text", "code", "path", "url") and not (
                     subj.view == "data" and written
                 ):
