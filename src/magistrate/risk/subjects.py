@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from magistrate.action import Action
+from magistrate.analysis.disguise import unleet, unrot13
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.gloss import gloss
 from magistrate.analysis.paths import PathClassifier
@@ -137,11 +138,15 @@ class SubjectReader:
             for role, key, value in self.roles.by_role(action.context):
                 if role == "environment":
                     subjects.append(Subject("environment", value, f"context.{key}"))
-        # Requests in Portuguese or Spanish are read through an English gloss as well.
+        # Requests in Portuguese or Spanish are read through an English gloss as well, and text
+        # disguised as leetspeak or ROT13 in its plain form.
         for subj in [s for s in subjects if s.view == "text"][:8]:
             glossed = gloss(subj.text)
             if glossed is not None:
                 subjects.append(Subject("text", glossed, f"{subj.origin}:gloss"))
+            for name, plain in (("leet", unleet(subj.text)), ("rot13", unrot13(subj.text))):
+                if plain is not None:
+                    subjects.append(Subject("text", plain, f"{subj.origin}:{name}"))
         return ctx
 
     def _decoded(self, text: str, origin: str, subjects: list[Subject]) -> None:
