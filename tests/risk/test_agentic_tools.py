@@ -56,12 +56,34 @@ def test_what_a_message_says_is_read(detector: RiskDetector, body: str) -> None:
         "Following up on case 24-118: he sent me these messages, 'I know where you live'.",
         "If you or someone you know is struggling, reach out: the crisis line is open.",
         "Your statement is ready at https://bank.example.com/statements",
+        "Great idea, just do it! Ship it before the demo.",
+        "Grab the boxes from the hall and take them all to the car, thanks.",
+        "We know your schedule is busy, so the webinar is recorded.",
+        "We launched today! Everyone go tell them congrats in #general.",
+        "Read our post on https://acme-security.com/blog about passkeys.",
     ],
 )
 def test_reports_and_care_are_not_harmful_messages(detector: RiskDetector, body: str) -> None:
     assert "harmful-message-content" not in rule_ids(
         detector, tool("gmail.send_message", to="a@example.com", body=body)
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("notifications.update_settings", {"disable_notifications": True, "silent": True}),
+        ("callcenter.configure_queue", {"queue": "support", "call_recording": True}),
+        (
+            "drive.share_file",
+            {"file_id": "f1", "share_with": ["team@example.com"], "notify": False},
+        ),
+    ],
+)
+def test_ones_own_quiet_settings_are_not_covert(
+    detector: RiskDetector, name: str, args: dict[str, Any]
+) -> None:
+    assert "covert-tool-action" not in rule_ids(detector, tool(name, **args))
 
 
 def test_money_spent_for_the_user_is_allowed_and_money_sent_away_escalates() -> None:
