@@ -9,6 +9,7 @@ shell).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import re2  # type: ignore[import-untyped]
@@ -26,8 +27,34 @@ _DELETE = re.compile(
     r"|fs\.unlinkSync|fs\.rm|fs\.promises\.rm|rimraf(?:\.sync)?|FileUtils\.rm_r[f]?|FileUtils\.rm"
     r"|File\.delete|Dir\.rmdir|unlink|rmtree|rmdir|\.rmSync|\.rmdirSync|\.unlinkSync|\.rm"
     r"|Deno\.removeSync|Deno\.remove"
+    # Perl's File::Path, Go, Rust, .NET and Ruby's other spellings of the same deletions
+    r"|remove_tree|os\.RemoveAll|os\.Remove|remove_dir_all|remove_file|File\.Delete"
+    r"|Directory\.Delete|FileUtils\.remove_dir|FileUtils\.remove_entry(?:_secure)?"
     r"|\.rmdir|\.unlink)\s*\(\s*" + _STR
 )
+# A module reached by name rather than imported: `__import__('subprocess').run`,
+# `importlib.import_module("os").system`, `getattr(os, "system")(…)`. Read as the plain call,
+# so that every pattern below sees it (what the code does, not how it names it).
+_DYNAMIC_IMPORT = re.compile(
+    r"""(?:__import__|(?:importlib\.)?import_module)\(\s*['"]([\w.]{1,40})['"]\s*\)"""
+)
+_GETATTR_CALL = re.compile(r"""getattr\(\s*([\w.]{1,40})\s*,\s*['"](\w{1,40})['"]\s*\)""")
+# A process that forks itself without end, in code: Perl's `fork while fork`, `while(1){fork}`,
+# Python's `while True: os.fork()`, Ruby's `loop { fork }`, C's `for(;;) fork();`.
+_CODE_FORK_BOMB = re2.compile(
+    r"\bfork\s*(?:\(\s*\))?\s*(?:while|until)\s+(?:fork|1|true)\b"
+    r"|\b(?:while|until)\s*\(?\s*(?:1|true|True|fork\s*(?:\(\s*\))?)\s*\)?\s*[:{]?\s*"
+    r"(?:do\s+)?(?:os\.|pcntl_|Process\.|posix\.)?fork\s*(?:\(|\b;|\s*\}|\s*$)"
+    r"|\bloop\s*(?:\{|do)\s*(?:Process\.)?fork\b"
+    r"|\bfor\s*\(\s*;\s*;\s*\)\s*\{?\s*(?:pcntl_)?fork\s*\("
+)
+# chmod in code with a mode that sets the setuid or setgid bit: `os.chmod(p, 0o4755)`,
+# Perl's `chmod 04755, "/x"`, `fs.chmodSync(p, '6755')`, `stat.S_ISUID`.
+_CHMOD_CALL = re.compile(
+    r"(?:\bos\.|\bfs\.(?:promises\.)?|\bFile\.|\bFileUtils\.|\b)chmod(?:Sync)?\b"
+)
+_SETUID_MODE = re.compile(r"""(?<![\w.])(?:0o?|['"])?[246][0-7]{3}\b|S_IS[UG]ID""")
+_FIRST_STR = re.compile(_STR)
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
 # The home directory named by code rather than spelled out: `rmtree(Path.home())`.
 # The callee is matched by its last name (`require('fs').rmSync`, `fs.promises.rm`, `os.RemoveAll`).
@@ -232,6 +259,7 @@ class CodeAnalysis:
     truncated: bool = False  # longer than MAX_CODE: the rest was not read
     remote: str = ""  # evidence that the code runs what it downloads
     reverse_shell: str = ""  # evidence that the code wires a shell to a network connection
+    fork_bomb: str = ""  # evidence that the code forks itself without end
 
     def facts(self) -> list[tuple[Fact, str]]:
         """The facts what the code does makes, with their evidence: the same wherever code is
@@ -243,13 +271,52 @@ class CodeAnalysis:
             out.append((Fact.REVERSE_SHELL, f"code: {self.reverse_shell}"))
         if self.remote:
             out.append((Fact.REMOTE_CODE, f"code runs what it downloads: {self.remote}"))
+        if self.fork_bomb:
+            out.append((Fact.FORK_BOMB, f"code: {self.fork_bomb}"))
         return out
+
+
+def _plain_calls(code: str) -> str:
+    """The code with modules reached by name written as plain calls (`_DYNAMIC_IMPORT`)."""
+    if "import" in code or "getattr" in code:
+        return _GETATTR_CALL.sub(r"\1.\2", _DYNAMIC_IMPORT.sub(r"\1", code))
+    return code
+
+
+def _forks_and_modes(
+    code: str, out: CodeAnalysis, classify: Callable[[str], frozenset[str]]
+) -> None:
+    """A fork bomb, and files given the setuid or setgid bit."""
+    if "fork" in code and (bomb := _CODE_FORK_BOMB.search(code)):
+        out.fork_bomb = bomb.group(0)[:80]
+    if "chmod" in code:
+        _setuid(code, out, classify)
+
+
+def _setuid(code: str, out: CodeAnalysis, classify: Callable[[str], frozenset[str]]) -> None:
+    """chmod calls whose mode sets the setuid or setgid bit: a privilege effect on the file."""
+    for m in _CHMOD_CALL.finditer(code):
+        call = code[m.end() : m.end() + 200].split(";", 1)[0].split("\n", 1)[0]
+        literal = _FIRST_STR.search(call)
+        if literal is None:
+            continue
+        # the mode is what the call holds besides its path (the path may end in digits)
+        rest = call[: literal.start()] + call[literal.end() :]
+        if _SETUID_MODE.search(rest) or _SETUID_MODE.fullmatch(literal.group(2)):
+            path = literal.group(2)
+            if _SETUID_MODE.fullmatch(path):  # `chmod('4755', p)`: the path is the next string
+                nxt = _FIRST_STR.search(call, literal.end())
+                if nxt is None:
+                    continue
+                path = nxt.group(2)
+            out.effects.append(Effect("privilege", path, classify(path) | {"setuid"}, "code"))
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     """Recognize file, environment, network and shell calls in program code."""
     out = CodeAnalysis(truncated=len(code) > MAX_CODE)
     code = code[:MAX_CODE]
+    code = _plain_calls(code)
     classify = classifier.classify
 
     def add(op: str, target: str, by: str) -> None:
@@ -283,6 +350,7 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         out.reverse_shell = f"{connect.group(0)} … {shell.group(0)}"[:120]
     elif web := _WEB_INPUT_EXEC.search(code):  # a web shell: the shell served over HTTP
         out.reverse_shell = f"runs request input: {web.group(0)}"[:120]
+    _forks_and_modes(code, out, classify)
     fetched = _EXEC_FETCHED.search(code)
     if fetched:
         out.remote = fetched.group(0)[:120]

@@ -66,6 +66,10 @@ def from_network(prev: Any) -> bool:
     return False
 
 
+# Temporary folders and shared memory: programs run from there were put there, not installed.
+_TEMP_PLACES = frozenset({"temp", "hidden-temp"})
+
+
 def outside_runs(
     inv: Invocation, head: str, classify: Callable[[str], frozenset[str]], networked: bool
 ) -> list[tuple[str, str, frozenset[str]]]:
@@ -75,7 +79,7 @@ def outside_runs(
     # `./tool`, `/tmp/x`, PowerShell's `& "$env:TEMP\x.ps1"`: a file of the workspace or of a
     # temporary folder (absolute and home programs are installed tools: left to rules' text).
     local = "$" not in head and "%" not in head
-    if "/" in head and (classify(head) & {"temp"} if head[0] in "/~$%" else local):
+    if "/" in head and (classify(head) & _TEMP_PLACES if head[0] in "/~$%" else local):
         found.append(("exec", head, frozenset()))
     if inv.name in _LAUNCHERS:
         found += [("exec", o, frozenset()) for o in inv.operands if _LAUNCHABLE.search(o)]

@@ -16,7 +16,10 @@ DATA_OPTIONS = frozenset(
     "--post-data --body-data -T --upload-file".split()
 )
 # Options whose value is a file the request uploads (curl, wget, HTTPie, aria2…).
-UPLOAD_OPTIONS = frozenset({"-t", "--upload-file", "--post-file", "--body-file", "--put-file"})
+# PowerShell's `-InFile` (Invoke-WebRequest, Invoke-RestMethod) is the body of the request.
+UPLOAD_OPTIONS = frozenset(
+    {"-t", "--upload-file", "--post-file", "--body-file", "--put-file", "-infile"}
+)
 _HEADER_OPTIONS = frozenset({"-h", "--header", "--headers", "-headers"})
 # Vendors whose short names in variables differ from their domains.
 _VENDOR_DOMAINS = {"gh": "github", "hf": "huggingface", "cf": "cloudflare", "gl": "gitlab",

@@ -76,6 +76,11 @@ _RESERVED_SKIP = frozenset(
 )
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
+# sudo options that run no command: list the privileges (`-l cmd` asks whether cmd may run),
+# renew the timestamp, print the version or help.
+_SUDO_RUNS_NOTHING = frozenset(
+    {"-l", "-ll", "--list", "-v", "--validate", "-V", "--version", "-h", "--help"}
+)
 _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 # Starts only where a name starts: without the look-behind, every suffix of a long word was
 # tried (quadratic: 14 s for 40,000 letters and a parenthesis).
@@ -325,6 +330,9 @@ class _Run(FollowRun):
                 s.literal = _decode_ansi_c(s.literal)
         elif name == "cat" and not args:
             s.literal = self._stdin_code(s)
+        elif name == "tee":  # passes on, and writes, what it is fed: a heredoc or a literal
+            fed = self._stdin_code(s)
+            s.literal = fed if fed is not None else s.prev.literal if s.prev is not None else None
         if inv is None:
             return
         if s.prev is not None:
@@ -375,6 +383,8 @@ class _Run(FollowRun):
                 i += 1
                 if opt == "--":
                     break
+                if name == "sudo" and opt in _SUDO_RUNS_NOTHING:
+                    return None  # `sudo -l` lists what one may run, `-v` renews: nothing runs
                 if name == "env" and opt in ("-S", "--split-string") and i < len(argv):
                     self.script(argv[i], depth + 1, via, dict(env), span=where)
                     return None

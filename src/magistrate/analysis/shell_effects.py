@@ -33,6 +33,11 @@ _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
 _DOWNLOAD = frozenset({"download"})
 _OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
 _SEND_METHODS = frozenset({"post", "put", "patch"})
+# PowerShell's cmdlets (and their aliases) that list or read a drive's items: on the `Env:`
+# drive, every environment variable (`Get-ChildItem Env:`, `dir env:`, `gci env:*`).
+_PS_ITEM_READERS = frozenset(
+    {"get-childitem", "gci", "dir", "ls", "get-item", "gi", "get-content", "gc", "cat", "type"}
+)
 _STARTUP = frozenset({"shell-init"})
 _DB_QUERY = re.compile(
     r"(^|\s)(-c|-e|-q|--command|--execute|--query)(\s+|=)['\"]?\s*(\\copy|copy|select|with)\b",
@@ -75,10 +80,10 @@ class EffectsRun(RunState):
         reads whole), "config" (some values are commands: git, ssh), "code" (Python's start-up
         hooks), "settings" (a package manager's), "script" (a shell script) or "commands" (a
         Makefile, a Dockerfile, CI: the commands it holds)."""
-        for r in s.redirects:
-            if r.target is None or r.op not in (">", ">>", ">|"):
-                continue
-            path = r.target.text
+        paths = [r.target.text for r in s.redirects if r.target and r.op in (">", ">>", ">|")]
+        if s.invocation is not None and s.invocation.name == "tee":
+            paths += [o for o in s.invocation.operands if not o.startswith("-")]
+        for path in paths:
             by_itself = self.classify(path) & _STARTUP or _RUNS_BY_ITSELF.search(path)
             if by_itself and (not whole or is_shell_script(path)):
                 return "startup"
@@ -97,8 +102,12 @@ class EffectsRun(RunState):
     def _redirect_effects(self, s: SimpleCommand, name: str, env: dict[str, str]) -> None:
         # A heredoc may be any format (a launch agent's XML): read as shell only for a shell's
         # own files; echoed lines are lines.
-        whole = name == "cat"
-        if s.literal and name in ("echo", "printf", "cat") and (later := self.runs_later(s, whole)):
+        whole = name in ("cat", "tee")
+        if (
+            s.literal
+            and name in ("echo", "printf", "cat", "tee")
+            and (later := self.runs_later(s, whole))
+        ):
             # What is written into start-up files and command configurations runs later: read
             # it as commands now.
             if later == "startup":
@@ -137,6 +146,14 @@ class EffectsRun(RunState):
                     name or ">",
                 )
 
+    def _stream_effects(self, s: SimpleCommand, inv: Invocation, env: dict[str, str]) -> None:
+        """Effects of the command's redirections, and of reading PowerShell's `Env:` drive."""
+        self._redirect_effects(s, inv.name, env)
+        if inv.name in _PS_ITEM_READERS and any(
+            o.lower().rstrip("\\/*") == "env:" for o in inv.operands
+        ):
+            self._add("read", "$ENV", inv.name)  # the environment, listed or read
+
     def _effects(
         self,
         inv: Invocation,
@@ -147,7 +164,7 @@ class EffectsRun(RunState):
     ) -> None:
         name, ops = inv.name, without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + stdin_targets
         add = self._add
-        self._redirect_effects(s, name, env)
+        self._stream_effects(s, inv, env)
         head, networked = (words[0].text if words else ""), from_network(s.prev)
         for op, target, marks in outside_runs(inv, head, self.classify, networked):
             add(op, target, name, marks)  # `./tool`, `& "$env:TEMP\x.ps1"`, `curl … | tar x`

@@ -14,6 +14,7 @@ from dataclasses import replace
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families import (
     accounts,
+    backups,
     cloud,
     containers,
     databases,
@@ -50,6 +51,7 @@ FAMILIES: tuple[Family, ...] = (
     databases.FAMILY,
     publishing.FAMILY,
     secrets.FAMILY,
+    backups.FAMILY,
 )
 
 # Programs the families know, as words that start a shell command in prose (`run \`ufw

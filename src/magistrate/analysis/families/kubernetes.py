@@ -86,6 +86,8 @@ def security_tool(names: list[str]) -> bool:
 
 def _delete(inv: Invocation, rest: list[str], where: frozenset[str]) -> Iterator[Effect]:
     if not rest:
+        if "xargs" in inv.via:  # `kubectl get ns -o name | … | xargs kubectl delete`: unseen
+            yield _resource("destroy", "objects from the input", {"workload"} | where, inv)
         return
     kinds, named = _kinds(rest[0])
     target = " ".join(rest)[:200]
@@ -215,6 +217,11 @@ FAMILY: Family = Family(
             "kubectl delete namespace production", has=("destroy:namespace", "destroy:production")
         ),
         Example("kubectl --context prod-us delete ns payments", has=("destroy:production",)),
+        Example(
+            "kubectl get ns -o name | grep -v kube- | xargs kubectl delete",
+            has=("destroy:workload",),
+        ),
+        Example("kubectl delete", lacks=("destroy",)),
         Example("oc delete project billing", has=("destroy:namespace",)),
         Example("kubectl delete pvc --all -n databases", has=("destroy:workload",)),
         Example("kubectl delete deploy/api -n staging", has=("destroy:workload",)),

@@ -64,6 +64,11 @@ def _branch(ref: str) -> str:
     return dst.removeprefix("refs/heads/")
 
 
+def _unnamed(ref: str) -> bool:
+    """A ref not named on the line: a tag, HEAD, a variable, xargs' `{}` or a loop's `%b`."""
+    return bool(_TAG.match(ref)) or ref in ("HEAD", "@") or any(c in ref for c in "${}%*")
+
+
 def _push(inv: Invocation, args: list[str]) -> Iterator[Effect]:
     operands, options = split(args, _PUSH_VALUED)
     refs = operands[1:]
@@ -92,6 +97,8 @@ def _push(inv: Invocation, args: list[str]) -> Iterator[Effect]:
             classes = {"branch-delete"}
             if _PROTECTED.match(name):
                 classes.add("protected-branch")
+            elif name and "xargs" not in inv.via and not _unnamed(name):
+                classes.add("own-branch")  # a named feature branch, as a force-push to one
             if _TRUNK.match(name):
                 yield resource("destroy", f"branch {name}", {"branch"}, inv)
             yield resource("rewrite", f"deletes {name}", classes, inv)
@@ -248,8 +255,14 @@ FAMILY: Family = Family(
         Example("git push origin --delete main", has=("destroy:branch",)),
         Example(
             "git push origin --delete feature/old",
-            has=("rewrite:branch-delete",),
+            has=("rewrite:branch-delete", "rewrite:own-branch"),
             lacks=("destroy",),
+        ),
+        Example("git push origin --delete v2.0.1", lacks=("rewrite:own-branch",)),
+        Example(
+            "git branch -r | sed 's#origin/##' | xargs -I{} git push origin --delete {}",
+            has=("rewrite:branch-delete",),
+            lacks=("rewrite:own-branch",),
         ),
         Example(
             "git push origin --delete release/2.4",
