@@ -1,5 +1,4 @@
-"""Backup and snapshot tools: what they delete (borg, restic, kopia, duplicity, zfs, btrfs,
-lvremove).
+"""Backup and snapshot tools: what they delete (borg, restic, kopia, zfs, btrfs, lvremove).
 
 A backup deleted is the last copy of data deleted: each deletion is a `delete` effect on the
 repository, dataset or snapshot, with the class `data` besides the path's own classes, so the
@@ -44,11 +43,9 @@ def _borg(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 def _restic(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     operands, _ = split(inv.argv, _RESTIC_VALUED)
-    verb = operands[0] if operands else ""
-    if verb not in ("forget", "prune") or (verb == "forget" and _keeps(inv.argv)):
+    # `prune` alone removes only what a `forget` already let go of
+    if operands[:1] != ["forget"] or _keeps(inv.argv):
         return
-    if verb == "prune":
-        return  # prune removes what `forget` already let go of
     repo = next(
         (inv.argv[k + 1] for k, a in enumerate(inv.argv[:-1]) if a in ("-r", "--repo")),
         "$RESTIC_REPOSITORY",
