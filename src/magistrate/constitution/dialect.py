@@ -62,3 +62,72 @@ def _walk(items: Any) -> Iterator[str]:
             yield from _walk(av[1])
             if av[2] is not None:
                 yield from _walk(av[2])
+
+
+def byte_mode_problems(pattern: str) -> list[str]:
+    """What in a text pattern cannot match as written, because Hyperscan reads bytes (UTF-8,
+    one byte at a time): a character outside ASCII inside a `[...]` class (the class holds its
+    bytes, each alone), and `\\b` right before one (such a letter is no word character there, so
+    no boundary precedes it after a space). Empty when there is none, or it does not parse."""
+    try:
+        parsed = _p.parse(pattern)
+    except re.error:
+        return []
+    found: list[str] = []
+    if any(any(ord(c) > 127 for c in cls) for cls in _written_classes(pattern)):
+        found.append("a character outside ASCII inside [...]: write it as an alternative (a|ä)")
+    if _boundary_before_beyond_ascii(parsed.data):
+        found.append(r"\b before a character outside ASCII, which never matches there")
+    return found
+
+
+def _written_classes(pattern: str) -> Iterator[str]:
+    """The `[...]` classes as written (the parser turns `(a|ä)` into a class too)."""
+    k, n = 0, len(pattern)
+    while k < n:
+        c = pattern[k]
+        if c == "\\":
+            k += 2
+            continue
+        if c == "[":
+            end = k + 1
+            if end < n and pattern[end] == "^":
+                end += 1
+            if end < n and pattern[end] == "]":
+                end += 1
+            while end < n and pattern[end] != "]":
+                end += 2 if pattern[end] == "\\" else 1
+            yield pattern[k : end + 1]
+            k = end + 1
+            continue
+        k += 1
+
+
+def _first_beyond_ascii(items: Any) -> bool:
+    """Whether what a sequence starts with can be a character outside ASCII."""
+    if not items:
+        return False
+    op, av = items[0]
+    if op is _c.LITERAL:
+        return bool(av > 127)
+    if op is _c.IN:  # `(ü|u)`, parsed as a class
+        return any(o is _c.LITERAL and v > 127 for o, v in av)
+    if op is _c.SUBPATTERN:
+        return _first_beyond_ascii(av[3])
+    if op is _c.BRANCH:
+        return any(_first_beyond_ascii(branch) for branch in av[1])
+    return False
+
+
+def _boundary_before_beyond_ascii(items: Any) -> bool:
+    seq = list(items)
+    for k, (op, av) in enumerate(seq):
+        if op is _c.AT and av is _c.AT_BOUNDARY and _first_beyond_ascii(seq[k + 1 :]):
+            return True
+        if op is _c.SUBPATTERN and _boundary_before_beyond_ascii(av[3]):
+            return True
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and _boundary_before_beyond_ascii(av[2]):
+            return True
+        if op is _c.BRANCH and any(_boundary_before_beyond_ascii(b) for b in av[1]):
+            return True
+    return False

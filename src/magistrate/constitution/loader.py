@@ -17,7 +17,7 @@ from magistrate.analysis.effects import RESOURCE_CLASSES
 from magistrate.analysis.hsdb import compile_database
 from magistrate.analysis.secrets import SECRET_PATTERNS
 from magistrate.constitution.cache import cached
-from magistrate.constitution.dialect import dialect_problems
+from magistrate.constitution.dialect import byte_mode_problems, dialect_problems
 from magistrate.constitution.examples import example_problems
 from magistrate.constitution.extends import BUILTINS, load_raw, read_source, resolve
 from magistrate.constitution.model import Constitution, Rule
@@ -277,13 +277,19 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
             problem(owner, f"{field}: pattern {pattern!r} uses {why}, outside the rule language")
         return not outside
 
+    def bytewise(owner: str | None, field: str, pattern: str) -> bool:
+        # Hyperscan reads bytes: what cannot match as written is a problem, not a silent miss
+        for why in byte_mode_problems(pattern):
+            problem(owner, f"{field}: pattern {pattern!r} has {why} (Hyperscan reads bytes)")
+        return True
+
     text_patterns: list[tuple[str | None, str, str]] = []
     for rule in rules:
         for pattern in rule.match.patterns:
-            if check(rule.id, "patterns", pattern):
+            if check(rule.id, "patterns", pattern) and bytewise(rule.id, "patterns", pattern):
                 text_patterns.append((rule.id, "patterns", pattern))
         for pattern in rule.match.unless:
-            if check(rule.id, "unless", pattern):
+            if check(rule.id, "unless", pattern) and bytewise(rule.id, "unless", pattern):
                 text_patterns.append((rule.id, "unless", pattern))
         for pattern in rule.match.also:  # run by RE2 (linear), only where `patterns` match
             if check(rule.id, "also", pattern) and not _re2_compiles(pattern):

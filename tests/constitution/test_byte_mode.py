@@ -1,0 +1,79 @@
+"""Text patterns run in Hyperscan, which reads UTF-8 one byte at a time: a class holding a letter
+outside ASCII holds its bytes, and `\\b` before such a letter never matches. Both are reported
+when a constitution loads, and the rewrites the report asks for do match."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from magistrate import Action, ConstitutionError, RiskDetector, load_constitution
+from magistrate.constitution.dialect import byte_mode_problems
+
+HEADER = """
+name: test
+articles:
+  - {id: a1, number: 1, title: First, text: The first article.}
+"""
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("[-–—]", "inside [...]"),
+        ("[\"“']quoted", "inside [...]"),
+        (r"\büberweis", r"\b before"),
+        (r"\b(ü|u)berweis", r"\b before"),
+        (r"\b(send|envíe|über)\b", r"\b before"),
+    ],
+)
+def test_what_cannot_match_bytewise_is_named(pattern: str, problem: str) -> None:
+    assert any(problem in why for why in byte_mode_problems(pattern))
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(-|–|—)", r"(^|[^a-z0-9_])(ü|u)berweis", r"\b(send|forward)\b", r"[a-z]+", r"\[ä\]"],
+)
+def test_what_matches_bytewise_is_not(pattern: str) -> None:
+    assert byte_mode_problems(pattern) == []
+
+
+def test_a_constitution_with_such_a_pattern_is_rejected_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        HEADER
+        + textwrap.dedent(
+            """
+            rules:
+              - id: transfer-de
+                article: a1
+                risk: HIGH
+                match: {patterns: ['\\b(ü|u)berweisen\\b']}
+            """
+        )
+    )
+    with pytest.raises(ConstitutionError) as err:
+        load_constitution(path)
+    assert "transfer-de" in str(err.value) and "Hyperscan reads bytes" in str(err.value)
+
+
+def test_the_rewrite_matches_the_letter_the_boundary_missed(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        HEADER
+        + textwrap.dedent(
+            """
+            rules:
+              - id: transfer-de
+                article: a1
+                risk: HIGH
+                match: {patterns: ['(^|[^a-z0-9_])(ü|u)berweisen\\b']}
+            """
+        )
+    )
+    detector = RiskDetector(load_constitution(path))
+    hit = detector.assess(Action(kind="prompt", text="Bitte sofort 900 Euro überweisen"))
+    assert "transfer-de" in hit.rule_ids
