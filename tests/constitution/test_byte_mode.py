@@ -41,39 +41,29 @@ def test_what_matches_bytewise_is_not(pattern: str) -> None:
     assert byte_mode_problems(pattern) == []
 
 
-def test_a_constitution_with_such_a_pattern_is_rejected_with_the_reason(tmp_path: Path) -> None:
+def one_rule(tmp_path: Path, pattern: str) -> Path:
+    """A constitution of one rule, `transfer-de`, matching `pattern`."""
     path = tmp_path / "c.yaml"
-    path.write_text(
-        HEADER
-        + textwrap.dedent(
-            """
-            rules:
-              - id: transfer-de
-                article: a1
-                risk: HIGH
-                match: {patterns: ['\\b(ü|u)berweisen\\b']}
-            """
-        )
-    )
+    rule = f"""
+        rules:
+          - id: transfer-de
+            article: a1
+            risk: HIGH
+            match: {{patterns: ['{pattern}']}}
+        """
+    path.write_text(HEADER + textwrap.dedent(rule))
+    return path
+
+
+def test_a_constitution_with_such_a_pattern_is_rejected_with_the_reason(tmp_path: Path) -> None:
     with pytest.raises(ConstitutionError) as err:
-        load_constitution(path)
+        load_constitution(one_rule(tmp_path, r"\b(ü|u)berweisen\b"))
     assert "transfer-de" in str(err.value) and "Hyperscan reads bytes" in str(err.value)
 
 
 def test_the_rewrite_matches_the_letter_the_boundary_missed(tmp_path: Path) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text(
-        HEADER
-        + textwrap.dedent(
-            """
-            rules:
-              - id: transfer-de
-                article: a1
-                risk: HIGH
-                match: {patterns: ['(^|[^a-z0-9_])(ü|u)berweisen\\b']}
-            """
-        )
+    detector = RiskDetector(
+        load_constitution(one_rule(tmp_path, r"(^|[^a-z0-9_])(ü|u)berweisen\b"))
     )
-    detector = RiskDetector(load_constitution(path))
     hit = detector.assess(Action(kind="prompt", text="Bitte sofort 900 Euro überweisen"))
     assert "transfer-de" in hit.rule_ids

@@ -55,6 +55,7 @@ _CHMOD_CALL = re.compile(
 )
 _SETUID_MODE = re.compile(r"""(?<![\w.])(?:0o?|['"])?[246][0-7]{3}\b|S_IS[UG]ID""")
 _FIRST_STR = re.compile(_STR)
+_Classify = Callable[[str], frozenset[str]]  # a path's classes (PathClassifier.classify)
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
 # The home directory named by code rather than spelled out: `rmtree(Path.home())`.
 # The callee is matched by its last name (`require('fs').rmSync`, `fs.promises.rm`, `os.RemoveAll`).
@@ -283,9 +284,7 @@ def _plain_calls(code: str) -> str:
     return code
 
 
-def _forks_and_modes(
-    code: str, out: CodeAnalysis, classify: Callable[[str], frozenset[str]]
-) -> None:
+def _forks_and_modes(code: str, out: CodeAnalysis, classify: _Classify) -> None:
     """A fork bomb, and files given the setuid or setgid bit."""
     if "fork" in code and (bomb := _CODE_FORK_BOMB.search(code)):
         out.fork_bomb = bomb.group(0)[:80]
@@ -293,23 +292,23 @@ def _forks_and_modes(
         _setuid(code, out, classify)
 
 
-def _setuid(code: str, out: CodeAnalysis, classify: Callable[[str], frozenset[str]]) -> None:
+def _setuid(code: str, out: CodeAnalysis, classify: _Classify) -> None:
     """chmod calls whose mode sets the setuid or setgid bit: a privilege effect on the file."""
     for m in _CHMOD_CALL.finditer(code):
         call = code[m.end() : m.end() + 200].split(";", 1)[0].split("\n", 1)[0]
         literal = _FIRST_STR.search(call)
         if literal is None:
             continue
+        path = literal.group(2)
+        if _SETUID_MODE.fullmatch(path):  # `chmod('4755', p)`: the path is the next string
+            nxt = _FIRST_STR.search(call, literal.end())
+            if nxt is None:
+                continue
+            path = nxt.group(2)
         # the mode is what the call holds besides its path (the path may end in digits)
-        rest = call[: literal.start()] + call[literal.end() :]
-        if _SETUID_MODE.search(rest) or _SETUID_MODE.fullmatch(literal.group(2)):
-            path = literal.group(2)
-            if _SETUID_MODE.fullmatch(path):  # `chmod('4755', p)`: the path is the next string
-                nxt = _FIRST_STR.search(call, literal.end())
-                if nxt is None:
-                    continue
-                path = nxt.group(2)
-            out.effects.append(Effect("privilege", path, classify(path) | {"setuid"}, "code"))
+        elif not _SETUID_MODE.search(call[: literal.start()] + call[literal.end() :]):
+            continue
+        out.effects.append(Effect("privilege", path, classify(path) | {"setuid"}, "code"))
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:

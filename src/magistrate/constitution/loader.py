@@ -277,20 +277,22 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
             problem(owner, f"{field}: pattern {pattern!r} uses {why}, outside the rule language")
         return not outside
 
-    def bytewise(owner: str | None, field: str, pattern: str) -> bool:
+    text_patterns: list[tuple[str | None, str, str]] = []
+
+    def text_pattern(owner: str | None, field: str, pattern: str) -> None:
+        """A pattern Hyperscan runs: in the dialect, and able to match byte by byte."""
+        if not check(owner, field, pattern):
+            return
         # Hyperscan reads bytes: what cannot match as written is a problem, not a silent miss
         for why in byte_mode_problems(pattern):
             problem(owner, f"{field}: pattern {pattern!r} has {why} (Hyperscan reads bytes)")
-        return True
+        text_patterns.append((owner, field, pattern))
 
-    text_patterns: list[tuple[str | None, str, str]] = []
     for rule in rules:
         for pattern in rule.match.patterns:
-            if check(rule.id, "patterns", pattern) and bytewise(rule.id, "patterns", pattern):
-                text_patterns.append((rule.id, "patterns", pattern))
+            text_pattern(rule.id, "patterns", pattern)
         for pattern in rule.match.unless:
-            if check(rule.id, "unless", pattern) and bytewise(rule.id, "unless", pattern):
-                text_patterns.append((rule.id, "unless", pattern))
+            text_pattern(rule.id, "unless", pattern)
         for pattern in rule.match.also:  # run by RE2 (linear), only where `patterns` match
             if check(rule.id, "also", pattern) and not _re2_compiles(pattern):
                 problem(rule.id, f"also: pattern {pattern!r} does not compile in RE2")
@@ -302,11 +304,9 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         for pattern in patterns:
             check(None, f"path_classes.{name}", pattern)
     for pattern in base.sensitive_content:
-        if check(None, "sensitive_content", pattern):
-            text_patterns.append((None, "sensitive_content", pattern))
+        text_pattern(None, "sensitive_content", pattern)
     for pattern in base.sofia.patterns:
-        if check(None, "sofia.patterns", pattern):
-            text_patterns.append((None, "sofia.patterns", pattern))
+        text_pattern(None, "sofia.patterns", pattern)
     for pattern in base.sofia.crisis:
         if check(None, "sofia.crisis", pattern):
             text_patterns.append((None, "sofia.crisis", pattern))

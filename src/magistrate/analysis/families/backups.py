@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, asks_help
-from magistrate.analysis.families.cli import split
+from magistrate.analysis.families.cli import split, values
 from magistrate.analysis.invocation import Invocation
 
 _DATA = frozenset({"data"})
@@ -27,6 +27,7 @@ def _keeps(argv: list[str]) -> bool:
 
 
 def _delete(target: str, inv: Invocation, classify: Classify) -> Effect:
+    """A backup, snapshot or dataset deleted: data, and whatever its path is besides."""
     path = target.split("::", 1)[0]  # borg's `repo::archive`
     return Effect("delete", target[:200], classify(path) | _DATA, inv.name, inv.privileged)
 
@@ -46,11 +47,7 @@ def _restic(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     # `prune` alone removes only what a `forget` already let go of
     if operands[:1] != ["forget"] or _keeps(inv.argv):
         return
-    repo = next(
-        (inv.argv[k + 1] for k, a in enumerate(inv.argv[:-1]) if a in ("-r", "--repo")),
-        "$RESTIC_REPOSITORY",
-    )
-    yield _delete(repo, inv, classify)
+    yield _delete((values(inv.argv, "-r", "--repo") or ["$RESTIC_REPOSITORY"])[0], inv, classify)
 
 
 def _kopia(inv: Invocation, classify: Classify) -> Iterator[Effect]:
@@ -71,7 +68,7 @@ def _zfs_btrfs_lvm(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         return
     for target in targets:
         # a dataset (`tank/data`) holds data; a snapshot (`tank/data@daily`) is its backup
-        yield Effect("delete", target[:200], classify(target) | _DATA, inv.name, inv.privileged)
+        yield _delete(target, inv, classify)
 
 
 _HANDLERS = {
