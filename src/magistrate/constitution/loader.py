@@ -308,8 +308,7 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
     for pattern in base.sofia.patterns:
         text_pattern(None, "sofia.patterns", pattern)
     for pattern in base.sofia.crisis:
-        if check(None, "sofia.crisis", pattern):
-            text_patterns.append((None, "sofia.crisis", pattern))
+        text_pattern(None, "sofia.crisis", pattern)
     args = base.tool_arguments
     for role in type(args).model_fields:
         for pattern in getattr(args, role):
