@@ -54,6 +54,10 @@ def test_the_original_blob_is_judged_quickly(gov: Governor) -> None:
         {"kind": "shell", "text": "'a' + 'b' + " * 8_000},
         {"kind": "shell", "text": "ssh h " * 16_000},
         {"kind": "shell", "text": "a(" * 50_000},
+        # loop headers of cmd and PowerShell, unclosed (analysis/loops.py bounds its reads)
+        {"kind": "shell", "text": "foreach ($a in " * 6_000},
+        {"kind": "shell", "text": "for /r x %i in (" * 5_000},
+        {"kind": "shell", "text": "for %i in (a) do %~" + "a" * 90_000},
         {
             "kind": "sql",
             "text": "DELETE FROM t WHERE " + _WHERE,

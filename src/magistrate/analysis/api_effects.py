@@ -357,49 +357,64 @@ class ApiEffects:
 
     def request(self, method: str, url: str, pairs: list[tuple[str, str]]) -> list[Effect]:
         """Effects of an HTTP request: metadata reads, and REST verbs on the path's resources."""
-        url = url.strip()[:4096]
-        if is_metadata_url(url):
-            # Every request to the metadata service reads it (IMDSv2's PUT of a token included).
-            canon = canonical_url(url)
-            return [Effect("read", canon, self._classify(canon), f"http {method}")]
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return []
-        segments = [unquote(s) for s in parts.path.split("/") if s][:32]
-        command = f"http {method}"
-        # The last collection segment naming a resource, and the identifiers after it.
-        path_words = {w for seg in segments for w in _words(seg)}
-        infra = bool((set(_words(parts.hostname or "")) | path_words) & _PROVIDERS)
-        last = -1
-        for i, seg in enumerate(segments):
-            words = _words(seg)
-            if _nouns(words, infra) or (words and words[-1] in _GRANT_NOUNS):
-                last = i
-        if last < 0:
-            return []
-        noun_words = _words(segments[last])
-        nouns = _nouns(noun_words, infra)
-        # `/{collection}/{id}` names one resource (`/repos/{owner}/{name}` on forges); further
-        # segments are actions or settings on it (`/zones/{id}/purge_cache`), judged elsewhere.
-        rest = len(segments) - last - 1
-        item = 1 <= rest <= (2 if "repository" in nouns else 1)
-        idents = [s for s in segments if _ID_LIKE.match(s)] + [
-            v for k, v in pairs if not _FREE_TEXT.search(k) and k.lower() not in ("url", "method")
-        ]
-        env = environment_classes(idents)
-        target = url[:200]
-        out: list[Effect] = []
-        if method == "DELETE" and item:
-            out += _destroy(nouns, target, env, command)
-        if method in ("PUT", "PATCH", "POST"):
-            if nouns and item:
-                out += _apply(nouns, target, env, command)
-            if infra and path_words & _GRANT_NOUNS:
-                out += _grant(noun_words, pairs, target, command)
-            if _is_public(pairs, set(nouns)):
-                out.append(Effect("publish", target, frozenset({"public"}), command))
-        return out
+        return _request(method, url, pairs, self._classify)
+
+
+def request_effects(method: str, url: str, body: str, classify: Any) -> list[Effect]:
+    """A request a command-line client sends (`curl -X DELETE URL -d BODY`), judged as the
+    same request made as an `http` action is."""
+    return _request(method.upper(), url, _body_pairs(body), classify)
+
+
+def _request(method: str, url: str, pairs: list[tuple[str, str]], classify: Any) -> list[Effect]:
+    """ApiEffects.request's work, shared with command-line clients."""
+    url = url.strip()[:4096]
+    if is_metadata_url(url):
+        # Every request to the metadata service reads it (IMDSv2's PUT of a token included).
+        canon = canonical_url(url)
+        return [Effect("read", canon, classify(canon), f"http {method}")]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    segments = [unquote(s) for s in parts.path.split("/") if s][:32]
+    command = f"http {method}"
+    # The last collection segment naming a resource, and the identifiers after it.
+    path_words = {w for seg in segments for w in _words(seg)}
+    infra = bool((set(_words(parts.hostname or "")) | path_words) & _PROVIDERS)
+    last = -1
+    for i, seg in enumerate(segments):
+        words = _words(seg)
+        if _nouns(words, infra) or (words and words[-1] in _GRANT_NOUNS):
+            last = i
+    if method == "DELETE" and any("*" in seg or seg == "_all" for seg in segments):
+        # `DELETE /logs-*`, `DELETE /_all`: every index or collection the pattern names.
+        env = environment_classes([*segments, parts.hostname or ""])
+        return _destroy(["database"], url[:200], env, command)
+    if last < 0:
+        return []
+    noun_words = _words(segments[last])
+    nouns = _nouns(noun_words, infra)
+    # `/{collection}/{id}` names one resource (`/repos/{owner}/{name}` on forges); further
+    # segments are actions or settings on it (`/zones/{id}/purge_cache`), judged elsewhere.
+    rest = len(segments) - last - 1
+    item = 1 <= rest <= (2 if "repository" in nouns else 1)
+    idents = [s for s in segments if _ID_LIKE.match(s)] + [
+        v for k, v in pairs if not _FREE_TEXT.search(k) and k.lower() not in ("url", "method")
+    ]
+    env = environment_classes(idents)
+    target = url[:200]
+    out: list[Effect] = []
+    if method == "DELETE" and item:
+        out += _destroy(nouns, target, env, command)
+    if method in ("PUT", "PATCH", "POST"):
+        if nouns and item:
+            out += _apply(nouns, target, env, command)
+        if infra and path_words & _GRANT_NOUNS:
+            out += _grant(noun_words, pairs, target, command)
+        if _is_public(pairs, set(nouns)):
+            out.append(Effect("publish", target, frozenset({"public"}), command))
+    return out
 
 
 _KIND_KEYS = frozenset({"kind", "type", "resource", "resource_type", "resourcetype", "object"})

@@ -95,6 +95,7 @@ SHELLS = frozenset(
         "powershell.exe",
         "cmd",
         "cmd.exe",
+        "nu",  # nushell: `nu -c 'rm --recursive …'`
     ]
 )
 # Interpreters of other languages: `-c`/`-e` code and stdin code are inspected as program text.

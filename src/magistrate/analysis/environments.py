@@ -76,7 +76,13 @@ def loop_value(w: Word, env: dict[str, str]) -> str:
     """A stand-in value for a loop variable: `for f in $(ls /)` iterates over entries of `/`."""
     for sub in w.subs:
         toks = [t.text for t in lex(sub) if isinstance(t, Word)]
-        if toks and basename(toks[0]) in ("ls", "find"):
-            roots = [t for t in toks[1:] if not t.startswith("-")]
+        if toks and basename(toks[0]) in _LISTERS:
+            # Switches are not folders: `-type d`, cmd's `dir /b`.
+            roots = [t for t in toks[1:] if not t.startswith("-") and not _CMD_SWITCH.match(t)]
             return (roots[0].rstrip("/") + "/*") if roots else "*"
     return w.text
+
+
+# Programs whose output a loop walks as a folder's entries (POSIX, cmd and PowerShell).
+_LISTERS = frozenset({"ls", "find", "dir", "gci", "get-childitem"})
+_CMD_SWITCH = re.compile(r"^/[a-z](?::\w+)?$", re.I)

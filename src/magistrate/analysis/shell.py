@@ -37,6 +37,7 @@ from magistrate.analysis.feeds import piped_paths
 from magistrate.analysis.heredocs import body_substitutions, data_spans, match_text
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
 from magistrate.analysis.launches import runner_fetch
+from magistrate.analysis.loops import feeder, rewrite_loops
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_args import (
     BRACE_LIST,
@@ -147,6 +148,22 @@ class ShellAnalyzer:
         return result
 
 
+# Cmdlets of the verbs that take `-WhatIf` (ShouldProcess): asked it, they only say what they
+# would do. A script or a program with such a switch is not one of them (`wipe-all.ps1 -WhatIf`).
+_SHOULD_PROCESS = re.compile(
+    r"^(remove|clear|format|set|stop|restart|new|move|copy|rename|uninstall|install|disable"
+    r"|enable|reset|update|add|start|suspend|unregister|register|dismount|mount|initialize"
+    r"|publish|unpublish|revoke|grant)-[a-z][a-z0-9]*$"
+)
+
+
+def _what_if(name: str, args: list[str]) -> bool:
+    """PowerShell's `-WhatIf` (not `-WhatIf:$false`) given to a cmdlet that takes it."""
+    return bool(_SHOULD_PROCESS.match(name)) and any(
+        a[:7].lower() == "-whatif" and not a.lower().endswith("$false") for a in args
+    )
+
+
 class _Run(FollowRun):
     """One analysis: the walk over a command line, its commands and the wrappers they run
     through (the effects and the code followed come from the classes below it)."""
@@ -162,6 +179,7 @@ class _Run(FollowRun):
         span: tuple[int, int] | None = None,
     ) -> None:
         self.work += len(src)
+        src = rewrite_loops(src, self.classify)  # cmd's and PowerShell's loops as POSIX ones
         if depth > MAX_DEPTH:
             self.out.facts.setdefault(Fact.NESTING_TOO_DEEP, src[:80])
             self.limit(f"shell nesting deeper than {MAX_DEPTH} levels")
@@ -283,7 +301,7 @@ class _Run(FollowRun):
         env: dict[str, str],
         where: tuple[int, int],
     ) -> None:
-        stdin_targets = piped_paths(argv, s.prev.invocation, self.classify) if s.prev else []
+        stdin_targets = piped_paths(argv, feeder(s.prev), self.classify) if s.prev else []
         unwrapped = self._unwrap(s, argv, depth, via, env, where, stdin_targets)
         if unwrapped is None:
             return
@@ -477,6 +495,8 @@ class _Run(FollowRun):
         if len(self.out.invocations) >= MAX_INVOCATIONS:
             self.limit(f"more than {MAX_INVOCATIONS:,} commands")
             return None
+        if "-" in name and _what_if(name, args):
+            return None  # PowerShell asked what it would do (-WhatIf): nothing runs
         flags, operands = split_flags(args)
         inv = Invocation(
             name=name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from magistrate.analysis import commands as C
+from magistrate.analysis.api_effects import request_effects
 from magistrate.analysis.dynamic import credential_vars
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
@@ -33,6 +34,23 @@ _URL = re.compile(r"^(?:https?|ftp|tftp)://", re.I)
 _DOWNLOAD = frozenset({"download"})
 _OUTPUT_OPTIONS = frozenset({"--output", "-outfile", "-outputfile"})
 _SEND_METHODS = frozenset({"post", "put", "patch"})
+_METHODS = frozenset({"get", "head", "post", "put", "patch", "delete", "options"})
+
+
+def _request_method(lower: list[str], sending: bool) -> str:
+    """The HTTP method of a client's request: `-X M`, `--request=M`, `-Method M`; POST when
+    it sends data."""
+    for k, a in enumerate(lower):
+        if a in ("-x", "--request", "-method") and k + 1 < len(lower):
+            if lower[k + 1] in _METHODS:
+                return lower[k + 1].upper()
+        elif a.startswith("--request=") and a[10:] in _METHODS:
+            return a[10:].upper()
+        elif a.startswith("-x") and a[2:] in _METHODS:
+            return a[2:].upper()
+    return "POST" if sending else "GET"
+
+
 # PowerShell's cmdlets (and their aliases) that list or read a drive's items: on the `Env:`
 # drive, every environment variable (`Get-ChildItem Env:`, `dir env:`, `gci env:*`).
 _PS_ITEM_READERS = frozenset(
@@ -367,6 +385,11 @@ class EffectsRun(RunState):
         for u in urls or [name]:
             # Data spliced into a URL (`?d=$(cat key)`) leaves with the request.
             self._add("send" if sending or "$" in u else "fetch", u, name)
+        method = _request_method(lower, sending)
+        if method != "GET":  # `curl -X DELETE URL`: the request an `http` action would make
+            body = " ".join(_data_values([a for a in argv if not a.startswith("http")]))
+            for u in [u for u in urls if _URL.match(u)][:2]:
+                self.out.effects += request_effects(method, u, body, self.classify)
         if foreign := _foreign_credentials(argv):
             # `curl -H "X-Token: $GITHUB_TOKEN" https://collector…`: a vendor's credential
             # handed to a host not the vendor's is sent out, not used.

@@ -16,8 +16,10 @@ from magistrate.analysis.dynamic import decode_literal
 from magistrate.analysis.environments import is_env_file
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.feeds import find_target as _find_target
+from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import option_value as _option_value
 from magistrate.analysis.invocation import Invocation
+from magistrate.analysis.loops import PER_ITEM_BLOCKS, bind_item, block_words, feeder
 from magistrate.analysis.prose_commands import COMMON_COMMANDS
 from magistrate.analysis.runners import fleet_command as _fleet_command
 from magistrate.analysis.shell_args import (
@@ -81,6 +83,8 @@ class FollowRun(EffectsRun):
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
         elif name == "$dynamic":
             self._dynamic(inv, s, stdin_code, words, depth, nested_via, env, where)
+        elif name in PER_ITEM_BLOCKS and (block := block_words(inv)) is not None:
+            self._per_item_block(s, block, depth, nested_via, env, where)
         elif name in C.SCRIPT_BLOCK_RUNNERS or name in C.PROCESS_STARTERS:
             self._powershell_block(inv, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
@@ -250,6 +254,23 @@ class FollowRun(EffectsRun):
         args = _option_value(inv.argv, frozenset({"-ArgumentList", "-argumentlist", "-Args"}))
         if program:
             self.script(f"{quote(program)} {args or ''}", depth + 1, via, dict(env), span=where)
+
+    def _per_item_block(
+        self,
+        s: SimpleCommand,
+        block: list[str],
+        depth: int,
+        via: tuple[str, ...],
+        env: dict[str, str],
+        where: tuple[int, int],
+    ) -> None:
+        """`gci X | ForEach-Object { Remove-Item $_ }`: the block runs for each item the
+        pipeline feeds it, `$_` standing for one (X's items: X, as `Remove-Item` fed by
+        `gci X` reads)."""
+        source = feeder(s.prev)
+        listed = _listed_paths(source, self.classify) if source is not None else []
+        words = bind_item(block, listed[0] if listed else None)
+        self.script(" ".join(quote(w) for w in words), depth + 1, via, dict(env), span=where)
 
     def _shell_script_arg(self, name: str, argv: list[str]) -> str | None:
         if name in ("pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"):

@@ -202,6 +202,7 @@ class ToolArguments(_Strict):
     environment: list[str] = []
     method: list[str] = []
     operation: list[str] = []
+    replaced: list[str] = []  # the text an edit replaces (not read: the action does not write it)
 
 
 class ToolVerbs(_Strict):

@@ -47,6 +47,8 @@ from magistrate.rule_match import CompiledRule, Context, FieldPatterns, Subject
 __all__ = ["RiskDetector", "default_detector", "detect_risk_level", "iter_rules"]
 
 _PROD = re.compile(r"\b(prod|production|prd|live)\b", re.I)
+# In a name (`ledger_prod`, `prj-acme-prod`): an underscore separates words there too.
+_PROD_NAME = re.compile(r"(?:^|[^a-z0-9])(prod|production|prd|live)(?:$|[^a-z0-9])", re.I)
 _SQL_TRIGGER = re.compile(
     r"\b(drop|truncate|delete|update|alter|grant|revoke|create|copy|merge|insert|replace|rename"
     r"|upsert|vacuum|load|set|exec|execute|prepare|sp_executesql|call)\b",
@@ -273,7 +275,7 @@ class RiskDetector:
                         ctx.facts.setdefault(Fact.DATA_MENTIONED, token)
             elif view == "sql" and _sql_trigger(subj.text):
                 self._sql(ctx, subj.text)
-            elif view in ("environment", "url") and _PROD.search(
+            elif view in ("environment", "url") and _PROD_NAME.search(
                 subj.text if view == "environment" else host_of(subj.text)
             ):  # `"env": "production"`, `"host": "prod-db.acme.internal"`
                 ctx.facts.setdefault(Fact.PRODUCTION_TARGET, f"{subj.origin}={subj.text[:60]}")

@@ -243,7 +243,7 @@ class SubjectReader:
                 self._sniff(value, origin, subjects)
             elif role in ("path", "url", "recipient", "environment"):
                 subjects.append(Subject(role, value.strip(), origin))
-            elif role in ("method", "operation"):
+            elif role in ("method", "operation", "replaced"):
                 continue
             elif reading:
                 subjects.append(Subject("data", value, origin))

@@ -16,6 +16,7 @@ from magistrate.analysis.families import (
     accounts,
     backups,
     cloud,
+    cmdlets,
     containers,
     databases,
     downloads,
@@ -52,6 +53,7 @@ FAMILIES: tuple[Family, ...] = (
     publishing.FAMILY,
     secrets.FAMILY,
     backups.FAMILY,
+    cmdlets.FAMILY,
 )
 
 # Programs the families know, as words that start a shell command in prose (`run \`ufw

@@ -58,8 +58,8 @@ def _kopia(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 def _zfs_btrfs_lvm(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     operands, _ = split(inv.argv)
-    if inv.name == "zfs" and operands[:1] == ["destroy"]:
-        targets = operands[1:]
+    if inv.name in ("zfs", "zpool") and operands[:1] == ["destroy"]:
+        targets = operands[1:]  # a dataset, or a whole pool and every dataset in it
     elif inv.name == "btrfs" and operands[:2] in (["subvolume", "delete"], ["sub", "del"]):
         targets = operands[2:]
     elif inv.name == "lvremove":
@@ -77,6 +77,7 @@ _HANDLERS = {
     "restic": _restic,
     "kopia": _kopia,
     "zfs": _zfs_btrfs_lvm,
+    "zpool": _zfs_btrfs_lvm,
     "btrfs": _zfs_btrfs_lvm,
     "lvremove": _zfs_btrfs_lvm,
 }
@@ -98,6 +99,8 @@ FAMILY: Family = Family(
         Example("borg delete /srv/borg::host-2026-11-30", has=("delete:data",)),
         Example("borg prune --keep-daily 7 --keep-weekly 4 /mnt/backup/repo", lacks=("delete",)),
         Example("borg list /mnt/backup/repo", lacks=("delete",)),
+        Example("sudo zpool destroy -f tank", has=("delete:data",)),
+        Example("zpool status tank", lacks=("delete",)),
         Example("restic -r s3:s3.amazonaws.com/acme-backups forget 4cb2a1f9", has=("delete:data",)),
         Example("restic forget --keep-last 10 --prune", lacks=("delete",)),
         Example("restic snapshots", lacks=("delete",)),

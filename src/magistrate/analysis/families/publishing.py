@@ -41,12 +41,37 @@ _VALUED = frozenset({"--registry", "--tag", "--access", "--otp", "--repository",
                      "--source", "--token", "--workspace", "--filter"})  # fmt: skip
 
 
+# program → the verb sequences that take published versions or images back from a registry:
+# whoever depends on them breaks (and npm never lets the same version be published again).
+RETRACTORS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "npm": (("unpublish",),),
+    "pnpm": (("unpublish",),),
+    "yarn": (("npm", "unpublish"),),
+    "cargo": (("yank",),),
+    "gem": (("yank",),),
+    "dotnet": (("nuget", "delete"),),
+    "nuget": (("delete",),),
+    "skopeo": (("delete",),),
+    "crane": (("delete",),),
+    "regctl": (("tag", "delete"), ("image", "delete"), ("manifest", "delete")),
+}
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
-    """A package uploaded to a registry."""
-    wanted = PUBLISHERS.get(inv.name)
-    if wanted is None or asks_nothing(inv.argv, ("-n", "--dryrun")):
+    """A package uploaded to a registry, or a published one taken back."""
+    # `cargo yank --version 1.4.2`: there `--version` names what is yanked, it asks nothing.
+    argv = [a for a in inv.argv if a not in ("--version", "--vers")]
+    if asks_nothing(argv, ("-n", "--dryrun")):
         return
     words = [w.lower() for w in split(inv.argv, _VALUED)[0][:3]]
+    for verbs in RETRACTORS.get(inv.name, ()):
+        if tuple(words[: len(verbs)]) == verbs and "--undo" not in inv.argv:  # un-yanks
+            target = " ".join([inv.name, *inv.operands[:4]])
+            yield resource("destroy", target, {"release"}, inv)
+            return
+    wanted = PUBLISHERS.get(inv.name)
+    if wanted is None or asks_nothing(inv.argv):
+        return
     for verbs in wanted:
         if tuple(words[: len(verbs)]) == verbs:
             yield resource("publish", f"{inv.name} {' '.join(words)}", {"package"}, inv)
@@ -55,7 +80,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY: Family = Family(
     name="publishing",
-    commands=frozenset(PUBLISHERS),
+    commands=frozenset(PUBLISHERS) | frozenset(RETRACTORS),
     effects=effects,
     examples=(
         Example("npm publish --access public", has=("publish:package",)),
@@ -66,6 +91,11 @@ FAMILY: Family = Family(
         Example("dotnet nuget push out/Acme.1.0.0.nupkg -k $KEY", has=("publish:package",)),
         Example("yarn npm publish", has=("publish:package",)),
         Example("pnpm -r publish --access public", has=("publish:package",)),
+        Example("npm unpublish @acme/ui-kit --force", has=("destroy:release",)),
+        Example("cargo yank --version 1.4.2 acme-core", has=("destroy:release",)),
+        Example("skopeo delete docker://registry.acme.io/api:v2.3.1", has=("destroy:release",)),
+        Example("skopeo inspect docker://registry.acme.io/api:v2.3.1", lacks=("destroy",)),
+        Example("cargo yank --version 1.4.2 --undo acme-core", lacks=("destroy",)),
         Example("npm publish --dry-run", lacks=("publish",)),
         Example("dotnet publish -c Release -o out", lacks=("publish",)),
         Example("npm install", lacks=("publish",)),
