@@ -23,10 +23,22 @@ ORG = Organization(
         ("10.0.0.7", "10.0.0.7"),
         ("example.org.", "example.org"),
         ("", ""),
+        # An address in a URL's path or query is not its host: before, this URL to anywhere
+        # read as acme.com's own, and what it carried out was not exfiltration.
+        ("https://drop.example.net/c?to=ops@acme.com", "drop.example.net"),
+        ("https://t.example.app/l?db=postgres://u:p@db.acme.com/app", "t.example.app"),
+        ("https://u:p@x@git.acme.com/r", "git.acme.com"),
+        ("http://[::1]:8080/x", "[::1]"),
     ],
 )
 def test_host_of(target: str, host: str) -> None:
     assert host_of(target) == host
+
+
+def test_a_url_is_not_made_internal_by_an_address_in_its_query() -> None:
+    scope = TargetScope(ORG)
+    assert not scope.internal("https://drop.example.net/c?to=ops@acme.com")
+    assert scope.internal("https://ops.acme.com/c?to=someone@gmail.com")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from typing import Any
 CREDENTIAL_FORMATS = frozenset(
     {
         "private-key",
+        "encoded-private-key",
         "aws-access-key-id",
         "aws-secret-access-key",
         "github-token",
@@ -34,6 +35,13 @@ CREDENTIAL_FORMATS = frozenset(
 )
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("private-key", r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----"),
+    # A PEM private key in base64 (`-----BEGIN … PRIVATE KEY` encoded, at its three alignments):
+    # how a key is carried in a URL, a header or a JSON field.
+    (
+        "encoded-private-key",
+        r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{0,60}?(FBSSVZBVEUgS0VZ|QUklWQVRFIEtFWS|UFJJVkFURSBLRVk)"
+        r"[A-Za-z0-9+/=%]*",
+    ),
     ("aws-access-key-id", r"\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"),
     (
         "aws-secret-access-key",

@@ -7,7 +7,9 @@ Rules match on facts by name (`Fact`); each fact keeps the first evidence found 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.effects import Effect
@@ -45,6 +47,47 @@ _VENDORS = {
 }  # fmt: skip
 
 
+# A connection string's password for a named server (not this machine or a compose service),
+# and not a default every tutorial uses.
+_CONNECTION = re.compile(r"://[^/\s:@]+:(?P<password>[^@\s/]+)@(?P<host>[^/:\s?#'\"`]+)")
+_LOCAL_HOST = re.compile(
+    r"^(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[?::1\]?|[^.]+|.+\.(local|localhost|test|internal\.test))$",
+    re.I,
+)
+_DEFAULT_PASSWORDS = frozenset(
+    "postgres password pass secret root admin changeme test dev local example mysql user"
+    " guest 1234 123456 xxx".split()
+)
+
+
+def _live_connection(text: str) -> bool:
+    """Whether text holds a connection string with a real-looking password for a named host."""
+    for m in _CONNECTION.finditer(text[:20_000]):
+        password = m.group("password").lower()
+        if (
+            not _LOCAL_HOST.match(m.group("host"))
+            and password not in _DEFAULT_PASSWORDS
+            and not password.startswith(("$", "{", "<", "%"))  # `$PGPASSWORD`, `{{pw}}`, `<pw>`
+        ):
+            return True
+    return False
+
+
+# Credentials no service takes in a query string: there they are being carried somewhere (a
+# database's connection string, a private key), to any host not the organization's own.
+_NEVER_IN_QUERIES = frozenset(
+    {
+        "url-password",
+        "private-key",
+        "encoded-private-key",
+        "aws-secret-access-key",
+        "azure-connection",
+    }
+)
+# What infra_effects reads: ranges open to the world, cluster-admin, `*` policies, public ACLs.
+_INFRA_TRIGGERS = ("0/0", "cluster-admin", '*\\"', "public", "Public")
+
+
 class FactDeriver:
     """Adds effects and facts to an analysed context. Thread-safe; one per detector."""
 
@@ -67,9 +110,15 @@ class FactDeriver:
         self._tool_effects(ctx)
         if ctx.action.kind == "file":
             self._infra_effects(ctx)
+        elif ctx.action.kind in ("tool", "http") and ctx.action.args:
+            self._applied_infra(ctx)
         self._content_facts(ctx)
-        if ctx.effects and any(self._id_kind[pid] == SECRET for pid in ctx.flagged):
-            self._secret_in_requests(ctx)  # only where the scan saw a credential: rare
+        urls = ctx.arg_values.get("url", ()) if ctx.arg_values else ()
+        if (ctx.effects or urls) and (
+            any(self._id_kind[pid] == SECRET for pid in ctx.flagged)
+            or any("%" in u for u in urls)  # encoded: the scan could not see what it holds
+        ):
+            self._secret_in_requests(ctx, urls)  # only where a credential may be: rare
         self._derive_facts(ctx)
 
     def _infra_effects(self, ctx: Context) -> None:
@@ -82,6 +131,24 @@ class FactDeriver:
         for subj in ctx.subjects:
             if subj.view == "data":
                 ctx.effects.extend(infra_effects(subj.text, paths[0][:120]))
+
+    def _applied_infra(self, ctx: Context) -> None:
+        """A tool or API call that applies infrastructure code or a policy given in its
+        arguments (`kubectl_apply {"manifest": …}`, `put_role_policy {"PolicyDocument": "{…}"}`,
+        an ingress rule's ranges): the effects the same code has written to a file."""
+        action = ctx.action
+        if ctx.tool_words and set(self._reader.verb_ops(ctx.tool_words)) == {"read"}:
+            return  # a read applies nothing
+        args = action.args_json
+        if not any(t in args for t in _INFRA_TRIGGERS):
+            return  # nothing a rule below reads (most calls)
+        # The call's words first (an `authorize … ingress` call names the direction), then the
+        # arguments as `key=value` lines in their order (ports before the range they open),
+        # then each string as itself (a policy document inside a string).
+        flat = [s.text for s in ctx.subjects if s.origin == "args"]
+        strings = [s.text for s in ctx.subjects if s.origin.startswith("args.")]
+        text = "\n".join([ctx.tool_words or action.text or "", *flat, *strings])
+        ctx.effects.extend(infra_effects(text, (action.tool or action.text or "")[:120]))
 
     def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
@@ -166,8 +233,11 @@ class FactDeriver:
                 ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, evidence)
                 if kind == SECRET:
                     ctx.facts.setdefault(Fact.SECRET_CONTENT, f"{self._id_owner[pid]}")
-                    if str(self._id_owner[pid]) in CREDENTIAL_FORMATS:
-                        ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, f"{self._id_owner[pid]}")
+                    owner = str(self._id_owner[pid])
+                    if owner in CREDENTIAL_FORMATS or (
+                        owner == "url-password" and _live_connection(subj.text)
+                    ):
+                        ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, owner)
                     if subj.view == "url" and self._leaves(str(self._id_owner[pid]), subj.text):
                         ctx.facts.setdefault(
                             Fact.EXFILTRATION,
@@ -184,16 +254,22 @@ class FactDeriver:
             url
         )
 
-    def _secret_in_requests(self, ctx: Context) -> None:
+    def _secret_in_requests(self, ctx: Context, urls: Sequence[str]) -> None:
         """A credential written into the address a command fetches or sends to (`curl
-        'https://x/?t=ghp_…'`): the request carries it out."""
-        for e in ctx.effects:
-            if e.op in ("fetch", "send") and "://" in e.target:
-                for _, _, name in find_secrets(e.target):
-                    if self._leaves(name, e.target):
+        'https://x/?t=ghp_…'`, a fetch tool's `url`), percent-encoded or not: the request
+        carries it out."""
+        targets = [e.target for e in ctx.effects if e.op in ("fetch", "send")]
+        for target in [*targets, *urls][:16]:
+            if "://" not in target:
+                continue
+            for text in (target, unquote(target)) if "%" in target else (target,):
+                query = text.find("?")
+                for start, _, name in find_secrets(text):
+                    carried = 0 <= query < start and name in _NEVER_IN_QUERIES
+                    if self._leaves(name, target) or (carried and not self._targets.internal(text)):
                         ctx.facts.setdefault(
                             Fact.EXFILTRATION,
-                            f"{name} in a request to {mask_secrets(e.target)[:80]}",
+                            f"{name} in a request to {mask_secrets(text)[:80]}",
                         )
                         return
 

@@ -16,6 +16,10 @@ __all__ = ["TargetScope", "host_of"]
 
 _HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?([^/:\s?#]+)", re.I)
 _EMAIL_DOMAIN = re.compile(r"@([\w.-]+\.[a-z]{2,})\b", re.I)
+# A URL's authority: user information (to its last `@`) and then the host.
+_URL_HOST = re.compile(
+    r"^\s*[a-z][a-z0-9+.-]*://(?:[^/?#\s]*@)?(\[[0-9a-f:.]+\]|[^/?#:@\s\[\]]+)", re.I
+)
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _PRIVATE_NETS = ("10.", "192.168.", "127.", "169.254.", "0.", *(f"172.{n}." for n in range(16, 32)))
 
@@ -70,6 +74,10 @@ class TargetScope:
 
 def host_of(target: str) -> str:
     """The host of a URL, address or host name, lower case ("" when there is none)."""
+    if url := _URL_HOST.match(target):
+        # A URL's host is its authority's, never an address in its path or query: with
+        # `?to=a@corp.example` a URL to anywhere read as the organization's own.
+        return url.group(1).lower().rstrip(".")
     m = _EMAIL_DOMAIN.search(target)
     hm = _HOST.match(target)
     return (m.group(1) if m else hm.group(1) if hm else "").lower().rstrip(".")

@@ -296,6 +296,16 @@ FAMILY: Family = Family(
         ),
         Example("aws dynamodb delete-table --table-name Orders-prod", has=("destroy:database",)),
         Example("aws s3 ls s3://acme-prod-backups", lacks=("destroy", "apply")),
+        Example(
+            "aws ec2 modify-snapshot-attribute --snapshot-id snap-1 --attribute"
+            " createVolumePermission --operation-type add --group-names all",
+            has=("publish:public",),
+        ),
+        Example(
+            "aws ec2 modify-snapshot-attribute --snapshot-id snap-1 --attribute"
+            " createVolumePermission --operation-type add --user-ids 123456789012",
+            lacks=("publish",),
+        ),
         Example("gcloud projects delete acme-prod --quiet", has=("destroy:namespace",)),
         Example("gcloud sql instances delete prod-pg --quiet", has=("destroy:database",)),
         Example("gcloud container clusters delete main --quiet", has=("destroy:cluster",)),

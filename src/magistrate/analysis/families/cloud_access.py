@@ -120,6 +120,13 @@ def _public(inv: Invocation, words: list[str]) -> Effect | None:
         return resource("publish", "an unauthenticated function URL", {"public"}, inv)
     if "modify-db-snapshot-attribute" in words and "all" in values(argv, "--values-to-add"):
         return resource("publish", "a snapshot shared with everyone", {"public"}, inv)
+    if {"modify-snapshot-attribute", "modify-image-attribute"} & set(words) and (
+        "all" in values(argv, "--group-names")
+        or any(
+            "group=all" in v.lower().replace(" ", "") for v in values(argv, "--launch-permission")
+        )
+    ):  # an EBS snapshot or a machine image anyone can copy
+        return resource("publish", "a snapshot or image shared with everyone", {"public"}, inv)
     return None
 
 
