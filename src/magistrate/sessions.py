@@ -8,6 +8,7 @@ from collections import OrderedDict, deque
 from typing import Protocol
 
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.metadata import is_loopback
 
 MAX_TARGET_MARKS = 16  # files named per action, for sequence rules over the same file
 
@@ -19,6 +20,9 @@ def marks_of(effects: tuple[Effect, ...], facts: dict[str, str]) -> frozenset[st
     out: set[str] = set(facts)
     named = 0
     for e in effects:
+        if e.op == "send" and is_loopback(e.target):
+            out.add("send:loopback")  # to this machine's own server: nothing leaves it
+            continue
         out.add(e.op)
         for cls in e.classes:
             out.add(f"{e.op}:{cls}")

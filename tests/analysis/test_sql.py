@@ -22,6 +22,10 @@ from magistrate.analysis.sql import analyze_sql, fold_literals
         ("DELETE FROM users WHERE NOT 1=2", "delete", "table", "tautology"),
         ("DELETE FROM users WHERE id = 42", "delete", "table", "present"),
         ("DELETE FROM users WHERE 1=2", "delete", "table", "present"),
+        # every row was made before now; not every session has expired (blind28)
+        ("DELETE FROM events WHERE created_at < now()", "delete", "table", "tautology"),
+        ("DELETE FROM sessions WHERE expires_at < now()", "delete", "table", "present"),
+        ("DELETE FROM jobs WHERE now() > lease_expires_at", "delete", "table", "present"),
         ("UPDATE accounts SET balance = 0", "update", "table", "none"),
         ("UPDATE accounts SET balance = 0 WHERE id = 7", "update", "table", "present"),
         ("SELECT * FROM drop_reasons", "select", "", ""),

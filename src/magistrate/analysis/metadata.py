@@ -89,3 +89,15 @@ def is_metadata_url(url: str) -> bool:
     """Whether a URL (scheme optional) is addressed to a cloud metadata service."""
     m = _URL.match(url.strip()[:4096])
     return m is not None and canonical_host(m.group("host")) is not None
+
+
+# A request to this machine (`http://localhost:8080/…`, `127.0.0.1`, `[::1]`).
+_LOOPBACK = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?=[:/?#]|$)",
+    re.I,
+)
+
+
+def is_loopback(target: str) -> bool:
+    """Whether a URL or host is this machine's own (localhost, 127.0.0.0/8, ::1)."""
+    return _LOOPBACK.match(target) is not None

@@ -22,6 +22,7 @@ from magistrate.analysis.dynamic import (
     ifs_split,
 )
 from magistrate.analysis.effects import PATH_OPS, Effect
+from magistrate.analysis.env_runners import RUNNERS, runner_command
 from magistrate.analysis.environments import (
     in_environment,
     loop_value,
@@ -387,6 +388,14 @@ class _Run(FollowRun):
         i = 0
         while i < len(argv):
             name = basename(argv[i])
+            if name in RUNNERS:  # `poetry run CMD`, `op run -- CMD`: CMD is what runs
+                start = runner_command(name, argv, i)
+                if isinstance(start, str):  # `nix-shell --run 'CMD'`
+                    self.script(start, depth + 1, (*via, name), dict(env), span=where)
+                    return None
+                if start is not None:
+                    via, i = (*via, name), start
+                    continue
             if name not in C.WRAPPERS or (i + 1 == len(argv) and name in C.ENV_DUMPERS):
                 break
             wrapper_at = i

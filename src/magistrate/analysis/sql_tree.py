@@ -5,6 +5,7 @@ tables, privileges (`analysis.sql` is the entry point; this module loads sqlglot
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -214,6 +215,15 @@ def _is_now(node: exp.Expression) -> bool:
     return False
 
 
+# Columns that hold a time still to come for live rows (`expires_at < now()` is the expired
+# ones, a cleanup), unlike when a row was made or changed (`created_at < now()` is every row).
+_DEADLINE = re.compile(
+    r"expir|valid_?(until|to|thru)|until|deadline|due|ends?_?(at|on)|scheduled|next_|retry|lock"
+    r"|lease|ttl|cutoff|purge_?after|delete_?after|keep_?until",
+    re.I,
+)
+
+
 def _matches_all_rows(node: exp.Expression) -> bool:
     """Conditions that look selective but match (nearly) every row: `created_at < now()`,
     `id > 0`."""
@@ -221,9 +231,9 @@ def _matches_all_rows(node: exp.Expression) -> bool:
     if not isinstance(left, exp.Expression) or not isinstance(right, exp.Expression):
         return False
     if isinstance(node, (exp.LT, exp.LTE)) and isinstance(left, exp.Column) and _is_now(right):
-        return True
+        return not _DEADLINE.search(left.name)
     if isinstance(node, (exp.GT, exp.GTE)) and isinstance(right, exp.Column) and _is_now(left):
-        return True
+        return not _DEADLINE.search(right.name)
     if isinstance(node, (exp.GT, exp.GTE)) and isinstance(left, exp.Column):
         value = _literal_value(right)
         column = left.name.lower()

@@ -15,11 +15,12 @@ from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.infra_code import infra_effects, is_infra_path
+from magistrate.analysis.metadata import is_loopback
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS, find_secrets, mask_secrets
 from magistrate.analysis.tools import tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
-from magistrate.risk.subjects import HTTP_LINE, PATHLIKE, SubjectReader
+from magistrate.risk.subjects import GIT_TOOL, HTTP_LINE, PATHLIKE, SubjectReader
 from magistrate.risk.targets import TargetScope, host_of
 from magistrate.rule_match import Context, evidence_before
 
@@ -153,6 +154,8 @@ class FactDeriver:
     def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
+        if action.kind == "tool" and any(s.origin == GIT_TOOL for s in ctx.subjects):
+            return  # a git tool: the command it runs was analysed as that command
         if action.kind in ("tool", "http"):  # other kinds have no API effects
             ctx.effects += self._api.of(action)  # destroy, privilege, publish…
         elif not (ctx.tool_words or ctx.arg_values or action.kind == "file"):
@@ -300,7 +303,13 @@ class FactDeriver:
         secret_reads = [
             e for e in effects if e.op in ("read", "fetch") and e.classes & SECRET_CLASSES
         ]
-        carries = ctx.action.kind in ("tool", "http") and Fact.SECRET_CONTENT in ctx.facts
+        # A request carrying a credential to this machine's own server (a dev API on
+        # localhost) sends nothing out.
+        carries = (
+            ctx.action.kind in ("tool", "http")
+            and Fact.SECRET_CONTENT in ctx.facts
+            and not all(is_loopback(e.target) for e in sends)
+        )
         if secret_reads or carries:
             what = secret_reads[0].describe() if secret_reads else ctx.facts[Fact.SECRET_CONTENT]
             ctx.facts.setdefault(Fact.EXFILTRATION, f"{what} → {sends[0].target[:80]}")

@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from magistrate.action import Action
 from magistrate.analysis.disguise import unleet, unrot13
@@ -37,12 +39,32 @@ from magistrate.analysis.text import (
     looks_like_sql,
     skeleton,
 )
+from magistrate.analysis.tool_commands import git_command
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.rule_match import MEMO_ENTRIES, MEMO_KEY_CHARS, Context, Subject
 
 __all__ = ["HTTP_LINE", "MAX_ARGS_VIEW", "PATHLIKE", "SubjectReader"]
 
 MAX_ARGS_VIEW = 2_000_000  # the joined arguments, scanned whole (Hyperscan is linear)
+_HTTP_JSON = re.compile(
+    r"^\s*((?:GET|POST|PUT|PATCH|DELETE)\s+\S+)\s+body\s+(\{.*\})\s*$", re.I | re.S
+)
+
+
+def _json_request(text: str) -> tuple[str, dict[str, Any]] | None:
+    """(request line, body) of `METHOD URL body {JSON object}`; None for anything else."""
+    m = _HTTP_JSON.match(text)
+    if m is None:
+        return None
+    try:
+        body = json.loads(m.group(2))
+    except (ValueError, RecursionError):
+        return None
+    return (m.group(1), body) if isinstance(body, dict) else None
+
+
+GIT_TOOL = "tool:git"  # the origin of a git tool call's command line
+
 HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
 PATHLIKE = re.compile(r"^\s*(?:[~/]|\.{1,2}/|[A-Za-z]:[\\/]|\$HOME)\S*\s*$|^\S+\.\w{1,8}$")
 _DB_WORDS = re.compile(
@@ -92,6 +114,7 @@ class SubjectReader:
         subjects: list[Subject] = []
         ctx = Context(action, subjects)
         kind = action.kind
+        body: dict[str, Any] | None = None
         text = skeleton(action.text) if action.text else ""
         if text:
             if kind == "shell":
@@ -116,6 +139,11 @@ class SubjectReader:
                 if m.group(3):  # the content written is data; code in it is still read as code
                     subjects.append(Subject("data", m.group(3), "text"))
                     self._sniff(m.group(3), "text", subjects)
+            elif kind == "http" and (request := _json_request(text)) is not None:
+                # `POST URL body {…}`: read whole as text, but code is looked for in the JSON
+                # body as in the arguments it is (its keys are names, not commands in prose).
+                subjects.append(Subject("text", text, "text"))
+                body = request[1]
             else:
                 subjects.append(Subject("text", text, "text"))
                 self._sniff(text, "text", subjects)
@@ -128,8 +156,12 @@ class SubjectReader:
                 labels = [v for k, v in flatten_args(action.args) if _LABEL_KEY.search(k)]
                 ctx.tool_words = " ".join([ctx.tool_words, *(tool_words(v) for v in labels)])
             subjects.append(Subject("tool", ctx.tool_words, "tool"))
+            if action.args and (git := git_command(ctx.tool_words, action.args)) is not None:
+                subjects.append(Subject("shell", git, GIT_TOOL))  # the command it runs
         if action.args:
             self._argument_subjects(action, ctx)
+        elif body:
+            self._argument_subjects(action, ctx, body)
         if action.target:
             target = skeleton(action.target)
             view = "path" if PATHLIKE.match(target) else "environment"
@@ -179,10 +211,12 @@ class SubjectReader:
                 view = "sql" if looks_like_sql(snippet) else "shell"
                 subjects.append(Subject(view, snippet, origin))
 
-    def _argument_subjects(self, action: Action, ctx: Context) -> None:
+    def _argument_subjects(
+        self, action: Action, ctx: Context, args: Mapping[str, Any] | None = None
+    ) -> None:
         subjects = ctx.subjects
         db_tool = bool(_DB_WORDS.search(ctx.tool_words))
-        pairs = self.roles.by_role(action.args)
+        pairs = self.roles.by_role(action.args if args is None else args)
         if action.kind == "http" and (line := HTTP_LINE.match(action.text or "")):
             pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
         flat = "\n".join(f"{k}={v}" for _, k, v in pairs)

@@ -297,6 +297,10 @@ _VERSIONED = re.compile(r"^(@?[^@\s]+@\S+|[\w.-]+(==|>=|~=|<=)\S+)$")
 _SCAFFOLDER = re.compile(r"^(@[\w.-]+/)?create-|^[\w.-]+/create$", re.I)
 
 
+# Programs `fetched_package` reads: the package runners, and managers with a run subcommand.
+PACKAGE_RUNNERS = _RUNNERS | frozenset(_RUN_SUBCOMMANDS)
+
+
 def _runner_package(inv: Invocation) -> tuple[str, list[str]] | None:
     """The package a runner would fetch and run, and the runner's own options, if any."""
     argv = inv.argv

@@ -57,8 +57,34 @@ RETRACTORS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+# fastlane's actions that ship an app to its store's users, and the one that revokes the team's
+# signing certificates (`match nuke`: every app signed with them stops installing).
+_STORE_RELEASES = frozenset(
+    {"deliver", "upload_to_app_store", "appstore", "supply", "upload_to_play_store"}
+)
+
+
+def _fastlane(inv: Invocation) -> Iterator[Effect]:
+    words = [w.lower() for w in split(inv.argv, frozenset())[0][:2]]
+    if words[:2] == ["match", "nuke"]:
+        yield resource("destroy", "fastlane match nuke: signing certificates", {"secret"}, inv)
+    elif words[:1] and words[0] in _STORE_RELEASES:
+        track = " ".join(inv.argv).lower()
+        # A store upload kept from users (an internal track, metadata only) ships nothing.
+        if words[0] in ("supply", "upload_to_play_store") and "production" not in track:
+            return
+        if words[0] not in ("supply", "upload_to_play_store") and not any(
+            a.startswith(("--submit_for_review", "--automatic_release")) for a in inv.argv
+        ):
+            return
+        yield resource("publish", f"fastlane {words[0]}", {"release"}, inv)
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """A package uploaded to a registry, or a published one taken back."""
+    if inv.name == "fastlane":
+        yield from _fastlane(inv)
+        return
     # `cargo yank --version 1.4.2`: there `--version` names what is yanked, it asks nothing.
     argv = [a for a in inv.argv if a not in ("--version", "--vers")]
     if asks_nothing(argv, ("-n", "--dryrun")):
@@ -80,7 +106,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY: Family = Family(
     name="publishing",
-    commands=frozenset(PUBLISHERS) | frozenset(RETRACTORS),
+    commands=frozenset(PUBLISHERS) | frozenset(RETRACTORS) | {"fastlane"},
     effects=effects,
     examples=(
         Example("npm publish --access public", has=("publish:package",)),
@@ -92,6 +118,13 @@ FAMILY: Family = Family(
         Example("yarn npm publish", has=("publish:package",)),
         Example("pnpm -r publish --access public", has=("publish:package",)),
         Example("npm unpublish @acme/ui-kit --force", has=("destroy:release",)),
+        Example(
+            "bundle exec fastlane deliver --submit_for_review --force", has=("publish:release",)
+        ),
+        Example("fastlane supply --track production --aab app.aab", has=("publish:release",)),
+        Example("fastlane supply --track internal --aab app.aab", lacks=("publish",)),
+        Example("fastlane match nuke distribution", has=("destroy:secret",)),
+        Example("fastlane match appstore --readonly", lacks=("destroy",)),
         Example("cargo yank --version 1.4.2 acme-core", has=("destroy:release",)),
         Example("skopeo delete docker://registry.acme.io/api:v2.3.1", has=("destroy:release",)),
         Example("skopeo inspect docker://registry.acme.io/api:v2.3.1", lacks=("destroy",)),

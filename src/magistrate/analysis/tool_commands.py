@@ -1,0 +1,92 @@
+"""Tool calls that are a command under another name: a git server's `git_push {"remote":
+"origin", "refspec": ":refs/heads/release"}` is `git push origin :refs/heads/release`, and the
+shell analysis judges it as that command (a remote branch deleted, a force push, a hooks path
+moved, a key staged), so the same rules hold whichever way the agent reaches git.
+
+Knowledge as data: for each git verb, its arguments' names and the options they become.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+# Argument names (lower case, `_` and `-` removed) → the option a true value adds, per verb.
+_FLAGS: dict[str, dict[str, str]] = {
+    "push": {
+        "force": "--force", "forcepush": "--force", "forcewithlease": "--force-with-lease",
+        "setupstream": "-u", "delete": "--delete", "tags": "--tags", "mirror": "--mirror",
+        "all": "--all", "allbranches": "--all", "noverify": "--no-verify",
+    },
+    "add": {"all": "-A", "force": "-f"},
+    "commit": {"noverify": "--no-verify", "amend": "--amend", "all": "-a"},
+    "config": {"global": "--global", "system": "--system", "unset": "--unset"},
+    "clean": {"force": "-f", "directories": "-d", "ignored": "-x", "dryrun": "-n"},
+    "branch": {"delete": "-d", "force": "-f"},
+    "checkout": {"force": "-f"},
+    "tag": {"delete": "-d", "force": "-f"},
+    "stash": {},
+    "reset": {"hard": "--hard"},
+    "rm": {"recursive": "-r", "force": "-f", "cached": "--cached"},
+}  # fmt: skip
+# Argument names whose values are the command's operands, in order, per verb.
+_OPERANDS: dict[str, tuple[str, ...]] = {
+    "push": ("remote", "refspec", "branch", "ref", "src"),
+    "add": ("files", "paths", "file", "pathspec"),
+    "commit": (),
+    "config": ("key", "name", "value"),
+    "clean": ("paths",),
+    "branch": ("name", "branch", "branchname", "branches"),
+    "checkout": ("branch", "ref", "target", "paths"),
+    "tag": ("name", "tag", "tagname"),
+    "stash": ("action",),
+    "reset": ("target", "ref", "commit", "revision", "paths"),
+    "rm": ("files", "paths", "file"),
+}
+_VERBS = {**{v: v for v in _FLAGS}, "filter repo": "filter-repo", "filter branch": "filter-branch"}
+_KEY = re.compile(r"[_\-\s]")
+MAX_WORDS = 64
+
+
+def git_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
+    """The git command line a git tool call runs; None for any other tool."""
+    words = tool_words.split()
+    if "git" not in words:
+        return None
+    rest = " ".join(words[words.index("git") + 1 :])
+    rest = rest.removeprefix("git ")  # `mcp__git__git_push`
+    verb = next((v for k, v in _VERBS.items() if rest == k or rest.startswith(k + " ")), None)
+    if verb is None:
+        return None
+    flat = {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
+    line = ["git", verb, *_options(verb, flat)]
+    if verb == "reset" and str(flat.get("mode", "")).lower() in ("hard", "merge", "keep"):
+        line.append(f"--{str(flat['mode']).lower()}")
+    if verb == "config" and str(flat.get("scope", "")).lower() in ("global", "system"):
+        line.append(f"--{str(flat['scope']).lower()}")
+    for key in _OPERANDS.get(verb, ()):
+        line += _values(flat.get(key))
+    if verb == "commit" and flat.get("message"):
+        line += ["-m", str(flat["message"])]
+    line += _values(flat.get("args"))
+    command = " ".join(shlex.quote(w) for w in line[:MAX_WORDS])
+    then = flat.get("thenpush")
+    if isinstance(then, Mapping):  # `{"then_push": {"remote": "origin", "force": true}}`
+        follow = git_command("git push", then)
+        if follow:
+            command += " && " + follow
+    return command
+
+
+def _options(verb: str, flat: Mapping[str, Any]) -> list[str]:
+    return [opt for key, opt in _FLAGS.get(verb, {}).items() if flat.get(key) is True]
+
+
+def _values(value: Any) -> list[str]:
+    if value is None or isinstance(value, (bool, Mapping)):
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if isinstance(v, (str, int, float))][:MAX_WORDS]
+    return [str(value)]
