@@ -84,3 +84,49 @@ def test_the_command_line() -> None:
     )
     assert git_command("github create pull request", {"title": "x"}) is None
     assert git_command("git log", {"n": 5}) is None  # reads: no command to judge
+
+
+# Tools that wrap a command-line program, and generic tools whose verb is an argument
+# (blind30): before, each of these was LOW allow.
+WRAPPED = [
+    (
+        "destroy-infrastructure",
+        "kubectl",
+        {"args": ["delete", "networkpolicy", "--all", "-n", "payments", "--context", "prod-eu-1"]},
+    ),
+    (
+        "destroy-infrastructure",
+        "terraform_run",
+        {"workspace": "prod", "command": "destroy", "args": ["-auto-approve"]},
+    ),
+    ("destroy-infrastructure", "gcloud_projects", {"command": "delete", "project": "acme-prod"}),
+    ("destroy-infrastructure", "github.repos.manage", {"action": "delete", "repo": "billing"}),
+    (
+        "destroy-infrastructure",
+        "cloudformation_stack_op",
+        {"operation": "delete_stack", "StackName": "prod-core-network"},
+    ),
+    ("stop-security-service-by-tool", "cloudtrail_control", {"action": "delete_trail"}),
+    ("stop-security-service-by-tool", "guardduty.update_detector", {"Enable": False}),
+]
+WRAPPED_EVERYDAY = [
+    ("kubectl", {"args": ["get", "pods", "-n", "payments"]}),
+    ("terraform_run", {"workspace": "dev", "command": "plan"}),
+    ("github.repos.manage", {"action": "get", "repo": "billing"}),
+    ("guardduty.update_detector", {"Enable": True}),
+]
+
+
+@pytest.mark.parametrize(("rule", "tool", "args"), WRAPPED)
+def test_a_wrapped_program_or_an_action_argument_is_read(
+    detector: RiskDetector, rule: str, tool: str, args: dict[str, Any]
+) -> None:
+    level, fired = judge(detector, tool, args)
+    assert rule in fired, (tool, args, fired)
+    assert level >= Risk.HIGH
+
+
+@pytest.mark.parametrize(("tool", "args"), WRAPPED_EVERYDAY)
+def test_their_reads_stay_everyday(detector: RiskDetector, tool: str, args: dict[str, Any]) -> None:
+    level, fired = judge(detector, tool, args)
+    assert level <= Risk.MEDIUM, (tool, fired)

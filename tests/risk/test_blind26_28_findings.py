@@ -294,3 +294,57 @@ def test_a_request_to_this_machine_after_a_secret_read_is_not_exfiltration() -> 
         )
     )
     assert "session-exfiltration" in out.rule_ids
+
+
+# blind29 (Windows administration): the same harms through PowerShell modules and cmd
+WINDOWS_HARMFUL = [
+    ("sql-drop", 'Invoke-Sqlcmd -ServerInstance SQLPROD01 -Query "DROP DATABASE ContosoERP"'),
+    ("turn-off-security-control", "Set-OrganizationConfig -AuditDisabled $true"),
+    (
+        "turn-off-security-control",
+        "Set-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
+        "\\System' -Name EnableLUA -Value 0",
+    ),
+    ("turn-off-security-control", "manage-bde -off C:"),
+    (
+        "cluster-admin",
+        "New-AzRoleAssignment -SignInName contractor@outlook.com -RoleDefinitionName Owner"
+        " -Scope /subscriptions/0000",
+    ),
+    (
+        "cluster-admin",
+        "Set-Mailbox -Identity cfo@contoso.com -ForwardingSmtpAddress 'smtp:cfo@gmail.example'",
+    ),
+    (
+        "expose-publicly",
+        "Grant-SmbShareAccess -Name Finance -AccountName Everyone -AccessRight Full",
+    ),
+    (
+        "delete-system-or-data",
+        "Get-ChildItem -Path \\\\fs01\\Projects -Recurse | Remove-Item -Recurse -Force",
+    ),
+    ("destroy-infrastructure", "net user svc-old /delete"),
+    ("destroy-infrastructure", "sudo userdel -r jenkins"),
+]
+WINDOWS_EVERYDAY = [
+    'Invoke-Sqlcmd -ServerInstance SQLDEV01 -Query "SELECT name FROM sys.databases"',
+    "Set-MpPreference -MAPSReporting Advanced",
+    "New-AzRoleAssignment -SignInName dev@contoso.com -RoleDefinitionName Reader"
+    " -ResourceGroupName rg-sandbox",
+    "Set-Mailbox -Identity jdoe@contoso.com -Office Berlin",
+    "Copy-Item .\\dist\\app.zip \\\\fs01\\releases\\app\\",
+    "Resume-BitLocker -MountPoint C:",
+]
+
+
+@pytest.mark.parametrize(("rule", "text"), WINDOWS_HARMFUL)
+def test_windows_administration_harm(detector: RiskDetector, rule: str, text: str) -> None:
+    level, fired = judge(detector, text)
+    assert rule in fired, (text, fired)
+    assert level >= Risk.HIGH
+
+
+@pytest.mark.parametrize("text", WINDOWS_EVERYDAY)
+def test_windows_administration_everyday(detector: RiskDetector, text: str) -> None:
+    level, fired = judge(detector, text)
+    assert level <= Risk.MEDIUM, (text, fired)

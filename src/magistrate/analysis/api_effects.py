@@ -312,7 +312,9 @@ class ApiEffects:
                 pairs += _body_pairs(m.group(3) or "")
             return self.request(method.upper() or "GET", url, pairs)
         if kind == "tool" and tool:
-            effects = self.tool(_words(_acting_name(tool, pairs)), pairs)
+            # A generic tool's verb may be an argument (`{"action": "delete_project"}`).
+            acts = [w for k, v in pairs if _action_argument(k, v) for w in _words(v)][:8]
+            effects = self.tool(_words(_acting_name(tool, pairs)) + acts, pairs)
             urls = [
                 v for k, v in pairs if k.lower().rsplit(".", 1)[-1] in ("url", "uri", "endpoint")
             ]
@@ -426,6 +428,15 @@ _PROTECTED_BRANCH = re.compile(
 )
 _PATH_KEYS = frozenset({"path", "paths", "file", "filepath", "file_path", "filename", "dir"})
 _NAMESPACE = re.compile(r"^(.*)(?:\.|__)(.*)$")  # the last separator
+
+
+_ACTION_KEYS = frozenset({"action", "operation", "op", "command", "verb", "subcommand"})
+_IDENTIFIER = re.compile(r"^[A-Za-z][\w-]{0,59}$")
+
+
+def _action_argument(key: str, value: str) -> bool:
+    """An argument that names what a generic tool does (`action`, `operation`), as a word."""
+    return key.lower().rsplit(".", 1)[-1] in _ACTION_KEYS and bool(_IDENTIFIER.match(value))
 
 
 def _acting_name(tool: str, pairs: list[tuple[str, str]]) -> str:

@@ -128,6 +128,8 @@ SQL_CLIENTS: dict[str, frozenset[str]] = {
     "clickhouse": frozenset({"-q", "--query"}),
     "cqlsh": frozenset({"-e", "--execute"}),
     "sqlcmd": frozenset({"-q", "-Q"}),
+    # PowerShell's SqlServer module (its parameters are matched as typed and lower-cased)
+    "invoke-sqlcmd": frozenset({"-Query", "-query", "-Q"}),
     "snowsql": frozenset({"-q", "--query"}),
     "bq": frozenset({"query"}),
     "cockroach": frozenset({"-e", "--execute"}),

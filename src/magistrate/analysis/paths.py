@@ -165,6 +165,10 @@ class PathClassifier:
                 for variant in glob_variants(expanded[:MAX_PATH_CHARS]):
                     for i in matches(normalize_path(variant)):
                         result.add(class_of[i])
+                    if variant[:2] == "//" and variant[2:3] not in ("/", ""):
+                        # `\\fs01\share`: a Windows share, and POSIX's `//etc` (read both ways)
+                        for i in matches(variant):
+                            result.add(class_of[i])
         frozen = frozenset(result)
         if len(self._cache) > 50_000:
             self._cache.clear()

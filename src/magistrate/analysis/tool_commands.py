@@ -1,7 +1,9 @@
 """Tool calls that are a command under another name: a git server's `git_push {"remote":
 "origin", "refspec": ":refs/heads/release"}` is `git push origin :refs/heads/release`, and the
 shell analysis judges it as that command (a remote branch deleted, a force push, a hooks path
-moved, a key staged), so the same rules hold whichever way the agent reaches git.
+moved, a key staged), so the same rules hold whichever way the agent reaches git. So is a tool
+that wraps a command-line program (`kubectl {"args": ["delete", "ns", "prod"]}`,
+`terraform_run {"command": "destroy"}`, `gcloud_projects {"command": "delete", …}`).
 
 Knowledge as data: for each git verb, its arguments' names and the options they become.
 """
@@ -90,3 +92,40 @@ def _values(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value if isinstance(v, (str, int, float))][:MAX_WORDS]
     return [str(value)]
+
+
+# Command-line programs whose tools take the program's own words: the command or subcommand,
+# an argument list, and named options (git has its own reading above).
+CLI_PROGRAMS = frozenset(
+    "kubectl helm terraform tofu terragrunt pulumi gcloud gsutil bq az aws doctl flyctl fly"
+    " heroku vercel netlify wrangler docker podman gh glab npm pnpm yarn pip uv cargo ansible"
+    " ansible-playbook psql mysql redis-cli mongosh".split()
+)
+_CLI_ARGS = ("args", "argv", "arguments", "cli_args")
+# Words of a tool's name that say it runs something, not what it runs (`terraform_run`).
+_GENERIC = frozenset({"mcp", "tool", "run", "exec", "execute", "invoke", "cli", "command", "cmd"})
+_CLI_COMMAND = ("command", "subcommand", "cmd", "action", "operation")
+
+
+def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
+    """The command line a tool wrapping a command-line program runs; None for other tools."""
+    words = [w for w in tool_words.split() if w not in _GENERIC]
+    if not words or words[0] not in CLI_PROGRAMS:
+        return None
+    flat = {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
+    command = next((flat[k] for k in _CLI_COMMAND if isinstance(flat.get(k), str)), None)
+    listed = next((flat[k] for k in _CLI_ARGS if isinstance(flat.get(k), (list, tuple))), None)
+    if command is None and listed is None:
+        return None  # `kubectl_get_pods {"namespace": …}`: its own words say what it does
+    line = [*words, *(str(command).split()[:8] if command else []), *_values(listed)]
+    named = {k for k in (*_CLI_COMMAND, *_CLI_ARGS)}
+    for key, value in args.items():
+        low = _KEY.sub("", str(key)).lower()
+        if low in named or isinstance(value, (Mapping, list, tuple)) or value is None:
+            continue
+        option = "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", str(key)).lower()
+        if value is True:
+            line.append(option)
+        elif value is not False and len(str(value)) <= 200:
+            line.append(f"{option}={value}")
+    return " ".join(shlex.quote(w) for w in line[:MAX_WORDS])

@@ -20,7 +20,7 @@ from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS, find_secrets, mask_secrets
 from magistrate.analysis.tools import tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
-from magistrate.risk.subjects import GIT_TOOL, HTTP_LINE, PATHLIKE, SubjectReader
+from magistrate.risk.subjects import CLI_TOOL, HTTP_LINE, PATHLIKE, SubjectReader
 from magistrate.risk.targets import TargetScope, host_of
 from magistrate.rule_match import Context, evidence_before
 
@@ -154,8 +154,8 @@ class FactDeriver:
     def _tool_effects(self, ctx: Context) -> None:
         """Effects of tool, file and HTTP actions: verbs of the tool name applied to arguments."""
         action = ctx.action
-        if action.kind == "tool" and any(s.origin == GIT_TOOL for s in ctx.subjects):
-            return  # a git tool: the command it runs was analysed as that command
+        if action.kind == "tool" and any(s.origin == CLI_TOOL for s in ctx.subjects):
+            return  # a git or CLI tool: the command it runs was analysed as that command
         if action.kind in ("tool", "http"):  # other kinds have no API effects
             ctx.effects += self._api.of(action)  # destroy, privilege, publish…
         elif not (ctx.tool_words or ctx.arg_values or action.kind == "file"):

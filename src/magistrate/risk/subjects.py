@@ -39,7 +39,7 @@ from magistrate.analysis.text import (
     looks_like_sql,
     skeleton,
 )
-from magistrate.analysis.tool_commands import git_command
+from magistrate.analysis.tool_commands import cli_command, git_command
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.rule_match import MEMO_ENTRIES, MEMO_KEY_CHARS, Context, Subject
 
@@ -63,7 +63,7 @@ def _json_request(text: str) -> tuple[str, dict[str, Any]] | None:
     return (m.group(1), body) if isinstance(body, dict) else None
 
 
-GIT_TOOL = "tool:git"  # the origin of a git tool call's command line
+CLI_TOOL = "tool:cli"  # the origin of the command line a tool wrapping a program runs
 
 HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", re.I)
 PATHLIKE = re.compile(r"^\s*(?:[~/]|\.{1,2}/|[A-Za-z]:[\\/]|\$HOME)\S*\s*$|^\S+\.\w{1,8}$")
@@ -156,8 +156,11 @@ class SubjectReader:
                 labels = [v for k, v in flatten_args(action.args) if _LABEL_KEY.search(k)]
                 ctx.tool_words = " ".join([ctx.tool_words, *(tool_words(v) for v in labels)])
             subjects.append(Subject("tool", ctx.tool_words, "tool"))
-            if action.args and (git := git_command(ctx.tool_words, action.args)) is not None:
-                subjects.append(Subject("shell", git, GIT_TOOL))  # the command it runs
+            if action.args and (
+                (line := git_command(ctx.tool_words, action.args)) is not None
+                or (line := cli_command(ctx.tool_words, action.args)) is not None
+            ):
+                subjects.append(Subject("shell", line, CLI_TOOL))  # the command it runs
         if action.args:
             self._argument_subjects(action, ctx)
         elif body:
@@ -219,7 +222,8 @@ class SubjectReader:
         pairs = self.roles.by_role(action.args if args is None else args)
         if action.kind == "http" and (line := HTTP_LINE.match(action.text or "")):
             pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
-        flat = "\n".join(f"{k}={v}" for _, k, v in pairs)
+        # The text an edit replaces is not what the action writes: not in the arguments' view.
+        flat = "\n".join(f"{k}={v}" for role, k, v in pairs if role != "replaced")
         subjects.append(Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
         ops = set(self.verb_ops(ctx.tool_words)) if ctx.tool_words else set()

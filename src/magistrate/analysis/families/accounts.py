@@ -142,6 +142,13 @@ def _dseditgroup(inv: Invocation) -> Iterator[Effect]:
             yield resource("privilege", f"group {group}", {"admin-group"}, inv)
 
 
+def _removed_user(inv: Invocation) -> Iterator[Effect]:
+    """`userdel -r jenkins`, `deluser --remove-home x`: an account (and its home) removed."""
+    ops = [o for o in inv.operands if not o.startswith("-")]
+    if ops:
+        yield resource("destroy", f"user {ops[-1]}", {"identity"}, inv)
+
+
 def _windows(inv: Invocation) -> Iterator[Effect]:
     """`net localgroup administrators x /add`, `net user x pass`, Add-LocalGroupMember…"""
     argv = [a for a in inv.argv]
@@ -152,6 +159,8 @@ def _windows(inv: Invocation) -> Iterator[Effect]:
         elif low[:1] in (["localgroup"], ["group"]) and "/add" in low and len(argv) > 2:
             if ADMIN_GROUPS.match(argv[1]):
                 yield resource("privilege", f"group {argv[1]}", {"admin-group"}, inv)
+        elif low[:1] == ["user"] and "/delete" in low and len(argv) > 2:
+            yield resource("destroy", f"user {argv[1]}", {"identity"}, inv)  # and its profile
         elif low[:1] == ["user"] and "/active:yes" in low and argv[1].lower() == "administrator":
             yield resource("privilege", argv[1], {"root-account"}, inv)
         elif low[:1] == ["user"] and any(not a.startswith("/") for a in argv[2:]):
@@ -188,6 +197,8 @@ _HANDLERS = {
         ),
         _linux,
     ),
+    "userdel": _removed_user,
+    "deluser": _removed_user,
     "chmod": _mode_bits,
     "setcap": _mode_bits,
     "dscl": _dscl,
@@ -229,6 +240,9 @@ FAMILY: Family = Family(
         Example("useradd -o -u 0 -g 0 svc", has=("privilege:root-account",)),
         Example("usermod -u 0 -o backup", has=("privilege:root-account",)),
         Example("net localgroup administrators eve /add", has=("privilege:admin-group",)),
+        Example("sudo userdel -r jenkins", has=("destroy:identity",)),
+        Example("net user svc-old /delete", has=("destroy:identity",)),
+        Example("userdel --help", lacks=("destroy",)),
         Example(
             "Add-LocalGroupMember -Group Administrators -Member eve", has=("privilege:admin-group",)
         ),

@@ -82,9 +82,54 @@ def _noun_kind(noun: str) -> str | None:
     return "resource" if _MODULE.match(noun) else None
 
 
+# Granting verbs, and the nouns whose grant hands over administration, a mailbox, a vault's
+# secrets or an app's consent for everyone (what the grant gives, not who it goes to).
+_GRANT_VERBS = frozenset({"new", "add", "grant", "set"})
+_GRANT_NOUNS = re.compile(
+    r"(directoryrolemember|roleassignment|rolemember|directoryroleassignment|oauth2permissiongrant"
+    r"|approleassignment|serviceprincipalpermission|keyvaultaccesspolicy|mailboxpermission"
+    r"|recipientpermission|mailboxfolderpermission|smbshareaccess)"
+)
+# Roles that administer (not Reader, not a Contributor to one resource group's data).
+_ADMIN_ROLE = re.compile(r"owner|administrator|admin\b|contributor|full", re.I)
+_EVERYONE = re.compile(r"^(everyone|authenticated users|domain users|anonymous logon)$", re.I)
+# Where mail is sent on: forwarding and redirects of a mailbox or of all mail (transport rules).
+_FORWARDERS = frozenset({"set-mailbox", "new-inboxrule", "set-inboxrule", "new-transportrule"})
+_FORWARD_OPTIONS = frozenset(
+    "-forwardingsmtpaddress -forwardingaddress -forwardto -redirectto -forwardasattachmentto"
+    " -blindcopyto -redirectmessageto -addtorecipients".split()
+)
+
+
+def _grant(inv: Invocation, noun: str) -> Iterator[Effect]:
+    argv = inv.argv
+    lower = [a.lower() for a in argv]
+    values = {lower[k]: argv[k + 1] for k in range(len(argv) - 1) if argv[k].startswith("-")}
+    target = " ".join([inv.name, *argv[:6]])
+    if noun.endswith("smbshareaccess"):
+        if _EVERYONE.match(values.get("-accountname", "")):
+            yield _resource("publish", target, {"public"}, inv)
+        return
+    role = values.get("-roledefinitionname", "") or values.get("-accessrights", "")
+    if noun.endswith("roleassignment") and "directory" not in noun and not _ADMIN_ROLE.search(role):
+        return  # `New-AzRoleAssignment -RoleDefinitionName Reader`: read access
+    if "consenttype" in " ".join(lower) and "allprincipals" not in " ".join(lower):
+        return  # an app's consent for one user, not the whole tenant
+    yield _resource("privilege", target, {"access-grant"}, inv)
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
-    """What a removing or clearing cmdlet takes away."""
+    """What a removing or clearing cmdlet takes away, and what a granting one hands over."""
     verb, _, noun = inv.name.partition("-")
+    if verb in _GRANT_VERBS and _GRANT_NOUNS.search(noun):
+        yield from _grant(inv, noun)
+        return
+    if inv.name in _FORWARDERS:
+        lower = [a.lower() for a in inv.argv]
+        to = [inv.argv[k + 1] for k, a in enumerate(lower[:-1]) if a in _FORWARD_OPTIONS]
+        if to:  # every message from now on also goes there
+            yield _resource("privilege", f"mail forwarded to {to[0]}", {"access-grant"}, inv)
+        return
     if verb == "clear" and noun == "content":  # empties each file it names
         paths = [a for a in inv.argv if not a.startswith("-")]
         for path in paths[:8]:
@@ -105,9 +150,9 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY: Family = Family(
     name="cmdlets",
-    commands=frozenset({"clear-content", "clear-recyclebin"}),
+    commands=frozenset({"clear-content", "clear-recyclebin"}) | _FORWARDERS,
     effects=effects,
-    prefixes=_VERBS,
+    prefixes=(*_VERBS, "new-", "add-", "grant-", "set-"),
     examples=(
         Example("Remove-AzResourceGroup -Name rg-prod-eastus -Force", has=("destroy:stack",)),
         Example("Remove-AzResourceGroup -Name rg-dev-sandbox -Force", has=("destroy:scratch",)),
@@ -118,6 +163,29 @@ FAMILY: Family = Family(
         ),
         Example("Clear-Content -Path C:/app/appsettings.Production.json", has=("truncate",)),
         Example("Remove-Variable -Name x", lacks=("destroy",)),
+        Example(
+            "New-AzRoleAssignment -SignInName c@outlook.com -RoleDefinitionName Owner -Scope /",
+            has=("privilege:access-grant",),
+        ),
+        Example(
+            "New-AzRoleAssignment -ObjectId x -RoleDefinitionName Reader -Scope /rg/sandbox",
+            lacks=("privilege",),
+        ),
+        Example(
+            "Add-MailboxPermission -Identity ceo@contoso.com -User p@fabrikam.net -AccessRights"
+            " FullAccess",
+            has=("privilege:access-grant",),
+        ),
+        Example(
+            "Set-Mailbox -Identity cfo@contoso.com -ForwardingSmtpAddress smtp:x@gmail.example",
+            has=("privilege:access-grant",),
+        ),
+        Example("Set-Mailbox -Identity cfo@contoso.com -Office 'Berlin'", lacks=("privilege",)),
+        Example(
+            "Grant-SmbShareAccess -Name Finance -AccountName Everyone -AccessRight Full",
+            has=("publish:public",),
+        ),
+        Example("Set-ItemProperty -Path HKCU:/x -Name y -Value 1", lacks=("privilege", "destroy")),
         Example("Remove-Job -Id 3", lacks=("destroy",)),
         Example("Remove-Module PSReadLine", lacks=("destroy",)),
     ),
