@@ -389,6 +389,10 @@ def _request(method: str, url: str, pairs: list[tuple[str, str]], classify: Any)
         words = _words(seg)
         if _nouns(words, infra) or (words and words[-1] in _GRANT_NOUNS):
             last = i
+    if method == "DELETE" and (off := _CONTROL_SEGMENT.search("/".join(segments).lower())):
+        # `DELETE …/protected_branches/main`, `DELETE /v1/sys/audit/file`: a control removed
+        kind = "logging" if off.group(1) in ("audit", "audits", "trail", "trails") else "security"
+        return [Effect("stop", url[:200], frozenset({kind}), command)]
     if method == "DELETE" and any("*" in seg or seg == "_all" for seg in segments):
         # `DELETE /logs-*`, `DELETE /_all`: every index or collection the pattern names.
         env = environment_classes([*segments, parts.hostname or ""])
@@ -419,6 +423,11 @@ def _request(method: str, url: str, pairs: list[tuple[str, str]], classify: Any)
     return out
 
 
+# Path segments naming a control, whose DELETE switches it off.
+_CONTROL_SEGMENT = re.compile(
+    r"(?:^|/)(protected_branches|branch_protection|protection|audit|audits|trail|trails"
+    r"|mfa|two_factor|2fa|waf|firewall_rules?|security_policies|rulesets)(?:/|$)"
+)
 _KIND_KEYS = frozenset({"kind", "type", "resource", "resource_type", "resourcetype", "object"})
 
 
@@ -499,6 +508,11 @@ def _is_public(pairs: list[tuple[str, str]], nouns: set[str]) -> bool:
         ):
             return True
         if leaf in ("block_public_acls", "blockpublicacls", "block_public_policy") and v == "false":
+            return True
+        if leaf in ("authtype", "auth_type", "authorization_type", "authorizationtype") and v in (
+            "none",
+            "anonymous",
+        ):  # a function URL or an API route anyone may call
             return True
         if _PUBLIC_KEYS.search(key) and _PUBLIC_VALUES.match(v):
             if v == "*" and "security" not in nouns and "principal" not in key.lower():

@@ -52,7 +52,7 @@ _ITEM_VARIABLE = re.compile(r"\$(?:\{_\}|_(?!\w)|PSItem\b)", re.I)
 def rewrite_loops(src: str, classify: Any) -> str:
     """`src` with cmd and PowerShell loop headers as POSIX `for` loops (unchanged when it
     holds none: the common case costs one search); `classify` is the path classifier's."""
-    if not _HINT.search(src):
+    if "for" not in src.lower() or not _HINT.search(src):  # the first test is the cheap one
         return src
     out = _cmd_loops(src, classify) if "%" in src else src
     if "$" in out:

@@ -6,6 +6,8 @@ Rules match on facts by name (`Fact`); each fact keeps the first evidence found 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -74,6 +76,28 @@ def _live_connection(text: str) -> bool:
     return False
 
 
+# A query value long enough to carry a secret in base64 (`?d=QVdTX0FDQ0VTU19LRVlf…`).
+_B64_QUERY = re.compile(r"[?&][^=&#]{0,40}=([A-Za-z0-9+/_-]{24,}={0,2})(?=&|#|$)")
+
+
+def _readings(url: str) -> list[str]:
+    """A URL as sent, percent-decoded, and with base64 query values decoded after it (what
+    a collector reads out of it)."""
+    plain = unquote(url) if "%" in url else url
+    out = [url, plain] if plain != url else [url]
+    for m in _B64_QUERY.finditer(plain[:8192]):
+        blob = m.group(1)
+        try:
+            decoded = base64.urlsafe_b64decode(
+                blob.replace("+", "-").replace("/", "_") + "=" * (-len(blob) % 4)
+            ).decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if decoded.isprintable() or "\n" in decoded:
+            out.append(f"{plain[: m.start(1)]}{decoded}")  # still after the `?`
+    return out[:8]
+
+
 # Credentials no service takes in a query string: there they are being carried somewhere (a
 # database's connection string, a private key), to any host not the organization's own.
 _NEVER_IN_QUERIES = frozenset(
@@ -117,7 +141,9 @@ class FactDeriver:
         urls = ctx.arg_values.get("url", ()) if ctx.arg_values else ()
         if (ctx.effects or urls) and (
             any(self._id_kind[pid] == SECRET for pid in ctx.flagged)
-            or any("%" in u for u in urls)  # encoded: the scan could not see what it holds
+            # encoded (percent or base64): the scan could not see what it holds
+            or any("%" in u or _B64_QUERY.search(u) for u in urls)
+            or any(e.op in ("fetch", "send") and _B64_QUERY.search(e.target) for e in ctx.effects)
         ):
             self._secret_in_requests(ctx, urls)  # only where a credential may be: rare
         self._derive_facts(ctx)
@@ -265,7 +291,7 @@ class FactDeriver:
         for target in [*targets, *urls][:16]:
             if "://" not in target:
                 continue
-            for text in (target, unquote(target)) if "%" in target else (target,):
+            for text in _readings(target):
                 query = text.find("?")
                 for start, _, name in find_secrets(text):
                     carried = 0 <= query < start and name in _NEVER_IN_QUERIES

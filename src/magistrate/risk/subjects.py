@@ -91,6 +91,20 @@ _READ_AS_COMMANDS = ("commands", "shell", "config")  # `_runs_later`: content re
 _CODE_FILE = re.compile(r"\.(py|pth|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 
 
+_BASE64_VALUE = re.compile(r"[A-Za-z0-9+/\s]{40,}={0,2}")
+
+
+def _encoded_script(value: str) -> str | None:
+    """A whole argument that is base64 of a script (a shebang first): the script."""
+    if not _BASE64_VALUE.fullmatch(value):
+        return None
+    try:
+        plain = base64.b64decode("".join(value.split()), validate=False)[:65536].decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    return plain if plain.startswith("#!") else None
+
+
 class SubjectReader:
     """Reads actions into contexts of subjects. Thread-safe; one per detector."""
 
@@ -237,6 +251,9 @@ class SubjectReader:
         for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
+            if len(value) >= 40 and (script := _encoded_script(value)) is not None:
+                # `"UserData": "IyEvYmluL2Jhc2g…"`: a script carried encoded runs as itself
+                subjects.append(Subject("shell", script, f"{origin}:base64"))
             if role in (None, "content", "path") and _URL_VALUE.match(value):
                 role = "url"  # a URL is a URL whatever its argument is called
             if role is not None:
