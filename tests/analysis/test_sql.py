@@ -26,6 +26,15 @@ from magistrate.analysis.sql import analyze_sql, fold_literals
         ("DELETE FROM events WHERE created_at < now()", "delete", "table", "tautology"),
         ("DELETE FROM sessions WHERE expires_at < now()", "delete", "table", "present"),
         ("DELETE FROM jobs WHERE now() > lease_expires_at", "delete", "table", "present"),
+        # backtick-quoted names, MySQL's and BigQuery's (the default dialect misread them)
+        (
+            "UPDATE `employees` SET `salary` = 72000 WHERE `employee_id` = 3381",
+            "update",
+            "table",
+            "present",
+        ),
+        ("UPDATE `employees` SET `salary` = 0", "update", "table", "none"),
+        ("DELETE FROM `prod-project.crm.contacts` WHERE 1=1", "delete", "table", "tautology"),
         ("UPDATE accounts SET balance = 0", "update", "table", "none"),
         ("UPDATE accounts SET balance = 0 WHERE id = 7", "update", "table", "present"),
         ("SELECT * FROM drop_reasons", "select", "", ""),
@@ -75,3 +84,8 @@ def test_dynamic_sql_with_concatenation_is_unfolded() -> None:
 @pytest.mark.parametrize("garbage", ["", ";;;", "DROP", "((((", "SELECT 'unterminated", "\x00\x01"])
 def test_never_raises(garbage: str) -> None:
     analyze_sql(garbage)
+
+
+def test_a_bigquery_path_in_backticks_names_its_table() -> None:
+    st = analyze_sql("CREATE OR REPLACE TABLE `p.scratch.monthly` AS SELECT a FROM `p.fin.gl`")[0]
+    assert st.tables[0] == "monthly"

@@ -20,18 +20,29 @@ logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 # tokenizer and parser), built once; the tokenizer and parser once per thread, as both keep the
 # state of the text they read (each resets it when it starts).
 _DIALECT = sqlglot.Dialect.get_or_raise(None)
+# Backtick-quoted names are MySQL's (and BigQuery's): the default dialect read
+# `UPDATE \`t\` SET … WHERE \`id\` = 3` as an UPDATE of a table named "`" with no WHERE.
+# BigQuery quotes a whole `project.dataset.table` path in one pair of backticks.
+_DIALECTS = {
+    "tools": _DIALECT,
+    "mysql_tools": sqlglot.Dialect.get_or_raise("mysql"),
+    "bigquery_tools": sqlglot.Dialect.get_or_raise("bigquery"),
+}
+_DOTTED_BACKTICKS = re.compile(r"`[^`\n]*\.[^`\n]*`")
 _LOCAL = threading.local()
 
 
 def _parse(sql: str) -> list[Any]:
     """`sqlglot.parse(sql, error_level=IGNORE)`, without building a dialect, tokenizer and
     parser for every statement."""
-    tools = getattr(_LOCAL, "tools", None)
+    name = "tools"
+    if "`" in sql:
+        name = "bigquery_tools" if _DOTTED_BACKTICKS.search(sql) else "mysql_tools"
+    tools = getattr(_LOCAL, name, None)
     if tools is None:
-        tools = _LOCAL.tools = (
-            _DIALECT.tokenizer(),
-            _DIALECT.parser(error_level=sqlglot.ErrorLevel.IGNORE),
-        )
+        dialect = _DIALECTS[name]
+        tools = (dialect.tokenizer(), dialect.parser(error_level=sqlglot.ErrorLevel.IGNORE))
+        setattr(_LOCAL, name, tools)
     tokenizer, parser = tools
     return list(parser.parse(tokenizer.tokenize(sql), sql))
 

@@ -95,8 +95,9 @@ _BASE64_VALUE = re.compile(r"[A-Za-z0-9+/\s]{40,}={0,2}")
 
 
 def _encoded_script(value: str) -> str | None:
-    """A whole argument that is base64 of a script (a shebang first): the script."""
-    if not _BASE64_VALUE.fullmatch(value):
+    """A whole argument that is base64 of a script (a shebang first, `IyE` encoded; at most
+    64 KiB, EC2's limit is 16): the script."""
+    if len(value) > 65_536 or not _BASE64_VALUE.fullmatch(value):
         return None
     try:
         plain = base64.b64decode("".join(value.split()), validate=False)[:65536].decode("utf-8")
@@ -251,7 +252,7 @@ class SubjectReader:
         for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
-            if len(value) >= 40 and (script := _encoded_script(value)) is not None:
+            if value[:3] == "IyE" and (script := _encoded_script(value)) is not None:
                 # `"UserData": "IyEvYmluL2Jhc2g…"`: a script carried encoded runs as itself
                 subjects.append(Subject("shell", script, f"{origin}:base64"))
             if role in (None, "content", "path") and _URL_VALUE.match(value):

@@ -64,8 +64,13 @@ def _linux(inv: Invocation) -> Iterator[Effect]:
     for group in groups:
         if ADMIN_GROUPS.match(group.strip()):
             yield resource("privilege", f"group {group}", {"admin-group"}, inv)
-    changes = inv.flags & {"d", "delete", "u", "unlock", "l", "lock", "e", "expire"} or ops
-    if name in ("passwd", "chage") and not inv.flags & {"S", "status"} and changes:
+    # Locking an account or expiring its password takes access away (`passwd -l olduser`), and
+    # `chage -l` lists the ageing: neither hands anyone a password.
+    changes = inv.flags & {"d", "delete", "u", "unlock"} or (
+        ops and not inv.flags & {"l", "lock", "e", "expire"}
+    )
+    listing = name == "chage" and bool(inv.flags & {"l", "list"})
+    if name in ("passwd", "chage") and not inv.flags & {"S", "status"} and changes and not listing:
         yield resource("privilege", ops[0] if ops else "own password", {"password"}, inv)
     if name in ("chpasswd", "newusers", "pwconv", "pwunconv", "sysadminctl"):
         yield resource("privilege", name, {"password"}, inv)
@@ -253,6 +258,9 @@ FAMILY: Family = Family(
         Example("sudo dscl . -create /Users/_sysupd UniqueID 0", has=("privilege:root-account",)),
         Example("sudo dseditgroup -o edit -a eve -t user admin", has=("privilege:admin-group",)),
         Example("echo 'root:toor' | chpasswd", has=("privilege:password",)),
+        Example("sudo passwd -l olduser", lacks=("privilege",)),
+        Example("sudo chage -l alice", lacks=("privilege",)),
+        Example("sudo passwd -d root", has=("privilege:password",)),
         Example("sudo passwd -d root", has=("privilege:password",)),
         Example("net user administrator P@ssw0rd1", has=("privilege:password",)),
         Example("chmod u+s /bin/bash", has=("privilege:setuid",)),

@@ -43,10 +43,21 @@ def _firewall(inv: Invocation) -> Iterator[Effect]:
     name = inv.name
     off = False
     if name == "ufw":
-        off = low[-1:] == ["disable"] or text.startswith("reset") or " reset" in text
+        off = (
+            low[-1:] == ["disable"]
+            or text.startswith("reset")
+            or " reset" in text
+            or bool(re.search(r"\bdefault\s+allow\s+(incoming|routed)\b", text))
+        )
+    elif name == "pfctl":
+        off = "-d" in low  # pf disabled
+    elif name == "fdesetup":
+        off = low[:1] == ["disable"]  # FileVault decrypted
     elif name in ("iptables", "ip6tables", "iptables-legacy", "iptables-nft"):
         off = bool(inv.flags & {"F", "flush", "X", "delete-chain"}) or bool(
             re.search(r"-p\s+(input|forward|output)\s+accept\b", text)
+            # every packet accepted first: a rule with no match before its ACCEPT
+            or re.fullmatch(r"(-t\s+filter\s+)?-[ia]\s+input(\s+\d+)?\s+-j\s+accept", text)
         )
     elif name == "nft":
         off = bool(re.search(r"\bflush\s+ruleset\b|\bdelete\s+table\b", text))
@@ -136,6 +147,8 @@ _HANDLERS = {
             "netsh",
             "set-netfirewallprofile",
             "socketfilterfw",
+            "pfctl",
+            "fdesetup",
         ),
         _firewall,
     ),
@@ -184,6 +197,14 @@ FAMILY: Family = Family(
     effects=effects,
     examples=(
         Example("sudo ufw disable", has=("stop:security",)),
+        Example("sudo ufw default allow incoming", has=("stop:security",)),
+        Example("sudo ufw default deny incoming", lacks=("stop",)),
+        Example("sudo iptables -I INPUT 1 -j ACCEPT", has=("stop:security",)),
+        Example("sudo iptables -A INPUT -p tcp --dport 443 -j ACCEPT", lacks=("stop",)),
+        Example("sudo pfctl -d", has=("stop:security",)),
+        Example("sudo pfctl -nf /etc/pf.conf", lacks=("stop",)),
+        Example("sudo fdesetup disable", has=("stop:security",)),
+        Example("fdesetup status", lacks=("stop",)),
         Example("sudo iptables -F", has=("stop:security",)),
         Example("iptables -P INPUT ACCEPT", has=("stop:security",)),
         Example("nft flush ruleset", has=("stop:security",)),
