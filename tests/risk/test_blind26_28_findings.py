@@ -452,3 +452,24 @@ def test_data_and_system_everyday(detector: RiskDetector, text: str) -> None:
     kind = "sql" if text.split()[0] in ("UPDATE", "SELECT") else "shell"
     level, fired = judge(detector, {"kind": kind, "text": text})
     assert level <= Risk.MEDIUM, (text, fired)
+
+
+# A connection string to a database on this machine named for tests is throw-away; the same
+# reset of a server elsewhere, or of a local database not named for tests, is not.
+LOCAL_TEST_DB = (
+    "DATABASE_URL=postgresql://dev@localhost:5432/core_test npx prisma migrate reset --force"
+)
+
+
+def test_a_local_test_database_reset_is_everyday(detector: RiskDetector) -> None:
+    level, fired = judge(detector, LOCAL_TEST_DB)
+    assert level <= Risk.MEDIUM, fired
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://dev@localhost:5432/core", "postgresql://dev@db.example.com:5432/core_test"],
+)
+def test_other_databases_reset_still_escalate(detector: RiskDetector, url: str) -> None:
+    level, fired = judge(detector, f"DATABASE_URL={url} npx prisma migrate reset --force")
+    assert "destroy-database-cli" in fired and level >= Risk.HIGH, fired

@@ -74,6 +74,16 @@ _SELECTOR = re.compile(
 _LOCAL = re.compile(r"(?:^|[^a-z0-9])(development|develop|local|testing)(?:$|[^a-z0-9])", re.I)
 
 
+# A connection string's variable, and a connection string to a database on this machine whose
+# name says it is for tests or development (a server elsewhere is never read as throw-away).
+_CONNECTION_VAR = re.compile(r"(DATABASE|DB|DSN|POSTGRES|MYSQL|MONGO|REDIS)\w*$|_URL$|_URI$", re.I)
+_LOCAL_TEST_DB = re.compile(
+    r"^[\w+.-]+://(?:[^@/\s]*@)?(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?/"
+    r"[\w.-]*?(?:^|[_-])?(test|tests|testing|dev|development|e2e|ci)(?:[_-]\w*)?(?:\?\S*)?$",
+    re.I,
+)
+
+
 def assigned_environment(assignments: Iterable[str]) -> frozenset[str]:
     """The environment classes that `NAME=value` assignments give a command.
 
@@ -90,6 +100,8 @@ def assigned_environment(assignments: Iterable[str]) -> frozenset[str]:
             "scratch" in environment_classes([value]) or _LOCAL.search(value)
         ):
             found.add("scratch")
+        elif _CONNECTION_VAR.search(name) and _LOCAL_TEST_DB.match(value):
+            found.add("scratch")  # `DATABASE_URL=postgresql://dev@localhost:5432/core_test`
     # Production named anywhere wins: a throw-away word must not excuse it.
     return frozenset({"production"}) if "production" in found else frozenset(found)
 
