@@ -16,6 +16,7 @@ from magistrate.analysis import commands as C
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.families import families_of
 from magistrate.analysis.families.base import assigned_environment, environment_classes
+from magistrate.analysis.feeds import LISTERS
 from magistrate.analysis.invocation import Invocation, basename
 from magistrate.analysis.shell_lex import Word, lex
 
@@ -84,5 +85,5 @@ def loop_value(w: Word, env: dict[str, str]) -> str:
 
 
 # Programs whose output a loop walks as a folder's entries (POSIX, cmd and PowerShell).
-_LISTERS = frozenset({"ls", "find", "dir", "gci", "get-childitem"})
+_LISTERS = LISTERS | {"find"}
 _CMD_SWITCH = re.compile(r"^/[a-z](?::\w+)?$", re.I)

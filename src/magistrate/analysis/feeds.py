@@ -49,7 +49,8 @@ def find_target(root: str, name: str | None, classify: Any) -> str:
     return root.rstrip("/") + "/" + name
 
 
-_LISTERS = frozenset({"get-childitem", "gci", "dir", "ls"})
+# Programs that list a folder's entries (POSIX, cmd and PowerShell).
+LISTERS = frozenset({"get-childitem", "gci", "dir", "ls"})
 _PS_PATH = frozenset({"-path", "-literalpath"})
 _PS_FILTERS = frozenset({"-include", "-filter"})
 _FIND_FILTERS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
@@ -69,7 +70,7 @@ def listed_paths(inv: Invocation, classify: Any) -> list[str]:
         return [
             find_target(roots[0] if roots else ".", option_value(inv.argv, _FIND_FILTERS), classify)
         ]
-    if inv.name in _LISTERS:
+    if inv.name in LISTERS:
         argv = inv.argv
         named = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_PATH]
         switch = re.compile(r"^/[a-z]{1,2}$", re.I)  # `dir /s /b`: switches, not folders

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from magistrate.analysis.feeds import find_target
+from magistrate.analysis.feeds import LISTERS, find_target
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.shell_state import SimpleCommand
 
@@ -36,8 +36,7 @@ _ITEM_PROPERTY = re.compile(
 )
 _CMD_SET_ITEM = re.compile(r'"[^"]*"|[^\s,;"]+')
 _HINT = re.compile(r"\bfor(?:each)?\b", re.I)
-# PowerShell commands that list file items, and a command's first word, for `foreach` sets.
-_PS_LISTERS = frozenset({"get-childitem", "gci", "dir", "ls"})
+# A command's first word, for `foreach` sets (a lister's are its folder's entries).
 _FIRST_WORD = re.compile(r"^\s*\(?\s*([\w-]+)")
 
 # Pipeline stages that pass on (some of) the items they are fed: filters, sorts, selections.
@@ -93,7 +92,7 @@ def _cmd_header(m: re.Match[str], classify: Any) -> tuple[str, str]:
 def _ps_header(m: re.Match[str]) -> str:
     var, expr = m.group("var"), m.group("expr").strip()
     first = _FIRST_WORD.match(expr)
-    if first and first.group(1).lower() in _PS_LISTERS:
+    if first and first.group(1).lower() in LISTERS:
         items = f"$({expr.strip('()').strip()})"  # `for f in $(ls X)`: the entries of X
     elif expr.startswith("$") and re.fullmatch(r"\$\w+", expr):
         items = expr

@@ -118,7 +118,7 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     if command is None and listed is None:
         return None  # `kubectl_get_pods {"namespace": …}`: its own words say what it does
     line = [*words, *(str(command).split()[:8] if command else []), *_values(listed)]
-    named = {k for k in (*_CLI_COMMAND, *_CLI_ARGS)}
+    named = {*_CLI_COMMAND, *_CLI_ARGS}
     for key, value in args.items():
         low = _KEY.sub("", str(key)).lower()
         if low in named or isinstance(value, (Mapping, list, tuple)) or value is None:

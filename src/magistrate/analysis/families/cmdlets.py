@@ -113,7 +113,8 @@ def _grant(inv: Invocation, noun: str) -> Iterator[Effect]:
     role = values.get("-roledefinitionname", "") or values.get("-accessrights", "")
     if noun.endswith("roleassignment") and "directory" not in noun and not _ADMIN_ROLE.search(role):
         return  # `New-AzRoleAssignment -RoleDefinitionName Reader`: read access
-    if "consenttype" in " ".join(lower) and "allprincipals" not in " ".join(lower):
+    joined = " ".join(lower)
+    if "consenttype" in joined and "allprincipals" not in joined:
         return  # an app's consent for one user, not the whole tenant
     yield _resource("privilege", target, {"access-grant"}, inv)
 
