@@ -106,7 +106,15 @@ def test_commands_in_ssh_options() -> None:
 
 
 def test_globs_name_what_they_can_match() -> None:
-    assert glob_variants("~/.ssh/id_*") == ("~/.ssh/id_*", "~/.ssh/id_x")
+    assert glob_variants("~/.ssh/id_*") == (
+        "~/.ssh/id_*",
+        "~/.ssh/id_x",
+        "~/.ssh/id_rsa",  # and the well-known files it can name
+        "~/.ssh/id_ed25519",
+    )
+    assert glob_variants("/???/s?ad?w")[2:] == ("/etc/shadow", "/")
+    assert glob_variants("~/.*_history")[2:] == ("~/.bash_history", "~/.zsh_history")
+    assert glob_variants("/tmp/*.log") == ("/tmp/*.log", "/tmp/x.log")
     assert glob_variants("*.log") == ("*.log", "x.log")
     assert glob_variants("~/.ssh/*.pub") == ("~/.ssh/*.pub", "~/.ssh/x.pub")  # not the folder
     assert glob_variants("~/.aws/*") == ("~/.aws/*", "~/.aws/x", "~/.aws/")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import re2  # type: ignore[import-untyped]
 
+from magistrate.analysis.code_strings import assigned_literals, call_arguments, command_line, fold
 from magistrate.analysis.dynamic import credential_name, credential_reads_in_code
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
@@ -47,6 +48,14 @@ _CODE_FORK_BOMB = re2.compile(
     r"(?:do\s+)?(?:os\.|pcntl_|Process\.|posix\.)?fork\s*(?:\(|\b;|\s*\}|\s*$)"
     r"|\bloop\s*(?:\{|do)\s*(?:Process\.)?fork\b"
     r"|\bfor\s*\(\s*;\s*;\s*\)\s*\{?\s*(?:pcntl_)?fork\s*\("
+    # a fork per item of an endless iterator: `[os.fork() for _ in iter(int, 1)]`
+    r"|fork\s*\(\s*\)\s*for\s+\w+\s+in\s+(?:iter\s*\(\s*int\s*,|(?:itertools\.)?(?:count|cycle|repeat)\s*\()"
+)
+# Signalling every process the user may (pid -1): Perl's `kill 9, -1`, Python's
+# `os.kill(-1, 9)`, Node's `process.kill(-1)`, Ruby's `Process.kill(:KILL, -1)`.
+_KILL_EVERY = re2.compile(
+    r"\bkill\s*\(?\s*['\":]?(?:-?\d{1,2}|-?(?:SIG)?KILL|-?(?:SIG)?TERM)['\"]?\s*,\s*-1\b"
+    r"|\b(?:os|process)\.kill\s*\(\s*-1\b"
 )
 # chmod in code with a mode that sets the setuid or setgid bit: `os.chmod(p, 0o4755)`,
 # Perl's `chmod 04755, "/x"`, `fs.chmodSync(p, '6755')`, `stat.S_ISUID`.
@@ -123,6 +132,17 @@ _SHELL_OUT = re.compile(
     r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen"
     r"|os\.execute|io\.popen)"
     r"\s*\(\s*(?:\[\s*)?" + _STR
+)
+# The same calls, whatever their argument: folded when it is built from literals (code_strings).
+_SHELL_CALL = re2.compile(
+    r"(?:^|\W)(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen"
+    r"|getoutput|getstatusoutput)|child_process\.(?:exec|execSync|spawn|spawnSync)|execSync"
+    r"|shell_exec|passthru|system|popen|Kernel\.system|IO\.popen|os\.execute|io\.popen)\s*\("
+)
+# Writing a file whose path the code builds: file_put_contents(getenv("HOME")."/.bashrc", …).
+_WRITE_CALL = re2.compile(
+    r"(?:writeFileSync|appendFileSync|fs\.writeFile|fs\.appendFile|File\.write"
+    r"|file_put_contents)\s*\("
 )
 # Rust and Go shelling out: Command::new("sh").arg("-c").arg("…"), exec.Command("sh", "-c", "…").
 _NATIVE_SHELL_OUT = re.compile(
@@ -290,6 +310,8 @@ def _forks_and_modes(code: str, out: CodeAnalysis, classify: _Classify) -> None:
         out.fork_bomb = bomb.group(0)[:80]
     if "chmod" in code:
         _setuid(code, out, classify)
+    if "kill" in code and _KILL_EVERY.search(code):
+        out.shell.append("kill -9 -1")  # the same harm as the shell's spelling of it
 
 
 def _setuid(code: str, out: CodeAnalysis, classify: _Classify) -> None:
@@ -309,6 +331,26 @@ def _setuid(code: str, out: CodeAnalysis, classify: _Classify) -> None:
         elif not _SETUID_MODE.search(call[: literal.start()] + call[literal.end() :]):
             continue
         out.effects.append(Effect("privilege", path, classify(path) | {"setuid"}, "code"))
+
+
+def _built_calls(code: str, out: CodeAnalysis, add: Callable[[str, str, str], None]) -> None:
+    """Shell-outs and file writes whose argument the code builds from literals, the environment
+    and names it assigned: the command line or path it makes (`code_strings.fold`)."""
+    shell_calls = list(_SHELL_CALL.finditer(code)) if "(" in code else []
+    writes = list(_WRITE_CALL.finditer(code)) if "(" in code else []
+    if not shell_calls and not writes:
+        return
+    names = assigned_literals(code)
+    for m in shell_calls:
+        args = call_arguments(code, m.end() - 1)
+        line = command_line(args, names) if args else None
+        if line and line.strip() and line not in out.shell:
+            out.shell.append(line)
+    for m in writes:
+        args = call_arguments(code, m.end() - 1)
+        path = fold(args[0], names) if args else None
+        if path:
+            add("write", path, "code")
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
@@ -375,6 +417,7 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
             add("send", host, "code")
     for m in _SHELL_OUT.finditer(code):
         out.shell.append(_unescape(m.group(2)))
+    _built_calls(code, out, add)
     for m in _NATIVE_SHELL_OUT.finditer(code):
         out.shell.append(_unescape(m.group(2)))
     for m in _ENCODED_EXEC.finditer(code):

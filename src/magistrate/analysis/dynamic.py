@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
@@ -126,6 +127,40 @@ def looked_up(words: list[str]) -> str | None:
     return None
 
 
+# `ps` options that list every process (`-e`, `-A`, BSD `ax`/`aux`).
+_PS_EVERY = frozenset({"-e", "-A", "ax", "aux", "-ax", "-aux", "axo", "-eo", "-Ao", "-ef", "-eF"})
+
+
+def known_output(stages: list[list[str]]) -> str | None:
+    """What a substitution prints where the command's purpose fixes it, whatever the machine:
+    the working folder (`pwd`, `git rev-parse --show-toplevel`: the project), the repository's
+    history (`git rev-parse --git-dir`), the user's home (`getent passwd $USER | cut -d: -f6`),
+    every process's id (`ps -eo pid=`, which `kill` then ends: as `kill -1`)."""
+    first = stages[0]
+    if not first:
+        return None
+    head = first[0]
+    if len(stages) == 1 and first == ["pwd"]:
+        return "."
+    if head == "git" and len(stages) == 1 and first[1:2] == ["rev-parse"]:
+        if "--show-toplevel" in first:
+            return "."
+        if "--git-dir" in first or "--absolute-git-dir" in first:
+            return ".git"
+    if head == "getent" and first[1:2] == ["passwd"] and len(stages) == 2:
+        cut = stages[1]
+        if cut[:1] == ["cut"] and ("-f6" in cut or cut[-1:] == ["6"]):
+            return "$HOME"
+    if (
+        head == "ps"
+        and len(stages) == 1
+        and _PS_EVERY & set(first[1:])
+        and any(a in ("pid", "pid=") for a in first[1:])
+    ):
+        return "-1"
+    return None
+
+
 def ifs_split(value: str, ifs: str | None) -> list[str]:
     """The fields an unquoted expansion splits into under `IFS` (default: blanks)."""
     seps = " \t\n" if ifs is None else ifs
@@ -189,6 +224,34 @@ def decode_literal(decoder: str, operands: list[str], literal: str) -> str | Non
         return None
 
 
+# One conversion of a printf format: `%s`, `%-10s`, `%b`, `%d`, `%%`.
+_PRINTF_SPEC = re2.compile(r"%[-+ #0]*[0-9]*(?:\.[0-9]+)?([sbdiucqxXo%])")
+
+
+def printf_output(args: list[str]) -> str:
+    """What `printf FORMAT ARGS…` prints: the format applied to the arguments, and reused while
+    arguments remain, as the shell's printf does (`printf 'r%s -rf /' m` prints `rm -rf /`)."""
+    if not args:
+        return ""
+    fmt, rest = _decode_ansi_c(args[0]), list(args[1:])
+    out: list[str] = []
+    for _ in range(64):
+        consumed = False
+
+        def convert(m: Any) -> str:
+            nonlocal consumed
+            if m.group(1) == "%":
+                return "%"
+            consumed = True
+            value = rest.pop(0) if rest else ""
+            return _decode_ansi_c(value) if m.group(1) == "b" else value
+
+        out.append(_PRINTF_SPEC.sub(convert, fmt))
+        if not rest or not consumed:
+            break
+    return "".join(out)
+
+
 _DECODE_STAGE = {"base64", "base32", "openssl", "xxd", "rev", "tr"}
 
 
@@ -196,17 +259,21 @@ def evaluate_substitution(sub: str) -> tuple[str | None, bool]:
     """The output of a trivial substitution: `echo X`, `printf '\\x72'`, `echo B64 | base64 -d`.
     Returns (text or None, whether a decoding step was needed)."""
     stages: list[list[str]] = [[]]
+    dynamic = False
     for tok in lex(sub):
         if isinstance(tok, Op):
             if tok.op != "|":
                 return None, False
             stages.append([])
         elif isinstance(tok, Word):
-            if tok.dynamic:
-                return None, False
+            dynamic = dynamic or tok.dynamic
             stages[-1].append(tok.text)
         else:
             return None, False
+    if (known := known_output(stages)) is not None:  # whoever `$(id -un)` is: their home
+        return known, False
+    if dynamic:
+        return None, False
     first = stages[0]
     program = looked_up(first) if len(stages) == 1 else None
     if program is not None:  # `$(which bash)` is bash
@@ -214,9 +281,12 @@ def evaluate_substitution(sub: str) -> tuple[str | None, bool]:
     if not first or first[0] not in ("echo", "printf"):
         return None, False
     args = [a for a in first[1:] if not (a.startswith("-") and len(a) <= 3)]
-    text = " ".join(args)
-    if first[0] == "printf" or "-e" in first:
-        text = _decode_ansi_c(text)
+    if first[0] == "printf":
+        text = printf_output(args)
+    else:
+        text = " ".join(args)
+        if "-e" in first:
+            text = _decode_ansi_c(text)
     decoded = False
     for stage in stages[1:]:
         if not stage or stage[0] not in _DECODE_STAGE:

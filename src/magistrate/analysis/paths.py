@@ -7,6 +7,7 @@ and matches it, so `rm -rf $HOME/`, `rm -rf ~`, `/usr/bin/rm -rf /home/alice` an
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
@@ -86,6 +87,28 @@ def normalize_path(path: str) -> str:
 _GLOB = re.compile(r"\*+|\?|\[[^\]/]*\]")
 
 
+# Files whose names a glob spells to hide them (`/???/s?ad?w`, `~/.*_history`): a glob that
+# can name one of them names it. Knowledge as data: extend it with what a glob may disguise.
+WELL_KNOWN_FILES = (
+    "/etc/shadow", "/etc/gshadow", "/etc/passwd", "/etc/sudoers", "/etc/crontab", "/etc/hosts",
+    "/etc/ssh/sshd_config", "/etc/ld.so.preload", "/dev/sda", "/dev/nvme0n1", "/dev/mem",
+    "/boot", "/root", "/var/log/auth.log", "/var/log/syslog", "~/.bash_history",
+    "~/.zsh_history", "~/.ssh/id_rsa", "~/.ssh/id_ed25519", "~/.ssh/authorized_keys",
+    "~/.aws/credentials", "~/.bashrc", "~/.zshrc", "~/.profile", "~/.git-credentials",
+    "~/.netrc", "~/.kube/config", "~/.docker/config.json", "~/.gnupg/private-keys-v1.d",
+)  # fmt: skip
+
+
+def _well_known_matches(path: str) -> list[str]:
+    """The well-known files an absolute or home glob can name."""
+    if path[:1] not in "/~" or len(path) > 256:
+        return []
+    if all(c in ("*", "**") for c in path.split("/") if _GLOB.search(c)):
+        return []  # `/*`, `~/.aws/*`: a folder's entries, read as the folder (glob_variants)
+    pattern = re.compile(fnmatch.translate(normalize_path(path)))
+    return [known for known in WELL_KNOWN_FILES if pattern.match(known)]
+
+
 def glob_variants(path: str) -> tuple[str, ...]:
     """A path and, when it holds globs, what it can name: each glob filled with one name
     character (`~/.ssh/id_*` names `~/.ssh/id_x`, a key) and, when a component is all glob,
@@ -99,7 +122,8 @@ def glob_variants(path: str) -> tuple[str, ...]:
     component = path[cut:] if end < 0 else path[cut:end]
     # The folder only where the glob takes every entry (`~/.ssh/*`, not `~/.ssh/*.pub`).
     folder = path[:cut] if cut and not _GLOB.sub("", component) else ""
-    return (path, filled, folder) if folder else (path, filled)
+    known = _well_known_matches(path)
+    return (path, filled, *known, folder) if folder else (path, filled, *known)
 
 
 def expand_braces(path: str, limit: int = 16) -> list[str]:

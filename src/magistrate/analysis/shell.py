@@ -42,12 +42,14 @@ from magistrate.analysis.loops import feeder, rewrite_loops
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.shell_args import (
     BRACE_LIST,
+    parallel_lines,
     quote,
+    replace_string,
     spelled_program,
 )
 from magistrate.analysis.shell_args import substitution_source as _substitution_source
 from magistrate.analysis.shell_follow import FollowRun
-from magistrate.analysis.shell_lex import Op, Word, _decode_ansi_c, lex
+from magistrate.analysis.shell_lex import Op, Token, Word, _decode_ansi_c, lex
 from magistrate.analysis.shell_state import CRON_SCHEDULE, ShellAnalysis, SimpleCommand
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
@@ -89,7 +91,7 @@ _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 _FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
 _WINDOWS = re.compile(
     r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\"
-    r"|^\s*(?:(?:cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del)(?:\.exe)?\b"
+    r"|^\s*(?:(?:cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del)(?:\.exe)?\b(?!=)"
     r"|Get-|Set-|Remove-|New-)",
     re.I,
 )
@@ -104,6 +106,7 @@ _ALWAYS_SET = re.compile(
     r"|JAVA_HOME|GOPATH|GOROOT|CARGO_HOME|RUSTUP_HOME|NVM_DIR|PYENV_ROOT|HOMEBREW_PREFIX"
     r"|GITHUB_WORKSPACE|RUNNER_TEMP|RUNNER_TOOL_CACHE|CI_PROJECT_DIR|WORKSPACE|BUILD_DIR)$"
 )
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
 # Variables whose value the shell runs as a command later (before each prompt).
 _PROMPT_HOOKS = ("PROMPT_COMMAND=", "PROMPT_COMMAND+=")
@@ -212,12 +215,39 @@ class _Run(FollowRun):
             else:
                 cur.redirects.append(tok)
         simples.append(cur)
+        if len(tokens) > 4 and any(isinstance(t, Op) and t.op == "(" for t in tokens):
+            self._define_functions(tokens, src)
         for simple in simples:
             if len(self.out.invocations) >= MAX_INVOCATIONS:
                 self.limit(f"more than {MAX_INVOCATIONS:,} commands")
                 break
             if simple.words or simple.redirects:
                 self.simple(simple, src, depth, via, env, top, span)
+
+    def _define_functions(self, tokens: list[Token], src: str) -> None:
+        """`NAME() { BODY; }`: remember BODY, which a later `NAME ARGS` runs with ARGS as its
+        positional parameters (`f(){ "$@"; }; f rm -rf ~`). Its first reading, where it is
+        defined, still happens with the rest of the line."""
+        for k in range(len(tokens) - 3):
+            name, op1, op2, brace = tokens[k], tokens[k + 1], tokens[k + 2], tokens[k + 3]
+            if not (
+                isinstance(name, Word)
+                and isinstance(op1, Op)
+                and op1.op == "("
+                and isinstance(op2, Op)
+                and op2.op == ")"
+                and isinstance(brace, Word)
+                and brace.text == "{"
+            ):
+                continue
+            level = 0
+            for close in tokens[k + 3 :]:
+                if isinstance(close, Word) and not close.quoted and close.text in ("{", "}"):
+                    level += 1 if close.text == "{" else -1
+                    if level == 0:
+                        if len(self.functions) < 32:
+                            self.functions[name.text] = (src[brace.end : close.start], name.start)
+                        break
 
     def simple(
         self,
@@ -261,6 +291,10 @@ class _Run(FollowRun):
                 env[name] = value  # `dir=$HOME`: later `"$dir"/*` is `$HOME/*`
             elif source := _substitution_source(words[i].subs):
                 self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
+            elif (known := self._resolve(words[i], env).partition("=")[2]) and (
+                "$" not in known or _PLAIN_REFERENCE.match(known)
+            ):
+                env[name] = known  # `c=${c}rl`, `cmd=$(printf '\x72\x6d')`: what it now holds
             assigns.append(words[i].text)
             i += 1
         words = words[i:]
@@ -318,6 +352,18 @@ class _Run(FollowRun):
             self.command(s, argv, words, depth, via, env, where)
             return
         head = argv[0]
+        if words and not words[0].quoted and BRACE_LIST.match(head):
+            # `{rm,-rf,/}`: brace expansion makes the words of the command (piped as it is).
+            items = head[1:-1].split(",")
+            argv = [*items, *argv[1:]]
+            words = [Word(t, words[0].start, words[0].end) for t in items] + words[1:]
+            head = argv[0]
+        if head[:1] == "=" and len(head) > 1 and words and not words[0].quoted:
+            head = argv[0] = head[1:]  # zsh: `=rm` is the path of rm
+        if head == "set" and words and not words[0].quoted:
+            values = [a for a in argv[1:] if a[:1] != "-"]
+            if len(values) > 1 and _NAME.match(values[0]):
+                env[values[0]] = " ".join(values[1:])  # fish: `set c rm` assigns c
         if head.lower() in ("%comspec%", "$env:comspec"):  # cmd's own path, in a variable
             head = argv[0] = "cmd"
         if words and words[0].dynamic:
@@ -434,6 +480,17 @@ class _Run(FollowRun):
                 stdin_targets = _listed_paths(s.prev.invocation, self.classify)
             elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
                 stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
+            if (
+                name == "xargs"
+                and stdin_targets
+                and (mark := replace_string(argv[wrapper_at + 1 : i]))
+            ):  # `xargs -I{} dd if=/dev/zero of={}`: each item where the mark is
+                argv[i:] = [a.replace(mark, stdin_targets[0]) for a in argv[i:]]
+                stdin_targets = []
+            if name == "parallel" and i < len(argv) and " " in argv[i]:
+                for line in parallel_lines(argv[i:]):  # `parallel 'git push -f origin {}' ::: main`
+                    self.script(line, depth + 1, via, dict(env), span=where)
+                return None
             if i >= len(argv):
                 # `sudo -i`, `env` alone: the wrapper itself is the command (a root shell, a dump).
                 i = wrapper_at
@@ -467,6 +524,14 @@ class _Run(FollowRun):
                 rest = " ".join(quote(a) for a in [*fields, *argv[1:]])
                 self.script(rest, depth + 1, via, dict(env), span=where)
                 return True
+        defined = self.functions.get(head) if words and not words[0].quoted else None
+        if defined is not None and defined[1] != words[0].start:  # a call, not the definition
+            body = self.functions.pop(head)[0]  # not expanded again inside its own body
+            local = dict(env)
+            local["@"] = local["*"] = " ".join(quote(a) for a in argv[1:])
+            local.update({str(n): a for n, a in enumerate(argv[1:10], 1)})
+            self.script(body, depth + 1, (*via, head), local, span=where)
+            return True
         if words and not words[0].quoted and head in self.aliases:
             # An alias defined earlier on the line: the shell runs its command in its place.
             expansion = self.aliases.pop(head)  # not expanded again inside its own command
@@ -476,11 +541,6 @@ class _Run(FollowRun):
         if words and words[0].quoted and (" " in head or "\t" in head):
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)
-            return True
-        if words and not words[0].quoted and BRACE_LIST.match(head):
-            # `{rm,-rf,/}`: brace expansion makes the words of a command.
-            expanded = [*head[1:-1].split(","), *argv[1:]]
-            self.script(" ".join(quote(a) for a in expanded), depth + 1, via, dict(env), span=where)
             return True
         return False
 

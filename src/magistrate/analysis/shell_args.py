@@ -221,3 +221,31 @@ def runs_fetcher(code: str) -> bool:
         if isinstance(tok, Word) and basename(tok.text) in C.FETCHERS | C.RAW_SOCKETS:
             return True
     return False
+
+
+def replace_string(options: list[str]) -> str | None:
+    """The mark `xargs` replaces with each input item: `-I X`, `-IX`, `-i`, `--replace[=X]`."""
+    for k, a in enumerate(options):
+        if a == "-I":
+            return options[k + 1] if k + 1 < len(options) and options[k + 1] else None
+        if a in ("-i", "--replace"):
+            return "{}"
+        if a.startswith("--replace="):
+            return a.split("=", 1)[1] or "{}"
+        if a.startswith(("-I", "-i")) and len(a) > 2:
+            return a[2:]
+    return None
+
+
+def parallel_lines(argv: list[str], limit: int = 4) -> list[str]:
+    """The command lines GNU parallel runs from a template and its `:::` values (the first
+    `limit`): `{}` replaced by each value, or the value appended."""
+    template, values = argv[0], []
+    if ":::" in argv:
+        values = [v for v in argv[argv.index(":::") + 1 :] if v not in (":::", "::::")]
+    if not values:
+        return [template]
+    return [
+        template.replace("{}", v) if "{}" in template else f"{template} {quote(v)}"
+        for v in values[:limit]
+    ]

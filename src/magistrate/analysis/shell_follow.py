@@ -89,8 +89,8 @@ class FollowRun(EffectsRun):
             self._powershell_block(inv, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
-        elif (name in ("source", ".") or name in C.ENV_LOADERS) and inv.operands:
-            if inv.operands[0] in _STDIN_FILES:  # `. /dev/stdin <<< "$(…)"`
+        elif (name in ("source", ".") or name in C.ENV_LOADERS) and (inv.operands or s.prev):
+            if not inv.operands or inv.operands[0] in _STDIN_FILES:  # `curl … | source` (fish)
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)
             else:  # direnv's loaders as `source`: an env file's variables loaded, not shown
                 self._exec_file(inv.operands[0], "source" if name in C.ENV_LOADERS else name, words)
@@ -442,6 +442,10 @@ class FollowRun(EffectsRun):
         if "delete" in inv.flags:
             for t in targets:
                 self._add("delete", t, "find -delete")
+        if name and "/" not in name and targets[0] == roots[0]:
+            # A broad root is all it may reach; a command run on each match gets the match
+            # (`find ~ -name '.*_history' -exec ln -sf /dev/null {} \;`): both are read.
+            targets.append(roots[0].rstrip("/") + "/" + name)
         while k < len(argv):
             if argv[k] in ("-exec", "-execdir", "-ok", "-okdir"):
                 j = k + 1
@@ -449,8 +453,8 @@ class FollowRun(EffectsRun):
                 while j < len(argv) and argv[j] not in (";", "+"):
                     cmd.append(argv[j])
                     j += 1
-                if cmd:
-                    filled = [targets[0] if a == "{}" else a.replace("{}", targets[0]) for a in cmd]
+                for target in dict.fromkeys([targets[0], targets[-1]]) if cmd else ():
+                    filled = [a.replace("{}", target) for a in cmd]
                     self.script(
                         " ".join(quote(a) for a in filled), depth + 1, via, dict(env), span=where
                     )

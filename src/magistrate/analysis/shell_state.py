@@ -20,7 +20,8 @@ from magistrate.analysis.shell_lex import Redir, Word
 
 __all__ = ["CRON_SCHEDULE", "NET_DEVICE", "RunState", "ShellAnalysis", "SimpleCommand"]
 
-_VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# `$NAME`, `${NAME}`, and the positional parameters of a function's body (`$1`, `"$@"`).
+_VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9@*])\}|\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*])")
 CRON_SCHEDULE = re.compile(
     r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[*\d/,\-]+\s+){5})"
     r"(?:(?:root|www-data|nobody|daemon)\s+)?"
@@ -91,6 +92,8 @@ class RunState:
         self.work = 0  # characters lexed so far (the work budget)
         self.exported: list[str] = []  # `export RAILS_ENV=test`: later commands run with it
         self.aliases: dict[str, str] = {}  # `alias ll='ls -la'`: a later `ll` runs `ls -la`
+        # `f() { …; }`: a later `f ARGS` runs its body (the body, and where f was defined)
+        self.functions: dict[str, tuple[str, int]] = {}
 
     def _hidden_source(self, word: Word) -> None:
         """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a

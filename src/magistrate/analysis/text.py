@@ -54,6 +54,10 @@ _INVISIBLE = dict.fromkeys(
     ],
     None,
 )
+# Unicode's tag characters (U+E0020-U+E007E) render as nothing but spell ASCII one to one:
+# text smuggled in them is read as the ASCII it spells (the language/cancel tags as nothing).
+_INVISIBLE.update({cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)})
+_INVISIBLE.update({0xE0001: None, 0xE007F: None})
 # Letters from other scripts that look like Latin ones (a subset of Unicode's confusables that
 # covers Cyrillic, Greek and Armenian look-alikes); NFKC already folds fullwidth forms.
 _CONFUSABLES = str.maketrans(
