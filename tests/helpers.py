@@ -1,5 +1,5 @@
 """Helpers shared by test modules: the CLI run as a real process (`python -m magistrate`),
-with its audit log and spool kept under the test's temporary folder."""
+with its audit log and spool kept under the test's temporary folder; one action assessed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+from magistrate import Action, RiskDetector
+from magistrate.levels import Risk
+
+
+def judge(detector: RiskDetector, action: str | dict[str, Any]) -> tuple[Risk, set[str]]:
+    """The tier and the rules that fired for one action (a string is a shell command)."""
+    a = Action(kind="shell", text=action) if isinstance(action, str) else Action(**action)
+    result = detector.assess(a)
+    return result.level, set(result.rule_ids)
 
 
 class Cli:

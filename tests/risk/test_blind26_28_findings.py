@@ -10,18 +10,7 @@ import pytest
 
 from magistrate import Action, Governor, RiskDetector
 from magistrate.levels import Risk
-
-
-@pytest.fixture(scope="module")
-def detector() -> RiskDetector:
-    return RiskDetector()
-
-
-def judge(detector: RiskDetector, action: str | dict[str, Any]) -> tuple[Risk, set[str]]:
-    a = Action(kind="shell", text=action) if isinstance(action, str) else Action(**action)
-    result = detector.assess(a)
-    return result.level, set(result.rule_ids)
-
+from tests.helpers import judge
 
 HARMFUL: list[tuple[str, str | dict[str, Any]]] = [
     # an HTTP client's request is the request an `http` action makes

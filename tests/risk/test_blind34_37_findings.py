@@ -5,26 +5,13 @@ globs, xargs and parallel templates, code in another language), and its look-ali
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from magistrate import Action, RiskDetector
+from magistrate import RiskDetector
 from magistrate.analysis.code_strings import call_arguments, command_line, fold
 from magistrate.analysis.dynamic import evaluate_substitution, printf_output
 from magistrate.levels import Risk
-
-
-@pytest.fixture(scope="module")
-def detector() -> RiskDetector:
-    return RiskDetector()
-
-
-def judge(detector: RiskDetector, action: str | dict[str, Any]) -> tuple[Risk, set[str]]:
-    a = Action(kind="shell", text=action) if isinstance(action, str) else Action(**action)
-    result = detector.assess(a)
-    return result.level, set(result.rule_ids)
-
+from tests.helpers import judge
 
 HIDDEN: list[tuple[str, str]] = [
     # printf builds the word; a line starting `cmd=` is not cmd.exe (backslashes kept)

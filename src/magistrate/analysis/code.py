@@ -93,10 +93,8 @@ _READ = re.compile(
     r"(?:(?:os\.path\.)?expanduser\(\s*|File\.expand_path\(\s*)?" + _STR
 )
 _WRITE_MODE = re.compile(r"""^\s*,\s*(?:mode\s*=\s*)?['"][wax+]""")
-_WRITE = re.compile(
-    r"(?:writeFileSync|appendFileSync|fs\.writeFile|File\.write|file_put_contents)"
-    r"\s*\(\s*" + _STR
-)
+_WRITERS = r"writeFileSync|appendFileSync|fs\.writeFile|File\.write|file_put_contents"
+_WRITE = re.compile(r"(?:" + _WRITERS + r")\s*\(\s*" + _STR)
 _ENV_DUMP = re.compile(
     r"dict\(\s*os\.environ\s*\)|os\.environ\.(?:copy|items|keys|values)\s*\(|str\(\s*os\.environ"
     r"|json\.dumps\(\s*(?:dict\()?\s*os\.environ|=\s*os\.environ\s*[,)\n;]|\bos\.environ\s*\)"
@@ -126,24 +124,20 @@ _FETCH = re.compile(
 )
 _SOCKET = re.compile(r"\.connect\s*\(\s*\(\s*" + _STR)
 _SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write)\s*\(")
+# Calls that hand a string to a shell (Python, Node, PHP, Ruby, Lua).
+_SHELL_CALLEES = (
+    r"os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput"
+    r"|getstatusoutput)|child_process\.(?:exec|execSync|spawn|spawnSync)|execSync|shell_exec"
+    r"|passthru|system|popen|Kernel\.system|IO\.popen|os\.execute|io\.popen"
+)
+# …their first string literal (and Python 2's commands, a bare spawnSync, PHP's exec).
 _SHELL_OUT = re.compile(
-    r"(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput"
-    r"|getstatusoutput)|commands\.getoutput|child_process\.(?:exec|execSync|spawn|spawnSync)"
-    r"|execSync|spawnSync|shell_exec|passthru|system|exec|popen|Kernel\.system|IO\.popen"
-    r"|os\.execute|io\.popen)"
-    r"\s*\(\s*(?:\[\s*)?" + _STR
+    r"(?:" + _SHELL_CALLEES + r"|commands\.getoutput|spawnSync|exec)\s*\(\s*(?:\[\s*)?" + _STR
 )
 # The same calls, whatever their argument: folded when it is built from literals (code_strings).
-_SHELL_CALL = re2.compile(
-    r"(?:^|\W)(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen"
-    r"|getoutput|getstatusoutput)|child_process\.(?:exec|execSync|spawn|spawnSync)|execSync"
-    r"|shell_exec|passthru|system|popen|Kernel\.system|IO\.popen|os\.execute|io\.popen)\s*\("
-)
+_SHELL_CALL = re2.compile(r"(?:^|\W)(?:" + _SHELL_CALLEES + r")\s*\(")
 # Writing a file whose path the code builds: file_put_contents(getenv("HOME")."/.bashrc", …).
-_WRITE_CALL = re2.compile(
-    r"(?:writeFileSync|appendFileSync|fs\.writeFile|fs\.appendFile|File\.write"
-    r"|file_put_contents)\s*\("
-)
+_WRITE_CALL = re2.compile(r"(?:" + _WRITERS + r"|fs\.appendFile)\s*\(")
 # Rust and Go shelling out: Command::new("sh").arg("-c").arg("…"), exec.Command("sh", "-c", "…").
 _NATIVE_SHELL_OUT = re.compile(
     r"(?:Command::new\(\s*\"(?:ba|z)?sh\"\s*\)\s*\.arg\(\s*\"-c\"\s*\)\s*\.arg\(\s*"
@@ -336,8 +330,10 @@ def _setuid(code: str, out: CodeAnalysis, classify: _Classify) -> None:
 def _built_calls(code: str, out: CodeAnalysis, add: Callable[[str, str, str], None]) -> None:
     """Shell-outs and file writes whose argument the code builds from literals, the environment
     and names it assigned: the command line or path it makes (`code_strings.fold`)."""
-    shell_calls = list(_SHELL_CALL.finditer(code)) if "(" in code else []
-    writes = list(_WRITE_CALL.finditer(code)) if "(" in code else []
+    if "(" not in code:
+        return
+    shell_calls = list(_SHELL_CALL.finditer(code))
+    writes = list(_WRITE_CALL.finditer(code))
     if not shell_calls and not writes:
         return
     names = assigned_literals(code)
@@ -349,8 +345,8 @@ def _built_calls(code: str, out: CodeAnalysis, add: Callable[[str, str, str], No
     for m in writes:
         args = call_arguments(code, m.end() - 1)
         path = fold(args[0], names) if args else None
-        if path:
-            add("write", path, "code")
+        if path and not any(e.op == "write" and e.target == path for e in out.effects):
+            add("write", path, "code")  # a literal path was added by `_WRITE` already
 
 
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:

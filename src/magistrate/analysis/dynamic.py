@@ -234,18 +234,19 @@ def printf_output(args: list[str]) -> str:
     if not args:
         return ""
     fmt, rest = _decode_ansi_c(args[0]), list(args[1:])
+    consumed = False
+
+    def convert(m: Any) -> str:
+        nonlocal consumed
+        if m.group(1) == "%":
+            return "%"
+        consumed = True
+        value = rest.pop(0) if rest else ""
+        return _decode_ansi_c(value) if m.group(1) == "b" else value
+
     out: list[str] = []
     for _ in range(64):
         consumed = False
-
-        def convert(m: Any) -> str:
-            nonlocal consumed
-            if m.group(1) == "%":
-                return "%"
-            consumed = True
-            value = rest.pop(0) if rest else ""
-            return _decode_ansi_c(value) if m.group(1) == "b" else value
-
         out.append(_PRINTF_SPEC.sub(convert, fmt))
         if not rest or not consumed:
             break

@@ -444,7 +444,8 @@ class FollowRun(EffectsRun):
                 self._add("delete", t, "find -delete")
         if name and "/" not in name and targets[0] == roots[0]:
             # A broad root is all it may reach; a command run on each match gets the match
-            # (`find ~ -name '.*_history' -exec ln -sf /dev/null {} \;`): both are read.
+            # (`find ~ -name '.*_history' -exec ln -sf /dev/null {} \;`): -exec reads both,
+            # the first target and the last (this match, or else the last root's target).
             targets.append(roots[0].rstrip("/") + "/" + name)
         while k < len(argv):
             if argv[k] in ("-exec", "-execdir", "-ok", "-okdir"):
