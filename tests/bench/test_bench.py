@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from magistrate import Action, RiskDetector
+from magistrate.bench.probe import describe, machine_probe
 from magistrate.bench.report import markdown, to_json, write_report
 from magistrate.bench.scenarios import SCENARIOS, SEED, Bench, Config, run_scenario
 from magistrate.bench.workload import DEMO_WORKFLOW, TIERS, mixed_actions, tier_actions
@@ -125,6 +126,15 @@ def test_report_json_markdown_and_plots(results: list, tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_machine_probe_sees_memory_beyond_the_cache() -> None:
+    """A dependent read over 64 MiB waits on memory: it costs more than one over 256 KiB on
+    any machine (a buffer only allocated, never written, would read one cached zero page)."""
+    probe = machine_probe()
+    assert 0 < probe["step_ns"] < 100_000
+    assert probe["miss_ns"] > 5, probe
+    assert describe(probe).startswith("interpreted step ")
+
+
 def test_bench_command(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(
@@ -135,6 +145,10 @@ def test_bench_command(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {"realistic"} and data["realistic"]["ops"] == 100
     assert (tmp_path / "out" / "report.md").exists()
+    probe = json.loads((tmp_path / "out" / "results.json").read_text())["machine_probe"]
+    assert probe["step_ns"] > 0 and probe["miss_ns"] >= 0
+    assert f"interpreted step {probe['step_ns']} ns" in (tmp_path / "out" / "report.md").read_text()
+    assert "memory read +" in result.stderr
     bad = runner.invoke(app, ["bench", "--only", "nope"])
     assert bad.exit_code == 3 and "unknown scenario" in bad.output
 

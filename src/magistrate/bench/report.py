@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from magistrate.bench.measure import Result
+from magistrate.bench.probe import describe
 from magistrate.bench.scenarios import SEED
 
 _FIGURES = (
@@ -149,12 +150,13 @@ def _seed_row(name: str, f: dict[str, Any], seed: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def markdown(results: list[Result], quick: bool) -> str:
+def markdown(results: list[Result], quick: bool, probe: dict[str, float] | None = None) -> str:
     """The Markdown report: side by side with the seed, beyond-seed figures, targets."""
+    speed = f" ({describe(probe)})" if probe else ""
     lines = [
         "# Magistrate benchmarks",
         "",
-        f"Machine: {machine()}. Mode: {'--quick' if quick else 'full'}. Figures are medians "
+        f"Machine: {machine()}{speed}. Mode: {'--quick' if quick else 'full'}. Figures are medians "
         "over repeats (throughput spread in parentheses); latencies are per operation.",
         "Produced by `magistrate bench" + (" --quick" if quick else "") + "`.",
         "",
@@ -273,17 +275,25 @@ def plots(results: list[Result], out_dir: Path) -> list[Path]:
     return written
 
 
-def write_report(results: list[Result], out_dir: Path, quick: bool) -> list[Path]:
-    """report.md, results.json and the plots under `out_dir`."""
+def write_report(
+    results: list[Result], out_dir: Path, quick: bool, probe: dict[str, float] | None = None
+) -> list[Path]:
+    """report.md, results.json and the plots under `out_dir` (`probe`: `machine_probe()`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     images = plots(results, out_dir)
-    text = markdown(results, quick)
+    text = markdown(results, quick, probe)
     if images:
         text += "\n## Plots\n\n" + "".join(f"![{p.stem}]({p.name})\n\n" for p in images)
     (out_dir / "report.md").write_text(text)
     (out_dir / "results.json").write_text(
         json.dumps(
-            {"machine": machine(), "build": build(), "quick": quick, "scenarios": to_json(results)},
+            {
+                "machine": machine(),
+                "machine_probe": probe,
+                "build": build(),
+                "quick": quick,
+                "scenarios": to_json(results),
+            },
             indent=2,
         )
     )

@@ -48,6 +48,7 @@ def bench(
     is reported PASS or MISS (exit 1 on a MISS with --fail-on-miss)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from magistrate.bench.probe import describe, machine_probe
     from magistrate.bench.report import machine, print_results, to_json, write_report
     from magistrate.bench.scenarios import SCENARIOS, Bench, Config, run_scenario
 
@@ -79,10 +80,11 @@ def bench(
         print(json.dumps(to_json(results), indent=2))
     else:
         print_results(results, out)
+    probe = machine_probe()  # after the scenarios: it must not disturb them
     if report is not None:
-        written = write_report(results, report, quick)
+        written = write_report(results, report, quick, probe)
         err.print("wrote " + ", ".join(str(p) for p in written))
-    err.print(f"measured on: {machine()}", markup=False)
+    err.print(f"measured on: {machine()}; {describe(probe)}", markup=False)
     targets = [t for r in results for t in r.targets]
     missed = [t.label for t in targets if not t.passed]
     if targets:
