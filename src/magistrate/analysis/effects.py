@@ -61,6 +61,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "official": "from a well-known project's own repository (github.com/pypa, nodejs…)",
         "unverified": "signature or TLS checks turned off (--nogpgcheck, --trusted-host)",
         "lookalike": "a name one slip from a popular package's (reqeusts, crossenv)",
+        "compromised": "a release an attacker published under a real package's name",
         "remove": "software removed (remove, uninstall, purge)",
         "upgrade": "installed software upgraded (upgrade, update, -Syu)",
         "privileged": "run with raised privileges",
@@ -127,6 +128,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "remote-exec": "a command run or a file copied inside a running workload (kubectl exec)",
         "cloud-change": "a cloud resource created, changed, started or stopped (a mutating call)",
         "failover": "a database failed over, rebooted, promoted, or its protections removed",
+        "mass-compute": "machines started by the dozen, or accelerators by the handful",
     },
     "publish": {
         "package": "a package uploaded to a registry",

@@ -87,3 +87,33 @@ def loop_value(w: Word, env: dict[str, str]) -> str:
 # Programs whose output a loop walks as a folder's entries (POSIX, cmd and PowerShell).
 _LISTERS = LISTERS | {"find"}
 _CMD_SWITCH = re.compile(r"^/[a-z](?::\w+)?$", re.I)
+
+
+# A path led by a variable (`$X/…`, `${X}/…`; not `${X:?…}`, which stops when X is unset).
+_VARIABLE_PREFIX = re.compile(r"^\$(?:\{(\w+)\}|(\w+))/")
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")  # `${X:?}` and `${X:-d}` are not matched
+_SLASHES = re.compile(r"/{2,}")
+# Variables every shell has (HOME, PWD, TMPDIR…), and those toolchains and CI runners set.
+_ALWAYS_SET = re.compile(
+    r"^(HOME|PWD|OLDPWD|USER|LOGNAME|TMPDIR|TMP|TEMP|SHELL|PATH|XDG_\w+|VIRTUAL_ENV|CONDA_PREFIX"
+    r"|JAVA_HOME|GOPATH|GOROOT|CARGO_HOME|RUSTUP_HOME|NVM_DIR|PYENV_ROOT|HOMEBREW_PREFIX"
+    r"|GITHUB_WORKSPACE|RUNNER_TEMP|RUNNER_TOOL_CACHE|CI_PROJECT_DIR|WORKSPACE|BUILD_DIR)$"
+)
+
+
+def _unset(name: str, env: dict[str, str]) -> bool:
+    return name not in env and not _ALWAYS_SET.match(name)
+
+
+def unset_path(operand: str, env: dict[str, str]) -> tuple[str, str] | None:
+    """(variable, path) for an operand led by a variable nothing on the line set: the path it
+    is when that variable, and every later one also unset, is empty (`$APP_ROOT/$RELEASE/` is
+    `/`; the shell only stops at `${X:?}` or under `set -u`); None otherwise."""
+    m = _VARIABLE_PREFIX.match(operand)
+    variable = (m.group(1) or m.group(2)) if m else ""
+    if m is None or not _unset(variable, env):
+        return None
+    rest = _VARIABLE.sub(
+        lambda v: "" if _unset(v.group(1) or v.group(2), env) else v.group(0), operand[m.end() :]
+    )
+    return variable, _SLASHES.sub("/", "/" + rest)

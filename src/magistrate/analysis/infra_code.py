@@ -44,6 +44,16 @@ _CLUSTER_ADMIN_BINDING = re2.compile(
     r"(?i)kind:\s*ClusterRoleBinding\b[\s\S]{0,600}?roleRef:[\s\S]{0,200}?name:\s*[\"']?cluster-admin\b"
     r"|roleRef:[\s\S]{0,200}?name:\s*[\"']?cluster-admin\b[\s\S]{0,600}?kind:\s*ClusterRoleBinding\b"
 )
+# Managed administrator policies attached in code (Terraform, CloudFormation, CDK), and an
+# audit trail whose logging is switched off.
+_ADMIN_POLICY = re.compile(
+    r"""arn:aws:iam::aws:policy/(AdministratorAccess|IAMFullAccess|PowerUserAccess)\b"""
+    r"""|ManagedPolicy\.fromAwsManagedPolicyName\(\s*["'](AdministratorAccess|IAMFullAccess)["']"""
+)
+_TRAIL_OFF = re.compile(
+    r"""\baws_cloudtrail\b[\s\S]{0,1500}\benable_logging\s*=\s*false\b"""
+    r"""|\bAWS::CloudTrail::Trail\b[\s\S]{0,1500}\bIsLogging["']?\s*:\s*["']?false\b"""
+)
 _PUBLIC = frozenset({"public"})
 _LIST_ITEM = re.compile(r"\n\s*-\s")
 
@@ -69,6 +79,11 @@ def infra_effects(content: str, command: str) -> list[Effect]:
                 "privilege", 'a policy: every action on "*"', frozenset({"cluster-admin"}), command
             )
         )
+    if m := _ADMIN_POLICY.search(text):
+        what = f"{m.group(1) or m.group(2)} attached"
+        out.append(Effect("privilege", what, frozenset({"cluster-admin"}), command))
+    if _TRAIL_OFF.search(text):
+        out.append(Effect("stop", "an audit trail's logging", frozenset({"logging"}), command))
     if _CLUSTER_ADMIN_BINDING.search(text):
         out.append(
             Effect("privilege", "a cluster-admin binding", frozenset({"cluster-admin"}), command)

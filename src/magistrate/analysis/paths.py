@@ -155,6 +155,13 @@ def path_candidates(operand: str) -> list[str]:
     return found
 
 
+# The system's trust stores: public certificates (a `.pem` there is not a private key).
+_PUBLIC_CERTIFICATES = re.compile(
+    r"^/etc/(ssl/certs|pki/(tls/certs|ca-trust)|ca-certificates)/[^/]+$"
+    r"|^/usr/(local/)?share/ca-certificates/[^/]+$"
+)
+
+
 class PathClassifier:
     """Maps a path to the set of constitution path classes it belongs to."""
 
@@ -193,6 +200,8 @@ class PathClassifier:
                         # `\\fs01\share`: a Windows share, and POSIX's `//etc` (read both ways)
                         for i in matches(variant):
                             result.add(class_of[i])
+        if "secret" in result and _PUBLIC_CERTIFICATES.match(normalize_path(operand)):
+            result.discard("secret")  # `/etc/ssl/certs/x.pem`: certificates anyone may read
         frozen = frozenset(result)
         if len(self._cache) > 50_000:
             self._cache.clear()

@@ -27,6 +27,8 @@ _ANSIBLE_SHELL_MODULES = frozenset(
 def fleet_command(name: str, argv: list[str]) -> str | None:
     """The command a remote or privileged runner runs, `sudo `-prefixed when it runs it with
     raised privileges (ansible `--become`, salt's root minions, `runas` an administrator)."""
+    if name in ("aws", "az", "gcloud"):
+        return cloud_command(name, argv)
     if name == "ssh":
         return " ".join(after_host(argv, C.REMOTE_EXEC_VALUE_OPTIONS["ssh"])) or None
     if name == "ansible":
@@ -51,6 +53,36 @@ def fleet_command(name: str, argv: list[str]) -> str | None:
     while k < len(argv) and argv[k].startswith("-"):
         k += 2 if argv[k] in valued else 1
     return " ".join(argv[k:]) or None
+
+
+# A cloud's run-a-command-on-machines verbs: the commands they carry run on every machine
+# targeted, as root or SYSTEM (SSM's RunShellScript, Azure's RunShellScript / RunPowerShellScript
+# run-command, GCE's ssh --command, ECS Exec, Container Apps exec).
+_SSM_COMMANDS = re.compile(r"""["']?commands["']?\s*[=:]\s*\[?(.*?)\]?\s*}?\s*$""", re.S)
+
+
+def cloud_command(name: str, argv: list[str]) -> str | None:
+    """What `aws ssm send-command`, `az vm run-command invoke`, `gcloud compute ssh --command`
+    and `aws ecs execute-command` run on the machines they target (`sudo `-prefixed where the
+    cloud's agent runs it as root)."""
+    low = [a.lower() for a in argv]
+    if name == "aws" and "send-command" in low and "ssm" in low:
+        found = _SSM_COMMANDS.search(option_value(argv, frozenset({"--parameters"})) or "")
+        if found is None:
+            return None
+        lines = re.findall(r'"((?:[^"\\]|\\.)*)"', found.group(1)) or [found.group(1)]
+        return "sudo " + "; ".join(line.replace('\\"', '"') for line in lines)
+    if name == "aws" and "execute-command" in low:
+        return option_value(argv, frozenset({"--command"}))
+    if name == "az" and "run-command" in low and "invoke" in low:
+        k = low.index("--scripts") if "--scripts" in low else -1
+        scripts = [a for a in argv[k + 1 :] if not a.startswith("--")][:1] if k >= 0 else []
+        return f"sudo {scripts[0]}" if scripts else None
+    if name == "az" and "exec" in low:
+        return option_value(argv, frozenset({"--command"}))
+    if name == "gcloud" and "ssh" in low:
+        return option_value(argv, frozenset({"--command"}))
+    return None
 
 
 def after_host(argv: list[str], valued: frozenset[str]) -> list[str]:

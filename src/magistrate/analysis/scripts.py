@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 
 from magistrate.analysis.shell_state import CRON_SCHEDULE
 
@@ -20,7 +21,23 @@ _RECIPE = re.compile(
 # `$(HOME)` and `${HOME}` in a recipe are make's variables (the environment's, by default):
 # the shell sees their value, as `${HOME}`; `$$` is a dollar the shell sees.
 _MAKE_VARIABLE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
-_BLOCK_RUN = re.compile(r"^(\s*)(?:-\s*)?(?:run|script)\s*:\s*[|>][-+]?\s*$", re.I)
+# A YAML block scalar of commands: `run: |` (GitHub, CircleCI), `script: |`, Azure's `bash: |`,
+# `pwsh: |`, `powershell: |`, `inlineScript: |`.
+_BLOCK_RUN = re.compile(
+    r"^(\s*)(?:-\s*)?(?:run|script|bash|pwsh|powershell|inline_?script|command)\s*:\s*[|>][-+]?\s*$",
+    re.I,
+)
+# A YAML list of commands: GitLab's `script:`, `before_script:`, `after_script:`, CircleCI's
+# and Buildkite's `commands:`, each item a command.
+_LIST_RUN = re.compile(
+    r"^(\s*)(?:-\s*)?(?:script|before_script|after_script|commands)\s*:\s*$", re.I
+)
+_LIST_ITEM = re.compile(r"^(\s*)-\s+(.+?)\s*$")
+# A Jenkinsfile's shell steps: `sh 'cmd'`, `sh "cmd"`, `bat '…'`, `sh(script: '…')`, and the
+# triple-quoted multi-line forms.
+_JENKINS_STEP = re.compile(
+    r"""\b(?:sh|bat|powershell|pwsh)\s*\(?\s*(?:script\s*:\s*)?('{3}|"{3}|'|")(.+?)\1""", re.S
+)
 # Files the shell runs whole, `#!` or not: scripts by their extension, shells' start-up files,
 # init scripts, git hooks (a hook or `.bashrc` rarely has a shebang line).
 _SHELL_SCRIPT = re.compile(
@@ -42,12 +59,18 @@ _COMMAND_CONFIG = re.compile(
     # Editors' tasks (VS Code runs a task on opening the folder) and dev containers' lifecycle
     # commands (run when the container is made or started).
     r"|(^|/)\.vscode/tasks\.json$|(^|/)\.devcontainer(/[^/]+)?/devcontainer\.json$"
-    r"|(^|/)\.devcontainer\.json$",
+    r"|(^|/)\.devcontainer\.json$"
+    # Package manifests whose install hooks the package manager runs on every install.
+    r"|(^|/)(package|composer)\.json$",
     re.I,
 )
 _JSON_COMMAND = re.compile(
     r'"(?:command|initializeCommand|onCreateCommand|updateContentCommand|postCreateCommand'
-    r'|postStartCommand|postAttachCommand)"\s*:\s*("(?:[^"\\\n]|\\.)*")'
+    r"|postStartCommand|postAttachCommand"
+    # npm's and composer's install hooks (a composer hook may be a list of commands)
+    r"|preinstall|install|postinstall|prepare|prepublish|preuninstall|postuninstall"
+    r"|(?:pre|post)-(?:install|update)-cmd|post-autoload-dump|post-root-package-install"
+    r'|post-create-project-cmd)"\s*:\s*("(?:[^"\\\n]|\\.)*"|\[[^\]]*\])'
 )
 _CONFIG_COMMAND = re.compile(
     r"^\s*(?:proxycommand|localcommand|knownhostscommand)\s*[= ]\s*(.+?)\s*$"
@@ -68,12 +91,13 @@ def is_command_config(path: str) -> bool:
 def config_commands(content: str) -> list[str]:
     """The commands a git, ssh, editor-task or dev-container configuration holds, unquoted as
     the shell will see them."""
-    out = []
+    out: list[str] = []
     for j in _JSON_COMMAND.finditer(content):
         try:
-            out.append(str(json.loads(j.group(1))))
+            value = json.loads(j.group(1))
         except ValueError:
-            out.append(j.group(1)[1:-1])
+            value = j.group(1)[1:-1]
+        out += [str(v) for v in value] if isinstance(value, list) else [str(value)]
     for m in _CONFIG_COMMAND.finditer(content):
         value = next(g for g in m.groups() if g is not None)
         if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
@@ -85,7 +109,12 @@ def config_commands(content: str) -> list[str]:
 # Files that hold commands among other things: Makefiles, Dockerfiles, CI workflows, crontabs,
 # systemd and desktop units (`commands_in` reads them out).
 _HOLDS_COMMANDS = re.compile(
-    r"(^|/)(makefile|dockerfile|jenkinsfile|\.gitlab-ci\.ya?ml|\.github/workflows/[^/]+\.ya?ml"
+    r"(^|/)(makefile|gnumakefile|[\w.-]*\.mk|justfile|taskfile\.ya?ml|jenkinsfile"
+    r"|([\w.-]*\.)?(dockerfile|containerfile)(\.[\w.-]+)?"
+    r"|\.gitlab-ci\.ya?ml|\.(github|gitea|forgejo)/workflows/[^/]+\.ya?ml|\.github/actions/[^/]+"
+    r"/action\.ya?ml|azure-pipelines[\w.-]*\.ya?ml|\.circleci/config\.ya?ml"
+    r"|bitbucket-pipelines\.ya?ml|\.buildkite/[\w.-]*\.ya?ml|\.drone\.ya?ml|\.travis\.ya?ml"
+    r"|cloudbuild\.ya?ml|buildspec\.ya?ml|appveyor\.ya?ml|\.woodpecker\.ya?ml"
     r"|crontab|[^/]*\.(service|timer|desktop))$",
     re.I,
 )
@@ -101,30 +130,98 @@ def is_shell_script(path: str) -> bool:
     return _SHELL_SCRIPT.search(path) is not None
 
 
+# A line ending in a backslash goes on (Dockerfiles, Makefiles, shell in CI): one command.
+_CONTINUED = re.compile(r"\\\r?\n[ \t]*")
+_MAKE_SHELL = "$(shell "
+
+
+def make_shell_calls(content: str) -> list[str]:
+    """The commands of make's `$(shell CMD)` (run when make reads the file, whatever target is
+    asked for), to the parenthesis that closes each."""
+    out: list[str] = []
+    start = content.find(_MAKE_SHELL)
+    while start >= 0 and len(out) <= MAX_SCRIPT_COMMANDS:
+        depth, k = 1, start + len(_MAKE_SHELL)
+        while k < len(content) and depth:
+            depth += {"(": 1, ")": -1}.get(content[k], 0)
+            k += 1
+        out.append(content[start + len(_MAKE_SHELL) : k - 1 if not depth else k].strip())
+        start = content.find(_MAKE_SHELL, k)
+    return out
+
+
+# A Dockerfile's exec form (`RUN`, `CMD`, `ENTRYPOINT` with a JSON list), and the shell form of
+# CMD and ENTRYPOINT: what the container runs when it starts.
+_EXEC_FORM = re.compile(r"^\s*(?:RUN|CMD|ENTRYPOINT)\s+(\[.*\])\s*$|^\s*(?:CMD|ENTRYPOINT)\s+(.+)$")
+
+
+def _joined(words: str) -> str:
+    """A JSON list of words as one shell line (each word quoted); the text itself when it is
+    not a list (the shell form)."""
+    try:
+        parsed = json.loads(words)
+    except ValueError:
+        return words
+    if not isinstance(parsed, list):
+        return words
+    return " ".join(shlex.quote(str(w)) for w in parsed)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _yaml_block(lines: list[str], k: int, indent: int) -> tuple[list[str], int]:
+    """The more-indented lines from `k` (a block scalar's body), and the index after them."""
+    body = []
+    while k < len(lines) and (not lines[k].strip() or _indent(lines[k]) > indent):
+        body.append(lines[k].strip())
+        k += 1
+    return [b for b in body if b and not b.startswith("#")], k
+
+
+def _yaml_list(lines: list[str], k: int, indent: int) -> tuple[list[str], int]:
+    """The items of a YAML list from `k` (at the key's indentation or deeper), unquoted."""
+    items = []
+    while k < len(lines) and (not lines[k].strip() or _indent(lines[k]) >= indent):
+        item = _LIST_ITEM.match(lines[k])
+        if lines[k].strip() and item is None:
+            break
+        if item is not None:
+            text = item.group(2)
+            if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
+                text = text[1:-1]
+            items.append(text)
+        k += 1
+    return items, k
+
+
 def commands_in(content: str) -> list[str]:
     """The commands a script-like file holds: the whole file for shell scripts; recipe, RUN,
-    `run:`/`script:`, Exec= and crontab lines for the rest."""
+    `run:`/`script:` lines, blocks and lists, Jenkins' `sh` steps, Exec= and crontab lines
+    (continued lines joined), and make's `$(shell …)` for the rest."""
     if content.startswith("#!"):
         return [content]
-    out: list[str] = []
+    content = _CONTINUED.sub(" ", content)
+    out: list[str] = make_shell_calls(content) if _MAKE_SHELL in content else []
+    if "sh" in content or "bat" in content:
+        out += [m.group(2).strip() for m in _JENKINS_STEP.finditer(content)][:MAX_SCRIPT_COMMANDS]
     lines = content.splitlines()
     k = 0
     while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:
         line = lines[k]
         block = _BLOCK_RUN.match(line)
-        if block:  # a YAML block scalar: the more-indented lines that follow
-            indent = len(block.group(1))
-            body = []
-            k += 1
-            while k < len(lines) and (
-                not lines[k].strip() or len(lines[k]) - len(lines[k].lstrip()) > indent
-            ):
-                body.append(lines[k].strip())
-                k += 1
-            out.extend(b for b in body if b and not b.startswith("#"))
+        listed = _LIST_RUN.match(line) if block is None else None
+        if block or listed:  # a YAML block scalar, or a list, of commands
+            key_column = len(line) - len(line.lstrip(" \t-"))  # `- bash: |`: its siblings'
+            found, k = (_yaml_block if block else _yaml_list)(lines, k + 1, key_column)
+            out.extend(found)
             continue
         m = _RECIPE.match(line)
-        if m and m.group(1) is not None:  # a Makefile recipe: make's variables, then `$$`
+        exec_form = _EXEC_FORM.match(line)
+        if exec_form:  # `ENTRYPOINT ["/bin/bash", "-c", "…"]`: the words, as the shell would
+            out.append(_joined(exec_form.group(1) or exec_form.group(2)))
+        elif m and m.group(1) is not None:  # a Makefile recipe: make's variables, then `$$`
             out.append(_MAKE_VARIABLE.sub(r"${\1}", m.group(1)).replace("$$", "$").strip())
         elif m:
             out.append(next(g for g in m.groups() if g is not None).strip())

@@ -27,6 +27,7 @@ from magistrate.analysis.environments import (
     in_environment,
     loop_value,
     scratch_run,
+    unset_path,
 )
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
@@ -98,14 +99,6 @@ _WINDOWS = re.compile(
 
 
 _HOST_ESCAPE = frozenset({"container-escape"})
-# A path led by a variable (`$X/…`, `${X}/…`; not `${X:?…}`, which stops when X is unset).
-_VARIABLE_PREFIX = re.compile(r"^\$(?:\{(\w+)\}|(\w+))/")
-# Variables every shell has (HOME, PWD, TMPDIR…), and those toolchains and CI runners set.
-_ALWAYS_SET = re.compile(
-    r"^(HOME|PWD|OLDPWD|USER|LOGNAME|TMPDIR|TMP|TEMP|SHELL|PATH|XDG_\w+|VIRTUAL_ENV|CONDA_PREFIX"
-    r"|JAVA_HOME|GOPATH|GOROOT|CARGO_HOME|RUSTUP_HOME|NVM_DIR|PYENV_ROOT|HOMEBREW_PREFIX"
-    r"|GITHUB_WORKSPACE|RUNNER_TEMP|RUNNER_TOOL_CACHE|CI_PROJECT_DIR|WORKSPACE|BUILD_DIR)$"
-)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
 # Variables whose value the shell runs as a command later (before each prompt).
@@ -408,14 +401,12 @@ class _Run(FollowRun):
         self._follow(inv, s, words, depth, via, env, where)
 
     def _unset_prefixes(self, inv: Invocation, env: dict[str, str]) -> None:
-        """`rm -rf "$DEPLOY_PATH"/*` with DEPLOY_PATH set nowhere on the line: an unset
-        variable is empty, and the path is `/*` (the shell only stops at `${X:?}` or `set -u`)."""
+        """`rm -rf "$DEPLOY_PATH"/*` with DEPLOY_PATH set nowhere on the line: the path it is
+        when the variables are empty (environments.unset_path)."""
         for o in inv.operands[:16]:
-            m = _VARIABLE_PREFIX.match(o)
-            variable = (m.group(1) or m.group(2)) if m else ""
-            if m and variable not in env and not _ALWAYS_SET.match(variable):
-                rest = "/" + o[m.end() :].lstrip("/")
-                self._add("delete", rest, f"{inv.name} (if ${variable} is unset)")
+            found = unset_path(o, env)
+            if found is not None:
+                self._add("delete", found[1], f"{inv.name} (if ${found[0]} is unset)")
 
     def _unwrap(
         self,

@@ -336,11 +336,15 @@ class EffectsRun(RunState):
             self.out.facts.setdefault(Fact.SECRET_ENV_READ, f"{name} {found[0]}")
 
     def _git(self, inv: Invocation) -> None:
-        """`git push URL` and pushes to a remote added on the same line send the repository."""
+        """`git push URL` and pushes to a remote added or re-pointed on the same line send the
+        repository."""
         sub = inv.subcommand.split(" ")
         ops = inv.operands
-        if sub[:2] == ["remote", "add"] and len(ops) >= 4:
+        if sub[:2] in (["remote", "add"], ["remote", "set-url"]) and len(ops) >= 4:
             self.remotes[ops[2]] = ops[3]
+        elif sub[:1] == ["rm"] and "--cached" not in inv.argv:  # the files go from disk too
+            for path in [o for o in ops[1:] if not o.startswith("-")][:64]:
+                self._add("delete", path, "git rm")
         elif sub[:2] in (["credential", "fill"], ["credential-store", "get"]):
             self._add("read", "~/.git-credentials", "git credential")  # prints the stored login
         elif sub[:1] == ["push"] and len(ops) >= 2:

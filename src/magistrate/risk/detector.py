@@ -240,6 +240,8 @@ class RiskDetector:
             if view == "shell":
                 later = ("config",) if subj.origin.endswith(":config") else ()
                 result = self.shell.analyze(subj.text, later)
+                if subj.origin.endswith(":image"):
+                    result = in_image(result)
                 self._absorb_shell(ctx, subj_index, result)
                 text = subj.text  # ASCII without "pr" cannot name production: no regex run
                 prod = (
@@ -307,6 +309,32 @@ class RiskDetector:
         ctx.statements.extend(statements)
         if limit:
             ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, limit)
+
+
+# What a command does to files inside an image being built stays in the image: deleting
+# /var/lib/apt/lists/*, writing /etc/nginx/nginx.conf or chmod on /usr/local/bin is how
+# images are made. What it fetches, runs, reads out or sends still counts.
+_IMAGE_LOCAL = frozenset({"delete", "write", "append", "truncate", "perm"})
+_IMAGE_FILE_TOOLS = frozenset(
+    "rm rmdir shred srm unlink chmod chown chgrp mv cp ln truncate mkdir touch install".split()
+)
+
+
+def in_image(result: ShellAnalysis) -> ShellAnalysis:
+    """A Dockerfile RUN line's analysis with its effects on the image's own files left out."""
+    kept = [e for e in result.effects if e.op not in _IMAGE_LOCAL]
+    runs = [i for i in result.invocations if i.name not in _IMAGE_FILE_TOOLS]
+    if len(kept) == len(result.effects) and len(runs) == len(result.invocations):
+        return result
+    out = ShellAnalysis()  # a copy: the analyzer's result is not changed
+    out.invocations, out.effects, out.facts = runs, kept, result.facts
+    out.sql, out.code, out.data_spans, out.derived = (
+        result.sql,
+        result.code,
+        result.data_spans,
+        result.derived,
+    )
+    return out
 
 
 def _sql_trigger(sql: str) -> bool:

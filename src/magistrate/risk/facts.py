@@ -17,6 +17,7 @@ from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.infra_code import infra_effects, is_infra_path
+from magistrate.analysis.manifests import declares_packages, manifest_effects
 from magistrate.analysis.metadata import is_loopback
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.secrets import CREDENTIAL_FORMATS, find_secrets, mask_secrets
@@ -150,9 +151,18 @@ class FactDeriver:
 
     def _infra_effects(self, ctx: Context) -> None:
         """Infrastructure or cluster code written to a file: the effects it has once applied
-        (analysis/infra_code.py), so that the rules on those effects judge it."""
-        paths = [p for p in ctx.arg_values.get("path", ()) if is_infra_path(p)]
-        paths += [s.text for s in ctx.subjects if s.view == "path" and is_infra_path(s.text)]
+        (analysis/infra_code.py), so that the rules on those effects judge it; a dependency
+        manifest: the install it declares (analysis/manifests.py)."""
+        written = [
+            *ctx.arg_values.get("path", ()),
+            *(s.text for s in ctx.subjects if s.view == "path"),
+        ]
+        paths = [p for p in written if is_infra_path(p)]
+        manifests = [p for p in written if declares_packages(p)]
+        if manifests:  # requirements, package.json, Gemfile: what the next install fetches
+            for subj in ctx.subjects:
+                if subj.view == "data":
+                    ctx.effects.extend(manifest_effects(manifests[0][:120], subj.text))
         if not paths:
             return
         for subj in ctx.subjects:

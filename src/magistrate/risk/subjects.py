@@ -87,6 +87,8 @@ _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 # there is read as the commands it will become; anywhere else it is data.
 _RUNS_LATER = frozenset({"shell-init", "git-hooks", "authorized-keys", "auth-config", "system"})
 _READ_AS_COMMANDS = ("commands", "shell", "config")  # `_runs_later`: content read as commands
+# Container image recipes: their RUN lines run inside the image being built.
+_IMAGE_BUILD = re.compile(r"(^|/)([\w.-]*\.)?(dockerfile|containerfile)(\.[\w.-]+)?$", re.I)
 # Program source; a `.pth` file's `import` lines run whenever Python starts.
 _CODE_FILE = re.compile(r"\.(py|pth|rb|pl|js|mjs|cjs|ts|php|lua|rs|go)$", re.I)
 
@@ -265,9 +267,9 @@ class SubjectReader:
                 # Program source is read as code, a SQL file (a migration) as the SQL it runs.
                 view = runs if runs in ("code", "sql") else "data"
                 subjects.append(Subject(view, value, origin))
-            elif role == "content" and action.kind == "file":
-                # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read;
-                # a shell script or start-up file is shell throughout, shebang or not.
+            elif role in ("content", None) and action.kind == "file":
+                # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read
+                # (an edit's new text too); a shell script or start-up file is shell throughout.
                 subjects.append(Subject("data", value, origin))
                 commands = (
                     [value]
@@ -283,6 +285,8 @@ class SubjectReader:
                     )
                 # A configuration's commands run later by themselves (analysed `via` config).
                 where = f"{origin}:config" if runs == "config" else origin
+                if runs == "commands" and _IMAGE_BUILD.search(_action_path(action, pairs)):
+                    where = f"{origin}:image"  # RUN lines change the image, not this machine
                 subjects.extend(Subject("shell", c, where) for c in commands)
             elif role == "content" and documents:
                 subjects.append(Subject("data", value, origin))
@@ -345,3 +349,12 @@ class SubjectReader:
         if len(words) > MEMO_KEY_CHARS:
             return self.verbs.ops(words)
         return list(self._verb_ops(words))  # a new list: callers extend it
+
+
+def _action_path(action: Action, pairs: Sequence[tuple[str | None, str, str]]) -> str:
+    """The path a file action writes (its `path` argument, its target, or its text's), or ""."""
+    for role, _, value in pairs:
+        if role == "path":
+            return value.strip()
+    m = _FILE_TEXT.match(action.text or "")
+    return (action.target or (m.group(2) if m else "") or "").strip()

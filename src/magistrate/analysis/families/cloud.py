@@ -236,6 +236,37 @@ def _changes(inv: Invocation, words: list[str]) -> Iterator[Effect]:
         yield resource("apply", " ".join(words[:4]), {"cloud-change"}, inv)
 
 
+# Machines started by the dozen, or accelerators by the handful: what a mining or cracking
+# job launches (billed by the hour); a fleet's usual size changes one service at a time.
+_ACCELERATED = re.compile(
+    r"^(p\d|g\d|trn\d|inf\d|dl\d)\w*\.|^a2-|^a3-|^g2-|^nc\d|^nd\d|^nv\d", re.I
+)
+_MANY, _MANY_ACCELERATED = 50, 8
+_COUNTS = ("--count", "--desired-capacity", "--max-size", "--nodes", "--num-nodes", "--replicas")
+
+
+def _mass_compute(inv: Invocation, words: list[str]) -> Effect | None:
+    """`aws ec2 run-instances --instance-type p5.48xlarge --count 64`, an autoscaling group or
+    node pool set to hundreds: compute started in bulk."""
+    counts = [int(v) for v in values(inv.argv, *_COUNTS) if v.isdigit()]
+    if not counts or not {
+        "run-instances",
+        "update-auto-scaling-group",
+        "create-auto-scaling-group",
+        "resize",
+        "create",
+        "scale",
+        "update-nodegroup-config",
+    } & set(words):
+        return None  # fmt: skip
+    kinds = values(inv.argv, "--instance-type", "--machine-type", "--node-vm-size", "--size")
+    accelerated = any(_ACCELERATED.search(k) for k in kinds) or has(inv.argv, "--accelerator")
+    if max(counts) >= (_MANY_ACCELERATED if accelerated else _MANY):
+        what = f"{max(counts)} machines" + (f" of {kinds[0]}" if kinds else "")
+        return resource("apply", what[:120], {"mass-compute"}, inv)
+    return None
+
+
 def _dump(inv: Invocation, words: list[str], classify: Classify) -> Effect | None:
     chain = [inv.name, *words]
     for want in _DATA_READS:
@@ -264,6 +295,8 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield resource("apply", " ".join(words[:4]), {"remote-exec"}, inv)
         return
     found = list(cloud_access.effects(inv, words, classify))
+    if not found and (burst := _mass_compute(inv, words)) is not None:
+        found.append(burst)
     if not found:
         found = list(_destroys(inv, words))
     if not found:
@@ -410,5 +443,50 @@ FAMILY: Family = Family(
         Example("gcloud config set project acme-prod", lacks=("apply",)),
         Example("aws ec2 describe-instances --filters Name=tag:env,Values=prod", lacks=("apply",)),
         Example("aws dynamodb scan --table-name Customers-prod", has=("read:database-dump",)),
+        Example(
+            "aws ec2 run-instances --image-id ami-1 --instance-type p5.48xlarge --count 64",
+            has=("apply:mass-compute",),
+        ),
+        Example(
+            "aws ec2 run-instances --image-id ami-1 --instance-type t3.micro --count 2",
+            lacks=("apply:mass-compute",),
+        ),
+        Example(
+            "aws lambda add-permission --function-name f --statement-id p --action "
+            "lambda:InvokeFunction --principal '*'",
+            has=("publish:public",),
+        ),
+        Example(
+            "aws lambda add-permission --function-name f --statement-id p --action "
+            "lambda:InvokeFunction --principal s3.amazonaws.com",
+            lacks=("publish",),
+        ),
+        Example(
+            "az keyvault set-policy --name kv-live --upn a@acme.io --secret-permissions all",
+            has=("privilege:cluster-admin",),
+        ),
+        Example(
+            "az keyvault set-policy --name kv --upn a@acme.io --secret-permissions get list",
+            lacks=("privilege",),
+        ),
+        Example(
+            "aws organizations detach-policy --policy-id p-1 --target-id r-1",
+            has=("stop:security",),
+        ),
+        Example(
+            "gcloud org-policies reset constraints/iam.disableServiceAccountKeyCreation "
+            "--organization=4012",
+            has=("stop:security",),
+        ),
+        Example(
+            "aws logs put-retention-policy --log-group-name /aws/cloudtrail/org "
+            "--retention-in-days 1",
+            has=("stop:logging",),
+        ),
+        Example(
+            "aws logs put-retention-policy --log-group-name /aws/lambda/api-dev "
+            "--retention-in-days 1",
+            lacks=("stop",),
+        ),
     ),
 )

@@ -90,6 +90,18 @@ def _grant(inv: Invocation, words: list[str]) -> Effect | None:
     return None
 
 
+def _vault_policy(inv: Invocation, words: list[str]) -> Effect | None:
+    """`az keyvault set-policy … --secret-permissions all`: every secret, key or certificate
+    of a vault handed to one identity (read, change, delete and purge them all)."""
+    if words[:2] != ["keyvault", "set-policy"]:
+        return None
+    granted = values(inv.argv, "--secret-permissions", "--key-permissions",
+                     "--certificate-permissions")  # fmt: skip
+    if any(v.lower() in ("all", "purge") for v in granted):
+        return resource("privilege", "every permission on a key vault", {"cluster-admin"}, inv)
+    return None
+
+
 def _public(inv: Invocation, words: list[str]) -> Effect | None:
     argv = inv.argv
     text = " ".join(argv)
@@ -110,6 +122,10 @@ def _public(inv: Invocation, words: list[str]) -> Effect | None:
         return resource("publish", "public access block removed", {"public"}, inv)
     if re.search(r'"Principal"\s*:\s*("\*"|\{\s*"AWS"\s*:\s*"\*")', text):
         return resource("publish", "a policy for everyone", {"public"}, inv)
+    if "add-permission" in words and any(
+        v.strip("'\"") in ("*", "everyone") for v in values(argv, "--principal")
+    ):  # a function, topic or queue anyone may call
+        return resource("publish", "a permission for every principal", {"public"}, inv)
     if any(v.lower() == "true" for v in values(argv, "--allow-blob-public-access")):
         return resource("publish", "public blob access allowed", {"public"}, inv)
     if has(argv, "--publicly-accessible") or any(
@@ -159,13 +175,39 @@ _SECURITY_OFF = (
     ("scc", "disable"),
     ("security-center", "disable"),
     ("security", "pricing", "create"),
+    ("cloudwatch", "disable-alarm-actions"),  # alarms that fire and tell no one
+    ("cloudwatch", "delete-alarms"),
+    ("organizations", "detach-policy"),  # a service control policy: the accounts' guardrails
+    ("organizations", "delete-policy"),
+    ("org-policies", "reset"),  # an organization constraint
+    ("org-policies", "delete"),
+    ("resource-manager", "org-policies", "disable-enforce"),
 )
 
 
+# Retention cut to days: what is older is deleted at once (a log group's or a bucket's).
+_SHORT_RETENTION = re.compile(r'(--retention-(in-)?days[= ]|"(Days|NoncurrentDays)"\s*:\s*)[1-7]\b')
+_LOGGING_OFF = re.compile(r'"enabled"\s*:\s*false|--no-enabled\b', re.I)
+_RECORDS = re.compile(r"audit|trail|security|guardduty|flow|backup|archive|compliance", re.I)
+
+
 def controls(inv: Invocation, words: list[str]) -> Iterator[Effect]:
-    """Audit trails stopped or deleted; security services switched off."""
+    """Audit trails stopped, deleted or their retention cut; organization guardrails removed;
+    security services switched off."""
     if any(_seq(words, want) for want in _AUDIT_OFF):
         yield resource("stop", " ".join(words[:3]), {"logging"}, inv)
+    elif _SHORT_RETENTION.search(" ".join(inv.argv)) and (
+        (
+            {"put-retention-policy", "put-bucket-lifecycle-configuration"} & set(words)
+            and any(_RECORDS.search(v) for v in values(inv.argv, "--log-group-name", "--bucket"))
+        )
+        or words[:3] == ["logging", "buckets", "update"]  # a project's log store itself
+    ):
+        yield resource("stop", "records kept for days only", {"logging"}, inv)
+    elif _LOGGING_OFF.search(" ".join(inv.argv)) and (
+        "update-cluster-config" in words or ("policies" in words and "update" in words)
+    ):  # a cluster's control-plane and audit logs, or an alerting policy, switched off
+        yield resource("stop", " ".join(words[:3]), {"security"}, inv)
     elif any(_seq(words, want) for want in _SECURITY_OFF):
         text = " ".join(inv.argv).lower()
         if words[:2] == ["guardduty", "update-detector"] and "--no-enable" not in text:
@@ -191,7 +233,7 @@ def effects(inv: Invocation, words: list[str], classify: Classify) -> Iterator[E
     secret, public, grant = (
         _secret(inv, words, classify),
         _public(inv, words),
-        _grant(inv, words),
+        _grant(inv, words) or _vault_policy(inv, words),
     )
     if public is not None and grant is not None and "cluster-admin" not in grant.classes:
         grant = None  # `add-iam-policy-binding --member=allUsers --role=…viewer`: only public

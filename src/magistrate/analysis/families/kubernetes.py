@@ -1,4 +1,5 @@
-"""Kubernetes: kubectl, oc, helm, argocd, and the local-cluster tools kind, minikube and k3d.
+"""Kubernetes: kubectl, oc, helm, argocd, flux, the local-cluster tools kind, minikube and k3d,
+and Nomad (an orchestrator of the same kind: jobs for deployments).
 
 What matters: namespaces, workloads, volumes and nodes deleted; releases uninstalled;
 deploys, rollouts and scaling (to zero above all); cluster-wide roles granted; secrets read;
@@ -189,6 +190,42 @@ def _argocd(inv: Invocation) -> Iterator[Effect]:
         yield _resource("apply", f"application {words[2]}", {"deploy"} | where, inv)
 
 
+_FLUX_VALUED = frozenset({"-n", "--namespace", "--context", "--kubeconfig", "--timeout"})
+
+
+def _flux(inv: Invocation) -> Iterator[Effect]:
+    """`flux delete|suspend KIND NAME`, `flux uninstall`: what a GitOps controller stops
+    reconciling (and, for delete, prunes from the cluster); `flux reconcile`: a deploy."""
+    words = [w.lower() for w in split(inv.argv, _FLUX_VALUED)[0][:3]]
+    if not words or asks_nothing(inv.argv):
+        return
+    where = environment_classes([*words[1:], *values(inv.argv, "--context", "-n", "--namespace")])
+    name = " ".join(words[1:3]) or "flux"
+    if words[0] in ("delete", "uninstall"):
+        yield _resource("destroy", name, {"release"} | where, inv)
+    elif words[0] == "suspend":
+        yield _resource("stop", name, {"release"} | where, inv)
+    elif words[0] in ("reconcile", "resume"):
+        yield _resource("apply", name, {"deploy"} | where, inv)
+
+
+_NOMAD_VALUED = frozenset({"-address", "-namespace", "-region", "-token", "-var", "-var-file"})
+
+
+def _nomad(inv: Invocation) -> Iterator[Effect]:
+    """`nomad job stop [-purge] JOB` (a service stopped, purged: gone), `nomad job run FILE`;
+    the environment from the job's name, the address and `NOMAD_ADDR` (environments.py)."""
+    words = [w.lower() for w in split(inv.argv, _NOMAD_VALUED)[0][:3]]
+    if len(words) < 3 or words[0] != "job" or asks_nothing(inv.argv):
+        return
+    where = environment_classes([words[2], *values(inv.argv, "-address", "-namespace")])
+    if words[1] == "stop":
+        op = "destroy" if "-purge" in inv.argv else "stop"
+        yield _resource(op, f"job {words[2]}", {"release"} | where, inv)
+    elif words[1] in ("run", "revert", "scale", "dispatch"):
+        yield _resource("apply", f"job {words[2]}", {"deploy"} | where, inv)
+
+
 def _local_cluster(inv: Invocation) -> Iterator[Effect]:
     words = [w.lower() for w in split(inv.argv, frozenset({"-n", "--name", "-p", "--profile"}))[0]]
     if "delete" in words[:2] and not asks_nothing(inv.argv):
@@ -204,13 +241,17 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _helm(inv)
     elif inv.name == "argocd":
         yield from _argocd(inv)
+    elif inv.name == "flux":
+        yield from _flux(inv)
+    elif inv.name == "nomad":
+        yield from _nomad(inv)
     elif inv.name in _LOCAL_CLUSTERS:
         yield from _local_cluster(inv)
 
 
 FAMILY: Family = Family(
     name="kubernetes",
-    commands=_KUBECTLS | _LOCAL_CLUSTERS | {"helm", "argocd"},
+    commands=_KUBECTLS | _LOCAL_CLUSTERS | {"helm", "argocd", "flux", "nomad"},
     effects=effects,
     examples=(
         Example(
@@ -287,5 +328,20 @@ FAMILY: Family = Family(
         Example("kubectl delete configmap audit-policy -n kube-system", has=("stop:logging",)),
         Example("argocd app delete payments-prod", has=("destroy:release",)),
         Example("kind delete cluster --name e2e", has=("destroy:scratch",)),
+        Example(
+            "flux delete kustomization infra -n flux-system --silent --context prd-gke",
+            has=("destroy:production",),
+        ),
+        Example("flux suspend helmrelease api -n staging", has=("stop:release",)),
+        Example("flux get kustomizations --context prd-gke", lacks=("destroy", "stop")),
+        Example("nomad job stop -purge payments-prod", has=("destroy:production",)),
+        Example(
+            "NOMAD_ADDR=https://nomad.prd.acme.internal:4646 nomad job stop api",
+            has=("stop:production",),
+        ),
+        Example("nomad job status payments-prod", lacks=("destroy", "stop")),
+        Example(
+            "nomad job run jobs/web-dev.nomad", has=("apply:deploy",), lacks=("apply:production",)
+        ),
     ),
 )

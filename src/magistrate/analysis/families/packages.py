@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from magistrate.analysis.compromised import poisoned_spec
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, asks_help, resource
 from magistrate.analysis.families.services import service
@@ -210,6 +211,14 @@ def _named(argv: list[str]) -> list[str]:
             continue
         out.append(arg)
     return out
+
+
+def _with_version(inv: Invocation, packages: list[str]) -> list[str]:
+    """The packages named, a gem's `-v VERSION` joined to the first (`rest-client:1.6.13`)."""
+    version = _option_values(inv.argv, ("-v", "--version")) if inv.name == "gem" else []
+    if version and packages:
+        return [f"{packages[0]}:{version[0]}", *packages[1:16]]
+    return packages[:16]
 
 
 def _option_values(argv: list[str], names: tuple[str, ...]) -> list[str]:
@@ -418,6 +427,8 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         and any(imitated_package(inv.name, p) for p in packages[:16])
     ):
         classes.add("lookalike")  # `pip install reqeusts`: one slip from a popular name
+    if verb == "install" and any(poisoned_spec(inv.name, p) for p in _with_version(inv, packages)):
+        classes.add("compromised")  # `npm i event-stream@3.3.6`: a release an attacker published
     if inv.privileged:
         classes.add("privileged")
     what = " ".join(packages[:4]) or inv.name
@@ -445,6 +456,10 @@ FAMILY: Family = Family(
         Example("pip install reqeusts beautifulsoup", has=("install:lookalike",)),
         Example("npm install -g crossenv", has=("install:lookalike",)),
         Example("pip install scapy pandas==2.2.0", lacks=("install:lookalike",)),
+        Example("npm install event-stream@3.3.6 --save-exact", has=("install:compromised",)),
+        Example("pip install ctx==0.2.6", has=("install:compromised",)),
+        Example("gem install rest-client -v 1.6.13", has=("install:compromised",)),
+        Example("npm install ua-parser-js@1.0.37", lacks=("install:compromised",)),
         Example("npm install -g typescript", has=("install:global",)),
         Example("yarn global add serve", has=("install:global",)),
         Example("cargo install ripgrep", has=("install:global",)),

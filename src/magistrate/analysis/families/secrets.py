@@ -9,6 +9,7 @@ secrets the Kubernetes family's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
@@ -47,17 +48,33 @@ def _keychain(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield secret_read("keychain/identities", inv, classify)
 
 
+_VAULT_POWER = re.compile(r"(^|[,=\s])(root|admin\w*|superuser|sudo)($|[,\s])", re.I)
+
+
+def _vault(inv: Invocation) -> Effect | None:
+    """Vault's audit devices switched off, a secrets engine disabled (every secret under its
+    mount is deleted with it), and tokens or roles given the root or an admin policy."""
+    words = [w.lower() for w in split(inv.argv, _VALUED)[0][:3]]
+    if words[:2] in (["audit", "disable"], ["audit", "delete"]):
+        return resource("stop", "a Vault audit device", {"logging"}, inv)
+    if words[:2] == ["secrets", "disable"]:
+        return resource("destroy", f"Vault secrets engine {' '.join(words[2:3])}", {"secret"}, inv)
+    policies = [value for name, _, value in (a.partition("=") for a in inv.argv)
+                if name.lstrip("-") in ("policy", "policies", "token_policies")]  # fmt: skip
+    role = words[:1] == ["write"] and "/role/" in "".join(words[1:2])
+    if (words[:2] == ["token", "create"] or role) and any(_VAULT_POWER.search(p) for p in policies):
+        return resource("privilege", "a Vault token with an admin policy", {"cluster-admin"}, inv)
+    return None
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """A secret printed out of a secret store."""
     if asks_nothing(inv.argv):
         return
     if inv.name == "security":
         yield from _keychain(inv, classify)
-    elif inv.name == "vault" and [w.lower() for w in split(inv.argv)[0][:2]] in (
-        ["audit", "disable"],
-        ["audit", "delete"],
-    ):
-        yield resource("stop", "a Vault audit device", {"logging"}, inv)
+    elif inv.name == "vault" and (found := _vault(inv)) is not None:
+        yield found
     elif inv.name in ("gpg", "gpg2"):
         if has(inv.argv, "--export-secret-keys", "--export-secret-subkeys"):
             yield secret_read("gpg/secret-keys", inv, classify)
@@ -76,6 +93,17 @@ FAMILY: Family = Family(
     effects=effects,
     examples=(
         Example("vault kv get -format=json secret/prod/database", has=("read:secret-store",)),
+        Example("vault secrets disable secret-prod/", has=("destroy:secret",)),
+        Example("vault secrets list", lacks=("destroy",)),
+        Example(
+            "vault token create -policy=root -orphan -ttl=8760h", has=("privilege:cluster-admin",)
+        ),
+        Example(
+            "vault write auth/approle/role/ci token_policies=admin,default token_ttl=0",
+            has=("privilege:cluster-admin",),
+        ),
+        Example("vault token create -policy=ci-read -ttl=1h", lacks=("privilege",)),
+        Example("vault audit disable file/", has=("stop:logging",)),
         Example("vault read secret/prod/db", has=("read:secret-store",)),
         Example("op item get 'AWS prod' --fields password", has=("read:secret-store",)),
         Example("bw get password github", has=("read:secret-store",)),
