@@ -95,7 +95,9 @@ class ProcessServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
+        # A server with an empty cache compiles the constitution's patterns first: ~45 s on a
+        # 2-core machine at rest, longer when the suite shares it with other servers.
+        deadline = time.monotonic() + 180
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited:\n{self.log.read_text()}")

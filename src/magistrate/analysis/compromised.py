@@ -76,7 +76,7 @@ _MANAGERS = {
 }
 # `name@1.2.3`, `@scope/name@1.2.3`, `name==1.2.3`, `name===1.2.3`, `name:1.2.3` (a gem's -v
 # is read by the caller and joined this way)
-_SPEC = re.compile(r"^(@?[^@=\s:]+)(?:@|===?|:)v?([\w.+-]+)$")
+_SPEC = re.compile(r"^(@?[^@=\s:\[]+)(?:\[[^\]]*\])?\s*(?:@|===?|:)v?([\w.+-]+)$")
 _PYPI_FOLD = re.compile(r"[-_.]+")
 
 
@@ -105,7 +105,10 @@ def poisoned_spec(manager: str, spec: str) -> bool:
     eco = ecosystem(manager)
     if eco is None:
         return False
-    m = _SPEC.match(spec.strip())
+    spec = spec.strip().strip("'\"")
+    if "@npm:" in spec:  # an alias: `x@npm:event-stream@3.3.6` installs event-stream
+        spec = spec.split("@npm:", 1)[1]
+    m = _SPEC.match(spec)
     if m is None:
-        return poisoned(eco, spec.strip(), None)
+        return poisoned(eco, spec, None)
     return poisoned(eco, m.group(1), m.group(2))

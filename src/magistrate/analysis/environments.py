@@ -107,13 +107,18 @@ def _unset(name: str, env: dict[str, str]) -> bool:
 
 def unset_path(operand: str, env: dict[str, str]) -> tuple[str, str] | None:
     """(variable, path) for an operand led by a variable nothing on the line set: the path it
-    is when that variable, and every later one also unset, is empty (`$APP_ROOT/$RELEASE/` is
-    `/`; the shell only stops at `${X:?}` or under `set -u`); None otherwise."""
+    is when that variable is empty (and every later unset one, where that leaves a glob:
+    `$APP/$REL/*` is `/*`; the shell only stops at `${X:?}` or under `set -u`); None
+    otherwise."""
     m = _VARIABLE_PREFIX.match(operand)
     variable = (m.group(1) or m.group(2)) if m else ""
     if m is None or not _unset(variable, env):
         return None
-    rest = _VARIABLE.sub(
-        lambda v: "" if _unset(v.group(1) or v.group(2), env) else v.group(0), operand[m.end() :]
+    rest = "/" + operand[m.end() :]
+    emptied = _SLASHES.sub(
+        "/",
+        _VARIABLE.sub(lambda v: "" if _unset(v.group(1) or v.group(2), env) else v.group(0), rest),
     )
-    return variable, _SLASHES.sub("/", "/" + rest)
+    # `$OUT/$NAME/*` is `/*` (rm deletes every entry under root); `$OUT/$NAME` alone is `/`,
+    # which rm refuses: there the later variables are kept, as before
+    return variable, emptied if emptied.endswith("/*") else _SLASHES.sub("/", rest)

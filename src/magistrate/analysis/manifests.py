@@ -18,8 +18,6 @@ from magistrate.analysis.compromised import poisoned
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.lookalikes import imitated_package
 
-MAX_DECLARED = 512  # dependencies read from one manifest
-
 # requirements.txt: `name==1.2`, `name[extra]>=1`, `name ; marker`; options and URLs skipped
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)\s*(?:\[[^\]]*\])?\s*(?:===?\s*([\w.+!-]+))?")
 # Gemfile: `gem "name", "1.2"` or `gem 'name', '~> 1.2'`
@@ -29,13 +27,16 @@ _PEP621 = re.compile(r"""["']([A-Za-z0-9][\w.-]*)\s*(?:\[[^\]]*\])?\s*(?:===?\s*
 _POETRY = re.compile(r"""^\s*([A-Za-z0-9][\w.-]*)\s*=\s*["'=]*([\w.]+)?""", re.M)
 _POETRY_TABLE = re.compile(r"^\[tool\.poetry\.(?:group\.\w+\.)?(?:dev-)?dependencies\]", re.M)
 
-_REQUIREMENTS_FILE = re.compile(r"(^|/)[\w.-]*requirements[\w.-]*\.(txt|in)$", re.I)
+_REQUIREMENTS_FILE = re.compile(
+    r"(^|/)([\w.-]*requirements[\w.-]*|requirements/[\w.-]+)\.(txt|in)$", re.I
+)
 
 
 def _requirements(content: str) -> Iterator[tuple[str, str, str | None]]:
-    for line in content.splitlines()[:MAX_DECLARED]:
-        if line.lstrip().startswith(("-", "#")) or "://" in line:
-            continue
+    for line in content.splitlines():
+        line = line.split(" #", 1)[0]  # a comment after the requirement (`ctx==0.2.6  # …`)
+        if line.lstrip().startswith(("-", "#")) or re.search(r"@\s*\w+://|^\s*\w+://", line):
+            continue  # options, comments, and requirements given as URLs
         m = _REQUIREMENT.match(line)
         if m:
             yield "pip", m.group(1), m.group(2)
@@ -44,20 +45,20 @@ def _requirements(content: str) -> Iterator[tuple[str, str, str | None]]:
 def _package_json(content: str) -> Iterator[tuple[str, str, str | None]]:
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting deeper than the parser goes: not a manifest
         return
     if not isinstance(data, dict):
         return
     for section in ("dependencies", "devDependencies", "optionalDependencies"):
         deps = data.get(section)
         if isinstance(deps, dict):
-            for name, version in list(deps.items())[:MAX_DECLARED]:
+            for name, version in deps.items():
                 exact = str(version).lstrip("=v") if isinstance(version, str) else None
                 yield "npm", str(name), exact
 
 
 def _pyproject(content: str) -> Iterator[tuple[str, str, str | None]]:
-    for line in content.splitlines()[:MAX_DECLARED]:
+    for line in content.splitlines():
         if line.lstrip().startswith(('"', "'")):  # a PEP 621 list item
             m = _PEP621.search(line)
             if m:
@@ -93,18 +94,21 @@ def declared(path: str, content: str) -> list[tuple[str, str, str | None]]:
         found = _pyproject(content)
     else:
         return []
-    return list(found)[:MAX_DECLARED]
+    # every dependency is read (the content is bounded by the action's size limit); the
+    # effects a manifest yields are few
+    return list(found)
 
 
 def manifest_effects(path: str, content: str) -> Iterator[Effect]:
     """The install effects a written manifest will have: `lookalike` for a name one slip from
     a popular package's, `compromised` for a poisoned release."""
+    command = path[:120]  # the effect's command; the whole path was read by `declared`
     for manager, name, version in declared(path, content):
         eco = {"pip": "pypi", "poetry": "pypi", "npm": "npm", "gem": "rubygems"}[manager]
         spec = f"{name}@{version}" if version else name
         if poisoned(eco, name, version):
-            yield Effect("install", spec[:200], frozenset({"compromised", "project"}), path)
+            yield Effect("install", spec[:200], frozenset({"compromised", "project"}), command)
         elif imitated_package(manager, name):
             yield Effect(
-                "install", spec[:200], frozenset({"lookalike", "registry", "project"}), path
+                "install", spec[:200], frozenset({"lookalike", "registry", "project"}), command
             )

@@ -65,22 +65,21 @@ def cloud_command(name: str, argv: list[str]) -> str | None:
     """What `aws ssm send-command`, `az vm run-command invoke`, `gcloud compute ssh --command`
     and `aws ecs execute-command` run on the machines they target (`sudo `-prefixed where the
     cloud's agent runs it as root)."""
-    low = [a.lower() for a in argv]
-    if name == "aws" and "send-command" in low and "ssm" in low:
+    words = [a.lower() for a in argv]
+    if name == "aws" and "send-command" in words and "ssm" in words:
         found = _SSM_COMMANDS.search(option_value(argv, frozenset({"--parameters"})) or "")
         if found is None:
             return None
         lines = re.findall(r'"((?:[^"\\]|\\.)*)"', found.group(1)) or [found.group(1)]
         return "sudo " + "; ".join(line.replace('\\"', '"') for line in lines)
-    if name == "aws" and "execute-command" in low:
+    if name == "aws" and "execute-command" in words:
         return option_value(argv, frozenset({"--command"}))
-    if name == "az" and "run-command" in low and "invoke" in low:
-        k = low.index("--scripts") if "--scripts" in low else -1
-        scripts = [a for a in argv[k + 1 :] if not a.startswith("--")][:1] if k >= 0 else []
-        return f"sudo {scripts[0]}" if scripts else None
-    if name == "az" and "exec" in low:
+    if name == "az" and "run-command" in words and "invoke" in words:
+        script = option_value(argv, frozenset({"--scripts"}))  # `--scripts X`, `--scripts=X`
+        return f"sudo {script}" if script else None
+    if name == "az" and "exec" in words:
         return option_value(argv, frozenset({"--command"}))
-    if name == "gcloud" and "ssh" in low:
+    if name == "gcloud" and "ssh" in words:
         return option_value(argv, frozenset({"--command"}))
     return None
 

@@ -3,9 +3,12 @@ crontab holds, read out so that writing one is judged by the commands it will ru
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
+
+import re2  # type: ignore[import-untyped]
 
 from magistrate.analysis.shell_state import CRON_SCHEDULE
 
@@ -30,13 +33,17 @@ _BLOCK_RUN = re.compile(
 # A YAML list of commands: GitLab's `script:`, `before_script:`, `after_script:`, CircleCI's
 # and Buildkite's `commands:`, each item a command.
 _LIST_RUN = re.compile(
-    r"^(\s*)(?:-\s*)?(?:script|before_script|after_script|commands)\s*:\s*$", re.I
+    r"^(\s*)(?:-\s*)?(?:script|before_script|after_script|commands|cmds|install|before_install)"
+    r"\s*:\s*$",
+    re.I,
 )
 _LIST_ITEM = re.compile(r"^(\s*)-\s+(.+?)\s*$")
 # A Jenkinsfile's shell steps: `sh 'cmd'`, `sh "cmd"`, `bat '…'`, `sh(script: '…')`, and the
 # triple-quoted multi-line forms.
-_JENKINS_STEP = re.compile(
-    r"""\b(?:sh|bat|powershell|pwsh)\s*\(?\s*(?:script\s*:\s*)?('{3}|"{3}|'|")(.+?)\1""", re.S
+# RE2 (linear time): a file of unclosed quotes must not cost quadratic time.
+_JENKINS_STEP = re2.compile(
+    r"""\b(?:sh|bat|powershell|pwsh)(?:\s+|\s*\(\s*(?:script\s*:\s*)?)"""
+    r"""(?:'{3}((?s:.*?))'{3}|"{3}((?s:.*?))"{3}|'([^'\n]*)'|"([^"\n]*)")"""
 )
 # Files the shell runs whole, `#!` or not: scripts by their extension, shells' start-up files,
 # init scripts, git hooks (a hook or `.bashrc` rarely has a shebang line).
@@ -95,7 +102,7 @@ def config_commands(content: str) -> list[str]:
     for j in _JSON_COMMAND.finditer(content):
         try:
             value = json.loads(j.group(1))
-        except ValueError:
+        except (ValueError, RecursionError):
             value = j.group(1)[1:-1]
         out += [str(v) for v in value] if isinstance(value, list) else [str(value)]
     for m in _CONFIG_COMMAND.finditer(content):
@@ -133,6 +140,7 @@ def is_shell_script(path: str) -> bool:
 # A line ending in a backslash goes on (Dockerfiles, Makefiles, shell in CI): one command.
 _CONTINUED = re.compile(r"\\\r?\n[ \t]*")
 _MAKE_SHELL = "$(shell "
+_PARENS = re.compile(r"[()]")
 
 
 def make_shell_calls(content: str) -> list[str]:
@@ -142,9 +150,13 @@ def make_shell_calls(content: str) -> list[str]:
     start = content.find(_MAKE_SHELL)
     while start >= 0 and len(out) <= MAX_SCRIPT_COMMANDS:
         depth, k = 1, start + len(_MAKE_SHELL)
-        while k < len(content) and depth:
-            depth += {"(": 1, ")": -1}.get(content[k], 0)
-            k += 1
+        for paren in _PARENS.finditer(content, k):  # to the parenthesis that closes it
+            depth += 1 if paren.group() == "(" else -1
+            k = paren.end()
+            if not depth:
+                break
+        else:
+            k = len(content)
         out.append(content[start + len(_MAKE_SHELL) : k - 1 if not depth else k].strip())
         start = content.find(_MAKE_SHELL, k)
     return out
@@ -152,7 +164,9 @@ def make_shell_calls(content: str) -> list[str]:
 
 # A Dockerfile's exec form (`RUN`, `CMD`, `ENTRYPOINT` with a JSON list), and the shell form of
 # CMD and ENTRYPOINT: what the container runs when it starts.
-_EXEC_FORM = re.compile(r"^\s*(?:RUN|CMD|ENTRYPOINT)\s+(\[.*\])\s*$|^\s*(?:CMD|ENTRYPOINT)\s+(.+)$")
+_EXEC_FORM = re.compile(
+    r"^\s*(?:RUN|CMD|ENTRYPOINT)\s+(\[.*\])\s*$|^\s*(?:CMD|ENTRYPOINT)\s+(.+)$", re.I
+)
 
 
 def _joined(words: str) -> str:
@@ -160,7 +174,7 @@ def _joined(words: str) -> str:
     not a list (the shell form)."""
     try:
         parsed = json.loads(words)
-    except ValueError:
+    except (ValueError, RecursionError):
         return words
     if not isinstance(parsed, list):
         return words
@@ -187,6 +201,10 @@ def _yaml_list(lines: list[str], k: int, indent: int) -> tuple[list[str], int]:
         item = _LIST_ITEM.match(lines[k])
         if lines[k].strip() and item is None:
             break
+        if item is not None and item.group(2) in ("|", ">", "|-", ">-", "|+", ">+"):
+            body, k = _yaml_block(lines, k + 1, len(item.group(1)))  # `- |`: a block item
+            items += body
+            continue
         if item is not None:
             text = item.group(2)
             if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
@@ -205,7 +223,8 @@ def commands_in(content: str) -> list[str]:
     content = _CONTINUED.sub(" ", content)
     out: list[str] = make_shell_calls(content) if _MAKE_SHELL in content else []
     if "sh" in content or "bat" in content:
-        out += [m.group(2).strip() for m in _JENKINS_STEP.finditer(content)][:MAX_SCRIPT_COMMANDS]
+        steps = itertools.islice(_JENKINS_STEP.finditer(content), MAX_SCRIPT_COMMANDS + 1)
+        out += [next(g for g in m.groups() if g is not None).strip() for m in steps]
     lines = content.splitlines()
     k = 0
     while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:

@@ -3,7 +3,7 @@
 First sight runs a few hundred interpreted steps over data spread through memory (the rules,
 the Hyperscan database, the analyzers' tables): the same code measured 51 µs on one 2-core VM and
 113 µs on another whose plain Python loop was only a fifth slower. What differed was memory:
-on the second, a read that misses the cache cost about 180 ns more. So a report names both
+on the second, a read that misses the cache cost 150 to 180 ns more. So a report names both
 figures, and two runs are compared knowing whether their machines were alike.
 
 Each figure is a chain of dependent reads (the next index depends on the value read), so the

@@ -326,7 +326,7 @@ def in_image(result: ShellAnalysis) -> ShellAnalysis:
     runs = [i for i in result.invocations if i.name not in _IMAGE_FILE_TOOLS]
     if len(kept) == len(result.effects) and len(runs) == len(result.invocations):
         return result
-    out = ShellAnalysis()  # a copy: the analyzer's result is not changed
+    out = ShellAnalysis()  # new lists where they differ; the analyzer's result is not changed
     out.invocations, out.effects, out.facts = runs, kept, result.facts
     out.sql, out.code, out.data_spans, out.derived = (
         result.sql,

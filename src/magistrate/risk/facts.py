@@ -162,7 +162,7 @@ class FactDeriver:
         if manifests:  # requirements, package.json, Gemfile: what the next install fetches
             for subj in ctx.subjects:
                 if subj.view == "data":
-                    ctx.effects.extend(manifest_effects(manifests[0][:120], subj.text))
+                    ctx.effects.extend(manifest_effects(manifests[0], subj.text))
         if not paths:
             return
         for subj in ctx.subjects:

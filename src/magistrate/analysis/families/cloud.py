@@ -239,16 +239,20 @@ def _changes(inv: Invocation, words: list[str]) -> Iterator[Effect]:
 # Machines started by the dozen, or accelerators by the handful: what a mining or cracking
 # job launches (billed by the hour); a fleet's usual size changes one service at a time.
 _ACCELERATED = re.compile(
-    r"^(p\d|g\d|trn\d|inf\d|dl\d)\w*\.|^a2-|^a3-|^g2-|^nc\d|^nd\d|^nv\d", re.I
+    r"^(p\d|g\d|trn\d|inf\d|dl\d)\w*\.|^a2-|^a3-|^g2-|^(standard_)?n[cdv]\d", re.I
 )
 _MANY, _MANY_ACCELERATED = 50, 8
-_COUNTS = ("--count", "--desired-capacity", "--max-size", "--nodes", "--num-nodes", "--replicas")
+# How many run now (a group's maximum size is a ceiling, not a launch).
+_COUNTS = ("--count", "--desired-capacity", "--nodes", "--num-nodes", "--replicas",
+           "--instance-count", "--node-count", "--min-count")  # fmt: skip
+_NUMBER = re.compile(r"\d{1,9}")
 
 
 def _mass_compute(inv: Invocation, words: list[str]) -> Effect | None:
     """`aws ec2 run-instances --instance-type p5.48xlarge --count 64`, an autoscaling group or
     node pool set to hundreds: compute started in bulk."""
-    counts = [int(v) for v in values(inv.argv, *_COUNTS) if v.isdigit()]
+    # `--count 64`, `--count 8:64` (a minimum and a maximum): the largest number named
+    counts = [int(n) for v in values(inv.argv, *_COUNTS) for n in _NUMBER.findall(v)]
     if not counts or not {
         "run-instances",
         "update-auto-scaling-group",

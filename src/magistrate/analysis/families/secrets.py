@@ -61,6 +61,7 @@ def _vault(inv: Invocation) -> Effect | None:
         return resource("destroy", f"Vault secrets engine {' '.join(words[2:3])}", {"secret"}, inv)
     policies = [value for name, _, value in (a.partition("=") for a in inv.argv)
                 if name.lstrip("-") in ("policy", "policies", "token_policies")]  # fmt: skip
+    policies += values(inv.argv, "-policy", "--policy")  # `-policy root`
     role = words[:1] == ["write"] and "/role/" in "".join(words[1:2])
     if (words[:2] == ["token", "create"] or role) and any(_VAULT_POWER.search(p) for p in policies):
         return resource("privilege", "a Vault token with an admin policy", {"cluster-admin"}, inv)
