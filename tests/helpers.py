@@ -21,6 +21,19 @@ def judge(detector: RiskDetector, action: str | dict[str, Any]) -> tuple[Risk, s
     return result.level, set(result.rule_ids)
 
 
+def assert_blocked(detector: RiskDetector, rule: str, action: str | dict[str, Any]) -> None:
+    """`rule` fires on the action and grades it HIGH or above."""
+    level, fired = judge(detector, action)
+    assert rule in fired, (action, fired)
+    assert level >= Risk.HIGH
+
+
+def assert_everyday(detector: RiskDetector, action: str | dict[str, Any]) -> None:
+    """The action is graded MEDIUM at most: allowed as ordinary work."""
+    level, fired = judge(detector, action)
+    assert level <= Risk.MEDIUM, (action, fired)
+
+
 class Cli:
     """`python -m magistrate ARGS` from this tree, with an environment a fixture isolates.
 

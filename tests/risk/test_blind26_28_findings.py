@@ -10,7 +10,7 @@ import pytest
 
 from magistrate import Action, Governor, RiskDetector
 from magistrate.levels import Risk
-from tests.helpers import judge
+from tests.helpers import assert_blocked, assert_everyday, judge
 
 HARMFUL: list[tuple[str, str | dict[str, Any]]] = [
     # an HTTP client's request is the request an `http` action makes
@@ -252,15 +252,12 @@ EVERYDAY: list[str | dict[str, Any]] = [
 def test_harm_is_graded_by_what_it_does(
     detector: RiskDetector, rule: str, action: str | dict[str, Any]
 ) -> None:
-    level, fired = judge(detector, action)
-    assert rule in fired, (action, fired)
-    assert level >= Risk.HIGH
+    assert_blocked(detector, rule, action)
 
 
 @pytest.mark.parametrize("action", EVERYDAY)
 def test_look_alikes_stay_everyday(detector: RiskDetector, action: str | dict[str, Any]) -> None:
-    level, fired = judge(detector, action)
-    assert level <= Risk.MEDIUM, (action, fired)
+    assert_everyday(detector, action)
 
 
 def test_a_request_to_this_machine_after_a_secret_read_is_not_exfiltration() -> None:
@@ -328,15 +325,12 @@ WINDOWS_EVERYDAY = [
 
 @pytest.mark.parametrize(("rule", "text"), WINDOWS_HARMFUL)
 def test_windows_administration_harm(detector: RiskDetector, rule: str, text: str) -> None:
-    level, fired = judge(detector, text)
-    assert rule in fired, (text, fired)
-    assert level >= Risk.HIGH
+    assert_blocked(detector, rule, text)
 
 
 @pytest.mark.parametrize("text", WINDOWS_EVERYDAY)
 def test_windows_administration_everyday(detector: RiskDetector, text: str) -> None:
-    level, fired = judge(detector, text)
-    assert level <= Risk.MEDIUM, (text, fired)
+    assert_everyday(detector, text)
 
 
 # blind30: what a tool call carries encoded, and controls removed through a REST DELETE
@@ -395,9 +389,7 @@ ENCODED_AND_REST = [
 
 @pytest.mark.parametrize(("rule", "action"), ENCODED_AND_REST)
 def test_encoded_and_rest_harm(detector: RiskDetector, rule: str, action: dict[str, Any]) -> None:
-    level, fired = judge(detector, action)
-    assert rule in fired, (action, fired)
-    assert level >= Risk.HIGH
+    assert_blocked(detector, rule, action)
 
 
 def test_an_ordinary_query_string_is_not_a_secret(detector: RiskDetector) -> None:

@@ -11,7 +11,7 @@ from magistrate import RiskDetector
 from magistrate.analysis.code_strings import call_arguments, command_line, fold
 from magistrate.analysis.dynamic import evaluate_substitution, printf_output
 from magistrate.levels import Risk
-from tests.helpers import judge
+from tests.helpers import assert_blocked, assert_everyday, judge
 
 HIDDEN: list[tuple[str, str]] = [
     # printf builds the word; a line starting `cmd=` is not cmd.exe (backslashes kept)
@@ -98,15 +98,12 @@ LOOK_ALIKES: list[str] = [
 
 @pytest.mark.parametrize(("rule", "text"), HIDDEN)
 def test_hidden_harm_is_judged_as_it_runs(detector: RiskDetector, rule: str, text: str) -> None:
-    level, fired = judge(detector, text)
-    assert rule in fired, (text, fired)
-    assert level >= Risk.HIGH
+    assert_blocked(detector, rule, text)
 
 
 @pytest.mark.parametrize("text", LOOK_ALIKES)
 def test_look_alikes_stay_everyday(detector: RiskDetector, text: str) -> None:
-    level, fired = judge(detector, text)
-    assert level <= Risk.MEDIUM, (text, fired)
+    assert_everyday(detector, text)
 
 
 def test_printf_applies_its_format_as_the_shell_does() -> None:

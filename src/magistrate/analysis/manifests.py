@@ -14,12 +14,13 @@ import json
 import re
 from collections.abc import Iterator
 
-from magistrate.analysis.compromised import poisoned
+from magistrate.analysis.compromised import ecosystem, poisoned
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.lookalikes import imitated_package
 
 # requirements.txt: `name==1.2`, `name[extra]>=1`, `name ; marker`; options and URLs skipped
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)\s*(?:\[[^\]]*\])?\s*(?:===?\s*([\w.+!-]+))?")
+_URL_REQUIREMENT = re.compile(r"@\s*\w+://|^\s*\w+://")  # `x @ https://…`, `https://…`
 # Gemfile: `gem "name", "1.2"` or `gem 'name', '~> 1.2'`
 _GEM = re.compile(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["'](?:=\s*)?([\w.]+)["'])?""", re.M)
 # pyproject.toml: PEP 621 `"name==1.2"` strings, and Poetry's `name = "^1.2"` table lines
@@ -35,7 +36,7 @@ _REQUIREMENTS_FILE = re.compile(
 def _requirements(content: str) -> Iterator[tuple[str, str, str | None]]:
     for line in content.splitlines():
         line = line.split(" #", 1)[0]  # a comment after the requirement (`ctx==0.2.6  # …`)
-        if line.lstrip().startswith(("-", "#")) or re.search(r"@\s*\w+://|^\s*\w+://", line):
+        if line.lstrip().startswith(("-", "#")) or _URL_REQUIREMENT.search(line):
             continue  # options, comments, and requirements given as URLs
         m = _REQUIREMENT.match(line)
         if m:
@@ -104,7 +105,7 @@ def manifest_effects(path: str, content: str) -> Iterator[Effect]:
     a popular package's, `compromised` for a poisoned release."""
     command = path[:120]  # the effect's command; the whole path was read by `declared`
     for manager, name, version in declared(path, content):
-        eco = {"pip": "pypi", "poetry": "pypi", "npm": "npm", "gem": "rubygems"}[manager]
+        eco = ecosystem(manager) or ""
         spec = f"{name}@{version}" if version else name
         if poisoned(eco, name, version):
             yield Effect("install", spec[:200], frozenset({"compromised", "project"}), command)

@@ -27,13 +27,13 @@ _MAKE_VARIABLE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 # A YAML block scalar of commands: `run: |` (GitHub, CircleCI), `script: |`, Azure's `bash: |`,
 # `pwsh: |`, `powershell: |`, `inlineScript: |`.
 _BLOCK_RUN = re.compile(
-    r"^(\s*)(?:-\s*)?(?:run|script|bash|pwsh|powershell|inline_?script|command)\s*:\s*[|>][-+]?\s*$",
+    r"^\s*(?:-\s*)?(?:run|script|bash|pwsh|powershell|inline_?script|command)\s*:\s*[|>][-+]?\s*$",
     re.I,
 )
 # A YAML list of commands: GitLab's `script:`, `before_script:`, `after_script:`, CircleCI's
 # and Buildkite's `commands:`, each item a command.
 _LIST_RUN = re.compile(
-    r"^(\s*)(?:-\s*)?(?:script|before_script|after_script|commands|cmds|install|before_install)"
+    r"^\s*(?:-\s*)?(?:script|before_script|after_script|commands|cmds|install|before_install)"
     r"\s*:\s*$",
     re.I,
 )
@@ -229,9 +229,8 @@ def commands_in(content: str) -> list[str]:
     k = 0
     while k < len(lines) and len(out) <= MAX_SCRIPT_COMMANDS:
         line = lines[k]
-        block = _BLOCK_RUN.match(line)
-        listed = _LIST_RUN.match(line) if block is None else None
-        if block or listed:  # a YAML block scalar, or a list, of commands
+        block = _BLOCK_RUN.match(line) is not None
+        if block or _LIST_RUN.match(line):  # a YAML block scalar, or a list, of commands
             key_column = len(line) - len(line.lstrip(" \t-"))  # `- bash: |`: its siblings'
             found, k = (_yaml_block if block else _yaml_list)(lines, k + 1, key_column)
             out.extend(found)

@@ -86,7 +86,8 @@ _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 # Files whose content runs later (start-up files, cron, services, hooks, CI): content written
 # there is read as the commands it will become; anywhere else it is data.
 _RUNS_LATER = frozenset({"shell-init", "git-hooks", "authorized-keys", "auth-config", "system"})
-_READ_AS_COMMANDS = ("commands", "shell", "config")  # `_runs_later`: content read as commands
+# `_runs_later`: content read as commands ("image": a container image's recipe)
+_READ_AS_COMMANDS = ("commands", "image", "shell", "config")
 # Container image recipes: their RUN lines run inside the image being built.
 _IMAGE_BUILD = re.compile(r"(^|/)([\w.-]*\.)?(dockerfile|containerfile)(\.[\w.-]+)?$", re.I)
 # Program source; a `.pth` file's `import` lines run whenever Python starts.
@@ -284,9 +285,8 @@ class SubjectReader:
                         f"analysis limit: over {MAX_SCRIPT_COMMANDS} commands in {origin}",
                     )
                 # A configuration's commands run later by themselves (analysed `via` config).
-                where = f"{origin}:config" if runs == "config" else origin
-                if runs == "commands" and _IMAGE_BUILD.search(_action_path(action, pairs)):
-                    where = f"{origin}:image"  # RUN lines change the image, not this machine
+                # ("image": RUN lines change the image being built, not this machine)
+                where = f"{origin}:{runs}" if runs in ("config", "image") else origin
                 subjects.extend(Subject("shell", c, where) for c in commands)
             elif role == "content" and documents:
                 subjects.append(Subject("data", value, origin))
@@ -317,9 +317,10 @@ class SubjectReader:
     ) -> str | None:
         """How the content a file action writes will run, judged by the file's path: "shell"
         (a shell script, start-up file or git hook: all of it), "config" (git and ssh
-        configuration: the values that are commands), "commands" (Makefiles,
-        Dockerfiles, CI, services, crontabs: the commands they hold), "code" (program source),
-        "sql" (SQL files: migrations, seeds) or None (data)."""
+        configuration: the values that are commands), "commands" (Makefiles, CI, services,
+        crontabs: the commands they hold), "image" (Dockerfiles: commands run inside the image
+        being built), "code" (program source), "sql" (SQL files: migrations, seeds) or None
+        (data)."""
         paths = [v for role, _, v in pairs if role == "path"]
         if action.target:
             paths.append(action.target)
@@ -334,7 +335,7 @@ class SubjectReader:
             if is_command_config(path):
                 return "config"
             if holds_commands(path) or self.classifier.classify(path) & _RUNS_LATER:
-                return "commands"
+                return "image" if _IMAGE_BUILD.search(path) else "commands"
             if _CODE_FILE.search(path):
                 found = "code"
             elif path.lower().endswith(".sql"):
@@ -349,12 +350,3 @@ class SubjectReader:
         if len(words) > MEMO_KEY_CHARS:
             return self.verbs.ops(words)
         return list(self._verb_ops(words))  # a new list: callers extend it
-
-
-def _action_path(action: Action, pairs: Sequence[tuple[str | None, str, str]]) -> str:
-    """The path a file action writes (its `path` argument, its target, or its text's), or ""."""
-    for role, _, value in pairs:
-        if role == "path":
-            return value.strip()
-    m = _FILE_TEXT.match(action.text or "")
-    return (action.target or (m.group(2) if m else "") or "").strip()
