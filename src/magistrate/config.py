@@ -161,6 +161,13 @@ class Settings(BaseSettings):
     session_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long Redis keeps an idle session's history."
     )
+    trust_half_life_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=1e12,
+        description="A principal's trust returns toward the baseline: its distance halves in "
+        "this time (how long a penalty is remembered).",
+    )
     trusted_values: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Values never suspect as data's (comma-separated): the organisation's own "

@@ -54,3 +54,28 @@ def test_only_an_approver_other_than_the_principal_lifts_a_suspension() -> None:
     assert not ledger.state("agent").suspended
     with pytest.raises(SuspensionError, match="not suspended"):
         ledger.lift_suspension("agent", by="alice", approvers=approvers)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_half_life_comes_from_settings(shared: bool) -> None:
+    # MAGISTRATE_TRUST_HALF_LIFE_S reaches whichever ledger a configuration builds.
+    from magistrate import Governor
+    from magistrate.config import Settings
+    from tests.servers import REDIS_URL
+
+    url = REDIS_URL if shared else None
+    for half_life in (60.0, 3600.0):
+        settings = Settings(redis_url=url, trust_half_life_s=half_life, audit=False, metrics=False)
+        gov = Governor.from_settings(settings)
+        assert type(gov.trust).__name__ == ("RedisTrustLedger" if shared else "MemoryTrustLedger")
+        assert gov.trust.policy.half_life_s == half_life
+        gov.close()
+
+
+def test_half_life_must_be_positive() -> None:
+    from pydantic import ValidationError
+
+    from magistrate.config import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(trust_half_life_s=0)

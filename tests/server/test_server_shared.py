@@ -191,6 +191,9 @@ def test_concurrent_checks_each_get_their_own_verdict(
     # Single checks queued together share hops to the judging threads (server/coalesce.py):
     # under concurrency every answer must still be the verdict of its own request.
     env, keys = shared
+    # Trust decays toward the baseline between checks; a loaded machine takes seconds over
+    # this test and the decay would move verdicts' rounded figures off one another's.
+    env = {**env, "MAGISTRATE_TRUST_HALF_LIFE_S": "1e12"}
     agents = [keys.create("agent", f"agent:c{i}")[1] for i in range(4)]
     with ProcessServer(env, tmp_path) as server:
 
