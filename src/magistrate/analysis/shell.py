@@ -34,6 +34,7 @@ from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
 from magistrate.analysis.families.base import environment_classes
 from magistrate.analysis.families.containers import enters_host
 from magistrate.analysis.families.databases import destroyed_database
+from magistrate.analysis.families.disposable import disposable_database
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import piped_paths
 from magistrate.analysis.heredocs import body_substitutions, data_spans, match_text
@@ -135,6 +136,7 @@ class ShellAnalyzer:
             if (
                 dropped is not None
                 and not scratch_run(inv)
+                and disposable_database(inv) is None
                 # `dropdb --if-exists acme_test`: a database named for tests, nothing production.
                 and environment_classes(inv.operands) != {"scratch"}
             ):

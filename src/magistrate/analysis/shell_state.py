@@ -37,6 +37,7 @@ class ShellAnalysis:
     effects: list[Effect]
     facts: dict[str, str]
     sql: list[str]  # SQL handed to database clients
+    sql_disposable: list[str]  # …connected to a database that is thrown away (`disposable`)
     code: list[str]  # program code handed to interpreters
     data_spans: list[tuple[int, int]]  # quoted data at top level
     derived: list[str]  # decoded payloads, to scan for patterns
@@ -48,6 +49,7 @@ class ShellAnalysis:
         self.effects = []
         self.facts = {}
         self.sql = []
+        self.sql_disposable = []
         self.code = []
         self.data_spans = []
         self.derived = []

@@ -27,6 +27,7 @@ from magistrate.action import Action
 from magistrate.analysis import rx
 from magistrate.analysis.code import analyze_code
 from magistrate.analysis.facts import Fact
+from magistrate.analysis.families.disposable import contained
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.prose_commands import COMMON_COMMANDS
 from magistrate.analysis.shell import ShellAnalysis, ShellAnalyzer
@@ -303,9 +304,14 @@ class RiskDetector:
         for sql in result.sql:
             if _sql_trigger(sql):
                 self._sql(ctx, skeleton(sql))
+        for sql in result.sql_disposable:
+            if _sql_trigger(sql):
+                self._sql(ctx, skeleton(sql), disposable=True)
 
-    def _sql(self, ctx: Context, sql: str) -> None:
+    def _sql(self, ctx: Context, sql: str, *, disposable: bool = False) -> None:
         statements, limit = analyze_sql_bounded(sql)
+        if disposable:  # a test database's rows and tables are there to be thrown away
+            statements = [st for st in statements if not contained(st)]
         ctx.statements.extend(statements)
         if limit:
             ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, limit)
@@ -328,8 +334,8 @@ def in_image(result: ShellAnalysis) -> ShellAnalysis:
         return result
     out = ShellAnalysis()  # new lists where they differ; the analyzer's result is not changed
     out.invocations, out.effects, out.facts = runs, kept, result.facts
-    out.sql, out.code, out.data_spans, out.derived = (
-        result.sql,
+    out.sql, out.sql_disposable = result.sql, result.sql_disposable
+    out.code, out.data_spans, out.derived = (
         result.code,
         result.data_spans,
         result.derived,

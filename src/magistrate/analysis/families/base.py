@@ -84,6 +84,11 @@ _LOCAL_TEST_DB = re.compile(
 )
 
 
+def local_test_url(value: str) -> bool:
+    """A connection string to a database on this machine named for tests or development."""
+    return _LOCAL_TEST_DB.match(value) is not None
+
+
 def assigned_environment(assignments: Iterable[str]) -> frozenset[str]:
     """The environment classes that `NAME=value` assignments give a command.
 

@@ -23,6 +23,7 @@ from magistrate.analysis.families.base import (
     environment_classes,
     resource,
 )
+from magistrate.analysis.families.disposable import disposable_database
 from magistrate.analysis.invocation import Invocation
 
 # Framework tasks that drop, recreate or empty the database (also as package-manager scripts).
@@ -267,7 +268,10 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
             yield resource("destroy", evidence, {"database"} | environment_classes(inv.argv), inv)
     dropped = destroyed_database(inv.name, inv.argv)
     if dropped is not None:
-        yield resource("destroy", dropped, {"database"} | environment_classes(inv.argv), inv)
+        # `flyway -url=jdbc:h2:mem:t clean`, `manage.py flush --settings=config.settings.test`
+        where = {"scratch"} if disposable_database(inv) is not None else set()
+        classes = {"database"} | environment_classes(inv.argv) | where
+        yield resource("destroy", dropped, classes, inv)
     migrated = migration(inv.name, inv.argv)
     if migrated is not None:
         yield resource("apply", migrated, {"migration"} | environment_classes(inv.argv), inv)
