@@ -20,6 +20,10 @@ EVERYDAY = [
     "psql -h localhost -U dev app_test <<'SQL'\nBEGIN;\nDELETE FROM line_items;\nROLLBACK;\nSQL",
     "psql postgresql://localhost:5432/app_test -c 'DELETE FROM users'",
     "PGHOST=localhost psql -d app_test -c 'TRUNCATE users'",
+    "psql -d app_test -c 'TRUNCATE orders, order_items RESTART IDENTITY CASCADE;'",
+    "psql -h localhost -U app -d app_test -v ON_ERROR_STOP=1 <<'SQL'\nDROP SCHEMA public CASCADE;"
+    "\nCREATE SCHEMA public;\nGRANT ALL ON SCHEMA public TO app;\nSQL",
+    "dropdb --if-exists -h localhost -U postgres app_test",
     "mysql -h 127.0.0.1 -u root app_test -e 'DROP TABLE users'",
     "sqlite3 ./tmp/test.sqlite3 'DROP TABLE IF EXISTS users; VACUUM;'",
     "sqlite3 :memory: 'CREATE TABLE t(a); DELETE FROM t;'",
@@ -29,12 +33,14 @@ EVERYDAY = [
 ]
 
 HARMFUL: list[tuple[str, str]] = [
-    # a server named elsewhere, or none named (the environment may point anywhere)
+    # a server named elsewhere, or a database not named for tests
     ("sql-truncate", "psql -h prod-db -d app_test -c 'TRUNCATE orders'"),
-    ("sql-truncate", "psql -d app_test -c 'TRUNCATE orders'"),
     ("sql-truncate", "psql -h localhost -d app -c 'TRUNCATE orders'"),
     ("sql-drop", "sqlite3 data/app.db 'DROP TABLE users'"),
     ("sql-drop", "psql -h localhost -d prod_test -c 'DROP TABLE users'"),
+    ("sql-truncate", "PGHOST=db.example.com psql -d app_test -c 'TRUNCATE users'"),
+    # MySQL's schema is a database: not the one connected to
+    ("sql-drop", "mysql -h 127.0.0.1 app_test -e 'DROP SCHEMA billing'"),
     # another database than the one connected to
     ("sql-drop", "psql -h localhost -d app_test -c 'DROP DATABASE app_production'"),
     ("destroy-database-cli", "flyway -url=jdbc:postgresql://prod-db:5432/app clean"),
@@ -82,7 +88,8 @@ def _invocation(command: str) -> Invocation:
         ("psql -h localhost -p 5433 app_dev", True),
         ("psql -h localhost -c 'TRUNCATE t' app_test", True),
         ("psql -h localhost -d app", False),
-        ("psql -d app_test", False),
+        ("psql -d app_test", True),  # no host named: this machine
+        ("PGHOST=10.0.0.5 psql -d app_test", False),
         ("psql -h 10.0.0.5 -d app_test", False),
         ("psql -h localhost -d app_test -v target=production", False),
         ("mysql -h localhost -p app_test", True),  # -p asks for the password: it takes no value
@@ -107,8 +114,12 @@ def test_which_connections_are_thrown_away(command: str, disposable: bool) -> No
         ("ALTER TABLE users DROP COLUMN email", True),
         ("DROP DATABASE app_test", True),
         ("DROP DATABASE app", False),
+        ("DROP SCHEMA public CASCADE", True),
+        ("GRANT ALL ON SCHEMA public TO app", True),
+        ("GRANT ALL PRIVILEGES ON DATABASE app_test TO app", True),
+        ("GRANT ALL PRIVILEGES ON DATABASE app TO app", False),
+        ("GRANT pg_execute_server_program TO app", False),
         ("ALTER USER postgres WITH SUPERUSER", False),
-        ("GRANT ALL ON t TO PUBLIC", False),
         ("COPY t TO PROGRAM 'sh'", False),
         ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", False),
     ],

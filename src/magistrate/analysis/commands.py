@@ -187,7 +187,11 @@ VALUED_OPTIONS: dict[str, frozenset[str]] = {
     "openssl": frozenset({"-out"}),
 }
 # Commands whose last operand is the destination written; the others are read (mv: removed).
-COPIERS = frozenset(["cp", "mv", "install", "ln", "rsync", "scp", "sftp", "ditto"])
+# cmd's and PowerShell's (with its aliases) too: the last path is where the copy goes.
+COPIERS = frozenset(
+    "cp mv install ln rsync scp sftp ditto copy xcopy copy-item cpi move move-item mi".split()
+)
+MOVERS = frozenset(["mv", "move", "move-item", "mi"])  # copiers that delete what they copied
 WRITERS_ALL = frozenset({"tee", "touch", "sponge"})
 IN_PLACE_EDITORS = frozenset({"sed", "perl", "ruby"})  # with -i
 EDITORS = frozenset(["vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "pico"])

@@ -202,7 +202,7 @@ class FollowRun(EffectsRun):
             sql = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
         if sql is not None:
             if disposable_database(inv) is not None:
-                self.out.sql_disposable.append(sql)
+                self.out.sql_disposable.append((sql, inv.name))
             else:
                 self.out.sql.append(sql)
 

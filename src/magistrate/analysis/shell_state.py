@@ -37,7 +37,8 @@ class ShellAnalysis:
     effects: list[Effect]
     facts: dict[str, str]
     sql: list[str]  # SQL handed to database clients
-    sql_disposable: list[str]  # …connected to a database that is thrown away (`disposable`)
+    # …connected to a database that is thrown away (`disposable`), with the client's name
+    sql_disposable: list[tuple[str, str]]
     code: list[str]  # program code handed to interpreters
     data_spans: list[tuple[int, int]]  # quoted data at top level
     derived: list[str]  # decoded payloads, to scan for patterns

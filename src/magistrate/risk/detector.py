@@ -304,14 +304,14 @@ class RiskDetector:
         for sql in result.sql:
             if _sql_trigger(sql):
                 self._sql(ctx, skeleton(sql))
-        for sql in result.sql_disposable:
+        for sql, client in result.sql_disposable:
             if _sql_trigger(sql):
-                self._sql(ctx, skeleton(sql), disposable=True)
+                self._sql(ctx, skeleton(sql), client)
 
-    def _sql(self, ctx: Context, sql: str, *, disposable: bool = False) -> None:
+    def _sql(self, ctx: Context, sql: str, disposable_client: str | None = None) -> None:
         statements, limit = analyze_sql_bounded(sql)
-        if disposable:  # a test database's rows and tables are there to be thrown away
-            statements = [st for st in statements if not contained(st)]
+        if disposable_client is not None:  # a test database's contents are there to be lost
+            statements = [st for st in statements if not contained(st, disposable_client)]
         ctx.statements.extend(statements)
         if limit:
             ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, limit)

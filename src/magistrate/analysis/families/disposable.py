@@ -5,10 +5,11 @@ this machine and named for tests or development, or held in memory.
 users'`, `flyway -url=jdbc:h2:mem:testdb clean` and `python manage.py flush
 --settings=config.settings.test` empty or drop data that exists for a test run: ordinary work.
 Only the connection the command line itself names counts (a host option, a URL, a file, a
-settings module); a client with no host named may be pointed anywhere by its environment, a
-server elsewhere is never read as throw-away, and production named anywhere on the invocation
-wins. What is excused is the data's destruction, never what else the statements do (`COPY …
-TO PROGRAM`, functions, grants, files: `contained`).
+settings module, a database's name): a client with no host named connects to this machine, a
+server named elsewhere is never read as throw-away, and production named anywhere on the
+invocation wins. What is excused is what stays inside that database (its rows, tables,
+schemas and the privileges on them), never what else the statements do (`COPY … TO PROGRAM`,
+functions, roles, files: `contained`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from magistrate.analysis.sql import SqlStatement
 # Clients whose server is named by a host option and whose database by an option or operand.
 _HOSTED = frozenset(
     "psql mysql mariadb clickhouse-client clickhouse cockroach mongosh mongo".split()
-)
+) | {"dropdb", "createdb"}
+# MySQL's SCHEMA is its DATABASE: dropping one leaves the connected database.
+_SCHEMA_IS_DATABASE = frozenset({"mysql", "mariadb"})
 _FILE_DATABASES = frozenset({"sqlite3", "duckdb", "sqlite"})
 _HOST_OPTIONS = frozenset({"-h", "--host"})
 _DB_OPTIONS = frozenset({"-d", "--dbname", "--database", "-D"})
@@ -95,8 +98,10 @@ def disposable_database(inv: Invocation) -> str | None:
         return None
     if inv.name in _HOSTED:
         host = values.get("-h") or values.get("--host")
-        if host is None:
-            host = next((a.split("=", 1)[1] for a in inv.env if a.startswith(_HOST_VARIABLES)), "")
+        if host is None:  # none named: the client's default, this machine
+            host = next(
+                (a.split("=", 1)[1] for a in inv.env if a.startswith(_HOST_VARIABLES)), "localhost"
+            )
         database = next((v for k, v in values.items() if k in _DB_OPTIONS), None)
         database = database if database is not None else (rest[0] if rest else "")
         if (host in _LOCAL_HOSTS or host.startswith("/")) and database and _scratch(database):
@@ -111,13 +116,19 @@ _CONTAINED_TYPES = frozenset(
 _CONTAINED_OBJECTS = frozenset({"table", "view", "index", "sequence", "materialized"})
 
 
-def contained(statement: SqlStatement) -> bool:
-    """Whether a statement only changes rows and tables of the database it runs on (a whole
-    database or schema only when its name says it is for tests)."""
-    if statement.type not in _CONTAINED_TYPES:
+def contained(statement: SqlStatement, client: str = "") -> bool:
+    """Whether a statement only changes what is inside the database `client` is connected to:
+    rows, tables, schemas, privileges on them (another database only when its name says it is
+    for tests); not roles, functions, files or programs."""
+    kind, obj = statement.type, statement.object
+    if kind in ("grant", "revoke"):  # on an object (`GRANT ALL ON SCHEMA public TO app`)
+        return obj == "privilege" and (
+            " DATABASE " not in statement.text.upper() or _scratch(" ".join(statement.tables))
+        )
+    if kind not in _CONTAINED_TYPES:
         return False
-    if statement.object in _CONTAINED_OBJECTS:
-        return statement.type != "alter" or statement.object == "table"
-    if statement.object in ("database", "schema"):
+    if obj in _CONTAINED_OBJECTS:
+        return kind != "alter" or obj == "table"
+    if obj == "database" or (obj == "schema" and client in _SCHEMA_IS_DATABASE):
         return _scratch(" ".join(statement.tables) or statement.text)
-    return False
+    return obj == "schema"
