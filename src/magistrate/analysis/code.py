@@ -9,6 +9,7 @@ shell).
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -421,10 +422,13 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         if payload:
             out.decoded.append(payload)
             out.shell.append(payload)
+    # An argument vector runs as the shell would run it quoted word by word: ['sh', '-c', 'a|b']
+    # hands `a|b` to a shell whole.
     for m in _LIST_ARGV.finditer(code):
         parts = re.findall(_STR, m.group(1))
         if parts:
-            out.shell.append(" ".join(p[1] for p in parts))
+            out.shell.append(shlex.join(_unescape(p[1]) for p in parts))
     for m in _JS_ARGV.finditer(code):
-        out.shell.append(" ".join([m.group(2), *(p[1] for p in re.findall(_STR, m.group(3)))]))
+        argv = [m.group(2), *(p[1] for p in re.findall(_STR, m.group(3)))]
+        out.shell.append(shlex.join(_unescape(a) for a in argv))
     return out

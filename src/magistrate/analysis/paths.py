@@ -155,10 +155,12 @@ def path_candidates(operand: str) -> list[str]:
     return found
 
 
-# The system's trust stores: public certificates (a `.pem` there is not a private key).
+# The system's trust stores: public certificates (a `.pem` there is not a private key); a pod's
+# service-account folder holds its namespace's name and the cluster's public CA beside the token.
 _PUBLIC_CERTIFICATES = re.compile(
     r"^/etc/(ssl/certs|pki/(tls/certs|ca-trust)|ca-certificates)/[^/]+$"
     r"|^/usr/(local/)?share/ca-certificates/[^/]+$"
+    r"|^/(var/)?run/secrets/kubernetes\.io/serviceaccount/(namespace|ca\.crt)$"
 )
 
 

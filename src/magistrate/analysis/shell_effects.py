@@ -214,8 +214,10 @@ class EffectsRun(RunState):
                     host = EXPANSION.sub("", o).strip(".")
                     add("send", host or o, name)
         elif name in C.MAILERS:
+            for path in _attachments(inv.argv):  # `mail -A f`, `mutt -a f`, `swaks --attach @f`
+                add("read", path, name)
             for o in ops:
-                if "@" in o:
+                if "@" in o and not o.startswith("@"):
                     add("send", o, name)
         elif name in C.CLOUD_COPY:
             self._cloud_copy(inv, name)
@@ -399,3 +401,18 @@ class EffectsRun(RunState):
             # handed to a host not the vendor's is sent out, not used.
             self._add("read", "$ENV", name)
             self._add("send", foreign, name)
+
+
+_ATTACH_OPTIONS = frozenset({"-a", "-A", "--attach", "-attach", "--attach-body"})
+
+
+def _attachments(argv: list[str]) -> list[str]:
+    """The files a mailer attaches (swaks marks a file with `@`; a header given with `-a` is
+    read as a path too, and names none)."""
+    out = []
+    for i, arg in enumerate(argv[:64]):
+        name, eq, glued = arg.partition("=")
+        value = glued if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+        if name in _ATTACH_OPTIONS and value and not value.startswith("-"):
+            out.append(value.removeprefix("@"))
+    return out

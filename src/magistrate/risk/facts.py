@@ -32,6 +32,7 @@ __all__ = ["DATA_CLASSES", "SECRET_CLASSES", "FactDeriver"]
 SECRET_CLASSES = frozenset({"secret", "environment"})
 _OPERATIONS = frozenset({"read", "write", "delete", "append", "send", "exec", "fetch"})
 DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
+_HOLDS_SECRETS = frozenset({"home", "root"})  # folders read whole hold every secret in them
 _PEOPLE_TABLE = re.compile(
     r"(^|_)(users?|customers?|clients?|patients?|employees?|members?|contacts?|people|persons?"
     r"|accounts?|subscribers?|profiles?|students?|applicants?)(_|$)"
@@ -346,6 +347,13 @@ class FactDeriver:
             and Fact.SECRET_CONTENT in ctx.facts
             and not all(is_loopback(e.target) for e in sends)
         )
+        if not secret_reads:
+            # A whole home folder or file system read (`tar czf - ~`, `rsync -a ~/`) holds the
+            # keys and tokens inside it; sent anywhere not the organization's own, they go too.
+            outside = [e for e in sends if not self._targets.internal(e.target)]
+            if outside:
+                secret_reads = [e for e in effects if e.op == "read" and e.classes & _HOLDS_SECRETS]
+                sends = outside + [e for e in sends if e not in outside]
         if secret_reads or carries:
             what = secret_reads[0].describe() if secret_reads else ctx.facts[Fact.SECRET_CONTENT]
             ctx.facts.setdefault(Fact.EXFILTRATION, f"{what} → {sends[0].target[:80]}")

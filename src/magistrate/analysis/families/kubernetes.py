@@ -129,6 +129,25 @@ def _host_pod(argv: list[str]) -> bool:
     )
 
 
+# A JSONPath that names only a secret's metadata (`{.metadata.creationTimestamp}`, `{.type}`):
+# every expression in braces is .type or a field of .metadata, none .data or a whole object
+_JSONPATH_EXPR = re.compile(r"\{([^{}]*)\}")
+# (not the annotations: kubectl's last-applied-configuration holds the values).
+_METADATA_PATH = re.compile(
+    r"^\s*(range\s+\.items\[[^\]]*\]|end|\"[^\"]*\"|'[^']*'"  # a loop, text
+    r"|\.(items\[[^\]]*\]\.)?(type|metadata\.(?!annotations\b|managedFields\b)[\w.\[\]'\"-]+))\s*$"
+)
+
+
+def _metadata_only(output: str) -> bool:
+    """`-o jsonpath={.metadata.name}`: only a secret's metadata printed, never its values."""
+    kind, _, template = output.partition("=")
+    if kind.lower() != "jsonpath" or not template:
+        return False
+    exprs = _JSONPATH_EXPR.findall(template)
+    return bool(exprs) and all(_METADATA_PATH.match(e) for e in exprs)
+
+
 def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     operands, _ = split(inv.argv, _VALUED)
     words = [w.lower() for w in operands]
@@ -144,7 +163,7 @@ def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _grant(inv, rest, where)
     elif verb == "get" and rest and _kinds(rest[0])[0] & _SECRET_KINDS:
         shown = values(inv.argv, "-o", "--output") + ["template"] * has(inv.argv, "--template")
-        if any(o.lower().startswith(_VALUE_FORMATS) for o in shown):
+        if any(o.lower().startswith(_VALUE_FORMATS) and not _metadata_only(o) for o in shown):
             yield secret_read(f"{inv.name}/{' '.join(rest[:2])}", inv, classify)
     elif verb == "config" and words[1:2] == ["view"] and has(inv.argv, "--raw"):
         yield secret_read(f"{inv.name}/config view --raw", inv, classify)  # tokens, keys
@@ -304,6 +323,14 @@ FAMILY: Family = Family(
             lacks=("read:secret-store",),
         ),
         Example("kubectl get secret x -o jsonpath='{.data.password}'", has=("read:secret-store",)),
+        Example(
+            "kubectl get secret db-creds -n prod -o jsonpath='{.metadata.creationTimestamp}'",
+            lacks=("read:secret-store",),
+        ),
+        Example(
+            "kubectl get secret x -o jsonpath='{.metadata.name} {.data}'",
+            has=("read:secret-store",),
+        ),
         Example(
             'kubectl run dbg -it --image=alpine --overrides=\'{"spec":{"hostPID": true}}\'',
             has=("privilege:container-escape",),

@@ -21,13 +21,15 @@ from magistrate.analysis.invocation import Invocation
 _READERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "vault": (("kv", "get"), ("read",), ("kv", "read"), ("get",)),
     "op": (("item", "get"), ("read",), ("document", "get"), ("get", "item")),
-    "bw": (("get",), ("export",)),
+    "bw": (("get",), ("export",), ("list", "items")),  # items are listed with their logins
     "doppler": (("secrets", "get"), ("secrets", "download"), ("secrets",)),
     "infisical": (("secrets", "get"), ("export",), ("secrets",)),
     "chamber": (("read",), ("export",)),
     "pass": (("show",),),
     "gopass": (("show",),),
-    "lpass": (("show",),),
+    "lpass": (("show",), ("export",)),
+    "keepassxc-cli": (("show",), ("export",), ("clip",)),
+    "kpcli": (("show",), ("export",)),
 }
 _KEYCHAIN_READS = frozenset({"find-generic-password", "find-internet-password"})
 _VALUED = frozenset({"-format", "-field", "-mount", "--vault", "--fields", "-p", "--project",
@@ -108,6 +110,11 @@ FAMILY: Family = Family(
         Example("vault read secret/prod/db", has=("read:secret-store",)),
         Example("op item get 'AWS prod' --fields password", has=("read:secret-store",)),
         Example("bw get password github", has=("read:secret-store",)),
+        Example("bw list items --search corp", has=("read:secret-store",)),
+        Example("bw list folders", lacks=("read",)),
+        Example("lpass export --sync=now", has=("read:secret-store",)),
+        Example("lpass ls", lacks=("read",)),
+        Example("keepassxc-cli show -s vault.kdbx github", has=("read:secret-store",)),
         Example(
             "security find-generic-password -wa 'Chrome Safe Storage'", has=("read:secret-store",)
         ),
