@@ -124,7 +124,20 @@ _FETCH = re.compile(
     r"|open-uri|URI\.open|Net::HTTP\.get|file_get_contents|wget\.download)\s*\(\s*" + _STR
 )
 _SOCKET = re.compile(r"\.connect\s*\(\s*\(\s*" + _STR)
-_SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write)\s*\(")
+# A socket or request aimed by options: IO::Socket::INET->new("h:p"), Node's
+# https.request({host: 'h', method: 'POST'}), net.connect({host: 'h'}).
+_AIMED = re.compile(
+    r"(?:IO::Socket::(?:INET6?|IP)->new\(\s*(?:PeerAddr\s*=>\s*)?|\.(?:request|connect)\(\s*\{"
+    r"[^}]{0,200}?\bhost(?:name)?\s*:\s*)" + _STR
+)
+# A path in the home folder spelled inside a string: Perl's "$ENV{HOME}/.git-credentials",
+# a shell-style "$HOME/.netrc", Ruby's "#{ENV['HOME']}/.aws/credentials".
+_HOME_IN_STRING = re.compile(
+    r"""["'](?:\$ENV\{\s*['"]?HOME['"]?\s*\}|\$\{?HOME\}?|#\{ENV\[\s*['"]HOME['"]\s*\]\})"""
+    r"""(/[^"'\s]{1,200})["']"""
+)
+_SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write|end)\s*\(|\bprint\s+\$\w+\s")
+_OPENS = re.compile(r"\b(?:open|readFileSync|readFile|read|File\.read|IO\.read|slurp)\b")
 # Calls that hand a string to a shell (Python, Node, PHP, Ruby, Lua).
 _SHELL_CALLEES = (
     r"os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput"
@@ -408,7 +421,11 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     for m in _FETCH.finditer(code):
         if _URL_IN.match(m.group(2)):
             add("fetch", m.group(2), "code")
+    if "HOME" in code and _OPENS.search(code):
+        for m in _HOME_IN_STRING.finditer(code):
+            add("read", "~" + m.group(1), "code")
     sockets = [m.group(2) for m in _SOCKET.finditer(code)]
+    sockets += [m.group(2) for m in _AIMED.finditer(code)]
     if sockets and _SOCKET_SEND.search(code):
         for host in sockets:
             add("send", host, "code")
