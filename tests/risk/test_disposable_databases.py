@@ -112,11 +112,11 @@ def test_which_connections_are_thrown_away(command: str, disposable: bool) -> No
         ("TRUNCATE audit_log", True),
         ("DROP TABLE users", True),
         ("ALTER TABLE users DROP COLUMN email", True),
-        ("DROP DATABASE app_test", True),
+        ("DROP DATABASE app_test", False),  # never the connected one: another database
         ("DROP DATABASE app", False),
         ("DROP SCHEMA public CASCADE", True),
         ("GRANT ALL ON SCHEMA public TO app", True),
-        ("GRANT ALL PRIVILEGES ON DATABASE app_test TO app", True),
+        ("GRANT ALL PRIVILEGES ON DATABASE app_test TO app", False),
         ("GRANT ALL PRIVILEGES ON DATABASE app TO app", False),
         ("GRANT pg_execute_server_program TO app", False),
         ("ALTER USER postgres WITH SUPERUSER", False),
@@ -127,3 +127,70 @@ def test_which_connections_are_thrown_away(command: str, disposable: bool) -> No
 def test_what_a_test_database_excuses(sql: str, excused: bool) -> None:
     statements, _ = analyze_sql_bounded(sql)
     assert [contained(st) for st in statements] == [excused]
+
+
+# What a review of the change found (a helper tried to pass production off as a test database).
+REVIEW_BYPASSES: list[tuple[str, str]] = [
+    # the last of a repeated option is the one a client uses: every one must be a test one
+    ("sql-drop", "psql -h localhost -d app_test -d app -c 'DROP TABLE users'"),
+    ("sql-drop", "mysql -u root -h 127.0.0.1 -D app_test app -e 'DROP TABLE users'"),
+    (
+        "destroy-database-cli",
+        "flyway -url=jdbc:postgresql://localhost:5432/app_test "
+        "-url=jdbc:postgresql://db.corp.internal:5432/app clean",
+    ),
+    # a host glued to its option, or hidden in a cluster
+    ("sql-drop", "psql -hdb.corp.internal -d app_test -c 'DROP TABLE users'"),
+    ("sql-drop", "psql -wh db.corp.internal -d app_test -c 'DROP TABLE users'"),
+    ("sql-drop", "mysql -u root -hdb.corp.internal app_test -e 'DROP TABLE users'"),
+    # a connection string is read for its host and database, not for a word in it
+    ("sql-drop", "psql -d 'host=db.corp.internal dbname=app_test' -c 'DROP TABLE users'"),
+    ("sql-drop", "psql -d 'dbname=app application_name=test' -c 'DROP TABLE users'"),
+    ("sql-drop", "psql -d postgresql://db.corp.internal/app_test -c 'DROP TABLE users'"),
+    # settings that point a client elsewhere without naming a host
+    ("sql-drop", "PGHOSTADDR=10.0.0.5 psql -d app_test -c 'DROP TABLE users'"),
+    ("sql-drop", "PGSERVICE=main psql -d app_test -c 'DROP TABLE users'"),
+    ("sql-drop", "mysql --defaults-file=main.cnf app_test -e 'DROP TABLE users'"),
+    (
+        "destroy-database-cli",
+        "DATABASE_URL=postgres://db.corp.internal/app python manage.py flush --noinput "
+        "--settings=config.settings.test",
+    ),
+    # statements that leave the connected database
+    ("sql-truncate", "mysql -h 127.0.0.1 -u root app_test -e 'TRUNCATE app.orders'"),
+    ("sql-drop", "mysql -h 127.0.0.1 -u root app_test -e 'USE app; DROP TABLE users'"),
+    ("sql-drop", "psql -h localhost -d app_test -c 'DROP TABLE t' -c '\\c app' -c 'DROP TABLE u'"),
+    ("sql-drop", "sqlite3 /tmp/test.db \"ATTACH 'data/app.db' AS p; DROP TABLE p.users;\""),
+    ("sql-drop", "psql -h localhost -d app_test <<'SQL'\nDROP TABLE users;\n\\! rm -rf ~\nSQL"),
+    # run on another machine, or through a tunnel opened on the line
+    ("sql-drop", "ssh prod-host \"psql -d app_test -c 'DROP TABLE users'\""),
+    ("sql-drop", "kubectl exec -it pg-0 -- psql -d app_test -c 'DROP TABLE users'"),
+    (
+        "sql-drop",
+        "ssh -fNL 5432:db.corp.internal:5432 bastion && psql -h localhost -d app_test "
+        "-c 'DROP TABLE users'",
+    ),
+    # file paths and URLs
+    ("sql-drop", "sqlite3 /tmp/../srv/app/app.db 'DROP TABLE users'"),
+    ("sql-drop", "sqlite3 ':memory:x' 'DROP TABLE users'"),
+    ("destroy-database-cli", "flyway -url=jdbc:postgresql://localhost:5432/latest clean"),
+    ("destroy-database-cli", "flyway -url=jdbc:h2:mem:t -initSql=\"CALL SHELLEXEC('id')\" clean"),
+    ("sql-drop", "psql -h localhost -d app_test -c 'DROP DATABASE dev'"),
+]
+
+
+@pytest.mark.parametrize(("rule", "command"), REVIEW_BYPASSES)
+def test_what_the_review_found_still_escalates(
+    detector: RiskDetector, rule: str, command: str
+) -> None:
+    assert_blocked(detector, rule, command)
+
+
+def test_a_long_connection_string_is_read_in_linear_time() -> None:
+    # The earlier expression backtracked quadratically: 147 s on this 99 KB URL.
+    from magistrate.analysis.families.base import local_test_url
+
+    url = "postgresql://localhost/" + "test_" * 19_800 + "!"
+    assert not local_test_url(url)
+    assert not local_test_url(url[:900])
+    assert local_test_url("postgresql://dev@localhost:5432/core_test")

@@ -378,7 +378,9 @@ KEY_USERS = frozenset(
 PATTERN_FIRST = frozenset("grep egrep fgrep zgrep rg ag ack pgrep pkill".split())
 PATTERN_OPTIONS = frozenset({"e", "f", "regexp", "file"})
 DNS_TOOLS = frozenset(["nslookup", "dig", "host", "drill", "ping", "ping6", "traceroute", "whois"])
-MAILERS = frozenset(["mail", "mailx", "sendmail", "mutt", "msmtp", "ssmtp", "swaks"])
+MAILERS = frozenset(
+    ["mail", "mailx", "sendmail", "mutt", "neomutt", "msmtp", "ssmtp", "swaks", "s-nail", "nail"]
+)
 CLOUD_COPY = frozenset(["aws", "gsutil", "gcloud", "az", "rclone", "azcopy", "s3cmd", "mc", "b2"])
 # Options of cloud copy tools that take a value (not a file operand).
 CLOUD_VALUE_OPTIONS = frozenset(

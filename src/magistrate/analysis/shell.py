@@ -136,7 +136,7 @@ class ShellAnalyzer:
             if (
                 dropped is not None
                 and not scratch_run(inv)
-                and disposable_database(inv) is None
+                and disposable_database(inv, result.invocations) is None
                 # `dropdb --if-exists acme_test`: a database named for tests, nothing production.
                 and environment_classes(inv.operands) != {"scratch"}
             ):

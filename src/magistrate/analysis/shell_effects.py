@@ -404,15 +404,30 @@ class EffectsRun(RunState):
 
 
 _ATTACH_OPTIONS = frozenset({"-a", "-A", "--attach", "-attach", "--attach-body"})
+# swaks reads these from a file named with `@` (`--body @/etc/shadow`)
+_AT_FILE_OPTIONS = frozenset({"--body", "--data", "-d", "--attach-body"})
 
 
 def _attachments(argv: list[str]) -> list[str]:
-    """The files a mailer attaches (swaks marks a file with `@`; a header given with `-a` is
-    read as a path too, and names none)."""
-    out = []
-    for i, arg in enumerate(argv[:64]):
+    """The files a mailer attaches (`-a f`, `-af`, mutt's `-a f1 f2 --`, swaks' `@f`; a header
+    given with `-a` is read as a path too, and names none)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv) and i < 64:
+        arg = argv[i]
         name, eq, glued = arg.partition("=")
-        value = glued if eq else (argv[i + 1] if i + 1 < len(argv) else "")
-        if name in _ATTACH_OPTIONS and value and not value.startswith("-"):
-            out.append(value.removeprefix("@"))
+        if not eq and len(arg) > 2 and arg[:2] in ("-a", "-A") and arg[2] != "-":
+            out.append(arg[2:].removeprefix("@"))  # `-a$HOME/.ssh/id_rsa`
+        elif name in _ATTACH_OPTIONS | _AT_FILE_OPTIONS:
+            values = [glued] if eq else []
+            if not eq:  # mutt: `-a f1 f2 … --`
+                while i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                    i += 1
+                    values.append(argv[i])
+                    if name != "-a":
+                        break
+            for value in values:
+                if name in _ATTACH_OPTIONS or value.startswith("@"):
+                    out.append(value.removeprefix("@"))
+        i += 1
     return out

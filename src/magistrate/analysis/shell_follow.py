@@ -15,7 +15,7 @@ from magistrate.analysis.code import MAX_CODE, analyze_code
 from magistrate.analysis.dynamic import decode_literal
 from magistrate.analysis.environments import is_env_file
 from magistrate.analysis.facts import Fact
-from magistrate.analysis.families.disposable import disposable_database
+from magistrate.analysis.families.disposable import disposable_database, stays_put
 from magistrate.analysis.feeds import find_target as _find_target
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import option_value as _option_value
@@ -200,11 +200,17 @@ class FollowRun(EffectsRun):
             sql = inv.operands[1]
         if sql is None:
             sql = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
-        if sql is not None:
-            if disposable_database(inv) is not None:
-                self.out.sql_disposable.append((sql, inv.name))
-            else:
-                self.out.sql.append(sql)
+        if sql is None:
+            return
+        given = sum(a in C.SQL_CLIENTS[inv.name] for a in inv.argv)  # `psql -c A -c B`: one
+        if (
+            given <= 1
+            and stays_put(sql)
+            and disposable_database(inv, self.out.invocations) is not None
+        ):
+            self.out.sql_disposable.append((sql, inv.name))
+        else:
+            self.out.sql.append(sql)
 
     def _dynamic(
         self,

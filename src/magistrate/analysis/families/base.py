@@ -77,16 +77,21 @@ _LOCAL = re.compile(r"(?:^|[^a-z0-9])(development|develop|local|testing)(?:$|[^a
 # A connection string's variable, and a connection string to a database on this machine whose
 # name says it is for tests or development (a server elsewhere is never read as throw-away).
 _CONNECTION_VAR = re.compile(r"(DATABASE|DB|DSN|POSTGRES|MYSQL|MONGO|REDIS)\w*$|_URL$|_URI$", re.I)
-_LOCAL_TEST_DB = re.compile(
-    r"^[\w+.-]+://(?:[^@/\s]*@)?(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?/"
-    r"[\w.-]*?(?:^|[_-])?(test|tests|testing|dev|development|e2e|ci)(?:[_-]\w*)?(?:\?\S*)?$",
+# scheme://[user[:password]@]host[:port]/name[?options], read in one pass (no backtracking).
+_LOCAL_URL = re.compile(
+    r"^[\w+.-]{1,40}://(?:[^@/\s]{0,200}@)?(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?/"
+    r"([\w.-]{1,200})(?:\?\S{0,500})?$",
     re.I,
 )
+# A database's name that says it is for tests or development: the word on its own, or joined
+# to the rest of the name by `_` or `-` (`app_test`, `test-db`, `ci_42`; not `latest`).
+_TEST_NAME = re.compile(r"(^|[_-])(test|tests|testing|dev|development|e2e|ci)([_-]|$)", re.I)
 
 
 def local_test_url(value: str) -> bool:
     """A connection string to a database on this machine named for tests or development."""
-    return _LOCAL_TEST_DB.match(value) is not None
+    m = _LOCAL_URL.match(value) if len(value) <= 1000 else None
+    return m is not None and _TEST_NAME.search(m.group(1)) is not None
 
 
 def assigned_environment(assignments: Iterable[str]) -> frozenset[str]:
@@ -105,7 +110,7 @@ def assigned_environment(assignments: Iterable[str]) -> frozenset[str]:
             "scratch" in environment_classes([value]) or _LOCAL.search(value)
         ):
             found.add("scratch")
-        elif _CONNECTION_VAR.search(name) and _LOCAL_TEST_DB.match(value):
+        elif _CONNECTION_VAR.search(name) and local_test_url(value):
             found.add("scratch")  # `DATABASE_URL=postgresql://dev@localhost:5432/core_test`
     # Production named anywhere wins: a throw-away word must not excuse it.
     return frozenset({"production"}) if "production" in found else frozenset(found)

@@ -16,12 +16,10 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family
 from magistrate.analysis.invocation import Invocation
 
-# `host:path`, `user@host:path`, a bucket URL, an rclone remote (`gdrive:`); a Windows drive
-# (`D:/out`, `D:`) is a path on this machine.
-REMOTE_SPEC = re.compile(
-    r"^(?![a-z]:(?:/|\\|$))(?:(?:[\w.-]+@)?[\w.-]+:(?!//)|\w+:$)|^(?:s3|gs|az|abfss?|wasbs?)://",
-    re.I,
-)
+# `host:path`, `user@host:path`, a bucket URL, an rclone remote (`gdrive:`).
+REMOTE_SPEC = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)|^(?:s3|gs|az|abfss?|wasbs?)://|^\w+:$")
+# …but for Windows' own copiers a drive (`D:\out`, `D:`) is a path on this machine.
+_DRIVE_PATH = re.compile(r"^[a-z]:(?:/|\\|$)", re.I)
 _DEVICE_WIPERS = frozenset({"wipefs", "blkdiscard", "mkswap"})
 _MKFS = ("mkfs", "mke2fs")
 
@@ -85,6 +83,7 @@ def _operands(inv: Invocation) -> list[str]:
 
 
 _WINDOWS_COPIERS = frozenset({"copy", "xcopy", "move"})  # their `/y` is a switch, not a path
+_WINDOWS_COPIERS_ALL = _WINDOWS_COPIERS | {"copy-item", "cpi", "move-item", "mi"}
 
 
 def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
@@ -102,7 +101,9 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
             yield "read", o
             if name in C.MOVERS:
                 yield "delete", o
-        remote = bool(REMOTE_SPEC.match(dest))
+        remote = bool(REMOTE_SPEC.match(dest)) and not (
+            name in _WINDOWS_COPIERS_ALL and _DRIVE_PATH.match(dest)
+        )
         if name == "rsync" and not remote and any(f.startswith("delete") for f in inv.flags):
             yield "delete", dest  # `rsync --delete empty/ ~/`: what the source lacks goes
         yield ("send" if remote else "write"), dest

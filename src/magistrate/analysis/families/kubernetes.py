@@ -144,6 +144,8 @@ def _metadata_only(output: str) -> bool:
     kind, _, template = output.partition("=")
     if kind.lower() != "jsonpath" or not template:
         return False
+    if ".." in template or "@" in template:  # recursive descent; a filter tests the values
+        return False
     exprs = _JSONPATH_EXPR.findall(template)
     return bool(exprs) and all(_METADATA_PATH.match(e) for e in exprs)
 
