@@ -421,14 +421,7 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     for m in _FETCH.finditer(code):
         if _URL_IN.match(m.group(2)):
             add("fetch", m.group(2), "code")
-    if "HOME" in code and _OPENS.search(code):
-        for m in _HOME_IN_STRING.finditer(code):
-            add("read", "~" + m.group(1), "code")
-    sockets = [m.group(2) for m in _SOCKET.finditer(code)]
-    sockets += [m.group(2) for m in _AIMED.finditer(code)]
-    if sockets and _SOCKET_SEND.search(code):
-        for host in sockets:
-            add("send", host, "code")
+    _sockets_and_home(code, add)
     for m in _SHELL_OUT.finditer(code):
         out.shell.append(_unescape(m.group(2)))
     _built_calls(code, out, add)
@@ -439,13 +432,32 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         if payload:
             out.decoded.append(payload)
             out.shell.append(payload)
-    # An argument vector runs as the shell would run it quoted word by word: ['sh', '-c', 'a|b']
-    # hands `a|b` to a shell whole.
+    out.shell.extend(_argument_vectors(code))
+    return out
+
+
+def _sockets_and_home(code: str, add: Callable[[str, str, str], None]) -> None:
+    """Sockets and requests that send (aimed by address or by options), and home-folder paths
+    spelled inside strings (`"$ENV{HOME}/.git-credentials"`) that the code opens."""
+    if "HOME" in code and _OPENS.search(code):
+        for m in _HOME_IN_STRING.finditer(code):
+            add("read", "~" + m.group(1), "code")
+    sockets = [m.group(2) for m in _SOCKET.finditer(code)]
+    sockets += [m.group(2) for m in _AIMED.finditer(code)]
+    if sockets and _SOCKET_SEND.search(code):
+        for host in sockets:
+            add("send", host, "code")
+
+
+def _argument_vectors(code: str) -> list[str]:
+    """Argument vectors handed to a program, as the shell would run them quoted word by word:
+    ['sh', '-c', 'a|b'] hands `a|b` to a shell whole."""
+    out = []
     for m in _LIST_ARGV.finditer(code):
         parts = re.findall(_STR, m.group(1))
         if parts:
-            out.shell.append(shlex.join(_unescape(p[1]) for p in parts))
+            out.append(shlex.join(_unescape(p[1]) for p in parts))
     for m in _JS_ARGV.finditer(code):
         argv = [m.group(2), *(p[1] for p in re.findall(_STR, m.group(3)))]
-        out.shell.append(shlex.join(_unescape(a) for a in argv))
+        out.append(shlex.join(_unescape(a) for a in argv))
     return out

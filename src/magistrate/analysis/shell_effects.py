@@ -214,11 +214,7 @@ class EffectsRun(RunState):
                     host = EXPANSION.sub("", o).strip(".")
                     add("send", host or o, name)
         elif name in C.MAILERS:
-            for path in _attachments(inv.argv):  # `mail -A f`, `mutt -a f`, `swaks --attach @f`
-                add("read", path, name)
-            for o in ops:
-                if "@" in o and not o.startswith("@"):
-                    add("send", o, name)
+            self._mail(inv, ops)
         elif name in C.CLOUD_COPY:
             self._cloud_copy(inv, name)
         elif (name in C.ENV_DUMPERS and not ops and not (inv.flags - {"p", "x"})) or (
@@ -308,6 +304,14 @@ class EffectsRun(RunState):
         if urls and files:
             self.downloaded.add(files[-1])
             self.downloaded.add(basename(files[-1]))
+
+    def _mail(self, inv: Invocation, ops: list[str]) -> None:
+        """A mailer reads what it attaches and sends to every address it is given."""
+        for path in _attachments(inv.argv):  # `mail -A f`, `mutt -a f`, `swaks --attach @f`
+            self._add("read", path, inv.name)
+        for o in ops:
+            if "@" in o and not o.startswith("@"):
+                self._add("send", o, inv.name)
 
     def _cloud_copy(self, inv: Invocation, name: str) -> None:
         """`aws s3 cp`, `gsutil cp`, `az storage blob upload`: a copy to a remote is a send."""
