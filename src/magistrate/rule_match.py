@@ -318,6 +318,7 @@ class CompiledRule:
         "sql",
         "tool",
         "unless_ids",
+        "unless_scratch",
         "views",
     )
 
@@ -336,6 +337,16 @@ class CompiledRule:
         self.effect = EffectCondition(m.effect) if m.effect else None
         self.tool = ToolCondition(m.tool, fields) if m.tool else None
         self.facts = frozenset(m.facts)
+        self.unless_scratch = m.unless_scratch
+
+
+def only_scratch_destroyed(effects: Sequence[Effect]) -> bool:
+    """Whether the action destroys something, and everything it destroys is named for tests or
+    development and nothing for production."""
+    destroyed = [e for e in effects if e.op in ("destroy", "delete")]
+    return bool(destroyed) and all(
+        "scratch" in e.classes and "production" not in e.classes for e in destroyed
+    )
 
 
 def evidence_before(text: str, end: int, width: int = 100) -> str:

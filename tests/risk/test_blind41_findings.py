@@ -4,6 +4,8 @@ on this machine, and apt's package lists are a cache; the harmful neighbours sti
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from magistrate import RiskDetector
@@ -54,3 +56,49 @@ def test_a_drive_is_local_to_windows_copiers_only(
 ) -> None:
     effects = detector.shell.analyze(command).effects
     assert any(e.op == "send" for e in effects) is sends, [e.describe() for e in effects]
+
+
+@pytest.mark.parametrize(
+    ("action", "scratch"),
+    [
+        (
+            {
+                "tool": "k8s.deleteNamespace",
+                "args": {"name": "preview-pr-1423", "context": "dev-cluster"},
+            },
+            True,
+        ),
+        (
+            {"tool": "rds_delete_db_instance", "args": {"DBInstanceIdentifier": "feature-x-dev"}},
+            True,
+        ),
+        ({"tool": "k8s.deleteNamespace", "args": {"name": "payments"}}, False),
+        (
+            {
+                "tool": "k8s.deleteNamespace",
+                "args": {"name": "payments", "context": "prod-cluster"},
+            },
+            False,
+        ),
+        (
+            {
+                "tool": "rds_delete_db_instance",
+                "args": {"DBInstanceIdentifier": "orders", "note": "dev"},
+            },
+            False,
+        ),
+        (
+            {"tool": "rds_delete_db_instance", "args": {"DBInstanceIdentifier": "orders-prod-dev"}},
+            False,
+        ),
+    ],
+)
+def test_tool_deletes_of_scratch_resources(
+    detector: RiskDetector, action: dict[str, Any], scratch: bool
+) -> None:
+    # blind30: deleting a preview namespace or a dev instance is not deleting an account
+    tool = {"kind": "tool", **action}
+    if scratch:
+        assert_everyday(detector, tool)
+    else:
+        assert_blocked(detector, "delete-container-by-tool", tool)

@@ -122,7 +122,7 @@ THRESHOLDS = {
     "blind27_mcp_tools.jsonl": (0.83, 0.013),
     "blind28_destructive.jsonl": (0.93, 0.038),
     "blind29_windows_admin.jsonl": (0.82, 0.014),
-    "blind30_tool_calls.jsonl": (0.79, 0.194),
+    "blind30_tool_calls.jsonl": (0.79, 0.167),
     "blind31_code_edits.jsonl": (0.43, 0.068),
     "blind32_data_ops.jsonl": (0.78, 0.114),
     "blind33_sysadmin.jsonl": (0.92, 0.094),

@@ -122,6 +122,9 @@ class Match(_Strict):
     effect: EffectMatch | None = None
     tool: ToolMatch | None = None
     facts: list[str] = []  # all of these derived facts (remote-code, exfiltration…)
+    # Not when every resource the action destroys is named for tests or development (a preview
+    # namespace, a dev instance) and none for production: what a tool's arguments identify.
+    unless_scratch: bool = False
 
 
 # An example action: a string (the text of an action of the rule's natural kind) or a mapping

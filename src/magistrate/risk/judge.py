@@ -37,6 +37,7 @@ from magistrate.rule_match import (
     FieldPatterns,
     evidence_before,
     inside_spans,
+    only_scratch_destroyed,
     show_invocation,
 )
 
@@ -288,6 +289,8 @@ class RuleJudge:
     def _others_hold(self, cr: CompiledRule, ctx: Context, family: str) -> bool:
         """For rules with several conditions: the ones other than `family` hold too."""
         if cr.also and not self._also_holds(cr, ctx):
+            return False
+        if cr.unless_scratch and only_scratch_destroyed(ctx.effects):
             return False
         if (
             family != "patterns"
