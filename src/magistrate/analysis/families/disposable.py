@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from magistrate.analysis.families.base import environment_classes, local_test_url
+from magistrate.analysis.families.cli import split, values
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.sql import SqlStatement
 
@@ -62,7 +63,7 @@ _VALUED_BY = {"psql": frozenset({"-p"}), "mysql": frozenset({"-P", "-e"}),
               "rails": frozenset({"-e"}), "rake": frozenset({"-e"})}  # fmt: skip
 _ALWAYS_VALUED = _HOST_OPTIONS | _DB_OPTIONS | _SELECTORS | _URL_OPTIONS | _VALUED
 # Short options whose value may be glued (`-hdb.example.com`, `-dapp`, `-Dapp`).
-_GLUED = {"h": "-h", "d": "-d", "D": "-D"}
+_GLUED = frozenset("hdD")
 # Wrappers that run a command on this machine; any other (ssh, kubectl, docker…) runs it elsewhere.
 _LOCAL_WRAPPERS = frozenset(
     "sudo doas env nice ionice time timeout nohup command exec stdbuf bash sh zsh dash xargs"
@@ -70,32 +71,26 @@ _LOCAL_WRAPPERS = frozenset(
 )
 
 
-def _options(name: str, argv: Sequence[str]) -> tuple[dict[str, list[str]], list[str]] | None:
-    """Every value of each option (`-h x`, `--host=x`, `-hx`) and the other words; None when a
+def _parsed(name: str, argv: Sequence[str]) -> tuple[list[str], set[str]] | None:
+    """The operands (options' values skipped) and the names of the options given; None when a
     short option cluster may hide a host or a database (`-wh host`)."""
-    valued = _ALWAYS_VALUED | _VALUED_BY.get(name, frozenset())
-    values: dict[str, list[str]] = {}
-    rest: list[str] = []
-    i = 0
-    while i < len(argv) and i < 64:
-        word = argv[i]
-        key, eq, glued = word.partition("=")
-        if eq and key.startswith("-"):
-            values.setdefault(key, []).append(glued)
-        elif word in valued and i + 1 < len(argv):
-            values.setdefault(word, []).append(argv[i + 1])
-            i += 1
-        elif word.startswith("-") and not word.startswith("--") and len(word) > 2:
-            if word[1] in _GLUED:
-                values.setdefault(_GLUED[word[1]], []).append(word[2:])
-            elif any(c in word for c in "hdD") and word[1] not in "pPuUcfvo":
-                return None
-        elif not word.startswith("-"):
-            rest.append(word)
-        i += 1
-    if "-e" in values and name in ("rails", "rake"):
-        values.setdefault("--environment", []).extend(values["-e"])
-    return values, rest
+    operands, options = split(list(argv), _ALWAYS_VALUED | _VALUED_BY.get(name, frozenset()))
+    if any(_hides_connection(o) for o in options):
+        return None
+    return operands, {o.partition("=")[0] for o in options}
+
+
+def _hides_connection(option: str) -> bool:
+    """`-wh`, `-Xd`: a cluster of short options with a host or database letter inside (a
+    value glued to `-h`, `-d` or `-D` is read as that option's; `-psecret` is a password)."""
+    return (
+        len(option) > 2
+        and option[1] != "-"
+        and "=" not in option
+        and option[1] not in _GLUED
+        and option[1] not in "pPuUcfvo"
+        and any(c in option for c in "hdD")
+    )
 
 
 def _scratch(name: str) -> bool:
@@ -110,10 +105,6 @@ def _conninfo(value: str) -> dict[str, str] | None:
     return {k.lower(): v for k, eq, v in pairs if eq}
 
 
-def _named(values: dict[str, list[str]], keys: Iterable[str]) -> list[str]:
-    return [v for k in keys for v in values.get(k, ())]
-
-
 def _assigned(env: Sequence[str], names: tuple[str, ...]) -> list[str]:
     return [a.split("=", 1)[1] for a in env if a.startswith(names)]
 
@@ -122,11 +113,11 @@ def _local(host: str) -> bool:
     return host in _LOCAL_HOSTS or host.startswith("/")
 
 
-def _hosted(inv: Invocation, values: dict[str, list[str]], rest: list[str]) -> str | None:
+def _hosted(inv: Invocation, argv: list[str], rest: list[str]) -> str | None:
     """A client named with hosts and databases: every host local, every database for tests."""
-    hosts = _named(values, _HOST_OPTIONS) + _assigned(inv.env, _HOST_VARIABLES)
+    hosts = values(argv, *_HOST_OPTIONS) + _assigned(inv.env, _HOST_VARIABLES)
     hosts = hosts or ["localhost"]  # none named: this machine
-    names = _named(values, _DB_OPTIONS) + rest[:1] + _assigned(inv.env, _DB_VARIABLES)
+    names = values(argv, *_DB_OPTIONS) + rest[:1] + _assigned(inv.env, _DB_VARIABLES)
     databases: list[str] = []
     for name in names:
         info = _conninfo(name)
@@ -149,7 +140,7 @@ def _hosted(inv: Invocation, values: dict[str, list[str]], rest: list[str]) -> s
 def disposable_database(inv: Invocation, line: Sequence[Invocation] = ()) -> str | None:
     """Evidence when the invocation works on a database that is thrown away, else None
     (`line`: the other commands on the line, for a tunnel they open)."""
-    argv = inv.argv
+    argv = inv.argv[:64]
     if "production" in environment_classes([*argv, *inv.env]) or not set(inv.via) <= (
         _LOCAL_WRAPPERS
     ):
@@ -163,19 +154,21 @@ def disposable_database(inv: Invocation, line: Sequence[Invocation] = ()) -> str
             _IN_MEMORY.match(value) or local_test_url(value.removeprefix("jdbc:"))
         ):
             return None
-    parsed = _options(inv.name, argv)
-    if parsed is None or _ELSEWHERE_OPTIONS & parsed[0].keys():
+    parsed = _parsed(inv.name, argv)
+    if parsed is None or _ELSEWHERE_OPTIONS & parsed[1]:
         return None
-    if any(_RUNS_ON_CONNECT.search(k) for k in parsed[0]):  # `-initSql="CALL SHELLEXEC(…)"`
+    rest, given = parsed
+    if any(_RUNS_ON_CONNECT.search(k) for k in given):  # `-initSql="CALL SHELLEXEC(…)"`
         return None
-    values, rest = parsed
-    urls = _named(values, _URL_OPTIONS) + [
+    urls = values(argv, *_URL_OPTIONS) + [
         w for w in rest if "://" in w or w.lower().startswith("jdbc:")
     ]
     if urls:
         good = all(_IN_MEMORY.match(u) or local_test_url(u.removeprefix("jdbc:")) for u in urls)
         return f"{inv.name}: {urls[0][:80]}" if good else None
-    selectors = _named(values, _SELECTORS)
+    selectors = values(argv, *_SELECTORS)
+    if inv.name in ("rails", "rake"):
+        selectors += values(argv, "-e")
     if selectors and inv.name not in _HOSTED:
         return (
             f"{inv.name}: environment {selectors[0][:60]}"
@@ -187,7 +180,7 @@ def disposable_database(inv: Invocation, line: Sequence[Invocation] = ()) -> str
         if _IN_MEMORY.match(path) or (path and ".." not in path and _scratch(_normal(path))):
             return f"{inv.name}: {path[:80]}"
         return None
-    return _hosted(inv, values, rest) if inv.name in _HOSTED else None
+    return _hosted(inv, argv, rest) if inv.name in _HOSTED else None
 
 
 def _normal(path: str) -> str:
