@@ -56,6 +56,7 @@ class Context:
     tool_words: str
     arg_values: dict[str, list[str]]  # role → values
     derived: list[str]  # decoded payloads found by analyzers
+    written: list[str]  # literal text shell commands write into files
     tool_hits: dict[str, frozenset[int]]  # value → field patterns
 
     def __init__(self, action: Action, subjects: list[Subject]) -> None:
@@ -71,6 +72,7 @@ class Context:
         self.tool_words = ""
         self.arg_values = {}
         self.derived = []
+        self.written = []
         self.tool_hits = {}
 
 

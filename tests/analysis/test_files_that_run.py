@@ -109,9 +109,14 @@ def test_globs_name_what_they_can_match() -> None:
     assert glob_variants("~/.ssh/id_*") == (
         "~/.ssh/id_*",
         "~/.ssh/id_x",
-        "~/.ssh/id_rsa",  # and the well-known files it can name
+        "~/.ssh/id_rsa",  # and the well-known files and names it can spell
+        "~/.ssh/id_dsa",
+        "~/.ssh/id_ecdsa",
         "~/.ssh/id_ed25519",
     )
+    # a key's name spelled by a glob anywhere: `find / -name 'id_*'` hunts keys in every folder
+    assert "/srv/**/id_rsa" in glob_variants("/srv/**/id_*")
+    assert glob_variants("src/*_test.go") == ("src/*_test.go", "src/x_test.go")
     assert glob_variants("/???/s?ad?w")[2:] == ("/etc/shadow", "/")
     assert glob_variants("~/.*_history")[2:] == ("~/.bash_history", "~/.zsh_history")
     assert glob_variants("/tmp/*.log") == ("/tmp/*.log", "/tmp/x.log")

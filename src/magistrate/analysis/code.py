@@ -102,6 +102,11 @@ _ENV_DUMP = re.compile(
     r"|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bENV\.to_h\b|getenv\(\s*\)"
     r"|System\.getenv\(\s*\)|\$_ENV\b|%ENV\b"
 )
+# What a browser extension or page script can read of the user's sessions.
+_BROWSER_SECRETS = re.compile(
+    r"\b(?:chrome|browser)\.cookies\.(?:getAll|get)\s*\(|\bdocument\.cookie\b(?!\s*=[^=])"
+    r"|\b(?:localStorage|sessionStorage)\.getItem\s*\(\s*['\"][^'\"]*(?:token|auth|session|jwt|key)"
+)
 _SEND = re.compile(
     r"(?:requests|httpx|session|client|axios|got|superagent|needle|http|https|aiohttp\.\w+"
     r"|urllib3\.\w+)\.(?:post|put|patch|request|Post|PostForm)\s*\(\s*(?:['\"](?:POST|PUT|PATCH)['\"]\s*,\s*)?"
@@ -306,10 +311,31 @@ class CodeAnalysis:
 
 
 def _plain_calls(code: str) -> str:
-    """The code with modules reached by name written as plain calls (`_DYNAMIC_IMPORT`)."""
+    """The code with modules reached by name written as plain calls (`_DYNAMIC_IMPORT`), and
+    modules imported under another name called by theirs (`import os as _os`: `os.environ`)."""
     if "import" in code or "getattr" in code:
-        return _GETATTR_CALL.sub(r"\1.\2", _DYNAMIC_IMPORT.sub(r"\1", code))
+        code = _GETATTR_CALL.sub(r"\1.\2", _DYNAMIC_IMPORT.sub(r"\1", code))
+    if " as " in code and "import" in code:
+        code = _unaliased(code)
     return code
+
+
+_IMPORT_LINE = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)$", re.M)
+_ALIAS = re.compile(r"^([\w.]+)\s+as\s+(\w+)$")
+
+
+def _unaliased(code: str) -> str:
+    """Python's `import a.b as x, c as y`: each alias written as its module where it is used."""
+    aliases: dict[str, str] = {}
+    for line in _IMPORT_LINE.finditer(code[:20_000]):
+        for part in line.group(1).split(",")[:16]:
+            m = _ALIAS.match(part.strip())
+            if m and m.group(2) != m.group(1):
+                aliases[m.group(2)] = m.group(1)
+    if not aliases:
+        return code
+    names = "|".join(re.escape(a) for a in list(aliases)[:32])
+    return re.sub(rf"(?<![\w.])({names})\.", lambda m: aliases[m.group(1)] + ".", code)
 
 
 def _forks_and_modes(code: str, out: CodeAnalysis, classify: _Classify) -> None:
@@ -388,6 +414,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         add("write", m.group(2), "code")
     if _ENV_DUMP.search(code):
         add("read", "$ENV", "code")
+    if ("cookie" in code or "Storage" in code) and _BROWSER_SECRETS.search(code):
+        add("read", "$BROWSER", "code")  # the user's sessions: cookies, stored tokens
     out.secret_env = credential_reads_in_code(code)
     if "http" in code:
         for m in _URL_WITH_ENV.finditer(code[:20_000]):

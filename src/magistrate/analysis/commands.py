@@ -177,6 +177,7 @@ VALUED_OPTIONS: dict[str, frozenset[str]] = {
     "tee": frozenset(),
     "rsync": frozenset({"-e", "--rsh", "--exclude", "--include", "--filter", "-f"}),
     "scp": frozenset({"-P", "-i", "-o", "-F", "-J", "-l", "-c"}),
+    "sftp": frozenset({"-P", "-i", "-o", "-F", "-J", "-l", "-c", "-b", "-B", "-D", "-R", "-s"}),
     "chmod": frozenset({"--reference"}),
     "chown": frozenset({"--reference", "--from"}),
     "tar": frozenset({"-C", "--directory", "--exclude", "-T", "-X"}),

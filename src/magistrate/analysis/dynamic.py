@@ -151,6 +151,8 @@ def known_output(stages: list[list[str]]) -> str | None:
         cut = stages[1]
         if cut[:1] == ["cut"] and ("-f6" in cut or cut[-1:] == ["6"]):
             return "$HOME"
+    if head in ("find", "locate") and len(stages) == 1:
+        return _found(first)
     if (
         head == "ps"
         and len(stages) == 1
@@ -159,6 +161,26 @@ def known_output(stages: list[list[str]]) -> str | None:
     ):
         return "-1"
     return None
+
+
+_FIND_NAMES = frozenset({"-name", "-iname", "-path", "-ipath", "-wholename"})
+
+
+def _found(argv: list[str]) -> str | None:
+    """What `find ROOT -name X` or `locate X` prints: a file named X under ROOT (anywhere for
+    `locate`), the root itself when no name narrows it (`$(find / -name id_rsa)` is a key)."""
+    words = argv[1:]
+    if argv[0] == "locate":
+        names = [w for w in words if not w.startswith("-")]
+        return "/" + names[0].lstrip("/*") if names else None
+    roots: list[str] = []
+    while words and not words[0].startswith(("-", "(", "!")):
+        roots.append(words.pop(0))
+    root = roots[0] if roots else "."
+    name = next((words[k + 1] for k, w in enumerate(words[:-1]) if w in _FIND_NAMES), None)
+    if name is None:
+        return root
+    return name if root in (".", "./") or "/" in name else root.rstrip("/") + "/" + name
 
 
 def ifs_split(value: str, ifs: str | None) -> list[str]:
@@ -197,9 +219,10 @@ def tr_table(operands: list[str]) -> dict[int, int] | None:
     if len(operands) != 2:
         return None
     first, second = _expand(operands[0]), _expand(operands[1])
-    if not first or not second or len(first) != len(second) or len(first) < 26:
+    if not first or not second or len(first) < 26 or len(second) > len(first):
         return None
-    if set(first) != set(second) or not set(first) <= set(
+    second += second[-1] * (len(first) - len(second))  # GNU tr repeats SET2's last character
+    if not set(second) <= set(first) or not set(first) <= set(
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     ):
         return None

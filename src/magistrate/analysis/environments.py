@@ -90,19 +90,22 @@ _CMD_SWITCH = re.compile(r"^/[a-z](?::\w+)?$", re.I)
 
 
 # A path led by a variable (`$X/…`, `${X}/…`; not `${X:?…}`, which stops when X is unset).
-_VARIABLE_PREFIX = re.compile(r"^\$(?:\{(\w+)\}|(\w+))/")
+_VARIABLE_PREFIX = re.compile(r"^(?:\$(?:\{(\w+)\}|(\w+))|\$env:(\w+)|%(\w+)%)/", re.I)
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")  # `${X:?}` and `${X:-d}` are not matched
 _SLASHES = re.compile(r"/{2,}")
 # Variables every shell has (HOME, PWD, TMPDIR…), and those toolchains and CI runners set.
 _ALWAYS_SET = re.compile(
     r"^(HOME|PWD|OLDPWD|USER|LOGNAME|TMPDIR|TMP|TEMP|SHELL|PATH|XDG_\w+|VIRTUAL_ENV|CONDA_PREFIX"
     r"|JAVA_HOME|GOPATH|GOROOT|CARGO_HOME|RUSTUP_HOME|NVM_DIR|PYENV_ROOT|HOMEBREW_PREFIX"
-    r"|GITHUB_WORKSPACE|RUNNER_TEMP|RUNNER_TOOL_CACHE|CI_PROJECT_DIR|WORKSPACE|BUILD_DIR)$"
+    r"|GITHUB_WORKSPACE|RUNNER_TEMP|RUNNER_TOOL_CACHE|CI_PROJECT_DIR|WORKSPACE|BUILD_DIR"
+    # Windows sets these for every session
+    r"|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|PROGRAMFILES|PROGRAMFILES\(X86\)|SYSTEMROOT"
+    r"|WINDIR|HOMEDRIVE|HOMEPATH|SYSTEMDRIVE|PUBLIC|ALLUSERSPROFILE|USERNAME|COMPUTERNAME)$"
 )
 
 
 def _unset(name: str, env: dict[str, str]) -> bool:
-    return name not in env and not _ALWAYS_SET.match(name)
+    return name not in env and not _ALWAYS_SET.match(name) and not _ALWAYS_SET.match(name.upper())
 
 
 def unset_path(operand: str, env: dict[str, str]) -> tuple[str, str] | None:
@@ -111,7 +114,7 @@ def unset_path(operand: str, env: dict[str, str]) -> tuple[str, str] | None:
     `$APP/$REL/*` is `/*`; the shell only stops at `${X:?}` or under `set -u`); None
     otherwise."""
     m = _VARIABLE_PREFIX.match(operand)
-    variable = (m.group(1) or m.group(2)) if m else ""
+    variable = next((g for g in m.groups() if g), "") if m else ""
     if m is None or not _unset(variable, env):
         return None
     rest = "/" + operand[m.end() :]

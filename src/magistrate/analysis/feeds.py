@@ -67,9 +67,13 @@ def listed_paths(inv: Invocation, classify: Any) -> list[str]:
     or all of a broad ROOT), `ls X`, `Get-ChildItem X` (the contents of X: X), `echo X`."""
     if inv.name == "find":
         roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
-        return [
-            find_target(roots[0] if roots else ".", option_value(inv.argv, _FIND_FILTERS), classify)
-        ]
+        root, name = roots[0] if roots else ".", option_value(inv.argv, _FIND_FILTERS)
+        target = find_target(root, name, classify)
+        if name and "/" not in name and target == root:
+            # A broad root is all it may reach, and each match is a file of that name
+            # (`find / -name id_rsa | xargs cat` reads keys wherever they lie).
+            return [target, root.rstrip("/") + "/" + name]
+        return [target]
     if inv.name in LISTERS:
         argv = inv.argv
         named = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a.lower() in _PS_PATH]

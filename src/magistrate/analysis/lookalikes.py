@@ -54,6 +54,8 @@ keyring jaraco-classes secretstorage jeepney pkginfo readme-renderer requests-to
 hvac boto3-stubs types-requests types-pyyaml google-cloud-bigquery snowflake-connector-python
 databricks-sdk mlflow wandb tensorboard absl-py gast astunparse flatbuffers opt-einsum
 termcolor pyflakes autopep8 yapf bandit safety pip-tools pipdeptree uv ruamel-yaml
+pytorch-lightning lightning torchmetrics timm einops jax flax optax keras-nlp sentence-transformers
+langchain-openai langchain-community llama-index chromadb pinecone-client faiss-cpu qdrant-client
 """
 
 _NPM = """
@@ -80,6 +82,53 @@ ansi-regex ansi-styles supports-color has-flag color-convert color-name escape-s
 lru-cache yallist source-map source-map-support buffer events process path-browserify
 querystring punycode string-width wrap-ansi cliui y18n get-caller-file require-directory
 left-pad event-stream flatmap-stream ua-parser-js coa rc node-ipc colors.js faker
+"""
+
+_CRATES = """
+syn proc-macro2 quote libc rand rand_core rand_chacha serde serde_json serde_derive serde_yaml
+cfg-if itoa memchr bitflags log regex regex-syntax aho-corasick lazy_static once_cell hashbrown
+autocfg getrandom smallvec base64 ryu indexmap parking_lot parking_lot_core either scopeguard
+thiserror anyhow tokio tokio-util tokio-stream futures futures-util futures-core bytes clap
+strsim heck time chrono num-traits unicode-ident unicode-width unicode-segmentation tracing
+tracing-core tracing-subscriber hyper http mio socket2 url percent-encoding idna toml tempfile
+rustix windows-sys crossbeam crossbeam-utils crossbeam-channel rayon rayon-core num_cpus semver
+uuid reqwest rustls ring sha2 sha1 md-5 digest hmac aes rsa generic-array typenum hex flate2
+miniz_oxide crc32fast byteorder env_logger humantime termcolor nom memoffset rustc_version
+pin-project pin-project-lite slab tower axum actix-web warp rocket async-trait dashmap arrayvec
+criterion proptest rust_decimal sqlx diesel openssl native-tls prost tonic walkdir glob ignore
+colored indicatif dirs directories ctrlc crossterm ratatui image nalgebra ndarray petgraph
+structopt bincode csv zip tar jsonwebtoken argon2 bcrypt redis mongodb rusqlite tokio-postgres
+wasm-bindgen js-sys web-sys libloading bindgen pkg-config cmake simplelog color-eyre eyre
+miette insta assert_cmd predicates mockall rstest serial_test lru moka textwrap owo-colors
+console dialoguer rustyline notify nix signal-hook async-std smol
+"""
+
+# Go modules: a path's host, owner and repository (or host and name for vanity paths).
+_GO = """
+github.com/stretchr/testify github.com/spf13/cobra github.com/spf13/viper github.com/spf13/pflag
+github.com/sirupsen/logrus github.com/gin-gonic/gin github.com/gorilla/mux
+github.com/gorilla/websocket github.com/gorilla/sessions github.com/google/uuid
+github.com/pkg/errors github.com/boltdb/bolt go.etcd.io/bbolt github.com/go-redis/redis
+github.com/redis/go-redis github.com/lib/pq github.com/jackc/pgx github.com/go-sql-driver/mysql
+github.com/mattn/go-sqlite3 github.com/golang/protobuf google.golang.org/grpc
+google.golang.org/protobuf github.com/prometheus/client_golang go.uber.org/zap
+go.uber.org/multierr github.com/rs/zerolog github.com/labstack/echo github.com/gofiber/fiber
+github.com/go-chi/chi github.com/urfave/cli github.com/aws/aws-sdk-go github.com/golang-jwt/jwt
+github.com/dgrijalva/jwt-go github.com/joho/godotenv github.com/kelseyhightower/envconfig
+github.com/hashicorp/consul github.com/hashicorp/vault github.com/hashicorp/go-multierror
+github.com/hashicorp/hcl github.com/hashicorp/golang-lru github.com/fatih/color
+github.com/davecgh/go-spew github.com/burntsushi/toml github.com/mitchellh/mapstructure
+github.com/go-playground/validator github.com/json-iterator/go github.com/valyala/fasthttp
+gorm.io/gorm github.com/jinzhu/gorm github.com/onsi/ginkgo github.com/onsi/gomega
+github.com/golang/mock go.uber.org/mock github.com/google/go-cmp github.com/cenkalti/backoff
+github.com/nats-io/nats.go github.com/segmentio/kafka-go github.com/shopify/sarama
+github.com/ibm/sarama github.com/docker/docker k8s.io/client-go k8s.io/apimachinery
+github.com/patrickmn/go-cache github.com/robfig/cron github.com/shopspring/decimal
+github.com/google/go-github github.com/olekukonko/tablewriter github.com/charmbracelet/bubbletea
+github.com/charmbracelet/lipgloss github.com/mattn/go-isatty github.com/klauspost/compress
+github.com/golang/snappy github.com/go-kit/kit github.com/julienschmidt/httprouter
+github.com/rs/cors github.com/swaggo/swag github.com/99designs/gqlgen github.com/tidwall/gjson
+github.com/mailru/easyjson github.com/gorilla/handlers github.com/go-resty/resty
 """
 
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -138,12 +187,14 @@ def _canonical(name: str) -> str:
     return _SEPARATORS.sub("-", name.strip().lower())
 
 
-_LISTS = {"pypi": _PYPI, "npm": _NPM}
+_LISTS = {"pypi": _PYPI, "npm": _NPM, "crates": _CRATES}
 _REGISTRIES: dict[str, _Registry] = {}  # built on first use: most checks install nothing
 # Package managers → the registry their bare names come from.
 ECOSYSTEMS = {
     **dict.fromkeys(["pip", "pip3", "uv", "poetry", "pipx", "pdm", "pipenv", "hatch"], "pypi"),
-    **dict.fromkeys(["npm", "pnpm", "yarn", "bun", "npx", "bunx", "cnpm"], "npm"),
+    **dict.fromkeys(["npm", "pnpm", "yarn", "bun", "npx", "pnpx", "bunx", "cnpm"], "npm"),
+    "uvx": "pypi",
+    "cargo": "crates",
 }
 # `name==1.0`, `name[extra]>=2`, `name@^4`: the name alone.
 _VERSIONED = re.compile(r"^(@?[A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -151,6 +202,8 @@ _VERSIONED = re.compile(r"^(@?[A-Za-z0-9][A-Za-z0-9._-]*)")
 
 def imitated_package(manager: str, spec: str) -> str | None:
     """The popular package a name installed by `manager` imitates (`reqeusts` → requests)."""
+    if manager == "go":
+        return imitated_module(spec)
     ecosystem = ECOSYSTEMS.get(manager)
     if ecosystem is None or spec.startswith(("@", "-", ".", "/", "~")) or "://" in spec:
         return None  # scoped npm names, options, paths and URLs are not bare registry names
@@ -159,3 +212,40 @@ def imitated_package(manager: str, spec: str) -> str | None:
         registry = _REGISTRIES[ecosystem] = _Registry(_LISTS[ecosystem])
     m = _VERSIONED.match(spec)
     return registry.imitated(m.group(1)) if m else None
+
+
+def _module_parts(path: str) -> tuple[str, ...]:
+    """`github.com/o/r/sub@v1` → ("github.com", "o", "r"); `go.uber.org/zap` → (host, name)."""
+    parts = tuple(path.split("@", 1)[0].lower().strip("/").split("/"))
+    return parts[:3] if parts[0] in _FORGES else parts[:2]
+
+
+_FORGES = frozenset({"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"})
+_MODULES: set[tuple[str, ...]] = set()
+
+
+def _alike(a: str, b: str, added: bool = False) -> bool:
+    """One slip apart, or the same but for separators; with `added`, also `b` inside `a`."""
+    return a != b and (
+        _one_edit(a, b) or _SEPARATORS.sub("", a) == _SEPARATORS.sub("", b) or (added and b in a)
+    )
+
+
+def imitated_module(path: str) -> str | None:
+    """The popular Go module a module path imitates: the same repository under an owner that
+    spells the real one with a slip or an addition (`boltdb-go/bolt` for `boltdb/bolt`), or the
+    same owner with a slip in the repository's name."""
+    if not _MODULES:
+        _MODULES.update(_module_parts(m) for m in _GO.split())
+    parts = _module_parts(path)
+    if len(parts) < 2 or parts in _MODULES:
+        return None
+    for known in _MODULES:
+        if len(known) != len(parts) or known[0] != parts[0] or len(known) != 3:
+            continue
+        (_, owner, repo), (_, k_owner, k_repo) = parts, known
+        if (repo == k_repo and _alike(owner, k_owner, added=True)) or (
+            owner == k_owner and len(repo) >= MIN_LENGTH and _alike(repo, k_repo)
+        ):
+            return "/".join(known)
+    return None

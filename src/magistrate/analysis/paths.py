@@ -20,10 +20,13 @@ PSEUDO_TARGETS = {
     "$ENV": frozenset({"environment"}),
     "$DATABASE": frozenset({"database-dump"}),
     "$PERSONAL": frozenset({"personal-data"}),
+    # a browser's cookies and stored session tokens: read by pages all day, sent out they are
+    # the user's sessions (facts.SECRET_CLASSES)
+    "$BROWSER": frozenset({"browser-session"}),
 }
 _HOME_PREFIX = re.compile(
     r"^(?:\$HOME|\$\{HOME(?::?[-?=+][^}]*)?\}|~[A-Za-z_][\w.-]*|/home/[^/]+|/Users/[^/]+|/root"
-    r"|%USERPROFILE%|%HOMEPATH%|\$env:USERPROFILE|\$env:HOME)(?=[/\\]|$)",
+    r"|%USERPROFILE%|(?:%HOMEDRIVE%)?%HOMEPATH%|\$env:USERPROFILE|\$env:HOME)(?=[/\\]|$)",
     re.I,
 )
 _SYSTEM_ROOT = re.compile(
@@ -97,16 +100,28 @@ WELL_KNOWN_FILES = (
     "~/.aws/credentials", "~/.bashrc", "~/.zshrc", "~/.profile", "~/.git-credentials",
     "~/.netrc", "~/.kube/config", "~/.docker/config.json", "~/.gnupg/private-keys-v1.d",
 )  # fmt: skip
+# Names that are a secret wherever they lie: a glob in a path's last component that can spell
+# one names it in that folder (`find / -name 'id_*'` hunts private keys in every folder).
+WELL_KNOWN_NAMES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")
 
 
 def _well_known_matches(path: str) -> list[str]:
-    """The well-known files an absolute or home glob can name."""
-    if path[:1] not in "/~" or len(path) > 256:
+    """The well-known files an absolute or home glob can name, and the well-known names a
+    glob in any path's last component can spell (in that folder)."""
+    if len(path) > 256:
         return []
+    cut = path.rfind("/") + 1
+    last = path[cut:]
+    names = []
+    if _GLOB.search(last) and last.strip("*"):
+        spelled = re.compile(fnmatch.translate(last))
+        names = [path[:cut] + n for n in WELL_KNOWN_NAMES if spelled.match(n)]
+    if path[:1] not in "/~":
+        return names
     if all(c in ("*", "**") for c in path.split("/") if _GLOB.search(c)):
-        return []  # `/*`, `~/.aws/*`: a folder's entries, read as the folder (glob_variants)
+        return names  # `/*`, `~/.aws/*`: a folder's entries, read as the folder (glob_variants)
     pattern = re.compile(fnmatch.translate(normalize_path(path)))
-    return [known for known in WELL_KNOWN_FILES if pattern.match(known)]
+    return [*names, *(known for known in WELL_KNOWN_FILES if pattern.match(known))]
 
 
 def glob_variants(path: str) -> tuple[str, ...]:
@@ -123,7 +138,8 @@ def glob_variants(path: str) -> tuple[str, ...]:
     # The folder only where the glob takes every entry (`~/.ssh/*`, not `~/.ssh/*.pub`).
     folder = path[:cut] if cut and not _GLOB.sub("", component) else ""
     known = _well_known_matches(path)
-    return (path, filled, *known, folder) if folder else (path, filled, *known)
+    found = (path, filled, *known, folder) if folder else (path, filled, *known)
+    return tuple(dict.fromkeys(found))
 
 
 def expand_braces(path: str, limit: int = 16) -> list[str]:

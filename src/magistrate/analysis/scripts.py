@@ -17,7 +17,8 @@ MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI fil
 _RECIPE = re.compile(
     r"^\t[@+-]*\s*(.+)$"  # Makefile recipe
     r"|^\s*RUN\s+(?:\[[^\]]*\]\s*)?(.+)$"  # Dockerfile
-    r"|^\s*(?:-\s*)?(?:run|command|script|entrypoint|entry)\s*:\s*(?![|>]\s*$)(.+)$"  # CI, hooks
+    r"|^\s*(?:-\s*)?(?:run|command|script|entrypoint|entry|shell|raw|cmd|job"  # CI, hooks
+    r"|ansible\.builtin\.(?:shell|command|raw))\s*:\s*(?![|>]\s*$)(.+)$"  # Ansible tasks
     r"|^\s*Exec(?:Start|StartPre|StartPost|Stop|Reload)\s*=\s*[-@+!]*(.+)$",  # systemd
     re.I | re.M,
 )
@@ -27,7 +28,8 @@ _MAKE_VARIABLE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 # A YAML block scalar of commands: `run: |` (GitHub, CircleCI), `script: |`, Azure's `bash: |`,
 # `pwsh: |`, `powershell: |`, `inlineScript: |`.
 _BLOCK_RUN = re.compile(
-    r"^\s*(?:-\s*)?(?:run|script|bash|pwsh|powershell|inline_?script|command)\s*:\s*[|>][-+]?\s*$",
+    r"^\s*(?:-\s*)?(?:run|script|bash|pwsh|powershell|inline_?script|command|shell"
+    r"|ansible\.builtin\.(?:shell|command))\s*:\s*[|>][-+]?\s*$",
     re.I,
 )
 # A YAML list of commands: GitLab's `script:`, `before_script:`, `after_script:`, CircleCI's
@@ -122,7 +124,9 @@ _HOLDS_COMMANDS = re.compile(
     r"/action\.ya?ml|azure-pipelines[\w.-]*\.ya?ml|\.circleci/config\.ya?ml"
     r"|bitbucket-pipelines\.ya?ml|\.buildkite/[\w.-]*\.ya?ml|\.drone\.ya?ml|\.travis\.ya?ml"
     r"|cloudbuild\.ya?ml|buildspec\.ya?ml|appveyor\.ya?ml|\.woodpecker\.ya?ml"
-    r"|crontab|[^/]*\.(service|timer|desktop))$",
+    r"|crontab|[^/]*\.(service|timer|desktop)"
+    # Ansible's tasks and playbooks: `shell:`, `command:`, a cron job's `job:` run on hosts
+    r"|roles/[^/]+/(tasks|handlers)/[^/]+\.ya?ml|playbooks?/[^/]+\.ya?ml|[\w.-]*playbook[\w.-]*\.ya?ml)$",
     re.I,
 )
 

@@ -31,6 +31,8 @@ CREDENTIAL_FORMATS = frozenset(
         "huggingface-token",
         "sendgrid-key",
         "digitalocean-token",
+        "chat-webhook",
+        "docker-token",
     }
 )
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -56,6 +58,14 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("sendgrid-key", r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
     ("digitalocean-token", r"\bdo[opr]_v1_[a-f0-9]{64}"),
     ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    # An incoming webhook's URL is its credential: whoever has it posts as the integration.
+    (
+        "chat-webhook",
+        r"https://(hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{0,30}[a-z]"
+        r"[A-Za-z0-9]{0,30}"
+        r"|(discord|discordapp)\.com/api/webhooks/\d+/[A-Za-z0-9_-]{30,})",
+    ),
+    ("docker-token", r"\bdckr_pat_[A-Za-z0-9_-]{20,}"),
     ("openai-key", r"\bsk-(proj-|ant-(api\d+-)?)?[A-Za-z0-9_-]{20,}"),
     ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
     ("stripe-key", r"\b[rs]k_(live|test)_[0-9a-zA-Z]{16,}"),
@@ -111,6 +121,32 @@ def find_secrets(text: str) -> list[tuple[int, int, str]]:
             else:
                 found.append((m.start(), m.end(), name))
     return found
+
+
+def strong_literal(value: str) -> bool:
+    """A password or key written out that no one would pick as a local default: ten characters
+    or more of three kinds (lower, upper, digits, symbols), and no placeholder word in it."""
+    value = value.strip("\"'")
+    if len(value) < 10 or _PLACEHOLDER.match(value) or _WEAK_WORD.search(value):
+        return False
+    if _CODE_LIKE.search(value) or _DOTTED_NAME.match(value):
+        return False  # an expression or a setting's name (`getenv(…)`, `spring.h2.x=true`)
+    kinds = (
+        any(c.islower() for c in value),
+        any(c.isupper() for c in value),
+        any(c.isdigit() for c in value),
+        any(not c.isalnum() for c in value),
+    )
+    return sum(kinds) >= 3
+
+
+_CODE_LIKE = re.compile(r"[=(){}\[\]<>]")
+_DOTTED_NAME = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+)+$")
+_WEAK_WORD = re.compile(
+    r"example|changeme|change_me|password|passw0rd|secret|sample|dummy|test|local|dev|fake|"
+    r"placeholder|redacted|todo|fixme|xxxx|your|insecure|123456|abcdef",
+    re.I,
+)
 
 
 def has_secret(text: str) -> bool:

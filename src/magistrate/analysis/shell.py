@@ -52,6 +52,13 @@ from magistrate.analysis.shell_args import (
 from magistrate.analysis.shell_args import substitution_source as _substitution_source
 from magistrate.analysis.shell_follow import FollowRun
 from magistrate.analysis.shell_lex import Op, Token, Word, _decode_ansi_c, lex
+from magistrate.analysis.shell_parts import (
+    WRITERS_OF_TEXT,
+    function_bodies,
+    op_is,
+    word_is,
+    written_text,
+)
 from magistrate.analysis.shell_state import CRON_SCHEDULE, ShellAnalysis, SimpleCommand
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
@@ -81,6 +88,8 @@ _RESERVED_SKIP = frozenset(
     ]
 )
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
+
+
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
 # sudo options that run no command: list the privileges (`-l cmd` asks whether cmd may run),
 # renew the timestamp, print the version or help.
@@ -92,7 +101,7 @@ _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 # tried (quadratic: 14 s for 40,000 letters and a parenthesis).
 _FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
 _WINDOWS = re.compile(
-    r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\"
+    r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\|%\w+%\\"
     r"|^\s*(?:(?:cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del)(?:\.exe)?\b(?!=)"
     r"|Get-|Set-|Remove-|New-)",
     re.I,
@@ -102,6 +111,8 @@ _WINDOWS = re.compile(
 _HOST_ESCAPE = frozenset({"container-escape"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
+# A value whose only expansions are the home folder (`rm,-rf,$HOME`): a known place.
+_ONLY_HOME_REFS = re.compile(r"^(?:[^$`]|\$(?:HOME|\{HOME\})(?!\w))*$")
 # Variables whose value the shell runs as a command later (before each prompt).
 _PROMPT_HOOKS = ("PROMPT_COMMAND=", "PROMPT_COMMAND+=")
 _DECLARERS = frozenset({"export", "declare", "typeset", "readonly"})
@@ -210,7 +221,7 @@ class _Run(FollowRun):
             else:
                 cur.redirects.append(tok)
         simples.append(cur)
-        if len(tokens) > 4 and any(isinstance(t, Op) and t.op == "(" for t in tokens):
+        if len(tokens) > 4 and any(op_is(t, "(") or word_is(t, "function") for t in tokens):
             self._define_functions(tokens, src)
         for simple in simples:
             if len(self.out.invocations) >= MAX_INVOCATIONS:
@@ -220,29 +231,12 @@ class _Run(FollowRun):
                 self.simple(simple, src, depth, via, env, top, span)
 
     def _define_functions(self, tokens: list[Token], src: str) -> None:
-        """`NAME() { BODY; }`: remember BODY, which a later `NAME ARGS` runs with ARGS as its
-        positional parameters (`f(){ "$@"; }; f rm -rf ~`). Its first reading, where it is
-        defined, still happens with the rest of the line."""
-        for k in range(len(tokens) - 3):
-            name, op1, op2, brace = tokens[k], tokens[k + 1], tokens[k + 2], tokens[k + 3]
-            if not (
-                isinstance(name, Word)
-                and isinstance(op1, Op)
-                and op1.op == "("
-                and isinstance(op2, Op)
-                and op2.op == ")"
-                and isinstance(brace, Word)
-                and brace.text == "{"
-            ):
-                continue
-            level = 0
-            for close in tokens[k + 3 :]:
-                if isinstance(close, Word) and not close.quoted and close.text in ("{", "}"):
-                    level += 1 if close.text == "{" else -1
-                    if level == 0:
-                        if len(self.functions) < 32:
-                            self.functions[name.text] = (src[brace.end : close.start], name.start)
-                        break
+        """`NAME() { BODY; }` and `function NAME { BODY; }`: remember BODY, which a later
+        `NAME ARGS` runs with ARGS as its positional parameters (`f(){ "$@"; }; f rm -rf ~`).
+        Its first reading, where it is defined, still happens with the rest of the line."""
+        for name, body in function_bodies(tokens, src):
+            if len(self.functions) < 32:
+                self.functions[name] = body
 
     def simple(
         self,
@@ -270,6 +264,8 @@ class _Run(FollowRun):
         i = 0
         while i < len(words) and not words[i].quoted and words[i].text in _RESERVED_SKIP:
             i += 1
+        if words[i : i + 1] and words[i].text == "function" and word_is(words[i + 2 : i + 3], "{"):
+            i += 3  # `function f { BODY; }`: the body's first command
         if i < len(words) and not words[i].quoted and words[i].text in _STRUCTURAL:
             if words[i].text in ("for", "select") and len(words) > i + 3:
                 env[words[i + 1].text] = loop_value(words[i + 3], env)
@@ -287,7 +283,7 @@ class _Run(FollowRun):
             elif source := _substitution_source(words[i].subs):
                 self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
             elif (known := self._resolve(words[i], env).partition("=")[2]) and (
-                "$" not in known or _PLAIN_REFERENCE.match(known)
+                "$" not in known or _PLAIN_REFERENCE.match(known) or _ONLY_HOME_REFS.match(known)
             ):
                 env[name] = known  # `c=${c}rl`, `cmd=$(printf '\x72\x6d')`: what it now holds
             assigns.append(words[i].text)
@@ -312,6 +308,9 @@ class _Run(FollowRun):
         if program and not s.piped and s.redirects:  # `git commit -F - <<EOF`: a message
             args, startup = [w.text for w in words[1:]], self.classify
             self.out.data_spans += data_spans(program, s.redirects, args, src, startup)
+            # text written into a file is data the rules read, as a file write's content
+            if program in WRITERS_OF_TEXT and (into := written_text(s.redirects, words)):
+                self.out.written.append(into)
         if not words:
             self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
             return
@@ -363,7 +362,10 @@ class _Run(FollowRun):
             head = argv[0] = "cmd"
         if words and words[0].dynamic:
             self._hidden_source(words[0])
-        if self._read_again(head, argv, words, depth, via, env, where):
+        if (line := self._read_again(head, argv, words, depth, via, env, where)) is not None:
+            # What it prints is what the rewritten command prints (`$CMD | sh` with CMD a curl).
+            first = line.split(maxsplit=1)[:1]
+            s.source = self._source_kind(basename(first[0]), None, s) if first else None
             return
         conventional = conventional_program(head) if words and words[0].dynamic else None
         guessed = conventional or (spelled_program(head) if words and not words[0].quoted else None)
@@ -383,8 +385,20 @@ class _Run(FollowRun):
         inv = self.record(name, args, via, depth, where, privileged, stdin_targets, s.assigns)
         s.invocation = inv
         s.source = self._source_kind(name, inv, s)
+        self._literal(s, name, args, words)
+        if inv is None:
+            return
+        if s.prev is not None:
+            inv.stdin_source = s.prev.source
+        self._effects(inv, s, words, env, stdin_targets)
+        if name in C.DELETERS or name in C.WINDOWS_DELETERS:
+            self._unset_prefixes(inv, env)
+        self._follow(inv, s, words, depth, via, env, where)
+
+    def _literal(self, s: SimpleCommand, name: str, args: list[str], words: list[Word]) -> None:
+        """What a command prints when it is known: a literal, even with `$` in single quotes
+        (`echo '$SHELL -c …' | sh` runs it), a heredoc `cat` or `tee` is fed."""
         if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
-            # A literal, even with `$` in single quotes: `echo '$SHELL -c …' | sh` runs it.
             s.literal = " ".join(a for a in args if not (a.startswith("-") and len(a) <= 3))
             if name == "printf" or "-e" in args:
                 s.literal = _decode_ansi_c(s.literal)
@@ -393,14 +407,6 @@ class _Run(FollowRun):
         elif name == "tee":  # passes on, and writes, what it is fed: a heredoc or a literal
             fed = self._stdin_code(s)
             s.literal = fed if fed is not None else s.prev.literal if s.prev is not None else None
-        if inv is None:
-            return
-        if s.prev is not None:
-            inv.stdin_source = s.prev.source
-        self._effects(inv, s, words, env, stdin_targets)
-        if name in C.DELETERS:
-            self._unset_prefixes(inv, env)
-        self._follow(inv, s, words, depth, via, env, where)
 
     def _unset_prefixes(self, inv: Invocation, env: dict[str, str]) -> None:
         """`rm -rf "$DEPLOY_PATH"/*` with DEPLOY_PATH set nowhere on the line: the path it is
@@ -477,8 +483,8 @@ class _Run(FollowRun):
                 name == "xargs"
                 and stdin_targets
                 and (mark := replace_string(argv[wrapper_at + 1 : i]))
-            ):  # `xargs -I{} dd if=/dev/zero of={}`: each item where the mark is
-                argv[i:] = [a.replace(mark, stdin_targets[0]) for a in argv[i:]]
+            ):  # `xargs -I{} dd of={}`: each item where the mark is (the narrowest: `-1`)
+                argv[i:] = [a.replace(mark, stdin_targets[-1]) for a in argv[i:]]
                 stdin_targets = []
             if name == "parallel" and i < len(argv) and " " in argv[i]:
                 for line in parallel_lines(argv[i:]):  # `parallel 'git push -f origin {}' ::: main`
@@ -500,9 +506,9 @@ class _Run(FollowRun):
         via: tuple[str, ...],
         env: dict[str, str],
         where: tuple[int, int],
-    ) -> bool:
+    ) -> str | None:
         """Command words the shell rewrites before it runs them — `$CMD` split into words, a
-        quoted word with spaces, a brace list: True when the rewritten line was read instead."""
+        quoted word with spaces, a brace list: the rewritten line when it was read instead."""
         if (
             words
             and not words[0].quoted
@@ -516,7 +522,7 @@ class _Run(FollowRun):
             if len(fields) > 1:
                 rest = " ".join(quote(a) for a in [*fields, *argv[1:]])
                 self.script(rest, depth + 1, via, dict(env), span=where)
-                return True
+                return rest
         defined = self.functions.get(head) if words and not words[0].quoted else None
         if defined is not None and defined[1] != words[0].start:  # a call, not the definition
             body = self.functions.pop(head)[0]  # not expanded again inside its own body
@@ -524,18 +530,18 @@ class _Run(FollowRun):
             local["@"] = local["*"] = " ".join(quote(a) for a in argv[1:])
             local.update({str(n): a for n, a in enumerate(argv[1:10], 1)})
             self.script(body, depth + 1, (*via, head), local, span=where)
-            return True
+            return ""
         if words and not words[0].quoted and head in self.aliases:
             # An alias defined earlier on the line: the shell runs its command in its place.
             expansion = self.aliases.pop(head)  # not expanded again inside its own command
             rest = " ".join(quote(a) for a in argv[1:])
             self.script(f"{expansion} {rest}", depth + 1, via, dict(env), span=where)
-            return True
+            return f"{expansion} {rest}"
         if words and words[0].quoted and (" " in head or "\t" in head):
             # A quoted command word with spaces (`sudo "rm -rf /"`, `watch 'rm -rf x'`).
             self.script(head, depth + 1, via, dict(env), span=where)
-            return True
-        return False
+            return head
+        return None
 
     def _export(
         self, word: str, via: tuple[str, ...], depth: int, where: tuple[int, int], raised: bool

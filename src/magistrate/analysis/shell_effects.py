@@ -240,7 +240,7 @@ class EffectsRun(RunState):
             add("read", "$DATABASE", name)
         elif name == "ssh" and s.prev is not None:
             add("send", ops[0] if ops else "ssh", name)
-        elif name not in C.PATH_ONLY and name not in C.SHELLS and name not in C.NON_FILE_CLIS:
+        elif _reads_operands(name, ops):
             keys = identity_files(inv.argv) if name in C.KEY_USERS else ()
             if name in C.PATTERN_FIRST and not inv.flags & C.PATTERN_OPTIONS:
                 ops = self._searched(s, name, ops)
@@ -435,3 +435,12 @@ def _attachments(argv: list[str]) -> list[str]:
                     out.append(value.removeprefix("@"))
         i += 1
     return out
+
+
+def _reads_operands(name: str, ops: list[str]) -> bool:
+    """Whether a command reads the files its operands name: not one that only takes paths
+    (`ls`, `chmod`), a shell, or a CLI whose operands are not files; cmd's `type FILE` prints
+    the file where bash's `type NAME` names a command."""
+    if name in C.SHELLS or name in C.NON_FILE_CLIS:
+        return False
+    return name not in C.PATH_ONLY or (name == "type" and any("/" in o or "." in o for o in ops))

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import MAX_CODE, analyze_code
-from magistrate.analysis.dynamic import decode_literal
+from magistrate.analysis.dynamic import decode_literal, evaluate_substitution
 from magistrate.analysis.environments import is_env_file
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families.disposable import disposable_database, stays_put
@@ -37,6 +37,7 @@ from magistrate.analysis.shell_args import (
 from magistrate.analysis.shell_effects import EffectsRun
 from magistrate.analysis.shell_lex import Word
 from magistrate.analysis.shell_state import NET_DEVICE, SimpleCommand
+from magistrate.analysis.transfer_sessions import TRANSFER_CLIENTS, session_lines
 
 __all__ = ["FollowRun"]
 
@@ -130,11 +131,27 @@ class FollowRun(EffectsRun):
                 self.script(task, depth + 1, nested_via, {}, span=where)
         elif serves_files(name, argv):
             self._add("send", "0.0.0.0", name)  # a server anyone on the network can read
+        elif name in TRANSFER_CLIENTS:  # `sftp host <<< 'put ~/.ssh/id_rsa'`: as scp would
+            self._transfer(inv, s, stdin_code, depth, nested_via, where)
         elif (name in ("at", "batch") and stdin_code is not None) or (
             name == "crontab" and stdin_code is not None
         ):
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
         self._commands_in_settings(name, argv, depth, nested_via, where)
+
+    def _transfer(
+        self,
+        inv: Invocation,
+        s: SimpleCommand,
+        stdin_code: str | None,
+        depth: int,
+        via: tuple[str, ...],
+        where: tuple[int, int],
+    ) -> None:
+        """A file-transfer session's commands, fed or given by option, as plain commands."""
+        fed = stdin_code if stdin_code is not None else s.prev.literal if s.prev else None
+        for line in session_lines(inv.name, inv.argv, fed):
+            self.script(line, depth + 1, via, {}, span=where)
 
     def _commands_in_settings(
         self, name: str, argv: list[str], depth: int, via: tuple[str, ...], where: tuple[int, int]
@@ -424,6 +441,12 @@ class FollowRun(EffectsRun):
             if w.process_sub and any(runs_fetcher(sub) for sub in w.subs):
                 self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} {w.text[:100]}")
                 return
+            if w.process_sub and w.text == path and interpreter in C.SHELLS:
+                # `bash <(echo 'rm -rf ~')`: the script is what the substitution prints
+                for sub in w.subs[:4]:
+                    printed, _ = evaluate_substitution(sub)
+                    if printed:
+                        self.script(printed, 1, (interpreter, "<()"), {}, span=(w.start, w.end))
         base = path.rstrip("/").rsplit("/", 1)[-1]
         if path in self.downloaded or base in self.downloaded:
             self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} runs downloaded {path}")

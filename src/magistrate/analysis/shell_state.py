@@ -42,6 +42,7 @@ class ShellAnalysis:
     code: list[str]  # program code handed to interpreters
     data_spans: list[tuple[int, int]]  # quoted data at top level
     derived: list[str]  # decoded payloads, to scan for patterns
+    written: list[str]  # literal text written into files (`echo '…' > f`, `cat > f <<EOF`)
 
     # Written out, not generated: mypyc compiles this one (a generated `__init__` stays
     # interpreted; one is made for every shell subject of every action).
@@ -54,6 +55,7 @@ class ShellAnalysis:
         self.code = []
         self.data_spans = []
         self.derived = []
+        self.written = []
 
 
 @dataclass(slots=True, init=False)

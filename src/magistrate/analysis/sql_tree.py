@@ -102,6 +102,8 @@ def _statement(node: exp.Expression) -> SqlStatement:
     if isinstance(node, exp.Drop):
         kind = str(node.args.get("kind") or "table").lower()
         actions = ("cascade",) if node.args.get("cascade") else ()
+        if kind == "schema":  # sqlglot names a dropped schema as a table's db part
+            tables = tuple(t.text("db").lower() for t in node.find_all(exp.Table) if t.text("db"))
         return SqlStatement("drop", kind, "", tables, actions, text)
     if type(node).__name__ in ("TruncateTable", "Truncate"):
         return SqlStatement("truncate", "table", "", tables, (), text)

@@ -11,7 +11,20 @@ from magistrate.levels import Decision, Risk
 Kind = Literal["shell", "sql", "tool", "prompt", "tool_output", "http", "file", "deploy", "other"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 # Views: how a piece of an action is read. Text patterns say which views they apply to.
-View = Literal["text", "shell", "sql", "code", "tool", "path", "url", "recipient", "args", "data"]
+View = Literal[
+    "text",
+    "shell",
+    "sql",
+    "code",
+    "tool",
+    "path",
+    "url",
+    "recipient",
+    "args",
+    "data",
+    "added",
+    "removed",
+]
 VIEWS: tuple[str, ...] = (
     "text",
     "shell",

@@ -282,11 +282,12 @@ class RiskDetector:
                 subj.text if view == "environment" else host_of(subj.text)
             ):  # `"env": "production"`, `"host": "prod-db.acme.internal"`
                 ctx.facts.setdefault(Fact.PRODUCTION_TARGET, f"{subj.origin}={subj.text[:60]}")
-        if ctx.derived:  # decoded payloads: a second scan, over them only
+        if ctx.derived or ctx.written:  # decoded payloads, text written: a second scan
             if len(ctx.derived) > 8:
                 ctx.facts.setdefault(Fact.ANALYSIS_LIMIT, "analysis limit: over 8 decoded payloads")
             first = len(ctx.subjects)
             ctx.subjects.extend(Subject("shell", skeleton(d), "decoded") for d in ctx.derived[:8])
+            ctx.subjects.extend(Subject("data", skeleton(w), "written") for w in ctx.written[:8])
             self._scan([ctx], first)
         if action.kind == "deploy" and action.text and _PROD.search(action.text):
             ctx.facts.setdefault(Fact.PRODUCTION_TARGET, action.text[:80])
@@ -296,6 +297,7 @@ class RiskDetector:
     def _absorb_shell(self, ctx: Context, subj_index: int, result: ShellAnalysis) -> None:
         ctx.invocations.extend(result.invocations)
         ctx.derived.extend(result.derived)
+        ctx.written.extend(result.written)
         ctx.effects.extend(result.effects)
         for k, v in result.facts.items():
             ctx.facts.setdefault(k, v)
@@ -335,10 +337,11 @@ def in_image(result: ShellAnalysis) -> ShellAnalysis:
     out = ShellAnalysis()  # new lists where they differ; the analyzer's result is not changed
     out.invocations, out.effects, out.facts = runs, kept, result.facts
     out.sql, out.sql_disposable = result.sql, result.sql_disposable
-    out.code, out.data_spans, out.derived = (
+    out.code, out.data_spans, out.derived, out.written = (
         result.code,
         result.data_spans,
         result.derived,
+        result.written,
     )
     return out
 

@@ -20,7 +20,12 @@ from magistrate.analysis.infra_code import infra_effects, is_infra_path
 from magistrate.analysis.manifests import declares_packages, manifest_effects
 from magistrate.analysis.metadata import is_loopback
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.secrets import CREDENTIAL_FORMATS, find_secrets, mask_secrets
+from magistrate.analysis.secrets import (
+    CREDENTIAL_FORMATS,
+    find_secrets,
+    mask_secrets,
+    strong_literal,
+)
 from magistrate.analysis.tools import tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
 from magistrate.risk.subjects import CLI_TOOL, HTTP_LINE, PATHLIKE, SubjectReader
@@ -29,7 +34,7 @@ from magistrate.rule_match import Context, evidence_before
 
 __all__ = ["DATA_CLASSES", "SECRET_CLASSES", "FactDeriver"]
 
-SECRET_CLASSES = frozenset({"secret", "environment"})
+SECRET_CLASSES = frozenset({"secret", "environment", "browser-session"})
 _OPERATIONS = frozenset({"read", "write", "delete", "append", "send", "exec", "fetch"})
 DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _HOLDS_SECRETS = frozenset({"home", "root"})  # folders read whole hold every secret in them
@@ -44,6 +49,7 @@ _PERSONAL_OBJECTS = re.compile(
 
 
 # A credential's first word → the word its vendor's hosts carry (`github-token` → github).
+_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "discord.com", "discordapp.com"})
 _VENDORS = {
     "github": "github", "gitlab": "gitlab", "pypi": "pypi", "npm": "npmjs",
     "huggingface": "huggingface", "sendgrid": "sendgrid", "digitalocean": "digitalocean",
@@ -63,6 +69,15 @@ _DEFAULT_PASSWORDS = frozenset(
     "postgres password pass secret root admin changeme test dev local example mysql user"
     " guest 1234 123456 xxx".split()
 )
+
+
+def _strong_assigned(text: str, end: int) -> bool:
+    """Whether the `password = …` that ends at `end` assigns a real-looking literal."""
+    window = text.encode("utf-8", "surrogatepass")[max(0, end - 400) : end + 200]
+    part = window.decode("utf-8", "ignore")
+    return any(
+        name == "assigned-secret" and strong_literal(part[a:b]) for a, b, name in find_secrets(part)
+    )
 
 
 def _live_connection(text: str) -> bool:
@@ -257,6 +272,7 @@ class FactDeriver:
 
     def _content_facts(self, ctx: Context) -> None:
         """Secrets and personal data in what the action carries (not in shell text)."""
+        written_out = ""  # a strong literal assigned to a password: named only if no format is
         for pid in ctx.flagged:
             kind = self._id_kind[pid]
             if kind not in (SECRET, SENSITIVE):
@@ -269,12 +285,18 @@ class FactDeriver:
                     subj.view == "data" and written
                 ):
                     continue
+                if self._id_owner[pid] == "chat-webhook" and (
+                    subj.view == "url" or ctx.action.kind == "http"
+                ):
+                    continue  # a webhook called: its address is where the request goes
                 evidence = evidence_before(subj.text, end)
                 ctx.facts.setdefault(Fact.SENSITIVE_CONTENT, evidence)
                 if kind == SECRET:
                     ctx.facts.setdefault(Fact.SECRET_CONTENT, f"{self._id_owner[pid]}")
                     owner = str(self._id_owner[pid])
-                    if owner in CREDENTIAL_FORMATS or (
+                    if owner == "assigned-secret" and _strong_assigned(subj.text, end):
+                        written_out = owner
+                    elif owner in CREDENTIAL_FORMATS or (
                         owner == "url-password" and _live_connection(subj.text)
                     ):
                         ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, owner)
@@ -284,12 +306,16 @@ class FactDeriver:
                             f"{self._id_owner[pid]} in a request to {subj.text[:80]}",
                         )
                 break
+        if written_out:
+            ctx.facts.setdefault(Fact.CREDENTIAL_CONTENT, written_out)
 
     def _leaves(self, secret: str, url: str) -> bool:
         """Whether a credential in a request's address goes to someone else: a vendor's token
         (`github-token`) to a host not the vendor's, any credential to an external host."""
         vendor = _VENDORS.get(secret.split("-", 1)[0])
         host = host_of(url)
+        if secret == "chat-webhook" and host in _WEBHOOK_HOSTS:
+            return False  # a webhook's address is its credential: posting to it is its use
         return (vendor is not None and bool(host) and vendor not in host) or self._targets.external(
             url
         )

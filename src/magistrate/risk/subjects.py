@@ -311,6 +311,26 @@ class SubjectReader:
                 subjects.append(Subject("text", value, origin))
                 if action.kind != "tool_output":
                     self._sniff(value, origin, subjects)
+        self._diff_views(action, pairs, subjects)
+
+    @staticmethod
+    def _diff_views(
+        action: Action, pairs: Sequence[tuple[str | None, str, str]], subjects: list[Subject]
+    ) -> None:
+        """A file action's `added` view (what a write writes; the lines an edit adds) and
+        `removed` view (the lines an edit takes out), each after a `file: PATH` line."""
+        if action.kind != "file":
+            return
+        new = "\n".join(v for role, _, v in pairs if role in ("content", None))[:MAX_ARGS_VIEW]
+        old = "\n".join(v for role, _, v in pairs if role == "replaced")[:MAX_ARGS_VIEW]
+        paths = [v for role, _, v in pairs if role == "path"][:1]
+        head = f"file: {' '.join(paths[0].split())[:500]}\n" if paths else ""  # for `unless`
+        if new.strip():
+            added = added_lines(old, new) if old else new
+            if added:
+                subjects.append(Subject("added", skeleton(head + added), "args.added"))
+        if old and (gone := removed_lines(old, new)):
+            subjects.append(Subject("removed", skeleton(head + gone), "args.removed"))
 
     def _runs_later(
         self, action: Action, pairs: Sequence[tuple[str | None, str, str]]
@@ -350,3 +370,63 @@ class SubjectReader:
         if len(words) > MEMO_KEY_CHARS:
             return self.verbs.ops(words)
         return list(self._verb_ops(words))  # a new list: callers extend it
+
+
+# A line that is only a comment (`#`, `//`, `--`, `;`, `/*`, `*`, `<!--`, `REM`).
+_COMMENT_LINE = re.compile(r"^\s*(#|//|--|;|/\*|\*|<!--|rem\s)", re.I)
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{2,}")
+_LITERALS = frozenset({"true", "false", "null", "none", "nil", "yes", "off", "undefined"})
+# `key = value`, `key: value`, `"key": value`: a setting, named by its key
+_SETTING = re.compile(r"^[\"']?([\w.-]{3,})[\"']?\s*[:=](?!=)")
+_PATH_LINE = re.compile(r"^!?[\w.*/-]*[.*/][\w.*/-]*$")
+
+
+def removed_lines(old: str, new: str) -> str:
+    """The lines of an edit's old text that the new one takes out: not kept as they were, with
+    a word (literals aside) that no line of the new text (comments aside) still has, and not a
+    setting whose name the new text still sets (a changed value is judged where it is added)."""
+    new_lines = new.splitlines()
+    kept = {line.strip() for line in new_lines}
+    live_text = "\n".join(x for x in new_lines if not _COMMENT_LINE.match(x)).lower()
+    live = set(_IDENTIFIER.findall(live_text))
+    out: list[str] = []
+    for line in old.splitlines()[:2000]:
+        text = line.strip()
+        if not text or text in kept or _COMMENT_LINE.match(text):
+            continue
+        if _PATH_LINE.match(text):
+            out.append(text)  # a path or glob line (`.env` in .gitignore) gone as it was
+            continue
+        setting = _SETTING.match(text)
+        if setting and setting.group(1).lower() in live_text:
+            continue
+        words = set(_IDENTIFIER.findall(text.lower())) - _LITERALS
+        if words and not words <= live:
+            out.append(text)
+    return "\n".join(out)[:MAX_ARGS_VIEW]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def added_lines(old: str, new: str) -> str:
+    """The lines of an edit's new text that its old text did not have; a decorator or an
+    attribute with the line after it (one added above an unchanged `def` is read with it), the
+    first line of a block with the line that opens it."""
+    before = {line.strip() for line in old.splitlines()}
+    lines = new.splitlines()[:20000]
+    chosen: set[int] = set()
+    for k, line in enumerate(lines):
+        text = line.strip()
+        if text and text not in before:
+            chosen.add(k)
+            if text.startswith(("@", "#[", "[")):  # a decorator or attribute: with what it marks
+                chosen.add(k + 1)
+            if (
+                k
+                and lines[k - 1].rstrip().endswith(("{", ":"))
+                and _indent(line) > _indent(lines[k - 1])
+            ):  # the first line of a block: with the line that opens it (`func TestX… {`)
+                chosen.add(k - 1)
+    return "\n".join(lines[k] for k in sorted(chosen) if k < len(lines))

@@ -17,9 +17,17 @@ _NO_EFFECT = frozenset({"--help", "-h", "help", "--dry-run", "--dryrun", "--vers
 
 
 def asks_nothing(argv: list[str], extra: Iterable[str] = ()) -> bool:
-    """True when the invocation only asks for help, a version or a dry run."""
+    """True when the invocation only asks for help, a version or a dry run. Short options
+    keep their case (`docker -H host` names a host), and `-h` asks for help only as the last
+    word (`psql -h db`, `dropdb -h db app` name a host)."""
     stop = _NO_EFFECT.union(extra)
-    return any(a.lower() in stop or a.lower().startswith("--dry-run=") for a in argv)
+    for k, a in enumerate(argv):
+        low = a if a[:2] != "--" else a.lower()
+        if low == "-h" and k < len(argv) - 1:
+            continue
+        if low in stop or low.startswith("--dry-run="):
+            return True
+    return False
 
 
 def split(argv: list[str], valued: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:

@@ -337,6 +337,9 @@ def fetched_package(inv: Invocation) -> Effect | None:
         return None
     package, opts = found
     sub = [a.lower() for a in inv.argv if not a.startswith("-")][:1]
+    if imitated_package(inv.name, package):  # `npx crossenv`: one slip from cross-env, run
+        classes = {"global", "lookalike"} | _source(inv, [package])
+        return resource("install", package[:200], classes, inv)
     if inv.name in _ASKS_FIRST:
         if not _YES & set(opts) and not _YES & set(inv.argv):
             return None

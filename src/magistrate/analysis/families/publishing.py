@@ -34,7 +34,14 @@ PUBLISHERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "dotnet": (("nuget", "push"),),
     "nuget": (("push",),),
     "jf": (("rt", "upload"),),
+    # browser and editor extension stores: what they publish reaches every user of it
+    "vsce": (("publish",),),
+    "ovsx": (("publish",),),
+    "chrome-webstore-upload": (("publish",),),
+    "chrome-webstore-upload-cli": (("publish",),),
 }
+# Uploads that publish only when told to (`chrome-webstore-upload upload --auto-publish`).
+_PUBLISH_FLAGS = frozenset({"--auto-publish"})
 # Options before the verb that take a value (short ones differ by program: `pnpm -r` is
 # recursive, `twine -r` a repository, so only long ones are skipped).
 _VALUED = frozenset({"--registry", "--tag", "--access", "--otp", "--repository", "--api-key",
@@ -64,9 +71,16 @@ _STORE_RELEASES = frozenset(
 )
 
 
+# A lane's options that send the build to review or release it (`fastlane ios release
+# submit_for_review:true`): whatever the lane is called, it ships.
+_SUBMITTING = frozenset({"submit_for_review:true", "automatic_release:true"})
+
+
 def _fastlane(inv: Invocation) -> Iterator[Effect]:
     words = [w.lower() for w in split(inv.argv, frozenset())[0][:2]]
-    if words[:2] == ["match", "nuke"]:
+    if any(a.lower() in _SUBMITTING for a in inv.argv):  # a lane told to submit to the store
+        yield resource("publish", f"fastlane {' '.join(words)}", {"release"}, inv)
+    elif words[:2] == ["match", "nuke"]:
         yield resource("destroy", "fastlane match nuke: signing certificates", {"secret"}, inv)
     elif words[:1] and words[0] in _STORE_RELEASES:
         track = " ".join(inv.argv).lower()
@@ -99,7 +113,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     if wanted is None or asks_nothing(inv.argv):
         return
     for verbs in wanted:
-        if tuple(words[: len(verbs)]) == verbs:
+        if tuple(words[: len(verbs)]) == verbs or _PUBLISH_FLAGS & set(inv.argv):
             yield resource("publish", f"{inv.name} {' '.join(words)}", {"package"}, inv)
             return
 
@@ -124,6 +138,17 @@ FAMILY: Family = Family(
         Example("fastlane supply --track production --aab app.aab", has=("publish:release",)),
         Example("fastlane supply --track internal --aab app.aab", lacks=("publish",)),
         Example("fastlane match nuke distribution", has=("destroy:secret",)),
+        Example(
+            "bundle exec fastlane ios release submit_for_review:true", has=("publish:release",)
+        ),
+        Example("bundle exec fastlane ios beta", lacks=("publish",)),
+        Example("vsce publish --pat $VSCE_PAT", has=("publish:package",)),
+        Example("vsce package", lacks=("publish",)),
+        Example(
+            "chrome-webstore-upload upload --source ext.zip --auto-publish",
+            has=("publish:package",),
+        ),
+        Example("chrome-webstore-upload upload --source ext.zip", lacks=("publish",)),
         Example("fastlane match appstore --readonly", lacks=("destroy",)),
         Example("cargo yank --version 1.4.2 acme-core", has=("destroy:release",)),
         Example("skopeo delete docker://registry.acme.io/api:v2.3.1", has=("destroy:release",)),

@@ -1,5 +1,6 @@
 """Secret stores: HashiCorp Vault, 1Password (op), Bitwarden (bw), Doppler, Infisical,
-chamber, pass, sops, gpg secret keys, and the macOS keychain (security).
+chamber, pass, sops, gpg secret keys, the macOS keychain (security) and the Windows
+Credential Manager (vaultcmd).
 
 Printing a secret is a path-style read of `secret-store:WHAT` of the `secret` class (see
 `families.cli.secret_read`), so the rules about secrets read, or read and sent out, apply to it
@@ -30,7 +31,10 @@ _READERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "lpass": (("show",), ("export",)),
     "keepassxc-cli": (("show",), ("export",), ("clip",)),
     "kpcli": (("show",), ("export",)),
+    # Airflow's connections carry their passwords; variables often hold keys
+    "airflow": (("connections", "export"), ("connections", "get"), ("variables", "export")),
 }
+_WINDOWS_VAULT = frozenset({"vaultcmd", "vaultcmd.exe"})  # Windows Credential Manager
 _KEYCHAIN_READS = frozenset({"find-generic-password", "find-internet-password"})
 _VALUED = frozenset({"-format", "-field", "-mount", "--vault", "--fields", "-p", "--project",
                      "-c", "--config", "--session", "--reveal", "-s", "-a", "-k"})  # fmt: skip
@@ -81,6 +85,9 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     elif inv.name in ("gpg", "gpg2"):
         if has(inv.argv, "--export-secret-keys", "--export-secret-subkeys"):
             yield secret_read("gpg/secret-keys", inv, classify)
+    elif inv.name in _WINDOWS_VAULT:  # `vaultcmd /listcreds:"Windows Credentials" /all`
+        if any(a.lower().startswith("/listcreds") for a in inv.argv):
+            yield secret_read("windows-vault/credentials", inv, classify)
     elif inv.name == "sops":
         if has(inv.argv, "-d", "--decrypt") or split(inv.argv)[0][:1] == ["decrypt"]:
             yield secret_read(f"sops/{' '.join(split(inv.argv)[0][-1:])}", inv, classify)
@@ -92,7 +99,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY: Family = Family(
     name="secrets",
-    commands=frozenset(_READERS) | {"security", "gpg", "gpg2", "sops"},
+    commands=frozenset(_READERS) | _WINDOWS_VAULT | {"security", "gpg", "gpg2", "sops"},
     effects=effects,
     examples=(
         Example("vault kv get -format=json secret/prod/database", has=("read:secret-store",)),
@@ -125,5 +132,9 @@ FAMILY: Family = Family(
         Example("vault status", lacks=("read",)),
         Example("vault audit disable file/", has=("stop:logging",)),
         Example("vault kv list secret/", lacks=("read",)),
+        Example('vaultcmd /listcreds:"Windows Credentials" /all', has=("read:secret-store",)),
+        Example("vaultcmd /list", lacks=("read:secret-store",)),
+        Example("airflow connections export - --file-format env", has=("read:secret-store",)),
+        Example("airflow connections list", lacks=("read:secret-store",)),
     ),
 )
