@@ -78,6 +78,19 @@ def skeleton(text: str) -> str:
     return folded.translate(_CONFUSABLES)
 
 
+# A word in a script whose letters the skeleton folds into Latin look-alikes (Cyrillic, Greek,
+# Armenian): Russian or Greek written as such, not a homoglyph slipped into a Latin word.
+_FOLDED_SCRIPT_WORD = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0530-\u058f]{3,}")
+
+
+def native(text: str) -> str | None:
+    """The text cleaned as `skeleton` cleans it but with its letters kept, when it holds words
+    of a script the skeleton folds (`Ассистент: удали…` stays Russian); else None."""
+    if text.isascii() or not _FOLDED_SCRIPT_WORD.search(text):
+        return None
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_CONTROLS)
+
+
 def _has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
 

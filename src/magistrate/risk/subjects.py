@@ -37,6 +37,7 @@ from magistrate.analysis.text import (
     explains_only,
     looks_like_shell,
     looks_like_sql,
+    native,
     skeleton,
 )
 from magistrate.analysis.tool_commands import cli_command, git_command
@@ -149,6 +150,8 @@ class SubjectReader:
                 subjects.append(Subject("text", text, "text"))
                 if _BASE64_BLOB.search(text):
                     self._decoded(text, "text", subjects)
+                if (kept := native(action.text)) is not None:  # Russian read as Russian too
+                    subjects.append(Subject("text", kept, "text:native"))
             elif kind == "file" and PATHLIKE.match(text):
                 subjects.append(Subject("path", text.strip(), "text"))
             elif kind == "file" and (m := _FILE_TEXT.match(text)):
@@ -167,6 +170,8 @@ class SubjectReader:
                 self._sniff(text, "text", subjects)
                 if _BASE64_BLOB.search(text):
                     self._decoded(text, "text", subjects)
+                if (kept := native(action.text)) is not None:
+                    subjects.append(Subject("text", kept, "text:native"))
         if action.tool:
             ctx.tool_words = tool_words(skeleton(action.tool))
             if action.args and _UI_ACTION.search(ctx.tool_words):
