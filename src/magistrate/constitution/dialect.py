@@ -131,3 +131,27 @@ def _boundary_before_beyond_ascii(items: Any) -> bool:
         if op is _c.BRANCH and any(_boundary_before_beyond_ascii(b) for b in av[1]):
             return True
     return False
+
+
+def both_cases(pattern: str) -> str:
+    """The pattern with each letter beyond ASCII written in both its cases (`ü` as `(?:ü|Ü)`):
+    Hyperscan folds case for ASCII letters only, so `(ü|u)berweis` missed `Überweisung` and
+    `отправ` missed `Отправь` at the start of a sentence. Escapes are kept as they are; classes
+    hold no such letter (`byte_mode_problems`)."""
+    if pattern.isascii():
+        return pattern
+    out: list[str] = []
+    k, n = 0, len(pattern)
+    while k < n:
+        c = pattern[k]
+        if c == "\\" and k + 1 < n:
+            out.append(pattern[k : k + 2])
+            k += 2
+            continue
+        lower, upper = c.lower(), c.upper()
+        if ord(c) > 127 and lower != upper and len(lower) == 1 and len(upper) == 1:
+            out.append(f"(?:{lower}|{upper})")
+        else:
+            out.append(c)
+        k += 1
+    return "".join(out)

@@ -17,7 +17,7 @@ from magistrate.analysis.effects import RESOURCE_CLASSES
 from magistrate.analysis.hsdb import compile_database
 from magistrate.analysis.secrets import SECRET_PATTERNS
 from magistrate.constitution.cache import cached
-from magistrate.constitution.dialect import byte_mode_problems, dialect_problems
+from magistrate.constitution.dialect import both_cases, byte_mode_problems, dialect_problems
 from magistrate.constitution.examples import example_problems
 from magistrate.constitution.extends import BUILTINS, load_raw, read_source, resolve
 from magistrate.constitution.model import Constitution, Rule
@@ -258,7 +258,7 @@ def compile_patterns(model: Constitution) -> tuple[hyperscan.Database, list[tupl
     groups: dict[tuple[str, int], list[int]] = {}
     for position, (_, _, pattern, flags) in enumerate(pattern_table(model)):
         groups.setdefault((pattern, flags), []).append(position)
-    db = compile_database([p.encode() for p, _ in groups], [f for _, f in groups])
+    db = compile_database([both_cases(p).encode() for p, _ in groups], [f for _, f in groups])
     return db, [tuple(positions) for positions in groups.values()]
 
 
