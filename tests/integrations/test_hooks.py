@@ -48,14 +48,20 @@ def test_tools_map_to_actions() -> None:
         "toolu_01",
     )
     write = action_for_event(event("Write", file_path="/p/a.py", content="print(1)\n"))
-    assert (write.kind, write.target, write.text, write.args["operation"]) == (
+    assert (write.kind, write.target, write.text, write.args["content"]) == (
         "file",
         "/p/a.py",
+        "write /p/a.py",
         "print(1)\n",
-        "write",
     )
+    # an edit carries what it replaces: the gate reads what it adds and what it takes out
     edit = action_for_event(event("Edit", file_path="/p/a.py", old_string="1", new_string="2"))
-    assert (edit.kind, edit.text, edit.args["operation"]) == ("file", "2", "edit")
+    assert (edit.kind, edit.text, edit.args["old"], edit.args["new"]) == (
+        "file",
+        "edit /p/a.py",
+        "1",
+        "2",
+    )
     multi = action_for_event(
         event(
             "MultiEdit",
@@ -63,7 +69,7 @@ def test_tools_map_to_actions() -> None:
             edits=[{"old_string": "a", "new_string": "b"}, {"old_string": "c", "new_string": "d"}],
         )
     )
-    assert multi.text == "b\nd"
+    assert (multi.args["old"], multi.args["new"]) == ("a\nc", "b\nd")
     read = action_for_event(event("Read", file_path="/p/.env"))
     assert (read.kind, read.target, read.args) == (
         "file",

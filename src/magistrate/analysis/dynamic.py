@@ -180,7 +180,7 @@ def _found(argv: list[str]) -> str | None:
     name = next((words[k + 1] for k, w in enumerate(words[:-1]) if w in _FIND_NAMES), None)
     if name is None:
         return root
-    return name if root in (".", "./") or "/" in name else root.rstrip("/") + "/" + name
+    return name if root in (".", "./") or "/" in name else root.rstrip("/") + "/**/" + name
 
 
 def ifs_split(value: str, ifs: str | None) -> list[str]:
@@ -292,8 +292,8 @@ def evaluate_substitution(sub: str) -> tuple[str | None, bool]:
         elif isinstance(tok, Word):
             dynamic = dynamic or tok.dynamic
             stages[-1].append(tok.text)
-        else:
-            return None, False
+        elif not (tok.target is not None and tok.target.text in ("/dev/null", "&1", "1", "2")):
+            return None, False  # a redirection other than errors thrown away
     if (known := known_output(stages)) is not None:  # whoever `$(id -un)` is: their home
         return known, False
     if dynamic:

@@ -72,7 +72,7 @@ def listed_paths(inv: Invocation, classify: Any) -> list[str]:
         if name and "/" not in name and target == root:
             # A broad root is all it may reach, and each match is a file of that name
             # (`find / -name id_rsa | xargs cat` reads keys wherever they lie).
-            return [target, root.rstrip("/") + "/" + name]
+            return [target, f"{root.rstrip('/')}/{name}", f"{root.rstrip('/')}/**/{name}"]
         return [target]
     if inv.name in LISTERS:
         argv = inv.argv

@@ -56,6 +56,7 @@ databricks-sdk mlflow wandb tensorboard absl-py gast astunparse flatbuffers opt-
 termcolor pyflakes autopep8 yapf bandit safety pip-tools pipdeptree uv ruamel-yaml
 pytorch-lightning lightning torchmetrics timm einops jax flax optax keras-nlp sentence-transformers
 langchain-openai langchain-community llama-index chromadb pinecone-client faiss-cpu qdrant-client
+bpython ptpython pdbpp iredis
 """
 
 _NPM = """
@@ -82,6 +83,7 @@ ansi-regex ansi-styles supports-color has-flag color-convert color-name escape-s
 lru-cache yallist source-map source-map-support buffer events process path-browserify
 querystring punycode string-width wrap-ansi cliui y18n get-caller-file require-directory
 left-pad event-stream flatmap-stream ua-parser-js coa rc node-ipc colors.js faker
+jsdoc jsdom esdoc
 """
 
 _CRATES = """
@@ -100,7 +102,7 @@ colored indicatif dirs directories ctrlc crossterm ratatui image nalgebra ndarra
 structopt bincode csv zip tar jsonwebtoken argon2 bcrypt redis mongodb rusqlite tokio-postgres
 wasm-bindgen js-sys web-sys libloading bindgen pkg-config cmake simplelog color-eyre eyre
 miette insta assert_cmd predicates mockall rstest serial_test lru moka textwrap owo-colors
-console dialoguer rustyline notify nix signal-hook async-std smol
+console dialoguer rustyline notify nix signal-hook async-std smol cbindgen serde_yml
 """
 
 # Go modules: a path's host, owner and repository (or host and name for vanity paths).
@@ -233,8 +235,7 @@ def _alike(a: str, b: str, added: bool = False) -> bool:
 
 def imitated_module(path: str) -> str | None:
     """The popular Go module a module path imitates: the same repository under an owner that
-    spells the real one with a slip or an addition (`boltdb-go/bolt` for `boltdb/bolt`), or the
-    same owner with a slip in the repository's name."""
+    spells the real one with a slip or an addition (`boltdb-go/bolt` for `boltdb/bolt`)."""
     if not _MODULES:
         _MODULES.update(_module_parts(m) for m in _GO.split())
     parts = _module_parts(path)
@@ -244,8 +245,8 @@ def imitated_module(path: str) -> str | None:
         if len(known) != len(parts) or known[0] != parts[0] or len(known) != 3:
             continue
         (_, owner, repo), (_, k_owner, k_repo) = parts, known
-        if (repo == k_repo and _alike(owner, k_owner, added=True)) or (
-            owner == k_owner and len(repo) >= MIN_LENGTH and _alike(repo, k_repo)
-        ):
+        # the same repository under an owner spelled like the real one (a sibling repository
+        # of the same owner, `tidwall/sjson` beside `tidwall/gjson`, is the same publisher)
+        if repo == k_repo and _alike(owner, k_owner, added=True):
             return "/".join(known)
     return None

@@ -61,7 +61,7 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     # An incoming webhook's URL is its credential: whoever has it posts as the integration.
     (
         "chat-webhook",
-        r"https://(hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{0,30}[a-z]"
+        r"https://(hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{0,30}[0-9]"
         r"[A-Za-z0-9]{0,30}"
         r"|(discord|discordapp)\.com/api/webhooks/\d+/[A-Za-z0-9_-]{30,})",
     ),
@@ -129,15 +129,19 @@ def strong_literal(value: str) -> bool:
     value = value.strip("\"'")
     if len(value) < 10 or _PLACEHOLDER.match(value) or _WEAK_WORD.search(value):
         return False
-    if _CODE_LIKE.search(value) or _DOTTED_NAME.match(value):
-        return False  # an expression or a setting's name (`getenv(…)`, `spring.h2.x=true`)
+    if _CODE_LIKE.search(value) or _DOTTED_NAME.match(value) or "/" in value:
+        return False  # an expression, a setting's name, a path or a model's id
     kinds = (
         any(c.islower() for c in value),
         any(c.isupper() for c in value),
         any(c.isdigit() for c in value),
-        any(not c.isalnum() for c in value),
     )
-    return sum(kinds) >= 3
+    # a symbol beyond a name's own (`X-Api-Key-V2`, `snake_case.v2` are names), or a long
+    # random-looking token of letters of both cases and digits
+    symbol = any(not c.isalnum() and c not in "-_." for c in value)
+    return (sum(kinds) >= 2 and symbol) or (
+        sum(kinds) == 3 and value.isalnum() and len(value) >= 20
+    )
 
 
 _CODE_LIKE = re.compile(r"[=(){}\[\]<>]")

@@ -476,10 +476,11 @@ class FollowRun(EffectsRun):
             for t in targets:
                 self._add("delete", t, "find -delete")
         if name and "/" not in name and targets[0] == roots[0]:
-            # A broad root is all it may reach; a command run on each match gets the match
-            # (`find ~ -name '.*_history' -exec ln -sf /dev/null {} \;`): -exec reads both,
-            # the first target and the last (this match, or else the last root's target).
-            targets.append(roots[0].rstrip("/") + "/" + name)
+            # A broad root is all it may reach; a command run on each match gets the match,
+            # in the root itself or deeper (`find ~ -name '.*_history' -exec ln -sf /dev/null
+            # {} \;`, `find /home -name 'id_*' -exec cat {} \;`): -exec reads all three.
+            root = roots[0].rstrip("/")
+            targets += [f"{root}/{name}", f"{root}/**/{name}"]
         while k < len(argv):
             if argv[k] in ("-exec", "-execdir", "-ok", "-okdir"):
                 j = k + 1
@@ -487,7 +488,7 @@ class FollowRun(EffectsRun):
                 while j < len(argv) and argv[j] not in (";", "+"):
                     cmd.append(argv[j])
                     j += 1
-                for target in dict.fromkeys([targets[0], targets[-1]]) if cmd else ():
+                for target in dict.fromkeys([targets[0], *targets[-2:]]) if cmd else ():
                     filled = [a.replace("{}", target) for a in cmd]
                     self.script(
                         " ".join(quote(a) for a in filled), depth + 1, via, dict(env), span=where

@@ -12,6 +12,8 @@ __all__ = ["WRITERS_OF_TEXT", "function_bodies", "op_is", "word_is", "written_te
 # Commands whose quoted words or heredoc, redirected to a file, are that file's new text.
 WRITERS_OF_TEXT = frozenset({"echo", "printf", "cat"})
 MAX_WRITTEN = 65536
+MAX_DEFINITIONS = 64  # function definitions looked at on one line
+MAX_BODY_TOKENS = 4096  # tokens a definition's body may span
 
 
 def word_is(tok: Token | list[Word], text: str) -> bool:
@@ -29,6 +31,7 @@ def op_is(tok: Token, op: str) -> bool:
 def function_bodies(tokens: list[Token], src: str) -> Iterator[tuple[str, tuple[str, int]]]:
     """(name, (body, where the name is)) of each `NAME() { BODY; }` and `function NAME {
     BODY; }` the tokens define."""
+    tried = 0
     for k in range(len(tokens) - 1):
         name, after = tokens[k], tokens[k + 1]
         if not isinstance(name, Word):
@@ -42,7 +45,10 @@ def function_bodies(tokens: list[Token], src: str) -> Iterator[tuple[str, tuple[
         brace, level = tokens[at], 0
         if at < 0 or not isinstance(brace, Word):
             continue
-        for close in tokens[at:]:
+        tried += 1
+        if tried > MAX_DEFINITIONS:  # each looks ahead for its closing brace: bounded work
+            return
+        for close in tokens[at : at + MAX_BODY_TOKENS]:
             if isinstance(close, Word) and not close.quoted and close.text in ("{", "}"):
                 level += 1 if close.text == "{" else -1
                 if level == 0:

@@ -65,24 +65,30 @@ def _cwd(event: Mapping[str, Any]) -> dict[str, Any] | None:
 def _write(tool: str, tool_input: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
     key = "notebook_path" if tool == "NotebookEdit" else "file_path"
     path = _text(tool_input, key)
+    operation = "write" if tool == "Write" else "edit"
+    args: dict[str, Any] = {"operation": operation, "path": path}
+    # The content as a write's `content`, an edit's text as `old` and `new`: the gate reads what
+    # an edit adds and what it takes out (risk/subjects.py), not only the text it leaves.
     if tool == "Write":
-        text = _text(tool_input, "content", required=False)
+        args["content"] = _text(tool_input, "content", required=False)
     elif tool == "Edit":
-        text = _text(tool_input, "new_string", required=False)
+        args["old"] = _text(tool_input, "old_string", required=False)
+        args["new"] = _text(tool_input, "new_string", required=False)
     elif tool == "NotebookEdit":
-        text = _text(tool_input, "new_source", required=False)
+        args["new"] = _text(tool_input, "new_source", required=False)
     else:
         edits = tool_input.get("edits")
         if not isinstance(edits, list):
             raise invalid("tool_input.edits", "must be a list of edits")
-        text = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, dict))
-    operation = "write" if tool == "Write" else "edit"
+        pairs = [e for e in edits if isinstance(e, dict)]
+        args["old"] = "\n".join(str(e.get("old_string", "")) for e in pairs)
+        args["new"] = "\n".join(str(e.get("new_string", "")) for e in pairs)
     return {
         "kind": "file",
-        "text": text or f"{operation} {path}",
+        "text": f"{operation} {path}",
         "target": path,
         "tool": tool,
-        "args": {"operation": operation, "path": path},
+        "args": args,
         "context": _cwd(event),
     }
 

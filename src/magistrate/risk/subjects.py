@@ -324,7 +324,9 @@ class SubjectReader:
     ) -> None:
         """A file action's `added` view (what a write writes; the lines an edit adds) and
         `removed` view (the lines an edit takes out), each after a `file: PATH` line."""
-        if action.kind != "file":
+        if action.kind != "file" and not (
+            action.kind == "tool" and _EDITING_TOOL.search(tool_words(action.tool or ""))
+        ):
             return
         new = "\n".join(v for role, _, v in pairs if role in ("content", None))[:MAX_ARGS_VIEW]
         old = "\n".join(v for role, _, v in pairs if role == "replaced")[:MAX_ARGS_VIEW]
@@ -380,10 +382,24 @@ class SubjectReader:
 # A line that is only a comment (`#`, `//`, `--`, `;`, `/*`, `*`, `<!--`, `REM`).
 _COMMENT_LINE = re.compile(r"^\s*(#|//|--|;|/\*|\*|<!--|rem\s)", re.I)
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{2,}")
+_IDENTIFIER_ANY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _LITERALS = frozenset({"true", "false", "null", "none", "nil", "yes", "off", "undefined"})
 # `key = value`, `key: value`, `"key": value`: a setting, named by its key
+_KEY = re.compile(r"[\w.-]{3,}")
+_IMPORT = re.compile(  # an import line: what it names is judged where it is used
+    r"^(import\s|from\s+\S+\s+import\s|(const|let|var)\s+[\w{}, ]+=\s*require\("
+    r"|use\s+[\w:]+;|using\s+[\w.]+;|#include\b|require\s+['\"])"
+)
 _SETTING = re.compile(r"^[\"']?([\w.-]{3,})[\"']?\s*[:=](?!=)")
 _PATH_LINE = re.compile(r"^!?[\w.*/-]*[.*/][\w.*/-]*$")
+
+
+# Tools that write or edit files (MCP `write_file`, `edit_file`, an editor's `str_replace`):
+# their arguments are read as a file action's are.
+_EDITING_TOOL = re.compile(
+    r"\b(write|edit|create|save|patch|replace|str replace|apply)\b.*\b(files?|code|patch|diff)\b"
+    r"|^(str replace|str replace editor|edit|write|multi edit|apply patch)$"
+)
 
 
 def removed_lines(old: str, new: str) -> str:
@@ -394,20 +410,26 @@ def removed_lines(old: str, new: str) -> str:
     kept = {line.strip() for line in new_lines}
     live_text = "\n".join(x for x in new_lines if not _COMMENT_LINE.match(x)).lower()
     live = set(_IDENTIFIER.findall(live_text))
+    keys = set(_KEY.findall(live_text))  # settings' names the new text still has
     out: list[str] = []
     for line in old.splitlines()[:2000]:
         text = line.strip()
-        if not text or text in kept or _COMMENT_LINE.match(text):
-            continue
+        if not text or text in kept or _COMMENT_LINE.match(text) or _IMPORT.match(text):
+            continue  # an import gone is judged where what it named is used
         if _PATH_LINE.match(text):
             out.append(text)  # a path or glob line (`.env` in .gitignore) gone as it was
             continue
         setting = _SETTING.match(text)
-        if setting and setting.group(1).lower() in live_text:
+        if setting and setting.group(1).lower() in keys:
             continue
         words = set(_IDENTIFIER.findall(text.lower())) - _LITERALS
         if words and not words <= live:
-            out.append(text)
+            # what the line still shares with the new text is no removal: written as `_`
+            out.append(
+                _IDENTIFIER_ANY.sub(
+                    lambda m: "_" if m.group(0).lower() in live else m.group(0), text
+                )
+            )
     return "\n".join(out)[:MAX_ARGS_VIEW]
 
 
