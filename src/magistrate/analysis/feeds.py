@@ -53,7 +53,8 @@ def find_target(root: str, name: str | None, classify: Any) -> str:
 LISTERS = frozenset({"get-childitem", "gci", "dir", "ls"})
 _PS_PATH = frozenset({"-path", "-literalpath"})
 _PS_FILTERS = frozenset({"-include", "-filter"})
-_FIND_FILTERS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
+# `find`'s options whose value narrows what it lists to matching names
+FIND_NAME_OPTIONS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
 
 
 # `git ls-files` options that list fewer than the tracked files (untracked, deleted, modified…).
@@ -67,7 +68,7 @@ def listed_paths(inv: Invocation, classify: Any) -> list[str]:
     or all of a broad ROOT), `ls X`, `Get-ChildItem X` (the contents of X: X), `echo X`."""
     if inv.name == "find":
         roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
-        root, name = roots[0] if roots else ".", option_value(inv.argv, _FIND_FILTERS)
+        root, name = roots[0] if roots else ".", option_value(inv.argv, FIND_NAME_OPTIONS)
         target = find_target(root, name, classify)
         if name and "/" not in name and target == root:
             # A broad root is all it may reach, and each match is a file of that name

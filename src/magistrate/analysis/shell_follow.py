@@ -16,6 +16,7 @@ from magistrate.analysis.dynamic import decode_literal, evaluate_substitution
 from magistrate.analysis.environments import is_env_file
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families.disposable import disposable_database, stays_put
+from magistrate.analysis.feeds import FIND_NAME_OPTIONS
 from magistrate.analysis.feeds import find_target as _find_target
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import option_value as _option_value
@@ -470,7 +471,7 @@ class FollowRun(EffectsRun):
             roots.append(argv[k])
             k += 1
         roots = roots or ["."]
-        name = _option_value(argv, frozenset({"-name", "-iname", "-path", "-ipath", "-regex"}))
+        name = _option_value(argv, FIND_NAME_OPTIONS)
         targets = [_find_target(r, name, self.classify) for r in roots]
         if "delete" in inv.flags:
             for t in targets:

@@ -25,17 +25,7 @@ View = Literal[
     "added",
     "removed",
 ]
-VIEWS: tuple[str, ...] = (
-    "text",
-    "shell",
-    "sql",
-    "code",
-    "tool",
-    "path",
-    "url",
-    "recipient",
-    "args",
-)
+VIEWS: tuple[View, ...] = get_args(View)
 # Path operations, then resource operations (magistrate.analysis.effects says what each means).
 EffectOp = Literal[
     "read",

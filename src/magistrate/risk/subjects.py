@@ -316,18 +316,19 @@ class SubjectReader:
                 subjects.append(Subject("text", value, origin))
                 if action.kind != "tool_output":
                     self._sniff(value, origin, subjects)
-        self._diff_views(action, pairs, subjects)
+        self._diff_views(action, ctx, pairs)
 
     @staticmethod
     def _diff_views(
-        action: Action, pairs: Sequence[tuple[str | None, str, str]], subjects: list[Subject]
+        action: Action, ctx: Context, pairs: Sequence[tuple[str | None, str, str]]
     ) -> None:
         """A file action's `added` view (what a write writes; the lines an edit adds) and
         `removed` view (the lines an edit takes out), each after a `file: PATH` line."""
         if action.kind != "file" and not (
-            action.kind == "tool" and _EDITING_TOOL.search(tool_words(action.tool or ""))
+            action.kind == "tool" and _EDITING_TOOL.search(ctx.tool_words)
         ):
             return
+        subjects = ctx.subjects
         new = "\n".join(v for role, _, v in pairs if role in ("content", None))[:MAX_ARGS_VIEW]
         old = "\n".join(v for role, _, v in pairs if role == "replaced")[:MAX_ARGS_VIEW]
         paths = [v for role, _, v in pairs if role == "path"][:1]
