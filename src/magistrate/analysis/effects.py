@@ -113,7 +113,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "local-work": "uncommitted work discarded (reset --hard, clean -fdx, checkout -- .)",
         "branch-delete": "a branch or tag deleted",
         "own-branch": "the force-push names a branch that is not protected (a feature branch)",
-        "local-branch": "a local branch force-deleted (its commits stay in the reflog)",
+        "local-branch": "a local branch or tag deleted (a pushed one stays on the remote)",
     },
     "apply": {
         "infrastructure": "infrastructure changed (terraform apply, cloudformation deploy)",
@@ -135,6 +135,7 @@ RESOURCE_CLASSES: dict[str, dict[str, str]] = {
         "release": "a release, tag or image published",
         "public": "something made public (visibility, ACL, open firewall)",
         "image": "a container image or chart pushed to a registry",
+        "scratch": "to a registry on this machine or a test index (Verdaccio, TestPyPI)",
     },
 }
 

@@ -17,10 +17,7 @@ from dataclasses import replace
 
 from magistrate.analysis import PSEUDO_TARGET_CLASSES as _MARKS
 from magistrate.analysis import commands as C
-from magistrate.analysis.dynamic import (
-    conventional_program,
-    ifs_split,
-)
+from magistrate.analysis.dynamic import conventional_program, ifs_split, printf_output
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.env_runners import RUNNERS, runner_command
 from magistrate.analysis.environments import (
@@ -35,6 +32,7 @@ from magistrate.analysis.families.base import environment_classes
 from magistrate.analysis.families.containers import enters_host
 from magistrate.analysis.families.databases import destroyed_database
 from magistrate.analysis.families.disposable import disposable_database
+from magistrate.analysis.families.vcs import forget_saved_work
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import piped_paths
 from magistrate.analysis.heredocs import body_substitutions, data_spans, match_text
@@ -102,6 +100,7 @@ _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 _FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
 _WINDOWS = re.compile(
     r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\|%\w+%\\"
+    r"|\$(?:HOME|PWD|PSScriptRoot|env:\w+)\\[\w.$-]"  # `$HOME\source`: PowerShell's paths
     r"|^\s*(?:(?:cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del)(?:\.exe)?\b(?!=)"
     r"|Get-|Set-|Remove-|New-)",
     re.I,
@@ -153,6 +152,7 @@ class ShellAnalyzer:
             ):
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
+        forget_saved_work(result.invocations, result.effects, src)
         if "(" in src and _FORK_BOMB.search(src):
             result.facts.setdefault(Fact.FORK_BOMB, _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
         return result
@@ -400,7 +400,9 @@ class _Run(FollowRun):
         (`echo '$SHELL -c …' | sh` runs it), a heredoc `cat` or `tee` is fed."""
         if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
             s.literal = " ".join(a for a in args if not (a.startswith("-") and len(a) <= 3))
-            if name == "printf" or "-e" in args:
+            if name == "printf" and len(args) > 1 and "%" in args[0]:
+                s.literal = printf_output(args)  # `printf 'rm -rf %s\n' ~/backups | sh`
+            elif name == "printf" or "-e" in args:
                 s.literal = _decode_ansi_c(s.literal)
         elif name == "cat" and not args:
             s.literal = self._stdin_code(s)

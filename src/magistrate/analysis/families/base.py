@@ -46,7 +46,8 @@ class Family:
 # Environment names in resource names, options and contexts.
 _PRODUCTION = re.compile(r"(?:^|[^a-z0-9])(prod|production|prd|live)(?:$|[^a-z0-9])", re.I)
 _SCRATCH = re.compile(
-    r"(?:^|[^a-z0-9])(tmp|temp|scratch|sandbox|test|testing|dev|ci|preview|ephemeral|e2e)"
+    r"(?:^|[^a-z0-9])(tmp|temp|scratch|sandbox|test|testing|dev|development|ci|preview|ephemeral"
+    r"|e2e|(?:pr|mr)-?\d+)"
     r"(?:$|[^a-z0-9])",
     re.I,
 )
@@ -118,10 +119,37 @@ def assigned_environment(assignments: Iterable[str]) -> frozenset[str]:
 
 def resource(op: str, target: str, classes: Iterable[str], inv: Invocation) -> Effect:
     """An effect on a resource, done by this invocation's program."""
-    return Effect(op, target[:200], frozenset(classes), inv.name, inv.privileged)
+    found = frozenset(classes)
+    if _LOCAL_HINT.search(inv.text) and local_service(inv.argv):
+        found |= {"scratch"}
+    return Effect(op, target[:200], found, inv.name, inv.privileged)
 
 
-_HELP = frozenset({"-h", "--help", "-help", "/?", "--dry-run", "--simulate"})
+# Options that point a cloud or registry client at another server than its default.
+_SERVER_OPTIONS = frozenset(
+    "--endpoint-url --endpoint --registry --repository-url --repository --index-url".split()
+)
+_LOCAL_HINT = re.compile(r"localhost|127\.0\.0\.1|\[::1\]|testpypi|test\.pypi\.org", re.I)
+_LOCAL_SERVER = re.compile(
+    r"^(https?://)?(localhost|127\.0\.0\.1|\[::1\])([:/]|$)|^testpypi$|^https://test\.pypi\.org/",
+    re.I,
+)
+
+
+def local_service(argv: list[str]) -> bool:
+    """`aws dynamodb … --endpoint-url http://localhost:8000`, `npm publish --registry
+    http://localhost:4873`, `twine upload --repository testpypi`: the call goes to an emulator, a
+    registry on this machine or the test index, not to the cloud or the public registry."""
+    for i, word in enumerate(argv):
+        name, eq, value = word.partition("=")
+        if name in _SERVER_OPTIONS:
+            value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+            if _LOCAL_SERVER.match(value):
+                return True
+    return False
+
+
+_HELP = frozenset({"-h", "--help", "-help", "/?", "--dry-run", "--simulate", "--no-act"})
 
 
 def asks_help(inv: Invocation) -> bool:

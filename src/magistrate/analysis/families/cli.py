@@ -13,7 +13,7 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify
 from magistrate.analysis.invocation import Invocation
 
-_NO_EFFECT = frozenset({"--help", "-h", "help", "--dry-run", "--dryrun", "--version"})
+_NO_EFFECT = frozenset({"--help", "-h", "help", "--dry-run", "--dryrun", "--no-act", "--version"})
 
 
 def asks_nothing(argv: list[str], extra: Iterable[str] = ()) -> bool:

@@ -142,7 +142,11 @@ def _compose(inv: Invocation, argv: list[str]) -> Iterator[Effect]:
         return
     if not (short_flag(options, "v") or has(options, "--volumes")):
         return
+    # Development volumes only on this machine: through ssh they are a server's data.
+    remote = "ssh" in inv.via
     classes = {"volume", "production"} if "production" in where else {"local-volumes"}
+    if remote and "production" not in where:
+        classes = {"volume"}
     yield _resource("destroy", f"volumes of {' '.join(names)}"[:200], classes | where, inv)
 
 
@@ -251,6 +255,9 @@ FAMILY: Family = Family(
         Example("docker volume rm $(docker volume ls -q)", has=("destroy:containers",)),
         Example(
             "docker compose down -v", has=("destroy:local-volumes",), lacks=("destroy:volume",)
+        ),
+        Example(
+            "ssh deploy@app-1 'cd /srv/app && docker compose down -v'", has=("destroy:volume",)
         ),
         Example("docker compose down", lacks=("destroy",)),
         Example("docker compose up -d", lacks=("apply",)),

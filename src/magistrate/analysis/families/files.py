@@ -123,9 +123,13 @@ _ASKED = frozenset({"--help", "--dry-run", "/?", "--version"})
 
 
 def _only_asks(inv: Invocation) -> bool:
-    """`--help`, `/?`, `--dry-run` (`rsync -n` too): the command reports and changes nothing.
-    Not `-h`: rsync, du and others read it as `--human-readable`."""
-    return bool(_ASKED & set(inv.argv)) or (inv.name == "rsync" and "n" in inv.flags)
+    """`--help`, `/?`, `--dry-run` (`rsync -n`, `wipefs -n`/`--no-act` too): the command reports
+    and changes nothing. Not `-h`: rsync, du and others read it as `--human-readable`."""
+    return (
+        bool(_ASKED & set(inv.argv))
+        or (inv.name == "rsync" and "n" in inv.flags)
+        or (inv.name == "wipefs" and ("n" in inv.flags or "--no-act" in inv.argv))
+    )
 
 
 # Programs that partition, format, encrypt or erase disks and volumes, and the words that make

@@ -147,6 +147,8 @@ def _history(inv: Invocation, verb: str, args: list[str]) -> Iterator[Effect]:
     operands, options = split(args)
     first = operands[0].lower() if operands else ""
     if verb in ("filter-branch", "filter-repo"):
+        if verb == "filter-repo" and has(options, "--analyze", "--dry-run"):
+            return  # it reports on the history (or shows what it would do): nothing rewritten
         yield resource("rewrite", f"history ({verb})", {"history"}, inv)
     elif verb == "reflog" and first in ("expire", "delete"):
         yield resource("rewrite", f"the reflog ({first})", {"history"}, inv)
@@ -157,8 +159,9 @@ def _history(inv: Invocation, verb: str, args: list[str]) -> Iterator[Effect]:
     elif verb == "update-ref" and has(options, "-d"):
         yield resource("rewrite", f"ref {first}", {"branch-delete"}, inv)
     elif verb == "tag" and has(options, "-d", "--delete"):
+        # Only this clone's tag: a pushed one stays on the remote (deleting it there is a push).
         for o in operands:
-            yield resource("rewrite", f"tag {o}", {"branch-delete"}, inv)
+            yield resource("rewrite", f"local tag {o}", {"local-branch"}, inv)
 
 
 def _aliased(inv: Invocation, verb: str, args: list[str]) -> tuple[str, list[str]]:
@@ -182,6 +185,57 @@ def _git(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield from _discard(inv, verb, args, classify)
     else:
         yield from _history(inv, verb, args)
+
+
+# `git diff --quiet && git diff --cached --quiet && git reset --hard …`: run only when the
+# working tree and the index both match HEAD (`git diff --quiet HEAD` checks both at once).
+_CHECKED_CLEAN = re.compile(
+    r"git diff (?=[^;&|\n]*--quiet)(?:[^;&|\n]*\bHEAD\b[^;&|\n]*&&"
+    r"|(?:[^;&|\n]*--(?:cached|staged)[^;&|\n]*&&\s*git diff [^;&|\n]*--quiet[^;&|\n]*&&"
+    r"|[^;&|\n]*&&\s*git diff [^;&|\n]*--(?:cached|staged)[^;&|\n]*&&))\s*git reset --hard"
+)
+
+
+def _saves_work(inv: Invocation) -> bool:
+    """`git stash`, `git stash push -u`, `git stash save …`: the work is kept aside first."""
+    if inv.name != "git" or not inv.subcommand.startswith("stash"):
+        return False
+    words = inv.subcommand.split()
+    return len(words) == 1 or words[1] in ("push", "save")
+
+
+def _cloned_into(invocations: list[Invocation], before: int) -> set[str]:
+    """The folders `git clone` made earlier on the line (the last operand, or the repository's
+    name), which a later `cd` enters."""
+    made = set()
+    for inv in invocations:
+        if inv.name == "git" and inv.subcommand.startswith("clone") and inv.start < before:
+            ops = [o for o in _after_verb(inv.argv, "clone") if not o.startswith("-")]
+            if ops:
+                name = ops[-1] if len(ops) > 1 else ops[0].rstrip("/").rsplit("/", 1)[-1]
+                made.add(name.removesuffix(".git").rstrip("/"))
+    return made
+
+
+def forget_saved_work(invocations: list[Invocation], effects: list[Effect], src: str) -> None:
+    """Drop `reset --hard`'s discarded work where the line saved it first (a stash), checked
+    that there was none (`git diff --quiet` of tree and index), or resets a clone it has just
+    made: nothing uncommitted is lost."""
+    resets = [i for i in invocations if i.name == "git" and i.subcommand.startswith("reset")]
+    if not resets or not any(e.target.endswith("(reset --hard)") for e in effects):
+        return
+    first = min(i.start for i in resets)
+    made = _cloned_into(invocations, first)
+    entered = any(
+        i.name == "cd" and i.start < first and i.operands[-1:] and i.operands[-1] in made
+        for i in invocations
+    )
+    if (
+        entered
+        or any(_saves_work(i) and i.start < first for i in invocations)
+        or (_CHECKED_CLEAN.search(src))
+    ):
+        effects[:] = [e for e in effects if not e.target.endswith("(reset --hard)")]
 
 
 def _forge_api(inv: Invocation) -> Iterator[Effect]:
@@ -303,7 +357,24 @@ FAMILY: Family = Family(
         Example("git filter-repo --path secrets --invert-paths", has=("rewrite:history",)),
         Example("bfg --delete-files id_rsa", has=("rewrite:history",)),
         Example("git reflog expire --expire=now --all", has=("rewrite:history",)),
-        Example("git tag -d v1.2.0", has=("rewrite:branch-delete",)),
+        Example(
+            "git tag -d v1.2.0", has=("rewrite:local-branch",), lacks=("rewrite:branch-delete",)
+        ),
+        Example("git filter-repo --analyze", lacks=("rewrite",)),
+        Example(
+            "git stash push -u -m wip && git reset --hard origin/x", lacks=("rewrite:local-work",)
+        ),
+        Example(
+            "git diff --quiet && git diff --cached --quiet && git reset --hard origin/x",
+            lacks=("rewrite:local-work",),
+        ),
+        Example("git diff --quiet || git reset --hard origin/x", has=("rewrite:local-work",)),
+        Example("git stash list && git reset --hard origin/x", has=("rewrite:local-work",)),
+        Example(
+            "git clone git@github.com:acme/api.git /tmp/a && cd /tmp/a && git reset --hard 3f9c2e1",
+            lacks=("rewrite:local-work",),
+        ),
+        Example("cd ~/src/api && git reset --hard 3f9c2e1", has=("rewrite:local-work",)),
         Example("git log --oneline -5", lacks=("rewrite",)),
         Example("git -c alias.p='push --force' p origin main", has=("rewrite:protected-branch",)),
         Example("gh repo delete acme/site --yes", has=("destroy:repository",)),
