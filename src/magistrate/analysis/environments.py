@@ -92,6 +92,7 @@ _CMD_SWITCH = re.compile(r"^/[a-z](?::\w+)?$", re.I)
 # A path led by a variable (`$X/…`, `${X}/…`; not `${X:?…}`, which stops when X is unset).
 _VARIABLE_PREFIX = re.compile(r"^(?:\$(?:\{(\w+)\}|(\w+))|\$env:(\w+)|%(\w+)%)/", re.I)
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")  # `${X:?}` and `${X:-d}` are not matched
+_DEFAULTED = re.compile(r"^\$\{(\w+):?-([^}]*)\}(.*)$")  # `${X:-default}rest`
 _SLASHES = re.compile(r"/{2,}")
 # Variables every shell has (HOME, PWD, TMPDIR…), and those toolchains and CI runners set.
 _ALWAYS_SET = re.compile(
@@ -113,6 +114,10 @@ def unset_path(operand: str, env: dict[str, str]) -> tuple[str, str] | None:
     is when that variable is empty (and every later unset one, where that leaves a glob:
     `$APP/$REL/*` is `/*`; the shell only stops at `${X:?}` or under `set -u`); None
     otherwise."""
+    d = _DEFAULTED.match(operand)
+    if d is not None and _unset(d.group(1), env) and d.group(2)[:1] in ("/", "~"):
+        # `${TARGET:-/}`: unset, the variable is its default
+        return d.group(1), _SLASHES.sub("/", d.group(2) + d.group(3))
     m = _VARIABLE_PREFIX.match(operand)
     variable = next((g for g in m.groups() if g), "") if m else ""
     if m is None or not _unset(variable, env):

@@ -102,7 +102,7 @@ WELL_KNOWN_FILES = (
 )  # fmt: skip
 # Names that are a secret wherever they lie: a glob in a path's last component that can spell
 # one names it in that folder (`find / -name 'id_*'` hunts private keys in every folder).
-WELL_KNOWN_NAMES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")
+WELL_KNOWN_NAMES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".git")  # `.[!.]*` takes .git
 
 
 def _well_known_matches(path: str) -> list[str]:
@@ -115,7 +115,13 @@ def _well_known_matches(path: str) -> list[str]:
     names = []
     if _GLOB.search(last) and last.strip("*"):
         spelled = re.compile(fnmatch.translate(last))
-        names = [path[:cut] + n for n in WELL_KNOWN_NAMES if spelled.match(n)]
+        # A dot file only for a glob that starts with a dot: `*` takes none (`obj/*.*`).
+        dotted = last.startswith(".")
+        names = [
+            path[:cut] + n
+            for n in WELL_KNOWN_NAMES
+            if spelled.match(n) and (dotted or not n.startswith("."))
+        ]
     if path[:1] not in "/~":
         return names
     if all(c in ("*", "**") for c in path.split("/") if _GLOB.search(c)):

@@ -171,6 +171,8 @@ def _applies(inv: Invocation, words: list[str]) -> Iterator[Effect]:
     )
     if zero:
         yield resource("apply", joined[:120], {"scale-to-zero"}, inv)
+    elif words[:2] == ["s3", "sync"] and (emptied := _emptied_bucket(inv)):
+        yield resource("destroy", f"every object of {emptied}", {"bucket"}, inv)
     elif "change-resource-record-sets" in words or (
         {"dns", "record-sets", "record-set"} & set(words)
         and {"create", "update", "delete", "transaction", "add-record", "remove-record"}
@@ -196,6 +198,20 @@ def _applies(inv: Invocation, words: list[str]) -> Iterator[Effect]:
     ):
         prod = {"production"} if has(inv.argv, "--prod", "--production") else set()
         yield resource("apply", joined[:120], {"deploy"} | prod, inv)
+
+
+# A source named as holding nothing: synced with --delete, the bucket is made like it (empty).
+_EMPTY_SOURCE = re.compile(r"(^|/)(empty|blank|void|nothing)[\w-]*/?$|mktemp", re.I)
+
+
+def _emptied_bucket(inv: Invocation) -> str:
+    """`aws s3 sync ./empty s3://site --delete`: the bucket a sync from an empty folder wipes."""
+    if not has(inv.argv, "--delete"):
+        return ""
+    operands = split(inv.argv, _GLOBAL_VALUED | {"--acl", "--exclude", "--include"})[0]
+    if len(operands) >= 4 and _EMPTY_SOURCE.search(operands[-2]) and "://" in operands[-1]:
+        return operands[-1][:120]
+    return ""
 
 
 def _uploads(inv: Invocation) -> bool:
@@ -327,6 +343,8 @@ FAMILY: Family = Family(
         Example("aws s3 rm s3://acme-prod-backups --recursive", has=("destroy:production",)),
         Example("aws s3 rm s3://ci-cache/build-42/ --recursive", has=("destroy:scratch",)),
         Example("aws s3 rm s3://b/one-file.txt", lacks=("destroy",)),
+        Example("aws s3 sync ./empty s3://acme-www --delete", has=("destroy:bucket",)),
+        Example("aws s3 sync ./dist s3://acme-www --delete", lacks=("destroy",)),
         Example(
             "aws kms schedule-key-deletion --key-id k --pending-window-in-days 7",
             has=("destroy:secret",),
