@@ -34,14 +34,20 @@ def _short_tool_words(name: str) -> str:
     return " ".join(_SEPARATORS.sub(" ", spaced).lower().split())
 
 
+# What an image or video must NOT show (`negative_prompt`): exclusions, not something asked for.
+_EXCLUSIONS = frozenset({"negative_prompt", "negativeprompt", "negative", "negative-prompt"})
+
+
 def flatten_args(args: Mapping[str, Any], limit: int = MAX_ARG_VALUES) -> list[tuple[str, str]]:
-    """(key, value) for every scalar in the arguments; nested keys keep their innermost name."""
+    """(key, value) for every scalar in the arguments; nested keys keep their innermost name
+    (a generator's negative prompt left out: it lists what must not be made)."""
     if len(args) <= limit and set(map(type, args.values())) <= _ONLY_STR:
-        return [(str(k), v) for k, v in args.items()]  # flat text arguments (most tool calls)
+        # flat text arguments (most tool calls)
+        return [(str(k), v) for k, v in args.items() if str(k).lower() not in _EXCLUSIONS]
     out: list[tuple[str, str]] = []
 
     def walk(key: str, value: Any) -> None:
-        if len(out) >= limit:
+        if len(out) >= limit or key.lower() in _EXCLUSIONS:
             return
         if isinstance(value, Mapping):
             if not value:
