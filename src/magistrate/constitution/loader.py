@@ -225,7 +225,7 @@ def _regexes(rule: Rule) -> list[tuple[str, str]]:
 
 
 # Kinds of entries in the pattern table.
-RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS = range(6)
+RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS, CRISIS_SUPPORT, CRISIS_SELF = range(8)
 
 
 def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
@@ -246,6 +246,8 @@ def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
         table.append((SECRET, name, hs_pattern, hyperscan.HS_FLAG_CASELESS if caseless else 0))
     table += [(ETHICAL, None, p, PATTERN_FLAGS) for p in model.sofia.patterns]
     table += [(CRISIS, None, p, PATTERN_FLAGS) for p in model.sofia.crisis]
+    table += [(CRISIS_SUPPORT, None, p, PATTERN_FLAGS) for p in model.sofia.crisis_support]
+    table += [(CRISIS_SELF, None, p, PATTERN_FLAGS) for p in model.sofia.crisis_self]
     return table
 
 
@@ -309,6 +311,10 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
         text_pattern(None, "sofia.patterns", pattern)
     for pattern in base.sofia.crisis:
         text_pattern(None, "sofia.crisis", pattern)
+    for pattern in base.sofia.crisis_support:
+        text_pattern(None, "sofia.crisis_support", pattern)
+    for pattern in base.sofia.crisis_self:
+        text_pattern(None, "sofia.crisis_self", pattern)
     args = base.tool_arguments
     for role in type(args).model_fields:
         for pattern in getattr(args, role):
@@ -319,7 +325,9 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
             check(None, f"tool_verbs.{op}", pattern)
     all_valid = len(text_patterns) == sum(
         len(r.match.patterns) + len(r.match.unless) for r in rules
-    ) + len(base.sensitive_content) + len(base.sofia.patterns) + len(base.sofia.crisis)
+    ) + len(base.sensitive_content) + len(base.sofia.patterns) + len(base.sofia.crisis) + len(
+        base.sofia.crisis_support
+    ) + len(base.sofia.crisis_self)
     if all_valid:
         try:  # the whole table at once (and cached): the database the detector will use
             compile_patterns(base.model_copy(update={"rules": rules}))

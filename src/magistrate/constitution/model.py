@@ -229,6 +229,10 @@ class SofiaTriggers(_Strict):
     facts: list[str] = []  # actions with any of these facts (exfiltration, personal data…)
     patterns: list[str] = []  # ethical signals in the text (privacy, consent, harm…)
     crisis: list[str] = []  # language about harm to a person: requires a professional
+    # …unless the text is the help itself (a crisis line's post, a prevention lesson, a eulogy)
+    crisis_support: list[str] = []
+    # …which a person's own words about themselves always outweigh ("I want to end my life")
+    crisis_self: list[str] = []
 
 
 class SequenceExamples(_Strict):

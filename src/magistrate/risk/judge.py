@@ -16,7 +16,14 @@ import re2  # type: ignore[import-untyped]
 
 from magistrate.analysis.clauses import ruled_out
 from magistrate.analysis.paths import PathClassifier
-from magistrate.constitution.loader import CRISIS, ETHICAL, RULE, SECRET
+from magistrate.constitution.loader import (
+    CRISIS,
+    CRISIS_SELF,
+    CRISIS_SUPPORT,
+    ETHICAL,
+    RULE,
+    SECRET,
+)
 from magistrate.constitution.model import Article
 from magistrate.frozen import FrozenDict
 from magistrate.levels import Decision, Risk
@@ -198,7 +205,7 @@ class RuleJudge:
                     decision = s.decision
         ethical: list[str] = []
         crisis: list[str] = []
-        secrets = False
+        secrets = supported = own = False
         id_kind = self._id_kind
         for pid in ctx.flagged:  # one pass (most actions have few such hits, often none)
             pkind, h = id_kind[pid], ctx.hits[pid]
@@ -208,6 +215,12 @@ class RuleJudge:
                 ethical.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 40))
             elif pkind == CRISIS and h:
                 crisis.append(evidence_before(ctx.subjects[h[0][0]].text, h[0][1], 60))
+            elif pkind == CRISIS_SUPPORT and h:
+                supported = True
+            elif pkind == CRISIS_SELF and h:
+                own = True
+        if crisis and supported and not own:  # the help itself (a crisis line's post, a lesson)
+            crisis = []
         # A comprehension is a call: none where the tuple is empty. Facts by plain names (orjson).
         facts, sts = ctx.facts, ctx.statements
         return new_assessment(
