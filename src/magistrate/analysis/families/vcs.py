@@ -345,6 +345,7 @@ FAMILY: Family = Family(
         Example("git reset --soft HEAD~1", lacks=("rewrite",)),
         Example("git clean -fdx", has=("rewrite:local-work",)),
         Example("git clean -fd build/", lacks=("rewrite",)),
+        Example("git clean -fd -- src/generated/", lacks=("rewrite",)),
         Example("git clean -n", lacks=("rewrite",)),
         Example("git checkout -- .", has=("rewrite:local-work",)),
         Example("git checkout main", lacks=("rewrite",)),
