@@ -244,11 +244,20 @@ def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
         caseless = p.startswith("(?i)")
         hs_pattern = p.replace("(?P<secret>", "(").replace("(?i)", "")
         table.append((SECRET, name, hs_pattern, hyperscan.HS_FLAG_CASELESS if caseless else 0))
-    table += [(ETHICAL, None, p, PATTERN_FLAGS) for p in model.sofia.patterns]
-    table += [(CRISIS, None, p, PATTERN_FLAGS) for p in model.sofia.crisis]
-    table += [(CRISIS_SUPPORT, None, p, PATTERN_FLAGS) for p in model.sofia.crisis_support]
-    table += [(CRISIS_SELF, None, p, PATTERN_FLAGS) for p in model.sofia.crisis_self]
+    for _, kind, patterns in _sofia_lists(model):
+        table += [(kind, None, p, PATTERN_FLAGS) for p in patterns]
     return table
+
+
+def _sofia_lists(model: Constitution) -> list[tuple[str, int, list[str]]]:
+    """(field, kind, patterns) of each Sofia list Hyperscan runs, in the table's order."""
+    sofia = model.sofia
+    return [
+        ("sofia.patterns", ETHICAL, sofia.patterns),
+        ("sofia.crisis", CRISIS, sofia.crisis),
+        ("sofia.crisis_support", CRISIS_SUPPORT, sofia.crisis_support),
+        ("sofia.crisis_self", CRISIS_SELF, sofia.crisis_self),
+    ]
 
 
 def compile_patterns(model: Constitution) -> tuple[hyperscan.Database, list[tuple[int, ...]]]:
@@ -307,14 +316,9 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
             check(None, f"path_classes.{name}", pattern)
     for pattern in base.sensitive_content:
         text_pattern(None, "sensitive_content", pattern)
-    for pattern in base.sofia.patterns:
-        text_pattern(None, "sofia.patterns", pattern)
-    for pattern in base.sofia.crisis:
-        text_pattern(None, "sofia.crisis", pattern)
-    for pattern in base.sofia.crisis_support:
-        text_pattern(None, "sofia.crisis_support", pattern)
-    for pattern in base.sofia.crisis_self:
-        text_pattern(None, "sofia.crisis_self", pattern)
+    for field, _, patterns in _sofia_lists(base):
+        for pattern in patterns:
+            text_pattern(None, field, pattern)
     args = base.tool_arguments
     for role in type(args).model_fields:
         for pattern in getattr(args, role):
@@ -325,9 +329,7 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
             check(None, f"tool_verbs.{op}", pattern)
     all_valid = len(text_patterns) == sum(
         len(r.match.patterns) + len(r.match.unless) for r in rules
-    ) + len(base.sensitive_content) + len(base.sofia.patterns) + len(base.sofia.crisis) + len(
-        base.sofia.crisis_support
-    ) + len(base.sofia.crisis_self)
+    ) + len(base.sensitive_content) + sum(len(p) for _, _, p in _sofia_lists(base))
     if all_valid:
         try:  # the whole table at once (and cached): the database the detector will use
             compile_patterns(base.model_copy(update={"rules": rules}))

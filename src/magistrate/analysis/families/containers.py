@@ -142,11 +142,12 @@ def _compose(inv: Invocation, argv: list[str]) -> Iterator[Effect]:
         return
     if not (short_flag(options, "v") or has(options, "--volumes")):
         return
-    # Development volumes only on this machine: through ssh they are a server's data.
-    remote = "ssh" in inv.via
-    classes = {"volume", "production"} if "production" in where else {"local-volumes"}
-    if remote and "production" not in where:
+    if "production" in where:
+        classes = {"volume", "production"}
+    elif "ssh" in inv.via:  # development volumes only on this machine: there, a server's data
         classes = {"volume"}
+    else:
+        classes = {"local-volumes"}
     yield _resource("destroy", f"volumes of {' '.join(names)}"[:200], classes | where, inv)
 
 

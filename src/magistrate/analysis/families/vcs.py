@@ -120,12 +120,15 @@ def _push(inv: Invocation, args: list[str]) -> Iterator[Effect]:
             yield resource("rewrite", f"branch {name}", {"force-push", "own-branch"}, inv)
 
 
+_RESET_HARD = "uncommitted changes (reset --hard)"  # the effect forget_saved_work drops
+
+
 def _discard(inv: Invocation, verb: str, args: list[str], classify: Classify) -> Iterator[Effect]:
     """Uncommitted work or untracked files thrown away for good."""
     work = {"local-work"}
     operands, options = split(args, _CLEAN_VALUED if verb == "clean" else frozenset())
     if verb == "reset" and has(options, "--hard"):
-        yield resource("rewrite", "uncommitted changes (reset --hard)", work, inv)
+        yield resource("rewrite", _RESET_HARD, work, inv)
     elif verb == "clean" and (short_flag(options, "f") or has(options, "--force")):
         if short_flag(options, "n") or has(options, "--dry-run"):
             return
@@ -221,9 +224,9 @@ def forget_saved_work(invocations: list[Invocation], effects: list[Effect], src:
     """Drop `reset --hard`'s discarded work where the line saved it first (a stash), checked
     that there was none (`git diff --quiet` of tree and index), or resets a clone it has just
     made: nothing uncommitted is lost."""
-    resets = [i for i in invocations if i.name == "git" and i.subcommand.startswith("reset")]
-    if not resets or not any(e.target.endswith("(reset --hard)") for e in effects):
+    if "reset" not in src or not any(e.target == _RESET_HARD for e in effects):
         return
+    resets = [i for i in invocations if i.name == "git" and i.subcommand.startswith("reset")]
     first = min(i.start for i in resets)
     made = _cloned_into(invocations, first)
     entered = any(
@@ -233,9 +236,9 @@ def forget_saved_work(invocations: list[Invocation], effects: list[Effect], src:
     if (
         entered
         or any(_saves_work(i) and i.start < first for i in invocations)
-        or (_CHECKED_CLEAN.search(src))
+        or _CHECKED_CLEAN.search(src)
     ):
-        effects[:] = [e for e in effects if not e.target.endswith("(reset --hard)")]
+        effects[:] = [e for e in effects if e.target != _RESET_HARD]
 
 
 def _forge_api(inv: Invocation) -> Iterator[Effect]:
