@@ -185,7 +185,8 @@ VALUED_OPTIONS: dict[str, frozenset[str]] = {
     "head": frozenset({"-n", "-c"}),
     "tail": frozenset({"-n", "-c"}),
     "split": frozenset({"-l", "-b", "-n"}),
-    "openssl": frozenset({"-out"}),
+    # What openssl writes (a new key, a certificate) and the subject it is issued to.
+    "openssl": frozenset({"-out", "-keyout", "-subj", "-newkey"}),
 }
 # Commands whose last operand is the destination written; the others are read (mv: removed).
 # cmd's and PowerShell's (with its aliases) too: the last path is where the copy goes.
@@ -525,7 +526,7 @@ NON_FILE_CLIS = frozenset(
     """kubectl oc helm aws gcloud az oci doctl bq gsutil docker podman terraform tofu pulumi
     systemctl service journalctl npm yarn pnpm pip pip3 apt apt-get yum dnf brew gh glab
     heroku fly flyctl vercel netlify vault op security launchctl sc sc.exe net net.exe reg
-    reg.exe schtasks wmic""".split()
+    reg.exe schtasks wmic keytool""".split()
 )
 
 # PowerShell: the shells, the cmdlets that run a script block, and those that start a program.

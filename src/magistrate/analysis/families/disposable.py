@@ -180,7 +180,26 @@ def disposable_database(inv: Invocation, line: Sequence[Invocation] = ()) -> str
         if _IN_MEMORY.match(path) or (path and ".." not in path and _scratch(_normal(path))):
             return f"{inv.name}: {path[:80]}"
         return None
+    if inv.name in _KEY_VALUE_CLIS:
+        return _local_cache_database(inv.name, argv)
     return _hosted(inv, argv, rest) if inv.name in _HOSTED else None
+
+
+# A cache server's databases are numbered, not named: one of them on this machine (`redis-cli
+# -n 15 FLUSHDB`) is the development cache. FLUSHALL empties every database the server holds.
+_KEY_VALUE_CLIS = frozenset({"redis-cli", "valkey-cli", "keydb-cli"})
+_KEY_VALUE_URL = re.compile(r"^rediss?://(?:[^@/\s]*@)?(localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:/\d*)?$")
+
+
+def _local_cache_database(name: str, argv: Sequence[str]) -> str | None:
+    """Evidence when a key-value CLI empties one database of a server on this machine."""
+    words = [a.lower() for a in argv]
+    if "flushdb" not in words or "flushall" in words:
+        return None
+    hosts, urls = values(list(argv), "-h"), values(list(argv), "-u")
+    if all(map(_local, hosts)) and all(_KEY_VALUE_URL.match(u) for u in urls):
+        return f"{name}: one database on {(hosts or ['this machine'])[0][:40]}"
+    return None
 
 
 def _normal(path: str) -> str:
