@@ -176,6 +176,11 @@ _ENCODED_EXEC = re.compile(
     r"\s*\(\s*[rbfu]{0,2}(?P<q>['\"])(?P<s>[A-Za-z0-9+/=_-]{4,20000})(?P=q)"
 )
 
+# Perl's and PHP's hex decoders handed to what runs a command: system(pack("H*", "726d…")).
+_HEX_EXEC = re.compile(
+    r"(?:system|exec|eval|passthru|shell_exec|popen)\s*\(?\s*"
+    r"(?:pack\s*\(\s*['\"]H\*['\"]\s*,|hex2bin\s*\()\s*(?P<q>['\"])(?P<s>[0-9a-fA-F]{4,20000})(?P=q)"
+)
 
 # Code that runs what it downloads: exec(urlopen(…).read()), eval(await fetch(…)), load(open-uri).
 _EXEC_FETCHED = re2.compile(
@@ -460,6 +465,12 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         if payload:
             out.decoded.append(payload)
             out.shell.append(payload)
+    if "ex" in code or "pack" in code:  # `hex2bin`, `pack("H*", …)`
+        for m in _HEX_EXEC.finditer(code):
+            payload = _decode("fromhex", m.group("s"))
+            if payload:
+                out.decoded.append(payload)
+                out.shell.append(payload)
     out.shell.extend(_argument_vectors(code))
     return out
 

@@ -187,6 +187,8 @@ VALUED_OPTIONS: dict[str, frozenset[str]] = {
     "split": frozenset({"-l", "-b", "-n"}),
     # What openssl writes (a new key, a certificate) and the subject it is issued to.
     "openssl": frozenset({"-out", "-keyout", "-subj", "-newkey"}),
+    # ssh's options that take a value: the first operand is then the host
+    "ssh": frozenset("-o -i -p -l -F -J -L -R -D -b -c -E -e -I -m -O -Q -S -W -w -B".split()),
 }
 # Commands whose last operand is the destination written; the others are read (mv: removed).
 # cmd's and PowerShell's (with its aliases) too: the last path is where the copy goes.

@@ -45,3 +45,42 @@ def unrot13(text: str) -> str | None:
     if len(text) > MAX_DISGUISED_CHARS or not _ROT13_NAMED.search(text):
         return None
     return codecs.decode(text, "rot13")
+
+
+# PowerShell builds a command's name out of pieces so that no pattern sees it whole:
+# `& ('Remo'+'ve-Item')`, `('{1}{0}' -f 'X','IE')`, `[scriptblock]::Create('…')`.
+_PS_CONCAT = re.compile(r"""(['"])([^'"\n]{0,200})\1\s*\+\s*(['"])([^'"\n]{0,200})\3""")
+_PS_FORMAT = re.compile(
+    r"""\(\s*(['"])((?:[^'"\n]){0,200})\1\s*-f\s*((?:(['"])[^'"\n]{0,100}\4\s*,?\s*){1,16})\)""",
+    re.I,
+)
+_PS_ITEM = re.compile(r"""(['"])([^'"\n]{0,100})\1""")
+_PS_CALLED = re.compile(
+    r"""(?:[&.]|\[scriptblock\]::create)\s*\(\s*(['"])([^'"\n]{1,2000})\1\s*\)""", re.I
+)
+MAX_PS_FOLDS = 64
+
+
+def ps_plain(script: str) -> str | None:
+    """A PowerShell script with its pieced-together strings joined and the strings it calls
+    written as commands, or None when nothing was pieced together."""
+    if len(script) > MAX_DISGUISED_CHARS or ("+" not in script and "-f" not in script.lower()):
+        return None
+    plain = script
+    for _ in range(MAX_PS_FOLDS):
+        folded = _PS_FORMAT.sub(_format, plain)
+        folded = _PS_CONCAT.sub(lambda m: f"'{m.group(2)}{m.group(4)}'", folded, count=1)
+        if folded == plain:
+            break
+        plain = folded
+    if plain == script:
+        return None
+    return _PS_CALLED.sub(lambda m: f" {m.group(2)} ", plain)
+
+
+def _format(m: re.Match[str]) -> str:
+    items = [i.group(2) for i in _PS_ITEM.finditer(m.group(3))]
+    try:
+        return "'" + re.sub(r"\{(\d+)\}", lambda k: items[int(k.group(1))], m.group(2)) + "'"
+    except IndexError:  # a placeholder with no item: left as written
+        return m.group(0)

@@ -57,6 +57,15 @@ _PS_FILTERS = frozenset({"-include", "-filter"})
 FIND_NAME_OPTIONS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex"})
 
 
+def find_name(argv: list[str]) -> str | None:
+    """The first name pattern that narrows what `find` reaches; one after `-not` or `!` widens
+    it (`find . -type f -not -path './node_modules/*' -delete` reaches every other file)."""
+    for k, a in enumerate(argv[:-1]):
+        if a in FIND_NAME_OPTIONS and not (k and argv[k - 1] in ("-not", "!")):
+            return argv[k + 1]
+    return None
+
+
 # `git ls-files` options that list fewer than the tracked files (untracked, deleted, modified…).
 _NARROW_LISTS = frozenset(
     "o others d deleted m modified u unmerged k killed i ignored s stage".split()
@@ -68,7 +77,7 @@ def listed_paths(inv: Invocation, classify: Any) -> list[str]:
     or all of a broad ROOT), `ls X`, `Get-ChildItem X` (the contents of X: X), `echo X`."""
     if inv.name == "find":
         roots = [a for a in inv.argv if not a.startswith(("-", "(", "!"))][:4]
-        root, name = roots[0] if roots else ".", option_value(inv.argv, FIND_NAME_OPTIONS)
+        root, name = roots[0] if roots else ".", find_name(inv.argv)
         target = find_target(root, name, classify)
         if name and "/" not in name and target == root:
             # A broad root is all it may reach, and each match is a file of that name

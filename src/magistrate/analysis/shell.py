@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from magistrate.analysis import PSEUDO_TARGET_CLASSES as _MARKS
 from magistrate.analysis import commands as C
+from magistrate.analysis.disguise import ps_plain
 from magistrate.analysis.dynamic import conventional_program, ifs_split, printf_output
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.env_runners import RUNNERS, runner_command
@@ -89,6 +90,8 @@ _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
+_PS_VARIABLE = re.compile(r"^\$[A-Za-z_][\w:]*$")  # `$r`, `$global:r`
+_PS_ASSIGNED = re.compile(r"^\$[A-Za-z_][\w:]*=([A-Za-z][\w.-]*)$")  # `$r=Remove-Item`
 # sudo options that run no command: list the privileges (`-l cmd` asks whether cmd may run),
 # renew the timestamp, print the version or help.
 _SUDO_RUNS_NOTHING = frozenset(
@@ -135,6 +138,9 @@ class ShellAnalyzer:
         run.script(src, 0, via, {}, top=True)
         if "FromBase64String" in src or "ScriptBlock" in src:  # PowerShell: .NET calls as code
             run._program_code(src, 0, (), {}, (0, len(src)), [])
+        if ("+" in src or "-f" in src) and (plain := ps_plain(src)) is not None:
+            result.derived.append(plain)  # `& ('Remo'+'ve-Item') …`: the command pieced together
+            run.script(plain, 1, via, {})
         if any(i.name == "crontab" for i in result.invocations):
             # Lines printed into `crontab -` are scheduled commands: read them as commands.
             for inv in list(result.invocations):
@@ -434,6 +440,11 @@ class _Run(FollowRun):
         privileged = False
         i = 0
         while i < len(argv):
+            if i + 2 < len(argv) and argv[i + 1] == "=" and _PS_VARIABLE.match(argv[i]):
+                i += 2  # PowerShell's `$r = Remove-Item …`: the command after the `=` runs
+                continue
+            if argv[i][:1] == "$" and (glued := _PS_ASSIGNED.match(argv[i])):
+                argv[i] = glued.group(1)  # `$r=Remove-Item …`
             name = basename(argv[i])
             if name in RUNNERS:  # `poetry run CMD`, `op run -- CMD`: CMD is what runs
                 start = runner_command(name, argv, i)

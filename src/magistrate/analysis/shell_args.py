@@ -60,11 +60,15 @@ def quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\\''") + "'"
 
 
+_CONTAINER_VERBS = frozenset({"exec", "run", "debug"})
+
+
 def after_container(argv: list[str]) -> list[str]:
     if "--" in argv:
         return argv[argv.index("--") + 1 :]
-    # `docker exec [-it] [-u x] CONTAINER CMD…`: first operand after the subcommand is the target.
-    k = 1
+    # `docker exec [-it] [-u x] CONTAINER CMD…`: first operand after the subcommand is the target
+    # (`docker -H tcp://host:2375 exec …`, `docker container exec …`: after the global options).
+    k = next((i + 1 for i, a in enumerate(argv[:8]) if a in _CONTAINER_VERBS), 1)
     valued = {
         "-u",
         "--user",

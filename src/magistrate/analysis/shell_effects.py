@@ -10,6 +10,7 @@ from magistrate.analysis.api_effects import request_effects
 from magistrate.analysis.dynamic import credential_vars
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
+from magistrate.analysis.families.cli import values
 from magistrate.analysis.families.files import REMOTE_SPEC, handles, is_switch, without_values
 from magistrate.analysis.invocation import Invocation, basename, short_option_value
 from magistrate.analysis.launches import from_network, outside_runs
@@ -147,6 +148,8 @@ class EffectsRun(RunState):
                 continue
             target = self._resolve(r.target, env)
             if r.op in ("<", "<>"):
+                if r.op == "<" and s.invocation and _LOGIN_FROM_STDIN & set(s.invocation.argv):
+                    continue  # `docker login --password-stdin < token`: used to sign in, not shown
                 self._add("read", target, name or "<")
             elif NET_DEVICE.match(target):
                 self._add("send", target, name or ">")
@@ -186,6 +189,8 @@ class EffectsRun(RunState):
         head, networked = (words[0].text if words else ""), from_network(s.prev)
         for op, target, marks in outside_runs(inv, head, self.classify, networked):
             add(op, target, name, marks)  # `./tool`, `& "$env:TEMP\x.ps1"`, `curl … | tar x`
+        if name in _PS_STOPPERS and not ops and _every_process(s.prev):
+            add("stop", "every process", name, _ALL_PROCESSES)  # `Get-Process | Stop-Process`
         if handles(inv):
             pass  # files and coreutils: their family gave the path effects
         elif name in C.PERMISSION_CHANGERS:
@@ -240,7 +245,7 @@ class EffectsRun(RunState):
             add("read", "$DATABASE", name)
         elif name == "ssh" and s.prev is not None:
             add("send", ops[0] if ops else "ssh", name)
-        elif _reads_operands(name, ops):
+        elif _reads_operands(name, ops) and not _shows_no_content(inv):
             keys = identity_files(inv.argv) if name in C.KEY_USERS else ()
             if name in C.PATTERN_FIRST and not inv.flags & C.PATTERN_OPTIONS:
                 ops = self._searched(s, name, ops)
@@ -334,6 +339,9 @@ class EffectsRun(RunState):
                         self._add("read", e.target, name)
             else:
                 self._add("read", o, name)
+        for pattern in values(inv.argv, "--include"):  # `rclone copy ~/ r: --include "*.pem"`
+            if "secret" in self.classify(pattern):
+                self._add("read", pattern, name)
 
     def _secret_env(self, name: str, values: list[str]) -> None:
         """`printenv OPENAI_API_KEY`, `echo $AWS_SECRET_ACCESS_KEY`: a credential read out."""
@@ -353,6 +361,8 @@ class EffectsRun(RunState):
                 self._add("delete", path, "git rm")
         elif sub[:2] in (["credential", "fill"], ["credential-store", "get"]):
             self._add("read", "~/.git-credentials", "git credential")  # prints the stored login
+        elif sub[:1] == ["archive"]:  # the repository's files, packed: read as `tar c .` reads
+            self._add("read", ".", "git archive")
         elif sub[:1] == ["push"] and len(ops) >= 2:
             remote = ops[1]
             url = self.remotes.get(remote, remote)
@@ -390,6 +400,8 @@ class EffectsRun(RunState):
                 self._add("read", a, name)
             elif "=" in a and lower[k].split("=", 1)[0] in _UPLOAD_OPTIONS:
                 self._add("read", a.split("=", 1)[1], name)  # `--post-file=/etc/shadow`
+            elif "=<" in a and k and lower[k - 1] in ("-f", "--form"):
+                self._add("read", a.split("=<", 1)[1].split(";", 1)[0], name)  # `-F 'x=<FILE'`
             elif "@" in a and not a.startswith("http"):
                 self._add("read", a[a.index("@") :], name)
         for u in urls or [name]:
@@ -435,6 +447,42 @@ def _attachments(argv: list[str]) -> list[str]:
                     out.append(value.removeprefix("@"))
         i += 1
     return out
+
+
+_PS_STOPPERS = frozenset({"stop-process", "spps"})
+_ALL_PROCESSES = frozenset({"all-processes"})
+
+
+def _every_process(prev: SimpleCommand | None) -> bool:
+    """Whether a pipeline feeds every process: `Get-Process` (`gps`, `ps`) with no filter."""
+    inv = prev.invocation if prev is not None else None
+    return inv is not None and inv.name in ("get-process", "gps", "ps") and not inv.operands
+
+
+# Options that take a login's secret on standard input, where it is used and never printed.
+_LOGIN_FROM_STDIN = frozenset({"--password-stdin", "--with-token", "--token-stdin"})
+# Readers whose output carries none of what they read: whether a line is there (`grep -q`),
+# how many (`grep -c`), a digest (`sha256sum`), the names before `=` (`cut -d= -f1 .env`).
+# Not `grep -l`: the files it lists are what `| xargs cat` then reads.
+_QUIET_GREP = frozenset({"q", "c", "quiet", "silent", "count"})
+_DIGESTS = frozenset("md5sum sha1sum sha224sum sha256sum sha384sum sha512sum b2sum cksum".split())
+
+
+def _shows_no_content(inv: Invocation) -> bool:
+    """Whether a reader prints nothing of the files' content (see `_QUIET_GREP`)."""
+    name = inv.name
+    if name in ("grep", "egrep", "fgrep", "rg", "ag", "ack", "git-grep"):
+        return bool(inv.flags & _QUIET_GREP)
+    if name in _DIGESTS:
+        return True
+    if name == "cut":
+        argv = inv.argv
+        delimiter = next((argv[k + 1] for k, a in enumerate(argv[:-1]) if a == "-d"), None)
+        delimiter = delimiter or next((a[2:] for a in argv if a.startswith("-d") and a != "-d"), "")
+        fields = next((argv[k + 1] for k, a in enumerate(argv[:-1]) if a == "-f"), None)
+        fields = fields or next((a[2:] for a in argv if a.startswith("-f") and a != "-f"), "")
+        return delimiter.strip("'\"") == "=" and fields == "1"
+    return False
 
 
 def _reads_operands(name: str, ops: list[str]) -> bool:

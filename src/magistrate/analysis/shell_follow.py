@@ -16,7 +16,7 @@ from magistrate.analysis.dynamic import decode_literal, evaluate_substitution
 from magistrate.analysis.environments import is_env_file
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families.disposable import disposable_database, stays_put
-from magistrate.analysis.feeds import FIND_NAME_OPTIONS
+from magistrate.analysis.feeds import find_name
 from magistrate.analysis.feeds import find_target as _find_target
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import option_value as _option_value
@@ -113,9 +113,9 @@ class FollowRun(EffectsRun):
             code = _option_value(argv, frozenset({"-c", "--command"}))
             if code is not None:
                 self.script(code, depth + 1, nested_via, dict(env), span=where)
-        elif name in ("docker", "podman", "kubectl", "oc") and inv.subcommand.startswith(
-            ("exec", "run", "debug")
-        ):
+        elif name in ("docker", "podman", "kubectl", "oc") and inv.subcommand.removeprefix(
+            "container "
+        ).startswith(("exec", "run", "debug")):
             rest = after_container(argv)
             if rest:
                 self.script(" ".join(quote(a) for a in rest), depth + 1, nested_via, {}, span=where)
@@ -471,7 +471,7 @@ class FollowRun(EffectsRun):
             roots.append(argv[k])
             k += 1
         roots = roots or ["."]
-        name = _option_value(argv, FIND_NAME_OPTIONS)
+        name = find_name(argv)
         targets = [_find_target(r, name, self.classify) for r in roots]
         if "delete" in inv.flags:
             for t in targets:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families.base import Classify, Example, Family
+from magistrate.analysis.families.base import Classify, Example, Family, environment_classes
 from magistrate.analysis.invocation import Invocation
 
 # `host:path`, `user@host:path`, a bucket URL, an rclone remote (`gdrive:`).
@@ -74,12 +74,31 @@ def handles(inv: Invocation) -> bool:
         return True
     if name in C.COPIERS:
         return len(_operands(inv)) >= 2
-    return name in C.IN_PLACE_EDITORS and _in_place(inv)
+    return (name in C.IN_PLACE_EDITORS and _in_place(inv)) or name in _PS_CONTENT
 
 
 def _operands(inv: Invocation) -> list[str]:
     ops = without_values(inv, C.VALUED_OPTIONS.get(inv.name)) + list(inv.stdin_args)
     return [o for o in ops if not is_switch(o)] if inv.name in _WINDOWS_COPIERS else ops
+
+
+# PowerShell's cmdlets that write a file's content (`sc` is also sc.exe: left out).
+_PS_CONTENT = {"set-content": "write", "add-content": "append", "ac": "append",
+               "out-file": "write", "clear-content": "truncate", "clc": "truncate"}  # fmt: skip
+_PS_PATH_OPTIONS = frozenset({"-path", "-literalpath", "-filepath", "-lp"})
+
+
+def _ps_content_target(inv: Invocation) -> str | None:
+    """The file a content cmdlet writes: `-Path X` (`-FilePath`, `-LiteralPath`), else its
+    first positional argument."""
+    argv = inv.argv
+    for k, a in enumerate(argv[:-1]):
+        if a.lower() in _PS_PATH_OPTIONS:
+            return argv[k + 1]
+    for k, a in enumerate(argv):
+        if not a.startswith("-") and (k == 0 or not argv[k - 1].startswith("-")):
+            return a
+    return None
 
 
 _WINDOWS_COPIERS = frozenset({"copy", "xcopy", "move"})  # their `/y` is a switch, not a path
@@ -104,13 +123,21 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
         remote = bool(REMOTE_SPEC.match(dest)) and not (
             name in _WINDOWS_COPIERS_ALL and _DRIVE_PATH.match(dest)
         )
-        if name == "rsync" and not remote and any(f.startswith("delete") for f in inv.flags):
-            yield "delete", dest  # `rsync --delete empty/ ~/`: what the source lacks goes
+        if name == "rsync" and any(f.startswith("delete") for f in inv.flags):
+            # `rsync --delete empty/ ~/`: what the source lacks goes; on another machine, a
+            # deploy's sync, counted where it is production's (`deploy@web-prod-01:/`)
+            if not remote or "production" in environment_classes([dest]):
+                yield "delete", dest
         yield ("send" if remote else "write"), dest
     elif name in C.WRITERS_ALL:
         yield from (("append" if "a" in inv.flags else "write", o) for o in ops)
     elif name in C.EDITORS or name in C.IN_PLACE_EDITORS:
         yield from (("write", o) for o in ops)
+    elif name in _PS_CONTENT:
+        target = _ps_content_target(inv)
+        if target is not None:
+            append = name == "out-file" and any(a.lower() == "-append" for a in inv.argv)
+            yield ("append" if append else _PS_CONTENT[name]), target
     elif name == "dd":
         for o in ops:
             if o.startswith("of="):
@@ -222,11 +249,18 @@ FAMILY: Family = Family(
     | C.EDITORS
     | _DEVICE_WIPERS
     | _DISK_TOOLS
+    | frozenset(_PS_CONTENT)
     | {"dd"},
     prefixes=_MKFS,
     effects=effects,
     examples=(
         Example("rm -rf /", has=("delete:root",)),
+        Example(
+            "Add-Content -Path C:\\Windows\\System32\\drivers\\etc\\hosts -Value '1.2.3.4 x'",
+            has=("append:system",),
+        ),
+        Example("Set-Content -Path .\\notes.txt -Value hi", lacks=("write:system",)),
+        Example("Clear-Content C:\\Windows\\System32\\winevt\\Logs\\x.evtx", has=("truncate",)),
         Example('rm -rf "${TARGET:-/}"', has=("delete:root",)),
         Example("rm -rf .[!.]*", has=("delete:vcs",)),
         Example("rm -f .*.swp", lacks=("delete:vcs",)),

@@ -33,7 +33,16 @@ _READERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "kpcli": (("show",), ("export",)),
     # Airflow's connections carry their passwords; variables often hold keys
     "airflow": (("connections", "export"), ("connections", "get"), ("variables", "export")),
+    # the desktop's keyring (GNOME Keyring, KWallet through libsecret)
+    "secret-tool": (("lookup",), ("search",)),
 }
+# Credential helpers print the login they store for a host (`docker-credential-desktop get`,
+# `git-credential-manager get`): docker's by name prefix.
+_CREDENTIAL_HELPER = "docker-credential-"
+_GIT_CREDENTIAL = frozenset({"git-credential-manager", "git-credential-osxkeychain",
+                             "git-credential-libsecret", "git-credential-store"})  # fmt: skip
+# Git's own configuration that holds a credential: the Actions checkout's auth header.
+_GIT_SECRET_KEY = re.compile(r"^http\..*extraheader$|^credential\..*password$", re.I)
 _WINDOWS_VAULT = frozenset({"vaultcmd", "vaultcmd.exe"})  # Windows Credential Manager
 _KEYCHAIN_READS = frozenset({"find-generic-password", "find-internet-password"})
 _VALUED = frozenset({"-format", "-field", "-mount", "--vault", "--fields", "-p", "--project",
@@ -74,6 +83,14 @@ def _vault(inv: Invocation) -> Effect | None:
     return None
 
 
+def _git_credentials(inv: Invocation, classify: Classify) -> Iterator[Effect]:
+    """`git config --get-all http.https://github.com/.extraheader`: the token a CI checkout
+    left behind (`git credential fill` is the shell analysis's: it reads ~/.git-credentials)."""
+    words = split(inv.argv)[0]
+    if words[:1] == ["config"] and any(_GIT_SECRET_KEY.match(w) for w in words[1:3]):
+        yield secret_read("git/config-credential", inv, classify)
+
+
 def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     """A secret printed out of a secret store."""
     if asks_nothing(inv.argv):
@@ -88,6 +105,11 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     elif inv.name in _WINDOWS_VAULT:  # `vaultcmd /listcreds:"Windows Credentials" /all`
         if any(a.lower().startswith("/listcreds") for a in inv.argv):
             yield secret_read("windows-vault/credentials", inv, classify)
+    elif inv.name.startswith(_CREDENTIAL_HELPER) or inv.name in _GIT_CREDENTIAL:
+        if split(inv.argv)[0][:1] == ["get"]:
+            yield secret_read(f"{inv.name}/get", inv, classify)
+    elif inv.name == "git":
+        yield from _git_credentials(inv, classify)
     elif inv.name == "sops":
         if has(inv.argv, "-d", "--decrypt") or split(inv.argv)[0][:1] == ["decrypt"]:
             yield secret_read(f"sops/{' '.join(split(inv.argv)[0][-1:])}", inv, classify)
@@ -99,7 +121,11 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY: Family = Family(
     name="secrets",
-    commands=frozenset(_READERS) | _WINDOWS_VAULT | {"security", "gpg", "gpg2", "sops"},
+    commands=frozenset(_READERS)
+    | _WINDOWS_VAULT
+    | _GIT_CREDENTIAL
+    | {"security", "gpg", "gpg2", "sops", "git"},
+    prefixes=(_CREDENTIAL_HELPER,),
     effects=effects,
     examples=(
         Example("vault kv get -format=json secret/prod/database", has=("read:secret-store",)),
@@ -136,5 +162,13 @@ FAMILY: Family = Family(
         Example("vaultcmd /list", lacks=("read:secret-store",)),
         Example("airflow connections export - --file-format env", has=("read:secret-store",)),
         Example("airflow connections list", lacks=("read:secret-store",)),
+        Example("secret-tool lookup service gnome-online-accounts", has=("read:secret-store",)),
+        Example("secret-tool store --label=x service demo", lacks=("read",)),
+        Example("echo https://index.docker.io/v1/ | docker-credential-desktop get",
+                has=("read:secret-store",)),  # fmt: skip
+        Example("docker-credential-desktop list", lacks=("read",)),
+        Example("git config --get-all http.https://github.com/.extraheader",
+                has=("read:secret-store",)),  # fmt: skip
+        Example("git config --get user.email", lacks=("read",)),
     ),
 )

@@ -72,6 +72,15 @@ _PROTECTION_OFF = re.compile(
     re.I,
 )
 _LOGIN_HOOKS = re.compile(r"\b(loginhook|logouthook|autolaunchedapplicationdictionary)\b", re.I)
+# A login item added through System Events (`make login item at end with properties …`).
+_LOGIN_ITEM = re.compile(r"\bmake\s+(new\s+)?login\s+item\b", re.I)
+# A permanent WMI event subscription: a filter bound to a consumer that runs a command.
+_WMI_SUBSCRIPTION = re.compile(
+    r"root[/\\]+subscription|__eventfilter|commandlineeventconsumer|activescripteventconsumer"
+    r"|__filtertoconsumerbinding",
+    re.I,
+)
+_WMI_WRITERS = frozenset({"set-wmiinstance", "swmi", "new-ciminstance", "wmic", "wmic.exe"})
 
 
 def service(op: str, name: str, inv: Invocation, extra: tuple[str, ...] = ()) -> Effect:
@@ -225,6 +234,18 @@ def _startup_keys(inv: Invocation) -> Iterator[Effect]:
         yield resource("persist", text[:120], {"login"}, inv)
 
 
+def _autostart(inv: Invocation) -> Iterator[Effect]:
+    """`osascript -e '… make login item …'` and a WMI event subscription made permanent:
+    something set to run at login or on an event, on its own."""
+    text = " ".join(inv.argv)
+    if inv.name == "osascript" and _LOGIN_ITEM.search(text):
+        yield resource("persist", "a login item", {"login"}, inv)
+    elif inv.name in _WMI_WRITERS and _WMI_SUBSCRIPTION.search(text):
+        if inv.name.startswith("wmic") and "create" not in text.lower():
+            return
+        yield resource("persist", "a WMI event subscription", {"login"}, inv)
+
+
 def _at(inv: Invocation) -> Iterator[Effect]:
     if not inv.flags & {"l", "d", "r", "c", "help", "V"} and (inv.operands or inv.argv == []):
         yield resource("persist", " ".join(inv.operands)[:80] or "at job", {"cron"}, inv)
@@ -251,6 +272,8 @@ _HANDLERS = {
     "set-itemproperty": _startup_keys,
     "new-itemproperty": _startup_keys,
     "sp": _startup_keys,
+    "osascript": _autostart,
+    **{name: _autostart for name in _WMI_WRITERS},
     **{name: _powershell for name in (*_SERVICE_CMDLETS, *_TASK_CMDLETS)},
 }
 
@@ -284,6 +307,17 @@ FAMILY: Family = Family(
         Example("launchctl load ~/Library/LaunchAgents/x.plist", has=("persist:login",)),
         Example("launchctl bootstrap system /Library/LaunchDaemons/x.plist", has=("persist",)),
         Example("defaults write com.apple.loginwindow LoginHook /tmp/x.sh", has=("persist:login",)),
+        Example(
+            "osascript -e 'tell application \"System Events\" to make login item at end with "
+            "properties {path:\"/Users/Shared/.agent.app\", hidden:true}'",
+            has=("persist:login",),
+        ),
+        Example("osascript -e 'display notification \"done\"'", lacks=("persist",)),
+        Example(
+            "Set-WmiInstance -Namespace root\\subscription -Class __EventFilter -Arguments @{}",
+            has=("persist:login",),
+        ),
+        Example("Get-WmiObject -Namespace root\\subscription -Class __EventFilter", lacks=("persist",)),
         Example(
             "reg add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v u /d C:\\u.exe",
             has=("persist:login",),
