@@ -141,6 +141,12 @@ _HOME_IN_STRING = re.compile(
     r"""["'](?:\$ENV\{\s*['"]?HOME['"]?\s*\}|\$\{?HOME\}?|#\{ENV\[\s*['"]HOME['"]\s*\]\})"""
     r"""(/[^"'\s]{1,200})["']"""
 )
+# The home folder asked of the runtime, and dot-files named in strings to join to it.
+_HOME_CALL = re.compile(
+    r"homedir\s*\(|expanduser\s*\(|Path\.home\s*\(|process\.env\.HOME\b|getenv\s*\(\s*['\"]HOME"
+    r"|ENV\[\s*['\"]HOME|environ\[\s*['\"]HOME|Dir\.home\b"
+)
+_DOTFILE_STRING = re.compile(r"""["']~?(/\.[\w.-]+(?:/[^"'\s]{0,200})?)["']""")
 _SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write|end)\s*\(|\bprint\s+\$\w+\s")
 _OPENS = re.compile(r"\b(?:open|readFileSync|readFile|read|File\.read|IO\.read|slurp)\b")
 # Calls that hand a string to a shell (Python, Node, PHP, Ruby, Lua).
@@ -480,6 +486,9 @@ def _sockets_and_home(code: str, add: Callable[[str, str, str], None]) -> None:
     spelled inside strings (`"$ENV{HOME}/.git-credentials"`) that the code opens."""
     if "HOME" in code and _OPENS.search(code):
         for m in _HOME_IN_STRING.finditer(code):
+            add("read", "~" + m.group(1), "code")
+    if _HOME_CALL.search(code) and _OPENS.search(code):  # `os.homedir() + "/.ssh/id_rsa"`
+        for m in _DOTFILE_STRING.finditer(code):
             add("read", "~" + m.group(1), "code")
     sockets = [m.group(2) for m in _SOCKET.finditer(code)]
     sockets += [m.group(2) for m in _AIMED.finditer(code)]

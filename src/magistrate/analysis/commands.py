@@ -381,7 +381,9 @@ KEY_USERS = frozenset(
 # password src/` reads src/, not a file named password.
 PATTERN_FIRST = frozenset("grep egrep fgrep zgrep rg ag ack pgrep pkill".split())
 PATTERN_OPTIONS = frozenset({"e", "f", "regexp", "file"})
-DNS_TOOLS = frozenset(["nslookup", "dig", "host", "drill", "ping", "ping6", "traceroute", "whois"])
+DNS_TOOLS = frozenset(
+    ["nslookup", "dig", "host", "drill", "ping", "ping6", "traceroute", "whois", "resolve-dnsname"]
+)
 MAILERS = frozenset(
     ["mail", "mailx", "sendmail", "mutt", "neomutt", "msmtp", "ssmtp", "swaks", "s-nail", "nail"]
 )

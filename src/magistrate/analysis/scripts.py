@@ -54,7 +54,9 @@ _SHELL_SCRIPT = re.compile(
     r"|(^|/)\.(bashrc|bash_profile|bash_login|bash_logout|bash_aliases|profile|zshrc|zprofile"
     r"|zshenv|zlogin|kshrc|mkshrc|envrc)$"
     r"|^/etc/(profile|bash\.bashrc|zshrc|rc\.local)$|^/etc/(profile\.d|init\.d)/[^/]+$"
-    r"|(^|/)\.git/hooks/[^/]+$|(^|/)\.husky/[^/]+$",
+    r"|(^|/)\.git/hooks/[^/]+$|(^|/)\.husky/[^/]+$"
+    # a command put on the search path (`~/.local/bin/git`): what runs when it is called
+    r"|(^|/)\.local/bin/[^/.]+$|^(/usr(/local)?|~|\$HOME|/home/[^/]+)/s?bin/[^/.]+$",
     re.I,
 )
 

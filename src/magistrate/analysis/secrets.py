@@ -66,6 +66,11 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
         r"|(discord|discordapp)\.com/api/webhooks/\d+/[A-Za-z0-9_-]{30,})",
     ),
     ("docker-token", r"\bdckr_pat_[A-Za-z0-9_-]{20,}"),
+    # A registry login as docker's config.json keeps it: `"auth": base64(user:password)`.
+    (
+        "registry-auth",
+        r"\"auths?\"\s*:\s*\{[^{}]{0,300}\{\s*\"auth\"\s*:\s*\"(?P<secret>[A-Za-z0-9+/]{16,}=*)\"",
+    ),
     ("openai-key", r"\bsk-(proj-|ant-(api\d+-)?)?[A-Za-z0-9_-]{20,}"),
     ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
     ("stripe-key", r"\b[rs]k_(live|test)_[0-9a-zA-Z]{16,}"),

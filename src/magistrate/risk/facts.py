@@ -360,7 +360,7 @@ class FactDeriver:
         effects = ctx.effects
         if not effects:  # most actions: no comprehension (a call) to run
             return
-        sends = [e for e in effects if e.op == "send"]
+        sends = [e for e in effects if e.op == "send"] or _foreign_fetches(ctx)
         if not sends:
             return
         secret_reads = [
@@ -398,3 +398,29 @@ class FactDeriver:
                 ctx.facts.setdefault(
                     Fact.DATA_EXFILTRATION, f"{dumps[0].describe()} → {external[0].target[:80]}"
                 )
+
+
+def _foreign_fetches(ctx: Context) -> list[Effect]:
+    """A request that carries a vendor's credential (`gho_…` in a header) to a host not the
+    vendor's sends it, whatever its method: the fetches it makes (none for other actions)."""
+    owner = ctx.facts.get(Fact.CREDENTIAL_CONTENT) if ctx.action.kind in ("tool", "http") else None
+    hosts = _VENDOR_HOSTS.get(owner) if isinstance(owner, str) else None
+    if hosts is None:
+        return []
+    return [
+        e
+        for e in ctx.effects
+        if e.op == "fetch"
+        and not is_loopback(e.target)
+        and not any(h in host_of(e.target) for h in hosts)
+    ]
+
+
+# A credential format → words of the hosts it is used with (a private key: none).
+_VENDOR_HOSTS: dict[str, tuple[str, ...]] = {
+    "private-key": (), "encoded-private-key": (), "github-token": ("github", "ghcr.io"),
+    "gitlab-token": ("gitlab",), "slack-token": ("slack",), "openai-key": ("openai",),
+    "google-api-key": ("google",), "stripe-key": ("stripe",), "npm-token": ("npmjs",),
+    "pypi-token": ("pypi",), "huggingface-token": ("huggingface", "hf.co"),
+    "sendgrid-key": ("sendgrid",), "digitalocean-token": ("digitalocean",),
+}  # fmt: skip

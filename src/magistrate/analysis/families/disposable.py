@@ -188,7 +188,9 @@ def disposable_database(inv: Invocation, line: Sequence[Invocation] = ()) -> str
 # A cache server's databases are numbered, not named: one of them on this machine (`redis-cli
 # -n 15 FLUSHDB`) is the development cache. FLUSHALL empties every database the server holds.
 _KEY_VALUE_CLIS = frozenset({"redis-cli", "valkey-cli", "keydb-cli"})
-_KEY_VALUE_URL = re.compile(r"^rediss?://(?:[^@/\s]*@)?(localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:/\d*)?$")
+_KEY_VALUE_URL = re.compile(
+    r"^rediss?://(?:[^@/\s]*@)?(localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:/\d*)?$"
+)
 
 
 def _local_cache_database(name: str, argv: Sequence[str]) -> str | None:

@@ -123,11 +123,14 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
         remote = bool(REMOTE_SPEC.match(dest)) and not (
             name in _WINDOWS_COPIERS_ALL and _DRIVE_PATH.match(dest)
         )
-        if name == "rsync" and any(f.startswith("delete") for f in inv.flags):
-            # `rsync --delete empty/ ~/`: what the source lacks goes; on another machine, a
-            # deploy's sync, counted where it is production's (`deploy@web-prod-01:/`)
-            if not remote or "production" in environment_classes([dest]):
-                yield "delete", dest
+        # `rsync --delete empty/ ~/`: what the source lacks goes; on another machine, a
+        # deploy's sync, counted where it is production's (`deploy@web-prod-01:/`)
+        if (
+            name == "rsync"
+            and any(f.startswith("delete") for f in inv.flags)
+            and (not remote or "production" in environment_classes([dest]))
+        ):
+            yield "delete", dest
         yield ("send" if remote else "write"), dest
     elif name in C.WRITERS_ALL:
         yield from (("append" if "a" in inv.flags else "write", o) for o in ops)

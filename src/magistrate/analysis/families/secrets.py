@@ -164,11 +164,14 @@ FAMILY: Family = Family(
         Example("airflow connections list", lacks=("read:secret-store",)),
         Example("secret-tool lookup service gnome-online-accounts", has=("read:secret-store",)),
         Example("secret-tool store --label=x service demo", lacks=("read",)),
-        Example("echo https://index.docker.io/v1/ | docker-credential-desktop get",
-                has=("read:secret-store",)),  # fmt: skip
+        Example(
+            "echo https://index.docker.io/v1/ | docker-credential-desktop get",
+            has=("read:secret-store",),
+        ),
         Example("docker-credential-desktop list", lacks=("read",)),
-        Example("git config --get-all http.https://github.com/.extraheader",
-                has=("read:secret-store",)),  # fmt: skip
+        Example(
+            "git config --get-all http.https://github.com/.extraheader", has=("read:secret-store",)
+        ),
         Example("git config --get user.email", lacks=("read",)),
     ),
 )

@@ -308,8 +308,8 @@ FAMILY: Family = Family(
         Example("launchctl bootstrap system /Library/LaunchDaemons/x.plist", has=("persist",)),
         Example("defaults write com.apple.loginwindow LoginHook /tmp/x.sh", has=("persist:login",)),
         Example(
-            "osascript -e 'tell application \"System Events\" to make login item at end with "
-            "properties {path:\"/Users/Shared/.agent.app\", hidden:true}'",
+            'osascript -e \'tell application "System Events" to make login item at end with '
+            'properties {path:"/Users/Shared/.agent.app", hidden:true}\'',
             has=("persist:login",),
         ),
         Example("osascript -e 'display notification \"done\"'", lacks=("persist",)),
@@ -317,7 +317,9 @@ FAMILY: Family = Family(
             "Set-WmiInstance -Namespace root\\subscription -Class __EventFilter -Arguments @{}",
             has=("persist:login",),
         ),
-        Example("Get-WmiObject -Namespace root\\subscription -Class __EventFilter", lacks=("persist",)),
+        Example(
+            "Get-WmiObject -Namespace root\\subscription -Class __EventFilter", lacks=("persist",)
+        ),
         Example(
             "reg add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v u /d C:\\u.exe",
             has=("persist:login",),
