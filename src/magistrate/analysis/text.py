@@ -291,3 +291,17 @@ def explains_only(text: str) -> bool:
             return False
         return rx.found(_EXPLAIN_ELSEWHERE_ASCII, text[:_EXPLAIN_SPAN])  # the start did not match
     return _EXPLAIN_ONLY.search(text, 0, _EXPLAIN_SPAN) is not None
+
+
+# JSON's and iCalendar's escapes: a tool's output kept as a JSON string (`"text":"…\n\nAgent
+# note: …"`) has no line breaks, and `\nAgent` hides the word's start from every pattern.
+_ESCAPE = re.compile(r"\\([\"\\/nrt]|u[0-9a-fA-F]{4})")
+_ESCAPED = {"n": "\n", "r": "\n", "t": "\t", '"': '"', "\\": "\\", "/": "/"}
+
+
+def unescaped(text: str) -> str | None:
+    """The text with its JSON string escapes decoded, or None when it has none."""
+    if "\\" not in text:
+        return None
+    plain = _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1)) or chr(int(m.group(1)[1:], 16)), text)
+    return plain if plain != text else None

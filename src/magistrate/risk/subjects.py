@@ -39,6 +39,7 @@ from magistrate.analysis.text import (
     looks_like_sql,
     native,
     skeleton,
+    unescaped,
 )
 from magistrate.analysis.tool_commands import cli_command, git_command
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
@@ -148,6 +149,8 @@ class SubjectReader:
                 subjects.append(Subject("sql", text, "text"))
             elif kind == "tool_output":
                 subjects.append(Subject("text", text, "text"))
+                if (plain := unescaped(text)) is not None:  # a JSON string's `\n` read as a break
+                    subjects.append(Subject("text", plain, "text:unescaped"))
                 if _BASE64_BLOB.search(text):
                     self._decoded(text, "text", subjects)
                 if (kept := native(action.text)) is not None:  # Russian read as Russian too
