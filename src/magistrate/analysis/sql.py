@@ -36,6 +36,7 @@ _OBJECTS = frozenset(
         "extension",
         "tablespace",
         "login",
+        "owned",  # `DROP OWNED BY role`: everything the role owns
     ]
 )
 _PRIVILEGE_ATTRS = frozenset(

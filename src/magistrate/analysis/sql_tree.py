@@ -55,14 +55,18 @@ def analyze_tree(sql: str) -> list[SqlStatement]:
         return [_from_keywords(part) for part in sql.split(";") if part.strip()]
     out: list[SqlStatement] = []
     created: set[str] = set()  # tables this batch made: dropping them again removes nothing
+    # One statement whose WHERE the parser dropped (T-SQL's `UPDATE … FROM … JOIN … WHERE`):
+    # a WHERE is there, unread; never read as none.
+    lost_where = len(parsed) == 1 and _WHERE_WORD.search(sql) is not None
     for node in parsed:
         if not isinstance(node, exp.Expression):
             continue
         try:
-            statement = _statement(node)
+            statement = _statement(node, lost_where)
         except Exception:
             out.append(_from_keywords(node_sql(node)))
             continue
+        out.extend(_inner_writes(node))  # `WITH gone AS (DELETE FROM t RETURNING *) SELECT …`
         if statement.type == "create" and statement.object == "table" and statement.tables:
             created.add(statement.tables[0])
         elif (  # only what this batch made
@@ -89,16 +93,21 @@ def _tables(node: exp.Expression) -> tuple[str, ...]:
     return tuple(t.name.lower() for t in node.find_all(exp.Table) if t.name)
 
 
-def _statement(node: exp.Expression) -> SqlStatement:
+def _statement(node: exp.Expression, lost_where: bool = False) -> SqlStatement:
     text = node  # written back as text only when evidence needs it (SqlStatement.text)
     tables = _tables(node)
     if isinstance(node, exp.Command):
         return _from_keywords(f"{node.this} {node.expression or ''}")
     if isinstance(node, (exp.Delete, exp.Update)):
-        where = node.args.get("where")
-        state = "none" if where is None else "tautology" if _always_true(where.this) else "present"
         kind = "delete" if isinstance(node, exp.Delete) else "update"
-        return SqlStatement(kind, "table", state, tables, (), text)
+        return SqlStatement(kind, "table", _where_state(node, lost_where), tables, (), text)
+    if isinstance(node, exp.Merge) and _merge_deletes_all(node):
+        return SqlStatement("delete", "table", "tautology", tables[:1], (), text)
+    if isinstance(node, exp.Insert) and node.args.get("overwrite"):
+        select = node.expression
+        where = select.args.get("where") if isinstance(select, exp.Select) else None
+        if where is not None and _always_false(where.this):  # the table replaced by nothing
+            return SqlStatement("truncate", "table", "", tables[:1], (), text)
     if isinstance(node, exp.Drop):
         kind = str(node.args.get("kind") or "table").lower()
         actions = ("cascade",) if node.args.get("cascade") else ()
@@ -131,8 +140,128 @@ def _statement(node: exp.Expression) -> SqlStatement:
         return SqlStatement(type(node).__name__.lower(), "privilege", "", tables, privs, text)
     name = type(node).__name__.lower()
     if isinstance(node, (exp.Select, exp.Union)):
-        name = "select"
+        return SqlStatement("select", "", "", tables, _secrets_selected(node, tables), text)
     return SqlStatement(name, "", "", tables, (), text)
+
+
+_WHERE_WORD = re.compile(r"\bwhere\b", re.I)
+
+
+def _where_state(node: exp.Expression, lost_where: bool) -> str:
+    """'none', 'tautology' (every row) or 'present' for a DELETE or UPDATE: its WHERE, or the
+    join conditions that choose its rows (`DELETE t1 FROM t t1 JOIN t t2 ON …`)."""
+    where = node.args.get("where")
+    conditions = [where.this] if where is not None else []
+    conditions += [j.args["on"] for j in _own(node, exp.Join) if j.args.get("on") is not None]
+    if not conditions:
+        return "present" if lost_where else "none"
+    if any(_always_true(c) for c in conditions[:1]) or not any(map(_narrows, conditions)):
+        return "tautology"
+    return "present"
+
+
+def _own(node: exp.Expression, kind: type[exp.Expression]) -> list[Any]:
+    """The nodes of a kind in a statement, not inside a subquery of it."""
+    return [n for n in node.find_all(kind) if n.find_ancestor(exp.Subquery, exp.Select) is None]
+
+
+# Comparisons that choose rows by what they hold.
+_PREDICATES = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike,
+               exp.In, exp.Between, exp.Is)  # fmt: skip
+_COLUMN_ORDER = (exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _narrows(condition: exp.Expression) -> bool:
+    """Whether a condition chooses some rows: one of its comparisons (here or in a subquery it
+    reads) holds a value (a literal, a parameter, a function's result) or orders two columns
+    (`t1.id > t2.id`). Joins on equal columns (`p.account_id = a.id`, `p.id = q.id`), `IN
+    (SELECT id FROM orders)` and `EXISTS (SELECT 1)` choose every row that has a partner."""
+    for predicate in condition.find_all(*_PREDICATES):
+        if isinstance(predicate, exp.Is):
+            column = predicate.this
+            negated = isinstance(predicate.parent, exp.Not)
+            if not (negated and isinstance(column, exp.Column) and _ID_COLUMN.search(column.name)):
+                return True  # `deleted_at IS NULL`; not a key IS NOT NULL (every row has one)
+            continue
+        if isinstance(predicate, _COLUMN_ORDER) and all(
+            isinstance(side, exp.Column) for side in (predicate.this, predicate.expression)
+        ):
+            return True
+        operands = [predicate.this, *predicate.args.get("expressions", []), predicate.expression]
+        operands += [predicate.args.get("low"), predicate.args.get("high")]
+        if any(_holds_value(o) for o in operands if isinstance(o, exp.Expression)):
+            return True
+    return False
+
+
+def _holds_value(node: exp.Expression) -> bool:
+    """A literal, a parameter or a computed value (not a column, a subquery or a bare star)."""
+    if isinstance(node, exp.Column) and node.name[:1] in ("$", "@", ":", "?"):
+        return True  # `$1`, `@id`: a bound parameter, read as a column name
+    if isinstance(node, (exp.Column, exp.Subquery, exp.Select, exp.Star, exp.Paren)):
+        return isinstance(node, exp.Paren) and _holds_value(node.this)
+    return True
+
+
+_ID_COLUMN = re.compile(r"(^|_)id$|[a-z]Id$|ID$|^rowid$|^oid$", re.I)
+
+
+def _merge_deletes_all(node: exp.Expression) -> bool:
+    """`MERGE INTO t USING (SELECT 1) s ON 1=1 WHEN MATCHED THEN DELETE`: every row deleted."""
+    on = node.args.get("on")
+    deletes = any("DELETE" in node_sql(w).upper() for w in node.args.get("whens") or [])
+    return deletes and isinstance(on, exp.Expression) and _always_true(on)
+
+
+def _inner_writes(node: exp.Expression) -> list[SqlStatement]:
+    """DELETEs and UPDATEs inside another statement (a CTE's `DELETE … RETURNING`)."""
+    if isinstance(node, (exp.Delete, exp.Update)) or not node.args.get("with_"):
+        return []
+    found = node.args["with_"].find_all(exp.Delete, exp.Update)
+    return [_statement(inner) for inner in found]
+
+
+# Columns and tables that hold credentials or card data: read in bulk, they are secrets read.
+# (The credential word ends the name, or a word for its stored form does: `password_hash`,
+# `totp_seed`, `refresh_token`; not `password_expired`, `token_type`, `password_reset_sent_at`.)
+_SECRET_COLUMN = re.compile(
+    r"(^|_)(password|passwd|pass|pwd|secret|token|api_?key|private_key|signing_key|totp"
+    r"|otp|recovery_codes?|cvv|cvc|card_number|ssn)"
+    r"(_(hash|hashed|digest|seed|value|plain|plaintext|enc|encrypted|salt|raw|b64|hex))?$",
+    re.I,
+)
+_SECRET_TABLE = re.compile(
+    r"(^|_)(credentials?|secrets|api_keys|access_tokens|oauth_tokens|password_resets)$", re.I
+)
+
+
+def _secrets_selected(node: exp.Expression, tables: tuple[str, ...]) -> tuple[str, ...]:
+    """`("secret-columns",)` when a SELECT returns credential columns (`password_hash`,
+    `refresh_token`, `cvv`), or all the columns of a credentials table; else `()`."""
+    if not isinstance(node, exp.Select):
+        return ()
+    for expression in node.expressions:
+        for column in expression.find_all(exp.Column):
+            if _SECRET_COLUMN.search(_snake(column.name)) and not isinstance(
+                column.parent, (exp.Count, exp.Anonymous)
+            ):
+                return ("secret-columns",)
+        if (
+            (isinstance(expression, exp.Star) or expression.find(exp.Star) is not None)
+            and any(_SECRET_TABLE.search(t) for t in tables)
+            and not node.find(exp.Count)
+        ):
+            return ("secret-columns",)
+    if any(t == "api_keys" for t in tables) and any(
+        isinstance(c, exp.Column) and c.name.lower() == "key" for c in node.expressions
+    ):
+        return ("secret-columns",)
+    return ()
+
+
+def _snake(name: str) -> str:
+    """`mfaSecret` → `mfa_Secret` (the regexes read `_` as a word's edge)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
 
 
 def _literal_value(node: exp.Expression) -> object:
@@ -166,8 +295,9 @@ def _always_true(node: exp.Expression) -> bool:
     if isinstance(node, exp.Paren):
         return _always_true(node.this)
     if isinstance(node, exp.Or):
-        if _null_complement(node.this, node.expression):
-            return True  # x IS NULL OR x IS NOT NULL
+        if _null_complement(node.this, node.expression) or _complement(node.this, node.expression):
+            return True  # x IS NULL OR x IS NOT NULL; x <> '' OR x = ''
+
         return _always_true(node.this) or _always_true(node.expression)
     if isinstance(node, exp.And):
         return _always_true(node.this) and _always_true(node.expression)
@@ -237,6 +367,9 @@ _DEADLINE = re.compile(
 )
 
 
+_BEFORE_ANY_ROW = re.compile(r"^(1[0-8]\d\d|19[0-6]\d|1970)-\d\d-\d\d")
+
+
 def _matches_all_rows(node: exp.Expression) -> bool:
     """Conditions that look selective but match (nearly) every row: `created_at < now()`,
     `id > 0`."""
@@ -250,6 +383,10 @@ def _matches_all_rows(node: exp.Expression) -> bool:
     if isinstance(node, (exp.GT, exp.GTE)) and isinstance(left, exp.Column):
         value = _literal_value(right)
         column = left.name.lower()
+        if isinstance(value, str) and _BEFORE_ANY_ROW.match(value):
+            return True  # `created_at > '1970-01-01'`: every row was made after
+        if column == "rownum" and isinstance(value, float) and value <= 1:
+            return True  # Oracle's ROWNUM > 0
         if (
             isinstance(value, float)
             and column.endswith("id")
@@ -268,6 +405,28 @@ def _null_check(node: exp.Expression) -> tuple[exp.Expression, bool] | None:
     if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
         return node.this, negated
     return None
+
+
+_OPPOSITE: dict[type[exp.Expression], type[exp.Expression]] = {
+    exp.EQ: exp.NEQ, exp.NEQ: exp.EQ, exp.LT: exp.GTE, exp.GTE: exp.LT, exp.GT: exp.LTE,
+    exp.LTE: exp.GT,
+}  # fmt: skip
+
+
+def _complement(a: exp.Expression, b: exp.Expression) -> bool:
+    """`x <> v OR x = v`, `x < v OR x >= v`: one side or the other holds for every row."""
+    a, b = _unparen(a), _unparen(b)
+    return (
+        _OPPOSITE.get(type(a)) is type(b)
+        and a.this == b.this
+        and a.args.get("expression") == b.args.get("expression")
+    )
+
+
+def _unparen(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
 
 
 def _null_complement(a: exp.Expression, b: exp.Expression) -> bool:

@@ -52,7 +52,10 @@ _PROD = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 _PROD_NAME = re.compile(r"(?:^|[^a-z0-9])(prod|production|prd|live)(?:$|[^a-z0-9])", re.I)
 _SQL_TRIGGER = re.compile(
     r"\b(drop|truncate|delete|update|alter|grant|revoke|create|copy|merge|insert|replace|rename"
-    r"|upsert|vacuum|load|set|exec|execute|prepare|sp_executesql|call)\b",
+    r"|upsert|vacuum|load|set|exec|execute|prepare|sp_executesql|call)\b"
+    # a SELECT is parsed only when it may return credentials (`sql.secret-columns`)
+    r"|(password|passwd|token|secret|api_?key|private_key|signing_key|totp|mfa|recovery_code"
+    r"|cvv|cvc|card_number|ssn|credential)",
     re.I,
 )
 _ANALYZED_VIEWS = frozenset({"shell", "code", "text", "sql", "environment", "url"})  # in `_finish`
