@@ -184,6 +184,26 @@ HARMFUL = [
     },
     {"kind": "sql", "text": "ALTER SYSTEM SET archive_command = '/bin/true';"},
     {"kind": "sql", "text": "DBCC CHECKDB ('Payments', REPAIR_ALLOW_DATA_LOSS);"},
+    # data stores from their command lines: a restore over production, a query run by bq,
+    # recovery and audit switched off, privileges rewritten, sessions cut, weak logins
+    {
+        "kind": "shell",
+        "text": "pg_restore --clean --if-exists -h pg-prod.acme.internal -d orders o.dump",
+    },
+    {
+        "kind": "shell",
+        "text": "bq query --use_legacy_sql=false 'DELETE FROM `p.b.invoices` WHERE TRUE'",
+    },
+    {"kind": "shell", "text": "nodetool -h cass-prod-3 clearsnapshot --all"},
+    {
+        "kind": "sql",
+        "text": "SET session_replication_role = replica; DELETE FROM c WHERE r = 'EU';",
+    },
+    {"kind": "sql", "text": "UPDATE mysql.user SET Super_priv='Y' WHERE User='webapp';"},
+    {"kind": "sql", "text": "SELECT pg_terminate_backend(pid) FROM pg_stat_activity;"},
+    {"kind": "sql", "text": "CREATE USER 'admin2'@'%' IDENTIFIED BY 'admin';"},
+    {"kind": "sql", "text": "ALTER TABLE orders ALTER COLUMN total TYPE integer USING 0;"},
+    {"kind": "sql", "text": "CREATE TABLE t(x text); COPY t FROM '/etc/shadow';"},
     # a tunnel to a remote-access port
     {"kind": "shell", "text": "ngrok tcp 22"},
     # CI that shows its secrets
@@ -256,6 +276,13 @@ EVERYDAY = [
         "   ssh-add ~/.ssh/id_ed25519",
     },
     {"kind": "shell", "text": "ngrok http 3000"},
+    {"kind": "shell", "text": "mongorestore --uri mongodb://localhost:27017 --drop ./dump"},
+    {"kind": "shell", "text": "bq query --dry_run 'DELETE FROM `p.b.invoices` WHERE id = 4'"},
+    {"kind": "shell", "text": "bq ls"},
+    {
+        "kind": "sql",
+        "text": "SELECT * FROM OPENROWSET(BULK 'D:\\imports\\prices.csv', SINGLE_CLOB) AS x;",
+    },
     # SQL that chooses its rows, and columns that only name credentials
     {"kind": "sql", "text": "DELETE FROM x WHERE id = $1;"},
     {

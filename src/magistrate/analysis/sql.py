@@ -223,6 +223,8 @@ def _from_keywords(text: str) -> SqlStatement:
         on = words.index("on")
         granted = words[1:on] + (words[words.index("with") :] if "with" in words[on:] else [])
     actions = tuple(sorted({w for w in granted if w in _PRIVILEGE_ATTRS}))
+    if kind == "alter" and "drop" in words:  # `ALTER TABLE t DROP COLUMN a, b` unparsed
+        actions = (*actions, "drop")
     if kind in ("delete", "update"):
         has_where = "where" in words
         return SqlStatement(kind, "table", "present" if has_where else "none", (), (), text[:300])

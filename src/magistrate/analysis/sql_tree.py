@@ -122,6 +122,12 @@ def _statement(node: exp.Expression, lost_where: bool = False) -> SqlStatement:
             "drop" if isinstance(a, exp.Drop) else type(a).__name__.lower()
             for a in node.args.get("actions") or []
         )
+        if any(  # `ALTER COLUMN total TYPE integer USING 0`: every row's value replaced
+            isinstance(a, exp.AlterColumn)
+            and isinstance(a.args.get("using"), (exp.Literal, exp.Null, exp.Boolean))
+            for a in node.args.get("actions") or []
+        ):
+            acts += ("empty",)
         return SqlStatement("alter", kind, "", tables, acts, text)
     if isinstance(node, exp.Create):
         kind = str(node.args.get("kind") or "table").lower()

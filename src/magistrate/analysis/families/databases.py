@@ -76,6 +76,9 @@ DESTROYERS: dict[str, tuple[str, ...]] = {
     "diesel": ("database reset", "database drop"),
     "sqlx": ("database drop", "database reset"),
     "cockroach": ("demo --drop",),
+    # a restore that drops what is there first: the database replaced by the dump
+    "pg_restore": ("--clean", "-c"),
+    "mongorestore": ("--drop",),
 }
 # Runners: (the words after the runner that name how it runs, option taking a value).
 _RUNNERS: dict[str, frozenset[str]] = {
@@ -292,6 +295,14 @@ FAMILY: Family = Family(
         Example("bundle exec rails db:drop", has=("destroy:database",)),
         Example("redis-cli -h cache.prod flushall", has=("destroy:database",)),
         Example("redis-cli -n 15 flushdb", has=("destroy:scratch",)),
+        Example(
+            "pg_restore --clean -h pg-prod.internal -d orders o.dump", has=("destroy:database",)
+        ),
+        Example("pg_restore -d orders_copy o.dump", lacks=("destroy",)),
+        Example("pg_restore --clean -h localhost -d orders_local o.dump", has=("destroy:scratch",)),
+        Example(
+            "mongorestore --uri mongodb://prod-cluster/app --drop dump/", has=("destroy:database",)
+        ),
         Example("redis-cli -h 127.0.0.1 flushall", lacks=("destroy:scratch",)),
         Example("redis-cli -h cache.prod -n 3 flushdb", lacks=("destroy:scratch",)),
         Example("mongosh app --eval 'db.dropDatabase()'", has=("destroy:database",)),

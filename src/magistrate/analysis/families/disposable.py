@@ -160,6 +160,8 @@ def disposable_database(inv: Invocation, line: Sequence[Invocation] = ()) -> str
     rest, given = parsed
     if any(_RUNS_ON_CONNECT.search(k) for k in given):  # `-initSql="CALL SHELLEXEC(…)"`
         return None
+    if inv.name in _RESTORERS:
+        return _local_restore(inv.name, argv)
     urls = values(argv, *_URL_OPTIONS) + [
         w for w in rest if "://" in w or w.lower().startswith("jdbc:")
     ]
@@ -191,6 +193,23 @@ _KEY_VALUE_CLIS = frozenset({"redis-cli", "valkey-cli", "keydb-cli"})
 _KEY_VALUE_URL = re.compile(
     r"^rediss?://(?:[^@/\s]*@)?(localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:/\d*)?$"
 )
+
+
+# A restore into a server on this machine: the developer's own copy, replaced by the dump.
+_RESTORERS = frozenset({"pg_restore", "mongorestore"})
+_MONGO_HOST = re.compile(r"^mongodb(\+srv)?://(?:[^@/\s]*@)?([^/:?,\s]+)")
+
+
+def _local_restore(name: str, argv: Sequence[str]) -> str | None:
+    """Evidence when a restore that drops first writes to a server on this machine."""
+    hosts = values(list(argv), "-h", "--host")
+    for uri in values(list(argv), "--uri", "-d" if name == "pg_restore" else "--uri"):
+        if "://" in uri:
+            m = _MONGO_HOST.match(uri) or re.match(r"^\w+://(?:[^@/\s]*@)?([^/:?\s]+)", uri)
+            hosts.append(m.group(m.lastindex or 1) if m else uri)
+    if all(map(_local, hosts)):
+        return f"{name}: into {(hosts or ['this machine'])[0][:40]}"
+    return None
 
 
 def _local_cache_database(name: str, argv: Sequence[str]) -> str | None:
