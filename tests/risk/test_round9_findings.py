@@ -204,6 +204,8 @@ HARMFUL = [
     {"kind": "sql", "text": "CREATE USER 'admin2'@'%' IDENTIFIED BY 'admin';"},
     {"kind": "sql", "text": "ALTER TABLE orders ALTER COLUMN total TYPE integer USING 0;"},
     {"kind": "sql", "text": "CREATE TABLE t(x text); COPY t FROM '/etc/shadow';"},
+    {"kind": "sql", "text": "GRANT pg_read_server_files, pg_execute_server_program TO app;"},
+    {"kind": "sql", "text": "GRANT ROLE ACCOUNTADMIN TO USER svc_reporting;"},
     # a tunnel to a remote-access port
     {"kind": "shell", "text": "ngrok tcp 22"},
     # CI that shows its secrets
@@ -279,6 +281,13 @@ EVERYDAY = [
     {"kind": "shell", "text": "mongorestore --uri mongodb://localhost:27017 --drop ./dump"},
     {"kind": "shell", "text": "bq query --dry_run 'DELETE FROM `p.b.invoices` WHERE id = 4'"},
     {"kind": "shell", "text": "bq ls"},
+    {"kind": "shell", "text": 'cqlsh localhost 9042 -e "DROP KEYSPACE IF EXISTS telemetry_test;"'},
+    {"kind": "sql", "text": "TRUNCATE TABLE IF EXISTS DEV_DB.SCRATCH.CUSTOMERS_SAMPLE;"},
+    {
+        "kind": "sql",
+        "text": "SELECT * FROM dblink('dbname=app_dev host=localhost', 'SELECT 1') AS t(x int);",
+    },
+    {"kind": "sql", "text": "GRANT pg_monitor TO datadog;"},
     {
         "kind": "sql",
         "text": "SELECT * FROM OPENROWSET(BULK 'D:\\imports\\prices.csv', SINGLE_CLOB) AS x;",

@@ -56,6 +56,21 @@ _PRIVILEGE_ATTRS = frozenset(
         "password",
         "retention",
         "nologin",
+        # the platforms' administrator roles, granted by name (`GRANT ROLE ACCOUNTADMIN TO …`)
+        "accountadmin",
+        "securityadmin",
+        "orgadmin",
+        "useradmin",
+        "sysdba",
+        "sysoper",
+        "db_owner",
+        "rds_superuser",
+        "cloudsqlsuperuser",
+        "azure_pg_admin",
+        # PostgreSQL's roles that read and write the server's files or run its programs
+        "pg_read_server_files",
+        "pg_write_server_files",
+        "pg_execute_server_program",
     }
 )
 
@@ -218,7 +233,7 @@ def _from_keywords(text: str) -> SqlStatement:
         return SqlStatement("other", "", "", (), (), text[:300])
     kind = words[0]
     obj = next((w for w in words[1:4] if w in _OBJECTS), "")
-    granted = words
+    granted = words[1:]  # not the verb (`grant` is also WITH GRANT OPTION's word)
     if kind in ("grant", "revoke") and "on" in words:  # `GRANT SELECT ON ALL TABLES IN …`
         on = words.index("on")
         granted = words[1:on] + (words[words.index("with") :] if "with" in words[on:] else [])
@@ -228,7 +243,16 @@ def _from_keywords(text: str) -> SqlStatement:
     if kind in ("delete", "update"):
         has_where = "where" in words
         return SqlStatement(kind, "table", "present" if has_where else "none", (), (), text[:300])
-    return SqlStatement(kind, obj, "", (), actions, text[:300])
+    named: tuple[str, ...] = ()
+    if kind in ("drop", "truncate") and obj:  # `DROP KEYSPACE IF EXISTS telemetry_test`
+        m = _NAMED.search(text[:2000])
+        named = (m.group(1).strip('`"[]').lower(),) if m else ()
+    return SqlStatement(kind, obj, "", named, actions, text[:300])
+
+
+_NAMED = re.compile(
+    r"(?i)\b(?:drop|truncate)\s+\w+(?:\s+if\s+exists)?\s+([`\"\[]?[\w.$-]+[`\"\]]?)"
+)
 
 
 def _written_back(node: Any) -> str:

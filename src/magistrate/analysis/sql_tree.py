@@ -90,7 +90,13 @@ def node_sql(node: exp.Expression) -> str:
 
 
 def _tables(node: exp.Expression) -> tuple[str, ...]:
-    return tuple(t.name.lower() for t in node.find_all(exp.Table) if t.name)
+    """The tables a statement names, with their schema and catalog (`dev_db.scratch.sample`:
+    a scratch schema makes its tables scratch)."""
+    return tuple(
+        ".".join(p for p in (t.catalog, t.db, t.name) if p).lower()
+        for t in node.find_all(exp.Table)
+        if t.name
+    )
 
 
 def _statement(node: exp.Expression, lost_where: bool = False) -> SqlStatement:
