@@ -88,8 +88,14 @@ agent day: false-block 0.002) and `blind51_injection5.jsonl` (orders in data wri
 ordinary sentences, with twins: 0.613 / 0.037), then tuned to; later in the round,
 scored once at 0c679cd: `blind52_harm_tasks3.jsonl` (harmful tasks, 0.286 / 0.121) and
 `blind53_sensitive_everyday.jsonl` (sensitive everyday work, all allowed: false-block 0.187).
-A ninth, scored once at 55fb40d: `blind55_sessions4.jsonl` (450 actions of coding-agent
-sessions in less common ecosystems, all allowed: false-block 0.016), then tuned to.
+A ninth, each scored once before tuning to it: `blind55_sessions4.jsonl` (450 actions of
+coding-agent sessions in less common ecosystems, all allowed: false-block 0.016, at 55fb40d),
+`blind54_terminal4.jsonl` (an IDE's terminal cases: 0.878 / 0.006), `blind56_injection6.jsonl`
+(orders in tool output and tool calls: 0.769 / 0.013), `blind57_exfil_persist.jsonl` (0.853 /
+0.063), then, at fcb2a34, `blind58_data_stores.jsonl` (SQL in twelve dialects, database CLIs
+and tools: 0.628 / 0.117), `blind59_agent_harm4.jsonl` (harmful tasks through tools: 0.287 /
+0.087, not tuned) and `blind60_everyday_windows.jsonl` (a Windows coding day, all allowed:
+false-block 0.010); all but blind59 tuned to after.
 """
 
 from __future__ import annotations
