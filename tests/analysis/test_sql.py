@@ -88,4 +88,4 @@ def test_never_raises(garbage: str) -> None:
 
 def test_a_bigquery_path_in_backticks_names_its_table() -> None:
     st = analyze_sql("CREATE OR REPLACE TABLE `p.scratch.monthly` AS SELECT a FROM `p.fin.gl`")[0]
-    assert st.tables[0] == "monthly"
+    assert st.tables[0] == "p.scratch.monthly"  # with its project and dataset (scratch here)
