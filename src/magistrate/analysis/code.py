@@ -260,10 +260,16 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 
 def _unescape(literal: str) -> str:
-    """A string literal's text: `\\'` is `'`, `\\n` a newline (what the code hands a shell)."""
+    """A string literal's text: `\\'` is `'`, `\\n` a newline (what the code hands a shell);
+    Perl's and Ruby's environment lookups interpolated as the shell's (`$ENV{HOME}` → `$HOME`)."""
+    if "ENV" in literal:
+        literal = _ENV_LOOKUP.sub(lambda m: "$" + (m.group(1) or m.group(2)), literal)
     if "\\" not in literal:
         return literal
     return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), literal)
+
+
+_ENV_LOOKUP = re.compile(r"""\$ENV\{\s*['"]?(\w+)['"]?\s*\}|#\{ENV\[\s*['"](\w+)['"]\s*\]\}""")
 
 
 def _decode_b64_text(literal: str) -> str | None:

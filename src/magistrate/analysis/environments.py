@@ -115,7 +115,7 @@ def unset_path(operand: str, env: dict[str, str]) -> tuple[str, str] | None:
     `$APP/$REL/*` is `/*`; the shell only stops at `${X:?}` or under `set -u`); None
     otherwise."""
     d = _DEFAULTED.match(operand)
-    if d is not None and _unset(d.group(1), env) and d.group(2)[:1] in ("/", "~"):
+    if d is not None and _unset(d.group(1), env) and d.group(2)[:1] in ("/", "~", "$"):
         # `${TARGET:-/}`: unset, the variable is its default
         return d.group(1), _SLASHES.sub("/", d.group(2) + d.group(3))
     m = _VARIABLE_PREFIX.match(operand)

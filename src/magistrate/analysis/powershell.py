@@ -67,21 +67,80 @@ _PS_CALLED = re.compile(
 MAX_PS_FOLDS = 64
 
 
+def ps_hint(script: str) -> bool:
+    """Whether a line may piece a command together (cheap: most lines hold none of these)."""
+    low = script.lower()
+    return (
+        "+" in script
+        or "-f" in low
+        or "[char" in low
+        or "alias" in low
+        or "::delete(" in low
+        or "& $" in script
+    )
+
+
 def ps_plain(script: str) -> str | None:
-    """A PowerShell script with its pieced-together strings joined and the strings it calls
-    written as commands, or None when nothing was pieced together."""
-    if len(script) > MAX_DISGUISED_CHARS or ("+" not in script and "-f" not in script.lower()):
+    """A PowerShell script with its pieced-together strings joined (concatenation, `-f`, char
+    codes), the strings it calls written as commands, its aliases and string variables put
+    where they are called, and .NET deletes as the cmdlet; None when nothing was rewritten."""
+    if len(script) > MAX_DISGUISED_CHARS:
         return None
-    plain = script
+    plain = _CHAR_CODES.sub(_chars, script)
+    plain = _JOIN.sub(lambda m: m.group(1), plain)
     for _ in range(MAX_PS_FOLDS):
         folded = _PS_FORMAT.sub(_format, plain)
         folded = _PS_CONCAT.sub(lambda m: f"'{m.group(2)}{m.group(4)}'", folded, count=1)
         if folded == plain:
             break
         plain = folded
+    plain = _DOTNET_DELETE.sub(
+        lambda m: f" Remove-Item{' -Recurse -Force' if m.group(2) else ''} {m.group(3)} ", plain
+    )
+    plain = _named_calls(plain)
     if plain == script:
         return None
     return _PS_CALLED.sub(lambda m: f" {m.group(2)} ", plain)
+
+
+# `[char[]](114,109)` and `[char]114`: letters by their codes.
+_CHAR_CODES = re.compile(
+    r"\[char\[\]\]\s*\(\s*(\d{1,5}(?:\s*,\s*\d{1,5}){0,400})\s*\)|\[char\]\s*(\d{1,5})", re.I
+)
+_JOIN = re.compile(
+    r"\[string\]::join\(\s*''\s*,\s*('[^'\n]{0,2000}')\s*\)|-join\s*('[^'\n]{0,2000}')", re.I
+)
+_DOTNET_DELETE = re.compile(
+    r"\[(system\.)?io\.(directory|file)\]::delete\(\s*([^,)]{1,300}?)\s*(,\s*\$true\s*)?\)", re.I
+)
+_STRING_VARIABLE = re.compile(r"\$(\w+)\s*=\s*'([\w.-]{1,80})'")
+_ALIAS = re.compile(
+    r"\b(?:set-alias|new-alias|sal|nal)\s+(?:-name\s+)?([\w-]{1,40})\s+(?:-value\s+)?([\w.-]{1,80})",
+    re.I,
+)
+
+
+def _chars(m: re.Match[str]) -> str:
+    codes = (m.group(1) or m.group(2)).split(",")
+    try:
+        text = "".join(chr(int(c)) for c in codes).replace("'", "")
+        return "'" + text.replace("\\", "/") + "'"  # a path's backslashes, as `analyze` reads
+    except (ValueError, OverflowError):
+        return m.group(0)
+
+
+def _named_calls(plain: str) -> str:
+    """`$c = 'Remove-Item'; & $c …` and `Set-Alias nuke Remove-Item; nuke …`: the name called
+    written as the command it stands for."""
+    for m in list(_STRING_VARIABLE.finditer(plain))[:16]:
+        called = "& '" + m.group(2).replace("\\", "/") + "'"
+        plain = re.sub(rf"([&.]\s*)\${m.group(1)}\b", called.replace("\\", "\\\\"), plain)
+    for m in list(_ALIAS.finditer(plain))[:16]:
+        name, value = m.group(1), m.group(2)
+        plain = re.sub(
+            rf"(^|[;{{|(]\s*){re.escape(name)}(?=\s)", rf"\g<1>{value}", plain, flags=re.I
+        )
+    return plain
 
 
 def _format(m: re.Match[str]) -> str:

@@ -40,7 +40,13 @@ from magistrate.analysis.invocation import Invocation, basename, split_flags, su
 from magistrate.analysis.launches import runner_fetch
 from magistrate.analysis.loops import feeder, rewrite_loops
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.powershell import WINDOWS, assigned_command, ps_plain, what_if
+from magistrate.analysis.powershell import (
+    WINDOWS,
+    assigned_command,
+    ps_hint,
+    ps_plain,
+    what_if,
+)
 from magistrate.analysis.shell_args import (
     BRACE_LIST,
     parallel_lines,
@@ -127,7 +133,7 @@ class ShellAnalyzer:
         run.script(src, 0, via, {}, top=True)
         if "FromBase64String" in src or "ScriptBlock" in src:  # PowerShell: .NET calls as code
             run._program_code(src, 0, (), {}, (0, len(src)), [])
-        if ("+" in src or "-f" in src) and (plain := ps_plain(src)) is not None:
+        if ps_hint(src) and (plain := ps_plain(src)) is not None:
             result.derived.append(plain)  # `& ('Remo'+'ve-Item') …`: the command pieced together
             run.script(plain, 1, via, {})
         if any(i.name == "crontab" for i in result.invocations):

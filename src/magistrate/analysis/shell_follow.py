@@ -107,6 +107,8 @@ class FollowRun(EffectsRun):
             self._powershell_block(inv, depth, nested_via, env, where)
         elif name == "eval" or name == "iex" or name == "invoke-expression":
             self._code_from_words(" ".join(argv), words, depth, nested_via, env, where)
+        elif name == "trap" and inv.operands and inv.operands[0] not in ("-", "''", '""'):
+            self.script(inv.operands[0], depth + 1, nested_via, dict(env), span=where)  # runs later
         elif (name in ("source", ".") or name in C.ENV_LOADERS) and (inv.operands or s.prev):
             if not inv.operands or inv.operands[0] in _STDIN_FILES:  # `curl … | source` (fish)
                 self._stdin_exec(s, stdin_code, "shell", depth, nested_via, env, where)

@@ -101,6 +101,8 @@ def _ps_content_target(inv: Invocation) -> str | None:
     return None
 
 
+# A source named as holding nothing: synced with --delete, the destination is made empty.
+_EMPTY_SOURCE = re.compile(r"(^|/)(empty|blank|void|nothing)[\w-]*/?$|mktemp", re.I)
 _WINDOWS_COPIERS = frozenset({"copy", "xcopy", "move"})  # their `/y` is a switch, not a path
 _WINDOWS_COPIERS_ALL = _WINDOWS_COPIERS | {"copy-item", "cpi", "move-item", "mi"}
 
@@ -128,7 +130,11 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
         if (
             name == "rsync"
             and any(f.startswith("delete") for f in inv.flags)
-            and (not remote or "production" in environment_classes([dest]))
+            and (
+                not remote
+                or "production" in environment_classes([dest])
+                or any(_EMPTY_SOURCE.search(o) for o in ops[:-1])  # `/tmp/empty/ host:/backups`
+            )
         ):
             yield "delete", dest
         yield ("send" if remote else "write"), dest

@@ -30,6 +30,7 @@ def _history_builtin(inv: Invocation) -> Iterator[Effect]:
         "-c" in argv
         or any(a.startswith("-d") for a in argv)
         or ("-w" in argv and "/dev/null" in argv)
+        or argv[:1] in (["clear"], ["delete"])  # fish's `history clear`, `history delete …`
     ):
         yield resource("stop", "shell history", _OFF, inv)
 
@@ -49,8 +50,10 @@ def _switches_off(name: str, argv: list[str]) -> bool:
         return any(a.split("=", 1)[0] in _HISTORY_VARS for a in argv)
     if name in ("export", "declare", "typeset", "local"):
         return any(_OFF_ASSIGNMENT.match(a) for a in argv)
-    if name == "set":
-        return "+o" in argv and "history" in argv
+    if name == "set":  # bash's `set +o history`; fish's `set -Ux fish_history ''` (none kept)
+        return ("+o" in argv and "history" in argv) or (
+            "fish_history" in argv and argv[-1] in ("fish_history", "''", '""', "")
+        )
     return name == "unsetopt" and any(_ZSH_OFF.match(a) for a in argv)
 
 
@@ -67,6 +70,9 @@ FAMILY: Family = Family(
         Example("set +o history", has=("stop:history",)),
         Example("unsetopt share_history", has=("stop:history",)),
         Example("history -d 1042", has=("stop:history",)),
+        Example("history clear", has=("stop:history",)),
+        Example("set -Ux fish_history ''", has=("stop:history",)),
+        Example("set -Ux fish_history work", lacks=("stop",)),
         Example("history | tail -20", lacks=("stop",)),
         Example("export HISTSIZE=10000", lacks=("stop",)),
         Example("export PATH=$HOME/.local/bin:$PATH", lacks=("stop",)),

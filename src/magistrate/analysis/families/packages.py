@@ -328,6 +328,9 @@ def _runner_package(inv: Invocation) -> tuple[str, list[str]] | None:
     return (named[0], opts) if named else None
 
 
+_FROM_ANYWHERE = re.compile(r"^(https?://|git\+|git://|github:|gitlab:|bitbucket:|gist:)", re.I)
+
+
 def fetched_package(inv: Invocation) -> Effect | None:
     """`npx -y create-next-app@latest`, `pnpm dlx x`, `uvx ruff@0.5`, `pipx run --spec x y`: a
     package downloaded from a registry and run — an install. A package runner that asks first
@@ -340,7 +343,9 @@ def fetched_package(inv: Invocation) -> Effect | None:
     if imitated_package(inv.name, package):  # `npx crossenv`: one slip from cross-env, run
         classes = {"global", "lookalike"} | _source(inv, [package])
         return resource("install", package[:200], classes, inv)
-    if inv.name in _ASKS_FIRST:
+    if _FROM_ANYWHERE.match(package):
+        pass  # a package named by a URL or a git host: code from anywhere, asked first or not
+    elif inv.name in _ASKS_FIRST:
         if not _YES & set(opts) and not _YES & set(inv.argv):
             return None
     elif not (
