@@ -151,9 +151,7 @@ class FollowRun(EffectsRun):
             self._add("send", "0.0.0.0", name)  # a server anyone on the network can read
         elif name in TRANSFER_CLIENTS:  # `sftp host <<< 'put ~/.ssh/id_rsa'`: as scp would
             self._transfer(inv, s, stdin_code, depth, nested_via, where)
-        elif (name in ("at", "batch") and stdin_code is not None) or (
-            name == "crontab" and stdin_code is not None
-        ):
+        elif name in ("at", "batch", "crontab") and stdin_code is not None:
             self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
         self._commands_in_settings(name, argv, depth, nested_via, where)
 
