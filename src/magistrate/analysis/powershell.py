@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-MAX_DISGUISED_CHARS = 20_000  # longer text is read as written
+from magistrate.analysis.disguise import MAX_DISGUISED_CHARS
+from magistrate.analysis.sql import fold_concatenation
 
 # A line written for cmd or PowerShell: its backslashes separate paths.
 WINDOWS = re.compile(
@@ -55,7 +56,6 @@ def what_if(name: str, args: list[str]) -> bool:
 
 # PowerShell builds a command's name out of pieces so that no pattern sees it whole:
 # `& ('Remo'+'ve-Item')`, `('{1}{0}' -f 'X','IE')`, `[scriptblock]::Create('…')`.
-_PS_CONCAT = re.compile(r"""(['"])([^'"\n]{0,200})\1\s*\+\s*(['"])([^'"\n]{0,200})\3""")
 _PS_FORMAT = re.compile(
     r"""\(\s*(['"])((?:[^'"\n]){0,200})\1\s*-f\s*((?:(['"])[^'"\n]{0,100}\4\s*,?\s*){1,16})\)""",
     re.I,
@@ -68,15 +68,17 @@ MAX_PS_FOLDS = 64
 
 
 def ps_hint(script: str) -> bool:
-    """Whether a line may piece a command together (cheap: most lines hold none of these)."""
+    """Whether a line may piece a command together (cheap: most lines hold none of these).
+    Joins, formats and string variables need a quoted piece: `rm -rf build`, `tail -f log` and
+    `date +%F` are not read again."""
     low = script.lower()
     return (
-        "+" in script
-        or "-f" in low
+        (("'" in script or '"' in script) and ("+" in script or "-f" in low or "& $" in script))
         or "[char" in low
         or "alias" in low
+        or "sal " in low
+        or "nal " in low
         or "::delete(" in low
-        or "& $" in script
     )
 
 
@@ -88,9 +90,8 @@ def ps_plain(script: str) -> str | None:
         return None
     plain = _CHAR_CODES.sub(_chars, script)
     plain = _JOIN.sub(lambda m: m.group(1), plain)
-    for _ in range(MAX_PS_FOLDS):
-        folded = _PS_FORMAT.sub(_format, plain)
-        folded = _PS_CONCAT.sub(lambda m: f"'{m.group(2)}{m.group(4)}'", folded, count=1)
+    for _ in range(MAX_PS_FOLDS):  # a format's result may be joined, and a join formatted
+        folded = fold_concatenation(_PS_FORMAT.sub(_format, plain))
         if folded == plain:
             break
         plain = folded
@@ -133,8 +134,8 @@ def _named_calls(plain: str) -> str:
     """`$c = 'Remove-Item'; & $c …` and `Set-Alias nuke Remove-Item; nuke …`: the name called
     written as the command it stands for."""
     for m in list(_STRING_VARIABLE.finditer(plain))[:16]:
-        called = "& '" + m.group(2).replace("\\", "/") + "'"
-        plain = re.sub(rf"([&.]\s*)\${m.group(1)}\b", called.replace("\\", "\\\\"), plain)
+        # (the value is a name: `[\w.-]`, nothing a replacement template would read)
+        plain = re.sub(rf"([&.]\s*)\${m.group(1)}\b", f"& '{m.group(2)}'", plain)
     for m in list(_ALIAS.finditer(plain))[:16]:
         name, value = m.group(1), m.group(2)
         plain = re.sub(

@@ -152,7 +152,7 @@ def fold_literals(sql: str) -> str:
     return sql
 
 
-_CONCAT_ANY = re.compile(r"""(['"])((?:(?!\1).)*)\1\s*\+\s*(['"])""")
+_CONCAT_ANY = re.compile(r"""(['"])((?:(?!\1).)*)\1\s*\+\s*(['"])((?:(?!\3).)*)\3""")
 
 
 def fold_concatenation(text: str) -> str:
@@ -160,7 +160,8 @@ def fold_concatenation(text: str) -> str:
     # Each pass joins every other pair (`'a'+'b'+'c'+'d'` → `'ab'+'cd'`): log passes, each linear
     # (one join per pass took quadratic time on long concatenations).
     for _ in range(32):
-        folded = _CONCAT_ANY.sub(lambda m: m.group(1) + m.group(2), text)
+        # in the first piece's quotes: `"a" + 'b'` is `"ab"`, not `"ab'`
+        folded = _CONCAT_ANY.sub(lambda m: m.group(1) + m.group(2) + m.group(4) + m.group(1), text)
         if folded == text:
             break
         text = folded

@@ -130,6 +130,9 @@ _SERVER_OPTIONS = frozenset(
     "--endpoint-url --endpoint --registry --repository-url --repository --index-url".split()
 )
 _LOCAL_HINT = re.compile(r"localhost|127\.0\.0\.1|\[::1\]|testpypi|test\.pypi\.org", re.I)
+# A source named as holding nothing: synced with --delete, the destination is made like it
+# (empty) — a bucket (`aws s3 sync ./empty s3://site --delete`) or a folder (`rsync`).
+EMPTY_SOURCE = re.compile(r"(^|/)(empty|blank|void|nothing)[\w-]*/?$|mktemp", re.I)
 _LOCAL_SERVER = re.compile(
     r"^(https?://)?(localhost|127\.0\.0\.1|\[::1\])([:/]|$)|^testpypi$|^https://test\.pypi\.org/",
     re.I,

@@ -17,7 +17,13 @@ from collections.abc import Iterator
 
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families import cloud_access
-from magistrate.analysis.families.base import Classify, Example, Family, environment_classes
+from magistrate.analysis.families.base import (
+    EMPTY_SOURCE,
+    Classify,
+    Example,
+    Family,
+    environment_classes,
+)
 from magistrate.analysis.families.base import resource as _resource
 from magistrate.analysis.families.cli import asks_nothing, has, split, values
 from magistrate.analysis.invocation import Invocation
@@ -200,16 +206,12 @@ def _applies(inv: Invocation, words: list[str]) -> Iterator[Effect]:
         yield resource("apply", joined[:120], {"deploy"} | prod, inv)
 
 
-# A source named as holding nothing: synced with --delete, the bucket is made like it (empty).
-_EMPTY_SOURCE = re.compile(r"(^|/)(empty|blank|void|nothing)[\w-]*/?$|mktemp", re.I)
-
-
 def _emptied_bucket(inv: Invocation) -> str:
     """`aws s3 sync ./empty s3://site --delete`: the bucket a sync from an empty folder wipes."""
     if not has(inv.argv, "--delete"):
         return ""
     operands = split(inv.argv, _GLOBAL_VALUED | {"--acl", "--exclude", "--include"})[0]
-    if len(operands) >= 4 and _EMPTY_SOURCE.search(operands[-2]) and "://" in operands[-1]:
+    if len(operands) >= 4 and EMPTY_SOURCE.search(operands[-2]) and "://" in operands[-1]:
         return operands[-1][:120]
     return ""
 

@@ -13,7 +13,13 @@ from collections.abc import Iterator
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.effects import Effect
-from magistrate.analysis.families.base import Classify, Example, Family, environment_classes
+from magistrate.analysis.families.base import (
+    EMPTY_SOURCE,
+    Classify,
+    Example,
+    Family,
+    environment_classes,
+)
 from magistrate.analysis.invocation import Invocation
 
 # `host:path`, `user@host:path`, a bucket URL, an rclone remote (`gdrive:`).
@@ -101,8 +107,6 @@ def _ps_content_target(inv: Invocation) -> str | None:
     return None
 
 
-# A source named as holding nothing: synced with --delete, the destination is made empty.
-_EMPTY_SOURCE = re.compile(r"(^|/)(empty|blank|void|nothing)[\w-]*/?$|mktemp", re.I)
 _WINDOWS_COPIERS = frozenset({"copy", "xcopy", "move"})  # their `/y` is a switch, not a path
 _WINDOWS_COPIERS_ALL = _WINDOWS_COPIERS | {"copy-item", "cpi", "move-item", "mi"}
 
@@ -133,7 +137,7 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
             and (
                 not remote
                 or "production" in environment_classes([dest])
-                or any(_EMPTY_SOURCE.search(o) for o in ops[:-1])  # `/tmp/empty/ host:/backups`
+                or any(EMPTY_SOURCE.search(o) for o in ops[:-1])  # `/tmp/empty/ host:/backups`
             )
         ):
             yield "delete", dest
