@@ -131,7 +131,7 @@ SQL_CLIENTS: dict[str, frozenset[str]] = {
     # PowerShell's SqlServer module (its parameters are matched as typed and lower-cased)
     "invoke-sqlcmd": frozenset({"-Query", "-query", "-Q"}),
     "snowsql": frozenset({"-q", "--query"}),
-    "bq": frozenset({"query"}),
+    "bq": frozenset(),  # its SQL is `bq query`'s last operand (shell_follow._sql_client)
     "cockroach": frozenset({"-e", "--execute"}),
 }
 # Remote execution: the words after the host (or container) are a command run elsewhere.

@@ -489,13 +489,15 @@ def _shows_no_content(inv: Invocation) -> bool:
     if name in _DIGESTS:
         return True
     if name == "cut":
-        argv = inv.argv
-        delimiter = next((argv[k + 1] for k, a in enumerate(argv[:-1]) if a == "-d"), None)
-        delimiter = delimiter or next((a[2:] for a in argv if a.startswith("-d") and a != "-d"), "")
-        fields = next((argv[k + 1] for k, a in enumerate(argv[:-1]) if a == "-f"), None)
-        fields = fields or next((a[2:] for a in argv if a.startswith("-f") and a != "-f"), "")
+        delimiter, fields = _short_value(inv.argv, "d"), _short_value(inv.argv, "f")
         return delimiter.strip("'\"") == "=" and fields == "1"
     return False
+
+
+def _short_value(argv: list[str], letter: str) -> str:
+    """The first value of a short option (`-d =`, `-d=`, `-f1`), or ""."""
+    found = (short_option_value(argv, k, letter) for k in range(len(argv)))
+    return next((v for v in found if v is not None), "")
 
 
 def _reads_operands(name: str, ops: list[str]) -> bool:

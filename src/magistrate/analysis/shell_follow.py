@@ -228,13 +228,14 @@ class FollowRun(EffectsRun):
 
     def _sql_client(self, inv: Invocation, s: SimpleCommand, stdin_code: str | None) -> None:
         """psql -c, mysql -e, sqlite3 DB SQL, or SQL piped in: handed to the SQL analyzer."""
-        sql = _option_value(inv.argv, C.SQL_CLIENTS[inv.name])
-        if inv.name == "bq" and any(a.startswith(("--dry_run", "--dry-run")) for a in inv.argv):
-            return  # the query is validated and priced, not run
         if inv.name == "bq":  # `bq query --use_legacy_sql=false 'SQL'`: its last operand
+            if any(a.startswith(("--dry_run", "--dry-run")) for a in inv.argv):
+                return  # the query is validated and priced, not run
             after = inv.argv[inv.argv.index("query") + 1 :] if "query" in inv.argv else []
             queries = [a for a in after if a[:1] != "-"]
             sql = queries[-1] if queries else None
+        else:
+            sql = _option_value(inv.argv, C.SQL_CLIENTS[inv.name])
         if sql is None and inv.name in ("sqlite3", "duckdb") and len(inv.operands) >= 2:
             sql = inv.operands[1]
         if sql is None:

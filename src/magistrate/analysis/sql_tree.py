@@ -167,7 +167,7 @@ def _where_state(node: exp.Expression, lost_where: bool) -> str:
     conditions += [j.args["on"] for j in _own(node, exp.Join) if j.args.get("on") is not None]
     if not conditions:
         return "present" if lost_where else "none"
-    if any(_always_true(c) for c in conditions[:1]):
+    if _always_true(conditions[0]):
         return "tautology"
     if not any(map(_narrows, conditions)) and not _chosen_in_with(node):
         return "tautology"

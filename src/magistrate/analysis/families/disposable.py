@@ -197,16 +197,18 @@ _KEY_VALUE_URL = re.compile(
 
 # A restore into a server on this machine: the developer's own copy, replaced by the dump.
 _RESTORERS = frozenset({"pg_restore", "mongorestore"})
-_MONGO_HOST = re.compile(r"^mongodb(\+srv)?://(?:[^@/\s]*@)?([^/:?,\s]+)")
+# A connection URL's (first) host: `mongodb+srv://u:p@host/db`, `postgresql://host:5432/db`.
+_URL_HOST = re.compile(r"^[\w+.-]+://(?:[^@/\s]*@)?([^/:?,\s]+)")
 
 
 def _local_restore(name: str, argv: Sequence[str]) -> str | None:
-    """Evidence when a restore that drops first writes to a server on this machine."""
+    """Evidence when a restore that drops first writes to a server on this machine (hosts by
+    option, or in a URL given as `--uri` or pg_restore's `-d`)."""
     hosts = values(list(argv), "-h", "--host")
-    for uri in values(list(argv), "--uri", "-d" if name == "pg_restore" else "--uri"):
+    for uri in values(list(argv), "--uri", "-d"):
         if "://" in uri:
-            m = _MONGO_HOST.match(uri) or re.match(r"^\w+://(?:[^@/\s]*@)?([^/:?\s]+)", uri)
-            hosts.append(m.group(m.lastindex or 1) if m else uri)
+            m = _URL_HOST.match(uri)
+            hosts.append(m.group(1) if m else uri)
     if all(map(_local, hosts)):
         return f"{name}: into {(hosts or ['this machine'])[0][:40]}"
     return None

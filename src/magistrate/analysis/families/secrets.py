@@ -108,7 +108,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     elif inv.name.startswith(_CREDENTIAL_HELPER) or inv.name in _GIT_CREDENTIAL:
         if split(inv.argv)[0][:1] == ["get"]:
             yield secret_read(f"{inv.name}/get", inv, classify)
-    elif inv.name == "git":
+    elif inv.name == "git" and inv.subcommand.startswith("config"):  # most git runs: nothing
         yield from _git_credentials(inv, classify)
     elif inv.name == "sops":
         if has(inv.argv, "-d", "--decrypt") or split(inv.argv)[0][:1] == ["decrypt"]:
