@@ -63,3 +63,5 @@ class Fact(StrEnum):
     OUTSIDE_RECIPIENT = "outside-recipient"
     # Data sent to a paste site, request bin, tunnel or known drop
     UNTRUSTED_TARGET = "untrusted-target"
+    # A request or tool call the harm model reads as asking for or doing harm
+    HARMFUL_INTENT = "harmful-intent"

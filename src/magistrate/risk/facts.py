@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
+from magistrate.analysis.harm_model import harm_text, shipped_model
 from magistrate.analysis.infra_code import infra_effects, is_infra_path
 from magistrate.analysis.manifests import declares_packages, manifest_effects
 from magistrate.analysis.metadata import is_loopback
@@ -38,6 +39,8 @@ SECRET_CLASSES = frozenset({"secret", "environment", "browser-session"})
 _OPERATIONS = frozenset({"read", "write", "delete", "append", "send", "exec", "fetch"})
 DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _HOLDS_SECRETS = frozenset({"home", "root"})  # folders read whole hold every secret in them
+# Requests and tool calls: what the harm model reads (shell, SQL and data have their own).
+_HARM_READ_KINDS = frozenset({"prompt", "tool", "other"})
 _PEOPLE_TABLE = re.compile(
     r"(^|_)(users?|customers?|clients?|patients?|employees?|members?|contacts?|people|persons?"
     r"|accounts?|subscribers?|profiles?|students?|applicants?)(_|$)"
@@ -155,6 +158,8 @@ class FactDeriver:
         elif ctx.action.kind in ("tool", "http") and ctx.action.args:
             self._applied_infra(ctx)
         self._content_facts(ctx)
+        if ctx.action.kind in _HARM_READ_KINDS:
+            self._harm_fact(ctx)
         urls = ctx.arg_values.get("url", ()) if ctx.arg_values else ()
         if (ctx.effects or urls) and (
             any(self._id_kind[pid] == SECRET for pid in ctx.flagged)
@@ -164,6 +169,15 @@ class FactDeriver:
         ):
             self._secret_in_requests(ctx, urls)  # only where a credential may be: rare
         self._derive_facts(ctx)
+
+    def _harm_fact(self, ctx: Context) -> None:
+        """A request or tool call the harm model reads as harmful (analysis/harm_model.py)."""
+        action = ctx.action
+        text = harm_text(action.kind, action.text, action.tool, action.args)
+        model = shipped_model()
+        probability = model.probability(text)
+        if probability >= model.threshold:
+            ctx.facts.setdefault(Fact.HARMFUL_INTENT, f"harm model: {probability:.2f}")
 
     def _infra_effects(self, ctx: Context) -> None:
         """Infrastructure or cluster code written to a file: the effects it has once applied
