@@ -70,6 +70,7 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "firejail": frozenset(),
     "xvfb-run": frozenset(["-n", "-s", "-f", "--server-num", "--server-args"]),
     "dbus-run-session": frozenset(),
+    "call": frozenset(),  # cmd.exe: `call del /q X` runs `del /q X`
 }
 # Wrappers whose first operand (not the command) must also be skipped.
 WRAPPERS_WITH_ARGUMENT = frozenset(

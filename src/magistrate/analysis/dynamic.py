@@ -17,7 +17,8 @@ import re2  # type: ignore[import-untyped]
 from magistrate.analysis.shell_lex import Op, Word, _decode_ansi_c, lex
 
 # A variable reference: `$NAME`, `${NAME}`, `${NAME:-x}`, PowerShell `$env:NAME`, cmd `%NAME%`.
-_VAR = re2.compile(r"\$(?:env:|\{)?([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%")
+# `${NAME:+word}` and `${NAME+word}` expand to word, never to the value (group 3 marks them).
+_VAR = re2.compile(r"\$(?:env:|(\{))?([A-Za-z_][A-Za-z0-9_]*)(:?\+)?|%([A-Za-z_][A-Za-z0-9_]*)%")
 # Code reading one variable by name: os.environ['X'], os.getenv("X"), process.env.X, ENV['X'],
 # System.getenv("X"), getenv('X'), $ENV{X}, Deno.env.get("X").
 _CODE_ENV = re2.compile(
@@ -55,7 +56,9 @@ def credential_vars(text: str) -> list[str]:
         return []
     found = []
     for m in _VAR.finditer(text[:8192]):
-        name = m.group(1) or m.group(2)
+        if m.group(1) and m.group(3):
+            continue  # `${TOKEN:+set}`: says whether it is set, not what it holds
+        name = m.group(2) or m.group(4)
         if credential_name(name):
             found.append(name)
     return found
@@ -335,3 +338,22 @@ def evaluate_substitution(sub: str) -> tuple[str | None, bool]:
             return None, False
         decoded = True
     return text.strip(), decoded
+
+
+# cmd.exe's `set NAME=value` (up to `&&`, `&`, `|` or the end) and its uses, `%NAME%` and,
+# with delayed expansion, `!NAME!`.
+_CMD_SET = re2.compile(r"(?i)\bset\s+\"?([A-Za-z_]\w{0,30})=([^&|\"\n]{0,200})")
+
+
+def cmd_variables(script: str) -> str:
+    """A cmd.exe script with the variables it sets substituted where it uses them
+    (`set c=del&& !c! /q X` → `… del /q X`): the command a variable names is the command run."""
+    if "set" not in script.lower() or ("%" not in script and "!" not in script):
+        return script
+    for m in list(_CMD_SET.finditer(script))[:16]:
+        name, value = m.group(1), m.group(2).rstrip()
+        after = script[m.end() :]
+        for spelled in {name, name.lower(), name.upper()}:  # cmd's names ignore case
+            after = after.replace(f"%{spelled}%", value).replace(f"!{spelled}!", value)
+        script = script[: m.end()] + after
+    return script

@@ -21,6 +21,8 @@ class Fact(StrEnum):
     REVERSE_SHELL = "reverse-shell"
     # A function that forks itself without end: :(){ :|:& };:
     FORK_BOMB = "fork-bomb"
+    # A disk filled on purpose: an endless writer into a file, a file of 100 GiB or more
+    DISK_FILL = "disk-fill"
     # A command name held in a variable or substitution ($SHELL)
     DYNAMIC_COMMAND = "dynamic-command"
     # A hidden command name handed inline code or a piped script

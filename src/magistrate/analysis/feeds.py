@@ -114,6 +114,16 @@ def piped_paths(argv: list[str], prev: Invocation | None, classify: Any) -> list
     names no path itself."""
     if prev is None or not argv or basename(argv[0]) not in C.WINDOWS_DELETERS:
         return []
-    if [a for a in argv[1:] if a[:1] not in "-/"]:
+    args = argv[1:]
+    valued = {k + 1 for k, a in enumerate(args) if a.lower().lstrip("-") in _PS_VALUED_COMMON}
+    if [a for k, a in enumerate(args) if a[:1] not in "-/" and k not in valued]:
         return []
     return listed_paths(prev, classify)
+
+
+# PowerShell's common parameters that take a value (`-ErrorAction SilentlyContinue`): the
+# value is not a path the deleter names.
+_PS_VALUED_COMMON = frozenset(
+    "erroraction ea warningaction wa informationaction infa errorvariable ev warningvariable wv"
+    " outvariable ov outbuffer ob pipelinevariable pv progressaction proga".split()
+)

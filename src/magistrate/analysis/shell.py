@@ -26,6 +26,7 @@ from magistrate.analysis.environments import (
     scratch_run,
     unset_path,
 )
+from magistrate.analysis.exhaustion import endless_spawn
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
 from magistrate.analysis.families.base import environment_classes
@@ -93,6 +94,8 @@ _RESERVED_SKIP = frozenset(
     ]
 )
 _STRUCTURAL = frozenset({"for", "select", "case", "function"})
+# Programs that only print their arguments: a decoding substitution in them shows, not runs.
+_PRINTERS = frozenset({"echo", "printf"})
 
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
@@ -154,8 +157,8 @@ class ShellAnalyzer:
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
         forget_saved_work(result.invocations, result.effects, src)
-        if "(" in src and _FORK_BOMB.search(src):
-            result.facts.setdefault(Fact.FORK_BOMB, _FORK_BOMB.search(src).group(0)[:80])  # type: ignore[union-attr]
+        if bomb := ("(" in src and _FORK_BOMB.search(src)) or endless_spawn(src):
+            result.facts.setdefault(Fact.FORK_BOMB, bomb.group(0)[:80])
         return result
 
 
@@ -299,10 +302,18 @@ class _Run(FollowRun):
         if not words:
             self._redirect_effects(s, "", env)  # `> file` truncates; `: > log` too
             return
-        argv = [self._resolve(w, env) if w.dynamic else w.text for w in words]
+        argv = self._argv(s, words, env)
         if (fetched := runner_fetch(argv, via, depth, where)) is not None:
             self.out.effects.append(fetched)  # `npx -y create-next-app@latest`
         self.command(s, argv, words, depth, via, env, where)
+
+    def _argv(self, s: SimpleCommand, words: list[Word], env: dict[str, str]) -> list[str]:
+        """The words' values; a printer's arguments are only shown (`echo "$(… | base64 -d)"`)."""
+        printed = words[0].text in _PRINTERS and not s.piped
+        return [
+            self._resolve(w, env, printed and j > 0) if w.dynamic else w.text
+            for j, w in enumerate(words)
+        ]
 
     # ----------------------------------------------------------------- commands
     def command(

@@ -9,6 +9,7 @@ from magistrate.analysis import commands as C
 from magistrate.analysis.api_effects import request_effects
 from magistrate.analysis.dynamic import credential_vars
 from magistrate.analysis.effects import Effect
+from magistrate.analysis.exhaustion import endless_writer
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families.cli import values
 from magistrate.analysis.families.files import REMOTE_SPEC, handles, is_switch, without_values
@@ -170,6 +171,14 @@ class EffectsRun(RunState):
     def _stream_effects(self, s: SimpleCommand, inv: Invocation, env: dict[str, str]) -> None:
         """Effects of the command's redirections, and of reading PowerShell's `Env:` drive."""
         self._redirect_effects(s, inv.name, env)
+        to_file = not s.piped and any(
+            r.op in (">", ">>", "&>", "&>>", ">|")
+            and r.target is not None
+            and not r.target.text.startswith("/dev/")
+            for r in s.redirects
+        )
+        if fills := endless_writer([inv.name, *inv.argv], to_file):
+            self.out.facts.setdefault(Fact.DISK_FILL, fills)
         if inv.name in _PS_ITEM_READERS and any(
             o.lower().rstrip("\\/*") == "env:" for o in inv.operands
         ):

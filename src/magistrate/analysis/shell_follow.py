@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from magistrate.analysis import commands as C
 from magistrate.analysis.code import MAX_CODE, analyze_code
-from magistrate.analysis.dynamic import decode_literal, evaluate_substitution
+from magistrate.analysis.dynamic import cmd_variables, decode_literal, evaluate_substitution
 from magistrate.analysis.environments import is_env_file
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families.disposable import disposable_database, stays_put
@@ -327,7 +327,8 @@ class FollowRun(EffectsRun):
             for k, a in enumerate(argv):
                 low = a.lower()
                 if low in _PWSH_COMMAND and k + 1 < len(argv):
-                    return " ".join(argv[k + 1 :])
+                    script = " ".join(argv[k + 1 :])
+                    return cmd_variables(script) if name.startswith("cmd") else script
                 if low in _PWSH_ENCODED and k + 1 < len(argv):
                     # PowerShell's documented way to pass a script whole: judged by what it
                     # says once decoded. Hidden only when it does not decode to plain text or

@@ -144,8 +144,9 @@ class RunState:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- values
-    def _resolve(self, w: Word, env: dict[str, str]) -> str:
-        """A word's value with known variables and trivial `$(echo x)` substituted."""
+    def _resolve(self, w: Word, env: dict[str, str], printed: bool = False) -> str:
+        """A word's value with known variables and trivial `$(echo x)` substituted; `printed`:
+        the word is only printed (`echo "$(… | base64 -d)"` to the terminal runs nothing)."""
         text = w.text
         if not w.dynamic:
             return text
@@ -154,7 +155,7 @@ class RunState:
                 literal, decoded = evaluate_substitution(sub)
                 if literal is None:
                     continue
-                if decoded:
+                if decoded and not printed:
                     self.out.facts.setdefault(Fact.DECODED_EXEC, f"$({sub.strip()[:80]})")
                     self.out.derived.append(literal)
                 text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)

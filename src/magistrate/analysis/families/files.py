@@ -124,8 +124,8 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
         dest = ops[-1]
         for o in ops[:-1]:
             yield "read", o
-            if name in C.MOVERS:
-                yield "delete", o
+            if name in C.MOVERS and not (_IN_TREE.match(o) and _IN_TREE.match(dest)):
+                yield "delete", o  # moved out of the project's tree (a rename inside it keeps it)
         remote = bool(REMOTE_SPEC.match(dest)) and not (
             name in _WINDOWS_COPIERS_ALL and _DRIVE_PATH.match(dest)
         )
@@ -159,17 +159,25 @@ def _paths(inv: Invocation) -> Iterator[tuple[str, str]]:
                 yield "read", o[3:]
 
 
+# A relative path that stays below the working directory (no `..`, no home, variable or drive).
+_IN_TREE = re.compile(r"^(?!.*(^|[/\\])\.\.([/\\]|$))(?![/~$%\\]|[A-Za-z]:)[\w.@+-][^\n]*$")
 _ASKED = frozenset({"--help", "--dry-run", "/?", "--version"})
 
 
 def _only_asks(inv: Invocation) -> bool:
-    """`--help`, `/?`, `--dry-run` (`rsync -n`, `wipefs -n`/`--no-act` too): the command reports
-    and changes nothing. Not `-h`: rsync, du and others read it as `--human-readable`."""
+    """`--help`, `/?`, `--dry-run` (`rsync -n`, `wipefs -n`/`--no-act`, a bare `wipefs`): the
+    command reports and changes nothing. Not `-h`: rsync, du and others read it as
+    `--human-readable`."""
     return (
         bool(_ASKED & set(inv.argv))
         or (inv.name == "rsync" and "n" in inv.flags)
         or (inv.name == "wipefs" and ("n" in inv.flags or "--no-act" in inv.argv))
+        or (inv.name == "wipefs" and not _WIPEFS_ERASES & (inv.flags | set(inv.argv)))
     )
+
+
+# What makes wipefs erase: without one of them it lists the signatures it finds.
+_WIPEFS_ERASES = frozenset({"a", "o", "--all", "--offset"})
 
 
 # Programs that partition, format, encrypt or erase disks and volumes, and the words that make
