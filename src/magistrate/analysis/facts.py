@@ -67,3 +67,5 @@ class Fact(StrEnum):
     UNTRUSTED_TARGET = "untrusted-target"
     # A request or tool call the harm model reads as asking for or doing harm
     HARMFUL_INTENT = "harmful-intent"
+    # Tool output the orders model reads as orders given to the agent
+    ORDERS_READ = "orders-read"

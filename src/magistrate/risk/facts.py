@@ -16,7 +16,6 @@ from urllib.parse import unquote
 from magistrate.analysis.api_effects import ApiEffects
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
-from magistrate.analysis.harm_model import harm_text, shipped_model
 from magistrate.analysis.infra_code import infra_effects, is_infra_path
 from magistrate.analysis.manifests import declares_packages, manifest_effects
 from magistrate.analysis.metadata import is_loopback
@@ -26,6 +25,12 @@ from magistrate.analysis.secrets import (
     find_secrets,
     mask_secrets,
     strong_literal,
+)
+from magistrate.analysis.text_model import (
+    REQUEST_CHARS,
+    model_text,
+    pasted_part,
+    shipped_model,
 )
 from magistrate.analysis.tools import tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
@@ -39,8 +44,9 @@ SECRET_CLASSES = frozenset({"secret", "environment", "browser-session"})
 _OPERATIONS = frozenset({"read", "write", "delete", "append", "send", "exec", "fetch"})
 DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _HOLDS_SECRETS = frozenset({"home", "root"})  # folders read whole hold every secret in them
-# Requests and tool calls: what the harm model reads (shell, SQL and data have their own).
-_HARM_READ_KINDS = frozenset({"prompt", "tool", "other"})
+# Requests and tool calls (the harm model) and tool output (the orders model): what the text
+# models read (shell, SQL and files have analyses of their own).
+_HARM_READ_KINDS = frozenset({"prompt", "tool", "other", "tool_output"})
 _PEOPLE_TABLE = re.compile(
     r"(^|_)(users?|customers?|clients?|patients?|employees?|members?|contacts?|people|persons?"
     r"|accounts?|subscribers?|profiles?|students?|applicants?)(_|$)"
@@ -171,13 +177,22 @@ class FactDeriver:
         self._derive_facts(ctx)
 
     def _harm_fact(self, ctx: Context) -> None:
-        """A request or tool call the harm model reads as harmful (analysis/harm_model.py)."""
+        """A request or tool call the harm model reads as harmful; tool output, or a document
+        pasted into a request, the orders model reads as orders to the agent
+        (analysis/text_model.py)."""
         action = ctx.action
-        text = harm_text(action.kind, action.text, action.tool, action.args)
-        model = shipped_model()
-        probability = model.probability(text)
-        if probability >= model.threshold:
-            ctx.facts.setdefault(Fact.HARMFUL_INTENT, f"harm model: {probability:.2f}")
+        text = model_text(action.kind, action.text, action.tool, action.args)
+        if action.kind != "tool_output":
+            harm = shipped_model("harm")
+            probability = harm.probability(text[:REQUEST_CHARS])
+            if probability >= harm.threshold:
+                ctx.facts.setdefault(Fact.HARMFUL_INTENT, f"harm model: {probability:.2f}")
+        data = text if action.kind == "tool_output" else pasted_part(action.text)
+        if data and action.kind in ("tool_output", "prompt"):
+            orders = shipped_model("orders")
+            probability = orders.highest(data)
+            if probability >= orders.threshold:
+                ctx.facts.setdefault(Fact.ORDERS_READ, f"orders model: {probability:.2f}")
 
     def _infra_effects(self, ctx: Context) -> None:
         """Infrastructure or cluster code written to a file: the effects it has once applied

@@ -1,10 +1,11 @@
-"""A request read for harmful intent by a linear model over its words, where phrase rules do not
-reach: what it asks (defraud, stalk, harass, make a weapon) said in words no rule names.
+"""Text read by linear models over its words, where phrase rules do not reach: a request read
+for harmful intent (`harm`: defraud, stalk, harass, make a weapon, in words no rule names), and
+tool output read for orders given to the agent (`orders`: a review, an e-mail's P.S., a tool's
+description telling "the assistant" to send, pay, share or hide something).
 
-The model is logistic regression over word and word-pair features weighted by TF-IDF, trained
-by `training/harm_model.py` on the labelled corpora in `tests/data` (harmful tasks and their
-benign twins, every everyday request as a benign example) and shipped as data
-(`analysis/data/harm_model.tsv.gz`). Reading it here needs no library: a request's features
+Each model is logistic regression over word and word-pair features weighted by TF-IDF, trained
+by `training/text_models.py` on the labelled corpora in `tests/data` and shipped as data
+(`analysis/data/<name>_model.tsv.gz`). Reading one here needs no library: a text's features
 are counted, weighted, normalised and summed against the weights, as scikit-learn's
 `TfidfVectorizer(sublinear_tf=True)` and `LogisticRegression.predict_proba` do; a test checks
 the two agree. The features and the text read are defined once, here, for training and use.
@@ -25,10 +26,15 @@ from typing import Any
 
 from magistrate.analysis.tools import flatten_args, tool_words
 
-# What the model reads of one action, at most: a request longer than this is judged by its
-# beginning (the model adds blocks; nothing it skips is allowed on its say-so).
-MAX_READ_CHARS = 4000
-MODEL_FILE = "harm_model.tsv.gz"
+# What a model reads of one action, at most: a text longer than this is judged by its beginning
+# (the models add blocks; nothing they skip is allowed on their say-so, the rules read it all).
+MAX_READ_CHARS = 65_536
+# A long text is read in windows of this many characters (overlapping by a quarter), the most
+# harmful window counting: an order at the end of a long page is not diluted by the page.
+WINDOW_CHARS = 2000
+MODELS = ("harm", "orders")
+# A request is read whole up to this many characters (as the harm model was measured).
+REQUEST_CHARS = 4000
 # Words of two or more letters or digits; digits folded to 0 (amounts and ids are not words).
 _WORD = re.compile(r"\w\w+")
 _DIGIT = re.compile(r"\d")
@@ -38,8 +44,8 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u
 _PLUMBING_KEYS = frozenset({"id", "ids", "uuid", "token", "cursor", "page", "limit", "offset"})
 
 
-def harm_text(kind: str, text: str, tool: str | None, args: Mapping[str, Any] | None) -> str:
-    """What the model reads of an action: its text, its tool's words and its argument values."""
+def model_text(kind: str, text: str, tool: str | None, args: Mapping[str, Any] | None) -> str:
+    """What a model reads of an action: its text, its tool's words and its argument values."""
     parts = [text]
     if tool:
         parts.append(tool_words(tool))
@@ -63,8 +69,29 @@ def features(text: str) -> list[str]:
     return words + pairs
 
 
-class HarmModel:
-    """Weights per feature and the threshold above which a request reads as harmful."""
+# Where a request's own words end and what it pastes begins: a blank line, a line opening a
+# quotation or a fence, or a colon closing the line.
+_PASTE_START = re.compile(r"\n\s*\n|\n(?=[\"'«“「`>-]{1,3})|:\s*\n")
+
+
+def pasted_part(request: str) -> str:
+    """What a request pastes after its own words (a document, an e-mail to summarise): data
+    the orders model reads as tool output; empty when the request pastes nothing."""
+    parts = _PASTE_START.split(request[:MAX_READ_CHARS], maxsplit=1)
+    return parts[-1] if len(parts) > 1 and len(parts[-1]) > 40 else ""
+
+
+def windows(text: str) -> list[str]:
+    """`text` as the windows a model reads: whole when short, else overlapping pieces."""
+    if len(text) <= WINDOW_CHARS:
+        return [text]
+    step = WINDOW_CHARS * 3 // 4
+    return [text[i : i + WINDOW_CHARS] for i in range(0, len(text) - WINDOW_CHARS // 4, step)]
+
+
+class TextModel:
+    """Weights per feature and the threshold above which a text reads as what the model
+    was trained to find."""
 
     def __init__(
         self, weights: dict[str, tuple[float, float]], intercept: float, threshold: float
@@ -74,7 +101,7 @@ class HarmModel:
         self.threshold = threshold
 
     def probability(self, text: str) -> float:
-        """The model's probability that `text` asks for or does something harmful."""
+        """The model's probability that `text` (one window) is what it was trained to find."""
         counts = Counter(features(text))
         weights = self.weights
         dot = norm = 0.0
@@ -88,12 +115,12 @@ class HarmModel:
         z = self.intercept + (dot / math.sqrt(norm) if norm else 0.0)
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
-    def harmful(self, text: str) -> bool:
-        """Whether `text` reads as harmful at the model's threshold."""
-        return self.probability(text) >= self.threshold
+    def highest(self, text: str) -> float:
+        """The highest probability over `text`'s windows."""
+        return max(self.probability(w) for w in windows(text))
 
     @classmethod
-    def parse(cls, data: str) -> HarmModel:
+    def parse(cls, data: str) -> TextModel:
         """Read the shipped format: four lines, `intercept<TAB>threshold`, then the features,
         their IDFs and their coefficients, each line tab-separated in the same order."""
         head, names, idfs, coefs = data.split("\n")[:4]
@@ -118,16 +145,23 @@ class HarmModel:
         )
 
 
-_loaded: HarmModel | None = None
+_loaded: dict[str, TextModel] = {}
 _lock = threading.Lock()
 
 
-def shipped_model() -> HarmModel:
-    """The model shipped with the package, read once on first use."""
-    global _loaded
-    if _loaded is None:
+def shipped_model(name: str) -> TextModel:
+    """The model `name` (one of MODELS) shipped with the package, read once on first use."""
+    model = _loaded.get(name)
+    if model is None:
         with _lock:
-            if _loaded is None:
-                raw = resources.files("magistrate.analysis").joinpath("data", MODEL_FILE)
-                _loaded = HarmModel.parse(gzip.decompress(raw.read_bytes()).decode("utf-8"))
-    return _loaded
+            model = _loaded.get(name)
+            if model is None:
+                raw = resources.files("magistrate.analysis").joinpath("data", model_file(name))
+                model = TextModel.parse(gzip.decompress(raw.read_bytes()).decode("utf-8"))
+                _loaded[name] = model
+    return model
+
+
+def model_file(name: str) -> str:
+    """The shipped file of model `name`."""
+    return f"{name}_model.tsv.gz"
