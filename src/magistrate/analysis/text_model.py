@@ -55,18 +55,28 @@ def model_text(kind: str, text: str, tool: str | None, args: Mapping[str, Any] |
     return joined[:MAX_READ_CHARS]
 
 
-def features(text: str) -> list[str]:
-    """The words of `text` (casefolded, NFKC) and each pair of neighbouring words."""
-    if not text.isascii():
+def words_of(text: str) -> list[str]:
+    """The words of `text`, casefolded (NFKC first), digits folded to 0; a run of an unspaced
+    script as its character pairs."""
+    plain = text.isascii()
+    if not plain:
         text = unicodedata.normalize("NFKC", text)
+    found: list[str] = _WORD.findall(_DIGIT.sub("0", text.casefold()))
+    if plain or not _UNSPACED.search(text):
+        return found
     words: list[str] = []
-    for word in _WORD.findall(_DIGIT.sub("0", text.casefold())):
+    for word in found:
         if _UNSPACED.search(word):
             words.extend(word[i : i + 2] for i in range(max(1, len(word) - 1)))
         else:
             words.append(word)
-    pairs = [f"{a} {b}" for a, b in itertools.pairwise(words)]
-    return words + pairs
+    return words
+
+
+def features(text: str) -> list[str]:
+    """The words of `text` (`words_of`) and each pair of neighbouring words."""
+    words = words_of(text)
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 # Where a request's own words end and what it pastes begins: a blank line, a line opening a
@@ -102,8 +112,13 @@ class TextModel:
 
     def probability(self, text: str) -> float:
         """The model's probability that `text` (one window) is what it was trained to find."""
-        counts = Counter(features(text))
         weights = self.weights
+        words = words_of(text)
+        counts = Counter(words)
+        # A pair is known only if both its words are (a vocabulary with a document-frequency
+        # floor holds a pair's words wherever it holds the pair): only those are spelled out.
+        known = [w if w in weights else "" for w in words]
+        counts.update([f"{a} {b}" for a, b in itertools.pairwise(known) if a and b])
         dot = norm = 0.0
         for feature, count in counts.items():
             known = weights.get(feature)
