@@ -117,8 +117,8 @@ class TextModel:
         counts = Counter(words)
         # A pair is known only if both its words are (a vocabulary with a document-frequency
         # floor holds a pair's words wherever it holds the pair): only those are spelled out.
-        known = [w if w in weights else "" for w in words]
-        counts.update([f"{a} {b}" for a, b in itertools.pairwise(known) if a and b])
+        seen = [w if w in weights else "" for w in words]
+        counts.update([f"{a} {b}" for a, b in itertools.pairwise(seen) if a and b])
         dot = norm = 0.0
         for feature, count in counts.items():
             known = weights.get(feature)
