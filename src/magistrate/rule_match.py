@@ -310,6 +310,7 @@ def any_regex(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None
 class CompiledRule:
     __slots__ = (
         "also",
+        "also_within",
         "effect",
         "facts",
         "index",
@@ -334,6 +335,7 @@ class CompiledRule:
         m = rule.match
         # Read only where `patterns` matched (risk/judge.py), so not in the scan's database.
         self.also = [_re2_caseless(p) for p in m.also]
+        self.also_within = m.also_within
         self.shell = ShellCondition(m.shell, fields) if m.shell else None
         self.sql = SqlCondition(m.sql) if m.sql else None
         self.effect = EffectCondition(m.effect) if m.effect else None

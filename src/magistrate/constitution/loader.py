@@ -309,6 +309,8 @@ def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None
                 problem(rule.id, f"also: pattern {pattern!r} does not compile in RE2")
         if rule.match.also and not rule.match.patterns:
             problem(rule.id, "also: needs patterns (one of each must match)")
+        if rule.match.also_within is not None and not rule.match.also:
+            problem(rule.id, "also_within: needs also (how near the asked must be to the address)")
         for field, pattern in _regexes(rule):
             check(rule.id, field, pattern)
     for name, patterns in base.path_classes.items():

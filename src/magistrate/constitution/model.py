@@ -120,6 +120,10 @@ class Match(_Strict):
     # Patterns of which one must match too, in a view the rule reads: with `patterns`, a rule
     # that needs two things said (who is addressed, and what is asked of them).
     also: list[str] = []
+    # With `also`: the asked must be said near the address — starting at most this many
+    # characters after a `patterns` match ends (or a fifth of that before it begins), so an
+    # address and an ask far apart in a long document do not make one order.
+    also_within: int | None = Field(default=None, gt=0)
     shell: ShellMatch | None = None
     sql: SqlMatch | None = None
     effect: EffectMatch | None = None

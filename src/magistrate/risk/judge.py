@@ -52,6 +52,9 @@ __all__ = ["RuleJudge"]
 
 _Matched = dict[int, tuple[str, str, tuple[int, int] | None]]  # rule → evidence, origin, span
 MAX_ASKS = 64  # matches of one `also` pattern read for their clause; past it, asked
+# How far before a pattern's end its start may lie (patterns report where they end): an
+# address is read this far back, and `also_within`'s fifth before that.
+_ADDRESS_CHARS = 160
 
 
 class RuleJudge:
@@ -340,6 +343,20 @@ class RuleJudge:
         outside a clause that forbids it or makes it wait on consent (`analysis/clauses.py`).
         Read only here, where the rule's `patterns` matched: not in the scan's database."""
         views = cr.views
+        within = cr.also_within
+        if within is not None:  # near where the rule's patterns matched
+            for pid in cr.pattern_ids:
+                for subj_index, end in ctx.hits.get(pid, ()):
+                    subj = ctx.subjects[subj_index]
+                    if subj.view not in views:
+                        continue
+                    start = max(0, end - within // 5 - _ADDRESS_CHARS)
+                    # the same span of the text's gloss (read word for word in English)
+                    glosses = [s.text for s in ctx.subjects if s.origin == f"{subj.origin}:gloss"]
+                    for text in (subj.text, *glosses):
+                        if any(_asked(regex, text[start : end + within]) for regex in cr.also):
+                            return True
+            return False
         for subj in ctx.subjects:
             if subj.view in views:
                 for regex in cr.also:
