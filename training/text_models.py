@@ -1,4 +1,4 @@
-"""Train the text models shipped in `src/magistrate/analysis/data/<name>_model.tsv.gz`.
+"""Train the text models shipped in `src/magistrate/analysis/data/<name>_model.gz`.
 
     .venv/bin/pip install -e '.[train]'
     .venv/bin/python training/text_models.py                 # fit both models, write them
@@ -59,6 +59,7 @@ SPECS = {
             "blind52_harm_tasks3",
             "blind59_agent_harm4",
             "blind64_harm5",
+            "blind69_jailbreaks",  # jailbreaks: most ask for what the model refuses
         ),
         kinds=("prompt", "tool", "other"),
         threshold=0.8,
@@ -161,7 +162,7 @@ def write(name: str, model: TextModel) -> None:
     """Write model `name` where the package ships it."""
     path = OUT / model_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(model.dump().encode("utf-8"), mtime=0))
+    path.write_bytes(gzip.compress(model.dump(), mtime=0))
     print(f"wrote {path.relative_to(ROOT)}: {len(model.weights):,} features", file=sys.stderr)
 
 

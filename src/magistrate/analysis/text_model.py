@@ -5,7 +5,7 @@ description telling "the assistant" to send, pay, share or hide something).
 
 Each model is logistic regression over word and word-pair features weighted by TF-IDF, trained
 by `training/text_models.py` on the labelled corpora in `tests/data` and shipped as data
-(`analysis/data/<name>_model.tsv.gz`). Reading one here needs no library: a text's features
+(`analysis/data/<name>_model.gz`). Reading one here needs no library: a text's features
 are counted, weighted, normalised and summed against the weights, as scikit-learn's
 `TfidfVectorizer(sublinear_tf=True)` and `LogisticRegression.predict_proba` do; a test checks
 the two agree. The features and the text read are defined once, here, for training and use.
@@ -13,12 +13,15 @@ the two agree. The features and the text read are defined once, here, for traini
 
 from __future__ import annotations
 
+import base64
 import gzip
 import itertools
 import math
 import re
+import sys
 import threading
 import unicodedata
+from array import array
 from collections import Counter
 from collections.abc import Mapping
 from importlib import resources
@@ -106,27 +109,35 @@ class TextModel:
     def __init__(
         self, weights: dict[str, tuple[float, float]], intercept: float, threshold: float
     ) -> None:
-        self.weights = weights  # feature → (idf, idf × coefficient)
+        # feature → its row; each row's IDF and IDF × coefficient (arrays: read fast, small)
+        self.index = {feature: row for row, feature in enumerate(weights)}
+        self.idf = array("f", (v[0] for v in weights.values()))
+        self.weighted = array("f", (v[1] for v in weights.values()))
         self.intercept = intercept
         self.threshold = threshold
 
+    @property
+    def weights(self) -> dict[str, tuple[float, float]]:
+        """Feature → (IDF, IDF × coefficient), as the model was made from."""
+        return {f: (self.idf[r], self.weighted[r]) for f, r in self.index.items()}
+
     def probability(self, text: str) -> float:
         """The model's probability that `text` (one window) is what it was trained to find."""
-        weights = self.weights
+        index, idf, weighted = self.index, self.idf, self.weighted
         words = words_of(text)
         counts = Counter(words)
         # A pair is known only if both its words are (a vocabulary with a document-frequency
         # floor holds a pair's words wherever it holds the pair): only those are spelled out.
-        seen = [w if w in weights else "" for w in words]
+        seen = [w if w in index else "" for w in words]
         counts.update([f"{a} {b}" for a, b in itertools.pairwise(seen) if a and b])
         dot = norm = 0.0
         for feature, count in counts.items():
-            known = weights.get(feature)
-            if known is None:
+            row = index.get(feature)
+            if row is None:
                 continue
             tf = 1.0 + math.log(count) if count > 1 else 1.0
-            norm += (tf * known[0]) ** 2
-            dot += tf * known[1]
+            norm += (tf * idf[row]) ** 2
+            dot += tf * weighted[row]
         z = self.intercept + (dot / math.sqrt(norm) if norm else 0.0)
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
@@ -135,29 +146,46 @@ class TextModel:
         return max(self.probability(w) for w in windows(text))
 
     @classmethod
-    def parse(cls, data: str) -> TextModel:
-        """Read the shipped format: four lines, `intercept<TAB>threshold`, then the features,
-        their IDFs and their coefficients, each line tab-separated in the same order."""
-        head, names, idfs, coefs = data.split("\n")[:4]
-        intercept, threshold = map(float, head.split("\t"))
-        idf = list(map(float, idfs.split("\t")))
-        weighted = [i * c for i, c in zip(idf, map(float, coefs.split("\t")), strict=True)]
-        weights = dict(zip(names.split("\t"), zip(idf, weighted, strict=True), strict=True))
-        return cls(weights, intercept, threshold)
+    def parse(cls, data: bytes) -> TextModel:
+        """Read the shipped format: four lines — `intercept<TAB>threshold`, the features
+        tab-separated, then the IDFs and the IDF × coefficient products in the same order, each
+        as little-endian 32-bit floats in base64 (read whole, not number by number)."""
+        head, names, idfs, products = data.split(b"\n")[:4]
+        intercept, threshold = map(float, head.split(b"\t"))
+        model = cls({}, intercept, threshold)
+        features = names.decode("utf-8").split("\t") if names else []
+        model.index = dict(zip(features, range(len(features)), strict=False))
+        model.idf, model.weighted = _floats(idfs), _floats(products)
+        if not len(model.idf) == len(model.weighted) == len(features):
+            raise ValueError("text model: features, IDFs and weights differ in number")
+        return model
 
-    def dump(self) -> str:
+    def dump(self) -> bytes:
         """The shipped format (see `parse`)."""
-        idf = [v[0] for v in self.weights.values()]
-        coefs = [v[1] / v[0] if v[0] else 0.0 for v in self.weights.values()]
-        return "\n".join(
+        return b"\n".join(
             [
-                f"{self.intercept!r}\t{self.threshold!r}",
-                "\t".join(self.weights),
-                "\t".join(f"{v:.6g}" for v in idf),
-                "\t".join(f"{v:.6g}" for v in coefs),
-                "",
+                f"{self.intercept!r}\t{self.threshold!r}".encode(),
+                "\t".join(self.index).encode("utf-8"),
+                _encoded(self.idf),
+                _encoded(self.weighted),
+                b"",
             ]
         )
+
+
+def _floats(line: bytes) -> array[float]:
+    values = array("f")
+    values.frombytes(base64.b64decode(line))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def _encoded(values: array[float]) -> bytes:
+    copy = array("f", values)
+    if sys.byteorder != "little":
+        copy.byteswap()
+    return base64.b64encode(copy.tobytes())
 
 
 _loaded: dict[str, TextModel] = {}
@@ -172,11 +200,11 @@ def shipped_model(name: str) -> TextModel:
             model = _loaded.get(name)
             if model is None:
                 raw = resources.files("magistrate.analysis").joinpath("data", model_file(name))
-                model = TextModel.parse(gzip.decompress(raw.read_bytes()).decode("utf-8"))
+                model = TextModel.parse(gzip.decompress(raw.read_bytes()))
                 _loaded[name] = model
     return model
 
 
 def model_file(name: str) -> str:
     """The shipped file of model `name`."""
-    return f"{name}_model.tsv.gz"
+    return f"{name}_model.gz"
