@@ -125,19 +125,22 @@ class TextModel:
         """The model's probability that `text` (one window) is what it was trained to find."""
         index, idf, weighted = self.index, self.idf, self.weighted
         words = words_of(text)
-        counts = Counter(words)
+        rows = [index.get(w) for w in words]
         # A pair is known only if both its words are (a vocabulary with a document-frequency
         # floor holds a pair's words wherever it holds the pair): only those are spelled out.
-        seen = [w if w in index else "" for w in words]
-        counts.update([f"{a} {b}" for a, b in itertools.pairwise(seen) if a and b])
-        dot = norm = 0.0
-        for feature, count in counts.items():
-            row = index.get(feature)
-            if row is None:
-                continue
-            tf = 1.0 + math.log(count) if count > 1 else 1.0
-            norm += (tf * idf[row]) ** 2
-            dot += tf * weighted[row]
+        for k in range(len(words) - 1):
+            if rows[k] is not None and rows[k + 1] is not None:
+                rows.append(index.get(f"{words[k]} {words[k + 1]}"))
+        known = [r for r in rows if r is not None]
+        if len(set(known)) == len(known):  # each once (most texts): no counting
+            dot = sum([weighted[r] for r in known])
+            norm = sum([idf[r] * idf[r] for r in known])
+        else:
+            dot = norm = 0.0
+            for row, count in Counter(known).items():
+                tf = 1.0 + math.log(count) if count > 1 else 1.0
+                norm += (tf * idf[row]) ** 2
+                dot += tf * weighted[row]
         z = self.intercept + (dot / math.sqrt(norm) if norm else 0.0)
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
