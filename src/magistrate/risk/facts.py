@@ -32,7 +32,7 @@ from magistrate.analysis.text_model import (
     pasted_part,
     shipped_model,
 )
-from magistrate.analysis.tools import tool_words
+from magistrate.analysis.tools import flatten_args, tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
 from magistrate.risk.subjects import CLI_TOOL, HTTP_LINE, PATHLIKE, SubjectReader
 from magistrate.risk.targets import TargetScope, host_of
@@ -181,14 +181,21 @@ class FactDeriver:
         pasted into a request, the orders model reads as orders to the agent
         (analysis/text_model.py)."""
         action = ctx.action
-        text = model_text(action.kind, action.text, action.tool, action.args)
-        if action.kind != "tool_output":
+        if action.kind != "tool_output" and (action.text or _has_prose(action.args)):
+            text = model_text(action.kind, action.text, action.tool, action.args)
             harm = shipped_model("harm")
             probability = harm.probability(text[:REQUEST_CHARS])
             if probability >= harm.threshold:
                 ctx.facts.setdefault(Fact.HARMFUL_INTENT, f"harm model: {probability:.2f}")
-        data = text if action.kind == "tool_output" else pasted_part(action.text)
-        if data and action.kind in ("tool_output", "prompt"):
+        # The orders model's verdict counts only beside an ask the scan found (the rule on it
+        # needs both): where the scan flagged nothing, it is not read.
+        if not ctx.flagged or action.kind not in ("tool_output", "prompt"):
+            return
+        if action.kind == "tool_output":
+            data = model_text(action.kind, action.text, action.tool, action.args)
+        else:
+            data = pasted_part(action.text)
+        if data:
             orders = shipped_model("orders")
             probability = orders.highest(data)
             if probability >= orders.threshold:
@@ -427,6 +434,14 @@ class FactDeriver:
                 ctx.facts.setdefault(
                     Fact.DATA_EXFILTRATION, f"{dumps[0].describe()} → {external[0].target[:80]}"
                 )
+
+
+def _has_prose(args: Any) -> bool:
+    """Whether a tool call's arguments hold words to read as a request (a path or an id alone
+    asks nothing of anyone)."""
+    if not args:
+        return False
+    return any(" " in value for _, value in flatten_args(args))
 
 
 def _foreign_fetches(ctx: Context) -> list[Effect]:
