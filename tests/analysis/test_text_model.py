@@ -64,17 +64,17 @@ def test_fullwidth_and_case_are_folded() -> None:
 
 def test_model_text_reads_tool_words_and_arguments_not_plumbing() -> None:
     text = model_text(
-        "tool", "", "post_to_x", {"id": "9f1c", "text": "vote on Wednesday", "opts": {"n": 2}}
+        "", "post_to_x", {"id": "9f1c", "text": "vote on Wednesday", "opts": {"n": 2}}
     )
     assert text.split("\n") == ["post to x", "vote on Wednesday", "2"]
 
 
 def test_model_text_is_bounded() -> None:
-    assert len(model_text("prompt", "word " * 20_000, None, None)) == MAX_READ_CHARS
+    assert len(model_text("word " * 20_000, None, None)) == MAX_READ_CHARS
 
 
 def test_shipped_format_round_trips() -> None:
-    model = TextModel({"buy": (1.5, -0.75), "buy stolen": (2.25, 4.5)}, -0.25, 0.8)
+    model = TextModel.from_weights({"buy": (1.5, -0.75), "buy stolen": (2.25, 4.5)}, -0.25, 0.8)
     again = TextModel.parse(model.dump())
     assert again.intercept == model.intercept and again.threshold == model.threshold
     assert again.weights == model.weights
@@ -121,7 +121,9 @@ def test_long_text_is_read_in_overlapping_windows() -> None:
 
 
 def test_an_order_at_the_end_of_a_long_page_is_not_diluted() -> None:
-    model = TextModel({"revenue": (1.0, 0.0), "wire": (2.0, 20.0), "money": (2.0, 20.0)}, -3.0, 0.8)
+    model = TextModel.from_weights(
+        {"revenue": (1.0, 0.0), "wire": (2.0, 20.0), "money": (2.0, 20.0)}, -3.0, 0.8
+    )
     page = "revenue " * 7500 + "wire money"
     assert model.probability(page) < 0.8 <= model.highest(page)
 

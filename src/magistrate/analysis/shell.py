@@ -142,7 +142,7 @@ class ShellAnalyzer:
         if any(i.name == "crontab" for i in result.invocations):
             # Lines printed into `crontab -` are scheduled commands: read them as commands.
             for inv in list(result.invocations):
-                if inv.name in ("echo", "printf") and inv.operands:
+                if inv.name in _PRINTERS and inv.operands:
                     line = CRON_SCHEDULE.sub("", " ".join(inv.operands), count=1)
                     run.script(line, 1, ("crontab",), {}, span=(inv.start, inv.end))
         for inv in result.invocations:
@@ -394,7 +394,7 @@ class _Run(FollowRun):
     def _literal(self, s: SimpleCommand, name: str, args: list[str], words: list[Word]) -> None:
         """What a command prints when it is known: a literal, even with `$` in single quotes
         (`echo '$SHELL -c …' | sh` runs it), a heredoc `cat` or `tee` is fed."""
-        if name in ("echo", "printf") and not any(w.dynamic for w in words[1:]):
+        if name in _PRINTERS and not any(w.dynamic for w in words[1:]):
             s.literal = " ".join(a for a in args if not (a.startswith("-") and len(a) <= 3))
             if name == "printf" and len(args) > 1 and "%" in args[0]:
                 s.literal = printf_output(args)  # `printf 'rm -rf %s\n' ~/backups | sh`

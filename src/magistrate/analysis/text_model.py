@@ -23,7 +23,7 @@ import threading
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -47,13 +47,17 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u
 _PLUMBING_KEYS = frozenset({"id", "ids", "uuid", "token", "cursor", "page", "limit", "offset"})
 
 
-def model_text(kind: str, text: str, tool: str | None, args: Mapping[str, Any] | None) -> str:
+def model_text(text: str, tool: str | None, args: Mapping[str, Any] | None) -> str:
     """What a model reads of an action: its text, its tool's words and its argument values."""
+    return text_of(text, tool, flatten_args(args) if args else [])
+
+
+def text_of(text: str, tool: str | None, pairs: Sequence[tuple[str, str]]) -> str:
+    """`model_text` from the arguments already flattened (`tools.flatten_args`)."""
     parts = [text]
     if tool:
         parts.append(tool_words(tool))
-    if args:
-        parts.extend(v for k, v in flatten_args(args) if k.lower() not in _PLUMBING_KEYS)
+    parts.extend(v for k, v in pairs if k.lower() not in _PLUMBING_KEYS)
     joined = "\n".join(p for p in parts if p)
     return joined[:MAX_READ_CHARS]
 
@@ -107,14 +111,33 @@ class TextModel:
     was trained to find."""
 
     def __init__(
-        self, weights: dict[str, tuple[float, float]], intercept: float, threshold: float
+        self,
+        index: dict[str, int],
+        idf: array[float],
+        weighted: array[float],
+        intercept: float,
+        threshold: float,
     ) -> None:
-        # feature → its row; each row's IDF and IDF × coefficient (arrays: read fast, small)
-        self.index = {feature: row for row, feature in enumerate(weights)}
-        self.idf = array("f", (v[0] for v in weights.values()))
-        self.weighted = array("f", (v[1] for v in weights.values()))
+        if not len(idf) == len(weighted) == len(index):
+            raise ValueError("text model: features, IDFs and weights differ in number")
+        self.index = index  # feature → its row
+        self.idf = idf  # each row's IDF and IDF × coefficient (arrays: read fast, small)
+        self.weighted = weighted
         self.intercept = intercept
         self.threshold = threshold
+
+    @classmethod
+    def from_weights(
+        cls, weights: dict[str, tuple[float, float]], intercept: float, threshold: float
+    ) -> TextModel:
+        """A model from feature → (IDF, IDF × coefficient), as training makes it."""
+        return cls(
+            {feature: row for row, feature in enumerate(weights)},
+            array("f", (v[0] for v in weights.values())),
+            array("f", (v[1] for v in weights.values())),
+            intercept,
+            threshold,
+        )
 
     @property
     def weights(self) -> dict[str, tuple[float, float]]:
@@ -155,13 +178,9 @@ class TextModel:
         as little-endian 32-bit floats in base64 (read whole, not number by number)."""
         head, names, idfs, products = data.split(b"\n")[:4]
         intercept, threshold = map(float, head.split(b"\t"))
-        model = cls({}, intercept, threshold)
         features = names.decode("utf-8").split("\t") if names else []
-        model.index = dict(zip(features, range(len(features)), strict=False))
-        model.idf, model.weighted = _floats(idfs), _floats(products)
-        if not len(model.idf) == len(model.weighted) == len(features):
-            raise ValueError("text model: features, IDFs and weights differ in number")
-        return model
+        index = dict(zip(features, range(len(features)), strict=False))
+        return cls(index, _floats(idfs), _floats(products), intercept, threshold)
 
     def dump(self) -> bytes:
         """The shipped format (see `parse`)."""

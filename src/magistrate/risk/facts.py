@@ -26,12 +26,7 @@ from magistrate.analysis.secrets import (
     mask_secrets,
     strong_literal,
 )
-from magistrate.analysis.text_model import (
-    REQUEST_CHARS,
-    model_text,
-    pasted_part,
-    shipped_model,
-)
+from magistrate.analysis.text_model import REQUEST_CHARS, pasted_part, shipped_model, text_of
 from magistrate.analysis.tools import flatten_args, tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
 from magistrate.risk.subjects import CLI_TOOL, HTTP_LINE, PATHLIKE, SubjectReader
@@ -46,7 +41,7 @@ DATA_CLASSES = frozenset({"database-dump", "personal-data", "data"})
 _HOLDS_SECRETS = frozenset({"home", "root"})  # folders read whole hold every secret in them
 # Requests and tool calls (the harm model) and tool output (the orders model): what the text
 # models read (shell, SQL and files have analyses of their own).
-_HARM_READ_KINDS = frozenset({"prompt", "tool", "other", "tool_output"})
+_TEXT_MODEL_KINDS = frozenset({"prompt", "tool", "other", "tool_output"})
 _PEOPLE_TABLE = re.compile(
     r"(^|_)(users?|customers?|clients?|patients?|employees?|members?|contacts?|people|persons?"
     r"|accounts?|subscribers?|profiles?|students?|applicants?)(_|$)"
@@ -164,8 +159,8 @@ class FactDeriver:
         elif ctx.action.kind in ("tool", "http") and ctx.action.args:
             self._applied_infra(ctx)
         self._content_facts(ctx)
-        if ctx.action.kind in _HARM_READ_KINDS:
-            self._harm_fact(ctx)
+        if ctx.action.kind in _TEXT_MODEL_KINDS:
+            self._text_model_facts(ctx)
         urls = ctx.arg_values.get("url", ()) if ctx.arg_values else ()
         if (ctx.effects or urls) and (
             any(self._id_kind[pid] == SECRET for pid in ctx.flagged)
@@ -176,13 +171,15 @@ class FactDeriver:
             self._secret_in_requests(ctx, urls)  # only where a credential may be: rare
         self._derive_facts(ctx)
 
-    def _harm_fact(self, ctx: Context) -> None:
+    def _text_model_facts(self, ctx: Context) -> None:
         """A request or tool call the harm model reads as harmful; tool output, or a document
         pasted into a request, the orders model reads as orders to the agent
         (analysis/text_model.py)."""
         action = ctx.action
-        if action.kind != "tool_output" and (action.text or _has_prose(action.args)):
-            text = model_text(action.kind, action.text, action.tool, action.args)
+        pairs = flatten_args(action.args) if action.args else []
+        # a tool call whose arguments hold no words (a path, an id) asks nothing of anyone
+        if action.kind != "tool_output" and (action.text or any(" " in v for _, v in pairs)):
+            text = text_of(action.text, action.tool, pairs)
             harm = shipped_model("harm")
             probability = harm.probability(text[:REQUEST_CHARS])
             if probability >= harm.threshold:
@@ -192,7 +189,7 @@ class FactDeriver:
         if not ctx.flagged or action.kind not in ("tool_output", "prompt"):
             return
         if action.kind == "tool_output":
-            data = model_text(action.kind, action.text, action.tool, action.args)
+            data = text_of(action.text, action.tool, pairs)
         else:
             data = pasted_part(action.text)
         if data:
@@ -434,14 +431,6 @@ class FactDeriver:
                 ctx.facts.setdefault(
                     Fact.DATA_EXFILTRATION, f"{dumps[0].describe()} → {external[0].target[:80]}"
                 )
-
-
-def _has_prose(args: Any) -> bool:
-    """Whether a tool call's arguments hold words to read as a request (a path or an id alone
-    asks nothing of anyone)."""
-    if not args:
-        return False
-    return any(" " in value for _, value in flatten_args(args))
 
 
 def _foreign_fetches(ctx: Context) -> list[Effect]:

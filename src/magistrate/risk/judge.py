@@ -345,15 +345,18 @@ class RuleJudge:
         views = cr.views
         within = cr.also_within
         if within is not None:  # near where the rule's patterns matched
+            # each text's gloss (read word for word in English) is read over the same span
+            glosses: dict[str, list[str]] = {}
+            for s in ctx.subjects:
+                if s.origin.endswith(":gloss"):
+                    glosses.setdefault(s.origin, []).append(s.text)
             for pid in cr.pattern_ids:
                 for subj_index, end in ctx.hits.get(pid, ()):
                     subj = ctx.subjects[subj_index]
                     if subj.view not in views:
                         continue
                     start = max(0, end - within // 5 - _ADDRESS_CHARS)
-                    # the same span of the text's gloss (read word for word in English)
-                    glosses = [s.text for s in ctx.subjects if s.origin == f"{subj.origin}:gloss"]
-                    for text in (subj.text, *glosses):
+                    for text in (subj.text, *glosses.get(f"{subj.origin}:gloss", ())):
                         if any(_asked(regex, text[start : end + within]) for regex in cr.also):
                             return True
             return False
