@@ -37,6 +37,11 @@ OUT = ROOT / "src" / "magistrate" / "analysis" / "data"
 C = 4.0
 
 
+# Corpora written at the end of the round that fitted these models, to measure them on work
+# they never saw: left out of fitting, so that refitting reproduces the shipped models.
+MEASURES = ("blind71_harm6", "blind72_injection9", "blind73_everyday_requests")
+
+
 @dataclass(frozen=True)
 class Spec:
     """What one model learns from: the corpora whose blocks are its positives, the kinds of
@@ -46,7 +51,7 @@ class Spec:
     kinds: tuple[str, ...]
     threshold: float  # docs/detection.md: the trade measured out of corpus
     benign_check: tuple[str, ...]
-    held_out: tuple[str, ...] = ()
+    held_out: tuple[str, ...] = MEASURES
 
 
 SPECS = {
@@ -98,7 +103,7 @@ def corpora(kinds: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
 def _text(row: dict[str, Any], described: bool = True) -> str:
     args = row.get("args") if isinstance(row.get("args"), dict) else None
     text = row.get("text") or "" if described else ""
-    return model_text(row["kind"], text, row.get("tool"), args)
+    return model_text(text, row.get("tool"), args)
 
 
 def examples(rows: list[dict[str, Any]], flagged: bool, twice: bool = True) -> list[str]:
@@ -136,7 +141,7 @@ def export(vec: TfidfVectorizer, clf: LogisticRegression, threshold: float) -> T
         f: (float(vec.idf_[i]), float(vec.idf_[i] * clf.coef_[0][i]))
         for f, i in sorted(vec.vocabulary_.items())
     }
-    return TextModel(weights, float(clf.intercept_[0]), threshold)
+    return TextModel.from_weights(weights, float(clf.intercept_[0]), threshold)
 
 
 def report(spec: Spec, data: dict[str, list[dict[str, Any]]]) -> None:
