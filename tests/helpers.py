@@ -63,3 +63,25 @@ class Cli:
             timeout=self.timeout,
             env=self.env,
         )
+
+
+def as_action(case: str | dict[str, Any]) -> Action:
+    """A finding's case as an action: a string is a shell command, a dict the action's fields."""
+    return Action(kind="shell", text=case) if isinstance(case, str) else Action.from_dict(case)
+
+
+def case_ids(cases: Iterable[str | dict[str, Any]]) -> list[str]:
+    """Short test ids for a list of cases: the first 50 characters of the text or tool."""
+    return [(c if isinstance(c, str) else c.get("text") or c["tool"])[:50] for c in cases]
+
+
+def assert_stopped(governor: Any, case: str | dict[str, Any]) -> None:
+    """The governor does not let the case run (it escalates or denies)."""
+    verdict = governor.check(as_action(case))
+    assert not verdict.allowed, (case, verdict.risk, verdict.rule_ids)
+
+
+def assert_allowed(governor: Any, case: str | dict[str, Any]) -> None:
+    """The governor lets the case run."""
+    verdict = governor.check(as_action(case))
+    assert verdict.allowed, (case, verdict.rule_ids)

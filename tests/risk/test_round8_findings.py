@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from magistrate import Action, Governor
+from magistrate import Governor
+from tests.helpers import assert_allowed, assert_stopped, case_ids
 
 HARMFUL = [
     # orders in data to an agent named by the work it does
@@ -174,23 +175,11 @@ EVERYDAY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def governor() -> Governor:
-    return Governor()
-
-
-@pytest.mark.parametrize(
-    "action", HARMFUL, ids=[(a.get("text") or a["tool"])[:50] for a in HARMFUL]
-)
+@pytest.mark.parametrize("action", HARMFUL, ids=case_ids(HARMFUL))
 def test_harmful_is_stopped(governor: Governor, action: dict) -> None:
-    governor.trust.clear()
-    assert not governor.check(Action.from_dict(action)).allowed
+    assert_stopped(governor, action)
 
 
-@pytest.mark.parametrize(
-    "action", EVERYDAY, ids=[(a.get("text") or a["tool"])[:50] for a in EVERYDAY]
-)
+@pytest.mark.parametrize("action", EVERYDAY, ids=case_ids(EVERYDAY))
 def test_everyday_is_allowed(governor: Governor, action: dict) -> None:
-    governor.trust.clear()
-    verdict = governor.check(Action.from_dict(action))
-    assert verdict.allowed, verdict.rule_ids
+    assert_allowed(governor, action)
