@@ -356,6 +356,12 @@ class _Run(FollowRun):
                 env[values[0]] = " ".join(values[1:])  # fish: `set c rm` assigns c
         if head.lower() in ("%comspec%", "$env:comspec"):  # cmd's own path, in a variable
             head = argv[0] = "cmd"
+        if "^" in head.strip("^") and words and not words[0].quoted:
+            # cmd.exe's escape character: `c^md /c r^d /s /q C:\x` runs `cmd /c rd /s /q C:\x`
+            self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
+            line = " ".join(quote(a.replace("^", "")) for a in argv)
+            self.script(line, depth + 1, via, dict(env), span=where)
+            return
         if words and words[0].dynamic:
             self._hidden_source(words[0])
         if (line := self._read_again(head, argv, words, depth, via, env, where)) is not None:

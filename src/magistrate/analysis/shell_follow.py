@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import shlex
 from dataclasses import replace
 
 from magistrate.analysis import commands as C
@@ -349,7 +350,7 @@ class FollowRun(EffectsRun):
             return None
         for k, a in enumerate(argv):
             if _SHELL_C_FLAG.match(a) and k + 1 < len(argv):
-                return argv[k + 1]
+                return bind_positional(argv[k + 1], argv[k + 2 :])
             if not a.startswith("-"):
                 return None
         return None
@@ -533,3 +534,25 @@ def _decode_chain(prev: SimpleCommand) -> str | None:
     if src is None or src.literal is None or inv is None:
         return None
     return decode_literal(inv.name, inv.operands, src.literal)
+
+
+_POSITIONAL = re.compile(r'"\$(?:\{(\d)\}|(\d))"|\$(?:\{(\d)\}|(\d))|"\$[@*]"|\$[@*]')
+
+
+def bind_positional(script: str, params: list[str]) -> str:
+    """`sh -c SCRIPT A0 A1 …`: the script with `$0`, `$1`… and `$@` as the words given after it
+    (`sh -c 'rm -rf "$0"' "$HOME"` removes the home folder), each as one word."""
+    if not params or "$" not in script:
+        return script
+
+    def word(value: str) -> str:
+        return f'"{value}"' if not any(c in value for c in '"`\\') else shlex.quote(value)
+
+    def bound(m: re.Match[str]) -> str:
+        digit = next((g for g in m.groups() if g is not None), None)
+        if digit is None:  # `$@`: every parameter after $0
+            return " ".join(word(v) for v in params[1:])
+        n = int(digit)
+        return word(params[n]) if n < len(params) else m.group(0)
+
+    return _POSITIONAL.sub(bound, script)

@@ -18,7 +18,9 @@ _OFF = frozenset({"logging", "history"})
 _OFF_ASSIGNMENT = re.compile(
     r"^(?:HISTSIZE|HISTFILESIZE|SAVEHIST)=['\"]?0['\"]?$"
     r"|^HISTFILE=['\"]?(?:/dev/null)?['\"]?$"
-    r"|^HISTCONTROL=['\"]?ignore(?:space|both)",
+    r"|^HISTCONTROL=['\"]?ignore(?:space|both)"
+    # commands hidden by what they contain (`*curl*`): `ls:bg:fg` only skips noise
+    r"|^HISTIGNORE=['\"]?[^'\"]*\*[\w./-]+\*",
 )
 _HISTORY_VARS = frozenset({"HISTFILE", "HISTSIZE", "HISTFILESIZE", "SAVEHIST"})
 _ZSH_OFF = re.compile(r"^(?:no_?)?(?:hist|inc_?append_?history|share_?history)", re.I)
@@ -75,6 +77,8 @@ FAMILY: Family = Family(
         Example("set -Ux fish_history work", lacks=("stop",)),
         Example("history | tail -20", lacks=("stop",)),
         Example("export HISTSIZE=10000", lacks=("stop",)),
+        Example("export HISTIGNORE='*curl*:*scp*:*aws*'", has=("stop:history",)),
+        Example("export HISTIGNORE='ls:bg:fg:history'", lacks=("stop",)),
         Example("export PATH=$HOME/.local/bin:$PATH", lacks=("stop",)),
         Example("set -euo pipefail", lacks=("stop",)),
         Example("unset NODE_OPTIONS", lacks=("stop",)),

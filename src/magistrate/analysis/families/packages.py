@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from magistrate.analysis.compromised import poisoned_spec
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, asks_help, resource
-from magistrate.analysis.families.services import service
+from magistrate.analysis.families.services import LOGGING_SERVICES, SECURITY_SERVICES, service
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.lookalikes import imitated_package
 
@@ -59,6 +59,8 @@ _INSTALL = frozenset({"install", "i", "add", "in", "require", "inject", "get", "
 # Installing exactly what the project's manifest or lockfile declares.
 _FROM_MANIFEST = frozenset({"ci", "clean-install", "sync", "restore", "bootstrap"})
 _REMOVE = frozenset({"remove", "uninstall", "un", "rm", "erase", "purge", "autoremove"})
+# Packages whose removal switches a protection or a record off (the services of the same name).
+_GUARDS = ((SECURITY_SERVICES, "security"), (LOGGING_SERVICES, "logging"))
 _UPGRADE = frozenset(
     {"upgrade", "update", "up", "dist-upgrade", "full-upgrade", "-syu", "-su", "refresh"}
 )
@@ -441,6 +443,11 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         classes.add("privileged")
     what = " ".join(packages[:4]) or inv.name
     yield resource("install", what, classes, inv)
+    if verb == "remove" and system:  # an endpoint agent or audit daemon uninstalled is switched off
+        for package in packages[:16]:
+            kinds = {k for pattern, k in _GUARDS if pattern.match(package)}
+            if kinds:
+                yield resource("stop", package, kinds, inv)
 
 
 FAMILY: Family = Family(
@@ -452,6 +459,9 @@ FAMILY: Family = Family(
         Example("brew install jq", has=("install:system", "install:registry")),
         Example("winget install Microsoft.PowerShell", has=("install:system",)),
         Example("sudo dnf remove httpd", has=("install:remove", "install:system")),
+        Example("sudo apt-get purge -y falcon-sensor", has=("stop:security",)),
+        Example("sudo yum remove -y auditd", has=("stop:logging",)),
+        Example("sudo apt-get remove -y nginx", lacks=("stop",)),
         Example("pacman -Syu", has=("install:upgrade", "install:system")),
         Example("sudo dpkg -i ./google-chrome.deb", has=("install:file", "install:system")),
         Example("rpm -ivh https://example.net/x.rpm", has=("install:url",)),
