@@ -71,8 +71,11 @@ def as_action(case: str | dict[str, Any]) -> Action:
 
 
 def case_ids(cases: Iterable[str | dict[str, Any]]) -> list[str]:
-    """Short test ids for a list of cases: the first 50 characters of the text or tool."""
-    return [(c if isinstance(c, str) else c.get("text") or c["tool"])[:50] for c in cases]
+    """Short test ids for a list of cases: the first 50 characters of the text, tool or url."""
+    return [
+        (c if isinstance(c, str) else c.get("text") or c.get("tool") or str(c.get("args")))[:50]
+        for c in cases
+    ]
 
 
 def assert_stopped(governor: Any, case: str | dict[str, Any]) -> None:

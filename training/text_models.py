@@ -40,6 +40,18 @@ C = 4.0
 # Corpora written at the end of the round that fitted these models, to measure them on work
 # they never saw: left out of fitting, so that refitting reproduces the shipped models.
 MEASURES = ("blind71_harm6", "blind72_injection9", "blind73_everyday_requests")
+# Corpora added after the shipped models were fitted (round eleven), left out so that a refit
+# still reproduces them. A refit with blind76/77 as positives was measured and not shipped:
+# docs/detection.md, "Blind corpora 74 to 80".
+LATER = (
+    "blind74_commands7",
+    "blind75_sessions6",
+    "blind76_injection10",
+    "blind77_harm7",
+    "blind78_direct_injection",
+    "blind79_everyday_ops",
+    "blind80_oversight",
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,7 @@ class Spec:
     kinds: tuple[str, ...]
     threshold: float  # docs/detection.md: the trade measured out of corpus
     benign_check: tuple[str, ...]
-    held_out: tuple[str, ...] = MEASURES
+    held_out: tuple[str, ...] = MEASURES + LATER
 
 
 SPECS = {

@@ -359,8 +359,8 @@ class _Run(FollowRun):
         if "^" in head.strip("^") and words and not words[0].quoted:
             # cmd.exe's escape character: `c^md /c r^d /s /q C:\x` runs `cmd /c rd /s /q C:\x`
             self.out.facts.setdefault(Fact.DYNAMIC_COMMAND, " ".join(argv)[:120])
-            line = " ".join(quote(a.replace("^", "")) for a in argv)
-            self.script(line, depth + 1, via, dict(env), span=where)
+            unescaped = " ".join(quote(a.replace("^", "")) for a in argv)
+            self.script(unescaped, depth + 1, via, dict(env), span=where)
             return
         if words and words[0].dynamic:
             self._hidden_source(words[0])
