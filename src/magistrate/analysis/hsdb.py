@@ -26,18 +26,23 @@ def cache_dir() -> Path:
     return signed_cache.cache_dir()
 
 
-def _key(expressions: Sequence[bytes], flags: Sequence[int]) -> str:
+def _key(expressions: Sequence[bytes], flags: Sequence[int], ids: Sequence[int] = ()) -> str:
     h = hashlib.sha256(f"hyperscan-{_VERSION}\n".encode())
     for expr, flag in zip(expressions, flags, strict=True):
         h.update(b"%d\x00" % flag)
         h.update(expr)
         h.update(b"\x00\x01")
+    if ids:
+        h.update(b"ids:" + ",".join(map(str, ids)).encode())
     return h.hexdigest()[:40]
 
 
-def _compile(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
+def _compile(
+    expressions: Sequence[bytes], flags: Sequence[int], ids: Sequence[int] | None = None
+) -> hyperscan.Database:
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=list(expressions), ids=list(range(len(expressions))), flags=list(flags))
+    chosen = list(range(len(expressions))) if ids is None else list(ids)
+    db.compile(expressions=list(expressions), ids=chosen, flags=list(flags))
     return db
 
 
@@ -64,14 +69,18 @@ def _store(name: str, accepted: list[int], db: hyperscan.Database | None) -> Non
     signed_cache.write(name, json.dumps(accepted).encode() + b"\n" + blob)
 
 
-def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
-    """A block-mode database; ids are the expressions' positions. Raises hyperscan.error."""
-    name = f"hs2-{_key(expressions, flags)}.db"
+def compile_database(
+    expressions: Sequence[bytes], flags: Sequence[int], ids: Sequence[int] | None = None
+) -> hyperscan.Database:
+    """A block-mode database; ids are `ids`, or the expressions' positions. Raises
+    hyperscan.error."""
+    numbers = list(range(len(expressions))) if ids is None else list(ids)
+    name = f"hs2-{_key(expressions, flags, () if ids is None else numbers)}.db"
     hit = _load(name)
-    if hit is not None and hit[0] == list(range(len(expressions))) and hit[1] is not None:
+    if hit is not None and hit[0] == numbers and hit[1] is not None:
         return hit[1]
-    db = _compile(expressions, flags)
-    _store(name, list(range(len(expressions))), db)
+    db = _compile(expressions, flags, numbers)
+    _store(name, numbers, db)
     return db
 
 

@@ -66,6 +66,7 @@ class BenchHarness:
         self.workdir = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.detector = RiskDetector()
+        self.detector.prepare()  # loaded at start-up, as a server does: not timed as first sight
         self._governors: list[Governor] = []
         # (ops, CPU seconds here, CPU seconds of the audit writer process) of `_full_path` runs
         self.cpu_s: list[tuple[int, float, float]] = []

@@ -260,17 +260,47 @@ def _sofia_lists(model: Constitution) -> list[tuple[str, int, list[str]]]:
     ]
 
 
-def compile_patterns(model: Constitution) -> tuple[hyperscan.Database, list[tuple[int, ...]]]:
-    """The constitution's text patterns in one Hyperscan database (cached on disk), and for
-    each of its ids the positions in `pattern_table` that share that expression.
+def pattern_groups(model: Constitution) -> list[tuple[tuple[str, int], tuple[int, ...]]]:
+    """Each distinct (expression, flags) of `pattern_table` with the positions that share it.
 
     Rules share patterns (one question opener is the `unless` of twelve rules): each distinct
     expression is compiled and reported once, and its hit counts for every position."""
     groups: dict[tuple[str, int], list[int]] = {}
     for position, (_, _, pattern, flags) in enumerate(pattern_table(model)):
         groups.setdefault((pattern, flags), []).append(position)
-    db = compile_database([both_cases(p).encode() for p, _ in groups], [f for _, f in groups])
-    return db, [tuple(positions) for positions in groups.values()]
+    return [(key, tuple(positions)) for key, positions in groups.items()]
+
+
+def compile_patterns(model: Constitution, kind: str | None = None) -> hyperscan.Database:
+    """The Hyperscan database (cached on disk) of the patterns that can count for an action of
+    `kind` (all when None); its ids are indexes into `pattern_groups`.
+
+    A rule's pattern and `unless` hits are read only where its `kinds` admit the action
+    (risk/judge.py), so a shell command is not scanned for the prose of harm requests: most of
+    a scan's cost is the prose patterns. Sensitive content, secrets and Sofia's lists count
+    for every kind."""
+    table = pattern_table(model)
+    groups = pattern_groups(model)
+    chosen = [
+        g
+        for g, (_, positions) in enumerate(groups)
+        if kind is None or any(counts_for(model, table[p], kind) for p in positions)
+    ]
+    return compile_database(
+        [both_cases(groups[g][0][0]).encode() for g in chosen],
+        [groups[g][0][1] for g in chosen],
+        chosen,
+    )
+
+
+def counts_for(model: Constitution, entry: tuple[int, object, str, int], kind: str) -> bool:
+    """Whether a `pattern_table` entry can count for an action of `kind` (a rule's pattern only
+    where the rule's `kinds` admit it; every other list everywhere)."""
+    what, owner, _, _ = entry
+    if what not in (RULE, UNLESS):
+        return True
+    kinds = model.rules[int(owner)].kinds  # type: ignore[call-overload]
+    return not kinds or kind in kinds
 
 
 def _check_patterns(base: Constitution, rules: list[Rule], problem: Any) -> None:

@@ -130,6 +130,7 @@ class Server:
             self.worker_id = self.slot.id
             chain = f"{s.chain_id}-{self.worker_id}"
             self.governor = Governor.from_settings(s.model_copy(update={"chain_id": chain}))
+            self.governor.detector.prepare()  # not at the first request of each kind
             self.owns_governor = True
         else:
             self.worker_id = f"{host_name()}-{os.getpid()}-{secrets.token_hex(3)}"
