@@ -180,7 +180,7 @@ def write(name: str, model: TextModel) -> None:
     path = OUT / model_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(model.dump(), mtime=0))
-    print(f"wrote {path.relative_to(ROOT)}: {len(model.weights):,} features", file=sys.stderr)
+    print(f"wrote {path.relative_to(ROOT)}: {len(model.index):,} features", file=sys.stderr)
 
 
 def main() -> None:

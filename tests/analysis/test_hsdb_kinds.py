@@ -29,12 +29,12 @@ def _hits(db: hyperscan.Database, text: bytes) -> set[int]:
 
 def test_a_shell_database_leaves_out_patterns_of_rules_for_other_kinds() -> None:
     model = default_constitution().model
-    groups = pattern_groups(model)
+    table = pattern_table(model)
+    groups = pattern_groups(table)
     whole, shell = compile_patterns(model), compile_patterns(model, "shell")
     prompt_only = _hits(whole, GUARDED) - _hits(shell, GUARDED)
     assert prompt_only  # the guarded-secret rule reads prompts only
     # what is left out belongs only to rules that never read shell commands
-    table = pattern_table(model)
     for sid in prompt_only:
         for position in groups[sid][1]:
             what, owner, _, _ = table[position]

@@ -149,7 +149,7 @@ def test_an_expression_rules_share_is_scanned_once_and_counts_for_each() -> None
 
     loaded = parse_constitution(SHARED_PATTERN)
     table = pattern_table(loaded.model)
-    groups = [positions for _, positions in pattern_groups(loaded.model)]
+    groups = [positions for _, positions in pattern_groups(table)]
     # The rules' four patterns are two expressions (the secret detectors follow them).
     assert [p for _, _, p, _ in table[:4]] == [r"\bfrobnicate\b"] * 2 + [r"\bdry\b"] * 2
     assert (0, 1) in groups and (2, 3) in groups and len(groups) == len(table) - 2

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import shlex
 from dataclasses import replace
 
 from magistrate.analysis import commands as C
@@ -546,7 +545,7 @@ def bind_positional(script: str, params: list[str]) -> str:
         return script
 
     def word(value: str) -> str:
-        return f'"{value}"' if not any(c in value for c in '"`\\') else shlex.quote(value)
+        return f'"{value}"' if not any(c in value for c in '"`\\') else quote(value)
 
     def bound(m: re.Match[str]) -> str:
         digit = next((g for g in m.groups() if g is not None), None)

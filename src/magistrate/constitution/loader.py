@@ -228,14 +228,18 @@ def _regexes(rule: Rule) -> list[tuple[str, str]]:
 RULE, UNLESS, SENSITIVE, SECRET, ETHICAL, CRISIS, CRISIS_SUPPORT, CRISIS_SELF = range(8)
 
 
-def pattern_table(model: Constitution) -> list[tuple[int, object, str, int]]:
+# (kind, owner, pattern, flags) of each pattern scanned over action text
+PatternTable = list[tuple[int, object, str, int]]
+
+
+def pattern_table(model: Constitution) -> PatternTable:
     """(kind, owner, pattern, flags) of every pattern that runs over action text.
 
     These all go into one Hyperscan database; the owner is the rule's position for rule and
     `unless` patterns and the credential's name for secret detectors. A rule's `also` patterns
     are not scanned: they are read only where its `patterns` matched (risk/judge.py).
     """
-    table: list[tuple[int, object, str, int]] = []
+    table: PatternTable = []
     for index, rule in enumerate(model.rules):
         table += [(RULE, index, p, PATTERN_FLAGS) for p in rule.match.patterns]
         table += [(UNLESS, index, p, PATTERN_FLAGS) for p in rule.match.unless]
@@ -260,13 +264,13 @@ def _sofia_lists(model: Constitution) -> list[tuple[str, int, list[str]]]:
     ]
 
 
-def pattern_groups(model: Constitution) -> list[tuple[tuple[str, int], tuple[int, ...]]]:
-    """Each distinct (expression, flags) of `pattern_table` with the positions that share it.
+def pattern_groups(table: PatternTable) -> list[tuple[tuple[str, int], tuple[int, ...]]]:
+    """Each distinct (expression, flags) of a `pattern_table` with the positions sharing it.
 
     Rules share patterns (one question opener is the `unless` of twelve rules): each distinct
     expression is compiled and reported once, and its hit counts for every position."""
     groups: dict[tuple[str, int], list[int]] = {}
-    for position, (_, _, pattern, flags) in enumerate(pattern_table(model)):
+    for position, (_, _, pattern, flags) in enumerate(table):
         groups.setdefault((pattern, flags), []).append(position)
     return [(key, tuple(positions)) for key, positions in groups.items()]
 
@@ -280,7 +284,7 @@ def compile_patterns(model: Constitution, kind: str | None = None) -> hyperscan.
     a scan's cost is the prose patterns. Sensitive content, secrets and Sofia's lists count
     for every kind."""
     table = pattern_table(model)
-    groups = pattern_groups(model)
+    groups = pattern_groups(table)
     chosen = [
         g
         for g, (_, positions) in enumerate(groups)

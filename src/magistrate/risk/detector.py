@@ -79,6 +79,10 @@ MAX_ANALYSIS_SECONDS = 0.5  # analyzers are bounded; past this, the rest is not 
 _OWN_DATABASE = frozenset({"shell", "sql"})
 
 
+def _database_key(kind: str) -> str:
+    return kind if kind in _OWN_DATABASE else ""
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)  # a public class: subclassed to extend
 class RiskDetector:
     """Grades actions against one constitution. Thread-safe; build once, use everywhere.
@@ -130,36 +134,34 @@ class RiskDetector:
                 self._id_owner.append(cr)
             else:
                 self._id_owner.append(owner)
-        self._groups = [positions for _, positions in pattern_groups(model)]
-        self._model = model
-        self._dbs: dict[str, Any] = {}  # by action kind, compiled (or loaded) on first use
+        self._groups = [positions for _, positions in pattern_groups(table)]
+        # by database ("" for the whole set, else the kind with its own), loaded on first use
+        self._dbs: dict[str, Any] = {}
         self._dbs_lock = threading.Lock()
 
-    def _database(self, kind: str) -> Any:
-        """The database of the patterns that can count for actions of `kind`: their own for
-        commands and SQL, every pattern for the rest."""
-        kind = kind if kind in _OWN_DATABASE else ""
-        db = self._dbs.get(kind)
+    def _database(self, key: str) -> Any:
+        """The database `key` names: a kind in `_OWN_DATABASE`, or "" for every pattern."""
+        db = self._dbs.get(key)
         if db is None:
             with self._dbs_lock:
-                db = self._dbs.get(kind)
+                db = self._dbs.get(key)
                 if db is None:
-                    db = self._dbs[kind] = compile_patterns(self._model, kind or None)
+                    db = self._dbs[key] = compile_patterns(self.constitution.model, key or None)
         return db
 
     def prepare(self) -> None:
         """Load every database now (a server at start-up), not at the first action of each
         kind (what a one-event process such as the hook wants)."""
-        for kind in ("", *sorted(_OWN_DATABASE)):
-            self._database(kind or "prompt")
+        for key in ("", *sorted(_OWN_DATABASE)):
+            self._database(key)
 
-    def _scratch(self, kind: str, db: Any) -> Any:
+    def _scratch(self, key: str, db: Any) -> Any:
         scratches = getattr(self._local, "scratches", None)
         if scratches is None:
             scratches = self._local.scratches = {}
-        scratch = scratches.get(kind)
+        scratch = scratches.get(key)
         if scratch is None:
-            scratch = scratches[kind] = hyperscan.Scratch(db)
+            scratch = scratches[key] = hyperscan.Scratch(db)
         return scratch
 
     # ------------------------------------------------------------------ public API
@@ -210,13 +212,13 @@ class RiskDetector:
     # ------------------------------------------------------------------ scanning
     def _scan(self, contexts: Sequence[Context], first: int = 0) -> None:
         """One Hyperscan pass over every subject (from index `first`) of every context, with
-        the database of their action's kind (contexts of several kinds: one pass per kind)."""
-        kind = contexts[0].action.kind
-        if any(c.action.kind != kind for c in contexts):
+        the database for their actions' kind (contexts needing several: one pass each)."""
+        key = _database_key(contexts[0].action.kind)
+        if any(_database_key(c.action.kind) != key for c in contexts[1:]):
             for ctx in contexts:
                 self._scan([ctx], first)
             return
-        db = self._database(kind)
+        db = self._database(key)
         parts: list[bytes] = []
         starts: list[int] = []
         owners: list[tuple[Context, int]] = []
@@ -233,7 +235,7 @@ class RiskDetector:
         if not parts:
             return
         if len(parts) == 1 and not owners[0][0].hits:  # one subject (most actions)
-            db.scan(parts[0], self._one_subject(*owners[0]), 0, None, self._scratch(kind, db))
+            db.scan(parts[0], self._one_subject(*owners[0]), 0, None, self._scratch(key, db))
             return
         buffer = b"\n".join(parts)
 
@@ -257,7 +259,7 @@ class RiskDetector:
             return None
 
         # Positional arguments: the binding parses keywords at half a microsecond a call.
-        db.scan(buffer, on_match, 0, None, self._scratch(kind, db))
+        db.scan(buffer, on_match, 0, None, self._scratch(key, db))
 
     def _one_subject(self, ctx: Context, subj: int) -> Any:
         """The match handler of a scan of one subject of a context with no hits yet: the

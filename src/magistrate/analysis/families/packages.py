@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from magistrate.analysis.compromised import poisoned_spec
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, asks_help, resource
-from magistrate.analysis.families.services import LOGGING_SERVICES, SECURITY_SERVICES, service
+from magistrate.analysis.families.services import service, service_kinds
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.lookalikes import imitated_package
 
@@ -60,7 +60,7 @@ _INSTALL = frozenset({"install", "i", "add", "in", "require", "inject", "get", "
 _FROM_MANIFEST = frozenset({"ci", "clean-install", "sync", "restore", "bootstrap"})
 _REMOVE = frozenset({"remove", "uninstall", "un", "rm", "erase", "purge", "autoremove"})
 # Packages whose removal switches a protection or a record off (the services of the same name).
-_GUARDS = ((SECURITY_SERVICES, "security"), (LOGGING_SERVICES, "logging"))
+_GUARDS = frozenset({"security", "logging"})
 _UPGRADE = frozenset(
     {"upgrade", "update", "up", "dist-upgrade", "full-upgrade", "-syu", "-su", "refresh"}
 )
@@ -445,7 +445,7 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     yield resource("install", what, classes, inv)
     if verb == "remove" and system:  # an endpoint agent or audit daemon uninstalled is switched off
         for package in packages[:16]:
-            kinds = {k for pattern, k in _GUARDS if pattern.match(package)}
+            kinds = service_kinds(package) & _GUARDS
             if kinds:
                 yield resource("stop", package, kinds, inv)
 

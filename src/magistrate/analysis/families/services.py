@@ -85,14 +85,15 @@ _WMI_WRITERS = frozenset({"set-wmiinstance", "swmi", "new-ciminstance", "wmic", 
 
 def service(op: str, name: str, inv: Invocation, extra: tuple[str, ...] = ()) -> Effect:
     """An effect on a named service, with the classes its name implies."""
+    return resource(op, name, {"service", *extra, *service_kinds(name)}, inv)
+
+
+def service_kinds(name: str) -> set[str]:
+    """What a service (or the package of that name) is: `security`, `logging`, `core`."""
     unit = name.rsplit("/", 1)[-1].removesuffix(".service").removesuffix(".plist").lower()
-    classes = {"service", *extra}
     # Reverse-DNS names (`com.crowdstrike.falcond`) are known by any of their parts.
     parts = [unit, *unit.split(".")[1:]] if "." in unit else [unit]
-    for pattern, cls in _KINDS:
-        if any(pattern.match(part) for part in parts):
-            classes.add(cls)
-    return resource(op, name, classes, inv)
+    return {cls for pattern, cls in _KINDS if any(pattern.match(part) for part in parts)}
 
 
 def _operands(inv: Invocation) -> list[str]:
