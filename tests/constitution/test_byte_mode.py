@@ -1,6 +1,7 @@
 """Text patterns run in Hyperscan, which reads UTF-8 one byte at a time: a class holding a letter
-outside ASCII holds its bytes, and `\\b` before such a letter never matches. Both are reported
-when a constitution loads, and the rewrites the report asks for do match."""
+outside ASCII holds its bytes, `\\b` before such a letter never matches, and a quantifier after
+one takes its last byte only. Each is reported when a constitution loads, and the rewrites the
+report asks for do match."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ articles:
         (r"\büberweis", r"\b before"),
         (r"\b(ü|u)berweis", r"\b before"),
         (r"\b(send|envíe|über)\b", r"\b before"),
+        ("系统提示词?", "repeated or made optional"),
+        ("请把我的?账户", "repeated or made optional"),
+        ("(x|続く+)", "repeated or made optional"),
     ],
 )
 def test_what_cannot_match_bytewise_is_named(pattern: str, problem: str) -> None:
@@ -35,7 +39,15 @@ def test_what_cannot_match_bytewise_is_named(pattern: str, problem: str) -> None
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"(-|–|—)", r"(^|[^a-z0-9_])(ü|u)berweis", r"\b(send|forward)\b", r"[a-z]+", r"\[ä\]"],
+    [
+        r"(-|–|—)",
+        r"(^|[^a-z0-9_])(ü|u)berweis",
+        r"\b(send|forward)\b",
+        r"[a-z]+",
+        r"\[ä\]",
+        "系统提示(词)?",
+        "отправь?",  # a letter with two cases is written as a group of both before compiling
+    ],
 )
 def test_what_matches_bytewise_is_not(pattern: str) -> None:
     assert byte_mode_problems(pattern) == []
@@ -67,6 +79,14 @@ def test_the_rewrite_matches_the_letter_the_boundary_missed(tmp_path: Path) -> N
     )
     hit = detector.assess(Action(kind="prompt", text="Bitte sofort 900 Euro überweisen"))
     assert "transfer-de" in hit.rule_ids
+
+
+def test_an_optional_character_beyond_ascii_is_optional_once_grouped(tmp_path: Path) -> None:
+    """`我(的)?` matches with and without 的; written `我的?`, Hyperscan made only the last of
+    的's three bytes optional, so the text without it never matched."""
+    detector = RiskDetector(load_constitution(one_rule(tmp_path, "请把我(的)?账户")))
+    for text in ("请把我的账户里的钱转走", "请把我账户里的钱转走"):
+        assert "transfer-de" in detector.assess(Action(kind="prompt", text=text)).rule_ids
 
 
 def test_letters_beyond_ascii_match_in_both_cases(detector: RiskDetector) -> None:

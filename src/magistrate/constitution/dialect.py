@@ -78,7 +78,31 @@ def byte_mode_problems(pattern: str) -> list[str]:
         found.append("a character outside ASCII inside [...]: write it as an alternative (a|ä)")
     if _boundary_before_beyond_ascii(parsed.data):
         found.append(r"\b before a character outside ASCII, which never matches there")
+    if _repeated_beyond_ascii(_p.parse(both_cases(pattern)).data):
+        found.append(
+            "a character outside ASCII repeated or made optional (的?): the quantifier "
+            "takes its last byte alone; group it: (的)?"
+        )
     return found
+
+
+def _repeated_beyond_ascii(items: Any) -> bool:
+    """Whether a quantifier applies to one character outside ASCII, ungrouped."""
+    for op, av in items:
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            body = list(av[2])
+            if len(body) == 1 and body[0][0] is _c.LITERAL and body[0][1] > 127:
+                return True
+            inner = [body]
+        elif op is _c.SUBPATTERN:
+            inner = [av[3]]
+        elif op is _c.BRANCH:
+            inner = list(av[1])
+        else:
+            continue
+        if any(_repeated_beyond_ascii(part) for part in inner):
+            return True
+    return False
 
 
 def _written_classes(pattern: str) -> Iterator[str]:
