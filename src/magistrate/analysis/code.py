@@ -175,10 +175,11 @@ _JS_ARGV = re.compile(
 )
 _URL_IN = re.compile(r"^(?:https?|ftp)://", re.I)
 _ENCODED_EXEC = re.compile(
-    r"(?:system|exec|eval|popen|run|call|check_output|Popen|execSync|spawn)\s*\(\s*(?:\[\s*)?"
+    # (Perl's `eval decode_base64("…")` takes no parenthesis)
+    r"(?:system|exec|eval|popen|run|call|check_output|Popen|execSync|spawn)\s*\(?\s*(?:\[\s*)?"
     # base64's decoders under any module name (`import base64 as _b; exec(_b.b64decode(…))`)
     r"(?P<fn>(?:[A-Za-z_]\w*\.)?(?:b64decode|urlsafe_b64decode|decodebytes)|codecs\.decode"
-    r"|bytes\.fromhex|atob|Buffer\.from|base64_decode)"
+    r"|bytes\.fromhex|atob|Buffer\.from|base64_decode|(?:MIME::Base64::)?decode_base64)"
     r"\s*\(\s*[rbfu]{0,2}(?P<q>['\"])(?P<s>[A-Za-z0-9+/=_-]{4,20000})(?P=q)"
 )
 
@@ -198,7 +199,11 @@ _EXEC_FETCHED = re2.compile(
 )
 # A short program (a one-liner) that fetches a URL and evaluates something: the callback style
 # of Node (`https.get(u, r => … eval(body))`), where no evaluator wraps the fetch itself.
-_EVALUATOR = re2.compile(r"\b(?:eval|Function|runInThisContext|runInNewContext|exec)\s*\(")
+# (or handed over as the callback: `fetch(u).then(r => r.text()).then(eval)`)
+_EVALUATOR = re2.compile(
+    r"\b(?:eval|Function|runInThisContext|runInNewContext|exec)\s*\("
+    r"|\.then\(\s*(?:eval|Function|new\s+Function)\s*\)"
+)
 ONE_LINER_CHARS = 2_000
 # A URL with an environment variable appended: `"https://x/p?k=" + os.getenv("AWS_SECRET…")`,
 # `'…?t=' + process.env.NPM_TOKEN`, PHP's `'…?k=' . urlencode(getenv('…'))`.

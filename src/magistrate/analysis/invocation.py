@@ -86,13 +86,16 @@ def basename(word: str) -> str:
 _BASENAMES: dict[str, str] = {}
 
 
-def split_flags(argv: list[str]) -> tuple[frozenset[str], list[str]]:
-    """Short flags as single letters (`-rf` → r, f), long flags without dashes, and operands."""
+def split_flags(argv: list[str], slashes: bool = False) -> tuple[frozenset[str], list[str]]:
+    """Short flags as single letters (`-rf` → r, f), long flags without dashes, and operands;
+    with `slashes`, cmd's switches too (`rd /s /q` → s, q; `/a:h` → a)."""
     flags: set[str] = set()
     operands: list[str] = []
     ended = False
     for arg in argv:
-        if ended or len(arg) < 2 or arg[0] != "-" or arg[1].isdigit():
+        if slashes and arg[:1] == "/" and arg[1:2].isalpha() and (len(arg) == 2 or arg[2] == ":"):
+            flags.add(arg[1].lower())
+        elif ended or len(arg) < 2 or arg[0] != "-" or arg[1].isdigit():
             operands.append(arg)
         elif arg == "--":
             ended = True

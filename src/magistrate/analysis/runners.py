@@ -1,7 +1,8 @@
 """Runners that carry a command to other hosts or another user: `ssh host CMD`, ansible's
 shell, command and raw modules (`-a CMD`, privileged with `--become`), salt's `cmd.run`, pdsh,
-pssh and clush, and Windows' `runas`. The shell analyzer judges the command they carry as if
-typed, `sudo`-prefixed when the runner raises privileges.
+pssh and clush, Windows' `runas`, and `forfiles /c CMD` (run on each file found). The shell
+analyzer judges the command they carry as if typed, `sudo`-prefixed when the runner raises
+privileges.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def fleet_command(name: str, argv: list[str]) -> str | None:
         ops = [a.lower() for a in argv]
         k = next((i for i, a in enumerate(ops) if a in ("cmd.run", "cmd.shell", "cmd.run_all")), -1)
         return f"sudo {argv[k + 1]}" if 0 <= k < len(argv) - 1 else None
+    if name == "forfiles":  # `forfiles /p C:\\Users /s /c "cmd /c del @path"`: run per file
+        return _forfiles(argv)
     if name == "runas":
         ops = [a for a in argv if not a.startswith("/")]
         return f"sudo {ops[-1]}" if ops else None
@@ -53,6 +56,19 @@ def fleet_command(name: str, argv: list[str]) -> str | None:
     while k < len(argv) and argv[k].startswith("-"):
         k += 2 if argv[k] in valued else 1
     return " ".join(argv[k:]) or None
+
+
+def _forfiles(argv: list[str]) -> str | None:
+    """The command `forfiles` runs on each file it finds, with `@path` as what it may reach:
+    every file in the folder given by `/p` (the current one by default), or under it with `/s`.
+    Written with `/` (the analyzer reads cmd's paths so: a backslash would escape the `*`)."""
+    lowered = [a.lower() for a in argv]
+    if "/c" not in lowered or lowered.index("/c") + 1 >= len(argv):
+        return None
+    command = argv[lowered.index("/c") + 1]
+    root = argv[lowered.index("/p") + 1] if "/p" in lowered[:-1] else "."
+    reach = root.rstrip("/\\") + ("/**/*" if "/s" in lowered else "/*")
+    return re.sub(r"@(path|file|fname)\b", lambda _: f'"{reach}"', command, flags=re.I)
 
 
 # A cloud's run-a-command-on-machines verbs: the commands they carry run on every machine
@@ -96,4 +112,5 @@ def after_host(argv: list[str], valued: frozenset[str]) -> list[str]:
             k += 2 if a in valued else 1
             continue
         break
-    return argv[k + 1 :]  # skip the host
+    rest = argv[k + 1 :]  # skip the host
+    return rest[1:] if rest[:1] == ["--"] else rest  # `ssh host -- CMD`

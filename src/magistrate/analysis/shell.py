@@ -569,7 +569,7 @@ class _Run(FollowRun):
             return None
         if "-" in name and what_if(name, args):
             return None  # PowerShell asked what it would do (-WhatIf): nothing runs
-        flags, operands = split_flags(args)
+        flags, operands = split_flags(args, slashes=name in C.WINDOWS_DELETERS)
         inv = Invocation(
             name=name,
             argv=args,

@@ -90,6 +90,25 @@ _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _RUNS_LATER = frozenset({"shell-init", "git-hooks", "authorized-keys", "auth-config", "system"})
 # `_runs_later`: content read as commands ("image": a container image's recipe)
 _READ_AS_COMMANDS = ("commands", "image", "shell", "config")
+# What a command-running tool's call says about its command, written by the agent for the
+# person watching (Claude Code's `description`, Cursor's `explanation`, Cline's
+# `requires_approval`): the command is what runs and is judged; its caption is neither a request
+# nor a setting ("Tear down the preview environment" is not an order to destroy data).
+_COMMAND_CAPTIONS = frozenset(
+    {"description", "explanation", "requires_approval", "is_background", "run_in_background"}
+)
+
+
+_Pairs = list[tuple[str | None, str, str]]  # (role, argument name, value)
+
+
+def _without_captions(pairs: _Pairs) -> _Pairs:
+    """A command-running call's arguments without its captions (`_COMMAND_CAPTIONS`)."""
+    if not any(role == "shell" for role, _, _ in pairs):
+        return pairs
+    return [p for p in pairs if p[1].lower() not in _COMMAND_CAPTIONS]
+
+
 # Container image recipes: their RUN lines run inside the image being built.
 _IMAGE_BUILD = re.compile(r"(^|/)([\w.-]*\.)?(dockerfile|containerfile)(\.[\w.-]+)?$", re.I)
 # Program source; a `.pth` file's `import` lines run whenever Python starts.
@@ -245,7 +264,7 @@ class SubjectReader:
     ) -> None:
         subjects = ctx.subjects
         db_tool = bool(_DB_WORDS.search(ctx.tool_words))
-        pairs = self.roles.by_role(action.args if args is None else args)
+        pairs = _without_captions(self.roles.by_role(action.args if args is None else args))
         if action.kind == "http" and (line := HTTP_LINE.match(action.text or "")):
             pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
         # The text an edit replaces is not what the action writes: not in the arguments' view.

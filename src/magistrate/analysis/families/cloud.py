@@ -139,7 +139,47 @@ def _aws_destroy(inv: Invocation, words: list[str]) -> Iterator[Effect]:
         yield resource("destroy", f"{service} {operation}", {kind}, inv)
 
 
+# Copy-and-sync tools whose delete verbs empty remote storage (an rclone remote `gdrive:`, an
+# mc alias `minio/bucket`, an s3cmd `s3://` URL): the verb, and whether it needs a recursive flag.
+_REMOTE_DELETES = {
+    "rclone": {"purge": False, "delete": False},
+    "mc": {"rb": False, "rm": True},
+    "s3cmd": {"rb": False, "del": True, "rm": True},
+    "azcopy": {"remove": True, "rm": True},
+}
+
+
+def _remote_storage(inv: Invocation, words: list[str]) -> Iterator[Effect]:
+    """`rclone purge gdrive:`, `mc rm --recursive --force minio/b`, a sync from an empty folder
+    onto a remote (`rclone sync /tmp/empty onedrive:Photos`): every object there deleted."""
+    if has(inv.argv, "--dry-run", "-n", "--dryrun"):
+        return
+    operands = [w for w in split(inv.argv, _GLOBAL_VALUED)[0] if not w.startswith("-")]
+    if len(operands) < 2:
+        return
+    verb, target = operands[0].lower(), operands[1]
+    needs_recursive = _REMOTE_DELETES[inv.name].get(verb)
+    recursive = has(inv.argv, "-r", "--recursive", "--force")
+    if needs_recursive is not None and (inv.name != "rclone" or _is_remote(target)):
+        if recursive or not needs_recursive:
+            yield resource("destroy", target[:120], {"bucket"}, inv)
+    elif verb == "sync" and len(operands) >= 3 and EMPTY_SOURCE.search(target):
+        destination = operands[2]  # the empty folder is scratch; the remote is not
+        where = {"bucket"} | environment_classes([destination])
+        if _is_remote(destination):
+            yield _resource("destroy", f"every object of {destination[:120]}", where, inv)
+
+
+def _is_remote(operand: str) -> bool:
+    """`gdrive:`, `b2:bucket/dir`: a remote's name before a colon (not a path or a drive)."""
+    head = operand.split(":", 1)[0]
+    return ":" in operand and len(head) > 1 and "/" not in head
+
+
 def _destroys(inv: Invocation, words: list[str]) -> Iterator[Effect]:
+    if inv.name in _REMOTE_DELETES:
+        yield from _remote_storage(inv, words)
+        return
     if inv.name == "aws" and len(words) >= 2:
         yield from _aws_destroy(inv, words)
         return
@@ -368,6 +408,14 @@ FAMILY: Family = Family(
         Example("gcloud container clusters delete main --quiet", has=("destroy:cluster",)),
         Example("gcloud compute instances list", lacks=("destroy",)),
         Example("gsutil -m rm -r gs://acme-exports", has=("destroy:bucket",)),
+        Example("rclone purge gdrive:", has=("destroy:bucket",)),
+        Example("rclone delete b2:acme-backups --min-age 0 --rmdirs", has=("destroy:bucket",)),
+        Example("rclone sync /tmp/empty onedrive:Photos", has=("destroy:bucket",)),
+        Example("rclone sync ./site r2:www --progress", lacks=("destroy",)),
+        Example("rclone delete gdrive:tmp --dry-run", lacks=("destroy",)),
+        Example("rclone copy gdrive:reports ./reports", lacks=("destroy",)),
+        Example("mc rm --recursive --force minio/acme-exports", has=("destroy:bucket",)),
+        Example("mc rm minio/acme-exports/one.csv", lacks=("destroy",)),
         Example("gcloud storage rm --recursive gs://acme-exports", has=("destroy:bucket",)),
         Example(
             "gcloud storage buckets add-iam-policy-binding gs://b --member=allUsers"

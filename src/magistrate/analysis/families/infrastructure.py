@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from magistrate.analysis.effects import Effect
 from magistrate.analysis.families.base import Classify, Example, Family, environment_classes
 from magistrate.analysis.families.base import resource as _resource
-from magistrate.analysis.families.cli import asks_nothing, has, split
+from magistrate.analysis.families.cli import asks_nothing, has, split, values
 from magistrate.analysis.invocation import Invocation
 
 _TERRAFORMS = frozenset({"terraform", "tofu", "terragrunt", "opentofu", "cdktf"})
@@ -40,9 +40,15 @@ _PRE_PRODUCTION = re.compile(
 )
 
 
+# A stack that lives on this machine (LocalStack, a `local` stack): as throw-away as a temp dir.
+_ON_THIS_MACHINE = re.compile(r"^(?:[\w-]+/)*(local|localstack|localhost)$", re.I)
+
+
 def _where(inv: Invocation) -> set[str]:
     words = [a for a in inv.argv if not a.startswith("-auto")]
     found = set(environment_classes(words))
+    if any(_ON_THIS_MACHINE.match(v) for v in values(inv.argv, "-s", "--stack", "--stage")):
+        found.add("scratch")
     if _PRE_PRODUCTION.search(" ".join(words)) and "production" not in found:
         found.add("pre-production")
     return found
@@ -90,6 +96,7 @@ FAMILY: Family = Family(
         Example("terraform -chdir=envs/prod destroy", has=("destroy:production",)),
         Example("tofu apply -destroy -auto-approve", has=("destroy:stack",)),
         Example("pulumi destroy --yes -s acme/prod", has=("destroy:stack",)),
+        Example("pulumi destroy --yes --stack local", has=("destroy:scratch",)),
         Example("cdk destroy --force", has=("destroy:stack",)),
         Example("sls remove --stage prod", has=("destroy:stack",)),
         Example("eksctl delete cluster --name prod", has=("destroy:cluster",)),

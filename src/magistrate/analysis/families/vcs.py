@@ -134,6 +134,8 @@ def _discard(inv: Invocation, verb: str, args: list[str], classify: Classify) ->
             return
         if operands and all(classify(o) & _ARTIFACTS for o in operands):
             return  # only build output: `git clean -fdx build/`
+        if short_flag(options, "X"):
+            return  # `-X`: only what .gitignore ignores (build output, caches), no new work
         yield resource("rewrite", "untracked files (clean -f)", work, inv)
     elif verb in ("checkout", "restore") and any(o in (".", ":/", "*") for o in operands):
         if verb == "restore" and has(options, "--staged", "-S") and not has(options, "--worktree"):
@@ -348,6 +350,7 @@ FAMILY: Family = Family(
         Example("git reset --soft HEAD~1", lacks=("rewrite",)),
         Example("git clean -fdx", has=("rewrite:local-work",)),
         Example("git clean -fd build/", lacks=("rewrite",)),
+        Example("git clean -fdX", lacks=("rewrite",)),
         Example("git clean -fd -- src/generated/", lacks=("rewrite",)),
         Example("git clean -n", lacks=("rewrite",)),
         Example("git checkout -- .", has=("rewrite:local-work",)),
