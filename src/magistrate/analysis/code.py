@@ -67,6 +67,14 @@ _SETUID_MODE = re.compile(r"""(?<![\w.])(?:0o?|['"])?[246][0-7]{3}\b|S_IS[UG]ID"
 _FIRST_STR = re.compile(_STR)
 _Classify = Callable[[str], frozenset[str]]  # a path's classes (PathClassifier.classify)
 _PATH_DELETE = re.compile(r"Path\(\s*" + _STR + r"\s*\)\s*\.(?:unlink|rmdir)\s*\(")
+# A deletion of a path joined from a literal folder and a name only known when it runs
+# (`rmtree(os.path.join('/home', d))` for each `d` in a listing): something under that folder.
+_JOINED_DELETE = re.compile(
+    r"(?:rmtree|removedirs|rmSync|rmdirSync|RemoveAll|remove_dir_all|rm_rf|remove_tree)\s*\(\s*"
+    r"(?:os\.path\.join|path\.join|path\.resolve|filepath\.Join|File\.join|Path)\(\s*"
+    + _STR
+    + r"\s*[,)/]"
+)
 # The home directory named by code rather than spelled out: `rmtree(Path.home())`.
 # The callee is matched by its last name (`require('fs').rmSync`, `fs.promises.rm`, `os.RemoveAll`).
 _HOME_EXPR = (
@@ -425,6 +433,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         add("delete", m.group(2), "code")
     for m in _PATH_DELETE.finditer(code):
         add("delete", m.group(2), "code")
+    for m in _JOINED_DELETE.finditer(code):
+        add("delete", m.group(2).rstrip("/") + "/*", "code")
     if _HOME_DELETE.search(code):
         add("delete", "~", "code")
     for m in _READ.finditer(code):
