@@ -431,10 +431,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
 
     for m in _DELETE.finditer(code):
         add("delete", m.group(2), "code")
-    for m in _PATH_DELETE.finditer(code):
-        add("delete", m.group(2), "code")
-    for m in _JOINED_DELETE.finditer(code):
-        add("delete", m.group(2).rstrip("/") + "/*", "code")
+    for m in (*_PATH_DELETE.finditer(code), *_JOINED_DELETE.finditer(code)):
+        add("delete", m.group(2) if m.re is _PATH_DELETE else m.group(2).rstrip("/") + "/*", "code")
     if _HOME_DELETE.search(code):
         add("delete", "~", "code")
     for m in _READ.finditer(code):

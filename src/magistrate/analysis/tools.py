@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -98,7 +99,18 @@ class ArgumentRoles:
         return role
 
     def by_role(self, args: Mapping[str, Any]) -> list[tuple[str | None, str, str]]:
-        """(role, key, value) for every scalar argument."""
+        """(role, key, value) for every scalar argument; a command given as an argument list
+        (`"command": ["git", "push", "--force"]`, Codex's shell tool) as the command line."""
+        argv = [
+            k
+            for k, v in args.items()
+            if isinstance(v, list)
+            and v
+            and all(isinstance(w, str) for w in v)
+            and self.role_of(str(k)) == "shell"
+        ]
+        if argv:
+            args = {**args, **{k: shlex.join(args[k]) for k in argv}}
         return [(self.role_of(key), key, value) for key, value in flatten_args(args)]
 
 

@@ -255,6 +255,7 @@ class FactDeriver:
             literal = value.strip().lower()
             ops += [literal] if literal in _OPERATIONS else self._reader.verb_ops(tool_words(value))
         methods = [m.upper() for m in ctx.arg_values.get("method", ())]
+        deletes_url = action.kind == "http" or "DELETE" in methods  # an HTTP tool's DELETE
         if action.kind != "http" and methods:
             if any(m in ("POST", "PUT", "PATCH") for m in methods):
                 ops.append("send")
@@ -292,7 +293,7 @@ class FactDeriver:
             if op in ("read", "write", "delete", "exec", "append"):
                 for p in paths:
                     ctx.effects.append(Effect(op, p, classify(p), command))
-            if op in ("send", "fetch") or (op == "delete" and action.kind == "http"):
+            if op in ("send", "fetch") or (op == "delete" and deletes_url):
                 for u in ctx.arg_values.get("url", ()):
                     ctx.effects.append(Effect(op, u, classify(u), command))
             if op == "send":

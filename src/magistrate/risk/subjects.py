@@ -102,6 +102,11 @@ _COMMAND_CAPTIONS = frozenset(
 _Pairs = list[tuple[str | None, str, str]]  # (role, argument name, value)
 
 
+def _has_path(pairs: Sequence[tuple[str | None, str, str]]) -> bool:
+    """Whether an argument names a file path."""
+    return any(role == "path" for role, _, _ in pairs)
+
+
 def _without_captions(pairs: _Pairs) -> _Pairs:
     """A command-running call's arguments without its captions (`_COMMAND_CAPTIONS`)."""
     if not any(role == "shell" for role, _, _ in pairs):
@@ -275,10 +280,9 @@ class SubjectReader:
         reading = ops == {"read"}
         # A file's content is data unless the file runs later: a script or a start-up file (its
         # lines are judged as commands) or program source (judged as code, not as requests).
-        runs = self._runs_later(action, pairs) if action.kind == "file" else "commands"
-        # Tools that write documents (pages, files, records) and send nothing: their content is
-        # data too, not a request to the agent.
-        documents = action.kind != "file" and "write" in ops and not ops & {"send", "exec"}
+        runs, writes = self._written(action, pairs, ops)
+        # Tools that write documents (pages, records) and send nothing: their content is data.
+        documents = not writes and "write" in ops and not ops & {"send", "exec"}
         for role, key, raw in pairs:
             value = skeleton(raw)
             origin = f"args.{key}"
@@ -295,7 +299,7 @@ class SubjectReader:
                 # Program source is read as code, a SQL file (a migration) as the SQL it runs.
                 view = runs if runs in ("code", "sql") else "data"
                 subjects.append(Subject(view, value, origin))
-            elif role in ("content", None) and action.kind == "file":
+            elif role in ("content", None) and writes:
                 # Scripts, start-up files, Makefiles, Dockerfiles, CI: their commands are read
                 # (an edit's new text too); a shell script or start-up file is shell throughout.
                 subjects.append(Subject("data", value, origin))
@@ -361,6 +365,20 @@ class SubjectReader:
                 subjects.append(Subject("added", skeleton(head + added), "args.added"))
         if old and (gone := removed_lines(old, new)):
             subjects.append(Subject("removed", skeleton(head + gone), "args.removed"))
+
+    def _written(
+        self, action: Action, pairs: Sequence[tuple[str | None, str, str]], ops: set[str]
+    ) -> tuple[str | None, bool]:
+        """How what the action writes runs later, and whether it is read as a file written:
+        any file action; a tool's write (an MCP server's write_file, push_files) only of a file
+        that runs as commands (a script, a git hook, CI): its other content stays data."""
+        if action.kind == "file":
+            return self._runs_later(action, pairs), True
+        if "write" in ops and ops != {"read"} and _has_path(pairs):
+            runs = self._runs_later(action, pairs)
+            if runs in _READ_AS_COMMANDS:
+                return runs, True
+        return "commands", False
 
     def _runs_later(
         self, action: Action, pairs: Sequence[tuple[str | None, str, str]]
