@@ -102,6 +102,27 @@ _COMMAND_CAPTIONS = frozenset(
 _Pairs = list[tuple[str | None, str, str]]  # (role, argument name, value)
 
 
+# Names under which rules reading the arguments' view look for a recipient; a recipient nested
+# under another name (Microsoft Graph's `toRecipients[].emailAddress.address`) is written there
+# by its role.
+_RECIPIENT_NAME = re.compile(
+    r"(destination|deliver_?to|recipients?|to|cc|bcc|e-?mails?|share_?with)$", re.I
+)
+
+
+def _arguments_view(pairs: Sequence[tuple[str | None, str, str]]) -> str:
+    """Every argument as `name=value`, one a line; the text an edit replaces is left out (it
+    is not what the action writes)."""
+    return "\n".join(f"{_view_name(role, k, v)}={v}" for role, k, v in pairs if role != "replaced")
+
+
+def _view_name(role: str | None, key: str, value: str) -> str:
+    """The name an argument has in the arguments' view: its own, or `recipient` for an e-mail
+    address whose own name says nothing of it (not a delivery `address` such as "home")."""
+    named = _RECIPIENT_NAME.search(key)
+    return "recipient" if role == "recipient" and not named and "@" in value else key
+
+
 def _has_path(pairs: Sequence[tuple[str | None, str, str]]) -> bool:
     """Whether an argument names a file path."""
     return any(role == "path" for role, _, _ in pairs)
@@ -272,8 +293,7 @@ class SubjectReader:
         pairs = _without_captions(self.roles.by_role(action.args if args is None else args))
         if action.kind == "http" and (line := HTTP_LINE.match(action.text or "")):
             pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
-        # The text an edit replaces is not what the action writes: not in the arguments' view.
-        flat = "\n".join(f"{k}={v}" for role, k, v in pairs if role != "replaced")
+        flat = _arguments_view(pairs)
         subjects.append(Subject("args", skeleton(flat[:MAX_ARGS_VIEW]), "args"))
         # Searching and reading tools carry questions and data, not requests to act.
         ops = set(self.verb_ops(ctx.tool_words)) if ctx.tool_words else set()
