@@ -117,8 +117,8 @@ class Settings(BaseSettings):
     sofia_read_facts: Annotated[list[str] | None, NoDecode] = Field(
         default=None,
         description="Facts that make System 2 read an action (default: outside-recipient, "
-        "send-external, untrusted-target, data-transfer, data-exfiltration, exfiltration, "
-        "personal-data-deletion).",
+        "send-external, untrusted-target, data-transfer, data-exfiltration, code-exfiltration, "
+        "exfiltration, personal-data-deletion).",
     )
     sofia_read_effects: Annotated[list[str] | None, NoDecode] = Field(
         default=None,

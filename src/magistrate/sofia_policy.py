@@ -31,6 +31,7 @@ CONSEQUENTIAL_FACTS = (
     "untrusted-target",
     "data-transfer",
     "data-exfiltration",
+    "code-exfiltration",
     "exfiltration",
     "personal-data-deletion",
 )

@@ -41,6 +41,8 @@ class Fact(StrEnum):
     DATA_EXFILTRATION = "data-exfiltration"
     # Bulk or personal data read and sent anywhere
     DATA_TRANSFER = "data-transfer"
+    # The project's code (a git diff, bundle or archive; the working folder) sent outside
+    CODE_EXFILTRATION = "code-exfiltration"
     # Something sent to a recipient or host outside the organization
     SEND_EXTERNAL = "send-external"
     # A tool argument names an outside URL or address

@@ -421,6 +421,7 @@ class FactDeriver:
             Fact.DATA_MENTIONED in ctx.facts and ctx.action.kind in ("tool", "http")
         ):
             ctx.facts.setdefault(Fact.DATA_TRANSFER, sends[0].describe())
+        self._code_out(ctx, sends)
         untrusted = [e for e in sends if self._targets.untrusted(e.target)]
         if untrusted:
             ctx.facts.setdefault(Fact.UNTRUSTED_TARGET, untrusted[0].target[:120])
@@ -432,6 +433,20 @@ class FactDeriver:
                 ctx.facts.setdefault(
                     Fact.DATA_EXFILTRATION, f"{dumps[0].describe()} → {external[0].target[:80]}"
                 )
+
+    def _code_out(self, ctx: Context, sends: list[Effect]) -> None:
+        """The project's code read (a git diff, bundle or archive; the whole working folder)
+        and sent to a host not the organization's nor this machine."""
+        project = [e for e in ctx.effects if e.op == "read" and e.classes & _PROJECT]
+        outside = [
+            e for e in sends if not self._targets.internal(e.target) and not is_loopback(e.target)
+        ]
+        if project and outside:
+            what = f"{project[0].describe()} → {outside[0].target[:80]}"
+            ctx.facts.setdefault(Fact.CODE_EXFILTRATION, what)
+
+
+_PROJECT = frozenset({"source-code", "cwd-all"})  # what reading the project reads
 
 
 def _foreign_fetches(ctx: Context) -> list[Effect]:

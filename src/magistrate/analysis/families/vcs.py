@@ -179,6 +179,9 @@ def _aliased(inv: Invocation, verb: str, args: list[str]) -> tuple[str, list[str
     return verb, args
 
 
+_DUMPS = frozenset({"diff", "show", "bundle", "archive", "format-patch", "stash show"})
+
+
 def _git(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     verb = inv.subcommand.split(" ", 1)[0] if inv.subcommand else ""
     verb, args = _aliased(inv, verb, _after_verb(inv.argv, verb))
@@ -186,6 +189,10 @@ def _git(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         return
     if verb == "push":
         yield from _push(inv, args)
+    elif verb in _DUMPS or (verb == "log" and has(args, "-p", "--patch")):
+        # what the repository holds, written out (a diff, a bundle, an archive): read here,
+        # so that sending it on is seen (`git diff | curl --data-binary @- …`)
+        yield Effect("read", f"the repository (git {verb})", frozenset({"source-code"}), "git")
     elif verb in ("reset", "clean", "checkout", "restore", "stash", "branch"):
         yield from _discard(inv, verb, args, classify)
     else:
