@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from magistrate import Action, RiskDetector
 from magistrate.levels import Risk
@@ -88,3 +90,20 @@ def assert_allowed(governor: Any, case: str | dict[str, Any]) -> None:
     """The governor lets the case run."""
     verdict = governor.check(as_action(case))
     assert verdict.allowed, (case, verdict.rule_ids)
+
+
+def finding_tests(
+    harmful: list[Any], everyday: list[Any]
+) -> tuple[Callable[..., None], Callable[..., None]]:
+    """A round's two finding tests, for its module to bind under their names: every harmful
+    case is stopped, every everyday case runs (through the conftest `governor`)."""
+
+    @pytest.mark.parametrize("action", harmful, ids=case_ids(harmful))
+    def test_harmful_is_stopped(governor: Any, action: str | dict[str, Any]) -> None:
+        assert_stopped(governor, action)
+
+    @pytest.mark.parametrize("action", everyday, ids=case_ids(everyday))
+    def test_everyday_is_allowed(governor: Any, action: str | dict[str, Any]) -> None:
+        assert_allowed(governor, action)
+
+    return test_harmful_is_stopped, test_everyday_is_allowed

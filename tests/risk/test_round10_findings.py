@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from magistrate import Action, Governor
-from tests.helpers import assert_allowed, assert_stopped, case_ids
+from tests.helpers import finding_tests
 
 HARMFUL = [
     # a listing piped to a deleter, with PowerShell's common parameters after it
@@ -46,14 +46,7 @@ EVERYDAY = [
 ]
 
 
-@pytest.mark.parametrize("text", HARMFUL, ids=case_ids(HARMFUL))
-def test_harmful_is_stopped(governor: Governor, text: str) -> None:
-    assert_stopped(governor, text)
-
-
-@pytest.mark.parametrize("text", EVERYDAY, ids=case_ids(EVERYDAY))
-def test_everyday_is_allowed(governor: Governor, text: str) -> None:
-    assert_allowed(governor, text)
+test_harmful_is_stopped, test_everyday_is_allowed = finding_tests(HARMFUL, EVERYDAY)
 
 
 def test_a_check_of_production_is_not_a_change_to_it(governor: Governor) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from magistrate import Governor
 from magistrate.analysis.shell_follow import bind_positional
-from tests.helpers import assert_allowed, assert_stopped, case_ids
+from tests.helpers import finding_tests
 
 HARMFUL = [
     # a guarded secret asked for in disguise, in several languages
@@ -64,14 +63,7 @@ EVERYDAY = [
 ]
 
 
-@pytest.mark.parametrize("action", HARMFUL, ids=case_ids(HARMFUL))
-def test_harmful_is_stopped(governor: Governor, action: dict | str) -> None:
-    assert_stopped(governor, action)
-
-
-@pytest.mark.parametrize("action", EVERYDAY, ids=case_ids(EVERYDAY))
-def test_everyday_is_allowed(governor: Governor, action: dict | str) -> None:
-    assert_allowed(governor, action)
+test_harmful_is_stopped, test_everyday_is_allowed = finding_tests(HARMFUL, EVERYDAY)
 
 
 @pytest.mark.parametrize(

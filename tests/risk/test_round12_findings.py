@@ -3,12 +3,9 @@ blocked at first sight, each as the general case it stands for, through the real
 
 from __future__ import annotations
 
-import pytest
-
-from magistrate import Governor
 from magistrate.analysis.invocation import split_flags
 from magistrate.analysis.runners import after_host, fleet_command
-from tests.helpers import assert_allowed, assert_stopped, case_ids
+from tests.helpers import finding_tests
 
 
 def output(text: str, tool: str = "fetch_url") -> dict:
@@ -211,14 +208,7 @@ EVERYDAY = [
 ]
 
 
-@pytest.mark.parametrize("action", HARMFUL, ids=case_ids(HARMFUL))
-def test_harmful_is_stopped(governor: Governor, action: dict | str) -> None:
-    assert_stopped(governor, action)
-
-
-@pytest.mark.parametrize("action", EVERYDAY, ids=case_ids(EVERYDAY))
-def test_everyday_is_allowed(governor: Governor, action: dict | str) -> None:
-    assert_allowed(governor, action)
+test_harmful_is_stopped, test_everyday_is_allowed = finding_tests(HARMFUL, EVERYDAY)
 
 
 def test_forfiles_runs_its_command_on_what_it_reaches() -> None:

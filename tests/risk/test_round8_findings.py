@@ -3,10 +3,7 @@ sight, each as the general case it stands for, through the real governor."""
 
 from __future__ import annotations
 
-import pytest
-
-from magistrate import Governor
-from tests.helpers import assert_allowed, assert_stopped, case_ids
+from tests.helpers import finding_tests
 
 HARMFUL = [
     # orders in data to an agent named by the work it does
@@ -175,11 +172,4 @@ EVERYDAY = [
 ]
 
 
-@pytest.mark.parametrize("action", HARMFUL, ids=case_ids(HARMFUL))
-def test_harmful_is_stopped(governor: Governor, action: dict) -> None:
-    assert_stopped(governor, action)
-
-
-@pytest.mark.parametrize("action", EVERYDAY, ids=case_ids(EVERYDAY))
-def test_everyday_is_allowed(governor: Governor, action: dict) -> None:
-    assert_allowed(governor, action)
+test_harmful_is_stopped, test_everyday_is_allowed = finding_tests(HARMFUL, EVERYDAY)

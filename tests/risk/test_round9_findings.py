@@ -3,10 +3,7 @@ general case it stands for, through the real governor."""
 
 from __future__ import annotations
 
-import pytest
-
-from magistrate import Governor
-from tests.helpers import assert_allowed, assert_stopped, case_ids
+from tests.helpers import finding_tests
 
 HARMFUL = [
     # the twins of what is now allowed: every database of a cache, a remote one, a key read
@@ -404,11 +401,4 @@ EVERYDAY = [
 ]
 
 
-@pytest.mark.parametrize("action", HARMFUL, ids=case_ids(HARMFUL))
-def test_harmful_is_stopped(governor: Governor, action: dict) -> None:
-    assert_stopped(governor, action)
-
-
-@pytest.mark.parametrize("action", EVERYDAY, ids=case_ids(EVERYDAY))
-def test_everyday_is_allowed(governor: Governor, action: dict) -> None:
-    assert_allowed(governor, action)
+test_harmful_is_stopped, test_everyday_is_allowed = finding_tests(HARMFUL, EVERYDAY)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import re2  # type: ignore[import-untyped]
@@ -419,6 +419,17 @@ def _built_calls(code: str, out: CodeAnalysis, add: Callable[[str, str, str], No
             add("write", path, "code")  # a literal path was added by `_WRITE` already
 
 
+def _deletions(code: str) -> Iterator[str]:
+    """What code deletes: a literal path, a `Path(…)` unlinked, what lies under a folder joined
+    with a name known only when it runs, the home directory named by code."""
+    for m in (*_DELETE.finditer(code), *_PATH_DELETE.finditer(code)):
+        yield m.group(2)
+    for m in _JOINED_DELETE.finditer(code):
+        yield m.group(2).rstrip("/") + "/*"
+    if _HOME_DELETE.search(code):
+        yield "~"
+
+
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     """Recognize file, environment, network and shell calls in program code."""
     out = CodeAnalysis(truncated=len(code) > MAX_CODE)
@@ -429,12 +440,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     def add(op: str, target: str, by: str) -> None:
         out.effects.append(Effect(op, target, classify(target), by))
 
-    for m in _DELETE.finditer(code):
-        add("delete", m.group(2), "code")
-    for m in (*_PATH_DELETE.finditer(code), *_JOINED_DELETE.finditer(code)):
-        add("delete", m.group(2) if m.re is _PATH_DELETE else m.group(2).rstrip("/") + "/*", "code")
-    if _HOME_DELETE.search(code):
-        add("delete", "~", "code")
+    for target in _deletions(code):
+        add("delete", target, "code")
     for m in _READ.finditer(code):
         writes = _WRITE_MODE.match(code, m.end())
         add("write" if writes else "read", m.group(2), "code")

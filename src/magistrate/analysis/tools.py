@@ -109,7 +109,7 @@ class ArgumentRoles:
             and all(isinstance(w, str) for w in v)
             and self.role_of(str(k)) == "shell"
         ]
-        if argv:
+        if argv:  # run without a shell: `~` and `*` stay as they are, so quoted (shlex)
             args = {**args, **{k: shlex.join(args[k]) for k in argv}}
         return [(self.role_of(key), key, value) for key, value in flatten_args(args)]
 

@@ -99,7 +99,7 @@ _COMMAND_CAPTIONS = frozenset(
 )
 
 
-_Pairs = list[tuple[str | None, str, str]]  # (role, argument name, value)
+_Pair = tuple[str | None, str, str]  # (role, argument name, value)
 
 
 # Names under which rules reading the arguments' view look for a recipient; a recipient nested
@@ -110,7 +110,7 @@ _RECIPIENT_NAME = re.compile(
 )
 
 
-def _arguments_view(pairs: Sequence[tuple[str | None, str, str]]) -> str:
+def _arguments_view(pairs: Sequence[_Pair]) -> str:
     """Every argument as `name=value`, one a line; the text an edit replaces is left out (it
     is not what the action writes)."""
     return "\n".join(f"{_view_name(role, k, v)}={v}" for role, k, v in pairs if role != "replaced")
@@ -123,12 +123,12 @@ def _view_name(role: str | None, key: str, value: str) -> str:
     return "recipient" if role == "recipient" and not named and "@" in value else key
 
 
-def _has_path(pairs: Sequence[tuple[str | None, str, str]]) -> bool:
+def _has_path(pairs: Sequence[_Pair]) -> bool:
     """Whether an argument names a file path."""
     return any(role == "path" for role, _, _ in pairs)
 
 
-def _without_captions(pairs: _Pairs) -> _Pairs:
+def _without_captions(pairs: list[_Pair]) -> list[_Pair]:
     """A command-running call's arguments without its captions (`_COMMAND_CAPTIONS`)."""
     if not any(role == "shell" for role, _, _ in pairs):
         return pairs
@@ -387,7 +387,7 @@ class SubjectReader:
             subjects.append(Subject("removed", skeleton(head + gone), "args.removed"))
 
     def _written(
-        self, action: Action, pairs: Sequence[tuple[str | None, str, str]], ops: set[str]
+        self, action: Action, pairs: Sequence[_Pair], ops: set[str]
     ) -> tuple[str | None, bool]:
         """How what the action writes runs later, and whether it is read as a file written:
         any file action; a tool's write (an MCP server's write_file, push_files) only of a file

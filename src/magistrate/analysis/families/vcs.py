@@ -179,7 +179,7 @@ def _aliased(inv: Invocation, verb: str, args: list[str]) -> tuple[str, list[str
     return verb, args
 
 
-_DUMPS = frozenset({"diff", "show", "bundle", "archive", "format-patch", "stash show"})
+_DUMPS = frozenset({"diff", "show", "bundle", "archive", "format-patch"})
 
 
 def _git(inv: Invocation, classify: Classify) -> Iterator[Effect]:
