@@ -13,25 +13,41 @@ DESTROYING = [
     "dropdb -h db.internal -U admin --if-exists shop",
     "npx prisma migrate reset --force",
     "pnpm exec prisma db push --force-reset",
-    "rails db:drop",
-    "bin/rails db:reset",
-    "bundle exec rake db:schema:load",
-    "mix ecto.drop",
     "MIX_ENV=prod mix ecto.reset",
     "redis-cli flushall",
     "redis-cli -h cache -n 2 FLUSHDB",
     "mongosh --eval 'db.dropDatabase()'",
     'mongo shop --eval "db.orders.drop()"',
     "python manage.py flush --noinput",
-    "php artisan migrate:fresh --seed",
-    "php artisan db:wipe",
     "yarn db:reset",
     "npm run db:drop",
     "dotnet ef database drop --force",
     "mysqladmin -u root drop shop",
-    "supabase db reset",
     "alembic downgrade base",
     "sudo -u postgres dropdb prod",
+    # a framework's own guard overridden, or another environment chosen
+    "RAILS_ENV=production DISABLE_DATABASE_ENVIRONMENT_CHECK=1 bin/rails db:drop",
+    "bin/rails db:drop DISABLE_DATABASE_ENVIRONMENT_CHECK=1",
+    "RAILS_ENV=staging bundle exec rake db:schema:load",
+    "php artisan migrate:fresh --seed --force",
+    "php artisan db:wipe --force",
+    "supabase db reset --linked",
+    "supabase db reset --db-url postgresql://admin@db.acme.io:5432/app",
+    "ssh app-1 'cd /srv/app && bin/rails db:reset'",
+]
+# Reset tasks a framework keeps to the development database by itself (Rails refuses a
+# protected environment, Laravel asks in production without --force, `supabase db reset` is
+# the local stack, Mix works on dev): everyday work, the database named for development.
+GUARDED = [
+    "rails db:drop",
+    "bin/rails db:reset",
+    "bundle exec rake db:schema:load",
+    "mix ecto.drop",
+    "mix ecto.reset",
+    "php artisan migrate:fresh --seed",
+    "php artisan db:wipe",
+    "supabase db reset",
+    "RAILS_ENV=test bin/rails db:drop db:create db:schema:load",
 ]
 EVERYDAY = [
     "python app.py",
@@ -72,6 +88,15 @@ def test_database_destroying_commands_fire(detector: RiskDetector, command: str)
     assessment = detector.assess(Action(kind="shell", text=command))
     assert "destroy-database-cli" in assessment.rule_ids, command
     assert assessment.level.value == "CRITICAL"
+
+
+@pytest.mark.parametrize("command", GUARDED)
+def test_resets_a_framework_keeps_to_development_do_not(
+    detector: RiskDetector, command: str
+) -> None:
+    assessment = detector.assess(Action(kind="shell", text=command))
+    assert "destroy-database-cli" not in assessment.rule_ids, command
+    assert "destroy-infrastructure" not in assessment.rule_ids, command
 
 
 @pytest.mark.parametrize("command", EVERYDAY)

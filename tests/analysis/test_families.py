@@ -268,7 +268,7 @@ def test_families_survive_hostile_arguments(command: str) -> None:
             "destroy:scratch",
         ),
         # Only variables that select an environment make a run throw-away.
-        ("TMPDIR=/tmp rails db:drop", "destroy:database", "destroy:scratch"),
+        ("TMPDIR=/tmp npx prisma migrate reset --force", "destroy:database", "destroy:scratch"),
         # Remote control planes act on what their arguments name, whatever RAILS_ENV says.
         (
             "RAILS_ENV=test heroku pg:reset DATABASE --app acme --confirm acme",
@@ -290,8 +290,9 @@ def test_database_reset_in_a_test_environment_is_no_destroy_fact() -> None:
     for command in ("RAILS_ENV=test rails db:reset", "MIX_ENV=dev mix ecto.reset"):
         assert Fact.DATABASE_DESTROY not in _DETECTOR.shell.analyze(command).facts, command
     for command in (
-        "rails db:reset",
+        "npx prisma migrate reset --force",
         "RAILS_ENV=production rails db:reset",
+        "rails db:drop DISABLE_DATABASE_ENVIRONMENT_CHECK=1",
         "RAILS_ENV=test rails db:reset --app acme-prod",
         # Clients connect to the server they name: a framework's variable chooses nothing.
         "NODE_ENV=test dropdb app",

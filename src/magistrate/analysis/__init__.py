@@ -10,7 +10,7 @@ KNOWN_FACTS = frozenset(f.value for f in Fact)
 # Targets that are not paths but stand for sources of secrets or data; and marks on path effects:
 # `download` (a file written with what a network tool fetched: analysis/families/downloads),
 # `recursive` and `world-writable` (a permission change on everything below, or opened to all;
-# `broad`: either).
+# `broad`: either; `enables`: a mode that makes a file runnable and takes nothing away).
 PSEUDO_TARGET_CLASSES = frozenset(
     {
         "environment",
@@ -20,6 +20,7 @@ PSEUDO_TARGET_CLASSES = frozenset(
         "recursive",
         "world-writable",
         "broad",
+        "enables",
     }
 )
 

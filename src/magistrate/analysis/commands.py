@@ -325,6 +325,11 @@ PATH_ONLY = ENV_LOADERS | frozenset(
         "exa",
         "eza",
         "tree",
+        # PowerShell's path cmdlets: whether a path exists, its parts (`Test-Path …\credentials`)
+        "test-path",
+        "resolve-path",
+        "split-path",
+        "join-path",
     ]
 )
 

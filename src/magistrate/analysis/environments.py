@@ -94,6 +94,9 @@ _VARIABLE_PREFIX = re.compile(r"^(?:\$(?:\{(\w+)\}|(\w+))|\$env:(\w+)|%(\w+)%)/"
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")  # `${X:?}` and `${X:-d}` are not matched
 _DEFAULTED = re.compile(r"^\$\{(\w+):?-([^}]*)\}(.*)$")  # `${X:-default}rest`
 _SLASHES = re.compile(r"/{2,}")
+# A whole operand, or its folder, cut out of a variable (substring, trimmed, replaced):
+# `${HOME:0:1}` is `/`, `${HOME%/*}` every home folder, `${X%/}` empty when X is.
+_CUT = re.compile(r"^\$\{(\w+)(?::\s*-?\d|%|#|/)[^}]*\}(/.*)?$")
 # Variables every shell has (HOME, PWD, TMPDIR…), and those toolchains and CI runners set.
 _ALWAYS_SET = re.compile(
     r"^(HOME|PWD|OLDPWD|USER|LOGNAME|TMPDIR|TMP|TEMP|SHELL|PATH|XDG_\w+|VIRTUAL_ENV|CONDA_PREFIX"
@@ -114,6 +117,10 @@ def unset_path(operand: str, env: dict[str, str]) -> tuple[str, str] | None:
     is when that variable is empty (and every later unset one, where that leaves a glob:
     `$APP/$REL/*` is `/*`; the shell only stops at `${X:?}` or under `set -u`); None
     otherwise."""
+    c = _CUT.match(operand)
+    if c is not None and (_unset(c.group(1), env) or c.group(1).upper() == "HOME"):
+        # `${HOME:0:1}`, `${HOME%/*}`, `${DIR%/}`: a part of the value, or none of it
+        return c.group(1), _SLASHES.sub("/", "/" + (c.group(2) or ""))
     d = _DEFAULTED.match(operand)
     if d is not None and _unset(d.group(1), env) and d.group(2)[:1] in ("/", "~", "$"):
         # `${TARGET:-/}`: unset, the variable is its default

@@ -43,6 +43,8 @@ class Fact(StrEnum):
     DATA_TRANSFER = "data-transfer"
     # The project's code (a git diff, bundle or archive; the working folder) sent outside
     CODE_EXFILTRATION = "code-exfiltration"
+    # An address whose host spells a name with letters of another script (`pypі.org`)
+    LOOKALIKE_HOST = "lookalike-host"
     # Something sent to a recipient or host outside the organization
     SEND_EXTERNAL = "send-external"
     # A tool argument names an outside URL or address

@@ -95,9 +95,12 @@ def _world_ports(text: str) -> list[int]:
     """Administration and database ports an ingress rule opens to the whole internet (all of
     them for a rule over every protocol); egress rules are not read."""
     found: list[int] = []
+    # An edit's fragment (`cidr_blocks = ["0.0.0.0/0"]` and a port, no block around them) names
+    # no direction: read as the ingress rule such fragments almost always are.
+    fragment = "gress" not in text and "{" not in text
     for m in _WORLD.finditer(text):
         before = text[max(0, m.start() - 500) : m.start()]
-        start = max(before.rfind("ingress"), before.rfind("Ingress"))
+        start = 0 if fragment else max(before.rfind("ingress"), before.rfind("Ingress"))
         if (
             start < 0
             or before.rfind("egress", start + 1) >= 0

@@ -31,7 +31,7 @@ from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
 from magistrate.analysis.families.base import environment_classes
 from magistrate.analysis.families.containers import enters_host
-from magistrate.analysis.families.databases import destroyed_database
+from magistrate.analysis.families.databases import destroyed_database, guarded_reset
 from magistrate.analysis.families.disposable import disposable_database
 from magistrate.analysis.families.vcs import forget_saved_work
 from magistrate.analysis.feeds import listed_paths as _listed_paths
@@ -151,6 +151,7 @@ class ShellAnalyzer:
                 dropped is not None
                 and not scratch_run(inv)
                 and disposable_database(inv, result.invocations) is None
+                and not guarded_reset(inv)
                 # `dropdb --if-exists acme_test`: a database named for tests, nothing production.
                 and environment_classes(inv.operands) != {"scratch"}
             ):

@@ -59,6 +59,11 @@ _PS_ITEM_READERS = frozenset(
     {"get-childitem", "gci", "dir", "ls", "get-item", "gi", "get-content", "gc", "cat", "type"}
 )
 _STARTUP = frozenset({"shell-init"})
+# A mode that makes a file runnable by its owner and takes nothing away (`+x`, `u+x`, `755`):
+# a hook or script enabled, not disabled.
+_EXEC_ON = re.compile(r"^([ugoa]*\+[rwxX]*x[rwxX]*|0?[7531][0-7]{2})$")
+_ENABLES = frozenset({"enables"})
+_MODE_TAKEN = re.compile(r"^-[rwxXst]+$")  # `chmod -x`: a mode that takes a permission away
 _DB_QUERY = re.compile(
     r"(^|\s)(-c|-e|-q|--command|--execute|--query)(\s+|=)['\"]?\s*(\\copy|copy|select|with)\b",
     re.I,
@@ -203,8 +208,11 @@ class EffectsRun(RunState):
         if handles(inv):
             pass  # files and coreutils: their family gave the path effects
         elif name in C.PERMISSION_CHANGERS:
+            if name == "chmod" and inv.argv and _MODE_TAKEN.match(inv.argv[0]):
+                ops = [inv.argv[0], *ops]  # `chmod -x FILE`: the mode, not an option
+            marks = _ENABLES if name == "chmod" and ops and _EXEC_ON.match(ops[0]) else frozenset()
             for o in ops[1:] if name in ("chmod", "chown", "chgrp", "setcap") else ops:
-                add("perm", o, name)
+                add("perm", o, name, marks)
         elif name == "certutil" and {"-encode", "-decode", "-encodehex", "-decodehex"} & {
             a.lower() for a in inv.argv
         }:

@@ -151,8 +151,8 @@ class FollowRun(EffectsRun):
             self._add("send", "0.0.0.0", name)  # a server anyone on the network can read
         elif name in TRANSFER_CLIENTS:  # `sftp host <<< 'put ~/.ssh/id_rsa'`: as scp would
             self._transfer(inv, s, stdin_code, depth, nested_via, where)
-        elif name in ("at", "batch", "crontab") and stdin_code is not None:
-            self.script(stdin_code, depth + 1, nested_via, dict(env), span=where)
+        elif name in _STDIN_SCRIPTS and stdin_code is not None:  # `at`, `make -f - <<EOF`
+            self.script(_fed(name, argv, stdin_code), depth + 1, nested_via, dict(env), span=where)
         self._commands_in_settings(name, argv, depth, nested_via, where)
 
     def _transfer(
@@ -555,3 +555,19 @@ def bind_positional(script: str, params: list[str]) -> str:
         return word(params[n]) if n < len(params) else m.group(0)
 
     return _POSITIONAL.sub(bound, script)
+
+
+# Programs that run what stdin holds later or as recipes: `at`, `crontab -`, `make -f -`.
+_STDIN_SCRIPTS = frozenset({"at", "batch", "crontab", "make", "gmake"})
+_MAKE_VARIABLE = re.compile(r"\$[({](\w+)[)}]")
+
+
+def _fed(name: str, argv: list[str], code: str) -> str:
+    """The commands a program fed `code` on stdin runs: a Makefile's recipe lines (make's
+    `$(HOME)` is the shell's `$HOME`, `$$` a `$`) when make reads its Makefile from stdin."""
+    if name not in ("make", "gmake"):
+        return code
+    if not any(a in ("-", "/dev/stdin") for a in argv) and "-f-" not in argv:
+        return ""
+    recipes = [line[1:] for line in code.splitlines() if line.startswith("\t")]
+    return "\n".join(_MAKE_VARIABLE.sub(r"$\1", r).replace("$$", "$") for r in recipes)

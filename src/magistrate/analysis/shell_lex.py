@@ -389,6 +389,15 @@ if _space_apart("a", None) != [Word("a", 0, 1)]:
     raise RuntimeError("_space_apart does not build what Word() builds")
 
 
+def _fish_substitution(src: str, i: int, tokens: list[Token]) -> bool:
+    """Whether the `(` at i opens a fish command substitution: after a word and a blank, not a
+    function's `name ()`, an array's `a=(…)` or a `function` keyword."""
+    if not tokens or not isinstance(tokens[-1], Word):
+        return False
+    last = tokens[-1]
+    return last.end < i and last.text != "function" and src[i + 1 : i + 40].lstrip()[:1] != ")"
+
+
 def _lex_loop(src: str, max_tokens: int | None = None) -> list[Token]:
     tokens: list[Token] = []
     pending: list[Redir] = []  # heredocs whose bodies start after the next newline
@@ -421,6 +430,14 @@ def _lex_loop(src: str, max_tokens: int | None = None) -> list[Token]:
             continue
         if c in "<>" or (c == "&" and i + 1 < n and src[i + 1] == ">"):
             i = _lex_redirect(src, i, "", tokens, pending)
+            continue
+        if c == "(" and _fish_substitution(src, i, tokens):
+            # fish's `eval (echo … | base64 -d)`: a command substitution (in bash, a word
+            # followed by `(` is a syntax error, so nothing bash runs is read otherwise)
+            j = _match_paren(src, i)
+            body = src[i + 1 : j]
+            tokens.append(Word("$(" + body + ")", i, min(j + 1, n), False, True, [body]))
+            i = j + 1
             continue
         if c in ";&|()":
             two = src[i : i + 2]

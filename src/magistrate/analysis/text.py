@@ -83,6 +83,26 @@ def skeleton(text: str) -> str:
 _FOLDED_SCRIPT_WORD = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0530-\u058f]{3,}")
 
 
+# A URL's host holding a letter outside ASCII (what an IDN homograph needs).
+_NON_ASCII_HOST = re.compile(
+    r"[a-z][a-z0-9+.-]{1,10}://([^/\s'\"<>@]*[^\x00-\x7f][^/\s'\"<>@]*)", re.I
+)
+
+
+def lookalike_host(text: str) -> str | None:
+    """`pypі.org (reads as pypi.org)` for a URL whose host is ASCII once look-alike letters are
+    folded (a Cyrillic `і` in `pypі.org`), else None; an internationalized name with letters of
+    its own (`münchen.de`, `пример.рф`) is not one."""
+    if text.isascii():
+        return None
+    for m in _NON_ASCII_HOST.finditer(text[:20_000]):
+        host = m.group(1)
+        folded = skeleton(host)
+        if folded.isascii() and folded != host:
+            return f"{host[:80]} (reads as {folded[:80]})"
+    return None
+
+
 def native(text: str) -> str | None:
     """The text cleaned as `skeleton` cleans it but with its letters kept, when it holds words
     of a script the skeleton folds (`Ассистент: удали…` stays Russian); else None."""

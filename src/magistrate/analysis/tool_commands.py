@@ -105,6 +105,10 @@ _CLI_ARGS = ("args", "argv", "arguments", "cli_args")
 # Words of a tool's name that say it runs something, not what it runs (`terraform_run`).
 _GENERIC = frozenset({"mcp", "tool", "run", "exec", "execute", "invoke", "cli", "command", "cmd"})
 _CLI_COMMAND = ("command", "subcommand", "cmd", "action", "operation")
+# Argument names (lower case, `_` and `-` removed) that name the kind of resource a
+# subcommand acts on (`kubectl get secrets`), then the resource's name.
+_CLI_KINDS = ("resourcetype", "resource", "resourcekind", "kind")
+_CLI_OPERANDS = (*_CLI_KINDS, "name", "names", "resourcename")
 
 
 def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
@@ -115,13 +119,19 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     flat = {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
     command = next((flat[k] for k in _CLI_COMMAND if isinstance(flat.get(k), str)), None)
     listed = next((flat[k] for k in _CLI_ARGS if isinstance(flat.get(k), (list, tuple))), None)
+    operands: list[str] = []
     if command is None and listed is None:
-        return None  # `kubectl_get_pods {"namespace": …}`: its own words say what it does
-    line = [*words, *(str(command).split()[:8] if command else []), *_values(listed)]
-    named = {*_CLI_COMMAND, *_CLI_ARGS}
+        # `kubectl_get {"resourceType": "secrets", …}`: the name holds the subcommand and the
+        # resource arguments are its operands (`kubectl get secrets`); a name with no operand
+        # (`aws.iam_attach_role_policy`) is judged by its words (`aws` spells verbs with `-`)
+        if len(words) < 2 or not any(isinstance(flat.get(k), str) for k in _CLI_KINDS):
+            return None
+        operands = [v for k in _CLI_OPERANDS for v in _values(flat.get(k))][:8]
+    line = [*words, *(str(command).split()[:8] if command else []), *_values(listed), *operands]
+    named = {*_CLI_COMMAND, *_CLI_ARGS, *(_CLI_OPERANDS if operands else ())}
     for key, value in args.items():
         low = _KEY.sub("", str(key)).lower()
-        if low in named or isinstance(value, (Mapping, list, tuple)) or value is None:
+        if low in named or isinstance(value, (Mapping, list, tuple)) or value in (None, False):
             continue
         option = "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", str(key)).lower()
         if value is True:
@@ -129,3 +139,34 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
         elif value is not False and len(str(value)) <= 200:
             line.append(f"{option}={value}")
     return " ".join(shlex.quote(w) for w in line[:MAX_WORDS])
+
+
+# File tools that move or copy (`move_file {"source": …, "destination": …}`): the command that
+# does the same, so a move takes what it moves away from where it was, as `mv` does.
+_FILE_VERBS = {"move": "mv", "rename": "mv", "copy": "cp -r"}
+_FILE_NOUNS = frozenset({"file", "files", "directory", "dir", "folder", "path", "item"})
+_FROM = ("source", "src", "from", "sourcepath", "oldpath", "path", "frompath")
+_TO = ("destination", "dest", "to", "target", "destinationpath", "newpath", "topath", "targetpath")
+
+
+def file_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
+    """`mv SRC DST` for a tool that moves or renames a file, `cp -r` for one that copies."""
+    words = tool_words.split()
+    verb = next((_FILE_VERBS[w] for w in words if w in _FILE_VERBS), None)
+    if verb is None or not _FILE_NOUNS & set(words):
+        return None
+    flat = {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
+    src = next((flat[k] for k in _FROM if isinstance(flat.get(k), str) and flat[k]), None)
+    dst = next((flat[k] for k in _TO if isinstance(flat.get(k), str) and flat[k]), None)
+    if src is None or dst is None:
+        return None
+    return " ".join([verb, "--", shlex.quote(src), shlex.quote(dst)])
+
+
+def tool_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
+    """The command line a tool call runs under another name (git's, a CLI's, a file move's)."""
+    for reading in (git_command, cli_command, file_command):
+        line = reading(tool_words, args)
+        if line is not None:
+            return line
+    return None

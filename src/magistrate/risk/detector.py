@@ -319,6 +319,7 @@ class RiskDetector:
                     token = path_match.group(1) or path_match.group(0)
                     if token.startswith("//"):
                         continue  # part of a URL, not a file
+                    token = token.rstrip(".,;:!?)")  # the sentence's end, not the file's name
                     classes = self.classifier.classify(token)
                     if classes & SECRET_CLASSES:
                         ctx.facts.setdefault(Fact.SECRET_PATH_MENTIONED, token)

@@ -26,6 +26,7 @@ from magistrate.analysis.secrets import (
     mask_secrets,
     strong_literal,
 )
+from magistrate.analysis.text import lookalike_host
 from magistrate.analysis.text_model import REQUEST_CHARS, pasted_part, shipped_model, text_of
 from magistrate.analysis.tools import flatten_args, tool_words
 from magistrate.constitution.loader import SECRET, SENSITIVE
@@ -159,6 +160,10 @@ class FactDeriver:
         elif ctx.action.kind in ("tool", "http") and ctx.action.args:
             self._applied_infra(ctx)
         self._content_facts(ctx)
+        if ctx.action.kind not in ("prompt", "tool_output") and (
+            host := lookalike_host(ctx.action.text or "") or lookalike_host(ctx.action.args_json)
+        ):
+            ctx.facts.setdefault(Fact.LOOKALIKE_HOST, host)
         if ctx.action.kind in _TEXT_MODEL_KINDS:
             self._text_model_facts(ctx)
         urls = ctx.arg_values.get("url", ()) if ctx.arg_values else ()

@@ -41,7 +41,7 @@ from magistrate.analysis.text import (
     skeleton,
     unescaped,
 )
-from magistrate.analysis.tool_commands import cli_command, git_command
+from magistrate.analysis.tool_commands import tool_command
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.rule_match import MEMO_ENTRIES, MEMO_KEY_CHARS, Context, Subject
 
@@ -110,10 +110,36 @@ _RECIPIENT_NAME = re.compile(
 )
 
 
+# A switch named for skipping a safeguard (`skip_dual_approval`, `bypassGovernanceRetention`),
+# set off: the safeguard stays, and the name's `approval` or `governance` must not read as the
+# safeguard itself switched off.
+_SKIP_SWITCH = re.compile(
+    r"^([Ss]kip|[Bb]ypass|[Dd]isable|[Ii]gnore|[Ww]ithout|[Nn]o[_-]|no[A-Z]|[Aa]llow_?[Uu]nsafe)"
+)
+_OFF = frozenset({"false", "0", "no", "off"})
+
+
 def _arguments_view(pairs: Sequence[_Pair]) -> str:
     """Every argument as `name=value`, one a line; the text an edit replaces is left out (it
     is not what the action writes)."""
     return "\n".join(f"{_view_name(role, k, v)}={v}" for role, k, v in pairs if role != "replaced")
+
+
+# A wrapped program's argument list (`kubectl {"args": ["delete", "ns", "x"]}`): the command
+# line read as the shell's (`tool_command`), not words of a request.
+_CLI_ARG_KEYS = frozenset({"args", "argv", "arguments", "cli_args"})
+
+
+def _said(pairs: list[_Pair], subjects: Sequence[Subject]) -> list[_Pair]:
+    """The arguments that say something: captions of a command-running call, skip switches
+    left off (`_SKIP_SWITCH`) and an argument list already read as a command line left out."""
+    cli = any(s.origin == CLI_TOOL for s in subjects)
+    return [
+        p
+        for p in _without_captions(pairs)
+        if not (p[2].lower() in _OFF and _SKIP_SWITCH.match(p[1]))
+        and not (cli and p[1].lower() in _CLI_ARG_KEYS)
+    ]
 
 
 def _view_name(role: str | None, key: str, value: str) -> str:
@@ -227,10 +253,7 @@ class SubjectReader:
                 labels = [v for k, v in flatten_args(action.args) if _LABEL_KEY.search(k)]
                 ctx.tool_words = " ".join([ctx.tool_words, *(tool_words(v) for v in labels)])
             subjects.append(Subject("tool", ctx.tool_words, "tool"))
-            if action.args and (
-                (line := git_command(ctx.tool_words, action.args)) is not None
-                or (line := cli_command(ctx.tool_words, action.args)) is not None
-            ):
+            if action.args and (line := tool_command(ctx.tool_words, action.args)) is not None:
                 subjects.append(Subject("shell", line, CLI_TOOL))  # the command it runs
         if action.args:
             self._argument_subjects(action, ctx)
@@ -290,7 +313,7 @@ class SubjectReader:
     ) -> None:
         subjects = ctx.subjects
         db_tool = bool(_DB_WORDS.search(ctx.tool_words))
-        pairs = _without_captions(self.roles.by_role(action.args if args is None else args))
+        pairs = _said(self.roles.by_role(action.args if args is None else args), ctx.subjects)
         if action.kind == "http" and (line := HTTP_LINE.match(action.text or "")):
             pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
         flat = _arguments_view(pairs)

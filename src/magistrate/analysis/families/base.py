@@ -47,7 +47,8 @@ class Family:
 _PRODUCTION = re.compile(r"(?:^|[^a-z0-9])(prod|production|prd|live)(?:$|[^a-z0-9])", re.I)
 _SCRATCH = re.compile(
     r"(?:^|[^a-z0-9])(tmp|temp|scratch|sandbox|test|testing|dev|development|ci|preview|ephemeral"
-    r"|e2e|(?:pr|mr)-?\d+)"
+    # clouds and clusters that run on this machine (LocalStack, minikube, k3d, Docker Desktop)
+    r"|e2e|(?:pr|mr)-?\d+|localstack|minikube|k3d|microk8s|docker-desktop|rancher-desktop|orbstack)"
     r"(?:$|[^a-z0-9])",
     re.I,
 )

@@ -21,7 +21,23 @@ _ENGINES = frozenset({"docker", "podman", "nerdctl", "finch", "lima-nerdctl"})
 _COMPOSERS = frozenset({"docker-compose", "podman-compose"})
 _RUNTIMES = frozenset({"ctr", "crictl"})
 _GLOBAL_VALUED = frozenset(
-    {"-H", "--host", "--context", "-c", "--config", "-l", "--log-level", "--url", "--connection"}
+    {
+        "-H",
+        "--host",
+        "--context",
+        "-c",
+        "--config",
+        "-l",
+        "--log-level",
+        "--url",
+        "--connection",
+        "-n",
+        "--namespace",
+        "--address",
+        "--cgroup-manager",
+        "--snapshotter",
+        "--root",
+    }
 )
 _RUN_VALUED = frozenset(
     {

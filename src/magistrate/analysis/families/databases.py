@@ -23,7 +23,7 @@ from magistrate.analysis.families.base import (
     environment_classes,
     resource,
 )
-from magistrate.analysis.families.disposable import disposable_database
+from magistrate.analysis.families.disposable import LOCAL_WRAPPERS, disposable_database
 from magistrate.analysis.invocation import Invocation
 
 # Framework tasks that drop, recreate or empty the database (also as package-manager scripts).
@@ -167,6 +167,37 @@ def destroyed_database(name: str, argv: Sequence[str]) -> str | None:
     return None
 
 
+# Frameworks whose reset tasks guard the databases that matter (`local` is their default):
+# Rails refuses to drop a protected environment's database (production) unless told
+# DISABLE_DATABASE_ENVIRONMENT_CHECK; Laravel's `migrate:fresh` asks in production unless
+# `--force`; `supabase db reset` resets the local stack unless `--linked` or `--db-url`; Mix
+# works on `dev` unless MIX_ENV says otherwise.
+_GUARD_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "rails": ("disable_database_environment_check",),
+    "rake": ("disable_database_environment_check",),
+    "artisan": ("--force",),
+    "supabase": ("--linked", "--db-url", "--project-ref"),
+    "mix": ("mix_env=",),
+}
+_ENV_CHOSEN = re.compile(r"^(RAILS_ENV|RACK_ENV|APP_ENV|MIX_ENV)=(.*)$")
+
+
+def guarded_reset(inv: Invocation) -> bool:
+    """Whether a framework's reset task runs where the framework itself keeps it to a
+    development database (no override, no environment other than development or test)."""
+    program, args, _ = _resolve(inv.name, inv.argv)
+    overrides = _GUARD_OVERRIDES.get(program)
+    if overrides is None or not set(inv.via) <= LOCAL_WRAPPERS:  # `ssh prod-app 'rails …'`
+        return False
+    words = [w.lower() for w in (*args, *inv.argv, *inv.env)]
+    if any(w.startswith(o) or o in w for w in words for o in overrides):
+        return False
+    chosen = [m.group(2) for a in (*inv.env, *inv.argv) if (m := _ENV_CHOSEN.match(a))]
+    return all(environment_classes([c]) == {"scratch"} for c in chosen) and (
+        "production" not in environment_classes(words)
+    )
+
+
 # program → word sequences that run migrations (looked up like DESTROYERS).
 MIGRATORS: dict[str, tuple[str, ...]] = {
     "alembic": ("upgrade", "downgrade", "stamp"),
@@ -272,7 +303,8 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     dropped = destroyed_database(inv.name, inv.argv)
     if dropped is not None:
         # `flyway -url=jdbc:h2:mem:t clean`, `manage.py flush --settings=config.settings.test`
-        where = {"scratch"} if disposable_database(inv) is not None else set()
+        scratch = disposable_database(inv) is not None or guarded_reset(inv)
+        where = {"scratch"} if scratch else set()
         classes = {"database"} | environment_classes(inv.argv) | where
         yield resource("destroy", dropped, classes, inv)
     migrated = migration(inv.name, inv.argv)
@@ -307,6 +339,17 @@ FAMILY: Family = Family(
         Example("redis-cli -h cache.prod -n 3 flushdb", lacks=("destroy:scratch",)),
         Example("mongosh app --eval 'db.dropDatabase()'", has=("destroy:database",)),
         Example("yarn db:reset", has=("destroy:database",)),
+        Example("bin/rails db:reset", has=("destroy:scratch",)),
+        Example(
+            "RAILS_ENV=production DISABLE_DATABASE_ENVIRONMENT_CHECK=1 bin/rails db:drop",
+            lacks=("destroy:scratch",),
+        ),
+        Example("php artisan migrate:fresh --seed", has=("destroy:scratch",)),
+        Example("php artisan migrate:fresh --force", lacks=("destroy:scratch",)),
+        Example("supabase db reset", has=("destroy:scratch",)),
+        Example("supabase db reset --linked", lacks=("destroy:scratch",)),
+        Example("mix ecto.reset", has=("destroy:scratch",)),
+        Example("MIX_ENV=prod mix ecto.reset", lacks=("destroy:scratch",)),
         Example("alembic upgrade head", has=("apply:migration",)),
         Example("python manage.py migrate", has=("apply:migration",)),
         Example("npx prisma migrate deploy", has=("apply:migration",)),

@@ -65,7 +65,7 @@ _ALWAYS_VALUED = _HOST_OPTIONS | _DB_OPTIONS | _SELECTORS | _URL_OPTIONS | _VALU
 # Short options whose value may be glued (`-hdb.example.com`, `-dapp`, `-Dapp`).
 _GLUED = frozenset("hdD")
 # Wrappers that run a command on this machine; any other (ssh, kubectl, docker…) runs it elsewhere.
-_LOCAL_WRAPPERS = frozenset(
+LOCAL_WRAPPERS = _LOCAL_WRAPPERS = frozenset(
     "sudo doas env nice ionice time timeout nohup command exec stdbuf bash sh zsh dash xargs"
     " npx bunx pnpx npm yarn pnpm bundle poetry uv pipenv".split()
 )

@@ -48,6 +48,17 @@ _VALUED = frozenset({"--registry", "--tag", "--access", "--otp", "--repository",
                      "--source", "--token", "--workspace", "--filter"})  # fmt: skip
 
 
+# program → the verb sequences that give an account the right to publish a package: whoever
+# holds it can push a new version to everyone who installs it (`npm owner add NAME PKG`).
+OWNER_GRANTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "npm": (("owner", "add"), ("access", "grant")),
+    "pnpm": (("owner", "add"),),
+    "yarn": (("npm", "owner", "add"),),
+    "gem": (("owner", "--add"), ("owner", "-a")),
+    "cargo": (("owner", "--add"), ("owner", "-a")),
+}
+
+
 # program → the verb sequences that take published versions or images back from a registry:
 # whoever depends on them breaks (and npm never lets the same version be published again).
 RETRACTORS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -104,6 +115,13 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
     if asks_nothing(argv, ("-n", "--dryrun")):
         return
     words = [w.lower() for w in split(inv.argv, _VALUED)[0][:3]]
+    argv_words = [a.lower() for a in inv.argv[:8]]
+    for first, *rest in OWNER_GRANTS.get(inv.name, ()):
+        # the subcommand first, its other words anywhere (`gem owner GEM --add EMAIL`)
+        if argv_words[:1] == [first] and all(w in argv_words for w in rest):
+            target = " ".join([inv.name, *inv.argv[:5]])
+            yield resource("privilege", target, {"access-grant"}, inv)
+            return
     for verbs in RETRACTORS.get(inv.name, ()):
         if tuple(words[: len(verbs)]) == verbs and "--undo" not in inv.argv:  # un-yanks
             target = " ".join([inv.name, *inv.operands[:4]])
@@ -120,10 +138,15 @@ def effects(inv: Invocation, classify: Classify) -> Iterator[Effect]:
 
 FAMILY: Family = Family(
     name="publishing",
-    commands=frozenset(PUBLISHERS) | frozenset(RETRACTORS) | {"fastlane"},
+    commands=frozenset(PUBLISHERS) | frozenset(RETRACTORS) | frozenset(OWNER_GRANTS) | {"fastlane"},
     effects=effects,
     examples=(
         Example("npm publish --access public", has=("publish:package",)),
+        Example("npm owner add quickfix-dev @acme/core", has=("privilege:access-grant",)),
+        Example("gem owner acme_core --add ext@example.com", has=("privilege:access-grant",)),
+        Example("gem owner acme_core", lacks=("privilege",)),
+        Example("cargo owner --add github:acme:release acme-core", has=("privilege:access-grant",)),
+        Example("npm owner ls @acme/core", lacks=("privilege",)),
         Example("cd packages/auth && pnpm publish --no-git-checks", has=("publish:package",)),
         Example("twine upload dist/*", has=("publish:package",)),
         Example("cargo publish", has=("publish:package",)),
