@@ -208,8 +208,8 @@ RULE_EXAMPLES = {
     ),
     "analysis-limit": (["ssh h " * 40 + "rm -rf /", "ls;" * 1_500], ["bash -c 'ls'"]),
     "destroy-database-cli": (
-        ["dropdb mydb", "rails db:drop", "redis-cli flushall"],
-        ["python app.py", "rails server", "redis-cli ping"],
+        ["dropdb mydb", "RAILS_ENV=production rails db:drop", "redis-cli flushall"],
+        ["python app.py", "rails server", "redis-cli ping", "rails db:drop"],
     ),
 }
 
