@@ -38,6 +38,7 @@ HARMFUL = [
     "nerdctl --namespace k8s.io rm -f $(nerdctl --namespace k8s.io ps -aq)",
     "php artisan migrate:fresh --force",
     "supabase db reset --linked",
+    "git checkout main && git rebase -i HEAD~5 && git push --force",
     "rails db:drop DISABLE_DATABASE_ENVIRONMENT_CHECK=1",
     # typed tool calls by what they do: a move takes the source away, a kubectl tool's
     # resource, JavaScript run in the page, an edit opening a database port to the world, a
@@ -155,6 +156,8 @@ EVERYDAY = [
     "terraform -chdir=examples/localstack destroy -auto-approve",
     # a hook made runnable; an existence check; fish and bash that merely look alike
     "chmod +x .git/hooks/pre-commit",
+    "git rebase --onto main feat/base feat/child && git push --force-with-lease",
+    "git switch -c fix/login && git commit -am wip && git push -f -u origin HEAD",
     "Test-Path $env:USERPROFILE\\.aws\\credentials",
     "set stamp (date +%s); echo $stamp",
     "foo () { echo hi; }; foo",

@@ -33,7 +33,7 @@ from magistrate.analysis.families.base import environment_classes
 from magistrate.analysis.families.containers import enters_host
 from magistrate.analysis.families.databases import destroyed_database, guarded_reset
 from magistrate.analysis.families.disposable import disposable_database
-from magistrate.analysis.families.vcs import forget_saved_work
+from magistrate.analysis.families.vcs import settle_git_effects
 from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import piped_paths
 from magistrate.analysis.heredocs import body_substitutions, data_spans, match_text
@@ -157,7 +157,7 @@ class ShellAnalyzer:
             ):
                 result.facts.setdefault(Fact.DATABASE_DESTROY, dropped)
                 break
-        forget_saved_work(result.invocations, result.effects, src)
+        settle_git_effects(result.invocations, result.effects, src)
         if bomb := ("(" in src and _FORK_BOMB.search(src)) or endless_spawn(src):
             result.facts.setdefault(Fact.FORK_BOMB, bomb.group(0)[:80])
         return result

@@ -229,6 +229,52 @@ def _cloned_into(invocations: list[Invocation], before: int) -> set[str]:
     return made
 
 
+def settle_git_effects(invocations: list[Invocation], effects: list[Effect], src: str) -> None:
+    """What the whole line tells of its git effects: work it saved before discarding it, and
+    the branch it checked out before a push that names none."""
+    forget_saved_work(invocations, effects, src)
+    if "push" in src:
+        _name_current_branch(invocations, effects)
+
+
+_UNNAMED_PUSHES = frozenset({"the current or every branch", "the current branch"})
+_SWITCH_NEW = frozenset({"-b", "-B", "-c", "-C", "--create", "--force-create", "--orphan"})
+
+
+def _checked_out(inv: Invocation) -> str | None:
+    """The branch a `git checkout`/`switch`/`rebase` leaves checked out, when it names one."""
+    verb, *rest = inv.argv or [""]
+    if verb in ("checkout", "switch"):
+        for i, a in enumerate(rest[:-1]):
+            if a in _SWITCH_NEW:
+                return rest[i + 1]
+        named = [a for a in rest if not a.startswith("-")]
+        return named[0] if len(named) == 1 and "--" not in rest else None
+    if verb == "rebase":  # `git rebase UPSTREAM BRANCH` checks BRANCH out first
+        named, _ = split(rest, frozenset({"--onto", "-s", "--strategy", "-X", "--exec", "-x"}))
+        return named[1] if len(named) == 2 else None
+    return None
+
+
+def _name_current_branch(invocations: list[Invocation], effects: list[Effect]) -> None:
+    """A force-push that names no branch, after the line checked out a feature branch
+    (`git rebase main feat/x && git push --force-with-lease`): a force-push to that branch."""
+    pending = [k for k, e in enumerate(effects) if e.target in _UNNAMED_PUSHES]
+    if not pending:
+        return
+    current: str | None = None
+    for inv in sorted((i for i in invocations if i.name == "git"), key=lambda i: i.start):
+        if inv.argv[:1] == ["push"] and pending:
+            k = pending.pop(0)
+            plain = not has(inv.argv, "--all", "--tags", "--mirror")
+            if plain and current and not _PROTECTED.match(current) and not _unnamed(current):
+                effects[k] = resource(
+                    "rewrite", f"branch {current}", {"force-push", "own-branch"}, inv
+                )
+        elif (branch := _checked_out(inv)) is not None:
+            current = branch
+
+
 def forget_saved_work(invocations: list[Invocation], effects: list[Effect], src: str) -> None:
     """Drop `reset --hard`'s discarded work where the line saved it first (a stash), checked
     that there was none (`git diff --quiet` of tree and index), or resets a clone it has just
@@ -336,6 +382,13 @@ FAMILY: Family = Family(
             lacks=("destroy",),
         ),
         Example("git push origin -f", has=("rewrite:force-push",), lacks=("rewrite:own-branch",)),
+        # the branch the line checked out is the one a bare push writes
+        Example(
+            "git rebase main feat/x && git push --force-with-lease", has=("rewrite:own-branch",)
+        ),
+        Example("git switch -c fix/a && git push -f -u origin HEAD", has=("rewrite:own-branch",)),
+        Example("git checkout main && git push --force", lacks=("rewrite:own-branch",)),
+        Example("git checkout feat/x && git push -f --all", lacks=("rewrite:own-branch",)),
         Example("git push -f origin v3.1.0", has=("rewrite:history",)),
         Example(
             "git push --force-with-lease origin feature/login",
