@@ -498,11 +498,21 @@ _QUIET_GREP = frozenset({"q", "c", "quiet", "silent", "count"})
 _DIGESTS = frozenset("md5sum sha1sum sha224sum sha256sum sha384sum sha512sum b2sum cksum".split())
 
 
+# A pattern that matches only a name's characters, from the start (`grep -o '^[A-Z_]*'`), and
+# programs that print what comes before `=` (`awk -F= '{print $1}'`, `sed 's/=.*//'`).
+_NAME_PATTERN = re.compile(r"^\^?(\[(\[:(upper|lower|alpha|alnum):\]|[A-Za-z0-9_-])+\]|\\w)[*+]$")
+_NAMES_BEFORE_EQUALS = frozenset({"{print $1}", "{ print $1 }", "s/=.*//", "s/=.*$//"})
+
+
 def _shows_no_content(inv: Invocation) -> bool:
     """Whether a reader prints nothing of the files' content (see `_QUIET_GREP`)."""
     name = inv.name
     if name in ("grep", "egrep", "fgrep", "rg", "ag", "ack", "git-grep"):
-        return bool(inv.flags & _QUIET_GREP)
+        only = "o" in inv.flags and bool(inv.operands) and _NAME_PATTERN.match(inv.operands[0])
+        return bool(inv.flags & _QUIET_GREP) or bool(only)
+    if name in ("awk", "gawk", "mawk", "sed") and inv.operands:
+        separated = name == "sed" or any(a in ("-F=", "-F", "-F'='") for a in inv.argv)
+        return separated and inv.operands[0].strip() in _NAMES_BEFORE_EQUALS
     if name in _DIGESTS:
         return True
     if name == "cut":
