@@ -165,6 +165,7 @@ EVERYDAY = [
     "awk -F= '{print $1}' .env",
     "set stamp (date +%s); echo $stamp",
     "foo () { echo hi; }; foo",
+    "if (Test-Path .\\build) { Remove-Item -Recurse -Force .\\build }",
     'rm -rf "${BUILD_DIR%/}/cache"',
     "make -f - <<'EOF'\nall:\n\t@echo building\nEOF\n",
     "curl -s https://pypi.org/simple/flask/",
@@ -261,6 +262,8 @@ def test_a_fish_substitution_is_a_substitution() -> None:
     words = [t for t in lex("eval (echo hi)") if isinstance(t, Word)]
     assert [w.text for w in words] == ["eval", "$(echo hi)"] and words[1].subs == ["echo hi"]
     assert next(t.text for t in lex("arr=(a b)") if isinstance(t, Word)) == "arr="
+    for line in ("if (Test-Path x) { y }", "function Get-Foo ($x) { $x }", "foo () { :; }"):
+        assert not any(t.text.startswith("$(") for t in lex(line) if isinstance(t, Word)), line
 
 
 def test_a_cut_of_a_variable_may_be_any_part_of_it() -> None:

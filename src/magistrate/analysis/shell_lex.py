@@ -389,13 +389,26 @@ if _space_apart("a", None) != [Word("a", 0, 1)]:
     raise RuntimeError("_space_apart does not build what Word() builds")
 
 
+# Words a `(` follows as a condition or a parameter list (PowerShell's `if (…)`, `foreach (…)`,
+# `function Name ($x)`), not a substitution.
+_BEFORE_PARENS = frozenset(
+    "if elif elseif while until for foreach switch function filter catch param trap".split()
+)
+
+
 def _fish_substitution(src: str, i: int, tokens: list[Token]) -> bool:
     """Whether the `(` at i opens a fish command substitution: after a word and a blank, not a
-    function's `name ()`, an array's `a=(…)` or a `function` keyword."""
+    function's `name ()`, an array's `a=(…)`, or a keyword's condition or parameters."""
     if not tokens or not isinstance(tokens[-1], Word):
         return False
     last = tokens[-1]
-    return last.end < i and last.text != "function" and src[i + 1 : i + 40].lstrip()[:1] != ")"
+    before = tokens[-2] if len(tokens) > 1 else None
+    return (
+        last.end < i
+        and last.text.lower() not in _BEFORE_PARENS
+        and not (isinstance(before, Word) and before.text.lower() in ("function", "filter"))
+        and src[i + 1 : i + 40].lstrip()[:1] != ")"
+    )
 
 
 def _lex_loop(src: str, max_tokens: int | None = None) -> list[Token]:
