@@ -487,6 +487,8 @@ def _grant(
     # Who is granted (`user: admin@acme.com`, `subjects`) says nothing of what is granted.
     values = [v for k, v in pairs if not _FREE_TEXT.search(k) and not _WHO.search(k)]
     admin = [v for v in values if _ADMIN.search(v)]
+    # GitLab's levels by number: 40 is Maintainer, 50 Owner
+    admin += [f"access level {v}" for k, v in pairs if _LEVEL_KEY.match(k) and v in ("40", "50")]
     if not admin:
         return []
     if any(_CLUSTER_WIDE.search(v) for v in admin) or {"clusterrolebinding"} & set(words):
@@ -498,6 +500,7 @@ def _grant(
     return [Effect("privilege", target, frozenset({cls}), command)]
 
 
+_LEVEL_KEY = re.compile(r"^(access_?level|group_?access)$", re.I)
 _ACCOUNT_PRINCIPAL = re.compile(r'"AWS"\s*:|"Principal"\s*:\s*"\*"|arn:aws:iam::\d{12}:')
 
 
