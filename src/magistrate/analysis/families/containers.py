@@ -136,11 +136,21 @@ def _engine(inv: Invocation) -> Iterator[Effect]:
         if _everything(names):
             yield resource("destroy", "every volume", {"volume", "containers"}, inv)
         for name in names or ["every unused volume"]:
-            yield resource("destroy", f"volume {name}", {"volume"}, inv)
+            rebuilt = {"scratch"} if _REBUILT_VOLUME.search(name) else set()
+            yield resource("destroy", f"volume {name}", {"volume"} | rebuilt, inv)
     elif verb == "compose":
         yield from _compose(inv, inv.argv[inv.argv.index(operands[0]) + 1 :])
     elif verb == "push" and rest:
         yield resource("publish", f"image {rest[0]}", {"image"}, inv)
+
+
+# A volume named for what the next build or install makes again (`myproj_node_modules`, a
+# package cache, build output): nothing in it is the only copy.
+_REBUILT_VOLUME = re.compile(
+    r"(^|[_.-])(node_modules|cache|caches|build|deps|vendor|target|venv|tmp|temp|gradle|m2"
+    r"|cargo|pnpm[_-]?store|yarn[_-]?cache|bundle|go[_-]?mod|pip[_-]?cache)([_.-]|$)",
+    re.I,
+)
 
 
 def _compose(inv: Invocation, argv: list[str]) -> Iterator[Effect]:
@@ -255,6 +265,8 @@ FAMILY: Family = Family(
             has=("privilege:container-escape",),
         ),
         Example("nerdctl run --cap-add SYS_ADMIN alpine", has=("privilege:container-escape",)),
+        Example("docker volume rm myproj_node_modules", has=("destroy:scratch",)),
+        Example("docker volume rm pgdata", lacks=("destroy:scratch",)),
         Example("docker run --rm -v $PWD:/app -w /app node:20 npm test", lacks=("privilege",)),
         Example("docker rm -f $(docker ps -aq)", has=("destroy:containers",)),
         Example("docker kill $(docker ps -q)", has=("stop:containers",)),
