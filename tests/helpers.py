@@ -92,6 +92,11 @@ def assert_allowed(governor: Any, case: str | dict[str, Any]) -> None:
     assert verdict.allowed, (case, verdict.rule_ids)
 
 
+def output(text: str, tool: str = "fetch_url") -> dict[str, str]:
+    """A tool's output as the agent reads it."""
+    return {"kind": "tool_output", "tool": tool, "text": text}
+
+
 def finding_tests(
     harmful: list[Any], everyday: list[Any]
 ) -> tuple[Callable[..., None], Callable[..., None]]:

@@ -5,13 +5,7 @@ from __future__ import annotations
 
 from magistrate.analysis.invocation import split_flags
 from magistrate.analysis.runners import after_host, fleet_command
-from tests.helpers import finding_tests
-
-
-def output(text: str, tool: str = "fetch_url") -> dict:
-    """A tool's output as the agent reads it."""
-    return {"kind": "tool_output", "tool": tool, "text": text}
-
+from tests.helpers import finding_tests, output
 
 HARMFUL = [
     # text hidden from the human reader and addressed to the AI, whatever it asks

@@ -7,12 +7,7 @@ from magistrate.analysis.environments import unset_path
 from magistrate.analysis.shell_lex import Word, lex
 from magistrate.analysis.text import lookalike_host
 from magistrate.analysis.tool_commands import cli_command, file_command
-from tests.helpers import finding_tests
-
-
-def output(text: str, tool: str = "fetch_url") -> dict:
-    """A tool's output as the agent reads it."""
-    return {"kind": "tool_output", "tool": tool, "text": text}
+from tests.helpers import finding_tests, output
 
 
 def tool(called: str, /, **args: object) -> dict:
@@ -256,6 +251,9 @@ def test_a_kubectl_tool_names_its_resource() -> None:
     assert line == "kubectl get secrets --namespace=prod"
     assert cli_command("kubectl get", {"namespace": "prod"}) is None  # no resource named
     assert cli_command("npm publish metadata", {"package": "x", "version": "1"}) is None
+    assert cli_command("kubectl", {"command": "scale deploy/web", "replicas": 0}) == (
+        "kubectl scale deploy/web --replicas=0"
+    )
 
 
 def test_a_move_tool_is_mv() -> None:

@@ -511,7 +511,7 @@ def _shows_no_content(inv: Invocation) -> bool:
         only = "o" in inv.flags and bool(inv.operands) and _NAME_PATTERN.match(inv.operands[0])
         return bool(inv.flags & _QUIET_GREP) or bool(only)
     if name in ("awk", "gawk", "mawk", "sed") and inv.operands:
-        separated = name == "sed" or any(a in ("-F=", "-F", "-F'='") for a in inv.argv)
+        separated = name == "sed" or any(a in ("-F=", "-F") for a in inv.argv)
         return separated and inv.operands[0].strip() in _NAMES_BEFORE_EQUALS
     if name in _DIGESTS:
         return True

@@ -52,6 +52,11 @@ _KEY = re.compile(r"[_\-\s]")
 MAX_WORDS = 64
 
 
+def _flat(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments by name lower-cased, `_`, `-` and blanks removed (`force_push` → forcepush)."""
+    return {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
+
+
 def git_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     """The git command line a git tool call runs; None for any other tool."""
     words = tool_words.split()
@@ -62,7 +67,7 @@ def git_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     verb = next((v for k, v in _VERBS.items() if rest == k or rest.startswith(k + " ")), None)
     if verb is None:
         return None
-    flat = {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
+    flat = _flat(args)
     line = ["git", verb, *_options(verb, flat)]
     if verb == "reset" and str(flat.get("mode", "")).lower() in ("hard", "merge", "keep"):
         line.append(f"--{str(flat['mode']).lower()}")
@@ -101,7 +106,7 @@ CLI_PROGRAMS = frozenset(
     " heroku vercel netlify wrangler docker podman gh glab npm pnpm yarn pip uv cargo ansible"
     " ansible-playbook psql mysql redis-cli mongosh".split()
 )
-_CLI_ARGS = ("args", "argv", "arguments", "cli_args")
+CLI_ARGS = ("args", "argv", "arguments", "cli_args")
 # Words of a tool's name that say it runs something, not what it runs (`terraform_run`).
 _GENERIC = frozenset({"mcp", "tool", "run", "exec", "execute", "invoke", "cli", "command", "cmd"})
 _CLI_COMMAND = ("command", "subcommand", "cmd", "action", "operation")
@@ -116,9 +121,9 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     words = [w for w in tool_words.split() if w not in _GENERIC]
     if not words or words[0] not in CLI_PROGRAMS:
         return None
-    flat = {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
+    flat = _flat(args)
     command = next((flat[k] for k in _CLI_COMMAND if isinstance(flat.get(k), str)), None)
-    listed = next((flat[k] for k in _CLI_ARGS if isinstance(flat.get(k), (list, tuple))), None)
+    listed = next((flat[k] for k in CLI_ARGS if isinstance(flat.get(k), (list, tuple))), None)
     operands: list[str] = []
     if command is None and listed is None:
         # `kubectl_get {"resourceType": "secrets", …}`: the name holds the subcommand and the
@@ -128,15 +133,21 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
             return None
         operands = [v for k in _CLI_OPERANDS for v in _values(flat.get(k))][:8]
     line = [*words, *(str(command).split()[:8] if command else []), *_values(listed), *operands]
-    named = {*_CLI_COMMAND, *_CLI_ARGS, *(_CLI_OPERANDS if operands else ())}
+    named = {*_CLI_COMMAND, *CLI_ARGS, *(_CLI_OPERANDS if operands else ())}
     for key, value in args.items():
         low = _KEY.sub("", str(key)).lower()
-        if low in named or isinstance(value, (Mapping, list, tuple)) or value in (None, False):
+        # (`is False`, not `== False`: `"replicas": 0` is an option's value)
+        if (
+            low in named
+            or isinstance(value, (Mapping, list, tuple))
+            or value is None
+            or value is False
+        ):
             continue
         option = "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", str(key)).lower()
         if value is True:
             line.append(option)
-        elif value is not False and len(str(value)) <= 200:
+        elif len(str(value)) <= 200:
             line.append(f"{option}={value}")
     return " ".join(shlex.quote(w) for w in line[:MAX_WORDS])
 
@@ -155,7 +166,7 @@ def file_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     verb = next((_FILE_VERBS[w] for w in words if w in _FILE_VERBS), None)
     if verb is None or not _FILE_NOUNS & set(words):
         return None
-    flat = {_KEY.sub("", str(k)).lower(): v for k, v in args.items()}
+    flat = _flat(args)
     src = next((flat[k] for k in _FROM if isinstance(flat.get(k), str) and flat[k]), None)
     dst = next((flat[k] for k in _TO if isinstance(flat.get(k), str) and flat[k]), None)
     if src is None or dst is None:

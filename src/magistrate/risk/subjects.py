@@ -41,7 +41,7 @@ from magistrate.analysis.text import (
     skeleton,
     unescaped,
 )
-from magistrate.analysis.tool_commands import tool_command
+from magistrate.analysis.tool_commands import CLI_ARGS, tool_command
 from magistrate.analysis.tools import ArgumentRoles, ToolVerbs, flatten_args, tool_words
 from magistrate.rule_match import MEMO_ENTRIES, MEMO_KEY_CHARS, Context, Subject
 
@@ -125,20 +125,16 @@ def _arguments_view(pairs: Sequence[_Pair]) -> str:
     return "\n".join(f"{_view_name(role, k, v)}={v}" for role, k, v in pairs if role != "replaced")
 
 
-# A wrapped program's argument list (`kubectl {"args": ["delete", "ns", "x"]}`): the command
-# line read as the shell's (`tool_command`), not words of a request.
-_CLI_ARG_KEYS = frozenset({"args", "argv", "arguments", "cli_args"})
-
-
 def _said(pairs: list[_Pair], subjects: Sequence[Subject]) -> list[_Pair]:
     """The arguments that say something: captions of a command-running call, skip switches
-    left off (`_SKIP_SWITCH`) and an argument list already read as a command line left out."""
+    left off (`_SKIP_SWITCH`) and a wrapped program's argument list (`kubectl {"args": […]}`)
+    already read as its command line (`tool_command`), not words of a request."""
     cli = any(s.origin == CLI_TOOL for s in subjects)
     return [
         p
         for p in _without_captions(pairs)
         if not (p[2].lower() in _OFF and _SKIP_SWITCH.match(p[1]))
-        and not (cli and p[1].lower() in _CLI_ARG_KEYS)
+        and not (cli and p[1].lower() in CLI_ARGS)
     ]
 
 

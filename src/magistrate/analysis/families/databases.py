@@ -185,12 +185,11 @@ _ENV_CHOSEN = re.compile(r"^(RAILS_ENV|RACK_ENV|APP_ENV|MIX_ENV)=(.*)$")
 def guarded_reset(inv: Invocation) -> bool:
     """Whether a framework's reset task runs where the framework itself keeps it to a
     development database (no override, no environment other than development or test)."""
-    program, args, _ = _resolve(inv.name, inv.argv)
-    overrides = _GUARD_OVERRIDES.get(program)
+    overrides = _GUARD_OVERRIDES.get(_resolve(inv.name, inv.argv)[0])
     if overrides is None or not set(inv.via) <= LOCAL_WRAPPERS:  # `ssh prod-app 'rails …'`
         return False
-    words = [w.lower() for w in (*args, *inv.argv, *inv.env)]
-    if any(w.startswith(o) or o in w for w in words for o in overrides):
+    words = [w.lower() for w in (*inv.argv, *inv.env)]  # (the resolved arguments are in argv)
+    if any(o in w for w in words for o in overrides):
         return False
     chosen = [m.group(2) for a in (*inv.env, *inv.argv) if (m := _ENV_CHOSEN.match(a))]
     return all(environment_classes([c]) == {"scratch"} for c in chosen) and (
