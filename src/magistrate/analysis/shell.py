@@ -20,12 +20,7 @@ from magistrate.analysis import commands as C
 from magistrate.analysis.dynamic import conventional_program, ifs_split, printf_output
 from magistrate.analysis.effects import PATH_OPS, Effect
 from magistrate.analysis.env_runners import RUNNERS, runner_command
-from magistrate.analysis.environments import (
-    in_environment,
-    loop_value,
-    scratch_run,
-    unset_path,
-)
+from magistrate.analysis.environments import in_environment, loop_value, scratch_run, unset_path
 from magistrate.analysis.exhaustion import endless_spawn
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.families import KNOWN_COMMANDS, effects_of
@@ -40,6 +35,7 @@ from magistrate.analysis.heredocs import body_substitutions, data_spans, match_t
 from magistrate.analysis.invocation import Invocation, basename, split_flags, subcommand_of
 from magistrate.analysis.launches import runner_fetch
 from magistrate.analysis.loops import feeder, rewrite_loops
+from magistrate.analysis.option_commands import command_variable
 from magistrate.analysis.paths import PathClassifier
 from magistrate.analysis.powershell import (
     WINDOWS,
@@ -114,7 +110,6 @@ _PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
 # A value whose only expansions are the home folder (`rm,-rf,$HOME`): a known place.
 _ONLY_HOME_REFS = re.compile(r"^(?:[^$`]|\$(?:HOME|\{HOME\})(?!\w))*$")
 # Variables whose value the shell runs as a command later (before each prompt).
-_PROMPT_HOOKS = ("PROMPT_COMMAND=", "PROMPT_COMMAND+=")
 _DECLARERS = frozenset({"export", "declare", "typeset", "readonly"})
 
 
@@ -283,9 +278,9 @@ class _Run(FollowRun):
         pos = (s.words[0].start, s.words[-1].end) if s.words else (s.redirects[0].start,) * 2
         where = span or pos
         exported = [w.text for w in words[1:]] if words and words[0].text in _DECLARERS else []
-        for text in (*assigns, *exported):
-            if text.startswith(_PROMPT_HOOKS):  # runs before every prompt from now on
-                self.script(text.split("=", 1)[1], depth + 1, (*via, "startup"), env, span=where)
+        for text in (*assigns, *exported):  # `PROMPT_COMMAND=…`, `PAGER=…`: a command run
+            if held := command_variable(text):  # later (before every prompt, to page, to diff)
+                self.script(held[0], depth + 1, (*via, held[1]), env, span=where)
         if assigns:
             self.record("export", assigns, via, depth, where, False)
             s.assigns = assigns
@@ -552,6 +547,8 @@ class _Run(FollowRun):
         self, word: str, via: tuple[str, ...], depth: int, where: tuple[int, int], raised: bool
     ) -> list[str]:
         self.record("export", [word], via, depth, where, raised)  # `env A=1 cmd`: seen as export
+        if held := command_variable(word):  # `env PAGER='sh -c …' git log`
+            self.script(held[0], depth + 1, (*via, held[1]), {}, span=where)
         return [word]
 
     def record(

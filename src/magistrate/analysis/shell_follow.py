@@ -22,6 +22,7 @@ from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import option_value as _option_value
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.loops import PER_ITEM_BLOCKS, bind_item, block_words, feeder
+from magistrate.analysis.option_commands import option_commands, option_writes
 from magistrate.analysis.prose_commands import COMMON_COMMANDS
 from magistrate.analysis.runners import fleet_command as _fleet_command
 from magistrate.analysis.shell_args import (
@@ -177,6 +178,10 @@ class FollowRun(EffectsRun):
         if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
             for command in ssh_option_commands(argv):
                 self.script(command, depth + 1, via, {}, span=where)
+        for command in option_commands(name, argv):  # `tar --to-command=…`, `sed 'e …'`
+            self.script(command, depth + 1, (*via, name), {}, span=where)
+        for path in option_writes(name, argv):  # `find -fprint F`, `sort -o F`, sed's `w F`
+            self._add("write", path, name)
         if name == "alias":
             self._define_aliases(argv, depth, via, where)
         for command in commands_configured(name, argv)[:8]:  # `git config alias.x '!…'`

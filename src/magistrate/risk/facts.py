@@ -64,8 +64,9 @@ _VENDORS = {
 
 
 # A connection string's password for a named server (not this machine or a compose service),
-# and not a default every tutorial uses.
-_CONNECTION = re.compile(r"://[^/\s:@]+:(?P<password>[^@\s/]+)@(?P<host>[^/:\s?#'\"`]+)")
+# and not a default every tutorial uses, nor the user's own name (`orders:orders`, a development
+# database's convention).
+_CONNECTION = re.compile(r"://(?P<user>[^/\s:@]+):(?P<password>[^@\s/]+)@(?P<host>[^/:\s?#'\"`]+)")
 _LOCAL_HOST = re.compile(
     r"^(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[?::1\]?|[^.]+|.+\.(local|localhost|test|internal\.test))$",
     re.I,
@@ -92,6 +93,7 @@ def _live_connection(text: str) -> bool:
         if (
             not _LOCAL_HOST.match(m.group("host"))
             and password not in _DEFAULT_PASSWORDS
+            and password != m.group("user").lower()
             and not password.startswith(("$", "{", "<", "%"))  # `$PGPASSWORD`, `{{pw}}`, `<pw>`
         ):
             return True

@@ -1,0 +1,237 @@
+"""Commands and file writes hidden in what looks like reading: options whose value is a
+command line (`tar --to-command`, `rsync -e`, `zip -TT`, `man -P`, `git grep -O`), variables a
+program runs (`PAGER`, `GIT_SSH_COMMAND`, `LESSOPEN`), the little languages of sed and awk
+(`sed 'e CMD'`, `s/…/…/e`, `w FILE`; awk's `"CMD" | getline`, `print > "FILE"`), options that
+name an output file (`find -fprint`, `sort -o`, `git log --output`), zsh's glob qualifiers
+(`*(e:'CMD':)`), git's `ext::` transport and make's `--eval '$(shell …)'`.
+
+What they run is read as if typed (the shell analysis follows it); what they write is a write.
+Knowledge as data: one table per way, keyed by program, like the families' tables; the
+GTFOBins project lists the same escapes from the attacker's side.
+"""
+
+from __future__ import annotations
+
+import re
+
+from magistrate.analysis.shell_args import quote
+
+# program -> options whose value is a command line the program runs through the shell.
+OPTION_COMMANDS: dict[str, frozenset[str]] = {
+    "tar": frozenset(
+        {"--to-command", "--checkpoint-action", "--use-compress-program", "-I",
+         "--info-script", "-F", "--new-volume-script", "--rsh-command"}
+    ),
+    "gtar": frozenset({"--to-command", "--checkpoint-action", "--use-compress-program", "-I"}),
+    "rsync": frozenset({"-e", "--rsh"}),
+    "zip": frozenset({"-TT", "--unzip-command"}),
+    "man": frozenset({"-P", "--pager", "-H", "--html"}),
+    "tcpdump": frozenset({"-z"}),
+    "mysql": frozenset({"--pager"}),
+    "fzf": frozenset({"--preview"}),
+}  # fmt: skip
+# git subcommand -> its options whose value is a command (`git rebase -x CMD`; `git grep -O`
+# takes its pager only glued: `-Ocmd`, `--open-files-in-pager=cmd`).
+_GIT_OPTION_COMMANDS: dict[str, frozenset[str]] = {
+    "grep": frozenset({"--open-files-in-pager"}),
+    "rebase": frozenset({"-x", "--exec"}),
+    "difftool": frozenset({"-x", "--extcmd"}),
+    "clone": frozenset({"--upload-pack", "-u"}),
+    "fetch": frozenset({"--upload-pack"}),
+    "pull": frozenset({"--upload-pack"}),
+    "ls-remote": frozenset({"--upload-pack"}),
+    "push": frozenset({"--receive-pack", "--exec"}),
+    "archive": frozenset({"--exec"}),
+}
+# Pagers whose `+CMD` option runs a pager command at start; `!` escapes to the shell.
+_PAGERS = frozenset({"less", "more", "most"})
+_DEBUGGERS = frozenset({"gdb", "lldb"})
+
+# Variables a program runs as a command: name -> the word for `via`.
+COMMAND_VARIABLES: dict[str, str] = {
+    "PROMPT_COMMAND": "startup", "PAGER": "pager", "GIT_PAGER": "pager", "MANPAGER": "pager",
+    "SYSTEMD_PAGER": "pager", "PSQL_PAGER": "pager", "LESSOPEN": "pager", "LESSCLOSE": "pager",
+    "EDITOR": "editor", "VISUAL": "editor", "GIT_EDITOR": "editor", "GIT_SEQUENCE_EDITOR": "editor",
+    "GIT_SSH_COMMAND": "git", "GIT_SSH": "git", "GIT_EXTERNAL_DIFF": "git",
+    "GIT_PROXY_COMMAND": "git", "GIT_ASKPASS": "askpass", "SSH_ASKPASS": "askpass",
+    "SUDO_ASKPASS": "askpass", "BROWSER": "browser", "RSYNC_RSH": "rsync",
+    "FZF_DEFAULT_COMMAND": "fzf",
+}  # fmt: skip
+_ASSIGNED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\+?=(.*)$", re.S)
+
+# program -> options whose value is a file the program writes its output to.
+OPTION_WRITES: dict[str, frozenset[str]] = {
+    "find": frozenset({"-fprint", "-fprint0", "-fprintf", "-fls"}),
+    "sort": frozenset({"-o", "--output"}),
+    "git": frozenset({"--output"}),
+    "shuf": frozenset({"-o", "--output"}),
+}
+_AWKS = frozenset({"awk", "gawk", "mawk", "nawk", "busybox awk"})
+_SEDS = frozenset({"sed", "gsed"})
+
+
+def _values(argv: list[str], options: frozenset[str]) -> list[str]:
+    """The values of `options` in argv: `--opt=V`, `--opt V`, `-xV` (one-letter options)."""
+    out: list[str] = []
+    for k, a in enumerate(argv[:256]):
+        if a == "--":
+            break
+        if a in options and k + 1 < len(argv):
+            out.append(argv[k + 1])
+        elif "=" in a and a.split("=", 1)[0] in options:
+            out.append(a.split("=", 1)[1])
+        elif len(a) > 2 and a[0] == "-" and a[1] != "-" and a[:2] in options:
+            out.append(a[2:])
+    return out
+
+
+def option_commands(name: str, argv: list[str]) -> list[str]:
+    """Command lines a program runs from its options (and from what they name)."""
+    out: list[str] = []
+    if options := OPTION_COMMANDS.get(name):
+        out += _values(argv, options - {"--checkpoint-action"})
+    if name in ("tar", "gtar"):  # `--checkpoint-action=exec=CMD`: only `exec=` runs anything
+        actions = _values(argv, frozenset({"--checkpoint-action"}))
+        out += [a[5:] for a in actions if a.startswith("exec=")]
+    if name == "git":
+        out += _values(argv, _GIT_OPTION_COMMANDS.get(_git_subcommand(argv), frozenset()))
+        out += [a[2:] for a in argv[:64] if a.startswith("-O") and len(a) > 2]
+        out += [_ext_command(a) for a in argv[:64] if a.startswith("ext::")]
+    elif name in _PAGERS:
+        out += [a[1:].lstrip(":")[1:] for a in argv[:64] if a.startswith("+") and "!" in a[:3]]
+    elif name in _DEBUGGERS:
+        out += _debugger_commands(argv)
+    elif name in ("make", "gmake"):
+        out += _make_commands(argv)
+    elif name in _SEDS:
+        out += sed_program(argv)[0]
+    elif name in _AWKS and (code := _first_operand(argv, frozenset({"-f", "-v", "-F"}))):
+        out += awk_program(code)[0]
+    return [c for c in out if c.strip()][:8]
+
+
+def _git_subcommand(argv: list[str]) -> str:
+    """git's subcommand, after its global options (`git -C dir -c k=v grep …`: grep)."""
+    k = 0
+    while k < len(argv) and argv[k].startswith("-"):
+        k += 2 if argv[k] in ("-c", "-C", "--git-dir", "--work-tree", "--namespace") else 1
+    return argv[k] if k < len(argv) else ""
+
+
+def _ext_command(url: str) -> str:
+    """git's `ext::CMD ARGS` remote runs CMD with ARGS (`% ` is a space inside one)."""
+    words = re.split(r"(?<!%) ", url[5:])
+    return " ".join(quote(w.replace("% ", " ").replace("%%", "%")) for w in words)
+
+
+def _debugger_commands(argv: list[str]) -> list[str]:
+    """`gdb -ex '!CMD'`, `-ex 'shell CMD'`, `-ex 'python import os; …'` is code (not here)."""
+    out: list[str] = []
+    for k, a in enumerate(argv[:64]):
+        if a in ("-ex", "--ex", "-o", "--one-line") and k + 1 < len(argv):
+            line = argv[k + 1].strip()
+            if line.startswith("!"):
+                out.append(line[1:])
+            elif line.split(" ", 1)[0] in ("shell", "platform") and " " in line:
+                out.append(line.split(" ", 1)[1].removeprefix("shell "))
+    return out
+
+
+_MAKE_SHELL = re.compile(r"\$[({]shell\s+([^)}]+)[)}]")
+
+
+def _make_commands(argv: list[str]) -> list[str]:
+    """make's `--eval`/`-E` text runs its `$(shell …)`; `SHELL=PROG` runs every recipe with
+    PROG (read as PROG run)."""
+    out: list[str] = []
+    for text in _values(argv, frozenset({"--eval", "-E"})):
+        out += _MAKE_SHELL.findall(text)
+    out += [a.split("=", 1)[1] for a in argv[:64] if a.startswith(("SHELL=", ".SHELLFLAGS="))]
+    return [c for c in out if c not in ("/bin/sh", "/bin/bash", "/usr/bin/bash", "bash", "sh")]
+
+
+def command_variable(assignment: str) -> tuple[str, str] | None:
+    """The command an assignment hands a program to run, and why (`PAGER='sh -c …'`,
+    `LESSOPEN='| CMD %s'`); None for other variables."""
+    m = _ASSIGNED.match(assignment)
+    if m is None or m.group(1) not in COMMAND_VARIABLES:
+        return None
+    value = m.group(2).strip().strip("'\"")
+    if m.group(1) in ("LESSOPEN", "LESSCLOSE"):
+        value = value.lstrip("|").replace("%s", "FILE")
+    return (value, COMMAND_VARIABLES[m.group(1)]) if value.strip() else None
+
+
+def option_writes(name: str, argv: list[str]) -> list[str]:
+    """Files a program writes because an option names them (`find -fprint F`, `sort -o F`,
+    `git log --output=F`), and those sed and awk programs write."""
+    out: list[str] = []
+    if options := OPTION_WRITES.get(name):
+        out += _values(argv, options)
+    if name in _SEDS:
+        out += sed_program(argv)[1]
+    elif name in _AWKS and (code := _first_operand(argv, frozenset({"-f", "-v", "-F"}))):
+        out += awk_program(code)[1]
+    return [w for w in out if w and not w.startswith("/dev/")][:8]
+
+
+def _first_operand(argv: list[str], valued: frozenset[str]) -> str | None:
+    k = 0
+    while k < len(argv):
+        a = argv[k]
+        if a == "--":
+            return argv[k + 1] if k + 1 < len(argv) else None
+        if a in valued:
+            k += 2
+            continue
+        if not a.startswith("-") or a == "-":
+            return a
+        k += 1
+    return None
+
+
+# sed: an address (`1`, `$`, `/re/`, `1~2`), optionally a range and `!`, before a command.
+_SED_ADDR = r"(?:\d+(?:~\d+)?|\$|/(?:[^/\\\n]|\\.)*/[IM]*)"
+_SED_START = rf"(?:^|[;\n{{}}])\s*(?:{_SED_ADDR}(?:\s*,\s*{_SED_ADDR})?\s*!?\s*)?"
+_SED_EXEC = re.compile(_SED_START + r"e\s+([^\n]+)")
+_SED_WRITE = re.compile(_SED_START + r"[wW]\s+([^\n;}]+)")
+# `s` with any delimiter; its flags (`e` runs the result, `w FILE` writes it).
+_SED_SUBST = re.compile(
+    r"s([^\w\s\\])((?:(?!\1)[^\\\n]|\\.)*)\1((?:(?!\1)[^\\\n]|\\.)*)\1([gpiImMe0-9]*)(w\s*[^\n;}]+)?"
+)
+
+
+def sed_program(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The commands a sed program runs (`e CMD`, `s/…/CMD/e`) and the files it writes
+    (`w FILE`, `s/…/…/w FILE`)."""
+    scripts = _values(argv, frozenset({"-e", "--expression"}))
+    if not scripts and (first := _first_operand(argv, frozenset({"-f", "-l", "-s"}))):
+        scripts = [first]
+    runs: list[str] = []
+    writes: list[str] = []
+    for script in scripts[:8]:
+        script = script[:4000]
+        rest = script
+        for m in _SED_SUBST.finditer(script):
+            if "e" in m.group(4):
+                runs.append(m.group(3).replace("\\" + m.group(1), m.group(1)))
+            if m.group(5):
+                writes.append(m.group(5)[1:].strip())
+            rest = rest.replace(m.group(0), " ", 1)
+        runs += [c.strip() for c in _SED_EXEC.findall(rest)]
+        writes += [w.strip() for w in _SED_WRITE.findall(rest)]
+    return runs, writes
+
+
+_AWK_GETLINE = re.compile(r'"((?:[^"\\]|\\.){1,400})"\s*\|\s*getline\b')
+_AWK_PIPE_TO = re.compile(r'(?<!\|)\|\s*"((?:[^"\\]|\\.){1,400})"')
+_AWK_TO_FILE = re.compile(r'\bprintf?\b[^;{}\n|]*?>>?\s*"((?:[^"\\]|\\.){1,400})"')
+
+
+def awk_program(code: str) -> tuple[list[str], list[str]]:
+    """The commands an awk program runs through pipes (`"CMD" | getline`, `print | "CMD"`)
+    and the files it prints into (`print > "FILE"`); `system()` is read as program code."""
+    code = code[:20_000]
+    runs = _AWK_GETLINE.findall(code) + _AWK_PIPE_TO.findall(code)
+    writes = _AWK_TO_FILE.findall(code)
+    return [r.replace('\\"', '"') for r in runs], writes
