@@ -437,6 +437,15 @@ def _deletions(code: str) -> Iterator[str]:
         yield "~"
 
 
+# IPython and Jupyter: a line led by `!` runs in the shell, and so does a cell that opens with
+# `%%bash`, `%%sh` or `%%script bash` (the rest of the cell).
+_NOTEBOOK_SHELL = re.compile(
+    r"^[ \t]*!!?(?![=!])([^\n]{1,2000})$"
+    r"|\A\s*%%(?:bash|sh|script (?:ba)?sh)[^\n]*\n([\s\S]{1,20000})",
+    re.M,
+)
+
+
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     """Recognize file, environment, network and shell calls in program code."""
     out = CodeAnalysis(truncated=len(code) > MAX_CODE)
@@ -513,6 +522,8 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
                 out.decoded.append(payload)
                 out.shell.append(payload)
     out.shell.extend(_argument_vectors(code))
+    if "!" in code or "%%" in code:  # a notebook cell's shell lines (`!pip install …`)
+        out.shell.extend(m.group(1) or m.group(2) for m in _NOTEBOOK_SHELL.finditer(code))
     return out
 
 

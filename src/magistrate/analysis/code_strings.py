@@ -19,10 +19,11 @@ _MAX_NAMES = 64
 
 # One token of a folded expression. Alternatives are tried in order at each position.
 _TOKEN = re.compile(
-    # character codes: ''.join(map(chr, [114, 109])), String.fromCharCode(114, 109), chr(114)
+    # character codes: ''.join(map(chr, [114, 109])), String.fromCharCode(114, 109), chr(114),
+    # Lua's string.char(114, 109)
     r"""\s+|(?P<chars>['"]{2}\.join\(\s*(?:map\(\s*chr\s*,\s*|chr\(\s*\w+\s*\)\s*for\s+\w+\s+in\s+)"""
     r"""[\[(](?P<codes>[\d,\s]{1,2000})[\])]\s*\)?\s*\)"""
-    r"""|String\.fromCharCode\(\s*(?P<codes2>[\d,\s]{1,2000})\))"""
+    r"""|(?:String\.fromCharCode|string\.char)\(\s*(?P<codes2>[\d,\s]{1,2000})\))"""
     r"""|(?P<str>[rbfu]{0,2}(?P<q>['"])(?P<body>(?:(?!(?P=q))[^\\\n]|\\.){0,400})(?P=q))"""
     # the environment read by name
     r"""|(?P<env>(?:os\.)?environ(?:\.get)?\s*[\[(]\s*['"](?P<e1>\w+)['"]\s*[\])]"""
@@ -31,7 +32,7 @@ _TOKEN = re.compile(
     r"""|process\.env\.(?P<e6>\w+)|\$_ENV\s*\[\s*['"](?P<e7>\w+)['"]\s*\])"""
     # the home directory by function
     r"""|(?P<home>(?:pathlib\.)?Path\.home\(\s*\)|(?:os\.path\.)?expanduser\(\s*['"]~['"]\s*\)"""
-    r"""|(?:os\.)?homedir\(\s*\)|Dir\.home)"""
+    r"""|(?:(?:os|require\(\s*['"]os['"]\s*\))\.)?homedir\(\s*\)|Dir\.home)"""
     r"""|(?P<chr>chr\s*\(\s*(?P<code>\d{1,7})\s*\))"""
     r"""|(?P<op>\+|\.\.|\.|~|&)|(?P<name>[A-Za-z_$][\w$]{0,40})""",
 )

@@ -108,7 +108,8 @@ CONVENTIONAL_PROGRAMS = {
     "PAGER": "less",
     "COMSPEC": "cmd",
 }
-_CONVENTIONAL = re2.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*|0)(?::?-([^}]*))?\}?$")
+# (`${0##*/}`: the shell's own name without its folder is still the shell)
+_CONVENTIONAL = re2.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*|0)(?:##?\*/)?(?::?-([^}]*))?\}?$")
 
 
 def conventional_program(word: str) -> str | None:

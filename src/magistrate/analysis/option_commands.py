@@ -101,6 +101,8 @@ def option_commands(name: str, argv: list[str]) -> list[str]:
         out += [a[1:].lstrip(":")[1:] for a in argv[:64] if a.startswith("+") and "!" in a[:3]]
     elif name in _DEBUGGERS:
         out += _debugger_commands(argv)
+    elif name == "tmux":
+        out += _tmux_commands(argv)
     elif name in ("make", "gmake"):
         out += _make_commands(argv)
     elif name in _SEDS:
@@ -135,6 +137,35 @@ def _debugger_commands(argv: list[str]) -> list[str]:
             elif line.split(" ", 1)[0] in ("shell", "platform") and " " in line:
                 out.append(line.split(" ", 1)[1].removeprefix("shell "))
     return out
+
+
+# tmux commands that start a shell command (their last operands), and keys typed into a pane.
+_TMUX_STARTS = frozenset(
+    "new-session new new-window neww split-window splitw respawn-pane respawnp respawn-window"
+    " respawnw run-shell run".split()
+)
+_TMUX_VALUED = frozenset("-s -n -c -t -x -y -e -f -F -l -p -S -L".split())
+
+
+def _tmux_commands(argv: list[str]) -> list[str]:
+    """`tmux new -d -s x 'CMD'` runs CMD; `tmux send-keys -t x 'CMD' Enter` types it."""
+    k = 0
+    while k < len(argv) and argv[k].startswith("-"):
+        k += 2 if argv[k] in ("-S", "-L", "-f") else 1
+    if k >= len(argv) or argv[k] not in _TMUX_STARTS | {"send-keys", "send"}:
+        return []
+    sub, rest, operands = argv[k], argv[k + 1 :], []
+    j = 0
+    while j < len(rest):
+        if rest[j].startswith("-") and rest[j] != "-":
+            j += 2 if rest[j] in _TMUX_VALUED else 1
+            continue
+        operands.append(rest[j])
+        j += 1
+    if sub in ("send-keys", "send"):
+        keys = [o for o in operands if o not in ("Enter", "C-m", "KPEnter")]
+        return [" ".join(keys)] if keys else []
+    return [" ".join(operands)] if operands else []
 
 
 _MAKE_SHELL = re.compile(r"\$[({]shell\s+([^)}]+)[)}]")

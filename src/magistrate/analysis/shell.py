@@ -37,13 +37,7 @@ from magistrate.analysis.launches import runner_fetch
 from magistrate.analysis.loops import feeder, rewrite_loops
 from magistrate.analysis.option_commands import command_variable
 from magistrate.analysis.paths import PathClassifier
-from magistrate.analysis.powershell import (
-    WINDOWS,
-    assigned_command,
-    ps_hint,
-    ps_plain,
-    what_if,
-)
+from magistrate.analysis.powershell import WINDOWS, assigned_command, ps_hint, ps_plain, what_if
 from magistrate.analysis.shell_args import (
     BRACE_LIST,
     parallel_lines,
@@ -266,6 +260,10 @@ class _Run(FollowRun):
                 env[name] = value  # `dir=$HOME`: later `"$dir"/*` is `$HOME/*`
             elif source := _substitution_source(words[i].subs):
                 self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
+                if source == "decoder" and "$" not in (
+                    v := self._resolve(words[i], env).split("=")[1]
+                ):
+                    env[name] = v  # `X=$(echo L2V0Yw== | base64 -d)`: X is /etc
             elif (known := self._resolve(words[i], env).partition("=")[2]) and (
                 "$" not in known or _PLAIN_REFERENCE.match(known) or _ONLY_HOME_REFS.match(known)
             ):
@@ -348,7 +346,9 @@ class _Run(FollowRun):
             head = argv[0] = head[1:]  # zsh: `=rm` is the path of rm
         if head == "set" and words and not words[0].quoted:
             values = [a for a in argv[1:] if a[:1] != "-"]
-            if len(values) > 1 and _NAME.match(values[0]):
+            if argv[1:2] == ["--"]:  # `set -- rm -rf ~; "$@"`: the positional parameters
+                env["@"] = env["*"] = " ".join(quote(a) for a in argv[2:])
+            elif len(values) > 1 and _NAME.match(values[0]):
                 env[values[0]] = " ".join(values[1:])  # fish: `set c rm` assigns c
         if head.lower() in ("%comspec%", "$env:comspec"):  # cmd's own path, in a variable
             head = argv[0] = "cmd"
@@ -479,12 +479,11 @@ class _Run(FollowRun):
                 stdin_targets = _listed_paths(s.prev.invocation, self.classify)
             elif name == "xargs" and (fed := self._stdin_code(s)) is not None:
                 stdin_targets = fed.split()[:8]  # `xargs rm -rf <<< /`: the here-string's words
-            if (
-                name == "xargs"
-                and stdin_targets
-                and (mark := replace_string(argv[wrapper_at + 1 : i]))
-            ):  # `xargs -I{} dd of={}`: each item where the mark is (the narrowest: `-1`)
-                argv[i:] = [a.replace(mark, stdin_targets[-1]) for a in argv[i:]]
+            if name == "xargs" and (mark := replace_string(argv[wrapper_at + 1 : i])):
+                # `xargs -I{} dd of={}`: each item where the mark is (the narrowest: `-1`); an
+                # unknown item spliced into an address is what the pipe carries, sent (`?d={}`)
+                item, known = (stdin_targets or ["$XARGS_ITEM"])[-1], bool(stdin_targets)
+                argv[i:] = [a.replace(mark, item) if known or "://" in a else a for a in argv[i:]]
                 stdin_targets = []
             if name == "parallel" and i < len(argv) and " " in argv[i]:
                 for line in parallel_lines(argv[i:]):  # `parallel 'git push -f origin {}' ::: main`

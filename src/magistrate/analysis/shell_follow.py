@@ -44,6 +44,7 @@ from magistrate.analysis.transfer_sessions import TRANSFER_CLIENTS, session_line
 __all__ = ["FollowRun"]
 
 _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
+_VALUED_SHELL_OPTIONS = [["-O"], ["+O"], ["-o"], ["+o"], ["--rcfile"], ["--init-file"]]
 _PWSH_COMMAND = frozenset({"-command", "-c", "/c", "-commandwithargs"})
 _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 # Decoded text that is not a script: control characters, bytes that were not UTF-16.
@@ -355,8 +356,8 @@ class FollowRun(EffectsRun):
         for k, a in enumerate(argv):
             if _SHELL_C_FLAG.match(a) and k + 1 < len(argv):
                 return bind_positional(argv[k + 1], argv[k + 2 :])
-            if not a.startswith("-"):
-                return None
+            if not a.startswith(("-", "+")) and argv[k - 1 : k] not in _VALUED_SHELL_OPTIONS:
+                return None  # (`bash -O expand_aliases -c …`: an option's value, read on)
         return None
 
     def _code_from_words(
@@ -476,7 +477,7 @@ class FollowRun(EffectsRun):
             if w.process_sub and any(runs_fetcher(sub) for sub in w.subs):
                 self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} {w.text[:100]}")
                 return
-            if w.process_sub and w.text == path and interpreter in C.SHELLS:
+            if w.process_sub and w.text == path and interpreter in (*C.SHELLS, "source", "."):
                 # `bash <(echo 'rm -rf ~')`: the script is what the substitution prints
                 for sub in w.subs[:4]:
                     printed, _ = evaluate_substitution(sub)

@@ -22,6 +22,7 @@ __all__ = ["CRON_SCHEDULE", "NET_DEVICE", "RunState", "ShellAnalysis", "SimpleCo
 
 # `$NAME`, `${NAME}`, and the positional parameters of a function's body (`$1`, `"$@"`).
 _VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9@*])\}|\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*])")
+_INDIRECT_REF = re.compile(r"\$\{!([A-Za-z_][A-Za-z0-9_]*)\}")
 CRON_SCHEDULE = re.compile(
     r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[*\d/,\-]+\s+){5})"
     r"(?:(?:root|www-data|nobody|daemon)\s+)?"
@@ -159,6 +160,8 @@ class RunState:
                     self.out.facts.setdefault(Fact.DECODED_EXEC, f"$({sub.strip()[:80]})")
                     self.out.derived.append(literal)
                 text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
+        if env and "${!" in text:  # `x=a; ${!x}`: the value of the variable x names
+            text = _INDIRECT_REF.sub(lambda m: env.get(env.get(m[1], ""), m[0]), text)
         if env and "$" in text:
             text = _VAR_REF.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
         return text

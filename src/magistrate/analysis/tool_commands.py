@@ -102,8 +102,8 @@ def _values(value: Any) -> list[str]:
 # Command-line programs whose tools take the program's own words: the command or subcommand,
 # an argument list, and named options (git has its own reading above).
 CLI_PROGRAMS = frozenset(
-    "kubectl helm terraform tofu terragrunt pulumi gcloud gsutil bq az aws doctl flyctl fly"
-    " heroku vercel netlify wrangler docker podman gh glab npm pnpm yarn pip uv cargo ansible"
+    "kubectl helm argocd flux terraform tofu terragrunt pulumi gcloud gsutil bq az aws doctl flyctl"
+    " fly heroku vercel netlify wrangler docker podman gh glab npm pnpm yarn pip uv cargo ansible"
     " ansible-playbook psql mysql redis-cli mongosh".split()
 )
 CLI_ARGS = ("args", "argv", "arguments", "cli_args")
@@ -113,7 +113,8 @@ _CLI_COMMAND = ("command", "subcommand", "cmd", "action", "operation")
 # Argument names (lower case, `_` and `-` removed) that name the kind of resource a
 # subcommand acts on (`kubectl get secrets`), then the resource's name.
 _CLI_KINDS = ("resourcetype", "resource", "resourcekind", "kind")
-_CLI_OPERANDS = (*_CLI_KINDS, "name", "names", "resourcename")
+_CLI_NAMES = ("name", "names", "resourcename", "app", "appname", "application", "release")
+_CLI_OPERANDS = (*_CLI_KINDS, *_CLI_NAMES)
 
 
 def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
@@ -129,7 +130,9 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
         # `kubectl_get {"resourceType": "secrets", …}`: the name holds the subcommand and the
         # resource arguments are its operands (`kubectl get secrets`); a name with no operand
         # (`aws.iam_attach_role_policy`) is judged by its words (`aws` spells verbs with `-`)
-        if len(words) < 2 or not any(isinstance(flat.get(k), str) for k in _CLI_KINDS):
+        # (`argocd_app_delete {"name": …}`: a name after the subcommand's words, but aws's)
+        by_name = words[0] != "aws" and any(isinstance(flat.get(k), str) for k in _CLI_NAMES)
+        if len(words) < 2 or not (by_name or any(isinstance(flat.get(k), str) for k in _CLI_KINDS)):
             return None
         operands = [v for k in _CLI_OPERANDS for v in _values(flat.get(k))][:8]
     line = [*words, *(str(command).split()[:8] if command else []), *_values(listed), *operands]
@@ -152,22 +155,47 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     return " ".join(shlex.quote(w) for w in line[:MAX_WORDS])
 
 
+# A tool that runs a command on another machine over ssh (`ssh_exec {"host": …, "command": …}`):
+# `ssh [USER@]HOST CMD`, judged as the shell judges that line (what runs there, and where).
+_REMOTE_WORDS = frozenset({"ssh", "remote", "sshexec"})
+_HOST = ("host", "hostname", "server", "target", "address", "ip", "instance", "node", "machine")
+_REMOTE_COMMAND = ("command", "cmd", "script", "commandline", "shellcommand")
+
+
+def remote_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
+    """`ssh HOST CMD` for a tool that runs CMD on HOST over ssh; None for other tools."""
+    if not _REMOTE_WORDS & set(tool_words.split()):
+        return None
+    flat = _flat(args)
+    host = next((flat[k] for k in _HOST if isinstance(flat.get(k), str) and flat[k]), None)
+    cmd = next((flat[k] for k in _REMOTE_COMMAND if isinstance(flat.get(k), str)), None)
+    if host is None or not cmd or not cmd.strip():
+        return None
+    user = flat.get("user") or flat.get("username")
+    where = f"{user}@{host}" if isinstance(user, str) and user else host
+    return " ".join(["ssh", shlex.quote(where), shlex.quote(cmd)])
+
+
 # File tools that move or copy (`move_file {"source": …, "destination": …}`): the command that
 # does the same, so a move takes what it moves away from where it was, as `mv` does.
-_FILE_VERBS = {"move": "mv", "rename": "mv", "copy": "cp -r"}
+_FILE_VERBS = {"move": "mv", "rename": "mv", "copy": "cp -r", "delete": "rm", "remove": "rm"}
 _FILE_NOUNS = frozenset({"file", "files", "directory", "dir", "folder", "path", "item"})
 _FROM = ("source", "src", "from", "sourcepath", "oldpath", "path", "frompath")
 _TO = ("destination", "dest", "to", "target", "destinationpath", "newpath", "topath", "targetpath")
 
 
 def file_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
-    """`mv SRC DST` for a tool that moves or renames a file, `cp -r` for one that copies."""
+    """`mv SRC DST` for a tool that moves or renames a file, `cp -r` for one that copies, `rm`
+    for one that deletes."""
     words = tool_words.split()
     verb = next((_FILE_VERBS[w] for w in words if w in _FILE_VERBS), None)
     if verb is None or not _FILE_NOUNS & set(words):
         return None
     flat = _flat(args)
     src = next((flat[k] for k in _FROM if isinstance(flat.get(k), str) and flat[k]), None)
+    if verb == "rm":  # `delete_directory {"path": …, "recursive": true}`: `rm -r PATH`
+        tree = flat.get("recursive") is True or bool({"directory", "folder", "dir"} & set(words))
+        return None if src is None else f"rm {'-r ' if tree else ''}-- {shlex.quote(src)}"
     dst = next((flat[k] for k in _TO if isinstance(flat.get(k), str) and flat[k]), None)
     if src is None or dst is None:
         return None
@@ -176,7 +204,7 @@ def file_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
 
 def tool_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     """The command line a tool call runs under another name (git's, a CLI's, a file move's)."""
-    for reading in (git_command, cli_command, file_command):
+    for reading in (git_command, cli_command, file_command, remote_command):
         line = reading(tool_words, args)
         if line is not None:
             return line

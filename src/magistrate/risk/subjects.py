@@ -125,6 +125,21 @@ def _arguments_view(pairs: Sequence[_Pair]) -> str:
     return "\n".join(f"{_view_name(role, k, v)}={v}" for role, k, v in pairs if role != "replaced")
 
 
+# A notebook cell's or a browser page's `source` or `script` is program code (Python with its
+# `!` shell lines, JavaScript), not a file's path or a shell line.
+_CODE_TOOLS = re.compile(
+    r"\b(notebook|jupyter|ipython|cell|repl|interpreter|browser|page|evaluate|playwright|puppeteer)\b"
+)
+_CODE_KEYS = frozenset({"source", "script", "cell", "cell_source", "cellsource"})
+
+
+def _code_roles(tool_words: str, pairs: list[_Pair]) -> list[_Pair]:
+    """The pairs with a code tool's `source`/`script` in the code role."""
+    if not tool_words or not _CODE_TOOLS.search(tool_words):
+        return pairs
+    return [("code" if k.lower() in _CODE_KEYS else r, k, v) for r, k, v in pairs]
+
+
 def _said(pairs: list[_Pair], subjects: Sequence[Subject]) -> list[_Pair]:
     """The arguments that say something: captions of a command-running call, skip switches
     left off (`_SKIP_SWITCH`) and a wrapped program's argument list (`kubectl {"args": […]}`)
@@ -310,6 +325,7 @@ class SubjectReader:
         subjects = ctx.subjects
         db_tool = bool(_DB_WORDS.search(ctx.tool_words))
         pairs = _said(self.roles.by_role(action.args if args is None else args), ctx.subjects)
+        pairs = _code_roles(ctx.tool_words, pairs)
         if action.kind == "http" and (line := HTTP_LINE.match(action.text or "")):
             pairs = [("url", "url", line.group(2)), ("method", "method", line.group(1)), *pairs]
         flat = _arguments_view(pairs)

@@ -135,12 +135,15 @@ _JSONPATH_EXPR = re.compile(r"\{([^{}]*)\}")
 # (not the annotations: kubectl's last-applied-configuration holds the values).
 _METADATA_PATH = re.compile(
     r"^\s*(range\s+\.items\[[^\]]*\]|end|\"[^\"]*\"|'[^']*'"  # a loop, text
-    r"|\.(items\[[^\]]*\]\.)?(type|metadata\.(?!annotations\b|managedFields\b)[\w.\[\]'\"-]+))\s*$"
+    r"|\.(items\[[^\]]*\]\.)?(type|metadata\.(?!annotations\b|managedFields\b)[\w.\[\]'\"-]+)"
+    # a TLS secret's certificate, public by design (`{.data.tls\.crt}`; never `tls.key`)
+    r"|\.data(\.(tls|ca)\\?\.crt|\[['\"](tls|ca)\.crt['\"]\]))\s*$"
 )
 
 
 def _metadata_only(output: str) -> bool:
-    """`-o jsonpath={.metadata.name}`: only a secret's metadata printed, never its values."""
+    """`-o jsonpath={.metadata.name}`: only a secret's metadata (or its public certificate)
+    printed, never its values."""
     kind, _, template = output.partition("=")
     if kind.lower() != "jsonpath" or not template:
         return False
@@ -325,6 +328,10 @@ FAMILY: Family = Family(
             lacks=("read:secret-store",),
         ),
         Example("kubectl get secret x -o jsonpath='{.data.password}'", has=("read:secret-store",)),
+        Example("kubectl get secret t -o jsonpath='{.data.tls\\.key}'", has=("read:secret-store",)),
+        Example(
+            "kubectl get secret t -o jsonpath='{.data.tls\\.crt}'", lacks=("read:secret-store",)
+        ),
         Example(
             "kubectl get secret db-creds -n prod -o jsonpath='{.metadata.creationTimestamp}'",
             lacks=("read:secret-store",),
