@@ -296,6 +296,8 @@ def evaluate_substitution(sub: str) -> tuple[str | None, bool]:
         elif isinstance(tok, Word):
             dynamic = dynamic or tok.dynamic
             stages[-1].append(tok.text)
+        elif tok.op == "<<<" and tok.target is not None and len(stages) == 1:
+            stages = [["echo", tok.target.text], stages[0]]  # `rev <<< 'x'`: `echo x | rev`
         elif not (tok.target is not None and tok.target.text in ("/dev/null", "&1", "1", "2")):
             return None, False  # a redirection other than errors thrown away
     if (known := known_output(stages)) is not None:  # whoever `$(id -un)` is: their home

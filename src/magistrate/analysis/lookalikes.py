@@ -17,6 +17,7 @@ import re
 MIN_LENGTH = 5
 
 _PYPI = """
+jellyfish
 boto3 botocore urllib3 requests setuptools certifi charset-normalizer idna typing-extensions
 python-dateutil s3transfer packaging aiobotocore six numpy pyyaml s3fs fsspec pip cryptography
 pydantic pydantic-core cffi attrs google-api-core pycparser pandas importlib-metadata jmespath
@@ -60,6 +61,7 @@ bpython ptpython pdbpp iredis
 """
 
 _NPM = """
+react-scripts
 react react-dom preact lodash express axios chalk commander debug moment uuid typescript webpack
 vue vuex nuxt next svelte jquery underscore async request bluebird yargs minimist glob rimraf
 mkdirp fs-extra semver dotenv cross-env cross-spawn nodemon eslint prettier jest mocha chai sinon
@@ -198,6 +200,8 @@ ECOSYSTEMS = {
     "uvx": "pypi",
     "cargo": "crates",
 }
+# A capital I among lower-case letters: in most fonts the l it stands in for.
+_CAPITAL_I = re.compile(r"[a-z]I|I[a-z]")
 # `name==1.0`, `name[extra]>=2`, `name@^4`: the name alone.
 _VERSIONED = re.compile(r"^(@?[A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -213,7 +217,15 @@ def imitated_package(manager: str, spec: str) -> str | None:
     if registry is None:
         registry = _REGISTRIES[ecosystem] = _Registry(_LISTS[ecosystem])
     m = _VERSIONED.match(spec)
-    return registry.imitated(m.group(1)) if m else None
+    if m is None:
+        return None
+    name = m.group(1)
+    if _CAPITAL_I.search(name) and _canonical(name) not in registry.known:
+        # `jeIlyfish`: a capital I where an l belongs reads as the popular name
+        as_l = name.replace("I", "l")
+        if _canonical(as_l) in registry.known:
+            return _canonical(as_l)
+    return registry.imitated(name)
 
 
 def _module_parts(path: str) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import shlex
 
 import re2  # type: ignore[import-untyped]
 
+from magistrate.analysis.dynamic import evaluate_substitution
 from magistrate.analysis.shell_state import CRON_SCHEDULE
 
 MAX_SCRIPT_COMMANDS = 512  # commands read out of a Makefile, Dockerfile, CI file…
@@ -25,6 +26,14 @@ _RECIPE = re.compile(
 # `$(HOME)` and `${HOME}` in a recipe are make's variables (the environment's, by default):
 # the shell sees their value, as `${HOME}`; `$$` is a dollar the shell sees.
 _MAKE_VARIABLE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+# In a recipe, `$(shell CMD)` is replaced by CMD's output before the shell reads the line: the
+# shell runs what it prints (`$(shell printf '\x63\x75…')` is the command it decodes to).
+_RECIPE_SHELL = re.compile(r"\$\(shell\s+((?:[^()]|\([^()]*\))*)\)")
+
+
+def _make_output(m: re.Match[str]) -> str:
+    printed, _ = evaluate_substitution(m.group(1))
+    return printed if printed is not None else f"$({m.group(1)})"
 # A YAML block scalar of commands: `run: |` (GitHub, CircleCI), `script: |`, Azure's `bash: |`,
 # `pwsh: |`, `powershell: |`, `inlineScript: |`.
 _BLOCK_RUN = re.compile(
@@ -246,7 +255,8 @@ def commands_in(content: str) -> list[str]:
         if exec_form:  # `ENTRYPOINT ["/bin/bash", "-c", "…"]`: the words, as the shell would
             out.append(_joined(exec_form.group(1) or exec_form.group(2)))
         elif m and m.group(1) is not None:  # a Makefile recipe: make's variables, then `$$`
-            out.append(_MAKE_VARIABLE.sub(r"${\1}", m.group(1)).replace("$$", "$").strip())
+            recipe = _RECIPE_SHELL.sub(_make_output, m.group(1))
+            out.append(_MAKE_VARIABLE.sub(r"${\1}", recipe).replace("$$", "$").strip())
         elif m:
             out.append(next(g for g in m.groups() if g is not None).strip())
         elif CRON_SCHEDULE.match(line) and not line.lstrip().startswith("#"):

@@ -179,6 +179,13 @@ class FollowRun(EffectsRun):
         if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
             for command in ssh_option_commands(argv):
                 self.script(command, depth + 1, via, {}, span=where)
+        if name == "touch" and "--" in argv:
+            self.option_files += [a for a in argv[argv.index("--") + 1 :] if a[:2] == "--"][:8]
+        elif self.option_files and "*" in argv:  # `tar cf b.tar *`: the glob passes them
+            if option_commands(name, [*argv, *self.option_files]) != option_commands(name, argv):
+                evidence = f"a command passed as file names to {name}: {self.option_files[-1]}"
+                self.out.facts.setdefault(Fact.DECODED_EXEC, evidence[:160])
+            argv = [*argv, *self.option_files]
         for command in option_commands(name, argv):  # `tar --to-command=…`, `sed 'e …'`
             self.script(command, depth + 1, (*via, name), {}, span=where)
         for path in option_writes(name, argv):  # `find -fprint F`, `sort -o F`, sed's `w F`

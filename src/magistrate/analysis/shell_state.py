@@ -98,6 +98,9 @@ class RunState:
         self.work = 0  # characters lexed so far (the work budget)
         self.exported: list[str] = []  # `export RAILS_ENV=test`: later commands run with it
         self.aliases: dict[str, str] = {}  # `alias ll='ls -la'`: a later `ll` runs `ls -la`
+        # files named like options (`touch -- --checkpoint-action=exec=…`): a later `*` hands
+        # them to its command as options
+        self.option_files: list[str] = []
         # `f() { …; }`: a later `f ARGS` runs its body (the body, and where f was defined)
         self.functions: dict[str, tuple[str, int]] = {}
 
