@@ -138,6 +138,12 @@ _URL_WITH_BROWSER_SECRET = re2.compile(
     r"""(?:document\.cookie|(?:local|session)Storage\b|JSON\.stringify\(\s*(?:local|session)Storage)"""
 )
 _BEACON = re.compile(r"navigator\.sendBeacon\s*\(\s*" + _STR)
+# A request whose address has data joined onto it (`urlopen('https://x/p?d=' + blob)`): what is
+# joined leaves in the address.
+_URL_SPLICED = re.compile(
+    r"(?:urlopen|Request|requests\.get|httpx\.get|fetch|axios\.get|http\.get|https\.get"
+    r"|file_get_contents)\s*\(\s*" + _STR + r"\s*(?:\+|\.\s)"
+)
 _FETCH = re.compile(
     r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
     r"|require\(\s*['\"]https?['\"]\s*\)\.get"
@@ -163,6 +169,8 @@ _HOME_CALL = re.compile(
 )
 _DOTFILE_STRING = re.compile(r"""["']~?(/\.[\w.-]+(?:/[^"'\s]{0,200})?)["']""")
 _SOCKET_SEND = re.compile(r"\.(?:send|sendall|sendto|write|end)\s*\(|\bprint\s+\$\w+\s")
+# Files found by a pattern, then opened: what the pattern matches is read.
+_GLOBBED = re.compile(r"(?:\bi?glob|\.r?glob|globSync|glob\.sync|Dir\.glob|Dir\[)\s*\(?\s*" + _STR)
 _OPENS = re.compile(r"\b(?:open|readFileSync|readFile|read|File\.read|IO\.read|slurp)\b")
 # Calls that hand a string to a shell (Python, Node, PHP, Ruby, Lua).
 _SHELL_CALLEES = (
@@ -498,7 +506,7 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
                 out.shell.append(payload)
     if "script" in code:
         out.shell.extend(m.group(1) for m in _APPLESCRIPT_SHELL.finditer(code))
-    for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA, _BEACON):
+    for pattern in (_SEND, _FETCH_POST, _URLOPEN_DATA, _BEACON, _URL_SPLICED):
         for m in pattern.finditer(code):
             add("send", m.group(2), "code")
     for m in _FETCH.finditer(code):
@@ -536,6 +544,9 @@ def _sockets_and_home(code: str, add: Callable[[str, str, str], None]) -> None:
     if _HOME_CALL.search(code) and _OPENS.search(code):  # `os.homedir() + "/.ssh/id_rsa"`
         for m in _DOTFILE_STRING.finditer(code):
             add("read", "~" + m.group(1), "code")
+    if "glob" in code.lower() and _OPENS.search(code):  # `for p in glob('/home/*/.ssh/id_*'):`
+        for m in _GLOBBED.finditer(code):
+            add("read", m.group(2), "code")
     sockets = [m.group(2) for m in _SOCKET.finditer(code)]
     sockets += [m.group(2) for m in _AIMED.finditer(code)]
     if sockets and _SOCKET_SEND.search(code):

@@ -34,6 +34,8 @@ _RECIPE_SHELL = re.compile(r"\$\(shell\s+((?:[^()]|\([^()]*\))*)\)")
 def _make_output(m: re.Match[str]) -> str:
     printed, _ = evaluate_substitution(m.group(1))
     return printed if printed is not None else f"$({m.group(1)})"
+
+
 # A YAML block scalar of commands: `run: |` (GitHub, CircleCI), `script: |`, Azure's `bash: |`,
 # `pwsh: |`, `powershell: |`, `inlineScript: |`.
 _BLOCK_RUN = re.compile(

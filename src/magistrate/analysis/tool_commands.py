@@ -10,6 +10,7 @@ Knowledge as data: for each git verb, its arguments' names and the options they 
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Mapping
@@ -102,9 +103,9 @@ def _values(value: Any) -> list[str]:
 # Command-line programs whose tools take the program's own words: the command or subcommand,
 # an argument list, and named options (git has its own reading above).
 CLI_PROGRAMS = frozenset(
-    "kubectl helm argocd flux terraform tofu terragrunt pulumi gcloud gsutil bq az aws doctl flyctl"
-    " fly heroku vercel netlify wrangler docker podman gh glab npm pnpm yarn pip uv cargo ansible"
-    " ansible-playbook psql mysql redis-cli mongosh".split()
+    "kubectl helm argocd flux doppler infisical terraform tofu terragrunt pulumi gcloud gsutil bq"
+    " az aws doctl flyctl fly heroku vercel netlify wrangler docker podman gh glab npm pnpm yarn"
+    " pip uv cargo ansible ansible-playbook psql mysql redis-cli mongosh".split()
 )
 CLI_ARGS = ("args", "argv", "arguments", "cli_args")
 # Words of a tool's name that say it runs something, not what it runs (`terraform_run`).
@@ -113,6 +114,16 @@ _CLI_COMMAND = ("command", "subcommand", "cmd", "action", "operation")
 # Argument names (lower case, `_` and `-` removed) that name the kind of resource a
 # subcommand acts on (`kubectl get secrets`), then the resource's name.
 _CLI_KINDS = ("resourcetype", "resource", "resourcekind", "kind")
+# MCP servers named for what they wrap (`mcp__kubernetes__kubectl_get`), and the programs whose
+# tools are named for a whole subcommand (`doppler_secrets_download`); a package manager's
+# `npm.publish_metadata` is not `npm publish`.
+_SERVERS = frozenset({"kubernetes", "k8s", "kube", "cluster", "cloud", "infra", "devops", "ops"})
+_SUBCOMMAND_TOOLS = frozenset(
+    "doppler infisical argocd flux helm kubectl az gcloud doctl netlify vercel fly flyctl heroku"
+    " wrangler".split()
+)
+# Arguments whose object or list value is the body the command sends (`kubectl patch -p JSON`).
+_CLI_BODIES = frozenset({"patch", "data", "spec", "body", "manifest", "overrides"})
 _CLI_NAMES = ("name", "names", "resourcename", "app", "appname", "application", "release")
 _CLI_OPERANDS = (*_CLI_KINDS, *_CLI_NAMES)
 
@@ -120,6 +131,8 @@ _CLI_OPERANDS = (*_CLI_KINDS, *_CLI_NAMES)
 def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     """The command line a tool wrapping a command-line program runs; None for other tools."""
     words = [w for w in tool_words.split() if w not in _GENERIC]
+    if words[1:2] and words[0] in _SERVERS and words[1] in CLI_PROGRAMS:
+        words = words[1:]  # `mcp__kubernetes__kubectl_patch`: the server's name, then the program
     if not words or words[0] not in CLI_PROGRAMS:
         return None
     flat = _flat(args)
@@ -130,8 +143,12 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
         # `kubectl_get {"resourceType": "secrets", …}`: the name holds the subcommand and the
         # resource arguments are its operands (`kubectl get secrets`); a name with no operand
         # (`aws.iam_attach_role_policy`) is judged by its words (`aws` spells verbs with `-`)
-        # (`argocd_app_delete {"name": …}`: a name after the subcommand's words, but aws's)
-        by_name = words[0] != "aws" and any(isinstance(flat.get(k), str) for k in _CLI_NAMES)
+        # (`argocd_app_delete {"name": …}`: a name after the subcommand's words; `doppler_secrets_
+        # download {…}`: two subcommand words, options after; not aws's, whose verbs have dashes)
+        by_name = words[0] != "aws" and (
+            (len(words) >= 3 and words[0] in _SUBCOMMAND_TOOLS)
+            or any(isinstance(flat.get(k), str) for k in _CLI_NAMES)
+        )
         if len(words) < 2 or not (by_name or any(isinstance(flat.get(k), str) for k in _CLI_KINDS)):
             return None
         operands = [v for k in _CLI_OPERANDS for v in _values(flat.get(k))][:8]
@@ -140,6 +157,10 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     for key, value in args.items():
         low = _KEY.sub("", str(key)).lower()
         # (`is False`, not `== False`: `"replicas": 0` is an option's value)
+        option = "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", str(key)).lower()
+        if low in _CLI_BODIES and isinstance(value, (Mapping, list)):  # `"patch": [{…}]`
+            line.append(f"{option}={json.dumps(value)[:2000]}")
+            continue
         if (
             low in named
             or isinstance(value, (Mapping, list, tuple))
@@ -147,7 +168,6 @@ def cli_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
             or value is False
         ):
             continue
-        option = "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", str(key)).lower()
         if value is True:
             line.append(option)
         elif len(str(value)) <= 200:

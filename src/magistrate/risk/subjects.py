@@ -71,7 +71,7 @@ HTTP_LINE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)", 
 PATHLIKE = re.compile(r"^\s*(?:[~/]|\.{1,2}/|[A-Za-z]:[\\/]|\$HOME)\S*\s*$|^\S+\.\w{1,8}$")
 _DB_WORDS = re.compile(
     r"\b(sql|db|database|query|postgres|postgresql|mysql|sqlite|snowflake"
-    r"|bigquery|redshift|warehouse|table)\b"
+    r"|bigquery|redshift|warehouse|table|sqlserver|mssql|tsql|mariadb|oracle|clickhouse|duckdb)\b"
 )
 _CARET = re.compile(r"(?<=[\w\"])\^(?=[\w\"])")
 _CONCAT_HINT = re.compile(r"['\"]\s*\+\s*['\"]")

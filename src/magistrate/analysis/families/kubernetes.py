@@ -62,6 +62,13 @@ _POLICY_KINDS = frozenset(
         "ciliumnetworkpolicies", "globalnetworkpolicy", "globalnetworkpolicies",
     }
 )  # fmt: skip
+# A patch that lets a policy pass what it would stop: a webhook ignoring its own failures or
+# matching nothing, an enforcement turned to a warning, a rule removed.
+_WEAKENS = re.compile(
+    r"failurePolicy[^\n]{0,40}Ignore|enforcementAction[^\n]{0,40}(dryrun|warn)"
+    r"|validationFailureAction[^\n]{0,40}Audit|\"op\"\s*:\s*\"remove\"|namespaceSelector|objectSelector",
+    re.I,
+)
 _SECURITY_TOOLS = frozenset(
     {"gatekeeper", "kyverno", "falco", "opa", "tetragon", "neuvector", "sysdig", "crowdstrike",
      "falcon", "twistlock", "aqua", "trivy", "kubearmor"}
@@ -176,6 +183,13 @@ def _kubectl(inv: Invocation, classify: Classify) -> Iterator[Effect]:
         yield _resource("privilege", f"a pod on {rest[0]} with the host", {"container-escape"}, inv)
     elif verb == "run" and _host_pod(inv.argv):
         yield _resource("privilege", "a pod with the host", {"container-escape"} | where, inv)
+    elif (
+        verb == "patch"
+        and rest
+        and _kinds(rest[0])[0] & _POLICY_KINDS
+        and _WEAKENS.search(" ".join(inv.argv))
+    ):  # an admission webhook told to let requests through when it fails, a policy only warned
+        yield _resource("stop", f"security policy {' '.join(rest)}"[:200], {"security"}, inv)
     elif verb in ("exec", "cp", "attach"):
         yield _resource("apply", f"{verb} {' '.join(rest)}"[:200], {"remote-exec"} | where, inv)
     elif verb in _CHANGERS and not (verb == "rollout" and words[1:2] in (["status"], ["history"])):
@@ -326,6 +340,15 @@ FAMILY: Family = Family(
         Example(
             "kubectl get secrets -n dev -o custom-columns=NAME:.metadata.name",
             lacks=("read:secret-store",),
+        ),
+        Example(
+            "kubectl patch validatingwebhookconfiguration gatekeeper --type json -p"
+            ' \'[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Ignore"}]\'',
+            has=("stop:security",),
+        ),
+        Example(
+            'kubectl patch networkpolicy web -p \'{"spec":{"podSelector":{}}}\'',
+            lacks=("stop",),
         ),
         Example("kubectl get secret x -o jsonpath='{.data.password}'", has=("read:secret-store",)),
         Example("kubectl get secret t -o jsonpath='{.data.tls\\.key}'", has=("read:secret-store",)),
