@@ -25,6 +25,8 @@ _RULED_OUT = re.compile(
     r"\b(never|not|no|avoid|don'?t|doesn'?t|won'?t|mustn'?t|shouldn'?t|can'?t|cannot|refuse"
     r"|(ask|check|confirm|verify)\b[^.;\n]{0,40}\bbefore|(ask|get|wait for)\s+(the\s+)?"
     r"(user|owner|human|approval|permission|consent|confirmation)|only\s+(after|if|when|with)"
+    r"|only\s+(maintainers|admins|administrators|humans|a human|people|owners|the owner|staff"
+    r"|release managers|the release workflow|ci)"  # "only maintainers publish": not the agent
     r"|unless|except|prohibited|forbidden|nunca|jam[aá]is|ne|pas|nicht|nie"
     r"|niemals|kein\w*|non|mai|niet|nooit|zakaz\w*|prohib\w+|verboten|vietat\w+)\b",
     re.I,
