@@ -45,7 +45,6 @@ from magistrate.analysis.shell_args import (
     replace_string,
     spelled_program,
 )
-from magistrate.analysis.shell_args import substitution_source as _substitution_source
 from magistrate.analysis.shell_follow import FollowRun
 from magistrate.analysis.shell_lex import Op, Token, Word, _decode_ansi_c, lex
 from magistrate.analysis.shell_parts import (
@@ -55,7 +54,15 @@ from magistrate.analysis.shell_parts import (
     word_is,
     written_text,
 )
-from magistrate.analysis.shell_state import CRON_SCHEDULE, ShellAnalysis, SimpleCommand
+from magistrate.analysis.shell_state import (
+    ASSIGNMENT as _ASSIGNMENT,
+)
+from magistrate.analysis.shell_state import (
+    CRON_SCHEDULE,
+    ShellAnalysis,
+    SimpleCommand,
+    set_variables,
+)
 
 MAX_DEPTH = 16  # nested shells, substitutions, `ssh host` hops followed
 MAX_INVOCATIONS = 1_000
@@ -88,7 +95,6 @@ _STRUCTURAL = frozenset({"for", "select", "case", "function"})
 _PRINTERS = frozenset({"echo", "printf"})
 
 
-_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
 # sudo options that run no command: list the privileges (`-l cmd` asks whether cmd may run),
 # renew the timestamp, print the version or help.
 _SUDO_RUNS_NOTHING = frozenset(
@@ -99,11 +105,6 @@ _IFS = re.compile(r"\$\{IFS\}|\$IFS\b")
 # tried (quadratic: 14 s for 40,000 letters and a parenthesis).
 _FORK_BOMB = re.compile(r"(?<![\w:.])([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*\1\s*&")
 _HOST_ESCAPE = frozenset({"container-escape"})
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
-# A value whose only expansions are the home folder (`rm,-rf,$HOME`): a known place.
-_ONLY_HOME_REFS = re.compile(r"^(?:[^$`]|\$(?:HOME|\{HOME\})(?!\w))*$")
-# Variables whose value the shell runs as a command later (before each prompt).
 _DECLARERS = frozenset({"export", "declare", "typeset", "readonly"})
 
 
@@ -249,27 +250,7 @@ class _Run(FollowRun):
                 env[words[i + 1].text] = loop_value(words[i + 3], env)
             return
         # Leading assignments: remembered for later words, and visible to rules as `export`.
-        assigns: list[str] = []
-        while i < len(words):
-            text = words[i].text
-            m = _ASSIGNMENT.match(text) if "=" in text and text[0] != "=" else None
-            if not m:
-                break
-            name, _, value = m.groups()
-            if not words[i].dynamic or _PLAIN_REFERENCE.match(value):
-                env[name] = value  # `dir=$HOME`: later `"$dir"/*` is `$HOME/*`
-            elif source := _substitution_source(words[i].subs):
-                self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
-                if source == "decoder" and "$" not in (
-                    v := self._resolve(words[i], env).split("=")[1]
-                ):
-                    env[name] = v  # `X=$(echo L2V0Yw== | base64 -d)`: X is /etc
-            elif (known := self._resolve(words[i], env).partition("=")[2]) and (
-                "$" not in known or _PLAIN_REFERENCE.match(known) or _ONLY_HOME_REFS.match(known)
-            ):
-                env[name] = known  # `c=${c}rl`, `cmd=$(printf '\x72\x6d')`: what it now holds
-            assigns.append(words[i].text)
-            i += 1
+        i, assigns = self.leading_assignments(words, i, env)
         words = words[i:]
         if words and words[0].text in ("export", "declare", "typeset"):  # later commands see it
             self.exported += [w.text for w in words[1:] if _ASSIGNMENT.match(w.text)][:32]
@@ -345,11 +326,7 @@ class _Run(FollowRun):
         if head[:1] == "=" and len(head) > 1 and words and not words[0].quoted:
             head = argv[0] = head[1:]  # zsh: `=rm` is the path of rm
         if head == "set" and words and not words[0].quoted:
-            values = [a for a in argv[1:] if a[:1] != "-"]
-            if argv[1:2] == ["--"]:  # `set -- rm -rf ~; "$@"`: the positional parameters
-                env["@"] = env["*"] = " ".join(quote(a) for a in argv[2:])
-            elif len(values) > 1 and _NAME.match(values[0]):
-                env[values[0]] = " ".join(values[1:])  # fish: `set c rm` assigns c
+            set_variables(argv, env)  # fish's `set c rm`; `set -- rm -rf ~` then `"$@"`
         if head.lower() in ("%comspec%", "$env:comspec"):  # cmd's own path, in a variable
             head = argv[0] = "cmd"
         if "^" in head.strip("^") and words and not words[0].quoted:

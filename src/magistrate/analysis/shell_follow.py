@@ -484,7 +484,11 @@ class FollowRun(EffectsRun):
             if w.process_sub and any(runs_fetcher(sub) for sub in w.subs):
                 self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} {w.text[:100]}")
                 return
-            if w.process_sub and w.text == path and interpreter in (*C.SHELLS, "source", "."):
+            if (
+                w.process_sub
+                and w.text == path
+                and (interpreter in C.SHELLS or interpreter in ("source", "."))
+            ):
                 # `bash <(echo 'rm -rf ~')`: the script is what the substitution prints
                 for sub in w.subs[:4]:
                     printed, _ = evaluate_substitution(sub)

@@ -15,6 +15,7 @@ from magistrate.analysis.effects import Effect
 from magistrate.analysis.facts import Fact
 from magistrate.analysis.invocation import Invocation, basename
 from magistrate.analysis.paths import PathClassifier
+from magistrate.analysis.shell_args import quote
 from magistrate.analysis.shell_args import substitution_source as _substitution_source
 from magistrate.analysis.shell_lex import Redir, Word
 
@@ -28,6 +29,23 @@ CRON_SCHEDULE = re.compile(
     r"(?:(?:root|www-data|nobody|daemon)\s+)?"
 )
 NET_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/", re.I)
+
+
+ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?=)(.*)$", re.S)
+PLAIN_REFERENCE = re.compile(r"^\$(\{\w+\}|\w+)(/[\w./-]*)?$")
+# A value whose only expansions are the home folder (`rm,-rf,$HOME`): a known place.
+_ONLY_HOME_REFS = re.compile(r"^(?:[^$`]|\$(?:HOME|\{HOME\})(?!\w))*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def set_variables(argv: list[str], env: dict[str, str]) -> None:
+    """What `set` assigns: fish's `set c rm` a variable, `set -- a b` the positional parameters
+    (`"$@"` is then `a b`)."""
+    values = [a for a in argv[1:] if a[:1] != "-"]
+    if argv[1:2] == ["--"]:
+        env["@"] = env["*"] = " ".join(quote(a) for a in argv[2:])
+    elif len(values) > 1 and _NAME.match(values[0]):
+        env[values[0]] = " ".join(values[1:])
 
 
 @dataclass(slots=True, init=False)
@@ -103,6 +121,33 @@ class RunState:
         self.option_files: list[str] = []
         # `f() { …; }`: a later `f ARGS` runs its body (the body, and where f was defined)
         self.functions: dict[str, tuple[str, int]] = {}
+
+    def leading_assignments(
+        self, words: list[Word], i: int, env: dict[str, str]
+    ) -> tuple[int, list[str]]:
+        """Leading assignments from word `i`, into `env` (or `tainted`); the next word's index."""
+        assigns: list[str] = []
+        while i < len(words):
+            text = words[i].text
+            m = ASSIGNMENT.match(text) if "=" in text and text[0] != "=" else None
+            if not m:
+                break
+            name, _, value = m.groups()
+            if not words[i].dynamic or PLAIN_REFERENCE.match(value):
+                env[name] = value  # `dir=$HOME`: later `"$dir"/*` is `$HOME/*`
+            elif source := _substitution_source(words[i].subs):
+                self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
+                if source == "decoder" and "$" not in (
+                    v := self._resolve(words[i], env).split("=")[1]
+                ):
+                    env[name] = v  # `X=$(echo L2V0Yw== | base64 -d)`: X is /etc
+            elif (known := self._resolve(words[i], env).partition("=")[2]) and (
+                "$" not in known or PLAIN_REFERENCE.match(known) or _ONLY_HOME_REFS.match(known)
+            ):
+                env[name] = known  # `c=${c}rl`, `cmd=$(printf '\x72\x6d')`: what it now holds
+            assigns.append(words[i].text)
+            i += 1
+        return i, assigns
 
     def _hidden_source(self, word: Word) -> None:
         """A word run as code whose value is a download or a decoded payload: `$(curl …)` as a
