@@ -142,8 +142,9 @@ _BEACON = re.compile(r"navigator\.sendBeacon\s*\(\s*" + _STR)
 # (`urlopen('https://x/p?d=' + b64encode(open(p).read()))`): what is joined leaves in the address.
 _URL_SPLICED = re.compile(
     r"(?:urlopen|Request|requests\.get|httpx\.get|fetch|axios\.get|http\.get|https\.get"
-    r"|file_get_contents)\s*\(\s*" + _STR + r"\s*(?:\+|\.\s)[^\n]{0,160}?"
-    r"(?:\.read\(|b64encode|base64|btoa\(|readFileSync|document\.cookie|localStorage)"
+    r"|file_get_contents)\s*\(\s*" + _STR + r"\s*(?:\+|\.\s)[^\n;]{0,160}?"
+    r"(?:open\([^\n]{0,80}\.read\(|b64encode|base64\.|btoa\(|readFileSync|document\.cookie"
+    r"|localStorage)"
 )
 _FETCH = re.compile(
     r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
@@ -446,15 +447,6 @@ def _deletions(code: str) -> Iterator[str]:
         yield "~"
 
 
-# IPython and Jupyter: a line led by `!` runs in the shell, and so does a cell that opens with
-# `%%bash`, `%%sh` or `%%script bash` (the rest of the cell).
-_NOTEBOOK_SHELL = re.compile(
-    r"^[ \t]*!!?(?![=!])([^\n]{1,2000})$"
-    r"|\A\s*%%(?:bash|sh|script (?:ba)?sh)[^\n]*\n([\s\S]{1,20000})",
-    re.M,
-)
-
-
 def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
     """Recognize file, environment, network and shell calls in program code."""
     out = CodeAnalysis(truncated=len(code) > MAX_CODE)
@@ -531,8 +523,6 @@ def analyze_code(code: str, classifier: PathClassifier) -> CodeAnalysis:
                 out.decoded.append(payload)
                 out.shell.append(payload)
     out.shell.extend(_argument_vectors(code))
-    if "!" in code or "%%" in code:  # a notebook cell's shell lines (`!pip install …`)
-        out.shell.extend(m.group(1) or m.group(2) for m in _NOTEBOOK_SHELL.finditer(code))
     return out
 
 

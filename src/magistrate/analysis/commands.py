@@ -31,8 +31,6 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "doas": frozenset(["-u", "-C"]),
     "pkexec": frozenset(["--user"]),
     "nohup": frozenset(),
-    # `screen -dmS NAME CMD`: a detached session running CMD (the name glued to its flags)
-    "screen": frozenset(["-S", "-dmS", "-dS", "-mS", "-DmS", "-c", "-e", "-h", "-p", "-t", "-T"]),
     "time": frozenset(["-f", "-o", "--format", "--output"]),
     "command": frozenset(),
     "builtin": frozenset(),

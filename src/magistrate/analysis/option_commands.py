@@ -95,7 +95,8 @@ def option_commands(name: str, argv: list[str]) -> list[str]:
         out += [a[5:] for a in actions if a.startswith("exec=")]
     if name == "git":
         out += _values(argv, _GIT_OPTION_COMMANDS.get(_git_subcommand(argv), frozenset()))
-        out += [a[2:] for a in argv[:64] if a.startswith("-O") and len(a) > 2]
+        if _git_subcommand(argv) == "grep":  # (diff's and log's -O name an order file)
+            out += [a[2:] for a in argv[:64] if a.startswith("-O") and len(a) > 2]
         out += [_ext_command(a) for a in argv[:64] if a.startswith("ext::")]
     elif name in _PAGERS:
         out += [a[1:].lstrip(":")[1:] for a in argv[:64] if a.startswith("+") and "!" in a[:3]]
@@ -103,6 +104,8 @@ def option_commands(name: str, argv: list[str]) -> list[str]:
         out += _debugger_commands(argv)
     elif name == "tmux":
         out += _tmux_commands(argv)
+    elif name == "screen":
+        out += _screen_commands(argv)
     elif name in ("make", "gmake"):
         out += _make_commands(argv)
     elif name in _SEDS:
@@ -130,7 +133,7 @@ def _debugger_commands(argv: list[str]) -> list[str]:
     """`gdb -ex '!CMD'`, `-ex 'shell CMD'`, `-ex 'python import os; …'` is code (not here)."""
     out: list[str] = []
     for k, a in enumerate(argv[:64]):
-        if a in ("-ex", "--ex", "-o", "--one-line") and k + 1 < len(argv):
+        if a in ("-ex", "--ex", "-eval-command", "--eval-command") and k + 1 < len(argv):
             line = argv[k + 1].strip()
             if line.startswith("!"):
                 out.append(line[1:])
@@ -158,7 +161,8 @@ def _tmux_commands(argv: list[str]) -> list[str]:
     j = 0
     while j < len(rest):
         if rest[j].startswith("-") and rest[j] != "-":
-            j += 2 if rest[j] in _TMUX_VALUED else 1
+            # (a cluster's last letter may take the value: `new -ds NAME`)
+            j += 2 if rest[j] in _TMUX_VALUED or "-" + rest[j][-1] in _TMUX_VALUED else 1
             continue
         operands.append(rest[j])
         j += 1
@@ -168,7 +172,28 @@ def _tmux_commands(argv: list[str]) -> list[str]:
     return [" ".join(operands)] if operands else []
 
 
-_MAKE_SHELL = re.compile(r"\$[({]shell\s+([^)}]+)[)}]")
+# screen: the options that take a value (a cluster ending in one: `-dmS NAME`), and those that
+# attach to or list sessions (their operand is a session's name, not a command).
+_SCREEN_VALUED = frozenset("S c e h p t T s Logfile".split())
+_SCREEN_ATTACH = frozenset("-r -R -x -D -ls -list -wipe -Q -v -version".split())
+
+
+def _screen_commands(argv: list[str]) -> list[str]:
+    """`screen -dmS x CMD` runs CMD; `screen -S x -X stuff 'CMD^M'` types it; `-X exec CMD`."""
+    if "-X" in argv:
+        rest = argv[argv.index("-X") + 1 :]
+        if rest[:1] == ["stuff"] and rest[1:]:
+            return [rest[1].replace("^M", "\n").replace("\\n", "\n").strip()]
+        return [" ".join(quote(w) for w in rest[1:])] if rest[:1] in (["exec"], ["screen"]) else []
+    k = 0
+    while k < len(argv) and argv[k].startswith("-"):
+        if argv[k] in _SCREEN_ATTACH:
+            return []
+        k += 2 if argv[k][1:] in _SCREEN_VALUED or argv[k][-1:] == "S" else 1
+    return [" ".join(quote(w) for w in argv[k:])] if k < len(argv) else []
+
+
+_MAKE_SHELL = re.compile(r"\$[({]shell\s+([^)}]{1,2000})[)}]")
 
 
 def _make_commands(argv: list[str]) -> list[str]:
@@ -224,8 +249,8 @@ def _first_operand(argv: list[str], valued: frozenset[str]) -> str | None:
 # sed: an address (`1`, `$`, `/re/`, `1~2`), optionally a range and `!`, before a command.
 _SED_ADDR = r"(?:\d+(?:~\d+)?|\$|/(?:[^/\\\n]|\\.)*/[IM]*)"
 _SED_START = rf"(?:^|[;\n{{}}])\s*(?:{_SED_ADDR}(?:\s*,\s*{_SED_ADDR})?\s*!?\s*)?"
-_SED_EXEC = re.compile(_SED_START + r"e\s+([^\n]+)")
-_SED_WRITE = re.compile(_SED_START + r"[wW]\s+([^\n;}]+)")
+_SED_EXEC = re.compile(_SED_START + r"e\s*([^\s;}][^\n]*)")
+_SED_WRITE = re.compile(_SED_START + r"[wW]\s*([^\s;}][^\n;}]*)")
 # `s` with any delimiter; its flags (`e` runs the result, `w FILE` writes it).
 _SED_SUBST = re.compile(
     r"s([^\w\s\\])((?:(?!\1)[^\\\n]|\\.)*)\1((?:(?!\1)[^\\\n]|\\.)*)\1([gpiImMe0-9]*)(w\s*[^\n;}]+)?"
@@ -236,7 +261,7 @@ def sed_program(argv: list[str]) -> tuple[list[str], list[str]]:
     """The commands a sed program runs (`e CMD`, `s/…/CMD/e`) and the files it writes
     (`w FILE`, `s/…/…/w FILE`)."""
     scripts = _values(argv, frozenset({"-e", "--expression"}))
-    if not scripts and (first := _first_operand(argv, frozenset({"-f", "-l", "-s"}))):
+    if not scripts and (first := _first_operand(argv, frozenset({"-f", "-l"}))):
         scripts = [first]
     runs: list[str] = []
     writes: list[str] = []
@@ -254,15 +279,19 @@ def sed_program(argv: list[str]) -> tuple[list[str], list[str]]:
     return runs, writes
 
 
-_AWK_GETLINE = re.compile(r'"((?:[^"\\]|\\.){1,400})"\s*\|\s*getline\b')
-_AWK_PIPE_TO = re.compile(r'(?<!\|)\|\s*"((?:[^"\\]|\\.){1,400})"')
-_AWK_TO_FILE = re.compile(r'\bprintf?\b[^;{}\n|]*?>>?\s*"((?:[^"\\]|\\.){1,400})"')
+_AWK_GETLINE = re.compile(r'"((?:[^"\\]|\\.){1,400})"\s*\|&?\s*getline\b')
+_AWK_PIPE_TO = re.compile(r'(?<![|"])\|&?\s*"((?:[^"\\]|\\.){1,400})"')
+# `print "CMD" | "sh"`: what is printed into a shell is what it runs (GTFOBins' form)
+_AWK_INTO_SHELL = re.compile(
+    r'\bprintf?\s*\(?\s*"((?:[^"\\]|\\.){1,400})"\s*\)?\s*\|&?\s*"(?:/bin/|/usr/bin/)?(?:ba|z|da|k)?sh"'
+)
+_AWK_TO_FILE = re.compile(r'\bprintf?\b[^;{}\n|]{0,200}?>>?\s*"((?:[^"\\]|\\.){1,400})"')
 
 
 def awk_program(code: str) -> tuple[list[str], list[str]]:
     """The commands an awk program runs through pipes (`"CMD" | getline`, `print | "CMD"`)
     and the files it prints into (`print > "FILE"`); `system()` is read as program code."""
     code = code[:20_000]
-    runs = _AWK_GETLINE.findall(code) + _AWK_PIPE_TO.findall(code)
+    runs = _AWK_GETLINE.findall(code) + _AWK_PIPE_TO.findall(code) + _AWK_INTO_SHELL.findall(code)
     writes = _AWK_TO_FILE.findall(code)
     return [r.replace('\\"', '"') for r in runs], writes

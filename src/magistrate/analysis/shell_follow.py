@@ -38,7 +38,7 @@ from magistrate.analysis.shell_args import (
 )
 from magistrate.analysis.shell_effects import EffectsRun
 from magistrate.analysis.shell_lex import Word
-from magistrate.analysis.shell_state import NET_DEVICE, SimpleCommand
+from magistrate.analysis.shell_state import NET_DEVICE, SimpleCommand, read_variables
 from magistrate.analysis.transfer_sessions import TRANSFER_CLIENTS, session_lines
 
 __all__ = ["FollowRun"]
@@ -71,6 +71,7 @@ _UNRESOLVED = re.compile(r'^\s*"?(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9@*])"?\
 
 
 _STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
+_SCRIPT_READERS = C.SHELLS | {"source", "."}  # `bash <(…)`, `source <(…)`: what it prints runs
 
 
 class FollowRun(EffectsRun):
@@ -155,7 +156,7 @@ class FollowRun(EffectsRun):
             self._transfer(inv, s, stdin_code, depth, nested_via, where)
         elif name in _STDIN_SCRIPTS and stdin_code is not None:  # `at`, `make -f - <<EOF`
             self.script(_fed(name, argv, stdin_code), depth + 1, nested_via, dict(env), span=where)
-        self._commands_in_settings(name, argv, depth, nested_via, where)
+        self._commands_in_settings(name, argv, depth, nested_via, where, stdin_code, env)
 
     def _transfer(
         self,
@@ -172,15 +173,26 @@ class FollowRun(EffectsRun):
             self.script(line, depth + 1, via, {}, span=where)
 
     def _commands_in_settings(
-        self, name: str, argv: list[str], depth: int, via: tuple[str, ...], where: tuple[int, int]
+        self,
+        name: str,
+        argv: list[str],
+        depth: int,
+        via: tuple[str, ...],
+        where: tuple[int, int],
+        stdin_code: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         """Commands given as settings: ssh's options (run now, before connecting), aliases
         (run where used), and values stored for a program to run later by itself."""
+        if name == "read" and stdin_code is not None and env is not None:
+            read_variables(argv, stdin_code, env)  # `IFS=, read -r a b <<< 'x,y'`: a=x, b=y
         if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
             for command in ssh_option_commands(argv):
                 self.script(command, depth + 1, via, {}, span=where)
-        if name == "touch" and "--" in argv:
-            self.option_files += [a for a in argv[argv.index("--") + 1 :] if a[:2] == "--"][:8]
+        if name == "touch":  # `touch -- --x=…`, `touch ./-e…`: names a glob passes as options
+            made = argv[argv.index("--") + 1 :] if "--" in argv else []
+            made += [a[2:] for a in argv if a.startswith("./-")]
+            self.option_files += [a for a in made if a[:1] == "-"][:8]
         elif self.option_files and "*" in argv:  # `tar cf b.tar *`: the glob passes them
             if option_commands(name, [*argv, *self.option_files]) != option_commands(name, argv):
                 evidence = f"a command passed as file names to {name}: {self.option_files[-1]}"
@@ -484,11 +496,7 @@ class FollowRun(EffectsRun):
             if w.process_sub and any(runs_fetcher(sub) for sub in w.subs):
                 self.out.facts.setdefault(Fact.REMOTE_CODE, f"{interpreter} {w.text[:100]}")
                 return
-            if (
-                w.process_sub
-                and w.text == path
-                and (interpreter in C.SHELLS or interpreter in ("source", "."))
-            ):
+            if w.process_sub and w.text == path and interpreter in _SCRIPT_READERS:
                 # `bash <(echo 'rm -rf ~')`: the script is what the substitution prints
                 for sub in w.subs[:4]:
                     printed, _ = evaluate_substitution(sub)

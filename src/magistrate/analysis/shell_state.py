@@ -48,6 +48,29 @@ def set_variables(argv: list[str], env: dict[str, str]) -> None:
         env[values[0]] = " ".join(values[1:])
 
 
+# `read`'s options that take a value (`-p PROMPT`, `-d DELIM`, `-a ARRAY`…).
+_READ_VALUED = frozenset({"-a", "-d", "-i", "-n", "-N", "-p", "-t", "-u"})
+
+
+def read_variables(argv: list[str], fed: str, env: dict[str, str]) -> None:
+    """What `read NAME…` assigns from the line it is fed, split on `$IFS` (the last name takes
+    the rest): `IFS=, read -r p f t <<< 'rm,-rf,/x'` makes p rm, f -rf, t /x."""
+    names: list[str] = []
+    k = 1
+    while k < len(argv) and len(names) < 16:
+        if argv[k] in _READ_VALUED:
+            k += 2
+            continue
+        if not argv[k].startswith("-") and _NAME.match(argv[k]):
+            names.append(argv[k])
+        k += 1
+    ifs = env.get("IFS", " \t\n") or " \t\n"
+    parts = [p for p in re.split("[" + re.escape(ifs) + "]", fed.strip("\n")) if p or ifs.strip()]
+    for j, name in enumerate(names or ["REPLY"]):
+        last = j == len(names or ["REPLY"]) - 1
+        env[name] = ifs[0].join(parts[j:]) if last else (parts[j] if j < len(parts) else "")
+
+
 @dataclass(slots=True, init=False)
 class ShellAnalysis:
     """What a shell command line runs and does."""
@@ -138,7 +161,7 @@ class RunState:
             elif source := _substitution_source(words[i].subs):
                 self.tainted[name] = source  # `a=$(curl …)`: running `$a` runs the download
                 if source == "decoder" and "$" not in (
-                    v := self._resolve(words[i], env).split("=")[1]
+                    v := self._resolve(words[i], env, True).partition("=")[2]
                 ):
                     env[name] = v  # `X=$(echo L2V0Yw== | base64 -d)`: X is /etc
             elif (known := self._resolve(words[i], env).partition("=")[2]) and (
@@ -209,7 +232,12 @@ class RunState:
                     self.out.derived.append(literal)
                 text = text.replace(f"$({sub})", literal).replace(f"`{sub}`", literal)
         if env and "${!" in text:  # `x=a; ${!x}`: the value of the variable x names
-            text = _INDIRECT_REF.sub(lambda m: env.get(env.get(m[1], ""), m[0]), text)
+            text = _INDIRECT_REF.sub(
+                lambda m: env.get(
+                    env.get(m[1], ""), "${" + env[m[1]] + "}" if m[1] in env else m[0]
+                ),
+                text,
+            )
         if env and "$" in text:
             text = _VAR_REF.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
         return text

@@ -200,6 +200,12 @@ def remote_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
 # does the same, so a move takes what it moves away from where it was, as `mv` does.
 _FILE_VERBS = {"move": "mv", "rename": "mv", "copy": "cp -r", "delete": "rm", "remove": "rm"}
 _FILE_NOUNS = frozenset({"file", "files", "directory", "dir", "folder", "path", "item"})
+# Stores whose files are not on this machine (their tools keep their own reading).
+_REMOTE_STORES = frozenset(
+    "s3 gcs gs storage blob blobs bucket object objects github gitlab bitbucket gdrive drive"
+    " dropbox box onedrive sharepoint azure aws gcp".split()
+)
+_STORE_ARGS = frozenset({"bucket", "repo", "repository", "owner", "fileid", "driveid", "container"})
 _FROM = ("source", "src", "from", "sourcepath", "oldpath", "path", "frompath")
 _TO = ("destination", "dest", "to", "target", "destinationpath", "newpath", "topath", "targetpath")
 
@@ -209,9 +215,11 @@ def file_command(tool_words: str, args: Mapping[str, Any]) -> str | None:
     for one that deletes."""
     words = tool_words.split()
     verb = next((_FILE_VERBS[w] for w in words if w in _FILE_VERBS), None)
-    if verb is None or not _FILE_NOUNS & set(words):
+    if verb is None or not _FILE_NOUNS & set(words) or _REMOTE_STORES & set(words):
         return None
     flat = _flat(args)
+    if _STORE_ARGS & set(flat):  # a bucket's object, a repository's file: not this machine's
+        return None
     src = next((flat[k] for k in _FROM if isinstance(flat.get(k), str) and flat[k]), None)
     if verb == "rm":  # `delete_directory {"path": …, "recursive": true}`: `rm -r PATH`
         tree = flat.get("recursive") is True or bool({"directory", "folder", "dir"} & set(words))

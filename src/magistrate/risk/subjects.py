@@ -125,19 +125,33 @@ def _arguments_view(pairs: Sequence[_Pair]) -> str:
     return "\n".join(f"{_view_name(role, k, v)}={v}" for role, k, v in pairs if role != "replaced")
 
 
-# A notebook cell's or a browser page's `source` or `script` is program code (Python with its
-# `!` shell lines, JavaScript), not a file's path or a shell line.
-_CODE_TOOLS = re.compile(
-    r"\b(notebook|jupyter|ipython|cell|repl|interpreter|browser|page|evaluate|playwright|puppeteer)\b"
-)
+# A notebook cell's `source` and a page's `script` (what a notebook, REPL or evaluate tool runs)
+# are program code, not a file's path or a shell line; a cell's shell lines (IPython's `!cmd`,
+# `x = !cmd`, `%sx`/`%system`, a `%%bash`, `%%sh`, `%%!` or `%%script SHELL` cell) run in the
+# shell. A path given as `source` stays a path (`set_input_files {"source": "~/.ssh/id_rsa"}`).
+_CODE_TOOLS = re.compile(r"\b(notebook|jupyter|ipython|cell|repl|evaluate|eval)\b")
 _CODE_KEYS = frozenset({"source", "script", "cell", "cell_source", "cellsource"})
+_PATH_VALUE = re.compile(r"^[~./\w-]*(/[\w.@+-]+)+/?$|^[\w.-]+\.\w{1,5}$")
+_NOTEBOOK_SHELL = re.compile(
+    r"^[ \t]*(?:[A-Za-z_]\w*\s*=\s*)?(?:!!?|%sx\s|%system\s)(?![=!])([^\n]{1,2000})$"
+    r"|\A\s*%%(?:bash|sh|!|script\s+(?:--\S+\s+)*\S*sh\b)[^\n]*\n([\s\S]{1,20000})",
+    re.M,
+)
 
 
 def _code_roles(tool_words: str, pairs: list[_Pair]) -> list[_Pair]:
-    """The pairs with a code tool's `source`/`script` in the code role."""
+    """The pairs with a notebook or evaluate tool's `source`/`script` as code, and a notebook
+    cell's shell lines as shell."""
     if not tool_words or not _CODE_TOOLS.search(tool_words):
         return pairs
-    return [("code" if k.lower() in _CODE_KEYS else r, k, v) for r, k, v in pairs]
+    out: list[_Pair] = []
+    for role, key, value in pairs:
+        if key.lower() in _CODE_KEYS and not _PATH_VALUE.match(value.strip()):
+            out.append(("code", key, value))
+            out += [("shell", key, m[1] or m[2]) for m in _NOTEBOOK_SHELL.finditer(value[:50_000])]
+        else:
+            out.append((role, key, value))
+    return out
 
 
 def _said(pairs: list[_Pair], subjects: Sequence[Subject]) -> list[_Pair]:

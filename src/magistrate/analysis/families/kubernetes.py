@@ -62,11 +62,11 @@ _POLICY_KINDS = frozenset(
         "ciliumnetworkpolicies", "globalnetworkpolicy", "globalnetworkpolicies",
     }
 )  # fmt: skip
-# A patch that lets a policy pass what it would stop: a webhook ignoring its own failures or
-# matching nothing, an enforcement turned to a warning, a rule removed.
+# A patch that lets a policy pass what it would stop: a webhook ignoring its own failures, an
+# enforcement turned to a dry run or a warning.
 _WEAKENS = re.compile(
     r"failurePolicy[^\n]{0,40}Ignore|enforcementAction[^\n]{0,40}(dryrun|warn)"
-    r"|validationFailureAction[^\n]{0,40}Audit|\"op\"\s*:\s*\"remove\"|namespaceSelector|objectSelector",
+    r"|validationFailureAction[^\n]{0,40}Audit|validationActions[^\n]{0,20}Warn",
     re.I,
 )
 _SECURITY_TOOLS = frozenset(
