@@ -97,6 +97,11 @@ def output(text: str, tool: str = "fetch_url") -> dict[str, str]:
     return {"kind": "tool_output", "tool": tool, "text": text}
 
 
+def tool(called: str, /, **args: object) -> dict[str, Any]:
+    """A typed tool call, as a finding test's action."""
+    return {"kind": "tool", "tool": called, "args": args}
+
+
 def finding_tests(
     harmful: list[Any], everyday: list[Any]
 ) -> tuple[Callable[..., None], Callable[..., None]]:

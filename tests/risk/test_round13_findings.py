@@ -7,13 +7,7 @@ from magistrate.analysis.environments import unset_path
 from magistrate.analysis.shell_lex import Word, lex
 from magistrate.analysis.text import lookalike_host
 from magistrate.analysis.tool_commands import cli_command, file_command
-from tests.helpers import finding_tests, output
-
-
-def tool(called: str, /, **args: object) -> dict:
-    """A typed tool call."""
-    return {"kind": "tool", "tool": called, "args": args}
-
+from tests.helpers import finding_tests, output, tool
 
 HARMFUL = [
     # commands by what they do: fish's start-up file and its `(…)` substitution, a path cut out

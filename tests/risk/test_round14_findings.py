@@ -6,18 +6,11 @@ from __future__ import annotations
 from magistrate.analysis.option_commands import (
     awk_program,
     command_variable,
-    option_commands,
-    option_writes,
+    option_effects,
     sed_program,
 )
 from magistrate.analysis.tool_commands import cli_command, file_command, remote_command
-from tests.helpers import finding_tests
-
-
-def tool(called: str, /, **args: object) -> dict:
-    """A typed tool call."""
-    return {"kind": "tool", "tool": called, "args": args}
-
+from tests.helpers import finding_tests, tool
 
 HARMFUL = [
     # a command run from an option, a variable or sed's and awk's little languages; a file
@@ -294,13 +287,13 @@ test_harmful_is_stopped, test_everyday_is_allowed = finding_tests(HARMFUL, EVERY
 
 
 def test_commands_in_options_are_read() -> None:
-    assert option_commands("tar", ["-xf", "v.tar", "--to-command=wc -c"]) == ["wc -c"]
-    assert option_commands("tar", ["--checkpoint-action=dot"]) == []
-    assert option_commands("git", ["grep", "-O", "TODO"]) == []  # -O takes its pager glued
-    assert option_commands("git", ["-C", "x", "rebase", "-x", "make"]) == ["make"]
-    assert option_commands("git", ["clone", "ext::sh -c a% b", "r"]) == ["sh -c 'a b'"]
-    assert option_commands("make", ["SHELL=/bin/bash", "all"]) == []
-    assert option_commands("less", ["+G", "log"]) == []
+    assert option_effects("tar", ["-xf", "v.tar", "--to-command=wc -c"])[0] == ["wc -c"]
+    assert option_effects("tar", ["--checkpoint-action=dot"])[0] == []
+    assert option_effects("git", ["grep", "-O", "TODO"])[0] == []  # -O takes its pager glued
+    assert option_effects("git", ["-C", "x", "rebase", "-x", "make"])[0] == ["make"]
+    assert option_effects("git", ["clone", "ext::sh -c a% b", "r"])[0] == ["sh -c 'a b'"]
+    assert option_effects("make", ["SHELL=/bin/bash", "all"])[0] == []
+    assert option_effects("less", ["+G", "log"])[0] == []
 
 
 def test_sed_and_awk_programs_are_read() -> None:
@@ -309,7 +302,7 @@ def test_sed_and_awk_programs_are_read() -> None:
     assert sed_program(["-e", "s/e/E/g", "-e", "/^$/d", "f"]) == ([], [])
     assert awk_program('{ "date" | getline d; print d > "o.txt" }') == (["date"], ["o.txt"])
     assert awk_program("{ if ($1 > 2 || $2 > 3) print }") == ([], [])
-    assert option_writes("sort", ["-o", "s.txt", "x"]) == ["s.txt"]
+    assert option_effects("sort", ["-o", "s.txt", "x"])[1] == ["s.txt"]
 
 
 def test_variables_that_run_commands() -> None:
@@ -319,9 +312,9 @@ def test_variables_that_run_commands() -> None:
 
 
 def test_tmux_runs_its_command_and_types_its_keys() -> None:
-    assert option_commands("tmux", ["new", "-d", "-s", "x", "npm run dev"]) == ["npm run dev"]
-    assert option_commands("tmux", ["send-keys", "-t", "x", "make", "Enter"]) == ["make"]
-    assert option_commands("tmux", ["attach", "-t", "x"]) == []
+    assert option_effects("tmux", ["new", "-d", "-s", "x", "npm run dev"])[0] == ["npm run dev"]
+    assert option_effects("tmux", ["send-keys", "-t", "x", "make", "Enter"])[0] == ["make"]
+    assert option_effects("tmux", ["attach", "-t", "x"])[0] == []
 
 
 def test_tools_read_as_the_commands_they_run() -> None:

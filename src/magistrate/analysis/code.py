@@ -138,16 +138,17 @@ _URL_WITH_BROWSER_SECRET = re2.compile(
     r"""(?:document\.cookie|(?:local|session)Storage\b|JSON\.stringify\(\s*(?:local|session)Storage)"""
 )
 _BEACON = re.compile(r"navigator\.sendBeacon\s*\(\s*" + _STR)
+# Calls that make a GET request to the address they are given first.
+_GETS = r"requests\.get|httpx\.get|urlopen|fetch|axios\.get|http\.get|https\.get"
 # A request whose address has a file's content or an encoding of it joined on
 # (`urlopen('https://x/p?d=' + b64encode(open(p).read()))`): what is joined leaves in the address.
 _URL_SPLICED = re.compile(
-    r"(?:urlopen|Request|requests\.get|httpx\.get|fetch|axios\.get|http\.get|https\.get"
-    r"|file_get_contents)\s*\(\s*" + _STR + r"\s*(?:\+|\.\s)[^\n;]{0,160}?"
+    r"(?:" + _GETS + r"|Request|file_get_contents)\s*\(\s*" + _STR + r"\s*(?:\+|\.\s)[^\n;]{0,160}?"
     r"(?:open\([^\n]{0,80}\.read\(|b64encode|base64\.|btoa\(|readFileSync|document\.cookie"
     r"|localStorage)"
 )
 _FETCH = re.compile(
-    r"(?:requests\.get|httpx\.get|urlopen|urlretrieve|fetch|axios\.get|http\.get|https\.get"
+    r"(?:" + _GETS + r"|urlretrieve"
     r"|require\(\s*['\"]https?['\"]\s*\)\.get"
     r"|open-uri|URI\.open|Net::HTTP\.get|file_get_contents|wget\.download)\s*\(\s*" + _STR
 )

@@ -2,8 +2,8 @@
 command line (`tar --to-command`, `rsync -e`, `zip -TT`, `man -P`, `git grep -O`), variables a
 program runs (`PAGER`, `GIT_SSH_COMMAND`, `LESSOPEN`), the little languages of sed and awk
 (`sed 'e CMD'`, `s/…/…/e`, `w FILE`; awk's `"CMD" | getline`, `print > "FILE"`), options that
-name an output file (`find -fprint`, `sort -o`, `git log --output`), zsh's glob qualifiers
-(`*(e:'CMD':)`), git's `ext::` transport and make's `--eval '$(shell …)'`.
+name an output file (`find -fprint`, `sort -o`, `git log --output`), git's `ext::` transport,
+make's `--eval '$(shell …)'`, and tmux's and screen's sessions.
 
 What they run is read as if typed (the shell analysis follows it); what they write is a write.
 Knowledge as data: one table per way, keyed by program, like the families' tables; the
@@ -85,34 +85,44 @@ def _values(argv: list[str], options: frozenset[str]) -> list[str]:
     return out
 
 
-def option_commands(name: str, argv: list[str]) -> list[str]:
-    """Command lines a program runs from its options (and from what they name)."""
-    out: list[str] = []
+def option_effects(name: str, argv: list[str]) -> tuple[list[str], list[str]]:
+    """The command lines a program runs from its options (and from what they name), and the
+    files it writes because an option names them (`find -fprint F`, `sort -o F`, sed's `w F`);
+    a sed or awk program is read once for both."""
+    runs: list[str] = []
+    writes: list[str] = []
+    program: tuple[list[str], list[str]] = ([], [])  # what a sed or awk program runs, writes
     if options := OPTION_COMMANDS.get(name):
-        out += _values(argv, options - {"--checkpoint-action"})
+        runs += _values(argv, options - {"--checkpoint-action"})
+    if options := OPTION_WRITES.get(name):
+        writes += _values(argv, options)
     if name in ("tar", "gtar"):  # `--checkpoint-action=exec=CMD`: only `exec=` runs anything
         actions = _values(argv, frozenset({"--checkpoint-action"}))
-        out += [a[5:] for a in actions if a.startswith("exec=")]
+        runs += [a[5:] for a in actions if a.startswith("exec=")]
     if name == "git":
-        out += _values(argv, _GIT_OPTION_COMMANDS.get(_git_subcommand(argv), frozenset()))
-        if _git_subcommand(argv) == "grep":  # (diff's and log's -O name an order file)
-            out += [a[2:] for a in argv[:64] if a.startswith("-O") and len(a) > 2]
-        out += [_ext_command(a) for a in argv[:64] if a.startswith("ext::")]
+        sub = _git_subcommand(argv)
+        runs += _values(argv, _GIT_OPTION_COMMANDS.get(sub, frozenset()))
+        if sub == "grep":  # (diff's and log's -O name an order file)
+            runs += [a[2:] for a in argv[:64] if a.startswith("-O") and len(a) > 2]
+        runs += [_ext_command(a) for a in argv[:64] if a.startswith("ext::")]
     elif name in _PAGERS:
-        out += [a[1:].lstrip(":")[1:] for a in argv[:64] if a.startswith("+") and "!" in a[:3]]
+        runs += [a[1:].lstrip(":")[1:] for a in argv[:64] if a.startswith("+") and "!" in a[:3]]
     elif name in _DEBUGGERS:
-        out += _debugger_commands(argv)
+        runs += _debugger_commands(argv)
     elif name == "tmux":
-        out += _tmux_commands(argv)
+        runs += _tmux_commands(argv)
     elif name == "screen":
-        out += _screen_commands(argv)
+        runs += _screen_commands(argv)
     elif name in ("make", "gmake"):
-        out += _make_commands(argv)
+        runs += _make_commands(argv)
     elif name in _SEDS:
-        out += sed_program(argv)[0]
+        program = sed_program(argv)
     elif name in _AWKS and (code := _first_operand(argv, frozenset({"-f", "-v", "-F"}))):
-        out += awk_program(code)[0]
-    return [c for c in out if c.strip()][:8]
+        program = awk_program(code)
+    return (
+        [c for c in runs + program[0] if c.strip()][:8],
+        [w for w in writes + program[1] if w and not w.startswith("/dev/")][:8],
+    )
 
 
 def _git_subcommand(argv: list[str]) -> str:
@@ -216,19 +226,6 @@ def command_variable(assignment: str) -> tuple[str, str] | None:
     if m.group(1) in ("LESSOPEN", "LESSCLOSE"):
         value = value.lstrip("|").replace("%s", "FILE")
     return (value, COMMAND_VARIABLES[m.group(1)]) if value.strip() else None
-
-
-def option_writes(name: str, argv: list[str]) -> list[str]:
-    """Files a program writes because an option names them (`find -fprint F`, `sort -o F`,
-    `git log --output=F`), and those sed and awk programs write."""
-    out: list[str] = []
-    if options := OPTION_WRITES.get(name):
-        out += _values(argv, options)
-    if name in _SEDS:
-        out += sed_program(argv)[1]
-    elif name in _AWKS and (code := _first_operand(argv, frozenset({"-f", "-v", "-F"}))):
-        out += awk_program(code)[1]
-    return [w for w in out if w and not w.startswith("/dev/")][:8]
 
 
 def _first_operand(argv: list[str], valued: frozenset[str]) -> str | None:

@@ -55,9 +55,7 @@ from magistrate.analysis.shell_parts import (
     written_text,
 )
 from magistrate.analysis.shell_state import (
-    ASSIGNMENT as _ASSIGNMENT,
-)
-from magistrate.analysis.shell_state import (
+    ASSIGNMENT,
     CRON_SCHEDULE,
     ShellAnalysis,
     SimpleCommand,
@@ -253,7 +251,7 @@ class _Run(FollowRun):
         i, assigns = self.leading_assignments(words, i, env)
         words = words[i:]
         if words and words[0].text in ("export", "declare", "typeset"):  # later commands see it
-            self.exported += [w.text for w in words[1:] if _ASSIGNMENT.match(w.text)][:32]
+            self.exported += [w.text for w in words[1:] if ASSIGNMENT.match(w.text)][:32]
         pos = (s.words[0].start, s.words[-1].end) if s.words else (s.redirects[0].start,) * 2
         where = span or pos
         exported = [w.text for w in words[1:]] if words and words[0].text in _DECLARERS else []
@@ -440,7 +438,7 @@ class _Run(FollowRun):
                 if opt in valued and i < len(argv):
                     i += 1
             if name == "env":
-                while i < len(argv) and _ASSIGNMENT.match(argv[i]):
+                while i < len(argv) and ASSIGNMENT.match(argv[i]):
                     s.assigns += self._export(argv[i], via, depth, where, privileged)
                     i += 1
             if name == "nsenter" and enters_host(argv[wrapper_at + 1 : i]):

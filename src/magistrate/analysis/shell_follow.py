@@ -22,7 +22,7 @@ from magistrate.analysis.feeds import listed_paths as _listed_paths
 from magistrate.analysis.feeds import option_value as _option_value
 from magistrate.analysis.invocation import Invocation
 from magistrate.analysis.loops import PER_ITEM_BLOCKS, bind_item, block_words, feeder
-from magistrate.analysis.option_commands import option_commands, option_writes
+from magistrate.analysis.option_commands import option_effects
 from magistrate.analysis.prose_commands import COMMON_COMMANDS
 from magistrate.analysis.runners import fleet_command as _fleet_command
 from magistrate.analysis.shell_args import (
@@ -44,7 +44,7 @@ from magistrate.analysis.transfer_sessions import TRANSFER_CLIENTS, session_line
 __all__ = ["FollowRun"]
 
 _SHELL_C_FLAG = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")
-_VALUED_SHELL_OPTIONS = [["-O"], ["+O"], ["-o"], ["+o"], ["--rcfile"], ["--init-file"]]
+_VALUED_SHELL_OPTIONS = frozenset({"-O", "+O", "-o", "+o", "--rcfile", "--init-file"})
 _PWSH_COMMAND = frozenset({"-command", "-c", "/c", "-commandwithargs"})
 _PWSH_ENCODED = frozenset({"-encodedcommand", "-enc", "-e", "-ec"})
 # Decoded text that is not a script: control characters, bytes that were not UTF-16.
@@ -179,28 +179,30 @@ class FollowRun(EffectsRun):
         depth: int,
         via: tuple[str, ...],
         where: tuple[int, int],
-        stdin_code: str | None = None,
-        env: dict[str, str] | None = None,
+        stdin_code: str | None,
+        env: dict[str, str],
     ) -> None:
-        """Commands given as settings: ssh's options (run now, before connecting), aliases
-        (run where used), and values stored for a program to run later by itself."""
-        if name == "read" and stdin_code is not None and env is not None:
+        """Commands given as settings (ssh's and other options, sed's and awk's programs, aliases,
+        values a program runs later by itself), and the variables `read` assigns."""
+        if name == "read" and stdin_code is not None:
             read_variables(argv, stdin_code, env)  # `IFS=, read -r a b <<< 'x,y'`: a=x, b=y
         if name in SSH_OPTION_USERS:  # `ssh -o ProxyCommand=… host [cmd]`: runs here first
             for command in ssh_option_commands(argv):
                 self.script(command, depth + 1, via, {}, span=where)
+        runs, writes = option_effects(name, argv)  # `tar --to-command=…`, `sed 'e …'`, `sort -o`
         if name == "touch":  # `touch -- --x=…`, `touch ./-e…`: names a glob passes as options
             made = argv[argv.index("--") + 1 :] if "--" in argv else []
             made += [a[2:] for a in argv if a.startswith("./-")]
             self.option_files += [a for a in made if a[:1] == "-"][:8]
         elif self.option_files and "*" in argv:  # `tar cf b.tar *`: the glob passes them
-            if option_commands(name, [*argv, *self.option_files]) != option_commands(name, argv):
+            globbed = option_effects(name, [*argv, *self.option_files])
+            if globbed[0] != runs:
                 evidence = f"a command passed as file names to {name}: {self.option_files[-1]}"
                 self.out.facts.setdefault(Fact.DECODED_EXEC, evidence[:160])
-            argv = [*argv, *self.option_files]
-        for command in option_commands(name, argv):  # `tar --to-command=…`, `sed 'e …'`
+            runs, writes = globbed
+        for command in runs:
             self.script(command, depth + 1, (*via, name), {}, span=where)
-        for path in option_writes(name, argv):  # `find -fprint F`, `sort -o F`, sed's `w F`
+        for path in writes:
             self._add("write", path, name)
         if name == "alias":
             self._define_aliases(argv, depth, via, where)
@@ -375,7 +377,7 @@ class FollowRun(EffectsRun):
         for k, a in enumerate(argv):
             if _SHELL_C_FLAG.match(a) and k + 1 < len(argv):
                 return bind_positional(argv[k + 1], argv[k + 2 :])
-            if not a.startswith(("-", "+")) and argv[k - 1 : k] not in _VALUED_SHELL_OPTIONS:
+            if not a.startswith(("-", "+")) and not (k and argv[k - 1] in _VALUED_SHELL_OPTIONS):
                 return None  # (`bash -O expand_aliases -c …`: an option's value, read on)
         return None
 

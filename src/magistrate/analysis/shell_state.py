@@ -64,10 +64,11 @@ def read_variables(argv: list[str], fed: str, env: dict[str, str]) -> None:
         if not argv[k].startswith("-") and _NAME.match(argv[k]):
             names.append(argv[k])
         k += 1
+    names = names or ["REPLY"]
     ifs = env.get("IFS", " \t\n") or " \t\n"
     parts = [p for p in re.split("[" + re.escape(ifs) + "]", fed.strip("\n")) if p or ifs.strip()]
-    for j, name in enumerate(names or ["REPLY"]):
-        last = j == len(names or ["REPLY"]) - 1
+    for j, name in enumerate(names):
+        last = j == len(names) - 1
         env[name] = ifs[0].join(parts[j:]) if last else (parts[j] if j < len(parts) else "")
 
 
